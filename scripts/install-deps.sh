@@ -37,8 +37,14 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 
 # npm packages (test clients, browser driver, packaged model weights) live in tools/node.
-if [ -f tools/node/package.json ] && [ ! -d tools/node/node_modules ]; then
-  echo "install-deps: npm install in tools/node"
-  (cd tools/node && npm install --no-audit --no-fund --loglevel=error)
+# Re-installs whenever package-lock.json changed since the last install.
+if [ -f tools/node/package.json ]; then
+  stamp=tools/node/node_modules/.lookalike-stamp
+  if [ ! -f "$stamp" ] || [ tools/node/package-lock.json -nt "$stamp" ] \
+     || [ tools/node/package.json -nt "$stamp" ]; then
+    echo "install-deps: npm install in tools/node"
+    (cd tools/node && npm install --no-audit --no-fund --loglevel=error)
+    touch "$stamp"
+  fi
 fi
 echo "install-deps: ok"

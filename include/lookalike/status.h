@@ -72,10 +72,17 @@ class [[nodiscard]] Status {
   /// Returns a copy whose message is prefixed with `context + ": "`.
   Status WithContext(std::string_view context) const;
 
+  /// An optional finer-grained error type for API layers, e.g. the Elasticsearch exception name
+  /// "mapper_parsing_exception" or "version_conflict_engine_exception". Must be a string literal
+  /// (static storage); "" when unset. The code stays the primary classification.
+  Status WithType(const char* type) const;
+  std::string_view type() const { return state_ && state_->type ? state_->type : ""; }
+
  private:
   struct State {
     StatusCode code;
     std::string message;
+    const char* type = nullptr;
   };
   std::unique_ptr<State> state_;
 };

@@ -41,7 +41,15 @@ Status Status::WithContext(std::string_view context) const {
   std::string msg(context);
   msg += ": ";
   msg += state_->message;
-  return Status(state_->code, msg);
+  Status out(state_->code, msg);
+  out.state_->type = state_->type;
+  return out;
+}
+
+Status Status::WithType(const char* type) const {
+  Status out = *this;
+  if (out.state_) out.state_->type = type;
+  return out;
 }
 
 }  // namespace lookalike

@@ -23,6 +23,14 @@ TEST(StatusTest, ErrorCarriesCodeAndMessage) {
   EXPECT_EQ(s.WithContext("vector").message(), "vector: dimension 3 != 4");
 }
 
+TEST(StatusTest, TypeSurvivesCopyAndContext) {
+  Status s = Status::InvalidArgument("bad field").WithType("mapper_parsing_exception");
+  EXPECT_EQ(s.type(), "mapper_parsing_exception");
+  EXPECT_EQ(s.WithContext("doc 7").type(), "mapper_parsing_exception");
+  EXPECT_EQ(Status::NotFound("x").type(), "");
+  EXPECT_EQ(Status::OK().WithType("t").type(), "");
+}
+
 Result<int> Half(int x) {
   if (x % 2) return Status::InvalidArgument("odd");
   return x / 2;

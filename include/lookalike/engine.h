@@ -1,0 +1,258 @@
+// The search engine: Elasticsearch/OpenSearch semantics (indices, mappings, documents, query
+// DSL, search responses) over durable storage. The REST layer (src/server/) calls this API and
+// only does HTTP: routing, URL parameters and the mapping of errors to HTTP status codes.
+//
+// Responses. Successful calls return the complete Elasticsearch-shaped JSON body as text
+// (written with src/common/json_writer.h). Where Elasticsearch answers a *successful* call with
+// a status other than 200 (201 for a created document, 404 for a GET or DELETE of a missing
+// document, which still carry a normal body), the call returns a JsonResponse whose
+// `http_status` says so; the server sends that status with that body unchanged.
+//
+// Errors. Failed calls return a non-OK Status. Its code is the class and its type() carries the
+// exact Elasticsearch exception name; the server maps both to HTTP in one place:
+//   code                 typical type()                          HTTP
+//   kInvalidArgument     parsing_exception, mapper_parsing_exception,
+//                        illegal_argument_exception,
+//                        invalid_index_name_exception,
+//                        action_request_validation_exception,
+//                        search_phase_execution_exception        400
+//   kNotFound            index_not_found_exception               404
+//   kAlreadyExists       resource_already_exists_exception       400
+//   kConflict            version_conflict_engine_exception       409
+//   kResourceExhausted   (limits, e.g. es_rejected_execution_exception)  429
+//   kUnavailable         (shutting down)                          503
+//   kIOError/kCorruption (storage failures)                       500
+// The message is the Elasticsearch "reason" text. When type() is empty the server picks a
+// generic name from the code. For index_not_found_exception the message is
+// "no such index [NAME]" and the index name is available through IndexNameOf(status) so the
+// server can add "index" and "resource.id" to the error body.
+//
+// Thread safety: every method may be called concurrently from any number of threads. Writes to
+// one index are serialised internally (sequence numbers are assigned in order); searches run in
+// parallel with writes and with each other. Shutdown() must not race with other calls (the
+// server stops accepting requests first); the destructor calls Shutdown() if needed.
+//
+// Visibility. Document fields used by queries and filters are searchable as soon as the write
+// call returns. Vector (knn) fields are inserted into the vector index by background threads:
+// a write returns once the document is durable in RocksDB; Refresh(), or a write with
+// RefreshPolicy::kTrue / kWaitFor, returns only after the vector index covers every write
+// acknowledged before it. GetDocument is always real-time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lookalike/status.h"
+
+namespace lookalike {
+
+/// When an acknowledged write is on stable storage (Elasticsearch index.translog.durability).
+enum class Durability : uint8_t {
+  kRequest = 0,  // fsync (RocksDB WAL sync) before a write/bulk call returns; survives kill -9
+                 // and power loss. The Elasticsearch default.
+  kAsync = 1,    // the WAL is written but synced in the background (about once a second);
+                 // survives a process crash (kill -9), not a power loss.
+};
+
+struct EngineOptions {
+  std::string data_dir;                        // created if missing; holds RocksDB + snapshots
+  Durability durability = Durability::kRequest;
+  int threads = 0;                             // background vector-insertion threads, 0 = cores
+  size_t max_result_window = 10000;            // default index.max_result_window (from + size)
+  /// Write vector index snapshots on Flush() and on Shutdown(). Tests may turn it off.
+  bool snapshot_on_shutdown = true;
+};
+
+/// ?refresh= on write requests. "" and "false" → kFalse, "true" (and bare "?refresh") → kTrue,
+/// "wait_for" → kWaitFor. Both kTrue and kWaitFor make the call return after the written
+/// documents are visible to search (including the vector index).
+enum class RefreshPolicy : uint8_t { kFalse = 0, kTrue = 1, kWaitFor = 2 };
+/// InvalidArgument (illegal_argument_exception) for any other value.
+Result<RefreshPolicy> ParseRefreshPolicy(std::string_view value);
+
+/// PUT /{index}/_doc/{id} is kIndex (create or overwrite); PUT /{index}/_create/{id} and
+/// ?op_type=create are kCreate (409 version_conflict_engine_exception if the id exists).
+enum class OpType : uint8_t { kIndex = 0, kCreate = 1 };
+/// "index" or "create"; InvalidArgument otherwise.
+Result<OpType> ParseOpType(std::string_view value);
+
+/// A successful response body plus the HTTP status Elasticsearch uses for it.
+struct JsonResponse {
+  int http_status = 200;
+  std::string body;
+};
+
+/// Result of a single-document write, also available as its JSON body
+/// {"_index","_id","_version","result","_shards":{...},"_seq_no","_primary_term"}.
+struct DocWriteResult {
+  std::string index;
+  std::string id;
+  int64_t version = 0;
+  int64_t seq_no = 0;
+  int64_t primary_term = 1;
+  std::string result;    // "created", "updated", "deleted", "not_found", "noop"
+  int http_status = 200; // 201 for "created", 404 for "not_found", else 200
+  std::string body;      // the full JSON response body
+};
+
+/// One row of GET /_cat/indices (the server formats text or JSON).
+struct IndexInfo {
+  std::string name;
+  std::string uuid;
+  std::string health = "green";  // "green" (we have no replicas to be missing)
+  std::string status = "open";
+  int number_of_shards = 1;
+  int number_of_replicas = 0;
+  int64_t docs_count = 0;
+  int64_t docs_deleted = 0;
+  int64_t store_size_bytes = 0;  // approximate on-disk size: documents + vector snapshots
+};
+
+/// URL parameters of _search / _count that can also be given in the body. A value set here
+/// overrides the body's (Elasticsearch behaviour). Unset = -1 / empty.
+struct SearchOptions {
+  int64_t size = -1;
+  int64_t from = -1;
+  std::string q;                 // ?q= Lucene query string; only "field:value" and "*" supported
+  std::string source;            // ?_source= "true", "false" or comma-separated includes
+  std::string source_includes;   // ?_source_includes= comma-separated
+  std::string source_excludes;   // ?_source_excludes= comma-separated
+  std::string sort;              // ?sort= "field:asc,field2:desc"
+  std::string track_total_hits;  // ?track_total_hits= "true", "false" or a number
+};
+
+/// Validates an index name for creation with Elasticsearch's rules: non-empty, lowercase, not
+/// "." or "..", none of \ / * ? " < > | space , #, not starting with _ - +, ≤ 255 bytes.
+/// InvalidArgument with type "invalid_index_name_exception" and the Elasticsearch reason text.
+Status ValidateIndexName(std::string_view name);
+
+/// The index name carried by an index_not_found_exception (or resource_already_exists_exception)
+/// status, "" when none. Lets the server fill "index" in the error body.
+std::string IndexNameOf(const Status& status);
+
+class Engine {
+ public:
+  /// Opens (or creates) the node's data directory: one RocksDB database for all indices, vector
+  /// snapshots beside it. Loads every index: vector snapshots are mapped, then caught up from the
+  /// documents written after them; the graph is not rebuilt. IOError/Corruption on failure.
+  static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+
+  virtual ~Engine() = default;
+
+  // ---- Indices ---------------------------------------------------------------------------
+
+  /// PUT /{index}. `body_json` may be empty or {"settings":{...},"mappings":{...},
+  /// "aliases":{...}} (aliases ignored). Settings may be nested or flat ("index.knn": true).
+  /// Returns {"acknowledged":true,"shards_acknowledged":true,"index":NAME}.
+  /// Errors: invalid_index_name_exception, resource_already_exists_exception,
+  /// mapper_parsing_exception (bad mapping), parsing_exception (bad JSON),
+  /// illegal_argument_exception (bad setting).
+  virtual Result<std::string> CreateIndex(std::string_view name, std::string_view body_json) = 0;
+
+  /// DELETE /{index}: removes the index, its documents and snapshots; frees the disk.
+  /// Returns {"acknowledged":true}. `name` may be a comma-separated list; "_all"/"*" are
+  /// refused (illegal_argument_exception) to avoid accidents. index_not_found_exception.
+  virtual Result<std::string> DeleteIndex(std::string_view name) = 0;
+
+  /// HEAD /{index}.
+  virtual bool IndexExists(std::string_view name) const = 0;
+
+  /// GET /{index}: {NAME:{"aliases":{},"mappings":{...},"settings":{"index":{...}}}}.
+  virtual Result<std::string> GetIndex(std::string_view name) const = 0;
+
+  /// GET /{index}/_mapping: {NAME:{"mappings":{...}}}. Empty name or "_all" = every index.
+  virtual Result<std::string> GetMapping(std::string_view name) const = 0;
+
+  /// PUT /{index}/_mapping with {"properties":{...}}: adds fields. Changing the type of an
+  /// existing field is illegal_argument_exception. Returns {"acknowledged":true}.
+  virtual Result<std::string> PutMapping(std::string_view name, std::string_view body_json) = 0;
+
+  /// GET /{index}/_settings: {NAME:{"settings":{"index":{...}}}}.
+  virtual Result<std::string> GetSettings(std::string_view name) const = 0;
+
+  /// All indices, sorted by name (for _cat/indices).
+  virtual std::vector<IndexInfo> ListIndices() const = 0;
+
+  /// POST /{index}/_refresh (empty name = all): waits until search (vector indices included)
+  /// covers every acknowledged write. {"_shards":{"total":1,"successful":1,"failed":0}}.
+  virtual Result<std::string> Refresh(std::string_view name) = 0;
+
+  /// POST /{index}/_flush (empty name = all): refresh, sync RocksDB, write vector snapshots.
+  virtual Result<std::string> Flush(std::string_view name) = 0;
+
+  /// GET /{index}/_stats (empty = all): {"_shards":…,"_all":{"primaries":{"docs":{"count",
+  /// "deleted"},"store":{"size_in_bytes"}, "knn":{...}},"total":…},"indices":{NAME:…}}.
+  virtual Result<std::string> Stats(std::string_view name) const = 0;
+
+  /// GET /_cluster/health: {"cluster_name","status":"green","number_of_nodes":1,...}.
+  virtual std::string ClusterHealth() const = 0;
+
+  // ---- Documents -------------------------------------------------------------------------
+
+  /// PUT/POST /{index}/_doc/{id}, POST /{index}/_doc (empty id → a generated 20-char id),
+  /// PUT /{index}/_create/{id}. Creates the index with dynamic mappings if it does not exist
+  /// (Elasticsearch's auto-create). `source_json` must be a JSON object.
+  /// Errors: mapper_parsing_exception (bad field value, wrong vector dimension, NaN, empty
+  /// vector), version_conflict_engine_exception (kCreate on an existing id),
+  /// invalid_index_name_exception, parsing_exception (not JSON / not an object).
+  virtual Result<DocWriteResult> IndexDocument(std::string_view index, std::string_view id,
+                                               std::string_view source_json, OpType op_type,
+                                               RefreshPolicy refresh) = 0;
+
+  /// GET /{index}/_doc/{id}: 200 {"_index","_id","_version","_seq_no","_primary_term",
+  /// "found":true,"_source":{...}} or 404 {"_index","_id","found":false}. `options` applies
+  /// its _source fields (source, source_includes, source_excludes). index_not_found_exception.
+  virtual Result<JsonResponse> GetDocument(std::string_view index, std::string_view id,
+                                           const SearchOptions& options = {}) const = 0;
+
+  /// DELETE /{index}/_doc/{id}: result "deleted" (200) or "not_found" (404, still a normal
+  /// body). index_not_found_exception when the index is missing.
+  virtual Result<DocWriteResult> DeleteDocument(std::string_view index, std::string_view id,
+                                                RefreshPolicy refresh) = 0;
+
+  /// POST /{index}/_update/{id} with {"doc":{...},"doc_as_upsert":bool} or {"upsert":{...}}:
+  /// merges the partial document into the stored one (objects merged recursively). Result
+  /// "updated", "noop" (nothing changed) or "created" (upsert). document_missing_exception
+  /// (kNotFound, 404) when missing and no upsert.
+  virtual Result<DocWriteResult> UpdateDocument(std::string_view index, std::string_view id,
+                                                std::string_view body_json,
+                                                RefreshPolicy refresh) = 0;
+
+  /// POST /_bulk, /{index}/_bulk: NDJSON of index/create/update/delete actions. Returns the
+  /// complete response {"took","errors","items":[{ACTION:{...,"status":N[,"error":{...}]}}]}.
+  /// Bad items get per-item errors; the call itself fails only when the NDJSON framing is
+  /// broken (parsing_exception / illegal_argument_exception, e.g. "The bulk request must be
+  /// terminated by a newline [\n]") or the engine is unavailable. One durable (synced) write
+  /// per call under Durability::kRequest.
+  virtual Result<std::string> Bulk(std::string_view default_index, std::string_view ndjson,
+                                   RefreshPolicy refresh) = 0;
+
+  // ---- Search ----------------------------------------------------------------------------
+
+  /// POST/GET /{index}/_search and /_search. `index` may be empty, "_all", "*", a
+  /// comma-separated list or contain * wildcards. `body_json` may be empty (= match_all).
+  /// Supports the OpenSearch knn query, the Elasticsearch 8 top-level knn section, match_all,
+  /// ids, term, terms, range, exists, match, bool; size, from, _source, sort, track_total_hits.
+  /// Errors: index_not_found_exception; parsing_exception (bad JSON, unknown query, malformed
+  /// clause); illegal_argument_exception (from + size > index.max_result_window, k out of range,
+  /// wrong query vector dimension); search_phase_execution_exception for failures while
+  /// executing.
+  virtual Result<std::string> Search(std::string_view index, std::string_view body_json,
+                                     const SearchOptions& options = {}) = 0;
+
+  /// GET/POST /{index}/_count: {"count":N,"_shards":{...}}. Body {"query":{...}} or empty.
+  virtual Result<std::string> Count(std::string_view index, std::string_view body_json,
+                                    const SearchOptions& options = {}) = 0;
+
+  // ---- Lifecycle -------------------------------------------------------------------------
+
+  /// Stops background work after finishing queued vector insertions, writes vector snapshots
+  /// (unless disabled), syncs and closes RocksDB. Later calls return Unavailable. Idempotent.
+  virtual void Shutdown() = 0;
+};
+
+}  // namespace lookalike

@@ -1,0 +1,64 @@
+// Free functions of the public engine API (include/lookalike/engine.h): parameter parsing and
+// index-name validation shared by the engine and the REST layer.
+#include <string>
+
+#include "lookalike/engine.h"
+
+namespace lookalike {
+
+Result<RefreshPolicy> ParseRefreshPolicy(std::string_view value) {
+  if (value.empty() || value == "false") return RefreshPolicy::kFalse;
+  if (value == "true") return RefreshPolicy::kTrue;
+  if (value == "wait_for") return RefreshPolicy::kWaitFor;
+  return Status::InvalidArgument("Unknown value for refresh: [" + std::string(value) + "].")
+      .WithType("illegal_argument_exception");
+}
+
+Result<OpType> ParseOpType(std::string_view value) {
+  if (value == "index") return OpType::kIndex;
+  if (value == "create") return OpType::kCreate;
+  return Status::InvalidArgument("opType must be 'create' or 'index', found: [" +
+                                 std::string(value) + "]")
+      .WithType("illegal_argument_exception");
+}
+
+Status ValidateIndexName(std::string_view name) {
+  auto invalid = [&](const std::string& why) {
+    return Status::InvalidArgument("Invalid index name [" + std::string(name) + "], " + why)
+        .WithType("invalid_index_name_exception");
+  };
+  if (name.empty()) return invalid("must not be empty");
+  if (name == "." || name == "..") return invalid("must not be '.' or '..'");
+  if (name.size() > 255) return invalid("index name is too long, (" +
+                                        std::to_string(name.size()) + " > 255)");
+  for (char c : name) {
+    if (c >= 'A' && c <= 'Z') return invalid("must be lowercase");
+  }
+  static constexpr std::string_view kForbidden = "\\/*?\"<>| ,#:";
+  for (char c : name) {
+    if (kForbidden.find(c) != std::string_view::npos) {
+      return invalid(std::string("must not contain the following characters [\\, /, *, ?, \", <, "
+                                 ">, |,  , ,, #, :]"));
+    }
+  }
+  if (name.front() == '_' || name.front() == '-' || name.front() == '+') {
+    return invalid("must not start with '_', '-', or '+'");
+  }
+  return Status::OK();
+}
+
+std::string IndexNameOf(const Status& status) {
+  std::string_view type = status.type();
+  if (type != "index_not_found_exception" && type != "resource_already_exists_exception") {
+    return "";
+  }
+  // Messages are "no such index [NAME]" and "index [NAME/UUID] already exists".
+  const std::string& msg = status.message();
+  size_t open = msg.find('[');
+  if (open == std::string::npos) return "";
+  size_t close = msg.find_first_of("/]", open + 1);
+  if (close == std::string::npos) return "";
+  return msg.substr(open + 1, close - open - 1);
+}
+
+}  // namespace lookalike

@@ -1,0 +1,2 @@
+// Placeholder translation unit; the RocksDB document store follows.
+namespace lookalike::storage {}

@@ -1,0 +1,118 @@
+#include "index/quant/int8_quantizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace lookalike::quant {
+
+Int8Quantizer::Int8Quantizer(size_t dim, Metric metric)
+    : Quantizer(dim, metric),
+      k_(simd::Kernels()),
+      norm_offset_((dim + 3) / 4 * 4),
+      min_(dim, -1.0f),
+      scale_(dim, 2.0f / 255.0f) {}
+
+void Int8Quantizer::Train(const float* x, size_t n) {
+  if (n == 0) return;
+  std::vector<float> lo(dim_, INFINITY), hi(dim_, -INFINITY);
+  for (size_t r = 0; r < n; ++r) {
+    const float* row = x + r * dim_;
+    for (size_t i = 0; i < dim_; ++i) {
+      lo[i] = std::min(lo[i], row[i]);
+      hi[i] = std::max(hi[i], row[i]);
+    }
+  }
+  for (size_t i = 0; i < dim_; ++i) {
+    // A small margin: later vectors slightly outside the sample's range still encode well.
+    float range = hi[i] - lo[i];
+    float margin = range * 0.01f;
+    min_[i] = lo[i] - margin;
+    float span = range + 2 * margin;
+    // A constant dimension keeps a tiny non-zero scale so the code stays well defined.
+    scale_[i] = span > 0 ? span / 255.0f : 1e-12f;
+  }
+  trained_ = true;
+}
+
+void Int8Quantizer::Encode(const float* x, uint8_t* code) const {
+  float norm2 = 0;
+  for (size_t i = 0; i < dim_; ++i) {
+    float v = std::nearbyint((x[i] - min_[i]) / scale_[i]);
+    v = std::clamp(v, 0.0f, 255.0f);
+    code[i] = static_cast<uint8_t>(v);
+    float dec = min_[i] + scale_[i] * v;
+    norm2 += dec * dec;
+  }
+  std::memset(code + dim_, 0, norm_offset_ - dim_);
+  std::memcpy(code + norm_offset_, &norm2, sizeof(float));
+}
+
+void Int8Quantizer::Decode(const uint8_t* code, float* x) const {
+  for (size_t i = 0; i < dim_; ++i) x[i] = min_[i] + scale_[i] * code[i];
+}
+
+void Int8Quantizer::Prepare(const float* query, PreparedQuery* pq) const {
+  pq->q.resize(dim_);
+  float bias = 0, norm2 = 0;
+  for (size_t i = 0; i < dim_; ++i) {
+    pq->q[i] = query[i] * scale_[i];
+    bias += query[i] * min_[i];
+    norm2 += query[i] * query[i];
+  }
+  pq->bias = bias;
+  pq->norm2 = norm2;
+}
+
+inline float Int8Quantizer::Finish(const PreparedQuery& pq, float dot, const uint8_t* code) const {
+  float ip = pq.bias + dot;
+  switch (metric_) {
+    case Metric::kL2: {
+      float xn;
+      std::memcpy(&xn, code + norm_offset_, sizeof(float));
+      return pq.norm2 + xn - 2 * ip;
+    }
+    case Metric::kInnerProduct: return -ip;
+    case Metric::kCosine: return 1.0f - ip;
+  }
+  return 0;
+}
+
+float Int8Quantizer::Distance(const PreparedQuery& pq, const uint8_t* code) const {
+  return Finish(pq, k_.dot_f32_u8(pq.q.data(), code, dim_), code);
+}
+
+void Int8Quantizer::Distances(const PreparedQuery& pq, const uint8_t* const* codes, size_t n,
+                              float* out) const {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    float d4[4];
+    k_.dot_f32_u8_x4(pq.q.data(), codes + i, dim_, d4);
+    for (int j = 0; j < 4; ++j) out[i + j] = Finish(pq, d4[j], codes[i + j]);
+  }
+  for (; i < n; ++i) out[i] = Distance(pq, codes[i]);
+}
+
+std::string Int8Quantizer::SaveParams() const {
+  std::string out(2 * dim_ * sizeof(float), '\0');
+  std::memcpy(out.data(), min_.data(), dim_ * sizeof(float));
+  std::memcpy(out.data() + dim_ * sizeof(float), scale_.data(), dim_ * sizeof(float));
+  return out;
+}
+
+Status Int8Quantizer::LoadParams(const std::string& bytes) {
+  if (bytes.size() != 2 * dim_ * sizeof(float)) {
+    return Status::Corruption("int8 quantizer parameters have the wrong length");
+  }
+  std::memcpy(min_.data(), bytes.data(), dim_ * sizeof(float));
+  std::memcpy(scale_.data(), bytes.data() + dim_ * sizeof(float), dim_ * sizeof(float));
+  for (size_t i = 0; i < dim_; ++i) {
+    if (!std::isfinite(min_[i]) || !std::isfinite(scale_[i]) || scale_[i] <= 0) {
+      return Status::Corruption("int8 quantizer parameters are not finite and positive");
+    }
+  }
+  trained_ = true;
+  return Status::OK();
+}
+
+}  // namespace lookalike::quant

@@ -1,0 +1,203 @@
+// Images in, vectors out: decoding with limits, model manifests, the CNN embedder and the
+// registry of models. Pipeline: ReadImageFile/bytes → DecodeImage → Embedder::EmbedBatch.
+//
+// Decoding accepts JPEG, PNG, WebP, GIF (first frame only) and BMP, recognised by their
+// signature (never by file name). The header is parsed first and the image is rejected before
+// any pixel buffer is allocated when it is over DecodeLimits::max_pixels. Every decoded image is
+// 8-bit RGB with EXIF orientation applied (JPEG), grey expanded to RGB, CMYK converted, and
+// transparency composited over white (clip art on a transparent background then looks as it
+// does on a page rather than on black). Bad input of any kind — empty, truncated, corrupt, not
+// an image, too large — is an error Status (InvalidArgument, or ResourceExhausted for limits),
+// never a crash.
+//
+// Models are ONNX files run in-process by OpenCV's DNN module, each described by a JSON
+// manifest (docs/models.md documents the fields). Several manifests may share one ONNX file and
+// pick different output tensors.
+//
+// Thread safety: the free functions are thread-safe. Embedder::Embed/EmbedBatch may be called
+// from any number of threads at once (each call borrows one of the embedder's network
+// instances; OpenCV nets themselves are not thread-safe). ModelRegistry is thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lookalike/status.h"
+
+namespace lookalike {
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+enum class ImageFormat : uint8_t { kUnknown = 0, kJpeg, kPng, kGif, kWebp, kBmp };
+
+/// "jpeg", "png", "gif", "webp", "bmp", "unknown".
+std::string_view ImageFormatName(ImageFormat format);
+
+struct DecodeLimits {
+  uint64_t max_pixels = 50'000'000;       // width × height from the header
+  uint64_t max_file_bytes = 64ull << 20;  // encoded size
+};
+
+/// What the header says, read without decoding pixels.
+struct ImageInfo {
+  ImageFormat format = ImageFormat::kUnknown;
+  int width = 0;   // as stored (before EXIF orientation)
+  int height = 0;
+};
+
+/// Recognises the format by signature and reads the dimensions from the header.
+/// InvalidArgument for an unknown signature, a truncated or inconsistent header, or zero size.
+Result<ImageInfo> ProbeImage(std::span<const uint8_t> bytes);
+
+/// A decoded image: 8-bit RGB, rows packed (stride = 3 × width).
+struct Image {
+  int width = 0;
+  int height = 0;
+  std::vector<uint8_t> rgb;
+  ImageFormat format = ImageFormat::kUnknown;  // what it was decoded from
+};
+
+/// Decodes `bytes` within `limits`: ResourceExhausted when the file or the header's pixel count
+/// is over a limit, InvalidArgument when it is not a decodable image of a supported format.
+Result<Image> DecodeImage(std::span<const uint8_t> bytes, const DecodeLimits& limits = {});
+
+/// Reads a whole file, refusing (ResourceExhausted) files over `max_bytes` before reading them.
+Result<std::vector<uint8_t>> ReadFileLimited(const std::string& path, uint64_t max_bytes);
+
+/// ReadFileLimited + DecodeImage; errors name the path.
+Result<Image> DecodeImageFile(const std::string& path, const DecodeLimits& limits = {});
+
+// ---------------------------------------------------------------------------------------------
+// Models
+
+enum class ResizeMode : uint8_t { kArea, kBilinear };
+enum class CropMode : uint8_t { kNone, kCenter };  // none: stretch to the input size
+enum class Pooling : uint8_t { kNone, kAverage, kMax };  // applied to an [N,C,H,W] output
+
+/// A model description loaded from JSON (see docs/models.md). Example:
+///   {"name": "mobilenet_v2_b10", "file": "mobilenet_v2.onnx",
+///    "input":  {"name": "input", "width": 224, "height": 224, "color": "rgb",
+///               "scale": 0.00392156862745098, "mean": [0,0,0], "std": [1,1,1],
+///               "resize": "area", "crop": "none"},
+///    "output": {"name": "pool/block_10_depthwise_relu", "dims": 384, "pooling": "none",
+///               "normalize": "l2", "center": "mobilenet_v2_b10.mean.f32"}}
+/// Pixel values fed to the network: ((v × scale) − mean[c]) / std[c], with v in 0..255.
+struct ModelManifest {
+  std::string name;         // [a-z0-9_.-]+, unique in a registry
+  std::string description;
+  std::string file;         // absolute path of the ONNX file (resolved against the manifest)
+  std::string input_name;   // "" = the network's only input
+  int input_width = 0;
+  int input_height = 0;
+  bool bgr = false;         // channel order the network wants
+  float scale = 1.0f / 255.0f;
+  float mean[3] = {0, 0, 0};
+  float std[3] = {1, 1, 1};
+  ResizeMode resize = ResizeMode::kArea;
+  CropMode crop = CropMode::kNone;
+  std::string output_name;  // tensor to read
+  int dims = 0;             // embedding length after pooling
+  Pooling pooling = Pooling::kNone;
+  bool l2_normalize = true;
+  std::vector<float> center;  // subtracted before normalisation; empty = none
+  int batch_size = 8;       // images per forward pass
+};
+
+/// Parses a manifest; relative "file"/"center" paths are resolved against `base_dir`.
+/// InvalidArgument naming the field for a missing/ill-typed field or a bad value.
+Result<ModelManifest> ParseModelManifest(std::string_view json, const std::string& base_dir);
+/// Reads and parses a manifest file.
+Result<ModelManifest> LoadModelManifest(const std::string& path);
+
+struct EmbedderOptions {
+  int instances = 0;       // network copies (parallel forward passes); 0 = hardware threads
+};
+
+/// Runs one model. Create() loads the ONNX file and checks it on a blank image so that a bad
+/// file or manifest (wrong output name or dims) fails here rather than on the first request.
+class Embedder {
+ public:
+  static Result<std::unique_ptr<Embedder>> Create(const ModelManifest& manifest,
+                                                  const EmbedderOptions& options = {});
+  ~Embedder();
+  Embedder(const Embedder&) = delete;
+  Embedder& operator=(const Embedder&) = delete;
+
+  const ModelManifest& manifest() const { return manifest_; }
+  int dims() const { return manifest_.dims; }
+  int instances() const;
+
+  /// Embeds one image; the result has dims() floats.
+  Result<std::vector<float>> Embed(const Image& image);
+  /// Embeds images[i] into out[i*dims() .. (i+1)*dims()); `out` must hold images.size()*dims()
+  /// floats. Images are spread over the network instances and batched per instance.
+  Status EmbedBatch(std::span<const Image* const> images, std::span<float> out);
+
+  /// The network input for one image (CHW float, input_height × input_width × 3), exposed for
+  /// tests and for callers that want to compare with another runtime.
+  std::vector<float> Preprocess(const Image& image) const;
+
+ private:
+  struct Instance;
+  explicit Embedder(ModelManifest manifest);
+  Status RunBatch(Instance& inst, std::span<const Image* const> images, float* out);
+  Instance* Acquire();
+  void Release(Instance* inst);
+
+  ModelManifest manifest_;
+  std::vector<std::unique_ptr<Instance>> instances_;
+  std::mutex mu_;  // guards the free list below
+  struct FreeList;
+  std::unique_ptr<FreeList> free_;
+};
+
+/// The models a directory offers: every *.json manifest in it. Embedders are created lazily on
+/// first Get and then shared.
+class ModelRegistry {
+ public:
+  /// Loads every manifest in `dir` (an unreadable or invalid manifest fails the whole load, with
+  /// the file named). An empty or missing directory gives an empty registry only when
+  /// `allow_missing` is set.
+  static Result<std::unique_ptr<ModelRegistry>> LoadDir(const std::string& dir,
+                                                        const EmbedderOptions& options = {},
+                                                        bool allow_missing = false);
+  ~ModelRegistry();
+  ModelRegistry(const ModelRegistry&) = delete;
+  ModelRegistry& operator=(const ModelRegistry&) = delete;
+
+  /// Adds a manifest (AlreadyExists if the name is taken).
+  Status Register(ModelManifest manifest);
+
+  /// Manifests sorted by name.
+  std::vector<ModelManifest> List() const;
+  /// NotFound naming the known models when `name` is unknown; errors from Embedder::Create.
+  /// An empty name means the default model.
+  Result<std::shared_ptr<Embedder>> Get(std::string_view name);
+  /// Name of the default model: kDefaultModelName if registered, else the first name in
+  /// sorted order; "" when the registry is empty.
+  std::string DefaultName() const;
+
+ private:
+  ModelRegistry() = default;
+  struct Entry;
+  EmbedderOptions options_;
+  mutable std::mutex mu_;  // guards entries_
+  std::vector<std::unique_ptr<Entry>> entries_;
+};
+
+/// The model `embed` and `ingest-images` use when none is named (chosen by measurement; see
+/// docs/models.md).
+inline constexpr std::string_view kDefaultModelName = "mobilenet_v2_b10";
+
+/// Directory searched for model manifests when none is given: $LOOKALIKE_MODELS if set, else
+/// "<dir of the executable>/models" when it exists, else "models".
+std::string DefaultModelDir();
+
+}  // namespace lookalike

@@ -11,5 +11,6 @@ namespace lookalike::cli {
 void AddServeCommand(CLI::App& app, int* exit_code);     // serve
 void AddImageCommands(CLI::App& app, int* exit_code);    // embed, ingest-images, search-image
 void AddModelCommands(CLI::App& app, int* exit_code);    // convert-model, models
+void AddIngestCommands(CLI::App& app, int* exit_code);   // ingest-images, search-image
 
 }  // namespace lookalike::cli

@@ -1,19 +1,123 @@
-// Placeholder until this layer lands: the subcommand exists and says it is not built yet.
+// `lookalike serve`: opens the engine on a data directory and serves the REST API until
+// SIGTERM/SIGINT, then finishes in-flight requests, persists (engine Shutdown) and exits 0.
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
+#include <signal.h>
+
+#include <atomic>
 #include <cstdio>
+#include <string>
 
 #include "cli/commands.h"
+#include "lookalike/engine.h"
+#include "server/rest_server.h"
 
 namespace lookalike::cli {
 
+namespace {
+
+// The running server, for the signal handler only.
+std::atomic<server::RestServer*> g_server{nullptr};
+
+void OnShutdownSignal(int) {
+  if (server::RestServer* server = g_server.load()) server->Stop();
+}
+
+struct ServeArgs {
+  std::string data_dir;
+  std::string host = "127.0.0.1";
+  int port = 9200;
+  int max_body_mb = 100;
+  std::string durability = "request";
+  std::string log_level = "info";
+  int threads = 0;
+  std::string node_name = "lookalike";
+};
+
+int RunServe(const ServeArgs& args) {
+  auto logger = spdlog::stderr_color_mt("lookalike");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(args.log_level));
+  spdlog::set_pattern("[%Y-%m-%dT%H:%M:%S.%e] [%^%l%$] %v");
+
+  signal(SIGPIPE, SIG_IGN);
+
+  EngineOptions engine_options;
+  engine_options.data_dir = args.data_dir;
+  engine_options.threads = args.threads;
+  if (args.durability == "async") {
+    engine_options.durability = Durability::kAsync;
+  } else if (args.durability != "request") {
+    spdlog::error("--durability must be 'request' or 'async', not '{}'", args.durability);
+    return 2;
+  }
+  auto engine = Engine::Open(engine_options);
+  if (!engine.ok()) {
+    spdlog::error("cannot open data directory {}: {}", args.data_dir,
+                  engine.status().ToString());
+    return 1;
+  }
+
+  server::RestServerOptions options;
+  options.http.host = args.host;
+  options.http.port = args.port;
+  options.http.max_body_bytes = static_cast<size_t>(args.max_body_mb) << 20;
+  options.node_name = args.node_name;
+  server::RestServer server(engine.value().get(), options);
+  Status st = server.Listen();
+  if (!st.ok()) {
+    spdlog::error("cannot listen on {}:{}: {}", args.host, args.port, st.ToString());
+    engine.value()->Shutdown();
+    return 1;
+  }
+  spdlog::info("lookalike listening on http://{}:{} (data {}, durability {})", args.host,
+               server.port(), args.data_dir, args.durability);
+
+  // Libraries (OpenBLAS, RocksDB) start threads before we could block signals in all of them,
+  // so take SIGTERM/SIGINT with a handler. HttpServer::Stop is async-signal-safe (an atomic
+  // store and a write to an eventfd).
+  g_server.store(&server);
+  struct sigaction action {};
+  action.sa_handler = OnShutdownSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  st = server.Run();
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGINT, SIG_DFL);
+  g_server.store(nullptr);
+  if (!st.ok()) spdlog::error("server stopped: {}", st.ToString());
+  spdlog::info("persisting and closing the engine");
+  engine.value()->Shutdown();
+  spdlog::info("bye");
+  return st.ok() ? 0 : 1;
+}
+
+}  // namespace
+
 void AddServeCommand(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("serve", "(not implemented yet)");
-  cmd->allow_extras();
-  cmd->callback([exit_code] {
-    std::fprintf(stderr, "lookalike: 'serve' is not implemented yet\n");
-    *exit_code = 2;
-  });
+  auto args = std::make_shared<ServeArgs>();
+  auto* cmd = app.add_subcommand("serve", "Serve the Elasticsearch-compatible REST API");
+  cmd->add_option("--data", args->data_dir, "Data directory (created if missing)")->required();
+  cmd->add_option("--host", args->host, "Address to bind")->capture_default_str();
+  cmd->add_option("--port", args->port, "TCP port (0 = any free port)")->capture_default_str();
+  cmd->add_option("--max-body-mb", args->max_body_mb, "Request body limit in MiB")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--durability", args->durability,
+                  "request: fsync before acknowledging; async: sync about once a second")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"request", "async"}));
+  cmd->add_option("--log-level", args->log_level, "trace, debug, info, warn, error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  cmd->add_option("--threads", args->threads, "Background indexing threads (0 = cores)")
+      ->capture_default_str();
+  cmd->add_option("--node-name", args->node_name, "Node name reported by GET /")
+      ->capture_default_str();
+  cmd->callback([args, exit_code] { *exit_code = RunServe(*args); });
 }
 
 }  // namespace lookalike::cli

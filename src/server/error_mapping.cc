@@ -1,0 +1,133 @@
+#include "server/error_mapping.h"
+
+#include "common/json_writer.h"
+#include "lookalike/engine.h"
+
+namespace lookalike::server {
+
+namespace {
+
+struct TypeStatus {
+  std::string_view type;
+  int http_status;
+};
+
+// Exception names whose HTTP status differs from what their Status code alone would give.
+constexpr TypeStatus kTypeStatuses[] = {
+    {"index_not_found_exception", 404},
+    {"document_missing_exception", 404},
+    {"resource_not_found_exception", 404},
+    {"resource_already_exists_exception", 400},
+    {"version_conflict_engine_exception", 409},
+    {"method_not_allowed_exception", 405},
+    {"content_too_long_exception", 413},
+    {"es_rejected_execution_exception", 429},
+    {"circuit_breaking_exception", 429},
+    {"parsing_exception", 400},
+    {"parse_exception", 400},
+    {"x_content_parse_exception", 400},
+    {"mapper_parsing_exception", 400},
+    {"illegal_argument_exception", 400},
+    {"invalid_index_name_exception", 400},
+    {"action_request_validation_exception", 400},
+    {"search_phase_execution_exception", 400},
+    {"strict_dynamic_mapping_exception", 400},
+};
+
+int StatusForCode(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kAlreadyExists: return 400;
+    case StatusCode::kConflict: return 409;
+    case StatusCode::kResourceExhausted: return 413;
+    case StatusCode::kUnsupported: return 400;
+    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kCorruption: return 500;
+    case StatusCode::kIOError: return 500;
+  }
+  return 500;
+}
+
+std::string_view TypeForCode(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return "";
+    case StatusCode::kInvalidArgument: return "illegal_argument_exception";
+    case StatusCode::kNotFound: return "resource_not_found_exception";
+    case StatusCode::kAlreadyExists: return "resource_already_exists_exception";
+    case StatusCode::kConflict: return "version_conflict_engine_exception";
+    case StatusCode::kResourceExhausted: return "content_too_long_exception";
+    case StatusCode::kUnsupported: return "illegal_argument_exception";
+    case StatusCode::kUnavailable: return "unavailable_shards_exception";
+    case StatusCode::kCorruption: return "corrupt_index_exception";
+    case StatusCode::kIOError: return "io_exception";
+  }
+  return "exception";
+}
+
+}  // namespace
+
+int HttpStatusFor(const Status& status) {
+  if (status.ok()) return 200;
+  std::string_view type = status.type();
+  if (!type.empty()) {
+    for (const auto& entry : kTypeStatuses) {
+      if (entry.type == type) return entry.http_status;
+    }
+  }
+  return StatusForCode(status.code());
+}
+
+std::string_view ErrorTypeFor(const Status& status) {
+  if (!status.type().empty()) return status.type();
+  return TypeForCode(status.code());
+}
+
+namespace {
+void WriteCause(std::string_view type, std::string_view reason, std::string_view index,
+                JsonWriter* w) {
+  w->Key("type").String(type).Key("reason").String(reason);
+  if (!index.empty()) {
+    if (type == "index_not_found_exception") {
+      w->Key("resource.type").String("index_or_alias").Key("resource.id").String(index);
+    }
+    w->Key("index_uuid").String("_na_").Key("index").String(index);
+  }
+}
+
+void AppendBody(int http_status, std::string_view type, std::string_view reason,
+                std::string_view index, std::string* out) {
+  JsonWriter w(out);
+  w.BeginObject().Key("error").BeginObject();
+  w.Key("root_cause").BeginArray().BeginObject();
+  WriteCause(type, reason, index, &w);
+  w.EndObject().EndArray();
+  WriteCause(type, reason, index, &w);
+  w.EndObject().Key("status").Int(http_status).EndObject();
+}
+}  // namespace
+
+void AppendErrorBody(int http_status, std::string_view type, std::string_view reason,
+                     std::string* out) {
+  AppendBody(http_status, type, reason, "", out);
+}
+
+void SetErrorResponse(int http_status, std::string_view type, std::string_view reason,
+                      HttpResponse* response) {
+  response->status = http_status;
+  response->content_type = "application/json; charset=UTF-8";
+  response->body.clear();
+  AppendBody(http_status, type, reason, "", &response->body);
+}
+
+void SetErrorResponse(const Status& status, HttpResponse* response) {
+  int http_status = HttpStatusFor(status);
+  response->status = http_status;
+  response->content_type = "application/json; charset=UTF-8";
+  response->body.clear();
+  AppendBody(http_status, ErrorTypeFor(status), status.message(), IndexNameOf(status),
+             &response->body);
+}
+
+}  // namespace lookalike::server

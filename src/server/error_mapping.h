@@ -1,0 +1,36 @@
+// The one place that turns errors into HTTP: a Status (or a transport-level failure) becomes an
+// HTTP status code and an Elasticsearch-shaped body
+//   {"error":{"root_cause":[{"type":T,"reason":R}],"type":T,"reason":R},"status":N}
+// Handlers never pick error status codes themselves; they return a Status and call
+// SetErrorResponse.
+//
+// Mapping: an explicit Status::type() (an Elasticsearch exception name set by the engine) wins
+// for the type and, for the names listed in error_mapping.cc, for the HTTP status; otherwise
+// both come from the code (InvalidArgument 400 illegal_argument_exception, NotFound 404,
+// AlreadyExists 400 resource_already_exists_exception, Conflict 409
+// version_conflict_engine_exception, ResourceExhausted 413, Unsupported 400, Unavailable 503,
+// Corruption/IOError 500).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "lookalike/status.h"
+#include "server/http/http_message.h"
+
+namespace lookalike::server {
+
+int HttpStatusFor(const Status& status);
+std::string_view ErrorTypeFor(const Status& status);
+
+/// Appends the Elasticsearch error body for (http_status, type, reason) to *out.
+void AppendErrorBody(int http_status, std::string_view type, std::string_view reason,
+                     std::string* out);
+
+/// Replaces *response with the error response for a non-OK `status`.
+void SetErrorResponse(const Status& status, HttpResponse* response);
+/// Same for failures detected below the Status world (malformed HTTP, 413 before a handler).
+void SetErrorResponse(int http_status, std::string_view type, std::string_view reason,
+                      HttpResponse* response);
+
+}  // namespace lookalike::server

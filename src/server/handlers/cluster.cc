@@ -1,0 +1,196 @@
+// Cluster-level endpoints: GET / (node info, what clients use to recognise the server),
+// /_cluster/health, /_cluster/settings, /_cat/indices, and the search page under /_ui/.
+#include <cinttypes>
+#include <cstdio>
+
+#include "common/json_writer.h"
+#include "server/handlers/rest_common.h"
+#ifdef LOOKALIKE_HAVE_WEB
+#include "web/web_assets.h"
+#endif
+
+namespace lookalike::server {
+
+namespace {
+
+// Version 7.10.2 is the last Elasticsearch release OpenSearch forked from: python
+// elasticsearch 7.x accepts it when tagline and build_flavor match (its product check for
+// 7.0-7.13), and the OpenSearch JS client accepts any 7.x.
+std::string InfoBody(const RestContext& ctx) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("name").String(ctx.node_name);
+  w.Key("cluster_name").String(ctx.cluster_name);
+  w.Key("cluster_uuid").String(ctx.cluster_uuid);
+  w.Key("version").BeginObject();
+  w.Key("number").String("7.10.2");
+  w.Key("build_flavor").String("default");
+  w.Key("build_type").String("tar");
+  w.Key("build_hash").String("lookalike-0.1.0");
+  w.Key("build_date").String("2026-01-01T00:00:00.000Z");
+  w.Key("build_snapshot").Bool(false);
+  w.Key("lucene_version").String("8.7.0");
+  w.Key("minimum_wire_compatibility_version").String("6.8.0");
+  w.Key("minimum_index_compatibility_version").String("6.0.0-beta1");
+  w.EndObject();
+  w.Key("tagline").String("You Know, for Search");
+  w.EndObject();
+  return w.Take();
+}
+
+// Elasticsearch's human-readable sizes: "208b", "4.5kb", "1.2mb", "3gb".
+std::string HumanBytes(int64_t bytes) {
+  static const char* kUnits[] = {"b", "kb", "mb", "gb", "tb"};
+  double v = static_cast<double>(bytes);
+  int unit = 0;
+  while (v >= 1024.0 && unit < 4) {
+    v /= 1024.0;
+    ++unit;
+  }
+  char buf[32];
+  if (unit == 0) {
+    std::snprintf(buf, sizeof(buf), "%" PRId64 "b", bytes);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.1f%s", v, kUnits[unit]);
+  }
+  return buf;
+}
+
+bool WildcardMatch(std::string_view pattern, std::string_view text) {
+  if (pattern.empty()) return text.empty();
+  if (pattern.front() == '*') {
+    for (size_t i = 0; i <= text.size(); ++i) {
+      if (WildcardMatch(pattern.substr(1), text.substr(i))) return true;
+    }
+    return false;
+  }
+  return !text.empty() && pattern.front() == text.front() &&
+         WildcardMatch(pattern.substr(1), text.substr(1));
+}
+
+bool IndexSelected(std::string_view selector, std::string_view name) {
+  if (selector.empty() || selector == "_all") return true;
+  while (!selector.empty()) {
+    size_t comma = selector.find(',');
+    if (WildcardMatch(selector.substr(0, comma), name)) return true;
+    if (comma == std::string_view::npos) break;
+    selector.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+void CatIndices(const RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
+  std::vector<IndexInfo> all = ctx.engine->ListIndices();
+  std::vector<IndexInfo> rows;
+  std::string_view selector = IndexParam(req);
+  for (auto& info : all) {
+    if (IndexSelected(selector, info.name)) rows.push_back(std::move(info));
+  }
+  if (!selector.empty() && selector.find('*') == std::string_view::npos && rows.empty() &&
+      selector != "_all") {
+    return ReplyError(Status::NotFound("no such index [" + std::string(selector) + "]")
+                          .WithType("index_not_found_exception"),
+                      resp);
+  }
+  const std::string* bytes_param = req.Param("bytes");
+  auto size_text = [&](int64_t b) {
+    return bytes_param != nullptr && *bytes_param == "b" ? std::to_string(b) : HumanBytes(b);
+  };
+  const std::string* format = req.Param("format");
+  if (format != nullptr && *format == "json") {
+    JsonWriter w;
+    w.BeginArray();
+    for (const IndexInfo& info : rows) {
+      w.BeginObject();
+      w.Key("health").String(info.health).Key("status").String(info.status);
+      w.Key("index").String(info.name).Key("uuid").String(info.uuid);
+      w.Key("pri").String(std::to_string(info.number_of_shards));
+      w.Key("rep").String(std::to_string(info.number_of_replicas));
+      w.Key("docs.count").String(std::to_string(info.docs_count));
+      w.Key("docs.deleted").String(std::to_string(info.docs_deleted));
+      w.Key("store.size").String(size_text(info.store_size_bytes));
+      w.Key("pri.store.size").String(size_text(info.store_size_bytes));
+      w.EndObject();
+    }
+    w.EndArray();
+    resp->body = w.Take();
+    return;
+  }
+  // Text table: columns padded to their widest cell, as the _cat APIs print them.
+  std::vector<std::vector<std::string>> table;
+  bool verbose = req.Param("v") != nullptr;
+  if (verbose) {
+    table.push_back({"health", "status", "index", "uuid", "pri", "rep", "docs.count",
+                     "docs.deleted", "store.size", "pri.store.size"});
+  }
+  for (const IndexInfo& info : rows) {
+    table.push_back({info.health, info.status, info.name, info.uuid,
+                     std::to_string(info.number_of_shards),
+                     std::to_string(info.number_of_replicas), std::to_string(info.docs_count),
+                     std::to_string(info.docs_deleted), size_text(info.store_size_bytes),
+                     size_text(info.store_size_bytes)});
+  }
+  std::vector<size_t> width(10, 0);
+  for (const auto& row : table) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  std::string out;
+  for (const auto& row : table) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      out += row[i];
+      if (i + 1 < row.size()) out += std::string(width[i] - row[i].size() + 1, ' ');
+    }
+    out += '\n';
+  }
+  resp->content_type = "text/plain; charset=UTF-8";
+  resp->body = std::move(out);
+}
+
+}  // namespace
+
+void RegisterClusterHandlers(Router& router, RestContext& ctx) {
+  router.Add("GET", "/", [&ctx](const RestRequest&, HttpResponse* resp) {
+    resp->body = InfoBody(ctx);
+  });
+  router.Add("GET", "/_cluster/health", [&ctx](const RestRequest&, HttpResponse* resp) {
+    resp->body = ctx.engine->ClusterHealth();
+  });
+  router.Add("GET", "/_cluster/health/{index}", [&ctx](const RestRequest&, HttpResponse* resp) {
+    resp->body = ctx.engine->ClusterHealth();
+  });
+  router.Add("GET", "/_cluster/settings", [&ctx](const RestRequest&, HttpResponse* resp) {
+    resp->body = ctx.cluster_settings.ToJson();
+  });
+  router.Add("PUT", "/_cluster/settings", [&ctx](const RestRequest& req, HttpResponse* resp) {
+    Reply(ctx.cluster_settings.Update(req.body()), resp);
+  });
+  router.Add("GET", "/_cat/indices", [&ctx](const RestRequest& req, HttpResponse* resp) {
+    CatIndices(ctx, req, resp);
+  });
+  router.Add("GET", "/_cat/indices/{index}", [&ctx](const RestRequest& req, HttpResponse* resp) {
+    CatIndices(ctx, req, resp);
+  });
+#ifdef LOOKALIKE_HAVE_WEB
+  auto serve_asset = [](const RestRequest& req, HttpResponse* resp) {
+    std::string_view path = req.http.path;
+    path.remove_prefix(std::min(path.size(), std::string_view("/_ui").size()));
+    auto asset = web::FindWebAsset(path);
+    if (!asset) {
+      return ReplyError(Status::NotFound("no such page [" + std::string(path) + "]"), resp);
+    }
+    if (req.http.Header("if-none-match") == asset->etag) {
+      resp->status = 304;
+      resp->content_type.clear();
+      return;
+    }
+    resp->content_type = std::string(asset->mime_type);
+    resp->body = std::string(asset->content);
+    resp->headers.emplace_back("etag", std::string(asset->etag));
+    resp->headers.emplace_back("cache-control", "no-cache");
+  };
+  router.Add("GET", "/_ui", serve_asset);
+  router.Add("GET", "/_ui/{file}", serve_asset);
+#endif
+}
+
+}  // namespace lookalike::server

@@ -1,0 +1,54 @@
+// Single-document endpoints: index (with or without id), create, get, delete, update.
+#include "server/handlers/rest_common.h"
+
+namespace lookalike::server {
+
+namespace {
+
+void IndexDoc(Engine& e, const RestRequest& req, HttpResponse* resp, OpType op_type) {
+  auto refresh = RefreshParam(req);
+  if (!refresh.ok()) return ReplyError(refresh.status(), resp);
+  if (const std::string* op = req.Param("op_type")) {
+    auto parsed = ParseOpType(*op);
+    if (!parsed.ok()) return ReplyError(parsed.status(), resp);
+    if (parsed.value() == OpType::kCreate) op_type = OpType::kCreate;
+  }
+  Reply(e.IndexDocument(IndexParam(req), req.PathParam("id"), req.body(), op_type,
+                        refresh.value()),
+        resp);
+}
+
+}  // namespace
+
+void RegisterDocumentHandlers(Router& router, RestContext& ctx) {
+  Engine& e = *ctx.engine;
+  router.Add("PUT,POST", "/{index}/_doc/{id}", [&e](const RestRequest& req, HttpResponse* resp) {
+    IndexDoc(e, req, resp, OpType::kIndex);
+  });
+  router.Add("POST", "/{index}/_doc", [&e](const RestRequest& req, HttpResponse* resp) {
+    IndexDoc(e, req, resp, OpType::kIndex);
+  });
+  router.Add("PUT,POST", "/{index}/_create/{id}",
+             [&e](const RestRequest& req, HttpResponse* resp) {
+               IndexDoc(e, req, resp, OpType::kCreate);
+             });
+  auto get = [&e](const RestRequest& req, HttpResponse* resp) {
+    auto options = SearchOptionsFrom(req);
+    if (!options.ok()) return ReplyError(options.status(), resp);
+    Reply(e.GetDocument(IndexParam(req), req.PathParam("id"), options.value()), resp);
+  };
+  router.Add("GET,HEAD", "/{index}/_doc/{id}", get);
+  router.Add("DELETE", "/{index}/_doc/{id}", [&e](const RestRequest& req, HttpResponse* resp) {
+    auto refresh = RefreshParam(req);
+    if (!refresh.ok()) return ReplyError(refresh.status(), resp);
+    Reply(e.DeleteDocument(IndexParam(req), req.PathParam("id"), refresh.value()), resp);
+  });
+  router.Add("POST", "/{index}/_update/{id}", [&e](const RestRequest& req, HttpResponse* resp) {
+    auto refresh = RefreshParam(req);
+    if (!refresh.ok()) return ReplyError(refresh.status(), resp);
+    Reply(e.UpdateDocument(IndexParam(req), req.PathParam("id"), req.body(), refresh.value()),
+          resp);
+  });
+}
+
+}  // namespace lookalike::server

@@ -1,0 +1,60 @@
+// Index endpoints: create/get/exists/delete, mappings, settings, count, refresh, flush, stats.
+#include "server/handlers/rest_common.h"
+
+namespace lookalike::server {
+
+void RegisterIndexHandlers(Router& router, RestContext& ctx) {
+  Engine& e = *ctx.engine;
+  router.Add("PUT", "/{index}", [&e](const RestRequest& req, HttpResponse* resp) {
+    Reply(e.CreateIndex(IndexParam(req), req.body()), resp);
+  });
+  router.Add("GET", "/{index}", [&e](const RestRequest& req, HttpResponse* resp) {
+    Reply(e.GetIndex(IndexParam(req)), resp);
+  });
+  router.Add("HEAD", "/{index}", [&e](const RestRequest& req, HttpResponse* resp) {
+    resp->status = e.IndexExists(IndexParam(req)) ? 200 : 404;
+  });
+  router.Add("DELETE", "/{index}", [&e](const RestRequest& req, HttpResponse* resp) {
+    Reply(e.DeleteIndex(IndexParam(req)), resp);
+  });
+
+  auto get_mapping = [&e](const RestRequest& req, HttpResponse* resp) {
+    Reply(e.GetMapping(IndexParam(req)), resp);
+  };
+  router.Add("GET", "/_mapping", get_mapping);
+  router.Add("GET", "/{index}/_mapping", get_mapping);
+  router.Add("PUT,POST", "/{index}/_mapping", [&e](const RestRequest& req, HttpResponse* resp) {
+    Reply(e.PutMapping(IndexParam(req), req.body()), resp);
+  });
+  router.Add("GET", "/{index}/_settings", [&e](const RestRequest& req, HttpResponse* resp) {
+    Reply(e.GetSettings(IndexParam(req)), resp);
+  });
+
+  auto count = [&e](const RestRequest& req, HttpResponse* resp) {
+    auto options = SearchOptionsFrom(req);
+    if (!options.ok()) return ReplyError(options.status(), resp);
+    Reply(e.Count(IndexParam(req), req.body(), options.value()), resp);
+  };
+  router.Add("GET,POST", "/_count", count);
+  router.Add("GET,POST", "/{index}/_count", count);
+
+  auto refresh = [&e](const RestRequest& req, HttpResponse* resp) {
+    Reply(e.Refresh(IndexParam(req)), resp);
+  };
+  router.Add("GET,POST", "/_refresh", refresh);
+  router.Add("GET,POST", "/{index}/_refresh", refresh);
+
+  auto flush = [&e](const RestRequest& req, HttpResponse* resp) {
+    Reply(e.Flush(IndexParam(req)), resp);
+  };
+  router.Add("GET,POST", "/_flush", flush);
+  router.Add("GET,POST", "/{index}/_flush", flush);
+
+  auto stats = [&e](const RestRequest& req, HttpResponse* resp) {
+    Reply(e.Stats(IndexParam(req)), resp);
+  };
+  router.Add("GET", "/_stats", stats);
+  router.Add("GET", "/{index}/_stats", stats);
+}
+
+}  // namespace lookalike::server

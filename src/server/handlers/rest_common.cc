@@ -1,0 +1,180 @@
+#include "server/handlers/rest_common.h"
+
+#include <simdjson.h>
+
+#include <charconv>
+
+#include "common/json_writer.h"
+#include "server/error_mapping.h"
+
+namespace lookalike::server {
+
+void ReplyError(const Status& status, HttpResponse* response) {
+  SetErrorResponse(status, response);
+}
+
+void Reply(const Result<std::string>& result, HttpResponse* response) {
+  if (!result.ok()) return ReplyError(result.status(), response);
+  response->status = 200;
+  response->body = result.value();
+}
+
+void Reply(const Result<JsonResponse>& result, HttpResponse* response) {
+  if (!result.ok()) return ReplyError(result.status(), response);
+  response->status = result.value().http_status;
+  response->body = result.value().body;
+}
+
+void Reply(const Result<DocWriteResult>& result, HttpResponse* response) {
+  if (!result.ok()) return ReplyError(result.status(), response);
+  response->status = result.value().http_status;
+  response->body = result.value().body;
+  if (response->status == 201) {
+    response->headers.emplace_back(
+        "location", "/" + result.value().index + "/_doc/" + result.value().id);
+  }
+}
+
+Result<RefreshPolicy> RefreshParam(const RestRequest& request) {
+  const std::string* value = request.Param("refresh");
+  if (value == nullptr) return RefreshPolicy::kFalse;
+  if (value->empty()) return RefreshPolicy::kTrue;  // bare ?refresh means true
+  return ParseRefreshPolicy(*value);
+}
+
+namespace {
+Status ParseIntParam(const RestRequest& request, const char* name, int64_t* out) {
+  const std::string* value = request.Param(name);
+  if (value == nullptr) return Status::OK();
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(value->data(), value->data() + value->size(), v);
+  if (ec != std::errc() || ptr != value->data() + value->size() || v < 0) {
+    return Status::InvalidArgument("Failed to parse int parameter [" + std::string(name) +
+                                   "] with value [" + *value + "]")
+        .WithType("illegal_argument_exception");
+  }
+  *out = v;
+  return Status::OK();
+}
+
+void CopyParam(const RestRequest& request, const char* name, std::string* out) {
+  if (const std::string* v = request.Param(name)) *out = *v;
+}
+}  // namespace
+
+Result<SearchOptions> SearchOptionsFrom(const RestRequest& request) {
+  SearchOptions options;
+  LOOKALIKE_RETURN_IF_ERROR(ParseIntParam(request, "size", &options.size));
+  LOOKALIKE_RETURN_IF_ERROR(ParseIntParam(request, "from", &options.from));
+  CopyParam(request, "q", &options.q);
+  CopyParam(request, "_source", &options.source);
+  CopyParam(request, "_source_includes", &options.source_includes);
+  CopyParam(request, "_source_excludes", &options.source_excludes);
+  CopyParam(request, "sort", &options.sort);
+  CopyParam(request, "track_total_hits", &options.track_total_hits);
+  return options;
+}
+
+// ---- ClusterSettings ------------------------------------------------------------------------
+
+namespace {
+// Flattens {"a":{"b":1}} into ("a.b", "1"); scalars and arrays are kept as JSON text.
+void Flatten(simdjson::dom::element element, const std::string& prefix,
+             std::map<std::string, std::string>* target) {
+  if (element.is_object()) {
+    simdjson::dom::object object;
+    if (element.get_object().get(object) != simdjson::SUCCESS) return;
+    for (auto field : object) {
+      std::string key = prefix.empty() ? std::string(field.key)
+                                       : prefix + "." + std::string(field.key);
+      Flatten(field.value, key, target);
+    }
+    return;
+  }
+  if (element.is_null()) {
+    // Resetting "a.*" style wildcards is not supported; exact keys only.
+    target->erase(prefix);
+    return;
+  }
+  // Elasticsearch reports every setting value as a string.
+  if (element.is_string()) {
+    std::string_view text;
+    if (element.get_string().get(text) != simdjson::SUCCESS) return;
+    std::string out;
+    AppendJsonString(&out, text);
+    (*target)[prefix] = out;
+  } else {
+    std::string text = simdjson::minify(element);
+    std::string out;
+    AppendJsonString(&out, text);
+    (*target)[prefix] = element.is_array() ? text : out;
+  }
+}
+
+void WriteSettings(const std::map<std::string, std::string>& settings, JsonWriter* w) {
+  w->BeginObject();
+  for (const auto& [key, value] : settings) w->Key(key).Raw(value);
+  w->EndObject();
+}
+}  // namespace
+
+Result<std::string> ClusterSettings::Update(std::string_view body_json) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(body_json);
+  simdjson::dom::element root;
+  if (body_json.empty() || parser.parse(padded).get(root) != simdjson::SUCCESS) {
+    return Status::InvalidArgument("request body is required and must be JSON")
+        .WithType("parse_exception");
+  }
+  if (!root.is_object()) {
+    return Status::InvalidArgument("request body must be a JSON object")
+        .WithType("parse_exception");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, std::string> persistent = persistent_;
+  std::map<std::string, std::string> transient = transient_;
+  std::map<std::string, std::string> ack_persistent;
+  std::map<std::string, std::string> ack_transient;
+  simdjson::dom::object object;
+  if (root.get_object().get(object) != simdjson::SUCCESS) {
+    return Status::InvalidArgument("request body must be a JSON object")
+        .WithType("parse_exception");
+  }
+  for (auto field : object) {
+    if (field.key == "persistent" || field.key == "transient") {
+      if (!field.value.is_object()) {
+        return Status::InvalidArgument("[" + std::string(field.key) + "] must be an object")
+            .WithType("illegal_argument_exception");
+      }
+      bool is_persistent = field.key == "persistent";
+      Flatten(field.value, "", is_persistent ? &persistent : &transient);
+      Flatten(field.value, "", is_persistent ? &ack_persistent : &ack_transient);
+    } else {
+      return Status::InvalidArgument("request body contains unknown key [" +
+                                     std::string(field.key) + "]")
+          .WithType("illegal_argument_exception");
+    }
+  }
+  persistent_ = std::move(persistent);
+  transient_ = std::move(transient);
+  JsonWriter w;
+  w.BeginObject().Key("acknowledged").Bool(true).Key("persistent");
+  WriteSettings(ack_persistent, &w);
+  w.Key("transient");
+  WriteSettings(ack_transient, &w);
+  w.EndObject();
+  return w.Take();
+}
+
+std::string ClusterSettings::ToJson() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  JsonWriter w;
+  w.BeginObject().Key("persistent");
+  WriteSettings(persistent_, &w);
+  w.Key("transient");
+  WriteSettings(transient_, &w);
+  w.EndObject();
+  return w.Take();
+}
+
+}  // namespace lookalike::server

@@ -1,0 +1,70 @@
+// Shared pieces of the REST handlers: the context they run in, and helpers that turn engine
+// results and URL parameters into responses. Handlers are registered per group (cluster,
+// indices, documents, bulk, search); each group lives in its own file.
+//
+// Thread safety: handlers run concurrently on worker threads; RestContext members are either
+// immutable after start-up or internally synchronised (Engine, ClusterSettings).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "lookalike/engine.h"
+#include "server/http/http_message.h"
+#include "server/router.h"
+
+namespace lookalike::server {
+
+/// Cluster-level settings from PUT /_cluster/settings. Kept in memory (flat keys); they are
+/// accepted for client compatibility and none changes engine behaviour yet.
+class ClusterSettings {
+ public:
+  /// Applies {"persistent":{...},"transient":{...}}; a null value removes a key. Returns the
+  /// acknowledgement body.
+  Result<std::string> Update(std::string_view body_json);
+  /// {"persistent":{...},"transient":{...}} with flat keys.
+  std::string ToJson() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::string> persistent_;  // flat key → JSON value, guarded by mu_
+  std::map<std::string, std::string> transient_;   // guarded by mu_
+};
+
+struct RestContext {
+  Engine* engine = nullptr;
+  std::string node_name = "lookalike";
+  std::string cluster_name = "lookalike";
+  std::string cluster_uuid;
+  ClusterSettings cluster_settings;
+};
+
+void RegisterClusterHandlers(Router& router, RestContext& ctx);
+void RegisterIndexHandlers(Router& router, RestContext& ctx);
+void RegisterDocumentHandlers(Router& router, RestContext& ctx);
+void RegisterBulkHandlers(Router& router, RestContext& ctx);
+void RegisterSearchHandlers(Router& router, RestContext& ctx);
+
+// ---- Replies ------------------------------------------------------------------------------
+
+/// 200 with the body, or the mapped error.
+void Reply(const Result<std::string>& result, HttpResponse* response);
+/// The engine's status and body, or the mapped error.
+void Reply(const Result<JsonResponse>& result, HttpResponse* response);
+void Reply(const Result<DocWriteResult>& result, HttpResponse* response);
+void ReplyError(const Status& status, HttpResponse* response);
+
+// ---- URL parameters -------------------------------------------------------------------------
+
+/// ?refresh: absent/"false" → kFalse; bare "?refresh" or "true" → kTrue; "wait_for".
+Result<RefreshPolicy> RefreshParam(const RestRequest& request);
+/// size, from, q, _source, _source_includes, _source_excludes, sort, track_total_hits.
+Result<SearchOptions> SearchOptionsFrom(const RestRequest& request);
+/// The {index} path parameter, or "" for routes without one.
+inline std::string_view IndexParam(const RestRequest& request) {
+  return request.PathParam("index");
+}
+
+}  // namespace lookalike::server

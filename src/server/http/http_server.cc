@@ -1,0 +1,415 @@
+#include "server/http/http_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "server/error_mapping.h"
+#include "server/http/http_session.h"
+#include "server/http/worker_pool.h"
+
+namespace lookalike::server {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr uint64_t kListenTag = 0;
+constexpr uint64_t kWakeTag = 1;
+constexpr size_t kReadChunk = 256 * 1024;
+// While draining after an error response, give up after this much input or this long idle.
+constexpr uint64_t kMaxDrainBytes = uint64_t{1} << 30;
+constexpr auto kDrainIdle = std::chrono::seconds(10);
+
+std::string ErrnoText(const char* what) {
+  return std::string(what) + ": " + std::strerror(errno);
+}
+
+}  // namespace
+
+// Everything the event-loop thread owns. Workers only touch `done_` (under done_mu_) and the
+// eventfd.
+class HttpServer::Loop {
+ public:
+  Loop(HttpServer* server, int epoll_fd, int workers)
+      : server_(server), epoll_fd_(epoll_fd), pool_(workers) {}
+  ~Loop() { pool_.Stop(); }
+
+  Status Run();
+
+ private:
+  struct Conn {
+    int fd = -1;
+    uint64_t id = 0;
+    HttpSession session;
+    bool draining = false;   // error sent, write side shut, discarding input
+    uint64_t drained = 0;
+    Clock::time_point last_activity;
+    uint32_t events = 0;     // current epoll interest
+    explicit Conn(ParserLimits limits) : session(limits) {}
+  };
+  struct Done {
+    uint64_t conn_id;
+    HttpResponse response;
+  };
+
+  void Accept();
+  void OnConnEvent(Conn* conn, uint32_t events);
+  void ReadFrom(Conn* conn);
+  void Pump(Conn* conn);
+  void Flush(Conn* conn);
+  void UpdateInterest(Conn* conn);
+  void Close(Conn* conn);
+  void Dispatch(Conn* conn, HttpRequest request);
+  void DrainCompletions();
+  void BeginShutdown();
+
+  HttpServer* server_;
+  int epoll_fd_;
+  WorkerPool pool_;
+  std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
+  uint64_t next_id_ = 2;
+  bool shutting_down_ = false;
+  std::vector<char> read_buf_ = std::vector<char>(kReadChunk);
+
+  std::mutex done_mu_;
+  std::vector<Done> done_;  // guarded by done_mu_
+};
+
+HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler)
+    : options_(std::move(options)), handler_(std::move(handler)) {}
+
+HttpServer::~HttpServer() {
+  loop_.reset();
+  if (listen_fd_ >= 0) close(listen_fd_);
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+Status HttpServer::Listen() {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  std::string port = std::to_string(options_.port);
+  int rc = getaddrinfo(options_.host.c_str(), port.c_str(), &hints, &res);
+  if (rc != 0) {
+    return Status::InvalidArgument("cannot resolve host '" + options_.host +
+                                   "': " + gai_strerror(rc));
+  }
+  Status last = Status::IOError("no address to bind");
+  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      last = Status::IOError(ErrnoText("socket"));
+      continue;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+      last = Status::IOError(ErrnoText(("bind " + options_.host + ":" + port).c_str()));
+      close(fd);
+      continue;
+    }
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = addr.ss_family == AF_INET6
+                ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    listen_fd_ = fd;
+    last = Status::OK();
+    break;
+  }
+  freeaddrinfo(res);
+  if (!last.ok()) return last;
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) return Status::IOError(ErrnoText("eventfd"));
+  return Status::OK();
+}
+
+void HttpServer::Stop() {
+  stop_requested_.store(true);
+  if (wake_fd_ >= 0) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
+  }
+}
+
+Status HttpServer::Run() {
+  if (listen_fd_ < 0) return Status::Unavailable("Run() before Listen()");
+  int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd < 0) return Status::IOError(ErrnoText("epoll_create1"));
+  int workers = options_.worker_threads > 0
+                    ? options_.worker_threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  loop_ = std::make_unique<Loop>(this, epoll_fd, workers);
+  Status st = loop_->Run();
+  loop_.reset();  // joins the workers
+  close(epoll_fd);
+  return st;
+}
+
+Status HttpServer::Loop::Run() {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kListenTag;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, server_->listen_fd_, &ev) != 0) {
+    return Status::IOError(ErrnoText("epoll_ctl listen"));
+  }
+  ev.data.u64 = kWakeTag;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, server_->wake_fd_, &ev) != 0) {
+    return Status::IOError(ErrnoText("epoll_ctl eventfd"));
+  }
+  Clock::time_point deadline{};
+  std::vector<epoll_event> events(256);
+  while (true) {
+    if (server_->stop_requested_.load() && !shutting_down_) {
+      BeginShutdown();
+      deadline = Clock::now() + std::chrono::milliseconds(server_->options_.shutdown_grace_ms);
+    }
+    if (shutting_down_ && (conns_.empty() || Clock::now() > deadline)) break;
+    int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), 500);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::IOError(ErrnoText("epoll_wait"));
+    }
+    for (int i = 0; i < n; ++i) {
+      uint64_t tag = events[i].data.u64;
+      if (tag == kListenTag) {
+        if (!shutting_down_) Accept();
+      } else if (tag == kWakeTag) {
+        uint64_t value;
+        while (read(server_->wake_fd_, &value, sizeof(value)) > 0) {
+        }
+        DrainCompletions();
+      } else {
+        auto it = conns_.find(tag);
+        if (it != conns_.end()) OnConnEvent(it->second.get(), events[i].events);
+      }
+    }
+    // Connections draining after an error are dropped once the peer goes quiet.
+    auto now = Clock::now();
+    std::vector<Conn*> expired;
+    for (auto& [id, conn] : conns_) {
+      if (conn->draining && now - conn->last_activity > kDrainIdle) expired.push_back(conn.get());
+    }
+    for (Conn* conn : expired) Close(conn);
+  }
+  std::vector<Conn*> rest;
+  for (auto& [id, conn] : conns_) rest.push_back(conn.get());
+  for (Conn* conn : rest) Close(conn);
+  return Status::OK();
+}
+
+void HttpServer::Loop::BeginShutdown() {
+  shutting_down_ = true;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, server_->listen_fd_, nullptr);
+  close(server_->listen_fd_);
+  server_->listen_fd_ = -1;
+  std::vector<Conn*> idle;
+  for (auto& [id, conn] : conns_) {
+    if (conn->session.idle() || conn->draining) idle.push_back(conn.get());
+  }
+  for (Conn* conn : idle) Close(conn);
+  spdlog::info("shutting down: {} connection(s) finishing", conns_.size());
+}
+
+void HttpServer::Loop::Accept() {
+  while (true) {
+    int fd = accept4(server_->listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) spdlog::error("{}", ErrnoText("accept"));
+      return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    ParserLimits limits;
+    limits.max_body_bytes = server_->options_.max_body_bytes;
+    auto conn = std::make_unique<Conn>(limits);
+    conn->fd = fd;
+    conn->id = next_id_++;
+    conn->last_activity = Clock::now();
+    conn->events = EPOLLIN | EPOLLRDHUP;
+    epoll_event ev{};
+    ev.events = conn->events;
+    ev.data.u64 = conn->id;
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      spdlog::error("{}", ErrnoText("epoll_ctl add"));
+      close(fd);
+      continue;
+    }
+    conns_.emplace(conn->id, std::move(conn));
+  }
+}
+
+void HttpServer::Loop::OnConnEvent(Conn* conn, uint32_t events) {
+  uint64_t id = conn->id;
+  if (events & EPOLLOUT) {
+    Flush(conn);
+    if (conns_.find(id) == conns_.end()) return;
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    ReadFrom(conn);
+    if (conns_.find(id) == conns_.end()) return;
+  }
+  Pump(conn);
+}
+
+void HttpServer::Loop::ReadFrom(Conn* conn) {
+  uint64_t id = conn->id;
+  while (conn->draining || conn->session.wants_input()) {
+    ssize_t n = read(conn->fd, read_buf_.data(), read_buf_.size());
+    if (n > 0) {
+      conn->last_activity = Clock::now();
+      if (conn->draining) {
+        conn->drained += static_cast<uint64_t>(n);
+        if (conn->drained > kMaxDrainBytes) {
+          Close(conn);
+          return;
+        }
+        continue;
+      }
+      conn->session.OnData(std::string_view(read_buf_.data(), static_cast<size_t>(n)));
+      if (static_cast<size_t>(n) < read_buf_.size()) break;  // probably drained the socket
+      continue;
+    }
+    if (n == 0) {
+      if (conn->draining) {
+        Close(conn);
+        return;
+      }
+      conn->session.OnEof();
+      break;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    // ECONNRESET and friends: nobody to answer.
+    Close(conn);
+    return;
+  }
+  (void)id;
+}
+
+void HttpServer::Loop::Pump(Conn* conn) {
+  uint64_t id = conn->id;
+  if (!conn->draining && !conn->session.in_flight()) {
+    std::optional<HttpRequest> request = conn->session.NextRequest();
+    if (request) Dispatch(conn, std::move(*request));
+  }
+  Flush(conn);
+  if (conns_.find(id) == conns_.end()) return;
+  if (conn->session.done() && !conn->draining) {
+    if (conn->session.linger()) {
+      // The peer may still be sending a body we refused; half-close and discard its bytes so
+      // it can read our error response instead of getting a reset.
+      shutdown(conn->fd, SHUT_WR);
+      conn->draining = true;
+      conn->last_activity = Clock::now();
+    } else {
+      Close(conn);
+      return;
+    }
+  }
+  if (shutting_down_ && conn->session.idle() && !conn->draining) {
+    Close(conn);
+    return;
+  }
+  UpdateInterest(conn);
+}
+
+void HttpServer::Loop::Flush(Conn* conn) {
+  while (true) {
+    std::string_view out = conn->session.pending_output();
+    if (out.empty()) return;
+    ssize_t n = send(conn->fd, out.data(), out.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      conn->session.ConsumeOutput(static_cast<size_t>(n));
+      conn->last_activity = Clock::now();
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    Close(conn);  // EPIPE/ECONNRESET: the peer is gone
+    return;
+  }
+}
+
+void HttpServer::Loop::UpdateInterest(Conn* conn) {
+  uint32_t want = EPOLLRDHUP;
+  if (conn->draining || conn->session.wants_input()) want |= EPOLLIN;
+  if (!conn->session.pending_output().empty()) want |= EPOLLOUT;
+  if (want == conn->events) return;
+  conn->events = want;
+  epoll_event ev{};
+  ev.events = want;
+  ev.data.u64 = conn->id;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, conn->fd, &ev);
+}
+
+void HttpServer::Loop::Close(Conn* conn) {
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, conn->fd, nullptr);
+  close(conn->fd);
+  conns_.erase(conn->id);  // destroys *conn
+}
+
+void HttpServer::Loop::Dispatch(Conn* conn, HttpRequest request) {
+  uint64_t id = conn->id;
+  pool_.Submit([this, id, request = std::move(request)]() {
+    auto start = Clock::now();
+    HttpResponse response;
+    response.headers.emplace_back("x-elastic-product", "Elasticsearch");
+    server_->handler_(request, &response);
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (response.status >= 500) {
+      spdlog::error("{} {} -> {} ({:.2f} ms): {}", request.method, request.target,
+                    response.status, ms, response.body.substr(0, 300));
+    } else if (response.status >= 400) {
+      spdlog::info("{} {} -> {} ({:.2f} ms): {}", request.method, request.target,
+                   response.status, ms, response.body.substr(0, 300));
+    } else {
+      spdlog::debug("{} {} -> {} ({:.2f} ms, {} bytes)", request.method, request.target,
+                    response.status, ms, response.body.size());
+    }
+    {
+      std::lock_guard<std::mutex> lock(done_mu_);
+      done_.push_back(Done{id, std::move(response)});
+    }
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(server_->wake_fd_, &one, sizeof(one));
+  });
+}
+
+void HttpServer::Loop::DrainCompletions() {
+  std::vector<Done> done;
+  {
+    std::lock_guard<std::mutex> lock(done_mu_);
+    done.swap(done_);
+  }
+  for (Done& d : done) {
+    auto it = conns_.find(d.conn_id);
+    if (it == conns_.end()) continue;  // the client went away meanwhile
+    Conn* conn = it->second.get();
+    conn->session.OnResponse(d.response, /*force_close=*/shutting_down_);
+    Pump(conn);  // sends, and starts the next pipelined request if any
+  }
+}
+
+}  // namespace lookalike::server

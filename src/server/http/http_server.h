@@ -1,0 +1,62 @@
+// The HTTP/1.1 transport: one event-loop thread (epoll, non-blocking sockets) that accepts,
+// reads, parses (via HttpSession) and writes, plus a worker pool that runs the handler for each
+// complete request. Keep-alive and pipelining are supported; each connection has at most one
+// request in flight, different connections are served in parallel by the workers.
+//
+// Shutdown: Stop() (async-signal-safe: it only writes an eventfd) makes Run() stop accepting,
+// answer every request already received, close idle connections, wait for in-flight handlers
+// (up to shutdown_grace_ms), then return.
+//
+// Thread safety: Listen/Run are called by the owner from one thread; Stop from any thread or a
+// signal handler. The handler runs on worker threads, concurrently for different connections.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "lookalike/status.h"
+#include "server/http/http_message.h"
+
+namespace lookalike::server {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 9200;                             // 0 picks a free port (see HttpServer::port)
+  size_t max_body_bytes = size_t{100} << 20;   // 413 above this
+  int worker_threads = 0;                      // 0 = number of cores
+  int shutdown_grace_ms = 30000;
+};
+
+using RequestHandler = std::function<void(const HttpRequest&, HttpResponse*)>;
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, RequestHandler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  /// Binds and listens. IOError when the address is in use or invalid.
+  Status Listen();
+  /// The bound port (after Listen).
+  int port() const { return port_; }
+  /// Serves until Stop(). Returns OK after a graceful shutdown.
+  Status Run();
+  /// Requests shutdown; safe from signal handlers and other threads.
+  void Stop();
+
+ private:
+  class Loop;
+  HttpServerOptions options_;
+  RequestHandler handler_;
+  int listen_fd_ = -1;
+  int wake_fd_ = -1;  // eventfd: worker completions and Stop()
+  int port_ = 0;
+  std::atomic<bool> stop_requested_{false};
+  std::unique_ptr<Loop> loop_;
+};
+
+}  // namespace lookalike::server

@@ -1,0 +1,37 @@
+#include "server/rest_server.h"
+
+#include <cstdio>
+#include <functional>
+
+namespace lookalike::server {
+
+RestServer::RestServer(Engine* engine, RestServerOptions options)
+    : options_(std::move(options)) {
+  ctx_.engine = engine;
+  ctx_.node_name = options_.node_name;
+  ctx_.cluster_name = options_.cluster_name;
+  if (options_.cluster_uuid.empty()) {
+    // Stable across restarts of the same node without storing anything.
+    size_t h = std::hash<std::string>{}(options_.cluster_name + "/" + options_.node_name);
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%016zx", h);
+    ctx_.cluster_uuid = std::string("lk") + buf + "aaaa";
+  } else {
+    ctx_.cluster_uuid = options_.cluster_uuid;
+  }
+  RegisterClusterHandlers(router_, ctx_);
+  RegisterIndexHandlers(router_, ctx_);
+  RegisterDocumentHandlers(router_, ctx_);
+  RegisterBulkHandlers(router_, ctx_);
+  RegisterSearchHandlers(router_, ctx_);
+  http_ = std::make_unique<HttpServer>(
+      options_.http, [this](const HttpRequest& req, HttpResponse* resp) { Handle(req, resp); });
+}
+
+RestServer::~RestServer() = default;
+
+void RestServer::Handle(const HttpRequest& request, HttpResponse* response) const {
+  router_.Handle(request, response);
+}
+
+}  // namespace lookalike::server

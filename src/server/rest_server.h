@@ -1,0 +1,54 @@
+// The Elasticsearch/OpenSearch-compatible REST server: the HTTP transport, the router and the
+// handler groups, wired to an Engine.
+//
+//   RestServer server(engine.get(), options);
+//   LOOKALIKE_RETURN_IF_ERROR(server.Listen());
+//   std::thread stopper(... server.Stop() on SIGTERM ...);
+//   server.Run();          // returns after a graceful shutdown
+//   engine->Shutdown();    // the caller persists
+//
+// Handle() is the whole REST API as a function of a parsed request, so tests (and fuzzers) can
+// drive it without sockets.
+//
+// Thread safety: Handle may run concurrently; Listen/Run from one thread; Stop from anywhere
+// (also a signal handler). The engine must outlive the server.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "lookalike/engine.h"
+#include "lookalike/status.h"
+#include "server/handlers/rest_common.h"
+#include "server/http/http_server.h"
+#include "server/router.h"
+
+namespace lookalike::server {
+
+struct RestServerOptions {
+  HttpServerOptions http;
+  std::string node_name = "lookalike";
+  std::string cluster_name = "lookalike";
+  std::string cluster_uuid;  // "" = derived from the node name
+};
+
+class RestServer {
+ public:
+  RestServer(Engine* engine, RestServerOptions options);
+  ~RestServer();
+
+  void Handle(const HttpRequest& request, HttpResponse* response) const;
+
+  Status Listen() { return http_->Listen(); }
+  int port() const { return http_->port(); }
+  Status Run() { return http_->Run(); }
+  void Stop() { http_->Stop(); }
+
+ private:
+  RestServerOptions options_;
+  RestContext ctx_;
+  Router router_;
+  std::unique_ptr<HttpServer> http_;
+};
+
+}  // namespace lookalike::server

@@ -1,5 +1,9 @@
 #!/usr/bin/python3
-"""Converts a Keras (TF.js layers-model) network dumped by convert-model-dump.cjs to ONNX.
+"""Converts a TF.js network dumped by convert-model-dump.cjs to ONNX.
+
+Two kinds of TF.js model are understood: Keras layers models (nsfwjs mobilenet_v2) and the
+TensorFlow graph models of TF-Hub MobileNets (nsfwjs mobilenet_v2_mid: _FusedConv2D,
+FusedDepthwiseConv2dNative, AddV2, AvgPool, Squeeze, _FusedMatMul, Softmax).
 
 The ONNX graph is written in the form OpenCV 4.6's importer accepts (see
 /work/shared/MODEL-FACTS.md): opset 10, Clip with min/max attributes, Gemm with transB=1,
@@ -10,7 +14,13 @@ Keras' NHWC kernels are transposed accordingly.
 Besides the network's own output, every layer named with --pool LAYER gets a
 GlobalAveragePool + Flatten output named "pool/LAYER" ([N, C]); these are the embeddings.
 
-Usage: convert-model.py DUMP_DIR OUT.onnx [--pool LAYER]... [--name NAME]
+With --map LAYER the layer's [N, C, H, W] feature map itself becomes an output "map/LAYER"
+(for manifests that pool it another way, e.g. max pooling).
+
+For graph models LAYER may be any unique suffix of a node name (e.g. "Conv_1/Relu6"); the
+output is named after the suffix given.
+
+Usage: convert-model.py DUMP_DIR OUT.onnx [--pool LAYER]... [--map LAYER]... [--name NAME]
 Only Debian's python3-onnx and python3-numpy are needed.
 """
 
@@ -137,11 +147,34 @@ class Converter:
         self.tensor[layer_name] = tensor
         self.shape[layer_name] = shape
 
-    def Convert(self, pools, model_name):
+    def _EmitOutput(self, layer, pooled):
+        c, h, w = self.shape[layer]
+        if pooled:
+            gap = f"pool/{layer}/gap"
+            self.nodes.append(helper.make_node("GlobalAveragePool", [self.tensor[layer]], [gap]))
+            self.nodes.append(helper.make_node("Flatten", [gap], [f"pool/{layer}"], axis=1))
+            self.extra_outputs.append(helper.make_tensor_value_info(
+                f"pool/{layer}", TensorProto.FLOAT, ["N", c]))
+        else:
+            self.nodes.append(helper.make_node("Identity", [self.tensor[layer]], [f"map/{layer}"]))
+            self.extra_outputs.append(helper.make_tensor_value_info(
+                f"map/{layer}", TensorProto.FLOAT, ["N", c, h, w]))
+
+    def Convert(self, pools, maps, model_name):
         self.by_name = {l["name"]: l for l in self.layers}
         self.folded = set()
         graph_inputs = []
+        self.extra_outputs = []
+        emitted = set()
+        wanted = [(l, True) for l in pools] + [(l, False) for l in maps]
         for layer in self.layers:
+            # Pool/map outputs go right after the node that makes their tensor: OpenCV's
+            # forward(name) runs every layer listed before the requested one, so an embedding
+            # taken from block_10 must not wait for the rest of the network.
+            for want in wanted:
+                if want[0] in self.tensor and want not in emitted:
+                    emitted.add(want)
+                    self._EmitOutput(*want)
             name, cls, cfg = layer["name"], layer["class_name"], layer["config"]
             srcs = self._inputs(layer)
             if name in self.folded:
@@ -226,6 +259,10 @@ class Converter:
             else:
                 raise SystemExit(f"{name}: layer class {cls} not supported")
 
+        for want in wanted:
+            if want[0] in self.tensor and want not in emitted:
+                emitted.add(want)
+                self._EmitOutput(*want)
         outputs = []
         for layer in self.output_layers:
             c = self.shape[layer][0]
@@ -233,16 +270,183 @@ class Converter:
                                                if len(self.output_layers) == 1 else layer]))
             outputs.append(helper.make_tensor_value_info(self.nodes[-1].output[0],
                                                          TensorProto.FLOAT, ["N", c]))
-        for layer in pools:
+        for layer in pools + maps:
             if layer not in self.tensor:
-                raise SystemExit(f"--pool {layer}: no such layer")
-            c = self.shape[layer][0]
-            gap = f"pool/{layer}/gap"
-            self.nodes.append(helper.make_node("GlobalAveragePool", [self.tensor[layer]], [gap]))
-            self.nodes.append(helper.make_node("Flatten", [gap], [f"pool/{layer}"], axis=1))
-            outputs.append(helper.make_tensor_value_info(f"pool/{layer}", TensorProto.FLOAT,
-                                                         ["N", c]))
+                raise SystemExit(f"--pool/--map {layer}: no such layer")
+        outputs += self.extra_outputs
         graph = helper.make_graph(self.nodes, model_name, graph_inputs, outputs, self.inits)
+        model = helper.make_model(graph, producer_name="lookalike convert-model",
+                                  opset_imports=[helper.make_opsetid("", OPSET)])
+        model.ir_version = 6
+        onnx.checker.check_model(model)
+        return model
+
+
+def SamePads(h, w, kh, kw, sh, sw):
+    """TensorFlow SAME padding (top, bottom, left, right): out = ceil(in / stride), extra at the end."""
+    oh, ow = -(-h // sh), -(-w // sw)
+    th = max((oh - 1) * sh + kh - h, 0)
+    tw = max((ow - 1) * sw + kw - w, 0)
+    return (th // 2, th - th // 2, tw // 2, tw - tw // 2), oh, ow
+
+
+class GraphConverter:
+    """TF graph model (as TF.js stores it) to ONNX, NHWC → NCHW."""
+
+    def __init__(self, dump_dir):
+        with open(os.path.join(dump_dir, "topology.json")) as f:
+            self.graph = json.load(f)["modelTopology"]["node"]
+        with open(os.path.join(dump_dir, "weights.json")) as f:
+            index = json.load(f)
+        blob = np.fromfile(os.path.join(dump_dir, "weights.bin"), dtype=np.uint8)
+        self.weights = {}
+        for w in index:
+            dtype = np.int32 if w["dtype"] == "int32" else np.float32
+            self.weights[w["name"]] = (blob[w["offset"]:w["offset"] + w["length"]]
+                                       .view(dtype).reshape(w["shape"]))
+        self.nodes, self.inits, self.extra_outputs = [], [], []
+        self.shape = {}  # tensor name → (C, H, W) or (C,)
+
+    @staticmethod
+    def _attr_list(node, key):
+        return [int(i) for i in node["attr"][key]["list"].get("i", [])]
+
+    @staticmethod
+    def _attr_str(node, key):
+        import base64
+        return base64.b64decode(node["attr"][key]["s"]).decode()
+
+    def _fused(self, node):
+        import base64
+        ops = node["attr"].get("fused_ops", {}).get("list", {}).get("s", [])
+        return [base64.b64decode(o).decode() for o in ops]
+
+    def _init(self, name, arr):
+        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(arr, np.float32), name))
+        return name
+
+    def _src(self, name):
+        return name.split(":")[0]
+
+    def _conv(self, n, depthwise):
+        x, wname, bname = [self._src(i) for i in n["input"][:3]]
+        c, h, w = self.shape[x]
+        k = self.weights[wname]
+        kh, kw = k.shape[0], k.shape[1]
+        _, sh, sw, _ = self._attr_list(n, "strides")
+        if self._attr_list(n, "dilations") not in ([], [1, 1, 1, 1]):
+            raise SystemExit(f"{n['name']}: dilation not supported")
+        if self._attr_str(n, "data_format") != "NHWC":
+            raise SystemExit(f"{n['name']}: only NHWC supported")
+        if self._attr_str(n, "padding") == "SAME":
+            pad, oh, ow = SamePads(h, w, kh, kw, sh, sw)
+        else:
+            pad, oh, ow = (0, 0, 0, 0), (h - kh) // sh + 1, (w - kw) // sw + 1
+        if depthwise:
+            mult = k.shape[3]
+            kernel, group, out_c = k.transpose(2, 3, 0, 1).reshape(c * mult, 1, kh, kw), c, c * mult
+        else:
+            kernel, group, out_c = k.transpose(3, 2, 0, 1), 1, k.shape[3]
+        fused = self._fused(n)
+        if not fused or fused[0] != "BiasAdd" or any(f not in ("Relu6", "Relu") for f in fused[1:]):
+            raise SystemExit(f"{n['name']}: fused ops {fused} not supported")
+        name = n["name"]
+        conv_out = name if len(fused) == 1 else name + "/conv"
+        self.nodes.append(helper.make_node(
+            "Conv", [x, self._init(name + "/W", kernel), self._init(name + "/B", self.weights[bname])],
+            [conv_out], kernel_shape=[kh, kw], strides=[sh, sw],
+            pads=[pad[0], pad[2], pad[1], pad[3]], group=group))
+        if len(fused) > 1:
+            if fused[1] == "Relu6":
+                self.nodes.append(helper.make_node("Clip", [conv_out], [name], min=0.0, max=6.0))
+            else:
+                self.nodes.append(helper.make_node("Relu", [conv_out], [name]))
+        self.shape[name] = (out_c, oh, ow)
+
+    def Convert(self, pools, maps, model_name):
+        consts = {n["name"] for n in self.graph if n["op"] == "Const"}
+        names = [n["name"] for n in self.graph if n["op"] != "Const"]
+
+        def Resolve(suffix):
+            hits = [x for x in names if x == suffix or x.endswith("/" + suffix)]
+            if len(hits) != 1:
+                raise SystemExit(f"--pool/--map {suffix}: matches {len(hits)} nodes")
+            return hits[0]
+
+        wanted = {}
+        for short in pools:
+            wanted.setdefault(Resolve(short), []).append((short, True))
+        for short in maps:
+            wanted.setdefault(Resolve(short), []).append((short, False))
+        inputs, outputs = [], []
+        for n in self.graph:
+            op, name = n["op"], n["name"]
+            ins = [self._src(i) for i in n.get("input", []) if not i.startswith("^")]
+            if op == "Const":
+                continue
+            if op == "Placeholder":
+                dims = [int(d["size"]) for d in n["attr"]["shape"]["shape"]["dim"]]
+                _, h, w, c = dims
+                inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, ["N", c, h, w]))
+                self.shape[name] = (c, h, w)
+            elif op in ("Mul", "Sub", "AddV2", "Add"):
+                onnx_op = {"Mul": "Mul", "Sub": "Sub", "AddV2": "Add", "Add": "Add"}[op]
+                args = []
+                if onnx_op in ("Mul", "Add") and ins[0] in consts:
+                    ins = ins[::-1]  # OpenCV wants the constant operand second
+                for i in ins:
+                    if i in consts:
+                        v = self.weights[i]
+                        if v.size != 1:
+                            raise SystemExit(f"{name}: only scalar constants supported")
+                        args.append(self._init(i, v.reshape(1)))
+                    else:
+                        args.append(i)
+                        self.shape[name] = self.shape[i]
+                self.nodes.append(helper.make_node(onnx_op, args, [name]))
+            elif op == "_FusedConv2D":
+                self._conv(n, False)
+            elif op == "FusedDepthwiseConv2dNative":
+                self._conv(n, True)
+            elif op == "AvgPool":
+                c, h, w = self.shape[ins[0]]
+                if self._attr_list(n, "ksize") != [1, h, w, 1]:
+                    raise SystemExit(f"{name}: only global average pooling supported")
+                self.nodes.append(helper.make_node("GlobalAveragePool", ins, [name]))
+                self.shape[name] = (c, 1, 1)
+            elif op == "Squeeze":
+                self.nodes.append(helper.make_node("Flatten", ins, [name], axis=1))
+                self.shape[name] = (self.shape[ins[0]][0],)
+            elif op == "_FusedMatMul":
+                if self._fused(n) != ["BiasAdd"] or n["attr"]["transpose_b"]["b"]:
+                    raise SystemExit(f"{name}: unsupported MatMul form")
+                k, b = self.weights[ins[1]], self.weights[ins[2]]
+                self.nodes.append(helper.make_node(
+                    "Gemm", [ins[0], self._init(name + "/W", k.T), self._init(name + "/B", b)],
+                    [name], transB=1))
+                self.shape[name] = (k.shape[1],)
+            elif op == "Softmax":
+                self.nodes.append(helper.make_node("Softmax", ins, [name], axis=1))
+                self.shape[name] = self.shape[ins[0]]
+            elif op == "Identity":
+                self.nodes.append(helper.make_node("Identity", ins, ["logits"]))
+                outputs.append(helper.make_tensor_value_info(
+                    "logits", TensorProto.FLOAT, ["N", self.shape[ins[0]][0]]))
+            else:
+                raise SystemExit(f"{name}: op {op} not supported")
+            for short, pooled in wanted.get(name, []):
+                c = self.shape[name][0]
+                if pooled:
+                    gap = f"pool/{short}/gap"
+                    self.nodes.append(helper.make_node("GlobalAveragePool", [name], [gap]))
+                    self.nodes.append(helper.make_node("Flatten", [gap], [f"pool/{short}"], axis=1))
+                    outputs.append(helper.make_tensor_value_info(f"pool/{short}", TensorProto.FLOAT,
+                                                                 ["N", c]))
+                else:
+                    self.nodes.append(helper.make_node("Identity", [name], [f"map/{short}"]))
+                    outputs.append(helper.make_tensor_value_info(
+                        f"map/{short}", TensorProto.FLOAT, ["N", c] + list(self.shape[name][1:])))
+        graph = helper.make_graph(self.nodes, model_name, inputs, outputs, self.inits)
         model = helper.make_model(graph, producer_name="lookalike convert-model",
                                   opset_imports=[helper.make_opsetid("", OPSET)])
         model.ir_version = 6
@@ -256,9 +460,14 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--pool", action="append", default=[],
                     help="layer whose globally average-pooled output becomes an output")
+    ap.add_argument("--map", action="append", default=[],
+                    help="layer whose feature map becomes an output")
     ap.add_argument("--name", default="model")
     args = ap.parse_args()
-    model = Converter(args.dump_dir).Convert(args.pool, args.name)
+    with open(os.path.join(args.dump_dir, "topology.json")) as f:
+        is_graph = "node" in json.load(f)["modelTopology"]
+    conv = GraphConverter(args.dump_dir) if is_graph else Converter(args.dump_dir)
+    model = conv.Convert(args.pool, args.map, args.name)
     tmp = args.out + ".tmp"
     onnx.save(model, tmp)
     os.replace(tmp, args.out)

@@ -11,7 +11,7 @@ const fs = require('fs');
 
 async function Main() {
   const [nodeModules, modelDir, layerList, outFile, ...images] = process.argv.slice(2);
-  const tf = require(path.join(nodeModules, '@tensorflow/tfjs'));
+  const tf = require(path.resolve(nodeModules, '@tensorflow/tfjs'));
   await tf.setBackend('cpu');
   const model = require(path.resolve(modelDir, 'model.min.js'));
   const weightSpecs = [];
@@ -24,17 +24,33 @@ async function Main() {
   }
   const all = Buffer.concat(buffers);
   const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.length);
-  const net = await tf.loadLayersModel({
-    load: async () => ({modelTopology: model.modelTopology, weightSpecs, weightData}),
-  });
+  const handler = {
+    load: async () => ({modelTopology: model.modelTopology, weightSpecs, weightData,
+                        format: model.format}),
+  };
   const layers = layerList.split(',');
-  const probe = tf.model({inputs: net.inputs, outputs: layers.map((l) => net.getLayer(l).output)});
+  let run;
+  if (model.format === 'graph-model') {
+    // Graph models: a layer is a unique suffix of a node name.
+    const net = await tf.loadGraphModel(handler);
+    const names = model.modelTopology.node.map((n) => n.name);
+    const full = layers.map((l) => {
+      const hits = names.filter((n) => n === l || n.endsWith('/' + l));
+      if (hits.length !== 1) throw new Error(`${l}: matches ${hits.length} nodes`);
+      return hits[0];
+    });
+    run = (x) => net.execute(x, full);
+  } else {
+    const net = await tf.loadLayersModel(handler);
+    const probe = tf.model({inputs: net.inputs, outputs: layers.map((l) => net.getLayer(l).output)});
+    run = (x) => probe.predict(x);
+  }
   const result = {};
   for (const file of images) {
     const bytes = fs.readFileSync(file);
     if (bytes.length !== 224 * 224 * 3) throw new Error(`${file}: expected 224*224*3 bytes`);
     const x = tf.tensor(Float32Array.from(bytes), [1, 224, 224, 3]).div(255);
-    let outs = probe.predict(x);
+    let outs = run(x);
     if (!Array.isArray(outs)) outs = [outs];
     result[path.basename(file)] = {};
     layers.forEach((l, i) => {

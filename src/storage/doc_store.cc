@@ -1,2 +1,403 @@
-// Placeholder translation unit; the RocksDB document store follows.
-namespace lookalike::storage {}
+// RocksDB-backed DocStore; see doc_store.h for the key layout and docs/formats/storage.md.
+#include "storage/doc_store.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/write_batch.h>
+
+namespace lookalike::storage {
+namespace {
+
+constexpr std::string_view kMetaPrefix = "index/";
+constexpr uint8_t kDocFormat = 1;
+
+std::string DocKey(char tag, uint32_t docnum) {
+  std::string key(5, '\0');
+  key[0] = tag;
+  key[1] = static_cast<char>(docnum >> 24);
+  key[2] = static_cast<char>(docnum >> 16);
+  key[3] = static_cast<char>(docnum >> 8);
+  key[4] = static_cast<char>(docnum);
+  return key;
+}
+
+uint32_t DocnumOf(const rocksdb::Slice& key) {
+  const auto* p = reinterpret_cast<const uint8_t*>(key.data());
+  return (uint32_t{p[1]} << 24) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 8) | p[4];
+}
+
+template <typename T>
+void PutFixed(std::string* out, T v) {
+  char buf[sizeof(T)];
+  std::memcpy(buf, &v, sizeof(T));
+  out->append(buf, sizeof(T));
+}
+
+template <typename T>
+bool GetFixed(std::string_view* in, T* v) {
+  if (in->size() < sizeof(T)) return false;
+  std::memcpy(v, in->data(), sizeof(T));
+  in->remove_prefix(sizeof(T));
+  return true;
+}
+
+std::string EncodeDoc(const DocRecord& doc) {
+  std::string out;
+  out.reserve(1 + 8 + 8 + 4 + doc.id.size() + doc.source.size());
+  out.push_back(static_cast<char>(kDocFormat));
+  PutFixed<int64_t>(&out, doc.version);
+  PutFixed<int64_t>(&out, doc.seq_no);
+  PutFixed<uint32_t>(&out, static_cast<uint32_t>(doc.id.size()));
+  out.append(doc.id);
+  out.append(doc.source);
+  return out;
+}
+
+Status DecodeDoc(std::string_view in, DocRecord* doc) {
+  uint32_t id_len = 0;
+  if (in.empty() || static_cast<uint8_t>(in[0]) != kDocFormat) {
+    return Status::Corruption("document record: unknown format");
+  }
+  in.remove_prefix(1);
+  if (!GetFixed(&in, &doc->version) || !GetFixed(&in, &doc->seq_no) || !GetFixed(&in, &id_len) ||
+      in.size() < id_len) {
+    return Status::Corruption("document record: truncated");
+  }
+  doc->id.assign(in.data(), id_len);
+  in.remove_prefix(id_len);
+  doc->source.assign(in.data(), in.size());
+  return Status::OK();
+}
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::OK();
+  if (s.IsNotFound()) return Status::NotFound(std::string(what));
+  if (s.IsCorruption()) return Status::Corruption(std::string(what) + ": " + s.ToString());
+  return Status::IOError(std::string(what) + ": " + s.ToString());
+}
+
+rocksdb::ColumnFamilyOptions SpaceOptions() {
+  rocksdb::ColumnFamilyOptions cf;
+  // Large values (sources) dominate; bigger write buffers mean fewer flushes during bulk loads.
+  cf.write_buffer_size = 64 << 20;
+  cf.compression = rocksdb::kLZ4Compression;
+  return cf;
+}
+
+}  // namespace
+
+std::string EncodeVectors(const std::vector<StoredVector>& vectors) {
+  std::string out;
+  size_t total = 2;
+  for (const auto& v : vectors) total += 2 + v.field.size() + 4 + v.values.size() * 4;
+  out.reserve(total);
+  PutFixed<uint16_t>(&out, static_cast<uint16_t>(vectors.size()));
+  for (const auto& v : vectors) {
+    PutFixed<uint16_t>(&out, static_cast<uint16_t>(v.field.size()));
+    out.append(v.field);
+    PutFixed<uint32_t>(&out, static_cast<uint32_t>(v.values.size()));
+    out.append(reinterpret_cast<const char*>(v.values.data()), v.values.size() * sizeof(float));
+  }
+  return out;
+}
+
+Status DecodeVectors(std::string_view in, std::vector<StoredVector>* out) {
+  out->clear();
+  uint16_t n = 0;
+  if (!GetFixed(&in, &n)) return Status::Corruption("vector record: truncated");
+  for (uint16_t i = 0; i < n; ++i) {
+    uint16_t name_len = 0;
+    uint32_t dim = 0;
+    StoredVector v;
+    if (!GetFixed(&in, &name_len) || in.size() < name_len) {
+      return Status::Corruption("vector record: truncated name");
+    }
+    v.field.assign(in.data(), name_len);
+    in.remove_prefix(name_len);
+    if (!GetFixed(&in, &dim) || in.size() / sizeof(float) < dim) {
+      return Status::Corruption("vector record: truncated values");
+    }
+    v.values.resize(dim);
+    std::memcpy(v.values.data(), in.data(), size_t{dim} * sizeof(float));
+    in.remove_prefix(size_t{dim} * sizeof(float));
+    out->push_back(std::move(v));
+  }
+  return Status::OK();
+}
+
+WriteBatch::WriteBatch(IndexSpace* space)
+    : space_(space), batch_(std::make_unique<rocksdb::WriteBatch>()) {}
+WriteBatch::~WriteBatch() = default;
+
+void WriteBatch::PutDoc(const DocRecord& doc, const std::string& encoded_vectors) {
+  batch_->Put(space_->handle(), DocKey('d', doc.docnum), EncodeDoc(doc));
+  if (encoded_vectors.empty()) {
+    batch_->Delete(space_->handle(), DocKey('v', doc.docnum));
+  } else {
+    batch_->Put(space_->handle(), DocKey('v', doc.docnum), encoded_vectors);
+  }
+}
+
+void WriteBatch::DeleteDoc(uint32_t docnum, int64_t seq_no) {
+  batch_->Delete(space_->handle(), DocKey('d', docnum));
+  batch_->Delete(space_->handle(), DocKey('v', docnum));
+  std::string v;
+  PutFixed<int64_t>(&v, seq_no);
+  batch_->Put(space_->handle(), DocKey('t', docnum), v);
+}
+
+void WriteBatch::SetCounters(int64_t last_seq_no, uint32_t next_docnum) {
+  std::string seq, doc;
+  PutFixed<int64_t>(&seq, last_seq_no);
+  PutFixed<uint32_t>(&doc, next_docnum);
+  batch_->Put(space_->handle(), "mseq", seq);
+  batch_->Put(space_->handle(), "mdoc", doc);
+}
+
+size_t WriteBatch::ByteSize() const { return batch_->GetDataSize(); }
+
+Result<std::unique_ptr<DocStore>> DocStore::Open(const std::string& dir,
+                                                 const DocStoreOptions& options) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.max_total_wal_size = 512 << 20;
+
+  std::vector<std::string> cf_names;
+  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options, dir, &cf_names);
+  if (!s.ok()) cf_names = {rocksdb::kDefaultColumnFamilyName};  // a fresh directory
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : cf_names) {
+    descriptors.emplace_back(name, name == rocksdb::kDefaultColumnFamilyName
+                                       ? rocksdb::ColumnFamilyOptions()
+                                       : SpaceOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  s = rocksdb::DB::Open(db_options, dir, descriptors, &handles, &raw);
+  if (!s.ok()) return FromRocks(s, "opening RocksDB in " + dir);
+
+  std::unique_ptr<DocStore> store(new DocStore());
+  store->db_.reset(raw);
+  store->sync_ = options.sync;
+  // The default handle is owned by the DB; the others become spaces (orphans — a column family
+  // whose metadata write never happened — are dropped).
+  std::vector<std::string> live_uuids;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(std::string(kMetaPrefix)); it->Valid() && it->key().starts_with(
+                                                 rocksdb::Slice(kMetaPrefix.data(), kMetaPrefix.size()));
+         it->Next()) {
+      std::string meta = it->value().ToString();
+      size_t p = meta.find("\"uuid\":\"");
+      if (p != std::string::npos) {
+        size_t e = meta.find('"', p + 8);
+        live_uuids.push_back(meta.substr(p + 8, e - p - 8));
+      }
+    }
+  }
+  for (size_t i = 0; i < handles.size(); ++i) {
+    if (cf_names[i] == rocksdb::kDefaultColumnFamilyName) {
+      raw->DestroyColumnFamilyHandle(handles[i]);
+      continue;
+    }
+    std::string uuid = cf_names[i].substr(2);
+    if (std::find(live_uuids.begin(), live_uuids.end(), uuid) == live_uuids.end()) {
+      (void)raw->DropColumnFamily(handles[i]);
+      raw->DestroyColumnFamilyHandle(handles[i]);
+      continue;
+    }
+    auto space = std::make_unique<IndexSpace>();
+    space->uuid_ = uuid;
+    space->cf_ = handles[i];
+    store->spaces_.push_back(std::move(space));
+  }
+  return store;
+}
+
+DocStore::~DocStore() {
+  if (!db_) return;
+  (void)db_->FlushWAL(true);
+  for (auto& space : spaces_) db_->DestroyColumnFamilyHandle(space->cf_);
+  spaces_.clear();
+  (void)db_->Close();
+}
+
+std::vector<std::pair<std::string, std::string>> DocStore::ListIndexMeta() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  rocksdb::Slice prefix(kMetaPrefix.data(), kMetaPrefix.size());
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    out.emplace_back(it->key().ToString().substr(kMetaPrefix.size()), it->value().ToString());
+  }
+  return out;
+}
+
+IndexSpace* DocStore::Space(const std::string& uuid) const {
+  std::lock_guard<std::mutex> lock(spaces_mu_);
+  for (const auto& s : spaces_) {
+    if (s->uuid_ == uuid) return s.get();
+  }
+  return nullptr;
+}
+
+Result<IndexSpace*> DocStore::CreateIndex(const std::string& name, const std::string& uuid,
+                                          const std::string& meta_json) {
+  rocksdb::ColumnFamilyHandle* cf = nullptr;
+  rocksdb::Status s = db_->CreateColumnFamily(SpaceOptions(), "i_" + uuid, &cf);
+  if (!s.ok()) return FromRocks(s, "creating the column family of " + name);
+  auto space = std::make_unique<IndexSpace>();
+  space->uuid_ = uuid;
+  space->cf_ = cf;
+  IndexSpace* out = space.get();
+  {
+    std::lock_guard<std::mutex> lock(spaces_mu_);
+    spaces_.push_back(std::move(space));
+  }
+  LOOKALIKE_RETURN_IF_ERROR(PutIndexMeta(name, meta_json));
+  return out;
+}
+
+Status DocStore::PutIndexMeta(const std::string& name, const std::string& meta_json) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;  // metadata changes are rare; always durable
+  return FromRocks(db_->Put(wo, std::string(kMetaPrefix) + name, meta_json), "storing metadata");
+}
+
+Status DocStore::DropIndex(const std::string& name, const std::string& uuid) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  LOOKALIKE_RETURN_IF_ERROR(
+      FromRocks(db_->Delete(wo, std::string(kMetaPrefix) + name), "deleting metadata"));
+  std::unique_ptr<IndexSpace> space;
+  {
+    std::lock_guard<std::mutex> lock(spaces_mu_);
+    for (auto it = spaces_.begin(); it != spaces_.end(); ++it) {
+      if ((*it)->uuid_ == uuid) {
+        space = std::move(*it);
+        spaces_.erase(it);
+        break;
+      }
+    }
+  }
+  if (!space) return Status::OK();
+  rocksdb::Status s = db_->DropColumnFamily(space->cf_);
+  db_->DestroyColumnFamilyHandle(space->cf_);
+  return FromRocks(s, "dropping the column family of " + name);
+}
+
+Status DocStore::Write(WriteBatch* batch) {
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_;
+  return FromRocks(db_->Write(wo, batch->batch_.get()), "writing documents");
+}
+
+Status DocStore::SyncWal() { return FromRocks(db_->FlushWAL(true), "syncing the WAL"); }
+
+Status DocStore::GetDoc(IndexSpace* space, uint32_t docnum, DocRecord* doc) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), space->cf_, DocKey('d', docnum), &value);
+  LOOKALIKE_RETURN_IF_ERROR(FromRocks(s, "document"));
+  doc->docnum = docnum;
+  return DecodeDoc(value, doc);
+}
+
+Status DocStore::GetVectors(IndexSpace* space, uint32_t docnum,
+                            std::vector<StoredVector>* out) const {
+  out->clear();
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), space->cf_, DocKey('v', docnum), &value);
+  if (s.IsNotFound()) return Status::OK();
+  LOOKALIKE_RETURN_IF_ERROR(FromRocks(s, "vectors"));
+  return DecodeVectors(value, out);
+}
+
+Status DocStore::ScanDocs(IndexSpace* space, const std::function<Status(DocRecord&&)>& fn) const {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, space->cf_));
+  for (it->Seek("d"); it->Valid() && it->key().size() == 5 && it->key()[0] == 'd'; it->Next()) {
+    DocRecord doc;
+    doc.docnum = DocnumOf(it->key());
+    LOOKALIKE_RETURN_IF_ERROR(DecodeDoc(std::string_view(it->value().data(), it->value().size()),
+                                        &doc));
+    LOOKALIKE_RETURN_IF_ERROR(fn(std::move(doc)));
+  }
+  return FromRocks(it->status(), "scanning documents");
+}
+
+Status DocStore::ScanTombstones(IndexSpace* space,
+                                const std::function<void(uint32_t, int64_t)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), space->cf_));
+  for (it->Seek("t"); it->Valid() && it->key().size() == 5 && it->key()[0] == 't'; it->Next()) {
+    std::string_view v(it->value().data(), it->value().size());
+    int64_t seq = 0;
+    if (!GetFixed(&v, &seq)) return Status::Corruption("tombstone: truncated");
+    fn(DocnumOf(it->key()), seq);
+  }
+  return FromRocks(it->status(), "scanning tombstones");
+}
+
+Status DocStore::PruneTombstones(IndexSpace* space, int64_t up_to) {
+  rocksdb::WriteBatch batch;
+  LOOKALIKE_RETURN_IF_ERROR(ScanTombstones(space, [&](uint32_t docnum, int64_t seq) {
+    if (seq <= up_to) batch.Delete(space->cf_, DocKey('t', docnum));
+  }));
+  if (batch.Count() == 0) return Status::OK();
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_;
+  return FromRocks(db_->Write(wo, &batch), "pruning tombstones");
+}
+
+Status DocStore::GetCounters(IndexSpace* space, int64_t* last_seq_no,
+                             uint32_t* next_docnum) const {
+  *last_seq_no = -1;
+  *next_docnum = 0;
+  std::string v;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), space->cf_, "mseq", &v);
+  if (s.ok()) {
+    std::string_view in(v);
+    if (!GetFixed(&in, last_seq_no)) return Status::Corruption("counter: truncated");
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "reading counters");
+  }
+  s = db_->Get(rocksdb::ReadOptions(), space->cf_, "mdoc", &v);
+  if (s.ok()) {
+    std::string_view in(v);
+    if (!GetFixed(&in, next_docnum)) return Status::Corruption("counter: truncated");
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "reading counters");
+  }
+  return Status::OK();
+}
+
+int64_t DocStore::GetSnapshotSeq(IndexSpace* space, const std::string& field) const {
+  std::string v;
+  if (!db_->Get(rocksdb::ReadOptions(), space->cf_, "s" + field, &v).ok()) return -1;
+  std::string_view in(v);
+  int64_t seq = -1;
+  if (!GetFixed(&in, &seq)) return -1;
+  return seq;
+}
+
+Status DocStore::SetSnapshotSeq(IndexSpace* space, const std::string& field, int64_t seq_no) {
+  std::string v;
+  PutFixed<int64_t>(&v, seq_no);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocks(db_->Put(wo, space->cf_, "s" + field, v), "storing snapshot seq");
+}
+
+int64_t DocStore::ApproximateSize(IndexSpace* space) const {
+  uint64_t live = 0, mem = 0;
+  db_->GetIntProperty(space->cf_, "rocksdb.live-sst-files-size", &live);
+  db_->GetIntProperty(space->cf_, "rocksdb.cur-size-all-mem-tables", &mem);
+  return static_cast<int64_t>(live + mem);
+}
+
+}  // namespace lookalike::storage

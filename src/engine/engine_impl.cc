@@ -1,0 +1,627 @@
+// EngineImpl: open/recovery, index management, the background vector inserter and snapshots.
+#include "engine/engine_impl.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <random>
+
+#include "common/json_writer.h"
+#include "engine/json_util.h"
+
+namespace lookalike {
+
+Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
+  auto engine = std::make_unique<engine::EngineImpl>(options);
+  LOOKALIKE_RETURN_IF_ERROR(engine->Init());
+  return std::unique_ptr<Engine>(std::move(engine));
+}
+
+namespace engine {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr size_t kMaxQueueBytes = size_t{256} << 20;  // backpressure on vector insertion
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string RandomId(size_t n) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  thread_local std::mt19937_64 rng(std::random_device{}() ^
+                                   static_cast<uint64_t>(NowMillis()) ^
+                                   std::hash<std::thread::id>()(std::this_thread::get_id()));
+  std::string out(n, 'A');
+  for (auto& c : out) c = kAlphabet[rng() & 63];
+  return out;
+}
+
+bool Glob(std::string_view pattern, std::string_view s) {
+  size_t p = 0, i = 0, star = std::string_view::npos, mark = 0;
+  while (i < s.size()) {
+    if (p < pattern.size() && (pattern[p] == s[i])) {
+      ++p;
+      ++i;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = i;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      i = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+void WriteShards(JsonWriter& w) {
+  w.Key("_shards").BeginObject().Key("total").Int(1).Key("successful").Int(1).Key("failed").Int(0)
+      .EndObject();
+}
+
+}  // namespace
+
+std::string GenerateDocId() { return RandomId(20); }
+bool IndexGlob(std::string_view pattern, std::string_view s) { return Glob(pattern, s); }
+
+EngineImpl::~EngineImpl() { Shutdown(); }
+
+Status EngineImpl::CheckOpen() const {
+  if (shut_down_) return Status::Unavailable("the engine is shut down");
+  return Status::OK();
+}
+
+Status EngineImpl::Init() {
+  if (options_.data_dir.empty()) return Status::InvalidArgument("data_dir must be set");
+  std::error_code ec;
+  fs::create_directories(options_.data_dir + "/db", ec);
+  fs::create_directories(options_.data_dir + "/vectors", ec);
+  if (ec) return Status::IOError("cannot create " + options_.data_dir + ": " + ec.message());
+  storage::DocStoreOptions so;
+  so.sync = options_.durability == Durability::kRequest;
+  LOOKALIKE_ASSIGN_OR_RETURN(store_, storage::DocStore::Open(options_.data_dir + "/db", so));
+  inserter_ = std::thread([this] { InserterLoop(); });
+  if (options_.durability == Durability::kAsync) syncer_ = std::thread([this] { SyncLoop(); });
+  for (const auto& [name, meta] : store_->ListIndexMeta()) {
+    LOOKALIKE_RETURN_IF_ERROR(LoadIndex(name, meta).WithContext("loading index " + name));
+  }
+  return Status::OK();
+}
+
+Status EngineImpl::LoadIndex(const std::string& name, const std::string& meta) {
+  simdjson::dom::parser parser;
+  LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseJson(parser, meta));
+  auto index = std::make_shared<Index>();
+  index->name = name;
+  LOOKALIKE_RETURN_IF_ERROR(index->LoadMeta(root, false));
+  index->space = store_->Space(index->uuid);
+  if (!index->space) return Status::Corruption("no column family for index " + name);
+  index->snapshot_dir = options_.data_dir + "/vectors/" + index->uuid;
+  LOOKALIKE_RETURN_IF_ERROR(index->SyncVectorFields());
+  // Vector snapshots: load what exists; remember the seq_no each covers.
+  std::map<std::string, int64_t> covered;
+  for (auto& [field, vf] : index->vectors) {
+    int64_t seq = store_->GetSnapshotSeq(index->space, field);
+    std::string path = index->SnapshotPath(field);
+    if (seq >= 0 && fs::exists(path)) {
+      auto loaded = LoadVectorIndex(path);
+      if (loaded.ok() && (*loaded)->dim() == vf->spec.dim && (*loaded)->metric() == vf->spec.metric) {
+        vf->index = std::move(loaded).value();
+        covered[field] = seq;
+        continue;
+      }
+    }
+    covered[field] = -1;  // rebuild this field from the documents
+  }
+  int64_t min_covered = INT64_MAX;
+  for (const auto& [f, s] : covered) min_covered = std::min(min_covered, s);
+  LOOKALIKE_RETURN_IF_ERROR(store_->GetCounters(index->space, &index->last_seq, &index->next_doc));
+  std::vector<uint32_t> catch_up;
+  bool mapping_changed = false;
+  {
+    std::unique_lock lock(index->data_mu, std::defer_lock);
+    simdjson::dom::parser doc_parser;
+    LOOKALIKE_RETURN_IF_ERROR(store_->ScanDocs(index->space, [&](storage::DocRecord&& doc) {
+      auto parsed = ParseJson(doc_parser, doc.source);
+      if (!parsed.ok()) return Status::Corruption("stored source of " + doc.id);
+      PreparedDoc prepared;
+      bool changed = false;
+      Status s = index->PrepareDocument(*parsed, &prepared, &changed);
+      mapping_changed |= changed;
+      if (!s.ok()) prepared.values.clear();  // keep the document; it was valid when written
+      lock.lock();
+      index->ApplyDoc(doc.docnum, doc.id, doc.version, doc.seq_no, prepared);
+      lock.unlock();
+      index->next_doc = std::max(index->next_doc, doc.docnum + 1);
+      index->last_seq = std::max(index->last_seq, doc.seq_no);
+      if (doc.seq_no > min_covered) catch_up.push_back(doc.docnum);
+      return Status::OK();
+    }));
+  }
+  if (mapping_changed) {
+    LOOKALIKE_RETURN_IF_ERROR(store_->PutIndexMeta(name, index->MetaJson()));
+  }
+  {
+    std::unique_lock lock(indices_mu_);
+    indices_[name] = index;
+  }
+  // Catch the vector indices up with documents written after their snapshots.
+  std::vector<std::pair<uint32_t, int64_t>> tombstones;
+  LOOKALIKE_RETURN_IF_ERROR(store_->ScanTombstones(
+      index->space, [&](uint32_t docnum, int64_t seq) { tombstones.emplace_back(docnum, seq); }));
+  for (auto& [field, vf] : index->vectors) {
+    VectorTask task;
+    task.index = index;
+    task.field = field;
+    for (const auto& [docnum, seq] : tombstones) {
+      if (seq > covered[field]) task.removes.push_back(docnum);
+    }
+    size_t dim = vf->spec.dim;
+    std::vector<storage::StoredVector> vecs;
+    for (uint32_t docnum : catch_up) {
+      if (index->slots[docnum].seq_no <= covered[field]) continue;
+      LOOKALIKE_RETURN_IF_ERROR(store_->GetVectors(index->space, docnum, &vecs));
+      bool found = false;
+      for (const auto& v : vecs) {
+        std::string_view vname = v.field;
+        if (!vname.empty() && vname[0] == '^') vname.remove_prefix(1);
+        if (vname == field && v.values.size() == dim) {
+          task.add_labels.push_back(docnum);
+          task.add_vectors.insert(task.add_vectors.end(), v.values.begin(), v.values.end());
+          found = true;
+        }
+      }
+      if (!found) task.removes.push_back(docnum);
+      if (task.add_labels.size() >= 2048) {
+        VectorTask next;
+        next.index = index;
+        next.field = field;
+        Enqueue(std::move(task));
+        task = std::move(next);
+      }
+    }
+    if (!task.add_labels.empty() || !task.removes.empty()) Enqueue(std::move(task));
+  }
+  return Status::OK();
+}
+
+std::shared_ptr<Index> EngineImpl::Find(std::string_view name) const {
+  std::shared_lock lock(indices_mu_);
+  auto it = indices_.find(std::string(name));
+  return it == indices_.end() ? nullptr : it->second;
+}
+
+Result<std::vector<std::shared_ptr<Index>>> EngineImpl::Resolve(std::string_view expr,
+                                                                bool allow_all) const {
+  std::vector<std::shared_ptr<Index>> out;
+  std::shared_lock lock(indices_mu_);
+  if (expr.empty() || expr == "_all" || expr == "*") {
+    if (!allow_all) return IllegalArgument("this operation needs explicit index names");
+    for (const auto& [n, idx] : indices_) out.push_back(idx);
+    return out;
+  }
+  size_t start = 0;
+  while (start <= expr.size()) {
+    size_t comma = expr.find(',', start);
+    if (comma == std::string_view::npos) comma = expr.size();
+    std::string_view part = expr.substr(start, comma - start);
+    start = comma + 1;
+    if (part.empty()) continue;
+    if (part.find('*') != std::string_view::npos) {
+      for (const auto& [n, idx] : indices_) {
+        if (Glob(part, n) && std::find(out.begin(), out.end(), idx) == out.end()) out.push_back(idx);
+      }
+      continue;
+    }
+    auto it = indices_.find(std::string(part));
+    if (it == indices_.end()) return IndexNotFound(part);
+    if (std::find(out.begin(), out.end(), it->second) == out.end()) out.push_back(it->second);
+  }
+  return out;
+}
+
+Result<std::shared_ptr<Index>> EngineImpl::CreateIndexInternal(std::string_view name,
+                                                               std::string_view body_json) {
+  LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
+  LOOKALIKE_RETURN_IF_ERROR(ValidateIndexName(name));
+  auto index = std::make_shared<Index>();
+  index->name = std::string(name);
+  size_t first = body_json.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos) {
+    simdjson::dom::parser parser;
+    LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseJson(parser, body_json));
+    LOOKALIKE_RETURN_IF_ERROR(index->LoadMeta(root, true));
+  } else {
+    simdjson::dom::parser parser;
+    LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseJson(parser, "{}"));
+    LOOKALIKE_RETURN_IF_ERROR(index->LoadMeta(root, true));
+  }
+  LOOKALIKE_RETURN_IF_ERROR(index->SyncVectorFields());
+  std::unique_lock lock(indices_mu_);
+  auto existing = indices_.find(index->name);
+  if (existing != indices_.end()) {
+    return Status::AlreadyExists("index [" + index->name + "/" + existing->second->uuid +
+                                 "] already exists")
+        .WithType("resource_already_exists_exception");
+  }
+  index->uuid = RandomId(22);
+  index->creation_date = NowMillis();
+  index->snapshot_dir = options_.data_dir + "/vectors/" + index->uuid;
+  LOOKALIKE_ASSIGN_OR_RETURN(index->space,
+                             store_->CreateIndex(index->name, index->uuid, index->MetaJson()));
+  indices_[index->name] = index;
+  return index;
+}
+
+Result<std::shared_ptr<Index>> EngineImpl::AutoCreate(const std::string& name) {
+  if (auto idx = Find(name)) return idx;
+  auto created = CreateIndexInternal(name, "");
+  if (!created.ok() && created.status().code() == StatusCode::kAlreadyExists) {
+    if (auto idx = Find(name)) return idx;
+  }
+  return created;
+}
+
+Result<std::string> EngineImpl::CreateIndex(std::string_view name, std::string_view body_json) {
+  LOOKALIKE_ASSIGN_OR_RETURN(auto index, CreateIndexInternal(name, body_json));
+  JsonWriter w;
+  w.BeginObject().Key("acknowledged").Bool(true).Key("shards_acknowledged").Bool(true)
+      .Key("index").String(index->name).EndObject();
+  return w.Take();
+}
+
+Result<std::string> EngineImpl::DeleteIndex(std::string_view name) {
+  LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
+  if (name.empty() || name == "_all" || name == "*") {
+    return IllegalArgument("Wildcard expressions or all indices are not allowed");
+  }
+  LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, false));
+  for (const auto& index : targets) {
+    std::lock_guard<std::mutex> wl(index->write_mu);
+    {
+      std::unique_lock lock(indices_mu_);
+      auto it = indices_.find(index->name);
+      if (it == indices_.end() || it->second != index) continue;
+      indices_.erase(it);
+    }
+    index->dropped = true;
+    WaitVectors(index.get());
+    LOOKALIKE_RETURN_IF_ERROR(store_->DropIndex(index->name, index->uuid));
+    std::error_code ec;
+    fs::remove_all(index->snapshot_dir, ec);
+  }
+  return std::string("{\"acknowledged\":true}");
+}
+
+bool EngineImpl::IndexExists(std::string_view name) const {
+  auto r = Resolve(name, true);
+  return r.ok() && !r->empty();
+}
+
+Result<std::string> EngineImpl::GetIndex(std::string_view name) const {
+  LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, true));
+  JsonWriter w;
+  w.BeginObject();
+  for (const auto& index : targets) {
+    std::shared_lock lock(index->data_mu);
+    w.Key(index->name).BeginObject().Key("aliases").BeginObject().EndObject().Key("mappings");
+    index->mapping.WriteJson(w);
+    w.Key("settings");
+    index->WriteSettings(w);
+    w.EndObject();
+  }
+  w.EndObject();
+  return w.Take();
+}
+
+Result<std::string> EngineImpl::GetMapping(std::string_view name) const {
+  LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, true));
+  JsonWriter w;
+  w.BeginObject();
+  for (const auto& index : targets) {
+    std::shared_lock lock(index->data_mu);
+    w.Key(index->name).BeginObject().Key("mappings");
+    index->mapping.WriteJson(w);
+    w.EndObject();
+  }
+  w.EndObject();
+  return w.Take();
+}
+
+Result<std::string> EngineImpl::GetSettings(std::string_view name) const {
+  LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, true));
+  JsonWriter w;
+  w.BeginObject();
+  for (const auto& index : targets) {
+    std::shared_lock lock(index->data_mu);
+    w.Key(index->name).BeginObject().Key("settings");
+    index->WriteSettings(w);
+    w.EndObject();
+  }
+  w.EndObject();
+  return w.Take();
+}
+
+Result<std::string> EngineImpl::PutMapping(std::string_view name, std::string_view body_json) {
+  LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
+  LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, true));
+  simdjson::dom::parser parser;
+  LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseJson(parser, body_json));
+  for (const auto& index : targets) {
+    std::lock_guard<std::mutex> wl(index->write_mu);
+    Mapping updated = index->mapping;
+    LOOKALIKE_RETURN_IF_ERROR(updated.Merge(root, index->settings.knn_space_type));
+    {
+      std::unique_lock lock(index->data_mu);
+      index->mapping = std::move(updated);
+      LOOKALIKE_RETURN_IF_ERROR(index->SyncVectorFields());
+    }
+    LOOKALIKE_RETURN_IF_ERROR(store_->PutIndexMeta(index->name, index->MetaJson()));
+  }
+  return std::string("{\"acknowledged\":true}");
+}
+
+std::vector<IndexInfo> EngineImpl::ListIndices() const {
+  std::vector<IndexInfo> out;
+  auto all = Resolve("", true);
+  if (!all.ok()) return out;
+  for (const auto& index : *all) {
+    IndexInfo info;
+    info.name = index->name;
+    info.uuid = index->uuid;
+    info.number_of_shards = index->settings.number_of_shards;
+    info.number_of_replicas = index->settings.number_of_replicas;
+    info.health = index->settings.number_of_replicas > 0 ? "yellow" : "green";
+    {
+      std::shared_lock lock(index->data_mu);
+      info.docs_count = static_cast<int64_t>(index->ids.size());
+    }
+    info.docs_deleted = index->deleted_docs;
+    info.store_size_bytes = store_->ApproximateSize(index->space);
+    std::error_code ec;
+    for (const auto& [field, vf] : index->vectors) {
+      auto sz = fs::file_size(index->SnapshotPath(field), ec);
+      if (!ec) info.store_size_bytes += static_cast<int64_t>(sz);
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+Result<std::string> EngineImpl::Refresh(std::string_view name) {
+  LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
+  LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, true));
+  for (const auto& index : targets) WaitVectors(index.get());
+  JsonWriter w;
+  w.BeginObject();
+  WriteShards(w);
+  w.EndObject();
+  return w.Take();
+}
+
+Status EngineImpl::SnapshotIndex(Index* index) {
+  std::lock_guard<std::mutex> wl(index->write_mu);
+  WaitVectors(index);
+  if (index->dropped) return Status::OK();
+  std::error_code ec;
+  fs::create_directories(index->snapshot_dir, ec);
+  int64_t min_covered = INT64_MAX;
+  for (auto& [field, vf] : index->vectors) {
+    int64_t covered = store_->GetSnapshotSeq(index->space, field);
+    if (covered < index->last_seq || !fs::exists(index->SnapshotPath(field))) {
+      Status s = vf->index->Save(index->SnapshotPath(field));
+      if (s.code() == StatusCode::kUnsupported) {
+        min_covered = -1;
+        continue;
+      }
+      LOOKALIKE_RETURN_IF_ERROR(s.WithContext("saving the vector index of " + field));
+      // The file is complete before its seq_no is recorded: a crash in between leaves an older
+      // seq_no, and replaying from it is idempotent (adds replace, removes of absent labels are
+      // ignored).
+      LOOKALIKE_RETURN_IF_ERROR(store_->SetSnapshotSeq(index->space, field, index->last_seq));
+      covered = index->last_seq;
+    }
+    min_covered = std::min(min_covered, covered);
+  }
+  if (min_covered != INT64_MAX && min_covered >= 0) {
+    LOOKALIKE_RETURN_IF_ERROR(store_->PruneTombstones(index->space, min_covered));
+  }
+  return Status::OK();
+}
+
+Result<std::string> EngineImpl::Flush(std::string_view name) {
+  LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
+  LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, true));
+  for (const auto& index : targets) LOOKALIKE_RETURN_IF_ERROR(SnapshotIndex(index.get()));
+  LOOKALIKE_RETURN_IF_ERROR(store_->SyncWal());
+  JsonWriter w;
+  w.BeginObject();
+  WriteShards(w);
+  w.EndObject();
+  return w.Take();
+}
+
+Result<std::string> EngineImpl::Stats(std::string_view name) const {
+  LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, true));
+  auto infos = ListIndices();
+  JsonWriter w;
+  int64_t total_docs = 0, total_deleted = 0, total_store = 0, total_vec = 0;
+  struct Row {
+    std::string name, uuid;
+    int64_t docs, deleted, store, vec_mem, vec_count;
+  };
+  std::vector<Row> rows;
+  for (const auto& index : targets) {
+    Row r{index->name, index->uuid, 0, 0, 0, 0, 0};
+    for (const auto& info : infos) {
+      if (info.name == index->name) {
+        r.docs = info.docs_count;
+        r.deleted = info.docs_deleted;
+        r.store = info.store_size_bytes;
+      }
+    }
+    for (const auto& [field, vf] : index->vectors) {
+      IndexStats s = vf->index->Stats();
+      r.vec_mem += static_cast<int64_t>(s.memory_bytes);
+      r.vec_count += static_cast<int64_t>(s.live);
+    }
+    total_docs += r.docs;
+    total_deleted += r.deleted;
+    total_store += r.store;
+    total_vec += r.vec_mem;
+    rows.push_back(r);
+  }
+  auto write_block = [&](int64_t docs, int64_t deleted, int64_t store, int64_t vec) {
+    w.BeginObject().Key("docs").BeginObject().Key("count").Int(docs).Key("deleted").Int(deleted)
+        .EndObject().Key("store").BeginObject().Key("size_in_bytes").Int(store).EndObject()
+        .Key("knn").BeginObject().Key("memory_bytes").Int(vec).EndObject().EndObject();
+  };
+  w.BeginObject().Key("_shards").BeginObject().Key("total").Int(static_cast<int64_t>(rows.size()))
+      .Key("successful").Int(static_cast<int64_t>(rows.size())).Key("failed").Int(0).EndObject();
+  w.Key("_all").BeginObject().Key("primaries");
+  write_block(total_docs, total_deleted, total_store, total_vec);
+  w.Key("total");
+  write_block(total_docs, total_deleted, total_store, total_vec);
+  w.EndObject().Key("indices").BeginObject();
+  for (const auto& r : rows) {
+    w.Key(r.name).BeginObject().Key("uuid").String(r.uuid).Key("primaries");
+    write_block(r.docs, r.deleted, r.store, r.vec_mem);
+    w.Key("total");
+    write_block(r.docs, r.deleted, r.store, r.vec_mem);
+    w.EndObject();
+  }
+  w.EndObject().EndObject();
+  return w.Take();
+}
+
+std::string EngineImpl::ClusterHealth() const {
+  auto infos = ListIndices();
+  bool yellow = false;
+  for (const auto& i : infos) yellow |= i.health == "yellow";
+  int64_t shards = static_cast<int64_t>(infos.size());
+  JsonWriter w;
+  w.BeginObject().Key("cluster_name").String("lookalike").Key("status")
+      .String(yellow ? "yellow" : "green").Key("timed_out").Bool(false)
+      .Key("number_of_nodes").Int(1).Key("number_of_data_nodes").Int(1)
+      .Key("active_primary_shards").Int(shards).Key("active_shards").Int(shards)
+      .Key("relocating_shards").Int(0).Key("initializing_shards").Int(0)
+      .Key("unassigned_shards").Int(0).Key("delayed_unassigned_shards").Int(0)
+      .Key("number_of_pending_tasks").Int(0).Key("number_of_in_flight_fetch").Int(0)
+      .Key("task_max_waiting_in_queue_millis").Int(0)
+      .Key("active_shards_percent_as_number").Double(100.0).EndObject();
+  return w.Take();
+}
+
+// ---- Vector inserter ------------------------------------------------------------------------
+
+void EngineImpl::Enqueue(VectorTask task) {
+  size_t bytes = task.add_vectors.size() * sizeof(float) + task.removes.size() * 8 + 64;
+  {
+    std::lock_guard<std::mutex> pl(task.index->pending_mu);
+    ++task.index->pending_vectors;
+  }
+  std::unique_lock lock(queue_mu_);
+  queue_space_cv_.wait(lock, [&] { return queue_bytes_ < kMaxQueueBytes || stopping_; });
+  queue_bytes_ += bytes;
+  queue_.push_back(std::move(task));
+  queue_cv_.notify_one();
+}
+
+void EngineImpl::InserterLoop() {
+  for (;;) {
+    VectorTask task;
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    size_t bytes = task.add_vectors.size() * sizeof(float) + task.removes.size() * 8 + 64;
+    Index* index = task.index.get();
+    if (!index->dropped) {
+      auto it = index->vectors.find(task.field);
+      if (it != index->vectors.end()) {
+        VectorIndex* vi = it->second->index.get();
+        for (uint64_t label : task.removes) {
+          if (vi->Contains(label)) (void)vi->Remove(label);
+        }
+        if (!task.add_labels.empty()) {
+          Status s = vi->AddBatch(task.add_labels.size(), task.add_labels.data(),
+                                  task.add_vectors.data(), options_.threads);
+          if (!s.ok()) {
+            // Vectors were validated at write time; add one by one so one bad apple cannot
+            // keep the others out.
+            size_t dim = vi->dim();
+            for (size_t i = 0; i < task.add_labels.size(); ++i) {
+              (void)vi->Add(task.add_labels[i], task.add_vectors.data() + i * dim);
+            }
+          }
+        }
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      queue_bytes_ -= bytes;
+      queue_space_cv_.notify_all();
+    }
+    {
+      std::lock_guard<std::mutex> pl(index->pending_mu);
+      --index->pending_vectors;
+    }
+    index->pending_cv.notify_all();
+  }
+}
+
+void EngineImpl::WaitVectors(Index* index) {
+  std::unique_lock lock(index->pending_mu);
+  index->pending_cv.wait(lock, [&] { return index->pending_vectors == 0; });
+}
+
+void EngineImpl::SyncLoop() {
+  std::unique_lock lock(queue_mu_);
+  while (!stopping_) {
+    sync_cv_.wait_for(lock, std::chrono::seconds(1));
+    if (stopping_) break;
+    lock.unlock();
+    (void)store_->SyncWal();
+    lock.lock();
+  }
+}
+
+void EngineImpl::Shutdown() {
+  if (shut_down_.exchange(true)) return;
+  std::vector<std::shared_ptr<Index>> all;
+  {
+    std::shared_lock lock(indices_mu_);
+    for (const auto& [n, idx] : indices_) all.push_back(idx);
+  }
+  for (const auto& index : all) {
+    WaitVectors(index.get());
+    if (options_.snapshot_on_shutdown) (void)SnapshotIndex(index.get());
+  }
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  queue_space_cv_.notify_all();
+  sync_cv_.notify_all();
+  if (inserter_.joinable()) inserter_.join();
+  if (syncer_.joinable()) syncer_.join();
+  if (store_) (void)store_->SyncWal();
+  {
+    std::unique_lock lock(indices_mu_);
+    indices_.clear();
+  }
+  store_.reset();
+}
+
+}  // namespace engine
+}  // namespace lookalike

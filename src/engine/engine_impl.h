@@ -1,0 +1,132 @@
+// EngineImpl: the Engine of include/lookalike/engine.h. Split over engine_impl.cc (open, index
+// management, lifecycle, the vector inserter, snapshots), engine_write.cc (documents, bulk) and
+// engine_search.cc (search, count, _source filtering).
+//
+// Thread safety / invariants:
+//   indices_mu_ guards indices_ (the name → Index map); Index objects are shared_ptr so a call
+//   in flight keeps a dropped index alive. Per-index locking is described in index.h.
+//   queue_mu_ guards queue_, queue_bytes_ and stopping_; one inserter thread applies vector
+//   tasks in FIFO order, so two writes of the same document reach the vector index in order.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/index.h"
+#include "lookalike/engine.h"
+#include "storage/doc_store.h"
+
+namespace lookalike::engine {
+
+/// A random 20-character URL-safe id (Elasticsearch-style auto ids).
+std::string GenerateDocId();
+/// Index-name wildcard match ('*' only).
+bool IndexGlob(std::string_view pattern, std::string_view s);
+
+/// A batch of vector-index work for one field of one index.
+struct VectorTask {
+  std::shared_ptr<Index> index;
+  std::string field;
+  std::vector<uint64_t> add_labels;
+  std::vector<float> add_vectors;  // add_labels.size() * dim
+  std::vector<uint64_t> removes;   // applied before the adds
+};
+
+/// One write of a bulk request or a single-document call.
+struct WriteItem {
+  enum class Op { kIndex, kCreate, kUpdate, kDelete } op = Op::kIndex;
+  std::string index;
+  std::string id;
+  std::string_view body;  // source (index/create) or update body
+  Status status;          // per-item failure
+  DocWriteResult result;
+};
+
+class EngineImpl final : public Engine {
+ public:
+  explicit EngineImpl(const EngineOptions& options) : options_(options) {}
+  ~EngineImpl() override;
+  Status Init();
+
+  Result<std::string> CreateIndex(std::string_view name, std::string_view body_json) override;
+  Result<std::string> DeleteIndex(std::string_view name) override;
+  bool IndexExists(std::string_view name) const override;
+  Result<std::string> GetIndex(std::string_view name) const override;
+  Result<std::string> GetMapping(std::string_view name) const override;
+  Result<std::string> PutMapping(std::string_view name, std::string_view body_json) override;
+  Result<std::string> GetSettings(std::string_view name) const override;
+  std::vector<IndexInfo> ListIndices() const override;
+  Result<std::string> Refresh(std::string_view name) override;
+  Result<std::string> Flush(std::string_view name) override;
+  Result<std::string> Stats(std::string_view name) const override;
+  std::string ClusterHealth() const override;
+
+  Result<DocWriteResult> IndexDocument(std::string_view index, std::string_view id,
+                                       std::string_view source_json, OpType op_type,
+                                       RefreshPolicy refresh) override;
+  Result<JsonResponse> GetDocument(std::string_view index, std::string_view id,
+                                   const SearchOptions& options) const override;
+  Result<DocWriteResult> DeleteDocument(std::string_view index, std::string_view id,
+                                        RefreshPolicy refresh) override;
+  Result<DocWriteResult> UpdateDocument(std::string_view index, std::string_view id,
+                                        std::string_view body_json,
+                                        RefreshPolicy refresh) override;
+  Result<std::string> Bulk(std::string_view default_index, std::string_view ndjson,
+                           RefreshPolicy refresh) override;
+  Result<std::string> Search(std::string_view index, std::string_view body_json,
+                             const SearchOptions& options) override;
+  Result<std::string> Count(std::string_view index, std::string_view body_json,
+                            const SearchOptions& options) override;
+  void Shutdown() override;
+
+ private:
+  // Index lookup. Resolve expands "", "_all", "*", comma lists and wildcards.
+  std::shared_ptr<Index> Find(std::string_view name) const;
+  Result<std::vector<std::shared_ptr<Index>>> Resolve(std::string_view expr,
+                                                      bool allow_all) const;
+  Result<std::shared_ptr<Index>> AutoCreate(const std::string& name);
+  Result<std::shared_ptr<Index>> CreateIndexInternal(std::string_view name,
+                                                     std::string_view body_json);
+  Status LoadIndex(const std::string& name, const std::string& meta);
+
+  // Writes (engine_write.cc).
+  Status ExecuteWrites(std::vector<WriteItem>* items, RefreshPolicy refresh);
+  Status WriteIndexGroup(const std::shared_ptr<Index>& index, std::vector<WriteItem*>& items);
+  Result<DocWriteResult> SingleWrite(WriteItem item, RefreshPolicy refresh);
+
+  // Vector inserter.
+  void Enqueue(VectorTask task);
+  void InserterLoop();
+  void WaitVectors(Index* index);
+  void SyncLoop();
+
+  // Snapshots.
+  Status SnapshotIndex(Index* index);
+
+  Status CheckOpen() const;
+
+  EngineOptions options_;
+  std::unique_ptr<storage::DocStore> store_;
+  mutable std::shared_mutex indices_mu_;
+  std::map<std::string, std::shared_ptr<Index>> indices_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::condition_variable queue_space_cv_;
+  std::condition_variable sync_cv_;  // wakes the async WAL syncer on shutdown
+  std::deque<VectorTask> queue_;
+  size_t queue_bytes_ = 0;
+  bool stopping_ = false;
+  std::thread inserter_;
+  std::thread syncer_;
+  std::atomic<bool> shut_down_{false};
+};
+
+}  // namespace lookalike::engine

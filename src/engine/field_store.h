@@ -1,0 +1,112 @@
+// In-memory structures that make document fields searchable: per-document slots, the _id map,
+// a live bitset, and per field either term postings (keyword, text, boolean) or numeric
+// columns (numbers, dates). Rebuilt from RocksDB at startup; never persisted.
+//
+// Postings are append-only and carry the document's generation at indexing time; re-indexing a
+// document bumps its generation, which invalidates its old postings without searching for
+// them (entries whose generation differs are skipped).
+//
+// Thread safety: none inside; the owning Index guards a FieldStore with its data lock (shared
+// for queries, exclusive for applying writes).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/mapping.h"
+
+namespace lookalike::engine {
+
+/// Dense bitset over document numbers.
+class Bitset {
+ public:
+  Bitset() = default;
+  explicit Bitset(size_t n) : n_(n), words_((n + 63) / 64, 0) {}
+  size_t size() const { return n_; }
+  void Resize(size_t n) { n_ = n; words_.resize((n + 63) / 64, 0); }
+  void Set(size_t i) { words_[i >> 6] |= uint64_t{1} << (i & 63); }
+  void Clear(size_t i) { words_[i >> 6] &= ~(uint64_t{1} << (i & 63)); }
+  bool Test(size_t i) const { return i < n_ && (words_[i >> 6] >> (i & 63)) & 1; }
+  void SetAll();
+  void And(const Bitset& o);
+  void Or(const Bitset& o);
+  void AndNot(const Bitset& o);
+  size_t Count() const;
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (size_t w = 0; w < words_.size(); ++w) {
+      uint64_t bits = words_[w];
+      while (bits) {
+        size_t i = w * 64 + static_cast<size_t>(__builtin_ctzll(bits));
+        if (i >= n_) return;
+        f(static_cast<uint32_t>(i));
+        bits &= bits - 1;
+      }
+    }
+  }
+
+ private:
+  size_t n_ = 0;
+  std::vector<uint64_t> words_;
+};
+
+struct DocSlot {
+  bool live = false;
+  uint32_t gen = 0;
+  int64_t version = 0;
+  int64_t seq_no = 0;
+  std::string id;
+};
+
+/// Tokens of a text value: lowercase runs of letters/digits (ASCII) and any non-ASCII bytes.
+std::vector<std::string> Tokenize(std::string_view text);
+
+class FieldIndex {
+ public:
+  explicit FieldIndex(FieldType type) : type_(type) {}
+  FieldType type() const { return type_; }
+
+  /// Values of one document (already cleared by ClearDoc when re-indexed).
+  void AddTerm(uint32_t doc, uint32_t gen, std::string_view term);
+  void AddNumber(uint32_t doc, uint32_t gen, double value);
+  /// Forgets the doc's column values (postings are invalidated by the generation bump).
+  void ClearDoc(uint32_t doc);
+
+  /// Documents whose current generation has `term`; `gens` are the slots' generations.
+  void Term(std::string_view term, const std::vector<DocSlot>& slots, Bitset* out) const;
+  /// Number of valid postings of a term (document frequency, approximate after updates).
+  size_t TermFrequency(std::string_view term) const;
+  /// Numeric column: documents with a value in [lo, hi] (bounds inclusive per flags).
+  void Range(double lo, bool lo_inc, double hi, bool hi_inc, const std::vector<DocSlot>& slots,
+             Bitset* out) const;
+  void Exists(const std::vector<DocSlot>& slots, Bitset* out) const;
+  /// Sort key of a doc: first numeric value, or NaN.
+  double NumberOf(uint32_t doc) const {
+    return doc < num_single_.size() ? num_single_[doc] : std::nan("");
+  }
+  /// Smallest term of a doc for keyword sort; nullptr when none.
+  const std::string* TermOf(uint32_t doc) const;
+
+ private:
+  struct Posting {
+    uint32_t doc;
+    uint32_t gen;
+  };
+  void Grow(uint32_t doc);
+
+  FieldType type_;
+  std::unordered_map<std::string, uint32_t> term_ids_;
+  std::vector<std::string> terms_;
+  std::vector<std::vector<Posting>> postings_;
+  std::vector<uint32_t> first_term_;   // term id + 1 of the doc's first term, 0 = none
+  std::vector<double> num_single_;     // first numeric value, NaN = none
+  std::unordered_map<uint32_t, std::vector<double>> num_multi_;  // further values
+  std::vector<uint32_t> present_gen_;  // gen + 1 when the doc has a value, 0 = none
+};
+
+}  // namespace lookalike::engine

@@ -1,0 +1,459 @@
+// Index: metadata (settings + mappings), document preparation against the mapping, and the
+// in-memory application of writes. The write path itself lives in engine_write.cc.
+#include "engine/index.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace lookalike::engine {
+namespace {
+
+// Flattens nested settings into "index.a.b" → text.
+void FlattenSettings(element e, const std::string& prefix, std::map<std::string, std::string>* out) {
+  if (e.is_object()) {
+    for (auto kv : AsObject(e)) {
+      std::string key = prefix.empty() ? std::string(kv.key) : prefix + "." + std::string(kv.key);
+      FlattenSettings(kv.value, key, out);
+    }
+    return;
+  }
+  std::string key = prefix.rfind("index.", 0) == 0 ? prefix : "index." + prefix;
+  std::string text;
+  if (!ElementToText(e, &text)) text = ElementToJson(e);
+  (*out)[key] = text;
+}
+
+Result<int64_t> IntSetting(const std::map<std::string, std::string>& flat, const std::string& key,
+                           int64_t def, int64_t lo, int64_t hi) {
+  auto it = flat.find(key);
+  if (it == flat.end()) return def;
+  char* end = nullptr;
+  long long v = std::strtoll(it->second.c_str(), &end, 10);
+  if (it->second.empty() || *end != '\0' || v < lo || v > hi) {
+    return IllegalArgument("Failed to parse value [" + it->second + "] for setting [" + key +
+                           "] must be >= " + std::to_string(lo));
+  }
+  return static_cast<int64_t>(v);
+}
+
+// Writes a flat "a.b.c" → value map as nested objects (keys sorted, so siblings are adjacent).
+void WriteNested(JsonWriter& w, const std::map<std::string, std::string>& flat,
+                 std::map<std::string, std::string>::const_iterator begin,
+                 std::map<std::string, std::string>::const_iterator end, size_t skip) {
+  w.BeginObject();
+  auto it = begin;
+  while (it != end) {
+    std::string_view rest = std::string_view(it->first).substr(skip);
+    size_t dot = rest.find('.');
+    if (dot == std::string_view::npos) {
+      w.Key(rest).String(it->second);
+      ++it;
+      continue;
+    }
+    std::string head(rest.substr(0, dot));
+    std::string group_prefix = it->first.substr(0, skip) + head + ".";
+    auto group_end = it;
+    while (group_end != end && group_end->first.compare(0, group_prefix.size(), group_prefix) == 0) {
+      ++group_end;
+    }
+    w.Key(head);
+    WriteNested(w, flat, it, group_end, group_prefix.size());
+    it = group_end;
+  }
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string Index::MetaJson() const {
+  JsonWriter w;
+  w.BeginObject().Key("uuid").String(uuid).Key("creation_date").Int(creation_date);
+  w.Key("settings").BeginObject();
+  for (const auto& [k, v] : settings.flat) w.Key(k).String(v);
+  w.EndObject();
+  w.Key("mappings");
+  mapping.WriteJson(w);
+  w.EndObject();
+  return w.Take();
+}
+
+Status Index::LoadMeta(element meta, bool is_create) {
+  if (!meta.is_object()) return ParsingError("request body must be a JSON object");
+  if (!is_create) {
+    std::string_view s;
+    if (meta.at_key("uuid").get_string().get(s) == simdjson::SUCCESS) uuid = std::string(s);
+    int64_t cd;
+    if (meta.at_key("creation_date").get_int64().get(cd) == simdjson::SUCCESS) creation_date = cd;
+  } else {
+    for (auto kv : AsObject(meta)) {
+      if (kv.key != "settings" && kv.key != "mappings" && kv.key != "aliases") {
+        return ParsingError("unknown key [" + std::string(kv.key) +
+                            "] for create index");
+      }
+    }
+  }
+  element set;
+  std::map<std::string, std::string> flat;
+  if (meta.at_key("settings").get(set) == simdjson::SUCCESS) {
+    if (!set.is_object()) return ParsingError("[settings] must be an object");
+    FlattenSettings(set, "", &flat);
+  }
+  LOOKALIKE_ASSIGN_OR_RETURN(int64_t shards,
+                             IntSetting(flat, "index.number_of_shards", 1, 1, 1024));
+  LOOKALIKE_ASSIGN_OR_RETURN(int64_t replicas,
+                             IntSetting(flat, "index.number_of_replicas", 1, 0, 1024));
+  LOOKALIKE_ASSIGN_OR_RETURN(int64_t efs,
+                             IntSetting(flat, "index.knn.algo_param.ef_search", 0, 1, 100000));
+  LOOKALIKE_ASSIGN_OR_RETURN(int64_t window,
+                             IntSetting(flat, "index.max_result_window", 10000, 1, 1 << 30));
+  auto it = flat.find("index.knn");
+  if (it != flat.end() && it->second != "true" && it->second != "false") {
+    return IllegalArgument("Failed to parse value [" + it->second +
+                           "] as only [true] or [false] are allowed.");
+  }
+  settings.knn = it != flat.end() && it->second == "true";
+  settings.number_of_shards = static_cast<int>(shards);
+  settings.number_of_replicas = static_cast<int>(replicas);
+  settings.knn_ef_search = static_cast<int>(efs);
+  settings.max_result_window = window;
+  it = flat.find("index.refresh_interval");
+  if (it != flat.end()) settings.refresh_interval = it->second;
+  it = flat.find("index.knn.space_type");
+  if (it != flat.end()) settings.knn_space_type = it->second;
+  if (is_create) {
+    flat.try_emplace("index.number_of_shards", std::to_string(shards));
+    flat.try_emplace("index.number_of_replicas", std::to_string(replicas));
+  }
+  settings.flat = std::move(flat);
+  element maps;
+  if (meta.at_key("mappings").get(maps) == simdjson::SUCCESS) {
+    LOOKALIKE_RETURN_IF_ERROR(mapping.Merge(maps, settings.knn_space_type));
+  }
+  return Status::OK();
+}
+
+void Index::WriteSettings(JsonWriter& w) const {
+  std::map<std::string, std::string> flat = settings.flat;
+  flat["index.uuid"] = uuid;
+  flat["index.creation_date"] = std::to_string(creation_date);
+  flat["index.provided_name"] = name;
+  flat["index.version.created"] = "8110099";
+  WriteNested(w, flat, flat.begin(), flat.end(), 0);
+}
+
+Status Index::SyncVectorFields() {
+  for (const auto& [path, f] : mapping.fields()) {
+    if (!IsVector(f.type) || vectors.count(path)) continue;
+    auto vf = std::make_unique<VectorField>();
+    vf->field = path;
+    vf->spec = f.vector;
+    if (settings.knn_ef_search > 0 && vf->spec.hnsw.ef_search == 64) {
+      vf->spec.hnsw.ef_search = settings.knn_ef_search;
+    }
+    LOOKALIKE_ASSIGN_OR_RETURN(vf->index, MakeVectorIndex(vf->spec, 0));
+    vectors[path] = std::move(vf);
+  }
+  return Status::OK();
+}
+
+namespace {
+
+struct Preparer {
+  Index* index;
+  PreparedDoc* out;
+  bool* mapping_changed;
+
+  Status FieldError(const FieldMapping& f, element v, std::string_view why) {
+    std::string preview = ElementToJson(v);
+    if (preview.size() > 80) preview = preview.substr(0, 80) + "...";
+    return MapperParsingError("failed to parse field [" + f.path + "] of type [" +
+                              std::string(FieldTypeName(f.type)) + "]: " + std::string(why) +
+                              ". Preview of field's value: '" + preview + "'");
+  }
+
+  Result<const FieldMapping*> Resolve(const std::string& path, element sample) {
+    const FieldMapping* f = index->mapping.Find(path);
+    if (f) return f;
+    std::unique_lock lock(index->data_mu);
+    auto added = index->mapping.AddDynamic(path, sample);
+    if (added.ok() && *added) *mapping_changed = true;
+    return added;
+  }
+
+  Status Vector(const FieldMapping& f, element v, bool top_level) {
+    simdjson::dom::array arr;
+    if (v.get_array().get(arr) != simdjson::SUCCESS) {
+      return FieldError(f, v, "a vector must be an array of numbers");
+    }
+    size_t n = arr.size();
+    if (n == 0) return FieldError(f, v, "the vector is empty");
+    if (n != f.vector.dim) {
+      return FieldError(f, v, "Vector dimension mismatch. Expected: " +
+                                  std::to_string(f.vector.dim) + ", Given: " + std::to_string(n));
+    }
+    storage::StoredVector sv;
+    sv.field = (top_level ? "^" : "") + f.path;
+    sv.values.resize(n);
+    size_t i = 0;
+    for (element x : arr) {
+      double d;
+      if (x.get_double().get(d) != simdjson::SUCCESS) {
+        return FieldError(f, v, "vector values must be numbers");
+      }
+      float fv = static_cast<float>(d);
+      if (!std::isfinite(fv)) return FieldError(f, v, "vector values must be finite");
+      sv.values[i++] = fv;
+    }
+    Status valid = ValidateVector(sv.values.data(), n, f.vector.dim, f.vector.metric);
+    if (!valid.ok()) return FieldError(f, v, valid.message());
+    for (const auto& existing : out->vectors) {
+      if (existing.field == sv.field) return FieldError(f, v, "a document holds one vector per field");
+    }
+    out->vectors.push_back(std::move(sv));
+    return Status::OK();
+  }
+
+  Status Scalar(const FieldMapping& f, element v) {
+    using simdjson::dom::element_type;
+    if (v.is_null()) return Status::OK();
+    PreparedDoc::Value val{&f, "", 0};
+    switch (f.type) {
+      case FieldType::kKeyword:
+      case FieldType::kText: {
+        if (!ElementToText(v, &val.text)) return FieldError(f, v, "expected a string");
+        if (f.type == FieldType::kKeyword && f.ignore_above >= 0 &&
+            val.text.size() > static_cast<size_t>(f.ignore_above)) {
+          return Status::OK();
+        }
+        break;
+      }
+      case FieldType::kBoolean: {
+        bool b;
+        std::string_view s;
+        if (v.get_bool().get(b) == simdjson::SUCCESS) {
+          val.text = b ? "true" : "false";
+        } else if (v.get_string().get(s) == simdjson::SUCCESS && (s == "true" || s == "false" ||
+                                                                  s.empty())) {
+          val.text = s.empty() ? "false" : std::string(s);
+        } else {
+          return FieldError(f, v, "Failed to parse value as only [true] or [false] are allowed");
+        }
+        break;
+      }
+      case FieldType::kDate: {
+        std::string_view s;
+        int64_t ms;
+        if (v.get_string().get(s) == simdjson::SUCCESS) {
+          if (!ParseDateMillis(s, &ms)) return FieldError(f, v, "failed to parse date");
+          val.number = static_cast<double>(ms);
+        } else if (!ElementToDouble(v, &val.number)) {
+          return FieldError(f, v, "failed to parse date");
+        }
+        break;
+      }
+      default: {
+        if (!ElementToDouble(v, &val.number)) return FieldError(f, v, "not a number");
+        if (f.type == FieldType::kLong || f.type == FieldType::kInteger ||
+            f.type == FieldType::kShort || f.type == FieldType::kByte) {
+          double lim = f.type == FieldType::kLong      ? 9.2233720368547758e18
+                       : f.type == FieldType::kInteger ? 2147483647.0
+                       : f.type == FieldType::kShort   ? 32767.0
+                                                       : 127.0;
+          if (val.number > lim || val.number < -lim - 1) {
+            return FieldError(f, v, "Numeric value out of range");
+          }
+          val.number = std::trunc(val.number);
+        } else if (f.type == FieldType::kFloat) {
+          val.number = static_cast<float>(val.number);
+        }
+      }
+    }
+    out->values.push_back(val);
+    for (const std::string& sub : f.subfields) {
+      const FieldMapping* s = index->mapping.Find(sub);
+      if (s) LOOKALIKE_RETURN_IF_ERROR(Scalar(*s, v));
+    }
+    return Status::OK();
+  }
+
+  Status Value(const std::string& path, element v, bool top_level) {
+    if (v.is_null()) return Status::OK();
+    element sample = v;
+    if (v.is_array()) {
+      bool found = false;
+      for (element x : AsArray(v)) {
+        if (!x.is_null()) {
+          sample = x;
+          found = true;
+          break;
+        }
+      }
+      if (!found) return Status::OK();
+    }
+    LOOKALIKE_ASSIGN_OR_RETURN(const FieldMapping* f, Resolve(path, sample));
+    if (!f) return Status::OK();  // dynamic: false
+    if (IsVector(f->type)) return Vector(*f, v, top_level);
+    if (f->type == FieldType::kObject) {
+      if (v.is_object()) return Object(v, path + ".");
+      if (v.is_array()) {
+        for (element x : AsArray(v)) {
+          if (x.is_null()) continue;
+          if (!x.is_object()) {
+            return MapperParsingError("object mapping for [" + path +
+                                      "] tried to parse field [" + path +
+                                      "] as object, but found a concrete value");
+          }
+          LOOKALIKE_RETURN_IF_ERROR(Object(x, path + "."));
+        }
+        return Status::OK();
+      }
+      return MapperParsingError("object mapping for [" + path + "] tried to parse field [" +
+                                path + "] as object, but found a concrete value");
+    }
+    if (v.is_object()) {
+      return MapperParsingError("failed to parse field [" + path + "] of type [" +
+                                std::string(FieldTypeName(f->type)) +
+                                "]: unexpected object value");
+    }
+    if (v.is_array()) {
+      for (element x : AsArray(v)) {
+        if (x.is_array() || x.is_object()) {
+          return MapperParsingError("failed to parse field [" + path + "] of type [" +
+                                    std::string(FieldTypeName(f->type)) +
+                                    "]: nested arrays/objects are not supported here");
+        }
+        LOOKALIKE_RETURN_IF_ERROR(Scalar(*f, x));
+      }
+      return Status::OK();
+    }
+    return Scalar(*f, v);
+  }
+
+  Status Object(element obj, const std::string& prefix) {
+    for (auto kv : AsObject(obj)) {
+      if (kv.key.empty()) return MapperParsingError("field name cannot be an empty string");
+      if (prefix.empty() && kv.key.front() == '_' &&
+          (kv.key == "_id" || kv.key == "_index" || kv.key == "_source" || kv.key == "_version" ||
+           kv.key == "_seq_no" || kv.key == "_routing")) {
+        return MapperParsingError("Field [" + std::string(kv.key) +
+                                  "] is a metadata field and cannot be added inside a document. "
+                                  "Use the index API request parameters.");
+      }
+      LOOKALIKE_RETURN_IF_ERROR(Value(prefix + std::string(kv.key), kv.value, prefix.empty()));
+    }
+    return Status::OK();
+  }
+};
+
+}  // namespace
+
+Status Index::PrepareDocument(element source, PreparedDoc* out, bool* mapping_changed) {
+  if (!source.is_object()) {
+    return MapperParsingError("failed to parse: the document source must be a JSON object");
+  }
+  Preparer p{this, out, mapping_changed};
+  LOOKALIKE_RETURN_IF_ERROR(p.Object(source, ""));
+  // The slim source: everything but top-level vectors (those live in binary form).
+  bool stripped = false;
+  for (const auto& v : out->vectors) stripped |= v.field[0] == '^';
+  if (!stripped) {
+    out->slim_source = ElementToJson(source);
+  } else {
+    JsonWriter w(&out->slim_source);
+    w.BeginObject();
+    for (auto kv : AsObject(source)) {
+      bool is_vec = false;
+      for (const auto& v : out->vectors) {
+        is_vec |= v.field[0] == '^' && std::string_view(v.field).substr(1) == kv.key;
+      }
+      if (is_vec) continue;
+      w.Key(kv.key);
+      WriteElement(w, kv.value);
+    }
+    w.EndObject();
+  }
+  return Status::OK();
+}
+
+void Index::ApplyDoc(uint32_t docnum, const std::string& id, int64_t version, int64_t seq_no,
+                     const PreparedDoc& doc) {
+  if (docnum >= slots.size()) {
+    slots.resize(docnum + 1);
+    live.Resize(std::max<size_t>(docnum + 1, slots.size()));
+  }
+  DocSlot& slot = slots[docnum];
+  bool reused = slot.live || slot.version != 0;
+  if (reused) {
+    ++slot.gen;
+    for (auto& [path, fi] : fields) fi->ClearDoc(docnum);
+  }
+  if (!slot.live) live.Set(docnum);
+  slot.live = true;
+  slot.version = version;
+  slot.seq_no = seq_no;
+  slot.id = id;
+  ids[id] = docnum;
+  for (const auto& v : doc.values) {
+    auto& fi = fields[v.field->path];
+    if (!fi) fi = std::make_unique<FieldIndex>(v.field->type);
+    switch (v.field->type) {
+      case FieldType::kText:
+        for (const auto& tok : Tokenize(v.text)) fi->AddTerm(docnum, slot.gen, tok);
+        break;
+      case FieldType::kKeyword:
+      case FieldType::kBoolean: fi->AddTerm(docnum, slot.gen, v.text); break;
+      default: fi->AddNumber(docnum, slot.gen, v.number); break;
+    }
+  }
+}
+
+void Index::ApplyDelete(uint32_t docnum) {
+  if (docnum >= slots.size() || !slots[docnum].live) return;
+  DocSlot& slot = slots[docnum];
+  ids.erase(slot.id);
+  slot.live = false;
+  ++slot.gen;
+  live.Clear(docnum);
+  for (auto& [path, fi] : fields) fi->ClearDoc(docnum);
+}
+
+std::string Index::RebuildSource(const std::string& slim,
+                                 const std::vector<storage::StoredVector>& vectors) {
+  bool any = false;
+  for (const auto& v : vectors) any |= !v.field.empty() && v.field[0] == '^';
+  if (!any) return slim;
+  std::string out = slim;
+  while (!out.empty() && out.back() != '}') out.pop_back();
+  if (out.empty()) out = "{}";
+  out.pop_back();
+  size_t last = out.find_last_not_of(" \t\r\n");
+  bool has_members = last != std::string::npos && out[last] != '{';
+  for (const auto& v : vectors) {
+    if (v.field.empty() || v.field[0] != '^') continue;
+    if (has_members) out.push_back(',');
+    has_members = true;
+    JsonWriter w(&out);
+    // A bare writer on an existing buffer: write key and array by hand around it.
+    AppendJsonString(&out, std::string_view(v.field).substr(1));
+    out.push_back(':');
+    JsonWriter arr;
+    arr.BeginArray();
+    for (float f : v.values) arr.Float(f);
+    arr.EndArray();
+    out += arr.str();
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string Index::SnapshotPath(const std::string& field) const {
+  static const char* kHex = "0123456789abcdef";
+  std::string name;
+  for (unsigned char c : field) {
+    name.push_back(kHex[c >> 4]);
+    name.push_back(kHex[c & 15]);
+  }
+  return snapshot_dir + "/" + name + ".lkv";
+}
+
+}  // namespace lookalike::engine

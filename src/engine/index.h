@@ -1,0 +1,122 @@
+// One index: settings, mapping, the in-memory field structures, one vector index per vector
+// field, and the write path onto the DocStore.
+//
+// Thread safety / invariants:
+//   write_mu  serialises writers of this index (sequence numbers and document numbers are
+//             assigned under it, in order; one RocksDB batch per write call).
+//   data_mu   guards mapping, slots, ids, live, fields and last_visible_seq: shared for
+//             searches and reads, exclusive while a write is applied in memory.
+//   Vector indices are internally thread-safe for Add/Remove/Search; Save runs only with
+//   write_mu held and no insertion pending (pending_vectors == 0).
+//   Lock order: write_mu, then data_mu. Never hold data_mu while waiting for the inserter.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/field_store.h"
+#include "engine/mapping.h"
+#include "lookalike/vector_index.h"
+#include "storage/doc_store.h"
+
+namespace lookalike::engine {
+
+struct IndexSettings {
+  int number_of_shards = 1;
+  int number_of_replicas = 1;
+  std::string refresh_interval = "1s";
+  bool knn = false;
+  int knn_ef_search = 0;  // index.knn.algo_param.ef_search (0 = field default)
+  std::string knn_space_type;
+  int64_t max_result_window = 10000;
+  std::map<std::string, std::string> flat;  // every setting as given, "index.x.y" → text
+};
+
+/// A vector field with its index.
+struct VectorField {
+  std::string field;
+  VectorSpec spec;
+  std::unique_ptr<VectorIndex> index;
+};
+
+/// A document prepared for writing (parsed and validated, not yet applied).
+struct PreparedDoc {
+  std::string slim_source;                       // source without top-level vector fields
+  std::vector<storage::StoredVector> vectors;    // every vector field value
+  struct Value {
+    const FieldMapping* field;
+    std::string text;   // keyword/text/boolean
+    double number = 0;  // numeric/date
+  };
+  std::vector<Value> values;
+};
+
+class Index {
+ public:
+  std::string name;
+  std::string uuid;
+  int64_t creation_date = 0;
+  IndexSettings settings;
+  storage::IndexSpace* space = nullptr;
+  std::string snapshot_dir;  // data_dir/vectors/<uuid>
+
+  std::mutex write_mu;
+  mutable std::shared_mutex data_mu;
+  Mapping mapping;
+  std::vector<DocSlot> slots;
+  std::unordered_map<std::string, uint32_t> ids;
+  Bitset live;
+  std::map<std::string, std::unique_ptr<FieldIndex>> fields;
+  std::map<std::string, std::unique_ptr<VectorField>> vectors;
+  int64_t last_seq = -1;      // guarded by write_mu
+  uint32_t next_doc = 0;      // guarded by write_mu
+  std::atomic<int64_t> deleted_docs{0};
+
+  // Background vector insertion bookkeeping (see Engine's inserter).
+  std::mutex pending_mu;
+  std::condition_variable pending_cv;
+  int64_t pending_vectors = 0;  // tasks queued or running for this index
+  std::atomic<bool> dropped{false};
+
+  /// Metadata JSON stored in RocksDB: {"uuid","creation_date","settings":{...},"mappings":{...}}.
+  std::string MetaJson() const;
+  /// Parses the stored metadata (or a create-index body with `is_create`).
+  Status LoadMeta(element meta, bool is_create);
+  /// {"index":{...}} settings object for GET.
+  void WriteSettings(JsonWriter& w) const;
+
+  /// Creates missing VectorField entries for vector fields of the mapping (after a mapping
+  /// change). Needs data_mu exclusive.
+  Status SyncVectorFields();
+
+  /// Parses a source document against the mapping, adding dynamic fields (takes data_mu
+  /// exclusively only when the mapping changes; caller holds write_mu). `mapping_changed` is set
+  /// when a dynamic field was added.
+  Status PrepareDocument(element source, PreparedDoc* out, bool* mapping_changed);
+
+  /// Applies a stored document to the in-memory structures. Needs data_mu exclusive.
+  void ApplyDoc(uint32_t docnum, const std::string& id, int64_t version, int64_t seq_no,
+                const PreparedDoc& doc);
+  void ApplyDelete(uint32_t docnum);
+
+  /// Full _source: the slim source with top-level vectors re-inserted.
+  static std::string RebuildSource(const std::string& slim,
+                                   const std::vector<storage::StoredVector>& vectors);
+
+  /// Path of the snapshot file of a vector field.
+  std::string SnapshotPath(const std::string& field) const;
+};
+
+/// The single place that picks the vector index implementation for a field.
+Result<std::unique_ptr<VectorIndex>> MakeVectorIndex(const VectorSpec& spec, int build_threads);
+/// Loads a snapshot written by VectorIndex::Save (Unsupported when the build lacks loaders).
+Result<std::unique_ptr<VectorIndex>> LoadVectorIndex(const std::string& path);
+
+}  // namespace lookalike::engine

@@ -1,0 +1,85 @@
+// Index mappings: field types, vector field parameters and dynamic mapping, following the
+// Elasticsearch 8 / OpenSearch k-NN mapping syntax.
+//
+// Fields are kept flat by full dotted path ("user.name"); multi-fields are separate entries
+// ("title.keyword") whose parent lists them. Dynamic mapping (dynamic: true, the default):
+// strings become `text` with a `keyword` sub-field (ignore_above 256) unless they look like a
+// date (date_detection), integers `long`, other numbers `float`, booleans `boolean`, objects
+// recurse. Arrays take the type of their first non-null element. dynamic: false ignores unknown
+// fields (kept in _source); dynamic: strict rejects the document.
+//
+// Thread safety: a Mapping is a value; the owning index guards it.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/json_writer.h"
+#include "engine/json_util.h"
+#include "lookalike/status.h"
+#include "lookalike/vector_index.h"
+
+namespace lookalike::engine {
+
+enum class FieldType {
+  kObject, kKeyword, kText, kLong, kInteger, kShort, kByte, kDouble, kFloat, kBoolean, kDate,
+  kKnnVector, kDenseVector,
+};
+
+std::string_view FieldTypeName(FieldType type);
+bool IsNumeric(FieldType type);  // long..float and date (numeric column)
+bool IsVector(FieldType type);
+
+/// How a vector field is indexed and scored.
+struct VectorSpec {
+  size_t dim = 0;
+  Metric metric = Metric::kL2;
+  /// Scores follow OpenSearch (knn_vector) or Elasticsearch (dense_vector) formulas.
+  bool elasticsearch_scores = false;
+  bool max_inner_product = false;  // ES "max_inner_product" vs "dot_product" scoring
+  bool flat = false;               // exact search (dense_vector index_options.type flat)
+  bool indexed = true;             // dense_vector index: false → not searchable by knn
+  HnswParams hnsw;
+};
+
+/// OpenSearch/ES score of a distance from the vector index (smaller distance = closer).
+float VectorScore(const VectorSpec& spec, float distance);
+
+struct FieldMapping {
+  std::string path;
+  FieldType type = FieldType::kKeyword;
+  std::string definition;           // the field's JSON as given (or generated), for GET _mapping
+  std::vector<std::string> subfields;  // full paths of multi-fields
+  bool is_subfield = false;
+  int ignore_above = -1;            // keyword: longer values are not indexed
+  VectorSpec vector;
+};
+
+class Mapping {
+ public:
+  /// Parses {"properties":{...},"dynamic":...} (the value of "mappings"). Adds to this mapping;
+  /// an existing field whose type changes is illegal_argument_exception. `index_settings`
+  /// supplies index.knn.space_type defaults. mapper_parsing_exception for bad definitions.
+  Status Merge(element mappings, std::string_view default_space_type);
+
+  const FieldMapping* Find(std::string_view path) const;
+  const std::map<std::string, FieldMapping>& fields() const { return fields_; }
+  std::string_view dynamic() const { return dynamic_; }
+
+  /// Adds a dynamically detected field (and its sub-fields) for a sample value.
+  /// Returns the new mapping or nullptr when dynamic mapping ignores the field.
+  Result<const FieldMapping*> AddDynamic(const std::string& path, element sample);
+
+  /// {"properties":{...}} (plus "dynamic" when not the default), nested by object.
+  void WriteJson(JsonWriter& w) const;
+  std::string ToJson() const;
+
+ private:
+  Status AddField(const std::string& path, element def, std::string_view default_space_type);
+
+  std::map<std::string, FieldMapping> fields_;
+  std::string dynamic_ = "true";
+};
+
+}  // namespace lookalike::engine

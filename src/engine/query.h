@@ -1,0 +1,58 @@
+// Query DSL → executable plan. A parsed Query is a tree bound to one index (field types come
+// from its mapping); Eval turns it into the set of matching documents with their scores.
+//
+// Scoring follows Elasticsearch where it matters to clients: constant 1.0 (times boost) for
+// term-level queries and match_all, 0 for pure filters, a simple idf sum for match, the
+// documented vector similarity scores for knn, sums across bool must/should clauses.
+//
+// Thread safety: Parse and Eval need the index's data_mu held (shared is enough).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/field_store.h"
+#include "engine/index.h"
+#include "engine/json_util.h"
+
+namespace lookalike::engine {
+
+/// Matching documents and their scores.
+struct Matches {
+  Bitset bits;
+  enum class Mode { kConstant, kDense, kSparse } mode = Mode::kConstant;
+  float constant = 1.0f;
+  std::vector<float> dense;                 // indexed by docnum (kDense)
+  std::unordered_map<uint32_t, float> sparse;  // kSparse
+  float Score(uint32_t doc) const {
+    switch (mode) {
+      case Mode::kConstant: return constant;
+      case Mode::kDense: return dense[doc];
+      case Mode::kSparse: {
+        auto it = sparse.find(doc);
+        return it == sparse.end() ? 0.0f : it->second;
+      }
+    }
+    return 0.0f;
+  }
+};
+
+class Query {
+ public:
+  virtual ~Query() = default;
+  virtual Status Eval(const Index& index, Matches* out) const = 0;
+  /// True when the tree contains a knn clause (the response total then counts its k hits).
+  virtual bool HasKnn() const { return false; }
+};
+
+/// Parses a query object ({"match_all":{}}, {"bool":{...}}, ...). parsing_exception for an
+/// unknown query type or a malformed clause; illegal_argument_exception for bad values.
+Result<std::unique_ptr<Query>> ParseQuery(element q, const Index& index);
+
+/// The Elasticsearch 8 top-level "knn" section (object or array of objects).
+Result<std::unique_ptr<Query>> ParseTopLevelKnn(element knn, const Index& index,
+                                                int64_t default_k);
+
+}  // namespace lookalike::engine

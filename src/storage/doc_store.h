@@ -1,0 +1,146 @@
+// DocStore: the node's durable storage, one RocksDB database for all indices.
+//
+// RocksDB's write-ahead log is the durable log of the engine (there is no home-made WAL): every
+// acknowledged write is one atomic RocksDB WriteBatch; with sync=true it is fsynced before the
+// call returns (Elasticsearch translog durability "request"). Layout (docs/formats/storage.md):
+//
+//   default column family   "index/" + NAME   → index metadata JSON (uuid, settings, mappings)
+//   column family "i_"+UUID (one per index; dropping it frees the disk)
+//     'd' + be32(docnum)    → DocRecord: version, seq_no, _id, source without top-level vectors
+//     'v' + be32(docnum)    → the document's vectors in binary (float32), see EncodeVectors
+//     't' + be32(docnum)    → tombstone: seq_no of the delete (for vector-snapshot catch-up)
+//     'm' "seq" / 'm' "doc" → last assigned seq_no / next document number
+//     's' + FIELD           → seq_no covered by the vector snapshot of FIELD
+//
+// Thread safety: all methods are thread-safe (RocksDB is). Callers serialise the writes of one
+// index themselves so counters stay monotonic.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lookalike/status.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace lookalike::storage {
+
+/// One stored document (the 'd' record).
+struct DocRecord {
+  uint32_t docnum = 0;
+  int64_t version = 0;
+  int64_t seq_no = 0;
+  std::string id;
+  std::string source;  // JSON object text; top-level vector fields removed (they live in 'v')
+};
+
+/// One vector field of a document.
+struct StoredVector {
+  std::string field;
+  std::vector<float> values;
+};
+
+/// Binary form of a document's vectors: u16 count, then per field u16 name length, name,
+/// u32 dim, dim little-endian float32.
+std::string EncodeVectors(const std::vector<StoredVector>& vectors);
+Status DecodeVectors(std::string_view data, std::vector<StoredVector>* out);
+
+/// The storage of one index (its column family).
+class IndexSpace {
+ public:
+  const std::string& uuid() const { return uuid_; }
+  rocksdb::ColumnFamilyHandle* handle() const { return cf_; }
+
+ private:
+  friend class DocStore;
+  std::string uuid_;
+  rocksdb::ColumnFamilyHandle* cf_ = nullptr;
+};
+
+/// Writes to several keys of one index, applied atomically by DocStore::Write.
+class WriteBatch {
+ public:
+  explicit WriteBatch(IndexSpace* space);
+  ~WriteBatch();
+  WriteBatch(const WriteBatch&) = delete;
+  WriteBatch& operator=(const WriteBatch&) = delete;
+
+  /// Stores (or replaces) a document and its vectors (empty vectors: the 'v' key is removed).
+  void PutDoc(const DocRecord& doc, const std::string& encoded_vectors);
+  /// Removes a document and records a tombstone with the delete's seq_no.
+  void DeleteDoc(uint32_t docnum, int64_t seq_no);
+  /// Records the counters after this batch (written with every batch).
+  void SetCounters(int64_t last_seq_no, uint32_t next_docnum);
+  size_t ByteSize() const;
+
+ private:
+  friend class DocStore;
+  IndexSpace* space_;
+  std::unique_ptr<rocksdb::WriteBatch> batch_;
+};
+
+struct DocStoreOptions {
+  bool sync = true;  // fsync the WAL on every Write (durability "request")
+};
+
+class DocStore {
+ public:
+  static Result<std::unique_ptr<DocStore>> Open(const std::string& dir,
+                                                const DocStoreOptions& options);
+  ~DocStore();
+
+  /// Every index's (name, metadata JSON), sorted by name. Opens their spaces (see Space()).
+  std::vector<std::pair<std::string, std::string>> ListIndexMeta() const;
+  /// The space of an existing index by uuid, or nullptr.
+  IndexSpace* Space(const std::string& uuid) const;
+
+  /// Creates the column family of a new index and stores its metadata.
+  Result<IndexSpace*> CreateIndex(const std::string& name, const std::string& uuid,
+                                  const std::string& meta_json);
+  Status PutIndexMeta(const std::string& name, const std::string& meta_json);
+  /// Removes the metadata and drops the column family (its files are deleted).
+  Status DropIndex(const std::string& name, const std::string& uuid);
+
+  Status Write(WriteBatch* batch);
+  /// Syncs the WAL (used by the async durability ticker and by flush).
+  Status SyncWal();
+
+  /// NotFound when absent.
+  Status GetDoc(IndexSpace* space, uint32_t docnum, DocRecord* doc) const;
+  /// Empty vector list when the document has none.
+  Status GetVectors(IndexSpace* space, uint32_t docnum, std::vector<StoredVector>* out) const;
+  /// Calls fn for every document in docnum order; stops at the first non-OK status.
+  Status ScanDocs(IndexSpace* space, const std::function<Status(DocRecord&&)>& fn) const;
+  /// Calls fn(docnum, seq_no) for every tombstone.
+  Status ScanTombstones(IndexSpace* space,
+                        const std::function<void(uint32_t, int64_t)>& fn) const;
+  /// Removes tombstones with seq_no <= up_to (after a snapshot covers them).
+  Status PruneTombstones(IndexSpace* space, int64_t up_to);
+  /// Counters of the space (0 / 0 for a fresh one).
+  Status GetCounters(IndexSpace* space, int64_t* last_seq_no, uint32_t* next_docnum) const;
+
+  /// Snapshot bookkeeping: the seq_no the vector snapshot of `field` covers (-1 if none).
+  int64_t GetSnapshotSeq(IndexSpace* space, const std::string& field) const;
+  Status SetSnapshotSeq(IndexSpace* space, const std::string& field, int64_t seq_no);
+
+  /// Approximate bytes on disk of a space.
+  int64_t ApproximateSize(IndexSpace* space) const;
+
+ private:
+  DocStore() = default;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<std::unique_ptr<IndexSpace>> spaces_;  // guarded by spaces_mu_
+  mutable std::mutex spaces_mu_;
+  bool sync_ = true;
+};
+
+}  // namespace lookalike::storage

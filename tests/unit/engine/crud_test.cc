@@ -1,0 +1,173 @@
+// Documents: index/create/get/delete/update, versions and sequence numbers, bulk.
+#include "engine_test_util.h"
+
+namespace lookalike::testing {
+namespace {
+
+TEST(Crud, IndexGetUpdateDelete) {
+  TempDir dir;
+  auto engine = OpenEngine(dir.path());
+  ASSERT_TRUE(engine->CreateIndex("docs", "").ok());
+
+  auto r1 = engine->IndexDocument("docs", "1", R"({"title":"Hello World","n":5})", OpType::kIndex,
+                                  RefreshPolicy::kFalse);
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  EXPECT_EQ(r1->result, "created");
+  EXPECT_EQ(r1->http_status, 201);
+  EXPECT_EQ(r1->version, 1);
+  Json b1(r1->body);
+  EXPECT_EQ(b1.Str("/result"), "created");
+  EXPECT_EQ(b1.Int("/_version"), 1);
+
+  auto r2 = engine->IndexDocument("docs", "1", R"({"title":"Hello again","n":6})", OpType::kIndex,
+                                  RefreshPolicy::kFalse);
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2->result, "updated");
+  EXPECT_EQ(r2->version, 2);
+  EXPECT_GT(r2->seq_no, r1->seq_no);
+
+  auto dup = engine->IndexDocument("docs", "1", R"({"x":1})", OpType::kCreate,
+                                   RefreshPolicy::kFalse);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(dup.status().type(), "version_conflict_engine_exception");
+
+  auto got = engine->GetDocument("docs", "1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->http_status, 200);
+  Json g(got->body);
+  EXPECT_EQ(g.Str("/_source/title"), "Hello again");
+  EXPECT_EQ(g.Int("/_version"), 2);
+
+  auto upd = engine->UpdateDocument("docs", "1", R"({"doc":{"n":7,"extra":"x"}})",
+                                    RefreshPolicy::kFalse);
+  ASSERT_TRUE(upd.ok()) << upd.status().ToString();
+  EXPECT_EQ(upd->result, "updated");
+  EXPECT_EQ(upd->version, 3);
+  Json g2(engine->GetDocument("docs", "1")->body);
+  EXPECT_EQ(g2.Int("/_source/n"), 7);
+  EXPECT_EQ(g2.Str("/_source/extra"), "x");
+  EXPECT_EQ(g2.Str("/_source/title"), "Hello again");
+
+  auto noop = engine->UpdateDocument("docs", "1", R"({"doc":{"n":7}})", RefreshPolicy::kFalse);
+  ASSERT_TRUE(noop.ok());
+  EXPECT_EQ(noop->result, "noop");
+
+  auto missing = engine->UpdateDocument("docs", "nope", R"({"doc":{"n":1}})",
+                                        RefreshPolicy::kFalse);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().type(), "document_missing_exception");
+
+  auto del = engine->DeleteDocument("docs", "1", RefreshPolicy::kFalse);
+  ASSERT_TRUE(del.ok());
+  EXPECT_EQ(del->result, "deleted");
+  auto del2 = engine->DeleteDocument("docs", "1", RefreshPolicy::kFalse);
+  ASSERT_TRUE(del2.ok());
+  EXPECT_EQ(del2->result, "not_found");
+  EXPECT_EQ(del2->http_status, 404);
+  auto gone = engine->GetDocument("docs", "1");
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->http_status, 404);
+  EXPECT_FALSE(Json(gone->body).At("/found").get_bool().value());
+}
+
+TEST(Crud, GeneratedIdsAndAutoCreate) {
+  TempDir dir;
+  auto engine = OpenEngine(dir.path());
+  auto r = engine->IndexDocument("auto", "", R"({"a":1})", OpType::kIndex, RefreshPolicy::kTrue);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->id.size(), 20u);
+  EXPECT_TRUE(engine->IndexExists("auto"));
+  auto got = engine->GetDocument("auto", r->id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->http_status, 200);
+  auto bad = engine->IndexDocument("Bad", "1", R"({"a":1})", OpType::kIndex, RefreshPolicy::kFalse);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().type(), "invalid_index_name_exception");
+}
+
+TEST(Crud, BulkMixedItems) {
+  TempDir dir;
+  auto engine = OpenEngine(dir.path());
+  ASSERT_TRUE(engine
+                  ->CreateIndex("b", R"({"mappings":{"properties":{"n":{"type":"long"},
+                      "v":{"type":"knn_vector","dimension":2}}}})")
+                  .ok());
+  std::string ndjson =
+      "{\"index\":{\"_id\":\"1\"}}\n{\"n\":1,\"v\":[1,2]}\n"
+      "{\"create\":{\"_id\":\"1\"}}\n{\"n\":2}\n"                  // conflict
+      "{\"index\":{\"_id\":\"2\"}}\n{\"n\":\"abc\"}\n"              // bad number
+      "{\"index\":{\"_id\":\"3\"}}\n{\"v\":[1,2,3]}\n"              // wrong dimension
+      "{\"update\":{\"_id\":\"1\"}}\n{\"doc\":{\"n\":5}}\n"
+      "{\"delete\":{\"_id\":\"9\"}}\n"
+      "{\"index\":{\"_index\":\"other\",\"_id\":\"x\"}}\n{\"k\":\"v\"}\n"
+      "{\"index\":{\"_id\":\"4\"}}\n{not json}\n";
+  auto r = engine->Bulk("b", ndjson, RefreshPolicy::kWaitFor);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  Json j(*r);
+  EXPECT_TRUE(j.At("/errors").get_bool().value());
+  EXPECT_EQ(j.Int("/items/0/index/status"), 201);
+  EXPECT_EQ(j.Int("/items/1/create/status"), 409);
+  EXPECT_EQ(j.Str("/items/1/create/error/type"), "version_conflict_engine_exception");
+  EXPECT_EQ(j.Int("/items/2/index/status"), 400);
+  EXPECT_EQ(j.Str("/items/2/index/error/type"), "mapper_parsing_exception");
+  EXPECT_EQ(j.Int("/items/3/index/status"), 400);
+  EXPECT_EQ(j.Int("/items/4/update/status"), 200);
+  EXPECT_EQ(j.Int("/items/4/update/_version"), 2);
+  EXPECT_EQ(j.Int("/items/5/delete/status"), 404);
+  EXPECT_EQ(j.Int("/items/6/index/status"), 201);
+  EXPECT_EQ(j.Int("/items/7/index/status"), 400);
+  Json g(engine->GetDocument("b", "1")->body);
+  EXPECT_EQ(g.Int("/_source/n"), 5);
+  EXPECT_EQ(g.Int("/_source/v/1"), 2);  // vectors come back in _source
+  EXPECT_TRUE(engine->IndexExists("other"));
+
+  // Framing errors fail the whole request.
+  auto unterminated = engine->Bulk("b", "{\"index\":{}}\n{\"n\":1}", RefreshPolicy::kFalse);
+  ASSERT_FALSE(unterminated.ok());
+  EXPECT_EQ(unterminated.status().code(), StatusCode::kInvalidArgument);
+  auto bad_action = engine->Bulk("b", "{\"frobnicate\":{}}\n", RefreshPolicy::kFalse);
+  ASSERT_FALSE(bad_action.ok());
+  auto empty = engine->Bulk("b", "", RefreshPolicy::kFalse);
+  ASSERT_FALSE(empty.ok());
+  auto garbage = engine->Bulk("b", "not json\n", RefreshPolicy::kFalse);
+  ASSERT_FALSE(garbage.ok());
+}
+
+TEST(Crud, IndexManagement) {
+  TempDir dir;
+  auto engine = OpenEngine(dir.path());
+  ASSERT_TRUE(engine->CreateIndex("a1", R"({"settings":{"index":{"number_of_shards":1,
+      "number_of_replicas":0,"knn":true,"knn.algo_param.ef_search":256},"refresh_interval":"-1"}})")
+                  .ok());
+  auto again = engine->CreateIndex("a1", "");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().type(), "resource_already_exists_exception");
+  EXPECT_EQ(IndexNameOf(again.status()), "a1");
+  for (const char* bad : {"UPPER", "..", "a/b", "_x", "-x", "+x", "a b", "a*", "a,b", "a#",
+                          "a\"b", "a|b", "a<b", "a?b", "a\\b", ""}) {
+    auto s = engine->CreateIndex(bad, "");
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_EQ(s.status().type(), "invalid_index_name_exception") << bad;
+  }
+  EXPECT_FALSE(engine->CreateIndex(std::string(256, 'a'), "").ok());
+  auto bad_json = engine->CreateIndex("b1", "{nope");
+  ASSERT_FALSE(bad_json.ok());
+  EXPECT_EQ(bad_json.status().type(), "parsing_exception");
+  auto settings = engine->GetSettings("a1");
+  ASSERT_TRUE(settings.ok());
+  Json s(*settings);
+  EXPECT_EQ(s.Str("/a1/settings/index/knn"), "true");
+  EXPECT_EQ(s.Str("/a1/settings/index/refresh_interval"), "-1");
+  EXPECT_EQ(engine->ListIndices().size(), 1u);
+  ASSERT_TRUE(engine->DeleteIndex("a1").ok());
+  EXPECT_FALSE(engine->IndexExists("a1"));
+  auto missing = engine->DeleteIndex("a1");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().type(), "index_not_found_exception");
+  EXPECT_EQ(IndexNameOf(missing.status()), "a1");
+  EXPECT_TRUE(Json(engine->ClusterHealth()).Has("/status"));
+}
+
+}  // namespace
+}  // namespace lookalike::testing

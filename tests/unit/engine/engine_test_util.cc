@@ -1,0 +1,75 @@
+#include "engine_test_util.h"
+
+#include <filesystem>
+#include <random>
+
+namespace lookalike::testing {
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path_ = (std::filesystem::temp_directory_path() /
+           ("lookalike-engine-test-" + std::to_string(rd()) + std::to_string(rd())))
+              .string();
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::unique_ptr<Engine> OpenEngine(const std::string& dir, bool snapshot_on_shutdown) {
+  EngineOptions options;
+  options.data_dir = dir;
+  options.threads = 2;
+  options.snapshot_on_shutdown = snapshot_on_shutdown;
+  auto engine = Engine::Open(options);
+  EXPECT_TRUE(engine.ok()) << engine.status().ToString();
+  if (!engine.ok()) return nullptr;
+  return std::move(engine).value();
+}
+
+Json::Json(const std::string& t) : text(t) {
+  auto error = parser.parse(text).get(root);
+  EXPECT_FALSE(error) << "not JSON: " << text;
+}
+
+simdjson::dom::element Json::At(const char* pointer) const {
+  simdjson::dom::element e;
+  auto error = root.at_pointer(pointer).get(e);
+  EXPECT_FALSE(error) << "missing " << pointer << " in " << text;
+  return e;
+}
+
+bool Json::Has(const char* pointer) const {
+  simdjson::dom::element e;
+  return !root.at_pointer(pointer).get(e);
+}
+
+int64_t Json::Int(const char* pointer) const {
+  int64_t v = -999999;
+  auto error = At(pointer).get_int64().get(v);
+  EXPECT_FALSE(error) << pointer << " is not an integer in " << text;
+  return v;
+}
+
+std::string Json::Str(const char* pointer) const {
+  std::string_view v;
+  auto error = At(pointer).get_string().get(v);
+  EXPECT_FALSE(error) << pointer << " is not a string in " << text;
+  return std::string(v);
+}
+
+std::vector<std::string> HitIds(const std::string& response) {
+  Json j(response);
+  std::vector<std::string> out;
+  simdjson::dom::array hits;
+  if (j.At("/hits/hits").get_array().get(hits)) return out;
+  for (auto h : hits) {
+    std::string_view id;
+    if (!h["_id"].get_string().get(id)) out.emplace_back(id);
+  }
+  return out;
+}
+
+}  // namespace lookalike::testing

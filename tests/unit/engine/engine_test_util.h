@@ -1,0 +1,44 @@
+// Shared helpers for engine tests: a temporary data directory and JSON inspection.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <memory>
+#include <string>
+
+#include "lookalike/engine.h"
+
+namespace lookalike::testing {
+
+/// A fresh directory under /tmp removed at destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+/// Opens an engine on `dir` (asserts success).
+std::unique_ptr<Engine> OpenEngine(const std::string& dir, bool snapshot_on_shutdown = true);
+
+/// Parsed JSON kept alive with its parser.
+struct Json {
+  explicit Json(const std::string& text);
+  simdjson::dom::parser parser;
+  std::string text;
+  simdjson::dom::element root;
+  /// JSON pointer lookup ("/hits/total/value"); asserts presence.
+  simdjson::dom::element At(const char* pointer) const;
+  int64_t Int(const char* pointer) const;
+  std::string Str(const char* pointer) const;
+  bool Has(const char* pointer) const;
+};
+
+/// Ids of search hits in order.
+std::vector<std::string> HitIds(const std::string& response);
+
+}  // namespace lookalike::testing

@@ -1,0 +1,238 @@
+// REST behaviour against a fake engine: the handlers pass the right arguments and map results
+// and errors to HTTP. Declarative cases: request → expected status and body fragment.
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <string>
+
+#include "server/rest_server.h"
+
+namespace lookalike::server {
+namespace {
+
+// Records the last call and answers from canned values.
+class FakeEngine final : public Engine {
+ public:
+  std::string last;  // "Method index id body"
+  Status next_error;
+
+  Result<std::string> Answer(std::string call) {
+    last = std::move(call);
+    if (!next_error.ok()) return next_error;
+    return std::string("{\"ok\":true}");
+  }
+  Result<std::string> CreateIndex(std::string_view n, std::string_view b) override {
+    return Answer("CreateIndex " + std::string(n) + " " + std::string(b));
+  }
+  Result<std::string> DeleteIndex(std::string_view n) override {
+    return Answer("DeleteIndex " + std::string(n));
+  }
+  bool IndexExists(std::string_view n) const override { return n == "exists"; }
+  Result<std::string> GetIndex(std::string_view n) const override {
+    return const_cast<FakeEngine*>(this)->Answer("GetIndex " + std::string(n));
+  }
+  Result<std::string> GetMapping(std::string_view n) const override {
+    return const_cast<FakeEngine*>(this)->Answer("GetMapping " + std::string(n));
+  }
+  Result<std::string> PutMapping(std::string_view n, std::string_view b) override {
+    return Answer("PutMapping " + std::string(n) + " " + std::string(b));
+  }
+  Result<std::string> GetSettings(std::string_view n) const override {
+    return const_cast<FakeEngine*>(this)->Answer("GetSettings " + std::string(n));
+  }
+  std::vector<IndexInfo> ListIndices() const override {
+    IndexInfo a;
+    a.name = "alpha";
+    a.uuid = "u1";
+    a.docs_count = 7;
+    a.store_size_bytes = 2048;
+    return {a};
+  }
+  Result<std::string> Refresh(std::string_view n) override {
+    return Answer("Refresh " + std::string(n));
+  }
+  Result<std::string> Flush(std::string_view n) override {
+    return Answer("Flush " + std::string(n));
+  }
+  Result<std::string> Stats(std::string_view n) const override {
+    return const_cast<FakeEngine*>(this)->Answer("Stats " + std::string(n));
+  }
+  std::string ClusterHealth() const override { return "{\"status\":\"green\"}"; }
+  Result<DocWriteResult> IndexDocument(std::string_view index, std::string_view id,
+                                       std::string_view src, OpType op,
+                                       RefreshPolicy refresh) override {
+    last = "IndexDocument " + std::string(index) + " " + std::string(id) + " " +
+           std::string(src) + " op=" + std::to_string(static_cast<int>(op)) +
+           " refresh=" + std::to_string(static_cast<int>(refresh));
+    if (!next_error.ok()) return next_error;
+    DocWriteResult r;
+    r.index = index;
+    r.id = id.empty() ? "generated" : std::string(id);
+    r.result = "created";
+    r.http_status = 201;
+    r.body = "{\"result\":\"created\"}";
+    return r;
+  }
+  Result<JsonResponse> GetDocument(std::string_view index, std::string_view id,
+                                   const SearchOptions& o) const override {
+    const_cast<FakeEngine*>(this)->last =
+        "GetDocument " + std::string(index) + " " + std::string(id) + " source=" + o.source;
+    if (id == "missing") return JsonResponse{404, "{\"found\":false}"};
+    return JsonResponse{200, "{\"found\":true}"};
+  }
+  Result<DocWriteResult> DeleteDocument(std::string_view index, std::string_view id,
+                                        RefreshPolicy) override {
+    last = "DeleteDocument " + std::string(index) + " " + std::string(id);
+    DocWriteResult r;
+    r.http_status = 404;
+    r.body = "{\"result\":\"not_found\"}";
+    return r;
+  }
+  Result<DocWriteResult> UpdateDocument(std::string_view index, std::string_view id,
+                                        std::string_view body, RefreshPolicy) override {
+    last = "UpdateDocument " + std::string(index) + " " + std::string(id) + " " +
+           std::string(body);
+    return Status::NotFound("[1]: document missing").WithType("document_missing_exception");
+  }
+  Result<std::string> Bulk(std::string_view index, std::string_view nd,
+                           RefreshPolicy refresh) override {
+    return Answer("Bulk " + std::string(index) + " " + std::string(nd) +
+                  " refresh=" + std::to_string(static_cast<int>(refresh)));
+  }
+  Result<std::string> Search(std::string_view index, std::string_view body,
+                             const SearchOptions& o) override {
+    return Answer("Search " + std::string(index) + " " + std::string(body) +
+                  " size=" + std::to_string(o.size) + " from=" + std::to_string(o.from));
+  }
+  Result<std::string> Count(std::string_view index, std::string_view body,
+                            const SearchOptions&) override {
+    return Answer("Count " + std::string(index) + " " + std::string(body));
+  }
+  void Shutdown() override {}
+};
+
+class RestTest : public ::testing::Test {
+ protected:
+  HttpResponse Call(std::string method, std::string target, std::string body = "") {
+    HttpRequest r;
+    r.method = std::move(method);
+    r.target = target;
+    size_t q = target.find('?');
+    r.path = target.substr(0, q);
+    if (q != std::string::npos) r.query = ParseQueryString(target.substr(q + 1));
+    r.body = std::move(body);
+    HttpResponse resp;
+    server_.Handle(r, &resp);
+    return resp;
+  }
+  FakeEngine engine_;
+  RestServer server_{&engine_, RestServerOptions{}};
+};
+
+TEST_F(RestTest, RootIdentifiesAsElasticsearch7) {
+  HttpResponse r = Call("GET", "/");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("\"number\":\"7.10.2\""), std::string::npos);
+  EXPECT_NE(r.body.find("\"tagline\":\"You Know, for Search\""), std::string::npos);
+  EXPECT_NE(r.body.find("\"build_flavor\":\"default\""), std::string::npos);
+}
+
+TEST_F(RestTest, Declarative) {
+  struct Case {
+    const char* method;
+    const char* target;
+    const char* body;
+    int status;
+    const char* engine_call;  // expected prefix of FakeEngine::last ("" = not checked)
+  };
+  const Case cases[] = {
+      {"PUT", "/idx", "{\"settings\":{}}", 200, "CreateIndex idx {\"settings\":{}}"},
+      {"GET", "/idx", "", 200, "GetIndex idx"},
+      {"DELETE", "/idx", "", 200, "DeleteIndex idx"},
+      {"GET", "/idx/_mapping", "", 200, "GetMapping idx"},
+      {"GET", "/_mapping", "", 200, "GetMapping "},
+      {"PUT", "/idx/_mapping", "{}", 200, "PutMapping idx {}"},
+      {"POST", "/idx/_refresh", "", 200, "Refresh idx"},
+      {"POST", "/_refresh", "", 200, "Refresh "},
+      {"POST", "/idx/_flush", "", 200, "Flush idx"},
+      {"GET", "/idx/_stats", "", 200, "Stats idx"},
+      {"GET", "/idx/_count", "", 200, "Count idx"},
+      {"PUT", "/idx/_doc/7?refresh=true", "{}", 201, "IndexDocument idx 7 {} op=0 refresh=1"},
+      {"POST", "/idx/_doc/7?refresh", "{}", 201, "IndexDocument idx 7 {} op=0 refresh=1"},
+      {"POST", "/idx/_doc?refresh=wait_for", "{}", 201, "IndexDocument idx  {} op=0 refresh=2"},
+      {"PUT", "/idx/_create/7", "{}", 201, "IndexDocument idx 7 {} op=1"},
+      {"PUT", "/idx/_doc/7?op_type=create", "{}", 201, "IndexDocument idx 7 {} op=1"},
+      {"PUT", "/idx/_doc/7?refresh=maybe", "{}", 400, ""},
+      {"GET", "/idx/_doc/7?_source=false", "", 200, "GetDocument idx 7 source=false"},
+      {"GET", "/idx/_doc/missing", "", 404, "GetDocument idx missing"},
+      {"DELETE", "/idx/_doc/9", "", 404, "DeleteDocument idx 9"},
+      {"POST", "/idx/_update/1", "{\"doc\":{}}", 404, "UpdateDocument idx 1"},
+      {"POST", "/_bulk", "{}\n", 200, "Bulk  {}\n refresh=0"},
+      {"POST", "/idx/_bulk?refresh=true", "{}\n", 200, "Bulk idx {}\n refresh=1"},
+      {"GET", "/idx/_search?size=5&from=2", "{}", 200, "Search idx {} size=5 from=2"},
+      {"POST", "/_search", "", 200, "Search  "},
+      {"GET", "/idx/_search?size=abc", "", 400, ""},
+      {"GET", "/idx/_search?size=-4", "", 400, ""},
+      {"PATCH", "/idx/_search", "", 405, ""},
+      {"DELETE", "/idx/_mapping", "", 405, ""},
+  };
+  for (const Case& c : cases) {
+    engine_.last.clear();
+    HttpResponse r = Call(c.method, c.target, c.body);
+    EXPECT_EQ(r.status, c.status) << c.method << " " << c.target << ": " << r.body;
+    if (c.engine_call[0] != '\0') {
+      EXPECT_EQ(engine_.last.rfind(c.engine_call, 0), 0u)
+          << c.method << " " << c.target << ": " << engine_.last;
+    }
+    if (r.status >= 400 && r.body.find("found") == std::string::npos) {
+      EXPECT_NE(r.body.find("\"status\":" + std::to_string(c.status)), std::string::npos)
+          << c.method << " " << c.target << ": " << r.body;
+    }
+  }
+}
+
+TEST_F(RestTest, HeadIndex) {
+  EXPECT_EQ(Call("HEAD", "/exists").status, 200);
+  EXPECT_EQ(Call("HEAD", "/nope").status, 404);
+}
+
+TEST_F(RestTest, EngineErrorsAreMapped) {
+  engine_.next_error =
+      Status::NotFound("no such index [zz]").WithType("index_not_found_exception");
+  HttpResponse r = Call("GET", "/zz/_search");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(r.body.find("index_not_found_exception"), std::string::npos);
+  engine_.next_error = Status::Conflict("[1]: version conflict")
+                           .WithType("version_conflict_engine_exception");
+  EXPECT_EQ(Call("PUT", "/idx/_create/1", "{}").status, 409);
+  engine_.next_error = Status::AlreadyExists("index [idx/u] already exists")
+                           .WithType("resource_already_exists_exception");
+  EXPECT_EQ(Call("PUT", "/idx", "{}").status, 400);
+}
+
+TEST_F(RestTest, CatIndicesTextAndJson) {
+  HttpResponse text = Call("GET", "/_cat/indices?v");
+  EXPECT_EQ(text.status, 200);
+  EXPECT_NE(text.body.find("health"), std::string::npos);
+  EXPECT_NE(text.body.find("alpha"), std::string::npos);
+  EXPECT_NE(text.body.find("2.0kb"), std::string::npos);
+  HttpResponse json = Call("GET", "/_cat/indices?format=json");
+  EXPECT_NE(json.body.find("\"index\":\"alpha\""), std::string::npos);
+  EXPECT_NE(json.body.find("\"docs.count\":\"7\""), std::string::npos);
+  EXPECT_EQ(Call("GET", "/_cat/indices/zzz").status, 404);
+}
+
+TEST_F(RestTest, ClusterSettingsRoundTrip) {
+  HttpResponse put = Call("PUT", "/_cluster/settings",
+                          "{\"persistent\":{\"knn.algo_param.index_thread_qty\":4}}");
+  EXPECT_EQ(put.status, 200);
+  EXPECT_NE(put.body.find("\"acknowledged\":true"), std::string::npos);
+  HttpResponse get = Call("GET", "/_cluster/settings");
+  EXPECT_NE(get.body.find("\"knn.algo_param.index_thread_qty\":\"4\""), std::string::npos);
+  EXPECT_EQ(Call("PUT", "/_cluster/settings", "{bad").status, 400);
+  EXPECT_EQ(Call("PUT", "/_cluster/settings", "{\"other\":{}}").status, 400);
+  EXPECT_EQ(Call("GET", "/_cluster/health").status, 200);
+}
+
+}  // namespace
+}  // namespace lookalike::server

@@ -314,10 +314,10 @@ Result<std::unique_ptr<FlatIndex>> FlatIndex::Load(const std::string& path,
   if (!st.ok()) return st.WithContext("flat index '" + path + "'");
 
   auto index = std::unique_ptr<FlatIndex>(new FlatIndex(dim, static_cast<Metric>(metric)));
-  index->labels_.resize(count);
-  std::memcpy(index->labels_.data(), labels.payload, count * 8);
-  index->norms_.resize(count);
-  std::memcpy(index->norms_.data(), norms.payload, count * 4);
+  index->labels_.assign(reinterpret_cast<const uint64_t*>(labels.payload),
+                        reinterpret_cast<const uint64_t*>(labels.payload) + count);
+  index->norms_.assign(reinterpret_cast<const float*>(norms.payload),
+                       reinterpret_cast<const float*>(norms.payload) + count);
   index->live_.assign(count, 1);
   index->slot_of_.reserve(count);
   for (uint64_t s = 0; s < count; ++s) {

@@ -1,0 +1,267 @@
+// Image queries, stored images, the model list and the search page; see image_handlers.h.
+#include "server/image/image_handlers.h"
+
+#include <simdjson.h>
+#include <stdlib.h>
+
+#include <charconv>
+#include <chrono>
+#include <climits>
+#include <cstdio>
+
+#include "common/json_writer.h"
+#include "server/error_mapping.h"
+#include "server/image/image_query.h"
+#include "server/image/multipart.h"
+#include "web/web_assets.h"
+
+namespace lookalike::server {
+namespace {
+
+Status Illegal(std::string_view why) {
+  return Status::InvalidArgument(why).WithType("illegal_argument_exception");
+}
+
+std::string_view ContentTypeFor(ImageFormat format) {
+  switch (format) {
+    case ImageFormat::kJpeg: return "image/jpeg";
+    case ImageFormat::kPng: return "image/png";
+    case ImageFormat::kGif: return "image/gif";
+    case ImageFormat::kWebp: return "image/webp";
+    case ImageFormat::kBmp: return "image/bmp";
+    case ImageFormat::kUnknown: break;
+  }
+  return "";
+}
+
+// A form part's value, else the URL parameter, else "".
+std::string_view FormValue(const std::vector<MultipartPart>& parts, const RestRequest& request,
+                           std::string_view name) {
+  if (const MultipartPart* p = FindPart(parts, name)) return p->data;
+  if (const std::string* v = request.Param(name)) return *v;
+  return {};
+}
+
+Result<int> ParseK(std::string_view text, std::string_view name, int max_k, int fallback) {
+  if (text.empty()) return fallback;
+  int v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size() || v < 1 || v > max_k) {
+    return Illegal("[" + std::string(name) + "] must be an integer in [1, " +
+                   std::to_string(max_k) + "], got [" + std::string(text) + "]");
+  }
+  return v;
+}
+
+std::string EmbedFields(double ms, std::string_view model) {
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%.1f", ms);
+  std::string out = "\"embed_took\":";
+  out += buf;
+  out += ",\"model\":";
+  AppendJsonString(&out, model);
+  return out;
+}
+
+std::string SourceWithoutVector(std::string_view field) {
+  JsonWriter w;
+  w.BeginObject().Key("excludes").BeginArray().String(field).EndArray().EndObject();
+  return w.Take();
+}
+
+}  // namespace
+
+ImageApi::ImageApi(Engine* engine, ImageApiOptions options)
+    : engine_(engine), options_(std::move(options)) {
+  std::vector<std::string> roots;
+  for (const std::string& r : options_.image_roots) {
+    char resolved[PATH_MAX];
+    if (::realpath(r.c_str(), resolved) == nullptr) {
+      missing_roots_.push_back(r);
+      continue;
+    }
+    roots.emplace_back(resolved);
+  }
+  options_.image_roots = std::move(roots);
+}
+
+void ImageApi::Register(Router& router) const {
+  router.Add("POST", "/{index}/_search/image",
+             [this](const RestRequest& req, HttpResponse* resp) { SearchImage(req, resp); });
+  router.Add("GET", "/{index}/_image/{id}",
+             [this](const RestRequest& req, HttpResponse* resp) { GetImage(req, resp); });
+  router.Add("GET", "/_models", [this](const RestRequest&, HttpResponse* resp) { ListModels(resp); });
+}
+
+Result<ImageApi::Query> ImageApi::Embed(std::string_view index, std::string_view field,
+                                        std::string_view model,
+                                        std::span<const uint8_t> image) const {
+  if (options_.models == nullptr || options_.models->List().empty()) {
+    return Illegal("no image models are loaded (start the server with --models DIR after "
+                   "`lookalike convert-model`)");
+  }
+  LOOKALIKE_ASSIGN_OR_RETURN(std::string mapping, engine_->GetMapping(index));
+  LOOKALIKE_ASSIGN_OR_RETURN(VectorField vf, FindVectorField(mapping, index, field));
+  std::string name = !model.empty() ? std::string(model) : vf.model;
+  auto embedder = options_.models->Get(name);
+  if (!embedder.ok()) {
+    return Illegal(embedder.status().message());
+  }
+  Query q;
+  q.field = vf.name;
+  q.model = (*embedder)->manifest().name;
+  if (vf.dims != 0 && (*embedder)->dims() != vf.dims) {
+    return Illegal("model [" + q.model + "] makes " + std::to_string((*embedder)->dims()) +
+                   "-dimensional vectors but field [" + vf.name + "] has " +
+                   std::to_string(vf.dims) + " dimensions; name the index's model");
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  auto decoded = DecodeImage(image, options_.limits);
+  if (!decoded.ok()) {
+    const Status& st = decoded.status();
+    return Status(st.code(), "cannot use the query image: " + st.message())
+        .WithType(st.code() == StatusCode::kResourceExhausted ? "content_too_long_exception"
+                                                              : "illegal_argument_exception");
+  }
+  LOOKALIKE_ASSIGN_OR_RETURN(q.vector, (*embedder)->Embed(*decoded));
+  q.embed_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return q;
+}
+
+void ImageApi::SearchImage(const RestRequest& request, HttpResponse* response) const {
+  auto fail = [response](const Status& st) { SetErrorResponse(st, response); };
+  auto boundary = MultipartBoundary(request.http.Header("content-type"));
+  if (!boundary.ok()) return fail(boundary.status());
+  auto parts = ParseMultipart(request.body(), *boundary);
+  if (!parts.ok()) return fail(parts.status());
+  const MultipartPart* file = FindPart(*parts, "file");
+  if (file == nullptr || file->data.empty()) {
+    return fail(Illegal("the multipart body needs a non-empty \"file\" part holding the image"));
+  }
+  auto k = ParseK(FormValue(*parts, request, "k"), "k", options_.max_k, 10);
+  if (!k.ok()) return fail(k.status());
+  auto size = ParseK(FormValue(*parts, request, "size"), "size", options_.max_k, *k);
+  if (!size.ok()) return fail(size.status());
+  std::string filter;
+  if (std::string_view f = FormValue(*parts, request, "filter"); !f.empty()) {
+    auto parsed = ParseFilterJson(f);
+    if (!parsed.ok()) return fail(parsed.status());
+    filter = std::move(parsed).value();
+  }
+  std::string_view index = request.PathParam("index");
+  auto q = Embed(index, FormValue(*parts, request, "field"), FormValue(*parts, request, "model"),
+                 std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(file->data.data()),
+                                          file->data.size()));
+  if (!q.ok()) return fail(q.status());
+  std::vector<std::pair<std::string, std::string>> extra = {
+      {"size", std::to_string(*size)}, {"_source", SourceWithoutVector(q->field)}};
+  auto result = engine_->Search(index, BuildKnnBody(q->field, q->vector, *k, filter, extra));
+  if (!result.ok()) return fail(result.status());
+  response->status = 200;
+  response->body = PrependFields(*result, EmbedFields(q->embed_ms, q->model));
+}
+
+Result<std::optional<ImageApi::Rewritten>> ImageApi::RewriteNeuralSearch(
+    std::string_view index, std::string_view body) const {
+  LOOKALIKE_ASSIGN_OR_RETURN(auto neural, ParseNeuralQuery(body, options_.max_k));
+  if (!neural.has_value()) return std::optional<Rewritten>();
+  std::span<const uint8_t> image(neural->image);
+  LOOKALIKE_ASSIGN_OR_RETURN(Query q, Embed(index, neural->field, neural->model, image));
+  bool has_size = false;
+  for (const auto& [key, value] : neural->extra) has_size |= key == "size";
+  if (!has_size) neural->extra.emplace_back("size", std::to_string(neural->k));
+  Rewritten out;
+  out.body = BuildKnnBody(q.field, q.vector, neural->k, neural->filter_json, neural->extra);
+  out.embed_ms = q.embed_ms;
+  out.model = q.model;
+  return std::optional<Rewritten>(std::move(out));
+}
+
+void ImageApi::GetImage(const RestRequest& request, HttpResponse* response) const {
+  auto fail = [response](const Status& st) { SetErrorResponse(st, response); };
+  std::string_view index = request.PathParam("index");
+  std::string_view id = request.PathParam("id");
+  SearchOptions only_path;
+  only_path.source_includes = "path";
+  auto doc = engine_->GetDocument(index, id, only_path);
+  if (!doc.ok()) return fail(doc.status());
+  if (doc->http_status == 404) {
+    return fail(Status::NotFound("document [" + std::string(id) + "] not found in index [" +
+                                 std::string(index) + "]")
+                    .WithType("resource_not_found_exception"));
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element el;
+  std::string_view path;
+  if (parser.parse(doc->body).get(el) != simdjson::SUCCESS ||
+      el["_source"]["path"].get(path) != simdjson::SUCCESS) {
+    return fail(Illegal("document [" + std::string(id) + "] has no \"path\" field to serve"));
+  }
+  auto real = ResolveImagePath(path, options_.image_roots);
+  if (!real.ok()) return fail(real.status());
+  auto bytes = ReadFileLimited(*real, options_.limits.max_file_bytes);
+  if (!bytes.ok()) return fail(bytes.status());
+  auto info = ProbeImage(*bytes);
+  if (!info.ok()) return fail(Illegal("stored file [" + *real + "] is not an image"));
+  response->status = 200;
+  response->content_type = std::string(ContentTypeFor(info->format));
+  response->body.assign(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+  response->headers.emplace_back("cache-control", "private, max-age=300");
+  response->headers.emplace_back("x-content-type-options", "nosniff");
+}
+
+void ImageApi::ListModels(HttpResponse* response) const {
+  JsonWriter w;
+  w.BeginObject();
+  std::string def = options_.models ? options_.models->DefaultName() : "";
+  w.Key("default").String(def).Key("models").BeginArray();
+  if (options_.models != nullptr) {
+    for (const ModelManifest& m : options_.models->List()) {
+      w.BeginObject().Key("name").String(m.name).Key("description").String(m.description);
+      w.Key("dims").Int(m.dims).Key("input").BeginObject().Key("width").Int(m.input_width);
+      w.Key("height").Int(m.input_height).EndObject();
+      w.Key("output").String(m.output_name).Key("normalize").Bool(m.l2_normalize);
+      w.EndObject();
+    }
+  }
+  w.EndArray().EndObject();
+  response->status = 200;
+  response->body = w.Take();
+}
+
+void RegisterWebUi(Router& router) {
+  auto serve = [](const RestRequest& request, HttpResponse* response) {
+    std::string_view file = request.PathParam("file");
+    const std::string& path = request.http.path;
+    // The page uses relative URLs, so it must be addressed as /_ui/ (with the slash).
+    if (file.empty() && (path.empty() || path.back() != '/')) {
+      response->status = 301;
+      response->content_type = "text/plain; charset=utf-8";
+      response->headers.emplace_back("location", "/_ui/");
+      response->body = "/_ui/\n";
+      return;
+    }
+    auto asset = web::FindWebAsset(file);
+    if (!asset) {
+      return SetErrorResponse(Status::NotFound("no such page file [" + std::string(file) + "]")
+                                  .WithType("resource_not_found_exception"),
+                              response);
+    }
+    response->headers.emplace_back("etag", std::string(asset->etag));
+    response->headers.emplace_back("cache-control", "no-cache");
+    response->headers.emplace_back("x-content-type-options", "nosniff");
+    if (request.http.Header("if-none-match") == asset->etag) {
+      response->status = 304;
+      response->body.clear();
+      return;
+    }
+    response->status = 200;
+    response->content_type = std::string(asset->mime_type);
+    response->body = std::string(asset->content);
+  };
+  router.Add("GET", "/_ui", serve);
+  router.Add("GET", "/_ui/{file}", serve);
+}
+
+}  // namespace lookalike::server

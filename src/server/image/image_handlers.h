@@ -1,0 +1,85 @@
+// The image side of the REST API and the search page:
+//   POST /{index}/_search/image   multipart/form-data: "file" (required), "k" (default 10),
+//                                 "filter" (a JSON query), "field", "model"; answers like
+//                                 _search plus "embed_took" (ms) and "model"
+//   GET  /{index}/_image/{id}     the bytes of the document's stored "path" (only below an
+//                                 allowed image root), with its image content type
+//   GET  /_models                 the models the server can embed with
+//   GET  /_ui, /_ui/, /_ui/{file} the search page (web/, compiled in)
+// and the OpenSearch neural query {"query":{"neural":{FIELD:{"query_image":B64,...}}}} for the
+// _search handler through ImageApi::RewriteNeuralSearch.
+//
+// Which model embeds a query: the "model" form field / neural "model_id" when given, else the
+// "model" option recorded on the index's vector field (ingest-images records it), else the
+// registry's default; its output size must equal the field's dimension.
+//
+// Thread safety: after construction an ImageApi is read-only apart from the thread-safe Engine
+// and ModelRegistry; handlers run concurrently.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lookalike/embedder.h"
+#include "lookalike/engine.h"
+#include "lookalike/status.h"
+#include "server/router.h"
+
+namespace lookalike::server {
+
+struct ImageApiOptions {
+  ModelRegistry* models = nullptr;       // null or empty: image queries answer 400
+  std::vector<std::string> image_roots;  // folders GET _image may serve from (made canonical)
+  DecodeLimits limits;
+  int max_k = 10000;
+};
+
+class ImageApi {
+ public:
+  /// `engine` and `options.models` must outlive the ImageApi. Roots that do not exist are
+  /// dropped (and listed by missing_roots()).
+  ImageApi(Engine* engine, ImageApiOptions options);
+
+  /// Adds the routes listed above to `router` (the ImageApi must outlive the router).
+  void Register(Router& router) const;
+
+  /// If `body` is a neural query, embeds its image and returns the equivalent knn search body
+  /// plus the embedding time; nullopt for any other body (the caller searches with it as is).
+  struct Rewritten {
+    std::string body;
+    double embed_ms = 0;
+    std::string model;
+  };
+  Result<std::optional<Rewritten>> RewriteNeuralSearch(std::string_view index,
+                                                       std::string_view body) const;
+
+  const std::vector<std::string>& image_roots() const { return options_.image_roots; }
+  const std::vector<std::string>& missing_roots() const { return missing_roots_; }
+
+ private:
+  // An embedded query image, ready for a knn clause on `field`.
+  struct Query {
+    std::string field;
+    std::string model;
+    std::vector<float> vector;
+    double embed_ms = 0;
+  };
+  Result<Query> Embed(std::string_view index, std::string_view field, std::string_view model,
+                      std::span<const uint8_t> image) const;
+  void SearchImage(const RestRequest& request, HttpResponse* response) const;
+  void GetImage(const RestRequest& request, HttpResponse* response) const;
+  void ListModels(HttpResponse* response) const;
+
+  Engine* engine_;
+  ImageApiOptions options_;
+  std::vector<std::string> missing_roots_;
+};
+
+/// GET /_ui → redirect to /_ui/; GET /_ui/ and /_ui/{file} → the embedded page files.
+void RegisterWebUi(Router& router);
+
+}  // namespace lookalike::server

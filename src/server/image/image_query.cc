@@ -1,0 +1,264 @@
+// See image_query.h.
+#include "server/image/image_query.h"
+
+#include <simdjson.h>
+#include <stdlib.h>
+
+#include <climits>
+#include <cstdlib>
+
+#include "common/json_writer.h"
+
+namespace lookalike::server {
+namespace {
+
+Status Parsing(std::string_view why) {
+  return Status::InvalidArgument(why).WithType("parsing_exception");
+}
+Status Illegal(std::string_view why) {
+  return Status::InvalidArgument(why).WithType("illegal_argument_exception");
+}
+
+int Base64Value(unsigned char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+' || c == '-') return 62;
+  if (c == '/' || c == '_') return 63;
+  return -1;
+}
+
+// Looks for a vector field in `properties`, depth first, in mapping order.
+void CollectVectorFields(simdjson::dom::object properties, const std::string& prefix,
+                         std::vector<std::pair<std::string, simdjson::dom::object>>* out) {
+  for (auto [key, value] : properties) {
+    simdjson::dom::object def;
+    if (value.get(def) != simdjson::SUCCESS) continue;
+    std::string path = prefix.empty() ? std::string(key) : prefix + "." + std::string(key);
+    std::string_view type;
+    if (def["type"].get(type) == simdjson::SUCCESS &&
+        (type == "knn_vector" || type == "dense_vector")) {
+      out->emplace_back(path, def);
+    }
+    simdjson::dom::object inner;
+    if (def["properties"].get(inner) == simdjson::SUCCESS) CollectVectorFields(inner, path, out);
+  }
+}
+
+}  // namespace
+
+Result<std::vector<uint8_t>> DecodeBase64(std::string_view text) {
+  if (text.substr(0, 5) == "data:") {
+    size_t comma = text.find(',');
+    if (comma == std::string_view::npos || text.substr(0, comma).find(";base64") ==
+                                               std::string_view::npos) {
+      return Illegal("query_image: a data: URL must be base64 encoded");
+    }
+    text.remove_prefix(comma + 1);
+  }
+  std::vector<uint8_t> out;
+  out.reserve(text.size() / 4 * 3 + 3);
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t padding = 0;
+  for (unsigned char c : text) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    if (c == '=') {
+      ++padding;
+      continue;
+    }
+    int v = Base64Value(c);
+    if (v < 0 || padding > 0) return Illegal("query_image is not valid base64");
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<uint8_t>(acc >> bits));
+      acc &= (1u << bits) - 1;
+    }
+  }
+  // 6 leftover bits cannot come from whole bytes; more than two '=' is never valid.
+  if (bits >= 6 || padding > 2) return Illegal("query_image is not valid base64");
+  if (out.empty()) return Illegal("query_image is empty");
+  return out;
+}
+
+Result<VectorField> FindVectorField(std::string_view mapping_json, std::string_view index,
+                                    std::string_view requested) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::object properties;
+  if (parser.parse(mapping_json).get(doc) != simdjson::SUCCESS) {
+    return Status::Corruption("unreadable mapping");
+  }
+  simdjson::dom::object root;
+  if (doc.get(root) != simdjson::SUCCESS) return Status::Corruption("unreadable mapping");
+  simdjson::dom::element entry;
+  if (root[index].get(entry) != simdjson::SUCCESS) {
+    // A mapping body for one index has exactly one key; take it whatever its name (aliases).
+    if (root.begin() == root.end()) return Illegal("index has no mapping");
+    entry = (*root.begin()).value;
+  }
+  std::vector<std::pair<std::string, simdjson::dom::object>> fields;
+  if (entry["mappings"]["properties"].get(properties) == simdjson::SUCCESS) {
+    CollectVectorFields(properties, "", &fields);
+  }
+  const std::pair<std::string, simdjson::dom::object>* chosen = nullptr;
+  for (const auto& f : fields) {
+    if (requested.empty() || f.first == requested) {
+      chosen = &f;
+      break;
+    }
+  }
+  if (chosen == nullptr) {
+    if (!requested.empty()) {
+      return Illegal("field [" + std::string(requested) + "] of index [" + std::string(index) +
+                     "] is not a knn_vector or dense_vector field");
+    }
+    return Illegal("index [" + std::string(index) +
+                   "] has no knn_vector or dense_vector field to search images by");
+  }
+  VectorField out;
+  out.name = chosen->first;
+  simdjson::dom::element dim;
+  if (chosen->second["dimension"].get(dim) == simdjson::SUCCESS ||
+      chosen->second["dims"].get(dim) == simdjson::SUCCESS) {
+    int64_t d = 0;
+    double dd = 0;
+    if (dim.get(d) == simdjson::SUCCESS) {
+      out.dims = static_cast<int>(d);
+    } else if (dim.get(dd) == simdjson::SUCCESS) {
+      out.dims = static_cast<int>(dd);
+    }
+  }
+  std::string_view model;
+  if (chosen->second["model"].get(model) == simdjson::SUCCESS) out.model = std::string(model);
+  return out;
+}
+
+std::string BuildKnnBody(std::string_view field, std::span<const float> vector, int k,
+                         std::string_view filter_json,
+                         const std::vector<std::pair<std::string, std::string>>& extra) {
+  JsonWriter w;
+  w.BeginObject();
+  for (const auto& [key, value] : extra) w.Key(key).Raw(value);
+  w.Key("query").BeginObject().Key("knn").BeginObject().Key(field).BeginObject();
+  w.Key("vector").BeginArray();
+  for (float f : vector) w.Float(f);
+  w.EndArray().Key("k").Int(k);
+  if (!filter_json.empty()) w.Key("filter").Raw(filter_json);
+  w.EndObject().EndObject().EndObject().EndObject();
+  return w.Take();
+}
+
+Result<std::optional<NeuralQuery>> ParseNeuralQuery(std::string_view body, int max_k) {
+  // Cheap test first: most searches are not neural and must not pay for a second parse.
+  if (body.find("\"neural\"") == std::string_view::npos) return std::optional<NeuralQuery>();
+  simdjson::dom::parser parser;
+  simdjson::dom::object root;
+  if (parser.parse(body).get(root) != simdjson::SUCCESS) {
+    return std::optional<NeuralQuery>();  // not JSON: the search handler reports it
+  }
+  simdjson::dom::object neural;
+  if (root["query"]["neural"].get(neural) != simdjson::SUCCESS) return std::optional<NeuralQuery>();
+  NeuralQuery q;
+  size_t fields = 0;
+  simdjson::dom::object clause;
+  for (auto [key, value] : neural) {
+    ++fields;
+    q.field = std::string(key);
+    if (value.get(clause) != simdjson::SUCCESS) {
+      return Parsing("[neural] query for field [" + q.field + "] must be an object");
+    }
+  }
+  if (fields != 1) return Parsing("[neural] query must name exactly one field");
+  for (auto [key, value] : clause) {
+    if (key == "query_image") {
+      std::string_view b64;
+      if (value.get(b64) != simdjson::SUCCESS) return Parsing("[neural] query_image must be a string");
+      LOOKALIKE_ASSIGN_OR_RETURN(q.image, DecodeBase64(b64));
+    } else if (key == "k") {
+      int64_t k = 0;
+      if (value.get(k) != simdjson::SUCCESS || k < 1 || k > max_k) {
+        return Illegal("[neural] k must be an integer in [1, " + std::to_string(max_k) + "]");
+      }
+      q.k = static_cast<int>(k);
+    } else if (key == "filter") {
+      if (!value.is_object()) return Parsing("[neural] filter must be an object");
+      q.filter_json = simdjson::minify(value);
+    } else if (key == "model_id") {
+      std::string_view m;
+      if (value.get(m) != simdjson::SUCCESS) return Parsing("[neural] model_id must be a string");
+      q.model = std::string(m);
+    } else if (key == "query_text") {
+      return Illegal("[neural] query_text is not supported: no text model is available; "
+                     "use query_image");
+    } else if (key == "boost" || key == "_name") {
+      // accepted and ignored
+    } else {
+      return Parsing("[neural] unknown parameter [" + std::string(key) + "]");
+    }
+  }
+  if (q.image.empty()) return Parsing("[neural] query for [" + q.field + "] needs query_image");
+  for (auto [key, value] : root) {
+    if (key == "query") continue;
+    q.extra.emplace_back(std::string(key), simdjson::minify(value));
+  }
+  return std::optional<NeuralQuery>(std::move(q));
+}
+
+Result<std::string> ParseFilterJson(std::string_view text) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element el;
+  if (parser.parse(text).get(el) != simdjson::SUCCESS || !el.is_object()) {
+    return Parsing("[filter] must be a JSON object holding a query, e.g. "
+                   "{\"term\":{\"category\":\"fruit\"}}");
+  }
+  return simdjson::minify(el);
+}
+
+std::string PrependFields(std::string_view object_json, std::string_view fields) {
+  size_t brace = object_json.find('{');
+  if (brace == std::string_view::npos) return std::string(object_json);
+  std::string out;
+  out.reserve(object_json.size() + fields.size() + 1);
+  out.append(object_json.substr(0, brace + 1));
+  out.append(fields);
+  // Only add the comma when the object was not empty.
+  size_t next = object_json.find_first_not_of(" \t\r\n", brace + 1);
+  if (next != std::string_view::npos && object_json[next] != '}') out.push_back(',');
+  out.append(object_json.substr(brace + 1));
+  return out;
+}
+
+Result<std::string> ResolveImagePath(std::string_view stored,
+                                     const std::vector<std::string>& roots) {
+  auto refuse = [&](std::string_view why) {
+    return Status::InvalidArgument("image path [" + std::string(stored) + "] refused: " +
+                                   std::string(why))
+        .WithType("security_exception");
+  };
+  if (roots.empty()) {
+    return refuse("no image root is configured (start the server with --image-root DIR)");
+  }
+  if (stored.empty() || stored.front() != '/' || stored.find('\0') != std::string_view::npos) {
+    return refuse("not an absolute path");
+  }
+  char resolved[PATH_MAX];
+  std::string path(stored);
+  if (::realpath(path.c_str(), resolved) == nullptr) {
+    return Status::NotFound("image file [" + path + "] does not exist")
+        .WithType("resource_not_found_exception");
+  }
+  std::string real(resolved);
+  for (const std::string& root : roots) {
+    if (real == root) continue;
+    if (real.size() > root.size() && real.compare(0, root.size(), root) == 0 &&
+        (root.back() == '/' || real[root.size()] == '/')) {
+      return real;
+    }
+  }
+  return refuse("outside the allowed image roots");
+}
+
+}  // namespace lookalike::server

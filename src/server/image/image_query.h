@@ -1,0 +1,68 @@
+// The pure (I/O-free) pieces of the image REST API, kept apart from the handlers so they can
+// be unit-tested: base64, finding an index's vector field and model in its mapping, building
+// the knn search an image query turns into, rewriting the OpenSearch neural query, and the
+// allowed-root check for serving stored images.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lookalike/status.h"
+
+namespace lookalike::server {
+
+/// Standard or URL-safe base64, padding optional, ASCII whitespace ignored, an optional
+/// "data:<type>;base64," prefix skipped. InvalidArgument for anything else.
+Result<std::vector<uint8_t>> DecodeBase64(std::string_view text);
+
+struct VectorField {
+  std::string name;   // dotted path of the knn_vector / dense_vector field
+  int dims = 0;       // "dimension" / "dims" (0 when the mapping does not say)
+  std::string model;  // the field's "model" option ("" when absent)
+};
+
+/// Picks the vector field from a GET /{index}/_mapping body: `requested` when given (it must be
+/// a vector field), else the only/first vector field. InvalidArgument when there is none.
+Result<VectorField> FindVectorField(std::string_view mapping_json, std::string_view index,
+                                    std::string_view requested);
+
+/// {"query":{"knn":{FIELD:{"vector":[...],"k":K[,"filter":F]}}}, EXTRA...}. `extra` entries
+/// are top-level keys with already-serialised JSON values (size, from, _source, ...).
+std::string BuildKnnBody(std::string_view field, std::span<const float> vector, int k,
+                         std::string_view filter_json,
+                         const std::vector<std::pair<std::string, std::string>>& extra);
+
+/// {"query":{"neural":{FIELD:{"query_image":B64,"k":K,"filter":F,"model_id":M}}}, ...}.
+struct NeuralQuery {
+  std::string field;
+  std::vector<uint8_t> image;  // decoded query_image
+  int k = 10;
+  std::string filter_json;     // "" when absent
+  std::string model;           // model_id, "" when absent
+  std::vector<std::pair<std::string, std::string>> extra;  // the body's other top-level keys
+};
+
+/// nullopt when the body has no top-level "query":{"neural":...}; the parsed query otherwise.
+/// parsing_exception / illegal_argument_exception (InvalidArgument) for a malformed neural
+/// clause: several fields, no query_image, bad base64, k out of 1..max_k, query_text (no text
+/// model is available).
+Result<std::optional<NeuralQuery>> ParseNeuralQuery(std::string_view body, int max_k);
+
+/// Validates a "filter" form value: a JSON object. Returns it minified.
+Result<std::string> ParseFilterJson(std::string_view text);
+
+/// Inserts already-serialised `"key":value,` pairs right after the opening brace of a JSON
+/// object (used to add "embed_took" to a search response).
+std::string PrependFields(std::string_view object_json, std::string_view fields);
+
+/// The real path of `stored` when it lies inside one of `roots` (canonical directories); the
+/// file must exist. InvalidArgument (type security_exception) for relative paths, paths outside
+/// every root (after resolving symlinks and ".."), and when no root is configured.
+Result<std::string> ResolveImagePath(std::string_view stored, const std::vector<std::string>& roots);
+
+}  // namespace lookalike::server

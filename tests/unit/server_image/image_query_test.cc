@@ -1,0 +1,176 @@
+#include "server/image/image_query.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace lookalike::server {
+namespace {
+
+std::string AsString(const std::vector<uint8_t>& v) { return std::string(v.begin(), v.end()); }
+
+TEST(Base64, DecodesStandardUrlSafeAndDataUrls) {
+  auto a = DecodeBase64("aGVsbG8gd29ybGQ=");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(AsString(*a), "hello world");
+  auto unpadded = DecodeBase64("aGVsbG8gd29ybGQ");
+  ASSERT_TRUE(unpadded.ok());
+  EXPECT_EQ(AsString(*unpadded), "hello world");
+  auto wrapped = DecodeBase64("aGVs\nbG8g\r\nd29y bGQ=");
+  ASSERT_TRUE(wrapped.ok());
+  EXPECT_EQ(AsString(*wrapped), "hello world");
+  auto binary = DecodeBase64("_-8A");  // URL-safe alphabet
+  ASSERT_TRUE(binary.ok());
+  EXPECT_EQ(*binary, (std::vector<uint8_t>{0xff, 0xef, 0x00}));
+  auto data_url = DecodeBase64("data:image/png;base64,iVBORw==");
+  ASSERT_TRUE(data_url.ok());
+  EXPECT_EQ(*data_url, (std::vector<uint8_t>{0x89, 'P', 'N', 'G'}));
+}
+
+TEST(Base64, RejectsInvalidText) {
+  for (const char* bad : {"", "====", "a", "abcde", "ab=c", "a*bc", "aGVsbG8===",
+                          "data:image/png,iVBORw==", "not base64!"}) {
+    EXPECT_FALSE(DecodeBase64(bad).ok()) << bad;
+  }
+}
+
+constexpr char kMapping[] = R"({"photos":{"mappings":{"properties":{
+  "path":{"type":"keyword"},
+  "meta":{"properties":{"v2":{"type":"dense_vector","dims":8}}},
+  "embedding":{"type":"knn_vector","dimension":384,"model":"mobilenet_v2_b10"}}}}})";
+
+TEST(VectorFieldLookup, FindsFirstOrRequestedField) {
+  auto first = FindVectorField(kMapping, "photos", "");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->name, "meta.v2");
+  EXPECT_EQ(first->dims, 8);
+  EXPECT_EQ(first->model, "");
+  auto named = FindVectorField(kMapping, "photos", "embedding");
+  ASSERT_TRUE(named.ok());
+  EXPECT_EQ(named->dims, 384);
+  EXPECT_EQ(named->model, "mobilenet_v2_b10");
+  EXPECT_FALSE(FindVectorField(kMapping, "photos", "path").ok());
+  EXPECT_FALSE(FindVectorField(kMapping, "photos", "nope").ok());
+  EXPECT_FALSE(FindVectorField(R"({"x":{"mappings":{}}})", "x", "").ok());
+  EXPECT_FALSE(FindVectorField("not json", "x", "").ok());
+}
+
+TEST(KnnBody, CarriesVectorFilterAndExtras) {
+  std::vector<float> v = {0.5f, -1.0f};
+  std::string body = BuildKnnBody("emb", v, 3, R"({"term":{"c":"x"}})",
+                                  {{"size", "3"}, {"_source", "false"}});
+  EXPECT_EQ(body,
+            R"({"size":3,"_source":false,"query":{"knn":{"emb":{"vector":[0.5,-1],"k":3,)"
+            R"("filter":{"term":{"c":"x"}}}}}})");
+}
+
+TEST(NeuralQuery, ParsesAndKeepsOtherKeys) {
+  auto q = ParseNeuralQuery(
+      R"({"size":4,"_source":["path"],"query":{"neural":{"emb":{"query_image":"aGk=","k":7,)"
+      R"("filter":{"term":{"c":"x"}},"model_id":"m1"}}}})",
+      100);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  ASSERT_TRUE(q->has_value());
+  const NeuralQuery& n = **q;
+  EXPECT_EQ(n.field, "emb");
+  EXPECT_EQ(AsString(n.image), "hi");
+  EXPECT_EQ(n.k, 7);
+  EXPECT_EQ(n.filter_json, R"({"term":{"c":"x"}})");
+  EXPECT_EQ(n.model, "m1");
+  ASSERT_EQ(n.extra.size(), 2u);
+  EXPECT_EQ(n.extra[0].first, "size");
+  EXPECT_EQ(n.extra[1].second, R"(["path"])");
+}
+
+TEST(NeuralQuery, OtherBodiesPassThrough) {
+  for (const char* body : {"", "{}", R"({"query":{"match_all":{}}})",
+                           R"({"query":{"term":{"neural":"x"}}})", "not json \"neural\""}) {
+    auto q = ParseNeuralQuery(body, 100);
+    ASSERT_TRUE(q.ok()) << body;
+    EXPECT_FALSE(q->has_value()) << body;
+  }
+}
+
+TEST(NeuralQuery, RejectsMalformedClauses) {
+  for (const char* body : {
+           R"({"query":{"neural":{}}})",
+           R"({"query":{"neural":{"a":{"query_image":"aGk="},"b":{"query_image":"aGk="}}}})",
+           R"({"query":{"neural":{"a":{"k":3}}}})",
+           R"({"query":{"neural":{"a":{"query_image":"***"}}}})",
+           R"({"query":{"neural":{"a":{"query_image":"aGk=","k":0}}}})",
+           R"({"query":{"neural":{"a":{"query_image":"aGk=","k":101}}}})",
+           R"({"query":{"neural":{"a":{"query_text":"a cat"}}}})",
+           R"({"query":{"neural":{"a":{"query_image":"aGk=","bogus":1}}}})",
+           R"({"query":{"neural":{"a":"aGk="}}})",
+       }) {
+    auto q = ParseNeuralQuery(body, 100);
+    EXPECT_FALSE(q.ok()) << body;
+    if (!q.ok()) {
+      EXPECT_EQ(q.status().code(), StatusCode::kInvalidArgument) << body;
+    }
+  }
+}
+
+TEST(Filter, MustBeAnObject) {
+  auto ok = ParseFilterJson(R"( { "term" : { "c" : "x" } } )");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, R"({"term":{"c":"x"}})");
+  EXPECT_FALSE(ParseFilterJson("[1]").ok());
+  EXPECT_FALSE(ParseFilterJson("{").ok());
+  EXPECT_FALSE(ParseFilterJson("").ok());
+}
+
+TEST(PrependFields, InsertsAfterOpeningBrace) {
+  EXPECT_EQ(PrependFields(R"({"took":1})", R"("a":2)"), R"({"a":2,"took":1})");
+  EXPECT_EQ(PrependFields("{}", R"("a":2)"), R"({"a":2})");
+  EXPECT_EQ(PrependFields("{ }", R"("a":2)"), R"({"a":2 })");
+}
+
+class ImageRoots : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/lookalike-roots-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    namespace fs = std::filesystem;
+    fs::create_directories(dir_ + "/root/sub");
+    fs::create_directories(dir_ + "/rootsibling");
+    std::ofstream(dir_ + "/root/sub/a.png") << "x";
+    std::ofstream(dir_ + "/secret.png") << "x";
+    std::ofstream(dir_ + "/rootsibling/b.png") << "x";
+    fs::create_symlink(dir_ + "/secret.png", dir_ + "/root/link.png");
+    char real[4096];
+    ASSERT_NE(::realpath((dir_ + "/root").c_str(), real), nullptr);
+    root_ = real;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string dir_, root_;
+};
+
+TEST_F(ImageRoots, ServesOnlyInsideTheRoots) {
+  std::vector<std::string> roots = {root_};
+  auto inside = ResolveImagePath(dir_ + "/root/sub/a.png", roots);
+  ASSERT_TRUE(inside.ok()) << inside.status().ToString();
+  EXPECT_EQ(*inside, root_ + "/sub/a.png");
+  // Traversal, symlinks out of the root, a sibling folder sharing the prefix, relative paths.
+  for (std::string bad : {dir_ + "/root/../secret.png", dir_ + "/root/link.png",
+                          dir_ + "/rootsibling/b.png", std::string("root/sub/a.png"),
+                          std::string("/etc/passwd"), root_}) {
+    auto r = ResolveImagePath(bad, roots);
+    EXPECT_FALSE(r.ok()) << bad;
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().type(), "security_exception") << bad;
+    }
+  }
+  auto missing = ResolveImagePath(dir_ + "/root/none.png", roots);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(ResolveImagePath(dir_ + "/root/sub/a.png", {}).ok());
+}
+
+}  // namespace
+}  // namespace lookalike::server

@@ -1,0 +1,69 @@
+// One adapter per library under test, so the runner drives Lookalike, hnswlib and Faiss through
+// the same calls on the same data.
+//
+// Thread safety: Build and SetEfSearch are never called concurrently with anything else.
+// Search must be safe to call from several threads at once (all three libraries allow
+// concurrent reads). SearchAll may start its own threads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lookalike/status.h"
+#include "lookalike/vector_index.h"
+
+namespace lookalike::bench {
+
+struct PeerConfig {
+  std::string library;      // "lookalike", "hnswlib", "faiss"
+  int m = 16;
+  int ef_construction = 128;
+  int build_threads = 1;
+  Metric metric = Metric::kCosine;
+  // Lookalike only.
+  std::string code = "int8";
+  float rerank_factor = 0.0f;  // 0 = the index default
+
+  /// "hnswlib M=16" style label for tables.
+  std::string Label() const;
+};
+
+/// Parses "lookalike:16,hnswlib:16,faiss:16,faiss:48" (library:M; M defaults to 16).
+Result<std::vector<PeerConfig>> ParsePeerList(const std::string& spec);
+
+class AnnPeer {
+ public:
+  virtual ~AnnPeer() = default;
+
+  /// Indexes n rows (labels 0..n-1) with the configured build threads.
+  virtual Status Build(const float* base, size_t n) = 0;
+  /// Beam width for the following searches.
+  virtual Status SetEfSearch(int ef) = 0;
+  /// k nearest labels, closest first, into out[0..k) (-1 fills missing slots). Single thread.
+  virtual Status Search(const float* query, size_t k, int64_t* out) const = 0;
+  /// All queries with `threads` workers; labels into out (nq x k). The default runs Search from
+  /// `threads` std::threads; libraries with a batch API override it.
+  virtual Status SearchAll(const float* queries, size_t nq, size_t k, int threads,
+                           int64_t* out) const;
+  /// Bytes of the index structures (graph + stored vectors/codes) as the library accounts them.
+  virtual size_t IndexBytes() const = 0;
+  /// Extra facts for the table notes (SIMD level, code type, ...).
+  virtual std::string Notes() const { return ""; }
+
+ protected:
+  size_t dim_ = 0;
+};
+
+/// The adapter for config.library, or Unsupported when this build lacks the library.
+Result<std::unique_ptr<AnnPeer>> CreatePeer(const PeerConfig& config, size_t dim);
+
+// Per-library factories (each in its own translation unit; hnswlib's header may only be
+// included once per program).
+Result<std::unique_ptr<AnnPeer>> CreateHnswlibPeer(const PeerConfig& config, size_t dim);
+Result<std::unique_ptr<AnnPeer>> CreateFaissPeer(const PeerConfig& config, size_t dim);
+Result<std::unique_ptr<AnnPeer>> CreateLookalikePeer(const PeerConfig& config, size_t dim);
+
+}  // namespace lookalike::bench

@@ -1,0 +1,107 @@
+// hnswlib adapter. This is the only translation unit that includes hnswlib (its header defines
+// non-inline functions). CMake compiles it with the AVX-512 flags so hnswlib can use its own
+// AVX-512 kernels (it picks AVX-512/AVX/SSE at run time only among those compiled in), which is
+// how hnswlib is normally built (its pip package uses -march=native).
+#include <hnswlib/hnswlib.h>
+
+#include <exception>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "peer.h"
+#include "util.h"
+
+namespace lookalike::bench {
+namespace {
+
+class HnswlibPeer : public AnnPeer {
+ public:
+  HnswlibPeer(const PeerConfig& config, size_t dim) : config_(config) {
+    dim_ = dim;
+    if (config.metric == Metric::kL2) {
+      space_ = std::make_unique<hnswlib::L2Space>(dim);
+    } else {
+      // Cosine arrives here as normalised vectors, so 1 - <q, x> is the cosine distance.
+      space_ = std::make_unique<hnswlib::InnerProductSpace>(dim);
+    }
+  }
+
+  Status Build(const float* base, size_t n) override {
+    try {
+      index_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(
+          space_.get(), n, config_.m, config_.ef_construction, /*random_seed=*/100);
+      // hnswlib's addPoint is safe to call concurrently; the first point goes in alone so the
+      // entry point exists before the workers start.
+      if (n == 0) return Status::OK();
+      index_->addPoint(base, 0);
+      ParallelFor(n - 1, config_.build_threads, 64, [&](size_t begin, size_t end) {
+        for (size_t i = begin + 1; i < end + 1; ++i) index_->addPoint(base + i * dim_, i);
+      });
+    } catch (const std::exception& e) {
+      return Status::Unavailable(std::string("hnswlib build failed: ") + e.what());
+    }
+    return Status::OK();
+  }
+
+  Status SetEfSearch(int ef) override {
+    index_->setEf(ef);
+    return Status::OK();
+  }
+
+  Status Search(const float* query, size_t k, int64_t* out) const override {
+    try {
+      auto heap = index_->searchKnn(query, k);
+      size_t got = heap.size();
+      for (size_t i = got; i < k; ++i) out[i] = -1;
+      while (!heap.empty()) {
+        out[--got] = static_cast<int64_t>(heap.top().second);
+        heap.pop();
+      }
+    } catch (const std::exception& e) {
+      return Status::Unavailable(std::string("hnswlib search failed: ") + e.what());
+    }
+    return Status::OK();
+  }
+
+  size_t IndexBytes() const override {
+    const auto& h = *index_;
+    size_t bytes = h.max_elements_ * h.size_data_per_element_;  // level 0: links+vector+label
+    for (size_t i = 0; i < h.cur_element_count; ++i) {
+      bytes += static_cast<size_t>(h.element_levels_[i]) * h.size_links_per_element_;
+    }
+    // Per-element bookkeeping: upper-level pointer, level, one mutex.
+    bytes += h.max_elements_ * (sizeof(char*) + sizeof(int) + sizeof(std::mutex));
+    return bytes;
+  }
+
+  std::string Notes() const override {
+#if defined(__AVX512F__)
+    return "hnswlib 0.6.2 (Debian), built with AVX-512 kernels";
+#else
+    return "hnswlib 0.6.2 (Debian), SSE/AVX kernels";
+#endif
+  }
+
+ private:
+  PeerConfig config_;
+  std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
+  std::unique_ptr<hnswlib::HierarchicalNSW<float>> index_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<AnnPeer>> CreateHnswlibPeer(const PeerConfig& config, size_t dim) {
+#if defined(__AVX512F__)
+  if (!__builtin_cpu_supports("avx512f")) {
+    return Status::Unsupported("hnswlib adapter was compiled for AVX-512; this CPU lacks it");
+  }
+#endif
+  if (config.metric == Metric::kInnerProduct || config.metric == Metric::kCosine ||
+      config.metric == Metric::kL2) {
+    return std::unique_ptr<AnnPeer>(std::make_unique<HnswlibPeer>(config, dim));
+  }
+  return Status::InvalidArgument("hnswlib: unsupported metric");
+}
+
+}  // namespace lookalike::bench

@@ -1,0 +1,77 @@
+// Lookalike HNSW adapter, through the public contract (include/lookalike/vector_index.h) only,
+// exactly as the engine uses it.
+#include <memory>
+#include <vector>
+
+#include "lookalike/vector_index.h"
+#include "peer.h"
+
+namespace lookalike::bench {
+namespace {
+
+class LookalikePeer : public AnnPeer {
+ public:
+  LookalikePeer(const PeerConfig& config, size_t dim, HnswParams params)
+      : config_(config), params_(params) {
+    dim_ = dim;
+  }
+
+  Status Build(const float* base, size_t n) override {
+    LOOKALIKE_ASSIGN_OR_RETURN(index_, CreateHnswIndex(dim_, config_.metric, params_));
+    std::vector<uint64_t> labels(n);
+    for (size_t i = 0; i < n; ++i) labels[i] = i;
+    return index_->AddBatch(n, labels.data(), base, config_.build_threads);
+  }
+
+  Status SetEfSearch(int ef) override {
+    ef_ = ef;
+    return Status::OK();
+  }
+
+  Status Search(const float* query, size_t k, int64_t* out) const override {
+    // Per-thread result buffer: Search clears and refills it, so steady state allocates
+    // nothing here (what the index allocates is its own business and is measured).
+    thread_local std::vector<SearchHit> hits;
+    SearchParams params;
+    params.k = k;
+    params.ef_search = ef_ < static_cast<int>(k) ? static_cast<int>(k) : ef_;
+    params.rerank_factor = config_.rerank_factor;
+    LOOKALIKE_RETURN_IF_ERROR(index_->Search(query, params, &hits));
+    size_t got = hits.size() < k ? hits.size() : k;
+    for (size_t i = 0; i < got; ++i) out[i] = static_cast<int64_t>(hits[i].label);
+    for (size_t i = got; i < k; ++i) out[i] = -1;
+    return Status::OK();
+  }
+
+  size_t IndexBytes() const override {
+    IndexStats s = index_->Stats();
+    return s.memory_bytes + s.vector_bytes;
+  }
+
+  std::string Notes() const override {
+    IndexStats s = index_->Stats();
+    return "Lookalike " + s.kind + ", " + std::string(CodeTypeName(params_.code)) +
+           " codes, isa " + s.isa + ", codes+graph " + std::to_string(s.memory_bytes >> 20) +
+           " MB, float32 " + std::to_string(s.vector_bytes >> 20) + " MB";
+  }
+
+ private:
+  PeerConfig config_;
+  HnswParams params_;
+  std::unique_ptr<VectorIndex> index_;
+  int ef_ = 64;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<AnnPeer>> CreateLookalikePeer(const PeerConfig& config, size_t dim) {
+  HnswParams params;
+  params.m = config.m;
+  params.ef_construction = config.ef_construction;
+  params.build_threads = config.build_threads;
+  LOOKALIKE_ASSIGN_OR_RETURN(params.code, ParseCodeType(config.code));
+  if (config.rerank_factor > 0) params.rerank_factor = config.rerank_factor;
+  return std::unique_ptr<AnnPeer>(std::make_unique<LookalikePeer>(config, dim, params));
+}
+
+}  // namespace lookalike::bench

@@ -288,7 +288,12 @@ struct Preparer {
           break;
         }
       }
-      if (!found) return Status::OK();
+      if (!found) {
+        // An empty (or all-null) array is "no value", except for vectors where it is an error.
+        const FieldMapping* f = index->mapping.Find(path);
+        if (f && IsVector(f->type)) return Vector(*f, v, top_level);
+        return Status::OK();
+      }
     }
     LOOKALIKE_ASSIGN_OR_RETURN(const FieldMapping* f, Resolve(path, sample));
     if (!f) return Status::OK();  // dynamic: false

@@ -1,1 +1,206 @@
+// k-NN queries (OpenSearch query form and Elasticsearch 8 top-level form), with and without
+// filters, against brute force; vector input errors.
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <set>
+
 #include "engine_test_util.h"
+
+namespace lookalike::testing {
+namespace {
+
+constexpr int kDocs = 2000;
+constexpr int kDim = 16;
+
+std::string VecJson(const std::vector<float>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ",";
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%.7g", v[i]);
+    s += buf;
+  }
+  return s + "]";
+}
+
+class KnnTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    engine_ = OpenEngine(dir_.path());
+    ASSERT_TRUE(engine_
+                    ->CreateIndex("v", R"({"settings":{"index":{"knn":true}},"mappings":{"properties":{
+                        "vec":{"type":"knn_vector","dimension":16,"method":{"name":"hnsw",
+                          "space_type":"l2","engine":"faiss","parameters":{"m":16,"ef_construction":100}}},
+                        "emb":{"type":"dense_vector","dims":16,"similarity":"cosine"},
+                        "cat":{"type":"keyword"},"n":{"type":"integer"}}}})")
+                    .ok());
+    std::mt19937 rng(7);
+    std::normal_distribution<float> g;
+    std::string bulk;
+    for (int i = 0; i < kDocs; ++i) {
+      std::vector<float> v(kDim);
+      for (auto& x : v) x = g(rng);
+      vecs_.push_back(v);
+      bulk += "{\"index\":{\"_id\":\"" + std::to_string(i) + "\"}}\n";
+      bulk += "{\"vec\":" + VecJson(v) + ",\"emb\":" + VecJson(v) + ",\"cat\":\"c" +
+              std::to_string(i % 10) + "\",\"n\":" + std::to_string(i) + "}\n";
+      if (i % 500 == 499) {
+        auto r = engine_->Bulk("v", bulk, RefreshPolicy::kFalse);
+        ASSERT_TRUE(r.ok()) << r.status().ToString();
+        ASSERT_FALSE(Json(*r).At("/errors").get_bool().value());
+        bulk.clear();
+      }
+    }
+    ASSERT_TRUE(engine_->Refresh("v").ok());
+  }
+
+  // Exact top-k ids by squared L2 among docs passing `keep`.
+  template <typename F>
+  std::vector<std::string> BruteForce(const std::vector<float>& q, size_t k, F keep) {
+    std::vector<std::pair<float, int>> d;
+    for (int i = 0; i < kDocs; ++i) {
+      if (!keep(i)) continue;
+      float s = 0;
+      for (int j = 0; j < kDim; ++j) s += (q[j] - vecs_[i][j]) * (q[j] - vecs_[i][j]);
+      d.emplace_back(s, i);
+    }
+    std::sort(d.begin(), d.end());
+    std::vector<std::string> out;
+    for (size_t i = 0; i < std::min(k, d.size()); ++i) out.push_back(std::to_string(d[i].second));
+    return out;
+  }
+
+  static double Overlap(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+    std::set<std::string> sa(a.begin(), a.end());
+    size_t hit = 0;
+    for (const auto& x : b) hit += sa.count(x);
+    return b.empty() ? 1.0 : static_cast<double>(hit) / b.size();
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Engine> engine_;
+  std::vector<std::vector<float>> vecs_;
+};
+
+TEST_F(KnnTest, OpenSearchQueryMatchesBruteForce) {
+  std::mt19937 rng(99);
+  std::normal_distribution<float> g;
+  double recall = 0;
+  for (int t = 0; t < 20; ++t) {
+    std::vector<float> q(kDim);
+    for (auto& x : q) x = g(rng);
+    auto r = engine_->Search("v", "{\"size\":10,\"_source\":false,\"query\":{\"knn\":{\"vec\":{"
+                                  "\"vector\":" + VecJson(q) +
+                                  ",\"k\":10,\"method_parameters\":{\"ef_search\":200}}}}}");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    auto ids = HitIds(*r);
+    EXPECT_EQ(ids.size(), 10u);
+    recall += Overlap(ids, BruteForce(q, 10, [](int) { return true; }));
+    Json j(*r);
+    EXPECT_EQ(j.Int("/hits/total/value"), 10);
+    EXPECT_FALSE(j.Has("/hits/hits/0/_source"));
+    // l2 score = 1 / (1 + squared distance)
+    int top = std::stoi(ids[0]);
+    float d = 0;
+    for (int i = 0; i < kDim; ++i) d += (q[i] - vecs_[top][i]) * (q[i] - vecs_[top][i]);
+    EXPECT_NEAR(j.At("/hits/hits/0/_score").get_double().value(), 1.0 / (1.0 + d), 1e-4);
+  }
+  EXPECT_GE(recall / 20, 0.95);
+}
+
+TEST_F(KnnTest, FilteredKnnReturnsKWheneverKMatch) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> g;
+  double recall = 0;
+  int queries = 0;
+  // 1% selectivity (20 docs) and 10% (200 docs).
+  for (const char* filter : {R"({"bool":{"filter":[{"term":{"cat":"c3"}},{"range":{"n":{"lt":200}}}]}})",
+                             R"({"term":{"cat":"c7"}})"}) {
+    for (int t = 0; t < 10; ++t) {
+      std::vector<float> q(kDim);
+      for (auto& x : q) x = g(rng);
+      auto r = engine_->Search("v", "{\"size\":10,\"query\":{\"knn\":{\"vec\":{\"vector\":" +
+                                        VecJson(q) + ",\"k\":10,\"filter\":" + filter + "}}}}");
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      auto ids = HitIds(*r);
+      bool narrow = std::string(filter).find("c3") != std::string::npos;
+      auto expected = BruteForce(q, 10, [&](int i) {
+        return narrow ? (i % 10 == 3 && i < 200) : (i % 10 == 7);
+      });
+      EXPECT_EQ(ids.size(), 10u) << filter;
+      for (const auto& id : ids) {
+        int i = std::stoi(id);
+        EXPECT_EQ(i % 10, narrow ? 3 : 7);
+      }
+      recall += Overlap(ids, expected);
+      ++queries;
+    }
+  }
+  EXPECT_GE(recall / queries, 0.95);
+}
+
+TEST_F(KnnTest, Elasticsearch8TopLevelKnn) {
+  std::vector<float> q = vecs_[42];
+  auto r = engine_->Search("v", "{\"knn\":{\"field\":\"emb\",\"query_vector\":" + VecJson(q) +
+                                    ",\"k\":5,\"num_candidates\":50,\"filter\":{\"term\":"
+                                    "{\"cat\":\"c2\"}}},\"_source\":[\"n\"]}");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto ids = HitIds(*r);
+  ASSERT_EQ(ids.size(), 5u);
+  EXPECT_EQ(ids[0], "42");
+  Json j(*r);
+  // cosine similarity score = (1 + cos) / 2 → 1 for the vector itself.
+  EXPECT_NEAR(j.At("/hits/hits/0/_score").get_double().value(), 1.0, 1e-4);
+  EXPECT_EQ(j.Int("/hits/hits/0/_source/n"), 42);
+  EXPECT_FALSE(j.Has("/hits/hits/0/_source/emb"));
+}
+
+TEST_F(KnnTest, DeletedAndUpdatedDocsLeaveResults) {
+  std::vector<float> q = vecs_[10];
+  ASSERT_TRUE(engine_->DeleteDocument("v", "10", RefreshPolicy::kWaitFor).ok());
+  auto r = engine_->Search("v", "{\"query\":{\"knn\":{\"vec\":{\"vector\":" + VecJson(q) +
+                                    ",\"k\":3}}}}");
+  ASSERT_TRUE(r.ok());
+  for (const auto& id : HitIds(*r)) EXPECT_NE(id, "10");
+  // Move doc 11 onto the query point: it must become the top hit.
+  auto u = engine_->IndexDocument("v", "11", "{\"vec\":" + VecJson(q) + ",\"cat\":\"c1\"}",
+                                  OpType::kIndex, RefreshPolicy::kTrue);
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  auto r2 = engine_->Search("v", "{\"query\":{\"knn\":{\"vec\":{\"vector\":" + VecJson(q) +
+                                     ",\"k\":3}}}}");
+  ASSERT_TRUE(r2.ok());
+  ASSERT_FALSE(HitIds(*r2).empty());
+  EXPECT_EQ(HitIds(*r2)[0], "11");
+}
+
+TEST_F(KnnTest, BadVectors) {
+  auto write = [&](const std::string& src) {
+    return engine_->IndexDocument("v", "bad", src, OpType::kIndex, RefreshPolicy::kFalse);
+  };
+  for (const char* src : {R"({"vec":[1,2,3]})", R"({"vec":[]})", R"({"vec":"abc"})",
+                          R"({"vec":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,"x"]})",
+                          R"({"vec":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,1e400]})",
+                          R"({"vec":{"a":1}})"}) {
+    auto r = write(src);
+    ASSERT_FALSE(r.ok()) << src;
+    EXPECT_EQ(r.status().type(), "mapper_parsing_exception") << src << r.status().ToString();
+  }
+  auto nan = write(R"({"vec":[NaN,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]})");
+  ASSERT_FALSE(nan.ok());
+  EXPECT_EQ(nan.status().code(), StatusCode::kInvalidArgument);
+  auto bad_q = engine_->Search("v", R"({"query":{"knn":{"vec":{"vector":[1,2],"k":3}}}})");
+  ASSERT_FALSE(bad_q.ok());
+  EXPECT_EQ(bad_q.status().type(), "illegal_argument_exception");
+  auto big_k = engine_->Search(
+      "v", "{\"query\":{\"knn\":{\"vec\":{\"vector\":" + VecJson(vecs_[0]) + ",\"k\":100000}}}}");
+  ASSERT_FALSE(big_k.ok());
+  auto str_q = engine_->Search("v", R"({"query":{"knn":{"vec":{"vector":["a"],"k":3}}}})");
+  ASSERT_FALSE(str_q.ok());
+  EXPECT_EQ(str_q.status().code(), StatusCode::kInvalidArgument);
+  // Nothing bad got stored.
+  EXPECT_EQ(engine_->GetDocument("v", "bad")->http_status, 404);
+}
+
+}  // namespace
+}  // namespace lookalike::testing

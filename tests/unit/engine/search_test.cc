@@ -1,1 +1,159 @@
+// Non-vector queries, paging, sorting, _source filtering, totals and request errors.
+#include <algorithm>
+
 #include "engine_test_util.h"
+
+namespace lookalike::testing {
+namespace {
+
+class SearchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    engine_ = OpenEngine(dir_.path());
+    ASSERT_TRUE(engine_
+                    ->CreateIndex("p", R"({"mappings":{"properties":{
+                        "name":{"type":"keyword"},"title":{"type":"text"},
+                        "price":{"type":"double"},"qty":{"type":"integer"},
+                        "tags":{"type":"keyword"},"ok":{"type":"boolean"},
+                        "when":{"type":"date"}}}})")
+                    .ok());
+    std::string bulk;
+    const char* colors[] = {"red", "green", "blue"};
+    for (int i = 0; i < 30; ++i) {
+      bulk += "{\"index\":{\"_id\":\"d" + std::to_string(i) + "\"}}\n";
+      bulk += "{\"name\":\"n" + std::to_string(i) + "\",\"title\":\"The quick " +
+              std::string(colors[i % 3]) + " fox " + std::to_string(i) + "\",\"price\":" +
+              std::to_string(i * 1.5) + ",\"qty\":" + std::to_string(i % 7) +
+              ",\"tags\":[\"" + colors[i % 3] + "\",\"t" + std::to_string(i % 2) +
+              "\"],\"ok\":" + (i % 2 ? "true" : "false") + ",\"when\":\"2024-01-" +
+              (i + 1 < 10 ? "0" : "") + std::to_string(i + 1) + "\"" +
+              (i % 5 == 0 ? ",\"extra\":1" : "") + "}\n";
+    }
+    auto r = engine_->Bulk("p", bulk, RefreshPolicy::kTrue);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_FALSE(Json(*r).At("/errors").get_bool().value()) << *r;
+  }
+  int64_t Total(const std::string& body) {
+    auto r = engine_->Search("p", body);
+    EXPECT_TRUE(r.ok()) << body << " → " << r.status().ToString();
+    if (!r.ok()) return -1;
+    return Json(*r).Int("/hits/total/value");
+  }
+  TempDir dir_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(SearchTest, QueryTypes) {
+  EXPECT_EQ(Total(""), 30);
+  EXPECT_EQ(Total(R"({"query":{"match_all":{}}})"), 30);
+  EXPECT_EQ(Total(R"({"query":{"ids":{"values":["d1","d2","zz"]}}})"), 2);
+  EXPECT_EQ(Total(R"({"query":{"term":{"tags":"red"}}})"), 10);
+  EXPECT_EQ(Total(R"({"query":{"term":{"tags":{"value":"blue"}}}})"), 10);
+  EXPECT_EQ(Total(R"({"query":{"terms":{"tags":["red","blue"]}}})"), 20);
+  EXPECT_EQ(Total(R"({"query":{"term":{"qty":3}}})"), 4);  // 3,10,17,24
+  EXPECT_EQ(Total(R"({"query":{"term":{"ok":true}}})"), 15);
+  EXPECT_EQ(Total(R"({"query":{"range":{"price":{"gte":3,"lt":9}}}})"), 4);  // 3,4.5,6,7.5
+  EXPECT_EQ(Total(R"({"query":{"range":{"when":{"gte":"2024-01-10","lte":"2024-01-12"}}}})"), 3);
+  EXPECT_EQ(Total(R"({"query":{"exists":{"field":"extra"}}})"), 6);
+  EXPECT_EQ(Total(R"({"query":{"match":{"title":"GREEN fox"}}})"), 30);
+  EXPECT_EQ(Total(R"({"query":{"match":{"title":{"query":"green fox","operator":"and"}}}})"), 10);
+  EXPECT_EQ(Total(R"({"query":{"match":{"name":"n7"}}})"), 1);
+  EXPECT_EQ(Total(R"({"query":{"bool":{"must":[{"term":{"tags":"red"}}],
+                     "must_not":[{"term":{"tags":"t0"}}]}}})"), 5);
+  EXPECT_EQ(Total(R"({"query":{"bool":{"filter":{"range":{"qty":{"gt":4}}},
+                     "should":[{"term":{"tags":"red"}},{"term":{"tags":"green"}}],
+                     "minimum_should_match":1}}})"), 5);
+  EXPECT_EQ(Total(R"({"query":{"bool":{"should":[{"term":{"tags":"red"}},{"term":{"tags":"t1"}}],
+                     "minimum_should_match":2}}})"), 5);
+  EXPECT_EQ(Total(R"({"query":{"bool":{"must_not":{"exists":{"field":"extra"}}}}})"), 24);
+
+  // Unknown fields match nothing rather than failing.
+  EXPECT_EQ(Total(R"({"query":{"term":{"nope":"x"}}})"), 0);
+}
+
+TEST_F(SearchTest, ScoresOrderMatchByRelevance) {
+  auto r = engine_->Search("p", R"({"query":{"bool":{"should":[{"term":{"tags":"red"}},
+      {"term":{"tags":"t1"}}]}},"size":30})");
+  ASSERT_TRUE(r.ok());
+  Json j(*r);
+  // Docs with both red and t1 (i % 6 == 3) score 2 and come first.
+  auto ids = HitIds(*r);
+  ASSERT_GE(ids.size(), 5u);
+  EXPECT_EQ(ids[0], "d3");
+  EXPECT_FLOAT_EQ(static_cast<float>(j.At("/hits/hits/0/_score").get_double().value()), 2.0f);
+  auto f = engine_->Search("p", R"({"query":{"bool":{"filter":{"term":{"tags":"red"}}}}})");
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(Json(*f).At("/hits/hits/0/_score").get_double().value(), 0.0);
+}
+
+TEST_F(SearchTest, PagingSortingSource) {
+  auto r = engine_->Search("p", R"({"sort":[{"price":"desc"}],"size":3,"from":1,
+      "_source":["name","pri*"]})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(HitIds(*r), (std::vector<std::string>{"d28", "d27", "d26"}));
+  Json j(*r);
+  EXPECT_EQ(j.Str("/hits/hits/0/_source/name"), "n28");
+  EXPECT_FALSE(j.Has("/hits/hits/0/_source/title"));
+  EXPECT_TRUE(j.Has("/hits/hits/0/_source/price"));
+  EXPECT_EQ(j.Int("/hits/hits/0/sort/0"), 42);
+
+  auto k = engine_->Search("p", R"({"sort":[{"name":{"order":"asc"}}],"size":2,"_source":false})");
+  ASSERT_TRUE(k.ok());
+  EXPECT_EQ(HitIds(*k), (std::vector<std::string>{"d0", "d1"}));
+  EXPECT_FALSE(Json(*k).Has("/hits/hits/0/_source"));
+
+  SearchOptions url;
+  url.size = 2;
+  url.sort = "qty:desc,name:asc";
+  url.source_excludes = "title,tags";
+  auto u = engine_->Search("p", "", url);
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(HitIds(*u), (std::vector<std::string>{"d13", "d20"}));
+  EXPECT_FALSE(Json(*u).Has("/hits/hits/0/_source/title"));
+  EXPECT_TRUE(Json(*u).Has("/hits/hits/0/_source/name"));
+
+  auto text_sort = engine_->Search("p", R"({"sort":["title"]})");
+  ASSERT_FALSE(text_sort.ok());
+  EXPECT_EQ(text_sort.status().type(), "illegal_argument_exception");
+}
+
+TEST_F(SearchTest, TotalsAndCount) {
+  auto r = engine_->Search("p", R"({"track_total_hits":10,"size":0})");
+  ASSERT_TRUE(r.ok());
+  Json j(*r);
+  EXPECT_EQ(j.Int("/hits/total/value"), 10);
+  EXPECT_EQ(j.Str("/hits/total/relation"), "gte");
+  EXPECT_EQ(HitIds(*r).size(), 0u);
+  auto nt = engine_->Search("p", R"({"track_total_hits":false})");
+  ASSERT_TRUE(nt.ok());
+  EXPECT_FALSE(Json(*nt).Has("/hits/total"));
+  auto c = engine_->Count("p", R"({"query":{"term":{"tags":"red"}}})");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(Json(*c).Int("/count"), 10);
+  auto all = engine_->Search("", R"({"size":1})");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(Json(*all).Int("/hits/total/value"), 30);
+}
+
+TEST_F(SearchTest, BadRequests) {
+  auto expect = [&](const std::string& body, const char* type) {
+    auto r = engine_->Search("p", body);
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << body;
+    EXPECT_EQ(r.status().type(), type) << body << " → " << r.status().ToString();
+  };
+  expect("{bad json", "parsing_exception");
+  expect(R"({"query":{"frobnicate":{}}})", "parsing_exception");
+  expect(R"({"query":{"bool":{"must":{"nope":{}}}}})", "parsing_exception");
+  expect(R"({"size":1000000000})", "illegal_argument_exception");
+  expect(R"({"from":9999,"size":2})", "illegal_argument_exception");
+  expect(R"({"size":-1})", "illegal_argument_exception");
+  expect(R"({"unknown_top":1})", "parsing_exception");
+  expect(R"([1,2])", "parsing_exception");
+  auto missing = engine_->Search("nope", "");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().type(), "index_not_found_exception");
+}
+
+}  // namespace
+}  // namespace lookalike::testing

@@ -1,0 +1,135 @@
+"""Starts and stops `lookalike serve` for integration tests (free port, temp data dir)."""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+
+
+def find_binary(argv):
+    """--binary PATH from argv, else $LOOKALIKE_BIN, else build/lookalike."""
+    if "--binary" in argv:
+        return argv[argv.index("--binary") + 1]
+    return os.environ.get("LOOKALIKE_BIN", os.path.join(REPO, "build", "lookalike"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One server process on a data directory; the directory survives restarts."""
+
+    def __init__(self, binary, data_dir=None, extra_args=()):
+        self.binary = binary
+        self.own_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="lookalike-it-")
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.port = None
+        self.log_path = os.path.join(self.data_dir + ".log")
+
+    def start(self, timeout=60):
+        self.port = free_port()
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [self.binary, "serve", "--data", self.data_dir, "--port", str(self.port)]
+            + self.extra_args, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited with %s; log:\n%s" % (self.proc.returncode, self.log()))
+            try:
+                status, _ = self.request("GET", "/")
+                if status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("server did not start; log:\n" + self.log())
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def request(self, method, path, body=None, headers=None, timeout=60):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            if isinstance(body, (dict, list)):
+                body = json.dumps(body)
+            hdrs = {"Content-Type": "application/json"}
+            hdrs.update(headers or {})
+            conn.request(method, path, body=body, headers=hdrs)
+            resp = conn.getresponse()
+            data = resp.read()
+            return resp.status, data
+        finally:
+            conn.close()
+
+    def json(self, method, path, body=None):
+        status, data = self.request(method, path, body)
+        return status, (json.loads(data) if data else None)
+
+    def stop(self, timeout=120):
+        """SIGTERM and wait; returns the exit code."""
+        if self.proc is None:
+            return None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.proc = None
+        return rc
+
+    def kill9(self):
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+            self.proc = None
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")[-5000:]
+        except OSError:
+            return ""
+
+    def cleanup(self):
+        if self.proc is not None:
+            self.kill9()
+        if self.own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            try:
+                os.remove(self.log_path)
+            except OSError:
+                pass
+
+
+def check(cond, message):
+    """assert that survives python -O."""
+    if not cond:
+        raise AssertionError(message)
+
+
+def run_main(test_fn):
+    """Runs test_fn(binary); prints the server log and exits 1 on failure."""
+    binary = find_binary(sys.argv)
+    try:
+        test_fn(binary)
+    except Exception:
+        import traceback
+        traceback.print_exc()
+        sys.exit(1)
+    print("OK")

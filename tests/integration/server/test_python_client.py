@@ -1,0 +1,192 @@
+#!/usr/bin/python3
+"""python3-elasticsearch 7.17 (Debian) against `lookalike serve` (issue 3, item 6, first bullet).
+
+Creates a knn_vector index like the OpenSearch reference setup, bulk-loads N vectors of 1,280
+dims in batches of 200 with helpers.bulk, refreshes, searches with the knn query and
+_source: False, and checks recall@10 >= 0.95 against numpy brute force; then filtered knn,
+bool queries, get/update/delete, and that errors raise the client's own exception classes.
+N defaults to 10,000 (LOOKALIKE_IT_N overrides).
+"""
+import os
+import time
+import warnings
+
+import numpy as np
+from elasticsearch import Elasticsearch, helpers
+from elasticsearch import exceptions as es_exc
+
+from lk_server import Server, check, run_main
+
+warnings.simplefilter("ignore")  # the 7.17 client warns about 'body=' on every call
+
+N = int(os.environ.get("LOOKALIKE_IT_N", "10000"))
+DIM = 1280
+K = 10
+CATS = 10
+INDEX = "images"
+
+
+def make_data(rng):
+    # Clustered data (like image embeddings) rather than uniform noise.
+    centers = rng.standard_normal((64, DIM)).astype(np.float32)
+    X = centers[rng.integers(0, 64, N)] + 0.6 * rng.standard_normal((N, DIM)).astype(np.float32)
+    return np.round(X, 4).astype(np.float32)
+
+
+def brute_force(X, q, k, allowed=None):
+    d = ((X - q) ** 2).sum(axis=1)
+    if allowed is not None:
+        d = np.where(allowed, d, np.inf)
+    return [str(i) for i in np.argsort(d, kind="stable")[:k]]
+
+
+def test(binary):
+    server = Server(binary).start()
+    try:
+        es = Elasticsearch([server.url], timeout=120)
+        info = es.info()
+        check(info["version"]["number"].startswith("7."), info)
+        check(es.ping(), "ping")
+
+        mapping = {
+            "settings": {"index": {"knn": True, "knn.algo_param.ef_search": 256,
+                                   "refresh_interval": -1, "number_of_replicas": 0}},
+            "mappings": {"properties": {
+                "fvec": {"type": "knn_vector", "dimension": DIM,
+                         "method": {"name": "hnsw", "space_type": "l2", "engine": "nmslib",
+                                    "parameters": {"ef_construction": 128, "m": 48}}},
+                "cat": {"type": "keyword"},
+                "n": {"type": "integer"},
+                "title": {"type": "text"},
+            }},
+        }
+        r = es.indices.create(index=INDEX, body=mapping)
+        check(r["acknowledged"], r)
+        check(es.indices.exists(index=INDEX), "exists")
+
+        rng = np.random.default_rng(7)
+        X = make_data(rng)
+        cats = np.arange(N) % CATS
+
+        def rows():
+            for i in range(N):
+                yield {"_index": INDEX, "_id": str(i),
+                       "_source": {"fvec": X[i].tolist(), "cat": "c%d" % cats[i], "n": int(i),
+                                   "title": "image number %d %s" % (i, "even" if i % 2 == 0 else "odd")}}
+
+        t0 = time.time()
+        ok, errors = helpers.bulk(es, rows(), chunk_size=200, request_timeout=300)
+        t_bulk = time.time() - t0
+        check(ok == N and not errors, (ok, errors))
+        t0 = time.time()
+        es.indices.refresh(index=INDEX, request_timeout=600)
+        t_refresh = time.time() - t0
+        check(es.count(index=INDEX)["count"] == N, "count after refresh")
+
+        # --- kNN recall vs brute force
+        queries = X[rng.choice(N, 30, replace=False)] + 0.1 * rng.standard_normal((30, DIM)).astype(np.float32)
+        hits_total = 0
+        t0 = time.time()
+        for q in queries:
+            res = es.search(index=INDEX, body={"size": K, "_source": False,
+                                               "query": {"knn": {"fvec": {"vector": q.tolist(), "k": K}}}})
+            got = [h["_id"] for h in res["hits"]["hits"]]
+            check(len(got) == K, res)
+            check(all("_source" not in h for h in res["hits"]["hits"]), "_source: False")
+            hits_total += len(set(got) & set(brute_force(X, q, K)))
+        t_search = (time.time() - t0) / len(queries)
+        recall = hits_total / (K * len(queries))
+        print("n=%d bulk %.1fs refresh %.1fs search %.1f ms/query recall@10 %.3f"
+              % (N, t_bulk, t_refresh, 1000 * t_search, recall))
+        check(recall >= 0.95, "recall %.3f < 0.95" % recall)
+
+        # --- filtered kNN: k hits, all matching, and the right ones
+        f_hits = 0
+        for q in queries[:10]:
+            res = es.search(index=INDEX, body={"size": K, "_source": ["cat"], "query": {"knn": {"fvec": {
+                "vector": q.tolist(), "k": K, "filter": {"term": {"cat": "c3"}}}}}})
+            hits = res["hits"]["hits"]
+            check(len(hits) == K, "filtered knn returned %d hits" % len(hits))
+            check(all(h["_source"]["cat"] == "c3" for h in hits), hits)
+            f_hits += len(set(h["_id"] for h in hits) & set(brute_force(X, q, K, cats == 3)))
+        check(f_hits / (10 * K) >= 0.9, "filtered recall %.3f" % (f_hits / (10 * K)))
+
+        # --- bool queries
+        res = es.search(index=INDEX, body={"size": 100, "query": {"bool": {
+            "filter": [{"term": {"cat": "c1"}}, {"range": {"n": {"gte": 100, "lt": 200}}}]}}})
+        ids = sorted(int(h["_id"]) for h in res["hits"]["hits"])
+        check(ids == [i for i in range(100, 200) if i % CATS == 1], ids)
+        check(res["hits"]["total"]["value"] == 10, res["hits"]["total"])
+        res = es.search(index=INDEX, body={"size": 5, "query": {"bool": {
+            "must": [{"range": {"n": {"lt": 50}}}],
+            "must_not": [{"terms": {"cat": ["c0", "c1", "c2", "c3", "c4"]}}]}},
+            "sort": [{"n": "desc"}]})
+        check([h["_id"] for h in res["hits"]["hits"]] == ["49", "48", "47", "46", "45"], res)
+        res = es.search(index=INDEX, body={"size": 0, "query": {"bool": {
+            "should": [{"term": {"cat": "c1"}}, {"term": {"cat": "c2"}}, {"range": {"n": {"lt": 10}}}],
+            "minimum_should_match": 2}}, "track_total_hits": True})
+        check(res["hits"]["total"]["value"] == 2, res["hits"]["total"])  # ids 1 and 2
+        res = es.search(index=INDEX, body={"query": {"match": {"title": "number 77"}}, "size": 3})
+        check(res["hits"]["hits"][0]["_id"] == "77", res)
+
+        # --- get / update / delete
+        doc = es.get(index=INDEX, id="5")
+        check(doc["found"] and doc["_source"]["n"] == 5, doc)
+        r = es.update(index=INDEX, id="5", body={"doc": {"cat": "updated"}}, refresh=True)
+        check(r["result"] == "updated", r)
+        check(es.get(index=INDEX, id="5")["_source"]["cat"] == "updated", "update applied")
+        check(es.get(index=INDEX, id="5")["_source"]["n"] == 5, "partial update keeps fields")
+        r = es.index(index=INDEX, id="new", body={"fvec": X[0].tolist(), "cat": "x", "n": -1},
+                     refresh="wait_for")
+        check(r["result"] == "created" and r["_version"] == 1, r)
+        r = es.index(index=INDEX, id="new", body={"fvec": X[0].tolist(), "cat": "y", "n": -1})
+        check(r["result"] == "updated" and r["_version"] == 2, r)
+        r = es.delete(index=INDEX, id="new", refresh=True)
+        check(r["result"] == "deleted", r)
+        check(not es.exists(index=INDEX, id="new"), "deleted doc gone")
+        check(es.count(index=INDEX)["count"] == N, "count back to N")
+
+        # --- errors raise the client's own exception classes
+        def raises(exc, fn, type_substring=None):
+            try:
+                fn()
+            except exc as e:
+                if type_substring:
+                    check(type_substring in str(e.error), (e.status_code, e.error, e.info))
+                return e
+            raise AssertionError("%s not raised" % exc.__name__)
+
+        raises(es_exc.NotFoundError, lambda: es.get(index=INDEX, id="no-such-doc"))
+        raises(es_exc.NotFoundError, lambda: es.search(index="no-such-index", body={}),
+               "index_not_found_exception")
+        raises(es_exc.RequestError, lambda: es.indices.create(index=INDEX),
+               "resource_already_exists_exception")
+        raises(es_exc.ConflictError, lambda: es.create(index=INDEX, id="1", body={"n": 1}))
+        raises(es_exc.RequestError, lambda: es.index(index=INDEX, id="bad", body={"fvec": [1.0, 2.0]}))
+        raises(es_exc.RequestError, lambda: es.search(index=INDEX, body={"query": {"knn": {"fvec": {
+            "vector": [0.5] * (DIM - 1), "k": 3}}}}))
+        raises(es_exc.RequestError, lambda: es.search(index=INDEX, body={"query": {"no_such_query": {}}}))
+        raises(es_exc.RequestError, lambda: es.indices.create(index="BadName"))
+        raises(es_exc.NotFoundError, lambda: es.update(index=INDEX, id="missing", body={"doc": {"n": 1}}))
+
+        # bulk with per-item errors: helpers.bulk raises BulkIndexError
+        try:
+            helpers.bulk(es, [{"_index": INDEX, "_id": "b1", "_source": {"fvec": [1.0]}}])
+            raise AssertionError("BulkIndexError not raised")
+        except helpers.BulkIndexError as e:
+            check(len(e.errors) == 1, e.errors)
+
+        es.indices.delete(index=INDEX)
+        check(not es.indices.exists(index=INDEX), "index deleted")
+        es.close()
+        rc = server.stop()
+        check(rc == 0, "graceful exit code %s" % rc)
+    except Exception:
+        print(server.log())
+        raise
+    finally:
+        server.cleanup()
+
+
+if __name__ == "__main__":
+    run_main(test)

@@ -1,0 +1,84 @@
+#!/usr/bin/python3
+"""Restart (issue 3, item 6): data and the vector index survive a clean restart (SIGTERM, exit 0)
+and the same queries give the same answers afterwards."""
+import json
+import time
+
+import numpy as np
+
+from lk_server import Server, check, run_main
+
+DIM = 128
+N = 3000
+INDEX = "persist"
+
+
+def test(binary):
+    server = Server(binary).start()
+    try:
+        status, data = server.request("PUT", "/" + INDEX, {
+            "settings": {"index": {"knn": True}},
+            "mappings": {"properties": {
+                "v": {"type": "knn_vector", "dimension": DIM,
+                      "method": {"name": "hnsw", "space_type": "cosinesimil",
+                                 "parameters": {"m": 16, "ef_construction": 64}}},
+                "tag": {"type": "keyword"}}}})
+        check(status == 200, data)
+        rng = np.random.default_rng(11)
+        X = np.round(rng.standard_normal((N, DIM)), 4).astype(np.float32)
+        for start in range(0, N, 500):
+            lines = []
+            for i in range(start, min(N, start + 500)):
+                lines.append(json.dumps({"index": {"_id": str(i)}}))
+                lines.append(json.dumps({"v": X[i].tolist(), "tag": "t%d" % (i % 3)}))
+            status, data = server.request("POST", "/%s/_bulk" % INDEX, "\n".join(lines) + "\n",
+                                          headers={"Content-Type": "application/x-ndjson"})
+            check(status == 200 and not json.loads(data)["errors"], data[:300])
+        status, data = server.request("POST", "/%s/_refresh" % INDEX)
+        check(status == 200, data)
+        # Deletes and updates must survive too.
+        check(server.request("DELETE", "/%s/_doc/7?refresh=true" % INDEX)[0] == 200, "delete")
+        check(server.request("POST", "/%s/_update/8?refresh=true" % INDEX,
+                             {"doc": {"tag": "changed"}})[0] == 200, "update")
+
+        queries = [X[i] + 0.05 for i in range(0, 200, 20)]
+
+        def answers():
+            out = []
+            for q in queries:
+                status, body = server.json("POST", "/%s/_search" % INDEX, {
+                    "size": 10, "_source": False,
+                    "query": {"knn": {"v": {"vector": q.tolist(), "k": 10,
+                                            "filter": {"term": {"tag": "t1"}}}}}})
+                check(status == 200, body)
+                out.append([h["_id"] for h in body["hits"]["hits"]])
+            return out
+
+        before = answers()
+        status, mapping_before = server.json("GET", "/%s/_mapping" % INDEX)
+        rc = server.stop()
+        check(rc == 0, "graceful exit code %s" % rc)
+
+        t0 = time.time()
+        server.start()
+        print("restart to first answer: %.2f s" % (time.time() - t0))
+        status, body = server.json("GET", "/%s/_count" % INDEX)
+        check(body["count"] == N - 1, body)
+        check(server.request("GET", "/%s/_doc/7" % INDEX)[0] == 404, "deleted doc came back")
+        status, doc = server.json("GET", "/%s/_doc/8" % INDEX)
+        check(doc["_source"]["tag"] == "changed", doc)
+        status, mapping_after = server.json("GET", "/%s/_mapping" % INDEX)
+        check(mapping_before == mapping_after, (mapping_before, mapping_after))
+        after = answers()
+        check(before == after, "answers changed after restart:\n%s\n%s" % (before, after))
+        rc = server.stop()
+        check(rc == 0, "graceful exit code %s" % rc)
+    except Exception:
+        print(server.log())
+        raise
+    finally:
+        server.cleanup()
+
+
+if __name__ == "__main__":
+    run_main(test)

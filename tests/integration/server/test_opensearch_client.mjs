@@ -1,0 +1,206 @@
+// @opensearch-project/opensearch (npm, tools/node) against `lookalike serve`: the same subset as
+// the python test (issue 3, item 6, second bullet) at N = 3,000 × 1,280 (LOOKALIKE_IT_N_JS):
+// knn mapping, helpers.bulk in batches of 200, refresh, knn search with _source false and
+// recall@10 >= 0.95 vs brute force, filtered knn, bool queries, get/update/delete, and errors
+// raised as the client's ResponseError with the right status and type.
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, openSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..', '..', '..');
+const require = createRequire(path.join(repo, 'tools', 'node', 'package.json'));
+const { Client, errors } = require('@opensearch-project/opensearch');
+
+const argBin = process.argv.indexOf('--binary');
+const binary = argBin > 0 ? process.argv[argBin + 1]
+  : (process.env.LOOKALIKE_BIN || path.join(repo, 'build', 'lookalike'));
+const N = Number(process.env.LOOKALIKE_IT_N_JS || 3000);
+const DIM = 1280;
+const K = 10;
+const INDEX = 'images';
+
+function freePort() {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// Deterministic PRNG (mulberry32) and Gaussian samples, clustered like embeddings.
+function rng(seed) {
+  return () => {
+    seed |= 0; seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = rng(42);
+const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+const round4 = (x) => Math.round(x * 1e4) / 1e4;
+
+function makeData() {
+  const centers = Array.from({ length: 64 }, () => Float32Array.from({ length: DIM }, gauss));
+  return Array.from({ length: N }, () => {
+    const c = centers[Math.floor(rand() * 64)];
+    return Float32Array.from(c, (v) => round4(v + 0.6 * gauss()));
+  });
+}
+
+function bruteForce(X, q, k, allowed) {
+  const d = [];
+  for (let i = 0; i < X.length; i++) {
+    if (allowed && !allowed(i)) continue;
+    let s = 0;
+    const x = X[i];
+    for (let j = 0; j < DIM; j++) { const t = x[j] - q[j]; s += t * t; }
+    d.push([s, i]);
+  }
+  d.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return d.slice(0, k).map((p) => String(p[1]));
+}
+
+async function expectError(promise, status, type) {
+  try {
+    await promise;
+  } catch (e) {
+    assert.ok(e instanceof errors.ResponseError, `expected ResponseError, got ${e}`);
+    assert.equal(e.meta.statusCode, status, JSON.stringify(e.meta.body));
+    if (type) assert.equal(e.meta.body.error.type, type, JSON.stringify(e.meta.body));
+    return;
+  }
+  assert.fail(`expected a ${status} error`);
+}
+
+async function main() {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lookalike-js-'));
+  const port = await freePort();
+  const log = openSync(dataDir + '.log', 'a');
+  const proc = spawn(binary, ['serve', '--data', dataDir, '--port', String(port)],
+    { stdio: ['ignore', log, log] });
+  let exitCode = null;
+  const exited = new Promise((resolve) => proc.on('exit', (code) => { exitCode = code; resolve(code); }));
+  const client = new Client({ node: `http://127.0.0.1:${port}`, requestTimeout: 300000 });
+  try {
+    for (let i = 0; ; i++) {
+      try { await client.info(); break; } catch (e) {
+        if (i > 600 || exitCode !== null) throw new Error('server did not start');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    const info = await client.info();
+    assert.ok(info.body.version.number.startsWith('7.'));
+
+    await client.indices.create({ index: INDEX, body: {
+      settings: { index: { knn: true, 'knn.algo_param.ef_search': 256, refresh_interval: -1,
+        number_of_replicas: 0 } },
+      mappings: { properties: {
+        fvec: { type: 'knn_vector', dimension: DIM, method: { name: 'hnsw', space_type: 'l2',
+          engine: 'nmslib', parameters: { ef_construction: 128, m: 48 } } },
+        cat: { type: 'keyword' }, n: { type: 'integer' }, title: { type: 'text' } } } } });
+    assert.equal((await client.indices.exists({ index: INDEX })).statusCode, 200);
+
+    const X = makeData();
+    const docs = X.map((v, i) => ({ id: String(i), fvec: Array.from(v), cat: `c${i % 10}`, n: i,
+      title: `image number ${i}` }));
+    let t0 = Date.now();
+    const stats = await client.helpers.bulk({
+      datasource: docs,
+      flushBytes: 1 << 30,  // flush by count only: 200 docs per request
+      flushInterval: 1000000,
+      concurrency: 1,
+      onDocument(doc) { return { index: { _index: INDEX, _id: doc.id } }; },
+      onDrop(dropped) { throw new Error('dropped: ' + JSON.stringify(dropped.error)); },
+    });
+    assert.equal(stats.successful, N);
+    const tBulk = (Date.now() - t0) / 1000;
+    await client.indices.refresh({ index: INDEX });
+    assert.equal((await client.count({ index: INDEX })).body.count, N);
+
+    // kNN recall against brute force
+    let hits = 0;
+    const queries = [];
+    for (let i = 0; i < 20; i++) {
+      const base = X[Math.floor(rand() * N)];
+      queries.push(Float32Array.from(base, (v) => v + 0.1 * gauss()));
+    }
+    t0 = Date.now();
+    for (const q of queries) {
+      const res = await client.search({ index: INDEX, body: { size: K, _source: false,
+        query: { knn: { fvec: { vector: Array.from(q), k: K } } } } });
+      const got = res.body.hits.hits.map((h) => h._id);
+      assert.equal(got.length, K);
+      assert.ok(res.body.hits.hits.every((h) => h._source === undefined));
+      const truth = new Set(bruteForce(X, q, K));
+      hits += got.filter((id) => truth.has(id)).length;
+    }
+    const recall = hits / (K * queries.length);
+    console.log(`n=${N} bulk ${tBulk.toFixed(1)}s search ${((Date.now() - t0) / queries.length).toFixed(1)} ms/query recall@10 ${recall.toFixed(3)}`);
+    assert.ok(recall >= 0.95, `recall ${recall}`);
+
+    // filtered kNN
+    for (const q of queries.slice(0, 5)) {
+      const res = await client.search({ index: INDEX, body: { size: K, _source: ['cat'],
+        query: { knn: { fvec: { vector: Array.from(q), k: K, filter: { term: { cat: 'c3' } } } } } } });
+      assert.equal(res.body.hits.hits.length, K);
+      assert.ok(res.body.hits.hits.every((h) => h._source.cat === 'c3'));
+    }
+
+    // bool queries
+    let res = await client.search({ index: INDEX, body: { size: 100, query: { bool: {
+      filter: [{ term: { cat: 'c1' } }, { range: { n: { gte: 100, lt: 200 } } }] } } } });
+    assert.deepEqual(res.body.hits.hits.map((h) => Number(h._id)).sort((a, b) => a - b),
+      Array.from({ length: 10 }, (_, i) => 101 + 10 * i));
+    res = await client.search({ index: INDEX, body: { size: 3, sort: [{ n: 'asc' }],
+      query: { bool: { must_not: [{ terms: { cat: ['c0', 'c1'] } }], must: [{ range: { n: { lt: 20 } } }] } } } });
+    assert.deepEqual(res.body.hits.hits.map((h) => h._id), ['2', '3', '4']);
+
+    // get / update / delete
+    const got = await client.get({ index: INDEX, id: '5' });
+    assert.equal(got.body._source.n, 5);
+    const up = await client.update({ index: INDEX, id: '5', body: { doc: { cat: 'updated' } }, refresh: true });
+    assert.equal(up.body.result, 'updated');
+    assert.equal((await client.get({ index: INDEX, id: '5' })).body._source.cat, 'updated');
+    const created = await client.index({ index: INDEX, id: 'new', body: { n: -1, cat: 'x' }, refresh: 'wait_for' });
+    assert.equal(created.body.result, 'created');
+    assert.equal(created.statusCode, 201);
+    const del = await client.delete({ index: INDEX, id: 'new', refresh: true });
+    assert.equal(del.body.result, 'deleted');
+    assert.equal((await client.exists({ index: INDEX, id: 'new' })).statusCode, 404);
+
+    // errors
+    await expectError(client.get({ index: INDEX, id: 'nope' }), 404);
+    await expectError(client.search({ index: 'no-such-index', body: {} }), 404, 'index_not_found_exception');
+    await expectError(client.indices.create({ index: INDEX }), 400, 'resource_already_exists_exception');
+    await expectError(client.create({ index: INDEX, id: '1', body: { n: 1 } }), 409, 'version_conflict_engine_exception');
+    await expectError(client.index({ index: INDEX, id: 'bad', body: { fvec: [1, 2] } }), 400);
+    await expectError(client.search({ index: INDEX, body: { query: { nope: {} } } }), 400);
+    await expectError(client.indices.create({ index: 'UPPER' }), 400, 'invalid_index_name_exception');
+
+    await client.indices.delete({ index: INDEX });
+    assert.equal((await client.indices.exists({ index: INDEX })).statusCode, 404);
+    await client.close();
+    proc.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    console.log('OK');
+  } catch (e) {
+    console.error(e);
+    if (exitCode === null) proc.kill('SIGKILL');
+    await exited;
+    process.exitCode = 1;
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(dataDir + '.log', { force: true });
+  }
+}
+
+main();

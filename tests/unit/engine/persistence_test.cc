@@ -1,6 +1,11 @@
 // Restart: documents, versions, mappings and vector indices survive close/reopen; dropping an
 // index frees its storage.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <set>
 
 #include "engine_test_util.h"
 
@@ -91,6 +96,72 @@ TEST(Persistence, DeleteIndexFreesDisk) {
   EXPECT_TRUE(engine->IndexExists("big"));
   EXPECT_EQ(Json(engine->Count("big", "").value()).Int("/count"), 0);
   EXPECT_FALSE(std::filesystem::exists(dir.path() + "/vectors/x"));
+}
+
+}  // namespace
+}  // namespace lookalike::testing
+
+namespace lookalike::testing {
+namespace {
+
+// kill -9 in the middle of a bulk load: every acknowledged document is present after restart,
+// none twice, and the vector index serves them.
+TEST(Persistence, CrashKeepsAcknowledgedWrites) {
+  TempDir dir;
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    EngineOptions options;
+    options.data_dir = dir.path();
+    auto engine = Engine::Open(options);
+    if (!engine.ok()) _exit(2);
+    if (!(*engine)->CreateIndex("c", R"({"mappings":{"properties":{
+        "v":{"type":"knn_vector","dimension":3}}}})").ok()) _exit(3);
+    for (int b = 0;; ++b) {
+      std::string bulk;
+      for (int i = 0; i < 20; ++i) {
+        int id = b * 20 + i;
+        bulk += "{\"index\":{\"_id\":\"" + std::to_string(id) + "\"}}\n{\"v\":[" +
+                std::to_string(id) + ",1,2]}\n";
+      }
+      auto r = (*engine)->Bulk("c", bulk, RefreshPolicy::kFalse);
+      if (!r.ok()) _exit(4);
+      int acked = b * 20 + 19;
+      if (write(fds[1], &acked, sizeof(acked)) != sizeof(acked)) _exit(5);
+      if (b == 1) (void)(*engine)->Flush("c");  // a snapshot to catch up from
+    }
+  }
+  close(fds[1]);
+  int acked = -1, v;
+  while (acked < 400 && read(fds[0], &v, sizeof(v)) == sizeof(v)) acked = v;
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  close(fds[0]);
+  ASSERT_GE(acked, 400);
+
+  auto engine = OpenEngine(dir.path());
+  ASSERT_TRUE(engine->Refresh("c").ok());
+  int64_t count = Json(engine->Count("c", "").value()).Int("/count");
+  EXPECT_GE(count, acked + 1);
+  EXPECT_EQ(count % 20, 0);  // bulks are atomic
+  for (int id = 0; id <= acked; id += 37) {
+    EXPECT_EQ(engine->GetDocument("c", std::to_string(id)).value().http_status, 200) << id;
+  }
+  // Every stored document is found exactly once, by id and by vector.
+  auto all = engine->Search("c", "{\"size\":10000,\"_source\":false}");
+  ASSERT_TRUE(all.ok());
+  auto ids = HitIds(*all);
+  std::set<std::string> unique(ids.begin(), ids.end());
+  EXPECT_EQ(unique.size(), ids.size());
+  EXPECT_EQ(static_cast<int64_t>(ids.size()), count);
+  auto knn = engine->Search("c", "{\"query\":{\"knn\":{\"v\":{\"vector\":[" + std::to_string(acked) +
+                                     ",1,2],\"k\":1}}}}");
+  ASSERT_TRUE(knn.ok());
+  EXPECT_EQ(HitIds(*knn), std::vector<std::string>{std::to_string(acked)});
 }
 
 }  // namespace

@@ -25,6 +25,18 @@ constexpr size_t kQueryGroup = 256;
 
 }  // namespace
 
+std::string FlatIndex::BlasDescription() {
+#ifdef OPENBLAS_VERSION
+  std::string version = OPENBLAS_VERSION;  // " OpenBLAS 0.3.21 "
+  version.erase(0, version.find_first_not_of(' '));
+  version.erase(version.find_last_not_of(' ') + 1);
+  return version + " core=" + openblas_get_corename() +
+         " threads=" + std::to_string(openblas_get_num_threads());
+#else
+  return "CBLAS";
+#endif
+}
+
 Status FlatIndex::SearchBatch(size_t nq, const float* queries, const SearchParams& params,
                               std::vector<std::vector<SearchHit>>* out, int threads) const {
   LOOKALIKE_RETURN_IF_ERROR(ValidateSearchParams(params));

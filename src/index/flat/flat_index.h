@@ -71,6 +71,11 @@ class FlatIndex final : public VectorIndex {
   Status Save(const std::string& path) const override;
   IndexStats Stats() const override;
 
+  /// The BLAS behind SearchBatch, e.g. "OpenBLAS 0.3.21 core=Haswell threads=2". OpenBLAS picks
+  /// its kernels from cpuid unless OPENBLAS_CORETYPE forces one (a forced "Haswell" on an
+  /// AVX-512 CPU runs batches about 1.7x slower), and uses OPENBLAS_NUM_THREADS threads per call.
+  static std::string BlasDescription();
+
  private:
   FlatIndex(size_t dim, Metric metric);
 

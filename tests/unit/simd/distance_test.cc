@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -53,6 +54,20 @@ TEST(DistanceTest, ScalarTableIsOracleAndDispatchPicksAvailableIsa) {
   const KernelTable& best = Kernels();
   EXPECT_EQ(KernelsFor(best.isa), &best);
   EXPECT_EQ(IsaName(Isa::kAvx512), "avx512");
+}
+
+// Run by CTest with LOOKALIKE_ISA=scalar and =avx2 (see CMakeLists.txt); without the variable it
+// checks that the best available table was chosen.
+TEST(DistanceTest, IsaOverrideFromEnvironment) {
+  const char* env = std::getenv("LOOKALIKE_ISA");
+  Isa best = Isa::kScalar;
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+    if (KernelsFor(isa) != nullptr) best = isa;
+  }
+  Isa want = best;
+  if (env != nullptr && std::string(env) == "scalar") want = Isa::kScalar;
+  if (env != nullptr && std::string(env) == "avx2" && best == Isa::kAvx512) want = Isa::kAvx2;
+  EXPECT_EQ(IsaName(Kernels().isa), IsaName(want)) << "LOOKALIKE_ISA=" << (env ? env : "");
 }
 
 TEST(DistanceTest, ScalarOracleMatchesDoubleReference) {

@@ -8,9 +8,12 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
+#include "lookalike/embedder.h"
 #include "lookalike/engine.h"
 #include "server/rest_server.h"
 
@@ -34,6 +37,8 @@ struct ServeArgs {
   std::string log_level = "info";
   int threads = 0;
   std::string node_name = "lookalike";
+  std::string models_dir;                // "" = DefaultModelDir()
+  std::vector<std::string> image_roots;  // folders GET /{index}/_image/{id} may serve from
 };
 
 int RunServe(const ServeArgs& args) {
@@ -60,12 +65,36 @@ int RunServe(const ServeArgs& args) {
     return 1;
   }
 
+  // Image models are optional: without them the REST API works and image queries answer 400.
+  std::string models_dir = args.models_dir.empty() ? DefaultModelDir() : args.models_dir;
+  auto models = ModelRegistry::LoadDir(models_dir, {}, /*allow_missing=*/true);
+  if (!models.ok()) {
+    spdlog::error("cannot load models from {}: {}", models_dir, models.status().ToString());
+    engine.value()->Shutdown();
+    return 1;
+  }
+  if (models.value()->List().empty()) {
+    spdlog::warn("no image models in {}; image queries are disabled", models_dir);
+  } else {
+    spdlog::info("image models from {} (default {})", models_dir, models.value()->DefaultName());
+  }
+
   server::RestServerOptions options;
+  options.image.models = models.value().get();
+  options.image.image_roots = args.image_roots;
   options.http.host = args.host;
   options.http.port = args.port;
   options.http.max_body_bytes = static_cast<size_t>(args.max_body_mb) << 20;
   options.node_name = args.node_name;
   server::RestServer server(engine.value().get(), options);
+  for (const std::string& root : options.image.image_roots) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(root, ec)) {
+      spdlog::info("serving images below {}", root);
+    } else {
+      spdlog::warn("--image-root {} is not a folder; ignored", root);
+    }
+  }
   Status st = server.Listen();
   if (!st.ok()) {
     spdlog::error("cannot listen on {}:{}: {}", args.host, args.port, st.ToString());
@@ -117,6 +146,11 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--node-name", args->node_name, "Node name reported by GET /")
       ->capture_default_str();
+  cmd->add_option("--models", args->models_dir,
+                  "Directory of model manifests for image queries (default: models/ beside the "
+                  "binary, or $LOOKALIKE_MODELS)");
+  cmd->add_option("--image-root", args->image_roots,
+                  "Folder whose images GET /{index}/_image/{id} may serve (repeatable)");
   cmd->callback([args, exit_code] { *exit_code = RunServe(*args); });
 }
 

@@ -24,6 +24,10 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
   RegisterDocumentHandlers(router_, ctx_);
   RegisterBulkHandlers(router_, ctx_);
   RegisterSearchHandlers(router_, ctx_);
+  image_api_ = std::make_unique<ImageApi>(engine, options_.image);
+  ctx_.image_api = image_api_.get();
+  image_api_->Register(router_);
+  RegisterWebUi(router_);
   http_ = std::make_unique<HttpServer>(
       options_.http, [this](const HttpRequest& req, HttpResponse* resp) { Handle(req, resp); });
 }

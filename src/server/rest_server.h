@@ -20,6 +20,7 @@
 #include "lookalike/engine.h"
 #include "lookalike/status.h"
 #include "server/handlers/rest_common.h"
+#include "server/image/image_handlers.h"
 #include "server/http/http_server.h"
 #include "server/router.h"
 
@@ -30,6 +31,7 @@ struct RestServerOptions {
   std::string node_name = "lookalike";
   std::string cluster_name = "lookalike";
   std::string cluster_uuid;  // "" = derived from the node name
+  ImageApiOptions image;     // models and image roots for the image API and the page
 };
 
 class RestServer {
@@ -47,6 +49,7 @@ class RestServer {
  private:
   RestServerOptions options_;
   RestContext ctx_;
+  std::unique_ptr<ImageApi> image_api_;
   Router router_;
   std::unique_ptr<HttpServer> http_;
 };

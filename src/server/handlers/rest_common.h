@@ -33,8 +33,11 @@ class ClusterSettings {
   std::map<std::string, std::string> transient_;   // guarded by mu_
 };
 
+class ImageApi;
+
 struct RestContext {
   Engine* engine = nullptr;
+  const ImageApi* image_api = nullptr;  // image queries (neural); null = not available
   std::string node_name = "lookalike";
   std::string cluster_name = "lookalike";
   std::string cluster_uuid;

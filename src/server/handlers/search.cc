@@ -1,14 +1,27 @@
 // GET/POST /_search and /{index}/_search. URL parameters (size, from, q, _source, sort,
 // track_total_hits) override the body, as in Elasticsearch.
 #include "server/handlers/rest_common.h"
+#include "server/image/image_handlers.h"
+#include "server/image/image_query.h"
 
 namespace lookalike::server {
 
 void RegisterSearchHandlers(Router& router, RestContext& ctx) {
   Engine& e = *ctx.engine;
-  auto search = [&e](const RestRequest& req, HttpResponse* resp) {
+  auto search = [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
     auto options = SearchOptionsFrom(req);
     if (!options.ok()) return ReplyError(options.status(), resp);
+    if (ctx.image_api != nullptr) {
+      // {"query":{"neural":{FIELD:{"query_image":...}}}} becomes a knn query on the embedding.
+      auto rewritten = ctx.image_api->RewriteNeuralSearch(IndexParam(req), req.body());
+      if (!rewritten.ok()) return ReplyError(rewritten.status(), resp);
+      if (rewritten->has_value()) {
+        const auto& rw = **rewritten;
+        auto result = e.Search(IndexParam(req), rw.body, options.value());
+        if (!result.ok()) return ReplyError(result.status(), resp);
+        return Reply(PrependFields(*result, EmbedTookFields(rw.embed_ms, rw.model)), resp);
+      }
+    }
     Reply(e.Search(IndexParam(req), req.body(), options.value()), resp);
   };
   router.Add("GET,POST", "/_search", search);

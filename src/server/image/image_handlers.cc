@@ -53,16 +53,6 @@ Result<int> ParseK(std::string_view text, std::string_view name, int max_k, int 
   return v;
 }
 
-std::string EmbedFields(double ms, std::string_view model) {
-  char buf[48];
-  std::snprintf(buf, sizeof(buf), "%.1f", ms);
-  std::string out = "\"embed_took\":";
-  out += buf;
-  out += ",\"model\":";
-  AppendJsonString(&out, model);
-  return out;
-}
-
 std::string SourceWithoutVector(std::string_view field) {
   JsonWriter w;
   w.BeginObject().Key("excludes").BeginArray().String(field).EndArray().EndObject();
@@ -159,7 +149,7 @@ void ImageApi::SearchImage(const RestRequest& request, HttpResponse* response) c
   auto result = engine_->Search(index, BuildKnnBody(q->field, q->vector, *k, filter, extra));
   if (!result.ok()) return fail(result.status());
   response->status = 200;
-  response->body = PrependFields(*result, EmbedFields(q->embed_ms, q->model));
+  response->body = PrependFields(*result, EmbedTookFields(q->embed_ms, q->model));
 }
 
 Result<std::optional<ImageApi::Rewritten>> ImageApi::RewriteNeuralSearch(

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 
 #include "common/json_writer.h"
@@ -228,6 +229,16 @@ std::string PrependFields(std::string_view object_json, std::string_view fields)
   size_t next = object_json.find_first_not_of(" \t\r\n", brace + 1);
   if (next != std::string_view::npos && object_json[next] != '}') out.push_back(',');
   out.append(object_json.substr(brace + 1));
+  return out;
+}
+
+std::string EmbedTookFields(double ms, std::string_view model) {
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%.1f", ms);
+  std::string out = "\"embed_took\":";
+  out += buf;
+  out += ",\"model\":";
+  AppendJsonString(&out, model);
   return out;
 }
 

@@ -60,6 +60,9 @@ Result<std::string> ParseFilterJson(std::string_view text);
 /// object (used to add "embed_took" to a search response).
 std::string PrependFields(std::string_view object_json, std::string_view fields);
 
+/// `"embed_took":MS,"model":NAME` (MS with one decimal) for PrependFields.
+std::string EmbedTookFields(double ms, std::string_view model);
+
 /// The real path of `stored` when it lies inside one of `roots` (canonical directories); the
 /// file must exist. InvalidArgument (type security_exception) for relative paths, paths outside
 /// every root (after resolving symlinks and ".."), and when no root is configured.

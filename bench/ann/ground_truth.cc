@@ -115,11 +115,6 @@ Result<GroundTruth> ComputeGroundTruth(const Matrix& base, const Matrix& queries
   return gt;
 }
 
-Result<GroundTruth> ExactSearch(const Matrix& base, const Matrix& queries, Metric metric,
-                                size_t k, int threads) {
-  return ComputeGroundTruth(base, queries, metric, k, threads);
-}
-
 uint64_t GroundTruthKey(const Matrix& base, const Matrix& queries, Metric metric, size_t k) {
   uint32_t cb = Crc32c(base.data.data(), base.data.size() * sizeof(float));
   uint32_t cq = Crc32c(queries.data.data(), queries.data.size() * sizeof(float));

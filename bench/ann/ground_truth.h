@@ -38,10 +38,6 @@ struct GroundTruth {
 Result<GroundTruth> ComputeGroundTruth(const Matrix& base, const Matrix& queries, Metric metric,
                                        size_t k, int threads);
 
-/// Exact top-k with the same kernel, returning only labels: used to time exact search.
-Result<GroundTruth> ExactSearch(const Matrix& base, const Matrix& queries, Metric metric,
-                                size_t k, int threads);
-
 /// A 64-bit key over the bytes of both sets, their shapes, the metric and k.
 uint64_t GroundTruthKey(const Matrix& base, const Matrix& queries, Metric metric, size_t k);
 

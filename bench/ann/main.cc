@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dataset.h"
+#include "exact.h"
 #include "ground_truth.h"
 #include "peer.h"
 #include "report.h"
@@ -340,13 +341,8 @@ Status Run(int argc, char** argv) {
     q100.dim = queries.dim;
     q100.rows = std::min<size_t>(100, queries.rows);
     q100.data.assign(queries.data.begin(), queries.data.begin() + q100.rows * q100.dim);
-    double s = NowSeconds();
-    auto exact = ExactSearch(base, q100, metric, f.k, threads);
-    double secs = NowSeconds() - s;
-    if (!exact.ok()) return exact.status();
-    info.exact.push_back({"OpenBLAS sgemm + top-k (harness, " + std::to_string(threads) +
-                              " threads)",
-                          q100.rows, base.rows, secs});
+    if (!f.quiet) std::fprintf(stderr, "exact search: %zu queries...\n", q100.rows);
+    info.exact = TimeExactSearch(base, q100, gt, metric, f.k, threads, &info.warnings);
   }
 
   std::vector<PeerResult> results;

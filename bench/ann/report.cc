@@ -141,7 +141,9 @@ std::string RenderReport(const RunInfo& info, const std::vector<PeerResult>& res
   o << "\n\"≥\" marks a value already past the target at the smallest ef_search of the sweep; "
        "\"not reached\" means even the largest ef_search stays below the target.\n";
 
-  bool any_warning = false;
+  bool any_warning = !info.warnings.empty();
+  if (any_warning) o << "\n### Warnings\n\n";
+  for (const auto& w : info.warnings) o << "- " << w << "\n";
   for (const auto& r : results) {
     for (const auto& w : r.warnings) {
       if (!any_warning) o << "\n### Warnings\n\n";
@@ -151,13 +153,14 @@ std::string RenderReport(const RunInfo& info, const std::vector<PeerResult>& res
   }
 
   if (!info.exact.empty()) {
-    o << "\n### Exact (flat) search\n\n";
-    o << "| method | queries | base rows | seconds | ms per query |\n|---|---:|---:|---:|---:|\n";
+    o << "\n### Exact (flat) search, one batch of queries against the whole base\n\n";
+    o << "| method | queries | base rows | seconds | ms per query | recall@" << info.k
+      << " |\n|---|---:|---:|---:|---:|---:|\n";
     for (const auto& e : info.exact) {
       o << "| " << e.method << " | " << e.queries << " | " << e.base_rows << " | "
         << Fmt("%.3f", e.seconds) << " | "
         << Fmt("%.2f", e.queries ? e.seconds * 1e3 / static_cast<double>(e.queries) : 0.0)
-        << " |\n";
+        << " | " << (e.recall < 0 ? std::string("—") : Fmt("%.4f", e.recall)) << " |\n";
     }
   }
   return o.str();

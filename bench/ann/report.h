@@ -15,6 +15,7 @@ struct ExactTiming {
   size_t queries = 0;
   size_t base_rows = 0;
   double seconds = 0.0;
+  double recall = -1.0;  // recall@k against the ground truth (-1 = not checked)
 };
 
 struct RunInfo {
@@ -33,6 +34,7 @@ struct RunInfo {
   std::string gt_note;        // cache path or "computed"
   std::string difficulty;     // one line from MeasureDifficulty
   std::vector<ExactTiming> exact;
+  std::vector<std::string> warnings;  // run-level problems (exact search, ...)
 };
 
 /// Interpolated value of a sweep at a target recall.

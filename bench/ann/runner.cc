@@ -205,28 +205,19 @@ bool WriteAll(int fd, const std::string& s) {
 
 }  // namespace
 
-PeerResult RunPeer(const PeerConfig& config, const Matrix& base, const Matrix& queries,
-                   const GroundTruth& gt, const RunOptions& options) {
-  if (!options.fork_per_library) return RunInProcess(config, base, queries, gt, options);
-  PeerResult r;
-  r.config = config;
+Result<std::string> RunInChild(const std::function<std::string()>& body) {
   int fds[2];
-  if (pipe(fds) != 0) {
-    r.error = std::string("pipe: ") + std::strerror(errno);
-    return r;
-  }
+  if (pipe(fds) != 0) return Status::IOError(std::string("pipe: ") + std::strerror(errno));
   std::fflush(nullptr);
   pid_t pid = fork();
   if (pid < 0) {
     close(fds[0]);
     close(fds[1]);
-    r.error = std::string("fork: ") + std::strerror(errno);
-    return r;
+    return Status::IOError(std::string("fork: ") + std::strerror(errno));
   }
   if (pid == 0) {
     close(fds[0]);
-    PeerResult child = RunInProcess(config, base, queries, gt, options);
-    bool ok = WriteAll(fds[1], Serialize(child));
+    bool ok = WriteAll(fds[1], body());
     close(fds[1]);
     std::fflush(nullptr);
     // _exit: skip the parent's atexit handlers and static destructors in the copy.
@@ -245,15 +236,28 @@ PeerResult RunPeer(const PeerConfig& config, const Matrix& base, const Matrix& q
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  Deserialize(text, &r);
   if (WIFSIGNALED(status)) {
-    r.ok = false;
-    r.error = "crashed with signal " + std::to_string(WTERMSIG(status)) + " (" +
-              strsignal(WTERMSIG(status)) + ")";
-  } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    r.ok = false;
-    if (r.error.empty()) r.error = "child exited with status " + std::to_string(WEXITSTATUS(status));
+    return Status::Unavailable("crashed with signal " + std::to_string(WTERMSIG(status)) + " (" +
+                               strsignal(WTERMSIG(status)) + ")");
   }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return Status::Unavailable("child exited with status " + std::to_string(WEXITSTATUS(status)));
+  }
+  return text;
+}
+
+PeerResult RunPeer(const PeerConfig& config, const Matrix& base, const Matrix& queries,
+                   const GroundTruth& gt, const RunOptions& options) {
+  if (!options.fork_per_library) return RunInProcess(config, base, queries, gt, options);
+  auto text = RunInChild(
+      [&] { return Serialize(RunInProcess(config, base, queries, gt, options)); });
+  PeerResult r;
+  r.config = config;
+  if (!text.ok()) {
+    r.error = text.status().message();
+    return r;
+  }
+  Deserialize(*text, &r);
   return r;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,10 @@ struct RunOptions {
   bool fork_per_library = true;
   bool verbose = true;  // progress lines on stderr
 };
+
+/// Runs `body` in a forked child and returns the text it produced. A crash or non-zero exit of
+/// the child becomes an error status (the parent survives whatever the library does).
+Result<std::string> RunInChild(const std::function<std::string()>& body);
 
 /// Builds and sweeps one configuration over `base` with `queries` scored against `gt`.
 PeerResult RunPeer(const PeerConfig& config, const Matrix& base, const Matrix& queries,

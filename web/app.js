@@ -129,7 +129,8 @@
   function formatMs(ms) {
     if (ms === undefined || ms === null || Number.isNaN(Number(ms))) return null;
     const v = Number(ms);
-    return v < 10 ? `${v.toFixed(1)} ms` : `${Math.round(v)} ms`;
+    if (Number.isInteger(v) || v >= 10) return `${Math.round(v)} ms`;
+    return `${v.toFixed(1)} ms`;
   }
 
   function sourceFilter() {
@@ -201,7 +202,7 @@
     if (state.mode === 'doc' && hit._id === state.queryId) button.classList.add('is-query');
     let label = `Find images like ${name}`;
     if (category) label += `, category ${category}`;
-    if (showScore && typeof hit._score === 'number') label += `, score ${hit._score.toFixed(3)}`;
+    if (showScore && typeof hit._score === 'number') label += `, score ${hit._score.toFixed(4)}`;
     button.setAttribute('aria-label', label);
     button.title = src.path || name;
 
@@ -211,10 +212,7 @@
     img.decoding = 'async';
     img.alt = '';
     img.src = imageUrl(hit._id);
-    if (src.width && src.height) {
-      img.width = src.width;
-      img.height = src.height;
-    }
+    img.addEventListener('error', () => img.classList.add('broken'), { once: true });
 
     const meta = document.createElement('div');
     meta.className = 'meta';
@@ -225,7 +223,8 @@
     if (showScore && typeof hit._score === 'number') {
       const score = document.createElement('span');
       score.className = 'score';
-      score.textContent = hit._score.toFixed(3);
+      score.textContent = hit._score.toFixed(4);
+      score.title = 'Similarity score';
       meta.appendChild(score);
     }
 

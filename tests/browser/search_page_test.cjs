@@ -1,0 +1,222 @@
+// Browser test of the search page (/_ui/) against a real `lookalike serve`:
+//   1. prepares a small image set (scripts/prepare-demo-data.sh) and indexes it with
+//      `lookalike ingest-images --data`,
+//   2. starts `lookalike serve` on a free port with --image-root,
+//   3. drives Debian's chromium through playwright-core: the grid appears; uploading an image
+//      shows scored results and the query preview; clicking a result searches by it; Enter on a
+//      focused result does the same; the category filter restricts the hits,
+//   4. saves screenshots next to the test's work folder.
+// Usage: node search_page_test.cjs --bin BUILD/lookalike --models BUILD/models --work DIR
+// Exit 0 = pass, 1 = fail, 77 = skipped (no chromium or playwright-core).
+'use strict';
+
+const { spawn, execFileSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const SKIP = 77;
+const repo = path.resolve(__dirname, '..', '..');
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+const bin = path.resolve(arg('--bin', path.join(repo, 'build', 'lookalike')));
+const models = path.resolve(arg('--models', path.join(path.dirname(bin), 'models')));
+const work = path.resolve(arg('--work', fs.mkdtempSync(path.join(os.tmpdir(), 'lookalike-ui-'))));
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+function log(...a) {
+  console.log('[browser-test]', ...a);
+}
+
+function fail(msg) {
+  throw new Error(msg);
+}
+
+function check(cond, msg) {
+  if (!cond) fail(msg);
+}
+
+let playwright;
+try {
+  playwright = require(path.join(repo, 'tools', 'node', 'node_modules', 'playwright-core'));
+} catch (e) {
+  console.log('SKIP: playwright-core is not installed in tools/node (run scripts/install-deps.sh)');
+  process.exit(SKIP);
+}
+if (!fs.existsSync(chromiumPath)) {
+  console.log(`SKIP: ${chromiumPath} not found (Debian package chromium)`);
+  process.exit(SKIP);
+}
+
+// Starts the server and resolves with {proc, url} once it logs its address.
+function startServer(dataDir, imageRoot) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(bin, ['serve', '--data', dataDir, '--port', '0', '--models', models,
+      '--image-root', imageRoot, '--durability', 'async'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('server did not start:\n' + out)), 60000);
+    const onData = (chunk) => {
+      out += chunk.toString();
+      const m = out.match(/listening on (http:\/\/[0-9.]+:\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, url: m[1], output: () => out });
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
+  });
+}
+
+async function main() {
+  fs.mkdirSync(work, { recursive: true });
+  const images = path.join(work, 'images');
+  const data = path.join(work, 'data');
+  fs.rmSync(data, { recursive: true, force: true });
+
+  log('preparing images in', images);
+  execFileSync('bash', [path.join(repo, 'scripts', 'prepare-demo-data.sh'), images], {
+    env: { ...process.env, DEMO_PER_CATEGORY: '4' }, stdio: 'inherit',
+  });
+  log('indexing');
+  execFileSync(bin, ['ingest-images', images, '--index', 'clipart', '--data', data, '--models',
+    models, '--no-progress'], { stdio: 'inherit' });
+
+  const server = await startServer(data, images);
+  log('server at', server.url);
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'lookalike-chromium-'));
+  let context;
+  const pageErrors = [];
+  try {
+    context = await playwright.chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath,
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const page = await context.newPage();
+    page.setDefaultTimeout(30000);
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+    // Nothing may be fetched from another host (no CDN).
+    const foreign = [];
+    page.on('request', (r) => {
+      const u = r.url();
+      if (!u.startsWith(server.url + '/') && !u.startsWith('blob:') && !u.startsWith('data:')) {
+        foreign.push(u);
+      }
+    });
+
+    const ready = () => page.waitForSelector('body[data-state=ready]');
+    const settle = async () => {
+      await page.waitForFunction(() => document.body.dataset.state !== 'loading');
+      const state = await page.getAttribute('body', 'data-state');
+      if (state !== 'ready') fail('page error: ' + (await page.textContent('#error')));
+    };
+
+    // --- browse
+    await page.goto(server.url + '/_ui/');
+    await ready();
+    const indexName = await page.$eval('#index-select', (s) => s.value);
+    check(indexName === 'clipart', `index picker shows ${indexName}`);
+    const browseCards = await page.$$eval('.card', (c) => c.length);
+    check(browseCards > 0, 'no images in the browse grid');
+    const firstLoaded = await page.waitForFunction(() => {
+      const img = document.querySelector('.card img');
+      return img && img.complete && img.naturalWidth > 0;
+    });
+    check(firstLoaded, 'grid images did not load');
+    log(`browse grid: ${browseCards} cards`);
+    await page.screenshot({ path: path.join(work, 'browse.png') });
+
+    // --- upload
+    const fruitDir = path.join(images, 'fruit');
+    const query = path.join(fruitDir, fs.readdirSync(fruitDir).sort()[0]);
+    await page.setInputFiles('#file-input', query);
+    await page.waitForSelector('.card .score');
+    await settle();
+    const uploadHits = await page.$$eval('.card', (c) => c.map((x) => ({
+      id: x.dataset.id,
+      score: Number(x.querySelector('.score').textContent),
+      category: x.querySelector('.category').textContent,
+    })));
+    check(uploadHits.length > 0, 'upload gave no results');
+    check(uploadHits.every((h) => Number.isFinite(h.score)), 'results without scores');
+    for (let i = 1; i < uploadHits.length; i++) {
+      check(uploadHits[i - 1].score >= uploadHits[i].score, 'scores are not in descending order');
+    }
+    // The uploaded file is itself indexed, so the best hit is that very image.
+    check(uploadHits[0].category === 'fruit', `best hit for a fruit is ${uploadHits[0].category}`);
+    const status = await page.textContent('#status');
+    check(/\d+ hits?/.test(status) && /embedding/.test(status) && /ms/.test(status),
+      `status line lacks hit count or latency: ${status}`);
+    check(await page.isVisible('#query-preview'), 'query preview not shown');
+    log(`upload: ${uploadHits.length} hits; ${status.replace(/\s+/g, ' ').trim()}`);
+    await page.screenshot({ path: path.join(work, 'upload.png') });
+
+    // --- click a result: searches by that document
+    const target = uploadHits[Math.min(3, uploadHits.length - 1)];
+    await page.click(`.card[data-id="${target.id}"]`);
+    await page.waitForFunction((id) => {
+      const q = document.querySelector('.card.is-query');
+      return q && q.dataset.id === id && document.body.dataset.state !== 'loading';
+    }, target.id);
+    await settle();
+    check(page.url().includes('like=' + encodeURIComponent(target.id)), 'URL does not record the query');
+    const clickHits = await page.$$eval('.card', (c) => c.map((x) => x.dataset.id));
+    check(clickHits[0] === target.id, 'clicked image is not its own best match');
+    check(JSON.stringify(clickHits) !== JSON.stringify(uploadHits.map((h) => h.id)),
+      'click did not change the results');
+    log(`click: re-searched by ${target.id}, ${clickHits.length} hits`);
+
+    // --- keyboard: focus another result and press Enter
+    const other = clickHits[1];
+    await page.focus(`.card[data-id="${other}"]`);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((id) => {
+      const q = document.querySelector('.card.is-query');
+      return q && q.dataset.id === id && document.body.dataset.state !== 'loading';
+    }, other);
+    await settle();
+    const focused = await page.evaluate(() => document.activeElement.classList.contains('card'));
+    check(focused, 'focus is not on a result after a keyboard search');
+    log('keyboard: Enter on a result re-searched and kept focus in the grid');
+
+    // --- category filter
+    await page.selectOption('#category-select', 'birds');
+    await page.waitForFunction(() => document.body.dataset.state !== 'loading');
+    await settle();
+    const cats = await page.$$eval('.card .category', (c) => c.map((x) => x.textContent));
+    check(cats.length > 0 && cats.every((c) => c === 'birds'), `filter leaked: ${cats.join(',')}`);
+    log(`filter: ${cats.length} hits, all birds`);
+
+    // --- Escape goes back to browsing
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !document.querySelector('.card .score'));
+    await settle();
+    await page.screenshot({ path: path.join(work, 'search-page.png'), fullPage: false });
+
+    check(foreign.length === 0, 'requests to other hosts: ' + foreign.join(', '));
+    check(pageErrors.length === 0, 'page errors: ' + pageErrors.join(' | '));
+    log('screenshots in', work);
+  } finally {
+    if (context) await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+    server.proc.kill('SIGTERM');
+    await new Promise((r) => server.proc.once('exit', r));
+  }
+}
+
+main().then(() => {
+  log('PASS');
+  process.exit(0);
+}, (e) => {
+  console.error('[browser-test] FAIL:', e.message);
+  process.exit(1);
+});

@@ -22,7 +22,9 @@ TEST(Persistence, ReopenKeepsEverything) {
     auto engine = OpenEngine(dir.path());
     ASSERT_TRUE(engine
                     ->CreateIndex("r", R"({"mappings":{"properties":{
-                        "v":{"type":"knn_vector","dimension":3},"tag":{"type":"keyword"}}}})")
+                        "v":{"type":"knn_vector","dimension":3,
+                          "method":{"name":"hnsw","parameters":{"encoder":"none"}}},
+                        "tag":{"type":"keyword"}}}})")
                     .ok());
     std::string bulk;
     for (int i = 0; i < 300; ++i) {
@@ -119,7 +121,8 @@ TEST(Persistence, CrashKeepsAcknowledgedWrites) {
     auto engine = Engine::Open(options);
     if (!engine.ok()) _exit(2);
     if (!(*engine)->CreateIndex("c", R"({"mappings":{"properties":{
-        "v":{"type":"knn_vector","dimension":3}}}})").ok()) _exit(3);
+        "v":{"type":"knn_vector","dimension":3,
+        "method":{"name":"hnsw","parameters":{"encoder":"none"}}}}}})").ok()) _exit(3);
     for (int b = 0;; ++b) {
       std::string bulk;
       for (int i = 0; i < 20; ++i) {

@@ -41,7 +41,7 @@ void AddTargetOptions(CLI::App* cmd, TargetArgs* a) {
   cmd->add_option("--field", a->field, "Vector field name")->capture_default_str();
   cmd->add_option("--model,-m", a->model,
                   "Model name (default: the index's model, else the default model)");
-  cmd->add_option("--models", a->models_dir, "Directory of model manifests");
+  cmd->add_option("--models,--models-dir", a->models_dir, "Directory of model manifests");
   cmd->add_option("--threads", a->threads, "Network instances (0 = cores)");
 }
 

@@ -146,7 +146,7 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--node-name", args->node_name, "Node name reported by GET /")
       ->capture_default_str();
-  cmd->add_option("--models", args->models_dir,
+  cmd->add_option("--models,--models-dir", args->models_dir,
                   "Directory of model manifests for image queries (default: models/ beside the "
                   "binary, or $LOOKALIKE_MODELS)");
   cmd->add_option("--image-root", args->image_roots,

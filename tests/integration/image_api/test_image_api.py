@@ -1,0 +1,271 @@
+"""ingest-images and the image REST API end to end, with bad input.
+
+1. ingest-images --data on a small clip-art folder (openclipart-png) plus hostile files: a
+   zero-byte .jpg, a text file named .jpg, a truncated PNG, a PNG "bomb" header (100k x 100k):
+   the good images are indexed, each bad file gets a report line, the exit code is 0.
+2. Re-running adds nothing; a changed file is re-indexed; a new file is added.
+3. search-image finds an indexed image as its own best match.
+4. `lookalike serve --image-root`: POST /{index}/_search/image (multipart) and the neural query
+   answer like _search plus embed_took; filters hold; GET /{index}/_image/{id} returns the
+   file's bytes; paths outside the root (absolute, "..", symlink) are refused; bad uploads and
+   bad base64 get 4xx; afterwards the server still serves and nothing indexed changed; /_ui/.
+Usage: test_image_api.py --binary BUILD/lookalike --models BUILD/models
+"""
+import base64
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import uuid
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "server"))
+from lk_server import Server, check, find_binary  # noqa: E402
+
+CLIPART = "/usr/share/openclipart/png"
+CATEGORIES = {"fruit": "food/fruit", "birds": "animals/birds", "flags": "signs_and_symbols/flags"}
+PER_CATEGORY = 4
+INDEX = "clipart"
+
+
+def arg(name, default=None):
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
+def png_size(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+    return struct.unpack(">II", head[16:24])
+
+
+def png_bomb():
+    """A valid PNG signature + IHDR claiming 100000 x 100000 pixels, then junk."""
+    ihdr = struct.pack(">IIBBBBB", 100000, 100000, 8, 6, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk +
+            struct.pack(">I", zlib.crc32(chunk)) + b"\0" * 64)
+
+
+def make_images(root):
+    """PER_CATEGORY small PNGs per category, copied from the Debian package."""
+    files = {}
+    for name, src in CATEGORIES.items():
+        os.makedirs(os.path.join(root, name))
+        picked = []
+        for f in sorted(os.listdir(os.path.join(CLIPART, src))):
+            p = os.path.join(CLIPART, src, f)
+            if f.endswith(".png") and os.path.isfile(p):
+                w, h = png_size(p)
+                if w * h <= 1_000_000:
+                    picked.append(p)
+            if len(picked) == PER_CATEGORY:
+                break
+        check(len(picked) == PER_CATEGORY, "not enough images in " + src)
+        for p in picked:
+            dst = os.path.join(root, name, os.path.basename(p))
+            shutil.copy(p, dst)
+            files[dst] = name
+    return files
+
+
+def run(binary, *args):
+    p = subprocess.run([binary, *args], capture_output=True, text=True, timeout=600)
+    return p.returncode, p.stdout, p.stderr
+
+
+def multipart(fields):
+    """fields: list of (name, value bytes, filename or None) → (body, content type)."""
+    boundary = "----lookalike" + uuid.uuid4().hex
+    out = b""
+    for name, value, filename in fields:
+        out += b"--" + boundary.encode() + b"\r\n"
+        disp = 'form-data; name="%s"' % name
+        if filename is not None:
+            disp += '; filename="%s"' % filename
+        out += b"Content-Disposition: " + disp.encode() + b"\r\n"
+        if filename is not None:
+            out += b"Content-Type: application/octet-stream\r\n"
+        out += b"\r\n" + value + b"\r\n"
+    out += b"--" + boundary.encode() + b"--\r\n"
+    return out, "multipart/form-data; boundary=" + boundary
+
+
+def image_search(server, index, fields):
+    body, ctype = multipart(fields)
+    status, data = server.request("POST", "/%s/_search/image" % index, body,
+                                  headers={"Content-Type": ctype})
+    return status, json.loads(data) if data else None
+
+
+def test(binary):
+    models = arg("--models", os.path.join(os.path.dirname(binary), "models"))
+    work = tempfile.mkdtemp(prefix="lookalike-image-it-")
+    server = None
+    try:
+        images = os.path.join(work, "images")
+        data = os.path.join(work, "data")
+        files = make_images(images)
+        bad = {
+            os.path.join(images, "fruit", "empty.jpg"): b"",
+            os.path.join(images, "fruit", "notes.jpg"): b"this is not a JPEG\n" * 10,
+            os.path.join(images, "birds", "truncated.png"):
+                open(next(iter(files)), "rb").read()[:120],
+            os.path.join(images, "flags", "bomb.png"): png_bomb(),
+        }
+        for p, content in bad.items():
+            with open(p, "wb") as f:
+                f.write(content)
+        with open(os.path.join(images, "README.txt"), "w") as f:
+            f.write("not an image name: ignored\n")
+
+        # --- 1. first ingest
+        rc, out, err = run(binary, "ingest-images", images, "--index", INDEX, "--data", data,
+                           "--models", models, "--batch", "4")
+        print(err)
+        check(rc == 0, "ingest-images failed: %d" % rc)
+        n = len(files)
+        check("%d indexed" % n in err, "expected %d indexed" % n)
+        check("4 failed" in err, "expected 4 failed files")
+        for p in bad:
+            check(p in err, "no report line for " + p)
+        check("1 files without an image extension ignored" in err, "README.txt not reported")
+
+        # --- 2. re-runs
+        rc, out, err = run(binary, "ingest-images", images, "--index", INDEX, "--data", data,
+                           "--models", models)
+        check(rc == 0 and "0 indexed" in err and "%d unchanged" % n in err,
+              "re-run was not a no-op:\n" + err)
+        changed = sorted(files)[0]
+        with open(changed, "ab") as f:
+            f.write(b"\0")  # bytes after IEND: same picture, new content hash
+        extra = os.path.join(images, "fruit", "copy.png")
+        shutil.copy(sorted(files)[1], extra)
+        files[extra] = "fruit"
+        rc, out, err = run(binary, "ingest-images", images, "--index", INDEX, "--data", data,
+                           "--models", models)
+        check(rc == 0 and "2 indexed" in err, "changed + new file not indexed:\n" + err)
+        n += 1
+
+        # --- 3. search-image
+        query = sorted(p for p, c in files.items() if c == "birds")[0]
+        rc, out, err = run(binary, "search-image", query, "--index", INDEX, "--data", data,
+                           "--models", models, "-k", "3", "--json")
+        check(rc == 0, "search-image failed:\n" + err)
+        hits = json.loads(out)["hits"]["hits"]
+        check(len(hits) == 3 and hits[0]["_source"]["path"] == os.path.realpath(query),
+              "search-image: the image is not its own best match: %s" % hits[:1])
+
+        # --- 4. REST
+        outside = os.path.join(work, "secret.png")
+        shutil.copy(query, outside)
+        os.symlink(outside, os.path.join(images, "birds", "link.png"))
+        server = Server(binary, data_dir=os.path.join(work, "data"),
+                        extra_args=["--models", models, "--image-root", images]).start()
+        status, body = server.json("GET", "/%s/_count" % INDEX)
+        check(status == 200 and body["count"] == n, "count %s != %d" % (body, n))
+
+        qbytes = open(query, "rb").read()
+        status, res = image_search(server, INDEX, [("file", qbytes, "q.png"), ("k", b"5", None)])
+        check(status == 200, "_search/image: %d %s" % (status, res))
+        check("embed_took" in res and "took" in res and res["model"], "no embed_took/model")
+        hits = res["hits"]["hits"]
+        check(len(hits) == 5, "k=5 gave %d hits" % len(hits))
+        check(hits[0]["_source"]["path"] == os.path.realpath(query), "upload: self not first")
+        check("embedding" not in hits[0]["_source"], "vector returned in _source")
+        top_id = hits[0]["_id"]
+
+        flt = json.dumps({"term": {"category": "flags"}}).encode()
+        status, res = image_search(server, INDEX, [("file", qbytes, "q.png"), ("k", b"3", None),
+                                                   ("filter", flt, None)])
+        check(status == 200, "filtered upload failed: %s" % res)
+        cats = [h["_source"]["category"] for h in res["hits"]["hits"]]
+        check(len(cats) == 3 and set(cats) == {"flags"}, "filter not applied: %s" % cats)
+
+        neural = {"size": 3, "_source": ["path", "category"], "query": {"neural": {"embedding": {
+            "query_image": base64.b64encode(qbytes).decode(), "k": 3}}}}
+        status, res = server.json("POST", "/%s/_search" % INDEX, neural)
+        check(status == 200, "neural query failed: %s" % res)
+        check(res["hits"]["hits"][0]["_id"] == top_id, "neural and upload disagree")
+        check("embed_took" in res, "neural: no embed_took")
+
+        status, img = server.request("GET", "/%s/_image/%s" % (INDEX, top_id))
+        check(status == 200 and img == qbytes, "_image did not return the file")
+
+        # Paths outside the root, planted directly into documents.
+        for doc_id, path in [("abs", "/etc/passwd"), ("dotdot", images + "/../secret.png"),
+                             ("symlink", os.path.join(images, "birds", "link.png")),
+                             ("relative", "birds/x.png")]:
+            status, _ = server.json("PUT", "/%s/_doc/%s?refresh=true" % (INDEX, doc_id),
+                                    {"path": path, "category": "evil"})
+            check(status in (200, 201), "could not plant " + doc_id)
+            status, data = server.request("GET", "/%s/_image/%s" % (INDEX, doc_id))
+            check(400 <= status < 500 and b"security_exception" in data,
+                  "%s: served %s with %d" % (doc_id, path, status))
+            server.json("DELETE", "/%s/_doc/%s?refresh=true" % (INDEX, doc_id))
+        status, _ = server.request("GET", "/%s/_image/nope" % INDEX)
+        check(status == 404, "missing document: %d" % status)
+
+        # Bad uploads and queries: 4xx each, with an Elasticsearch error body.
+        bad_requests = [
+            ("zero-byte", [("file", b"", "e.jpg")]),
+            ("text", [("file", b"hello, not an image", "t.jpg")]),
+            ("truncated", [("file", qbytes[:200], "t.png")]),
+            ("bomb", [("file", png_bomb(), "b.png")]),
+            ("no file", [("k", b"3", None)]),
+            ("k=0", [("file", qbytes, "q.png"), ("k", b"0", None)]),
+            ("k not a number", [("file", qbytes, "q.png"), ("k", b"ten", None)]),
+            ("filter not JSON", [("file", qbytes, "q.png"), ("filter", b"{oops", None)]),
+            ("unknown model", [("file", qbytes, "q.png"), ("model", b"no_such_model", None)]),
+            ("unknown field", [("file", qbytes, "q.png"), ("field", b"path", None)]),
+        ]
+        for what, fields in bad_requests:
+            status, res = image_search(server, INDEX, fields)
+            check(400 <= status < 500 and res and "error" in res,
+                  "%s: expected 4xx, got %d %s" % (what, status, res))
+        status, _ = server.request("POST", "/%s/_search/image" % INDEX, b"{}")
+        check(status == 400, "non-multipart body: %d" % status)
+        status, _ = image_search(server, "no_such_index", [("file", qbytes, "q.png")])
+        check(status == 404, "unknown index: %d" % status)
+        for q in [{"query": {"neural": {"embedding": {"query_image": "%%%not base64"}}}},
+                  {"query": {"neural": {"embedding": {"query_text": "a bird"}}}},
+                  {"query": {"neural": {"embedding": {
+                      "query_image": base64.b64encode(b"not an image").decode()}}}}]:
+            status, res = server.json("POST", "/%s/_search" % INDEX, q)
+            check(400 <= status < 500, "bad neural query: %d %s" % (status, res))
+
+        # The page.
+        status, page = server.request("GET", "/_ui/")
+        check(status == 200 and b"<!doctype html>" in page, "/_ui/ not served")
+        status, _ = server.request("GET", "/_ui/nope.js")
+        check(status == 404, "/_ui/nope.js: %d" % status)
+        status, data = server.request("GET", "/_ui/..%2F..%2Fetc%2Fpasswd")
+        check(status != 200 and b"root:" not in data, "page traversal")
+
+        # Still serving, nothing indexed changed.
+        status, body = server.json("GET", "/%s/_count" % INDEX)
+        check(status == 200 and body["count"] == n, "count changed: %s" % body)
+        status, res = image_search(server, INDEX, [("file", qbytes, "q.png")])
+        check(status == 200 and res["hits"]["hits"][0]["_id"] == top_id, "search after abuse")
+        rc = server.stop()
+        server = None
+        check(rc == 0, "server exit code %s" % rc)
+    finally:
+        if server is not None:
+            print(server.log())
+            server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    binary = find_binary(sys.argv)
+    try:
+        test(binary)
+    except Exception:
+        import traceback
+        traceback.print_exc()
+        sys.exit(1)
+    print("OK")

@@ -162,12 +162,28 @@ def test(binary):
         # --- 4. REST
         outside = os.path.join(work, "secret.png")
         shutil.copy(query, outside)
-        os.symlink(outside, os.path.join(images, "birds", "link.png"))
         server = Server(binary, data_dir=os.path.join(work, "data"),
                         extra_args=["--models", models, "--image-root", images]).start()
         status, body = server.json("GET", "/%s/_count" % INDEX)
         check(status == 200 and body["count"] == n, "count %s != %d" % (body, n))
 
+        # The same tools over HTTP (_bulk through the server).
+        added = os.path.join(images, "flags", "added.png")
+        shutil.copy(sorted(p for p, c in files.items() if c == "flags")[0], added)
+        files[added] = "flags"
+        rc, out, err = run(binary, "ingest-images", images, "--index", INDEX, "--server",
+                           server.url, "--models", models)
+        check(rc == 0 and "1 indexed" in err and "%d unchanged" % n in err,
+              "ingest-images --server:\n" + err)
+        n += 1
+        rc, out, err = run(binary, "search-image", added, "--index", INDEX, "--server",
+                           server.url, "--models", models, "-k", "2")
+        check(rc == 0 and "rank" in out and "2 hits" in out, "search-image --server:\n" + out + err)
+        check(os.path.realpath(added) in out.splitlines()[1] or
+              os.path.basename(sorted(p for p, c in files.items() if c == "flags")[0]) in out,
+              "search-image --server: the added image is not a top hit:\n" + out)
+
+        os.symlink(outside, os.path.join(images, "birds", "link.png"))
         qbytes = open(query, "rb").read()
         status, res = image_search(server, INDEX, [("file", qbytes, "q.png"), ("k", b"5", None)])
         check(status == 200, "_search/image: %d %s" % (status, res))

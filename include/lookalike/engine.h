@@ -65,6 +65,9 @@ struct EngineOptions {
   size_t max_result_window = 10000;            // default index.max_result_window (from + size)
   /// Write vector index snapshots on Flush() and on Shutdown(). Tests may turn it off.
   bool snapshot_on_shutdown = true;
+  /// The background inserter also snapshots a vector field after this many vectors were
+  /// applied since its last snapshot, bounding the work replayed after a crash. 0 = never.
+  size_t auto_snapshot_vectors = 200000;
 };
 
 /// ?refresh= on write requests. "" and "false" → kFalse, "true" (and bare "?refresh") → kTrue,

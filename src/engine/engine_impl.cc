@@ -426,6 +426,7 @@ Status EngineImpl::SnapshotIndex(Index* index) {
       // ignored).
       LOOKALIKE_RETURN_IF_ERROR(store_->SetSnapshotSeq(index->space, field, index->last_seq));
       covered = index->last_seq;
+      vf->unsaved = 0;
     }
     min_covered = std::min(min_covered, covered);
   }
@@ -433,6 +434,22 @@ Status EngineImpl::SnapshotIndex(Index* index) {
     LOOKALIKE_RETURN_IF_ERROR(store_->PruneTombstones(index->space, min_covered));
   }
   return Status::OK();
+}
+
+void EngineImpl::MaybeAutoSnapshot(Index* index, VectorField* vf) {
+  size_t limit = options_.auto_snapshot_vectors;
+  if (limit == 0 || vf->unsaved < limit || index->dropped) return;
+  // Runs on the inserter thread, which is the only writer of vector indices, so no Add runs
+  // while Save does; searches go on. SnapshotIndex cannot overlap: it waits for pending tasks,
+  // and this task is still pending.
+  std::error_code ec;
+  fs::create_directories(index->snapshot_dir, ec);
+  if (vf->index->Save(index->SnapshotPath(vf->field)).ok() &&
+      store_->SetSnapshotSeq(index->space, vf->field, vf->applied_seq).ok()) {
+    vf->unsaved = 0;
+  } else {
+    vf->unsaved = limit / 2;  // retry later, not after every task
+  }
 }
 
 Result<std::string> EngineImpl::Flush(std::string_view name) {
@@ -551,7 +568,11 @@ void EngineImpl::InserterLoop() {
       merged = 1;
       while (!queue_.empty() && task.add_labels.size() < 8192) {
         VectorTask& next = queue_.front();
-        if (next.index != task.index || next.field != task.field || !next.removes.empty()) break;
+        if (next.index != task.index || next.field != task.field || !next.removes.empty() ||
+            (task.max_seq < 0) != (next.max_seq < 0)) {
+          break;
+        }
+        task.max_seq = std::max(task.max_seq, next.max_seq);
         bytes += next.add_vectors.size() * sizeof(float) + next.removes.size() * 8 + 64;
         task.add_labels.insert(task.add_labels.end(), next.add_labels.begin(),
                                next.add_labels.end());
@@ -580,6 +601,12 @@ void EngineImpl::InserterLoop() {
               (void)vi->Add(task.add_labels[i], task.add_vectors.data() + i * dim);
             }
           }
+        }
+        VectorField* vf = it->second.get();
+        vf->unsaved += task.add_labels.size() + task.removes.size();
+        if (task.max_seq >= 0) {
+          vf->applied_seq = task.max_seq;
+          MaybeAutoSnapshot(index, vf);
         }
       }
     }

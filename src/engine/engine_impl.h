@@ -37,6 +37,7 @@ struct VectorTask {
   std::vector<uint64_t> add_labels;
   std::vector<float> add_vectors;  // add_labels.size() * dim
   std::vector<uint64_t> removes;   // applied before the adds
+  int64_t max_seq = -1;            // last seq_no of the writes in this task (-1: catch-up)
 };
 
 /// One write of a bulk request or a single-document call.
@@ -109,6 +110,9 @@ class EngineImpl final : public Engine {
 
   // Snapshots.
   Status SnapshotIndex(Index* index);
+  /// Called by the inserter after applying a task: snapshots a field that has accumulated many
+  /// unsaved vectors, so a crash does not mean re-inserting everything.
+  void MaybeAutoSnapshot(Index* index, VectorField* field);
 
   Status CheckOpen() const;
 

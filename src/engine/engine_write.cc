@@ -349,6 +349,7 @@ Status EngineImpl::WriteIndexGroup(const std::shared_ptr<Index>& index,
     task.add_vectors.resize(keep * dim);
     task.index = index;
     task.field = field;
+    task.max_seq = last_seq;
     Enqueue(std::move(task));
   }
   return Status::OK();

@@ -44,6 +44,10 @@ struct VectorField {
   std::string field;
   VectorSpec spec;
   std::unique_ptr<VectorIndex> index;
+  // Owned by the inserter thread: the seq_no up to which every write of this field has been
+  // applied (-1 unknown), and how many vectors were applied since the last snapshot.
+  int64_t applied_seq = -1;
+  size_t unsaved = 0;
 };
 
 /// A document prepared for writing (parsed and validated, not yet applied).

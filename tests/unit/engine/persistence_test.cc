@@ -169,3 +169,40 @@ TEST(Persistence, CrashKeepsAcknowledgedWrites) {
 
 }  // namespace
 }  // namespace lookalike::testing
+
+namespace lookalike::testing {
+namespace {
+
+TEST(Persistence, InserterTakesAutomaticSnapshots) {
+  TempDir dir;
+  EngineOptions options;
+  options.data_dir = dir.path();
+  options.snapshot_on_shutdown = false;
+  options.auto_snapshot_vectors = 100;
+  {
+    auto engine = Engine::Open(options);
+    ASSERT_TRUE(engine.ok());
+    ASSERT_TRUE((*engine)->CreateIndex("a", R"({"mappings":{"properties":{
+        "v":{"type":"knn_vector","dimension":3}}}})").ok());
+    for (int b = 0; b < 3; ++b) {
+      std::string bulk;
+      for (int i = 0; i < 60; ++i) bulk += "{\"index\":{}}\n{\"v\":[1,2," + std::to_string(i) + "]}\n";
+      ASSERT_TRUE((*engine)->Bulk("a", bulk, RefreshPolicy::kWaitFor).ok());
+    }
+    (*engine)->Shutdown();
+  }
+  size_t snapshots = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path() + "/vectors")) {
+    snapshots += e.path().extension() == ".lkv";
+  }
+  EXPECT_EQ(snapshots, 1u);
+  auto engine = OpenEngine(dir.path());
+  ASSERT_TRUE(engine->Refresh("a").ok());
+  EXPECT_EQ(Json(engine->Count("a", "").value()).Int("/count"), 180);
+  auto knn = engine->Search("a", R"({"size":200,"query":{"knn":{"v":{"vector":[1,2,3],"k":200}}}})");
+  ASSERT_TRUE(knn.ok());
+  EXPECT_EQ(HitIds(*knn).size(), 180u);
+}
+
+}  // namespace
+}  // namespace lookalike::testing

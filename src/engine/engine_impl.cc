@@ -91,6 +91,7 @@ Status EngineImpl::Init() {
   for (const auto& [name, meta] : store_->ListIndexMeta()) {
     LOOKALIKE_RETURN_IF_ERROR(LoadIndex(name, meta).WithContext("loading index " + name));
   }
+  if (!recovery_jobs_.empty()) recovery_ = std::thread([this] { RecoveryLoop(); });
   return Status::OK();
 }
 
@@ -151,44 +152,82 @@ Status EngineImpl::LoadIndex(const std::string& name, const std::string& meta) {
     std::unique_lock lock(indices_mu_);
     indices_[name] = index;
   }
-  // Catch the vector indices up with documents written after their snapshots.
-  std::vector<std::pair<uint32_t, int64_t>> tombstones;
-  LOOKALIKE_RETURN_IF_ERROR(store_->ScanTombstones(
-      index->space, [&](uint32_t docnum, int64_t seq) { tombstones.emplace_back(docnum, seq); }));
-  for (auto& [field, vf] : index->vectors) {
-    VectorTask task;
-    task.index = index;
-    task.field = field;
-    for (const auto& [docnum, seq] : tombstones) {
-      if (seq > covered[field]) task.removes.push_back(docnum);
+  // Catch the vector indices up with documents written after their snapshots — in the
+  // background (RecoveryLoop), so the node answers while a large tail is re-inserted. A token in
+  // pending_vectors makes _refresh wait for it; snapshots are skipped until it is done.
+  RecoveryJob job;
+  job.index = index;
+  job.covered = std::move(covered);
+  for (uint32_t docnum : catch_up) job.docs.emplace_back(docnum, index->slots[docnum].seq_no);
+  LOOKALIKE_RETURN_IF_ERROR(store_->ScanTombstones(index->space, [&](uint32_t docnum, int64_t seq) {
+    job.tombstones.emplace_back(docnum, seq);
+  }));
+  if (!job.docs.empty() || !job.tombstones.empty()) {
+    index->recovering = true;
+    {
+      std::lock_guard<std::mutex> pl(index->pending_mu);
+      ++index->pending_vectors;
     }
-    size_t dim = vf->spec.dim;
-    std::vector<storage::StoredVector> vecs;
-    for (uint32_t docnum : catch_up) {
-      if (index->slots[docnum].seq_no <= covered[field]) continue;
-      LOOKALIKE_RETURN_IF_ERROR(store_->GetVectors(index->space, docnum, &vecs));
-      bool found = false;
-      for (const auto& v : vecs) {
-        std::string_view vname = v.field;
-        if (!vname.empty() && vname[0] == '^') vname.remove_prefix(1);
-        if (vname == field && v.values.size() == dim) {
-          task.add_labels.push_back(docnum);
-          task.add_vectors.insert(task.add_vectors.end(), v.values.begin(), v.values.end());
-          found = true;
-        }
-      }
-      if (!found) task.removes.push_back(docnum);
-      if (task.add_labels.size() >= 2048) {
-        VectorTask next;
-        next.index = index;
-        next.field = field;
-        Enqueue(std::move(task));
-        task = std::move(next);
-      }
-    }
-    if (!task.add_labels.empty() || !task.removes.empty()) Enqueue(std::move(task));
+    recovery_jobs_.push_back(std::move(job));
   }
   return Status::OK();
+}
+
+void EngineImpl::RecoveryLoop() {
+  for (RecoveryJob& job : recovery_jobs_) {
+    Index* index = job.index.get();
+    bool first = true;
+    size_t next = 0;
+    while (!recovery_abort_ && !index->dropped && (first || next < job.docs.size())) {
+      // Chunks run under write_mu: a document rewritten meanwhile has a newer seq_no and its own
+      // (later) task, so its stale stored vector is skipped; one rewritten after this chunk
+      // queues behind it. Either way the newest vector is applied last.
+      std::lock_guard<std::mutex> wl(index->write_mu);
+      if (index->dropped) break;
+      size_t end = std::min(job.docs.size(), next + 1024);
+      for (auto& [field, vf] : index->vectors) {
+        int64_t covered = job.covered.count(field) ? job.covered[field] : -1;
+        VectorTask task;
+        task.index = job.index;
+        task.field = field;
+        if (first) {
+          for (const auto& [docnum, seq] : job.tombstones) {
+            if (seq > covered) task.removes.push_back(docnum);
+          }
+        }
+        size_t dim = vf->spec.dim;
+        std::vector<storage::StoredVector> vecs;
+        for (size_t i = next; i < end; ++i) {
+          auto [docnum, seq] = job.docs[i];
+          if (seq <= covered) continue;
+          const DocSlot& slot = index->slots[docnum];
+          if (!slot.live || slot.seq_no != seq) continue;
+          if (!store_->GetVectors(index->space, docnum, &vecs).ok()) continue;
+          bool found = false;
+          for (const auto& v : vecs) {
+            std::string_view vname = v.field;
+            if (!vname.empty() && vname[0] == '^') vname.remove_prefix(1);
+            if (vname == field && v.values.size() == dim) {
+              task.add_labels.push_back(docnum);
+              task.add_vectors.insert(task.add_vectors.end(), v.values.begin(), v.values.end());
+              found = true;
+            }
+          }
+          if (!found) task.removes.push_back(docnum);
+        }
+        if (!task.add_labels.empty() || !task.removes.empty()) Enqueue(std::move(task));
+      }
+      first = false;
+      next = end;
+    }
+    if (!recovery_abort_ && !index->dropped) index->recovering = false;
+    {
+      std::lock_guard<std::mutex> pl(index->pending_mu);
+      --index->pending_vectors;
+    }
+    index->pending_cv.notify_all();
+  }
+  recovery_jobs_.clear();
 }
 
 std::shared_ptr<Index> EngineImpl::Find(std::string_view name) const {
@@ -283,7 +322,6 @@ Result<std::string> EngineImpl::DeleteIndex(std::string_view name) {
   }
   LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, false));
   for (const auto& index : targets) {
-    std::lock_guard<std::mutex> wl(index->write_mu);
     {
       std::unique_lock lock(indices_mu_);
       auto it = indices_.find(index->name);
@@ -291,7 +329,9 @@ Result<std::string> EngineImpl::DeleteIndex(std::string_view name) {
       indices_.erase(it);
     }
     index->dropped = true;
-    WaitVectors(index.get());
+    { std::lock_guard<std::mutex> barrier(index->write_mu); }  // in-flight writers finish
+    WaitVectors(index.get());  // queued tasks (and a recovery token) drain
+    std::lock_guard<std::mutex> wl(index->write_mu);
     LOOKALIKE_RETURN_IF_ERROR(store_->DropIndex(index->name, index->uuid));
     std::error_code ec;
     fs::remove_all(index->snapshot_dir, ec);
@@ -406,9 +446,10 @@ Result<std::string> EngineImpl::Refresh(std::string_view name) {
 }
 
 Status EngineImpl::SnapshotIndex(Index* index) {
+  WaitVectors(index);  // first without write_mu: recovery needs it to finish
   std::lock_guard<std::mutex> wl(index->write_mu);
   WaitVectors(index);
-  if (index->dropped) return Status::OK();
+  if (index->dropped || index->recovering) return Status::OK();
   std::error_code ec;
   fs::create_directories(index->snapshot_dir, ec);
   int64_t min_covered = INT64_MAX;
@@ -438,7 +479,7 @@ Status EngineImpl::SnapshotIndex(Index* index) {
 
 void EngineImpl::MaybeAutoSnapshot(Index* index, VectorField* vf) {
   size_t limit = options_.auto_snapshot_vectors;
-  if (limit == 0 || vf->unsaved < limit || index->dropped) return;
+  if (limit == 0 || vf->unsaved < limit || index->dropped || index->recovering) return;
   // Runs on the inserter thread, which is the only writer of vector indices, so no Add runs
   // while Save does; searches go on. SnapshotIndex cannot overlap: it waits for pending tasks,
   // and this task is still pending.
@@ -641,6 +682,8 @@ void EngineImpl::SyncLoop() {
 
 void EngineImpl::Shutdown() {
   if (shut_down_.exchange(true)) return;
+  recovery_abort_ = true;
+  if (recovery_.joinable()) recovery_.join();
   std::vector<std::shared_ptr<Index>> all;
   {
     std::shared_lock lock(indices_mu_);

@@ -40,6 +40,14 @@ struct VectorTask {
   int64_t max_seq = -1;            // last seq_no of the writes in this task (-1: catch-up)
 };
 
+/// Vector catch-up work found while opening an index (see RecoveryLoop).
+struct RecoveryJob {
+  std::shared_ptr<Index> index;
+  std::map<std::string, int64_t> covered;                // field → snapshot seq_no (-1: none)
+  std::vector<std::pair<uint32_t, int64_t>> docs;        // (docnum, seq_no) newer than a snapshot
+  std::vector<std::pair<uint32_t, int64_t>> tombstones;  // (docnum, seq_no of the delete)
+};
+
 /// One write of a bulk request or a single-document call.
 struct WriteItem {
   enum class Op { kIndex, kCreate, kUpdate, kDelete } op = Op::kIndex;
@@ -107,6 +115,7 @@ class EngineImpl final : public Engine {
   void InserterLoop();
   void WaitVectors(Index* index);
   void SyncLoop();
+  void RecoveryLoop();
 
   // Snapshots.
   Status SnapshotIndex(Index* index);
@@ -130,6 +139,9 @@ class EngineImpl final : public Engine {
   bool stopping_ = false;
   std::thread inserter_;
   std::thread syncer_;
+  std::thread recovery_;
+  std::vector<RecoveryJob> recovery_jobs_;  // filled by Init, then owned by recovery_
+  std::atomic<bool> recovery_abort_{false};
   std::atomic<bool> shut_down_{false};
 };
 

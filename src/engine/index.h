@@ -88,6 +88,9 @@ class Index {
   std::condition_variable pending_cv;
   int64_t pending_vectors = 0;  // tasks queued or running for this index
   std::atomic<bool> dropped{false};
+  // True while startup catch-up of the vector indices is incomplete: no snapshot may then
+  // claim to cover the latest seq_no.
+  std::atomic<bool> recovering{false};
 
   /// Metadata JSON stored in RocksDB: {"uuid","creation_date","settings":{...},"mappings":{...}}.
   std::string MetaJson() const;

@@ -425,6 +425,7 @@ std::vector<IndexInfo> EngineImpl::ListIndices() const {
     info.docs_deleted = index->deleted_docs;
     info.store_size_bytes = store_->ApproximateSize(index->space);
     std::error_code ec;
+    std::shared_lock lock(index->data_mu);
     for (const auto& [field, vf] : index->vectors) {
       auto sz = fs::file_size(index->SnapshotPath(field), ec);
       if (!ec) info.store_size_bytes += static_cast<int64_t>(sz);
@@ -524,6 +525,7 @@ Result<std::string> EngineImpl::Stats(std::string_view name) const {
         r.store = info.store_size_bytes;
       }
     }
+    std::shared_lock lock(index->data_mu);
     for (const auto& [field, vf] : index->vectors) {
       IndexStats s = vf->index->Stats();
       r.vec_mem += static_cast<int64_t>(s.memory_bytes);
@@ -624,10 +626,17 @@ void EngineImpl::InserterLoop() {
       }
     }
     Index* index = task.index.get();
+    VectorField* found = nullptr;
     if (!index->dropped) {
+      // The map may gain entries (PUT _mapping) under data_mu; entries are never removed, so
+      // the pointer stays valid after the short shared lock.
+      std::shared_lock lock(index->data_mu);
       auto it = index->vectors.find(task.field);
-      if (it != index->vectors.end()) {
-        VectorIndex* vi = it->second->index.get();
+      if (it != index->vectors.end()) found = it->second.get();
+    }
+    if (found) {
+      {
+        VectorIndex* vi = found->index.get();
         for (uint64_t label : task.removes) {
           if (vi->Contains(label)) (void)vi->Remove(label);
         }
@@ -643,7 +652,7 @@ void EngineImpl::InserterLoop() {
             }
           }
         }
-        VectorField* vf = it->second.get();
+        VectorField* vf = found;
         vf->unsaved += task.add_labels.size() + task.removes.size();
         if (task.max_seq >= 0) {
           vf->applied_seq = task.max_seq;

@@ -1,11 +1,13 @@
 // Single-document endpoints: index (with or without id), create, get, delete, update.
 #include "server/handlers/rest_common.h"
+#include "server/image/image_handlers.h"
 
 namespace lookalike::server {
 
 namespace {
 
-void IndexDoc(Engine& e, const RestRequest& req, HttpResponse* resp, OpType op_type) {
+void IndexDoc(Engine& e, const RestContext& ctx, const RestRequest& req, HttpResponse* resp,
+              OpType op_type) {
   auto refresh = RefreshParam(req);
   if (!refresh.ok()) return ReplyError(refresh.status(), resp);
   if (const std::string* op = req.Param("op_type")) {
@@ -13,8 +15,15 @@ void IndexDoc(Engine& e, const RestRequest& req, HttpResponse* resp, OpType op_t
     if (!parsed.ok()) return ReplyError(parsed.status(), resp);
     if (parsed.value() == OpType::kCreate) op_type = OpType::kCreate;
   }
-  Reply(e.IndexDocument(IndexParam(req), req.PathParam("id"), req.body(), op_type,
-                        refresh.value()),
+  std::string_view body = req.body();
+  std::optional<std::string> embedded;  // the document with its image embedded, if any
+  if (ctx.image_api != nullptr) {
+    auto rewritten = ctx.image_api->EmbedDocument(IndexParam(req), body);
+    if (!rewritten.ok()) return ReplyError(rewritten.status(), resp);
+    embedded = std::move(rewritten).value();
+    if (embedded.has_value()) body = *embedded;
+  }
+  Reply(e.IndexDocument(IndexParam(req), req.PathParam("id"), body, op_type, refresh.value()),
         resp);
 }
 
@@ -22,15 +31,15 @@ void IndexDoc(Engine& e, const RestRequest& req, HttpResponse* resp, OpType op_t
 
 void RegisterDocumentHandlers(Router& router, RestContext& ctx) {
   Engine& e = *ctx.engine;
-  router.Add("PUT,POST", "/{index}/_doc/{id}", [&e](const RestRequest& req, HttpResponse* resp) {
-    IndexDoc(e, req, resp, OpType::kIndex);
+  router.Add("PUT,POST", "/{index}/_doc/{id}", [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
+    IndexDoc(e, ctx, req, resp, OpType::kIndex);
   });
-  router.Add("POST", "/{index}/_doc", [&e](const RestRequest& req, HttpResponse* resp) {
-    IndexDoc(e, req, resp, OpType::kIndex);
+  router.Add("POST", "/{index}/_doc", [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
+    IndexDoc(e, ctx, req, resp, OpType::kIndex);
   });
   router.Add("PUT,POST", "/{index}/_create/{id}",
-             [&e](const RestRequest& req, HttpResponse* resp) {
-               IndexDoc(e, req, resp, OpType::kCreate);
+             [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
+               IndexDoc(e, ctx, req, resp, OpType::kCreate);
              });
   auto get = [&e](const RestRequest& req, HttpResponse* resp) {
     auto options = SearchOptionsFrom(req);

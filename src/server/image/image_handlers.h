@@ -27,6 +27,7 @@
 #include "lookalike/embedder.h"
 #include "lookalike/engine.h"
 #include "lookalike/status.h"
+#include "server/image/image_ingest.h"
 #include "server/router.h"
 
 namespace lookalike::server {
@@ -57,6 +58,20 @@ class ImageApi {
   Result<std::optional<Rewritten>> RewriteNeuralSearch(std::string_view index,
                                                        std::string_view body) const;
 
+  /// Index-time embedding (see image_ingest.h): when `index` maps a vector field with a
+  /// "source_field" and the document carries that field as {"path": P} (P below an image root)
+  /// or {"base64": B} but not the vector, returns the document with the vector added; nullopt
+  /// when there is nothing to embed. Errors: mapper_parsing_exception (bad reference or image),
+  /// security_exception (path outside the roots), illegal_argument_exception (model).
+  Result<std::optional<std::string>> EmbedDocument(std::string_view index,
+                                                   std::string_view source_json) const;
+
+  /// _bulk with index-time embedding for index/create items; items whose image cannot be used
+  /// get their own error in the response and do not reach the engine. Bodies without image
+  /// references go to the engine untouched.
+  Result<std::string> Bulk(std::string_view default_index, std::string_view ndjson,
+                           RefreshPolicy refresh) const;
+
   const std::vector<std::string>& image_roots() const { return options_.image_roots; }
   const std::vector<std::string>& missing_roots() const { return missing_roots_; }
 
@@ -70,6 +85,8 @@ class ImageApi {
   };
   Result<Query> Embed(std::string_view index, std::string_view field, std::string_view model,
                       std::span<const uint8_t> image) const;
+  // Vector for one image reference of a document, with the spec's model.
+  Result<std::vector<float>> EmbedRef(const ImageRef& ref, const EmbedSpec& spec) const;
   void SearchImage(const RestRequest& request, HttpResponse* response) const;
   void GetImage(const RestRequest& request, HttpResponse* response) const;
   void ListModels(HttpResponse* response) const;

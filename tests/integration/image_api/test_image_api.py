@@ -261,6 +261,50 @@ def test(binary):
         status, data = server.request("GET", "/_ui/..%2F..%2Fetc%2Fpasswd")
         check(status != 200 and b"root:" not in data, "page traversal")
 
+        # Index-time embedding: a vector field filled from an image field ("source_field").
+        mapping = {"mappings": {"properties": {
+            "embedding": {"type": "knn_vector", "dimension": 384, "model": "mobilenet_v2_b10",
+                          "source_field": "image"},
+            "category": {"type": "keyword"}}}}
+        status, res = server.json("PUT", "/pipe", mapping)
+        check(status == 200, "create pipe: %s" % res)
+        qb64 = base64.b64encode(qbytes).decode()
+        status, res = server.json("PUT", "/pipe/_doc/p1?refresh=true",
+                                  {"image": {"path": query}, "category": "birds"})
+        check(status == 201, "doc with image path: %d %s" % (status, res))
+        status, doc = server.json("GET", "/pipe/_doc/p1")
+        check(len(doc["_source"].get("embedding", [])) == 384, "vector not filled in")
+        status, res = server.json("PUT", "/pipe/_doc/b1?refresh=true",
+                                  {"image": {"base64": qb64}, "category": "birds"})
+        check(status == 201, "doc with base64 image: %d %s" % (status, res))
+        for doc_id, bad_doc, kind in [
+                ("evil", {"image": {"path": "/etc/passwd"}}, b"security_exception"),
+                ("b64", {"image": {"base64": "!!"}}, b"mapper_parsing_exception"),
+                ("txt", {"image": {"base64": base64.b64encode(b"text").decode()}},
+                 b"mapper_parsing_exception"),
+                ("shape", {"image": "/x.png"}, b"mapper_parsing_exception")]:
+            status, data = server.request("PUT", "/pipe/_doc/" + doc_id, json.dumps(bad_doc))
+            check(status == 400 and kind in data, "%s: %d %s" % (doc_id, status, data[:200]))
+        lines = [{"index": {"_index": "pipe", "_id": "k1"}}, {"image": {"path": query}},
+                 {"index": {"_index": "pipe", "_id": "k2"}}, {"image": {"base64": "bm90IGFuIGltYWdl"}},
+                 {"create": {"_index": "pipe", "_id": "k3"}}, {"image": {"base64": qb64}},
+                 {"delete": {"_index": "pipe", "_id": "nope"}}]
+        ndjson = "".join(json.dumps(x) + "\n" for x in lines)
+        status, data = server.request("POST", "/_bulk?refresh=true", ndjson,
+                                      headers={"Content-Type": "application/x-ndjson"})
+        res = json.loads(data)
+        check(status == 200 and res["errors"] is True, "bulk: %d %s" % (status, data[:300]))
+        got = [(list(i)[0], list(i.values())[0]["_id"], list(i.values())[0]["status"])
+               for i in res["items"]]
+        check(got == [("index", "k1", 201), ("index", "k2", 400), ("create", "k3", 201),
+                      ("delete", "nope", 404)], "bulk items: %s" % got)
+        vec = doc["_source"]["embedding"]
+        status, res = server.json("POST", "/pipe/_search", {"size": 10, "_source": False, "query": {
+            "knn": {"embedding": {"vector": vec, "k": 10}}}})
+        ids = [h["_id"] for h in res["hits"]["hits"]]
+        check(status == 200 and sorted(ids) == ["b1", "k1", "k3", "p1"], "pipe search: %s" % ids)
+        check(min(h["_score"] for h in res["hits"]["hits"]) > 0.999, "same image, different vector")
+
         # Still serving, nothing indexed changed.
         status, body = server.json("GET", "/%s/_count" % INDEX)
         check(status == 200 and body["count"] == n, "count changed: %s" % body)

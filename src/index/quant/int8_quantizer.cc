@@ -54,12 +54,20 @@ void Int8Quantizer::Decode(const uint8_t* code, float* x) const {
 
 void Int8Quantizer::Prepare(const float* query, PreparedQuery* pq) const {
   pq->q.resize(dim_);
-  float bias = 0, norm2 = 0;
+  pq->q8.resize(dim_);
+  float bias = 0, norm2 = 0, qmax = 0;
   for (size_t i = 0; i < dim_; ++i) {
     pq->q[i] = query[i] * scale_[i];
+    qmax = std::max(qmax, std::fabs(pq->q[i]));
     bias += query[i] * min_[i];
     norm2 += query[i] * query[i];
   }
+  float s = qmax > 0 ? qmax / 127.0f : 1.0f;
+  float inv = 1.0f / s;
+  for (size_t i = 0; i < dim_; ++i) {
+    pq->q8[i] = static_cast<int8_t>(std::clamp(std::nearbyint(pq->q[i] * inv), -127.0f, 127.0f));
+  }
+  pq->q8_scale = s;
   pq->bias = bias;
   pq->norm2 = norm2;
 }
@@ -79,18 +87,12 @@ inline float Int8Quantizer::Finish(const PreparedQuery& pq, float dot, const uin
 }
 
 float Int8Quantizer::Distance(const PreparedQuery& pq, const uint8_t* code) const {
-  return Finish(pq, k_.dot_f32_u8(pq.q.data(), code, dim_), code);
+  return Finish(pq, pq.q8_scale * float(k_.dot_s8_u8(pq.q8.data(), code, dim_)), code);
 }
 
 void Int8Quantizer::Distances(const PreparedQuery& pq, const uint8_t* const* codes, size_t n,
                               float* out) const {
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    float d4[4];
-    k_.dot_f32_u8_x4(pq.q.data(), codes + i, dim_, d4);
-    for (int j = 0; j < 4; ++j) out[i + j] = Finish(pq, d4[j], codes[i + j]);
-  }
-  for (; i < n; ++i) out[i] = Distance(pq, codes[i]);
+  for (size_t i = 0; i < n; ++i) out[i] = Distance(pq, codes[i]);
 }
 
 std::string Int8Quantizer::SaveParams() const {

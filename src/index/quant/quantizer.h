@@ -32,6 +32,8 @@ struct PreparedQuery {
   float bias = 0;        // constant term added to every distance
   float norm2 = 0;       // |q|^2 of the (normalised) query
   float sum = 0;         // sum of folded components (1-bit estimator)
+  std::vector<int8_t> q8;  // folded query rounded to int8 (int8 codes: exact integer dot)
+  float q8_scale = 0;      // q ~ q8 * q8_scale
 };
 
 class Quantizer {

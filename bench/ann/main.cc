@@ -345,11 +345,21 @@ Status Run(int argc, char** argv) {
     info.exact = TimeExactSearch(base, q100, gt, metric, f.k, threads, &info.warnings);
   }
 
+  // The report file is rewritten after every library, so a long run that is stopped early
+  // still leaves the finished columns behind.
+  std::string report_name = "ann-" + info.dataset + "-" + std::to_string(info.n) + ".md";
+  std::string report_path;
   std::vector<PeerResult> results;
   for (const auto& c : configs) {
     results.push_back(RunPeer(c, base, queries, gt, options));
     if (!results.back().ok && !f.quiet) {
       std::fprintf(stderr, "[%s] failed: %s\n", c.Label().c_str(), results.back().error.c_str());
+    }
+    if (!f.out.empty() && &c != &configs.back()) {
+      std::string partial = RenderReport(info, results) + "\n(partial: " +
+                            std::to_string(results.size()) + " of " +
+                            std::to_string(configs.size()) + " libraries done)\n";
+      LOOKALIKE_RETURN_IF_ERROR(WriteReport(f.out, report_name, partial, &report_path));
     }
   }
 
@@ -357,11 +367,8 @@ Status Run(int argc, char** argv) {
   std::fputs(report.c_str(), stdout);
   std::fflush(stdout);
   if (!f.out.empty()) {
-    std::string path;
-    Status st = WriteReport(f.out, "ann-" + info.dataset + "-" + std::to_string(info.n) + ".md",
-                            report, &path);
-    if (!st.ok()) return st;
-    if (!f.quiet) std::fprintf(stderr, "report written to %s\n", path.c_str());
+    LOOKALIKE_RETURN_IF_ERROR(WriteReport(f.out, report_name, report, &report_path));
+    if (!f.quiet) std::fprintf(stderr, "report written to %s\n", report_path.c_str());
   }
   return Status::OK();
 }

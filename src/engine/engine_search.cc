@@ -556,7 +556,17 @@ Result<std::string> EngineImpl::Search(std::string_view index_expr, std::string_
     Index& index = *targets[c.index_i];
     storage::DocRecord rec;
     std::vector<storage::StoredVector> vecs;
-    if (!store_->GetDoc(index.space, c.doc, &rec).ok()) continue;
+    if (!req.source.enabled) {
+      // Everything but the source is in memory: skip the RocksDB read (the kNN hot path).
+      std::shared_lock lock(index.data_mu);
+      if (c.doc >= index.slots.size() || !index.slots[c.doc].live) continue;
+      const DocSlot& slot = index.slots[c.doc];
+      rec.id = slot.id;
+      rec.version = slot.version;
+      rec.seq_no = slot.seq_no;
+    } else if (!store_->GetDoc(index.space, c.doc, &rec).ok()) {
+      continue;
+    }
     w.BeginObject().Key("_index").String(index.name).Key("_id").String(rec.id);
     if (req.version) w.Key("_version").Int(rec.version);
     if (req.seq_no_primary_term) w.Key("_seq_no").Int(rec.seq_no).Key("_primary_term").Int(1);

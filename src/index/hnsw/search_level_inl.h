@@ -19,9 +19,7 @@ inline uint32_t LoadLink(const uint32_t* links, uint32_t j) {
 
 // Prefetches the first cache lines of a code; the hardware prefetcher streams the rest.
 inline void PrefetchCode(const uint8_t* p, size_t bytes) {
-  __builtin_prefetch(p);
-  if (bytes > 64) __builtin_prefetch(p + 64);
-  if (bytes > 128) __builtin_prefetch(p + 128);
+  for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o);
 }
 
 // hnswlib-style beam search: `cand` is the frontier (min-heap), `top` the best `ef` admitted
@@ -47,6 +45,7 @@ void HnswIndex::SearchLevel(SearchContext* ctx, uint32_t ep, int level, size_t e
     std::pop_heap(cand.begin(), cand.end(), CandGreater());
     cand.pop_back();
     const uint32_t* links = Links(c.id, level);
+    if (!cand.empty()) __builtin_prefetch(Links(cand.front().id, level));  // likely next
     uint32_t cnt = LoadCount(links);
     size_t n = 0;
     for (uint32_t j = 1; j <= cnt; ++j) {
@@ -54,11 +53,17 @@ void HnswIndex::SearchLevel(SearchContext* ctx, uint32_t ep, int level, size_t e
       if (!ctx->Visit(id)) continue;
       ids[n] = id;
       ptrs[n] = Code(id);
-      PrefetchCode(ptrs[n], code_size_);
       ++n;
     }
     if (n == 0) continue;
-    quant_->Distances(ctx->pq, ptrs, n, dists);
+    // Distances in groups of 4, the next group's codes prefetched while this one is scored.
+    constexpr size_t kGroup = 4;
+    for (size_t j = 0; j < std::min(n, kGroup); ++j) PrefetchCode(ptrs[j], code_size_);
+    for (size_t g = 0; g < n; g += kGroup) {
+      size_t end = std::min(n, g + kGroup);
+      for (size_t j = end; j < std::min(n, end + kGroup); ++j) PrefetchCode(ptrs[j], code_size_);
+      quant_->Distances(ctx->pq, ptrs + g, end - g, dists + g);
+    }
     for (size_t j = 0; j < n; ++j) {
       float d = dists[j];
       if (top.size() < ef || d < bound) {

@@ -101,7 +101,7 @@ Status HnswIndex::EnsureCapacity(size_t needed) {
   if (needed > size_t{kNone} - 1) {
     return Status::ResourceExhausted("an HNSW index holds at most 4294967294 vectors");
   }
-  std::unique_lock lock(resize_mu_);
+  auto lock = WriteLock();
   // Grow by 1.25x, not 2x: at 1M x 1280 the float32 store alone is 5 GB, and doubling would
   // reserve (and zero) another 5 GB for one extra vector.
   if (needed > capacity_) GrowLocked(std::max({needed, capacity_ + capacity_ / 4, size_t{1024}}));
@@ -152,7 +152,7 @@ void HnswIndex::MaybeRetrain() {
                                 next_retrain_.load(std::memory_order_relaxed)) {
     return;
   }
-  std::unique_lock lock(resize_mu_);
+  auto lock = WriteLock();
   size_t live = live_.load(std::memory_order_relaxed);
   if (live < next_retrain_.load(std::memory_order_relaxed)) return;
   uint32_t slots = slots_.load(std::memory_order_relaxed);
@@ -193,12 +193,12 @@ Status HnswIndex::Add(uint64_t label, const float* vec) {
   SearchContext* ctx = AcquireContext();
   Normalize(vec, ctx->query.data());
   if (!quant_->trained()) {
-    std::unique_lock lock(resize_mu_);
+    auto lock = WriteLock();
     if (!quant_->trained()) TrainFrom(ctx->query.data(), 1);
   }
   for (;;) {
     {
-      std::shared_lock lock(resize_mu_);
+      auto lock = ReadLock();
       uint32_t slot = AllocateSlot(label);
       if (slot != kNone) {
         std::memcpy(MutableVec(slot), ctx->query.data(), dim_ * sizeof(float));
@@ -234,7 +234,7 @@ Status HnswIndex::AddBatch(size_t n, const uint64_t* labels, const float* vecs, 
       Normalize(vecs + i * dim_, row.data());
       sample.insert(sample.end(), row.begin(), row.end());
     }
-    std::unique_lock lock(resize_mu_);
+    auto lock = WriteLock();
     if (!quant_->trained()) TrainFrom(sample.data(), sample.size() / dim_);
   }
   LOOKALIKE_RETURN_IF_ERROR(EnsureCapacity(size_t{slots_.load()} + n));
@@ -250,7 +250,7 @@ Status HnswIndex::AddBatch(size_t n, const uint64_t* labels, const float* vecs, 
       Normalize(vecs + i * dim_, ctx->query.data());
       for (;;) {
         {
-          std::shared_lock lock(resize_mu_);
+          auto lock = ReadLock();
           uint32_t slot = AllocateSlot(labels[i]);
           if (slot != kNone) {
             std::memcpy(MutableVec(slot), ctx->query.data(), dim_ * sizeof(float));
@@ -310,7 +310,7 @@ bool HnswIndex::Contains(uint64_t label) const {
 
 Status HnswIndex::Compact() {
   std::lock_guard one_at_a_time(compact_mu_);
-  std::unique_lock lock(resize_mu_);  // no search or insert runs while links are rewritten
+  auto lock = WriteLock();  // no search or insert runs while links are rewritten
   uint32_t slots = slots_.load(std::memory_order_relaxed);
   SearchContext* ctx = AcquireContext();
   ctx->NewSearch(capacity_);
@@ -395,7 +395,7 @@ size_t HnswIndex::MemoryBytes() const {
 }
 
 IndexStats HnswIndex::Stats() const {
-  std::shared_lock lock(resize_mu_);
+  auto lock = ReadLock();
   std::shared_lock labels(label_mu_);
   IndexStats s;
   s.kind = "hnsw";

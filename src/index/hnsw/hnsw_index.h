@@ -17,6 +17,7 @@
 // Thread safety / invariants:
 //   resize_mu_  shared by Search and inserts; exclusive while arrays grow, the quantizer is
 //               retrained, or Compact rewrites links. Array *pointers* change only under it.
+//               Taken through ReadLock()/WriteLock() so writers cannot starve.
 //   update_mu_  shared by Add/AddBatch/Remove; exclusive in Save (a consistent snapshot while
 //               searches continue).
 //   label_mu_   guards label_to_node_, free_ and slot allocation.
@@ -111,6 +112,14 @@ class HnswIndex final : public VectorIndex {
   uint32_t AllocateSlot(uint64_t label);
   void MaybeRetrain();
   void TrainFrom(const float* rows, size_t n);  // needs resize_mu_ exclusive (or no readers)
+  std::shared_lock<std::shared_mutex> ReadLock() const {
+    { std::lock_guard gate(gate_mu_); }
+    return std::shared_lock(resize_mu_);
+  }
+  std::unique_lock<std::shared_mutex> WriteLock() const {
+    std::lock_guard gate(gate_mu_);
+    return std::unique_lock(resize_mu_);
+  }
   SearchContext* AcquireContext() const;
   void ReleaseContext(SearchContext* ctx) const;
   size_t MemoryBytes() const;
@@ -173,6 +182,10 @@ class HnswIndex final : public VectorIndex {
   mutable std::atomic<uint64_t> level_draws_{0};
 
   mutable std::shared_mutex resize_mu_;
+  // glibc's rwlock prefers readers, so under steady search load an exclusive request could wait
+  // forever. Exclusive requests hold gate_mu_ while they wait; new shared requests pass the gate
+  // first, so they queue behind a waiting writer while the current readers drain.
+  mutable std::mutex gate_mu_;
   mutable std::shared_mutex update_mu_;
   mutable std::shared_mutex label_mu_;
   std::mutex entry_mu_;

@@ -118,7 +118,7 @@ class HnswFile {
 
 Status HnswFile::Save(const HnswIndex& ix, const std::string& path) {
   std::unique_lock writers(ix.update_mu_);  // no Add/Remove/Compact; searches go on
-  std::shared_lock lock(ix.resize_mu_);
+  auto lock = ix.ReadLock();
   const uint32_t n = ix.slots_.load();
   std::string tmp = path + ".tmp";
   Fd f;

@@ -44,7 +44,7 @@ Status HnswIndex::Search(const float* query, const SearchParams& params,
   Normalize(query, ctx->query.data());
   Status st;
   {
-    std::shared_lock lock(resize_mu_);
+    auto lock = ReadLock();
     const LabelFilter* filter = params.filter;
     bool done = false;
     if (filter != nullptr) {

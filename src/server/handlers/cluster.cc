@@ -1,13 +1,11 @@
 // Cluster-level endpoints: GET / (node info, what clients use to recognise the server),
-// /_cluster/health, /_cluster/settings, /_cat/indices, and the search page under /_ui/.
+// /_cluster/health, /_cluster/settings, /_cat/indices. (The search page under /_ui/ is
+// registered by the image API, src/server/image.)
 #include <cinttypes>
 #include <cstdio>
 
 #include "common/json_writer.h"
 #include "server/handlers/rest_common.h"
-#ifdef LOOKALIKE_HAVE_WEB
-#include "web/web_assets.h"
-#endif
 
 namespace lookalike::server {
 
@@ -170,27 +168,6 @@ void RegisterClusterHandlers(Router& router, RestContext& ctx) {
   router.Add("GET", "/_cat/indices/{index}", [&ctx](const RestRequest& req, HttpResponse* resp) {
     CatIndices(ctx, req, resp);
   });
-#ifdef LOOKALIKE_HAVE_WEB
-  auto serve_asset = [](const RestRequest& req, HttpResponse* resp) {
-    std::string_view path = req.http.path;
-    path.remove_prefix(std::min(path.size(), std::string_view("/_ui").size()));
-    auto asset = web::FindWebAsset(path);
-    if (!asset) {
-      return ReplyError(Status::NotFound("no such page [" + std::string(path) + "]"), resp);
-    }
-    if (req.http.Header("if-none-match") == asset->etag) {
-      resp->status = 304;
-      resp->content_type.clear();
-      return;
-    }
-    resp->content_type = std::string(asset->mime_type);
-    resp->body = std::string(asset->content);
-    resp->headers.emplace_back("etag", std::string(asset->etag));
-    resp->headers.emplace_back("cache-control", "no-cache");
-  };
-  router.Add("GET", "/_ui", serve_asset);
-  router.Add("GET", "/_ui/{file}", serve_asset);
-#endif
 }
 
 }  // namespace lookalike::server

@@ -1,5 +1,5 @@
 // @opensearch-project/opensearch (npm, tools/node) against `lookalike serve`: the same subset as
-// the python test (issue 3, item 6, second bullet) at N = 3,000 × 1,280 (LOOKALIKE_IT_N_JS):
+// the python test (issue 3, item 6, second bullet) at N = 10,000 × 1,280 (LOOKALIKE_IT_N_JS):
 // knn mapping, helpers.bulk in batches of 200, refresh, knn search with _source false and
 // recall@10 >= 0.95 vs brute force, filtered knn, bool queries, get/update/delete, and errors
 // raised as the client's ResponseError with the right status and type.
@@ -20,7 +20,7 @@ const { Client, errors } = require('@opensearch-project/opensearch');
 const argBin = process.argv.indexOf('--binary');
 const binary = argBin > 0 ? process.argv[argBin + 1]
   : (process.env.LOOKALIKE_BIN || path.join(repo, 'build', 'lookalike'));
-const N = Number(process.env.LOOKALIKE_IT_N_JS || 3000);
+const N = Number(process.env.LOOKALIKE_IT_N_JS || 10000);
 const DIM = 1280;
 const K = 10;
 const INDEX = 'images';

@@ -143,8 +143,14 @@ void HnswIndex::InsertNode(uint32_t node, SearchContext* ctx) {
       uint8_t s = StateOf(id);
       return id != node && (s == kLive || s == kInserting);
     };
+    auto admit_tombstones = [node](uint32_t id) { return id != node; };
     for (int l = std::min(level, max_level); l >= 0; --l) {
       SearchLevel(ctx, ep, l, size_t(params_.ef_construction), admit);
+      // Everything reachable is tombstoned (mass delete): link to tombstones rather than leave
+      // this node unreachable; Compact later swaps them for their live neighbours.
+      if (ctx->top.empty()) {
+        SearchLevel(ctx, ep, l, size_t(params_.ef_construction), admit_tombstones);
+      }
       if (ctx->top.empty()) continue;
       auto& sorted = ctx->scratch;
       sorted.assign(ctx->top.begin(), ctx->top.end());
@@ -158,8 +164,11 @@ void HnswIndex::InsertNode(uint32_t node, SearchContext* ctx) {
   if (e == ~uint64_t{0} || level > int(e >> 32)) {
     entry_.store((uint64_t(level) << 32) | node, std::memory_order_release);
   }
-  SetState(node, kLive);
-  live_.fetch_add(1, std::memory_order_relaxed);
+  // Publish, unless a concurrent Remove/replace of this label tombstoned the node meanwhile.
+  uint8_t expected = kInserting;
+  std::atomic_ref<uint8_t>(states_[node])
+      .compare_exchange_strong(expected, kLive, std::memory_order_release,
+                               std::memory_order_relaxed);
 }
 
 }  // namespace lookalike::hnsw

@@ -122,12 +122,15 @@ uint32_t HnswIndex::AllocateSlot(uint64_t label) {
     slot = next;
     slots_.store(next + 1, std::memory_order_release);
   }
+  // live_ counts labels (it moves with label_to_node_), so a label whose insert is still running
+  // or is removed mid-insert is counted exactly once.
   auto [it, inserted] = label_to_node_.try_emplace(label, slot);
   if (!inserted) {
     SetState(it->second, kDeleted);
-    live_.fetch_sub(1, std::memory_order_relaxed);
     tombstones_.fetch_add(1, std::memory_order_relaxed);
     it->second = slot;
+  } else {
+    live_.fetch_add(1, std::memory_order_relaxed);
   }
   labels_[slot] = label;
   SetState(slot, kInserting);
@@ -313,6 +316,19 @@ Status HnswIndex::Compact() {
   auto lock = WriteLock();  // no search or insert runs while links are rewritten
   uint32_t slots = slots_.load(std::memory_order_relaxed);
   SearchContext* ctx = AcquireContext();
+  size_t live_nodes = 0, dead_nodes = 0;
+  for (uint32_t node = 0; node < slots; ++node) {
+    live_nodes += states_[node] == kLive;
+    dead_nodes += states_[node] == kDeleted;
+  }
+  if (dead_nodes > live_nodes) {
+    // Mostly tombstones: local repair would leave a thin, possibly disconnected graph. Rebuild
+    // the links of the live nodes instead; the cost is one build of a set no larger than the
+    // tombstones removed, so it stays amortised O(1) inserts per delete.
+    RebuildLocked(ctx);
+    ReleaseContext(ctx);
+    return Status::OK();
+  }
   ctx->NewSearch(capacity_);
   std::vector<uint32_t> keep;
   std::vector<Cand> extra;
@@ -381,6 +397,30 @@ Status HnswIndex::Compact() {
   }
   ReleaseContext(ctx);
   return Status::OK();
+}
+
+void HnswIndex::RebuildLocked(SearchContext* ctx) {
+  uint32_t slots = slots_.load(std::memory_order_relaxed);
+  std::vector<uint32_t> live;
+  {
+    std::unique_lock labels(label_mu_);
+    for (uint32_t node = 0; node < slots; ++node) {
+      if (states_[node] == kFree) continue;
+      Links0(node)[0] = 0;
+      upper_[node].reset();
+      levels_[node] = 0;
+      if (states_[node] == kLive) {
+        states_[node] = kInserting;
+        live.push_back(node);
+      } else {
+        states_[node] = kFree;
+        free_.push_back(node);
+      }
+    }
+  }
+  tombstones_.store(0, std::memory_order_relaxed);
+  entry_.store(~uint64_t{0}, std::memory_order_release);
+  for (uint32_t node : live) InsertNode(node, ctx);
 }
 
 size_t HnswIndex::MemoryBytes() const {

@@ -13,6 +13,7 @@
 // Compact() runs automatically once tombstones exceed 10% of the nodes: every live node's links to
 // tombstones are replaced by the tombstones' own live neighbours (closest first), then tombstoned
 // slots become free and are reused by later inserts, so recall holds after heavy delete/insert.
+// When tombstones outnumber live nodes, Compact rebuilds the live nodes' links instead.
 //
 // Thread safety / invariants:
 //   resize_mu_  shared by Search and inserts; exclusive while arrays grow, the quantizer is
@@ -126,6 +127,7 @@ class HnswIndex final : public VectorIndex {
 
   // --- graph (hnsw_graph.cc) ---
   void InsertNode(uint32_t node, SearchContext* ctx);  // needs resize_mu_ shared
+  void RebuildLocked(SearchContext* ctx);               // needs resize_mu_ exclusive
   int RandomLevel(uint32_t node) const;
   uint32_t GreedyDescend(SearchContext* ctx, uint32_t ep, int from_level, int to_level) const;
   // Beam search on one level from the entries in ctx->cand; fills ctx->top (max-heap, size <= ef)

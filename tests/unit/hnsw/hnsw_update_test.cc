@@ -201,5 +201,42 @@ TEST(HnswConcurrency, InsertWhileSearching) {
   EXPECT_GE(found, (n - 500) / 7 * 95 / 100);
 }
 
+TEST(HnswConcurrency, RemoveRacingInsert) {
+  // Each label is removed as soon as it is visible, often while its insert is still running;
+  // afterwards nothing may be searchable and the count must be exact.
+  const size_t n = 1500, d = 16;
+  auto x = Clustered(n, d, 91);
+  auto labels = Iota(n);
+  auto index = MakeIndex(d, Metric::kL2);
+  std::thread remover([&] {
+    for (uint64_t l = 0; l < n; ++l) {
+      while (!index->Contains(l)) std::this_thread::yield();
+      EXPECT_TRUE(index->Remove(l).ok());
+    }
+  });
+  ASSERT_TRUE(index->AddBatch(n, labels.data(), x.data(), 2).ok());
+  remover.join();
+  EXPECT_EQ(index->size(), 0u);
+  std::vector<SearchHit> out;
+  for (size_t i = 0; i < n; i += 50) {
+    ASSERT_TRUE(index->Search(&x[i * d], {}, &out).ok());
+    EXPECT_TRUE(out.empty());
+  }
+  // And the index is fully usable afterwards.
+  ASSERT_TRUE(index->AddBatch(n, labels.data(), x.data(), 2).ok());
+  EXPECT_EQ(index->size(), n);
+  ASSERT_TRUE(index->Search(&x[0], {}, &out).ok());
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out[0].label, 0u) << out[0].distance << " " << out.size();
+  auto st = index->Stats();
+  EXPECT_EQ(st.live, n);
+  size_t self = 0;
+  for (size_t i = 0; i < n; i += 10) {
+    ASSERT_TRUE(index->Search(&x[i * d], {}, &out).ok());
+    self += !out.empty() && out[0].label == i;
+  }
+  EXPECT_GE(self, n / 10 * 9 / 10);
+}
+
 }  // namespace
 }  // namespace lookalike

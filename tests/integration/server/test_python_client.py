@@ -86,15 +86,17 @@ def test(binary):
         # --- kNN recall vs brute force
         queries = X[rng.choice(N, 30, replace=False)] + 0.1 * rng.standard_normal((30, DIM)).astype(np.float32)
         hits_total = 0
-        t0 = time.time()
+        t_search = 0.0
         for q in queries:
+            t0 = time.time()
             res = es.search(index=INDEX, body={"size": K, "_source": False,
                                                "query": {"knn": {"fvec": {"vector": q.tolist(), "k": K}}}})
+            t_search += time.time() - t0
             got = [h["_id"] for h in res["hits"]["hits"]]
             check(len(got) == K, res)
             check(all("_source" not in h for h in res["hits"]["hits"]), "_source: False")
             hits_total += len(set(got) & set(brute_force(X, q, K)))
-        t_search = (time.time() - t0) / len(queries)
+        t_search /= len(queries)
         recall = hits_total / (K * len(queries))
         print("n=%d bulk %.1fs refresh %.1fs search %.1f ms/query recall@10 %.3f"
               % (N, t_bulk, t_refresh, 1000 * t_search, recall))

@@ -44,15 +44,17 @@ class LookalikePeer : public AnnPeer {
   }
 
   size_t IndexBytes() const override {
-    IndexStats s = index_->Stats();
-    return s.memory_bytes + s.vector_bytes;
+    // memory_bytes is everything resident, float32 vectors included when they are not mapped
+    // from a file (always the case here: the index is built in memory), so adding vector_bytes
+    // would count the vectors twice.
+    return index_->Stats().memory_bytes;
   }
 
   std::string Notes() const override {
     IndexStats s = index_->Stats();
     return "Lookalike " + s.kind + ", " + std::string(CodeTypeName(params_.code)) +
-           " codes, isa " + s.isa + ", codes+graph " + std::to_string(s.memory_bytes >> 20) +
-           " MB, float32 " + std::to_string(s.vector_bytes >> 20) + " MB";
+           " codes, isa " + s.isa + ", resident " + std::to_string(s.memory_bytes >> 20) +
+           " MB of which float32 " + std::to_string(s.vector_bytes >> 20) + " MB";
   }
 
  private:

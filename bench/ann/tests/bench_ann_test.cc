@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -345,6 +346,19 @@ TEST(Runner, FaissInProcess) {
   EXPECT_GT(r.sweep[0].recall, 0.9);
 }
 #endif
+
+TEST(Runner, ChildCrashBecomesAnError) {
+  auto ok = RunInChild([] { return std::string("hello\n"); });
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, "hello\n");
+  auto crashed = RunInChild([]() -> std::string {
+    std::raise(SIGKILL);
+    return "unreachable";
+  });
+  ASSERT_FALSE(crashed.ok());
+  EXPECT_NE(crashed.status().message().find("signal 9"), std::string::npos)
+      << crashed.status().ToString();
+}
 
 TEST(Runner, ReportsUnavailableLibrary) {
 #ifndef LOOKALIKE_BENCH_HAVE_LOOKALIKE_HNSW

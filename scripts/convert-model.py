@@ -20,7 +20,12 @@ With --map LAYER the layer's [N, C, H, W] feature map itself becomes an output "
 For graph models LAYER may be any unique suffix of a node name (e.g. "Conv_1/Relu6"); the
 output is named after the suffix given.
 
+--extract FILE=OUT1,OUT2 also writes FILE holding only the part of the graph those outputs
+need: OpenCV 4.6 runs every layer of a network whatever output is asked for, so an embedding
+from block_10 costs the whole network unless it has its own, shorter file.
+
 Usage: convert-model.py DUMP_DIR OUT.onnx [--pool LAYER]... [--map LAYER]... [--name NAME]
+                        [--extract FILE=OUTPUT[,OUTPUT]]...
 Only Debian's python3-onnx and python3-numpy are needed.
 """
 
@@ -31,6 +36,7 @@ import sys
 
 import numpy as np
 import onnx
+import onnx.utils
 from onnx import TensorProto, helper, numpy_helper
 
 OPSET = 10
@@ -463,6 +469,8 @@ def main():
     ap.add_argument("--map", action="append", default=[],
                     help="layer whose feature map becomes an output")
     ap.add_argument("--name", default="model")
+    ap.add_argument("--extract", action="append", default=[],
+                    help="FILE=OUTPUT[,OUTPUT]: also write the subgraph for these outputs")
     args = ap.parse_args()
     with open(os.path.join(args.dump_dir, "topology.json")) as f:
         is_graph = "node" in json.load(f)["modelTopology"]
@@ -471,6 +479,12 @@ def main():
     tmp = args.out + ".tmp"
     onnx.save(model, tmp)
     os.replace(tmp, args.out)
+    for spec in args.extract:
+        path, _, outs = spec.partition("=")
+
+        onnx.utils.extract_model(args.out, path + ".tmp", [model.graph.input[0].name],
+                                 outs.split(","))
+        os.replace(path + ".tmp", path)
 
 
 if __name__ == "__main__":

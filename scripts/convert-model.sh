@@ -26,15 +26,17 @@ node "$ROOT/scripts/convert-model-dump.cjs" "$NSFWJS/mobilenet_v2" "$tmp/mobilen
   --name mobilenet_v2 --pool out_relu --pool block_10_depthwise_relu \
   --pool block_10_expand_relu --pool block_8_depthwise_relu --pool block_12_depthwise_relu \
   --pool block_13_expand_relu --pool block_16_project_BN \
-  --map block_10_depthwise_relu --map out_relu
+  --map block_10_depthwise_relu --map out_relu \
+  --extract "$tmp/mobilenet_v2_b10.onnx=pool/block_10_depthwise_relu,map/block_10_depthwise_relu"
 mv "$tmp/mobilenet_v2.onnx" "$OUT/mobilenet_v2.onnx"
+mv "$tmp/mobilenet_v2_b10.onnx" "$OUT/mobilenet_v2_b10.onnx"
 
 # TF-Hub MobileNetV2 1.4 (224), a TF graph model, whole backbone NSFW-tuned. It maps [0, 1]
 # inputs to [-1, 1] itself.
 node "$ROOT/scripts/convert-model-dump.cjs" "$NSFWJS/mobilenet_v2_mid" "$tmp/mobilenet_v2_mid"
 /usr/bin/python3 "$ROOT/scripts/convert-model.py" "$tmp/mobilenet_v2_mid" \
   "$tmp/mobilenet_v2_mid.onnx" --name mobilenet_v2_mid --pool MobilenetV2/Conv_1/Relu6 \
-  --pool expanded_conv_10/depthwise/depthwise
+  --pool expanded_conv_10/depthwise/depthwise --map MobilenetV2/Conv_1/Relu6
 mv "$tmp/mobilenet_v2_mid.onnx" "$OUT/mobilenet_v2_mid.onnx"
 
 # One manifest per embedding output; all share the ONNX file. Inputs as nsfwjs feeds them:
@@ -56,21 +58,26 @@ JSON
 }
 write_manifest mobilenet_v2 pool/out_relu 1280 \
   "MobileNetV2 1.0 (nsfwjs), final features, global average pool, 1280-d"
-write_manifest mobilenet_v2_b10 pool/block_10_depthwise_relu 384 \
-  "MobileNetV2 1.0 (nsfwjs), block_10 depthwise features (ImageNet-only layers), 384-d"
+write_manifest mobilenet_v2_b10 map/block_10_depthwise_relu 384 \
+  "MobileNetV2 1.0 (nsfwjs), block_10 depthwise features (ImageNet-only layers), global max pool, 384-d" \
+  max none mobilenet_v2_b10.onnx
 write_manifest mobilenet_v2_mid pool/MobilenetV2/Conv_1/Relu6 1792 \
   "MobileNetV2 1.4 (nsfwjs mid, TF-Hub), final features, global average pool, 1792-d" \
   none none mobilenet_v2_mid.onnx
 if [ $PROBE = 1 ]; then
   write_manifest probe_mid_b10_dw pool/expanded_conv_10/depthwise/depthwise 528 \
     "probe: mid model, expanded_conv_10 depthwise, avg" none none mobilenet_v2_mid.onnx
+  write_manifest probe_mid_max map/MobilenetV2/Conv_1/Relu6 1792 \
+    "probe: mid model, final features, max" max none mobilenet_v2_mid.onnx
   write_manifest probe_b8_dw pool/block_8_depthwise_relu 384 "probe: block_8 depthwise, avg"
   write_manifest probe_b10_expand pool/block_10_expand_relu 384 "probe: block_10 expand, avg"
-  write_manifest probe_b10_dw_max map/block_10_depthwise_relu 384 "probe: block_10 depthwise, max" max
-  write_manifest probe_b10_dw_crop pool/block_10_depthwise_relu 384 "probe: block_10 depthwise, centre crop" none center
+  write_manifest probe_b10_dw_avg pool/block_10_depthwise_relu 384 "probe: block_10 depthwise, avg" \
+    none none mobilenet_v2_b10.onnx
+  write_manifest probe_b10_dw_max_crop map/block_10_depthwise_relu 384 \
+    "probe: block_10 depthwise, max, centre crop" max center mobilenet_v2_b10.onnx
   write_manifest probe_b12_dw pool/block_12_depthwise_relu 576 "probe: block_12 depthwise, avg"
   write_manifest probe_b13_expand pool/block_13_expand_relu 576 "probe: block_13 expand, avg"
   write_manifest probe_b16_project pool/block_16_project_BN 320 "probe: block_16 projection, avg"
   write_manifest probe_final_max map/out_relu 1280 "probe: final features, max" max
 fi
-echo "convert-model: wrote $OUT/mobilenet_v2.onnx, $OUT/mobilenet_v2_mid.onnx and manifests"
+echo "convert-model: wrote $OUT/mobilenet_v2{,_b10,_mid}.onnx and manifests"

@@ -194,7 +194,7 @@ class ModelRegistry {
 
 /// The model `embed` and `ingest-images` use when none is named (chosen by measurement; see
 /// docs/models.md).
-inline constexpr std::string_view kDefaultModelName = "mobilenet_v2_b10";
+inline constexpr std::string_view kDefaultModelName = "mobilenet_v2_mid";
 
 /// Directory searched for model manifests when none is given: $LOOKALIKE_MODELS if set, else
 /// "<dir of the executable>/models" when it exists, else "models".

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Reference features from the ORIGINAL nsfwjs TF.js model, run with @tensorflow/tfjs (pure-JS
 // CPU backend), for the converted-model test: for each raw 224×224 RGB8 file given, the
-// globally average-pooled output of each requested layer, with the nsfwjs preprocessing
+// globally average-pooled output of each requested layer (and, as "LAYER#max", max-pooled), with the nsfwjs preprocessing
 // (RGB ÷ 255, no resize because the inputs already have the model's size).
 //
 // Usage: node tfjs_reference.cjs NODE_MODULES MODEL_DIR LAYERS(comma) OUT.json IMG.rgb...
@@ -55,6 +55,7 @@ async function Main() {
     result[path.basename(file)] = {};
     layers.forEach((l, i) => {
       result[path.basename(file)][l] = Array.from(outs[i].mean([1, 2]).dataSync());
+      result[path.basename(file)][`${l}#max`] = Array.from(outs[i].max([1, 2]).dataSync());
     });
   }
   fs.writeFileSync(outFile, JSON.stringify(result));

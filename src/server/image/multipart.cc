@@ -115,7 +115,9 @@ Result<std::vector<MultipartPart>> ParseMultipart(std::string_view body, std::st
       data_start = headers_end + 4;
     }
     if (part.name.empty()) return Invalid("a part has no name in its Content-Disposition");
-    part.data = body.substr(data_start, part_end - data_start);
+    // "\r\n\r\n--b": the header terminator's second CRLF also opens the delimiter (no data).
+    part.data = data_start <= part_end ? body.substr(data_start, part_end - data_start)
+                                       : std::string_view();
     if (parts.size() >= max_parts) {
       return Status::ResourceExhausted("too many parts in multipart/form-data body (limit " +
                                        std::to_string(max_parts) + ")");

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 namespace lookalike::server {
@@ -56,6 +57,11 @@ TEST(Multipart, PreambleAndEmptyPart) {
   ASSERT_TRUE(parts.ok()) << parts.status().ToString();
   ASSERT_EQ(parts->size(), 1u);
   EXPECT_TRUE((*parts)[0].data.empty());
+  // The blank line after the headers doubles as the CRLF before the closing delimiter.
+  auto tight = ParseMultipart("--b\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\n--b--", "b");
+  ASSERT_TRUE(tight.ok()) << tight.status().ToString();
+  ASSERT_EQ(tight->size(), 1u);
+  EXPECT_TRUE((*tight)[0].data.empty());
 }
 
 TEST(Multipart, RejectsMalformedBodies) {
@@ -83,6 +89,40 @@ TEST(Multipart, LimitsPartCount) {
   auto limited = ParseMultipart(body, "b", 4);
   ASSERT_FALSE(limited.ok());
   EXPECT_EQ(limited.status().code(), StatusCode::kResourceExhausted);
+}
+
+// Mutated bodies (truncations, byte flips, inserted boundaries) never crash, and every part
+// found is a view inside the body.
+TEST(Multipart, SurvivesMutatedBodies) {
+  const std::string base =
+      "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.png\"\r\n"
+      "Content-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\nDATA\r\n--b\r\n"
+      "Content-Disposition: form-data; name=\"k\"\r\n\r\n7\r\n--b--\r\n";
+  std::mt19937 rng(1234);
+  const std::string alphabet = "-b\r\n\";=: ax";
+  int parsed = 0;
+  for (int round = 0; round < 5000; ++round) {
+    std::string body = base;
+    int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits && !body.empty(); ++e) {
+      size_t at = rng() % body.size();
+      switch (rng() % 3) {
+        case 0: body.resize(at); break;
+        case 1: body[at] = alphabet[rng() % alphabet.size()]; break;
+        default: body.insert(at, rng() % 2 ? "\r\n--b" : "\r\n\r\n"); break;
+      }
+    }
+    auto parts = ParseMultipart(body, "b");
+    if (!parts.ok()) continue;
+    ++parsed;
+    const char* lo = body.data();
+    const char* hi = body.data() + body.size();
+    for (const auto& p : *parts) {
+      EXPECT_FALSE(p.name.empty());
+      EXPECT_TRUE(p.data.empty() || (p.data.data() >= lo && p.data.data() + p.data.size() <= hi));
+    }
+  }
+  EXPECT_GT(parsed, 0);  // some mutations leave a valid body
 }
 
 }  // namespace

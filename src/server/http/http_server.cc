@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -376,7 +377,14 @@ void HttpServer::Loop::Dispatch(Conn* conn, HttpRequest request) {
     auto start = Clock::now();
     HttpResponse response;
     response.headers.emplace_back("x-elastic-product", "Elasticsearch");
-    server_->handler_(request, &response);
+    try {
+      server_->handler_(request, &response);
+    } catch (const std::exception& e) {
+      // Nothing should throw past a handler; if a library does, answer 500 and keep serving.
+      SetErrorResponse(500, "exception", std::string("internal error: ") + e.what(), &response);
+    } catch (...) {
+      SetErrorResponse(500, "exception", "internal error", &response);
+    }
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     if (response.status >= 500) {
       spdlog::error("{} {} -> {} ({:.2f} ms): {}", request.method, request.target,

@@ -61,14 +61,14 @@ write_manifest mobilenet_v2 pool/out_relu 1280 \
 write_manifest mobilenet_v2_b10 map/block_10_depthwise_relu 384 \
   "MobileNetV2 1.0 (nsfwjs), block_10 depthwise features (ImageNet-only layers), global max pool, 384-d" \
   max none mobilenet_v2_b10.onnx
-write_manifest mobilenet_v2_mid pool/MobilenetV2/Conv_1/Relu6 1792 \
-  "MobileNetV2 1.4 (nsfwjs mid, TF-Hub), final features, global average pool, 1792-d" \
-  none none mobilenet_v2_mid.onnx
+write_manifest mobilenet_v2_mid map/MobilenetV2/Conv_1/Relu6 1792 \
+  "MobileNetV2 1.4 (nsfwjs mid, TF-Hub), final features, global max pool, 1792-d" \
+  max none mobilenet_v2_mid.onnx
 if [ $PROBE = 1 ]; then
   write_manifest probe_mid_b10_dw pool/expanded_conv_10/depthwise/depthwise 528 \
     "probe: mid model, expanded_conv_10 depthwise, avg" none none mobilenet_v2_mid.onnx
-  write_manifest probe_mid_max map/MobilenetV2/Conv_1/Relu6 1792 \
-    "probe: mid model, final features, max" max none mobilenet_v2_mid.onnx
+  write_manifest probe_mid_avg pool/MobilenetV2/Conv_1/Relu6 1792 \
+    "probe: mid model, final features, avg" none none mobilenet_v2_mid.onnx
   write_manifest probe_b8_dw pool/block_8_depthwise_relu 384 "probe: block_8 depthwise, avg"
   write_manifest probe_b10_expand pool/block_10_expand_relu 384 "probe: block_10 expand, avg"
   write_manifest probe_b10_dw_avg pool/block_10_depthwise_relu 384 "probe: block_10 depthwise, avg" \

@@ -78,7 +78,7 @@ TEST(EmbedModelTest, MatchesTfjsReference) {
   const std::vector<Check> checks = {
       {"mobilenet_v2",
        {{"mobilenet_v2", "out_relu"}, {"mobilenet_v2_b10", "block_10_depthwise_relu#max"}}},
-      {"mobilenet_v2_mid", {{"mobilenet_v2_mid", "MobilenetV2/Conv_1/Relu6"}}}};
+      {"mobilenet_v2_mid", {{"mobilenet_v2_mid", "MobilenetV2/Conv_1/Relu6#max"}}}};
   for (const Check& check : checks) {
     std::string layers;
     for (const auto& o : check.outputs) {

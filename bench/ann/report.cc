@@ -43,6 +43,7 @@ AtRecall AtTargetRecall(const std::vector<SweepPoint>& sweep, double target) {
       a.lower_bound = true;
       a.qps = sweep[0].qps;
       a.p50_ms = sweep[0].p50_ms;
+      a.cpu_ms = sweep[0].cpu_ms;
       return a;
     }
     const SweepPoint& lo = sweep[i - 1];
@@ -51,6 +52,7 @@ AtRecall AtTargetRecall(const std::vector<SweepPoint>& sweep, double target) {
     double t = span > 0 ? (target - lo.recall) / span : 1.0;
     a.qps = lo.qps + t * (hi.qps - lo.qps);
     a.p50_ms = lo.p50_ms + t * (hi.p50_ms - lo.p50_ms);
+    a.cpu_ms = lo.cpu_ms + t * (hi.cpu_ms - lo.cpu_ms);
     return a;
   }
   return a;
@@ -70,33 +72,37 @@ std::string RenderReport(const RunInfo& info, const std::vector<PeerResult>& res
   o << "- build threads: " << info.build_threads << " (all libraries), efConstruction "
     << info.ef_construction << "; latency: one query per call on one thread; QPS: "
     << info.search_threads << " threads\n";
+  o << "- CPU columns: CPU time actually consumed (build: all threads; search: the searching "
+       "thread), which stays meaningful when the machine is shared and wall time includes "
+       "waiting to be scheduled\n";
   o << "- memory: RSS growth of a forked child per library (Δ from before build); index bytes "
        "as each library accounts its structures\n\n";
 
   o << "### Build\n\n";
-  o << "| index | build s | index bytes | RSS after build | peak RSS | notes |\n";
-  o << "|---|---:|---:|---:|---:|---|\n";
+  o << "| index | build s | build CPU s | index bytes | RSS after build | peak RSS | notes |\n";
+  o << "|---|---:|---:|---:|---:|---:|---|\n";
   for (const auto& r : results) {
     o << "| " << r.config.Label() << " | ";
     if (!r.ok) {
-      o << "failed | | | | " << r.error << " |\n";
+      o << "failed | | | | | " << r.error << " |\n";
       continue;
     }
-    o << Fmt("%.1f", r.build_seconds) << " | " << FormatBytes(r.index_bytes) << " | "
+    o << Fmt("%.1f", r.build_seconds) << " | " << Fmt("%.1f", r.build_cpu_seconds) << " | "
+      << FormatBytes(r.index_bytes) << " | "
       << FormatBytes(r.rss_after_build) << " | " << FormatBytes(r.peak_rss)
       << (r.peak_exact ? "" : " (approx.)") << " | " << r.notes << " |\n";
   }
 
   o << "\n### Search sweep\n\n";
-  o << "| index | ef_search | recall@" << info.k << " | p50 ms | p99 ms | QPS ("
+  o << "| index | ef_search | recall@" << info.k << " | p50 ms | p99 ms | CPU ms/query | QPS ("
     << info.search_threads << " threads) |\n";
-  o << "|---|---:|---:|---:|---:|---:|\n";
+  o << "|---|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& r : results) {
     if (!r.ok) continue;
     for (const auto& p : r.sweep) {
       o << "| " << r.config.Label() << " | " << p.ef << " | " << Fmt("%.4f", p.recall) << " | "
         << Fmt("%.3f", p.p50_ms) << " | " << Fmt("%.3f", p.p99_ms) << " | "
-        << Fmt("%.0f", p.qps) << " |\n";
+        << Fmt("%.3f", p.cpu_ms) << " | " << Fmt("%.0f", p.qps) << " |\n";
     }
   }
 
@@ -111,8 +117,8 @@ std::string RenderReport(const RunInfo& info, const std::vector<PeerResult>& res
   const double kTargets[2] = {0.95, 0.99};
   o << "\n### QPS at recall 0.95 and 0.99 (interpolated along the sweep)\n\n";
   o << "| index | QPS @0.95 | p50 ms @0.95 | QPS @0.99 | p50 ms @0.99 | Lookalike ÷ this @0.95 "
-       "| Lookalike ÷ this @0.99 | build s ÷ Lookalike's |\n";
-  o << "|---|---:|---:|---:|---:|---:|---:|---:|\n";
+       "| Lookalike ÷ this @0.99 | build s ÷ Lookalike's | build CPU s ÷ Lookalike's |\n";
+  o << "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& r : results) {
     if (!r.ok) continue;
     o << "| " << r.config.Label();
@@ -129,17 +135,39 @@ std::string RenderReport(const RunInfo& info, const std::vector<PeerResult>& res
         o << " | " << RatioCell(AtTargetRecall(ours->sweep, t), AtTargetRecall(r.sweep, t));
       }
     }
-    if (ours == nullptr || ours->build_seconds <= 0) {
-      o << " | n/a |\n";
-    } else {
-      o << " | " << Fmt("%.2f×", r.build_seconds / ours->build_seconds) << " |\n";
-    }
+    bool wall = ours != nullptr && ours->build_seconds > 0;
+    bool cpu = ours != nullptr && ours->build_cpu_seconds > 0;
+    o << " | " << (wall ? Fmt("%.2f×", r.build_seconds / ours->build_seconds) : "n/a") << " | "
+      << (cpu ? Fmt("%.2f×", r.build_cpu_seconds / ours->build_cpu_seconds) : "n/a") << " |\n";
   }
   if (ours == nullptr) {
     o << "\nNo Lookalike HNSW result in this run, so no ratios.\n";
   }
   o << "\n\"≥\" marks a value already past the target at the smallest ef_search of the sweep; "
        "\"not reached\" means even the largest ef_search stays below the target.\n";
+
+  // The same comparison in CPU time per query, which a shared, busy machine distorts less.
+  o << "\n### CPU time per query at recall 0.95 and 0.99 (single thread, interpolated)\n\n";
+  o << "| index | CPU ms @0.95 | CPU ms @0.99 | this ÷ Lookalike @0.95 | this ÷ Lookalike @0.99 |\n";
+  o << "|---|---:|---:|---:|---:|\n";
+  for (const auto& r : results) {
+    if (!r.ok) continue;
+    o << "| " << r.config.Label();
+    for (double t : kTargets) {
+      AtRecall a = AtTargetRecall(r.sweep, t);
+      o << " | " << (a.reached ? (a.lower_bound ? "≤ " : "") + Fmt("%.3f", a.cpu_ms) : "—");
+    }
+    for (double t : kTargets) {
+      AtRecall a = AtTargetRecall(r.sweep, t);
+      AtRecall b = ours ? AtTargetRecall(ours->sweep, t) : AtRecall();
+      if (ours == nullptr || !a.reached || !b.reached || b.cpu_ms <= 0) {
+        o << " | —";
+      } else {
+        o << " | " << ((a.lower_bound || b.lower_bound) ? "≈ " : "") << Fmt("%.2f×", a.cpu_ms / b.cpu_ms);
+      }
+    }
+    o << " |\n";
+  }
 
   bool any_warning = !info.warnings.empty();
   if (any_warning) o << "\n### Warnings\n\n";

@@ -43,6 +43,7 @@ struct AtRecall {
   bool lower_bound = false;  // even the smallest ef exceeds the target (value is at that ef)
   double qps = 0.0;
   double p50_ms = 0.0;
+  double cpu_ms = 0.0;
 };
 
 /// Walks the sweep in ef order to the first point with recall >= target and interpolates QPS

@@ -68,16 +68,18 @@ PeerResult RunInProcess(const PeerConfig& config, const Matrix& base, const Matr
 
   if (opt.verbose) std::fprintf(stderr, "[%s] building %zu vectors...\n", label.c_str(), base.rows);
   double t0 = NowSeconds();
+  double cpu0 = ProcessCpuSeconds();
   Status st = peer->Build(base.data.data(), base.rows);
   r.build_seconds = NowSeconds() - t0;
+  r.build_cpu_seconds = ProcessCpuSeconds() - cpu0;
   if (!st.ok()) return fail(st);
   r.index_bytes = peer->IndexBytes();
   size_t rss_build = CurrentRssBytes();
   r.rss_after_build = rss_build > rss0 ? rss_build - rss0 : 0;
   r.notes = peer->Notes();
   if (opt.verbose) {
-    std::fprintf(stderr, "[%s] built in %.1f s, index %s\n", label.c_str(), r.build_seconds,
-                 FormatBytes(r.index_bytes).c_str());
+    std::fprintf(stderr, "[%s] built in %.1f s (%.1f CPU s), index %s\n", label.c_str(),
+                 r.build_seconds, r.build_cpu_seconds, FormatBytes(r.index_bytes).c_str());
   }
 
   const size_t nq = queries.rows, k = opt.k;
@@ -93,12 +95,16 @@ PeerResult RunInProcess(const PeerConfig& config, const Matrix& base, const Matr
       st = peer->Search(queries.Row(q), k, labels.data() + q * k);
       if (!st.ok()) return fail(st);
     }
+    double thread_cpu0 = ThreadCpuSeconds();
     for (size_t q = 0; q < nq; ++q) {
       double s = NowSeconds();
       st = peer->Search(queries.Row(q), k, labels.data() + q * k);
       latencies[q] = (NowSeconds() - s) * 1e3;
       if (!st.ok()) return fail(st);
     }
+    // CPU time of this thread only: on a shared machine it is what the search itself cost,
+    // free of the time spent preempted.
+    p.cpu_ms = (ThreadCpuSeconds() - thread_cpu0) * 1e3 / static_cast<double>(nq);
     // Throughput: repeat the whole query set until the pass lasts long enough to average out
     // thread start-up and scheduler noise (the first repetition's labels are scored).
     size_t passes = 0;
@@ -127,8 +133,9 @@ PeerResult RunInProcess(const PeerConfig& config, const Matrix& base, const Matr
       r.warnings.push_back(buf);
     }
     if (opt.verbose) {
-      std::fprintf(stderr, "[%s] ef=%d recall@%zu=%.4f p50=%.3f ms p99=%.3f ms qps=%.0f\n",
-                   label.c_str(), ef, k, p.recall, p.p50_ms, p.p99_ms, p.qps);
+      std::fprintf(stderr,
+                   "[%s] ef=%d recall@%zu=%.4f p50=%.3f ms p99=%.3f ms cpu=%.3f ms qps=%.0f\n",
+                   label.c_str(), ef, k, p.recall, p.p50_ms, p.p99_ms, p.cpu_ms, p.qps);
     }
     r.sweep.push_back(p);
   }
@@ -143,12 +150,12 @@ std::string Serialize(const PeerResult& r) {
   std::ostringstream out;
   out.precision(17);
   out << "ok " << (r.ok ? 1 : 0) << "\n";
-  out << "build " << r.build_seconds << "\n";
+  out << "build " << r.build_seconds << " " << r.build_cpu_seconds << "\n";
   out << "bytes " << r.index_bytes << " " << r.rss_after_build << " " << r.peak_rss << " "
       << (r.peak_exact ? 1 : 0) << "\n";
   for (const auto& p : r.sweep) {
     out << "point " << p.ef << " " << p.recall << " " << p.recall_parallel << " " << p.p50_ms
-        << " " << p.p99_ms << " " << p.mean_ms << " " << p.qps << "\n";
+        << " " << p.p99_ms << " " << p.mean_ms << " " << p.qps << " " << p.cpu_ms << "\n";
   }
   auto one_line = [](std::string s) {
     std::replace(s.begin(), s.end(), '\n', ' ');
@@ -173,14 +180,15 @@ void Deserialize(const std::string& text, PeerResult* r) {
       ls >> ok;
       r->ok = ok != 0;
     } else if (key == "build") {
-      ls >> r->build_seconds;
+      ls >> r->build_seconds >> r->build_cpu_seconds;
     } else if (key == "bytes") {
       int exact = 1;
       ls >> r->index_bytes >> r->rss_after_build >> r->peak_rss >> exact;
       r->peak_exact = exact != 0;
     } else if (key == "point") {
       SweepPoint p;
-      ls >> p.ef >> p.recall >> p.recall_parallel >> p.p50_ms >> p.p99_ms >> p.mean_ms >> p.qps;
+      ls >> p.ef >> p.recall >> p.recall_parallel >> p.p50_ms >> p.p99_ms >> p.mean_ms >> p.qps >>
+          p.cpu_ms;
       r->sweep.push_back(p);
     } else if (key == "notes") {
       r->notes = rest;

@@ -23,6 +23,7 @@ struct SweepPoint {
   double p99_ms = 0.0;
   double mean_ms = 0.0;
   double qps = 0.0;              // multi-thread throughput
+  double cpu_ms = 0.0;           // mean CPU time per query of the single-thread pass
 };
 
 struct PeerResult {
@@ -30,6 +31,7 @@ struct PeerResult {
   bool ok = false;
   std::string error;
   double build_seconds = 0.0;
+  double build_cpu_seconds = 0.0;  // CPU time of all threads during Build
   size_t index_bytes = 0;
   size_t rss_after_build = 0;  // RSS growth of the process from before Build to after it
   size_t peak_rss = 0;         // peak RSS growth over build and all searches

@@ -29,6 +29,10 @@ inline double NowSeconds() {
       .count();
 }
 
+/// CPU seconds consumed so far by the whole process (all threads) and by the calling thread.
+double ProcessCpuSeconds();
+double ThreadCpuSeconds();
+
 /// Resident set size and its high-water mark of this process in bytes, from /proc/self/status
 /// (0 when unavailable).
 size_t CurrentRssBytes();

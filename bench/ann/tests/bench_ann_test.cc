@@ -258,13 +258,14 @@ TEST(Recall, CountsEachTrueNeighbourOnce) {
 
 TEST(Report, InterpolatesAlongTheSweep) {
   std::vector<SweepPoint> sweep(3);
-  sweep[0] = {16, 0.90, 0.90, 0.1, 0.2, 0.1, 1000};
-  sweep[1] = {32, 0.96, 0.96, 0.2, 0.4, 0.2, 600};
-  sweep[2] = {64, 0.98, 0.98, 0.4, 0.8, 0.4, 300};
+  sweep[0] = {16, 0.90, 0.90, 0.1, 0.2, 0.1, 1000, 0.1};
+  sweep[1] = {32, 0.96, 0.96, 0.2, 0.4, 0.2, 600, 0.2};
+  sweep[2] = {64, 0.98, 0.98, 0.4, 0.8, 0.4, 300, 0.4};
   AtRecall a = AtTargetRecall(sweep, 0.95);
   EXPECT_TRUE(a.reached);
   EXPECT_FALSE(a.lower_bound);
   EXPECT_NEAR(a.qps, 1000 - (0.05 / 0.06) * 400, 1e-6);
+  EXPECT_NEAR(a.cpu_ms, 0.1 + (0.05 / 0.06) * 0.1, 1e-9);
   EXPECT_FALSE(AtTargetRecall(sweep, 0.99).reached);
   AtRecall low = AtTargetRecall(sweep, 0.5);
   EXPECT_TRUE(low.lower_bound);
@@ -276,13 +277,20 @@ TEST(Report, InterpolatesAlongTheSweep) {
   theirs.config.library = "hnswlib";
   ours.sweep = sweep;
   theirs.sweep = sweep;
-  for (auto& p : theirs.sweep) p.qps /= 2;
+  for (auto& p : theirs.sweep) {
+    p.qps /= 2;
+    p.cpu_ms *= 3;
+  }
   ours.build_seconds = 10;
   theirs.build_seconds = 25;
+  ours.build_cpu_seconds = 20;
+  theirs.build_cpu_seconds = 70;
   RunInfo info;
   std::string text = RenderReport(info, {ours, theirs});
   EXPECT_NE(text.find("2.00×"), std::string::npos) << text;
   EXPECT_NE(text.find("2.50×"), std::string::npos) << text;
+  EXPECT_NE(text.find("3.00×"), std::string::npos) << text;
+  EXPECT_NE(text.find("3.50×"), std::string::npos) << text;
   EXPECT_NE(text.find("not reached"), std::string::npos) << text;
 }
 

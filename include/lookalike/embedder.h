@@ -48,7 +48,7 @@ struct DecodeLimits {
 /// What the header says, read without decoding pixels.
 struct ImageInfo {
   ImageFormat format = ImageFormat::kUnknown;
-  int width = 0;   // as stored (before EXIF orientation)
+  int width = 0;  // as stored (before EXIF orientation)
   int height = 0;
 };
 
@@ -78,7 +78,7 @@ Result<Image> DecodeImageFile(const std::string& path, const DecodeLimits& limit
 // Models
 
 enum class ResizeMode : uint8_t { kArea, kBilinear };
-enum class CropMode : uint8_t { kNone, kCenter };  // none: stretch to the input size
+enum class CropMode : uint8_t { kNone, kCenter };        // none: stretch to the input size
 enum class Pooling : uint8_t { kNone, kAverage, kMax };  // applied to an [N,C,H,W] output
 
 /// A model description loaded from JSON (see docs/models.md). Example:
@@ -90,13 +90,13 @@ enum class Pooling : uint8_t { kNone, kAverage, kMax };  // applied to an [N,C,H
 ///               "normalize": "l2", "center": "mobilenet_v2_b10.mean.f32"}}
 /// Pixel values fed to the network: ((v × scale) − mean[c]) / std[c], with v in 0..255.
 struct ModelManifest {
-  std::string name;         // [a-z0-9_.-]+, unique in a registry
+  std::string name;  // [a-z0-9_.-]+, unique in a registry
   std::string description;
-  std::string file;         // absolute path of the ONNX file (resolved against the manifest)
-  std::string input_name;   // "" = the network's only input
+  std::string file;        // absolute path of the ONNX file (resolved against the manifest)
+  std::string input_name;  // "" = the network's only input
   int input_width = 0;
   int input_height = 0;
-  bool bgr = false;         // channel order the network wants
+  bool bgr = false;  // channel order the network wants
   float scale = 1.0f / 255.0f;
   float mean[3] = {0, 0, 0};
   float std[3] = {1, 1, 1};
@@ -107,7 +107,7 @@ struct ModelManifest {
   Pooling pooling = Pooling::kNone;
   bool l2_normalize = true;
   std::vector<float> center;  // subtracted before normalisation; empty = none
-  int batch_size = 8;       // images per forward pass
+  int batch_size = 8;         // images per forward pass
 };
 
 /// Parses a manifest; relative "file"/"center" paths are resolved against `base_dir`.
@@ -117,7 +117,7 @@ Result<ModelManifest> ParseModelManifest(std::string_view json, const std::strin
 Result<ModelManifest> LoadModelManifest(const std::string& path);
 
 struct EmbedderOptions {
-  int instances = 0;       // network copies (parallel forward passes); 0 = hardware threads
+  int instances = 0;  // network copies (parallel forward passes); 0 = hardware threads
 };
 
 /// Runs one model. Create() loads the ONNX file and checks it on a blank image so that a bad

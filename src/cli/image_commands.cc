@@ -1,7 +1,6 @@
 // Image subcommands. `embed FILE…` prints one vector per file for users who bring their own
 // index; ingest-images and search-image join here once the engine exists.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -95,15 +94,15 @@ int RunEmbed(const EmbedArgs& args) {
 void AddImageCommands(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<EmbedArgs>();
   auto* cmd = app.add_subcommand(
-      "embed", "Print the embedding of each image: JSON lines (path, model, width, height, vector) "
-               "or raw little-endian float32 rows (--format raw; unreadable files are skipped and "
-               "reported on stderr)");
+      "embed",
+      "Print the embedding of each image: JSON lines (path, model, width, height, vector) "
+      "or raw little-endian float32 rows (--format raw; unreadable files are skipped and "
+      "reported on stderr)");
   cmd->add_option("files", args->files, "image files (JPEG, PNG, WebP, GIF, BMP)")->required();
   cmd->add_option("--model", args->model, "model name (default: the registry's default)");
   cmd->add_option("--models-dir", args->models_dir,
                   "directory of model manifests (default: $LOOKALIKE_MODELS or build/models)");
-  cmd->add_option("--format", args->format, "json or raw")
-      ->check(CLI::IsMember({"json", "raw"}));
+  cmd->add_option("--format", args->format, "json or raw")->check(CLI::IsMember({"json", "raw"}));
   cmd->add_option("--threads", args->threads, "network instances (default: cores)");
   cmd->callback([args, exit_code] { *exit_code = RunEmbed(*args); });
 }

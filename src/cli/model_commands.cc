@@ -1,11 +1,11 @@
 // Model subcommands: `convert-model` makes the ONNX files + manifests from the packaged weights;
 // `models` lists what a model directory offers.
-#include <CLI/CLI.hpp>
+#include <sys/wait.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <sys/wait.h>
 
 #include "cli/commands.h"
 #include "embed/convert.h"

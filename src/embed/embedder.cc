@@ -2,6 +2,8 @@
 // DNN. Parallelism comes from several network instances (one per core by default), because a
 // cv::dnn::Net must not be used from two threads at once; each EmbedBatch call fans its images
 // out over the instances it can borrow, and batches images per instance.
+#include "lookalike/embedder.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -11,8 +13,6 @@
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 #include <thread>
-
-#include "lookalike/embedder.h"
 
 namespace lookalike {
 
@@ -35,8 +35,9 @@ int Embedder::instances() const { return static_cast<int>(instances_.size()); }
 
 Result<std::unique_ptr<Embedder>> Embedder::Create(const ModelManifest& manifest,
                                                    const EmbedderOptions& options) {
-  int n = options.instances > 0 ? options.instances
-                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int n = options.instances > 0
+              ? options.instances
+              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::unique_ptr<Embedder> e(new Embedder(manifest));  // private constructor
   for (int i = 0; i < n; ++i) {
     auto inst = std::make_unique<Instance>();

@@ -2,6 +2,7 @@
 // OpenCV 4.6 cannot read. The format is taken from ProbeImage (the signature), so only these five
 // decoders are ever reached — OpenCV's other codecs (TIFF, EXR, PFM, ...) are not attack surface.
 #include <gif_lib.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -11,7 +12,6 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <string>
-#include <sys/stat.h>
 #include <vector>
 
 #include "lookalike/embedder.h"
@@ -20,8 +20,8 @@ namespace lookalike {
 namespace {
 
 Status Undecodable(ImageFormat f, std::string_view why) {
-  return Status::InvalidArgument("cannot decode " + std::string(ImageFormatName(f)) + " image: " +
-                                 std::string(why));
+  return Status::InvalidArgument("cannot decode " + std::string(ImageFormatName(f)) +
+                                 " image: " + std::string(why));
 }
 
 Status TooManyPixels(uint64_t w, uint64_t h, uint64_t max) {
@@ -38,7 +38,8 @@ cv::Mat CompositeOverWhite(const cv::Mat& bgra) {
     uint8_t* d = out.ptr<uint8_t>(y);
     for (int x = 0; x < bgra.cols; ++x, s += 4, d += 3) {
       uint32_t a = s[3];
-      for (int c = 0; c < 3; ++c) d[c] = static_cast<uint8_t>((s[c] * a + 255 * (255 - a) + 127) / 255);
+      for (int c = 0; c < 3; ++c)
+        d[c] = static_cast<uint8_t>((s[c] * a + 255 * (255 - a) + 127) / 255);
     }
   }
   return out;
@@ -72,7 +73,9 @@ Result<Image> DecodeWithOpenCv(std::span<const uint8_t> bytes, ImageFormat forma
       return Undecodable(format, "unsupported sample type");
     }
     switch (m.channels()) {
-      case 1: cv::cvtColor(m, m, cv::COLOR_GRAY2BGR); break;
+      case 1:
+        cv::cvtColor(m, m, cv::COLOR_GRAY2BGR);
+        break;
       case 2: {
         // Grey + alpha: expand grey, keep alpha.
         std::vector<cv::Mat> ga;
@@ -81,9 +84,13 @@ Result<Image> DecodeWithOpenCv(std::span<const uint8_t> bytes, ImageFormat forma
         m = CompositeOverWhite(m);
         break;
       }
-      case 3: break;
-      case 4: m = CompositeOverWhite(m); break;
-      default: return Undecodable(format, "unsupported channel count");
+      case 3:
+        break;
+      case 4:
+        m = CompositeOverWhite(m);
+        break;
+      default:
+        return Undecodable(format, "unsupported channel count");
     }
     return ToImage(m, format);
   } catch (const cv::Exception& e) {

@@ -95,8 +95,8 @@ Result<ImageInfo> ProbeJpeg(std::span<const uint8_t> b) {
     if (pos + 2 > b.size()) return Truncated("JPEG");
     uint32_t len = Be16(&b[pos]);
     if (len < 2 || pos + len > b.size()) return Truncated("JPEG");
-    bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 &&
-               marker != 0xCC;
+    bool sof =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
     if (sof) {
       if (len < 7) return Truncated("JPEG");
       // precision(1) height(2) width(2). Height 0 (DNL-defined) is not supported.
@@ -110,12 +110,18 @@ Result<ImageInfo> ProbeJpeg(std::span<const uint8_t> b) {
 
 std::string_view ImageFormatName(ImageFormat format) {
   switch (format) {
-    case ImageFormat::kJpeg: return "jpeg";
-    case ImageFormat::kPng: return "png";
-    case ImageFormat::kGif: return "gif";
-    case ImageFormat::kWebp: return "webp";
-    case ImageFormat::kBmp: return "bmp";
-    case ImageFormat::kUnknown: break;
+    case ImageFormat::kJpeg:
+      return "jpeg";
+    case ImageFormat::kPng:
+      return "png";
+    case ImageFormat::kGif:
+      return "gif";
+    case ImageFormat::kWebp:
+      return "webp";
+    case ImageFormat::kBmp:
+      return "bmp";
+    case ImageFormat::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -127,8 +133,7 @@ Result<ImageInfo> ProbeImage(std::span<const uint8_t> b) {
   if (StartsWith(b, "GIF87a") || StartsWith(b, "GIF89a")) return ProbeGif(b);
   if (StartsWith(b, "RIFF") && StartsWith(b, "WEBP", 8)) return ProbeWebp(b);
   if (StartsWith(b, "BM")) return ProbeBmp(b);
-  return Status::InvalidArgument(
-      "not an image in a supported format (JPEG, PNG, WebP, GIF, BMP)");
+  return Status::InvalidArgument("not an image in a supported format (JPEG, PNG, WebP, GIF, BMP)");
 }
 
 }  // namespace lookalike

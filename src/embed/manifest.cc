@@ -49,8 +49,8 @@ Status GetInt(object o, std::string_view key, int* out, bool required, int lo, i
   double v = *out;
   LOOKALIKE_RETURN_IF_ERROR(GetNumber(o, key, &v, required));
   if (v != std::floor(v) || v < lo || v > hi) {
-    return Bad(key, "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-                        "]");
+    return Bad(key,
+               "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   }
   *out = static_cast<int>(v);
   return Status::OK();
@@ -182,7 +182,8 @@ Result<ModelManifest> ParseModelManifest(std::string_view json, const std::strin
     return Bad("pooling", "must be \"none\", \"avg\" or \"max\"");
   }
   LOOKALIKE_RETURN_IF_ERROR(GetString(out, "normalize", &normalize, false));
-  if (normalize != "l2" && normalize != "none") return Bad("normalize", "must be \"l2\" or \"none\"");
+  if (normalize != "l2" && normalize != "none")
+    return Bad("normalize", "must be \"l2\" or \"none\"");
   m.l2_normalize = normalize == "l2";
   LOOKALIKE_RETURN_IF_ERROR(GetString(out, "center", &center, false));
   if (!center.empty()) {

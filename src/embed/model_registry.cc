@@ -30,8 +30,9 @@ Result<std::unique_ptr<ModelRegistry>> ModelRegistry::LoadDir(const std::string&
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     if (allow_missing) return reg;
-    return Status::NotFound("model directory " + dir +
-                            " does not exist (run `make models` or `lookalike convert-model`)");
+    return Status::NotFound(
+        "model directory " + dir +
+        " does not exist (run `lookalike convert-model` or build the lookalike_models target)");
   }
   std::vector<std::string> files;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
@@ -46,8 +47,9 @@ Result<std::unique_ptr<ModelRegistry>> ModelRegistry::LoadDir(const std::string&
     LOOKALIKE_RETURN_IF_ERROR(reg->Register(std::move(m)).WithContext(f));
   }
   if (reg->entries_.empty() && !allow_missing) {
-    return Status::NotFound("no model manifests (*.json) in " + dir +
-                            " (run `make models` or `lookalike convert-model`)");
+    return Status::NotFound(
+        "no model manifests (*.json) in " + dir +
+        " (run `lookalike convert-model` or build the lookalike_models target)");
   }
   return reg;
 }
@@ -95,8 +97,8 @@ Result<std::shared_ptr<Embedder>> ModelRegistry::Get(std::string_view name) {
     }
   }
   if (entry == nullptr) {
-    return Status::NotFound("unknown model '" + want + "'; known models: " +
-                            (known.empty() ? "(none)" : known));
+    return Status::NotFound("unknown model '" + want +
+                            "'; known models: " + (known.empty() ? "(none)" : known));
   }
   // Entries are never removed, so the pointer stays valid outside mu_.
   std::lock_guard lock(entry->mu);

@@ -18,9 +18,9 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <ctime>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <opencv2/core.hpp>
@@ -163,7 +163,9 @@ Image Edit(const Image& src, int kind) {
     case 2:
       out = m(cv::Rect(0, 0, std::max(1, m.cols * 9 / 10), std::max(1, m.rows * 9 / 10))).clone();
       break;
-    default: cv::flip(m, out, 1); break;
+    default:
+      cv::flip(m, out, 1);
+      break;
   }
   cv::Mat bgr;
   cv::cvtColor(out, bgr, cv::COLOR_RGB2BGR);
@@ -226,8 +228,7 @@ double PrecisionAt10(const Matrix& db, const std::vector<int>& labels, size_t d)
 }
 
 // Fraction of queries whose nearest original is their own source.
-double Top1(const Matrix& db, const Matrix& queries, const std::vector<size_t>& source,
-            size_t d) {
+double Top1(const Matrix& db, const Matrix& queries, const std::vector<size_t>& source, size_t d) {
   size_t n = db.size() / d, hits = 0;
   for (size_t q = 0; q < source.size(); ++q) {
     size_t best = 0;
@@ -259,7 +260,8 @@ double ThreadCpuMs() {
 
 double WallMs() {
   return std::chrono::duration<double, std::milli>(
-             std::chrono::steady_clock::now().time_since_epoch()).count();
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 // Median wall time and mean process CPU time of `fn` over `reps` runs.
@@ -350,18 +352,21 @@ int main(int argc, char** argv) {
     }
   }
   double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::fprintf(stderr, "embed_eval: %zu + %zu images (%zu + %zu classes), %d near-dup sources "
-               "per set, loaded in %.1f s\n", sets[0].items.size(), sets[1].items.size(),
-               sets[0].classes.size(), sets[1].classes.size(), dup, load_s);
+  std::fprintf(stderr,
+               "embed_eval: %zu + %zu images (%zu + %zu classes), %d near-dup sources "
+               "per set, loaded in %.1f s\n",
+               sets[0].items.size(), sets[1].items.size(), sets[0].classes.size(),
+               sets[1].classes.size(), dup, load_s);
 
   auto reg = lookalike::ModelRegistry::LoadDir(model_dir);
   if (!reg.ok()) {
     std::fprintf(stderr, "embed_eval: %s\n", reg.status().ToString().c_str());
     return 1;
   }
-  std::printf("| model | dims | centred | clipart P@10 | fashion P@10 | clipart dup x0.5 / jpeg30 "
-              "/ crop90 / flip | clipart dup mean | fashion dup mean |\n"
-              "|---|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "| model | dims | centred | clipart P@10 | fashion P@10 | clipart dup x0.5 / jpeg30 "
+      "/ crop90 / flip | clipart dup mean | fashion dup mean |\n"
+      "|---|---|---|---|---|---|---|---|\n");
   for (const lookalike::ModelManifest& base : (*reg)->List()) {
     lookalike::ModelManifest m = base;
     m.center.clear();
@@ -409,8 +414,8 @@ int main(int argc, char** argv) {
       }
       auto mean4 = [](const double* v) { return (v[0] + v[1] + v[2] + v[3]) / 4; };
       std::printf("| %s | %zu | %s | %.3f | %.3f | %.2f / %.2f / %.2f / %.2f | %.3f | %.3f |\n",
-                  m.name.c_str(), d, centred ? "yes" : "no", p10[0], p10[1], top1[0][0],
-                  top1[0][1], top1[0][2], top1[0][3], mean4(top1[0]), mean4(top1[1]));
+                  m.name.c_str(), d, centred ? "yes" : "no", p10[0], p10[1], top1[0][0], top1[0][1],
+                  top1[0][2], top1[0][3], mean4(top1[0]), mean4(top1[1]));
       std::fflush(stdout);
     }
   }

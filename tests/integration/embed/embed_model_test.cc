@@ -37,17 +37,28 @@ Image Synthetic(int kind, int size = 224) {
       uint8_t* p = &img.rgb[(static_cast<size_t>(y) * size + x) * 3];
       double fx = double(x) / size, fy = double(y) / size;
       switch (kind) {
-        case 0: p[0] = uint8_t(255 * fx); p[1] = uint8_t(255 * fy); p[2] = 90; break;
+        case 0:
+          p[0] = uint8_t(255 * fx);
+          p[1] = uint8_t(255 * fy);
+          p[2] = 90;
+          break;
         case 1: {
           bool on = ((x / 28) + (y / 28)) % 2;
-          p[0] = on ? 240 : 20; p[1] = on ? 200 : 40; p[2] = on ? 30 : 220;
+          p[0] = on ? 240 : 20;
+          p[1] = on ? 200 : 40;
+          p[2] = on ? 30 : 220;
           break;
         }
-        case 2: p[0] = uint8_t(rng()); p[1] = uint8_t(rng()); p[2] = uint8_t(rng()); break;
+        case 2:
+          p[0] = uint8_t(rng());
+          p[1] = uint8_t(rng());
+          p[2] = uint8_t(rng());
+          break;
         default: {
           double d = std::hypot(fx - 0.5, fy - 0.45);
           bool disc = d < 0.3;
-          p[0] = disc ? 250 : 255; p[1] = disc ? 180 : 255;
+          p[0] = disc ? 250 : 255;
+          p[1] = disc ? 180 : 255;
           p[2] = disc ? uint8_t(40 + 100 * d) : 255;
         }
       }

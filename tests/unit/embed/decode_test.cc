@@ -6,13 +6,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <string>
 
 #include "lookalike/embedder.h"
 #include "test_images.h"
-
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 
 namespace lookalike {
 namespace {
@@ -214,15 +213,14 @@ TEST(DecodeBadInputTest, GifBombRefused) {
 
 TEST(DecodeBadInputTest, TruncatedFilesOfEveryFormat) {
   std::vector<uint8_t> rgb = testing::PatternRgb(64, 48);
-  std::vector<Bytes> files = {testing::Encode(".png", rgb, 64, 48, 3),
-                              testing::Encode(".jpg", rgb, 64, 48, 3),
-                              testing::Encode(".webp", rgb, 64, 48, 3),
-                              testing::Encode(".bmp", rgb, 64, 48, 3),
-                              testing::MakeGif(64, 48, 1, false)};
+  std::vector<Bytes> files = {
+      testing::Encode(".png", rgb, 64, 48, 3), testing::Encode(".jpg", rgb, 64, 48, 3),
+      testing::Encode(".webp", rgb, 64, 48, 3), testing::Encode(".bmp", rgb, 64, 48, 3),
+      testing::MakeGif(64, 48, 1, false)};
   for (const Bytes& f : files) {
     // Every prefix length must give an error or a correctly sized image — never a crash.
-    for (size_t n : {size_t{1}, size_t{3}, size_t{8}, size_t{16}, size_t{30}, f.size() / 2,
-                     f.size() - 1}) {
+    for (size_t n :
+         {size_t{1}, size_t{3}, size_t{8}, size_t{16}, size_t{30}, f.size() / 2, f.size() - 1}) {
       Bytes cut(f.begin(), f.begin() + std::min(n, f.size()));
       Result<Image> img = DecodeImage(cut);
       if (img.ok()) {

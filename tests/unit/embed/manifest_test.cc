@@ -75,8 +75,7 @@ TEST_P(ManifestErrorTest, NamesTheProblem) {
 INSTANTIATE_TEST_SUITE_P(
     Errors, ManifestErrorTest,
     ::testing::Values(
-        BadCase{"{not json", "not valid JSON"},
-        BadCase{"[1,2]", "JSON object"},
+        BadCase{"{not json", "not valid JSON"}, BadCase{"[1,2]", "JSON object"},
         BadCase{R"({"file":"a.onnx",)" IN "," OUT "}", "\"name\" is missing"},
         BadCase{R"({"name":"Bad Name","file":"a",)" IN "," OUT "}", "\"name\""},
         BadCase{R"({"name":"a",)" IN "," OUT "}", "\"file\" is missing"},
@@ -85,23 +84,19 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{R"({"name":"a","file":"a","input":{"width":8},)" OUT "}", "\"height\""},
         BadCase{R"({"name":"a","file":"a","input":{"width":0,"height":8},)" OUT "}",
                 "\"width\" must be an integer"},
-        BadCase{R"({"name":"a","file":"a","input":{"width":8.5,"height":8},)" OUT "}",
-                "\"width\""},
-        BadCase{R"({"name":"a","file":"a","input":{"width":8,"height":8,"color":"cmyk"},)" OUT
-                "}",
+        BadCase{R"({"name":"a","file":"a","input":{"width":8.5,"height":8},)" OUT "}", "\"width\""},
+        BadCase{R"({"name":"a","file":"a","input":{"width":8,"height":8,"color":"cmyk"},)" OUT "}",
                 "\"color\""},
         BadCase{R"({"name":"a","file":"a","input":{"width":8,"height":8,"mean":[1,2]},)" OUT "}",
                 "\"mean\""},
-        BadCase{R"({"name":"a","file":"a","input":{"width":8,"height":8,"std":[1,0,1]},)" OUT
-                "}",
+        BadCase{R"({"name":"a","file":"a","input":{"width":8,"height":8,"std":[1,0,1]},)" OUT "}",
                 "\"std\""},
         BadCase{R"({"name":"a","file":"a","input":{"width":8,"height":8,"resize":"cubic"},)" OUT
                 "}",
                 "\"resize\""},
         BadCase{R"({"name":"a","file":"a",)" IN "}", "\"output\" is missing"},
         BadCase{R"({"name":"a","file":"a",)" IN R"(,"output":{"name":"o"}})", "\"dims\""},
-        BadCase{R"({"name":"a","file":"a",)" IN R"(,"output":{"name":"o","dims":-3}})",
-                "\"dims\""},
+        BadCase{R"({"name":"a","file":"a",)" IN R"(,"output":{"name":"o","dims":-3}})", "\"dims\""},
         BadCase{R"({"name":"a","file":"a",)" IN
                 R"(,"output":{"name":"o","dims":3,"pooling":"sum"}})",
                 "\"pooling\""},

@@ -2,10 +2,10 @@
 
 #include <gif_lib.h>
 // jpeglib.h needs size_t and FILE declared first.
-#include <cstdio>
-#include <cstddef>
 #include <jpeglib.h>
 
+#include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <opencv2/core.hpp>
@@ -28,9 +28,12 @@ std::vector<uint8_t> PatternRgb(int w, int h) {
   return p;
 }
 
-Bytes Encode(const std::string& ext, const std::vector<uint8_t>& pixels, int w, int h,
-             int channels, std::vector<int> params) {
-  cv::Mat src(h, w, channels == 4 ? CV_8UC4 : channels == 3 ? CV_8UC3 : CV_8UC1,
+Bytes Encode(const std::string& ext, const std::vector<uint8_t>& pixels, int w, int h, int channels,
+             std::vector<int> params) {
+  cv::Mat src(h, w,
+              channels == 4   ? CV_8UC4
+              : channels == 3 ? CV_8UC3
+                              : CV_8UC1,
               const_cast<uint8_t*>(pixels.data()));
   cv::Mat bgr;
   if (channels == 3) {
@@ -148,16 +151,37 @@ Bytes PngHeaderOnly(uint32_t w, uint32_t h) {
 
 Bytes WithExifOrientation(const Bytes& jpeg, int orientation) {
   // APP1: "Exif\0\0", little-endian TIFF header, IFD0 with one entry (0x0112, SHORT, 1, value).
-  Bytes tiff = {'I', 'I', 42, 0, 8, 0, 0, 0,  // header, IFD at offset 8
-                1, 0,                          // one entry
-                0x12, 0x01, 3, 0, 1, 0, 0, 0,  // tag 0x0112, type SHORT, count 1
-                static_cast<uint8_t>(orientation), 0, 0, 0,
-                0, 0, 0, 0};                   // no next IFD
+  Bytes tiff = {'I',
+                'I',
+                42,
+                0,
+                8,
+                0,
+                0,
+                0,  // header, IFD at offset 8
+                1,
+                0,  // one entry
+                0x12,
+                0x01,
+                3,
+                0,
+                1,
+                0,
+                0,
+                0,  // tag 0x0112, type SHORT, count 1
+                static_cast<uint8_t>(orientation),
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0};  // no next IFD
   Bytes app1 = {'E', 'x', 'i', 'f', 0, 0};
   app1.insert(app1.end(), tiff.begin(), tiff.end());
   size_t len = app1.size() + 2;
-  Bytes out = {0xFF, 0xD8, 0xFF, 0xE1, static_cast<uint8_t>(len >> 8),
-               static_cast<uint8_t>(len & 0xff)};
+  Bytes out = {
+      0xFF, 0xD8, 0xFF, 0xE1, static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len & 0xff)};
   out.insert(out.end(), app1.begin(), app1.end());
   out.insert(out.end(), jpeg.begin() + 2, jpeg.end());
   return out;

@@ -15,8 +15,8 @@ std::vector<uint8_t> PatternRgb(int w, int h);
 
 /// Encodes an RGB (3 channels) or RGBA (4 channels) buffer with OpenCV: ext ".png", ".jpg",
 /// ".webp", ".bmp"; params as for cv::imencode.
-Bytes Encode(const std::string& ext, const std::vector<uint8_t>& pixels, int w, int h,
-             int channels, std::vector<int> params = {});
+Bytes Encode(const std::string& ext, const std::vector<uint8_t>& pixels, int w, int h, int channels,
+             std::vector<int> params = {});
 
 /// A GIF of `frames` frames (w×h, 4-colour palette, first frame = colour 1 = pure red), with
 /// colour 0 transparent when `transparent`.

@@ -58,7 +58,10 @@ uint32_t HnswIndex::GreedyDescend(SearchContext* ctx, uint32_t ep, int from_leve
 
 // The HNSW heuristic: walk candidates closest first and keep one only if it is closer to the base
 // than to every neighbour kept so far (diversifies directions). `cands` must be sorted ascending.
-void HnswIndex::SelectNeighbors(std::vector<Cand>* cands, int cap, std::vector<Cand>* out) const {
+// Pairwise distances use the float32 vectors: measured faster than preparing every candidate as
+// a code query (a Prepare per candidate costs about as much as the distances it saves).
+void HnswIndex::SelectNeighbors(std::vector<Cand>* cands, int cap, std::vector<Cand>* out,
+                                SearchContext* ctx) const {
   out->clear();
   if (cands->size() <= size_t(cap)) {
     *out = *cands;
@@ -92,14 +95,24 @@ void HnswIndex::AddBackLink(uint32_t target, uint32_t node, float dist, int leve
     StoreCount(links, cnt + 1);
     return;
   }
-  // Full: re-select among the old links and the new node, by exact distance from the target.
-  const float* tv = Vec(target);
+  // Full: re-select among the old links and the new node, by code distance from the target
+  // (one Prepare, then the cheap code kernel; exact float32 for the coarse 1-bit codes).
   auto& prune = ctx->prune;
   prune.clear();
-  for (uint32_t j = 1; j <= cnt; ++j) prune.push_back({ExactDistance(tv, Vec(links[j])), links[j]});
-  prune.push_back({ExactDistance(tv, Vec(node)), node});
+  if (params_.code == CodeType::kBinary) {
+    const float* tv = Vec(target);
+    for (uint32_t j = 1; j <= cnt; ++j) prune.push_back({ExactDistance(tv, Vec(links[j])), links[j]});
+    prune.push_back({ExactDistance(tv, Vec(node)), node});
+  } else {
+    quant_->Prepare(Vec(target), &ctx->pq_aux);
+    for (uint32_t j = 1; j <= cnt; ++j) ctx->ptrs[j - 1] = Code(links[j]);
+    ctx->ptrs[cnt] = Code(node);
+    quant_->Distances(ctx->pq_aux, ctx->ptrs.data(), cnt + 1, ctx->dists.data());
+    for (uint32_t j = 1; j <= cnt; ++j) prune.push_back({ctx->dists[j - 1], links[j]});
+    prune.push_back({ctx->dists[cnt], node});
+  }
   std::sort(prune.begin(), prune.end(), [](const Cand& a, const Cand& b) { return a.dist < b.dist; });
-  SelectNeighbors(&prune, cap, &ctx->pruned);
+  SelectNeighbors(&prune, cap, &ctx->pruned, ctx);
   uint32_t out = 0;
   for (const Cand& c : ctx->pruned) StoreLink(links, ++out, c.id);
   StoreCount(links, out);
@@ -157,7 +170,7 @@ void HnswIndex::InsertNode(uint32_t node, SearchContext* ctx) {
       std::sort(sorted.begin(), sorted.end(),
                 [](const Cand& a, const Cand& b) { return a.dist < b.dist; });
       ep = sorted.front().id;
-      SelectNeighbors(&sorted, params_.m, &ctx->selected);
+      SelectNeighbors(&sorted, params_.m, &ctx->selected, ctx);
       Connect(node, l, ctx->selected, ctx);
     }
   }

@@ -134,7 +134,8 @@ class HnswIndex final : public VectorIndex {
   // with nodes that pass `admit` (tombstones route but are never admitted).
   template <typename Admit>
   void SearchLevel(SearchContext* ctx, uint32_t ep, int level, size_t ef, Admit admit) const;
-  void SelectNeighbors(std::vector<Cand>* cands, int cap, std::vector<Cand>* out) const;
+  void SelectNeighbors(std::vector<Cand>* cands, int cap, std::vector<Cand>* out,
+                       SearchContext* ctx) const;
   void Connect(uint32_t node, int level, const std::vector<Cand>& neighbors,
                SearchContext* ctx);
   void AddBackLink(uint32_t target, uint32_t node, float dist, int level, SearchContext* ctx);

@@ -28,6 +28,7 @@ struct SearchContext {
   uint16_t epoch = 0;
 
   quant::PreparedQuery pq;
+  quant::PreparedQuery pq_aux;    // neighbour selection: a candidate as the query
   std::vector<float> query;       // normalised query (cosine) or a copy
   std::vector<Cand> cand;         // frontier, min-heap
   std::vector<Cand> top;          // results, max-heap

@@ -56,16 +56,24 @@ void Int8Quantizer::Prepare(const float* query, PreparedQuery* pq) const {
   pq->q.resize(dim_);
   pq->q8.resize(dim_);
   float bias = 0, norm2 = 0, qmax = 0;
+  float* folded = pq->q.data();
+  const float* scale = scale_.data();
+  const float* mn = min_.data();
   for (size_t i = 0; i < dim_; ++i) {
-    pq->q[i] = query[i] * scale_[i];
-    qmax = std::max(qmax, std::fabs(pq->q[i]));
-    bias += query[i] * min_[i];
-    norm2 += query[i] * query[i];
+    folded[i] = query[i] * scale[i];
+    qmax = std::max(qmax, std::fabs(folded[i]));
   }
+  bias = k_.ip_f32(query, mn, dim_);
+  norm2 = k_.ip_f32(query, query, dim_);
   float s = qmax > 0 ? qmax / 127.0f : 1.0f;
   float inv = 1.0f / s;
+  // Round half away from zero with plain arithmetic so the loop vectorises (Prepare runs once per
+  // neighbour-selection candidate during builds, not only once per query). |q*inv| <= 127.
+  const float* q = pq->q.data();
+  int8_t* q8 = pq->q8.data();
   for (size_t i = 0; i < dim_; ++i) {
-    pq->q8[i] = static_cast<int8_t>(std::clamp(std::nearbyint(pq->q[i] * inv), -127.0f, 127.0f));
+    float r = q[i] * inv;
+    q8[i] = static_cast<int8_t>(static_cast<int>(r + (r >= 0 ? 0.5f : -0.5f)));
   }
   pq->q8_scale = s;
   pq->bias = bias;

@@ -178,6 +178,14 @@ Status EnsureIndex(IndexTarget& target, const IngestOptions& options, int dims,
       field["dims"].get(dim_el) == simdjson::SUCCESS) {
     have = AsInt(dim_el).value_or(-1);
   }
+  std::string_view recorded;
+  if (field["model"].get(recorded) == simdjson::SUCCESS && !recorded.empty() &&
+      recorded != model) {
+    return Status::InvalidArgument("index " + options.index + " holds vectors of model " +
+                                   std::string(recorded) + ", not " + std::string(model) +
+                                   "; use --model " + std::string(recorded) +
+                                   " or another index");
+  }
   if (have != -1 && have != dims) {
     return Status::InvalidArgument("index " + options.index + " stores " + std::to_string(have) +
                                    "-d vectors but model " + std::string(model) + " makes " +

@@ -415,7 +415,10 @@ void HttpServer::Loop::DrainCompletions() {
     auto it = conns_.find(d.conn_id);
     if (it == conns_.end()) continue;  // the client went away meanwhile
     Conn* conn = it->second.get();
-    conn->session.OnResponse(d.response, /*force_close=*/shutting_down_);
+    // Once Stop() was called, answers say "connection: close" even before the loop has begun
+    // the shutdown itself.
+    conn->session.OnResponse(d.response,
+                             /*force_close=*/shutting_down_ || server_->stop_requested_.load());
     Pump(conn);  // sends, and starts the next pipelined request if any
   }
 }

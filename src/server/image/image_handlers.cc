@@ -80,7 +80,9 @@ void ImageApi::Register(Router& router) const {
              [this](const RestRequest& req, HttpResponse* resp) { SearchImage(req, resp); });
   router.Add("GET", "/{index}/_image/{id}",
              [this](const RestRequest& req, HttpResponse* resp) { GetImage(req, resp); });
-  router.Add("GET", "/_models", [this](const RestRequest&, HttpResponse* resp) { ListModels(resp); });
+  auto models = [this](const RestRequest&, HttpResponse* resp) { ListModels(resp); };
+  router.Add("GET", "/_models", models);
+  router.Add("GET", "/_plugins/_ml/models", models);  // where OpenSearch ML Commons lists them
 }
 
 Result<ImageApi::Query> ImageApi::Embed(std::string_view index, std::string_view field,

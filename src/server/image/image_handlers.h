@@ -4,7 +4,8 @@
 //                                 _search plus "embed_took" (ms) and "model"
 //   GET  /{index}/_image/{id}     the bytes of the document's stored "path" (only below an
 //                                 allowed image root), with its image content type
-//   GET  /_models                 the models the server can embed with
+//   GET  /_models                 the models the server can embed with (also at
+//                                 /_plugins/_ml/models)
 //   GET  /_ui, /_ui/, /_ui/{file} the search page (web/, compiled in)
 // and the OpenSearch neural query {"query":{"neural":{FIELD:{"query_image":B64,...}}}} for the
 // _search handler through ImageApi::RewriteNeuralSearch.

@@ -262,9 +262,12 @@ def test(binary):
         check(status != 200 and b"root:" not in data, "page traversal")
 
         # Index-time embedding: a vector field filled from an image field ("source_field").
+        status, listed = server.json("GET", "/_models")
+        check(status == 200 and listed["default"], "GET /_models: %s" % listed)
+        default = [m for m in listed["models"] if m["name"] == listed["default"]][0]
         mapping = {"mappings": {"properties": {
-            "embedding": {"type": "knn_vector", "dimension": 384, "model": "mobilenet_v2_b10",
-                          "source_field": "image"},
+            "embedding": {"type": "knn_vector", "dimension": default["dims"],
+                          "model": default["name"], "source_field": "image"},
             "category": {"type": "keyword"}}}}
         status, res = server.json("PUT", "/pipe", mapping)
         check(status == 200, "create pipe: %s" % res)
@@ -273,7 +276,7 @@ def test(binary):
                                   {"image": {"path": query}, "category": "birds"})
         check(status == 201, "doc with image path: %d %s" % (status, res))
         status, doc = server.json("GET", "/pipe/_doc/p1")
-        check(len(doc["_source"].get("embedding", [])) == 384, "vector not filled in")
+        check(len(doc["_source"].get("embedding", [])) == default["dims"], "vector not filled in")
         status, res = server.json("PUT", "/pipe/_doc/b1?refresh=true",
                                   {"image": {"base64": qb64}, "category": "birds"})
         check(status == 201, "doc with base64 image: %d %s" % (status, res))

@@ -25,7 +25,8 @@ function arg(name, fallback) {
 
 const bin = path.resolve(arg('--bin', path.join(repo, 'build', 'lookalike')));
 const models = path.resolve(arg('--models', path.join(path.dirname(bin), 'models')));
-const work = path.resolve(arg('--work', fs.mkdtempSync(path.join(os.tmpdir(), 'lookalike-ui-'))));
+// A temporary folder only when none is given (it is left behind for the screenshots).
+const work = path.resolve(arg('--work', null) || fs.mkdtempSync(path.join(os.tmpdir(), 'lookalike-ui-')));
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 
 function log(...a) {

@@ -305,7 +305,9 @@ bool RequestParser::StartBody() {
     Finish();
     return true;
   }
-  req_.body.reserve(static_cast<size_t>(length));
+  // Reserve up front for typical bodies, but not the full declared size: a client may claim
+  // 100 MB and never send it.
+  req_.body.reserve(std::min<size_t>(static_cast<size_t>(length), size_t{16} << 20));
   remaining_ = length;
   state_ = State::kBody;
   return true;

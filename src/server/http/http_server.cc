@@ -354,8 +354,10 @@ void HttpServer::Loop::Flush(Conn* conn) {
 }
 
 void HttpServer::Loop::UpdateInterest(Conn* conn) {
-  uint32_t want = EPOLLRDHUP;
-  if (conn->draining || conn->session.wants_input()) want |= EPOLLIN;
+  // Without EPOLLIN we also drop EPOLLRDHUP: a level-triggered hang-up we do not read would
+  // wake the loop in a spin until the request in flight completes.
+  uint32_t want = 0;
+  if (conn->draining || conn->session.wants_input()) want |= EPOLLIN | EPOLLRDHUP;
   if (!conn->session.pending_output().empty()) want |= EPOLLOUT;
   if (want == conn->events) return;
   conn->events = want;

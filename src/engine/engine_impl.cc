@@ -497,7 +497,10 @@ void EngineImpl::MaybeAutoSnapshot(Index* index, VectorField* vf) {
 Result<std::string> EngineImpl::Flush(std::string_view name) {
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
   LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, true));
-  for (const auto& index : targets) LOOKALIKE_RETURN_IF_ERROR(SnapshotIndex(index.get()));
+  for (const auto& index : targets) {
+    LOOKALIKE_RETURN_IF_ERROR(SnapshotIndex(index.get()));
+    if (!index->dropped) LOOKALIKE_RETURN_IF_ERROR(store_->FlushSpace(index->space));
+  }
   LOOKALIKE_RETURN_IF_ERROR(store_->SyncWal());
   JsonWriter w;
   w.BeginObject();

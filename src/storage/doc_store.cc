@@ -84,7 +84,14 @@ rocksdb::ColumnFamilyOptions SpaceOptions() {
   rocksdb::ColumnFamilyOptions cf;
   // Large values (sources) dominate; bigger write buffers mean fewer flushes during bulk loads.
   cf.write_buffer_size = 64 << 20;
-  cf.compression = rocksdb::kLZ4Compression;
+  // Vector records (~5 KB of float32 for 1,280 dims) do not compress and would be rewritten by
+  // every compaction: keep values >= 1 KB in blob files (integrated BlobDB), which compaction
+  // only references, with garbage collection for overwritten/deleted documents.
+  cf.compression = rocksdb::kNoCompression;
+  cf.enable_blob_files = true;
+  cf.min_blob_size = 1024;
+  cf.blob_file_size = 256 << 20;
+  cf.enable_blob_garbage_collection = true;
   return cf;
 }
 
@@ -297,6 +304,12 @@ Status DocStore::Write(WriteBatch* batch) {
   return FromRocks(db_->Write(wo, batch->batch_.get()), "writing documents");
 }
 
+Status DocStore::FlushSpace(IndexSpace* space) {
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  return FromRocks(db_->Flush(fo, space->cf_), "flushing the memtable");
+}
+
 Status DocStore::SyncWal() { return FromRocks(db_->FlushWAL(true), "syncing the WAL"); }
 
 Status DocStore::GetDoc(IndexSpace* space, uint32_t docnum, DocRecord* doc) const {
@@ -394,10 +407,11 @@ Status DocStore::SetSnapshotSeq(IndexSpace* space, const std::string& field, int
 }
 
 int64_t DocStore::ApproximateSize(IndexSpace* space) const {
-  uint64_t live = 0, mem = 0;
+  uint64_t live = 0, blobs = 0, mem = 0;
   db_->GetIntProperty(space->cf_, "rocksdb.live-sst-files-size", &live);
+  db_->GetIntProperty(space->cf_, "rocksdb.live-blob-file-size", &blobs);
   db_->GetIntProperty(space->cf_, "rocksdb.cur-size-all-mem-tables", &mem);
-  return static_cast<int64_t>(live + mem);
+  return static_cast<int64_t>(live + blobs + mem);
 }
 
 }  // namespace lookalike::storage

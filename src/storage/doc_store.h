@@ -113,6 +113,8 @@ class DocStore {
   Status Write(WriteBatch* batch);
   /// Syncs the WAL (used by the async durability ticker and by flush).
   Status SyncWal();
+  /// Writes a space's memtable to table/blob files (so restart replays less WAL).
+  Status FlushSpace(IndexSpace* space);
 
   /// NotFound when absent.
   Status GetDoc(IndexSpace* space, uint32_t docnum, DocRecord* doc) const;

@@ -1,5 +1,6 @@
 // Restart: documents, versions, mappings and vector indices survive close/reopen; dropping an
 // index frees its storage.
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -83,11 +84,22 @@ TEST(Persistence, DeleteIndexFreesDisk) {
       "v":{"type":"knn_vector","dimension":3}}}})").ok());
   std::string bulk;
   for (int i = 0; i < 500; ++i) {
-    bulk += "{\"index\":{}}\n{\"v\":" + Vec(i) + ",\"pad\":\"" + std::string(200, 'x') + "\"}\n";
+    bulk += "{\"index\":{}}\n{\"v\":" + Vec(i) + ",\"pad\":\"" + std::string(2000, 'x') + "\"}\n";
   }
   ASSERT_TRUE(engine->Bulk("big", bulk, RefreshPolicy::kTrue).ok());
   ASSERT_TRUE(engine->Flush("big").ok());
+  auto dir_bytes = [&] {
+    uintmax_t total = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path())) {
+      if (e.is_regular_file() && e.path().extension() != ".log") total += e.file_size();
+    }
+    return total;
+  };
+  ASSERT_EQ(engine->ListIndices().size(), 1u);
+  EXPECT_GT(engine->ListIndices()[0].store_size_bytes, 500 * 2000);
+  uintmax_t before = dir_bytes();
   ASSERT_TRUE(engine->DeleteIndex("big").ok());
+  EXPECT_LT(dir_bytes() + 500 * 1500, before);
   EXPECT_FALSE(engine->IndexExists("big"));
   ASSERT_TRUE(engine->CreateIndex("big", "").ok());  // the name is free again
   auto c = engine->Count("big", "");
@@ -116,8 +128,12 @@ TEST(Persistence, CrashKeepsAcknowledgedWrites) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     close(fds[0]);
+    // Only this thread survives fork(): RocksDB's default thread pool (created by earlier
+    // tests) is gone in the child, so nothing here may wait for a memtable flush; snapshots
+    // come from the inserter (auto_snapshot_vectors) instead of Flush.
     EngineOptions options;
     options.data_dir = dir.path();
+    options.auto_snapshot_vectors = 50;
     auto engine = Engine::Open(options);
     if (!engine.ok()) _exit(2);
     if (!(*engine)->CreateIndex("c", R"({"mappings":{"properties":{
@@ -134,12 +150,16 @@ TEST(Persistence, CrashKeepsAcknowledgedWrites) {
       if (!r.ok()) _exit(4);
       int acked = b * 20 + 19;
       if (write(fds[1], &acked, sizeof(acked)) != sizeof(acked)) _exit(5);
-      if (b == 1) (void)(*engine)->Flush("c");  // a snapshot to catch up from
+      if (b == 3) (void)(*engine)->Refresh("c");  // lets the inserter snapshot once
     }
   }
   close(fds[1]);
   int acked = -1, v;
-  while (acked < 400 && read(fds[0], &v, sizeof(v)) == sizeof(v)) acked = v;
+  pollfd pfd{fds[0], POLLIN, 0};
+  // Never hang: give up if the child stops acknowledging for 60 s.
+  while (acked < 400 && poll(&pfd, 1, 60000) == 1 && read(fds[0], &v, sizeof(v)) == sizeof(v)) {
+    acked = v;
+  }
   kill(child, SIGKILL);
   int status = 0;
   waitpid(child, &status, 0);

@@ -107,7 +107,9 @@ TEST(HnswIoDamage, TruncatedAndBitFlippedFilesAreCorruption) {
     for (bool mmap : {false, true}) {
       auto r = LoadHnsw(bad_path, mmap);
       EXPECT_FALSE(r.ok()) << "length " << len;
-      if (!r.ok()) EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+      if (!r.ok()) {
+        EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+      }
     }
   }
   // Single bit flips across the whole file (vector section: only the checked read path).
@@ -128,7 +130,9 @@ TEST(HnswIoDamage, TruncatedAndBitFlippedFilesAreCorruption) {
     } else {
       EXPECT_TRUE(r.status().IsCorruption()) << pos << " " << r.status().ToString();
     }
-    if (pos >= vec_start) EXPECT_FALSE(padding) << "flip in vectors at " << pos;
+    if (pos >= vec_start) {
+      EXPECT_FALSE(padding) << "flip in vectors at " << pos;
+    }
     // mmap load never crashes either (vectors are not checksummed there).
     auto m = LoadHnsw(bad_path, /*mmap=*/true);
     if (m.ok()) {

@@ -147,6 +147,20 @@ TEST(HnswIoDamage, TruncatedAndBitFlippedFilesAreCorruption) {
   std::remove(bad_path.c_str());
 }
 
+TEST(HnswIoDamage, LoadIndexDispatchesFlatSnapshots) {
+  auto flat = CreateFlatIndex(4, Metric::kL2);
+  ASSERT_TRUE(flat.ok());
+  float v[4] = {1, 2, 3, 4};
+  ASSERT_TRUE((*flat)->Add(3, v).ok());
+  std::string path = TempPath("flat");
+  ASSERT_TRUE((*flat)->Save(path).ok());
+  auto back = LoadIndex(path);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ((*back)->Stats().kind, "flat");
+  EXPECT_EQ((*back)->size(), 1u);
+  std::remove(path.c_str());
+}
+
 TEST(HnswIoDamage, EmptyIndexRoundTrip) {
   auto index = std::move(CreateHnswIndex(5, Metric::kInnerProduct, HnswParams{})).value();
   std::string path = TempPath("empty");

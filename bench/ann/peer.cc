@@ -73,6 +73,12 @@ Status AnnPeer::SearchAll(const float* queries, size_t nq, size_t k, int threads
 Result<std::unique_ptr<AnnPeer>> CreatePeer(const PeerConfig& config, size_t dim) {
   if (config.library == "hnswlib") {
 #ifdef LOOKALIKE_BENCH_HAVE_HNSWLIB
+    // The adapter is compiled with AVX-512 flags (see CMakeLists.txt); check here, in code
+    // built for the baseline ISA, before running any of it.
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
+        !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512dq")) {
+      return Status::Unsupported("the hnswlib adapter is built for AVX-512; this CPU lacks it");
+    }
     return CreateHnswlibPeer(config, dim);
 #else
     return Status::Unsupported("this bench_ann was built without hnswlib (libhnswlib-dev)");

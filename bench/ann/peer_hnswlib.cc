@@ -92,16 +92,8 @@ class HnswlibPeer : public AnnPeer {
 }  // namespace
 
 Result<std::unique_ptr<AnnPeer>> CreateHnswlibPeer(const PeerConfig& config, size_t dim) {
-#if defined(__AVX512F__)
-  if (!__builtin_cpu_supports("avx512f")) {
-    return Status::Unsupported("hnswlib adapter was compiled for AVX-512; this CPU lacks it");
-  }
-#endif
-  if (config.metric == Metric::kInnerProduct || config.metric == Metric::kCosine ||
-      config.metric == Metric::kL2) {
-    return std::unique_ptr<AnnPeer>(std::make_unique<HnswlibPeer>(config, dim));
-  }
-  return Status::InvalidArgument("hnswlib: unsupported metric");
+  // The caller (peer.cc, baseline ISA) has checked that the CPU runs this translation unit.
+  return std::unique_ptr<AnnPeer>(std::make_unique<HnswlibPeer>(config, dim));
 }
 
 }  // namespace lookalike::bench

@@ -437,8 +437,6 @@ std::string Index::RebuildSource(const std::string& slim,
     if (v.field.empty() || v.field[0] != '^') continue;
     if (has_members) out.push_back(',');
     has_members = true;
-    JsonWriter w(&out);
-    // A bare writer on an existing buffer: write key and array by hand around it.
     AppendJsonString(&out, std::string_view(v.field).substr(1));
     out.push_back(':');
     JsonWriter arr;

@@ -129,7 +129,7 @@ Status DecodeVectors(std::string_view in, std::vector<StoredVector>* out) {
       return Status::Corruption("vector record: truncated values");
     }
     v.values.resize(dim);
-    std::memcpy(v.values.data(), in.data(), size_t{dim} * sizeof(float));
+    if (dim > 0) std::memcpy(v.values.data(), in.data(), size_t{dim} * sizeof(float));
     in.remove_prefix(size_t{dim} * sizeof(float));
     out->push_back(std::move(v));
   }

@@ -217,7 +217,7 @@ Status HnswIndex::Add(uint64_t label, const float* vec) {
   }
   ReleaseContext(ctx);
   MaybeRetrain();
-  return Status::OK();
+  return MaybeCompact();
 }
 
 Status HnswIndex::AddBatch(size_t n, const uint64_t* labels, const float* vecs, int threads) {
@@ -285,7 +285,7 @@ Status HnswIndex::AddBatch(size_t n, const uint64_t* labels, const float* vecs, 
   }
   if (!first_error.ok()) return first_error;
   MaybeRetrain();
-  return Status::OK();
+  return MaybeCompact();
 }
 
 Status HnswIndex::Remove(uint64_t label) {
@@ -301,6 +301,12 @@ Status HnswIndex::Remove(uint64_t label) {
     live_.fetch_sub(1, std::memory_order_relaxed);
     tombstones_.fetch_add(1, std::memory_order_relaxed);
   }
+  return MaybeCompact();
+}
+
+// Tombstones come from Remove and from replacing a label; compact once they reach 10% of the
+// slots (and at least 64, so tiny indexes do not compact on every delete).
+Status HnswIndex::MaybeCompact() {
   size_t tomb = tombstones_.load(std::memory_order_relaxed);
   if (tomb >= 64 && tomb * 10 >= slots_.load(std::memory_order_relaxed)) return Compact();
   return Status::OK();

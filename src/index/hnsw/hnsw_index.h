@@ -112,6 +112,7 @@ class HnswIndex final : public VectorIndex {
   Status EnsureCapacity(size_t needed);
   uint32_t AllocateSlot(uint64_t label);
   void MaybeRetrain();
+  Status MaybeCompact();
   void TrainFrom(const float* rows, size_t n);  // needs resize_mu_ exclusive (or no readers)
   std::shared_lock<std::shared_mutex> ReadLock() const {
     { std::lock_guard gate(gate_mu_); }

@@ -102,6 +102,15 @@ TEST(HnswDelete, ReplaceKeepsOneCopy) {
   for (const auto& h : out) got.insert(h.label);
   EXPECT_TRUE(got.count(5) && got.count(7));
   EXPECT_EQ(got.size(), out.size());
+  // Replacing every label many times compacts the replaced copies away: slots stay bounded.
+  for (int round = 0; round < 5; ++round) {
+    ASSERT_TRUE(index->AddBatch(200, labels.data(), x.data(), 1).ok());
+  }
+  EXPECT_EQ(index->size(), 200u);
+  EXPECT_LE(index->Stats().vector_bytes, 3 * 200 * d * sizeof(float));  // 6 x 200 without
+  ASSERT_TRUE(index->Search(&x[9 * d], sp, &out).ok());
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out[0].label, 9u);
 }
 
 // A filter over label % modulus < keep, optionally enumerable.

@@ -78,7 +78,9 @@ struct IndexStats {
   size_t dim = 0;
   size_t live = 0;         // searchable vectors
   size_t deleted = 0;      // tombstones not yet compacted
-  size_t memory_bytes = 0; // resident structures (codes, graph); excludes mmap'd float32 pages
+  size_t memory_bytes = 0; // all resident structures: codes, graph and float32 vectors held in
+                           // RAM; mmap'd float32 pages are not counted
+  // (vector_bytes below is part of memory_bytes unless the vectors are mmap'd; never add them)
   size_t vector_bytes = 0; // float32 payload, resident or mapped
 };
 

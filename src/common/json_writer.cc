@@ -102,27 +102,30 @@ JsonWriter& JsonWriter::UInt(uint64_t value) {
   return *this;
 }
 
-JsonWriter& JsonWriter::Double(double value) {
-  BeforeValue();
+namespace {
+// Shortest round-trip text of a float or double (std::to_chars picks the type's own precision,
+// so 0.1f prints as 0.1, not as the widened double 0.10000000149011612).
+template <typename T>
+void AppendNumber(std::string* out, T value) {
   if (!std::isfinite(value)) {
-    out_->append("null");
-    return *this;
+    out->append("null");
+    return;
   }
   char buf[32];
   auto r = std::to_chars(buf, buf + sizeof buf, value);
-  out_->append(buf, r.ptr);
+  out->append(buf, r.ptr);
+}
+}  // namespace
+
+JsonWriter& JsonWriter::Double(double value) {
+  BeforeValue();
+  AppendNumber(out_, value);
   return *this;
 }
 
 JsonWriter& JsonWriter::Float(float value) {
   BeforeValue();
-  if (!std::isfinite(value)) {
-    out_->append("null");
-    return *this;
-  }
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, value);
-  out_->append(buf, r.ptr);
+  AppendNumber(out_, value);
   return *this;
 }
 

@@ -14,6 +14,7 @@ struct TypeStatus {
 
 // Exception names whose HTTP status differs from what their Status code alone would give.
 constexpr TypeStatus kTypeStatuses[] = {
+    {"security_exception", 403},  // e.g. an image path outside every --image-root
     {"index_not_found_exception", 404},
     {"document_missing_exception", 404},
     {"resource_not_found_exception", 404},

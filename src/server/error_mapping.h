@@ -5,7 +5,8 @@
 // SetErrorResponse.
 //
 // Mapping: an explicit Status::type() (an Elasticsearch exception name set by the engine) wins
-// for the type and, for the names listed in error_mapping.cc, for the HTTP status; otherwise
+// for the type and, for the names listed in error_mapping.cc, for the HTTP status (e.g.
+// security_exception 403, index_not_found_exception 404); otherwise
 // both come from the code (InvalidArgument 400 illegal_argument_exception, NotFound 404,
 // AlreadyExists 400 resource_already_exists_exception, Conflict 409
 // version_conflict_engine_exception, ResourceExhausted 413, Unsupported 400, Unavailable 503,

@@ -2,6 +2,7 @@
 // image_ingest.cc; this file fetches images, runs the models and talks to the engine.
 #include <map>
 
+#include "server/error_mapping.h"
 #include "server/image/image_handlers.h"
 #include "server/image/image_ingest.h"
 #include "server/image/image_query.h"
@@ -130,8 +131,10 @@ Result<std::string> ImageApi::Bulk(std::string_view default_index, std::string_v
       f.op = item.op;
       f.index = item.index;
       f.id = item.id;
-      f.http_status = 400;
-      f.type = st.type().empty() ? "mapper_parsing_exception" : std::string(st.type());
+      if (st.type().empty()) st = Mapper(st.message());
+      // Same status as the single-document path: 403 security_exception, 404 missing file, ...
+      f.http_status = HttpStatusFor(st);
+      f.type = std::string(st.type());
       f.reason = st.message();
       failed.push_back(std::move(f));
       continue;

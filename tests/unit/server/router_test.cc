@@ -81,6 +81,8 @@ TEST(ErrorMappingTest, CodesAndTypes) {
   EXPECT_EQ(ErrorTypeFor(typed), "index_not_found_exception");
   EXPECT_EQ(HttpStatusFor(Status::InvalidArgument("x").WithType("parsing_exception")), 400);
   EXPECT_EQ(HttpStatusFor(Status::NotFound("x").WithType("document_missing_exception")), 404);
+  // A refused file path is a permission problem, not a malformed request.
+  EXPECT_EQ(HttpStatusFor(Status::InvalidArgument("x").WithType("security_exception")), 403);
 }
 
 TEST(ErrorMappingTest, BodyShape) {

@@ -92,7 +92,7 @@ TEST(MergeBulk, SplicesFailedItemsInOrder) {
       R"({"took":7,"errors":false,"items":[{"index":{"_id":"b","status":201}},)"
       R"({"index":{"_id":"d","status":201}}]})";
   FailedBulkItem a{0, "index", "i", "a", 400, "mapper_parsing_exception", "bad a"};
-  FailedBulkItem c{2, "create", "i", "", 400, "security_exception", "bad c"};
+  FailedBulkItem c{2, "create", "i", "", 403, "security_exception", "bad c"};
   FailedBulkItem e{4, "index", "i", "e", 400, "mapper_parsing_exception", "bad e"};
   auto merged = MergeBulkResponse(engine, {a, c, e});
   ASSERT_TRUE(merged.ok()) << merged.status().ToString();
@@ -100,7 +100,7 @@ TEST(MergeBulk, SplicesFailedItemsInOrder) {
             R"({"took":7,"errors":true,"items":[)"
             R"({"index":{"_index":"i","_id":"a","status":400,"error":{"type":"mapper_parsing_exception","reason":"bad a"}}},)"
             R"({"index":{"_id":"b","status":201}},)"
-            R"({"create":{"_index":"i","_id":null,"status":400,"error":{"type":"security_exception","reason":"bad c"}}},)"
+            R"({"create":{"_index":"i","_id":null,"status":403,"error":{"type":"security_exception","reason":"bad c"}}},)"
             R"({"index":{"_id":"d","status":201}},)"
             R"({"index":{"_index":"i","_id":"e","status":400,"error":{"type":"mapper_parsing_exception","reason":"bad e"}}}]})");
   auto all_failed = MergeBulkResponse("", {a});

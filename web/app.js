@@ -8,12 +8,15 @@
 //   GET  ../{index}/_doc/{id}                 the stored vector of a clicked result
 //   POST ../{index}/_search/image             search by an uploaded image (multipart, field "file")
 //   GET  ../{index}/_image/{id}               the image bytes of a document
+//   GET  ../{index}/_image/{id}?size=256      its cached JPEG thumbnail (the result grid)
 'use strict';
 
 (() => {
   const ROOT = '../';
   const CATEGORY_FIELD = 'category';
   const MAX_CATEGORIES = 500;
+  // Longest side of the grid's thumbnails: cards are ~180 CSS px, so this stays sharp at 1.4x.
+  const THUMB_SIZE = 256;
 
   const $ = (id) => document.getElementById(id);
   const els = {
@@ -185,8 +188,10 @@
 
   // ---------------------------------------------------------------- rendering
 
-  function imageUrl(id) {
-    return indexUrl(state.index, '/_image/' + encodeURIComponent(id));
+  // The full image, or with `size` a server-made JPEG thumbnail (longest side `size`).
+  function imageUrl(id, size) {
+    const url = indexUrl(state.index, '/_image/' + encodeURIComponent(id));
+    return size ? url + '?size=' + size : url;
   }
 
   function makeCard(hit, showScore) {
@@ -211,7 +216,7 @@
     img.loading = 'lazy';
     img.decoding = 'async';
     img.alt = '';
-    img.src = imageUrl(hit._id);
+    img.src = imageUrl(hit._id, THUMB_SIZE);
     img.addEventListener('error', () => img.classList.add('broken'), { once: true });
 
     const meta = document.createElement('div');

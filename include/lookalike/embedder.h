@@ -74,6 +74,12 @@ Result<std::vector<uint8_t>> ReadFileLimited(const std::string& path, uint64_t m
 /// ReadFileLimited + DecodeImage; errors name the path.
 Result<Image> DecodeImageFile(const std::string& path, const DecodeLimits& limits = {});
 
+/// A baseline JPEG of `image` scaled (area averaging, aspect kept) so that its longer side is
+/// `max_side` pixels; images already that small are encoded at their own size (never enlarged).
+/// InvalidArgument for max_side < 1, quality outside 1..100 or an empty/inconsistent image.
+Result<std::vector<uint8_t>> EncodeThumbnailJpeg(const Image& image, int max_side,
+                                                 int quality = 85);
+
 // ---------------------------------------------------------------------------------------------
 // Models
 

@@ -73,6 +73,11 @@ ImageApi::ImageApi(Engine* engine, ImageApiOptions options)
     roots.emplace_back(resolved);
   }
   options_.image_roots = std::move(roots);
+  ThumbnailCacheOptions thumbs;
+  thumbs.dir = options_.thumbnail_dir;
+  thumbs.memory_bytes = options_.thumbnail_memory_bytes;
+  thumbs.limits = options_.limits;
+  thumbnails_ = std::make_unique<ThumbnailCache>(std::move(thumbs));
 }
 
 void ImageApi::Register(Router& router) const {
@@ -174,6 +179,12 @@ void ImageApi::GetImage(const RestRequest& request, HttpResponse* response) cons
   auto fail = [response](const Status& st) { SetErrorResponse(st, response); };
   std::string_view index = request.PathParam("index");
   std::string_view id = request.PathParam("id");
+  int thumb_side = 0;
+  if (const std::string* size = request.Param("size")) {
+    auto parsed = ParseThumbnailSize(*size);
+    if (!parsed.ok()) return fail(parsed.status());
+    thumb_side = *parsed;
+  }
   SearchOptions only_path;
   only_path.source_includes = "path";
   auto doc = engine_->GetDocument(index, id, only_path);
@@ -192,6 +203,26 @@ void ImageApi::GetImage(const RestRequest& request, HttpResponse* response) cons
   }
   auto real = ResolveImagePath(path, options_.image_roots);
   if (!real.ok()) return fail(real.status());
+  if (thumb_side != 0) {
+    auto thumb = thumbnails_->Get(*real, thumb_side);
+    if (!thumb.ok()) {
+      const Status& st = thumb.status();
+      if (st.code() != StatusCode::kInvalidArgument) return fail(st);
+      return fail(Illegal("stored file [" + *real + "] is not an image: " + st.message()));
+    }
+    response->headers.emplace_back("etag", thumb->etag);
+    response->headers.emplace_back("cache-control", "private, max-age=300");
+    response->headers.emplace_back("x-content-type-options", "nosniff");
+    if (request.http.Header("if-none-match") == thumb->etag) {
+      response->status = 304;
+      response->body.clear();
+      return;
+    }
+    response->status = 200;
+    response->content_type = "image/jpeg";
+    response->body = *thumb->jpeg;
+    return;
+  }
   auto bytes = ReadFileLimited(*real, options_.limits.max_file_bytes);
   if (!bytes.ok()) return fail(bytes.status());
   auto info = ProbeImage(*bytes);

@@ -3,7 +3,8 @@
 //                                 "filter" (a JSON query), "field", "model"; answers like
 //                                 _search plus "embed_took" (ms) and "model"
 //   GET  /{index}/_image/{id}     the bytes of the document's stored "path" (only below an
-//                                 allowed image root), with its image content type
+//                                 allowed image root), with its image content type;
+//                                 ?size=N: a cached JPEG thumbnail, longest side N
 //   GET  /_models                 the models the server can embed with (also at
 //                                 /_plugins/_ml/models)
 //   GET  /_ui, /_ui/, /_ui/{file} the search page (web/, compiled in)
@@ -14,8 +15,8 @@
 // "model" option recorded on the index's vector field (ingest-images records it), else the
 // registry's default; its output size must equal the field's dimension.
 //
-// Thread safety: after construction an ImageApi is read-only apart from the thread-safe Engine
-// and ModelRegistry; handlers run concurrently.
+// Thread safety: after construction an ImageApi is read-only apart from the thread-safe Engine,
+// ModelRegistry and ThumbnailCache; handlers run concurrently.
 #pragma once
 
 #include <memory>
@@ -29,6 +30,7 @@
 #include "lookalike/engine.h"
 #include "lookalike/status.h"
 #include "server/image/image_ingest.h"
+#include "server/image/thumbnail_cache.h"
 #include "server/router.h"
 
 namespace lookalike::server {
@@ -38,6 +40,8 @@ struct ImageApiOptions {
   std::vector<std::string> image_roots;  // folders GET _image may serve from (made canonical)
   DecodeLimits limits;
   int max_k = 10000;
+  std::string thumbnail_dir;                // disk cache for ?size=N thumbnails; "" = none
+  size_t thumbnail_memory_bytes = 32 << 20;  // in-memory LRU of thumbnails; 0 = none
 };
 
 class ImageApi {
@@ -75,6 +79,7 @@ class ImageApi {
 
   const std::vector<std::string>& image_roots() const { return options_.image_roots; }
   const std::vector<std::string>& missing_roots() const { return missing_roots_; }
+  const ThumbnailCache& thumbnails() const { return *thumbnails_; }
 
  private:
   // An embedded query image, ready for a knn clause on `field`.
@@ -95,6 +100,7 @@ class ImageApi {
   Engine* engine_;
   ImageApiOptions options_;
   std::vector<std::string> missing_roots_;
+  std::unique_ptr<ThumbnailCache> thumbnails_;
 };
 
 /// GET /_ui → redirect to /_ui/; GET /_ui/ and /_ui/{file} → the embedded page files.

@@ -4,6 +4,7 @@
 #include <simdjson.h>
 #include <stdlib.h>
 
+#include <charconv>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -240,6 +241,20 @@ std::string EmbedTookFields(double ms, std::string_view model) {
   out += ",\"model\":";
   AppendJsonString(&out, model);
   return out;
+}
+
+Result<int> ParseThumbnailSize(std::string_view text) {
+  int v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() ||
+      v < kMinThumbnailSide || v > kMaxThumbnailSide) {
+    return Status::InvalidArgument("[size] must be an integer in [" +
+                                   std::to_string(kMinThumbnailSide) + ", " +
+                                   std::to_string(kMaxThumbnailSide) + "], got [" +
+                                   std::string(text) + "]")
+        .WithType("illegal_argument_exception");
+  }
+  return v;
 }
 
 Result<std::string> ResolveImagePath(std::string_view stored,

@@ -63,6 +63,14 @@ std::string PrependFields(std::string_view object_json, std::string_view fields)
 /// `"embed_took":MS,"model":NAME` (MS with one decimal) for PrependFields.
 std::string EmbedTookFields(double ms, std::string_view model);
 
+/// Largest thumbnail GET /{index}/_image/{id}?size=N makes (longest side, pixels).
+inline constexpr int kMaxThumbnailSide = 2048;
+inline constexpr int kMinThumbnailSide = 8;
+
+/// The `size` parameter of GET _image: an integer in [kMinThumbnailSide, kMaxThumbnailSide].
+/// InvalidArgument (illegal_argument_exception) for anything else.
+Result<int> ParseThumbnailSize(std::string_view text);
+
 /// The real path of `stored` when it lies inside one of `roots` (canonical directories); the
 /// file must exist. InvalidArgument (type security_exception) for relative paths, paths outside
 /// every root (after resolving symlinks and ".."), and when no root is configured.

@@ -1,0 +1,156 @@
+// Thumbnail making and caching; see thumbnail_cache.h.
+#include "server/image/thumbnail_cache.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <span>
+#include <utility>
+
+namespace lookalike::server {
+namespace {
+
+struct FileId {
+  int64_t size = -1;
+  int64_t mtime_ns = -1;
+  bool operator==(const FileId&) const = default;
+};
+
+Result<FileId> Identify(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    return Status::NotFound("image file [" + path + "] does not exist")
+        .WithType("resource_not_found_exception");
+  }
+  FileId id;
+  id.size = st.st_size;
+  id.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  return id;
+}
+
+// FNV-1a, 64 bits: names the disk entry; the inputs are a path and three numbers, not
+// adversarial, and a collision would only show one allowed image in place of another.
+uint64_t Fnv1a64(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+std::string Hex16(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+bool ReadWhole(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return !in.bad() && !out->empty();
+}
+
+}  // namespace
+
+ThumbnailCache::ThumbnailCache(ThumbnailCacheOptions options) : options_(std::move(options)) {}
+
+Result<ThumbnailCache::Thumbnail> ThumbnailCache::Get(const std::string& real_path,
+                                                      int max_side) {
+  LOOKALIKE_ASSIGN_OR_RETURN(FileId before, Identify(real_path));
+  std::string key = real_path;
+  key += '\n' + std::to_string(before.size) + ':' + std::to_string(before.mtime_ns) + ':' +
+         std::to_string(max_side);
+  std::string name = Hex16(Fnv1a64(key)) + "-" + std::to_string(max_side);
+  Thumbnail out;
+  out.etag = "\"t" + name + "\"";
+
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = by_key_.find(key);
+    if (it != by_key_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second);
+      ++counters_.memory_hits;
+      out.jpeg = it->second->jpeg;
+      out.source = Source::kMemory;
+      return out;
+    }
+  }
+
+  std::string disk_path = options_.dir.empty() ? "" : options_.dir + "/" + name + ".jpg";
+  if (!disk_path.empty()) {
+    auto bytes = std::make_shared<std::string>();
+    if (ReadWhole(disk_path, bytes.get())) {
+      out.jpeg = bytes;
+      out.source = Source::kDisk;
+      Remember(key, out.jpeg);
+      std::lock_guard<std::mutex> lock(mu_);
+      ++counters_.disk_hits;
+      return out;
+    }
+  }
+
+  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<uint8_t> original,
+                             ReadFileLimited(real_path, options_.limits.max_file_bytes));
+  LOOKALIKE_ASSIGN_OR_RETURN(Image image, DecodeImage(original, options_.limits));
+  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<uint8_t> jpeg,
+                             EncodeThumbnailJpeg(image, max_side, options_.quality));
+  out.jpeg = std::make_shared<const std::string>(jpeg.begin(), jpeg.end());
+  out.source = Source::kMade;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++counters_.made;
+  }
+  auto after = Identify(real_path);
+  if (!after.ok() || !(*after == before)) return out;  // changed while we read it: no caching
+
+  Remember(key, out.jpeg);
+  if (!disk_path.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options_.dir, ec);
+    std::string temp = disk_path + ".tmp." + std::to_string(::getpid()) + "." +
+                       std::to_string(temp_seq_.fetch_add(1));
+    {
+      std::ofstream f(temp, std::ios::binary | std::ios::trunc);
+      f.write(out.jpeg->data(), static_cast<std::streamsize>(out.jpeg->size()));
+      f.close();
+      if (!f) {
+        std::filesystem::remove(temp, ec);
+        return out;  // a full or read-only disk costs speed, not the response
+      }
+    }
+    std::filesystem::rename(temp, disk_path, ec);
+    if (ec) std::filesystem::remove(temp, ec);
+  }
+  return out;
+}
+
+void ThumbnailCache::Remember(const std::string& key, std::shared_ptr<const std::string> jpeg) {
+  size_t cost = jpeg->size() + key.size();
+  if (options_.memory_bytes == 0 || cost > options_.memory_bytes) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (by_key_.count(key) != 0) return;  // another request made it first
+  lru_.push_front(Entry{key, std::move(jpeg)});
+  by_key_.emplace(key, lru_.begin());
+  counters_.memory_bytes += cost;
+  ++counters_.memory_entries;
+  while (counters_.memory_bytes > options_.memory_bytes) {
+    Entry& last = lru_.back();
+    counters_.memory_bytes -= last.jpeg->size() + last.key.size();
+    --counters_.memory_entries;
+    by_key_.erase(last.key);
+    lru_.pop_back();
+  }
+}
+
+ThumbnailCache::Counters ThumbnailCache::counters() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return counters_;
+}
+
+}  // namespace lookalike::server

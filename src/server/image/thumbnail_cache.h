@@ -1,0 +1,81 @@
+// JPEG thumbnails of stored images for GET /{index}/_image/{id}?size=N, made once and cached.
+//
+// A thumbnail is identified by the image's real path, its file size and modification time
+// (nanoseconds) and the requested longest side, so a file that is replaced or rewritten gets a
+// fresh thumbnail on the next request without any invalidation step. Two levels:
+//   - memory: an LRU of encoded JPEGs bounded by `memory_bytes` (0 disables it);
+//   - disk: `dir`/<16 hex digits of the key's FNV-1a hash>-<N>.jpg, written to a temporary
+//     name and renamed, so readers never see half a file and concurrent makers of the same
+//     thumbnail are harmless. Entries for replaced files are not deleted (they are small and
+//     never served again); delete the folder to reclaim them. "" disables the disk level.
+// A thumbnail is only cached when the file's size and mtime were the same before and after it
+// was read, so a file being rewritten during the request is never cached under either key.
+//
+// Thread safety: all methods may be called concurrently; mu_ guards the LRU and the counters.
+// Decoding and encoding run outside the lock.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "lookalike/embedder.h"
+#include "lookalike/status.h"
+
+namespace lookalike::server {
+
+struct ThumbnailCacheOptions {
+  std::string dir;                 // disk cache folder, created on first write; "" = none
+  size_t memory_bytes = 32 << 20;  // bound of the in-memory LRU; 0 = none
+  int quality = 82;                // JPEG quality
+  DecodeLimits limits;             // applied when reading and decoding the original
+};
+
+class ThumbnailCache {
+ public:
+  explicit ThumbnailCache(ThumbnailCacheOptions options);
+
+  enum class Source : uint8_t { kMemory, kDisk, kMade };
+  struct Thumbnail {
+    std::shared_ptr<const std::string> jpeg;  // never null on success
+    std::string etag;                         // quoted, changes with the file and the size
+    Source source = Source::kMade;
+  };
+
+  /// The thumbnail (longest side `max_side`, never enlarged) of the image file at `real_path`,
+  /// which the caller has already checked against the allowed roots. Errors: NotFound when the
+  /// file is gone, ResourceExhausted over the limits, InvalidArgument when it is not a
+  /// decodable image, IOError when encoding fails. A failing disk cache is not an error (the
+  /// thumbnail is made and served anyway).
+  Result<Thumbnail> Get(const std::string& real_path, int max_side);
+
+  struct Counters {
+    uint64_t memory_hits = 0;
+    uint64_t disk_hits = 0;
+    uint64_t made = 0;
+    size_t memory_bytes = 0;  // bytes held by the LRU now
+    size_t memory_entries = 0;
+  };
+  Counters counters() const;
+
+ private:
+  struct Entry {
+    std::string key;
+    std::shared_ptr<const std::string> jpeg;
+  };
+  void Remember(const std::string& key, std::shared_ptr<const std::string> jpeg);
+
+  ThumbnailCacheOptions options_;
+  mutable std::mutex mu_;
+  std::list<Entry> lru_;  // most recently used first
+  std::unordered_map<std::string, std::list<Entry>::iterator> by_key_;
+  Counters counters_;
+  std::atomic<uint64_t> temp_seq_{0};  // unique temporary names for disk writes
+};
+
+}  // namespace lookalike::server

@@ -210,6 +210,15 @@ def test(binary):
 
         status, img = server.request("GET", "/%s/_image/%s" % (INDEX, top_id))
         check(status == 200 and img == qbytes, "_image did not return the file")
+        # Thumbnails over HTTP: a JPEG whose longer side is the requested size (never larger),
+        # the same bytes from the cache, and a bad size refused.
+        status, thumb = server.request("GET", "/%s/_image/%s?size=64" % (INDEX, top_id))
+        check(status == 200 and thumb[:3] == b"\xff\xd8\xff", "thumbnail: %d" % status)
+        status, again = server.request("GET", "/%s/_image/%s?size=64" % (INDEX, top_id))
+        check(status == 200 and again == thumb, "cached thumbnail differs")
+        check(os.path.isdir(os.path.join(work, "data", "thumbnails")), "no thumbnail cache on disk")
+        status, _ = server.request("GET", "/%s/_image/%s?size=0" % (INDEX, top_id))
+        check(status == 400, "thumbnail size=0: %d" % status)
 
         # Paths outside the root, planted directly into documents.
         for doc_id, path in [("abs", "/etc/passwd"), ("dotdot", images + "/../secret.png"),

@@ -102,17 +102,28 @@ bool ParseArgs(int argc, char** argv, Args* a) {
       if (v.empty() || *end != '\0') Die("bad number for " + flag + ": " + v);
       return static_cast<size_t>(x);
     };
-    if (flag == "--models") a->models = v;
-    else if (flag == "--images") a->images = v;
-    else if (flag == "--n") a->n = num();
-    else if (flag == "--width") a->width = static_cast<int>(num());
-    else if (flag == "--height") a->height = static_cast<int>(num());
-    else if (flag == "--embed-images") a->embed_images = num();
-    else if (flag == "--queries") a->queries = num();
-    else if (flag == "--k") a->k = static_cast<int>(num());
-    else if (flag == "--model") a->model = v;
-    else if (flag == "--out") a->out = v;
-    else Die("unknown flag " + flag + " (see --help)");
+    if (flag == "--models")
+      a->models = v;
+    else if (flag == "--images")
+      a->images = v;
+    else if (flag == "--n")
+      a->n = num();
+    else if (flag == "--width")
+      a->width = static_cast<int>(num());
+    else if (flag == "--height")
+      a->height = static_cast<int>(num());
+    else if (flag == "--embed-images")
+      a->embed_images = num();
+    else if (flag == "--queries")
+      a->queries = num();
+    else if (flag == "--k")
+      a->k = static_cast<int>(num());
+    else if (flag == "--model")
+      a->model = v;
+    else if (flag == "--out")
+      a->out = v;
+    else
+      Die("unknown flag " + flag + " (see --help)");
   }
   if (a->n < 1 || a->width < 16 || a->height < 16 || a->k < 1) Die("sizes must be positive");
   return true;
@@ -333,8 +344,8 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  fs::path work = fs::temp_directory_path() / ("lookalike_bench_embed_" +
-                                               std::to_string(::getpid()));
+  fs::path work =
+      fs::temp_directory_path() / ("lookalike_bench_embed_" + std::to_string(::getpid()));
   fs::remove_all(work);
   fs::path image_dir = work / "images";
   fs::create_directories(image_dir);
@@ -390,8 +401,8 @@ int main(int argc, char** argv) {
        << "Model " << model << ", batch " << io.batch << ", decode threads = hardware threads; "
        << "time from opening the data directory to the end of the final refresh (HNSW built).\n\n"
        << "| images | indexed | failed | seconds | images/s |\n|---:|---:|---:|---:|---:|\n"
-       << "| " << p.total << " | " << p.indexed << " | " << p.failed << " | "
-       << Fmt("%.2f", s) << " | " << Fmt("%.1f", static_cast<double>(p.indexed) / s) << " |\n";
+       << "| " << p.total << " | " << p.indexed << " | " << p.failed << " | " << Fmt("%.2f", s)
+       << " | " << Fmt("%.1f", static_cast<double>(p.indexed) / s) << " |\n";
     if (p.indexed == 0) Die("nothing was indexed");
   }  // the target shuts the engine down (snapshots written)
 
@@ -413,8 +424,7 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < std::min(a.queries, files.size()); ++i) {
       size_t f = i * files.size() / std::min(a.queries, files.size());
       std::string rel = fs::relative(files[f], image_dir).string();
-      queries.emplace_back(ReadAll(files[f]),
-                           lookalike::cli::Hex64(lookalike::cli::Hash64(rel)));
+      queries.emplace_back(ReadAll(files[f]), lookalike::cli::Hex64(lookalike::cli::Hash64(rel)));
     }
     const std::string boundary = "----lookalikebench7MA4YWxkTrZu0gW";
     for (size_t i = 0; i < a.queries; ++i) {

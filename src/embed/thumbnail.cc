@@ -1,10 +1,9 @@
 // JPEG thumbnails of decoded images, for the search page's result grid.
+#include <algorithm>
+#include <cmath>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-
-#include <algorithm>
-#include <cmath>
 #include <string>
 #include <vector>
 
@@ -21,8 +20,7 @@ Result<std::vector<uint8_t>> EncodeThumbnailJpeg(const Image& image, int max_sid
   }
   try {
     // The Mat wraps the caller's pixels read-only (cvtColor writes into a new buffer).
-    const cv::Mat rgb(image.height, image.width, CV_8UC3,
-                      const_cast<uint8_t*>(image.rgb.data()));
+    const cv::Mat rgb(image.height, image.width, CV_8UC3, const_cast<uint8_t*>(image.rgb.data()));
     cv::Mat bgr;
     cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
     int longest = std::max(image.width, image.height);

@@ -60,8 +60,7 @@ bool ReadWhole(const std::string& path, std::string* out) {
 
 ThumbnailCache::ThumbnailCache(ThumbnailCacheOptions options) : options_(std::move(options)) {}
 
-Result<ThumbnailCache::Thumbnail> ThumbnailCache::Get(const std::string& real_path,
-                                                      int max_side) {
+Result<ThumbnailCache::Thumbnail> ThumbnailCache::Get(const std::string& real_path, int max_side) {
   LOOKALIKE_ASSIGN_OR_RETURN(FileId before, Identify(real_path));
   std::string key = real_path;
   key += '\n' + std::to_string(before.size) + ':' + std::to_string(before.mtime_ns) + ':' +

@@ -47,8 +47,8 @@ void WriteJpeg(const std::string& path, int w, int h, uint8_t tint) {
 }
 
 ImageInfo Probe(const std::string& bytes) {
-  auto info = ProbeImage(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                                  bytes.size()));
+  auto info = ProbeImage(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
   EXPECT_TRUE(info.ok()) << info.status().ToString();
   return info.ok() ? *info : ImageInfo{};
 }
@@ -196,11 +196,12 @@ TEST_F(ThumbnailTest, ImageEndpoint) {
   eo.snapshot_on_shutdown = false;
   auto engine = Engine::Open(eo);
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-  auto doc = (*engine)->IndexDocument("pics", "d1", "{\"path\":\"" + image_ + "\"}",
-                                      OpType::kIndex, RefreshPolicy::kTrue);
+  auto doc = (*engine)->IndexDocument("pics", "d1", "{\"path\":\"" + image_ + "\"}", OpType::kIndex,
+                                      RefreshPolicy::kTrue);
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
-  ASSERT_TRUE((*engine)->IndexDocument("pics", "outside", "{\"path\":\"/etc/hostname\"}",
-                                       OpType::kIndex, RefreshPolicy::kTrue)
+  ASSERT_TRUE((*engine)
+                  ->IndexDocument("pics", "outside", "{\"path\":\"/etc/hostname\"}", OpType::kIndex,
+                                  RefreshPolicy::kTrue)
                   .ok());
   {
     ImageApiOptions io;

@@ -123,9 +123,37 @@ void HnswIndex::Connect(uint32_t node, int level, const std::vector<Cand>& neigh
   {
     std::lock_guard lock(NodeLock(node));
     uint32_t* links = Links(node, level);
-    uint32_t out = 0;
-    for (const Cand& c : neighbors) StoreLink(links, ++out, c.id);
-    StoreCount(links, out);
+    uint32_t cnt = links[0];
+    if (cnt == 0) {
+      uint32_t out = 0;
+      for (const Cand& c : neighbors) StoreLink(links, ++out, c.id);
+      StoreCount(links, out);
+    } else {
+      // A racing insert reached this node through a level above (already linked) and back-linked
+      // to it here before this list was written. Overwriting would drop that link and could leave
+      // the racing node with no way in, so merge; re-select if the union is over capacity.
+      auto& merged = ctx->prune;
+      merged.assign(neighbors.begin(), neighbors.end());
+      for (uint32_t j = 1; j <= cnt; ++j) {
+        uint32_t id = links[j];
+        bool dup = false;
+        for (const Cand& c : neighbors) dup |= c.id == id;
+        if (!dup) merged.push_back({0.0f, id});
+      }
+      int cap = Cap(level);
+      if (merged.size() > size_t(cap)) {
+        const float* nv = Vec(node);
+        for (Cand& c : merged) c.dist = ExactDistance(nv, Vec(c.id));
+        std::sort(merged.begin(), merged.end(),
+                  [](const Cand& a, const Cand& b) { return a.dist < b.dist; });
+        SelectNeighbors(&merged, cap, &ctx->pruned, ctx);
+      } else {
+        ctx->pruned = merged;
+      }
+      uint32_t out = 0;
+      for (const Cand& c : ctx->pruned) StoreLink(links, ++out, c.id);
+      StoreCount(links, out);
+    }
   }
   for (const Cand& c : neighbors) AddBackLink(c.id, node, c.dist, level, ctx);
 }

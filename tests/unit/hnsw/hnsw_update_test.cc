@@ -247,5 +247,36 @@ TEST(HnswConcurrency, RemoveRacingInsert) {
   EXPECT_GE(self, n / 10 * 9 / 10);
 }
 
+// Points on a line are the worst case for lost links: the heuristic keeps about one neighbour
+// per side, so a back link overwritten by a racing insert leaves a node with no way in. Every
+// point must stay reachable (found by its own vector with ef_search > n) after a parallel build.
+TEST(HnswConcurrency, ParallelBuildKeepsEveryNodeReachable) {
+  const size_t n = 400, d = 3;
+  std::vector<float> x(n * d);
+  for (size_t i = 0; i < n; ++i) {
+    x[i * d] = float(i);
+    x[i * d + 1] = 1;
+    x[i * d + 2] = 2;
+  }
+  auto labels = Iota(n);
+  size_t unreachable = 0;
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    HnswParams p;
+    p.code = CodeType::kFloat32;
+    p.seed = seed;
+    auto index = CreateHnswIndex(d, Metric::kL2, p).value();
+    ASSERT_TRUE(index->AddBatch(n, labels.data(), x.data(), 2).ok());
+    SearchParams sp;
+    sp.k = 1;
+    sp.ef_search = int(n) + 10;
+    std::vector<SearchHit> out;
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_TRUE(index->Search(&x[i * d], sp, &out).ok());
+      unreachable += out.empty() || out[0].label != i;
+    }
+  }
+  EXPECT_EQ(unreachable, 0u);
+}
+
 }  // namespace
 }  // namespace lookalike

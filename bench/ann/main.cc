@@ -42,7 +42,8 @@ data:
   --export PREFIX       also write PREFIX-base.fbin and PREFIX-queries.fbin
 
 run:
-  --libs LIST           default lookalike:16,hnswlib:16,faiss:16,faiss:48 (library:M)
+  --libs LIST           default lookalike:16,hnswlib:16,faiss:16,faiss:48 (library:M);
+                        faiss-hnswlib-graph:M = Faiss search over an hnswlib-built graph
   --ef LIST             ef_search sweep (default 16,32,64,128,256,512)
   --ef-construction E   default 128 (every library)
   --threads T           build threads for every library (default: all cores)

@@ -27,9 +27,11 @@ Result<std::vector<PeerConfig>> ParsePeerList(const std::string& spec) {
     PeerConfig c;
     size_t colon = item.find(':');
     c.library = item.substr(0, colon);
-    if (c.library != "lookalike" && c.library != "hnswlib" && c.library != "faiss") {
-      return Status::InvalidArgument("unknown library '" + c.library +
-                                     "' (expected lookalike, hnswlib or faiss)");
+    if (c.library != "lookalike" && c.library != "hnswlib" && c.library != "faiss" &&
+        c.library != "faiss-hnswlib-graph") {
+      return Status::InvalidArgument(
+          "unknown library '" + c.library +
+          "' (expected lookalike, hnswlib, faiss or faiss-hnswlib-graph)");
     }
     if (colon != std::string::npos) {
       char* end = nullptr;
@@ -89,6 +91,17 @@ Result<std::unique_ptr<AnnPeer>> CreatePeer(const PeerConfig& config, size_t dim
     return CreateFaissPeer(config, dim);
 #else
     return Status::Unsupported("this bench_ann was built without Faiss (libfaiss-dev)");
+#endif
+  }
+  if (config.library == "faiss-hnswlib-graph") {
+#if defined(LOOKALIKE_BENCH_HAVE_FAISS) && defined(LOOKALIKE_BENCH_HAVE_HNSWLIB)
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
+        !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512dq")) {
+      return Status::Unsupported("the hnswlib adapter is built for AVX-512; this CPU lacks it");
+    }
+    return CreateFaissImportedPeer(config, dim);
+#else
+    return Status::Unsupported("faiss-hnswlib-graph needs both Faiss and hnswlib");
 #endif
   }
   if (config.library == "lookalike") {

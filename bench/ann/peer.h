@@ -18,7 +18,7 @@
 namespace lookalike::bench {
 
 struct PeerConfig {
-  std::string library;      // "lookalike", "hnswlib", "faiss"
+  std::string library;      // "lookalike", "hnswlib", "faiss", "faiss-hnswlib-graph"
   int m = 16;
   int ef_construction = 128;
   int build_threads = 1;
@@ -65,5 +65,23 @@ Result<std::unique_ptr<AnnPeer>> CreatePeer(const PeerConfig& config, size_t dim
 Result<std::unique_ptr<AnnPeer>> CreateHnswlibPeer(const PeerConfig& config, size_t dim);
 Result<std::unique_ptr<AnnPeer>> CreateFaissPeer(const PeerConfig& config, size_t dim);
 Result<std::unique_ptr<AnnPeer>> CreateLookalikePeer(const PeerConfig& config, size_t dim);
+// Faiss's search over a graph built by hnswlib with the same M and efConstruction (see
+// peer_faiss.cc for why); needs both libraries.
+Result<std::unique_ptr<AnnPeer>> CreateFaissImportedPeer(const PeerConfig& config, size_t dim);
+
+/// Receives an HNSW graph node by node, in label space (node i = base row i).
+class GraphSink {
+ public:
+  virtual ~GraphSink() = default;
+  /// Called once, first: the top level of every node, the entry node and the maximum level.
+  virtual void Levels(const std::vector<int>& top_level, int64_t entry, int max_level) = 0;
+  /// Then once per node and level 0..top_level[node]: its neighbours (labels).
+  virtual void Links(size_t node, int level, const int64_t* neighbours, size_t count) = 0;
+};
+
+/// Builds hnswlib (config.m, config.ef_construction, config.build_threads) over base and hands
+/// its graph to sink; the hnswlib index is freed before returning.
+Status BuildHnswlibGraph(const PeerConfig& config, size_t dim, const float* base, size_t n,
+                         GraphSink* sink);
 
 }  // namespace lookalike::bench

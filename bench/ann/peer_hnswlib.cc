@@ -75,6 +75,8 @@ class HnswlibPeer : public AnnPeer {
     return bytes;
   }
 
+  const hnswlib::HierarchicalNSW<float>& index() const { return *index_; }
+
   std::string Notes() const override {
 #if defined(__AVX512F__)
     return "hnswlib 0.6.2 (Debian), built with AVX-512 kernels";
@@ -90,6 +92,35 @@ class HnswlibPeer : public AnnPeer {
 };
 
 }  // namespace
+
+Status BuildHnswlibGraph(const PeerConfig& config, size_t dim, const float* base, size_t n,
+                         GraphSink* sink) {
+  HnswlibPeer peer(config, dim);
+  LOOKALIKE_RETURN_IF_ERROR(peer.Build(base, n));
+  const auto& h = peer.index();
+  // hnswlib numbers nodes in insertion order, which the parallel build shuffles; translate.
+  std::vector<int> top(n, 0);
+  for (size_t id = 0; id < h.cur_element_count; ++id) {
+    top[h.getExternalLabel(static_cast<hnswlib::tableint>(id))] = h.element_levels_[id];
+  }
+  int64_t entry = n == 0 ? -1 : static_cast<int64_t>(h.getExternalLabel(h.enterpoint_node_));
+  sink->Levels(top, entry, n == 0 ? -1 : h.maxlevel_);
+  std::vector<int64_t> nbrs;
+  for (size_t id = 0; id < h.cur_element_count; ++id) {
+    auto tid = static_cast<hnswlib::tableint>(id);
+    size_t label = h.getExternalLabel(tid);
+    for (int level = 0; level <= h.element_levels_[id]; ++level) {
+      hnswlib::linklistsizeint* list =
+          level == 0 ? h.get_linklist0(tid) : h.get_linklist(tid, level);
+      size_t count = h.getListCount(list);
+      const auto* ids = reinterpret_cast<const hnswlib::tableint*>(list + 1);
+      nbrs.resize(count);
+      for (size_t j = 0; j < count; ++j) nbrs[j] = int64_t(h.getExternalLabel(ids[j]));
+      sink->Links(label, level, nbrs.data(), count);
+    }
+  }
+  return Status::OK();
+}
 
 Result<std::unique_ptr<AnnPeer>> CreateHnswlibPeer(const PeerConfig& config, size_t dim) {
   // The caller (peer.cc, baseline ISA) has checked that the CPU runs this translation unit.

@@ -83,6 +83,21 @@ enum class OpType : uint8_t { kIndex = 0, kCreate = 1 };
 /// "index" or "create"; InvalidArgument otherwise.
 Result<OpType> ParseOpType(std::string_view value);
 
+/// Optimistic concurrency control (?if_seq_no=N&if_primary_term=T, or the same keys in a _bulk
+/// action): the write happens only if the document exists with that _seq_no and _primary_term
+/// (always 1 on this single-shard node); otherwise 409 version_conflict_engine_exception.
+struct WriteCondition {
+  int64_t if_seq_no = -1;        // -1 = not set
+  int64_t if_primary_term = -1;  // -1 = not set
+  bool active() const { return if_seq_no >= 0 || if_primary_term >= 0; }
+  /// Both or neither must be set (action_request_validation_exception otherwise).
+  Status Validate() const;
+};
+/// From the two query parameters (null = absent); illegal_argument_exception when a value is
+/// not a non-negative integer, plus Validate().
+Result<WriteCondition> ParseWriteCondition(const std::string* if_seq_no,
+                                           const std::string* if_primary_term);
+
 /// A successful response body plus the HTTP status Elasticsearch uses for it.
 struct JsonResponse {
   int http_status = 200;
@@ -204,7 +219,8 @@ class Engine {
   /// invalid_index_name_exception, parsing_exception (not JSON / not an object).
   virtual Result<DocWriteResult> IndexDocument(std::string_view index, std::string_view id,
                                                std::string_view source_json, OpType op_type,
-                                               RefreshPolicy refresh) = 0;
+                                               RefreshPolicy refresh,
+                                               const WriteCondition& condition = {}) = 0;
 
   /// GET /{index}/_doc/{id}: 200 {"_index","_id","_version","_seq_no","_primary_term",
   /// "found":true,"_source":{...}} or 404 {"_index","_id","found":false}. `options` applies
@@ -215,7 +231,8 @@ class Engine {
   /// DELETE /{index}/_doc/{id}: result "deleted" (200) or "not_found" (404, still a normal
   /// body). index_not_found_exception when the index is missing.
   virtual Result<DocWriteResult> DeleteDocument(std::string_view index, std::string_view id,
-                                                RefreshPolicy refresh) = 0;
+                                                RefreshPolicy refresh,
+                                                const WriteCondition& condition = {}) = 0;
 
   /// POST /{index}/_update/{id} with {"doc":{...},"doc_as_upsert":bool} or {"upsert":{...}}:
   /// merges the partial document into the stored one (objects merged recursively). Result
@@ -223,7 +240,8 @@ class Engine {
   /// (kNotFound, 404) when missing and no upsert.
   virtual Result<DocWriteResult> UpdateDocument(std::string_view index, std::string_view id,
                                                 std::string_view body_json,
-                                                RefreshPolicy refresh) = 0;
+                                                RefreshPolicy refresh,
+                                                const WriteCondition& condition = {}) = 0;
 
   /// POST /_bulk, /{index}/_bulk: NDJSON of index/create/update/delete actions. Returns the
   /// complete response {"took","errors","items":[{ACTION:{...,"status":N[,"error":{...}]}}]}.

@@ -1,6 +1,8 @@
 // Free functions of the public engine API (include/lookalike/engine.h): parameter parsing and
 // index-name validation shared by the engine and the REST layer.
+#include <charconv>
 #include <string>
+#include <tuple>
 
 #include "lookalike/engine.h"
 
@@ -20,6 +22,40 @@ Result<OpType> ParseOpType(std::string_view value) {
   return Status::InvalidArgument("opType must be 'create' or 'index', found: [" +
                                  std::string(value) + "]")
       .WithType("illegal_argument_exception");
+}
+
+Status WriteCondition::Validate() const {
+  if (if_seq_no >= 0 && if_primary_term < 0) {
+    return Status::InvalidArgument("Validation Failed: 1: ifSeqNo is set, but primary term is "
+                                   "[0];")
+        .WithType("action_request_validation_exception");
+  }
+  if (if_seq_no < 0 && if_primary_term >= 0) {
+    return Status::InvalidArgument("Validation Failed: 1: ifSeqNo is unassigned, but primary "
+                                   "term is [" + std::to_string(if_primary_term) + "];")
+        .WithType("action_request_validation_exception");
+  }
+  return Status::OK();
+}
+
+Result<WriteCondition> ParseWriteCondition(const std::string* if_seq_no,
+                                           const std::string* if_primary_term) {
+  WriteCondition c;
+  for (auto [name, text, target] :
+       {std::tuple{"if_seq_no", if_seq_no, &c.if_seq_no},
+        std::tuple{"if_primary_term", if_primary_term, &c.if_primary_term}}) {
+    if (text == nullptr) continue;
+    int64_t v = -1;
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+    if (ec != std::errc() || end != text->data() + text->size() || v < 0) {
+      return Status::InvalidArgument("Failed to parse value [" + *text + "] for [" + name +
+                                     "]: must be a non-negative integer")
+          .WithType("illegal_argument_exception");
+    }
+    *target = v;
+  }
+  LOOKALIKE_RETURN_IF_ERROR(c.Validate());
+  return c;
 }
 
 Status ValidateIndexName(std::string_view name) {

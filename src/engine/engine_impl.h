@@ -54,6 +54,7 @@ struct WriteItem {
   std::string index;
   std::string id;
   std::string_view body;  // source (index/create) or update body
+  WriteCondition condition;
   Status status;          // per-item failure
   DocWriteResult result;
 };
@@ -79,14 +80,16 @@ class EngineImpl final : public Engine {
 
   Result<DocWriteResult> IndexDocument(std::string_view index, std::string_view id,
                                        std::string_view source_json, OpType op_type,
-                                       RefreshPolicy refresh) override;
+                                       RefreshPolicy refresh,
+                                       const WriteCondition& condition) override;
   Result<JsonResponse> GetDocument(std::string_view index, std::string_view id,
                                    const SearchOptions& options) const override;
   Result<DocWriteResult> DeleteDocument(std::string_view index, std::string_view id,
-                                        RefreshPolicy refresh) override;
+                                        RefreshPolicy refresh,
+                                        const WriteCondition& condition) override;
   Result<DocWriteResult> UpdateDocument(std::string_view index, std::string_view id,
-                                        std::string_view body_json,
-                                        RefreshPolicy refresh) override;
+                                        std::string_view body_json, RefreshPolicy refresh,
+                                        const WriteCondition& condition) override;
   Result<std::string> Bulk(std::string_view default_index, std::string_view ndjson,
                            RefreshPolicy refresh) override;
   Result<std::string> Search(std::string_view index, std::string_view body_json,

@@ -84,7 +84,29 @@ struct Pending {
   int64_t version;
   bool live;
   std::string full_source;
+  int64_t seq_no = -1;
 };
+
+// if_seq_no / if_primary_term: the write goes ahead only when the document exists with exactly
+// that _seq_no and _primary_term (always 1 on this single-shard node), as in Elasticsearch.
+Status CheckCondition(const WriteCondition& c, const std::string& id, bool exists,
+                      const Pending& cur) {
+  if (!c.active()) return Status::OK();
+  std::string required = "required seqNo [" + std::to_string(c.if_seq_no) +
+                         "], primary term [" + std::to_string(c.if_primary_term) + "]";
+  if (!exists) {
+    return Status::Conflict("[" + id + "]: version conflict, " + required +
+                            " but no document was found")
+        .WithType("version_conflict_engine_exception");
+  }
+  if (cur.seq_no != c.if_seq_no || c.if_primary_term != 1) {
+    return Status::Conflict("[" + id + "]: version conflict, " + required +
+                            ". current document has seqNo [" + std::to_string(cur.seq_no) +
+                            "] and primary term [1]")
+        .WithType("version_conflict_engine_exception");
+  }
+  return Status::OK();
+}
 
 struct ApplyOp {
   bool is_delete = false;
@@ -123,6 +145,7 @@ Status EngineImpl::WriteIndexGroup(const std::shared_ptr<Index>& index,
     if (jt == index->ids.end()) return false;
     out->docnum = jt->second;
     out->version = index->slots[jt->second].version;
+    out->seq_no = index->slots[jt->second].seq_no;
     out->live = true;
     out->full_source.clear();
     return true;
@@ -143,6 +166,10 @@ Status EngineImpl::WriteIndexGroup(const std::shared_ptr<Index>& index,
     }
     Pending cur{};
     bool exists = lookup(item->id, &cur);
+    if (Status c = CheckCondition(item->condition, item->id, exists, cur); !c.ok()) {
+      item->status = c;
+      continue;
+    }
 
     if (item->op == WriteItem::Op::kDelete) {
       if (!exists) {
@@ -160,7 +187,7 @@ Status EngineImpl::WriteIndexGroup(const std::shared_ptr<Index>& index,
       op.version = cur.version + 1;
       op.seq_no = ++last_seq;
       batch.DeleteDoc(op.docnum, op.seq_no);
-      overlay[item->id] = Pending{cur.docnum, op.version, false, ""};
+      overlay[item->id] = Pending{cur.docnum, op.version, false, "", op.seq_no};
       r.result = "deleted";
       r.version = op.version;
       r.seq_no = op.seq_no;
@@ -272,8 +299,7 @@ Status EngineImpl::WriteIndexGroup(const std::shared_ptr<Index>& index,
     rec.id = op.id;
     rec.source = op.doc.slim_source;
     batch.PutDoc(rec, op.doc.vectors.empty() ? std::string() : storage::EncodeVectors(op.doc.vectors));
-    overlay[item->id] = Pending{op.docnum, op.version, true,
-                                std::string(source)};
+    overlay[item->id] = Pending{op.docnum, op.version, true, std::string(source), op.seq_no};
     r.result = exists ? "updated" : "created";
     r.version = op.version;
     r.seq_no = op.seq_no;
@@ -404,8 +430,10 @@ Result<DocWriteResult> EngineImpl::SingleWrite(WriteItem item, RefreshPolicy ref
 
 Result<DocWriteResult> EngineImpl::IndexDocument(std::string_view index, std::string_view id,
                                                  std::string_view source_json, OpType op_type,
-                                                 RefreshPolicy refresh) {
+                                                 RefreshPolicy refresh,
+                                                 const WriteCondition& condition) {
   WriteItem item;
+  item.condition = condition;
   item.op = op_type == OpType::kCreate ? WriteItem::Op::kCreate : WriteItem::Op::kIndex;
   item.index = std::string(index);
   item.id = std::string(id);
@@ -418,8 +446,10 @@ Result<DocWriteResult> EngineImpl::IndexDocument(std::string_view index, std::st
 }
 
 Result<DocWriteResult> EngineImpl::DeleteDocument(std::string_view index, std::string_view id,
-                                                  RefreshPolicy refresh) {
+                                                  RefreshPolicy refresh,
+                                                  const WriteCondition& condition) {
   WriteItem item;
+  item.condition = condition;
   item.op = WriteItem::Op::kDelete;
   item.index = std::string(index);
   item.id = std::string(id);
@@ -428,8 +458,10 @@ Result<DocWriteResult> EngineImpl::DeleteDocument(std::string_view index, std::s
 
 Result<DocWriteResult> EngineImpl::UpdateDocument(std::string_view index, std::string_view id,
                                                   std::string_view body_json,
-                                                  RefreshPolicy refresh) {
+                                                  RefreshPolicy refresh,
+                                                  const WriteCondition& condition) {
   WriteItem item;
+  item.condition = condition;
   item.op = WriteItem::Op::kUpdate;
   item.index = std::string(index);
   item.id = std::string(id);
@@ -502,6 +534,20 @@ Result<std::string> EngineImpl::Bulk(std::string_view default_index, std::string
             .WithType("illegal_argument_exception");
       }
     }
+    for (auto [key, target] : {std::pair<const char*, int64_t*>{"if_seq_no", &item.condition.if_seq_no},
+                               {"if_primary_term", &item.condition.if_primary_term}}) {
+      element v;
+      if (kv.value.at_key(key).get(v) != simdjson::SUCCESS) continue;
+      int64_t n = -1;
+      if (v.get_int64().get(n) != simdjson::SUCCESS || n < 0) {
+        return Status::InvalidArgument("Malformed action/metadata line [" +
+                                       std::to_string(line_no) + "], [" + key +
+                                       "] must be a non-negative integer")
+            .WithType("illegal_argument_exception");
+      }
+      *target = n;
+    }
+    if (Status c = item.condition.Validate(); !c.ok()) return c;
     std::string_view op_type;
     if (item.op == WriteItem::Op::kIndex &&
         kv.value.at_key("op_type").get_string().get(op_type) == simdjson::SUCCESS &&

@@ -6,6 +6,10 @@ namespace lookalike::server {
 
 namespace {
 
+Result<WriteCondition> ConditionParam(const RestRequest& req) {
+  return ParseWriteCondition(req.Param("if_seq_no"), req.Param("if_primary_term"));
+}
+
 void IndexDoc(Engine& e, const RestContext& ctx, const RestRequest& req, HttpResponse* resp,
               OpType op_type) {
   auto refresh = RefreshParam(req);
@@ -15,6 +19,8 @@ void IndexDoc(Engine& e, const RestContext& ctx, const RestRequest& req, HttpRes
     if (!parsed.ok()) return ReplyError(parsed.status(), resp);
     if (parsed.value() == OpType::kCreate) op_type = OpType::kCreate;
   }
+  auto condition = ConditionParam(req);
+  if (!condition.ok()) return ReplyError(condition.status(), resp);
   std::string_view body = req.body();
   std::optional<std::string> embedded;  // the document with its image embedded, if any
   if (ctx.image_api != nullptr) {
@@ -23,7 +29,8 @@ void IndexDoc(Engine& e, const RestContext& ctx, const RestRequest& req, HttpRes
     embedded = std::move(rewritten).value();
     if (embedded.has_value()) body = *embedded;
   }
-  Reply(e.IndexDocument(IndexParam(req), req.PathParam("id"), body, op_type, refresh.value()),
+  Reply(e.IndexDocument(IndexParam(req), req.PathParam("id"), body, op_type, refresh.value(),
+                        condition.value()),
         resp);
 }
 
@@ -50,12 +57,28 @@ void RegisterDocumentHandlers(Router& router, RestContext& ctx) {
   router.Add("DELETE", "/{index}/_doc/{id}", [&e](const RestRequest& req, HttpResponse* resp) {
     auto refresh = RefreshParam(req);
     if (!refresh.ok()) return ReplyError(refresh.status(), resp);
-    Reply(e.DeleteDocument(IndexParam(req), req.PathParam("id"), refresh.value()), resp);
+    auto condition = ConditionParam(req);
+    if (!condition.ok()) return ReplyError(condition.status(), resp);
+    Reply(e.DeleteDocument(IndexParam(req), req.PathParam("id"), refresh.value(),
+                           condition.value()),
+          resp);
   });
-  router.Add("POST", "/{index}/_update/{id}", [&e](const RestRequest& req, HttpResponse* resp) {
+  router.Add("POST", "/{index}/_update/{id}", [&e, &ctx](const RestRequest& req,
+                                                         HttpResponse* resp) {
     auto refresh = RefreshParam(req);
     if (!refresh.ok()) return ReplyError(refresh.status(), resp);
-    Reply(e.UpdateDocument(IndexParam(req), req.PathParam("id"), req.body(), refresh.value()),
+    auto condition = ConditionParam(req);
+    if (!condition.ok()) return ReplyError(condition.status(), resp);
+    std::string_view body = req.body();
+    std::optional<std::string> embedded;  // the update with a new image's vector, if any
+    if (ctx.image_api != nullptr) {
+      auto rewritten = ctx.image_api->EmbedUpdate(IndexParam(req), body);
+      if (!rewritten.ok()) return ReplyError(rewritten.status(), resp);
+      embedded = std::move(rewritten).value();
+      if (embedded.has_value()) body = *embedded;
+    }
+    Reply(e.UpdateDocument(IndexParam(req), req.PathParam("id"), body, refresh.value(),
+                           condition.value()),
           resp);
   });
 }

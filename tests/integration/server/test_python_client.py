@@ -164,6 +164,17 @@ def test(binary):
         raises(es_exc.RequestError, lambda: es.indices.create(index=INDEX),
                "resource_already_exists_exception")
         raises(es_exc.ConflictError, lambda: es.create(index=INDEX, id="1", body={"n": 1}))
+        # Optimistic concurrency with the client's own parameters.
+        cur = es.get(index=INDEX, id="5")
+        check(cur["_primary_term"] == 1, cur)
+        raises(es_exc.ConflictError, lambda: es.index(
+            index=INDEX, id="5", body=cur["_source"], if_seq_no=cur["_seq_no"] + 1000,
+            if_primary_term=1), "version_conflict_engine_exception")
+        r = es.index(index=INDEX, id="5", body=cur["_source"], if_seq_no=cur["_seq_no"],
+                     if_primary_term=cur["_primary_term"])
+        check(r["result"] == "updated" and r["_seq_no"] > cur["_seq_no"], r)
+        raises(es_exc.ConflictError, lambda: es.delete(
+            index=INDEX, id="5", if_seq_no=cur["_seq_no"], if_primary_term=1))
         raises(es_exc.RequestError, lambda: es.index(index=INDEX, id="bad", body={"fvec": [1.0, 2.0]}))
         raises(es_exc.RequestError, lambda: es.search(index=INDEX, body={"query": {"knn": {"fvec": {
             "vector": [0.5] * (DIM - 1), "k": 3}}}}))

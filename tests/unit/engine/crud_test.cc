@@ -134,6 +134,80 @@ TEST(Crud, BulkMixedItems) {
   ASSERT_FALSE(garbage.ok());
 }
 
+// Optimistic concurrency: if_seq_no + if_primary_term guard index, update and delete, singly
+// and in _bulk; a stale seq_no, a missing document or a term other than 1 is a 409.
+TEST(Crud, ConditionalWrites) {
+  TempDir dir;
+  auto engine = OpenEngine(dir.path());
+  auto first = engine->IndexDocument("cas", "1", R"({"n":1})", OpType::kIndex,
+                                     RefreshPolicy::kFalse);
+  ASSERT_TRUE(first.ok());
+  int64_t seq = first->seq_no;
+  WriteCondition stale{seq + 100, 1};
+  auto conflict = engine->IndexDocument("cas", "1", R"({"n":2})", OpType::kIndex,
+                                        RefreshPolicy::kFalse, stale);
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_EQ(conflict.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(conflict.status().type(), "version_conflict_engine_exception");
+  EXPECT_NE(conflict.status().message().find("current document has seqNo [" +
+                                             std::to_string(seq) + "]"),
+            std::string::npos)
+      << conflict.status().message();
+  EXPECT_FALSE(engine->IndexDocument("cas", "1", R"({"n":2})", OpType::kIndex,
+                                     RefreshPolicy::kFalse, WriteCondition{seq, 2})
+                   .ok());  // wrong primary term
+  EXPECT_FALSE(engine->IndexDocument("cas", "nope", R"({"n":2})", OpType::kIndex,
+                                     RefreshPolicy::kFalse, WriteCondition{seq, 1})
+                   .ok());  // no such document
+  EXPECT_EQ(Json(engine->GetDocument("cas", "1")->body).Int("/_source/n"), 1);
+
+  auto second = engine->IndexDocument("cas", "1", R"({"n":2})", OpType::kIndex,
+                                      RefreshPolicy::kFalse, WriteCondition{seq, 1});
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_FALSE(engine->UpdateDocument("cas", "1", R"({"doc":{"n":3}})", RefreshPolicy::kFalse,
+                                      WriteCondition{seq, 1})
+                   .ok());  // the old seq_no no longer matches
+  auto third = engine->UpdateDocument("cas", "1", R"({"doc":{"n":3}})", RefreshPolicy::kFalse,
+                                      WriteCondition{second->seq_no, 1});
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_FALSE(engine->DeleteDocument("cas", "1", RefreshPolicy::kFalse,
+                                      WriteCondition{second->seq_no, 1})
+                   .ok());
+  EXPECT_EQ(Json(engine->GetDocument("cas", "1")->body).Int("/_source/n"), 3);
+
+  // _bulk: the condition sits in the action; items see earlier items of the same request.
+  std::string s3 = std::to_string(third->seq_no);
+  std::string bulk =
+      "{\"index\":{\"_index\":\"cas\",\"_id\":\"1\",\"if_seq_no\":" + s3 +
+      ",\"if_primary_term\":1}}\n{\"n\":4}\n"
+      "{\"delete\":{\"_index\":\"cas\",\"_id\":\"1\",\"if_seq_no\":" + s3 +
+      ",\"if_primary_term\":1}}\n";
+  auto r = engine->Bulk("", bulk, RefreshPolicy::kFalse);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  Json b(*r);
+  EXPECT_TRUE(b.At("/errors").get_bool().value());
+  EXPECT_EQ(b.Int("/items/0/index/status"), 200);
+  EXPECT_EQ(b.Int("/items/1/delete/status"), 409);  // the index above moved seq_no on
+  EXPECT_EQ(b.Str("/items/1/delete/error/type"), "version_conflict_engine_exception");
+  EXPECT_EQ(Json(engine->GetDocument("cas", "1")->body).Int("/_source/n"), 4);
+
+  // Half a condition, or a non-integer, is refused before anything is written.
+  auto half = engine->Bulk("", "{\"index\":{\"_index\":\"cas\",\"_id\":\"1\",\"if_seq_no\":1}}\n{}\n",
+                           RefreshPolicy::kFalse);
+  ASSERT_FALSE(half.ok());
+  EXPECT_EQ(half.status().type(), "action_request_validation_exception");
+  auto text = engine->Bulk("", "{\"index\":{\"_index\":\"cas\",\"_id\":\"1\",\"if_seq_no\":\"x\","
+                           "\"if_primary_term\":1}}\n{}\n",
+                           RefreshPolicy::kFalse);
+  ASSERT_FALSE(text.ok());
+  EXPECT_EQ(text.status().type(), "illegal_argument_exception");
+  std::string two = "2", minus = "-1", one = "1";
+  EXPECT_TRUE(ParseWriteCondition(&two, &one).ok());
+  EXPECT_FALSE(ParseWriteCondition(&minus, &one).ok());
+  EXPECT_FALSE(ParseWriteCondition(&two, nullptr).ok());
+  EXPECT_FALSE(ParseWriteCondition(nullptr, nullptr)->active());
+}
+
 TEST(Crud, IndexManagement) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());

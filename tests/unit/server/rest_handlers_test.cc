@@ -59,11 +59,14 @@ class FakeEngine final : public Engine {
   }
   std::string ClusterHealth() const override { return "{\"status\":\"green\"}"; }
   Result<DocWriteResult> IndexDocument(std::string_view index, std::string_view id,
-                                       std::string_view src, OpType op,
-                                       RefreshPolicy refresh) override {
+                                       std::string_view src, OpType op, RefreshPolicy refresh,
+                                       const WriteCondition& c) override {
     last = "IndexDocument " + std::string(index) + " " + std::string(id) + " " +
            std::string(src) + " op=" + std::to_string(static_cast<int>(op)) +
            " refresh=" + std::to_string(static_cast<int>(refresh));
+    if (c.active()) {
+      last += " if=" + std::to_string(c.if_seq_no) + "/" + std::to_string(c.if_primary_term);
+    }
     if (!next_error.ok()) return next_error;
     DocWriteResult r;
     r.index = index;
@@ -81,7 +84,7 @@ class FakeEngine final : public Engine {
     return JsonResponse{200, "{\"found\":true}"};
   }
   Result<DocWriteResult> DeleteDocument(std::string_view index, std::string_view id,
-                                        RefreshPolicy) override {
+                                        RefreshPolicy, const WriteCondition&) override {
     last = "DeleteDocument " + std::string(index) + " " + std::string(id);
     DocWriteResult r;
     r.http_status = 404;
@@ -89,7 +92,8 @@ class FakeEngine final : public Engine {
     return r;
   }
   Result<DocWriteResult> UpdateDocument(std::string_view index, std::string_view id,
-                                        std::string_view body, RefreshPolicy) override {
+                                        std::string_view body, RefreshPolicy,
+                                        const WriteCondition&) override {
     last = "UpdateDocument " + std::string(index) + " " + std::string(id) + " " +
            std::string(body);
     return Status::NotFound("[1]: document missing").WithType("document_missing_exception");
@@ -163,6 +167,11 @@ TEST_F(RestTest, Declarative) {
       {"PUT", "/idx/_create/7", "{}", 201, "IndexDocument idx 7 {} op=1"},
       {"PUT", "/idx/_doc/7?op_type=create", "{}", 201, "IndexDocument idx 7 {} op=1"},
       {"PUT", "/idx/_doc/7?refresh=maybe", "{}", 400, ""},
+      {"PUT", "/idx/_doc/7?if_seq_no=3&if_primary_term=1", "{}", 201,
+       "IndexDocument idx 7 {} op=0 refresh=0 if=3/1"},
+      {"PUT", "/idx/_doc/7?if_seq_no=3", "{}", 400, ""},
+      {"PUT", "/idx/_doc/7?if_seq_no=x&if_primary_term=1", "{}", 400, ""},
+      {"DELETE", "/idx/_doc/7?if_primary_term=1", "", 400, ""},
       {"GET", "/idx/_doc/7?_source=false", "", 200, "GetDocument idx 7 source=false"},
       {"GET", "/idx/_doc/missing", "", 404, "GetDocument idx missing"},
       {"DELETE", "/idx/_doc/9", "", 404, "DeleteDocument idx 9"},

@@ -76,6 +76,14 @@ Result<std::optional<std::string>> ImageApi::EmbedDocument(std::string_view inde
   return std::optional<std::string>(std::move(doc));
 }
 
+Result<std::optional<std::string>> ImageApi::EmbedUpdate(std::string_view index,
+                                                         std::string_view update_body) const {
+  if (!MayReferenceImages(update_body)) return std::optional<std::string>();
+  return RewriteUpdateDocs(update_body, [&](std::string_view doc) {
+    return EmbedDocument(index, doc);
+  });
+}
+
 Result<std::string> ImageApi::Bulk(std::string_view default_index, std::string_view ndjson,
                                    RefreshPolicy refresh) const {
   if (!MayReferenceImages(ndjson)) return engine_->Bulk(default_index, ndjson, refresh);
@@ -108,7 +116,17 @@ Result<std::string> ImageApi::Bulk(std::string_view default_index, std::string_v
     const BulkItem& item = (*items)[i];
     std::string source(item.source_line);
     Status st;
-    if ((item.op == "index" || item.op == "create") && MayReferenceImages(item.source_line)) {
+    if (item.op == "update" && MayReferenceImages(item.source_line) &&
+        !specs_for(item.index).empty()) {
+      auto rewritten = EmbedUpdate(item.index, source);
+      if (!rewritten.ok()) {
+        st = rewritten.status();
+      } else if (rewritten->has_value()) {
+        source = std::move(**rewritten);
+        modified = true;
+      }
+    } else if ((item.op == "index" || item.op == "create") &&
+               MayReferenceImages(item.source_line)) {
       for (const EmbedSpec& spec : specs_for(item.index)) {
         auto ref = FindImageRef(source, spec);
         if (!ref.ok()) {

@@ -71,7 +71,12 @@ class ImageApi {
   Result<std::optional<std::string>> EmbedDocument(std::string_view index,
                                                    std::string_view source_json) const;
 
-  /// _bulk with index-time embedding for index/create items; items whose image cannot be used
+  /// EmbedDocument for the "doc" and "upsert" objects of an update body (_update, bulk update):
+  /// a partial document that brings a new image gets the new image's vector.
+  Result<std::optional<std::string>> EmbedUpdate(std::string_view index,
+                                                 std::string_view update_body) const;
+
+  /// _bulk with index-time embedding for index/create/update items; items whose image cannot be used
   /// get their own error in the response and do not reach the engine. Bodies without image
   /// references go to the engine untouched.
   Result<std::string> Bulk(std::string_view default_index, std::string_view ndjson,

@@ -88,6 +88,35 @@ Result<std::optional<ImageRef>> FindImageRef(std::string_view doc_json, const Em
   return std::optional<ImageRef>(std::move(ref));
 }
 
+Result<std::optional<std::string>> RewriteUpdateDocs(
+    std::string_view update_body,
+    const std::function<Result<std::optional<std::string>>(std::string_view)>& embed) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object root;
+  if (parser.parse(update_body).get(root) != simdjson::SUCCESS) {
+    return std::optional<std::string>();
+  }
+  bool changed = false;
+  std::string out = "{";
+  for (auto [key, value] : root) {
+    if (out.size() > 1) out.push_back(',');
+    AppendJsonString(&out, key);
+    out.push_back(':');
+    std::string text = simdjson::minify(value);
+    if ((key == "doc" || key == "upsert") && value.is_object()) {
+      LOOKALIKE_ASSIGN_OR_RETURN(std::optional<std::string> rewritten, embed(text));
+      if (rewritten.has_value()) {
+        text = std::move(*rewritten);
+        changed = true;
+      }
+    }
+    out += text;
+  }
+  out.push_back('}');
+  if (!changed) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(out));
+}
+
 std::string AppendVectorField(std::string_view object_json, std::string_view field,
                               std::span<const float> vector) {
   size_t close = object_json.find_last_of('}');

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -40,6 +41,13 @@ struct ImageRef {
 /// InvalidArgument (mapper_parsing_exception) when the source field is not an object with a
 /// string "path" or a valid "base64", or the document is not a JSON object.
 Result<std::optional<ImageRef>> FindImageRef(std::string_view doc_json, const EmbedSpec& spec);
+
+/// The body of an update (`{"doc": {...}, "upsert": {...}, ...}`) with its "doc" and "upsert"
+/// objects passed through `embed` (which returns the rewritten object, or nullopt to keep it).
+/// nullopt when nothing changed or the body is not a JSON object (the engine then reports it).
+Result<std::optional<std::string>> RewriteUpdateDocs(
+    std::string_view update_body,
+    const std::function<Result<std::optional<std::string>>(std::string_view)>& embed);
 
 /// `object_json` with "field":[v…] added as its last member.
 std::string AppendVectorField(std::string_view object_json, std::string_view field,

@@ -1,9 +1,11 @@
 // Thumbnail making and caching; see thumbnail_cache.h.
 #include "server/image/thumbnail_cache.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -85,6 +87,7 @@ Result<ThumbnailCache::Thumbnail> ThumbnailCache::Get(const std::string& real_pa
   if (!disk_path.empty()) {
     auto bytes = std::make_shared<std::string>();
     if (ReadWhole(disk_path, bytes.get())) {
+      ::utimensat(AT_FDCWD, disk_path.c_str(), nullptr, 0);  // recently used: pruned last
       out.jpeg = bytes;
       out.source = Source::kDisk;
       Remember(key, out.jpeg);
@@ -124,9 +127,64 @@ Result<ThumbnailCache::Thumbnail> ThumbnailCache::Get(const std::string& real_pa
       }
     }
     std::filesystem::rename(temp, disk_path, ec);
-    if (ec) std::filesystem::remove(temp, ec);
+    if (ec) {
+      std::filesystem::remove(temp, ec);
+    } else {
+      AccountDisk(out.jpeg->size());
+    }
   }
   return out;
+}
+
+void ThumbnailCache::AccountDisk(uint64_t added) {
+  if (options_.disk_bytes == 0) return;
+  std::lock_guard<std::mutex> lock(disk_mu_);
+  namespace fs = std::filesystem;
+  struct File {
+    fs::file_time_type mtime;
+    uint64_t size;
+    fs::path path;
+  };
+  auto list = [&](std::vector<File>* files) {
+    std::error_code ec;
+    uint64_t total = 0;
+    for (fs::directory_iterator it(options_.dir, ec), end; !ec && it != end; it.increment(ec)) {
+      std::error_code e2;
+      if (!it->is_regular_file(e2) || it->path().extension() != ".jpg") continue;
+      uint64_t size = it->file_size(e2);
+      if (e2) continue;
+      auto mtime = it->last_write_time(e2);
+      if (e2) continue;
+      total += size;
+      if (files != nullptr) files->push_back({mtime, size, it->path()});
+    }
+    return total;
+  };
+  if (disk_used_ < 0) {
+    disk_used_ = static_cast<int64_t>(list(nullptr));  // already includes this file
+  } else {
+    disk_used_ += static_cast<int64_t>(added);
+  }
+  if (static_cast<uint64_t>(disk_used_) <= options_.disk_bytes) return;
+  // Over the bound: measure for real (other processes or restarts may have added files), then
+  // delete the least recently used down to 3/4 of the bound, so pruning runs rarely.
+  std::vector<File> files;
+  uint64_t total = list(&files);
+  std::sort(files.begin(), files.end(),
+            [](const File& a, const File& b) { return a.mtime < b.mtime; });
+  uint64_t target = options_.disk_bytes / 4 * 3;
+  uint64_t evicted = 0;
+  for (const File& f : files) {
+    if (total <= target) break;
+    std::error_code ec;
+    if (fs::remove(f.path, ec)) {
+      total -= f.size;
+      ++evicted;
+    }
+  }
+  disk_used_ = static_cast<int64_t>(total);
+  std::lock_guard<std::mutex> counters_lock(mu_);
+  counters_.disk_evicted += evicted;
 }
 
 void ThumbnailCache::Remember(const std::string& key, std::shared_ptr<const std::string> jpeg) {

@@ -6,8 +6,10 @@
 //   - memory: an LRU of encoded JPEGs bounded by `memory_bytes` (0 disables it);
 //   - disk: `dir`/<16 hex digits of the key's FNV-1a hash>-<N>.jpg, written to a temporary
 //     name and renamed, so readers never see half a file and concurrent makers of the same
-//     thumbnail are harmless. Entries for replaced files are not deleted (they are small and
-//     never served again); delete the folder to reclaim them. "" disables the disk level.
+//     thumbnail are harmless. "" disables the disk level. The folder is bounded by
+//     `disk_bytes`: past it, the least recently used files (by mtime, which a disk hit
+//     refreshes) are deleted until it is under 3/4 of the bound, which also reclaims entries
+//     of replaced files (never served again).
 // A thumbnail is only cached when the file's size and mtime were the same before and after it
 // was read, so a file being rewritten during the request is never cached under either key.
 //
@@ -32,6 +34,7 @@ namespace lookalike::server {
 struct ThumbnailCacheOptions {
   std::string dir;                 // disk cache folder, created on first write; "" = none
   size_t memory_bytes = 32 << 20;  // bound of the in-memory LRU; 0 = none
+  uint64_t disk_bytes = 1ull << 30; // bound of the disk folder; 0 = unbounded
   int quality = 82;                // JPEG quality
   DecodeLimits limits;             // applied when reading and decoding the original
 };
@@ -60,6 +63,7 @@ class ThumbnailCache {
     uint64_t made = 0;
     size_t memory_bytes = 0;  // bytes held by the LRU now
     size_t memory_entries = 0;
+    uint64_t disk_evicted = 0;  // files deleted to keep the folder under disk_bytes
   };
   Counters counters() const;
 
@@ -69,6 +73,8 @@ class ThumbnailCache {
     std::shared_ptr<const std::string> jpeg;
   };
   void Remember(const std::string& key, std::shared_ptr<const std::string> jpeg);
+  // Adds a written file's size to the folder's total; prunes the folder when over the bound.
+  void AccountDisk(uint64_t added);
 
   ThumbnailCacheOptions options_;
   mutable std::mutex mu_;
@@ -76,6 +82,8 @@ class ThumbnailCache {
   std::unordered_map<std::string, std::list<Entry>::iterator> by_key_;
   Counters counters_;
   std::atomic<uint64_t> temp_seq_{0};  // unique temporary names for disk writes
+  std::mutex disk_mu_;                 // guards disk_used_ and serialises pruning
+  int64_t disk_used_ = -1;             // bytes in the folder; -1 until first measured
 };
 
 }  // namespace lookalike::server

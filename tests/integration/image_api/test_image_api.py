@@ -9,6 +9,8 @@
    answer like _search plus embed_took; filters hold; GET /{index}/_image/{id} returns the
    file's bytes; paths outside the root (absolute, "..", symlink) are refused; bad uploads and
    bad base64 get 4xx; afterwards the server still serves and nothing indexed changed; /_ui/.
+5. Index-time embedding ("source_field"): documents, _bulk index/create/update and _update
+   with image paths or base64 get the image's vector; bad images are refused per item.
 Usage: test_image_api.py --binary BUILD/lookalike --models BUILD/models
 """
 import base64
@@ -316,6 +318,30 @@ def test(binary):
         ids = [h["_id"] for h in res["hits"]["hits"]]
         check(status == 200 and sorted(ids) == ["b1", "k1", "k3", "p1"], "pipe search: %s" % ids)
         check(min(h["_score"] for h in res["hits"]["hits"]) > 0.999, "same image, different vector")
+
+        # Updates that bring a new image get the new image's vector: _update with base64, a
+        # bulk update with a path; a bad image in an update is refused and changes nothing.
+        other = open(added, "rb").read()
+        status, res = server.json("POST", "/pipe/_update/p1?refresh=true", {"doc": {
+            "image": {"base64": base64.b64encode(other).decode()}}})
+        check(status == 200, "_update with an image: %d %s" % (status, res))
+        ndjson = (json.dumps({"update": {"_index": "pipe", "_id": "b1"}}) + "\n" +
+                  json.dumps({"doc": {"image": {"path": added}}}) + "\n")
+        status, data = server.request("POST", "/_bulk?refresh=true", ndjson,
+                                      headers={"Content-Type": "application/x-ndjson"})
+        check(status == 200 and json.loads(data)["errors"] is False, "bulk update: %s" % data[:300])
+        p1 = server.json("GET", "/pipe/_doc/p1")[1]["_source"]
+        b1 = server.json("GET", "/pipe/_doc/b1")[1]["_source"]
+        check(p1["category"] == "birds", "partial update lost a field: %s" % list(p1))
+        check(max(abs(a - b) for a, b in zip(p1["embedding"], b1["embedding"])) < 1e-5,
+              "same new image, different vectors")
+        check(max(abs(a - b) for a, b in zip(p1["embedding"], vec)) > 1e-3,
+              "the update kept the old image's vector")
+        status, data = server.request("POST", "/pipe/_update/p1", json.dumps(
+            {"doc": {"image": {"base64": "!!"}, "category": "broken"}}))
+        check(status == 400 and b"mapper_parsing_exception" in data, "bad update: %d" % status)
+        check(server.json("GET", "/pipe/_doc/p1")[1]["_source"]["category"] == "birds",
+              "a refused update changed the document")
 
         # Still serving, nothing indexed changed.
         status, body = server.json("GET", "/%s/_count" % INDEX)

@@ -166,6 +166,34 @@ TEST_F(ThumbnailTest, MemoryIsBounded) {
   EXPECT_EQ(none.Get(image_, 50)->source, ThumbnailCache::Source::kMade);
 }
 
+TEST_F(ThumbnailTest, DiskIsBounded) {
+  ThumbnailCacheOptions options;
+  options.dir = (dir_ / "thumbs").string();
+  options.memory_bytes = 0;
+  size_t one = ThumbnailCache(options).Get(image_, 100)->jpeg->size();
+  // Bytes grow with the side (about 26x `one` for all 11 below); pruning keeps the newest few.
+  options.disk_bytes = one * 12;
+  ThumbnailCache cache(options);
+  for (int side = 100; side <= 200; side += 10) {
+    ASSERT_TRUE(cache.Get(image_, side).ok());
+    // Distinct mtimes, so "least recently used" is well defined on coarse file-system clocks.
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  uint64_t total = 0;
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(options.dir)) {
+    total += e.file_size();
+    ++files;
+  }
+  EXPECT_LE(total, options.disk_bytes);
+  EXPECT_GT(cache.counters().disk_evicted, 0u);
+  EXPECT_GT(files, 0u);
+  EXPECT_LT(files, 11u);
+  // The newest thumbnail survived pruning; the first one made was pruned.
+  EXPECT_EQ(cache.Get(image_, 200)->source, ThumbnailCache::Source::kDisk);
+  EXPECT_EQ(cache.Get(image_, 100)->source, ThumbnailCache::Source::kMade);
+}
+
 TEST_F(ThumbnailTest, BadFiles) {
   ThumbnailCache cache({});
   std::string text = (dir_ / "images" / "notes.jpg").string();

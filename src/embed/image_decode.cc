@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "embed/exif_orientation.h"
 #include "lookalike/embedder.h"
 
 namespace lookalike {
@@ -45,6 +46,23 @@ cv::Mat CompositeOverWhite(const cv::Mat& bgra) {
   return out;
 }
 
+// EXIF orientation 1..8 (TIFF 6.0 / EXIF 2.3): which stored corner is the visual top-left.
+void ApplyOrientation(cv::Mat* m, int orientation) {
+  switch (orientation) {
+    case 2: cv::flip(*m, *m, 1); break;                     // mirrored
+    case 3: cv::rotate(*m, *m, cv::ROTATE_180); break;
+    case 4: cv::flip(*m, *m, 0); break;                     // mirrored upside down
+    case 5: cv::transpose(*m, *m); break;                   // mirrored, 90° counter-clockwise
+    case 6: cv::rotate(*m, *m, cv::ROTATE_90_CLOCKWISE); break;
+    case 7:                                                 // mirrored, 90° clockwise
+      cv::transpose(*m, *m);
+      cv::rotate(*m, *m, cv::ROTATE_180);
+      break;
+    case 8: cv::rotate(*m, *m, cv::ROTATE_90_COUNTERCLOCKWISE); break;
+    default: break;
+  }
+}
+
 Image ToImage(const cv::Mat& bgr, ImageFormat format) {
   Image img;
   img.width = bgr.cols;
@@ -58,8 +76,8 @@ Image ToImage(const cv::Mat& bgr, ImageFormat format) {
 
 Result<Image> DecodeWithOpenCv(std::span<const uint8_t> bytes, ImageFormat format) {
   // JPEG and BMP: IMREAD_COLOR applies EXIF orientation and converts grey/CMYK. PNG and WebP:
-  // IMREAD_UNCHANGED keeps alpha so it can be composited (it does not apply EXIF, which these
-  // formats rarely carry).
+  // IMREAD_UNCHANGED keeps alpha so it can be composited; it ignores EXIF, so their (rare)
+  // orientation tag is applied below.
   bool keep_alpha = format == ImageFormat::kPng || format == ImageFormat::kWebp;
   cv::Mat m;
   try {
@@ -92,6 +110,7 @@ Result<Image> DecodeWithOpenCv(std::span<const uint8_t> bytes, ImageFormat forma
       default:
         return Undecodable(format, "unsupported channel count");
     }
+    if (keep_alpha) ApplyOrientation(&m, embed::ContainerExifOrientation(bytes, format));
     return ToImage(m, format);
   } catch (const cv::Exception& e) {
     return Undecodable(format, e.what());

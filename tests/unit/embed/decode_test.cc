@@ -2,6 +2,7 @@
 // issue 4 (corrupt, truncated, bombs, zero bytes, text named .jpg, 10,000-frame GIF).
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -140,6 +141,38 @@ TEST(DecodeTest, ExifOrientationIsApplied) {
   // column (red = 0) is now the top row, so the top-left pixel has red ≈ 0 and green ≈ 255.
   EXPECT_LT(img->rgb[0], 40);
   EXPECT_GT(img->rgb[1], 215);
+}
+
+// PNG and WebP carry EXIF in their own chunks; every orientation maps the stored corners the
+// way the EXIF specification says, checked on the pixel that lands top-left.
+TEST(DecodeTest, ExifOrientationInPngAndWebp) {
+  const int w = 40, h = 16;
+  std::vector<uint8_t> rgb = testing::PatternRgb(w, h);
+  Bytes png = testing::Encode(".png", rgb, w, h, 3, {});
+  Bytes webp = testing::Encode(".webp", rgb, w, h, 3, {64 /*IMWRITE_WEBP_QUALITY*/, 101});
+  Result<Image> plain = DecodeImage(png);
+  ASSERT_TRUE(plain.ok());
+  auto at = [](const Image& img, int x, int y) {
+    const uint8_t* p = &img.rgb[(static_cast<size_t>(y) * img.width + x) * 3];
+    return std::array<int, 3>{p[0], p[1], p[2]};
+  };
+  // Which stored pixel becomes the visual top-left, per orientation 1..8.
+  const std::array<std::pair<int, int>, 8> source = {{{0, 0}, {w - 1, 0}, {w - 1, h - 1},
+                                                      {0, h - 1}, {0, 0}, {0, h - 1},
+                                                      {w - 1, h - 1}, {w - 1, 0}}};
+  for (int o = 1; o <= 8; ++o) {
+    for (const Bytes& tagged : {testing::PngWithExifOrientation(png, o),
+                                testing::WebpWithExifOrientation(webp, w, h, o)}) {
+      Result<Image> img = DecodeImage(tagged);
+      ASSERT_TRUE(img.ok()) << o << " " << img.status().ToString();
+      bool swapped = o >= 5;
+      EXPECT_EQ(img->width, swapped ? h : w) << o;
+      EXPECT_EQ(img->height, swapped ? w : h) << o;
+      auto want = at(*plain, source[o - 1].first, source[o - 1].second);
+      auto got = at(*img, 0, 0);
+      for (int c = 0; c < 3; ++c) EXPECT_NEAR(got[c], want[c], 12) << "orientation " << o;
+    }
+  }
 }
 
 TEST(DecodeTest, GrayscaleJpegBecomesRgb) {

@@ -149,34 +149,24 @@ Bytes PngHeaderOnly(uint32_t w, uint32_t h) {
   return b;
 }
 
+namespace {
+// Little-endian TIFF header, IFD0 with one entry (0x0112, SHORT, count 1, value), no next IFD.
+Bytes ExifTiff(int orientation) {
+  return {'I', 'I', 42, 0, 8, 0, 0, 0,                  // header, IFD at offset 8
+          1,   0,                                       // one entry
+          0x12, 0x01, 3, 0, 1, 0, 0, 0,                 // tag 0x0112, SHORT, count 1
+          static_cast<uint8_t>(orientation), 0, 0, 0,   // value
+          0,   0,   0,  0};                             // no next IFD
+}
+
+void PutLe32(Bytes* b, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b->push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+}  // namespace
+
 Bytes WithExifOrientation(const Bytes& jpeg, int orientation) {
-  // APP1: "Exif\0\0", little-endian TIFF header, IFD0 with one entry (0x0112, SHORT, 1, value).
-  Bytes tiff = {'I',
-                'I',
-                42,
-                0,
-                8,
-                0,
-                0,
-                0,  // header, IFD at offset 8
-                1,
-                0,  // one entry
-                0x12,
-                0x01,
-                3,
-                0,
-                1,
-                0,
-                0,
-                0,  // tag 0x0112, type SHORT, count 1
-                static_cast<uint8_t>(orientation),
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0};  // no next IFD
+  // APP1: "Exif\0\0" + TIFF, right after SOI.
+  Bytes tiff = ExifTiff(orientation);
   Bytes app1 = {'E', 'x', 'i', 'f', 0, 0};
   app1.insert(app1.end(), tiff.begin(), tiff.end());
   size_t len = app1.size() + 2;
@@ -184,6 +174,39 @@ Bytes WithExifOrientation(const Bytes& jpeg, int orientation) {
       0xFF, 0xD8, 0xFF, 0xE1, static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len & 0xff)};
   out.insert(out.end(), app1.begin(), app1.end());
   out.insert(out.end(), jpeg.begin() + 2, jpeg.end());
+  return out;
+}
+
+Bytes PngWithExifOrientation(const Bytes& png, int orientation) {
+  // An eXIf chunk right after IHDR (signature 8 + IHDR 25 bytes).
+  Bytes tiff = ExifTiff(orientation);
+  Bytes out(png.begin(), png.begin() + 33);
+  PutBe32(&out, static_cast<uint32_t>(tiff.size()));
+  size_t type_at = out.size();
+  out.insert(out.end(), {'e', 'X', 'I', 'f'});
+  out.insert(out.end(), tiff.begin(), tiff.end());
+  PutBe32(&out, Crc32(&out[type_at], out.size() - type_at));
+  out.insert(out.end(), png.begin() + 33, png.end());
+  return out;
+}
+
+Bytes WebpWithExifOrientation(const Bytes& webp, int w, int h, int orientation) {
+  // Simple WebP → extended: VP8X (EXIF flag, canvas size), the image chunk, an EXIF chunk.
+  Bytes body = {'W', 'E', 'B', 'P', 'V', 'P', '8', 'X'};
+  PutLe32(&body, 10);
+  body.insert(body.end(), {0x08, 0, 0, 0});
+  for (int v : {w - 1, h - 1}) {
+    for (int i = 0; i < 3; ++i) body.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  body.insert(body.end(), webp.begin() + 12, webp.end());
+  Bytes tiff = ExifTiff(orientation);
+  body.insert(body.end(), {'E', 'X', 'I', 'F'});
+  PutLe32(&body, static_cast<uint32_t>(tiff.size()));
+  body.insert(body.end(), tiff.begin(), tiff.end());
+  if (tiff.size() & 1) body.push_back(0);
+  Bytes out = {'R', 'I', 'F', 'F'};
+  PutLe32(&out, static_cast<uint32_t>(body.size()));
+  out.insert(out.end(), body.begin(), body.end());
   return out;
 }
 

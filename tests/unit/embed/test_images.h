@@ -31,5 +31,9 @@ Bytes PngHeaderOnly(uint32_t w, uint32_t h);
 
 /// Inserts an APP1 EXIF segment with the given orientation right after SOI of a JPEG.
 Bytes WithExifOrientation(const Bytes& jpeg, int orientation);
+/// The PNG with an eXIf chunk carrying that orientation.
+Bytes PngWithExifOrientation(const Bytes& png, int orientation);
+/// A simple (VP8/VP8L) WebP of w×h turned into the extended format with an EXIF chunk.
+Bytes WebpWithExifOrientation(const Bytes& webp, int w, int h, int orientation);
 
 }  // namespace lookalike::testing

@@ -19,6 +19,10 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
   } else {
     ctx_.cluster_uuid = options_.cluster_uuid;
   }
+  if (!options_.cluster_settings_file.empty()) {
+    Status st = ctx_.cluster_settings.Open(options_.cluster_settings_file);
+    if (!st.ok()) std::fprintf(stderr, "lookalike: %s (settings start empty)\n", st.ToString().c_str());
+  }
   RegisterClusterHandlers(router_, ctx_);
   RegisterIndexHandlers(router_, ctx_);
   RegisterDocumentHandlers(router_, ctx_);

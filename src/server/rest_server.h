@@ -32,6 +32,7 @@ struct RestServerOptions {
   std::string cluster_name = "lookalike";
   std::string cluster_uuid;  // "" = derived from the node name
   ImageApiOptions image;     // models and image roots for the image API and the page
+  std::string cluster_settings_file;  // persistent _cluster/settings; "" = memory only
 };
 
 class RestServer {

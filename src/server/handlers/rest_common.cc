@@ -1,8 +1,12 @@
 #include "server/handlers/rest_common.h"
 
+#include <fcntl.h>
 #include <simdjson.h>
+#include <unistd.h>
 
 #include <charconv>
+#include <fstream>
+#include <iterator>
 
 #include "common/json_writer.h"
 #include "server/error_mapping.h"
@@ -118,6 +122,42 @@ void WriteSettings(const std::map<std::string, std::string>& settings, JsonWrite
 }
 }  // namespace
 
+Status ClusterSettings::Open(std::string path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  path_ = std::move(path);
+  std::ifstream in(path_, std::ios::binary);
+  if (!in) return Status::OK();  // first start
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(text).get(root) != simdjson::SUCCESS || !root.is_object()) {
+    Status damaged = Status::Corruption("cluster settings file " + path_ + " is not a JSON object");
+    path_.clear();  // never overwrite what we could not read
+    return damaged;
+  }
+  persistent_.clear();
+  Flatten(root, "", &persistent_);
+  return Status::OK();
+}
+
+Status ClusterSettings::Save(const std::map<std::string, std::string>& persistent) const {
+  if (path_.empty()) return Status::OK();
+  JsonWriter w;
+  WriteSettings(persistent, &w);
+  std::string temp = path_ + ".tmp";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError("cannot write " + temp);
+  const std::string& body = w.str();
+  bool ok = ::write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size()) &&
+            ::fsync(fd) == 0;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || ::rename(temp.c_str(), path_.c_str()) != 0) {
+    ::unlink(temp.c_str());
+    return Status::IOError("cannot write " + path_);
+  }
+  return Status::OK();
+}
+
 Result<std::string> ClusterSettings::Update(std::string_view body_json) {
   simdjson::dom::parser parser;
   simdjson::padded_string padded(body_json);
@@ -155,6 +195,7 @@ Result<std::string> ClusterSettings::Update(std::string_view body_json) {
           .WithType("illegal_argument_exception");
     }
   }
+  if (persistent != persistent_) LOOKALIKE_RETURN_IF_ERROR(Save(persistent));
   persistent_ = std::move(persistent);
   transient_ = std::move(transient);
   JsonWriter w;

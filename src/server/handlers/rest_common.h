@@ -17,10 +17,15 @@
 
 namespace lookalike::server {
 
-/// Cluster-level settings from PUT /_cluster/settings. Kept in memory (flat keys); they are
-/// accepted for client compatibility and none changes engine behaviour yet.
+/// Cluster-level settings from PUT /_cluster/settings (flat keys). They are accepted for client
+/// compatibility and none changes engine behaviour yet. "persistent" ones survive restarts when
+/// a file is given (written whole to a temporary name, fsynced and renamed); "transient" ones
+/// live until the process ends, as in Elasticsearch.
 class ClusterSettings {
  public:
+  /// Loads `path` if it exists and persists future updates there. A damaged file is reported
+  /// (Corruption) and left as it is.
+  Status Open(std::string path);
   /// Applies {"persistent":{...},"transient":{...}}; a null value removes a key. Returns the
   /// acknowledgement body.
   Result<std::string> Update(std::string_view body_json);
@@ -28,7 +33,10 @@ class ClusterSettings {
   std::string ToJson() const;
 
  private:
+  Status Save(const std::map<std::string, std::string>& persistent) const;  // needs mu_
+
   mutable std::mutex mu_;
+  std::string path_;                               // "" = nothing persisted
   std::map<std::string, std::string> persistent_;  // flat key → JSON value, guarded by mu_
   std::map<std::string, std::string> transient_;   // guarded by mu_
 };

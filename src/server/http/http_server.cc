@@ -179,6 +179,7 @@ Status HttpServer::Loop::Run() {
     return Status::IOError(ErrnoText("epoll_ctl eventfd"));
   }
   Clock::time_point deadline{};
+  Clock::time_point last_sweep = Clock::now();
   std::vector<epoll_event> events(256);
   while (true) {
     if (server_->stop_requested_.load() && !shutting_down_) {
@@ -205,13 +206,22 @@ Status HttpServer::Loop::Run() {
         if (it != conns_.end()) OnConnEvent(it->second.get(), events[i].events);
       }
     }
-    // Connections draining after an error are dropped once the peer goes quiet.
+    // Connections draining after an error are dropped once the peer goes quiet; others once
+    // they sat idle (nothing in flight) past the idle timeout. Scanned at most twice a second.
     auto now = Clock::now();
-    std::vector<Conn*> expired;
-    for (auto& [id, conn] : conns_) {
-      if (conn->draining && now - conn->last_activity > kDrainIdle) expired.push_back(conn.get());
+    if (now - last_sweep >= std::chrono::milliseconds(500)) {
+      last_sweep = now;
+      auto idle_limit = std::chrono::milliseconds(server_->options_.idle_timeout_ms);
+      std::vector<Conn*> expired;
+      for (auto& [id, conn] : conns_) {
+        auto quiet = now - conn->last_activity;
+        if ((conn->draining && quiet > kDrainIdle) ||
+            (!conn->session.in_flight() && quiet > idle_limit)) {
+          expired.push_back(conn.get());
+        }
+      }
+      for (Conn* conn : expired) Close(conn);
     }
-    for (Conn* conn : expired) Close(conn);
   }
   std::vector<Conn*> rest;
   for (auto& [id, conn] : conns_) rest.push_back(conn.get());
@@ -239,6 +249,12 @@ void HttpServer::Loop::Accept() {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) spdlog::error("{}", ErrnoText("accept"));
       return;
+    }
+    if (conns_.size() >= server_->options_.max_connections) {
+      spdlog::warn("connection refused: {} open connections is the limit",
+                   server_->options_.max_connections);
+      close(fd);
+      continue;
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

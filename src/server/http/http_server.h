@@ -28,6 +28,11 @@ struct HttpServerOptions {
   size_t max_body_bytes = size_t{100} << 20;   // 413 above this
   int worker_threads = 0;                      // 0 = number of cores
   int shutdown_grace_ms = 30000;
+  // A connection with no request in flight and no byte received for this long is closed, so
+  // idle keep-alive clients and stalled partial requests do not hold sockets forever.
+  int idle_timeout_ms = 300000;
+  // Connections accepted beyond this are closed at once (file descriptors are finite).
+  size_t max_connections = 10000;
 };
 
 using RequestHandler = std::function<void(const HttpRequest&, HttpResponse*)>;

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Restart (issue 3, item 6): data and the vector index survive a clean restart (SIGTERM, exit 0)
-and the same queries give the same answers afterwards."""
+and the same queries give the same answers afterwards; persistent cluster settings survive too."""
 import json
 import time
 
@@ -55,6 +55,10 @@ def test(binary):
             return out
 
         before = answers()
+        status, data = server.request("PUT", "/_cluster/settings", {
+            "persistent": {"knn.algo_param.index_thread_qty": 2},
+            "transient": {"indices.recovery.max_bytes_per_sec": "50mb"}})
+        check(status == 200, data)
         status, mapping_before = server.json("GET", "/%s/_mapping" % INDEX)
         rc = server.stop()
         check(rc == 0, "graceful exit code %s" % rc)
@@ -69,6 +73,10 @@ def test(binary):
         check(doc["_source"]["tag"] == "changed", doc)
         status, mapping_after = server.json("GET", "/%s/_mapping" % INDEX)
         check(mapping_before == mapping_after, (mapping_before, mapping_after))
+        # Persistent cluster settings survive a restart; transient ones do not (as in ES).
+        status, settings = server.json("GET", "/_cluster/settings")
+        check(settings == {"persistent": {"knn.algo_param.index_thread_qty": "2"},
+                           "transient": {}}, settings)
         after = answers()
         check(before == after, "answers changed after restart:\n%s\n%s" % (before, after))
         rc = server.stop()

@@ -1,5 +1,7 @@
 // The epoll transport over loopback sockets: parallel keep-alive clients, a slow client not
-// blocking a worker, graceful stop with a request in flight, 413 readable by the client.
+// blocking a worker, graceful stop with a request in flight, 413 readable by the client, idle
+// connections closed after the idle timeout (never one with a request in flight), and the
+// connection cap.
 #include "server/http/http_server.h"
 
 #include <arpa/inet.h>
@@ -11,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -60,11 +63,13 @@ std::string ReadResponse(int fd) {
 
 class ServerFixture : public ::testing::Test {
  protected:
-  void Start(int workers, size_t max_body = size_t{1} << 20) {
+  void Start(int workers, size_t max_body = size_t{1} << 20,
+             const std::function<void(HttpServerOptions*)>& tweak = {}) {
     HttpServerOptions options;
     options.port = 0;
     options.worker_threads = workers;
     options.max_body_bytes = max_body;
+    if (tweak) tweak(&options);
     server_ = std::make_unique<HttpServer>(options, [this](const HttpRequest& r,
                                                            HttpResponse* resp) {
       Handle(r, resp);
@@ -123,6 +128,62 @@ TEST_F(ServerFixture, KeepAliveClientsServedInParallel) {
   EXPECT_NE(ReadResponse(b).find("together"), std::string::npos);
   close(a);
   close(b);
+}
+
+TEST_F(ServerFixture, IdleConnectionsAreClosedButNotBusyOnes) {
+  Start(2, size_t{1} << 20, [](HttpServerOptions* o) { o->idle_timeout_ms = 200; });
+  int idle = Connect(server_->port());
+  SendAll(idle, "GET /x HTTP/1.1\r\n\r\n");
+  EXPECT_NE(ReadResponse(idle).find("echo /x"), std::string::npos);
+  int busy = Connect(server_->port());
+  SendAll(busy, "GET /wait HTTP/1.1\r\n\r\n");
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    ASSERT_TRUE(cv_.wait_for(lock, std::chrono::seconds(10), [this] { return entered_wait_; }));
+  }
+  // The server closes the idle one: recv sees EOF (not the 10 s receive timeout).
+  char c;
+  EXPECT_EQ(recv(idle, &c, 1, 0), 0);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    release_ = true;
+  }
+  cv_.notify_all();
+  // The one whose request outlived the timeout still gets its answer.
+  EXPECT_NE(ReadResponse(busy).find("released"), std::string::npos);
+  close(idle);
+  close(busy);
+}
+
+TEST_F(ServerFixture, ConnectionsBeyondTheCapAreClosed) {
+  Start(2, size_t{1} << 20, [](HttpServerOptions* o) { o->max_connections = 2; });
+  int a = Connect(server_->port());
+  int b = Connect(server_->port());
+  SendAll(a, "GET /a HTTP/1.1\r\n\r\n");
+  SendAll(b, "GET /b HTTP/1.1\r\n\r\n");
+  EXPECT_NE(ReadResponse(a).find("echo /a"), std::string::npos);
+  EXPECT_NE(ReadResponse(b).find("echo /b"), std::string::npos);
+  int c = Connect(server_->port());  // the kernel completes the handshake; the server drops it
+  ASSERT_GE(c, 0);
+  SendAll(c, "GET /c HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(ReadResponse(c), "");
+  close(c);
+  close(b);
+  // A freed slot is usable again; the open connection goes on working.
+  int d = -1;
+  std::string answer;
+  for (int attempt = 0; attempt < 50 && answer.empty(); ++attempt) {
+    if (d >= 0) close(d);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let the loop see b's close
+    d = Connect(server_->port());
+    SendAll(d, "GET /d HTTP/1.1\r\n\r\n");
+    answer = ReadResponse(d);
+  }
+  EXPECT_NE(answer.find("echo /d"), std::string::npos);
+  SendAll(a, "GET /a2 HTTP/1.1\r\n\r\n");
+  EXPECT_NE(ReadResponse(a).find("echo /a2"), std::string::npos);
+  close(a);
+  close(d);
 }
 
 TEST_F(ServerFixture, SlowClientDoesNotHoldTheWorker) {

@@ -51,6 +51,9 @@ run:
   --k K                 neighbours per query, recall@K (default 10)
   --code C              Lookalike traversal codes: int8 (default), fp16, 1bit, none
   --rerank F            Lookalike rerank factor (default: the index default)
+  --mmap DIR            Lookalike: save after building, then search a fresh load with the
+                        float32 vectors mmap'd from DIR (the restart path; RSS columns show
+                        what stays resident)
   --no-fork             run every library in this process (peak RSS is then shared)
   --no-exact            skip the exact search timing
   --cache DIR           ground-truth cache (default bench/out/cache; '' disables)
@@ -77,6 +80,7 @@ struct Flags {
   size_t k = 10;
   std::string code = "int8";
   float rerank = 0.0f;
+  std::string mmap_dir;
   bool fork = true;
   bool exact = true;
   std::string cache = "bench/out/cache";
@@ -126,6 +130,7 @@ Status ParseFlags(int argc, char** argv, Flags* f) {
     else if (arg == "--cache") f->cache = value;
     else if (arg == "--out") f->out = value;
     else if (arg == "--rerank") f->rerank = std::strtof(value.c_str(), nullptr);
+    else if (arg == "--mmap") f->mmap_dir = value;
     else if (arg == "--dim") {
       LOOKALIKE_ASSIGN_OR_RETURN(long long v, ParseInt(arg, value, 1, 1 << 20));
       f->dim = static_cast<size_t>(v);
@@ -293,6 +298,7 @@ Status Run(int argc, char** argv) {
     c.metric = metric;
     c.code = f.code;
     c.rerank_factor = f.rerank;
+    if (c.library == "lookalike") c.mmap_dir = f.mmap_dir;
   }
 
   RunInfo info;

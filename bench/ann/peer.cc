@@ -10,6 +10,7 @@ std::string PeerConfig::Label() const {
   std::string label = library + " M=" + std::to_string(m);
   if (library == "lookalike") {
     label += " " + code;
+    if (!mmap_dir.empty()) label += " mmap";
     if (rerank_factor > 0) label += " rerank=" + std::to_string(rerank_factor).substr(0, 4);
   }
   return label;

@@ -26,6 +26,9 @@ struct PeerConfig {
   // Lookalike only.
   std::string code = "int8";
   float rerank_factor = 0.0f;  // 0 = the index default
+  // Non-empty: after building, save the index under this folder and search a fresh load of it
+  // with the float32 vectors mmap'd (the engine's restart path); the file is deleted after.
+  std::string mmap_dir;
 
   /// "hnswlib M=16" style label for tables.
   std::string Label() const;

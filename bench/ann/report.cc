@@ -79,17 +79,19 @@ std::string RenderReport(const RunInfo& info, const std::vector<PeerResult>& res
        "as each library accounts its structures\n\n";
 
   o << "### Build\n\n";
-  o << "| index | build s | build CPU s | index bytes | RSS after build | peak RSS | notes |\n";
-  o << "|---|---:|---:|---:|---:|---:|---|\n";
+  o << "| index | build s | build CPU s | index bytes | RSS after build | RSS after sweep | "
+       "peak RSS | notes |\n";
+  o << "|---|---:|---:|---:|---:|---:|---:|---|\n";
   for (const auto& r : results) {
     o << "| " << r.config.Label() << " | ";
     if (!r.ok) {
-      o << "failed | | | | | " << r.error << " |\n";
+      o << "failed | | | | | | " << r.error << " |\n";
       continue;
     }
     o << Fmt("%.1f", r.build_seconds) << " | " << Fmt("%.1f", r.build_cpu_seconds) << " | "
       << FormatBytes(r.index_bytes) << " | "
-      << FormatBytes(r.rss_after_build) << " | " << FormatBytes(r.peak_rss)
+      << FormatBytes(r.rss_after_build) << " | " << FormatBytes(r.rss_after_sweep) << " | "
+      << FormatBytes(r.peak_rss)
       << (r.peak_exact ? "" : " (approx.)") << " | " << r.notes << " |\n";
   }
 

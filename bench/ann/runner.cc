@@ -141,6 +141,8 @@ PeerResult RunInProcess(const PeerConfig& config, const Matrix& base, const Matr
   }
   size_t peak = PeakRssBytes();
   r.peak_rss = peak > rss0 ? peak - rss0 : 0;
+  size_t rss_end = CurrentRssBytes();
+  r.rss_after_sweep = rss_end > rss0 ? rss_end - rss0 : 0;
   r.ok = true;
   return r;
 }
@@ -152,7 +154,7 @@ std::string Serialize(const PeerResult& r) {
   out << "ok " << (r.ok ? 1 : 0) << "\n";
   out << "build " << r.build_seconds << " " << r.build_cpu_seconds << "\n";
   out << "bytes " << r.index_bytes << " " << r.rss_after_build << " " << r.peak_rss << " "
-      << (r.peak_exact ? 1 : 0) << "\n";
+      << (r.peak_exact ? 1 : 0) << " " << r.rss_after_sweep << "\n";
   for (const auto& p : r.sweep) {
     out << "point " << p.ef << " " << p.recall << " " << p.recall_parallel << " " << p.p50_ms
         << " " << p.p99_ms << " " << p.mean_ms << " " << p.qps << " " << p.cpu_ms << "\n";
@@ -183,7 +185,7 @@ void Deserialize(const std::string& text, PeerResult* r) {
       ls >> r->build_seconds >> r->build_cpu_seconds;
     } else if (key == "bytes") {
       int exact = 1;
-      ls >> r->index_bytes >> r->rss_after_build >> r->peak_rss >> exact;
+      ls >> r->index_bytes >> r->rss_after_build >> r->peak_rss >> exact >> r->rss_after_sweep;
       r->peak_exact = exact != 0;
     } else if (key == "point") {
       SweepPoint p;

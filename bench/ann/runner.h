@@ -35,6 +35,7 @@ struct PeerResult {
   size_t index_bytes = 0;
   size_t rss_after_build = 0;  // RSS growth of the process from before Build to after it
   size_t peak_rss = 0;         // peak RSS growth over build and all searches
+  size_t rss_after_sweep = 0;  // RSS growth from before Build to after the last search
   bool peak_exact = true;      // false when the kernel's peak counter could not be reset
   std::string notes;
   std::vector<std::string> warnings;  // wrong labels, duplicates, recall drift under threads

@@ -355,6 +355,44 @@ TEST(Runner, FaissInProcess) {
 }
 #endif
 
+#if defined(LOOKALIKE_BENCH_HAVE_LOOKALIKE_HNSW) && defined(LOOKALIKE_BENCH_HAVE_HNSWLIB)
+// --mmap searches a reloaded index with mapped vectors: same answers as the built one, and
+// Faiss over hnswlib's graph finds what hnswlib finds.
+TEST(Runner, MmapReloadAndImportedGraphKeepRecall) {
+  auto p = SyntheticPreset("easy");
+  p->dim = 32;
+  auto base = GenerateSynthetic(*p, kBaseStream, 0, 3000, 2);
+  auto queries = GenerateSynthetic(*p, kQueryStream, 0, 50, 2);
+  ASSERT_TRUE(base.ok() && queries.ok());
+  auto gt = ComputeGroundTruth(*base, *queries, Metric::kCosine, 10, 2);
+  ASSERT_TRUE(gt.ok());
+  RunOptions opt;
+  opt.ef_values = {200};
+  opt.verbose = false;
+  opt.fork_per_library = false;
+  opt.min_qps_seconds = 0.0;
+  PeerConfig config;
+  config.library = "lookalike";
+  config.build_threads = 2;
+  PeerResult built = RunPeer(config, *base, *queries, *gt, opt);
+  config.mmap_dir = testing::TempDir();
+  PeerResult mapped = RunPeer(config, *base, *queries, *gt, opt);
+  ASSERT_TRUE(built.ok && mapped.ok) << built.error << mapped.error;
+  EXPECT_GT(mapped.sweep[0].recall, 0.95);
+  EXPECT_NEAR(mapped.sweep[0].recall, built.sweep[0].recall, 0.02);
+  EXPECT_NE(mapped.notes.find("mmap"), std::string::npos) << mapped.notes;
+  EXPECT_NE(config.Label().find("mmap"), std::string::npos);
+#ifdef LOOKALIKE_BENCH_HAVE_FAISS
+  PeerConfig graph;
+  graph.library = "faiss-hnswlib-graph";
+  graph.build_threads = 2;
+  PeerResult imported = RunPeer(graph, *base, *queries, *gt, opt);
+  ASSERT_TRUE(imported.ok) << imported.error;
+  EXPECT_GT(imported.sweep[0].recall, 0.95);
+#endif
+}
+#endif
+
 TEST(Runner, ChildCrashBecomesAnError) {
   auto ok = RunInChild([] { return std::string("hello\n"); });
   ASSERT_TRUE(ok.ok());

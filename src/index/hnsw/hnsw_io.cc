@@ -367,6 +367,9 @@ Result<std::unique_ptr<VectorIndex>> HnswFile::Load(const std::string& path,
     void* addr = ::mmap(nullptr, sec[kVectors].length, PROT_READ | PROT_WRITE, MAP_PRIVATE, f.fd,
                         off_t(sec[kVectors].offset));
     if (addr == MAP_FAILED) return ErrnoStatus("cannot map", path);
+    // Rerank reads a few scattered vectors per query; the kernel's default readahead would map
+    // whole runs of neighbours that are never used and inflate the resident set.
+    (void)::madvise(addr, sec[kVectors].length, MADV_RANDOM);
     ix->map_addr_ = addr;
     ix->map_len_ = sec[kVectors].length;
     ix->mapped_vecs_ = static_cast<float*>(addr);

@@ -1,12 +1,20 @@
 // bench_http: the REST server under load, end to end over HTTP with JSON bodies (issue 3,
 // items 4 and 5). Starts `lookalike serve` on a temporary data directory (or uses --server),
-// ingests n synthetic clustered vectors through _bulk from one client, waits until they are
-// searchable (_refresh), then runs knn searches from 1 and 4 keep-alive clients and reports
-// latency percentiles, QPS and recall@k against brute force on a query sample.
+// ingests n vectors through _bulk from one client, waits until they are searchable (_refresh),
+// then, for each ef_search of the sweep (sent per query as method_parameters.ef_search), runs
+// knn searches from 1 and 4 keep-alive clients and reports latency percentiles, QPS and
+// recall@k against exact ground truth.
 //
-//   bench_http [--n 20000] [--dim 1280] [--batch 500] [--queries 2000] [--clients 1,4]
-//              [--k 10] [--m 16] [--ef-construction 128] [--ef-search 128]
+// Data: --dataset hard (default) or easy are bench_ann's seeded CNN-like presets
+// (docs/design/synthetic-data.md; cosine, the reference's space), with queries from the
+// preset's separate query stream and ground truth by sgemm, cached like bench_ann's;
+// --dataset gaussian is plain clustered Gaussian data under l2 (queries = base rows + noise).
+//
+//   bench_http [--n 20000] [--dim 1280] [--dataset hard] [--batch 500] [--queries 2000]
+//              [--recall-queries 200] [--clients 1,4] [--k 10] [--m 16]
+//              [--ef-construction 128] [--ef-search 64,128,256]
 //              [--server http://127.0.0.1:9200] [--binary build/lookalike] [--out FILE]
+//              [--cache bench/out/cache]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -33,7 +41,11 @@
 #include <thread>
 #include <vector>
 
+#include "ground_truth.h"
+#include "synthetic.h"
+
 namespace {
+namespace lb = lookalike::bench;
 
 using Clock = std::chrono::steady_clock;
 
@@ -42,12 +54,14 @@ struct Args {
   size_t dim = 1280;
   size_t batch = 500;
   size_t queries = 2000;
-  size_t recall_queries = 100;
+  size_t recall_queries = 200;
+  std::string dataset = "hard";
+  std::string cache = "bench/out/cache";
   std::vector<int> clients = {1, 4};
   int k = 10;
   int m = 16;
   int ef_construction = 128;
-  int ef_search = 128;
+  std::vector<int> ef_search = {64, 128, 256};
   std::string server;  // host:port of a running server; empty = start one
   std::string binary;
   std::string out = "bench/out/http.md";
@@ -159,24 +173,6 @@ std::vector<float> MakeData(size_t n, size_t dim, uint64_t seed) {
   return x;
 }
 
-std::vector<int64_t> BruteForce(const std::vector<float>& x, size_t dim, const float* q, int k) {
-  size_t n = x.size() / dim;
-  std::vector<std::pair<float, int64_t>> d(n);
-  for (size_t i = 0; i < n; ++i) {
-    float s = 0;
-    const float* v = &x[i * dim];
-    for (size_t j = 0; j < dim; ++j) {
-      float t = v[j] - q[j];
-      s += t * t;
-    }
-    d[i] = {s, static_cast<int64_t>(i)};
-  }
-  std::partial_sort(d.begin(), d.begin() + k, d.end());
-  std::vector<int64_t> out;
-  for (int i = 0; i < k; ++i) out.push_back(d[i].second);
-  return out;
-}
-
 std::vector<int64_t> HitIds(const std::string& body) {
   std::vector<int64_t> ids;
   simdjson::dom::parser parser;
@@ -213,6 +209,14 @@ int FreePort() {
   return port;
 }
 
+std::vector<int> ParseInts(const std::string& list) {
+  std::vector<int> out;
+  std::stringstream ss(list);
+  std::string part;
+  while (std::getline(ss, part, ',')) out.push_back(std::stoi(part));
+  return out;
+}
+
 bool ParseArgs(int argc, char** argv, Args* a) {
   for (int i = 1; i < argc; ++i) {
     std::string f = argv[i];
@@ -225,16 +229,14 @@ bool ParseArgs(int argc, char** argv, Args* a) {
     else if (f == "--k") a->k = std::stoi(next());
     else if (f == "--m") a->m = std::stoi(next());
     else if (f == "--ef-construction") a->ef_construction = std::stoi(next());
-    else if (f == "--ef-search") a->ef_search = std::stoi(next());
+    else if (f == "--dataset") a->dataset = next();
+    else if (f == "--cache") a->cache = next();
+    else if (f == "--ef-search") a->ef_search = ParseInts(next());
     else if (f == "--server") a->server = next();
     else if (f == "--binary") a->binary = next();
     else if (f == "--out") a->out = next();
-    else if (f == "--clients") {
-      a->clients.clear();
-      std::stringstream ss(next());
-      std::string part;
-      while (std::getline(ss, part, ',')) a->clients.push_back(std::stoi(part));
-    } else {
+    else if (f == "--clients") a->clients = ParseInts(next());
+    else {
       std::fprintf(stderr, "usage: see the header of bench/http/http_bench.cc (unknown %s)\n",
                    f.c_str());
       return false;
@@ -249,6 +251,23 @@ int main(int argc, char** argv) {
   Args a;
   if (const char* n = std::getenv("BENCH_HTTP_N")) a.n = std::stoul(n);
   if (!ParseArgs(argc, argv, &a)) return 2;
+  if (a.ef_search.empty() || a.clients.empty() || a.n == 0 || a.k < 1) {
+    std::fprintf(stderr, "bench_http: empty --ef-search/--clients or zero --n/--k\n");
+    return 2;
+  }
+  const bool gaussian = a.dataset == "gaussian";
+  lb::SyntheticParams synth;
+  if (!gaussian) {
+    auto preset = lb::SyntheticPreset(a.dataset);
+    if (!preset.ok()) {
+      std::fprintf(stderr, "bench_http: --dataset must be hard, easy or gaussian\n");
+      return 2;
+    }
+    synth = *preset;
+    synth.dim = a.dim;
+  }
+  const char* space = gaussian ? "l2" : "cosinesimil";
+  const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   signal(SIGPIPE, SIG_IGN);
 
   std::string host = "127.0.0.1";
@@ -309,16 +328,44 @@ int main(int argc, char** argv) {
                 "{\"settings\":{\"index\":{\"knn\":true,\"knn.algo_param.ef_search\":%d,"
                 "\"refresh_interval\":-1,\"number_of_replicas\":0}},\"mappings\":{\"properties\":"
                 "{\"v\":{\"type\":\"knn_vector\",\"dimension\":%zu,\"method\":{\"name\":\"hnsw\","
-                "\"space_type\":\"l2\",\"parameters\":{\"m\":%d,\"ef_construction\":%d}}}}}}",
-                a.ef_search, a.dim, a.m, a.ef_construction);
+                "\"space_type\":\"%s\",\"parameters\":{\"m\":%d,\"ef_construction\":%d}}}}}}",
+                a.ef_search.front(), a.dim, space, a.m, a.ef_construction);
   if (conn->Request("PUT", "/" + index, mapping, &body) != 200) {
     std::fprintf(stderr, "create index failed: %s\n", body.c_str());
     cleanup();
     return 1;
   }
 
-  std::fprintf(stderr, "bench_http: generating %zu x %zu vectors\n", a.n, a.dim);
-  std::vector<float> x = MakeData(a.n, a.dim, 1234);
+  std::fprintf(stderr, "bench_http: generating %zu x %zu vectors (%s)\n", a.n, a.dim,
+               a.dataset.c_str());
+  std::vector<float> x;
+  lb::Matrix query_rows;
+  size_t nq = std::max(a.queries, a.recall_queries);
+  if (gaussian) {
+    x = MakeData(a.n, a.dim, 1234);
+    // Queries: data points plus noise.
+    std::mt19937_64 rng(99);
+    std::normal_distribution<float> gauss;
+    std::uniform_int_distribution<size_t> pick(0, a.n - 1);
+    query_rows.rows = nq;
+    query_rows.dim = a.dim;
+    query_rows.data.resize(nq * a.dim);
+    for (size_t q = 0; q < nq; ++q) {
+      const float* b = &x[pick(rng) * a.dim];
+      for (size_t j = 0; j < a.dim; ++j) query_rows.Row(q)[j] = b[j] + 0.1f * gauss(rng);
+    }
+  } else {
+    auto base = lb::GenerateSynthetic(synth, lb::kBaseStream, 0, a.n, threads);
+    auto qs = lb::GenerateSynthetic(synth, lb::kQueryStream, 0, nq, threads);
+    if (!base.ok() || !qs.ok()) {
+      std::fprintf(stderr, "bench_http: synthetic data: %s\n",
+                   (base.ok() ? qs.status() : base.status()).ToString().c_str());
+      cleanup();
+      return 1;
+    }
+    x = std::move(base->data);
+    query_rows = std::move(qs).value();
+  }
 
   // ---- Ingest: one client, _bulk of `batch` documents, then refresh.
   auto t0 = Clock::now();
@@ -348,89 +395,111 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "bench_http: ingest %.1f s (+ refresh %.1f s)\n", bulk_s,
                Seconds(t_bulk, t_refresh));
 
-  // ---- Queries: data points plus noise; bodies serialised up front.
-  std::mt19937_64 rng(99);
-  std::normal_distribution<float> gauss;
-  std::uniform_int_distribution<size_t> pick(0, a.n - 1);
-  size_t nq = std::max(a.queries, a.recall_queries);
-  std::vector<float> queries(nq * a.dim);
-  std::vector<std::string> bodies(nq);
-  for (size_t q = 0; q < nq; ++q) {
-    const float* base = &x[pick(rng) * a.dim];
-    for (size_t j = 0; j < a.dim; ++j) queries[q * a.dim + j] = base[j] + 0.1f * gauss(rng);
-    std::string& b = bodies[q];
-    b = "{\"size\":" + std::to_string(a.k) + ",\"_source\":false,\"query\":{\"knn\":{\"v\":{\"vector\":";
-    AppendVector(&b, &queries[q * a.dim], a.dim);
-    b += ",\"k\":" + std::to_string(a.k) + "}}}}";
+  // ---- Ground truth (exact, sgemm; cached) on the first recall_queries queries.
+  lb::Matrix base_view;
+  base_view.rows = a.n;
+  base_view.dim = a.dim;
+  base_view.data = std::move(x);
+  lb::Matrix recall_rows;
+  recall_rows.rows = a.recall_queries;
+  recall_rows.dim = a.dim;
+  recall_rows.data.assign(query_rows.data.begin(),
+                          query_rows.data.begin() + a.recall_queries * a.dim);
+  bool cached = false;
+  std::string gt_note;
+  auto gt = lb::CachedGroundTruth(a.cache, base_view, recall_rows,
+                                  gaussian ? lookalike::Metric::kL2 : lookalike::Metric::kCosine,
+                                  static_cast<size_t>(a.k), threads, &cached, &gt_note);
+  base_view = lb::Matrix();  // the server holds the data now; free ours before timing
+  if (!gt.ok()) {
+    std::fprintf(stderr, "bench_http: ground truth: %s\n", gt.status().ToString().c_str());
+    cleanup();
+    return 1;
   }
-
-  // Recall on the first recall_queries queries.
-  size_t found = 0;
-  for (size_t q = 0; q < a.recall_queries; ++q) {
-    conn->Request("POST", "/" + index + "/_search", bodies[q], &body);
-    std::vector<int64_t> got = HitIds(body);
-    std::vector<int64_t> truth = BruteForce(x, a.dim, &queries[q * a.dim], a.k);
-    std::set<int64_t> t(truth.begin(), truth.end());
-    for (int64_t id : got) found += t.count(id);
-  }
-  double recall = static_cast<double>(found) / static_cast<double>(a.recall_queries * a.k);
 
   struct Row {
+    int ef;
     int clients;
-    double p50, p95, p99, qps;
+    double recall, p50, p95, p99, qps;
   };
   std::vector<Row> rows;
-  for (int c : a.clients) {
-    std::vector<std::vector<double>> lat(static_cast<size_t>(c));
-    std::atomic<size_t> next{0};
-    std::atomic<bool> failed{false};
-    auto s0 = Clock::now();
-    std::vector<std::thread> threads;
-    for (int t = 0; t < c; ++t) {
-      threads.emplace_back([&, t] {
-        Conn cn(host, port);
-        std::string resp;
-        while (true) {
-          size_t i = next.fetch_add(1);
-          if (i >= a.queries) break;
-          auto q0 = Clock::now();
-          if (cn.Request("POST", "/" + index + "/_search", bodies[i], &resp) != 200) {
-            failed = true;
-            break;
-          }
-          lat[static_cast<size_t>(t)].push_back(Seconds(q0, Clock::now()) * 1000.0);
-        }
-      });
+  std::vector<std::string> bodies(nq);
+  for (int ef : a.ef_search) {
+    for (size_t q = 0; q < nq; ++q) {
+      std::string& b = bodies[q];
+      b = "{\"size\":" + std::to_string(a.k) +
+          ",\"_source\":false,\"query\":{\"knn\":{\"v\":{\"vector\":";
+      AppendVector(&b, query_rows.Row(q), a.dim);
+      b += ",\"k\":" + std::to_string(a.k) + ",\"method_parameters\":{\"ef_search\":" +
+           std::to_string(ef) + "}}}}}";
     }
-    for (auto& th : threads) th.join();
-    double wall = Seconds(s0, Clock::now());
-    std::vector<double> all;
-    for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
-    if (failed) std::fprintf(stderr, "bench_http: some searches failed\n");
-    rows.push_back({c, Percentile(all, 0.50), Percentile(all, 0.95), Percentile(all, 0.99),
-                    static_cast<double>(all.size()) / wall});
+    std::vector<int64_t> found(a.recall_queries * static_cast<size_t>(a.k), -1);
+    for (size_t q = 0; q < a.recall_queries; ++q) {
+      conn->Request("POST", "/" + index + "/_search", bodies[q], &body);
+      std::vector<int64_t> got = HitIds(body);
+      for (size_t i = 0; i < got.size() && i < static_cast<size_t>(a.k); ++i) {
+        found[q * static_cast<size_t>(a.k) + i] = got[i];
+      }
+    }
+    double recall = lb::RecallAt(*gt, found.data(), static_cast<size_t>(a.k),
+                                 static_cast<size_t>(a.k));
+    for (int c : a.clients) {
+      std::vector<std::vector<double>> lat(static_cast<size_t>(c));
+      std::atomic<size_t> next{0};
+      std::atomic<bool> failed{false};
+      auto s0 = Clock::now();
+      std::vector<std::thread> workers;
+      for (int t = 0; t < c; ++t) {
+        workers.emplace_back([&, t] {
+          Conn cn(host, port);
+          std::string resp;
+          while (true) {
+            size_t i = next.fetch_add(1);
+            if (i >= a.queries) break;
+            auto q0 = Clock::now();
+            if (cn.Request("POST", "/" + index + "/_search", bodies[i], &resp) != 200) {
+              failed = true;
+              break;
+            }
+            lat[static_cast<size_t>(t)].push_back(Seconds(q0, Clock::now()) * 1000.0);
+          }
+        });
+      }
+      for (auto& th : workers) th.join();
+      double wall = Seconds(s0, Clock::now());
+      std::vector<double> all;
+      for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
+      if (failed) std::fprintf(stderr, "bench_http: some searches failed\n");
+      rows.push_back({ef, c, recall, Percentile(all, 0.50), Percentile(all, 0.95),
+                      Percentile(all, 0.99), static_cast<double>(all.size()) / wall});
+      std::fprintf(stderr, "bench_http: ef_search %d, %d client(s): recall %.4f p50 %.2f ms\n",
+                   ef, c, recall, rows.back().p50);
+    }
   }
 
   std::ostringstream out;
   char line[512];
   out << "## bench_http: REST server over HTTP/JSON\n\n";
   std::snprintf(line, sizeof(line),
-                "n=%zu dim=%zu k=%d hnsw m=%d ef_construction=%d ef_search=%d, bulk batch %zu, "
-                "%zu timed queries\n\n",
-                a.n, a.dim, a.k, a.m, a.ef_construction, a.ef_search, a.batch, a.queries);
+                "data %s (%s), n=%zu dim=%zu k=%d hnsw m=%d ef_construction=%d, bulk batch %zu, "
+                "%zu timed queries per row\n\n",
+                a.dataset.c_str(), space, a.n, a.dim, a.k, a.m, a.ef_construction, a.batch,
+                a.queries);
   out << line;
   std::snprintf(line, sizeof(line),
                 "Ingest (one client, _bulk until searchable): %.1f s total = %.0f docs/s "
                 "(bulk %.1f s, refresh %.1f s; client-side JSON serialisation excluded)\n\n",
                 total_s, static_cast<double>(a.n) / total_s, bulk_s, Seconds(t_bulk, t_refresh));
   out << line;
-  std::snprintf(line, sizeof(line), "recall@%d = %.4f (%zu queries vs brute force)\n\n", a.k,
-                recall, a.recall_queries);
+  std::snprintf(line, sizeof(line),
+                "recall@%d over the first %zu queries against exact ground truth (%s)\n\n", a.k,
+                a.recall_queries, cached ? "cached" : "computed");
   out << line;
-  out << "| clients | p50 ms | p95 ms | p99 ms | QPS |\n|---:|---:|---:|---:|---:|\n";
+  out << "| ef_search | recall@" << a.k
+      << " | clients | p50 ms | p95 ms | p99 ms | QPS |\n|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const Row& r : rows) {
-    std::snprintf(line, sizeof(line), "| %d | %.2f | %.2f | %.2f | %.0f |\n", r.clients, r.p50,
-                  r.p95, r.p99, r.qps);
+    std::snprintf(line, sizeof(line), "| %d | %.4f | %d | %.2f | %.2f | %.2f | %.0f |\n", r.ef,
+                  r.recall, r.clients, r.p50, r.p95, r.p99, r.qps);
     out << line;
   }
   std::fputs(out.str().c_str(), stdout);

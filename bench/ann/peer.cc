@@ -73,15 +73,22 @@ Status AnnPeer::SearchAll(const float* queries, size_t nq, size_t k, int threads
   return failed ? first_error : Status::OK();
 }
 
+namespace {
+// The hnswlib adapter is compiled with AVX-512 flags (see CMakeLists.txt); check here, in code
+// built for the baseline ISA, before running any of it.
+[[maybe_unused]] Status CheckHnswlibCpu() {
+  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
+      !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512dq")) {
+    return Status::Unsupported("the hnswlib adapter is built for AVX-512; this CPU lacks it");
+  }
+  return Status::OK();
+}
+}  // namespace
+
 Result<std::unique_ptr<AnnPeer>> CreatePeer(const PeerConfig& config, size_t dim) {
   if (config.library == "hnswlib") {
 #ifdef LOOKALIKE_BENCH_HAVE_HNSWLIB
-    // The adapter is compiled with AVX-512 flags (see CMakeLists.txt); check here, in code
-    // built for the baseline ISA, before running any of it.
-    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
-        !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512dq")) {
-      return Status::Unsupported("the hnswlib adapter is built for AVX-512; this CPU lacks it");
-    }
+    LOOKALIKE_RETURN_IF_ERROR(CheckHnswlibCpu());
     return CreateHnswlibPeer(config, dim);
 #else
     return Status::Unsupported("this bench_ann was built without hnswlib (libhnswlib-dev)");
@@ -96,10 +103,7 @@ Result<std::unique_ptr<AnnPeer>> CreatePeer(const PeerConfig& config, size_t dim
   }
   if (config.library == "faiss-hnswlib-graph") {
 #if defined(LOOKALIKE_BENCH_HAVE_FAISS) && defined(LOOKALIKE_BENCH_HAVE_HNSWLIB)
-    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
-        !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512dq")) {
-      return Status::Unsupported("the hnswlib adapter is built for AVX-512; this CPU lacks it");
-    }
+    LOOKALIKE_RETURN_IF_ERROR(CheckHnswlibCpu());
     return CreateFaissImportedPeer(config, dim);
 #else
     return Status::Unsupported("faiss-hnswlib-graph needs both Faiss and hnswlib");

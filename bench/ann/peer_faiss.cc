@@ -20,10 +20,7 @@ class FaissPeer : public AnnPeer {
 
   Status Build(const float* base, size_t n) override {
     try {
-      faiss::MetricType metric =
-          config_.metric == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
-      index_ = std::make_unique<faiss::IndexHNSWFlat>(static_cast<int>(dim_), config_.m, metric);
-      index_->hnsw.efConstruction = config_.ef_construction;
+      MakeIndex();
       omp_set_num_threads(config_.build_threads);
       index_->add(static_cast<faiss::Index::idx_t>(n), base);
     } catch (const std::exception& e) {
@@ -67,6 +64,13 @@ class FaissPeer : public AnnPeer {
   }
 
  protected:
+  void MakeIndex() {
+    faiss::MetricType metric =
+        config_.metric == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
+    index_ = std::make_unique<faiss::IndexHNSWFlat>(static_cast<int>(dim_), config_.m, metric);
+    index_->hnsw.efConstruction = config_.ef_construction;
+  }
+
   Status Run(const float* queries, size_t nq, size_t k, int64_t* out) const {
     std::vector<float> distances(nq * k);
     std::vector<faiss::Index::idx_t> labels(nq * k);
@@ -96,10 +100,7 @@ class FaissImportedPeer : public FaissPeer, private GraphSink {
 
   Status Build(const float* base, size_t n) override {
     try {
-      faiss::MetricType metric =
-          config_.metric == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
-      index_ = std::make_unique<faiss::IndexHNSWFlat>(static_cast<int>(dim_), config_.m, metric);
-      index_->hnsw.efConstruction = config_.ef_construction;
+      MakeIndex();
       LOOKALIKE_RETURN_IF_ERROR(BuildHnswlibGraph(config_, dim_, base, n, this));
       index_->storage->add(static_cast<faiss::Index::idx_t>(n), base);
       index_->ntotal = static_cast<faiss::Index::idx_t>(n);

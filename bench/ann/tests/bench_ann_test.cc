@@ -306,14 +306,26 @@ TEST(Peers, ParsesLibraryList) {
 }
 
 #ifdef LOOKALIKE_BENCH_HAVE_HNSWLIB
-TEST(Runner, ForkedRunMeasuresRecallAndMemory) {
+// Small easy synthetic data (dim 32, 50 queries) with its cosine ground truth.
+struct SmallSet {
+  Matrix base, queries;
+  GroundTruth gt;
+};
+SmallSet MakeSmallSet(size_t n) {
+  SmallSet s;
   auto p = SyntheticPreset("easy");
   p->dim = 32;
-  auto base = GenerateSynthetic(*p, kBaseStream, 0, 2000, 2);
-  auto queries = GenerateSynthetic(*p, kQueryStream, 0, 50, 2);
-  ASSERT_TRUE(base.ok() && queries.ok());
-  auto gt = ComputeGroundTruth(*base, *queries, Metric::kCosine, 10, 2);
-  ASSERT_TRUE(gt.ok());
+  s.base = GenerateSynthetic(*p, kBaseStream, 0, n, 2).value();
+  s.queries = GenerateSynthetic(*p, kQueryStream, 0, 50, 2).value();
+  s.gt = ComputeGroundTruth(s.base, s.queries, Metric::kCosine, 10, 2).value();
+  return s;
+}
+
+TEST(Runner, ForkedRunMeasuresRecallAndMemory) {
+  SmallSet set = MakeSmallSet(2000);
+  const Matrix* base = &set.base;
+  const Matrix* queries = &set.queries;
+  const GroundTruth* gt = &set.gt;
   PeerConfig config;
   config.library = "hnswlib";
   config.build_threads = 2;
@@ -359,13 +371,10 @@ TEST(Runner, FaissInProcess) {
 // --mmap searches a reloaded index with mapped vectors: same answers as the built one, and
 // Faiss over hnswlib's graph finds what hnswlib finds.
 TEST(Runner, MmapReloadAndImportedGraphKeepRecall) {
-  auto p = SyntheticPreset("easy");
-  p->dim = 32;
-  auto base = GenerateSynthetic(*p, kBaseStream, 0, 3000, 2);
-  auto queries = GenerateSynthetic(*p, kQueryStream, 0, 50, 2);
-  ASSERT_TRUE(base.ok() && queries.ok());
-  auto gt = ComputeGroundTruth(*base, *queries, Metric::kCosine, 10, 2);
-  ASSERT_TRUE(gt.ok());
+  SmallSet set = MakeSmallSet(3000);
+  const Matrix* base = &set.base;
+  const Matrix* queries = &set.queries;
+  const GroundTruth* gt = &set.gt;
   RunOptions opt;
   opt.ef_values = {200};
   opt.verbose = false;

@@ -14,7 +14,10 @@
 //              [--recall-queries 200] [--clients 1,4] [--k 10] [--m 16]
 //              [--ef-construction 128] [--ef-search 64,128,256]
 //              [--server http://127.0.0.1:9200] [--binary build/lookalike] [--out FILE]
-//              [--cache bench/out/cache]
+//              [--cache bench/out/cache] [--keep-index] [--no-ingest]
+//
+// --keep-index leaves the index in place at the end; --no-ingest skips creating and loading it
+// and only queries (with --server: e.g. a server restarted on the data of an earlier run).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -62,6 +65,8 @@ struct Args {
   int m = 16;
   int ef_construction = 128;
   std::vector<int> ef_search = {64, 128, 256};
+  bool keep_index = false;
+  bool ingest = true;
   std::string server;  // host:port of a running server; empty = start one
   std::string binary;
   std::string out = "bench/out/http.md";
@@ -236,6 +241,8 @@ bool ParseArgs(int argc, char** argv, Args* a) {
     else if (f == "--binary") a->binary = next();
     else if (f == "--out") a->out = next();
     else if (f == "--clients") a->clients = ParseInts(next());
+    else if (f == "--keep-index") a->keep_index = true;
+    else if (f == "--no-ingest") a->ingest = false;
     else {
       std::fprintf(stderr, "usage: see the header of bench/http/http_bench.cc (unknown %s)\n",
                    f.c_str());
@@ -322,7 +329,7 @@ int main(int argc, char** argv) {
   }
 
   const std::string index = "bench_http";
-  conn->Request("DELETE", "/" + index, "", &body);
+  if (a.ingest) conn->Request("DELETE", "/" + index, "", &body);
   char mapping[1024];
   std::snprintf(mapping, sizeof(mapping),
                 "{\"settings\":{\"index\":{\"knn\":true,\"knn.algo_param.ef_search\":%d,"
@@ -330,7 +337,7 @@ int main(int argc, char** argv) {
                 "{\"v\":{\"type\":\"knn_vector\",\"dimension\":%zu,\"method\":{\"name\":\"hnsw\","
                 "\"space_type\":\"%s\",\"parameters\":{\"m\":%d,\"ef_construction\":%d}}}}}}",
                 a.ef_search.front(), a.dim, space, a.m, a.ef_construction);
-  if (conn->Request("PUT", "/" + index, mapping, &body) != 200) {
+  if (a.ingest && conn->Request("PUT", "/" + index, mapping, &body) != 200) {
     std::fprintf(stderr, "create index failed: %s\n", body.c_str());
     cleanup();
     return 1;
@@ -370,7 +377,7 @@ int main(int argc, char** argv) {
   // ---- Ingest: one client, _bulk of `batch` documents, then refresh.
   auto t0 = Clock::now();
   double serialize_s = 0;
-  for (size_t start = 0; start < a.n; start += a.batch) {
+  for (size_t start = 0; a.ingest && start < a.n; start += a.batch) {
     auto s0 = Clock::now();
     std::string nd;
     nd.reserve(a.batch * (a.dim * 9 + 64));
@@ -486,10 +493,16 @@ int main(int argc, char** argv) {
                 a.dataset.c_str(), space, a.n, a.dim, a.k, a.m, a.ef_construction, a.batch,
                 a.queries);
   out << line;
-  std::snprintf(line, sizeof(line),
-                "Ingest (one client, _bulk until searchable): %.1f s total = %.0f docs/s "
-                "(bulk %.1f s, refresh %.1f s; client-side JSON serialisation excluded)\n\n",
-                total_s, static_cast<double>(a.n) / total_s, bulk_s, Seconds(t_bulk, t_refresh));
+  if (a.ingest) {
+    std::snprintf(line, sizeof(line),
+                  "Ingest (one client, _bulk until searchable): %.1f s total = %.0f docs/s "
+                  "(bulk %.1f s, refresh %.1f s; client-side JSON serialisation excluded)\n\n",
+                  total_s, static_cast<double>(a.n) / total_s, bulk_s,
+                  Seconds(t_bulk, t_refresh));
+  } else {
+    std::snprintf(line, sizeof(line), "No ingest (--no-ingest): queries against the index as "
+                  "the server found it\n\n");
+  }
   out << line;
   std::snprintf(line, sizeof(line),
                 "recall@%d over the first %zu queries against exact ground truth (%s)\n\n", a.k,
@@ -508,7 +521,7 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(std::filesystem::path(a.out).parent_path(), ec);
     std::ofstream(a.out) << out.str();
   }
-  conn->Request("DELETE", "/" + index, "", &body);
+  if (!a.keep_index) conn->Request("DELETE", "/" + index, "", &body);
   conn.reset();
   cleanup();
   return 0;

@@ -106,6 +106,23 @@ class Server:
         except OSError:
             return ""
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        """End of a `with Server(...).start() as server:` block. A block that completes must
+        leave a server that stops gracefully (SIGTERM, exit 0); a failing one prints the
+        server's log. The data directory is removed either way."""
+        try:
+            if exc_type is None:
+                rc = self.stop()
+                check(rc in (0, None), "graceful exit code %s" % rc)
+            else:
+                print(self.log())
+        finally:
+            self.cleanup()
+        return False
+
     def cleanup(self):
         if self.proc is not None:
             self.kill9()

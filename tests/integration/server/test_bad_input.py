@@ -44,8 +44,7 @@ def parse_raw(resp):
 
 
 def test(binary):
-    server = Server(binary).start()
-    try:
+    with Server(binary).start() as server:
         def alive():
             status, data = server.request("GET", "/")
             check(status == 200, "server stopped serving")
@@ -140,13 +139,6 @@ def test(binary):
         check(status == 413, resp[:200])
         alive()
 
-        rc = server.stop()
-        check(rc == 0, "exit code %s" % rc)
-    except Exception:
-        print(server.log())
-        raise
-    finally:
-        server.cleanup()
 
 
 if __name__ == "__main__":

@@ -23,8 +23,7 @@ def bulk_body(start, X):
 
 
 def test(binary):
-    server = Server(binary).start()
-    try:
+    with Server(binary).start() as server:
         status, data = server.request("PUT", "/" + INDEX, {"mappings": {"properties": {
             "v": {"type": "knn_vector", "dimension": DIM}, "n": {"type": "long"}}}})
         check(status == 200, data)
@@ -93,13 +92,6 @@ def test(binary):
                 "query": {"knn": {"v": {"vector": X[i].tolist(), "k": 1}}}})
             check(status == 200 and body["hits"]["hits"][0]["_id"] == str(i),
                   "doc %d not found by its own vector: %s" % (i, body))
-        rc = server.stop()
-        check(rc == 0, "exit code %s" % rc)
-    except Exception:
-        print(server.log())
-        raise
-    finally:
-        server.cleanup()
 
 
 if __name__ == "__main__":

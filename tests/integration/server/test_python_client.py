@@ -41,8 +41,7 @@ def brute_force(X, q, k, allowed=None):
 
 
 def test(binary):
-    server = Server(binary).start()
-    try:
+    with Server(binary).start() as server:
         es = Elasticsearch([server.url], timeout=120)
         info = es.info()
         check(info["version"]["number"].startswith("7."), info)
@@ -192,13 +191,6 @@ def test(binary):
         es.indices.delete(index=INDEX)
         check(not es.indices.exists(index=INDEX), "index deleted")
         es.close()
-        rc = server.stop()
-        check(rc == 0, "graceful exit code %s" % rc)
-    except Exception:
-        print(server.log())
-        raise
-    finally:
-        server.cleanup()
 
 
 if __name__ == "__main__":

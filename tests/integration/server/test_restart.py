@@ -14,8 +14,7 @@ INDEX = "persist"
 
 
 def test(binary):
-    server = Server(binary).start()
-    try:
+    with Server(binary).start() as server:
         status, data = server.request("PUT", "/" + INDEX, {
             "settings": {"index": {"knn": True}},
             "mappings": {"properties": {
@@ -79,13 +78,6 @@ def test(binary):
                            "transient": {}}, settings)
         after = answers()
         check(before == after, "answers changed after restart:\n%s\n%s" % (before, after))
-        rc = server.stop()
-        check(rc == 0, "graceful exit code %s" % rc)
-    except Exception:
-        print(server.log())
-        raise
-    finally:
-        server.cleanup()
 
 
 if __name__ == "__main__":

@@ -54,187 +54,77 @@ inline __m256 LoadU8Tail(const uint8_t* c, size_t r) {
   return LoadU8x8(buf);
 }
 
-float L2F32(const float* a, const float* b, size_t d) {
+// Element loaders: 8 lanes of x as floats, either all of them or only the first r (zero-filled,
+// never reading past the end). One template per kernel shape then serves every element type.
+struct F32Lanes {
+  using T = float;
+  static __m256 Load(const float* x) { return _mm256_loadu_ps(x); }
+  static __m256 Tail(const float* x, size_t r) { return _mm256_maskload_ps(x, TailMask(r)); }
+};
+struct F16Lanes {
+  using T = uint16_t;
+  static __m256 Load(const uint16_t* x) { return LoadHalf8(x); }
+  static __m256 Tail(const uint16_t* x, size_t r) { return LoadHalfTail(x, r); }
+};
+struct U8Lanes {
+  using T = uint8_t;
+  static __m256 Load(const uint8_t* x) { return LoadU8x8(x); }
+  static __m256 Tail(const uint8_t* x, size_t r) { return LoadU8Tail(x, r); }
+};
+
+enum class Op { kL2, kIp };
+
+// s + (q - x)² for kL2, s + q·x for kIp. Zero-filled tail lanes add nothing either way.
+template <Op kOp>
+inline __m256 Accumulate(__m256 q, __m256 x, __m256 s) {
+  if constexpr (kOp == Op::kL2) {
+    const __m256 t = _mm256_sub_ps(q, x);
+    return _mm256_fmadd_ps(t, t, s);
+  } else {
+    return _mm256_fmadd_ps(q, x, s);
+  }
+}
+
+// One query against one vector: four accumulators over 32-element steps.
+template <Op kOp, class X>
+float Distance(const float* q, const typename X::T* x, size_t d) {
   __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
   __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
   size_t i = 0;
   for (; i + 32 <= d; i += 32) {
-    const __m256 t0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
-    const __m256 t1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
-    const __m256 t2 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16));
-    const __m256 t3 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24));
-    s0 = _mm256_fmadd_ps(t0, t0, s0);
-    s1 = _mm256_fmadd_ps(t1, t1, s1);
-    s2 = _mm256_fmadd_ps(t2, t2, s2);
-    s3 = _mm256_fmadd_ps(t3, t3, s3);
+    s0 = Accumulate<kOp>(_mm256_loadu_ps(q + i), X::Load(x + i), s0);
+    s1 = Accumulate<kOp>(_mm256_loadu_ps(q + i + 8), X::Load(x + i + 8), s1);
+    s2 = Accumulate<kOp>(_mm256_loadu_ps(q + i + 16), X::Load(x + i + 16), s2);
+    s3 = Accumulate<kOp>(_mm256_loadu_ps(q + i + 24), X::Load(x + i + 24), s3);
   }
-  for (; i + 8 <= d; i += 8) {
-    const __m256 t = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
-    s0 = _mm256_fmadd_ps(t, t, s0);
-  }
+  for (; i + 8 <= d; i += 8) s0 = Accumulate<kOp>(_mm256_loadu_ps(q + i), X::Load(x + i), s0);
   if (i < d) {
-    const __m256i m = TailMask(d - i);
-    const __m256 t = _mm256_sub_ps(_mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m));
-    s1 = _mm256_fmadd_ps(t, t, s1);
+    s1 = Accumulate<kOp>(_mm256_maskload_ps(q + i, TailMask(d - i)), X::Tail(x + i, d - i), s1);
   }
   return HSum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
 }
 
-float IpF32(const float* a, const float* b, size_t d) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-  __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-  size_t i = 0;
-  for (; i + 32 <= d; i += 32) {
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
-    s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
-    s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
-  }
-  for (; i + 8 <= d; i += 8) {
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-  }
-  if (i < d) {
-    const __m256i m = TailMask(d - i);
-    s1 = _mm256_fmadd_ps(_mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m), s1);
-  }
-  return HSum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-}
-
-// x4 forms: the query chunk is loaded once for four vectors; two chunks per iteration give eight
-// independent accumulators.
-void L2F32x4(const float* q, const float* const x[4], size_t d, float out[4]) {
+// One query against four vectors: each query chunk is loaded once for the four; two chunks per
+// iteration give eight independent accumulators.
+template <Op kOp, class X>
+void Distance4(const float* q, const typename X::T* const x[4], size_t d, float out[4]) {
   __m256 a[4], b[4];
   for (int j = 0; j < 4; ++j) a[j] = b[j] = _mm256_setzero_ps();
   size_t i = 0;
   for (; i + 16 <= d; i += 16) {
     const __m256 q0 = _mm256_loadu_ps(q + i), q1 = _mm256_loadu_ps(q + i + 8);
     for (int j = 0; j < 4; ++j) {
-      const __m256 t0 = _mm256_sub_ps(q0, _mm256_loadu_ps(x[j] + i));
-      const __m256 t1 = _mm256_sub_ps(q1, _mm256_loadu_ps(x[j] + i + 8));
-      a[j] = _mm256_fmadd_ps(t0, t0, a[j]);
-      b[j] = _mm256_fmadd_ps(t1, t1, b[j]);
+      a[j] = Accumulate<kOp>(q0, X::Load(x[j] + i), a[j]);
+      b[j] = Accumulate<kOp>(q1, X::Load(x[j] + i + 8), b[j]);
     }
   }
   for (; i + 8 <= d; i += 8) {
     const __m256 q0 = _mm256_loadu_ps(q + i);
-    for (int j = 0; j < 4; ++j) {
-      const __m256 t = _mm256_sub_ps(q0, _mm256_loadu_ps(x[j] + i));
-      a[j] = _mm256_fmadd_ps(t, t, a[j]);
-    }
-  }
-  if (i < d) {
-    const __m256i m = TailMask(d - i);
-    const __m256 q0 = _mm256_maskload_ps(q + i, m);
-    for (int j = 0; j < 4; ++j) {
-      const __m256 t = _mm256_sub_ps(q0, _mm256_maskload_ps(x[j] + i, m));
-      b[j] = _mm256_fmadd_ps(t, t, b[j]);
-    }
-  }
-  for (int j = 0; j < 4; ++j) out[j] = HSum(_mm256_add_ps(a[j], b[j]));
-}
-
-void IpF32x4(const float* q, const float* const x[4], size_t d, float out[4]) {
-  __m256 a[4], b[4];
-  for (int j = 0; j < 4; ++j) a[j] = b[j] = _mm256_setzero_ps();
-  size_t i = 0;
-  for (; i + 16 <= d; i += 16) {
-    const __m256 q0 = _mm256_loadu_ps(q + i), q1 = _mm256_loadu_ps(q + i + 8);
-    for (int j = 0; j < 4; ++j) {
-      a[j] = _mm256_fmadd_ps(q0, _mm256_loadu_ps(x[j] + i), a[j]);
-      b[j] = _mm256_fmadd_ps(q1, _mm256_loadu_ps(x[j] + i + 8), b[j]);
-    }
-  }
-  for (; i + 8 <= d; i += 8) {
-    const __m256 q0 = _mm256_loadu_ps(q + i);
-    for (int j = 0; j < 4; ++j) a[j] = _mm256_fmadd_ps(q0, _mm256_loadu_ps(x[j] + i), a[j]);
-  }
-  if (i < d) {
-    const __m256i m = TailMask(d - i);
-    const __m256 q0 = _mm256_maskload_ps(q + i, m);
-    for (int j = 0; j < 4; ++j) b[j] = _mm256_fmadd_ps(q0, _mm256_maskload_ps(x[j] + i, m), b[j]);
-  }
-  for (int j = 0; j < 4; ++j) out[j] = HSum(_mm256_add_ps(a[j], b[j]));
-}
-
-float L2F16(const float* q, const uint16_t* x, size_t d) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-  __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-  size_t i = 0;
-  for (; i + 32 <= d; i += 32) {
-    const __m256 t0 = _mm256_sub_ps(_mm256_loadu_ps(q + i), LoadHalf8(x + i));
-    const __m256 t1 = _mm256_sub_ps(_mm256_loadu_ps(q + i + 8), LoadHalf8(x + i + 8));
-    const __m256 t2 = _mm256_sub_ps(_mm256_loadu_ps(q + i + 16), LoadHalf8(x + i + 16));
-    const __m256 t3 = _mm256_sub_ps(_mm256_loadu_ps(q + i + 24), LoadHalf8(x + i + 24));
-    s0 = _mm256_fmadd_ps(t0, t0, s0);
-    s1 = _mm256_fmadd_ps(t1, t1, s1);
-    s2 = _mm256_fmadd_ps(t2, t2, s2);
-    s3 = _mm256_fmadd_ps(t3, t3, s3);
-  }
-  for (; i + 8 <= d; i += 8) {
-    const __m256 t = _mm256_sub_ps(_mm256_loadu_ps(q + i), LoadHalf8(x + i));
-    s0 = _mm256_fmadd_ps(t, t, s0);
-  }
-  if (i < d) {
-    const __m256 t =
-        _mm256_sub_ps(_mm256_maskload_ps(q + i, TailMask(d - i)), LoadHalfTail(x + i, d - i));
-    s1 = _mm256_fmadd_ps(t, t, s1);
-  }
-  return HSum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-}
-
-float IpF16(const float* q, const uint16_t* x, size_t d) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-  __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-  size_t i = 0;
-  for (; i + 32 <= d; i += 32) {
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), LoadHalf8(x + i), s0);
-    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), LoadHalf8(x + i + 8), s1);
-    s2 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 16), LoadHalf8(x + i + 16), s2);
-    s3 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 24), LoadHalf8(x + i + 24), s3);
-  }
-  for (; i + 8 <= d; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), LoadHalf8(x + i), s0);
-  if (i < d) {
-    s1 = _mm256_fmadd_ps(_mm256_maskload_ps(q + i, TailMask(d - i)), LoadHalfTail(x + i, d - i),
-                         s1);
-  }
-  return HSum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-}
-
-float DotF32U8(const float* q, const uint8_t* c, size_t d) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-  __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-  size_t i = 0;
-  for (; i + 32 <= d; i += 32) {
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), LoadU8x8(c + i), s0);
-    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), LoadU8x8(c + i + 8), s1);
-    s2 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 16), LoadU8x8(c + i + 16), s2);
-    s3 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 24), LoadU8x8(c + i + 24), s3);
-  }
-  for (; i + 8 <= d; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), LoadU8x8(c + i), s0);
-  if (i < d) {
-    s1 = _mm256_fmadd_ps(_mm256_maskload_ps(q + i, TailMask(d - i)), LoadU8Tail(c + i, d - i), s1);
-  }
-  return HSum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-}
-
-void DotF32U8x4(const float* q, const uint8_t* const c[4], size_t d, float out[4]) {
-  __m256 a[4], b[4];
-  for (int j = 0; j < 4; ++j) a[j] = b[j] = _mm256_setzero_ps();
-  size_t i = 0;
-  for (; i + 16 <= d; i += 16) {
-    const __m256 q0 = _mm256_loadu_ps(q + i), q1 = _mm256_loadu_ps(q + i + 8);
-    for (int j = 0; j < 4; ++j) {
-      a[j] = _mm256_fmadd_ps(q0, LoadU8x8(c[j] + i), a[j]);
-      b[j] = _mm256_fmadd_ps(q1, LoadU8x8(c[j] + i + 8), b[j]);
-    }
-  }
-  for (; i + 8 <= d; i += 8) {
-    const __m256 q0 = _mm256_loadu_ps(q + i);
-    for (int j = 0; j < 4; ++j) a[j] = _mm256_fmadd_ps(q0, LoadU8x8(c[j] + i), a[j]);
+    for (int j = 0; j < 4; ++j) a[j] = Accumulate<kOp>(q0, X::Load(x[j] + i), a[j]);
   }
   if (i < d) {
     const __m256 q0 = _mm256_maskload_ps(q + i, TailMask(d - i));
-    for (int j = 0; j < 4; ++j) b[j] = _mm256_fmadd_ps(q0, LoadU8Tail(c[j] + i, d - i), b[j]);
+    for (int j = 0; j < 4; ++j) b[j] = Accumulate<kOp>(q0, X::Tail(x[j] + i, d - i), b[j]);
   }
   for (int j = 0; j < 4; ++j) out[j] = HSum(_mm256_add_ps(a[j], b[j]));
 }
@@ -320,8 +210,20 @@ void F16ToF32(const uint16_t* in, float* out, size_t n) {
 }
 
 constexpr KernelTable kAvx2Table = {
-    Isa::kAvx2, L2F32,   IpF32,   L2F32x4,      IpF32x4,  L2F16,    IpF16,   DotF32U8,
-    DotF32U8x4, DotS8U8, Hamming, MaskedSumF32, F32ToF16, F16ToF32,
+    Isa::kAvx2,
+    Distance<Op::kL2, F32Lanes>,
+    Distance<Op::kIp, F32Lanes>,
+    Distance4<Op::kL2, F32Lanes>,
+    Distance4<Op::kIp, F32Lanes>,
+    Distance<Op::kL2, F16Lanes>,
+    Distance<Op::kIp, F16Lanes>,
+    Distance<Op::kIp, U8Lanes>,
+    Distance4<Op::kIp, U8Lanes>,
+    DotS8U8,
+    Hamming,
+    MaskedSumF32,
+    F32ToF16,
+    F16ToF32,
 };
 
 }  // namespace

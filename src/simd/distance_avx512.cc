@@ -30,168 +30,75 @@ inline __m512 LoadU8Masked(const uint8_t* c, __mmask16 m) {
   return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, c)));
 }
 
-float L2F32(const float* a, const float* b, size_t d) {
+// Element loaders: 16 lanes of x as floats, all of them or only the lanes of a mask (others
+// zero, nothing read past the end). One template per kernel shape then serves every element type.
+struct F32Lanes {
+  using T = float;
+  static __m512 Load(const float* x) { return _mm512_loadu_ps(x); }
+  static __m512 Masked(const float* x, __mmask16 m) { return _mm512_maskz_loadu_ps(m, x); }
+};
+struct F16Lanes {
+  using T = uint16_t;
+  static __m512 Load(const uint16_t* x) { return LoadHalf16(x); }
+  static __m512 Masked(const uint16_t* x, __mmask16 m) { return LoadHalfMasked(x, m); }
+};
+struct U8Lanes {
+  using T = uint8_t;
+  static __m512 Load(const uint8_t* x) { return LoadU8x16(x); }
+  static __m512 Masked(const uint8_t* x, __mmask16 m) { return LoadU8Masked(x, m); }
+};
+
+enum class Op { kL2, kIp };
+
+// s + (q - x)² for kL2, s + q·x for kIp. Masked-off lanes are zero on both sides: they add nothing.
+template <Op kOp>
+inline __m512 Accumulate(__m512 q, __m512 x, __m512 s) {
+  if constexpr (kOp == Op::kL2) {
+    const __m512 t = _mm512_sub_ps(q, x);
+    return _mm512_fmadd_ps(t, t, s);
+  } else {
+    return _mm512_fmadd_ps(q, x, s);
+  }
+}
+
+// One query against one vector: four accumulators over 64-element steps, then 16 at a time
+// with a masked final step.
+template <Op kOp, class X>
+float Distance(const float* q, const typename X::T* x, size_t d) {
   __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
   __m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
   size_t i = 0;
   for (; i + 64 <= d; i += 64) {
-    const __m512 t0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
-    const __m512 t1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
-    const __m512 t2 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32));
-    const __m512 t3 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48));
-    s0 = _mm512_fmadd_ps(t0, t0, s0);
-    s1 = _mm512_fmadd_ps(t1, t1, s1);
-    s2 = _mm512_fmadd_ps(t2, t2, s2);
-    s3 = _mm512_fmadd_ps(t3, t3, s3);
+    s0 = Accumulate<kOp>(_mm512_loadu_ps(q + i), X::Load(x + i), s0);
+    s1 = Accumulate<kOp>(_mm512_loadu_ps(q + i + 16), X::Load(x + i + 16), s1);
+    s2 = Accumulate<kOp>(_mm512_loadu_ps(q + i + 32), X::Load(x + i + 32), s2);
+    s3 = Accumulate<kOp>(_mm512_loadu_ps(q + i + 48), X::Load(x + i + 48), s3);
   }
-  for (; i + 16 <= d; i += 16) {
-    const __m512 t = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
-    s0 = _mm512_fmadd_ps(t, t, s0);
-  }
-  if (i < d) {
-    const __mmask16 m = Mask16(d - i);
-    const __m512 t = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i));
-    s1 = _mm512_fmadd_ps(t, t, s1);
+  for (; i < d; i += 16) {
+    const __mmask16 m = d - i >= 16 ? static_cast<__mmask16>(0xffff) : Mask16(d - i);
+    s0 = Accumulate<kOp>(_mm512_maskz_loadu_ps(m, q + i), X::Masked(x + i, m), s0);
   }
   return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
 }
 
-float IpF32(const float* a, const float* b, size_t d) {
-  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-  __m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
-  size_t i = 0;
-  for (; i + 64 <= d; i += 64) {
-    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
-    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
-    s2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32), s2);
-    s3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48), s3);
-  }
-  for (; i + 16 <= d; i += 16) {
-    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
-  }
-  if (i < d) {
-    const __mmask16 m = Mask16(d - i);
-    s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s1);
-  }
-  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
-}
-
-// x4 forms: each query chunk is loaded once for four vectors; two chunks per iteration give
-// eight independent accumulators.
-void L2F32x4(const float* q, const float* const x[4], size_t d, float out[4]) {
+// One query against four vectors: each query chunk is loaded once for the four; two chunks per
+// iteration give eight independent accumulators.
+template <Op kOp, class X>
+void Distance4(const float* q, const typename X::T* const x[4], size_t d, float out[4]) {
   __m512 a[4], b[4];
   for (int j = 0; j < 4; ++j) a[j] = b[j] = _mm512_setzero_ps();
   size_t i = 0;
   for (; i + 32 <= d; i += 32) {
     const __m512 q0 = _mm512_loadu_ps(q + i), q1 = _mm512_loadu_ps(q + i + 16);
     for (int j = 0; j < 4; ++j) {
-      const __m512 t0 = _mm512_sub_ps(q0, _mm512_loadu_ps(x[j] + i));
-      const __m512 t1 = _mm512_sub_ps(q1, _mm512_loadu_ps(x[j] + i + 16));
-      a[j] = _mm512_fmadd_ps(t0, t0, a[j]);
-      b[j] = _mm512_fmadd_ps(t1, t1, b[j]);
+      a[j] = Accumulate<kOp>(q0, X::Load(x[j] + i), a[j]);
+      b[j] = Accumulate<kOp>(q1, X::Load(x[j] + i + 16), b[j]);
     }
   }
   for (; i < d; i += 16) {
     const __mmask16 m = d - i >= 16 ? static_cast<__mmask16>(0xffff) : Mask16(d - i);
     const __m512 q0 = _mm512_maskz_loadu_ps(m, q + i);
-    for (int j = 0; j < 4; ++j) {
-      const __m512 t = _mm512_sub_ps(q0, _mm512_maskz_loadu_ps(m, x[j] + i));
-      a[j] = _mm512_fmadd_ps(t, t, a[j]);
-    }
-  }
-  for (int j = 0; j < 4; ++j) out[j] = _mm512_reduce_add_ps(_mm512_add_ps(a[j], b[j]));
-}
-
-void IpF32x4(const float* q, const float* const x[4], size_t d, float out[4]) {
-  __m512 a[4], b[4];
-  for (int j = 0; j < 4; ++j) a[j] = b[j] = _mm512_setzero_ps();
-  size_t i = 0;
-  for (; i + 32 <= d; i += 32) {
-    const __m512 q0 = _mm512_loadu_ps(q + i), q1 = _mm512_loadu_ps(q + i + 16);
-    for (int j = 0; j < 4; ++j) {
-      a[j] = _mm512_fmadd_ps(q0, _mm512_loadu_ps(x[j] + i), a[j]);
-      b[j] = _mm512_fmadd_ps(q1, _mm512_loadu_ps(x[j] + i + 16), b[j]);
-    }
-  }
-  for (; i < d; i += 16) {
-    const __mmask16 m = d - i >= 16 ? static_cast<__mmask16>(0xffff) : Mask16(d - i);
-    const __m512 q0 = _mm512_maskz_loadu_ps(m, q + i);
-    for (int j = 0; j < 4; ++j) a[j] = _mm512_fmadd_ps(q0, _mm512_maskz_loadu_ps(m, x[j] + i), a[j]);
-  }
-  for (int j = 0; j < 4; ++j) out[j] = _mm512_reduce_add_ps(_mm512_add_ps(a[j], b[j]));
-}
-
-float L2F16(const float* q, const uint16_t* x, size_t d) {
-  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-  __m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
-  size_t i = 0;
-  for (; i + 64 <= d; i += 64) {
-    const __m512 t0 = _mm512_sub_ps(_mm512_loadu_ps(q + i), LoadHalf16(x + i));
-    const __m512 t1 = _mm512_sub_ps(_mm512_loadu_ps(q + i + 16), LoadHalf16(x + i + 16));
-    const __m512 t2 = _mm512_sub_ps(_mm512_loadu_ps(q + i + 32), LoadHalf16(x + i + 32));
-    const __m512 t3 = _mm512_sub_ps(_mm512_loadu_ps(q + i + 48), LoadHalf16(x + i + 48));
-    s0 = _mm512_fmadd_ps(t0, t0, s0);
-    s1 = _mm512_fmadd_ps(t1, t1, s1);
-    s2 = _mm512_fmadd_ps(t2, t2, s2);
-    s3 = _mm512_fmadd_ps(t3, t3, s3);
-  }
-  for (; i < d; i += 16) {
-    const __mmask16 m = d - i >= 16 ? static_cast<__mmask16>(0xffff) : Mask16(d - i);
-    const __m512 t = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, q + i), LoadHalfMasked(x + i, m));
-    s0 = _mm512_fmadd_ps(t, t, s0);
-  }
-  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
-}
-
-float IpF16(const float* q, const uint16_t* x, size_t d) {
-  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-  __m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
-  size_t i = 0;
-  for (; i + 64 <= d; i += 64) {
-    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), LoadHalf16(x + i), s0);
-    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i + 16), LoadHalf16(x + i + 16), s1);
-    s2 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i + 32), LoadHalf16(x + i + 32), s2);
-    s3 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i + 48), LoadHalf16(x + i + 48), s3);
-  }
-  for (; i < d; i += 16) {
-    const __mmask16 m = d - i >= 16 ? static_cast<__mmask16>(0xffff) : Mask16(d - i);
-    s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + i), LoadHalfMasked(x + i, m), s0);
-  }
-  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
-}
-
-float DotF32U8(const float* q, const uint8_t* c, size_t d) {
-  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-  __m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
-  size_t i = 0;
-  for (; i + 64 <= d; i += 64) {
-    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), LoadU8x16(c + i), s0);
-    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i + 16), LoadU8x16(c + i + 16), s1);
-    s2 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i + 32), LoadU8x16(c + i + 32), s2);
-    s3 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i + 48), LoadU8x16(c + i + 48), s3);
-  }
-  for (; i < d; i += 16) {
-    const __mmask16 m = d - i >= 16 ? static_cast<__mmask16>(0xffff) : Mask16(d - i);
-    s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + i), LoadU8Masked(c + i, m), s0);
-  }
-  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
-}
-
-void DotF32U8x4(const float* q, const uint8_t* const c[4], size_t d, float out[4]) {
-  __m512 a[4], b[4];
-  for (int j = 0; j < 4; ++j) a[j] = b[j] = _mm512_setzero_ps();
-  size_t i = 0;
-  for (; i + 32 <= d; i += 32) {
-    const __m512 q0 = _mm512_loadu_ps(q + i), q1 = _mm512_loadu_ps(q + i + 16);
-    for (int j = 0; j < 4; ++j) {
-      a[j] = _mm512_fmadd_ps(q0, LoadU8x16(c[j] + i), a[j]);
-      b[j] = _mm512_fmadd_ps(q1, LoadU8x16(c[j] + i + 16), b[j]);
-    }
-  }
-  for (; i < d; i += 16) {
-    const __mmask16 m = d - i >= 16 ? static_cast<__mmask16>(0xffff) : Mask16(d - i);
-    const __m512 q0 = _mm512_maskz_loadu_ps(m, q + i);
-    for (int j = 0; j < 4; ++j) a[j] = _mm512_fmadd_ps(q0, LoadU8Masked(c[j] + i, m), a[j]);
+    for (int j = 0; j < 4; ++j) a[j] = Accumulate<kOp>(q0, X::Masked(x[j] + i, m), a[j]);
   }
   for (int j = 0; j < 4; ++j) out[j] = _mm512_reduce_add_ps(_mm512_add_ps(a[j], b[j]));
 }
@@ -277,8 +184,20 @@ void F16ToF32(const uint16_t* in, float* out, size_t n) {
 }
 
 constexpr KernelTable kAvx512Table = {
-    Isa::kAvx512, L2F32,   IpF32,   L2F32x4,      IpF32x4,  L2F16,    IpF16,   DotF32U8,
-    DotF32U8x4,   DotS8U8, Hamming, MaskedSumF32, F32ToF16, F16ToF32,
+    Isa::kAvx512,
+    Distance<Op::kL2, F32Lanes>,
+    Distance<Op::kIp, F32Lanes>,
+    Distance4<Op::kL2, F32Lanes>,
+    Distance4<Op::kIp, F32Lanes>,
+    Distance<Op::kL2, F16Lanes>,
+    Distance<Op::kIp, F16Lanes>,
+    Distance<Op::kIp, U8Lanes>,
+    Distance4<Op::kIp, U8Lanes>,
+    DotS8U8,
+    Hamming,
+    MaskedSumF32,
+    F32ToF16,
+    F16ToF32,
 };
 
 }  // namespace

@@ -218,6 +218,8 @@ struct SearchRequest {
   double min_score = 0;
   bool seq_no_primary_term = false;
   bool version = false;
+  element search_after;  // the previous page's last "sort" values
+  bool has_search_after = false;
 };
 
 Status ParseTrackTotal(std::string_view text, int64_t* out) {
@@ -278,10 +280,14 @@ Status ParseSearchBody(element root, const SearchOptions& options, SearchRequest
       if (kv.value.get_bool().get(r->seq_no_primary_term)) r->seq_no_primary_term = false;
     } else if (k == "version") {
       if (kv.value.get_bool().get(r->version)) r->version = false;
+    } else if (k == "search_after") {
+      if (!kv.value.is_array()) return ParsingError("[search_after] must be an array");
+      r->search_after = kv.value;
+      r->has_search_after = true;
     } else if (k == "timeout" || k == "stored_fields" || k == "docvalue_fields" ||
                k == "fields" || k == "aggs" || k == "aggregations" || k == "highlight" ||
                k == "explain" || k == "track_scores" || k == "profile" || k == "ext" ||
-               k == "terminate_after" || k == "search_after" || k == "rescore" ||
+               k == "terminate_after" || k == "rescore" ||
                k == "collapse" || k == "indices_boost" || k == "suggest" ||
                k == "script_fields" || k == "runtime_mappings" || k == "stats" ||
                k == "pit" || k == "_name") {
@@ -421,6 +427,20 @@ Result<std::string> EngineImpl::Search(std::string_view index_expr, std::string_
                            "sets. This limit can be set by changing the [index.max_result_window] "
                            "index level setting.");
   }
+  if (req.has_search_after) {
+    if (req.sort.empty()) {
+      return IllegalArgument("[search_after] needs a [sort], ideally ending in a unique field "
+                             "as a tiebreaker");
+    }
+    if (req.from > 0) {
+      return IllegalArgument("[from] parameter must be set to 0 when [search_after] is used.");
+    }
+    size_t n = AsArray(req.search_after).size();
+    if (n != req.sort.size()) {
+      return IllegalArgument("search_after has " + std::to_string(n) +
+                             " value(s) but sort has " + std::to_string(req.sort.size()) + ".");
+    }
+  }
   size_t want = static_cast<size_t>(req.from + req.size);
   bool score_sort = req.sort.empty() || (req.sort.size() == 1 &&
                                          req.sort[0].kind == SortKey::Kind::kScore &&
@@ -500,6 +520,35 @@ Result<std::string> EngineImpl::Search(std::string_view index_expr, std::string_
       auto it = index.fields.find(req.sort[i].field);
       if (it != index.fields.end()) sort_fields[i] = it->second.get();
     }
+    // search_after: the previous page's last hit as a candidate, typed like this index's sort
+    // fields; only candidates strictly after it are kept (equal sort values are skipped, as in
+    // Elasticsearch, hence the advice to end the sort with a unique field).
+    Candidate after{SIZE_MAX, UINT32_MAX, 0.0f, {}};
+    if (req.has_search_after) {
+      after.keys.resize(req.sort.size());
+      size_t i = 0;
+      for (element v : AsArray(req.search_after)) {
+        const SortKey& k = req.sort[i];
+        double num = 0;
+        bool has_num = ElementToDouble(v, &num);
+        if (k.kind == SortKey::Kind::kScore) {
+          after.score = static_cast<float>(num);
+        } else if (k.kind == SortKey::Kind::kDoc) {
+          after.index_i = 0;
+          after.doc = static_cast<uint32_t>(std::clamp(num, 0.0, double(UINT32_MAX)));
+        } else if (!v.is_null()) {
+          SortValue& sv = after.keys[i];
+          if (sort_fields[i] != nullptr && IsNumeric(sort_fields[i]->type())) {
+            sv.missing = !has_num;
+            sv.num = num;
+          } else {
+            sv.missing = !ElementToText(v, &sv.str);
+            sv.is_string = true;
+          }
+        }
+        ++i;
+      }
+    }
     m.bits.ForEach([&](uint32_t d) {
       float s = m.Score(d);
       if (req.has_min_score && s < req.min_score) return;
@@ -523,6 +572,7 @@ Result<std::string> EngineImpl::Search(std::string_view index_expr, std::string_
           }
         }
       }
+      if (req.has_search_after && !better(after, c)) return;
       cands.push_back(std::move(c));
       prune();
     });

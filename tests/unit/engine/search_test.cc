@@ -117,6 +117,51 @@ TEST_F(SearchTest, PagingSortingSource) {
   EXPECT_EQ(text_sort.status().type(), "illegal_argument_exception");
 }
 
+// search_after: paging by the last hit's sort values visits every match once, in the order of
+// one big sorted request; totals stay those of the whole query; misuse is a 400.
+TEST_F(SearchTest, SearchAfterPagesThroughEverything) {
+  auto all = engine_->Search("p", R"({"sort":[{"qty":"desc"},{"name":"asc"}],"size":30,
+      "_source":false})");
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  std::vector<std::string> expected = HitIds(*all);
+  ASSERT_EQ(expected.size(), 30u);
+  std::vector<std::string> paged;
+  std::string after;
+  for (int page = 0; page < 20; ++page) {
+    std::string body = R"({"sort":[{"qty":"desc"},{"name":"asc"}],"size":4,"_source":false)";
+    if (!after.empty()) body += ",\"search_after\":" + after;
+    body += "}";
+    auto r = engine_->Search("p", body);
+    ASSERT_TRUE(r.ok()) << body << " → " << r.status().ToString();
+    Json j(*r);
+    EXPECT_EQ(j.Int("/hits/total/value"), 30);
+    std::vector<std::string> ids = HitIds(*r);
+    if (ids.empty()) break;
+    paged.insert(paged.end(), ids.begin(), ids.end());
+    std::string last = "/hits/hits/" + std::to_string(ids.size() - 1) + "/sort";
+    after = simdjson::minify(j.At(last.c_str()));
+  }
+  EXPECT_EQ(paged, expected);
+
+  // Equal sort values are skipped (strictly after), as in Elasticsearch: after qty 6 comes 5.
+  auto ties = engine_->Search("p", R"({"sort":[{"qty":"desc"}],"size":30,"search_after":[6],
+      "_source":false})");
+  ASSERT_TRUE(ties.ok());
+  Json t(*ties);
+  EXPECT_EQ(t.Int("/hits/hits/0/sort/0"), 5);
+  EXPECT_EQ(HitIds(*ties).size(), 26u);  // 30 minus the four with qty 6 (i % 7 == 6)
+
+  for (const char* bad : {R"({"search_after":[1]})",
+                          R"({"sort":["qty"],"from":2,"search_after":[1]})",
+                          R"({"sort":["qty","name"],"search_after":[1]})"}) {
+    auto r = engine_->Search("p", bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().type(), "illegal_argument_exception") << bad;
+  }
+  EXPECT_EQ(engine_->Search("p", R"({"sort":["qty"],"search_after":5})").status().type(),
+            "parsing_exception");
+}
+
 TEST_F(SearchTest, TotalsAndCount) {
   auto r = engine_->Search("p", R"({"track_total_hits":10,"size":0})");
   ASSERT_TRUE(r.ok());

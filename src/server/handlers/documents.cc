@@ -1,4 +1,9 @@
-// Single-document endpoints: index (with or without id), create, get, delete, update.
+// Single-document endpoints: index (with or without id), create, get, delete, update; and
+// _mget, which is a list of gets.
+#include <simdjson.h>
+
+#include "common/json_writer.h"
+#include "server/error_mapping.h"
 #include "server/handlers/rest_common.h"
 #include "server/image/image_handlers.h"
 
@@ -34,6 +39,116 @@ void IndexDoc(Engine& e, const RestContext& ctx, const RestRequest& req, HttpRes
         resp);
 }
 
+Status MgetError(std::string_view reason) {
+  return Status::InvalidArgument(reason).WithType("action_request_validation_exception");
+}
+
+// GET/POST /_mget, /{index}/_mget: {"docs":[{"_index","_id","_source"?}, …]} or, with an index
+// in the URL, {"ids":[…]}. Each entry is answered like GET /{index}/_doc/{id}; an entry whose
+// index is missing gets its own error object, as in Elasticsearch.
+void Mget(Engine& e, const RestRequest& req, HttpResponse* resp) {
+  auto url_options = SearchOptionsFrom(req);
+  if (!url_options.ok()) return ReplyError(url_options.status(), resp);
+  std::string default_index(IndexParam(req));
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (req.body().empty() || parser.parse(req.body()).get(root) != simdjson::SUCCESS ||
+      !root.is_object()) {
+    return ReplyError(Status::InvalidArgument("request body is required and must be a JSON "
+                                              "object with [docs] or [ids]")
+                          .WithType("parse_exception"),
+                      resp);
+  }
+  struct Entry {
+    std::string index, id;
+    SearchOptions options;
+  };
+  std::vector<Entry> entries;
+  simdjson::dom::array list;
+  if (root["docs"].get_array().get(list) == simdjson::SUCCESS) {
+    for (simdjson::dom::element d : list) {
+      Entry entry{default_index, "", url_options.value()};
+      std::string_view v;
+      if (!d.is_object()) return ReplyError(MgetError("[docs] entries must be objects"), resp);
+      if (d["_index"].get_string().get(v) == simdjson::SUCCESS) entry.index = std::string(v);
+      simdjson::dom::element id;
+      if (d["_id"].get(id) != simdjson::SUCCESS ||
+          (id.get_string().get(v) != simdjson::SUCCESS && !id.is_int64())) {
+        return ReplyError(MgetError("Validation Failed: 1: id is missing for doc " +
+                                    std::to_string(entries.size()) + ";"),
+                          resp);
+      }
+      entry.id = id.is_int64() ? std::to_string(int64_t(id)) : std::string(v);
+      simdjson::dom::element src;
+      if (d["_source"].get(src) == simdjson::SUCCESS) {
+        bool flag;
+        if (src.get_bool().get(flag) == simdjson::SUCCESS) {
+          entry.options.source = flag ? "true" : "false";
+        } else if (src.get_string().get(v) == simdjson::SUCCESS) {
+          entry.options.source = std::string(v);
+        } else if (simdjson::dom::array includes;
+                   src.get_array().get(includes) == simdjson::SUCCESS) {
+          std::string fields;
+          for (simdjson::dom::element f : includes) {
+            if (f.get_string().get(v) != simdjson::SUCCESS) continue;
+            if (!fields.empty()) fields += ',';
+            fields += v;
+          }
+          entry.options.source = fields;
+        }
+      }
+      if (entry.index.empty()) {
+        return ReplyError(MgetError("Validation Failed: 1: index is missing for doc " +
+                                    std::to_string(entries.size()) + ";"),
+                          resp);
+      }
+      entries.push_back(std::move(entry));
+    }
+  } else if (root["ids"].get_array().get(list) == simdjson::SUCCESS) {
+    if (default_index.empty()) {
+      return ReplyError(MgetError("Validation Failed: 1: index is missing for doc 0;"), resp);
+    }
+    for (simdjson::dom::element id : list) {
+      std::string_view v;
+      if (id.get_string().get(v) == simdjson::SUCCESS) {
+        entries.push_back({default_index, std::string(v), url_options.value()});
+      } else if (id.is_int64()) {
+        entries.push_back({default_index, std::to_string(int64_t(id)), url_options.value()});
+      } else {
+        return ReplyError(MgetError("[ids] must hold strings"), resp);
+      }
+    }
+  } else {
+    return ReplyError(MgetError("Validation Failed: 1: no documents to get;"), resp);
+  }
+  if (entries.size() > 10000) {
+    return ReplyError(MgetError("at most 10000 documents per _mget"), resp);
+  }
+
+  JsonWriter w;
+  w.BeginObject().Key("docs").BeginArray();
+  for (const Entry& entry : entries) {
+    auto got = e.GetDocument(entry.index, entry.id, entry.options);
+    if (got.ok()) {
+      w.Raw(got->body);
+      continue;
+    }
+    std::string error;
+    AppendErrorBody(HttpStatusFor(got.status()), ErrorTypeFor(got.status()),
+                    got.status().message(), &error);
+    simdjson::dom::parser ep;
+    simdjson::dom::element parsed;
+    w.BeginObject().Key("_index").String(entry.index).Key("_id").String(entry.id);
+    if (ep.parse(error).get(parsed) == simdjson::SUCCESS) {
+      w.Key("error").Raw(simdjson::minify(parsed["error"]));
+    }
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  resp->status = 200;
+  resp->body = w.Take();
+}
+
 }  // namespace
 
 void RegisterDocumentHandlers(Router& router, RestContext& ctx) {
@@ -54,6 +169,12 @@ void RegisterDocumentHandlers(Router& router, RestContext& ctx) {
     Reply(e.GetDocument(IndexParam(req), req.PathParam("id"), options.value()), resp);
   };
   router.Add("GET,HEAD", "/{index}/_doc/{id}", get);
+  router.Add("GET,POST", "/_mget", [&e](const RestRequest& req, HttpResponse* resp) {
+    Mget(e, req, resp);
+  });
+  router.Add("GET,POST", "/{index}/_mget", [&e](const RestRequest& req, HttpResponse* resp) {
+    Mget(e, req, resp);
+  });
   router.Add("DELETE", "/{index}/_doc/{id}", [&e](const RestRequest& req, HttpResponse* resp) {
     auto refresh = RefreshParam(req);
     if (!refresh.ok()) return ReplyError(refresh.status(), resp);

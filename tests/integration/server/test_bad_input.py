@@ -89,6 +89,17 @@ def test(binary):
             ("bad refresh value", "PUT", "/v/_doc/2?refresh=sometimes", '{"n": 2}'),
             ("bad mapping type", "PUT", "/w", '{"mappings":{"properties":{"x":{"type":"no_such_type"}}}}'),
             ("bad field value", "PUT", "/v/_doc/2", '{"n": "not a number"}'),
+            ("stale if_seq_no", "PUT", "/v/_doc/1?if_seq_no=999&if_primary_term=1", '{"n": 1}'),
+            ("half a condition", "PUT", "/v/_doc/1?if_seq_no=0", '{"n": 1}'),
+            ("search_after without sort", "POST", "/v/_search", '{"search_after": [1]}'),
+            ("mget no body", "POST", "/v/_mget", None),
+            ("mget docs not a list", "POST", "/_mget", '{"docs": "x"}'),
+            ("mget doc not an object", "POST", "/_mget", '{"docs": [1]}'),
+            ("mget id an object", "POST", "/_mget", '{"docs": [{"_index": "v", "_id": {}}]}'),
+            ("mget doc without index", "POST", "/_mget", '{"docs": [{"_id": "1"}]}'),
+            ("mget ids not strings", "POST", "/v/_mget", '{"ids": [{}]}'),
+            ("mget ids without index", "POST", "/_mget", '{"ids": ["1"]}'),
+            ("mget empty object", "POST", "/v/_mget", '{}'),
         ]
         for name, method, path, body in cases:
             status, data = server.request(method, path, body)

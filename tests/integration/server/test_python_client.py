@@ -163,6 +163,16 @@ def test(binary):
         raises(es_exc.RequestError, lambda: es.indices.create(index=INDEX),
                "resource_already_exists_exception")
         raises(es_exc.ConflictError, lambda: es.create(index=INDEX, id="1", body={"n": 1}))
+        # _mget: by ids under an index, and as docs naming their index (a missing one errs alone).
+        r = es.mget(index=INDEX, body={"ids": ["5", "no-such-doc", "6"]})
+        check([(d["_id"], d["found"]) for d in r["docs"]] ==
+              [("5", True), ("no-such-doc", False), ("6", True)], r)
+        check(r["docs"][0]["_source"]["n"] == 5, r["docs"][0])
+        r = es.mget(body={"docs": [{"_index": INDEX, "_id": "6", "_source": ["n"]},
+                                   {"_index": "no-such-index", "_id": "1"}]})
+        check(r["docs"][0]["_source"] == {"n": 6}, r["docs"][0])
+        check(r["docs"][1]["error"]["type"] == "index_not_found_exception", r["docs"][1])
+        raises(es_exc.RequestError, lambda: es.mget(body={"ids": ["1"]}))
         # Optimistic concurrency with the client's own parameters.
         cur = es.get(index=INDEX, id="5")
         check(cur["_primary_term"] == 1, cur)

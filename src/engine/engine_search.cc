@@ -534,8 +534,9 @@ Result<std::string> EngineImpl::Search(std::string_view index_expr, std::string_
         if (k.kind == SortKey::Kind::kScore) {
           after.score = static_cast<float>(num);
         } else if (k.kind == SortKey::Kind::kDoc) {
-          after.index_i = 0;
-          after.doc = static_cast<uint32_t>(std::clamp(num, 0.0, double(UINT32_MAX)));
+          auto packed = static_cast<uint64_t>(std::max(num, 0.0));
+          after.index_i = static_cast<size_t>(packed >> 32);
+          after.doc = static_cast<uint32_t>(packed & 0xffffffffu);
         } else if (!v.is_null()) {
           SortValue& sv = after.keys[i];
           if (sort_fields[i] != nullptr && IsNumeric(sort_fields[i]->type())) {
@@ -636,7 +637,9 @@ Result<std::string> EngineImpl::Search(std::string_view index_expr, std::string_
         if (k.kind == SortKey::Kind::kScore) {
           w.Float(c.score);
         } else if (k.kind == SortKey::Kind::kDoc) {
-          w.Int(c.doc);
+          // The index's position in the request and the document number: unique across the
+          // searched indices, so search_after (and scroll) can resume after it.
+          w.Int(static_cast<int64_t>((uint64_t{c.index_i} << 32) | c.doc));
         } else if (c.keys[i].missing) {
           w.Null();
         } else if (c.keys[i].is_string) {

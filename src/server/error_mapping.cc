@@ -24,6 +24,8 @@ constexpr TypeStatus kTypeStatuses[] = {
     {"content_too_long_exception", 413},
     {"es_rejected_execution_exception", 429},
     {"circuit_breaking_exception", 429},
+    {"too_many_scroll_contexts_exception", 429},
+    {"search_context_missing_exception", 404},
     {"parsing_exception", 400},
     {"parse_exception", 400},
     {"x_content_parse_exception", 400},

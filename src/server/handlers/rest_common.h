@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "lookalike/engine.h"
+#include "server/handlers/scroll.h"
 #include "server/http/http_message.h"
 #include "server/router.h"
 
@@ -50,6 +51,7 @@ struct RestContext {
   std::string cluster_name = "lookalike";
   std::string cluster_uuid;
   ClusterSettings cluster_settings;
+  ScrollStore scrolls;
 };
 
 void RegisterClusterHandlers(Router& router, RestContext& ctx);
@@ -57,6 +59,10 @@ void RegisterIndexHandlers(Router& router, RestContext& ctx);
 void RegisterDocumentHandlers(Router& router, RestContext& ctx);
 void RegisterBulkHandlers(Router& router, RestContext& ctx);
 void RegisterSearchHandlers(Router& router, RestContext& ctx);
+void RegisterScrollHandlers(Router& router, RestContext& ctx);
+/// The first page of a scroll (search with ?scroll=keep_alive), "_scroll_id" included.
+Result<std::string> StartScroll(RestContext& ctx, const RestRequest& req,
+                                const SearchOptions& options, std::string_view keep_alive);
 
 // ---- Replies ------------------------------------------------------------------------------
 

@@ -11,6 +11,9 @@ void RegisterSearchHandlers(Router& router, RestContext& ctx) {
   auto search = [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
     auto options = SearchOptionsFrom(req);
     if (!options.ok()) return ReplyError(options.status(), resp);
+    if (const std::string* keep_alive = req.Param("scroll")) {
+      return Reply(StartScroll(ctx, req, options.value(), *keep_alive), resp);
+    }
     if (ctx.image_api != nullptr) {
       // {"query":{"neural":{FIELD:{"query_image":...}}}} becomes a knn query on the embedding.
       auto rewritten = ctx.image_api->RewriteNeuralSearch(IndexParam(req), req.body());
@@ -26,6 +29,7 @@ void RegisterSearchHandlers(Router& router, RestContext& ctx) {
   };
   router.Add("GET,POST", "/_search", search);
   router.Add("GET,POST", "/{index}/_search", search);
+  RegisterScrollHandlers(router, ctx);
 }
 
 }  // namespace lookalike::server

@@ -100,6 +100,11 @@ def test(binary):
             ("mget ids not strings", "POST", "/v/_mget", '{"ids": [{}]}'),
             ("mget ids without index", "POST", "/_mget", '{"ids": ["1"]}'),
             ("mget empty object", "POST", "/v/_mget", '{}'),
+            ("scroll keep-alive not a duration", "POST", "/v/_search?scroll=forever", '{}'),
+            ("scroll keep-alive over 24h", "POST", "/v/_search?scroll=25h", '{}'),
+            ("scroll without id", "POST", "/_search/scroll", '{"scroll": "1m"}'),
+            ("scroll unknown id", "POST", "/_search/scroll", '{"scroll_id": "nope"}'),
+            ("scroll body not JSON", "POST", "/_search/scroll", '{"scroll_id": '),
         ]
         for name, method, path, body in cases:
             status, data = server.request(method, path, body)

@@ -147,6 +147,19 @@ def test(binary):
         check(not es.exists(index=INDEX, id="new"), "deleted doc gone")
         check(es.count(index=INDEX)["count"] == N, "count back to N")
 
+        # helpers.scan (the scroll API): every document exactly once, in pages, then cleared.
+        seen = [h["_id"] for h in helpers.scan(es, index=INDEX, query={"query": {"match_all": {}}},
+                                              size=777, scroll="1m", _source=False)]
+        check(len(seen) == N and len(set(seen)) == N, "scan gave %d ids, %d distinct" %
+              (len(seen), len(set(seen))))
+        cats = [h["_source"]["cat"] for h in helpers.scan(
+            es, index=INDEX, query={"query": {"term": {"cat": "c3"}}}, size=100)]
+        check(len(cats) == es.count(index=INDEX, body={"query": {"term": {"cat": "c3"}}})["count"]
+              and set(cats) == {"c3"}, "filtered scan: %d hits" % len(cats))
+        first = es.search(index=INDEX, body={"size": 10}, scroll="30s")
+        check(len(first["hits"]["hits"]) == 10 and first["_scroll_id"], "scroll start")
+        es.clear_scroll(body={"scroll_id": [first["_scroll_id"]]})
+
         # --- errors raise the client's own exception classes
         def raises(exc, fn, type_substring=None):
             try:
@@ -173,6 +186,10 @@ def test(binary):
         check(r["docs"][0]["_source"] == {"n": 6}, r["docs"][0])
         check(r["docs"][1]["error"]["type"] == "index_not_found_exception", r["docs"][1])
         raises(es_exc.RequestError, lambda: es.mget(body={"ids": ["1"]}))
+        raises(es_exc.NotFoundError, lambda: es.scroll(body={"scroll_id": first["_scroll_id"],
+                                                             "scroll": "1m"}),
+               "search_context_missing_exception")
+        raises(es_exc.RequestError, lambda: es.search(index=INDEX, body={"from": 5}, scroll="1m"))
         # Optimistic concurrency with the client's own parameters.
         cur = es.get(index=INDEX, id="5")
         check(cur["_primary_term"] == 1, cur)

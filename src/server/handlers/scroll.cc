@@ -1,0 +1,238 @@
+#include "server/handlers/scroll.h"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <vector>
+
+#include "common/json_writer.h"
+#include "server/handlers/rest_common.h"
+
+namespace lookalike::server {
+
+using Clock = std::chrono::steady_clock;
+
+Result<std::chrono::milliseconds> ParseKeepAlive(std::string_view text) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + digits, n);
+  std::string_view unit = text.substr(digits);
+  int64_t ms_per = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000
+                 : unit == "h" ? 3600000 : unit == "d" ? 86400000 : 0;
+  if (digits == 0 || ec != std::errc() || ms_per == 0 || n > 86400000 / ms_per) {
+    return Status::InvalidArgument("failed to parse keep-alive [" + std::string(text) +
+                                   "]: expected a duration such as 30s, 2m or 1h, at most 24h")
+        .WithType("illegal_argument_exception");
+  }
+  return std::chrono::milliseconds(n * ms_per);
+}
+
+void ScrollStore::ExpireLocked() {
+  auto now = Clock::now();
+  for (auto it = contexts_.begin(); it != contexts_.end();) {
+    it = it->second.expires < now ? contexts_.erase(it) : std::next(it);
+  }
+}
+
+Result<std::string> ScrollStore::Add(ScrollContext context) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ExpireLocked();
+  if (contexts_.size() >= kMaxContexts) {
+    return Status::ResourceExhausted("Trying to create too many scroll contexts. Must be less "
+                                     "than or equal to: [" + std::to_string(kMaxContexts) +
+                                     "]. Clear scroll contexts with DELETE /_search/scroll.")
+        .WithType("too_many_scroll_contexts_exception");
+  }
+  std::string id = "lkscroll" + std::to_string(next_++);
+  contexts_.emplace(id, std::move(context));
+  return id;
+}
+
+std::optional<ScrollContext> ScrollStore::Take(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ExpireLocked();
+  auto it = contexts_.find(id);
+  if (it == contexts_.end()) return std::nullopt;
+  ScrollContext c = std::move(it->second);
+  contexts_.erase(it);
+  return c;
+}
+
+void ScrollStore::Put(const std::string& id, ScrollContext context) {
+  std::lock_guard<std::mutex> lock(mu_);
+  contexts_[id] = std::move(context);
+}
+
+size_t ScrollStore::Clear(const std::vector<std::string>& ids) {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t freed = 0;
+  for (const std::string& id : ids) {
+    if (id == "_all") {
+      freed += contexts_.size();
+      contexts_.clear();
+    } else {
+      freed += contexts_.erase(id);
+    }
+  }
+  return freed;
+}
+
+namespace {
+
+Status ContextMissing(const std::string& id) {
+  return Status::NotFound("No search context found for id [" + id + "]")
+      .WithType("search_context_missing_exception");
+}
+
+// Runs one page of `c` and remembers its last hit's sort values; returns the response with
+// "_scroll_id" first.
+Result<std::string> NextPage(Engine& engine, const std::string& id, ScrollContext* c) {
+  std::string body = c->body;
+  if (!c->after.empty()) {
+    body.pop_back();  // the closing brace of an object that always has at least "sort"
+    body += ",\"search_after\":" + c->after + "}";
+  }
+  LOOKALIKE_ASSIGN_OR_RETURN(std::string result, engine.Search(c->index, body, c->options));
+  simdjson::dom::parser parser;
+  simdjson::dom::array hits;
+  if (parser.parse(result)["hits"]["hits"].get_array().get(hits) == simdjson::SUCCESS &&
+      hits.size() > 0) {
+    simdjson::dom::array sort;
+    if (hits.at(hits.size() - 1)["sort"].get_array().get(sort) == simdjson::SUCCESS) {
+      c->after = simdjson::minify(sort);
+    }
+  }
+  std::string out = "{\"_scroll_id\":";
+  AppendJsonString(&out, id);
+  out += result.size() > 2 ? "," : "";
+  out.append(result, 1, std::string::npos);
+  return out;
+}
+
+std::string KeepAliveOf(const RestRequest& req, simdjson::dom::element body) {
+  if (const std::string* s = req.Param("scroll")) return *s;
+  std::string_view v;
+  if (body.is_object() && body["scroll"].get_string().get(v) == simdjson::SUCCESS) {
+    return std::string(v);
+  }
+  return "5m";
+}
+
+}  // namespace
+
+Result<std::string> StartScroll(RestContext& ctx, const RestRequest& req,
+                                const SearchOptions& options, std::string_view keep_alive) {
+  LOOKALIKE_ASSIGN_OR_RETURN(auto ttl, ParseKeepAlive(keep_alive));
+  if (options.from > 0) {
+    return Status::InvalidArgument("using [from] is not allowed in a scroll context")
+        .WithType("illegal_argument_exception");
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  std::string_view text = req.body().empty() ? std::string_view("{}") : req.body();
+  if (parser.parse(text).get(root) != simdjson::SUCCESS || !root.is_object()) {
+    return Status::InvalidArgument("request body must be a JSON object").WithType("parsing_exception");
+  }
+  std::string body = "{";
+  bool sorted = !options.sort.empty();
+  for (auto [key, value] : simdjson::dom::object(root)) {
+    if (key == "search_after" || key == "scroll") continue;
+    if (key == "from") {
+      int64_t from = 0;
+      if (value.get_int64().get(from) == simdjson::SUCCESS && from > 0) {
+        return Status::InvalidArgument("using [from] is not allowed in a scroll context")
+            .WithType("illegal_argument_exception");
+      }
+      continue;
+    }
+    sorted |= key == "sort";
+    if (body.size() > 1) body.push_back(',');
+    AppendJsonString(&body, key);
+    body += ":" + simdjson::minify(value);
+  }
+  // Scrolls without a sort go in index order, Elasticsearch's recommended scroll sort.
+  if (!sorted) body += std::string(body.size() > 1 ? "," : "") + "\"sort\":[\"_doc\"]";
+  body += "}";
+  ScrollContext c;
+  c.index = std::string(IndexParam(req));
+  c.body = std::move(body);
+  c.options = options;
+  c.expires = Clock::now() + ttl;
+  LOOKALIKE_ASSIGN_OR_RETURN(std::string id, ctx.scrolls.Add(c));
+  auto page = NextPage(*ctx.engine, id, &c);
+  if (!page.ok()) {
+    ctx.scrolls.Clear({id});
+    return page.status();
+  }
+  ctx.scrolls.Put(id, std::move(c));
+  return page;
+}
+
+void RegisterScrollHandlers(Router& router, RestContext& ctx) {
+  auto next = [&ctx](const RestRequest& req, HttpResponse* resp) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element body;
+    if (!req.body().empty() && parser.parse(req.body()).get(body) != simdjson::SUCCESS) {
+      return ReplyError(Status::InvalidArgument("request body is not JSON")
+                            .WithType("parsing_exception"),
+                        resp);
+    }
+    std::string id(req.PathParam("scroll_id"));
+    std::string_view v;
+    if (const std::string* p = req.Param("scroll_id")) id = *p;
+    if (id.empty() && !req.body().empty() && body.is_object() &&
+        body["scroll_id"].get_string().get(v) == simdjson::SUCCESS) {
+      id = std::string(v);
+    }
+    if (id.empty()) {
+      return ReplyError(Status::InvalidArgument("Validation Failed: 1: scrollId is missing;")
+                            .WithType("action_request_validation_exception"),
+                        resp);
+    }
+    auto ttl = ParseKeepAlive(KeepAliveOf(req, body));
+    if (!ttl.ok()) return ReplyError(ttl.status(), resp);
+    std::optional<ScrollContext> c = ctx.scrolls.Take(id);
+    if (!c) return ReplyError(ContextMissing(id), resp);
+    c->expires = Clock::now() + *ttl;
+    auto page = NextPage(*ctx.engine, id, &*c);
+    if (page.ok()) ctx.scrolls.Put(id, std::move(*c));  // a failed page ends the scroll
+    Reply(page, resp);
+  };
+  router.Add("GET,POST", "/_search/scroll", next);
+  router.Add("GET,POST", "/_search/scroll/{scroll_id}", next);
+
+  auto clear = [&ctx](const RestRequest& req, HttpResponse* resp) {
+    std::vector<std::string> ids;
+    if (!req.PathParam("scroll_id").empty()) ids.emplace_back(req.PathParam("scroll_id"));
+    simdjson::dom::parser parser;
+    simdjson::dom::element body;
+    if (!req.body().empty()) {
+      if (parser.parse(req.body()).get(body) != simdjson::SUCCESS || !body.is_object()) {
+        return ReplyError(Status::InvalidArgument("request body is not a JSON object")
+                              .WithType("parsing_exception"),
+                          resp);
+      }
+      simdjson::dom::element list;
+      std::string_view v;
+      if (body["scroll_id"].get(list) == simdjson::SUCCESS) {
+        if (list.get_string().get(v) == simdjson::SUCCESS) {
+          ids.emplace_back(v);
+        } else if (simdjson::dom::array arr; list.get_array().get(arr) == simdjson::SUCCESS) {
+          for (simdjson::dom::element e : arr) {
+            if (e.get_string().get(v) == simdjson::SUCCESS) ids.emplace_back(v);
+          }
+        }
+      }
+    }
+    size_t freed = ctx.scrolls.Clear(ids);
+    JsonWriter w;
+    w.BeginObject().Key("succeeded").Bool(true).Key("num_freed").Int(int64_t(freed)).EndObject();
+    resp->status = freed > 0 || ids.empty() ? 200 : 404;
+    resp->body = w.Take();
+  };
+  router.Add("DELETE", "/_search/scroll", clear);
+  router.Add("DELETE", "/_search/scroll/{scroll_id}", clear);
+}
+
+}  // namespace lookalike::server

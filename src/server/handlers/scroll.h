@@ -1,0 +1,52 @@
+// The scroll API on top of search_after: POST /{index}/_search?scroll=KEEP_ALIVE starts a scroll,
+// POST /_search/scroll {"scroll_id","scroll"} fetches the next page, DELETE /_search/scroll
+// {"scroll_id":[…]} (or "_all") frees contexts. A context remembers the request (with a `_doc`
+// sort added when it had none) and the last hit's sort values; each page is a fresh search
+// "after" them. Unlike Elasticsearch's point-in-time view, documents written during a scroll may
+// show up in later pages; none is returned twice and none present throughout is skipped.
+//
+// Thread safety: ScrollStore is internally synchronised; a context is taken out while its page is
+// searched, so two concurrent requests on one scroll id do not both advance it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "lookalike/engine.h"
+
+namespace lookalike::server {
+
+struct ScrollContext {
+  std::string index;
+  std::string body;     // the search body with a sort, without search_after/from
+  SearchOptions options;
+  std::string after;    // JSON array of the last hit's sort values; "" before the first hit
+  std::chrono::steady_clock::time_point expires;
+};
+
+class ScrollStore {
+ public:
+  static constexpr size_t kMaxContexts = 500;  // Elasticsearch's search.max_open_scroll_context
+  /// A new id for `context`; ResourceExhausted (429) when kMaxContexts are open.
+  Result<std::string> Add(ScrollContext context);
+  /// Removes and returns the context (expired ones are gone).
+  std::optional<ScrollContext> Take(const std::string& id);
+  void Put(const std::string& id, ScrollContext context);
+  /// Frees the ids (all of them for "_all"); returns how many existed.
+  size_t Clear(const std::vector<std::string>& ids);
+
+ private:
+  void ExpireLocked();
+  std::mutex mu_;
+  std::map<std::string, ScrollContext> contexts_;  // guarded by mu_
+  uint64_t next_ = 1;                              // guarded by mu_
+};
+
+/// "30s", "2m", "1h", "500ms", "1d" → duration; InvalidArgument otherwise or beyond 24 h.
+Result<std::chrono::milliseconds> ParseKeepAlive(std::string_view text);
+
+}  // namespace lookalike::server

@@ -1,0 +1,56 @@
+// Scroll contexts: keep-alive parsing, take/put, expiry, the open-context cap and clearing.
+#include "server/handlers/scroll.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace lookalike::server {
+namespace {
+
+using std::chrono::milliseconds;
+
+TEST(Scroll, KeepAliveDurations) {
+  EXPECT_EQ(ParseKeepAlive("500ms").value(), milliseconds(500));
+  EXPECT_EQ(ParseKeepAlive("30s").value(), milliseconds(30000));
+  EXPECT_EQ(ParseKeepAlive("2m").value(), milliseconds(120000));
+  EXPECT_EQ(ParseKeepAlive("1h").value(), milliseconds(3600000));
+  EXPECT_EQ(ParseKeepAlive("1d").value(), milliseconds(86400000));
+  for (const char* bad : {"", "m", "5", "5x", "-1m", "25h", "2d", "99999999999999999999s"}) {
+    auto r = ParseKeepAlive(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().type(), "illegal_argument_exception") << bad;
+  }
+}
+
+TEST(Scroll, StoreTakesPutsExpiresAndCaps) {
+  ScrollStore store;
+  ScrollContext c;
+  c.index = "i";
+  c.expires = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  std::string id = store.Add(c).value();
+  auto taken = store.Take(id);
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_EQ(taken->index, "i");
+  EXPECT_FALSE(store.Take(id).has_value());  // in use: a second request cannot take it
+  store.Put(id, *taken);
+  EXPECT_TRUE(store.Take(id).has_value());
+
+  ScrollContext expired = c;
+  expired.expires = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  std::string old = store.Add(expired).value();
+  EXPECT_FALSE(store.Take(old).has_value());
+
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < ScrollStore::kMaxContexts; ++i) ids.push_back(store.Add(c).value());
+  auto over = store.Add(c);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.status().type(), "too_many_scroll_contexts_exception");
+  EXPECT_EQ(store.Clear({ids[0], "nope"}), 1u);
+  EXPECT_TRUE(store.Add(c).ok());
+  EXPECT_EQ(store.Clear({"_all"}), ScrollStore::kMaxContexts);
+}
+
+}  // namespace
+}  // namespace lookalike::server

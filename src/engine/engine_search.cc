@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "common/json_writer.h"
+#include "engine/aggregations.h"
 #include "engine/engine_impl.h"
 #include "engine/json_util.h"
 #include "engine/query.h"
@@ -220,6 +221,7 @@ struct SearchRequest {
   bool version = false;
   element search_after;  // the previous page's last "sort" values
   bool has_search_after = false;
+  std::vector<AggRequest> aggs;
 };
 
 Status ParseTrackTotal(std::string_view text, int64_t* out) {
@@ -280,12 +282,14 @@ Status ParseSearchBody(element root, const SearchOptions& options, SearchRequest
       if (kv.value.get_bool().get(r->seq_no_primary_term)) r->seq_no_primary_term = false;
     } else if (k == "version") {
       if (kv.value.get_bool().get(r->version)) r->version = false;
+    } else if (k == "aggs" || k == "aggregations") {
+      LOOKALIKE_RETURN_IF_ERROR(ParseAggregations(kv.value, &r->aggs));
     } else if (k == "search_after") {
       if (!kv.value.is_array()) return ParsingError("[search_after] must be an array");
       r->search_after = kv.value;
       r->has_search_after = true;
     } else if (k == "timeout" || k == "stored_fields" || k == "docvalue_fields" ||
-               k == "fields" || k == "aggs" || k == "aggregations" || k == "highlight" ||
+               k == "fields" || k == "highlight" ||
                k == "explain" || k == "track_scores" || k == "profile" || k == "ext" ||
                k == "terminate_after" || k == "rescore" ||
                k == "collapse" || k == "indices_boost" || k == "suggest" ||
@@ -446,6 +450,7 @@ Result<std::string> EngineImpl::Search(std::string_view index_expr, std::string_
                                          req.sort[0].kind == SortKey::Kind::kScore &&
                                          req.sort[0].desc);
   std::vector<Candidate> cands;
+  AggCollector aggs(req.aggs);
   int64_t total = 0;
   float max_score = -INFINITY;
   bool knn_query = false;
@@ -550,10 +555,13 @@ Result<std::string> EngineImpl::Search(std::string_view index_expr, std::string_
         ++i;
       }
     }
+    Bitset agg_docs;  // the matches, for aggregations
+    if (!req.aggs.empty()) agg_docs.Resize(index.slots.size());
     m.bits.ForEach([&](uint32_t d) {
       float s = m.Score(d);
       if (req.has_min_score && s < req.min_score) return;
       ++total;
+      if (!req.aggs.empty() && d < agg_docs.size()) agg_docs.Set(d);
       max_score = std::max(max_score, s);
       if (want == 0) return;
       Candidate c{ii, d, s, {}};
@@ -577,6 +585,7 @@ Result<std::string> EngineImpl::Search(std::string_view index_expr, std::string_
       cands.push_back(std::move(c));
       prune();
     });
+    if (!req.aggs.empty()) LOOKALIKE_RETURN_IF_ERROR(aggs.Collect(index, agg_docs));
   }
   std::sort(cands.begin(), cands.end(), better);
   if (cands.size() > want) cands.resize(want);
@@ -654,7 +663,12 @@ Result<std::string> EngineImpl::Search(std::string_view index_expr, std::string_
     }
     w.EndObject();
   }
-  w.EndArray().EndObject().EndObject();
+  w.EndArray().EndObject();  // hits
+  if (!req.aggs.empty()) {
+    w.Key("aggregations");
+    aggs.Write(w);
+  }
+  w.EndObject();
   std::string out = w.Take();
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::steady_clock::now() - start).count();

@@ -91,6 +91,33 @@ class FieldIndex {
   }
   /// Smallest term of a doc for keyword sort; nullptr when none.
   const std::string* TermOf(uint32_t doc) const;
+  /// Every numeric value of a doc (multi-valued fields included).
+  template <typename F>
+  void ForEachNumber(uint32_t doc, F&& f) const {
+    if (doc >= num_single_.size() || std::isnan(num_single_[doc])) return;
+    f(num_single_[doc]);
+    auto it = num_multi_.find(doc);
+    if (it != num_multi_.end()) {
+      for (double v : it->second) f(v);
+    }
+  }
+  /// For each term, the number of live documents in `docs` that have it (each document once).
+  template <typename F>
+  void CountTerms(const Bitset& docs, const std::vector<DocSlot>& slots, F&& f) const {
+    for (size_t t = 0; t < terms_.size(); ++t) {
+      int64_t count = 0;
+      uint32_t last_doc = UINT32_MAX;
+      for (const Posting& p : postings_[t]) {
+        if (p.doc == last_doc || p.doc >= slots.size() || slots[p.doc].gen != p.gen ||
+            !slots[p.doc].live || !docs.Test(p.doc)) {
+          continue;
+        }
+        last_doc = p.doc;  // a document's postings of one term are adjacent
+        ++count;
+      }
+      if (count > 0) f(std::string_view(terms_[t]), count);
+    }
+  }
 
  private:
   struct Posting {

@@ -147,6 +147,18 @@ def test(binary):
         check(not es.exists(index=INDEX, id="new"), "deleted doc gone")
         check(es.count(index=INDEX)["count"] == N, "count back to N")
 
+        # Aggregations: facet counts over all documents, and over a knn query's k hits.
+        r = es.search(index=INDEX, body={"size": 0, "aggs": {
+            "cats": {"terms": {"field": "cat", "size": 100}}, "top_n": {"max": {"field": "n"}}}})
+        buckets = r["aggregations"]["cats"]["buckets"]
+        check(sum(b["doc_count"] for b in buckets) == N and
+              r["aggregations"]["cats"]["sum_other_doc_count"] == 0, r["aggregations"])
+        check(r["aggregations"]["top_n"]["value"] == N - 1, r["aggregations"]["top_n"])
+        r = es.search(index=INDEX, body={"size": 0, "query": {"knn": {"fvec": {
+            "vector": X[3].tolist(), "k": 10}}}, "aggs": {"cats": {"terms": {"field": "cat"}}}})
+        check(sum(b["doc_count"] for b in r["aggregations"]["cats"]["buckets"]) == 10,
+              r["aggregations"])
+
         # helpers.scan (the scroll API): every document exactly once, in pages, then cleared.
         seen = [h["_id"] for h in helpers.scan(es, index=INDEX, query={"query": {"match_all": {}}},
                                               size=777, scroll="1m", _source=False)]

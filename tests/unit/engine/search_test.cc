@@ -162,6 +162,66 @@ TEST_F(SearchTest, SearchAfterPagesThroughEverything) {
             "parsing_exception");
 }
 
+TEST_F(SearchTest, Aggregations) {
+  auto r = engine_->Search("p", R"({"size":0,"aggs":{
+      "tags":{"terms":{"field":"tags","size":3}},
+      "qty":{"terms":{"field":"qty"}},
+      "ok":{"terms":{"field":"ok"}},
+      "none":{"terms":{"field":"nosuch"}}}})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  Json j(*r);
+  EXPECT_EQ(j.Int("/hits/total/value"), 30);
+  // Multi-valued keywords: t0/t1 on 15 documents each, the colours on 10; ties by key.
+  EXPECT_EQ(j.Str("/aggregations/tags/buckets/0/key"), "t0");
+  EXPECT_EQ(j.Int("/aggregations/tags/buckets/0/doc_count"), 15);
+  EXPECT_EQ(j.Str("/aggregations/tags/buckets/1/key"), "t1");
+  EXPECT_EQ(j.Str("/aggregations/tags/buckets/2/key"), "blue");
+  EXPECT_EQ(j.Int("/aggregations/tags/buckets/2/doc_count"), 10);
+  EXPECT_FALSE(j.Has("/aggregations/tags/buckets/3"));
+  EXPECT_EQ(j.Int("/aggregations/tags/sum_other_doc_count"), 20);
+  // Numbers (i % 7 for i < 30): 0 and 1 five times, 2..6 four times.
+  EXPECT_EQ(j.Int("/aggregations/qty/buckets/0/key"), 0);
+  EXPECT_EQ(j.Int("/aggregations/qty/buckets/0/doc_count"), 5);
+  EXPECT_EQ(j.Int("/aggregations/qty/buckets/1/key"), 1);
+  EXPECT_EQ(j.Int("/aggregations/qty/buckets/6/key"), 6);
+  EXPECT_EQ(j.Int("/aggregations/qty/buckets/6/doc_count"), 4);
+  EXPECT_EQ(j.Int("/aggregations/ok/buckets/0/key"), 0);  // false before true on equal counts
+  EXPECT_EQ(j.Str("/aggregations/ok/buckets/0/key_as_string"), "false");
+  EXPECT_EQ(j.Int("/aggregations/ok/buckets/1/doc_count"), 15);
+  EXPECT_FALSE(j.Has("/aggregations/none/buckets/0"));
+
+  // Metrics over the query's matches only: red = i % 3 == 0, price = 1.5 i.
+  auto m = engine_->Search("p", R"({"size":2,"query":{"term":{"tags":"red"}},"aggs":{
+      "lo":{"min":{"field":"price"}},"hi":{"max":{"field":"price"}},
+      "sum":{"sum":{"field":"price"}},"mean":{"avg":{"field":"price"}},
+      "n":{"value_count":{"field":"price"}},"names":{"value_count":{"field":"name"}}}})");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  Json a(*m);
+  EXPECT_EQ(HitIds(*m).size(), 2u);
+  EXPECT_DOUBLE_EQ(a.At("/aggregations/lo/value").get_double().value(), 0.0);
+  EXPECT_DOUBLE_EQ(a.At("/aggregations/hi/value").get_double().value(), 40.5);
+  EXPECT_DOUBLE_EQ(a.At("/aggregations/sum/value").get_double().value(), 202.5);
+  EXPECT_DOUBLE_EQ(a.At("/aggregations/mean/value").get_double().value(), 20.25);
+  EXPECT_EQ(a.Int("/aggregations/n/value"), 10);
+  EXPECT_EQ(a.Int("/aggregations/names/value"), 10);
+  auto empty = engine_->Search("p", R"({"query":{"term":{"name":"nobody"}},
+      "aggs":{"lo":{"min":{"field":"price"}}}})");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(Json(*empty).At("/aggregations/lo/value").is_null());
+
+  for (const char* bad : {R"({"aggs":{"t":{"terms":{"field":"title"}}}})",
+                          R"({"aggs":{"h":{"histogram":{"field":"price","interval":5}}}})",
+                          R"({"aggs":{"t":{"terms":{"field":"name"},"aggs":{"x":{"max":{"field":"price"}}}}}})",
+                          R"({"aggs":{"t":{"terms":{}}}})",
+                          R"({"aggs":{"t":{"terms":{"field":"name","size":0}}}})",
+                          R"({"aggs":{"m":{"avg":{"field":"name"}}}})"}) {
+    auto e = engine_->Search("p", bad);
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_EQ(e.status().type(), "illegal_argument_exception") << bad;
+  }
+  EXPECT_EQ(engine_->Search("p", R"({"aggs":[1]})").status().type(), "parsing_exception");
+}
+
 TEST_F(SearchTest, TotalsAndCount) {
   auto r = engine_->Search("p", R"({"track_total_hits":10,"size":0})");
   ASSERT_TRUE(r.ok());

@@ -59,6 +59,23 @@ std::string SourceWithoutVector(std::string_view field) {
   return w.Take();
 }
 
+// A body with a strong validator: 304 without the body when the client already has this etag.
+void ReplyWithEtag(const RestRequest& request, std::string_view etag,
+                   std::string_view cache_control, std::string_view content_type,
+                   std::string_view body, HttpResponse* response) {
+  response->headers.emplace_back("etag", std::string(etag));
+  response->headers.emplace_back("cache-control", std::string(cache_control));
+  response->headers.emplace_back("x-content-type-options", "nosniff");
+  if (request.http.Header("if-none-match") == etag) {
+    response->status = 304;
+    response->body.clear();
+    return;
+  }
+  response->status = 200;
+  response->content_type = std::string(content_type);
+  response->body = std::string(body);
+}
+
 }  // namespace
 
 ImageApi::ImageApi(Engine* engine, ImageApiOptions options)
@@ -210,18 +227,8 @@ void ImageApi::GetImage(const RestRequest& request, HttpResponse* response) cons
       if (st.code() != StatusCode::kInvalidArgument) return fail(st);
       return fail(Illegal("stored file [" + *real + "] is not an image: " + st.message()));
     }
-    response->headers.emplace_back("etag", thumb->etag);
-    response->headers.emplace_back("cache-control", "private, max-age=300");
-    response->headers.emplace_back("x-content-type-options", "nosniff");
-    if (request.http.Header("if-none-match") == thumb->etag) {
-      response->status = 304;
-      response->body.clear();
-      return;
-    }
-    response->status = 200;
-    response->content_type = "image/jpeg";
-    response->body = *thumb->jpeg;
-    return;
+    return ReplyWithEtag(request, thumb->etag, "private, max-age=300", "image/jpeg",
+                         *thumb->jpeg, response);
   }
   auto bytes = ReadFileLimited(*real, options_.limits.max_file_bytes);
   if (!bytes.ok()) return fail(bytes.status());
@@ -271,17 +278,7 @@ void RegisterWebUi(Router& router) {
                                   .WithType("resource_not_found_exception"),
                               response);
     }
-    response->headers.emplace_back("etag", std::string(asset->etag));
-    response->headers.emplace_back("cache-control", "no-cache");
-    response->headers.emplace_back("x-content-type-options", "nosniff");
-    if (request.http.Header("if-none-match") == asset->etag) {
-      response->status = 304;
-      response->body.clear();
-      return;
-    }
-    response->status = 200;
-    response->content_type = std::string(asset->mime_type);
-    response->body = std::string(asset->content);
+    ReplyWithEtag(request, asset->etag, "no-cache", asset->mime_type, asset->content, response);
   };
   router.Add("GET", "/_ui", serve);
   router.Add("GET", "/_ui/{file}", serve);

@@ -99,17 +99,27 @@ void WriteCause(std::string_view type, std::string_view reason, std::string_view
   }
 }
 
+void WriteErrorObject(std::string_view type, std::string_view reason, std::string_view index,
+                      JsonWriter* w) {
+  w->BeginObject().Key("root_cause").BeginArray().BeginObject();
+  WriteCause(type, reason, index, w);
+  w->EndObject().EndArray();
+  WriteCause(type, reason, index, w);
+  w->EndObject();
+}
+
 void AppendBody(int http_status, std::string_view type, std::string_view reason,
                 std::string_view index, std::string* out) {
   JsonWriter w(out);
-  w.BeginObject().Key("error").BeginObject();
-  w.Key("root_cause").BeginArray().BeginObject();
-  WriteCause(type, reason, index, &w);
-  w.EndObject().EndArray();
-  WriteCause(type, reason, index, &w);
-  w.EndObject().Key("status").Int(http_status).EndObject();
+  w.BeginObject().Key("error");
+  WriteErrorObject(type, reason, index, &w);
+  w.Key("status").Int(http_status).EndObject();
 }
 }  // namespace
+
+void WriteErrorObject(const Status& status, JsonWriter* w) {
+  WriteErrorObject(ErrorTypeFor(status), status.message(), IndexNameOf(status), w);
+}
 
 void AppendErrorBody(int http_status, std::string_view type, std::string_view reason,
                      std::string* out) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/json_writer.h"
 #include "lookalike/status.h"
 #include "server/http/http_message.h"
 
@@ -27,6 +28,10 @@ std::string_view ErrorTypeFor(const Status& status);
 /// Appends the Elasticsearch error body for (http_status, type, reason) to *out.
 void AppendErrorBody(int http_status, std::string_view type, std::string_view reason,
                      std::string* out);
+
+/// Writes just the value of "error" ({"root_cause":[…],"type":…,"reason":…}) for `status`, for
+/// responses that carry errors per item (_mget).
+void WriteErrorObject(const Status& status, JsonWriter* w);
 
 /// Replaces *response with the error response for a non-OK `status`.
 void SetErrorResponse(const Status& status, HttpResponse* response);

@@ -133,15 +133,8 @@ void Mget(Engine& e, const RestRequest& req, HttpResponse* resp) {
       w.Raw(got->body);
       continue;
     }
-    std::string error;
-    AppendErrorBody(HttpStatusFor(got.status()), ErrorTypeFor(got.status()),
-                    got.status().message(), &error);
-    simdjson::dom::parser ep;
-    simdjson::dom::element parsed;
-    w.BeginObject().Key("_index").String(entry.index).Key("_id").String(entry.id);
-    if (ep.parse(error).get(parsed) == simdjson::SUCCESS) {
-      w.Key("error").Raw(simdjson::minify(parsed["error"]));
-    }
+    w.BeginObject().Key("_index").String(entry.index).Key("_id").String(entry.id).Key("error");
+    WriteErrorObject(got.status(), &w);
     w.EndObject();
   }
   w.EndArray().EndObject();

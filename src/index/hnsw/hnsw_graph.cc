@@ -67,6 +67,8 @@ void HnswIndex::SelectNeighbors(std::vector<Cand>* cands, int cap, std::vector<C
     *out = *cands;
     return;
   }
+  auto& pruned = ctx->rejected;
+  pruned.clear();
   for (const Cand& c : *cands) {
     if (out->size() >= size_t(cap)) break;
     const float* cv = Vec(c.id);
@@ -77,8 +79,17 @@ void HnswIndex::SelectNeighbors(std::vector<Cand>* cands, int cap, std::vector<C
         break;
       }
     }
-    if (good) out->push_back(c);
+    if (good) {
+      out->push_back(c);
+    } else if (pruned.size() < size_t(cap)) {
+      pruned.push_back(c);
+    }
   }
+  // On data of low intrinsic dimension (points near a line, near-duplicates) the heuristic keeps
+  // as few as two links, and racing inserts then build interleaved chains that a beam cannot
+  // cross. Keep at least half the capacity, refilled with the closest pruned candidates.
+  const size_t floor = size_t(cap) / 2;
+  for (size_t i = 0; i < pruned.size() && out->size() < floor; ++i) out->push_back(pruned[i]);
 }
 
 void HnswIndex::AddBackLink(uint32_t target, uint32_t node, float dist, int level,

@@ -40,6 +40,7 @@ struct SearchContext {
   std::vector<Cand> selected;
   std::vector<Cand> prune;        // back-link pruning (separate: runs while `selected` is in use)
   std::vector<Cand> pruned;
+  std::vector<Cand> rejected;     // candidates the selection heuristic passed over
   std::vector<uint64_t> labels;   // filter enumeration
 
   void NewSearch(size_t nodes) {

@@ -193,7 +193,7 @@ float VectorScore(const VectorSpec& spec, float d) {
   }
   switch (spec.metric) {
     case Metric::kL2: return 1.0f / (1.0f + d);         // OpenSearch l2
-    case Metric::kCosine: return 1.0f / (1.0f + d);     // cosinesimil, d = 1 - cos
+    case Metric::kCosine: return (2.0f - d) / 2.0f;     // cosinesimil, d = 1 - cos (2.19+)
     case Metric::kInnerProduct: return d < 0 ? 1.0f - d : 1.0f / (1.0f + d);  // d = -ip
   }
   return 0.0f;

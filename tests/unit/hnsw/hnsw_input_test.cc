@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <string_view>
 
 #include "test_data.h"
 
@@ -22,6 +23,30 @@ TEST(HnswInput, BadParametersAreRejected) {
   EXPECT_TRUE(CreateHnswIndex(4, Metric::kL2, p).status().IsInvalidArgument());
   p = {};
   p.rerank_factor = std::nanf("");
+  EXPECT_TRUE(CreateHnswIndex(4, Metric::kL2, p).status().IsInvalidArgument());
+}
+
+TEST(HnswInput, UnknownMetricAndCodeTypeNameTheProblem) {
+  auto metric = ParseMetric("hamming2");
+  ASSERT_TRUE(metric.status().IsInvalidArgument());
+  EXPECT_NE(metric.status().message().find("unknown metric 'hamming2'"), std::string::npos);
+  auto code = ParseCodeType("int4");
+  ASSERT_TRUE(code.status().IsInvalidArgument());
+  EXPECT_NE(code.status().message().find("unknown code type 'int4'"), std::string::npos);
+  for (std::string_view name : {"l2", "l2_norm", "cosine", "cosinesimil", "ip", "innerproduct",
+                                "dot_product", "max_inner_product"}) {
+    EXPECT_TRUE(ParseMetric(name).ok()) << name;
+  }
+  // An out-of-range enum value (e.g. read from a damaged config) is refused by both kinds.
+  auto bad = static_cast<Metric>(7);
+  auto hnsw = CreateHnswIndex(4, bad, HnswParams{});
+  ASSERT_TRUE(hnsw.status().IsInvalidArgument());
+  EXPECT_NE(hnsw.status().message().find("metric"), std::string::npos);
+  auto flat = CreateFlatIndex(4, bad);
+  ASSERT_TRUE(flat.status().IsInvalidArgument());
+  EXPECT_NE(flat.status().message().find("metric"), std::string::npos);
+  HnswParams p;
+  p.code = static_cast<CodeType>(9);
   EXPECT_TRUE(CreateHnswIndex(4, Metric::kL2, p).status().IsInvalidArgument());
 }
 

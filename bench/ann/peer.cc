@@ -73,22 +73,40 @@ Status AnnPeer::SearchAll(const float* queries, size_t nq, size_t k, int threads
   return failed ? first_error : Status::OK();
 }
 
-namespace {
-// The hnswlib adapter is compiled with AVX-512 flags (see CMakeLists.txt); check here, in code
+#ifdef LOOKALIKE_BENCH_HAVE_HNSWLIB
+// The hnswlib adapter exists for AVX-512 and for AVX2 (peer_hnswlib_impl.h); pick here, in code
 // built for the baseline ISA, before running any of it.
-[[maybe_unused]] Status CheckHnswlibCpu() {
-  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
-      !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512dq")) {
-    return Status::Unsupported("the hnswlib adapter is built for AVX-512; this CPU lacks it");
-  }
-  return Status::OK();
+namespace {
+bool HasAvx512() {
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+}
+bool HasAvx2() {
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+         __builtin_cpu_supports("f16c") && __builtin_cpu_supports("popcnt");
+}
+Status NoHnswlibIsa() {
+  return Status::Unsupported("the hnswlib adapter needs AVX2 (or AVX-512); this CPU has neither");
 }
 }  // namespace
+
+Result<std::unique_ptr<AnnPeer>> CreateHnswlibPeer(const PeerConfig& config, size_t dim) {
+  if (HasAvx512()) return CreateHnswlibPeerAvx512(config, dim);
+  if (HasAvx2()) return CreateHnswlibPeerAvx2(config, dim);
+  return NoHnswlibIsa();
+}
+
+Status BuildHnswlibGraph(const PeerConfig& config, size_t dim, const float* base, size_t n,
+                         GraphSink* sink) {
+  if (HasAvx512()) return BuildHnswlibGraphAvx512(config, dim, base, n, sink);
+  if (HasAvx2()) return BuildHnswlibGraphAvx2(config, dim, base, n, sink);
+  return NoHnswlibIsa();
+}
+#endif
 
 Result<std::unique_ptr<AnnPeer>> CreatePeer(const PeerConfig& config, size_t dim) {
   if (config.library == "hnswlib") {
 #ifdef LOOKALIKE_BENCH_HAVE_HNSWLIB
-    LOOKALIKE_RETURN_IF_ERROR(CheckHnswlibCpu());
     return CreateHnswlibPeer(config, dim);
 #else
     return Status::Unsupported("this bench_ann was built without hnswlib (libhnswlib-dev)");
@@ -103,7 +121,6 @@ Result<std::unique_ptr<AnnPeer>> CreatePeer(const PeerConfig& config, size_t dim
   }
   if (config.library == "faiss-hnswlib-graph") {
 #if defined(LOOKALIKE_BENCH_HAVE_FAISS) && defined(LOOKALIKE_BENCH_HAVE_HNSWLIB)
-    LOOKALIKE_RETURN_IF_ERROR(CheckHnswlibCpu());
     return CreateFaissImportedPeer(config, dim);
 #else
     return Status::Unsupported("faiss-hnswlib-graph needs both Faiss and hnswlib");

@@ -65,7 +65,10 @@ Result<std::unique_ptr<AnnPeer>> CreatePeer(const PeerConfig& config, size_t dim
 
 // Per-library factories (each in its own translation unit; hnswlib's header may only be
 // included once per program).
+/// hnswlib built for the best instruction set this CPU has (Unsupported below AVX2).
 Result<std::unique_ptr<AnnPeer>> CreateHnswlibPeer(const PeerConfig& config, size_t dim);
+Result<std::unique_ptr<AnnPeer>> CreateHnswlibPeerAvx512(const PeerConfig& config, size_t dim);
+Result<std::unique_ptr<AnnPeer>> CreateHnswlibPeerAvx2(const PeerConfig& config, size_t dim);
 Result<std::unique_ptr<AnnPeer>> CreateFaissPeer(const PeerConfig& config, size_t dim);
 Result<std::unique_ptr<AnnPeer>> CreateLookalikePeer(const PeerConfig& config, size_t dim);
 // Faiss's search over a graph built by hnswlib with the same M and efConstruction (see
@@ -86,5 +89,9 @@ class GraphSink {
 /// its graph to sink; the hnswlib index is freed before returning.
 Status BuildHnswlibGraph(const PeerConfig& config, size_t dim, const float* base, size_t n,
                          GraphSink* sink);
+Status BuildHnswlibGraphAvx512(const PeerConfig& config, size_t dim, const float* base, size_t n,
+                               GraphSink* sink);
+Status BuildHnswlibGraphAvx2(const PeerConfig& config, size_t dim, const float* base, size_t n,
+                             GraphSink* sink);
 
 }  // namespace lookalike::bench

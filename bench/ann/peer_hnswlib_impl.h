@@ -1,9 +1,8 @@
-// hnswlib adapter. This is the only translation unit that includes hnswlib (its header defines
-// non-inline functions). CMake compiles it with the AVX-512 flags so hnswlib can use its own
-// AVX-512 kernels (it picks AVX-512/AVX/SSE at run time only among those compiled in), which is
-// how hnswlib is normally built (its pip package uses -march=native).
-#include <hnswlib/hnswlib.h>
-
+// The hnswlib adapter, compiled twice (peer_hnswlib_avx512.cc, peer_hnswlib_avx2.cc) with the
+// instruction set in the file name, so hnswlib gets the kernels it would get from -march=native
+// on either class of machine (it picks AVX-512/AVX/SSE at run time only among those compiled
+// in). The including file has already included hnswlib under a namespace of its own and defines
+// LOOKALIKE_HNSWLIB_SUFFIX; peer.cc picks a variant from cpuid.
 #include <exception>
 #include <memory>
 #include <thread>
@@ -11,6 +10,10 @@
 
 #include "peer.h"
 #include "util.h"
+
+#define LOOKALIKE_HNSWLIB_CAT2(a, b) a##b
+#define LOOKALIKE_HNSWLIB_CAT(a, b) LOOKALIKE_HNSWLIB_CAT2(a, b)
+#define LOOKALIKE_HNSWLIB_NAME(base) LOOKALIKE_HNSWLIB_CAT(base, LOOKALIKE_HNSWLIB_SUFFIX)
 
 namespace lookalike::bench {
 namespace {
@@ -81,7 +84,7 @@ class HnswlibPeer : public AnnPeer {
 #if defined(__AVX512F__)
     return "hnswlib 0.6.2 (Debian), built with AVX-512 kernels";
 #else
-    return "hnswlib 0.6.2 (Debian), SSE/AVX kernels";
+    return "hnswlib 0.6.2 (Debian), built with AVX2 kernels (this CPU lacks AVX-512)";
 #endif
   }
 
@@ -93,7 +96,7 @@ class HnswlibPeer : public AnnPeer {
 
 }  // namespace
 
-Status BuildHnswlibGraph(const PeerConfig& config, size_t dim, const float* base, size_t n,
+Status LOOKALIKE_HNSWLIB_NAME(BuildHnswlibGraph)(const PeerConfig& config, size_t dim, const float* base, size_t n,
                          GraphSink* sink) {
   HnswlibPeer peer(config, dim);
   LOOKALIKE_RETURN_IF_ERROR(peer.Build(base, n));
@@ -122,7 +125,8 @@ Status BuildHnswlibGraph(const PeerConfig& config, size_t dim, const float* base
   return Status::OK();
 }
 
-Result<std::unique_ptr<AnnPeer>> CreateHnswlibPeer(const PeerConfig& config, size_t dim) {
+Result<std::unique_ptr<AnnPeer>> LOOKALIKE_HNSWLIB_NAME(CreateHnswlibPeer)(const PeerConfig& config,
+                                                                          size_t dim) {
   // The caller (peer.cc, baseline ISA) has checked that the CPU runs this translation unit.
   return std::unique_ptr<AnnPeer>(std::make_unique<HnswlibPeer>(config, dim));
 }

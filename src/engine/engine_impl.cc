@@ -114,6 +114,8 @@ Status EngineImpl::LoadIndex(const std::string& name, const std::string& meta) {
       auto loaded = LoadVectorIndex(path);
       if (loaded.ok() && (*loaded)->dim() == vf->spec.dim && (*loaded)->metric() == vf->spec.metric) {
         vf->index = std::move(loaded).value();
+        vf->loaded_from_snapshot = true;
+        vf->snapshot_seq_no = seq;
         covered[field] = seq;
         continue;
       }
@@ -215,7 +217,10 @@ void EngineImpl::RecoveryLoop() {
           }
           if (!found) task.removes.push_back(docnum);
         }
-        if (!task.add_labels.empty() || !task.removes.empty()) Enqueue(std::move(task));
+        if (!task.add_labels.empty() || !task.removes.empty()) {
+          vf->replayed_on_open += int64_t(task.add_labels.size() + task.removes.size());
+          Enqueue(std::move(task));
+        }
       }
       first = false;
       next = end;
@@ -514,9 +519,16 @@ Result<std::string> EngineImpl::Stats(std::string_view name) const {
   auto infos = ListIndices();
   JsonWriter w;
   int64_t total_docs = 0, total_deleted = 0, total_store = 0, total_vec = 0;
+  struct FieldRow {
+    std::string field, kind;
+    int64_t live, deleted, memory;
+    bool loaded;
+    int64_t snapshot_seq, replayed;
+  };
   struct Row {
     std::string name, uuid;
     int64_t docs, deleted, store, vec_mem, vec_count;
+    std::vector<FieldRow> fields;
   };
   std::vector<Row> rows;
   for (const auto& index : targets) {
@@ -533,6 +545,10 @@ Result<std::string> EngineImpl::Stats(std::string_view name) const {
       IndexStats s = vf->index->Stats();
       r.vec_mem += static_cast<int64_t>(s.memory_bytes);
       r.vec_count += static_cast<int64_t>(s.live);
+      r.fields.push_back({field, s.kind, static_cast<int64_t>(s.live),
+                          static_cast<int64_t>(s.deleted), static_cast<int64_t>(s.memory_bytes),
+                          vf->loaded_from_snapshot, vf->snapshot_seq_no,
+                          vf->replayed_on_open.load()});
     }
     total_docs += r.docs;
     total_deleted += r.deleted;
@@ -557,6 +573,15 @@ Result<std::string> EngineImpl::Stats(std::string_view name) const {
     write_block(r.docs, r.deleted, r.store, r.vec_mem);
     w.Key("total");
     write_block(r.docs, r.deleted, r.store, r.vec_mem);
+    // Per vector field (not in Elasticsearch): what the index holds and how it was opened.
+    w.Key("knn").BeginObject().Key("fields").BeginObject();
+    for (const auto& f : r.fields) {
+      w.Key(f.field).BeginObject().Key("kind").String(f.kind).Key("vectors").Int(f.live)
+          .Key("deleted").Int(f.deleted).Key("memory_bytes").Int(f.memory)
+          .Key("loaded_from_snapshot").Bool(f.loaded).Key("snapshot_seq_no").Int(f.snapshot_seq)
+          .Key("replayed_on_open").Int(f.replayed).EndObject();
+    }
+    w.EndObject().EndObject();
     w.EndObject();
   }
   w.EndObject().EndObject();

@@ -48,6 +48,11 @@ struct VectorField {
   // applied (-1 unknown), and how many vectors were applied since the last snapshot.
   int64_t applied_seq = -1;
   size_t unsaved = 0;
+  // How the index came up at open, for _stats: loaded from its snapshot (no rebuild), and how
+  // many adds/removes the catch-up from the document log replayed on top of it.
+  bool loaded_from_snapshot = false;
+  int64_t snapshot_seq_no = -1;
+  std::atomic<int64_t> replayed_on_open{0};
 };
 
 /// A document prepared for writing (parsed and validated, not yet applied).

@@ -67,6 +67,12 @@ def test(binary):
         print("restart to first answer: %.2f s" % (time.time() - t0))
         status, body = server.json("GET", "/%s/_count" % INDEX)
         check(body["count"] == N - 1, body)
+        # No rebuild: every vector field opened on its snapshot, nothing replayed.
+        status, stats = server.json("GET", "/%s/_stats" % INDEX)
+        fields = stats["indices"][INDEX]["knn"]["fields"]
+        check(fields and all(f["loaded_from_snapshot"] and f["replayed_on_open"] == 0
+                             for f in fields.values()), fields)
+        check(sum(f["vectors"] for f in fields.values()) >= N - 1, fields)
         check(server.request("GET", "/%s/_doc/7" % INDEX)[0] == 404, "deleted doc came back")
         status, doc = server.json("GET", "/%s/_doc/8" % INDEX)
         check(doc["_source"]["tag"] == "changed", doc)

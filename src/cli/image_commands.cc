@@ -100,7 +100,7 @@ void AddImageCommands(CLI::App& app, int* exit_code) {
       "reported on stderr)");
   cmd->add_option("files", args->files, "image files (JPEG, PNG, WebP, GIF, BMP)")->required();
   cmd->add_option("--model", args->model, "model name (default: the registry's default)");
-  cmd->add_option("--models-dir", args->models_dir,
+  cmd->add_option("--models,--models-dir", args->models_dir,
                   "directory of model manifests (default: $LOOKALIKE_MODELS or build/models)");
   cmd->add_option("--format", args->format, "json or raw")->check(CLI::IsMember({"json", "raw"}));
   cmd->add_option("--threads", args->threads, "network instances (default: cores)");

@@ -61,7 +61,7 @@ void AddModelCommands(CLI::App& app, int* exit_code) {
 
   auto models_dir = std::make_shared<std::string>();
   auto* models = app.add_subcommand("models", "List the models in the model directory");
-  models->add_option("--models-dir", *models_dir, "directory of model manifests");
+  models->add_option("--models,--models-dir", *models_dir, "directory of model manifests");
   models->callback([models_dir, exit_code] { *exit_code = RunModels(*models_dir); });
 }
 

@@ -76,6 +76,13 @@ class ImageApi {
   Result<std::optional<std::string>> EmbedUpdate(std::string_view index,
                                                  std::string_view update_body) const;
 
+  /// Mapping-time check of index-time embedding: every vector field of a create-index body
+  /// ({"mappings":{"properties":…}}) or a put-mapping body ({"properties":…}) that names a
+  /// "source_field" must name a loaded model (or have a default one) whose output dimension
+  /// equals the field's. mapper_parsing_exception otherwise; bodies that do not parse are left
+  /// to the engine, which reports them.
+  Status CheckMappingModels(std::string_view body, bool is_create) const;
+
   /// _bulk with index-time embedding for index/create/update items; items whose image cannot be used
   /// get their own error in the response and do not reach the engine. Bodies without image
   /// references go to the engine untouched.

@@ -1,14 +1,18 @@
 """ingest-images and the image REST API end to end, with bad input.
 
 1. ingest-images --data on a small clip-art folder (openclipart-png) plus hostile files: a
-   zero-byte .jpg, a text file named .jpg, a truncated PNG, a PNG "bomb" header (100k x 100k):
-   the good images are indexed, each bad file gets a report line, the exit code is 0.
+   zero-byte .jpg, a text file named .jpg, a corrupt JPEG, a truncated PNG, a PNG "bomb" header
+   (100k x 100k): the good images are indexed, each bad file gets a report line, the exit code
+   is 0; an unknown --model is a clear error (non-zero exit) that indexes nothing.
 2. Re-running adds nothing; a changed file is re-indexed; a new file is added.
-3. search-image finds an indexed image as its own best match.
+3. search-image finds an indexed image as its own best match; `embed` prints vectors as JSON
+   lines or raw float32 and reports files it cannot read.
 4. `lookalike serve --image-root`: POST /{index}/_search/image (multipart) and the neural query
    answer like _search plus embed_took; filters hold; GET /{index}/_image/{id} returns the
    file's bytes; paths outside the root (absolute, "..", symlink) are refused; bad uploads and
-   bad base64 get 4xx; afterwards the server still serves and nothing indexed changed; /_ui/.
+   bad base64, unknown models (upload, neural model_id, mappings) get 4xx; a GIF of 10,000
+   frames is answered from its first frame; afterwards the server still serves and nothing
+   indexed changed; /_ui/.
 5. Index-time embedding ("source_field"): documents, _bulk index/create/update and _update
    with image paths or base64 get the image's vector; bad images are refused per item.
 Usage: test_image_api.py --binary BUILD/lookalike --models BUILD/models
@@ -50,6 +54,19 @@ def png_bomb():
     chunk = b"IHDR" + ihdr
     return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk +
             struct.pack(">I", zlib.crc32(chunk)) + b"\0" * 64)
+
+
+def corrupt_jpeg():
+    """A JFIF header followed by noise: no frame header (SOF), so no decoder can use it."""
+    noise = bytes((i * 73 + 41) % 255 for i in range(3000))  # never 0xFF: no markers
+    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + noise + b"\xff\xd9"
+
+
+def many_frame_gif(frames=10000):
+    """A 1x1 GIF with `frames` image frames (about 150 KB)."""
+    frame = bytes.fromhex("2c0000000001000100000202440100")
+    return (b"GIF89a" + struct.pack("<HH", 1, 1) + bytes([0x80, 0, 0]) +
+            b"\x00\x00\x00\xff\xff\xff" + frame * frames + b"\x3b")
 
 
 def make_images(root):
@@ -114,6 +131,7 @@ def test(binary):
         bad = {
             os.path.join(images, "fruit", "empty.jpg"): b"",
             os.path.join(images, "fruit", "notes.jpg"): b"this is not a JPEG\n" * 10,
+            os.path.join(images, "fruit", "corrupt.jpg"): corrupt_jpeg(),
             os.path.join(images, "birds", "truncated.png"):
                 open(next(iter(files)), "rb").read()[:120],
             os.path.join(images, "flags", "bomb.png"): png_bomb(),
@@ -124,14 +142,18 @@ def test(binary):
         with open(os.path.join(images, "README.txt"), "w") as f:
             f.write("not an image name: ignored\n")
 
-        # --- 1. first ingest
+        # --- 1. first ingest (after one with an unknown model, which must index nothing)
+        rc, out, err = run(binary, "ingest-images", images, "--index", INDEX, "--data", data,
+                           "--models", models, "--model", "no_such_model")
+        check(rc != 0 and "no_such_model" in err and "known models" in err,
+              "unknown --model: rc %d\n%s" % (rc, err))
         rc, out, err = run(binary, "ingest-images", images, "--index", INDEX, "--data", data,
                            "--models", models, "--batch", "4")
         print(err)
         check(rc == 0, "ingest-images failed: %d" % rc)
         n = len(files)
         check("%d indexed" % n in err, "expected %d indexed" % n)
-        check("4 failed" in err, "expected 4 failed files")
+        check("%d failed" % len(bad) in err, "expected %d failed files" % len(bad))
         for p in bad:
             check(p in err, "no report line for " + p)
         check("1 files without an image extension ignored" in err, "README.txt not reported")
@@ -160,6 +182,23 @@ def test(binary):
         hits = json.loads(out)["hits"]["hits"]
         check(len(hits) == 3 and hits[0]["_source"]["path"] == os.path.realpath(query),
               "search-image: the image is not its own best match: %s" % hits[:1])
+
+        # embed: JSON lines (one per image, unit-length vectors of the model's size), raw float32,
+        # and a report plus exit code 1 for a file that is not an image.
+        rc, out, err = run(binary, "embed", query, changed, "--models", models, "--format", "json")
+        check(rc == 0, "embed failed:\n" + err)
+        rows = [json.loads(line) for line in out.splitlines()]
+        check([r["path"] for r in rows] == [query, changed], "embed rows: %s" % [r["path"] for r in rows])
+        dims = len(rows[0]["vector"])
+        check(dims > 100 and all(len(r["vector"]) == dims for r in rows), "embed dims")
+        check(all(abs(sum(x * x for x in r["vector"]) - 1) < 1e-3 for r in rows), "not unit length")
+        raw = subprocess.run([binary, "embed", query, os.path.join(images, "fruit", "notes.jpg"),
+                              "--models", models, "--format", "raw"], capture_output=True, timeout=600)
+        check(raw.returncode == 1 and len(raw.stdout) == 4 * dims and b"notes.jpg" in raw.stderr,
+              "embed raw with a bad file: rc %d, %d bytes, %s" % (raw.returncode, len(raw.stdout),
+                                                                raw.stderr[-300:]))
+        floats = struct.unpack("<%df" % dims, raw.stdout)
+        check(max(abs(a - b) for a, b in zip(floats, rows[0]["vector"])) < 1e-6, "raw != json")
 
         # --- 4. REST
         outside = os.path.join(work, "secret.png")
@@ -247,6 +286,7 @@ def test(binary):
             ("k not a number", [("file", qbytes, "q.png"), ("k", b"ten", None)]),
             ("filter not JSON", [("file", qbytes, "q.png"), ("filter", b"{oops", None)]),
             ("unknown model", [("file", qbytes, "q.png"), ("model", b"no_such_model", None)]),
+            ("corrupt jpeg", [("file", corrupt_jpeg(), "c.jpg")]),
             ("unknown field", [("file", qbytes, "q.png"), ("field", b"path", None)]),
         ]
         for what, fields in bad_requests:
@@ -257,7 +297,13 @@ def test(binary):
         check(status == 400, "non-multipart body: %d" % status)
         status, _ = image_search(server, "no_such_index", [("file", qbytes, "q.png")])
         check(status == 404, "unknown index: %d" % status)
+        # A GIF with 10,000 frames: its first frame is the query, at no cost for the others.
+        status, res = image_search(server, INDEX, [("file", many_frame_gif(), "many.gif"),
+                                                   ("k", b"2", None)])
+        check(status == 200 and len(res["hits"]["hits"]) == 2, "10,000-frame GIF: %d" % status)
         for q in [{"query": {"neural": {"embedding": {"query_image": "%%%not base64"}}}},
+                  {"query": {"neural": {"embedding": {"query_image": base64.b64encode(qbytes).decode(),
+                                                      "model_id": "no_such_model"}}}},
                   {"query": {"neural": {"embedding": {"query_text": "a bird"}}}},
                   {"query": {"neural": {"embedding": {
                       "query_image": base64.b64encode(b"not an image").decode()}}}}]:
@@ -280,8 +326,22 @@ def test(binary):
             "embedding": {"type": "knn_vector", "dimension": default["dims"],
                           "model": default["name"], "source_field": "image"},
             "category": {"type": "keyword"}}}}
+        # A mapping naming an unknown model, or a size the model does not make, is refused.
+        for bad_mapping in [
+                {"mappings": {"properties": {"embedding": {
+                    "type": "knn_vector", "dimension": default["dims"], "model": "no_such_model",
+                    "source_field": "image"}}}},
+                {"mappings": {"properties": {"embedding": {
+                    "type": "dense_vector", "dims": default["dims"] + 1, "source_field": "image"}}}}]:
+            status, data = server.request("PUT", "/pipe_bad", json.dumps(bad_mapping))
+            check(status == 400 and b"mapper_parsing_exception" in data, "bad mapping: %d %s"
+                  % (status, data[:200]))
+        check(server.request("HEAD", "/pipe_bad")[0] == 404, "a refused mapping created an index")
         status, res = server.json("PUT", "/pipe", mapping)
         check(status == 200, "create pipe: %s" % res)
+        status, data = server.request("PUT", "/pipe/_mapping", json.dumps({"properties": {
+            "other": {"type": "knn_vector", "dimension": 8, "model": "nope", "source_field": "img"}}}))
+        check(status == 400 and b"nope" in data, "bad put-mapping: %d %s" % (status, data[:200]))
         qb64 = base64.b64encode(qbytes).decode()
         status, res = server.json("PUT", "/pipe/_doc/p1?refresh=true",
                                   {"image": {"path": query}, "category": "birds"})

@@ -7,7 +7,8 @@
 //      focused result does the same; the category filter restricts the hits,
 //   4. saves screenshots next to the test's work folder.
 // Usage: node search_page_test.cjs --bin BUILD/lookalike --models BUILD/models --work DIR
-// Exit 0 = pass, 1 = fail, 77 = skipped (no chromium or playwright-core).
+// Exit 0 = pass, 1 = fail (also when chromium or playwright-core is missing: install-deps.sh
+// installs both, and a skipped page test would pass unnoticed).
 'use strict';
 
 const { spawn, execFileSync } = require('child_process');
@@ -15,7 +16,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
-const SKIP = 77;
+const MISSING = 1;
 const repo = path.resolve(__dirname, '..', '..');
 
 function arg(name, fallback) {
@@ -45,12 +46,12 @@ let playwright;
 try {
   playwright = require(path.join(repo, 'tools', 'node', 'node_modules', 'playwright-core'));
 } catch (e) {
-  console.log('SKIP: playwright-core is not installed in tools/node (run scripts/install-deps.sh)');
-  process.exit(SKIP);
+  console.log('FAIL: playwright-core is not installed in tools/node (run scripts/install-deps.sh)');
+  process.exit(MISSING);
 }
 if (!fs.existsSync(chromiumPath)) {
-  console.log(`SKIP: ${chromiumPath} not found (Debian package chromium)`);
-  process.exit(SKIP);
+  console.log(`FAIL: ${chromiumPath} not found (Debian package chromium)`);
+  process.exit(MISSING);
 }
 
 // Starts the server and resolves with {proc, url} once it logs its address.

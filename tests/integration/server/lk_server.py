@@ -80,11 +80,11 @@ class Server:
         status, data = self.request(method, path, body)
         return status, (json.loads(data) if data else None)
 
-    def stop(self, timeout=120):
-        """SIGTERM and wait; returns the exit code."""
+    def stop(self, timeout=120, sig=signal.SIGTERM):
+        """`sig` (SIGTERM or SIGINT: both stop gracefully) and wait; returns the exit code."""
         if self.proc is None:
             return None
-        self.proc.send_signal(signal.SIGTERM)
+        self.proc.send_signal(sig)
         try:
             rc = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -2,6 +2,7 @@
 """Restart (issue 3, item 6): data and the vector index survive a clean restart (SIGTERM, exit 0)
 and the same queries give the same answers afterwards; persistent cluster settings survive too."""
 import json
+import signal
 import time
 
 import numpy as np
@@ -84,6 +85,19 @@ def test(binary):
                            "transient": {}}, settings)
         after = answers()
         check(before == after, "answers changed after restart:\n%s\n%s" % (before, after))
+
+        # SIGINT (Ctrl-C) stops as gracefully as SIGTERM: exit 0, snapshot taken, no replay.
+        check(server.request("PUT", "/%s/_doc/late?refresh=true" % INDEX,
+                             {"v": X[0].tolist(), "tag": "late"})[0] == 201, "late write")
+        rc = server.stop(sig=signal.SIGINT)
+        check(rc == 0, "SIGINT exit code %s" % rc)
+        server.start()
+        status, body = server.json("GET", "/%s/_count" % INDEX)
+        check(body["count"] == N, body)
+        status, stats = server.json("GET", "/%s/_stats" % INDEX)
+        fields = stats["indices"][INDEX]["knn"]["fields"]
+        check(all(f["loaded_from_snapshot"] and f["replayed_on_open"] == 0
+                  for f in fields.values()), fields)
 
 
 if __name__ == "__main__":

@@ -112,6 +112,28 @@ TEST_F(SearchTest, PagingSortingSource) {
   EXPECT_FALSE(Json(*u).Has("/hits/hits/0/_source/title"));
   EXPECT_TRUE(Json(*u).Has("/hits/hits/0/_source/name"));
 
+  // The object form: includes (wildcards) minus excludes; a plain string is one include.
+  auto o = engine_->Search("p", R"({"query":{"ids":{"values":["d5"]}},
+      "_source":{"includes":["n*","t*"],"excludes":["tags"]}})");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  Json oj(*o);
+  EXPECT_EQ(oj.Str("/hits/hits/0/_source/name"), "n5");
+  EXPECT_TRUE(oj.Has("/hits/hits/0/_source/title"));
+  EXPECT_FALSE(oj.Has("/hits/hits/0/_source/tags"));
+  EXPECT_FALSE(oj.Has("/hits/hits/0/_source/price"));
+  EXPECT_FALSE(oj.Has("/hits/hits/0/_source/extra"));
+  auto only_excludes = engine_->Search("p", R"({"query":{"ids":{"values":["d5"]}},
+      "_source":{"excludes":["title","tags","when"]}})");
+  ASSERT_TRUE(only_excludes.ok()) << only_excludes.status().ToString();
+  Json ej(*only_excludes);
+  EXPECT_TRUE(ej.Has("/hits/hits/0/_source/price"));
+  EXPECT_TRUE(ej.Has("/hits/hits/0/_source/extra"));
+  EXPECT_FALSE(ej.Has("/hits/hits/0/_source/title"));
+  auto one = engine_->Search("p", R"({"query":{"ids":{"values":["d5"]}},"_source":"qty"})");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(Json(*one).Int("/hits/hits/0/_source/qty"), 5);
+  EXPECT_FALSE(Json(*one).Has("/hits/hits/0/_source/name"));
+
   auto text_sort = engine_->Search("p", R"({"sort":["title"]})");
   ASSERT_FALSE(text_sort.ok());
   EXPECT_EQ(text_sort.status().type(), "illegal_argument_exception");

@@ -1,5 +1,6 @@
 // Image queries, stored images, the model list and the search page; see image_handlers.h.
 #include "server/image/image_handlers.h"
+#include "server/image/image_ingest.h"
 
 #include <simdjson.h>
 #include <stdlib.h>
@@ -192,6 +193,20 @@ Result<std::optional<ImageApi::Rewritten>> ImageApi::RewriteNeuralSearch(
   return std::optional<Rewritten>(std::move(out));
 }
 
+namespace {
+// The image bytes as stored, with their own content type; `what` names them in the error.
+void ReplyOriginal(const std::vector<uint8_t>& bytes, const std::string& what,
+                   HttpResponse* response) {
+  auto info = ProbeImage(bytes);
+  if (!info.ok()) return SetErrorResponse(Illegal(what + " is not an image"), response);
+  response->status = 200;
+  response->content_type = std::string(ContentTypeFor(info->format));
+  response->body.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  response->headers.emplace_back("cache-control", "private, max-age=300");
+  response->headers.emplace_back("x-content-type-options", "nosniff");
+}
+}  // namespace
+
 void ImageApi::GetImage(const RestRequest& request, HttpResponse* response) const {
   auto fail = [response](const Status& st) { SetErrorResponse(st, response); };
   std::string_view index = request.PathParam("index");
@@ -202,9 +217,14 @@ void ImageApi::GetImage(const RestRequest& request, HttpResponse* response) cons
     if (!parsed.ok()) return fail(parsed.status());
     thumb_side = *parsed;
   }
-  SearchOptions only_path;
-  only_path.source_includes = "path";
-  auto doc = engine_->GetDocument(index, id, only_path);
+  // Where the image is: a top-level "path" (documents of ingest-images), else the image field
+  // of an index-time embedding ({"path": …} or {"base64": …} under a "source_field").
+  std::vector<EmbedSpec> specs;
+  if (auto mapping = engine_->GetMapping(index); mapping.ok()) specs = FindEmbedSpecs(*mapping, index);
+  SearchOptions wanted;
+  wanted.source_includes = "path";
+  for (const EmbedSpec& spec : specs) wanted.source_includes += "," + spec.source_field;
+  auto doc = engine_->GetDocument(index, id, wanted);
   if (!doc.ok()) return fail(doc.status());
   if (doc->http_status == 404) {
     return fail(Status::NotFound("document [" + std::string(id) + "] not found in index [" +
@@ -213,10 +233,34 @@ void ImageApi::GetImage(const RestRequest& request, HttpResponse* response) cons
   }
   simdjson::dom::parser parser;
   simdjson::dom::element el;
-  std::string_view path;
-  if (parser.parse(doc->body).get(el) != simdjson::SUCCESS ||
-      el["_source"]["path"].get(path) != simdjson::SUCCESS) {
-    return fail(Illegal("document [" + std::string(id) + "] has no \"path\" field to serve"));
+  std::string_view path, b64;
+  if (parser.parse(doc->body).get(el) != simdjson::SUCCESS) {
+    return fail(Status::Corruption("stored document [" + std::string(id) + "] is not JSON"));
+  }
+  if (el["_source"]["path"].get(path) != simdjson::SUCCESS) {
+    for (const EmbedSpec& spec : specs) {
+      simdjson::dom::element ref = el["_source"][spec.source_field];
+      if (ref["path"].get(path) == simdjson::SUCCESS) break;
+      if (ref["base64"].get(b64) == simdjson::SUCCESS) break;
+    }
+  }
+  if (path.empty() && !b64.empty()) {
+    auto bytes = DecodeBase64(b64);
+    if (!bytes.ok()) return fail(Illegal("document [" + std::string(id) + "] holds bad base64"));
+    if (thumb_side != 0) {
+      auto thumb = thumbnails_->GetFromBytes(*bytes, thumb_side);
+      if (!thumb.ok()) {
+        return fail(Illegal("stored image of [" + std::string(id) + "] is not decodable: " +
+                            thumb.status().message()));
+      }
+      return ReplyWithEtag(request, thumb->etag, "private, max-age=300", "image/jpeg",
+                           *thumb->jpeg, response);
+    }
+    return ReplyOriginal(*bytes, "stored image of [" + std::string(id) + "]", response);
+  }
+  if (path.empty()) {
+    return fail(Illegal("document [" + std::string(id) + "] has no image to serve (no \"path\" "
+                        "field and no image under a mapped source_field)"));
   }
   auto real = ResolveImagePath(path, options_.image_roots);
   if (!real.ok()) return fail(real.status());
@@ -232,13 +276,7 @@ void ImageApi::GetImage(const RestRequest& request, HttpResponse* response) cons
   }
   auto bytes = ReadFileLimited(*real, options_.limits.max_file_bytes);
   if (!bytes.ok()) return fail(bytes.status());
-  auto info = ProbeImage(*bytes);
-  if (!info.ok()) return fail(Illegal("stored file [" + *real + "] is not an image"));
-  response->status = 200;
-  response->content_type = std::string(ContentTypeFor(info->format));
-  response->body.assign(reinterpret_cast<const char*>(bytes->data()), bytes->size());
-  response->headers.emplace_back("cache-control", "private, max-age=300");
-  response->headers.emplace_back("x-content-type-options", "nosniff");
+  ReplyOriginal(*bytes, "stored file [" + *real + "]", response);
 }
 
 void ImageApi::ListModels(HttpResponse* response) const {

@@ -62,6 +62,38 @@ bool ReadWhole(const std::string& path, std::string* out) {
 
 ThumbnailCache::ThumbnailCache(ThumbnailCacheOptions options) : options_(std::move(options)) {}
 
+Result<ThumbnailCache::Thumbnail> ThumbnailCache::GetFromBytes(std::span<const uint8_t> original,
+                                                               int max_side) {
+  std::string_view content(reinterpret_cast<const char*>(original.data()), original.size());
+  std::string name = Hex16(Fnv1a64(content)) + "-" + std::to_string(original.size()) + "-" +
+                     std::to_string(max_side);
+  std::string key = "bytes\n" + name;
+  Thumbnail out;
+  out.etag = "\"b" + name + "\"";
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = by_key_.find(key);
+    if (it != by_key_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second);
+      ++counters_.memory_hits;
+      out.jpeg = it->second->jpeg;
+      out.source = Source::kMemory;
+      return out;
+    }
+  }
+  LOOKALIKE_ASSIGN_OR_RETURN(Image image, DecodeImage(original, options_.limits));
+  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<uint8_t> jpeg,
+                             EncodeThumbnailJpeg(image, max_side, options_.quality));
+  out.jpeg = std::make_shared<const std::string>(jpeg.begin(), jpeg.end());
+  out.source = Source::kMade;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++counters_.made;
+  }
+  Remember(key, out.jpeg);
+  return out;
+}
+
 Result<ThumbnailCache::Thumbnail> ThumbnailCache::Get(const std::string& real_path, int max_side) {
   LOOKALIKE_ASSIGN_OR_RETURN(FileId before, Identify(real_path));
   std::string key = real_path;

@@ -23,6 +23,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -56,6 +57,9 @@ class ThumbnailCache {
   /// decodable image, IOError when encoding fails. A failing disk cache is not an error (the
   /// thumbnail is made and served anyway).
   Result<Thumbnail> Get(const std::string& real_path, int max_side);
+  /// The same for an image held in memory (a document's {"base64": …}), keyed by its content;
+  /// cached in memory only, since the bytes already live in the document store.
+  Result<Thumbnail> GetFromBytes(std::span<const uint8_t> original, int max_side);
 
   struct Counters {
     uint64_t memory_hits = 0;

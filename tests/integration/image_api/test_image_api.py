@@ -351,6 +351,12 @@ def test(binary):
         status, res = server.json("PUT", "/pipe/_doc/b1?refresh=true",
                                   {"image": {"base64": qb64}, "category": "birds"})
         check(status == 201, "doc with base64 image: %d %s" % (status, res))
+        # The page can show both: the image field's file (below the root) and its base64 bytes.
+        for doc_id in ("p1", "b1"):
+            status, img = server.request("GET", "/pipe/_image/" + doc_id)
+            check(status == 200 and img == qbytes, "_image of %s: %d" % (doc_id, status))
+            status, thumb = server.request("GET", "/pipe/_image/%s?size=32" % doc_id)
+            check(status == 200 and thumb[:3] == b"\xff\xd8\xff", "thumb of %s: %d" % (doc_id, status))
         for doc_id, bad_doc, kind, want in [
                 ("evil", {"image": {"path": "/etc/passwd"}}, b"security_exception", 403),
                 ("b64", {"image": {"base64": "!!"}}, b"mapper_parsing_exception", 400),

@@ -125,6 +125,28 @@ TEST_F(ThumbnailTest, MemoryThenDiskHits) {
   EXPECT_EQ(reopened.Get(image_, 64)->source, ThumbnailCache::Source::kMemory);
 }
 
+TEST_F(ThumbnailTest, BytesAreKeyedByContentAndKeptInMemoryOnly) {
+  ThumbnailCacheOptions options;
+  options.dir = (dir_ / "thumbs").string();
+  ThumbnailCache cache(options);
+  auto a = EncodeThumbnailJpeg(Gradient(300, 100, 1), 300, 90).value();
+  auto b = EncodeThumbnailJpeg(Gradient(300, 100, 200), 300, 90).value();
+  auto first = cache.GetFromBytes(a, 60);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->source, ThumbnailCache::Source::kMade);
+  EXPECT_EQ(Probe(*first->jpeg).width, 60);
+  EXPECT_EQ(Probe(*first->jpeg).height, 20);
+  auto again = cache.GetFromBytes(a, 60);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->source, ThumbnailCache::Source::kMemory);
+  EXPECT_EQ(again->etag, first->etag);
+  EXPECT_NE(cache.GetFromBytes(b, 60)->etag, first->etag);  // other content
+  EXPECT_NE(cache.GetFromBytes(a, 30)->etag, first->etag);  // other size
+  EXPECT_FALSE(fs::exists(options.dir));                    // nothing written to disk
+  std::vector<uint8_t> junk = {'n', 'o', 'p', 'e'};
+  EXPECT_TRUE(cache.GetFromBytes(junk, 60).status().IsInvalidArgument());
+}
+
 TEST_F(ThumbnailTest, ChangedFileGetsAFreshThumbnail) {
   ThumbnailCacheOptions options;
   options.dir = (dir_ / "thumbs").string();

@@ -14,3 +14,13 @@ void AddModelCommands(CLI::App& app, int* exit_code);    // convert-model, model
 void AddIngestCommands(CLI::App& app, int* exit_code);   // ingest-images, search-image
 
 }  // namespace lookalike::cli
+
+#include "lookalike/embedder.h"
+
+namespace lookalike::cli {
+
+/// --max-megapixels and --max-file-mb, shared by the commands that decode images (serve,
+/// ingest-images): the hostile-file limits of DecodeLimits, defaults unchanged.
+void AddDecodeLimitOptions(CLI::App* cmd, DecodeLimits* limits);
+
+}  // namespace lookalike::cli

@@ -143,6 +143,7 @@ struct IngestArgs {
   int batch = 16;
   int decode_threads = 0;
   bool no_progress = false;
+  DecodeLimits limits;
 };
 
 int RunIngest(const IngestArgs& args) {
@@ -163,6 +164,7 @@ int RunIngest(const IngestArgs& args) {
   options.field = args.target.field;
   options.batch = args.batch;
   options.decode_threads = args.decode_threads;
+  options.limits = args.limits;
   std::fprintf(stderr, "ingest-images: %s → index %s on %s, model %s (%d dims)\n",
                args.dir.c_str(), options.index.c_str(), (*target)->Describe().c_str(),
                (*embedder)->manifest().name.c_str(), (*embedder)->dims());
@@ -286,6 +288,7 @@ void AddIngestCommands(CLI::App& app, int* exit_code) {
   ingest->add_option("--decode-threads", ingest_args->decode_threads, "Decoder threads (0 = cores)");
   ingest->add_flag("--no-progress", ingest_args->no_progress,
                    "Plain progress lines even on a terminal");
+  AddDecodeLimitOptions(ingest, &ingest_args->limits);
   ingest->callback([ingest_args, exit_code] { *exit_code = RunIngest(*ingest_args); });
 
   auto search_args = std::make_shared<SearchArgs>();

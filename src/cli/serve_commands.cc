@@ -39,6 +39,7 @@ struct ServeArgs {
   std::string node_name = "lookalike";
   std::string models_dir;                // "" = DefaultModelDir()
   std::vector<std::string> image_roots;  // folders GET /{index}/_image/{id} may serve from
+  DecodeLimits limits;                   // uploads, index-time images, thumbnails
 };
 
 int RunServe(const ServeArgs& args) {
@@ -82,6 +83,7 @@ int RunServe(const ServeArgs& args) {
   server::RestServerOptions options;
   options.image.models = models.value().get();
   options.image.image_roots = args.image_roots;
+  options.image.limits = args.limits;
   options.image.thumbnail_dir = args.data_dir + "/thumbnails";  // beside db/ and vectors/
   options.cluster_settings_file = args.data_dir + "/cluster_settings.json";
   options.http.host = args.host;
@@ -153,6 +155,7 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "binary, or $LOOKALIKE_MODELS)");
   cmd->add_option("--image-root", args->image_roots,
                   "Folder whose images GET /{index}/_image/{id} may serve (repeatable)");
+  AddDecodeLimitOptions(cmd, &args->limits);
   cmd->callback([args, exit_code] { *exit_code = RunServe(*args); });
 }
 

@@ -183,6 +183,14 @@ def test(binary):
         check(len(hits) == 3 and hits[0]["_source"]["path"] == os.path.realpath(query),
               "search-image: the image is not its own best match: %s" % hits[:1])
 
+        # Tighter decode limits from the command line: 0.01 megapixels (100 x 100) refuses every
+        # clip-art image (all larger), into a separate data directory.
+        rc, out, err = run(binary, "ingest-images", images, "--index", "tiny", "--data",
+                           os.path.join(work, "tiny"), "--models", models,
+                           "--max-megapixels", "0.01")
+        check(rc == 0 and "0 indexed" in err and "over the limit of 10000" in err,
+              "--max-megapixels: rc %d\n%s" % (rc, err[-600:]))
+
         # embed: JSON lines (one per image, unit-length vectors of the model's size), raw float32,
         # and a report plus exit code 1 for a file that is not an image.
         rc, out, err = run(binary, "embed", query, changed, "--models", models, "--format", "json")
@@ -414,6 +422,20 @@ def test(binary):
         check(status == 200 and body["count"] == n, "count changed: %s" % body)
         status, res = image_search(server, INDEX, [("file", qbytes, "q.png")])
         check(status == 200 and res["hits"]["hits"][0]["_id"] == top_id, "search after abuse")
+        rc = server.stop()
+        server = None
+        check(rc == 0, "server exit code %s" % rc)
+
+        # The server's own limits: an upload over --max-file-mb 1 or --max-megapixels is a 4xx.
+        server = Server(binary, data_dir=os.path.join(work, "data"),
+                        extra_args=["--models", models, "--max-megapixels", "0.01",
+                                    "--max-file-mb", "1"]).start()
+        status, res = image_search(server, INDEX, [("file", qbytes, "q.png")])
+        check(400 <= status < 500 and "10000" in json.dumps(res), "--max-megapixels: %d %s"
+              % (status, res))
+        status, res = image_search(server, INDEX, [("file", b"\x89PNG\r\n\x1a\n" + b"\0" * (2 << 20),
+                                                    "big.png")])
+        check(status == 413 and "1048576" in json.dumps(res), "--max-file-mb: %d %s" % (status, res))
         rc = server.stop()
         server = None
         check(rc == 0, "server exit code %s" % rc)

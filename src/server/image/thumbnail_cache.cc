@@ -62,6 +62,28 @@ bool ReadWhole(const std::string& path, std::string* out) {
 
 ThumbnailCache::ThumbnailCache(ThumbnailCacheOptions options) : options_(std::move(options)) {}
 
+bool ThumbnailCache::FromMemory(const std::string& key, Thumbnail* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_key_.find(key);
+  if (it == by_key_.end()) return false;
+  lru_.splice(lru_.begin(), lru_, it->second);
+  ++counters_.memory_hits;
+  out->jpeg = it->second->jpeg;
+  out->source = Source::kMemory;
+  return true;
+}
+
+Status ThumbnailCache::Make(std::span<const uint8_t> original, int max_side, Thumbnail* out) {
+  LOOKALIKE_ASSIGN_OR_RETURN(Image image, DecodeImage(original, options_.limits));
+  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<uint8_t> jpeg,
+                             EncodeThumbnailJpeg(image, max_side, options_.quality));
+  out->jpeg = std::make_shared<const std::string>(jpeg.begin(), jpeg.end());
+  out->source = Source::kMade;
+  std::lock_guard<std::mutex> lock(mu_);
+  ++counters_.made;
+  return Status::OK();
+}
+
 Result<ThumbnailCache::Thumbnail> ThumbnailCache::GetFromBytes(std::span<const uint8_t> original,
                                                                int max_side) {
   std::string_view content(reinterpret_cast<const char*>(original.data()), original.size());
@@ -70,26 +92,8 @@ Result<ThumbnailCache::Thumbnail> ThumbnailCache::GetFromBytes(std::span<const u
   std::string key = "bytes\n" + name;
   Thumbnail out;
   out.etag = "\"b" + name + "\"";
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = by_key_.find(key);
-    if (it != by_key_.end()) {
-      lru_.splice(lru_.begin(), lru_, it->second);
-      ++counters_.memory_hits;
-      out.jpeg = it->second->jpeg;
-      out.source = Source::kMemory;
-      return out;
-    }
-  }
-  LOOKALIKE_ASSIGN_OR_RETURN(Image image, DecodeImage(original, options_.limits));
-  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<uint8_t> jpeg,
-                             EncodeThumbnailJpeg(image, max_side, options_.quality));
-  out.jpeg = std::make_shared<const std::string>(jpeg.begin(), jpeg.end());
-  out.source = Source::kMade;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++counters_.made;
-  }
+  if (FromMemory(key, &out)) return out;
+  LOOKALIKE_RETURN_IF_ERROR(Make(original, max_side, &out));
   Remember(key, out.jpeg);
   return out;
 }
@@ -103,17 +107,7 @@ Result<ThumbnailCache::Thumbnail> ThumbnailCache::Get(const std::string& real_pa
   Thumbnail out;
   out.etag = "\"t" + name + "\"";
 
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = by_key_.find(key);
-    if (it != by_key_.end()) {
-      lru_.splice(lru_.begin(), lru_, it->second);
-      ++counters_.memory_hits;
-      out.jpeg = it->second->jpeg;
-      out.source = Source::kMemory;
-      return out;
-    }
-  }
+  if (FromMemory(key, &out)) return out;
 
   std::string disk_path = options_.dir.empty() ? "" : options_.dir + "/" + name + ".jpg";
   if (!disk_path.empty()) {
@@ -131,15 +125,7 @@ Result<ThumbnailCache::Thumbnail> ThumbnailCache::Get(const std::string& real_pa
 
   LOOKALIKE_ASSIGN_OR_RETURN(std::vector<uint8_t> original,
                              ReadFileLimited(real_path, options_.limits.max_file_bytes));
-  LOOKALIKE_ASSIGN_OR_RETURN(Image image, DecodeImage(original, options_.limits));
-  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<uint8_t> jpeg,
-                             EncodeThumbnailJpeg(image, max_side, options_.quality));
-  out.jpeg = std::make_shared<const std::string>(jpeg.begin(), jpeg.end());
-  out.source = Source::kMade;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++counters_.made;
-  }
+  LOOKALIKE_RETURN_IF_ERROR(Make(original, max_side, &out));
   auto after = Identify(real_path);
   if (!after.ok() || !(*after == before)) return out;  // changed while we read it: no caching
 

@@ -77,6 +77,10 @@ class ThumbnailCache {
     std::shared_ptr<const std::string> jpeg;
   };
   void Remember(const std::string& key, std::shared_ptr<const std::string> jpeg);
+  // A memory-cache hit for `key` into *out (counted), or false.
+  bool FromMemory(const std::string& key, Thumbnail* out);
+  // Decodes `original` and encodes its thumbnail into *out (counted as made).
+  Status Make(std::span<const uint8_t> original, int max_side, Thumbnail* out);
   // Adds a written file's size to the folder's total; prunes the folder when over the bound.
   void AccountDisk(uint64_t added);
 

@@ -2,6 +2,8 @@
 // CLI11 app; the callback it installs sets *exit_code.
 #pragma once
 
+#include "lookalike/embedder.h"
+
 namespace CLI {
 class App;
 }
@@ -12,12 +14,6 @@ void AddServeCommand(CLI::App& app, int* exit_code);     // serve
 void AddImageCommands(CLI::App& app, int* exit_code);    // embed, ingest-images, search-image
 void AddModelCommands(CLI::App& app, int* exit_code);    // convert-model, models
 void AddIngestCommands(CLI::App& app, int* exit_code);   // ingest-images, search-image
-
-}  // namespace lookalike::cli
-
-#include "lookalike/embedder.h"
-
-namespace lookalike::cli {
 
 /// --max-megapixels and --max-file-mb, shared by the commands that decode images (serve,
 /// ingest-images): the hostile-file limits of DecodeLimits, defaults unchanged.

@@ -1,8 +1,7 @@
 // ImageApi's index-time embedding: single documents and _bulk. The parsing and splicing live in
 // image_ingest.cc; this file fetches images, runs the models and talks to the engine.
+#include <algorithm>
 #include <map>
-
-#include <simdjson.h>
 
 #include "server/error_mapping.h"
 #include "server/image/image_handlers.h"
@@ -59,46 +58,29 @@ Result<std::vector<float>> ImageApi::EmbedRef(const ImageRef& ref, const EmbedSp
 
 Status ImageApi::CheckMappingModels(std::string_view body, bool is_create) const {
   if (body.find("\"source_field\"") == std::string_view::npos) return Status::OK();
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  simdjson::dom::object properties;
-  if (parser.parse(body).get(root) != simdjson::SUCCESS) return Status::OK();
-  auto props = is_create ? root["mappings"]["properties"] : root["properties"];
-  if (props.get(properties) != simdjson::SUCCESS) return Status::OK();
-  for (auto [name, def] : properties) {
-    std::string_view type, source;
-    if (def["type"].get(type) != simdjson::SUCCESS ||
-        (type != "knn_vector" && type != "dense_vector") ||
-        def["source_field"].get(source) != simdjson::SUCCESS) {
-      continue;
-    }
-    std::string field(name);
-    std::vector<ModelManifest> known;
-    if (options_.models != nullptr) known = options_.models->List();
-    std::string_view model;
-    bool named = def["model"].get(model) == simdjson::SUCCESS;
-    std::string wanted = named ? std::string(model)
+  std::vector<EmbedSpec> specs = FindEmbedSpecsInRequest(body, is_create);
+  if (specs.empty()) return Status::OK();
+  std::vector<ModelManifest> known;
+  if (options_.models != nullptr) known = options_.models->List();
+  for (const EmbedSpec& spec : specs) {
+    std::string wanted = !spec.model.empty()            ? spec.model
                          : options_.models != nullptr ? options_.models->DefaultName()
                                                       : std::string();
-    const ModelManifest* found = nullptr;
-    for (const auto& m : known) {
-      if (m.name == wanted) found = &m;
-    }
-    if (found == nullptr) {
+    auto found = std::find_if(known.begin(), known.end(),
+                              [&](const ModelManifest& m) { return m.name == wanted; });
+    if (found == known.end()) {
       std::string names;
       for (const auto& m : known) names += (names.empty() ? "" : ", ") + m.name;
-      return Mapper("[" + field + "] embeds [" + std::string(source) + "] with " +
-                    (named ? "unknown model [" + wanted + "]" : std::string("the default model")) +
+      return Mapper("[" + spec.vector_field + "] embeds [" + spec.source_field + "] with " +
+                    (spec.model.empty() ? std::string("the default model")
+                                        : "unknown model [" + spec.model + "]") +
                     (known.empty() ? "; no image models are loaded on this server"
                                    : "; known models: " + names));
     }
-    int64_t dims = 0;
-    if ((def["dimension"].get(dims) == simdjson::SUCCESS ||
-         def["dims"].get(dims) == simdjson::SUCCESS) &&
-        dims != found->dims) {
-      return Mapper("[" + field + "] has " + std::to_string(dims) + " dimensions but model [" +
-                    found->name + "] makes " + std::to_string(found->dims) +
-                    "-dimensional vectors");
+    if (spec.dims != 0 && spec.dims != found->dims) {
+      return Mapper("[" + spec.vector_field + "] has " + std::to_string(spec.dims) +
+                    " dimensions but model [" + found->name + "] makes " +
+                    std::to_string(found->dims) + "-dimensional vectors");
     }
   }
   return Status::OK();

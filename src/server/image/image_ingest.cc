@@ -29,17 +29,9 @@ bool IsBlank(std::string_view s) {
 
 }  // namespace
 
-std::vector<EmbedSpec> FindEmbedSpecs(std::string_view mapping_json, std::string_view index) {
+namespace {
+std::vector<EmbedSpec> EmbedSpecsIn(simdjson::dom::object properties) {
   std::vector<EmbedSpec> specs;
-  simdjson::dom::parser parser;
-  simdjson::dom::object root, properties;
-  if (parser.parse(mapping_json).get(root) != simdjson::SUCCESS) return specs;
-  simdjson::dom::element entry;
-  if (root[index].get(entry) != simdjson::SUCCESS) {
-    if (root.begin() == root.end()) return specs;
-    entry = (*root.begin()).value;
-  }
-  if (entry["mappings"]["properties"].get(properties) != simdjson::SUCCESS) return specs;
   for (auto [name, def] : properties) {
     std::string_view type, source, model;
     if (def["type"].get(type) != simdjson::SUCCESS ||
@@ -58,6 +50,30 @@ std::vector<EmbedSpec> FindEmbedSpecs(std::string_view mapping_json, std::string
     specs.push_back(std::move(spec));
   }
   return specs;
+}
+}  // namespace
+
+std::vector<EmbedSpec> FindEmbedSpecs(std::string_view mapping_json, std::string_view index) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object root, properties;
+  if (parser.parse(mapping_json).get(root) != simdjson::SUCCESS) return {};
+  simdjson::dom::element entry;
+  if (root[index].get(entry) != simdjson::SUCCESS) {
+    if (root.begin() == root.end()) return {};
+    entry = (*root.begin()).value;
+  }
+  if (entry["mappings"]["properties"].get(properties) != simdjson::SUCCESS) return {};
+  return EmbedSpecsIn(properties);
+}
+
+std::vector<EmbedSpec> FindEmbedSpecsInRequest(std::string_view body, bool is_create) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  simdjson::dom::object properties;
+  if (parser.parse(body).get(root) != simdjson::SUCCESS) return {};
+  auto props = is_create ? root["mappings"]["properties"] : root["properties"];
+  if (props.get(properties) != simdjson::SUCCESS) return {};
+  return EmbedSpecsIn(properties);
 }
 
 Result<std::optional<ImageRef>> FindImageRef(std::string_view doc_json, const EmbedSpec& spec) {

@@ -30,6 +30,9 @@ struct EmbedSpec {
 
 /// The top-level vector fields of a GET /{index}/_mapping body that name a "source_field".
 std::vector<EmbedSpec> FindEmbedSpecs(std::string_view mapping_json, std::string_view index);
+/// The same for a request body: {"mappings":{"properties":…}} (create index, `is_create`) or
+/// {"properties":…} (put mapping). Empty when the body does not parse.
+std::vector<EmbedSpec> FindEmbedSpecsInRequest(std::string_view body, bool is_create);
 
 /// An image reference found in a document.
 struct ImageRef {

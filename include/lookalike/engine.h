@@ -63,6 +63,10 @@ struct EngineOptions {
   Durability durability = Durability::kRequest;
   int threads = 0;                             // background vector-insertion threads, 0 = cores
   size_t max_result_window = 10000;            // default index.max_result_window (from + size)
+  /// indices.query.bool.max_clause_count: a search or count whose query tree (query, knn
+  /// section and post_filter together) holds more nested clauses is refused with 400
+  /// search_phase_execution_exception ("too_many_clauses: ... maxClauseCount is set to N").
+  size_t max_clause_count = 1024;
   /// Write vector index snapshots on Flush() and on Shutdown(). Tests may turn it off.
   bool snapshot_on_shutdown = true;
   /// The background inserter also snapshots a vector field after this many vectors were

@@ -97,19 +97,20 @@ Status EngineImpl::Init() {
 
 Status EngineImpl::LoadIndex(const std::string& name, const std::string& meta) {
   simdjson::dom::parser parser;
-  LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseJson(parser, meta));
+  LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseStoredJson(parser, meta));
   auto index = std::make_shared<Index>();
   index->name = name;
   LOOKALIKE_RETURN_IF_ERROR(index->LoadMeta(root, false));
   index->space = store_->Space(index->uuid);
   if (!index->space) return Status::Corruption("no column family for index " + name);
   index->snapshot_dir = options_.data_dir + "/vectors/" + index->uuid;
-  LOOKALIKE_RETURN_IF_ERROR(index->SyncVectorFields());
+  bool files_changed = false;
+  LOOKALIKE_RETURN_IF_ERROR(index->SyncVectorFields(/*loading=*/true, &files_changed));
   // Vector snapshots: load what exists; remember the seq_no each covers.
   std::map<std::string, int64_t> covered;
   for (auto& [field, vf] : index->vectors) {
     int64_t seq = store_->GetSnapshotSeq(index->space, field);
-    std::string path = index->SnapshotPath(field);
+    std::string path = index->SnapshotPath(*vf);
     if (seq >= 0 && fs::exists(path)) {
       auto loaded = LoadVectorIndex(path);
       if (loaded.ok() && (*loaded)->dim() == vf->spec.dim && (*loaded)->metric() == vf->spec.metric) {
@@ -131,11 +132,11 @@ Status EngineImpl::LoadIndex(const std::string& name, const std::string& meta) {
     std::unique_lock lock(index->data_mu, std::defer_lock);
     simdjson::dom::parser doc_parser;
     LOOKALIKE_RETURN_IF_ERROR(store_->ScanDocs(index->space, [&](storage::DocRecord&& doc) {
-      auto parsed = ParseJson(doc_parser, doc.source);
+      auto parsed = ParseStoredJson(doc_parser, doc.source);
       if (!parsed.ok()) return Status::Corruption("stored source of " + doc.id);
       PreparedDoc prepared;
       bool changed = false;
-      Status s = index->PrepareDocument(*parsed, &prepared, &changed);
+      Status s = index->PrepareDocument(*parsed, &prepared, &changed, /*enforce_limits=*/false);
       mapping_changed |= changed;
       if (!s.ok()) prepared.values.clear();  // keep the document; it was valid when written
       lock.lock();
@@ -147,7 +148,7 @@ Status EngineImpl::LoadIndex(const std::string& name, const std::string& meta) {
       return Status::OK();
     }));
   }
-  if (mapping_changed) {
+  if (mapping_changed || files_changed) {
     LOOKALIKE_RETURN_IF_ERROR(store_->PutIndexMeta(name, index->MetaJson()));
   }
   {
@@ -286,6 +287,7 @@ Result<std::shared_ptr<Index>> EngineImpl::CreateIndexInternal(std::string_view 
     LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseJson(parser, "{}"));
     LOOKALIKE_RETURN_IF_ERROR(index->LoadMeta(root, true));
   }
+  LOOKALIKE_RETURN_IF_ERROR(index->mapping.CheckLimits(index->settings.mapping_limits));
   LOOKALIKE_RETURN_IF_ERROR(index->SyncVectorFields());
   std::unique_lock lock(indices_mu_);
   auto existing = indices_.find(index->name);
@@ -402,6 +404,7 @@ Result<std::string> EngineImpl::PutMapping(std::string_view name, std::string_vi
     std::lock_guard<std::mutex> wl(index->write_mu);
     Mapping updated = index->mapping;
     LOOKALIKE_RETURN_IF_ERROR(updated.Merge(root, index->settings.knn_space_type));
+    LOOKALIKE_RETURN_IF_ERROR(updated.CheckLimits(index->settings.mapping_limits));
     {
       std::unique_lock lock(index->data_mu);
       index->mapping = std::move(updated);
@@ -432,7 +435,7 @@ std::vector<IndexInfo> EngineImpl::ListIndices() const {
     std::error_code ec;
     std::shared_lock lock(index->data_mu);
     for (const auto& [field, vf] : index->vectors) {
-      auto sz = fs::file_size(index->SnapshotPath(field), ec);
+      auto sz = fs::file_size(index->SnapshotPath(*vf), ec);
       if (!ec) info.store_size_bytes += static_cast<int64_t>(sz);
     }
     out.push_back(std::move(info));
@@ -461,8 +464,8 @@ Status EngineImpl::SnapshotIndex(Index* index) {
   int64_t min_covered = INT64_MAX;
   for (auto& [field, vf] : index->vectors) {
     int64_t covered = store_->GetSnapshotSeq(index->space, field);
-    if (covered < index->last_seq || !fs::exists(index->SnapshotPath(field))) {
-      Status s = vf->index->Save(index->SnapshotPath(field));
+    if (covered < index->last_seq || !fs::exists(index->SnapshotPath(*vf))) {
+      Status s = vf->index->Save(index->SnapshotPath(*vf));
       if (s.code() == StatusCode::kUnsupported) {
         min_covered = -1;
         continue;
@@ -491,7 +494,7 @@ void EngineImpl::MaybeAutoSnapshot(Index* index, VectorField* vf) {
   // and this task is still pending.
   std::error_code ec;
   fs::create_directories(index->snapshot_dir, ec);
-  if (vf->index->Save(index->SnapshotPath(vf->field)).ok() &&
+  if (vf->index->Save(index->SnapshotPath(*vf)).ok() &&
       store_->SetSnapshotSeq(index->space, vf->field, vf->applied_seq).ok()) {
     vf->unsaved = 0;
   } else {

@@ -125,8 +125,12 @@ struct DocWriteResult {
 struct IndexInfo {
   std::string name;
   std::string uuid;
-  std::string health = "green";  // "green" (we have no replicas to be missing)
+  std::string health = "green";  // "green" (we have no replicas to be missing), "red" if failed
   std::string status = "open";
+  /// Non-empty when the index failed to load at startup: why. Such an index stays listed
+  /// (health "red"), answers every other request with 503 unavailable_shards_exception and can
+  /// be deleted to recover.
+  std::string failure;
   int number_of_shards = 1;
   int number_of_replicas = 0;
   int64_t docs_count = 0;
@@ -160,7 +164,10 @@ class Engine {
  public:
   /// Opens (or creates) the node's data directory: one RocksDB database for all indices, vector
   /// snapshots beside it. Loads every index: vector snapshots are mapped, then caught up from the
-  /// documents written after them; the graph is not rebuilt. IOError/Corruption on failure.
+  /// documents written after them; the graph is not rebuilt. IOError/Corruption when the
+  /// database itself cannot be opened. An index whose own stored state cannot be loaded does
+  /// not stop the node: it is kept in a failed state (see IndexInfo::failure) and the others
+  /// serve.
   static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
 
   virtual ~Engine() = default;

@@ -60,6 +60,14 @@ bool Glob(std::string_view pattern, std::string_view s) {
   return p == pattern.size();
 }
 
+// 503 unavailable_shards_exception: Elasticsearch's answer for an index whose primary shard is
+// not active, which is what an index that failed to load amounts to.
+Status FailedIndexError(const FailedIndex& failed) {
+  return Status::Unavailable("index [" + failed.name + "] failed to load and is unavailable (" +
+                             failed.reason + "); delete it to recover")
+      .WithType("unavailable_shards_exception");
+}
+
 void WriteShards(JsonWriter& w) {
   w.Key("_shards").BeginObject().Key("total").Int(1).Key("successful").Int(1).Key("failed").Int(0)
       .EndObject();
@@ -89,7 +97,18 @@ Status EngineImpl::Init() {
   inserter_ = std::thread([this] { InserterLoop(); });
   if (options_.durability == Durability::kAsync) syncer_ = std::thread([this] { SyncLoop(); });
   for (const auto& [name, meta] : store_->ListIndexMeta()) {
-    LOOKALIKE_RETURN_IF_ERROR(LoadIndex(name, meta).WithContext("loading index " + name));
+    Status loaded = LoadIndex(name, meta);
+    if (loaded.ok()) continue;
+    // One unreadable index must not take the others down with it.
+    FailedIndex failed{name, "", loaded.message()};
+    simdjson::dom::parser parser;
+    auto root = ParseStoredJson(parser, meta);
+    std::string_view uuid;
+    if (root.ok() && root->at_key("uuid").get_string().get(uuid) == simdjson::SUCCESS) {
+      failed.uuid = std::string(uuid);
+    }
+    std::unique_lock lock(indices_mu_);
+    failed_[name] = std::move(failed);
   }
   if (!recovery_jobs_.empty()) recovery_ = std::thread([this] { RecoveryLoop(); });
   return Status::OK();
@@ -151,10 +170,6 @@ Status EngineImpl::LoadIndex(const std::string& name, const std::string& meta) {
   if (mapping_changed || files_changed) {
     LOOKALIKE_RETURN_IF_ERROR(store_->PutIndexMeta(name, index->MetaJson()));
   }
-  {
-    std::unique_lock lock(indices_mu_);
-    indices_[name] = index;
-  }
   // Catch the vector indices up with documents written after their snapshots — in the
   // background (RecoveryLoop), so the node answers while a large tail is re-inserted. A token in
   // pending_vectors makes _refresh wait for it; snapshots are skipped until it is done.
@@ -165,6 +180,11 @@ Status EngineImpl::LoadIndex(const std::string& name, const std::string& meta) {
   LOOKALIKE_RETURN_IF_ERROR(store_->ScanTombstones(index->space, [&](uint32_t docnum, int64_t seq) {
     job.tombstones.emplace_back(docnum, seq);
   }));
+  {
+    // Published only once everything loaded: a failure above leaves no trace in indices_.
+    std::unique_lock lock(indices_mu_);
+    indices_[name] = index;
+  }
   if (!job.docs.empty() || !job.tombstones.empty()) {
     index->recovering = true;
     {
@@ -236,6 +256,30 @@ void EngineImpl::RecoveryLoop() {
   recovery_jobs_.clear();
 }
 
+Status EngineImpl::FailedIndexStatus(std::string_view name) const {
+  std::shared_lock lock(indices_mu_);
+  auto it = failed_.find(std::string(name));
+  if (it == failed_.end()) return Status::OK();
+  return FailedIndexError(it->second);
+}
+
+Status EngineImpl::DropFailedIndex(const std::string& name) {
+  FailedIndex failed;
+  {
+    std::unique_lock lock(indices_mu_);
+    auto it = failed_.find(name);
+    if (it == failed_.end()) return IndexNotFound(name);
+    failed = it->second;
+    failed_.erase(it);
+  }
+  LOOKALIKE_RETURN_IF_ERROR(store_->DropIndex(failed.name, failed.uuid));
+  if (!failed.uuid.empty()) {
+    std::error_code ec;
+    fs::remove_all(options_.data_dir + "/vectors/" + failed.uuid, ec);
+  }
+  return Status::OK();
+}
+
 std::shared_ptr<Index> EngineImpl::Find(std::string_view name) const {
   std::shared_lock lock(indices_mu_);
   auto it = indices_.find(std::string(name));
@@ -265,7 +309,13 @@ Result<std::vector<std::shared_ptr<Index>>> EngineImpl::Resolve(std::string_view
       continue;
     }
     auto it = indices_.find(std::string(part));
-    if (it == indices_.end()) return IndexNotFound(part);
+    if (it == indices_.end()) {
+      auto failed = failed_.find(std::string(part));
+      if (failed != failed_.end()) {
+        return FailedIndexError(failed->second);
+      }
+      return IndexNotFound(part);
+    }
     if (std::find(out.begin(), out.end(), it->second) == out.end()) out.push_back(it->second);
   }
   return out;
@@ -290,6 +340,11 @@ Result<std::shared_ptr<Index>> EngineImpl::CreateIndexInternal(std::string_view 
   LOOKALIKE_RETURN_IF_ERROR(index->mapping.CheckLimits(index->settings.mapping_limits));
   LOOKALIKE_RETURN_IF_ERROR(index->SyncVectorFields());
   std::unique_lock lock(indices_mu_);
+  if (failed_.count(index->name)) {
+    return Status::AlreadyExists("index [" + index->name + "/" + failed_[index->name].uuid +
+                                 "] already exists")
+        .WithType("resource_already_exists_exception");
+  }
   auto existing = indices_.find(index->name);
   if (existing != indices_.end()) {
     return Status::AlreadyExists("index [" + index->name + "/" + existing->second->uuid +
@@ -327,7 +382,22 @@ Result<std::string> EngineImpl::DeleteIndex(std::string_view name) {
   if (name.empty() || name == "_all" || name == "*") {
     return IllegalArgument("Wildcard expressions or all indices are not allowed");
   }
-  LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, false));
+  // Failed indices named explicitly are dropped here (Resolve refuses them); wildcards never
+  // select them, so an accident cannot delete data that might still be recoverable.
+  std::string remaining;
+  for (size_t start = 0; start <= name.size();) {
+    size_t comma = std::min(name.find(',', start), name.size());
+    std::string part(name.substr(start, comma - start));
+    start = comma + 1;
+    if (part.empty()) continue;
+    if (!FailedIndexStatus(part).ok()) {
+      LOOKALIKE_RETURN_IF_ERROR(DropFailedIndex(part));
+    } else {
+      remaining += (remaining.empty() ? "" : ",") + part;
+    }
+  }
+  if (remaining.empty()) return std::string("{\"acknowledged\":true}");
+  LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(remaining, false));
   for (const auto& index : targets) {
     {
       std::unique_lock lock(indices_mu_);
@@ -348,7 +418,7 @@ Result<std::string> EngineImpl::DeleteIndex(std::string_view name) {
 
 bool EngineImpl::IndexExists(std::string_view name) const {
   auto r = Resolve(name, true);
-  return r.ok() && !r->empty();
+  return (r.ok() && !r->empty()) || r.status().code() == StatusCode::kUnavailable;
 }
 
 Result<std::string> EngineImpl::GetIndex(std::string_view name) const {
@@ -440,6 +510,17 @@ std::vector<IndexInfo> EngineImpl::ListIndices() const {
     }
     out.push_back(std::move(info));
   }
+  std::shared_lock lock(indices_mu_);
+  for (const auto& [name, failed] : failed_) {
+    IndexInfo info;
+    info.name = name;
+    info.uuid = failed.uuid;
+    info.health = "red";
+    info.failure = failed.reason;
+    out.push_back(std::move(info));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const IndexInfo& a, const IndexInfo& b) { return a.name < b.name; });
   return out;
 }
 
@@ -594,18 +675,24 @@ Result<std::string> EngineImpl::Stats(std::string_view name) const {
 std::string EngineImpl::ClusterHealth() const {
   auto infos = ListIndices();
   bool yellow = false;
-  for (const auto& i : infos) yellow |= i.health == "yellow";
-  int64_t shards = static_cast<int64_t>(infos.size());
+  int64_t failed = 0;
+  for (const auto& i : infos) {
+    yellow |= i.health == "yellow";
+    failed += i.failure.empty() ? 0 : 1;
+  }
+  int64_t shards = static_cast<int64_t>(infos.size()) - failed;
+  double active_percent =
+      infos.empty() ? 100.0 : 100.0 * static_cast<double>(shards) / static_cast<double>(infos.size());
   JsonWriter w;
   w.BeginObject().Key("cluster_name").String("lookalike").Key("status")
-      .String(yellow ? "yellow" : "green").Key("timed_out").Bool(false)
+      .String(failed > 0 ? "red" : yellow ? "yellow" : "green").Key("timed_out").Bool(false)
       .Key("number_of_nodes").Int(1).Key("number_of_data_nodes").Int(1)
       .Key("active_primary_shards").Int(shards).Key("active_shards").Int(shards)
       .Key("relocating_shards").Int(0).Key("initializing_shards").Int(0)
-      .Key("unassigned_shards").Int(0).Key("delayed_unassigned_shards").Int(0)
+      .Key("unassigned_shards").Int(failed).Key("delayed_unassigned_shards").Int(0)
       .Key("number_of_pending_tasks").Int(0).Key("number_of_in_flight_fetch").Int(0)
       .Key("task_max_waiting_in_queue_millis").Int(0)
-      .Key("active_shards_percent_as_number").Double(100.0).EndObject();
+      .Key("active_shards_percent_as_number").Double(active_percent).EndObject();
   return w.Take();
 }
 

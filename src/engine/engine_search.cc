@@ -742,7 +742,10 @@ Result<JsonResponse> EngineImpl::GetDocument(std::string_view index_name, std::s
                                              const SearchOptions& options) const {
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
   auto index = Find(index_name);
-  if (!index) return IndexNotFound(index_name);
+  if (!index) {
+    LOOKALIKE_RETURN_IF_ERROR(FailedIndexStatus(index_name));
+    return IndexNotFound(index_name);
+  }
   uint32_t docnum = 0;
   bool found = false;
   {

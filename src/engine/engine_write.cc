@@ -394,6 +394,10 @@ Status EngineImpl::ExecuteWrites(std::vector<WriteItem>* items, RefreshPolicy re
   std::vector<std::shared_ptr<Index>> touched;
   for (auto& [name, group] : groups) {
     std::shared_ptr<Index> index = Find(name);
+    if (Status failed = FailedIndexStatus(name); !index && !failed.ok()) {
+      for (WriteItem* item : group) item->status = failed;
+      continue;
+    }
     if (!index) {
       bool creates = false;
       for (WriteItem* item : group) {

@@ -106,6 +106,11 @@ Status EngineImpl::Init() {
     std::string_view uuid;
     if (root.ok() && root->at_key("uuid").get_string().get(uuid) == simdjson::SUCCESS) {
       failed.uuid = std::string(uuid);
+    } else if (size_t at = meta.find("\"uuid\":\""); at != std::string::npos) {
+      // Unparsable metadata: find the uuid the way DocStore::Open does, so that DELETE can
+      // still drop the index's column family and snapshots.
+      size_t end = meta.find('"', at + 8);
+      if (end != std::string::npos) failed.uuid = meta.substr(at + 8, end - at - 8);
     }
     std::unique_lock lock(indices_mu_);
     failed_[name] = std::move(failed);

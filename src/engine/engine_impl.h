@@ -1,6 +1,7 @@
 // EngineImpl: the Engine of include/lookalike/engine.h. Split over engine_impl.cc (open, index
-// management, lifecycle, the vector inserter, snapshots), engine_write.cc (documents, bulk) and
-// engine_search.cc (search, count, _source filtering).
+// management, lifecycle, the vector inserter, snapshots), engine_write.cc (documents, bulk),
+// engine_search.cc (search, count, _source filtering) and engine_stats.cc (_cat/indices rows,
+// cluster health, _stats).
 //
 // Thread safety / invariants:
 //   indices_mu_ guards indices_ (the name → Index map); Index objects are shared_ptr so a call

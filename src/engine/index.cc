@@ -419,7 +419,16 @@ Status Index::PrepareDocument(element source, PreparedDoc* out, bool* mapping_ch
     return MapperParsingError("failed to parse: the document source must be a JSON object");
   }
   Preparer p{this, out, mapping_changed, enforce_limits ? &settings.mapping_limits : nullptr};
-  LOOKALIKE_RETURN_IF_ERROR(p.Object(source, ""));
+  mapping.BeginDynamicJournal();
+  if (Status parsed = p.Object(source, ""); !parsed.ok()) {
+    if (enforce_limits && *mapping_changed) {
+      // A refused document leaves the mapping as it found it.
+      std::unique_lock lock(data_mu);
+      mapping.RollbackDynamic();
+      *mapping_changed = false;
+    }
+    return parsed;
+  }
   // The slim source: everything but top-level vectors (those live in binary form).
   bool stripped = false;
   for (const auto& v : out->vectors) stripped |= v.field[0] == '^';

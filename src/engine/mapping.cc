@@ -431,6 +431,16 @@ Result<const FieldMapping*> Mapping::AddDynamic(const std::string& path, element
       return TotalFieldsError(limits->total_fields, adding);
     }
   }
+  // Everything this call may create, to journal what is new afterwards.
+  std::vector<std::string> candidates{path};
+  for (size_t dot = path.find('.'); dot != std::string::npos; dot = path.find('.', dot + 1)) {
+    candidates.push_back(path.substr(0, dot));
+  }
+  candidates.push_back(path + ".keyword");
+  std::vector<std::string> absent;
+  for (auto& c : candidates) {
+    if (!fields_.count(c)) absent.push_back(std::move(c));
+  }
   simdjson::dom::parser parser;
   LOOKALIKE_ASSIGN_OR_RETURN(element parsed, ParseJson(parser, def));
   if (sample.type() == element_type::OBJECT) {
@@ -442,7 +452,16 @@ Result<const FieldMapping*> Mapping::AddDynamic(const std::string& path, element
   } else {
     LOOKALIKE_RETURN_IF_ERROR(AddField(path, parsed, ""));
   }
+  for (auto& key : absent) {
+    if (fields_.count(key)) journal_.push_back(std::move(key));
+  }
   return Find(path);
+}
+
+void Mapping::RollbackDynamic() {
+  // A dynamic multi-field is only ever created with its parent, so both are in the journal.
+  for (const std::string& key : journal_) fields_.erase(key);
+  journal_.clear();
 }
 
 void Mapping::WriteJson(JsonWriter& w) const {

@@ -94,6 +94,12 @@ class Mapping {
   Result<const FieldMapping*> AddDynamic(const std::string& path, element sample,
                                          const MappingLimits* limits);
 
+  /// Dynamic additions are journaled so a refused document can take its fields back out
+  /// (Elasticsearch applies a document's dynamic mapping update all or nothing). Begin clears
+  /// the journal; Rollback removes every field added since.
+  void BeginDynamicJournal() { journal_.clear(); }
+  void RollbackDynamic();
+
   /// illegal_argument_exception with Elasticsearch's wording when the mapping breaks a limit
   /// ("Limit of total fields [1000] has been exceeded", "Limit of mapping depth [20] has been
   /// exceeded due to object field [a.b]", "Field name [x] is longer than the limit of [n]
@@ -109,6 +115,7 @@ class Mapping {
 
   std::map<std::string, FieldMapping> fields_;
   std::string dynamic_ = "true";
+  std::vector<std::string> journal_;  // fields AddDynamic created since BeginDynamicJournal
 };
 
 }  // namespace lookalike::engine

@@ -2,6 +2,7 @@
 #include "engine/engine_impl.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <random>
@@ -278,7 +279,12 @@ Status EngineImpl::DropFailedIndex(const std::string& name) {
     failed_.erase(it);
   }
   LOOKALIKE_RETURN_IF_ERROR(store_->DropIndex(failed.name, failed.uuid));
-  if (!failed.uuid.empty()) {
+  // The uuid comes from metadata that failed to load: only a well-formed one names a folder.
+  bool well_formed = !failed.uuid.empty();
+  for (char c : failed.uuid) {
+    well_formed &= std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+  }
+  if (well_formed) {
     std::error_code ec;
     fs::remove_all(options_.data_dir + "/vectors/" + failed.uuid, ec);
   }

@@ -93,7 +93,10 @@ Status Index::LoadMeta(element meta, bool is_create) {
     if (meta.at_key("vector_files").get(files) == simdjson::SUCCESS) {
       for (auto kv : AsObject(files)) {
         std::string_view stem;
-        if (kv.value.get_string().get(stem) == simdjson::SUCCESS) {
+        // Only stems this code writes ("v" + digits) become file names.
+        if (kv.value.get_string().get(stem) == simdjson::SUCCESS && stem.size() > 1 &&
+            stem[0] == 'v' &&
+            stem.find_first_not_of("0123456789", 1) == std::string_view::npos) {
           vector_files[std::string(kv.key)] = std::string(stem);
         }
       }

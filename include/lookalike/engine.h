@@ -176,6 +176,9 @@ class Engine {
 
   /// PUT /{index}. `body_json` may be empty or {"settings":{...},"mappings":{...},
   /// "aliases":{...}} (aliases ignored). Settings may be nested or flat ("index.knn": true).
+  /// Request bodies everywhere nest at most 100 levels; the mapping must respect the
+  /// index.mapping.*.limit settings (illegal_argument_exception), and so must every later
+  /// PUT _mapping and dynamic mapping while indexing.
   /// Returns {"acknowledged":true,"shards_acknowledged":true,"index":NAME}.
   /// Errors: invalid_index_name_exception, resource_already_exists_exception,
   /// mapper_parsing_exception (bad mapping), parsing_exception (bad JSON),
@@ -203,7 +206,8 @@ class Engine {
   /// GET /{index}/_settings: {NAME:{"settings":{"index":{...}}}}.
   virtual Result<std::string> GetSettings(std::string_view name) const = 0;
 
-  /// All indices, sorted by name (for _cat/indices).
+  /// All indices, sorted by name (for _cat/indices), including those that failed to load
+  /// (health "red", IndexInfo::failure set).
   virtual std::vector<IndexInfo> ListIndices() const = 0;
 
   /// POST /{index}/_refresh (empty name = all): waits until search (vector indices included)
@@ -272,7 +276,7 @@ class Engine {
   /// Errors: index_not_found_exception; parsing_exception (bad JSON, unknown query, malformed
   /// clause); illegal_argument_exception (from + size > index.max_result_window, k out of range,
   /// wrong query vector dimension); search_phase_execution_exception for failures while
-  /// executing.
+  /// executing and for more than EngineOptions::max_clause_count clauses.
   virtual Result<std::string> Search(std::string_view index, std::string_view body_json,
                                      const SearchOptions& options = {}) = 0;
 

@@ -63,6 +63,10 @@ struct EngineOptions {
   Durability durability = Durability::kRequest;
   int threads = 0;                             // background vector-insertion threads, 0 = cores
   size_t max_result_window = 10000;            // default index.max_result_window (from + size)
+  /// indices.query.bool.max_clause_count: a search or count whose query tree (query, knn
+  /// section and post_filter together) holds more nested clauses is refused with 400
+  /// search_phase_execution_exception ("too_many_clauses: ... maxClauseCount is set to N").
+  size_t max_clause_count = 1024;
   /// Write vector index snapshots on Flush() and on Shutdown(). Tests may turn it off.
   bool snapshot_on_shutdown = true;
   /// The background inserter also snapshots a vector field after this many vectors were
@@ -121,8 +125,12 @@ struct DocWriteResult {
 struct IndexInfo {
   std::string name;
   std::string uuid;
-  std::string health = "green";  // "green" (we have no replicas to be missing)
+  std::string health = "green";  // "green" (we have no replicas to be missing), "red" if failed
   std::string status = "open";
+  /// Non-empty when the index failed to load at startup: why. Such an index stays listed
+  /// (health "red"), answers every other request with 503 unavailable_shards_exception and can
+  /// be deleted to recover.
+  std::string failure;
   int number_of_shards = 1;
   int number_of_replicas = 0;
   int64_t docs_count = 0;
@@ -156,7 +164,10 @@ class Engine {
  public:
   /// Opens (or creates) the node's data directory: one RocksDB database for all indices, vector
   /// snapshots beside it. Loads every index: vector snapshots are mapped, then caught up from the
-  /// documents written after them; the graph is not rebuilt. IOError/Corruption on failure.
+  /// documents written after them; the graph is not rebuilt. IOError/Corruption when the
+  /// database itself cannot be opened. An index whose own stored state cannot be loaded does
+  /// not stop the node: it is kept in a failed state (see IndexInfo::failure) and the others
+  /// serve.
   static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
 
   virtual ~Engine() = default;
@@ -165,6 +176,9 @@ class Engine {
 
   /// PUT /{index}. `body_json` may be empty or {"settings":{...},"mappings":{...},
   /// "aliases":{...}} (aliases ignored). Settings may be nested or flat ("index.knn": true).
+  /// Request bodies everywhere nest at most 100 levels; the mapping must respect the
+  /// index.mapping.*.limit settings (illegal_argument_exception), and so must every later
+  /// PUT _mapping and dynamic mapping while indexing.
   /// Returns {"acknowledged":true,"shards_acknowledged":true,"index":NAME}.
   /// Errors: invalid_index_name_exception, resource_already_exists_exception,
   /// mapper_parsing_exception (bad mapping), parsing_exception (bad JSON),
@@ -192,7 +206,8 @@ class Engine {
   /// GET /{index}/_settings: {NAME:{"settings":{"index":{...}}}}.
   virtual Result<std::string> GetSettings(std::string_view name) const = 0;
 
-  /// All indices, sorted by name (for _cat/indices).
+  /// All indices, sorted by name (for _cat/indices), including those that failed to load
+  /// (health "red", IndexInfo::failure set).
   virtual std::vector<IndexInfo> ListIndices() const = 0;
 
   /// POST /{index}/_refresh (empty name = all): waits until search (vector indices included)
@@ -261,7 +276,7 @@ class Engine {
   /// Errors: index_not_found_exception; parsing_exception (bad JSON, unknown query, malformed
   /// clause); illegal_argument_exception (from + size > index.max_result_window, k out of range,
   /// wrong query vector dimension); search_phase_execution_exception for failures while
-  /// executing.
+  /// executing and for more than EngineOptions::max_clause_count clauses.
   virtual Result<std::string> Search(std::string_view index, std::string_view body_json,
                                      const SearchOptions& options = {}) = 0;
 

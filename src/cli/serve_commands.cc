@@ -33,6 +33,7 @@ struct ServeArgs {
   std::string host = "127.0.0.1";
   int port = 9200;
   int max_body_mb = 100;
+  size_t max_clause_count = 1024;  // indices.query.bool.max_clause_count
   std::string durability = "request";
   std::string log_level = "info";
   int threads = 0;
@@ -53,6 +54,7 @@ int RunServe(const ServeArgs& args) {
   EngineOptions engine_options;
   engine_options.data_dir = args.data_dir;
   engine_options.threads = args.threads;
+  engine_options.max_clause_count = args.max_clause_count;
   if (args.durability == "async") {
     engine_options.durability = Durability::kAsync;
   } else if (args.durability != "request") {
@@ -139,6 +141,10 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-body-mb", args->max_body_mb, "Request body limit in MiB")
       ->capture_default_str()
       ->check(CLI::Range(1, 4096));
+  cmd->add_option("--max-clause-count", args->max_clause_count,
+                  "indices.query.bool.max_clause_count: most clauses one query may hold")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   cmd->add_option("--durability", args->durability,
                   "request: fsync before acknowledging; async: sync about once a second")
       ->capture_default_str()

@@ -16,8 +16,18 @@
 
 namespace lookalike {
 
-/// Appends `s` to *out as a quoted JSON string with the required escapes.
+/// Appends `s` to *out as a quoted JSON string with the required escapes. Bytes that are not
+/// well-formed UTF-8 (stray continuation bytes, truncated or overlong sequences, surrogates,
+/// code points above U+10FFFF) are written as U+FFFD, so the output is always valid UTF-8 JSON
+/// whatever the input (e.g. an index name echoed from a URL in an error message).
 void AppendJsonString(std::string* out, std::string_view s);
+
+/// Length of the well-formed UTF-8 sequence starting at s[i] (1..4), or 0 when the bytes there
+/// are not one (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).
+size_t Utf8SequenceLength(std::string_view s, size_t i);
+
+/// True when all of `s` is well-formed UTF-8.
+bool IsValidUtf8(std::string_view s);
 
 class JsonWriter {
  public:

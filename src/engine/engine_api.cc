@@ -6,6 +6,8 @@
 
 #include "lookalike/engine.h"
 
+#include "common/json_writer.h"
+
 namespace lookalike {
 
 Result<RefreshPolicy> ParseRefreshPolicy(std::string_view value) {
@@ -64,6 +66,9 @@ Status ValidateIndexName(std::string_view name) {
         .WithType("invalid_index_name_exception");
   };
   if (name.empty()) return invalid("must not be empty");
+  // Names come from URL paths (percent-decoded bytes), not from JSON, so nothing upstream has
+  // checked them; an accepted name is echoed in every listing and must stay decodable.
+  if (!IsValidUtf8(name)) return invalid("must be valid UTF-8");
   if (name == "." || name == "..") return invalid("must not be '.' or '..'");
   if (name.size() > 255) return invalid("index name is too long, (" +
                                         std::to_string(name.size()) + " > 255)");

@@ -2,6 +2,7 @@
 #include "engine/engine_impl.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <random>
@@ -60,6 +61,14 @@ bool Glob(std::string_view pattern, std::string_view s) {
   return p == pattern.size();
 }
 
+// 503 unavailable_shards_exception: Elasticsearch's answer for an index whose primary shard is
+// not active, which is what an index that failed to load amounts to.
+Status FailedIndexError(const FailedIndex& failed) {
+  return Status::Unavailable("index [" + failed.name + "] failed to load and is unavailable (" +
+                             failed.reason + "); delete it to recover")
+      .WithType("unavailable_shards_exception");
+}
+
 void WriteShards(JsonWriter& w) {
   w.Key("_shards").BeginObject().Key("total").Int(1).Key("successful").Int(1).Key("failed").Int(0)
       .EndObject();
@@ -89,7 +98,23 @@ Status EngineImpl::Init() {
   inserter_ = std::thread([this] { InserterLoop(); });
   if (options_.durability == Durability::kAsync) syncer_ = std::thread([this] { SyncLoop(); });
   for (const auto& [name, meta] : store_->ListIndexMeta()) {
-    LOOKALIKE_RETURN_IF_ERROR(LoadIndex(name, meta).WithContext("loading index " + name));
+    Status loaded = LoadIndex(name, meta);
+    if (loaded.ok()) continue;
+    // One unreadable index must not take the others down with it.
+    FailedIndex failed{name, "", loaded.message()};
+    simdjson::dom::parser parser;
+    auto root = ParseStoredJson(parser, meta);
+    std::string_view uuid;
+    if (root.ok() && root->at_key("uuid").get_string().get(uuid) == simdjson::SUCCESS) {
+      failed.uuid = std::string(uuid);
+    } else if (size_t at = meta.find("\"uuid\":\""); at != std::string::npos) {
+      // Unparsable metadata: find the uuid the way DocStore::Open does, so that DELETE can
+      // still drop the index's column family and snapshots.
+      size_t end = meta.find('"', at + 8);
+      if (end != std::string::npos) failed.uuid = meta.substr(at + 8, end - at - 8);
+    }
+    std::unique_lock lock(indices_mu_);
+    failed_[name] = std::move(failed);
   }
   if (!recovery_jobs_.empty()) recovery_ = std::thread([this] { RecoveryLoop(); });
   return Status::OK();
@@ -97,19 +122,20 @@ Status EngineImpl::Init() {
 
 Status EngineImpl::LoadIndex(const std::string& name, const std::string& meta) {
   simdjson::dom::parser parser;
-  LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseJson(parser, meta));
+  LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseStoredJson(parser, meta));
   auto index = std::make_shared<Index>();
   index->name = name;
   LOOKALIKE_RETURN_IF_ERROR(index->LoadMeta(root, false));
   index->space = store_->Space(index->uuid);
   if (!index->space) return Status::Corruption("no column family for index " + name);
   index->snapshot_dir = options_.data_dir + "/vectors/" + index->uuid;
-  LOOKALIKE_RETURN_IF_ERROR(index->SyncVectorFields());
+  bool files_changed = false;
+  LOOKALIKE_RETURN_IF_ERROR(index->SyncVectorFields(/*loading=*/true, &files_changed));
   // Vector snapshots: load what exists; remember the seq_no each covers.
   std::map<std::string, int64_t> covered;
   for (auto& [field, vf] : index->vectors) {
     int64_t seq = store_->GetSnapshotSeq(index->space, field);
-    std::string path = index->SnapshotPath(field);
+    std::string path = index->SnapshotPath(*vf);
     if (seq >= 0 && fs::exists(path)) {
       auto loaded = LoadVectorIndex(path);
       if (loaded.ok() && (*loaded)->dim() == vf->spec.dim && (*loaded)->metric() == vf->spec.metric) {
@@ -131,11 +157,11 @@ Status EngineImpl::LoadIndex(const std::string& name, const std::string& meta) {
     std::unique_lock lock(index->data_mu, std::defer_lock);
     simdjson::dom::parser doc_parser;
     LOOKALIKE_RETURN_IF_ERROR(store_->ScanDocs(index->space, [&](storage::DocRecord&& doc) {
-      auto parsed = ParseJson(doc_parser, doc.source);
+      auto parsed = ParseStoredJson(doc_parser, doc.source);
       if (!parsed.ok()) return Status::Corruption("stored source of " + doc.id);
       PreparedDoc prepared;
       bool changed = false;
-      Status s = index->PrepareDocument(*parsed, &prepared, &changed);
+      Status s = index->PrepareDocument(*parsed, &prepared, &changed, /*enforce_limits=*/false);
       mapping_changed |= changed;
       if (!s.ok()) prepared.values.clear();  // keep the document; it was valid when written
       lock.lock();
@@ -147,12 +173,8 @@ Status EngineImpl::LoadIndex(const std::string& name, const std::string& meta) {
       return Status::OK();
     }));
   }
-  if (mapping_changed) {
+  if (mapping_changed || files_changed) {
     LOOKALIKE_RETURN_IF_ERROR(store_->PutIndexMeta(name, index->MetaJson()));
-  }
-  {
-    std::unique_lock lock(indices_mu_);
-    indices_[name] = index;
   }
   // Catch the vector indices up with documents written after their snapshots — in the
   // background (RecoveryLoop), so the node answers while a large tail is re-inserted. A token in
@@ -164,6 +186,11 @@ Status EngineImpl::LoadIndex(const std::string& name, const std::string& meta) {
   LOOKALIKE_RETURN_IF_ERROR(store_->ScanTombstones(index->space, [&](uint32_t docnum, int64_t seq) {
     job.tombstones.emplace_back(docnum, seq);
   }));
+  {
+    // Published only once everything loaded: a failure above leaves no trace in indices_.
+    std::unique_lock lock(indices_mu_);
+    indices_[name] = index;
+  }
   if (!job.docs.empty() || !job.tombstones.empty()) {
     index->recovering = true;
     {
@@ -235,6 +262,35 @@ void EngineImpl::RecoveryLoop() {
   recovery_jobs_.clear();
 }
 
+Status EngineImpl::FailedIndexStatus(std::string_view name) const {
+  std::shared_lock lock(indices_mu_);
+  auto it = failed_.find(std::string(name));
+  if (it == failed_.end()) return Status::OK();
+  return FailedIndexError(it->second);
+}
+
+Status EngineImpl::DropFailedIndex(const std::string& name) {
+  FailedIndex failed;
+  {
+    std::unique_lock lock(indices_mu_);
+    auto it = failed_.find(name);
+    if (it == failed_.end()) return IndexNotFound(name);
+    failed = it->second;
+    failed_.erase(it);
+  }
+  LOOKALIKE_RETURN_IF_ERROR(store_->DropIndex(failed.name, failed.uuid));
+  // The uuid comes from metadata that failed to load: only a well-formed one names a folder.
+  bool well_formed = !failed.uuid.empty();
+  for (char c : failed.uuid) {
+    well_formed &= std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+  }
+  if (well_formed) {
+    std::error_code ec;
+    fs::remove_all(options_.data_dir + "/vectors/" + failed.uuid, ec);
+  }
+  return Status::OK();
+}
+
 std::shared_ptr<Index> EngineImpl::Find(std::string_view name) const {
   std::shared_lock lock(indices_mu_);
   auto it = indices_.find(std::string(name));
@@ -264,7 +320,13 @@ Result<std::vector<std::shared_ptr<Index>>> EngineImpl::Resolve(std::string_view
       continue;
     }
     auto it = indices_.find(std::string(part));
-    if (it == indices_.end()) return IndexNotFound(part);
+    if (it == indices_.end()) {
+      auto failed = failed_.find(std::string(part));
+      if (failed != failed_.end()) {
+        return FailedIndexError(failed->second);
+      }
+      return IndexNotFound(part);
+    }
     if (std::find(out.begin(), out.end(), it->second) == out.end()) out.push_back(it->second);
   }
   return out;
@@ -286,8 +348,14 @@ Result<std::shared_ptr<Index>> EngineImpl::CreateIndexInternal(std::string_view 
     LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseJson(parser, "{}"));
     LOOKALIKE_RETURN_IF_ERROR(index->LoadMeta(root, true));
   }
+  LOOKALIKE_RETURN_IF_ERROR(index->mapping.CheckLimits(index->settings.mapping_limits));
   LOOKALIKE_RETURN_IF_ERROR(index->SyncVectorFields());
   std::unique_lock lock(indices_mu_);
+  if (failed_.count(index->name)) {
+    return Status::AlreadyExists("index [" + index->name + "/" + failed_[index->name].uuid +
+                                 "] already exists")
+        .WithType("resource_already_exists_exception");
+  }
   auto existing = indices_.find(index->name);
   if (existing != indices_.end()) {
     return Status::AlreadyExists("index [" + index->name + "/" + existing->second->uuid +
@@ -325,7 +393,22 @@ Result<std::string> EngineImpl::DeleteIndex(std::string_view name) {
   if (name.empty() || name == "_all" || name == "*") {
     return IllegalArgument("Wildcard expressions or all indices are not allowed");
   }
-  LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, false));
+  // Failed indices named explicitly are dropped here (Resolve refuses them); wildcards never
+  // select them, so an accident cannot delete data that might still be recoverable.
+  std::string remaining;
+  for (size_t start = 0; start <= name.size();) {
+    size_t comma = std::min(name.find(',', start), name.size());
+    std::string part(name.substr(start, comma - start));
+    start = comma + 1;
+    if (part.empty()) continue;
+    if (!FailedIndexStatus(part).ok()) {
+      LOOKALIKE_RETURN_IF_ERROR(DropFailedIndex(part));
+    } else {
+      remaining += (remaining.empty() ? "" : ",") + part;
+    }
+  }
+  if (remaining.empty()) return std::string("{\"acknowledged\":true}");
+  LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(remaining, false));
   for (const auto& index : targets) {
     {
       std::unique_lock lock(indices_mu_);
@@ -346,7 +429,7 @@ Result<std::string> EngineImpl::DeleteIndex(std::string_view name) {
 
 bool EngineImpl::IndexExists(std::string_view name) const {
   auto r = Resolve(name, true);
-  return r.ok() && !r->empty();
+  return (r.ok() && !r->empty()) || r.status().code() == StatusCode::kUnavailable;
 }
 
 Result<std::string> EngineImpl::GetIndex(std::string_view name) const {
@@ -402,6 +485,7 @@ Result<std::string> EngineImpl::PutMapping(std::string_view name, std::string_vi
     std::lock_guard<std::mutex> wl(index->write_mu);
     Mapping updated = index->mapping;
     LOOKALIKE_RETURN_IF_ERROR(updated.Merge(root, index->settings.knn_space_type));
+    LOOKALIKE_RETURN_IF_ERROR(updated.CheckLimits(index->settings.mapping_limits));
     {
       std::unique_lock lock(index->data_mu);
       index->mapping = std::move(updated);
@@ -410,34 +494,6 @@ Result<std::string> EngineImpl::PutMapping(std::string_view name, std::string_vi
     LOOKALIKE_RETURN_IF_ERROR(store_->PutIndexMeta(index->name, index->MetaJson()));
   }
   return std::string("{\"acknowledged\":true}");
-}
-
-std::vector<IndexInfo> EngineImpl::ListIndices() const {
-  std::vector<IndexInfo> out;
-  auto all = Resolve("", true);
-  if (!all.ok()) return out;
-  for (const auto& index : *all) {
-    IndexInfo info;
-    info.name = index->name;
-    info.uuid = index->uuid;
-    info.number_of_shards = index->settings.number_of_shards;
-    info.number_of_replicas = index->settings.number_of_replicas;
-    info.health = index->settings.number_of_replicas > 0 ? "yellow" : "green";
-    {
-      std::shared_lock lock(index->data_mu);
-      info.docs_count = static_cast<int64_t>(index->ids.size());
-    }
-    info.docs_deleted = index->deleted_docs;
-    info.store_size_bytes = store_->ApproximateSize(index->space);
-    std::error_code ec;
-    std::shared_lock lock(index->data_mu);
-    for (const auto& [field, vf] : index->vectors) {
-      auto sz = fs::file_size(index->SnapshotPath(field), ec);
-      if (!ec) info.store_size_bytes += static_cast<int64_t>(sz);
-    }
-    out.push_back(std::move(info));
-  }
-  return out;
 }
 
 Result<std::string> EngineImpl::Refresh(std::string_view name) {
@@ -461,8 +517,8 @@ Status EngineImpl::SnapshotIndex(Index* index) {
   int64_t min_covered = INT64_MAX;
   for (auto& [field, vf] : index->vectors) {
     int64_t covered = store_->GetSnapshotSeq(index->space, field);
-    if (covered < index->last_seq || !fs::exists(index->SnapshotPath(field))) {
-      Status s = vf->index->Save(index->SnapshotPath(field));
+    if (covered < index->last_seq || !fs::exists(index->SnapshotPath(*vf))) {
+      Status s = vf->index->Save(index->SnapshotPath(*vf));
       if (s.code() == StatusCode::kUnsupported) {
         min_covered = -1;
         continue;
@@ -491,7 +547,7 @@ void EngineImpl::MaybeAutoSnapshot(Index* index, VectorField* vf) {
   // and this task is still pending.
   std::error_code ec;
   fs::create_directories(index->snapshot_dir, ec);
-  if (vf->index->Save(index->SnapshotPath(vf->field)).ok() &&
+  if (vf->index->Save(index->SnapshotPath(*vf)).ok() &&
       store_->SetSnapshotSeq(index->space, vf->field, vf->applied_seq).ok()) {
     vf->unsaved = 0;
   } else {
@@ -511,98 +567,6 @@ Result<std::string> EngineImpl::Flush(std::string_view name) {
   w.BeginObject();
   WriteShards(w);
   w.EndObject();
-  return w.Take();
-}
-
-Result<std::string> EngineImpl::Stats(std::string_view name) const {
-  LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, true));
-  auto infos = ListIndices();
-  JsonWriter w;
-  int64_t total_docs = 0, total_deleted = 0, total_store = 0, total_vec = 0;
-  struct FieldRow {
-    std::string field, kind;
-    int64_t live, deleted, memory;
-    bool loaded;
-    int64_t snapshot_seq, replayed;
-  };
-  struct Row {
-    std::string name, uuid;
-    int64_t docs, deleted, store, vec_mem, vec_count;
-    std::vector<FieldRow> fields;
-  };
-  std::vector<Row> rows;
-  for (const auto& index : targets) {
-    Row r{index->name, index->uuid, 0, 0, 0, 0, 0};
-    for (const auto& info : infos) {
-      if (info.name == index->name) {
-        r.docs = info.docs_count;
-        r.deleted = info.docs_deleted;
-        r.store = info.store_size_bytes;
-      }
-    }
-    std::shared_lock lock(index->data_mu);
-    for (const auto& [field, vf] : index->vectors) {
-      IndexStats s = vf->index->Stats();
-      r.vec_mem += static_cast<int64_t>(s.memory_bytes);
-      r.vec_count += static_cast<int64_t>(s.live);
-      r.fields.push_back({field, s.kind, static_cast<int64_t>(s.live),
-                          static_cast<int64_t>(s.deleted), static_cast<int64_t>(s.memory_bytes),
-                          vf->loaded_from_snapshot, vf->snapshot_seq_no,
-                          vf->replayed_on_open.load()});
-    }
-    total_docs += r.docs;
-    total_deleted += r.deleted;
-    total_store += r.store;
-    total_vec += r.vec_mem;
-    rows.push_back(r);
-  }
-  auto write_block = [&](int64_t docs, int64_t deleted, int64_t store, int64_t vec) {
-    w.BeginObject().Key("docs").BeginObject().Key("count").Int(docs).Key("deleted").Int(deleted)
-        .EndObject().Key("store").BeginObject().Key("size_in_bytes").Int(store).EndObject()
-        .Key("knn").BeginObject().Key("memory_bytes").Int(vec).EndObject().EndObject();
-  };
-  w.BeginObject().Key("_shards").BeginObject().Key("total").Int(static_cast<int64_t>(rows.size()))
-      .Key("successful").Int(static_cast<int64_t>(rows.size())).Key("failed").Int(0).EndObject();
-  w.Key("_all").BeginObject().Key("primaries");
-  write_block(total_docs, total_deleted, total_store, total_vec);
-  w.Key("total");
-  write_block(total_docs, total_deleted, total_store, total_vec);
-  w.EndObject().Key("indices").BeginObject();
-  for (const auto& r : rows) {
-    w.Key(r.name).BeginObject().Key("uuid").String(r.uuid).Key("primaries");
-    write_block(r.docs, r.deleted, r.store, r.vec_mem);
-    w.Key("total");
-    write_block(r.docs, r.deleted, r.store, r.vec_mem);
-    // Per vector field (not in Elasticsearch): what the index holds and how it was opened.
-    w.Key("knn").BeginObject().Key("fields").BeginObject();
-    for (const auto& f : r.fields) {
-      w.Key(f.field).BeginObject().Key("kind").String(f.kind).Key("vectors").Int(f.live)
-          .Key("deleted").Int(f.deleted).Key("memory_bytes").Int(f.memory)
-          .Key("loaded_from_snapshot").Bool(f.loaded).Key("snapshot_seq_no").Int(f.snapshot_seq)
-          .Key("replayed_on_open").Int(f.replayed).EndObject();
-    }
-    w.EndObject().EndObject();
-    w.EndObject();
-  }
-  w.EndObject().EndObject();
-  return w.Take();
-}
-
-std::string EngineImpl::ClusterHealth() const {
-  auto infos = ListIndices();
-  bool yellow = false;
-  for (const auto& i : infos) yellow |= i.health == "yellow";
-  int64_t shards = static_cast<int64_t>(infos.size());
-  JsonWriter w;
-  w.BeginObject().Key("cluster_name").String("lookalike").Key("status")
-      .String(yellow ? "yellow" : "green").Key("timed_out").Bool(false)
-      .Key("number_of_nodes").Int(1).Key("number_of_data_nodes").Int(1)
-      .Key("active_primary_shards").Int(shards).Key("active_shards").Int(shards)
-      .Key("relocating_shards").Int(0).Key("initializing_shards").Int(0)
-      .Key("unassigned_shards").Int(0).Key("delayed_unassigned_shards").Int(0)
-      .Key("number_of_pending_tasks").Int(0).Key("number_of_in_flight_fetch").Int(0)
-      .Key("task_max_waiting_in_queue_millis").Int(0)
-      .Key("active_shards_percent_as_number").Double(100.0).EndObject();
   return w.Take();
 }
 

@@ -1,6 +1,7 @@
 // EngineImpl: the Engine of include/lookalike/engine.h. Split over engine_impl.cc (open, index
-// management, lifecycle, the vector inserter, snapshots), engine_write.cc (documents, bulk) and
-// engine_search.cc (search, count, _source filtering).
+// management, lifecycle, the vector inserter, snapshots), engine_write.cc (documents, bulk),
+// engine_search.cc (search, count, _source filtering) and engine_stats.cc (_cat/indices rows,
+// cluster health, _stats).
 //
 // Thread safety / invariants:
 //   indices_mu_ guards indices_ (the name → Index map); Index objects are shared_ptr so a call
@@ -59,6 +60,14 @@ struct WriteItem {
   DocWriteResult result;
 };
 
+/// An index whose stored state could not be loaded at open. The node serves every other index;
+/// this one is listed (health red) and answers every request with Unavailable until deleted.
+struct FailedIndex {
+  std::string name;
+  std::string uuid;    // "" when even the metadata was unreadable
+  std::string reason;  // why loading failed
+};
+
 class EngineImpl final : public Engine {
  public:
   explicit EngineImpl(const EngineOptions& options) : options_(options) {}
@@ -107,6 +116,10 @@ class EngineImpl final : public Engine {
   Result<std::shared_ptr<Index>> CreateIndexInternal(std::string_view name,
                                                      std::string_view body_json);
   Status LoadIndex(const std::string& name, const std::string& meta);
+  /// OK unless `name` is a failed index; then Unavailable naming the load failure.
+  Status FailedIndexStatus(std::string_view name) const;
+  /// DELETE of a failed index: drops what storage holds for it. NotFound if not failed.
+  Status DropFailedIndex(const std::string& name);
 
   // Writes (engine_write.cc).
   Status ExecuteWrites(std::vector<WriteItem>* items, RefreshPolicy refresh);
@@ -132,6 +145,7 @@ class EngineImpl final : public Engine {
   std::unique_ptr<storage::DocStore> store_;
   mutable std::shared_mutex indices_mu_;
   std::map<std::string, std::shared_ptr<Index>> indices_;
+  std::map<std::string, FailedIndex> failed_;  // guarded by indices_mu_; disjoint from indices_
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;

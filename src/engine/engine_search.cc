@@ -123,7 +123,7 @@ void WriteSource(JsonWriter& w, const std::string& source, const SourceFilter& f
     return;
   }
   thread_local simdjson::dom::parser parser;
-  auto parsed = ParseJson(parser, source);
+  auto parsed = ParseStoredJson(parser, source);
   if (!parsed.ok()) {
     w.Key("_source").Raw(source);
     return;
@@ -332,6 +332,17 @@ int CompareValues(const SortValue& a, const SortValue& b) {
 
 namespace {
 
+// indices.query.bool.max_clause_count over the whole request (query, knn section, post_filter),
+// checked before any index is touched.
+Status CheckClauseCount(const SearchRequest& req, size_t max_clause_count) {
+  size_t total = 0;
+  if (req.has_query) total += CountQueryClauses(req.query, max_clause_count);
+  if (req.has_knn) total += CountKnnSectionClauses(req.knn, max_clause_count);
+  if (req.has_post_filter) total += CountQueryClauses(req.post_filter, max_clause_count);
+  if (total > max_clause_count) return TooManyClauses(max_clause_count);
+  return Status::OK();
+}
+
 // Evaluates the request on one index (shared data lock held by the caller).
 Status EvalIndex(const Index& index, const SearchRequest& req, Matches* out, bool* knn_query) {
   Matches q;
@@ -421,6 +432,7 @@ Result<std::string> EngineImpl::Search(std::string_view index_expr, std::string_
     LOOKALIKE_ASSIGN_OR_RETURN(req.query, ParseJson(q_parser, q_body));
     req.has_query = true;
   }
+  LOOKALIKE_RETURN_IF_ERROR(CheckClauseCount(req, options_.max_clause_count));
   int64_t window = 10000;
   for (const auto& idx : targets) window = std::min(window, idx->settings.max_result_window);
   if (req.from + req.size > window || req.size > window) {
@@ -709,6 +721,7 @@ Result<std::string> EngineImpl::Count(std::string_view index_expr, std::string_v
     LOOKALIKE_ASSIGN_OR_RETURN(req.query, ParseJson(q_parser, q_body));
     req.has_query = true;
   }
+  LOOKALIKE_RETURN_IF_ERROR(CheckClauseCount(req, options_.max_clause_count));
   int64_t count = 0;
   for (const auto& index : targets) {
     std::shared_lock lock(index->data_mu);
@@ -729,7 +742,10 @@ Result<JsonResponse> EngineImpl::GetDocument(std::string_view index_name, std::s
                                              const SearchOptions& options) const {
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
   auto index = Find(index_name);
-  if (!index) return IndexNotFound(index_name);
+  if (!index) {
+    LOOKALIKE_RETURN_IF_ERROR(FailedIndexStatus(index_name));
+    return IndexNotFound(index_name);
+  }
   uint32_t docnum = 0;
   bool found = false;
   {

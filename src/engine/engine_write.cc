@@ -164,6 +164,11 @@ Status EngineImpl::WriteIndexGroup(const std::shared_ptr<Index>& index,
                          .WithType("illegal_argument_exception");
       continue;
     }
+    if (!IsValidUtf8(item->id)) {
+      // Ids from URL paths are raw percent-decoded bytes; JSON-borne ones are already valid.
+      item->status = IllegalArgument("id must be valid UTF-8");
+      continue;
+    }
     Pending cur{};
     bool exists = lookup(item->id, &cur);
     if (Status c = CheckCondition(item->condition, item->id, exists, cur); !c.ok()) {
@@ -245,7 +250,7 @@ Status EngineImpl::WriteIndexGroup(const std::shared_ptr<Index>& index,
           }
           base_text = Index::RebuildSource(rec.source, vecs);
         }
-        auto base = ParseJson(base_parser, base_text);
+        auto base = ParseStoredJson(base_parser, base_text);
         if (!base.ok()) {
           item->status = base.status();
           continue;
@@ -389,6 +394,10 @@ Status EngineImpl::ExecuteWrites(std::vector<WriteItem>* items, RefreshPolicy re
   std::vector<std::shared_ptr<Index>> touched;
   for (auto& [name, group] : groups) {
     std::shared_ptr<Index> index = Find(name);
+    if (Status failed = FailedIndexStatus(name); !index && !failed.ok()) {
+      for (WriteItem* item : group) item->status = failed;
+      continue;
+    }
     if (!index) {
       bool creates = false;
       for (WriteItem* item : group) {

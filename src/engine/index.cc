@@ -73,6 +73,11 @@ std::string Index::MetaJson() const {
   w.EndObject();
   w.Key("mappings");
   mapping.WriteJson(w);
+  if (!vector_files.empty()) {
+    w.Key("vector_files").BeginObject();
+    for (const auto& [field, stem] : vector_files) w.Key(field).String(stem);
+    w.EndObject();
+  }
   w.EndObject();
   return w.Take();
 }
@@ -84,6 +89,18 @@ Status Index::LoadMeta(element meta, bool is_create) {
     if (meta.at_key("uuid").get_string().get(s) == simdjson::SUCCESS) uuid = std::string(s);
     int64_t cd;
     if (meta.at_key("creation_date").get_int64().get(cd) == simdjson::SUCCESS) creation_date = cd;
+    element files;
+    if (meta.at_key("vector_files").get(files) == simdjson::SUCCESS) {
+      for (auto kv : AsObject(files)) {
+        std::string_view stem;
+        // Only stems this code writes ("v" + digits) become file names.
+        if (kv.value.get_string().get(stem) == simdjson::SUCCESS && stem.size() > 1 &&
+            stem[0] == 'v' &&
+            stem.find_first_not_of("0123456789", 1) == std::string_view::npos) {
+          vector_files[std::string(kv.key)] = std::string(stem);
+        }
+      }
+    }
   } else {
     for (auto kv : AsObject(meta)) {
       if (kv.key != "settings" && kv.key != "mappings" && kv.key != "aliases") {
@@ -106,6 +123,18 @@ Status Index::LoadMeta(element meta, bool is_create) {
                              IntSetting(flat, "index.knn.algo_param.ef_search", 0, 1, 100000));
   LOOKALIKE_ASSIGN_OR_RETURN(int64_t window,
                              IntSetting(flat, "index.max_result_window", 10000, 1, 1 << 30));
+  MappingLimits& limits = settings.mapping_limits;
+  LOOKALIKE_ASSIGN_OR_RETURN(limits.total_fields,
+                             IntSetting(flat, "index.mapping.total_fields.limit",
+                                        limits.total_fields, 0, INT64_MAX));
+  LOOKALIKE_ASSIGN_OR_RETURN(limits.depth, IntSetting(flat, "index.mapping.depth.limit",
+                                                      limits.depth, 1, INT64_MAX));
+  LOOKALIKE_ASSIGN_OR_RETURN(limits.nested_objects,
+                             IntSetting(flat, "index.mapping.nested_objects.limit",
+                                        limits.nested_objects, 0, INT64_MAX));
+  LOOKALIKE_ASSIGN_OR_RETURN(limits.field_name_length,
+                             IntSetting(flat, "index.mapping.field_name_length.limit",
+                                        limits.field_name_length, 1, INT64_MAX));
   auto it = flat.find("index.knn");
   if (it != flat.end() && it->second != "true" && it->second != "false") {
     return IllegalArgument("Failed to parse value [" + it->second +
@@ -141,11 +170,45 @@ void Index::WriteSettings(JsonWriter& w) const {
   WriteNested(w, flat, flat.begin(), flat.end(), 0);
 }
 
-Status Index::SyncVectorFields() {
+namespace {
+// The snapshot stem data directories before vector_files used: the field name in hex.
+std::string LegacySnapshotStem(const std::string& field) {
+  static const char* kHex = "0123456789abcdef";
+  std::string name;
+  for (unsigned char c : field) {
+    name.push_back(kHex[c >> 4]);
+    name.push_back(kHex[c & 15]);
+  }
+  return name;
+}
+// Longest legacy stem still used (a file name is at most 255 bytes, with ".lkv" appended).
+constexpr size_t kMaxLegacyStem = 200;
+}  // namespace
+
+Status Index::SyncVectorFields(bool loading, bool* files_changed) {
   for (const auto& [path, f] : mapping.fields()) {
     if (!IsVector(f.type) || vectors.count(path)) continue;
     auto vf = std::make_unique<VectorField>();
     vf->field = path;
+    auto recorded = vector_files.find(path);
+    std::string legacy = LegacySnapshotStem(path);
+    if (recorded != vector_files.end()) {
+      vf->file_stem = recorded->second;
+    } else if (loading && legacy.size() <= kMaxLegacyStem) {
+      vf->file_stem = legacy;
+    } else {
+      size_t n = vector_files.size();
+      std::string stem;
+      bool taken = true;
+      while (taken) {
+        stem = "v" + std::to_string(n++);
+        taken = false;
+        for (const auto& [other, used] : vector_files) taken |= used == stem;
+      }
+      vector_files[path] = stem;
+      vf->file_stem = stem;
+      if (files_changed) *files_changed = true;
+    }
     vf->spec = f.vector;
     if (settings.knn_ef_search > 0 && vf->spec.hnsw.ef_search == 64) {
       vf->spec.hnsw.ef_search = settings.knn_ef_search;
@@ -162,6 +225,7 @@ struct Preparer {
   Index* index;
   PreparedDoc* out;
   bool* mapping_changed;
+  const MappingLimits* limits;  // null: accept any dynamic field (loading stored documents)
 
   Status FieldError(const FieldMapping& f, element v, std::string_view why) {
     std::string preview = ElementToJson(v);
@@ -175,7 +239,7 @@ struct Preparer {
     const FieldMapping* f = index->mapping.Find(path);
     if (f) return f;
     std::unique_lock lock(index->data_mu);
-    auto added = index->mapping.AddDynamic(path, sample);
+    auto added = index->mapping.AddDynamic(path, sample, limits);
     if (added.ok() && *added) *mapping_changed = true;
     return added;
   }
@@ -352,12 +416,22 @@ struct Preparer {
 
 }  // namespace
 
-Status Index::PrepareDocument(element source, PreparedDoc* out, bool* mapping_changed) {
+Status Index::PrepareDocument(element source, PreparedDoc* out, bool* mapping_changed,
+                              bool enforce_limits) {
   if (!source.is_object()) {
     return MapperParsingError("failed to parse: the document source must be a JSON object");
   }
-  Preparer p{this, out, mapping_changed};
-  LOOKALIKE_RETURN_IF_ERROR(p.Object(source, ""));
+  Preparer p{this, out, mapping_changed, enforce_limits ? &settings.mapping_limits : nullptr};
+  mapping.BeginDynamicJournal();
+  if (Status parsed = p.Object(source, ""); !parsed.ok()) {
+    if (enforce_limits && *mapping_changed) {
+      // A refused document leaves the mapping as it found it.
+      std::unique_lock lock(data_mu);
+      mapping.RollbackDynamic();
+      *mapping_changed = false;
+    }
+    return parsed;
+  }
   // The slim source: everything but top-level vectors (those live in binary form).
   bool stripped = false;
   for (const auto& v : out->vectors) stripped |= v.field[0] == '^';
@@ -449,14 +523,8 @@ std::string Index::RebuildSource(const std::string& slim,
   return out;
 }
 
-std::string Index::SnapshotPath(const std::string& field) const {
-  static const char* kHex = "0123456789abcdef";
-  std::string name;
-  for (unsigned char c : field) {
-    name.push_back(kHex[c >> 4]);
-    name.push_back(kHex[c & 15]);
-  }
-  return snapshot_dir + "/" + name + ".lkv";
+std::string Index::SnapshotPath(const VectorField& field) const {
+  return snapshot_dir + "/" + field.file_stem + ".lkv";
 }
 
 }  // namespace lookalike::engine

@@ -36,12 +36,14 @@ struct IndexSettings {
   int knn_ef_search = 0;  // index.knn.algo_param.ef_search (0 = field default)
   std::string knn_space_type;
   int64_t max_result_window = 10000;
+  MappingLimits mapping_limits;  // index.mapping.*.limit
   std::map<std::string, std::string> flat;  // every setting as given, "index.x.y" → text
 };
 
 /// A vector field with its index.
 struct VectorField {
   std::string field;
+  std::string file_stem;  // snapshot file name without ".lkv" (see Index::vector_files)
   VectorSpec spec;
   std::unique_ptr<VectorIndex> index;
   // Owned by the inserter thread: the seq_no up to which every write of this field has been
@@ -104,14 +106,23 @@ class Index {
   /// {"index":{...}} settings object for GET.
   void WriteSettings(JsonWriter& w) const;
 
+  /// Snapshot file stems recorded in the metadata, vector field → "v<N>". Snapshot names must
+  /// not grow with the field name (file names are limited to 255 bytes), so each new vector
+  /// field gets an ordinal. Fields of older data directories have no entry and keep their
+  /// legacy name, the hex of the field name, unless that is too long to be a file name.
+  std::map<std::string, std::string> vector_files;
+
   /// Creates missing VectorField entries for vector fields of the mapping (after a mapping
-  /// change). Needs data_mu exclusive.
-  Status SyncVectorFields();
+  /// change, or at load with `loading`). Needs data_mu exclusive. Sets *files_changed when a
+  /// stem was added to vector_files (the metadata must then be stored again).
+  Status SyncVectorFields(bool loading = false, bool* files_changed = nullptr);
 
   /// Parses a source document against the mapping, adding dynamic fields (takes data_mu
   /// exclusively only when the mapping changes; caller holds write_mu). `mapping_changed` is set
-  /// when a dynamic field was added.
-  Status PrepareDocument(element source, PreparedDoc* out, bool* mapping_changed);
+  /// when a dynamic field was added. `enforce_limits`: dynamic fields must respect
+  /// settings.mapping_limits (writes); false when re-reading stored documents at load.
+  Status PrepareDocument(element source, PreparedDoc* out, bool* mapping_changed,
+                         bool enforce_limits = true);
 
   /// Applies a stored document to the in-memory structures. Needs data_mu exclusive.
   void ApplyDoc(uint32_t docnum, const std::string& id, int64_t version, int64_t seq_no,
@@ -123,7 +134,7 @@ class Index {
                                    const std::vector<storage::StoredVector>& vectors);
 
   /// Path of the snapshot file of a vector field.
-  std::string SnapshotPath(const std::string& field) const;
+  std::string SnapshotPath(const VectorField& field) const;
 };
 
 /// The single place that picks the vector index implementation for a field.

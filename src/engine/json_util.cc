@@ -1,16 +1,65 @@
 #include "engine/json_util.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
 
 namespace lookalike::engine {
 
+size_t JsonNestingDepth(std::string_view text, size_t stop_above) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character cannot end the string
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > deepest) {
+        deepest = depth;
+        if (deepest > stop_above) break;
+      }
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 Result<element> ParseJson(simdjson::dom::parser& parser, std::string_view text) {
+  size_t depth = JsonNestingDepth(text, kMaxRequestJsonDepth);
+  if (depth > kMaxRequestJsonDepth) {
+    return ParsingError("The JSON nesting depth exceeds the maximum allowed [" +
+                        std::to_string(kMaxRequestJsonDepth) + "]");
+  }
   element root;
   auto error = parser.parse(text.data(), text.size(), true).get(root);
   if (error) {
     return ParsingError(std::string("Failed to parse JSON: ") + simdjson::error_message(error));
+  }
+  return root;
+}
+
+Result<element> ParseStoredJson(simdjson::dom::parser& parser, std::string_view text) {
+  if (parser.max_depth() < kMaxStoredJsonDepth) {
+    if (auto error = parser.allocate(std::max<size_t>(text.size(), 4096), kMaxStoredJsonDepth)) {
+      return Status::Corruption(std::string("cannot parse stored JSON: ") +
+                                simdjson::error_message(error));
+    }
+  }
+  element root;
+  auto error = parser.parse(text.data(), text.size(), true).get(root);
+  if (error) {
+    return Status::Corruption(std::string("cannot parse stored JSON: ") +
+                              simdjson::error_message(error));
   }
   return root;
 }

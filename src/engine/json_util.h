@@ -14,9 +14,29 @@ namespace lookalike::engine {
 
 using simdjson::dom::element;
 
-/// Parses `text` with `parser`; the element lives until the parser's next parse.
-/// parsing_exception (kInvalidArgument) on malformed JSON.
+/// Deepest nesting of objects and arrays accepted in a request body (documents, mappings,
+/// settings, queries). Far below simdjson's own limit (1024) on purpose: the stored form of
+/// what a request creates nests deeper than the request itself (a mapping nests twice per
+/// object level: {"a":{"properties":{"b":...}}}), and whatever was accepted must parse again
+/// when the node restarts.
+inline constexpr size_t kMaxRequestJsonDepth = 100;
+/// Nesting depth allowed when reading back stored JSON (index metadata, document sources).
+/// Larger than anything kMaxRequestJsonDepth lets in, and larger than simdjson's default, so
+/// data written by older versions without the request limit still loads.
+inline constexpr size_t kMaxStoredJsonDepth = 4096;
+
+/// Parses request input `text` with `parser`; the element lives until the parser's next parse.
+/// parsing_exception (kInvalidArgument) on malformed JSON or nesting deeper than
+/// kMaxRequestJsonDepth.
 Result<element> ParseJson(simdjson::dom::parser& parser, std::string_view text);
+
+/// Parses JSON this node stored itself (never subject to request limits, see
+/// kMaxStoredJsonDepth). Corruption when it does not parse.
+Result<element> ParseStoredJson(simdjson::dom::parser& parser, std::string_view text);
+
+/// Nesting depth of objects/arrays in JSON text (0 for a scalar); stops counting once the
+/// depth exceeds `stop_above`. Malformed text gives a best-effort answer.
+size_t JsonNestingDepth(std::string_view text, size_t stop_above);
 
 /// The object/array view of an element already known to be one (empty view otherwise).
 inline simdjson::dom::object AsObject(element e) {

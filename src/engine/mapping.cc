@@ -1,5 +1,6 @@
 #include "engine/mapping.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace lookalike::engine {
@@ -134,6 +135,42 @@ Status ParseDenseVector(const std::string& path, element def, VectorSpec* spec) 
     LOOKALIKE_ASSIGN_OR_RETURN(int64_t efc, GetInt(opts, "ef_construction", 100, 2, 3200, path));
     spec->hnsw.m = static_cast<int>(m);
     spec->hnsw.ef_construction = static_cast<int>(efc);
+  }
+  return Status::OK();
+}
+
+size_t PathDepth(std::string_view path) {
+  return static_cast<size_t>(std::count(path.begin(), path.end(), '.')) + 1;
+}
+
+Status TotalFieldsError(int64_t limit, size_t adding) {
+  return IllegalArgument("Limit of total fields [" + std::to_string(limit) +
+                         "] has been exceeded while adding new fields [" +
+                         std::to_string(adding) + "]");
+}
+
+Status DepthError(int64_t limit, std::string_view object_path) {
+  return IllegalArgument("Limit of mapping depth [" + std::to_string(limit) +
+                         "] has been exceeded due to object field [" + std::string(object_path) +
+                         "]");
+}
+
+// Every segment of `path` within the name length limits.
+Status CheckNameLength(std::string_view path, const MappingLimits& limits) {
+  size_t cap = kMaxFieldNameSegmentBytes;
+  if (limits.field_name_length > 0 && static_cast<uint64_t>(limits.field_name_length) < cap) {
+    cap = static_cast<size_t>(limits.field_name_length);
+  }
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t dot = path.find('.', start);
+    if (dot == std::string_view::npos) dot = path.size();
+    if (dot - start > cap) {
+      return IllegalArgument("Field name [" + std::string(path.substr(start, dot - start)) +
+                             "] is longer than the limit of [" + std::to_string(cap) +
+                             "] characters");
+    }
+    start = dot + 1;
   }
   return Status::OK();
 }
@@ -326,7 +363,22 @@ const FieldMapping* Mapping::Find(std::string_view path) const {
   return it == fields_.end() ? nullptr : &it->second;
 }
 
-Result<const FieldMapping*> Mapping::AddDynamic(const std::string& path, element sample) {
+Status Mapping::CheckLimits(const MappingLimits& limits) const {
+  if (static_cast<int64_t>(fields_.size()) > limits.total_fields) {
+    return TotalFieldsError(limits.total_fields,
+                            fields_.size() - static_cast<size_t>(limits.total_fields));
+  }
+  for (const auto& [path, f] : fields_) {
+    if (f.type == FieldType::kObject && static_cast<int64_t>(PathDepth(path)) > limits.depth) {
+      return DepthError(limits.depth, path);
+    }
+    LOOKALIKE_RETURN_IF_ERROR(CheckNameLength(path, limits));
+  }
+  return Status::OK();
+}
+
+Result<const FieldMapping*> Mapping::AddDynamic(const std::string& path, element sample,
+                                                const MappingLimits* limits) {
   if (dynamic_ == "false") return static_cast<const FieldMapping*>(nullptr);
   if (dynamic_ == "strict") {
     size_t dot = path.rfind('.');
@@ -358,6 +410,37 @@ Result<const FieldMapping*> Mapping::AddDynamic(const std::string& path, element
     case element_type::OBJECT: def = "{\"type\":\"object\"}"; break;
     default: return static_cast<const FieldMapping*>(nullptr);
   }
+  if (limits) {
+    // Checked before anything is added, so a refused document leaves the mapping as it was.
+    LOOKALIKE_RETURN_IF_ERROR(CheckNameLength(path, *limits));
+    bool is_object = sample.type() == element_type::OBJECT;
+    size_t depth = PathDepth(path);
+    if (is_object && static_cast<int64_t>(depth) > limits->depth) {
+      return DepthError(limits->depth, path);
+    }
+    size_t adding = 1 + (def.find("\"fields\"") != std::string::npos ? 1 : 0);
+    for (size_t dot = path.find('.'); dot != std::string::npos; dot = path.find('.', dot + 1)) {
+      if (!fields_.count(path.substr(0, dot))) {
+        ++adding;  // an implicit parent object of a dotted name
+        if (static_cast<int64_t>(PathDepth(path.substr(0, dot))) > limits->depth) {
+          return DepthError(limits->depth, path.substr(0, dot));
+        }
+      }
+    }
+    if (static_cast<int64_t>(fields_.size() + adding) > limits->total_fields) {
+      return TotalFieldsError(limits->total_fields, adding);
+    }
+  }
+  // Everything this call may create, to journal what is new afterwards.
+  std::vector<std::string> candidates{path};
+  for (size_t dot = path.find('.'); dot != std::string::npos; dot = path.find('.', dot + 1)) {
+    candidates.push_back(path.substr(0, dot));
+  }
+  candidates.push_back(path + ".keyword");
+  std::vector<std::string> absent;
+  for (auto& c : candidates) {
+    if (!fields_.count(c)) absent.push_back(std::move(c));
+  }
   simdjson::dom::parser parser;
   LOOKALIKE_ASSIGN_OR_RETURN(element parsed, ParseJson(parser, def));
   if (sample.type() == element_type::OBJECT) {
@@ -369,7 +452,16 @@ Result<const FieldMapping*> Mapping::AddDynamic(const std::string& path, element
   } else {
     LOOKALIKE_RETURN_IF_ERROR(AddField(path, parsed, ""));
   }
+  for (auto& key : absent) {
+    if (fields_.count(key)) journal_.push_back(std::move(key));
+  }
   return Find(path);
+}
+
+void Mapping::RollbackDynamic() {
+  // A dynamic multi-field is only ever created with its parent, so both are in the journal.
+  for (const std::string& key : journal_) fields_.erase(key);
+  journal_.clear();
 }
 
 void Mapping::WriteJson(JsonWriter& w) const {

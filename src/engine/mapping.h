@@ -11,6 +11,7 @@
 // Thread safety: a Mapping is a value; the owning index guards it.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -56,6 +57,25 @@ struct FieldMapping {
   VectorSpec vector;
 };
 
+/// Per-index limits on the mapping (Elasticsearch's index.mapping.*.limit settings). They are
+/// checked whenever a request makes the mapping grow (index creation, PUT _mapping, dynamic
+/// mapping while indexing), never when an index is loaded: what was accepted once always loads.
+struct MappingLimits {
+  /// index.mapping.total_fields.limit: fields of every kind (objects and multi-fields count).
+  int64_t total_fields = 1000;
+  /// index.mapping.depth.limit: object nesting; a top-level field has depth 1.
+  int64_t depth = 20;
+  /// index.mapping.nested_objects.limit: accepted and validated only; `nested` is mapped as a
+  /// plain object here, so there are no nested documents to count.
+  int64_t nested_objects = 10000;
+  /// index.mapping.field_name_length.limit in bytes per name segment ("a" and "b" of "a.b");
+  /// unlimited by default as in Elasticsearch, but kMaxFieldNameSegmentBytes always applies.
+  int64_t field_name_length = INT64_MAX;
+};
+
+/// Hard cap on one segment of a field name, whatever index.mapping.field_name_length.limit says.
+inline constexpr size_t kMaxFieldNameSegmentBytes = 255;
+
 class Mapping {
  public:
   /// Parses {"properties":{...},"dynamic":...} (the value of "mappings"). Adds to this mapping;
@@ -68,8 +88,23 @@ class Mapping {
   std::string_view dynamic() const { return dynamic_; }
 
   /// Adds a dynamically detected field (and its sub-fields) for a sample value.
-  /// Returns the new mapping or nullptr when dynamic mapping ignores the field.
-  Result<const FieldMapping*> AddDynamic(const std::string& path, element sample);
+  /// Returns the new mapping or nullptr when dynamic mapping ignores the field. With `limits`
+  /// the field is refused (illegal_argument_exception, mapping unchanged) when adding it would
+  /// break one of them; null `limits` (loading stored documents) accepts it.
+  Result<const FieldMapping*> AddDynamic(const std::string& path, element sample,
+                                         const MappingLimits* limits);
+
+  /// Dynamic additions are journaled so a refused document can take its fields back out
+  /// (Elasticsearch applies a document's dynamic mapping update all or nothing). Begin clears
+  /// the journal; Rollback removes every field added since.
+  void BeginDynamicJournal() { journal_.clear(); }
+  void RollbackDynamic();
+
+  /// illegal_argument_exception with Elasticsearch's wording when the mapping breaks a limit
+  /// ("Limit of total fields [1000] has been exceeded", "Limit of mapping depth [20] has been
+  /// exceeded due to object field [a.b]", "Field name [x] is longer than the limit of [n]
+  /// characters").
+  Status CheckLimits(const MappingLimits& limits) const;
 
   /// {"properties":{...}} (plus "dynamic" when not the default), nested by object.
   void WriteJson(JsonWriter& w) const;
@@ -80,6 +115,7 @@ class Mapping {
 
   std::map<std::string, FieldMapping> fields_;
   std::string dynamic_ = "true";
+  std::vector<std::string> journal_;  // fields AddDynamic created since BeginDynamicJournal
 };
 
 }  // namespace lookalike::engine

@@ -51,6 +51,16 @@ class Query {
 /// unknown query type or a malformed clause; illegal_argument_exception for bad values.
 Result<std::unique_ptr<Query>> ParseQuery(element q, const Index& index);
 
+/// Clauses of a query tree, counted like Lucene's indices.query.bool.max_clause_count: every
+/// query nested in another one (bool lists, constant_score and knn filters) is one clause, the
+/// root is none. `knn_section` counts a top-level "knn" section (each entry one clause). Stops
+/// once the count exceeds `stop_above`, so a huge request costs no more than the limit.
+size_t CountQueryClauses(element query, size_t stop_above);
+size_t CountKnnSectionClauses(element knn_section, size_t stop_above);
+
+/// search_phase_execution_exception (400) naming the limit, as Elasticsearch's too_many_clauses.
+Status TooManyClauses(size_t max_clause_count);
+
 /// The Elasticsearch 8 top-level "knn" section (object or array of objects).
 Result<std::unique_ptr<Query>> ParseTopLevelKnn(element knn, const Index& index,
                                                 int64_t default_k);

@@ -108,6 +108,7 @@ void CatIndices(const RestContext& ctx, const RestRequest& req, HttpResponse* re
       w.Key("docs.deleted").String(std::to_string(info.docs_deleted));
       w.Key("store.size").String(size_text(info.store_size_bytes));
       w.Key("pri.store.size").String(size_text(info.store_size_bytes));
+      if (!info.failure.empty()) w.Key("failure").String(info.failure);  // health red
       w.EndObject();
     }
     w.EndArray();
@@ -117,9 +118,13 @@ void CatIndices(const RestContext& ctx, const RestRequest& req, HttpResponse* re
   // Text table: columns padded to their widest cell, as the _cat APIs print them.
   std::vector<std::vector<std::string>> table;
   bool verbose = req.Param("v") != nullptr;
+  bool any_failed = false;
+  for (const IndexInfo& info : rows) any_failed |= !info.failure.empty();
   if (verbose) {
     table.push_back({"health", "status", "index", "uuid", "pri", "rep", "docs.count",
                      "docs.deleted", "store.size", "pri.store.size"});
+    // The column exists only when an index failed to load, so usual output is unchanged.
+    if (any_failed) table.back().push_back("failure");
   }
   for (const IndexInfo& info : rows) {
     table.push_back({info.health, info.status, info.name, info.uuid,
@@ -127,8 +132,9 @@ void CatIndices(const RestContext& ctx, const RestRequest& req, HttpResponse* re
                      std::to_string(info.number_of_replicas), std::to_string(info.docs_count),
                      std::to_string(info.docs_deleted), size_text(info.store_size_bytes),
                      size_text(info.store_size_bytes)});
+    if (!info.failure.empty()) table.back().push_back(info.failure);
   }
-  std::vector<size_t> width(10, 0);
+  std::vector<size_t> width(11, 0);
   for (const auto& row : table) {
     for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
   }

@@ -31,5 +31,32 @@ TEST(JsonWriterTest, NumbersRoundTripAndNonFiniteIsNull) {
   EXPECT_EQ(w.str(), "[0.1,0.5,null,null]");
 }
 
+TEST(JsonWriterTest, InvalidUtf8BecomesReplacementCharacters) {
+  // Valid multi-byte text passes through; every byte that is not part of a well-formed
+  // sequence (stray continuation, truncated lead, overlong, surrogate) becomes U+FFFD.
+  JsonWriter w;
+  w.BeginArray()
+      .String("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80")
+      .String("a\xff" "b")
+      .String("\x80")
+      .String("\xc3")
+      .String("\xc0\xaf")
+      .String("\xed\xa0\x80")
+      .EndArray();
+  EXPECT_EQ(w.str(),
+            "[\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\",\"a\\ufffdb\",\"\\ufffd\","
+            "\"\\ufffd\",\"\\ufffd\\ufffd\",\"\\ufffd\\ufffd\\ufffd\"]");
+  EXPECT_TRUE(IsValidUtf8(w.str()));
+}
+
+TEST(JsonWriterTest, IsValidUtf8) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("plain"));
+  EXPECT_TRUE(IsValidUtf8("\xf4\x8f\xbf\xbf"));   // U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xe0\x80\x80"));       // overlong
+  EXPECT_FALSE(IsValidUtf8("ab\xe2\x82"));          // truncated
+}
+
 }  // namespace
 }  // namespace lookalike

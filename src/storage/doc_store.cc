@@ -21,7 +21,7 @@ constexpr std::string_view kMetaPrefix = "index/";
 constexpr uint8_t kDocFormat = 1;
 // Written to the default column family without WAL; see doc_store.h (Failures).
 constexpr std::string_view kRecoveryMarker = "~recovery-marker";
-constexpr std::chrono::milliseconds kMaxBackoff{30000};
+constexpr std::chrono::milliseconds kMaxBackoff{10000};
 
 std::string DocKey(char tag, uint32_t docnum) {
   std::string key(5, '\0');
@@ -430,7 +430,9 @@ Status DocStore::TryRecover() {
     s = rocksdb::Status::Incomplete("recovery did not move away from the failed WAL");
   }
   if (!s.ok()) {
-    backoff_ = std::min(kMaxBackoff, backoff_ * 2);
+    // Busy: RocksDB's own recovery (its SstFileManager polls free space every 5 s) is under
+    // way; look again soon. Otherwise back off.
+    backoff_ = s.IsBusy() ? std::chrono::milliseconds(1000) : std::min(kMaxBackoff, backoff_ * 2);
     next_attempt_ = std::chrono::steady_clock::now() + backoff_;
     if (!s.IsBusy()) {
       spdlog::warn("storage: recovery attempt failed ({}); next attempt in {} ms", s.ToString(),

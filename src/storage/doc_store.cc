@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
@@ -105,6 +107,29 @@ rocksdb::ColumnFamilyOptions SpaceOptions() {
 
 }  // namespace
 
+// RocksDB's diagnostic log goes to the server log instead of a LOG file in the data directory:
+// on a full disk that file's writer fails, and RocksDB 7.8 aborts on the next line it appends
+// to a writer that saw an error (WritableFileWriter's sync_without_flush_called_ assertion).
+class SpdlogLogger : public rocksdb::Logger {
+ public:
+  SpdlogLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char line[1024];
+    std::vsnprintf(line, sizeof(line), format, ap);
+    switch (level) {
+      case rocksdb::InfoLogLevel::DEBUG_LEVEL: spdlog::debug("rocksdb: {}", line); break;
+      case rocksdb::InfoLogLevel::INFO_LEVEL: spdlog::info("rocksdb: {}", line); break;
+      case rocksdb::InfoLogLevel::WARN_LEVEL: spdlog::warn("rocksdb: {}", line); break;
+      default: spdlog::error("rocksdb: {}", line); break;
+    }
+  }
+};
+
 // RocksDB calls these with its DB mutex held: record, log, never call back into the DB.
 class DocStore::Listener : public rocksdb::EventListener {
  public:
@@ -117,6 +142,14 @@ class DocStore::Listener : public rocksdb::EventListener {
                   error->ToString(), stops_writes ? "; read-only until it recovers" : "");
     DocStore* store = store_.load();
     if (stops_writes && store != nullptr) store->MarkFailed(error->ToString(), false);
+  }
+  // RocksDB's own recovery from ENOSPC (its SstFileManager) waits until a whole write buffer
+  // (64 MiB) is free, which a small or nearly full disk may never offer, and keeps manual
+  // Resume() answering Busy meanwhile. TryRecover drives recovery instead.
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status error,
+                            bool* auto_recovery) override {
+    error.PermitUncheckedError();
+    if (auto_recovery != nullptr) *auto_recovery = false;
   }
   void OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) override {
     if (info.new_bg_error.ok()) {
@@ -207,10 +240,9 @@ Result<std::unique_ptr<DocStore>> DocStore::Open(const std::string& dir,
   db_options.max_total_wal_size = 512 << 20;
   // Nothing is written without WAL except the recovery marker: no memtable flush at close.
   db_options.avoid_flush_during_shutdown = true;
-  // Retryable (non-ENOSPC) write errors: RocksDB retries Resume itself every second, forever;
-  // ENOSPC recovery is driven by its SstFileManager and by TryRecover.
-  db_options.max_bgerror_resume_count = INT_MAX;
-  db_options.bgerror_resume_retry_interval = 1000000;
+  // Recovery from background errors is TryRecover's (see Listener::OnErrorRecoveryBegin).
+  db_options.max_bgerror_resume_count = 0;
+  db_options.info_log = std::make_shared<SpdlogLogger>();
   auto listener = std::make_shared<DocStore::Listener>();
   db_options.listeners.push_back(listener);
 
@@ -421,7 +453,9 @@ Status DocStore::TryRecover() {
   if (writable()) return Status::OK();
   {
     std::lock_guard<std::mutex> lock(failure_mu_);
-    if (std::chrono::steady_clock::now() < next_attempt_) return ReadOnlyError();
+    if (std::chrono::steady_clock::now() < next_attempt_) {
+      return Status::IOError("storage is read-only until it recovers from: " + failure_);
+    }
   }
   std::unique_lock<std::shared_mutex> wal(wal_mu_);
   rocksdb::Status s = db_->Resume();  // OK at once when RocksDB recovered by itself
@@ -430,8 +464,7 @@ Status DocStore::TryRecover() {
     s = rocksdb::Status::Incomplete("recovery did not move away from the failed WAL");
   }
   if (!s.ok()) {
-    // Busy: RocksDB's own recovery (its SstFileManager polls free space every 5 s) is under
-    // way; look again soon. Otherwise back off.
+    // Busy: a recovery is under way already; look again soon. Otherwise back off.
     backoff_ = s.IsBusy() ? std::chrono::milliseconds(1000) : std::min(kMaxBackoff, backoff_ * 2);
     next_attempt_ = std::chrono::steady_clock::now() + backoff_;
     if (!s.IsBusy()) {

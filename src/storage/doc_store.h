@@ -17,12 +17,14 @@
 // it recovers: writes return IOError at once, without touching RocksDB, and WAL syncs and
 // memtable flushes are skipped. RocksDB 7.8 aborts (an assertion in WritableFileWriter) when a
 // WAL file that saw a failed append is appended to or synced again, so nothing may reach that
-// file until recovery has switched to a new one. TryRecover(), called periodically by the disk
-// monitor, calls DB::Resume() with exponential backoff (RocksDB's own SstFileManager recovery
-// may beat it to it) and re-opens the store for writes once RocksDB has recovered AND the WAL
-// that failed is no longer the current one. A marker written without WAL keeps the default
-// column family's memtable non-empty, so recovery always has a memtable to flush and therefore
-// always switches to a new WAL.
+// file until recovery has switched to a new one (RocksDB's diagnostic LOG file had the same
+// problem; that log goes to spdlog instead). TryRecover(), called periodically by the disk
+// monitor, calls DB::Resume() with exponential backoff (1 s doubling to 10 s; RocksDB's own
+// automatic recovery is switched off because it waits for a whole write buffer of free space)
+// and re-opens the store for writes once RocksDB has recovered AND the WAL that failed is no
+// longer the current one. A marker written without WAL keeps the default column family's
+// memtable non-empty, so recovery always has a memtable to flush and therefore always switches
+// to a new WAL.
 //
 // Thread safety: all methods are thread-safe (RocksDB is). Callers serialise the writes of one
 // index themselves so counters stay monotonic. wal_mu_ is held shared by writes and exclusively

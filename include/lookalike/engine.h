@@ -220,6 +220,16 @@ class Engine {
   /// GET /_cluster/health: {"cluster_name","status":"green","number_of_nodes":1,...}.
   virtual std::string ClusterHealth() const = 0;
 
+  /// PUT /_cluster/settings cluster.routing.allocation.disk.watermark.{low,high,flood_stage}
+  /// (see EngineOptions; "" = the value the engine was opened with). Takes effect at once: the
+  /// disk is sampled again. illegal_argument_exception for an unparsable value or high above
+  /// flood stage; nothing changes then.
+  virtual Status SetDiskWatermarks(std::string_view low, std::string_view high,
+                                   std::string_view flood_stage) {
+    (void)low, (void)high, (void)flood_stage;
+    return Status::OK();
+  }
+
   // ---- Documents -------------------------------------------------------------------------
 
   /// PUT/POST /{index}/_doc/{id}, POST /{index}/_doc (empty id → a generated 20-char id),

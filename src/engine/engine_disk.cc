@@ -59,6 +59,21 @@ Status EngineImpl::StartDiskMonitor() {
   return Status::OK();
 }
 
+Status EngineImpl::SetDiskWatermarks(std::string_view low, std::string_view high,
+                                     std::string_view flood_stage) {
+  LOOKALIKE_ASSIGN_OR_RETURN(
+      storage::DiskWatermarks watermarks,
+      storage::DiskWatermarks::FromText(low.empty() ? options_.disk_watermark_low : low,
+                                        high.empty() ? options_.disk_watermark_high : high,
+                                        flood_stage.empty() ? options_.disk_flood_stage
+                                                            : flood_stage));
+  if (!disk_monitor_) return Status::Unavailable("the engine is shut down");
+  disk_monitor_->SetWatermarks(watermarks);
+  spdlog::info("disk watermarks: low [{}], high [{}], flood stage [{}]", watermarks.low.text(),
+               watermarks.high.text(), watermarks.flood_stage.text());
+  return Status::OK();
+}
+
 Status EngineImpl::CheckWritable(std::string_view index) const {
   bool flood = disk_monitor_ && disk_monitor_->MaybeCheck(kWriteSampleAge);
   bool store_ok = store_->writable();

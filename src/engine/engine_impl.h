@@ -79,6 +79,8 @@ class EngineImpl final : public Engine {
   Result<std::string> Flush(std::string_view name) override;
   Result<std::string> Stats(std::string_view name) const override;
   std::string ClusterHealth() const override;
+  Status SetDiskWatermarks(std::string_view low, std::string_view high,
+                           std::string_view flood_stage) override;
 
   Result<DocWriteResult> IndexDocument(std::string_view index, std::string_view id,
                                        std::string_view source_json, OpType op_type,

@@ -161,6 +161,26 @@ def run_cycles(server, mnt, cycles, leave_bytes, acked):
               % (cycle, statuses, len(acked)))
 
 
+def check_cluster_settings(server):
+    """The flood stage set through _cluster/settings takes effect at once and can be reset."""
+    key = "cluster.routing.allocation.disk.watermark."
+    status, body = server.json("PUT", "/_cluster/settings",
+                               {"transient": {key + "flood_stage": "lots"}})
+    check(status == 400 and body["error"]["type"] == "illegal_argument_exception",
+          "bad flood stage: %s %s" % (status, body))
+    status, body = server.json("PUT", "/_cluster/settings", {"transient": {
+        key + "low": "0.1%", key + "high": "0.2%", key + "flood_stage": "0.3%"}})
+    check(status == 200, "set flood stage: %s %s" % (status, body))
+    status, body = server.json("PUT", "/docs/_doc/settings-probe", {"tag": "x"})
+    check(status == 429 and body["error"]["type"] == "cluster_block_exception",
+          "write above a 0.3%% flood stage: %s %s" % (status, body))
+    status, body = server.json("PUT", "/_cluster/settings", {"transient": {
+        key + "low": None, key + "high": None, key + "flood_stage": None}})
+    check(status == 200, "reset flood stage: %s %s" % (status, body))
+    status, body = server.json("PUT", "/docs/_doc/settings-probe", {"tag": "x"})
+    check(status in (200, 201), "write after resetting the flood stage: %s %s" % (status, body))
+
+
 def check_log(server):
     log = server.log_all()
     for bad in ("Assertion", "Aborted", "terminate called", "core dumped"):
@@ -186,6 +206,8 @@ def test(binary):
                             "method": {"name": "hnsw", "space_type": "l2"}}}}})
             check(status == 200, "create index: %s %s" % (status, body))
             run_cycles(server, mnt, range(1, 6), 6 << 20, acked)
+            check_cluster_settings(server)
+            acked["settings-probe"] = 0
             rc = server.stop()
             check(rc == 0, "graceful exit code %s" % rc)
 
@@ -214,7 +236,7 @@ def test(binary):
             check_log(server)
             print("restart: all %d acknowledged documents present" % len(acked))
             for line in server.log_all().splitlines():  # what the operator would see
-                if "storage:" in line or "watermark" in line or "Resume" in line:
+                if "storage:" in line or "disk watermarks:" in line:
                     print("  log: " + line[:220])
     finally:
         subprocess.run(["umount", mnt], check=False)

@@ -6,6 +6,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -392,14 +393,24 @@ Status DocStore::WriteRocks(rocksdb::WriteBatch* batch, bool sync, std::string_v
 Status DocStore::FlushSpace(IndexSpace* space) {
   if (!writable()) return ReadOnlyError();
   // Exclusive: a flush switches the WAL when the memtable is not empty, which must not meet a
-  // write failing on it. No waiting for the flush itself under the lock: the WAL is durable
-  // already, the flush only shortens the replay after a restart.
-  std::unique_lock<std::shared_mutex> wal(wal_mu_);
-  if (!writable()) return ReadOnlyError();
-  rocksdb::FlushOptions fo;
-  fo.wait = false;
-  rocksdb::Status s = db_->Flush(fo, space->cf_);
-  if (s.IsIOError()) MarkFailed(s.ToString(), /*from_write=*/true);
+  // write failing on it. The switch happens inside Flush(); the table file is written in the
+  // background, waited for below without blocking writers.
+  rocksdb::Status s;
+  {
+    std::unique_lock<std::shared_mutex> wal(wal_mu_);
+    if (!writable()) return ReadOnlyError();
+    rocksdb::FlushOptions fo;
+    fo.wait = false;
+    s = db_->Flush(fo, space->cf_);
+    if (s.IsIOError()) MarkFailed(s.ToString(), /*from_write=*/true);
+  }
+  uint64_t immutable = 1;
+  while (s.ok() && writable() &&
+         db_->GetIntProperty(space->cf_, "rocksdb.num-immutable-mem-table", &immutable) &&
+         immutable > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  if (s.ok() && !writable()) return ReadOnlyError();
   return FromRocks(s, "flushing the memtable");
 }
 

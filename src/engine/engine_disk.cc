@@ -35,8 +35,9 @@ bool RefusalLog::Log(std::string_view what, std::string_view index, size_t refus
     suppressed_ = 0;
   }
   std::string type(first.type().empty() ? StatusCodeName(first.code()) : first.type());
-  std::string more = skipped == 0 ? "" : " (and " + std::to_string(skipped) +
-                                             " more refused requests since the last line)";
+  std::string more = skipped == 0 ? ""
+                                  : " (and " + std::to_string(skipped) +
+                                        " more refused requests since the last line)";
   if (total > 1) {
     spdlog::warn("{} refused {} of {} items; first [{}]: {}: {}{}", what, refused, total, index,
                  type, first.message(), more);
@@ -61,12 +62,11 @@ Status EngineImpl::StartDiskMonitor() {
 
 Status EngineImpl::SetDiskWatermarks(std::string_view low, std::string_view high,
                                      std::string_view flood_stage) {
-  LOOKALIKE_ASSIGN_OR_RETURN(
-      storage::DiskWatermarks watermarks,
-      storage::DiskWatermarks::FromText(low.empty() ? options_.disk_watermark_low : low,
-                                        high.empty() ? options_.disk_watermark_high : high,
-                                        flood_stage.empty() ? options_.disk_flood_stage
-                                                            : flood_stage));
+  LOOKALIKE_ASSIGN_OR_RETURN(storage::DiskWatermarks watermarks,
+                             storage::DiskWatermarks::FromText(
+                                 low.empty() ? options_.disk_watermark_low : low,
+                                 high.empty() ? options_.disk_watermark_high : high,
+                                 flood_stage.empty() ? options_.disk_flood_stage : flood_stage));
   if (!disk_monitor_) return Status::Unavailable("the engine is shut down");
   disk_monitor_->SetWatermarks(watermarks);
   spdlog::info("disk watermarks: low [{}], high [{}], flood stage [{}]", watermarks.low.text(),

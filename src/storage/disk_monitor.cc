@@ -1,5 +1,6 @@
 #include "storage/disk_monitor.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/statvfs.h>
 
 #include <algorithm>
@@ -8,8 +9,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-
-#include <spdlog/spdlog.h>
 
 namespace lookalike::storage {
 namespace {
@@ -141,8 +140,8 @@ Status DiskWatermarks::Validate() const {
 Result<DiskWatermarks> DiskWatermarks::FromText(std::string_view low, std::string_view high,
                                                 std::string_view flood_stage) {
   DiskWatermarks w;
-  for (auto [text, target] : {std::pair{low, &w.low}, std::pair{high, &w.high},
-                              std::pair{flood_stage, &w.flood_stage}}) {
+  for (auto [text, target] :
+       {std::pair{low, &w.low}, std::pair{high, &w.high}, std::pair{flood_stage, &w.flood_stage}}) {
     if (text.empty()) continue;
     LOOKALIKE_ASSIGN_OR_RETURN(*target, Watermark::Parse(text));
   }
@@ -170,14 +169,16 @@ bool DiskMonitor::Check() {
     now = true;
     reason_ = "disk usage exceeded flood-stage watermark [" + watermarks_.flood_stage.text() +
               "] on " + path_ + " (" + Describe(usage_) + ")";
-    spdlog::warn("{}: every index is now read-only-allow-delete; writes are refused until usage "
-                 "falls below the high watermark [{}]",
-                 reason_, watermarks_.high.text());
+    spdlog::warn(
+        "{}: every index is now read-only-allow-delete; writes are refused until usage "
+        "falls below the high watermark [{}]",
+        reason_, watermarks_.high.text());
   } else if (was && !watermarks_.high.Exceeded(usage_)) {
     now = false;
-    spdlog::info("disk usage on {} is below the high watermark [{}] ({}): the "
-                 "read-only-allow-delete block is released",
-                 path_, watermarks_.high.text(), Describe(usage_));
+    spdlog::info(
+        "disk usage on {} is below the high watermark [{}] ({}): the "
+        "read-only-allow-delete block is released",
+        path_, watermarks_.high.text(), Describe(usage_));
     reason_.clear();
   }
   blocked_.store(now);

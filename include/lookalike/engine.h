@@ -19,7 +19,8 @@
 //   kNotFound            index_not_found_exception               404
 //   kAlreadyExists       resource_already_exists_exception       400
 //   kConflict            version_conflict_engine_exception       409
-//   kResourceExhausted   (limits, e.g. es_rejected_execution_exception)  429
+//   kResourceExhausted   (limits, e.g. es_rejected_execution_exception,
+//                        cluster_block_exception: disk flood stage / read-only storage) 429
 //   kUnavailable         (shutting down)                          503
 //   kIOError/kCorruption (storage failures)                       500
 // The message is the Elasticsearch "reason" text. When type() is empty the server picks a
@@ -72,6 +73,16 @@ struct EngineOptions {
   /// The background inserter also snapshots a vector field after this many vectors were
   /// applied since its last snapshot, bounding the work replayed after a crash. 0 = never.
   size_t auto_snapshot_vectors = 200000;
+  /// Disk watermarks on the data directory's file system (Elasticsearch's
+  /// cluster.routing.allocation.disk.watermark.{low,high,flood_stage}): a used share ("95%",
+  /// "0.95") or a free-space floor ("1gb"). Above the flood stage every index gets the
+  /// read-only-allow-delete block: writes answer 429 cluster_block_exception, reads and index
+  /// deletion go on; the block is lifted below the high watermark. "" keeps the default.
+  std::string disk_watermark_low = "85%";
+  std::string disk_watermark_high = "90%";
+  std::string disk_flood_stage = "95%";
+  /// How often the disk is sampled and a read-only store tries to recover (RocksDB Resume).
+  int disk_check_interval_ms = 1000;
 };
 
 /// ?refresh= on write requests. "" and "false" → kFalse, "true" (and bare "?refresh") → kTrue,
@@ -223,6 +234,16 @@ class Engine {
 
   /// GET /_cluster/health: {"cluster_name","status":"green","number_of_nodes":1,...}.
   virtual std::string ClusterHealth() const = 0;
+
+  /// PUT /_cluster/settings cluster.routing.allocation.disk.watermark.{low,high,flood_stage}
+  /// (see EngineOptions; "" = the value the engine was opened with). Takes effect at once: the
+  /// disk is sampled again. illegal_argument_exception for an unparsable value or high above
+  /// flood stage; nothing changes then.
+  virtual Status SetDiskWatermarks(std::string_view low, std::string_view high,
+                                   std::string_view flood_stage) {
+    (void)low, (void)high, (void)flood_stage;
+    return Status::OK();
+  }
 
   // ---- Documents -------------------------------------------------------------------------
 

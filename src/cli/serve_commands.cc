@@ -41,6 +41,9 @@ struct ServeArgs {
   std::string models_dir;                // "" = DefaultModelDir()
   std::vector<std::string> image_roots;  // folders GET /{index}/_image/{id} may serve from
   DecodeLimits limits;                   // uploads, index-time images, thumbnails
+  std::string disk_low = "85%";          // Elasticsearch disk watermarks (docs/operations.md)
+  std::string disk_high = "90%";
+  std::string disk_flood_stage = "95%";
 };
 
 int RunServe(const ServeArgs& args) {
@@ -55,6 +58,9 @@ int RunServe(const ServeArgs& args) {
   engine_options.data_dir = args.data_dir;
   engine_options.threads = args.threads;
   engine_options.max_clause_count = args.max_clause_count;
+  engine_options.disk_watermark_low = args.disk_low;
+  engine_options.disk_watermark_high = args.disk_high;
+  engine_options.disk_flood_stage = args.disk_flood_stage;
   if (args.durability == "async") {
     engine_options.durability = Durability::kAsync;
   } else if (args.durability != "request") {
@@ -153,6 +159,16 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   cmd->add_option("--threads", args->threads, "Background indexing threads (0 = cores)")
+      ->capture_default_str();
+  cmd->add_option("--disk-flood-stage", args->disk_flood_stage,
+                  "Above this disk usage (\"95%\", \"0.95\") or below this free space (\"1gb\") "
+                  "every index becomes read-only-allow-delete")
+      ->capture_default_str();
+  cmd->add_option("--disk-high-watermark", args->disk_high,
+                  "The read-only-allow-delete block is released below this watermark")
+      ->capture_default_str();
+  cmd->add_option("--disk-low-watermark", args->disk_low,
+                  "Reported only (shard allocation in a cluster)")
       ->capture_default_str();
   cmd->add_option("--node-name", args->node_name, "Node name reported by GET /")
       ->capture_default_str();

@@ -95,6 +95,7 @@ Status EngineImpl::Init() {
   storage::DocStoreOptions so;
   so.sync = options_.durability == Durability::kRequest;
   LOOKALIKE_ASSIGN_OR_RETURN(store_, storage::DocStore::Open(options_.data_dir + "/db", so));
+  LOOKALIKE_RETURN_IF_ERROR(StartDiskMonitor());
   inserter_ = std::thread([this] { InserterLoop(); });
   if (options_.durability == Durability::kAsync) syncer_ = std::thread([this] { SyncLoop(); });
   for (const auto& [name, meta] : store_->ListIndexMeta()) {
@@ -336,6 +337,10 @@ Result<std::shared_ptr<Index>> EngineImpl::CreateIndexInternal(std::string_view 
                                                                std::string_view body_json) {
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
   LOOKALIKE_RETURN_IF_ERROR(ValidateIndexName(name));
+  if (Status blocked = CheckWritable(name); !blocked.ok()) {
+    LogRefused("create index", name, 1, 1, blocked);
+    return blocked;
+  }
   auto index = std::make_shared<Index>();
   index->name = std::string(name);
   size_t first = body_json.find_first_not_of(" \t\r\n");
@@ -482,6 +487,10 @@ Result<std::string> EngineImpl::PutMapping(std::string_view name, std::string_vi
   simdjson::dom::parser parser;
   LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseJson(parser, body_json));
   for (const auto& index : targets) {
+    if (Status blocked = CheckWritable(index->name); !blocked.ok()) {
+      LogRefused("put mapping", index->name, 1, 1, blocked);
+      return blocked;
+    }
     std::lock_guard<std::mutex> wl(index->write_mu);
     Mapping updated = index->mapping;
     LOOKALIKE_RETURN_IF_ERROR(updated.Merge(root, index->settings.knn_space_type));
@@ -523,7 +532,11 @@ Status EngineImpl::SnapshotIndex(Index* index) {
         min_covered = -1;
         continue;
       }
-      LOOKALIKE_RETURN_IF_ERROR(s.WithContext("saving the vector index of " + field));
+      if (!s.ok()) {  // the previous snapshot file is untouched; the next flush retries
+        s = s.WithContext("saving the vector index of [" + index->name + "][" + field + "]");
+        LogRefused("vector snapshot", index->name, 1, 1, s);
+        return s;
+      }
       // The file is complete before its seq_no is recorded: a crash in between leaves an older
       // seq_no, and replaying from it is idempotent (adds replace, removes of absent labels are
       // ignored).
@@ -547,10 +560,12 @@ void EngineImpl::MaybeAutoSnapshot(Index* index, VectorField* vf) {
   // and this task is still pending.
   std::error_code ec;
   fs::create_directories(index->snapshot_dir, ec);
-  if (vf->index->Save(index->SnapshotPath(*vf)).ok() &&
-      store_->SetSnapshotSeq(index->space, vf->field, vf->applied_seq).ok()) {
+  Status s = vf->index->Save(index->SnapshotPath(*vf));
+  if (s.ok()) s = store_->SetSnapshotSeq(index->space, vf->field, vf->applied_seq);
+  if (s.ok()) {
     vf->unsaved = 0;
   } else {
+    LogRefused("automatic vector snapshot", index->name, 1, 1, s);
     vf->unsaved = limit / 2;  // retry later, not after every task
   }
 }
@@ -703,6 +718,7 @@ void EngineImpl::Shutdown() {
   sync_cv_.notify_all();
   if (inserter_.joinable()) inserter_.join();
   if (syncer_.joinable()) syncer_.join();
+  if (disk_monitor_) disk_monitor_->Stop();  // its tick uses store_
   if (store_) (void)store_->SyncWal();
   {
     std::unique_lock lock(indices_mu_);

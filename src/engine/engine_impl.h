@@ -21,7 +21,9 @@
 #include <vector>
 
 #include "engine/index.h"
+#include "engine/refusal_log.h"
 #include "lookalike/engine.h"
+#include "storage/disk_monitor.h"
 #include "storage/doc_store.h"
 
 namespace lookalike::engine {
@@ -86,6 +88,8 @@ class EngineImpl final : public Engine {
   Result<std::string> Flush(std::string_view name) override;
   Result<std::string> Stats(std::string_view name) const override;
   std::string ClusterHealth() const override;
+  Status SetDiskWatermarks(std::string_view low, std::string_view high,
+                           std::string_view flood_stage) override;
 
   Result<DocWriteResult> IndexDocument(std::string_view index, std::string_view id,
                                        std::string_view source_json, OpType op_type,
@@ -141,6 +145,14 @@ class EngineImpl final : public Engine {
 
   Status CheckOpen() const;
 
+  // Disk full (engine_disk.cc): the flood-stage / read-only-storage block of an index
+  // (cluster_block_exception, 429), the monitor thread that also heals the store, and the
+  // rate-limited log of refused writes.
+  Status StartDiskMonitor();
+  Status CheckWritable(std::string_view index) const;
+  void LogRefused(std::string_view what, std::string_view index, size_t refused, size_t total,
+                  const Status& first);
+
   EngineOptions options_;
   std::unique_ptr<storage::DocStore> store_;
   mutable std::shared_mutex indices_mu_;
@@ -160,6 +172,8 @@ class EngineImpl final : public Engine {
   std::vector<RecoveryJob> recovery_jobs_;  // filled by Init, then owned by recovery_
   std::atomic<bool> recovery_abort_{false};
   std::atomic<bool> shut_down_{false};
+  std::unique_ptr<storage::DiskMonitor> disk_monitor_;  // started by Init, stopped by Shutdown
+  std::unique_ptr<RefusalLog> refusal_log_ = std::make_unique<RefusalLog>();
 };
 
 }  // namespace lookalike::engine

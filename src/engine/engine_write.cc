@@ -393,6 +393,10 @@ Status EngineImpl::ExecuteWrites(std::vector<WriteItem>* items, RefreshPolicy re
   for (auto& item : *items) groups[item.index].push_back(&item);
   std::vector<std::shared_ptr<Index>> touched;
   for (auto& [name, group] : groups) {
+    if (Status blocked = CheckWritable(name); !blocked.ok()) {
+      for (WriteItem* item : group) item->status = blocked;
+      continue;
+    }
     std::shared_ptr<Index> index = Find(name);
     if (Status failed = FailedIndexStatus(name); !index && !failed.ok()) {
       for (WriteItem* item : group) item->status = failed;
@@ -432,7 +436,11 @@ Result<DocWriteResult> EngineImpl::SingleWrite(WriteItem item, RefreshPolicy ref
   items.push_back(std::move(item));
   LOOKALIKE_RETURN_IF_ERROR(ExecuteWrites(&items, refresh));
   WriteItem& done = items[0];
-  if (!done.status.ok()) return done.status;
+  if (!done.status.ok()) {
+    static constexpr const char* kOpNames[] = {"index", "create", "update", "delete"};
+    LogRefused(kOpNames[static_cast<int>(done.op)], done.index, 1, 1, done.status);
+    return done.status;
+  }
   WriteResultBody(&done.result);
   return std::move(done.result);
 }
@@ -608,6 +616,16 @@ Result<std::string> EngineImpl::Bulk(std::string_view default_index, std::string
   }
   LOOKALIKE_RETURN_IF_ERROR(ExecuteWrites(&valid, refresh));
   for (size_t j = 0; j < valid.size(); ++j) items[where[j]] = std::move(valid[j]);
+
+  size_t refused = 0;
+  const WriteItem* first_refused = nullptr;
+  for (const WriteItem& item : items) {
+    if (item.status.ok()) continue;
+    if (refused++ == 0) first_refused = &item;
+  }
+  if (first_refused != nullptr) {
+    LogRefused("bulk", first_refused->index, refused, items.size(), first_refused->status);
+  }
 
   bool errors = false;
   JsonWriter w;

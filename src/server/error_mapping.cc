@@ -23,6 +23,7 @@ constexpr TypeStatus kTypeStatuses[] = {
     {"method_not_allowed_exception", 405},
     {"content_too_long_exception", 413},
     {"es_rejected_execution_exception", 429},
+    {"cluster_block_exception", 429},  // read-only-allow-delete block (disk flood stage)
     {"circuit_breaking_exception", 429},
     {"too_many_scroll_contexts_exception", 429},
     {"search_context_missing_exception", 404},

@@ -22,6 +22,14 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
   if (!options_.cluster_settings_file.empty()) {
     Status st = ctx_.cluster_settings.Open(options_.cluster_settings_file);
     if (!st.ok()) std::fprintf(stderr, "lookalike: %s (settings start empty)\n", st.ToString().c_str());
+    auto stored = [this](std::string_view key) { return ctx_.cluster_settings.Get(key); };
+    bool any = !stored(kDiskWatermarkLow).empty() || !stored(kDiskWatermarkHigh).empty() ||
+               !stored(kDiskFloodStage).empty();
+    if (any) st = ApplyDiskWatermarks(*engine, stored);
+    if (any && !st.ok()) {
+      std::fprintf(stderr, "lookalike: stored disk watermarks ignored: %s\n",
+                   st.ToString().c_str());
+    }
   }
   RegisterClusterHandlers(router_, ctx_);
   RegisterIndexHandlers(router_, ctx_);

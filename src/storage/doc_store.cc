@@ -2,10 +2,18 @@
 #include "storage/doc_store.h"
 
 #include <algorithm>
+#include <climits>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
+#include <thread>
+
+#include <spdlog/spdlog.h>
 
 #include <rocksdb/db.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
+#include <rocksdb/transaction_log.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/write_batch.h>
 
@@ -14,6 +22,9 @@ namespace {
 
 constexpr std::string_view kMetaPrefix = "index/";
 constexpr uint8_t kDocFormat = 1;
+// Written to the default column family without WAL; see doc_store.h (Failures).
+constexpr std::string_view kRecoveryMarker = "~recovery-marker";
+constexpr std::chrono::milliseconds kMaxBackoff{10000};
 
 std::string DocKey(char tag, uint32_t docnum) {
   std::string key(5, '\0');
@@ -97,6 +108,60 @@ rocksdb::ColumnFamilyOptions SpaceOptions() {
 
 }  // namespace
 
+// RocksDB's diagnostic log goes to the server log instead of a LOG file in the data directory:
+// on a full disk that file's writer fails, and RocksDB 7.8 aborts on the next line it appends
+// to a writer that saw an error (WritableFileWriter's sync_without_flush_called_ assertion).
+class SpdlogLogger : public rocksdb::Logger {
+ public:
+  SpdlogLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char line[1024];
+    std::vsnprintf(line, sizeof(line), format, ap);
+    switch (level) {
+      case rocksdb::InfoLogLevel::DEBUG_LEVEL: spdlog::debug("rocksdb: {}", line); break;
+      case rocksdb::InfoLogLevel::INFO_LEVEL: spdlog::info("rocksdb: {}", line); break;
+      case rocksdb::InfoLogLevel::WARN_LEVEL: spdlog::warn("rocksdb: {}", line); break;
+      default: spdlog::error("rocksdb: {}", line); break;
+    }
+  }
+};
+
+// RocksDB calls these with its DB mutex held: record, log, never call back into the DB.
+class DocStore::Listener : public rocksdb::EventListener {
+ public:
+  void Attach(DocStore* store) { store_.store(store); }
+  void OnBackgroundError(rocksdb::BackgroundErrorReason reason, rocksdb::Status* error) override {
+    if (error == nullptr || error->ok()) return;
+    bool stops_writes = error->severity() >= rocksdb::Status::Severity::kHardError;
+    spdlog::error("storage: background error (reason {}, severity {}): {}{}",
+                  static_cast<int>(reason), static_cast<int>(error->severity()),
+                  error->ToString(), stops_writes ? "; read-only until it recovers" : "");
+    DocStore* store = store_.load();
+    if (stops_writes && store != nullptr) store->MarkFailed(error->ToString(), false);
+  }
+  // RocksDB's own recovery from ENOSPC (its SstFileManager) waits until a whole write buffer
+  // (64 MiB) is free, which a small or nearly full disk may never offer, and keeps manual
+  // Resume() answering Busy meanwhile. TryRecover drives recovery instead.
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status error,
+                            bool* auto_recovery) override {
+    error.PermitUncheckedError();
+    if (auto_recovery != nullptr) *auto_recovery = false;
+  }
+  void OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) override {
+    if (info.new_bg_error.ok()) {
+      spdlog::info("storage: RocksDB recovered from: {}", info.old_bg_error.ToString());
+    }
+  }
+
+ private:
+  std::atomic<DocStore*> store_{nullptr};
+};
+
 std::string EncodeVectors(const std::vector<StoredVector>& vectors) {
   std::string out;
   size_t total = 2;
@@ -174,6 +239,13 @@ Result<std::unique_ptr<DocStore>> DocStore::Open(const std::string& dir,
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   db_options.max_total_wal_size = 512 << 20;
+  // Nothing is written without WAL except the recovery marker: no memtable flush at close.
+  db_options.avoid_flush_during_shutdown = true;
+  // Recovery from background errors is TryRecover's (see Listener::OnErrorRecoveryBegin).
+  db_options.max_bgerror_resume_count = 0;
+  db_options.info_log = std::make_shared<SpdlogLogger>();
+  auto listener = std::make_shared<DocStore::Listener>();
+  db_options.listeners.push_back(listener);
 
   std::vector<std::string> cf_names;
   rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options, dir, &cf_names);
@@ -192,6 +264,8 @@ Result<std::unique_ptr<DocStore>> DocStore::Open(const std::string& dir,
   std::unique_ptr<DocStore> store(new DocStore());
   store->db_.reset(raw);
   store->sync_ = options.sync;
+  store->listener_ = listener;
+  listener->Attach(store.get());
   // The default handle is owned by the DB; the others become spaces (orphans — a column family
   // whose metadata write never happened — are dropped).
   std::vector<std::string> live_uuids;
@@ -224,12 +298,16 @@ Result<std::unique_ptr<DocStore>> DocStore::Open(const std::string& dir,
     space->cf_ = handles[i];
     store->spaces_.push_back(std::move(space));
   }
+  store->WriteRecoveryMarker();
   return store;
 }
 
 DocStore::~DocStore() {
   if (!db_) return;
-  (void)db_->FlushWAL(true);
+  listener_->Attach(nullptr);
+  // A failed WAL must not be synced (see doc_store.h); what it holds up to the failure was
+  // synced by the writes that were acknowledged.
+  if (writable()) (void)db_->FlushWAL(true);
   for (auto& space : spaces_) db_->DestroyColumnFamilyHandle(space->cf_);
   spaces_.clear();
   (void)db_->Close();
@@ -271,16 +349,15 @@ Result<IndexSpace*> DocStore::CreateIndex(const std::string& name, const std::st
 }
 
 Status DocStore::PutIndexMeta(const std::string& name, const std::string& meta_json) {
-  rocksdb::WriteOptions wo;
-  wo.sync = true;  // metadata changes are rare; always durable
-  return FromRocks(db_->Put(wo, std::string(kMetaPrefix) + name, meta_json), "storing metadata");
+  rocksdb::WriteBatch batch;
+  batch.Put(std::string(kMetaPrefix) + name, meta_json);
+  return WriteRocks(&batch, /*sync=*/true, "storing metadata");  // rare; always durable
 }
 
 Status DocStore::DropIndex(const std::string& name, const std::string& uuid) {
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  LOOKALIKE_RETURN_IF_ERROR(
-      FromRocks(db_->Delete(wo, std::string(kMetaPrefix) + name), "deleting metadata"));
+  rocksdb::WriteBatch meta;
+  meta.Delete(std::string(kMetaPrefix) + name);
+  LOOKALIKE_RETURN_IF_ERROR(WriteRocks(&meta, /*sync=*/true, "deleting metadata"));
   std::unique_ptr<IndexSpace> space;
   {
     std::lock_guard<std::mutex> lock(spaces_mu_);
@@ -299,18 +376,121 @@ Status DocStore::DropIndex(const std::string& name, const std::string& uuid) {
 }
 
 Status DocStore::Write(WriteBatch* batch) {
+  return WriteRocks(batch->batch_.get(), sync_, "writing documents");
+}
+
+Status DocStore::WriteRocks(rocksdb::WriteBatch* batch, bool sync, std::string_view what) {
+  if (!writable()) return ReadOnlyError();
+  std::shared_lock<std::shared_mutex> wal(wal_mu_);
+  if (!writable()) return ReadOnlyError();
   rocksdb::WriteOptions wo;
-  wo.sync = sync_;
-  return FromRocks(db_->Write(wo, batch->batch_.get()), "writing documents");
+  wo.sync = sync;
+  rocksdb::Status s = db_->Write(wo, batch);
+  if (s.IsIOError()) MarkFailed(s.ToString(), /*from_write=*/true);
+  return FromRocks(s, what);
 }
 
 Status DocStore::FlushSpace(IndexSpace* space) {
-  rocksdb::FlushOptions fo;
-  fo.wait = true;
-  return FromRocks(db_->Flush(fo, space->cf_), "flushing the memtable");
+  if (!writable()) return ReadOnlyError();
+  // Exclusive: a flush switches the WAL when the memtable is not empty, which must not meet a
+  // write failing on it. The switch happens inside Flush(); the table file is written in the
+  // background, waited for below without blocking writers.
+  rocksdb::Status s;
+  {
+    std::unique_lock<std::shared_mutex> wal(wal_mu_);
+    if (!writable()) return ReadOnlyError();
+    rocksdb::FlushOptions fo;
+    fo.wait = false;
+    s = db_->Flush(fo, space->cf_);
+    if (s.IsIOError()) MarkFailed(s.ToString(), /*from_write=*/true);
+  }
+  uint64_t immutable = 1;
+  while (s.ok() && writable() &&
+         db_->GetIntProperty(space->cf_, "rocksdb.num-immutable-mem-table", &immutable) &&
+         immutable > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  if (s.ok() && !writable()) return ReadOnlyError();
+  return FromRocks(s, "flushing the memtable");
 }
 
-Status DocStore::SyncWal() { return FromRocks(db_->FlushWAL(true), "syncing the WAL"); }
+Status DocStore::SyncWal() {
+  if (!writable()) return ReadOnlyError();
+  std::unique_lock<std::shared_mutex> wal(wal_mu_);
+  if (!writable()) return ReadOnlyError();
+  rocksdb::Status s = db_->FlushWAL(true);
+  if (s.IsIOError()) MarkFailed(s.ToString(), /*from_write=*/true);
+  return FromRocks(s, "syncing the WAL");
+}
+
+std::string DocStore::failure() const {
+  std::lock_guard<std::mutex> lock(failure_mu_);
+  return failure_;
+}
+
+Status DocStore::ReadOnlyError() const {
+  return Status::IOError("storage is read-only until it recovers from: " + failure());
+}
+
+uint64_t DocStore::CurrentWalNumber() const {
+  std::unique_ptr<rocksdb::LogFile> wal;
+  if (!db_->GetCurrentWalFile(&wal).ok() || !wal) return 0;
+  return wal->LogNumber();
+}
+
+void DocStore::MarkFailed(const std::string& why, bool from_write) {
+  // A failed write may have left a half-appended record in the current WAL (RocksDB names the
+  // file: "... 000012.log: No space left on device"); that file is poisoned until recovery has
+  // moved to a new one. Called from the listener with RocksDB's mutex held: no DB calls here
+  // except from the write path, which does not hold it.
+  uint64_t wal = from_write && why.find(".log") != std::string::npos ? CurrentWalNumber() : 0;
+  std::lock_guard<std::mutex> lock(failure_mu_);
+  if (wal != 0) poisoned_wal_ = wal;
+  if (!failed_.exchange(true)) {
+    failure_ = why;
+    backoff_ = std::chrono::milliseconds(1000);
+    next_attempt_ = std::chrono::steady_clock::now() + backoff_;
+    spdlog::error("storage: read-only until it recovers: {}", why);
+  }
+}
+
+void DocStore::WriteRecoveryMarker() {
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = true;
+  (void)db_->Put(wo, std::string(kRecoveryMarker), "");
+}
+
+Status DocStore::TryRecover() {
+  if (writable()) return Status::OK();
+  {
+    std::lock_guard<std::mutex> lock(failure_mu_);
+    if (std::chrono::steady_clock::now() < next_attempt_) {
+      return Status::IOError("storage is read-only until it recovers from: " + failure_);
+    }
+  }
+  std::unique_lock<std::shared_mutex> wal(wal_mu_);
+  rocksdb::Status s = db_->Resume();  // OK at once when RocksDB recovered by itself
+  std::lock_guard<std::mutex> lock(failure_mu_);
+  if (s.ok() && poisoned_wal_ != 0 && CurrentWalNumber() == poisoned_wal_) {
+    s = rocksdb::Status::Incomplete("recovery did not move away from the failed WAL");
+  }
+  if (!s.ok()) {
+    // Busy: a recovery is under way already; look again soon. Otherwise back off.
+    backoff_ = s.IsBusy() ? std::chrono::milliseconds(1000) : std::min(kMaxBackoff, backoff_ * 2);
+    next_attempt_ = std::chrono::steady_clock::now() + backoff_;
+    if (!s.IsBusy()) {
+      spdlog::warn("storage: recovery attempt failed ({}); next attempt in {} ms", s.ToString(),
+                   backoff_.count());
+    }
+    return Status::IOError("storage recovery: " + s.ToString());
+  }
+  spdlog::info("storage: recovered from \"{}\"; writes are accepted again", failure_);
+  failure_.clear();
+  poisoned_wal_ = 0;
+  WriteRecoveryMarker();
+  failed_.store(false);
+  return Status::OK();
+}
 
 Status DocStore::GetDoc(IndexSpace* space, uint32_t docnum, DocRecord* doc) const {
   std::string value;
@@ -362,9 +542,7 @@ Status DocStore::PruneTombstones(IndexSpace* space, int64_t up_to) {
     if (seq <= up_to) batch.Delete(space->cf_, DocKey('t', docnum));
   }));
   if (batch.Count() == 0) return Status::OK();
-  rocksdb::WriteOptions wo;
-  wo.sync = sync_;
-  return FromRocks(db_->Write(wo, &batch), "pruning tombstones");
+  return WriteRocks(&batch, sync_, "pruning tombstones");
 }
 
 Status DocStore::GetCounters(IndexSpace* space, int64_t* last_seq_no,
@@ -401,9 +579,9 @@ int64_t DocStore::GetSnapshotSeq(IndexSpace* space, const std::string& field) co
 Status DocStore::SetSnapshotSeq(IndexSpace* space, const std::string& field, int64_t seq_no) {
   std::string v;
   PutFixed<int64_t>(&v, seq_no);
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  return FromRocks(db_->Put(wo, space->cf_, "s" + field, v), "storing snapshot seq");
+  rocksdb::WriteBatch batch;
+  batch.Put(space->cf_, "s" + field, v);
+  return WriteRocks(&batch, /*sync=*/true, "storing snapshot seq");
 }
 
 int64_t DocStore::ApproximateSize(IndexSpace* space) const {

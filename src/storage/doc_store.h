@@ -12,14 +12,33 @@
 //     'm' "seq" / 'm' "doc" → last assigned seq_no / next document number
 //     's' + FIELD           → seq_no covered by the vector snapshot of FIELD
 //
+// Failures (issue 7): a write that fails (ENOSPC while appending or syncing the WAL) or a
+// background error RocksDB reports (flush, compaction, MANIFEST) makes the store read-only until
+// it recovers: writes return IOError at once, without touching RocksDB, and WAL syncs and
+// memtable flushes are skipped. RocksDB 7.8 aborts (an assertion in WritableFileWriter) when a
+// WAL file that saw a failed append is appended to or synced again, so nothing may reach that
+// file until recovery has switched to a new one (RocksDB's diagnostic LOG file had the same
+// problem; that log goes to spdlog instead). TryRecover(), called periodically by the disk
+// monitor, calls DB::Resume() with exponential backoff (1 s doubling to 10 s; RocksDB's own
+// automatic recovery is switched off because it waits for a whole write buffer of free space)
+// and re-opens the store for writes once RocksDB has recovered AND the WAL that failed is no
+// longer the current one. A marker written without WAL keeps the default column family's
+// memtable non-empty, so recovery always has a memtable to flush and therefore always switches
+// to a new WAL.
+//
 // Thread safety: all methods are thread-safe (RocksDB is). Callers serialise the writes of one
-// index themselves so counters stay monotonic.
+// index themselves so counters stay monotonic. wal_mu_ is held shared by writes and exclusively
+// by WAL syncs, memtable flushes and recovery, so a sync never races a failing append.
+// failure_mu_ guards failure_, poisoned_wal_ and the backoff state.
 #pragma once
 
 #include <cstdint>
 #include <functional>
-#include <mutex>
+#include <atomic>
+#include <chrono>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -137,12 +156,39 @@ class DocStore {
   /// Approximate bytes on disk of a space.
   int64_t ApproximateSize(IndexSpace* space) const;
 
+  /// False while the store is read-only after a write or background failure (see the top).
+  bool writable() const { return !failed_.load(std::memory_order_relaxed); }
+  /// Why the store is read-only ("" when writable), e.g. "IO error: No space left on device...".
+  std::string failure() const;
+  /// If read-only and the backoff allows an attempt now: DB::Resume(), then re-opens for writes
+  /// when the failed WAL is gone. OK when writable afterwards; the last error otherwise.
+  /// Called by the disk monitor thread about once a second.
+  Status TryRecover();
+
  private:
+  class Listener;
   DocStore() = default;
+  /// One RocksDB write (all writes go through here: documents, metadata, bookkeeping).
+  Status WriteRocks(rocksdb::WriteBatch* batch, bool sync, std::string_view what);
+  void MarkFailed(const std::string& why, bool from_write);
+  Status ReadOnlyError() const;
+  uint64_t CurrentWalNumber() const;
+  /// Keeps the default column family's memtable non-empty without touching the WAL.
+  void WriteRecoveryMarker();
+
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<std::unique_ptr<IndexSpace>> spaces_;  // guarded by spaces_mu_
   mutable std::mutex spaces_mu_;
   bool sync_ = true;
+
+  std::shared_ptr<Listener> listener_;
+  std::shared_mutex wal_mu_;
+  std::atomic<bool> failed_{false};
+  mutable std::mutex failure_mu_;
+  std::string failure_;               // guarded by failure_mu_
+  uint64_t poisoned_wal_ = 0;         // WAL number that saw a failed write, 0 = none
+  std::chrono::steady_clock::time_point next_attempt_{};
+  std::chrono::milliseconds backoff_{0};
 };
 
 }  // namespace lookalike::storage

@@ -106,6 +106,16 @@ struct Fd {
   }
 };
 
+// Removes a half-written temporary file on every failure path: after ENOSPC it would otherwise
+// keep the space that recovery needs. The previous snapshot is never touched before the rename.
+struct RemoveUnlessKept {
+  std::string path;
+  bool keep = false;
+  ~RemoveUnlessKept() {
+    if (!keep) ::unlink(path.c_str());
+  }
+};
+
 }  // namespace
 
 // Friend of HnswIndex: the serialisation code, kept out of the index's own files.
@@ -124,6 +134,7 @@ Status HnswFile::Save(const HnswIndex& ix, const std::string& path) {
   Fd f;
   f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (f.fd < 0) return ErrnoStatus("cannot create", tmp);
+  RemoveUnlessKept cleanup{tmp};
   Writer w(f.fd);
   uint8_t header[kHeaderBytes] = {};
   LOOKALIKE_RETURN_IF_ERROR(w.Write(header, kHeaderBytes));
@@ -203,9 +214,11 @@ Status HnswFile::Save(const HnswIndex& ix, const std::string& path) {
     return ErrnoStatus("cannot write header of", tmp);
   }
   if (::fsync(f.fd) != 0) return ErrnoStatus("cannot sync", tmp);
-  ::close(f.fd);
+  int closed = ::close(f.fd);
   f.fd = -1;
+  if (closed != 0) return ErrnoStatus("cannot close", tmp);
   if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus("cannot rename to", path);
+  cleanup.keep = true;
   return Status::OK();
 }
 

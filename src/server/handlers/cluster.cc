@@ -166,7 +166,11 @@ void RegisterClusterHandlers(Router& router, RestContext& ctx) {
     resp->body = ctx.cluster_settings.ToJson();
   });
   router.Add("PUT", "/_cluster/settings", [&ctx](const RestRequest& req, HttpResponse* resp) {
-    Reply(ctx.cluster_settings.Update(req.body()), resp);
+    Reply(ctx.cluster_settings.Update(req.body(),
+                                      [&ctx](const ClusterSettings::Lookup& get) {
+                                        return ApplyDiskWatermarks(*ctx.engine, get);
+                                      }),
+          resp);
   });
   router.Add("GET", "/_cat/indices", [&ctx](const RestRequest& req, HttpResponse* resp) {
     CatIndices(ctx, req, resp);

@@ -158,7 +158,35 @@ Status ClusterSettings::Save(const std::map<std::string, std::string>& persisten
   return Status::OK();
 }
 
-Result<std::string> ClusterSettings::Update(std::string_view body_json) {
+namespace {
+std::string Unquoted(const std::string& json) {
+  if (json.size() >= 2 && json.front() == '"' && json.back() == '"') {
+    return json.substr(1, json.size() - 2);
+  }
+  return json == "null" ? "" : json;
+}
+
+std::string LookupIn(const std::map<std::string, std::string>& transient,
+                     const std::map<std::string, std::string>& persistent, std::string_view key) {
+  auto t = transient.find(std::string(key));
+  if (t != transient.end()) return Unquoted(t->second);
+  auto p = persistent.find(std::string(key));
+  return p == persistent.end() ? "" : Unquoted(p->second);
+}
+}  // namespace
+
+Status ApplyDiskWatermarks(Engine& engine, const ClusterSettings::Lookup& get) {
+  return engine.SetDiskWatermarks(get(kDiskWatermarkLow), get(kDiskWatermarkHigh),
+                                  get(kDiskFloodStage));
+}
+
+std::string ClusterSettings::Get(std::string_view key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return LookupIn(transient_, persistent_, key);
+}
+
+Result<std::string> ClusterSettings::Update(std::string_view body_json,
+                                            const std::function<Status(const Lookup&)>& apply) {
   simdjson::dom::parser parser;
   simdjson::padded_string padded(body_json);
   simdjson::dom::element root;
@@ -194,6 +222,10 @@ Result<std::string> ClusterSettings::Update(std::string_view body_json) {
                                      std::string(field.key) + "]")
           .WithType("illegal_argument_exception");
     }
+  }
+  if (apply) {
+    LOOKALIKE_RETURN_IF_ERROR(
+        apply([&](std::string_view key) { return LookupIn(transient, persistent, key); }));
   }
   if (persistent != persistent_) LOOKALIKE_RETURN_IF_ERROR(Save(persistent));
   persistent_ = std::move(persistent);

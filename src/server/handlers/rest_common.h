@@ -6,6 +6,7 @@
 // immutable after start-up or internally synchronised (Engine, ClusterSettings).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -19,7 +20,8 @@
 namespace lookalike::server {
 
 /// Cluster-level settings from PUT /_cluster/settings (flat keys). They are accepted for client
-/// compatibility and none changes engine behaviour yet. "persistent" ones survive restarts when
+/// compatibility; only the disk watermarks (kDiskWatermarkKeys) change engine behaviour, through
+/// the `apply` callback of Update. "persistent" ones survive restarts when
 /// a file is given (written whole to a temporary name, fsynced and renamed); "transient" ones
 /// live until the process ends, as in Elasticsearch.
 class ClusterSettings {
@@ -27,9 +29,15 @@ class ClusterSettings {
   /// Loads `path` if it exists and persists future updates there. A damaged file is reported
   /// (Corruption) and left as it is.
   Status Open(std::string path);
+  /// Effective value of a flat key as a string (transient wins over persistent, as in
+  /// Elasticsearch; JSON strings unquoted), "" when unset.
+  using Lookup = std::function<std::string(std::string_view key)>;
+  std::string Get(std::string_view key) const;
   /// Applies {"persistent":{...},"transient":{...}}; a null value removes a key. Returns the
-  /// acknowledgement body.
-  Result<std::string> Update(std::string_view body_json);
+  /// acknowledgement body. `apply` (optional) sees the settings as they would be and may refuse
+  /// them (its error is returned and nothing changes).
+  Result<std::string> Update(std::string_view body_json,
+                             const std::function<Status(const Lookup&)>& apply = {});
   /// {"persistent":{...},"transient":{...}} with flat keys.
   std::string ToJson() const;
 
@@ -41,6 +49,17 @@ class ClusterSettings {
   std::map<std::string, std::string> persistent_;  // flat key → JSON value, guarded by mu_
   std::map<std::string, std::string> transient_;   // guarded by mu_
 };
+
+/// Elasticsearch's disk watermark settings, read from _cluster/settings.
+inline constexpr std::string_view kDiskWatermarkLow =
+    "cluster.routing.allocation.disk.watermark.low";
+inline constexpr std::string_view kDiskWatermarkHigh =
+    "cluster.routing.allocation.disk.watermark.high";
+inline constexpr std::string_view kDiskFloodStage =
+    "cluster.routing.allocation.disk.watermark.flood_stage";
+/// Hands the three watermarks (unset: the serve defaults) to the engine; its error (400
+/// illegal_argument_exception for a value it cannot parse or an inverted order) otherwise.
+Status ApplyDiskWatermarks(Engine& engine, const ClusterSettings::Lookup& get);
 
 class ImageApi;
 

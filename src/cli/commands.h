@@ -7,6 +7,9 @@
 namespace CLI {
 class App;
 }
+namespace lookalike::server {
+struct RestServerOptions;
+}
 
 namespace lookalike::cli {
 
@@ -18,5 +21,10 @@ void AddIngestCommands(CLI::App& app, int* exit_code);   // ingest-images, searc
 /// --max-megapixels and --max-file-mb, shared by the commands that decode images (serve,
 /// ingest-images): the hostile-file limits of DecodeLimits, defaults unchanged.
 void AddDecodeLimitOptions(CLI::App* cmd, DecodeLimits* limits);
+
+/// serve's --allowed-host, --cors-allow-origin, --max-inflight-body-mb,
+/// --max-connections-per-client and --header-timeout-s, written into *options (which must
+/// outlive parsing); the other fields of *options are left alone.
+void AddServeGuardOptions(CLI::App* cmd, server::RestServerOptions* options);
 
 }  // namespace lookalike::cli

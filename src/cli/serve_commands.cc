@@ -40,6 +40,7 @@ struct ServeArgs {
   std::string models_dir;                // "" = DefaultModelDir()
   std::vector<std::string> image_roots;  // folders GET /{index}/_image/{id} may serve from
   DecodeLimits limits;                   // uploads, index-time images, thumbnails
+  server::RestServerOptions transport;   // guard and transport limits (AddServeGuardOptions)
 };
 
 int RunServe(const ServeArgs& args) {
@@ -80,7 +81,7 @@ int RunServe(const ServeArgs& args) {
     spdlog::info("image models from {} (default {})", models_dir, models.value()->DefaultName());
   }
 
-  server::RestServerOptions options;
+  server::RestServerOptions options = args.transport;
   options.image.models = models.value().get();
   options.image.image_roots = args.image_roots;
   options.image.limits = args.limits;
@@ -156,6 +157,7 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--image-root", args->image_roots,
                   "Folder whose images GET /{index}/_image/{id} may serve (repeatable)");
   AddDecodeLimitOptions(cmd, &args->limits);
+  AddServeGuardOptions(cmd, &args->transport);
   cmd->callback([args, exit_code] { *exit_code = RunServe(*args); });
 }
 

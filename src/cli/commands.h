@@ -2,6 +2,8 @@
 // CLI11 app; the callback it installs sets *exit_code.
 #pragma once
 
+#include <cstddef>
+
 #include "lookalike/embedder.h"
 
 namespace CLI {
@@ -26,5 +28,10 @@ void AddDecodeLimitOptions(CLI::App* cmd, DecodeLimits* limits);
 /// --max-connections-per-client and --header-timeout-s, written into *options (which must
 /// outlive parsing); the other fields of *options are left alone.
 void AddServeGuardOptions(CLI::App* cmd, server::RestServerOptions* options);
+
+/// Raises the soft RLIMIT_NOFILE towards `wanted` (never past the hard limit), so the
+/// connection limit rather than the usual 1024 descriptors decides how many clients fit.
+/// Returns the soft limit now in force (0 when it cannot be read).
+size_t RaiseOpenFileLimit(size_t wanted);
 
 }  // namespace lookalike::cli

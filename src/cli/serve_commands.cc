@@ -91,6 +91,10 @@ int RunServe(const ServeArgs& args) {
   options.http.port = args.port;
   options.http.max_body_bytes = static_cast<size_t>(args.max_body_mb) << 20;
   options.node_name = args.node_name;
+  size_t fds = RaiseOpenFileLimit(options.http.max_connections + 256);
+  if (fds < options.http.max_connections) {
+    spdlog::info("{} file descriptors: past that, idle connections make room", fds);
+  }
   server::RestServer server(engine.value().get(), options);
   for (const std::string& root : options.image.image_roots) {
     std::error_code ec;

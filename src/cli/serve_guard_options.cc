@@ -1,5 +1,6 @@
 // The `serve` flags of the request guard and the transport's defences; see commands.h.
 #include <CLI/CLI.hpp>
+#include <sys/resource.h>
 
 #include <string>
 #include <vector>
@@ -42,6 +43,19 @@ void AddServeGuardOptions(CLI::App* cmd, server::RestServerOptions* options) {
          "Seconds a client may take to send a request's line and headers (default " +
              std::to_string(o->http.header_timeout_ms / 1000) + ")")
       ->check(CLI::Range(1, 3600));
+}
+
+size_t RaiseOpenFileLimit(size_t wanted) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  rlim_t target = static_cast<rlim_t>(wanted);
+  if (limit.rlim_max != RLIM_INFINITY && target > limit.rlim_max) target = limit.rlim_max;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < target) {
+    rlimit raised = limit;
+    raised.rlim_cur = target;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? wanted : static_cast<size_t>(limit.rlim_cur);
 }
 
 }  // namespace lookalike::cli

@@ -2,10 +2,15 @@
 // CLI11 app; the callback it installs sets *exit_code.
 #pragma once
 
+#include <cstddef>
+
 #include "lookalike/embedder.h"
 
 namespace CLI {
 class App;
+}
+namespace lookalike::server {
+struct RestServerOptions;
 }
 
 namespace lookalike::cli {
@@ -18,5 +23,15 @@ void AddIngestCommands(CLI::App& app, int* exit_code);   // ingest-images, searc
 /// --max-megapixels and --max-file-mb, shared by the commands that decode images (serve,
 /// ingest-images): the hostile-file limits of DecodeLimits, defaults unchanged.
 void AddDecodeLimitOptions(CLI::App* cmd, DecodeLimits* limits);
+
+/// serve's --allowed-host, --cors-allow-origin, --max-inflight-body-mb,
+/// --max-connections-per-client and --header-timeout-s, written into *options (which must
+/// outlive parsing); the other fields of *options are left alone.
+void AddServeGuardOptions(CLI::App* cmd, server::RestServerOptions* options);
+
+/// Raises the soft RLIMIT_NOFILE towards `wanted` (never past the hard limit), so the
+/// connection limit rather than the usual 1024 descriptors decides how many clients fit.
+/// Returns the soft limit now in force (0 when it cannot be read).
+size_t RaiseOpenFileLimit(size_t wanted);
 
 }  // namespace lookalike::cli

@@ -44,6 +44,7 @@ struct ServeArgs {
   std::string disk_low = "85%";          // Elasticsearch disk watermarks (docs/operations.md)
   std::string disk_high = "90%";
   std::string disk_flood_stage = "95%";
+  server::RestServerOptions transport;   // guard and transport limits (AddServeGuardOptions)
 };
 
 int RunServe(const ServeArgs& args) {
@@ -88,7 +89,7 @@ int RunServe(const ServeArgs& args) {
     spdlog::info("image models from {} (default {})", models_dir, models.value()->DefaultName());
   }
 
-  server::RestServerOptions options;
+  server::RestServerOptions options = args.transport;
   options.image.models = models.value().get();
   options.image.image_roots = args.image_roots;
   options.image.limits = args.limits;
@@ -98,6 +99,10 @@ int RunServe(const ServeArgs& args) {
   options.http.port = args.port;
   options.http.max_body_bytes = static_cast<size_t>(args.max_body_mb) << 20;
   options.node_name = args.node_name;
+  size_t fds = RaiseOpenFileLimit(options.http.max_connections + 256);
+  if (fds < options.http.max_connections) {
+    spdlog::info("{} file descriptors: past that, idle connections make room", fds);
+  }
   server::RestServer server(engine.value().get(), options);
   for (const std::string& root : options.image.image_roots) {
     std::error_code ec;
@@ -178,6 +183,7 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--image-root", args->image_roots,
                   "Folder whose images GET /{index}/_image/{id} may serve (repeatable)");
   AddDecodeLimitOptions(cmd, &args->limits);
+  AddServeGuardOptions(cmd, &args->transport);
   cmd->callback([args, exit_code] { *exit_code = RunServe(*args); });
 }
 

@@ -144,4 +144,17 @@ void SetErrorResponse(const Status& status, HttpResponse* response) {
              &response->body);
 }
 
+void SetContentTypeNotSupported(std::string_view content_type, HttpResponse* response) {
+  response->status = 406;
+  response->content_type = "application/json; charset=UTF-8";
+  response->body.clear();
+  JsonWriter w(&response->body);
+  w.BeginObject()
+      .Key("error")
+      .String("Content-Type header [" + std::string(content_type) + "] is not supported")
+      .Key("status")
+      .Int(406)
+      .EndObject();
+}
+
 }  // namespace lookalike::server

@@ -39,4 +39,8 @@ void SetErrorResponse(const Status& status, HttpResponse* response);
 void SetErrorResponse(int http_status, std::string_view type, std::string_view reason,
                       HttpResponse* response);
 
+/// Elasticsearch's answer to a body whose Content-Type it does not read: 406 with its flat body
+/// {"error":"Content-Type header [T] is not supported","status":406} (T is "" when absent).
+void SetContentTypeNotSupported(std::string_view content_type, HttpResponse* response);
+
 }  // namespace lookalike::server

@@ -6,7 +6,11 @@
 namespace lookalike::server {
 
 RestServer::RestServer(Engine* engine, RestServerOptions options)
-    : options_(std::move(options)) {
+    : options_(std::move(options)), guard_([this] {
+        RequestGuardOptions guard = options_.guard;
+        guard.bound_host = options_.http.host;
+        return guard;
+      }()) {
   ctx_.engine = engine;
   ctx_.node_name = options_.node_name;
   ctx_.cluster_name = options_.cluster_name;
@@ -47,7 +51,9 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
 RestServer::~RestServer() = default;
 
 void RestServer::Handle(const HttpRequest& request, HttpResponse* response) const {
+  if (!guard_.Admit(request, response)) return;
   router_.Handle(request, response);
+  guard_.Decorate(request, response);
 }
 
 }  // namespace lookalike::server

@@ -22,6 +22,7 @@
 #include "server/handlers/rest_common.h"
 #include "server/image/image_handlers.h"
 #include "server/http/http_server.h"
+#include "server/request_guard.h"
 #include "server/router.h"
 
 namespace lookalike::server {
@@ -33,6 +34,7 @@ struct RestServerOptions {
   std::string cluster_uuid;  // "" = derived from the node name
   ImageApiOptions image;     // models and image roots for the image API and the page
   std::string cluster_settings_file;  // persistent _cluster/settings; "" = memory only
+  RequestGuardOptions guard;  // Host/Origin/CORS/Content-Type; bound_host is taken from http
 };
 
 class RestServer {
@@ -49,6 +51,7 @@ class RestServer {
 
  private:
   RestServerOptions options_;
+  RequestGuard guard_;
   RestContext ctx_;
   std::unique_ptr<ImageApi> image_api_;
   Router router_;

@@ -1,7 +1,9 @@
 #include "server/handlers/scroll.h"
 
 #include <simdjson.h>
+#include <sys/random.h>
 
+#include <cerrno>
 #include <charconv>
 #include <vector>
 
@@ -28,6 +30,41 @@ Result<std::chrono::milliseconds> ParseKeepAlive(std::string_view text) {
   return std::chrono::milliseconds(n * ms_per);
 }
 
+namespace {
+
+// 128 bits from the kernel CSPRNG, base64url without padding (22 characters): a scroll id is
+// the only thing standing between a client and another client's result pages, so it must not
+// be guessable from ids seen before.
+Result<std::string> RandomScrollId() {
+  unsigned char bytes[16];
+  size_t got = 0;
+  while (got < sizeof(bytes)) {
+    ssize_t n = ::getrandom(bytes + got, sizeof(bytes) - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::Unavailable("cannot draw a random scroll id: getrandom failed");
+    }
+    got += static_cast<size_t>(n);
+  }
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string id;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char b : bytes) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      id.push_back(kAlphabet[(acc >> bits) & 63]);
+    }
+  }
+  if (bits > 0) id.push_back(kAlphabet[(acc << (6 - bits)) & 63]);
+  return id;
+}
+
+}  // namespace
+
 void ScrollStore::ExpireLocked() {
   auto now = Clock::now();
   for (auto it = contexts_.begin(); it != contexts_.end();) {
@@ -44,8 +81,10 @@ Result<std::string> ScrollStore::Add(ScrollContext context) {
                                      "]. Clear scroll contexts with DELETE /_search/scroll.")
         .WithType("too_many_scroll_contexts_exception");
   }
-  std::string id = "lkscroll" + std::to_string(next_++);
-  contexts_.emplace(id, std::move(context));
+  LOOKALIKE_ASSIGN_OR_RETURN(std::string id, RandomScrollId());
+  if (!contexts_.emplace(id, std::move(context)).second) {
+    return Status::Unavailable("scroll id collision; retry");  // 2^-128: a broken RNG
+  }
   return id;
 }
 

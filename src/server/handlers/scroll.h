@@ -43,7 +43,6 @@ class ScrollStore {
   void ExpireLocked();
   std::mutex mu_;
   std::map<std::string, ScrollContext> contexts_;  // guarded by mu_
-  uint64_t next_ = 1;                              // guarded by mu_
 };
 
 /// "30s", "2m", "1h", "500ms", "1d" → duration; InvalidArgument otherwise or beyond 24 h.

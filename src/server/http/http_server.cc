@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "server/error_mapping.h"
+#include "server/http/accept_backoff.h"
 #include "server/http/http_session.h"
 #include "server/http/worker_pool.h"
 
@@ -40,6 +42,32 @@ constexpr auto kDrainIdle = std::chrono::seconds(10);
 
 std::string ErrnoText(const char* what) {
   return std::string(what) + ": " + std::strerror(errno);
+}
+
+// The per-client connection count key of a peer: its IPv4 address, or the /64 prefix of an
+// IPv6 one (one host usually owns a whole /64). "" for loopback peers when they are exempt.
+std::string ClientKey(const sockaddr_storage& peer, bool loopback_exempt) {
+  char text[INET6_ADDRSTRLEN] = {0};
+  if (peer.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&peer);
+    if (loopback_exempt && (ntohl(a->sin_addr.s_addr) >> 24) == 127) return "";
+    inet_ntop(AF_INET, &a->sin_addr, text, sizeof(text));
+    return text;
+  }
+  if (peer.ss_family == AF_INET6) {
+    const in6_addr& a = reinterpret_cast<const sockaddr_in6*>(&peer)->sin6_addr;
+    if (loopback_exempt && IN6_IS_ADDR_LOOPBACK(&a)) return "";
+    if (IN6_IS_ADDR_V4MAPPED(&a)) {
+      if (loopback_exempt && a.s6_addr[12] == 127) return "";
+      inet_ntop(AF_INET, &a.s6_addr[12], text, sizeof(text));
+      return text;
+    }
+    in6_addr prefix{};
+    std::memcpy(prefix.s6_addr, a.s6_addr, 8);
+    inet_ntop(AF_INET6, &prefix, text, sizeof(text));
+    return std::string(text) + "/64";
+  }
+  return "";
 }
 
 }  // namespace
@@ -62,6 +90,10 @@ class HttpServer::Loop {
     bool draining = false;   // error sent, write side shut, discarding input
     uint64_t drained = 0;
     Clock::time_point last_activity;
+    // When the current request's head began (the accept, for the first request); zero once
+    // its headers are complete. Drives the header deadline.
+    Clock::time_point head_started{};
+    std::string client;      // ClientKey of the peer ("" = not limited)
     uint32_t events = 0;     // current epoll interest
     explicit Conn(ParserLimits limits) : session(limits) {}
   };
@@ -71,6 +103,15 @@ class HttpServer::Loop {
   };
 
   void Accept();
+  // Takes one accepted socket into the loop, or closes it when there is no room for it.
+  void Admit(int fd, const sockaddr_storage& peer);
+  // Closes the connection idle the longest (at least min_idle_ms_to_evict); false if none is.
+  bool EvictOldestIdle();
+  void PauseAccept(int err);
+  void ResumeAcceptIfDue();
+  void SweepConnections();
+  // Counts a refused connection; logs at most once a second.
+  void NoteRefused(const char* why);
   void OnConnEvent(Conn* conn, uint32_t events);
   void ReadFrom(Conn* conn);
   void Pump(Conn* conn);
@@ -85,6 +126,12 @@ class HttpServer::Loop {
   int epoll_fd_;
   WorkerPool pool_;
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
+  std::unordered_map<std::string, size_t> per_client_;  // open connections per ClientKey
+  AcceptBackoff backoff_;
+  bool accept_paused_ = false;
+  Clock::time_point resume_accept_at_{};
+  Clock::time_point last_refusal_log_{};
+  uint64_t refusals_unlogged_ = 0;
   uint64_t next_id_ = 2;
   bool shutting_down_ = false;
   std::vector<char> read_buf_ = std::vector<char>(kReadChunk);
@@ -94,7 +141,21 @@ class HttpServer::Loop {
 };
 
 HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler)
-    : options_(std::move(options)), handler_(std::move(handler)) {}
+    : options_(std::move(options)),
+      handler_(std::move(handler)),
+      body_budget_(options_.max_inflight_body_bytes) {}
+
+HttpServerCounters HttpServer::counters() const {
+  HttpServerCounters c;
+  c.accept_resource_errors = accept_resource_errors_.load();
+  c.accept_pauses = accept_pauses_.load();
+  c.idle_evicted = idle_evicted_.load();
+  c.refused_at_limit = refused_at_limit_.load();
+  c.refused_per_client = refused_per_client_.load();
+  c.header_timeouts = header_timeouts_.load();
+  c.inflight_body_bytes = body_budget_.used();
+  return c;
+}
 
 HttpServer::~HttpServer() {
   loop_.reset();
@@ -187,7 +248,12 @@ Status HttpServer::Loop::Run() {
       deadline = Clock::now() + std::chrono::milliseconds(server_->options_.shutdown_grace_ms);
     }
     if (shutting_down_ && (conns_.empty() || Clock::now() > deadline)) break;
-    int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), 500);
+    int timeout_ms = 500;
+    if (accept_paused_) {
+      auto until = std::chrono::ceil<std::chrono::milliseconds>(resume_accept_at_ - Clock::now());
+      timeout_ms = static_cast<int>(std::clamp<int64_t>(until.count(), 0, 500));
+    }
+    int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Status::IOError(ErrnoText("epoll_wait"));
@@ -206,21 +272,13 @@ Status HttpServer::Loop::Run() {
         if (it != conns_.end()) OnConnEvent(it->second.get(), events[i].events);
       }
     }
-    // Connections draining after an error are dropped once the peer goes quiet; others once
-    // they sat idle (nothing in flight) past the idle timeout. Scanned at most twice a second.
+    if (!shutting_down_) ResumeAcceptIfDue();
     auto now = Clock::now();
-    if (now - last_sweep >= std::chrono::milliseconds(500)) {
+    if (now - last_sweep >= std::chrono::milliseconds(server_->options_.header_timeout_ms < 2000
+                                                          ? 100
+                                                          : 500)) {
       last_sweep = now;
-      auto idle_limit = std::chrono::milliseconds(server_->options_.idle_timeout_ms);
-      std::vector<Conn*> expired;
-      for (auto& [id, conn] : conns_) {
-        auto quiet = now - conn->last_activity;
-        if ((conn->draining && quiet > kDrainIdle) ||
-            (!conn->session.in_flight() && quiet > idle_limit)) {
-          expired.push_back(conn.get());
-        }
-      }
-      for (Conn* conn : expired) Close(conn);
+      SweepConnections();
     }
   }
   std::vector<Conn*> rest;
@@ -229,9 +287,32 @@ Status HttpServer::Loop::Run() {
   return Status::OK();
 }
 
+// Connections draining after an error are dropped once the peer goes quiet; others once they
+// sat idle (nothing in flight) past the idle timeout, or took longer than the header deadline
+// to send a request's head.
+void HttpServer::Loop::SweepConnections() {
+  auto now = Clock::now();
+  auto idle_limit = std::chrono::milliseconds(server_->options_.idle_timeout_ms);
+  auto head_limit = std::chrono::milliseconds(server_->options_.header_timeout_ms);
+  std::vector<Conn*> expired;
+  for (auto& [id, conn] : conns_) {
+    auto quiet = now - conn->last_activity;
+    bool head_late = conn->head_started != Clock::time_point{} && !conn->draining &&
+                     !conn->session.in_flight() && !conn->session.headers_done() &&
+                     now - conn->head_started > head_limit;
+    if (head_late) server_->header_timeouts_.fetch_add(1);
+    if (head_late || (conn->draining && quiet > kDrainIdle) ||
+        (!conn->session.in_flight() && quiet > idle_limit)) {
+      expired.push_back(conn.get());
+    }
+  }
+  for (Conn* conn : expired) Close(conn);
+}
+
 void HttpServer::Loop::BeginShutdown() {
   shutting_down_ = true;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, server_->listen_fd_, nullptr);
+  if (!accept_paused_) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, server_->listen_fd_, nullptr);
+  accept_paused_ = false;
   close(server_->listen_fd_);
   server_->listen_fd_ = -1;
   std::vector<Conn*> idle;
@@ -243,38 +324,125 @@ void HttpServer::Loop::BeginShutdown() {
 }
 
 void HttpServer::Loop::Accept() {
-  while (true) {
-    int fd = accept4(server_->listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) spdlog::error("{}", ErrnoText("accept"));
+  bool evicted_for_fd = false;
+  while (!accept_paused_) {
+    sockaddr_storage peer{};
+    socklen_t peer_len = sizeof(peer);
+    int fd = accept4(server_->listen_fd_, reinterpret_cast<sockaddr*>(&peer), &peer_len,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      backoff_.OnSuccess();
+      Admit(fd, peer);
+      continue;
+    }
+    int err = errno;
+    if (err == EINTR || err == ECONNABORTED || err == EPROTO) continue;  // that one is gone
+    if (err == EAGAIN || err == EWOULDBLOCK) return;
+    if (IsAcceptResourceError(err)) {
+      // Out of descriptors: one idle connection's descriptor is worth more to the client
+      // knocking now (once per round, so a system-wide shortage does not empty the server).
+      if ((err == EMFILE || err == ENFILE) && !evicted_for_fd && EvictOldestIdle()) {
+        evicted_for_fd = true;
+        continue;
+      }
+      PauseAccept(err);
       return;
     }
-    if (conns_.size() >= server_->options_.max_connections) {
-      spdlog::warn("connection refused: {} open connections is the limit",
-                   server_->options_.max_connections);
-      close(fd);
-      continue;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    ParserLimits limits;
-    limits.max_body_bytes = server_->options_.max_body_bytes;
-    auto conn = std::make_unique<Conn>(limits);
-    conn->fd = fd;
-    conn->id = next_id_++;
-    conn->last_activity = Clock::now();
-    conn->events = EPOLLIN | EPOLLRDHUP;
-    epoll_event ev{};
-    ev.events = conn->events;
-    ev.data.u64 = conn->id;
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-      spdlog::error("{}", ErrnoText("epoll_ctl add"));
-      close(fd);
-      continue;
-    }
-    conns_.emplace(conn->id, std::move(conn));
+    errno = err;
+    spdlog::error("{}", ErrnoText("accept"));
+    PauseAccept(err);  // unknown trouble: do not spin on it either
+    return;
   }
+}
+
+void HttpServer::Loop::Admit(int fd, const sockaddr_storage& peer) {
+  const HttpServerOptions& options = server_->options_;
+  std::string client = ClientKey(peer, options.loopback_exempt_from_client_limit);
+  if (!client.empty() && options.max_connections_per_client > 0) {
+    auto it = per_client_.find(client);
+    if (it != per_client_.end() && it->second >= options.max_connections_per_client) {
+      server_->refused_per_client_.fetch_add(1);
+      NoteRefused("the client has max_connections_per_client open");
+      close(fd);
+      return;
+    }
+  }
+  if (conns_.size() >= options.max_connections && !EvictOldestIdle()) {
+    server_->refused_at_limit_.fetch_add(1);
+    NoteRefused("max_connections are open and none is idle");
+    close(fd);
+    return;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  ParserLimits limits;
+  limits.max_body_bytes = options.max_body_bytes;
+  limits.budget = &server_->body_budget_;
+  auto conn = std::make_unique<Conn>(limits);
+  conn->fd = fd;
+  conn->id = next_id_++;
+  conn->last_activity = Clock::now();
+  conn->head_started = conn->last_activity;
+  conn->events = EPOLLIN | EPOLLRDHUP;
+  epoll_event ev{};
+  ev.events = conn->events;
+  ev.data.u64 = conn->id;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    spdlog::error("{}", ErrnoText("epoll_ctl add"));
+    close(fd);
+    return;
+  }
+  if (!client.empty()) ++per_client_[client];
+  conn->client = std::move(client);
+  conns_.emplace(conn->id, std::move(conn));
+}
+
+bool HttpServer::Loop::EvictOldestIdle() {
+  auto now = Clock::now();
+  auto min_idle = std::chrono::milliseconds(server_->options_.min_idle_ms_to_evict);
+  Conn* oldest = nullptr;
+  for (auto& [id, conn] : conns_) {
+    if (conn->draining || !conn->session.idle() || now - conn->last_activity < min_idle) continue;
+    if (oldest == nullptr || conn->last_activity < oldest->last_activity) oldest = conn.get();
+  }
+  if (oldest == nullptr) return false;
+  server_->idle_evicted_.fetch_add(1);
+  Close(oldest);
+  return true;
+}
+
+void HttpServer::Loop::PauseAccept(int err) {
+  server_->accept_resource_errors_.fetch_add(1);
+  server_->accept_pauses_.fetch_add(1);
+  AcceptBackoff::Decision d = backoff_.OnResourceError(Clock::now());
+  if (d.log) {
+    spdlog::error("accept: {} ({} failure(s) since the last report); not accepting for {} ms",
+                  std::strerror(err), d.failures_to_report, d.pause.count());
+  }
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, server_->listen_fd_, nullptr);
+  accept_paused_ = true;
+  resume_accept_at_ = Clock::now() + d.pause;
+}
+
+void HttpServer::Loop::ResumeAcceptIfDue() {
+  if (!accept_paused_ || Clock::now() < resume_accept_at_) return;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kListenTag;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, server_->listen_fd_, &ev) != 0) {
+    resume_accept_at_ = Clock::now() + AcceptBackoff::kMaxPause;  // try again later
+    return;
+  }
+  accept_paused_ = false;
+}
+
+void HttpServer::Loop::NoteRefused(const char* why) {
+  ++refusals_unlogged_;
+  auto now = Clock::now();
+  if (now - last_refusal_log_ < std::chrono::seconds(1)) return;
+  spdlog::warn("refused {} connection(s): {}", refusals_unlogged_, why);
+  refusals_unlogged_ = 0;
+  last_refusal_log_ = now;
 }
 
 void HttpServer::Loop::OnConnEvent(Conn* conn, uint32_t events) {
@@ -305,6 +473,9 @@ void HttpServer::Loop::ReadFrom(Conn* conn) {
         continue;
       }
       conn->session.OnData(std::string_view(read_buf_.data(), static_cast<size_t>(n)));
+      if (conn->head_started == Clock::time_point{} && conn->session.reading_head()) {
+        conn->head_started = conn->last_activity;
+      }
       if (static_cast<size_t>(n) < read_buf_.size()) break;  // probably drained the socket
       continue;
     }
@@ -329,7 +500,10 @@ void HttpServer::Loop::Pump(Conn* conn) {
   uint64_t id = conn->id;
   if (!conn->draining && !conn->session.in_flight()) {
     std::optional<HttpRequest> request = conn->session.NextRequest();
-    if (request) Dispatch(conn, std::move(*request));
+    if (request) {
+      conn->head_started = Clock::time_point{};
+      Dispatch(conn, std::move(*request));
+    }
   }
   Flush(conn);
   if (conns_.find(id) == conns_.end()) return;
@@ -384,6 +558,10 @@ void HttpServer::Loop::UpdateInterest(Conn* conn) {
 }
 
 void HttpServer::Loop::Close(Conn* conn) {
+  if (!conn->client.empty()) {
+    auto it = per_client_.find(conn->client);
+    if (it != per_client_.end() && --it->second == 0) per_client_.erase(it);
+  }
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, conn->fd, nullptr);
   close(conn->fd);
   conns_.erase(conn->id);  // destroys *conn

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "lookalike/status.h"
+#include "server/http/body_budget.h"
 #include "server/http/http_message.h"
 
 namespace lookalike::server {
@@ -31,8 +32,35 @@ struct HttpServerOptions {
   // A connection with no request in flight and no byte received for this long is closed, so
   // idle keep-alive clients and stalled partial requests do not hold sockets forever.
   int idle_timeout_ms = 300000;
-  // Connections accepted beyond this are closed at once (file descriptors are finite).
+  // At this many open connections (or when accept runs out of file descriptors) the
+  // connection idle the longest (no request in flight, nothing buffered, quiet for at least
+  // min_idle_ms_to_evict) is closed to make room; when none qualifies, the new connection is
+  // closed at once.
   size_t max_connections = 10000;
+  int min_idle_ms_to_evict = 1000;
+  // Open connections per client IP address; more are closed at once. 0 = unlimited. Loopback
+  // clients are exempt: everything behind a local reverse proxy shares one address.
+  size_t max_connections_per_client = 1000;
+  bool loopback_exempt_from_client_limit = true;  // false: tests can exercise the limit
+  // A request's line and headers must be complete this long after its first byte (for a new
+  // connection: after the accept), like nginx's client_header_timeout; else the connection is
+  // closed, so slow or silent sockets cannot hold connection slots.
+  int header_timeout_ms = 30000;
+  // Bytes of request bodies in progress (received or promised by Content-Length) across all
+  // connections; past it new bodies get 429 circuit_breaking_exception. 0 = unlimited. See
+  // body_budget.h.
+  size_t max_inflight_body_bytes = size_t{512} << 20;
+};
+
+/// Counters of the transport's defences, for tests and _stats.
+struct HttpServerCounters {
+  uint64_t accept_resource_errors = 0;  // EMFILE/ENFILE/ENOBUFS/ENOMEM from accept
+  uint64_t accept_pauses = 0;           // times the listening socket was set aside
+  uint64_t idle_evicted = 0;            // idle connections closed to make room
+  uint64_t refused_at_limit = 0;        // new connections closed: no room, nothing idle
+  uint64_t refused_per_client = 0;      // new connections closed: client over its limit
+  uint64_t header_timeouts = 0;         // connections closed for slow request headers
+  size_t inflight_body_bytes = 0;       // charged to the body budget now
 };
 
 using RequestHandler = std::function<void(const HttpRequest&, HttpResponse*)>;
@@ -52,6 +80,8 @@ class HttpServer {
   Status Run();
   /// Requests shutdown; safe from signal handlers and other threads.
   void Stop();
+  /// A snapshot of the counters; safe from any thread.
+  HttpServerCounters counters() const;
 
  private:
   class Loop;
@@ -61,6 +91,10 @@ class HttpServer {
   int wake_fd_ = -1;  // eventfd: worker completions and Stop()
   int port_ = 0;
   std::atomic<bool> stop_requested_{false};
+  BodyBudget body_budget_;
+  // Written by the event loop, read by counters() from anywhere.
+  std::atomic<uint64_t> accept_resource_errors_{0}, accept_pauses_{0}, idle_evicted_{0},
+      refused_at_limit_{0}, refused_per_client_{0}, header_timeouts_{0};
   std::unique_ptr<Loop> loop_;
 };
 

@@ -52,6 +52,12 @@ class HttpSession {
   bool linger() const { return linger_; }
   /// Nothing in flight, nothing buffered, no partial request: safe to close when idle.
   bool idle() const;
+  /// The line and headers of the request being received are complete (its body may not be).
+  bool headers_done() const { return parser_.headers_done(); }
+  /// Part of a request's line/headers has arrived but not all of it (for the header deadline).
+  bool reading_head() const;
+  /// Body bytes of the request in flight still charged to the budget (0 without a budget).
+  size_t charged_body_bytes() const { return in_flight_body_.bytes(); }
   /// Closing and everything sent.
   bool done() const { return closing_ && !in_flight_ && pending_output().empty(); }
 
@@ -59,6 +65,7 @@ class HttpSession {
   void FailWith(int status, std::string_view type, std::string_view reason);
 
   RequestParser parser_;
+  BodyReservation in_flight_body_;  // released when the request in flight is answered
   std::string input_;
   size_t input_pos_ = 0;
   std::string output_;

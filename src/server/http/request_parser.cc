@@ -46,6 +46,7 @@ bool HasToken(std::string_view value, std::string_view token) {
 }  // namespace
 
 bool RequestParser::Fail(int status, const char* type, std::string reason) {
+  reservation_.Release();
   state_ = State::kError;
   error_status_ = status;
   error_type_ = type;
@@ -53,7 +54,14 @@ bool RequestParser::Fail(int status, const char* type, std::string reason) {
   return false;
 }
 
+bool RequestParser::Charge(size_t bytes) {
+  if (reservation_.Grow(bytes)) return true;
+  return Fail(429, "circuit_breaking_exception",
+              BodyBudgetExceededReason(*limits_.budget, bytes));
+}
+
 void RequestParser::Reset() {
+  reservation_.Release();
   state_ = State::kHead;
   req_ = HttpRequest();
   line_buf_.clear();
@@ -305,9 +313,11 @@ bool RequestParser::StartBody() {
     Finish();
     return true;
   }
-  // Reserve up front for typical bodies, but not the full declared size: a client may claim
-  // 100 MB and never send it.
-  req_.body.reserve(std::min<size_t>(static_cast<size_t>(length), size_t{16} << 20));
+  // The declared size is charged to the in-flight budget and reserved once, so the body never
+  // grows by doubling and copying (which cost about twice the body in memory). Reserved pages
+  // a client never sends are never touched, so they cost address space, not memory.
+  if (!Charge(static_cast<size_t>(length))) return false;
+  req_.body.reserve(static_cast<size_t>(length));
   remaining_ = length;
   state_ = State::kBody;
   return true;
@@ -336,6 +346,14 @@ bool RequestParser::ParseChunkSizeLine(std::string_view line) {
                 "chunked request body exceeds the limit of " +
                     std::to_string(limits_.max_body_bytes) + " bytes");
   }
+  // Chunked bodies grow geometrically (not by exact reserve per chunk, which would copy the
+  // whole body every time); the budget is charged the capacity, which is what memory holds.
+  size_t need = req_.body.size() + static_cast<size_t>(size);
+  if (need > req_.body.capacity()) {
+    size_t capacity = std::max(need, std::min(req_.body.capacity() * 2, limits_.max_body_bytes));
+    if (capacity > reservation_.bytes() && !Charge(capacity - reservation_.bytes())) return false;
+    req_.body.reserve(capacity);
+  }
   remaining_ = size;
   state_ = State::kChunkData;
   return true;
@@ -360,6 +378,7 @@ void RequestParser::Finish() {
       }
       return;
     }
+    if (!Charge(inflated->size())) return;
     req_.body = std::move(inflated).value();
   }
   state_ = State::kComplete;

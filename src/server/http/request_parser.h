@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "server/http/body_budget.h"
 #include "server/http/http_message.h"
 
 namespace lookalike::server {
@@ -25,11 +26,15 @@ namespace lookalike::server {
 struct ParserLimits {
   size_t max_body_bytes = size_t{100} << 20;  // after de-chunking and after inflation
   size_t max_header_bytes = size_t{64} << 10; // request line + headers
+  // Shared in-flight body budget (see body_budget.h); nullptr = bodies are not counted. Over
+  // it, the request fails with 429 circuit_breaking_exception before its body is buffered.
+  BodyBudget* budget = nullptr;
 };
 
 class RequestParser {
  public:
-  explicit RequestParser(ParserLimits limits = {}) : limits_(limits) {}
+  explicit RequestParser(ParserLimits limits = {})
+      : limits_(limits), reservation_(limits.budget) {}
 
   /// Consumes a prefix of `data` and returns how many bytes it took. Returns less than
   /// data.size() only once the request is complete or the parser failed.
@@ -39,17 +44,23 @@ class RequestParser {
   bool failed() const { return state_ == State::kError; }
   /// True once the request line and headers are parsed (body may still be pending).
   bool headers_done() const { return state_ != State::kHead; }
+  /// No byte of a next request has been taken yet.
+  bool idle() const { return state_ == State::kHead && line_buf_.empty(); }
   /// The client sent "Expect: 100-continue" and the body has not started yet.
   bool expects_continue() const { return expect_continue_; }
 
-  /// On failure: the HTTP status to answer with (400, 413, 415, 431, 501, 505), an
+  /// On failure: the HTTP status to answer with (400, 413, 415, 429, 431, 501, 505), an
   /// Elasticsearch-style error type and a human-readable reason.
   int error_status() const { return error_status_; }
   const char* error_type() const { return error_type_; }
   const std::string& error_reason() const { return error_reason_; }
 
   /// The parsed request (valid when complete()). Leaves the parser ready for the next one.
+  /// Take the body's budget charge first (TakeReservation), or it is released here.
   HttpRequest TakeRequest();
+  /// What the request in progress has charged to the body budget; the caller keeps it until
+  /// the request is answered.
+  BodyReservation TakeReservation() { return std::move(reservation_); }
   /// Forgets everything (also clears an error).
   void Reset();
 
@@ -65,8 +76,10 @@ class RequestParser {
   bool ParseChunkSizeLine(std::string_view line);
   void Finish();
   bool Fail(int status, const char* type, std::string reason);
+  bool Charge(size_t bytes);
 
   ParserLimits limits_;
+  BodyReservation reservation_;  // body bytes of the request in progress charged to the budget
   State state_ = State::kHead;
   HttpRequest req_;
   std::string line_buf_;      // head bytes, or a partial chunk-size/trailer line

@@ -43,8 +43,8 @@ Result<std::vector<float>> ImageApi::EmbedRef(const ImageRef& ref, const EmbedSp
   }
   Result<Image> image = Status::InvalidArgument("no image");
   if (!ref.path.empty()) {
-    LOOKALIKE_ASSIGN_OR_RETURN(std::string real, ResolveImagePath(ref.path, options_.image_roots));
-    auto bytes = ReadFileLimited(real, options_.limits.max_file_bytes);
+    LOOKALIKE_ASSIGN_OR_RETURN(ImageFile file, OpenImageBelowRoots(ref.path, open_roots_));
+    auto bytes = file.ReadAll(options_.limits.max_file_bytes);
     if (!bytes.ok()) return Mapper("cannot read [" + ref.path + "]: " + bytes.status().message());
     image = DecodeImage(*bytes, options_.limits);
   } else {
@@ -181,7 +181,7 @@ Result<std::string> ImageApi::Bulk(std::string_view default_index, std::string_v
       f.index = item.index;
       f.id = item.id;
       if (st.type().empty()) st = Mapper(st.message());
-      // Same status as the single-document path: 403 security_exception, 404 missing file, ...
+      // Same status as the single-document path: 404 for any refused path, ...
       f.http_status = HttpStatusFor(st);
       f.type = std::string(st.type());
       f.reason = st.message();

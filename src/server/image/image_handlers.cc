@@ -9,6 +9,7 @@
 #include <chrono>
 #include <climits>
 #include <cstdio>
+#include <filesystem>
 
 #include "common/json_writer.h"
 #include "server/error_mapping.h"
@@ -89,6 +90,11 @@ ImageApi::ImageApi(Engine* engine, ImageApiOptions options)
       continue;
     }
     roots.emplace_back(resolved);
+    open_roots_.emplace_back(resolved);
+    // Stored paths may name the root as configured (through a symlink in the root's own path).
+    std::error_code ec;
+    std::string absolute = std::filesystem::absolute(r, ec).string();
+    if (!ec && absolute != resolved) open_roots_.push_back(absolute);
   }
   options_.image_roots = std::move(roots);
   ThumbnailCacheOptions thumbs;
@@ -262,21 +268,22 @@ void ImageApi::GetImage(const RestRequest& request, HttpResponse* response) cons
     return fail(Illegal("document [" + std::string(id) + "] has no image to serve (no \"path\" "
                         "field and no image under a mapped source_field)"));
   }
-  auto real = ResolveImagePath(path, options_.image_roots);
-  if (!real.ok()) return fail(real.status());
+  // Opened below a root without following symlinks: what is checked is what is read.
+  auto file = OpenImageBelowRoots(path, open_roots_);
+  if (!file.ok()) return fail(file.status());
   if (thumb_side != 0) {
-    auto thumb = thumbnails_->Get(*real, thumb_side);
+    auto thumb = thumbnails_->Get(*file, thumb_side);
     if (!thumb.ok()) {
       const Status& st = thumb.status();
       if (st.code() != StatusCode::kInvalidArgument) return fail(st);
-      return fail(Illegal("stored file [" + *real + "] is not an image: " + st.message()));
+      return fail(Illegal("stored file [" + file->path() + "] is not an image: " + st.message()));
     }
     return ReplyWithEtag(request, thumb->etag, "private, max-age=300", "image/jpeg",
                          *thumb->jpeg, response);
   }
-  auto bytes = ReadFileLimited(*real, options_.limits.max_file_bytes);
+  auto bytes = file->ReadAll(options_.limits.max_file_bytes);
   if (!bytes.ok()) return fail(bytes.status());
-  ReplyOriginal(*bytes, "stored file [" + *real + "]", response);
+  ReplyOriginal(*bytes, "stored file [" + file->path() + "]", response);
 }
 
 void ImageApi::ListModels(HttpResponse* response) const {

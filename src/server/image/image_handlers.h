@@ -3,7 +3,8 @@
 //                                 "filter" (a JSON query), "field", "model"; answers like
 //                                 _search plus "embed_took" (ms) and "model"
 //   GET  /{index}/_image/{id}     the bytes of the document's stored "path" (only below an
-//                                 allowed image root), with its image content type;
+//                                 allowed image root, no symlink below it, see image_file.h;
+//                                 404 for every refused path), with its image content type;
 //                                 ?size=N: a cached JPEG thumbnail, longest side N
 //   GET  /_models                 the models the server can embed with (also at
 //                                 /_plugins/_ml/models)
@@ -67,7 +68,8 @@ class ImageApi {
   /// "source_field" and the document carries that field as {"path": P} (P below an image root)
   /// or {"base64": B} but not the vector, returns the document with the vector added; nullopt
   /// when there is nothing to embed. Errors: mapper_parsing_exception (bad reference or image),
-  /// security_exception (path outside the roots), illegal_argument_exception (model).
+  /// resource_not_found_exception (a path refused for any reason, see image_file.h),
+  /// illegal_argument_exception (model).
   Result<std::optional<std::string>> EmbedDocument(std::string_view index,
                                                    std::string_view source_json) const;
 
@@ -112,6 +114,7 @@ class ImageApi {
   Engine* engine_;
   ImageApiOptions options_;
   std::vector<std::string> missing_roots_;
+  std::vector<std::string> open_roots_;  // canonical roots, plus each as configured (absolute)
   std::unique_ptr<ThumbnailCache> thumbnails_;
 };
 

@@ -257,34 +257,4 @@ Result<int> ParseThumbnailSize(std::string_view text) {
   return v;
 }
 
-Result<std::string> ResolveImagePath(std::string_view stored,
-                                     const std::vector<std::string>& roots) {
-  auto refuse = [&](std::string_view why) {
-    return Status::InvalidArgument("image path [" + std::string(stored) + "] refused: " +
-                                   std::string(why))
-        .WithType("security_exception");
-  };
-  if (roots.empty()) {
-    return refuse("no image root is configured (start the server with --image-root DIR)");
-  }
-  if (stored.empty() || stored.front() != '/' || stored.find('\0') != std::string_view::npos) {
-    return refuse("not an absolute path");
-  }
-  char resolved[PATH_MAX];
-  std::string path(stored);
-  if (::realpath(path.c_str(), resolved) == nullptr) {
-    return Status::NotFound("image file [" + path + "] does not exist")
-        .WithType("resource_not_found_exception");
-  }
-  std::string real(resolved);
-  for (const std::string& root : roots) {
-    if (real == root) continue;
-    if (real.size() > root.size() && real.compare(0, root.size(), root) == 0 &&
-        (root.back() == '/' || real[root.size()] == '/')) {
-      return real;
-    }
-  }
-  return refuse("outside the allowed image roots");
-}
-
 }  // namespace lookalike::server

@@ -71,9 +71,4 @@ inline constexpr int kMinThumbnailSide = 8;
 /// InvalidArgument (illegal_argument_exception) for anything else.
 Result<int> ParseThumbnailSize(std::string_view text);
 
-/// The real path of `stored` when it lies inside one of `roots` (canonical directories); the
-/// file must exist. InvalidArgument (type security_exception) for relative paths, paths outside
-/// every root (after resolving symlinks and ".."), and when no root is configured.
-Result<std::string> ResolveImagePath(std::string_view stored, const std::vector<std::string>& roots);
-
 }  // namespace lookalike::server

@@ -16,24 +16,6 @@
 namespace lookalike::server {
 namespace {
 
-struct FileId {
-  int64_t size = -1;
-  int64_t mtime_ns = -1;
-  bool operator==(const FileId&) const = default;
-};
-
-Result<FileId> Identify(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    return Status::NotFound("image file [" + path + "] does not exist")
-        .WithType("resource_not_found_exception");
-  }
-  FileId id;
-  id.size = st.st_size;
-  id.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-  return id;
-}
-
 // FNV-1a, 64 bits: names the disk entry; the inputs are a path and three numbers, not
 // adversarial, and a collision would only show one allowed image in place of another.
 uint64_t Fnv1a64(std::string_view s) {
@@ -98,9 +80,9 @@ Result<ThumbnailCache::Thumbnail> ThumbnailCache::GetFromBytes(std::span<const u
   return out;
 }
 
-Result<ThumbnailCache::Thumbnail> ThumbnailCache::Get(const std::string& real_path, int max_side) {
-  LOOKALIKE_ASSIGN_OR_RETURN(FileId before, Identify(real_path));
-  std::string key = real_path;
+Result<ThumbnailCache::Thumbnail> ThumbnailCache::Get(const ImageFile& file, int max_side) {
+  LOOKALIKE_ASSIGN_OR_RETURN(ImageFile::Identity before, file.Identify());
+  std::string key = file.path();
   key += '\n' + std::to_string(before.size) + ':' + std::to_string(before.mtime_ns) + ':' +
          std::to_string(max_side);
   std::string name = Hex16(Fnv1a64(key)) + "-" + std::to_string(max_side);
@@ -124,9 +106,9 @@ Result<ThumbnailCache::Thumbnail> ThumbnailCache::Get(const std::string& real_pa
   }
 
   LOOKALIKE_ASSIGN_OR_RETURN(std::vector<uint8_t> original,
-                             ReadFileLimited(real_path, options_.limits.max_file_bytes));
+                             file.ReadAll(options_.limits.max_file_bytes));
   LOOKALIKE_RETURN_IF_ERROR(Make(original, max_side, &out));
-  auto after = Identify(real_path);
+  auto after = file.Identify();
   if (!after.ok() || !(*after == before)) return out;  // changed while we read it: no caching
 
   Remember(key, out.jpeg);

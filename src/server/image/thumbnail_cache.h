@@ -1,6 +1,6 @@
 // JPEG thumbnails of stored images for GET /{index}/_image/{id}?size=N, made once and cached.
 //
-// A thumbnail is identified by the image's real path, its file size and modification time
+// A thumbnail is identified by the image's stored path, its file size and modification time
 // (nanoseconds) and the requested longest side, so a file that is replaced or rewritten gets a
 // fresh thumbnail on the next request without any invalidation step. Two levels:
 //   - memory: an LRU of encoded JPEGs bounded by `memory_bytes` (0 disables it);
@@ -29,6 +29,7 @@
 
 #include "lookalike/embedder.h"
 #include "lookalike/status.h"
+#include "server/image/image_file.h"
 
 namespace lookalike::server {
 
@@ -51,12 +52,12 @@ class ThumbnailCache {
     Source source = Source::kMade;
   };
 
-  /// The thumbnail (longest side `max_side`, never enlarged) of the image file at `real_path`,
-  /// which the caller has already checked against the allowed roots. Errors: NotFound when the
-  /// file is gone, ResourceExhausted over the limits, InvalidArgument when it is not a
-  /// decodable image, IOError when encoding fails. A failing disk cache is not an error (the
-  /// thumbnail is made and served anyway).
-  Result<Thumbnail> Get(const std::string& real_path, int max_side);
+  /// The thumbnail (longest side `max_side`, never enlarged) of `file`, opened below the image
+  /// roots by the caller (keyed by its stored path, size and mtime). Errors: ResourceExhausted
+  /// over the limits, InvalidArgument when it is not a decodable image, IOError when reading
+  /// or encoding fails. A failing disk cache is not an error (the thumbnail is made and served
+  /// anyway).
+  Result<Thumbnail> Get(const ImageFile& file, int max_side);
   /// The same for an image held in memory (a document's {"base64": …}), keyed by its content;
   /// cached in memory only, since the bytes already live in the document store.
   Result<Thumbnail> GetFromBytes(std::span<const uint8_t> original, int max_side);

@@ -277,7 +277,7 @@ def test(binary):
                                     {"path": path, "category": "evil"})
             check(status in (200, 201), "could not plant " + doc_id)
             status, data = server.request("GET", "/%s/_image/%s" % (INDEX, doc_id))
-            check(status == 403 and b"security_exception" in data,
+            check(status == 404 and b"resource_not_found_exception" in data,
                   "%s: served %s with %d" % (doc_id, path, status))
             server.json("DELETE", "/%s/_doc/%s?refresh=true" % (INDEX, doc_id))
         status, _ = server.request("GET", "/%s/_image/nope" % INDEX)
@@ -366,7 +366,7 @@ def test(binary):
             status, thumb = server.request("GET", "/pipe/_image/%s?size=32" % doc_id)
             check(status == 200 and thumb[:3] == b"\xff\xd8\xff", "thumb of %s: %d" % (doc_id, status))
         for doc_id, bad_doc, kind, want in [
-                ("evil", {"image": {"path": "/etc/passwd"}}, b"security_exception", 403),
+                ("evil", {"image": {"path": "/etc/passwd"}}, b"resource_not_found_exception", 404),
                 ("b64", {"image": {"base64": "!!"}}, b"mapper_parsing_exception", 400),
                 ("txt", {"image": {"base64": base64.b64encode(b"text").decode()}},
                  b"mapper_parsing_exception", 400),

@@ -1,13 +1,17 @@
 // The epoll transport over loopback sockets: parallel keep-alive clients, a slow client not
 // blocking a worker, graceful stop with a request in flight, 413 readable by the client, idle
 // connections closed after the idle timeout (never one with a request in flight), and the
-// connection cap.
+// connection cap; the defences: header deadline, idle eviction, per-client limit, the
+// in-flight body budget, and accept backoff / eviction when file descriptors run out.
 #include "server/http/http_server.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -235,6 +239,195 @@ TEST_F(ServerFixture, OverLimitBodyGets413ThenServerStillServes) {
   SendAll(fd2, "GET /after HTTP/1.1\r\n\r\n");
   EXPECT_NE(ReadResponse(fd2).find("echo /after"), std::string::npos);
   close(fd2);
+}
+
+TEST_F(ServerFixture, SlowHeadersAreCutOffButSlowBodiesAreNot) {
+  Start(1, size_t{1} << 20, [](HttpServerOptions* o) { o->header_timeout_ms = 300; });
+  int silent = Connect(server_->port());
+  int slow_head = Connect(server_->port());
+  SendAll(slow_head, "GET /x HTTP/1.1\r\nHost: a");
+  int slow_body = Connect(server_->port());
+  SendAll(slow_body, "PUT /b HTTP/1.1\r\nContent-Length: 4\r\n\r\nab");
+  // Each read returns once the server has closed the connection (the header deadline).
+  EXPECT_EQ(ReadResponse(silent), "");
+  EXPECT_EQ(ReadResponse(slow_head), "");
+  EXPECT_GE(server_->counters().header_timeouts, 2u);
+  // The headers of slow_body were complete: its body may take longer than the deadline.
+  SendAll(slow_body, "cd");
+  EXPECT_NE(ReadResponse(slow_body).find("echo /b 4"), std::string::npos);
+  close(silent);
+  close(slow_head);
+  close(slow_body);
+}
+
+TEST_F(ServerFixture, AtTheLimitTheOldestIdleConnectionMakesRoom) {
+  Start(2, size_t{1} << 20, [](HttpServerOptions* o) {
+    o->max_connections = 2;
+    o->min_idle_ms_to_evict = 0;
+  });
+  int a = Connect(server_->port());
+  SendAll(a, "GET /a HTTP/1.1\r\n\r\n");
+  EXPECT_NE(ReadResponse(a).find("echo /a"), std::string::npos);
+  int b = Connect(server_->port());
+  SendAll(b, "GET /b HTTP/1.1\r\n\r\n");
+  EXPECT_NE(ReadResponse(b).find("echo /b"), std::string::npos);
+  int c = Connect(server_->port());
+  SendAll(c, "GET /c HTTP/1.1\r\n\r\n");
+  EXPECT_NE(ReadResponse(c).find("echo /c"), std::string::npos);
+  EXPECT_EQ(ReadResponse(a), "");  // a was idle the longest: closed to make room
+  EXPECT_EQ(server_->counters().idle_evicted, 1u);
+  close(a);
+  close(b);
+  close(c);
+}
+
+TEST_F(ServerFixture, ConnectionsPerClientAreLimited) {
+  Start(1, size_t{1} << 20, [](HttpServerOptions* o) {
+    o->max_connections_per_client = 2;
+    o->loopback_exempt_from_client_limit = false;
+  });
+  int a = Connect(server_->port());
+  int b = Connect(server_->port());
+  int c = Connect(server_->port());
+  SendAll(c, "GET /c HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(ReadResponse(c), "");
+  SendAll(a, "GET /a HTTP/1.1\r\n\r\n");
+  EXPECT_NE(ReadResponse(a).find("echo /a"), std::string::npos);
+  EXPECT_EQ(server_->counters().refused_per_client, 1u);
+  close(c);
+  close(b);
+  // b's slot is free again once the server has seen the close.
+  std::string answer;
+  for (int attempt = 0; attempt < 50 && answer.empty(); ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    int d = Connect(server_->port());
+    SendAll(d, "GET /d HTTP/1.1\r\n\r\n");
+    answer = ReadResponse(d);
+    close(d);
+  }
+  EXPECT_NE(answer.find("echo /d"), std::string::npos);
+  close(a);
+}
+
+TEST_F(ServerFixture, BodiesOverTheInFlightBudgetGet429) {
+  Start(2, size_t{8} << 20, [](HttpServerOptions* o) { o->max_inflight_body_bytes = 1 << 20; });
+  int a = Connect(server_->port());
+  SendAll(a, "PUT /a HTTP/1.1\r\nContent-Length: 900000\r\n\r\n" + std::string(1000, 'x'));
+  // a holds 900000 bytes of the budget until its body is complete and answered.
+  std::string refused;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    int b = Connect(server_->port());
+    SendAll(b, "PUT /b HTTP/1.1\r\nContent-Length: 200000\r\nExpect: 100-continue\r\n\r\n");
+    refused = ReadResponse(b);
+    close(b);
+    if (refused.find("HTTP/1.1 429") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a's headers not seen yet
+  }
+  EXPECT_NE(refused.find("HTTP/1.1 429"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("circuit_breaking_exception"), std::string::npos);
+  EXPECT_NE(refused.find("Data too large"), std::string::npos);
+  EXPECT_EQ(server_->counters().inflight_body_bytes, 900000u);
+  SendAll(a, std::string(899000, 'x'));
+  EXPECT_NE(ReadResponse(a).find("echo /a 900000"), std::string::npos);
+  int c = Connect(server_->port());
+  SendAll(c, "PUT /c HTTP/1.1\r\nContent-Length: 200000\r\n\r\n" + std::string(200000, 'y'));
+  EXPECT_NE(ReadResponse(c).find("echo /c 200000"), std::string::npos);
+  close(a);
+  close(c);
+}
+
+// Runs `body` in a forked child (its own file-descriptor limit) and returns its exit code.
+int RunInChild(const std::function<int()>& body) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(body());
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+}
+
+int LowestFreeFd() {
+  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  close(fd);
+  return fd;
+}
+
+void EchoHandler(const HttpRequest& r, HttpResponse* resp) { resp->body = "echo " + r.path; }
+
+// With the descriptors used up by idle keep-alive connections, a new client is still served:
+// accept's EMFILE closes the connection idle the longest and tries again.
+TEST(AcceptUnderFdLimit, IdleConnectionGivesWayToANewClient) {
+  int code = RunInChild([] {
+    HttpServerOptions options;
+    options.port = 0;
+    options.worker_threads = 1;
+    options.min_idle_ms_to_evict = 0;
+    HttpServer server(options, EchoHandler);
+    if (!server.Listen().ok()) return 1;
+    std::thread loop([&] { (void)server.Run(); });
+    int a = Connect(server.port());
+    int b = Connect(server.port());
+    SendAll(a, "GET /a HTTP/1.1\r\n\r\n");
+    SendAll(b, "GET /b HTTP/1.1\r\n\r\n");
+    if (ReadResponse(a).find("echo /a") == std::string::npos) return 2;
+    if (ReadResponse(b).find("echo /b") == std::string::npos) return 3;
+    rlimit old{};
+    getrlimit(RLIMIT_NOFILE, &old);
+    rlimit low = old;
+    low.rlim_cur = static_cast<rlim_t>(LowestFreeFd() + 1);  // room for c's client socket only
+    setrlimit(RLIMIT_NOFILE, &low);
+    int c = Connect(server.port());
+    if (c < 0) return 4;
+    SendAll(c, "GET /c HTTP/1.1\r\n\r\n");
+    bool served = ReadResponse(c).find("echo /c") != std::string::npos;
+    bool a_closed = ReadResponse(a).empty();
+    HttpServerCounters counters = server.counters();
+    setrlimit(RLIMIT_NOFILE, &old);
+    server.Stop();
+    loop.join();
+    if (!served) return 5;
+    if (!a_closed) return 6;
+    if (counters.idle_evicted != 1) return 7;
+    return 0;
+  });
+  EXPECT_EQ(code, 0);
+}
+
+// Out of descriptors with nothing to evict: accept pauses (100 ms doubling) instead of
+// spinning, and serves the waiting client once descriptors are free again.
+TEST(AcceptUnderFdLimit, BacksOffInsteadOfSpinningThenRecovers) {
+  int code = RunInChild([] {
+    HttpServerOptions options;
+    options.port = 0;
+    options.worker_threads = 1;
+    options.min_idle_ms_to_evict = 600000;  // nothing to evict
+    HttpServer server(options, EchoHandler);
+    if (!server.Listen().ok()) return 1;
+    std::thread loop([&] { (void)server.Run(); });
+    int warm = Connect(server.port());  // the loop is up (and holds its descriptors)
+    SendAll(warm, "GET /w HTTP/1.1\r\n\r\n");
+    if (ReadResponse(warm).find("echo /w") == std::string::npos) return 6;
+    rlimit old{};
+    getrlimit(RLIMIT_NOFILE, &old);
+    rlimit low = old;
+    low.rlim_cur = static_cast<rlim_t>(LowestFreeFd() + 1);  // the client socket only
+    setrlimit(RLIMIT_NOFILE, &low);
+    int c = Connect(server.port());
+    if (c < 0) return 2;
+    SendAll(c, "GET /c HTTP/1.1\r\n\r\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    HttpServerCounters during = server.counters();
+    setrlimit(RLIMIT_NOFILE, &old);
+    bool served = ReadResponse(c).find("echo /c") != std::string::npos;
+    server.Stop();
+    loop.join();
+    // A spinning loop fails accept hundreds of thousands of times in 1.5 s; pauses of 100,
+    // 200, 400, 800 ms allow a handful.
+    if (during.accept_resource_errors < 1) return 3;
+    if (during.accept_resource_errors > 20) return 4;
+    if (!served) return 5;
+    return 0;
+  });
+  EXPECT_EQ(code, 0);
 }
 
 }  // namespace

@@ -124,6 +124,7 @@ class RestTest : public ::testing::Test {
     size_t q = target.find('?');
     r.path = target.substr(0, q);
     if (q != std::string::npos) r.query = ParseQueryString(target.substr(q + 1));
+    if (!body.empty()) r.headers.emplace_back("content-type", "application/json");
     r.body = std::move(body);
     HttpResponse resp;
     server_.Handle(r, &resp);
@@ -241,6 +242,32 @@ TEST_F(RestTest, ClusterSettingsRoundTrip) {
   EXPECT_EQ(Call("PUT", "/_cluster/settings", "{bad").status, 400);
   EXPECT_EQ(Call("PUT", "/_cluster/settings", "{\"other\":{}}").status, 400);
   EXPECT_EQ(Call("GET", "/_cluster/health").status, 200);
+}
+
+}  // namespace
+}  // namespace lookalike::server
+
+namespace lookalike::server {
+namespace {
+
+// The guard runs before any handler: a refused request never reaches the engine.
+TEST_F(RestTest, GuardRefusesBeforeTheEngineSeesTheRequest) {
+  HttpRequest r;
+  r.method = "POST";
+  r.target = r.path = "/_bulk";
+  r.headers = {{"host", "localhost:9200"}, {"content-type", "text/plain"}};
+  r.body = "{\"delete\":{\"_index\":\"i\",\"_id\":\"1\"}}\n";
+  HttpResponse resp;
+  server_.Handle(r, &resp);
+  EXPECT_EQ(resp.status, 406);
+  EXPECT_EQ(engine_.last, "");
+  r.headers = {{"host", "evil.example:9200"}, {"content-type", "application/x-ndjson"}};
+  server_.Handle(r, &resp);
+  EXPECT_EQ(resp.status, 403);
+  EXPECT_EQ(engine_.last, "");
+  r.headers = {{"host", "localhost:9200"}, {"content-type", "application/x-ndjson"}};
+  server_.Handle(r, &resp);
+  EXPECT_NE(engine_.last, "");
 }
 
 }  // namespace

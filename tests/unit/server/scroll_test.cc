@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,25 @@ TEST(Scroll, KeepAliveDurations) {
     auto r = ParseKeepAlive(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().type(), "illegal_argument_exception") << bad;
+  }
+}
+
+TEST(Scroll, IdsAreRandom128BitBase64Url) {
+  ScrollStore store;
+  ScrollContext c;
+  c.expires = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 50; ++i) ids.push_back(store.Add(c).value());
+  for (const std::string& id : ids) {
+    EXPECT_EQ(id.size(), 22u) << id;  // 128 bits in base64url, no padding
+    for (char ch : id) {
+      EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_') << id;
+    }
+  }
+  // Neither repeated nor sharing a prefix the way a counter would.
+  for (size_t i = 1; i < ids.size(); ++i) {
+    EXPECT_NE(ids[i], ids[i - 1]);
+    EXPECT_NE(ids[i].substr(0, 8), ids[i - 1].substr(0, 8));
   }
 }
 

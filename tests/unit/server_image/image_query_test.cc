@@ -1,3 +1,4 @@
+#include "server/image/image_file.h"
 #include "server/image/image_query.h"
 
 #include <gtest/gtest.h>
@@ -151,25 +152,41 @@ class ImageRoots : public ::testing::Test {
   std::string dir_, root_;
 };
 
-TEST_F(ImageRoots, ServesOnlyInsideTheRoots) {
+TEST_F(ImageRoots, OpensOnlyBelowTheRootsWithoutSymlinks) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir_ + "/outside");
+  std::ofstream(dir_ + "/outside/a.png") << "secret";
+  // A folder inside the root swapped for a symlink to the outside (the race this prevents).
+  fs::create_symlink(dir_ + "/outside", dir_ + "/root/swapped");
+  fs::create_symlink(dir_ + "/root", dir_ + "/rootlink");  // the root reached through a symlink
   std::vector<std::string> roots = {root_};
-  auto inside = ResolveImagePath(dir_ + "/root/sub/a.png", roots);
-  ASSERT_TRUE(inside.ok()) << inside.status().ToString();
-  EXPECT_EQ(*inside, root_ + "/sub/a.png");
-  // Traversal, symlinks out of the root, a sibling folder sharing the prefix, relative paths.
-  for (std::string bad : {dir_ + "/root/../secret.png", dir_ + "/root/link.png",
-                          dir_ + "/rootsibling/b.png", std::string("root/sub/a.png"),
-                          std::string("/etc/passwd"), root_}) {
-    auto r = ResolveImagePath(bad, roots);
-    EXPECT_FALSE(r.ok()) << bad;
-    if (!r.ok()) {
-      EXPECT_EQ(r.status().type(), "security_exception") << bad;
+  for (BeneathMode mode : {BeneathMode::kAuto, BeneathMode::kWalk}) {
+    auto inside = OpenImageBelowRoots(dir_ + "/root/sub/a.png", roots, mode);
+    ASSERT_TRUE(inside.ok()) << inside.status().ToString();
+    EXPECT_EQ(inside->path(), dir_ + "/root/sub/a.png");
+    auto bytes = inside->ReadAll(1024);
+    ASSERT_TRUE(bytes.ok());
+    EXPECT_EQ(std::string(bytes->begin(), bytes->end()), "x");
+    EXPECT_EQ(inside->ReadAll(0).status().code(), StatusCode::kResourceExhausted);
+    EXPECT_TRUE(OpenImageBelowRoots(dir_ + "/root//sub/./a.png", roots, mode).ok());
+    // Every refusal is the same 404: traversal, symlinked file or folder, a sibling sharing the
+    // prefix, relative paths, elsewhere, the root itself, a folder, a missing file.
+    for (std::string bad :
+         {dir_ + "/root/../secret.png", dir_ + "/root/link.png", dir_ + "/root/swapped/a.png",
+          dir_ + "/rootsibling/b.png", std::string("root/sub/a.png"), std::string("/etc/passwd"),
+          root_, dir_ + "/root/sub", dir_ + "/root/none.png", dir_ + "/root/sub/../sub/a.png",
+          std::string()}) {
+      auto r = OpenImageBelowRoots(bad, roots, mode);
+      ASSERT_FALSE(r.ok()) << bad;
+      EXPECT_EQ(r.status().code(), StatusCode::kNotFound) << bad;
+      EXPECT_EQ(r.status().type(), "resource_not_found_exception") << bad;
     }
+    // A root configured through a symlink: paths stored under that name open too.
+    EXPECT_TRUE(OpenImageBelowRoots(dir_ + "/rootlink/sub/a.png", {dir_ + "/rootlink"}, mode).ok());
   }
-  auto missing = ResolveImagePath(dir_ + "/root/none.png", roots);
-  ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
-  EXPECT_FALSE(ResolveImagePath(dir_ + "/root/sub/a.png", {}).ok());
+  auto none = OpenImageBelowRoots(dir_ + "/root/sub/a.png", {});
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -53,6 +53,16 @@ ImageInfo Probe(const std::string& bytes) {
   return info.ok() ? *info : ImageInfo{};
 }
 
+// Opens `path` below its own folder (as the image API does below a root) and gets its thumbnail.
+Result<ThumbnailCache::Thumbnail> Thumb(ThumbnailCache&& cache, const std::string& path, int side) {
+  auto file = OpenImageBelowRoots(path, {fs::path(path).parent_path().string()});
+  if (!file.ok()) return file.status();
+  return cache.Get(*file, side);
+}
+Result<ThumbnailCache::Thumbnail> Thumb(ThumbnailCache& cache, const std::string& path, int side) {
+  return Thumb(std::move(cache), path, side);
+}
+
 class ThumbnailTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -72,7 +82,7 @@ class ThumbnailTest : public ::testing::Test {
 
 TEST_F(ThumbnailTest, ScalesLongestSideAndNeverEnlarges) {
   ThumbnailCache cache({});
-  auto t = cache.Get(image_, 100);
+  auto t = Thumb(cache, image_, 100);
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   ImageInfo info = Probe(*t->jpeg);
   EXPECT_EQ(info.format, ImageFormat::kJpeg);
@@ -82,10 +92,10 @@ TEST_F(ThumbnailTest, ScalesLongestSideAndNeverEnlarges) {
 
   std::string tall = (dir_ / "images" / "tall.jpg").string();
   WriteJpeg(tall, 30, 90, 20);
-  info = Probe(*cache.Get(tall, 45)->jpeg);
+  info = Probe(*Thumb(cache, tall, 45)->jpeg);
   EXPECT_EQ(info.width, 15);
   EXPECT_EQ(info.height, 45);
-  info = Probe(*cache.Get(tall, 500)->jpeg);
+  info = Probe(*Thumb(cache, tall, 500)->jpeg);
   EXPECT_EQ(info.width, 30);
   EXPECT_EQ(info.height, 90);
 }
@@ -95,15 +105,15 @@ TEST_F(ThumbnailTest, MemoryThenDiskHits) {
   options.dir = (dir_ / "thumbs").string();
   {
     ThumbnailCache cache(options);
-    auto first = cache.Get(image_, 64);
+    auto first = Thumb(cache, image_, 64);
     ASSERT_TRUE(first.ok());
     EXPECT_EQ(first->source, ThumbnailCache::Source::kMade);
-    auto second = cache.Get(image_, 64);
+    auto second = Thumb(cache, image_, 64);
     ASSERT_TRUE(second.ok());
     EXPECT_EQ(second->source, ThumbnailCache::Source::kMemory);
     EXPECT_EQ(second->jpeg, first->jpeg);  // the same shared buffer
     EXPECT_EQ(second->etag, first->etag);
-    auto other = cache.Get(image_, 32);  // another size is another entry
+    auto other = Thumb(cache, image_, 32);  // another size is another entry
     EXPECT_EQ(other->source, ThumbnailCache::Source::kMade);
     EXPECT_NE(other->etag, first->etag);
     ThumbnailCache::Counters c = cache.counters();
@@ -118,11 +128,11 @@ TEST_F(ThumbnailTest, MemoryThenDiskHits) {
   }
   EXPECT_EQ(files, 2u);
   ThumbnailCache reopened(options);  // a restarted server finds them on disk
-  auto again = reopened.Get(image_, 64);
+  auto again = Thumb(reopened, image_, 64);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->source, ThumbnailCache::Source::kDisk);
   EXPECT_EQ(Probe(*again->jpeg).width, 64);
-  EXPECT_EQ(reopened.Get(image_, 64)->source, ThumbnailCache::Source::kMemory);
+  EXPECT_EQ(Thumb(reopened, image_, 64)->source, ThumbnailCache::Source::kMemory);
 }
 
 TEST_F(ThumbnailTest, BytesAreKeyedByContentAndKeptInMemoryOnly) {
@@ -151,12 +161,12 @@ TEST_F(ThumbnailTest, ChangedFileGetsAFreshThumbnail) {
   ThumbnailCacheOptions options;
   options.dir = (dir_ / "thumbs").string();
   ThumbnailCache cache(options);
-  auto before = cache.Get(image_, 64);
+  auto before = Thumb(cache, image_, 64);
   ASSERT_TRUE(before.ok());
   // Same name, new content and shape; mtime granularity is ns but be safe on coarse clocks.
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   WriteJpeg(image_, 100, 300, 200);
-  auto after = cache.Get(image_, 64);
+  auto after = Thumb(cache, image_, 64);
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->source, ThumbnailCache::Source::kMade);
   EXPECT_NE(after->etag, before->etag);
@@ -168,36 +178,36 @@ TEST_F(ThumbnailTest, ChangedFileGetsAFreshThumbnail) {
 TEST_F(ThumbnailTest, MemoryIsBounded) {
   ThumbnailCacheOptions probe_options;
   probe_options.memory_bytes = 0;
-  size_t largest = ThumbnailCache(probe_options).Get(image_, 200)->jpeg->size();
+  size_t largest = Thumb(ThumbnailCache(probe_options), image_, 200)->jpeg->size();
   ThumbnailCacheOptions options;
   options.memory_bytes = largest * 5 / 2;  // room for a few of the 17 thumbnails, not all
   ThumbnailCache cache(options);
-  for (int side = 40; side <= 200; side += 10) ASSERT_TRUE(cache.Get(image_, side).ok());
+  for (int side = 40; side <= 200; side += 10) ASSERT_TRUE(Thumb(cache, image_, side).ok());
   ThumbnailCache::Counters c = cache.counters();
   EXPECT_LE(c.memory_bytes, options.memory_bytes);
   EXPECT_GT(c.memory_entries, 0u);
   EXPECT_LT(c.memory_entries, 17u);
   // The most recent survives, the oldest was evicted.
-  EXPECT_EQ(cache.Get(image_, 200)->source, ThumbnailCache::Source::kMemory);
-  EXPECT_EQ(cache.Get(image_, 40)->source, ThumbnailCache::Source::kMade);
+  EXPECT_EQ(Thumb(cache, image_, 200)->source, ThumbnailCache::Source::kMemory);
+  EXPECT_EQ(Thumb(cache, image_, 40)->source, ThumbnailCache::Source::kMade);
 
   ThumbnailCacheOptions off;
   off.memory_bytes = 0;
   ThumbnailCache none(off);
-  EXPECT_EQ(none.Get(image_, 50)->source, ThumbnailCache::Source::kMade);
-  EXPECT_EQ(none.Get(image_, 50)->source, ThumbnailCache::Source::kMade);
+  EXPECT_EQ(Thumb(none, image_, 50)->source, ThumbnailCache::Source::kMade);
+  EXPECT_EQ(Thumb(none, image_, 50)->source, ThumbnailCache::Source::kMade);
 }
 
 TEST_F(ThumbnailTest, DiskIsBounded) {
   ThumbnailCacheOptions options;
   options.dir = (dir_ / "thumbs").string();
   options.memory_bytes = 0;
-  size_t one = ThumbnailCache(options).Get(image_, 100)->jpeg->size();
+  size_t one = Thumb(ThumbnailCache(options), image_, 100)->jpeg->size();
   // Bytes grow with the side (about 26x `one` for all 11 below); pruning keeps the newest few.
   options.disk_bytes = one * 12;
   ThumbnailCache cache(options);
   for (int side = 100; side <= 200; side += 10) {
-    ASSERT_TRUE(cache.Get(image_, side).ok());
+    ASSERT_TRUE(Thumb(cache, image_, side).ok());
     // Distinct mtimes, so "least recently used" is well defined on coarse file-system clocks.
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -212,16 +222,16 @@ TEST_F(ThumbnailTest, DiskIsBounded) {
   EXPECT_GT(files, 0u);
   EXPECT_LT(files, 11u);
   // The newest thumbnail survived pruning; the first one made was pruned.
-  EXPECT_EQ(cache.Get(image_, 200)->source, ThumbnailCache::Source::kDisk);
-  EXPECT_EQ(cache.Get(image_, 100)->source, ThumbnailCache::Source::kMade);
+  EXPECT_EQ(Thumb(cache, image_, 200)->source, ThumbnailCache::Source::kDisk);
+  EXPECT_EQ(Thumb(cache, image_, 100)->source, ThumbnailCache::Source::kMade);
 }
 
 TEST_F(ThumbnailTest, BadFiles) {
   ThumbnailCache cache({});
   std::string text = (dir_ / "images" / "notes.jpg").string();
   std::ofstream(text) << "not an image at all";
-  EXPECT_EQ(cache.Get(text, 64).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(cache.Get((dir_ / "images" / "gone.jpg").string(), 64).status().code(),
+  EXPECT_EQ(Thumb(cache, text, 64).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Thumb(cache, (dir_ / "images" / "gone.jpg").string(), 64).status().code(),
             StatusCode::kNotFound);
   EXPECT_FALSE(EncodeThumbnailJpeg(Gradient(4, 4, 0), 0).ok());
   EXPECT_FALSE(EncodeThumbnailJpeg(Image{}, 64).ok());
@@ -308,10 +318,11 @@ TEST_F(ThumbnailTest, ImageEndpoint) {
       EXPECT_NE(r.body.find("illegal_argument_exception"), std::string::npos) << r.body;
     }
     EXPECT_TRUE(fs::exists(dir_ / "data" / "thumbnails"));
-    // The root check comes first: no thumbnail of a file outside the roots.
+    // The root check comes first: no thumbnail of a file outside the roots, and the same 404
+    // as for a missing file.
     HttpResponse refused = get("size=64", "", "outside");
-    EXPECT_EQ(refused.status, 403);
-    EXPECT_NE(refused.body.find("security_exception"), std::string::npos) << refused.body;
+    EXPECT_EQ(refused.status, 404);
+    EXPECT_NE(refused.body.find("resource_not_found_exception"), std::string::npos) << refused.body;
   }
   (*engine)->Shutdown();
 }

@@ -108,7 +108,6 @@ HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler)
 
 HttpServer::~HttpServer() {
   loop_.reset();
-  tls_.reset();
   if (listen_fd_ >= 0) close(listen_fd_);
   if (wake_fd_ >= 0) close(wake_fd_);
 }

@@ -59,8 +59,6 @@ class HttpServer {
   /// missing, unreadable or mismatched), then binds and listens. IOError when the address is in
   /// use or invalid.
   Status Listen();
-  /// True when the port speaks HTTPS.
-  bool tls() const { return !options_.tls_cert_file.empty(); }
   /// The bound port (after Listen).
   int port() const { return port_; }
   /// Serves until Stop(). Returns OK after a graceful shutdown.

@@ -112,8 +112,8 @@ class TlsConnectionIo final : public ConnectionIo {
     }
     long verify = SSL_get_verify_result(ssl_);
     if (result.outcome == IoOutcome::kFailed && verify != X509_V_OK) {
-      last_error_ = std::string("certificate verify failed: ") +
-                    X509_verify_cert_error_string(verify);
+      last_error_ =
+          std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
     }
     return result;
   }
@@ -197,8 +197,8 @@ Result<SSL*> NewSsl(SSL_CTX* ctx, int fd) {
 // Settings shared by server and client contexts.
 Status ApplyPolicy(SSL_CTX* ctx) {
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                               SSL_OP_IGNORE_UNEXPECTED_EOF);
+  SSL_CTX_set_options(
+      ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
   // Partial writes and a moving buffer: the transport retries with its output buffer, which
   // may have grown (and moved) since the call that would have blocked.
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
@@ -212,7 +212,7 @@ Status ApplyPolicy(SSL_CTX* ctx) {
 }
 
 Status CheckReadableFile(const std::string& path, const char* what) {
-  struct stat st{};
+  struct stat st {};
   if (path.empty()) return Status::InvalidArgument(std::string("no TLS ") + what + " file given");
   if (::stat(path.c_str(), &st) != 0 || ::access(path.c_str(), R_OK) != 0) {
     return Status::InvalidArgument(std::string("TLS ") + what + " file " + path + ": " +
@@ -226,7 +226,7 @@ Status CheckReadableFile(const std::string& path, const char* what) {
 }
 
 void WarnIfKeyIsShared(const std::string& key_file) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(key_file.c_str(), &st) != 0) return;
   if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
     spdlog::warn("TLS key file {} can be read by group or others (mode {:o}); chmod 600 it",
@@ -307,14 +307,14 @@ Result<std::unique_ptr<ConnectionIo>> TlsContext::NewClientConnection(
   auto io = std::make_unique<TlsConnectionIo>(ssl);  // frees ssl on every path below
   SSL_set_connect_state(ssl);
   in6_addr ip{};
-  bool is_ip = inet_pton(AF_INET, host.c_str(), &ip) == 1 ||
-               inet_pton(AF_INET6, host.c_str(), &ip) == 1;
+  bool is_ip =
+      inet_pton(AF_INET, host.c_str(), &ip) == 1 || inet_pton(AF_INET6, host.c_str(), &ip) == 1;
   bool named = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str()) == 1
                      : SSL_set_tlsext_host_name(ssl, host.c_str()) == 1 &&
                            SSL_set1_host(ssl, host.c_str()) == 1;
   if (!named) {
-    return Status::InvalidArgument("cannot use '" + host + "' as TLS server name: " +
-                                   DrainSslErrors());
+    return Status::InvalidArgument("cannot use '" + host +
+                                   "' as TLS server name: " + DrainSslErrors());
   }
   return std::unique_ptr<ConnectionIo>(std::move(io));
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -45,10 +46,11 @@ class Certificates {
 
  private:
   bool Make(const std::string& name, const std::string& subject, const std::string& san) {
-    std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-                      "-nodes -days 2 -subj " + subject + " -addext " + san +
-                      " -keyout " + Path(name + "_key") + " -out " + Path(name) +
-                      " >/dev/null 2>&1";
+    std::string cmd =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+        "-nodes -days 2 -subj " +
+        subject + " -addext " + san + " -keyout " + Path(name + "_key") + " -out " + Path(name) +
+        " >/dev/null 2>&1";
     if (std::system(cmd.c_str()) != 0) return false;
     chmod(Path(name + "_key").c_str(), 0600);
     return true;
@@ -302,6 +304,8 @@ class HttpsServerTest : public ::testing::Test {
     options.tls_key_file = Certs().Path("cert_key");
     options.tls_handshake_timeout_ms = 300;
     server_ = std::make_unique<HttpServer>(options, [](const HttpRequest& r, HttpResponse* resp) {
+      // Keeps a request in flight while the client pipelines more than the session buffers.
+      if (r.path == "/slow") std::this_thread::sleep_for(std::chrono::milliseconds(300));
       resp->body = r.path == "/big" ? std::string(size_t{5} << 20, 'x')
                                     : "echo " + r.path + " " + std::to_string(r.body.size());
     });
@@ -340,6 +344,33 @@ TEST_F(HttpsServerTest, ServesRequestsAndLargeBodiesOverTls) {
   EXPECT_NE(big.find("content-length: 5242880"), std::string::npos);
   EXPECT_EQ(big.size() - big.find("\r\n\r\n") - 4, size_t{5} << 20);
   (*io)->Shutdown();
+  io->reset();
+  close(fd);
+}
+
+TEST_F(HttpsServerTest, PipelinedRequestsBeyondTheBufferAllGetAnswers) {
+  // 128 x 64 KiB pipelined behind a slow request: the session stops taking input at 4 MiB, so
+  // the loop must pick the rest up from TLS once the slow one is answered.
+  int fd = ConnectLoopback(server_->port());
+  ASSERT_GE(fd, 0);
+  auto ctx = ClientContext();
+  auto io = ctx->NewClientConnection(fd, "localhost");
+  ASSERT_TRUE(io.ok());
+  ASSERT_EQ((*io)->Handshake().outcome, IoOutcome::kDone) << (*io)->last_error();
+  constexpr int kRequests = 128;
+  std::string pipelined = "GET /slow HTTP/1.1\r\n\r\n";
+  std::string body(64 * 1024, 'p');
+  for (int i = 0; i < kRequests; ++i) {
+    pipelined += "POST /p" + std::to_string(i) +
+                 " HTTP/1.1\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+  ASSERT_TRUE(WriteAll(io->get(), pipelined));
+  EXPECT_NE(ReadResponse(io->get()).find("echo /slow 0"), std::string::npos);
+  for (int i = 0; i < kRequests; ++i) {
+    std::string response = ReadResponse(io->get());
+    ASSERT_NE(response.find("echo /p" + std::to_string(i) + " 65536"), std::string::npos)
+        << "response " << i << ": " << response;
+  }
   io->reset();
   close(fd);
 }

@@ -110,7 +110,8 @@ int RunServe(const ServeArgs& args) {
   }
   Status st = server.Listen();
   if (!st.ok()) {
-    spdlog::error("cannot listen on {}:{}: {}", args.host, args.port, st.ToString());
+    // Listen loads the TLS certificate and key first; their errors name the file.
+    spdlog::error("cannot serve on {}:{}: {}", args.host, args.port, st.ToString());
     engine.value()->Shutdown();
     return 1;
   }

@@ -11,6 +11,9 @@
 #include <charconv>
 #include <cstring>
 
+#include "server/http/connection_io.h"
+#include "server/http/tls.h"
+
 namespace lookalike::cli {
 namespace {
 
@@ -50,18 +53,27 @@ std::string UrlEncodeSegment(std::string_view s) {
   return out;
 }
 
-Result<HttpClient> HttpClient::Create(std::string_view base_url) {
-  constexpr std::string_view kScheme = "http://";
-  if (base_url.substr(0, kScheme.size()) != kScheme) {
-    return Status::InvalidArgument("server URL must start with http:// (got '" +
+Result<HttpClient> HttpClient::Create(std::string_view base_url, const HttpClientTls& tls) {
+  constexpr std::string_view kHttp = "http://";
+  constexpr std::string_view kHttps = "https://";
+  HttpClient client;
+  std::string_view rest;
+  if (base_url.substr(0, kHttp.size()) == kHttp) {
+    rest = base_url.substr(kHttp.size());
+  } else if (base_url.substr(0, kHttps.size()) == kHttps) {
+    rest = base_url.substr(kHttps.size());
+    client.scheme_ = "https";
+    client.port_ = 443;
+    LOOKALIKE_ASSIGN_OR_RETURN(client.tls_,
+                               server::TlsContext::ForClient(tls.ca_file, !tls.insecure));
+  } else {
+    return Status::InvalidArgument("server URL must start with http:// or https:// (got '" +
                                    std::string(base_url) + "')");
   }
-  std::string_view rest = base_url.substr(kScheme.size());
   size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   std::string_view prefix = slash == std::string_view::npos ? "" : rest.substr(slash);
   while (!prefix.empty() && prefix.back() == '/') prefix.remove_suffix(1);
-  HttpClient client;
   client.prefix_ = std::string(prefix);
   size_t colon = authority.rfind(':');
   if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
@@ -85,8 +97,11 @@ Result<HttpClient> HttpClient::Create(std::string_view base_url) {
 }
 
 HttpClient::HttpClient(HttpClient&& other) noexcept
-    : host_(std::move(other.host_)),
+    : scheme_(std::move(other.scheme_)),
+      host_(std::move(other.host_)),
       port_(other.port_),
+      tls_(std::move(other.tls_)),
+      io_(std::move(other.io_)),
       prefix_(std::move(other.prefix_)),
       fd_(other.fd_),
       buf_(std::move(other.buf_)),
@@ -97,8 +112,11 @@ HttpClient::HttpClient(HttpClient&& other) noexcept
 HttpClient& HttpClient::operator=(HttpClient&& other) noexcept {
   if (this != &other) {
     Close();
+    scheme_ = std::move(other.scheme_);
     host_ = std::move(other.host_);
     port_ = other.port_;
+    tls_ = std::move(other.tls_);
+    io_ = std::move(other.io_);
     prefix_ = std::move(other.prefix_);
     fd_ = other.fd_;
     buf_ = std::move(other.buf_);
@@ -111,6 +129,8 @@ HttpClient& HttpClient::operator=(HttpClient&& other) noexcept {
 HttpClient::~HttpClient() { Close(); }
 
 void HttpClient::Close() {
+  if (io_) io_->Shutdown();  // TLS close_notify
+  io_.reset();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   buf_.clear();
@@ -146,20 +166,38 @@ Status HttpClient::Connect() {
   }
   ::freeaddrinfo(res);
   if (fd_ < 0) {
-    return Status::IOError("cannot connect to http://" + host_ + ":" + port + ": " + last_error +
-                           " (is `lookalike serve` running?)");
+    return Status::IOError("cannot connect to " + scheme_ + "://" + host_ + ":" + port + ": " +
+                           last_error + " (is `lookalike serve` running?)");
+  }
+  if (!tls_) {
+    io_ = server::MakePlainConnectionIo(fd_);
+    return Status::OK();
+  }
+  auto io = tls_->NewClientConnection(fd_, host_);
+  if (!io.ok()) {
+    Close();
+    return io.status();
+  }
+  io_ = std::move(io).value();
+  if (io_->Handshake().outcome != server::IoOutcome::kDone) {
+    std::string why = io_->last_error();
+    bool untrusted = why.find("certificate") != std::string::npos;
+    Close();
+    return Status::IOError("TLS handshake with " + host_ + ":" + port + " failed: " + why +
+                           (untrusted ? " (pass --ca-cert with the CA that signed the server's "
+                                        "certificate, or --insecure-tls)"
+                                      : " (is the server serving HTTPS on this port?)"));
   }
   return Status::OK();
 }
 
 Status HttpClient::WriteAll(std::string_view data) {
   while (!data.empty()) {
-    ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::IOError(std::string("send failed: ") + std::strerror(errno));
+    server::IoResult r = io_->Write(data.data(), data.size());
+    if (r.outcome != server::IoOutcome::kDone) {
+      return Status::IOError("send failed: " + io_->last_error());
     }
-    data.remove_prefix(static_cast<size_t>(n));
+    data.remove_prefix(r.bytes);
   }
   return Status::OK();
 }
@@ -171,13 +209,14 @@ Status HttpClient::Fill(size_t n) {
   }
   char chunk[64 * 1024];
   while (buf_.size() - pos_ < n) {
-    ssize_t got = ::recv(fd_, chunk, sizeof(chunk), 0);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return Status::IOError(std::string("receive failed: ") + std::strerror(errno));
+    server::IoResult r = io_->Read(chunk, sizeof(chunk));
+    if (r.outcome == server::IoOutcome::kClosed) {
+      return Status::IOError("the server closed the connection");
     }
-    if (got == 0) return Status::IOError("the server closed the connection");
-    buf_.append(chunk, static_cast<size_t>(got));
+    if (r.outcome != server::IoOutcome::kDone) {
+      return Status::IOError("receive failed: " + io_->last_error());
+    }
+    buf_.append(chunk, r.bytes);
   }
   return Status::OK();
 }

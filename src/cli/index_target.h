@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "cli/http_client.h"
 #include "lookalike/status.h"
 
 namespace lookalike::cli {
@@ -35,8 +36,10 @@ class IndexTarget {
 /// Opens the engine on `data_dir` in this process (the server must not be running on it).
 Result<std::unique_ptr<IndexTarget>> OpenLocalTarget(const std::string& data_dir);
 
-/// Talks to a server at `base_url` ("http://host:port"); checks that it answers GET /.
-Result<std::unique_ptr<IndexTarget>> OpenHttpTarget(const std::string& base_url);
+/// Talks to a server at `base_url` ("http[s]://host:port"); checks that it answers GET /.
+/// `tls` says how an https:// server's certificate is checked.
+Result<std::unique_ptr<IndexTarget>> OpenHttpTarget(const std::string& base_url,
+                                                    const HttpClientTls& tls = {});
 
 /// Marks a JSON lookup whose failure just leaves the caller's default in place (simdjson's
 /// error codes are [[nodiscard]] and a (void) cast does not silence GCC).

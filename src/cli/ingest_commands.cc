@@ -23,6 +23,7 @@ constexpr const char* kDefaultServer = "http://127.0.0.1:9200";
 
 struct TargetArgs {
   std::string server;
+  HttpClientTls tls;  // https:// servers: --ca-cert, --insecure-tls
   std::string data_dir;
   std::string index;
   std::string field = "embedding";
@@ -38,6 +39,11 @@ void AddTargetOptions(CLI::App* cmd, TargetArgs* a) {
   auto* data =
       cmd->add_option("--data", a->data_dir, "Use the engine in-process on this data directory");
   server->excludes(data);
+  cmd->add_option("--ca-cert", a->tls.ca_file,
+                  "PEM CA certificate(s) to verify an https:// server with (default: the "
+                  "system's trust store)");
+  cmd->add_flag("--insecure-tls", a->tls.insecure,
+                "Do not verify an https:// server's certificate (testing only)");
   cmd->add_option("--field", a->field, "Vector field name")->capture_default_str();
   cmd->add_option("--model,-m", a->model,
                   "Model name (default: the index's model, else the default model)");
@@ -47,7 +53,7 @@ void AddTargetOptions(CLI::App* cmd, TargetArgs* a) {
 
 Result<std::unique_ptr<IndexTarget>> OpenTarget(const TargetArgs& a) {
   if (!a.data_dir.empty()) return OpenLocalTarget(a.data_dir);
-  return OpenHttpTarget(a.server.empty() ? kDefaultServer : a.server);
+  return OpenHttpTarget(a.server.empty() ? kDefaultServer : a.server, a.tls);
 }
 
 // The model recorded in an existing index's vector mapping ("" when unknown).

@@ -1,5 +1,6 @@
 // `lookalike serve`: opens the engine on a data directory and serves the REST API until
 // SIGTERM/SIGINT, then finishes in-flight requests, persists (engine Shutdown) and exits 0.
+// With --tls-cert/--tls-key it serves HTTPS only; SIGHUP reloads the certificate and key.
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -28,6 +29,10 @@ void OnShutdownSignal(int) {
   if (server::RestServer* server = g_server.load()) server->Stop();
 }
 
+void OnReloadSignal(int) {
+  if (server::RestServer* server = g_server.load()) server->ReloadTls();
+}
+
 struct ServeArgs {
   std::string data_dir;
   std::string host = "127.0.0.1";
@@ -38,6 +43,8 @@ struct ServeArgs {
   std::string log_level = "info";
   int threads = 0;
   std::string node_name = "lookalike";
+  std::string tls_cert;                  // PEM; with tls_key: HTTPS only
+  std::string tls_key;
   std::string models_dir;                // "" = DefaultModelDir()
   std::vector<std::string> image_roots;  // folders GET /{index}/_image/{id} may serve from
   DecodeLimits limits;                   // uploads, index-time images, thumbnails
@@ -98,6 +105,8 @@ int RunServe(const ServeArgs& args) {
   options.http.host = args.host;
   options.http.port = args.port;
   options.http.max_body_bytes = static_cast<size_t>(args.max_body_mb) << 20;
+  options.http.tls_cert_file = args.tls_cert;
+  options.http.tls_key_file = args.tls_key;
   options.node_name = args.node_name;
   size_t fds = RaiseOpenFileLimit(options.http.max_connections + 256);
   if (fds < options.http.max_connections) {
@@ -114,12 +123,14 @@ int RunServe(const ServeArgs& args) {
   }
   Status st = server.Listen();
   if (!st.ok()) {
-    spdlog::error("cannot listen on {}:{}: {}", args.host, args.port, st.ToString());
+    // Listen loads the TLS certificate and key first; their errors name the file.
+    spdlog::error("cannot serve on {}:{}: {}", args.host, args.port, st.ToString());
     engine.value()->Shutdown();
     return 1;
   }
-  spdlog::info("lookalike listening on http://{}:{} (data {}, durability {})", args.host,
-               server.port(), args.data_dir, args.durability);
+  bool tls = !args.tls_cert.empty();
+  spdlog::info("lookalike listening on {}://{}:{} (data {}, durability {})",
+               tls ? "https" : "http", args.host, server.port(), args.data_dir, args.durability);
 
   // Libraries (OpenBLAS, RocksDB) start threads before we could block signals in all of them,
   // so take SIGTERM/SIGINT with a handler. HttpServer::Stop is async-signal-safe (an atomic
@@ -130,9 +141,16 @@ int RunServe(const ServeArgs& args) {
   sigemptyset(&action.sa_mask);
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
+  if (tls) {
+    struct sigaction reload {};
+    reload.sa_handler = OnReloadSignal;
+    sigemptyset(&reload.sa_mask);
+    sigaction(SIGHUP, &reload, nullptr);
+  }
   st = server.Run();
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);
+  if (tls) signal(SIGHUP, SIG_DFL);
   g_server.store(nullptr);
   if (!st.ok()) spdlog::error("server stopped: {}", st.ToString());
   spdlog::info("persisting and closing the engine");
@@ -182,6 +200,13 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "binary, or $LOOKALIKE_MODELS)");
   cmd->add_option("--image-root", args->image_roots,
                   "Folder whose images GET /{index}/_image/{id} may serve (repeatable)");
+  auto* cert = cmd->add_option("--tls-cert", args->tls_cert,
+                               "PEM certificate chain (leaf first): serve HTTPS only on --port; "
+                               "SIGHUP reloads it");
+  auto* key = cmd->add_option("--tls-key", args->tls_key,
+                              "PEM private key of --tls-cert (keep it mode 600)");
+  cert->needs(key);
+  key->needs(cert);
   AddDecodeLimitOptions(cmd, &args->limits);
   AddServeGuardOptions(cmd, &args->transport);
   cmd->callback([args, exit_code] { *exit_code = RunServe(*args); });

@@ -48,6 +48,8 @@ class RestServer {
   int port() const { return http_->port(); }
   Status Run() { return http_->Run(); }
   void Stop() { http_->Stop(); }
+  /// Reloads the TLS certificate and key for new connections (SIGHUP); see HttpServer.
+  void ReloadTls() { http_->ReloadTls(); }
 
  private:
   RestServerOptions options_;

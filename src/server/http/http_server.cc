@@ -24,7 +24,9 @@
 
 #include "server/error_mapping.h"
 #include "server/http/accept_backoff.h"
+#include "server/http/connection_io.h"
 #include "server/http/http_session.h"
+#include "server/http/tls.h"
 #include "server/http/worker_pool.h"
 
 namespace lookalike::server {
@@ -86,6 +88,12 @@ class HttpServer::Loop {
   struct Conn {
     int fd = -1;
     uint64_t id = 0;
+    std::unique_ptr<ConnectionIo> io;  // plain or TLS bytes over fd
+    bool handshaking = false;          // TLS handshake not finished yet
+    bool read_wants_write = false;     // the last Read asked for writability (TLS)
+    bool write_wants_read = false;     // the last Write asked for readability (TLS)
+    uint32_t handshake_wants = 0;      // EPOLLIN or EPOLLOUT while handshaking
+    Clock::time_point accepted_at;
     HttpSession session;
     bool draining = false;   // error sent, write side shut, discarding input
     uint64_t drained = 0;
@@ -112,6 +120,8 @@ class HttpServer::Loop {
   void SweepConnections();
   // Counts a refused connection; logs at most once a second.
   void NoteRefused(const char* why);
+  void ContinueHandshake(Conn* conn);
+  void ReloadTls();
   void OnConnEvent(Conn* conn, uint32_t events);
   void ReadFrom(Conn* conn);
   void Pump(Conn* conn);
@@ -164,6 +174,13 @@ HttpServer::~HttpServer() {
 }
 
 Status HttpServer::Listen() {
+  if (options_.tls_cert_file.empty() != options_.tls_key_file.empty()) {
+    return Status::InvalidArgument("a TLS certificate needs its key and a key its certificate");
+  }
+  if (!options_.tls_cert_file.empty()) {
+    LOOKALIKE_ASSIGN_OR_RETURN(tls_,
+                               TlsContext::ForServer(options_.tls_cert_file, options_.tls_key_file));
+  }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -208,6 +225,14 @@ Status HttpServer::Listen() {
 
 void HttpServer::Stop() {
   stop_requested_.store(true);
+  if (wake_fd_ >= 0) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
+  }
+}
+
+void HttpServer::ReloadTls() {
+  tls_reload_requested_.store(true);
   if (wake_fd_ >= 0) {
     uint64_t one = 1;
     [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
@@ -266,6 +291,7 @@ Status HttpServer::Loop::Run() {
         uint64_t value;
         while (read(server_->wake_fd_, &value, sizeof(value)) > 0) {
         }
+        if (server_->tls_reload_requested_.exchange(false)) ReloadTls();
         DrainCompletions();
       } else {
         auto it = conns_.find(tag);
@@ -288,12 +314,13 @@ Status HttpServer::Loop::Run() {
 }
 
 // Connections draining after an error are dropped once the peer goes quiet; others once they
-// sat idle (nothing in flight) past the idle timeout, or took longer than the header deadline
-// to send a request's head.
+// sat idle (nothing in flight) past the idle timeout, took longer than the header deadline
+// to send a request's head, or did not finish the TLS handshake in time.
 void HttpServer::Loop::SweepConnections() {
   auto now = Clock::now();
   auto idle_limit = std::chrono::milliseconds(server_->options_.idle_timeout_ms);
   auto head_limit = std::chrono::milliseconds(server_->options_.header_timeout_ms);
+  auto handshake_limit = std::chrono::milliseconds(server_->options_.tls_handshake_timeout_ms);
   std::vector<Conn*> expired;
   for (auto& [id, conn] : conns_) {
     auto quiet = now - conn->last_activity;
@@ -302,6 +329,7 @@ void HttpServer::Loop::SweepConnections() {
                      now - conn->head_started > head_limit;
     if (head_late) server_->header_timeouts_.fetch_add(1);
     if (head_late || (conn->draining && quiet > kDrainIdle) ||
+        (conn->handshaking && now - conn->accepted_at > handshake_limit) ||
         (!conn->session.in_flight() && quiet > idle_limit)) {
       expired.push_back(conn.get());
     }
@@ -381,9 +409,22 @@ void HttpServer::Loop::Admit(int fd, const sockaddr_storage& peer) {
   auto conn = std::make_unique<Conn>(limits);
   conn->fd = fd;
   conn->id = next_id_++;
-  conn->last_activity = Clock::now();
+  conn->last_activity = conn->accepted_at = Clock::now();
   conn->head_started = conn->last_activity;
   conn->events = EPOLLIN | EPOLLRDHUP;
+  if (server_->tls_) {
+    auto io = server_->tls_->NewServerConnection(fd);
+    if (!io.ok()) {
+      spdlog::error("TLS connection refused: {}", io.status().ToString());
+      close(fd);
+      return;
+    }
+    conn->io = std::move(io).value();
+    conn->handshaking = true;
+    conn->handshake_wants = EPOLLIN;  // the client speaks first
+  } else {
+    conn->io = MakePlainConnectionIo(fd);
+  }
   epoll_event ev{};
   ev.events = conn->events;
   ev.data.u64 = conn->id;
@@ -445,13 +486,60 @@ void HttpServer::Loop::NoteRefused(const char* why) {
   last_refusal_log_ = now;
 }
 
+void HttpServer::Loop::ReloadTls() {
+  if (!server_->tls_) return;
+  const HttpServerOptions& o = server_->options_;
+  auto fresh = TlsContext::ForServer(o.tls_cert_file, o.tls_key_file);
+  if (!fresh.ok()) {
+    spdlog::error("TLS reload failed, keeping the current certificate: {}",
+                  fresh.status().ToString());
+    return;
+  }
+  server_->tls_ = std::move(fresh).value();  // open connections keep their own reference
+  spdlog::info("TLS certificate {} reloaded", o.tls_cert_file);
+}
+
+// Drives the TLS handshake; the connection's epoll interest follows what OpenSSL waits for.
+void HttpServer::Loop::ContinueHandshake(Conn* conn) {
+  IoResult r = conn->io->Handshake();
+  switch (r.outcome) {
+    case IoOutcome::kDone:
+      conn->handshaking = false;
+      conn->last_activity = Clock::now();
+      return;
+    case IoOutcome::kWantRead:
+      conn->handshake_wants = EPOLLIN;
+      return;
+    case IoOutcome::kWantWrite:
+      conn->handshake_wants = EPOLLOUT;
+      return;
+    default:
+      // Plain HTTP to the TLS port, a client that does not trust us, a scanner: just close.
+      spdlog::debug("TLS handshake failed: {}", conn->io->last_error());
+      Close(conn);
+      return;
+  }
+}
+
 void HttpServer::Loop::OnConnEvent(Conn* conn, uint32_t events) {
   uint64_t id = conn->id;
-  if (events & EPOLLOUT) {
+  bool readable = (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+  bool writable = (events & EPOLLOUT) != 0;
+  if (conn->handshaking) {
+    ContinueHandshake(conn);
+    if (conns_.find(id) == conns_.end()) return;
+    if (conn->handshaking) {
+      UpdateInterest(conn);
+      return;
+    }
+    readable = true;  // the first request may have arrived with the handshake's last flight
+  }
+  // With TLS a read may wait for writability and a write for readability.
+  if (writable || (readable && conn->write_wants_read)) {
     Flush(conn);
     if (conns_.find(id) == conns_.end()) return;
   }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+  if (readable || (writable && conn->read_wants_write)) {
     ReadFrom(conn);
     if (conns_.find(id) == conns_.end()) return;
   }
@@ -461,8 +549,10 @@ void HttpServer::Loop::OnConnEvent(Conn* conn, uint32_t events) {
 void HttpServer::Loop::ReadFrom(Conn* conn) {
   uint64_t id = conn->id;
   while (conn->draining || conn->session.wants_input()) {
-    ssize_t n = read(conn->fd, read_buf_.data(), read_buf_.size());
-    if (n > 0) {
+    IoResult r = conn->io->Read(read_buf_.data(), read_buf_.size());
+    conn->read_wants_write = r.outcome == IoOutcome::kWantWrite;
+    size_t n = r.bytes;
+    if (r.outcome == IoOutcome::kDone) {
       conn->last_activity = Clock::now();
       if (conn->draining) {
         conn->drained += static_cast<uint64_t>(n);
@@ -472,14 +562,14 @@ void HttpServer::Loop::ReadFrom(Conn* conn) {
         }
         continue;
       }
-      conn->session.OnData(std::string_view(read_buf_.data(), static_cast<size_t>(n)));
+      conn->session.OnData(std::string_view(read_buf_.data(), n));
       if (conn->head_started == Clock::time_point{} && conn->session.reading_head()) {
         conn->head_started = conn->last_activity;
       }
-      if (static_cast<size_t>(n) < read_buf_.size()) break;  // probably drained the socket
+      if (n < read_buf_.size() && conn->io->ShortReadDrains()) break;  // probably drained
       continue;
     }
-    if (n == 0) {
+    if (r.outcome == IoOutcome::kClosed) {
       if (conn->draining) {
         Close(conn);
         return;
@@ -487,9 +577,8 @@ void HttpServer::Loop::ReadFrom(Conn* conn) {
       conn->session.OnEof();
       break;
     }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-    // ECONNRESET and friends: nobody to answer.
+    if (r.outcome == IoOutcome::kWantRead || r.outcome == IoOutcome::kWantWrite) break;
+    // ECONNRESET, a TLS error and friends: nobody to answer.
     Close(conn);
     return;
   }
@@ -511,6 +600,7 @@ void HttpServer::Loop::Pump(Conn* conn) {
     if (conn->session.linger()) {
       // The peer may still be sending a body we refused; half-close and discard its bytes so
       // it can read our error response instead of getting a reset.
+      conn->io->Shutdown();
       shutdown(conn->fd, SHUT_WR);
       conn->draining = true;
       conn->last_activity = Clock::now();
@@ -530,14 +620,14 @@ void HttpServer::Loop::Flush(Conn* conn) {
   while (true) {
     std::string_view out = conn->session.pending_output();
     if (out.empty()) return;
-    ssize_t n = send(conn->fd, out.data(), out.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      conn->session.ConsumeOutput(static_cast<size_t>(n));
+    IoResult r = conn->io->Write(out.data(), out.size());
+    conn->write_wants_read = r.outcome == IoOutcome::kWantRead;
+    if (r.outcome == IoOutcome::kDone && r.bytes > 0) {
+      conn->session.ConsumeOutput(r.bytes);
       conn->last_activity = Clock::now();
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (r.outcome == IoOutcome::kWantRead || r.outcome == IoOutcome::kWantWrite) return;
     Close(conn);  // EPIPE/ECONNRESET: the peer is gone
     return;
   }
@@ -546,9 +636,19 @@ void HttpServer::Loop::Flush(Conn* conn) {
 void HttpServer::Loop::UpdateInterest(Conn* conn) {
   // Without EPOLLIN we also drop EPOLLRDHUP: a level-triggered hang-up we do not read would
   // wake the loop in a spin until the request in flight completes.
+  // TLS: a read that waits for writability asks for EPOLLOUT and a write that waits for
+  // readability for EPOLLIN.
   uint32_t want = 0;
-  if (conn->draining || conn->session.wants_input()) want |= EPOLLIN | EPOLLRDHUP;
-  if (!conn->session.pending_output().empty()) want |= EPOLLOUT;
+  if (conn->handshaking) {
+    want = conn->handshake_wants;
+  } else {
+    if (conn->draining || conn->session.wants_input()) {
+      want |= conn->read_wants_write ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
+    }
+    if (!conn->session.pending_output().empty()) {
+      want |= conn->write_wants_read ? EPOLLIN | EPOLLRDHUP : EPOLLOUT;
+    }
+  }
   if (want == conn->events) return;
   conn->events = want;
   epoll_event ev{};
@@ -562,6 +662,7 @@ void HttpServer::Loop::Close(Conn* conn) {
     auto it = per_client_.find(conn->client);
     if (it != per_client_.end() && --it->second == 0) per_client_.erase(it);
   }
+  conn->io->Shutdown();  // TLS close_notify, best effort
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, conn->fd, nullptr);
   close(conn->fd);
   conns_.erase(conn->id);  // destroys *conn
@@ -615,6 +716,11 @@ void HttpServer::Loop::DrainCompletions() {
     // the shutdown itself.
     conn->session.OnResponse(d.response,
                              /*force_close=*/shutting_down_ || server_->stop_requested_.load());
+    if (conn->io->HasBufferedInput() && conn->session.wants_input()) {
+      // TLS input decrypted before back-pressure stopped reading: epoll will not report it.
+      ReadFrom(conn);
+      if (conns_.find(d.conn_id) == conns_.end()) continue;
+    }
     Pump(conn);  // sends, and starts the next pipelined request if any
   }
 }

@@ -7,8 +7,12 @@
 // answer every request already received, close idle connections, wait for in-flight handlers
 // (up to shutdown_grace_ms), then return.
 //
-// Thread safety: Listen/Run are called by the owner from one thread; Stop from any thread or a
-// signal handler. The handler runs on worker threads, concurrently for different connections.
+// TLS: with tls_cert_file/tls_key_file set the port speaks HTTPS only (server/http/tls.h); the
+// certificate and key are loaded by Listen(), and ReloadTls() makes the loop load them again
+// for new connections (open ones keep the old ones).
+//
+// Thread safety: Listen/Run are called by the owner from one thread; Stop and ReloadTls from any
+// thread or a signal handler. The handler runs on worker threads, concurrently for different connections.
 #pragma once
 
 #include <atomic>
@@ -50,6 +54,11 @@ struct HttpServerOptions {
   // connections; past it new bodies get 429 circuit_breaking_exception. 0 = unlimited. See
   // body_budget.h.
   size_t max_inflight_body_bytes = size_t{512} << 20;
+  // HTTPS: PEM certificate chain (leaf first) and PEM private key; both empty = plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // A TLS handshake not finished this long after accept is abandoned (the socket closed).
+  int tls_handshake_timeout_ms = 10000;
 };
 
 /// Counters of the transport's defences, for tests and _stats.
@@ -65,6 +74,8 @@ struct HttpServerCounters {
 
 using RequestHandler = std::function<void(const HttpRequest&, HttpResponse*)>;
 
+class TlsContext;
+
 class HttpServer {
  public:
   HttpServer(HttpServerOptions options, RequestHandler handler);
@@ -72,7 +83,9 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  /// Binds and listens. IOError when the address is in use or invalid.
+  /// Loads the TLS certificate and key when configured (InvalidArgument naming the file when
+  /// missing, unreadable or mismatched), then binds and listens. IOError when the address is in
+  /// use or invalid.
   Status Listen();
   /// The bound port (after Listen).
   int port() const { return port_; }
@@ -82,6 +95,9 @@ class HttpServer {
   void Stop();
   /// A snapshot of the counters; safe from any thread.
   HttpServerCounters counters() const;
+  /// Asks the loop to reload the TLS certificate and key (SIGHUP); a failed reload is logged
+  /// and the old ones stay. Safe from signal handlers and other threads; no-op without TLS.
+  void ReloadTls();
 
  private:
   class Loop;
@@ -95,6 +111,8 @@ class HttpServer {
   // Written by the event loop, read by counters() from anywhere.
   std::atomic<uint64_t> accept_resource_errors_{0}, accept_pauses_{0}, idle_evicted_{0},
       refused_at_limit_{0}, refused_per_client_{0}, header_timeouts_{0};
+  std::atomic<bool> tls_reload_requested_{false};
+  std::shared_ptr<TlsContext> tls_;  // null = plain HTTP; replaced only by the loop thread
   std::unique_ptr<Loop> loop_;
 };
 

@@ -38,6 +38,9 @@ class HttpClient {
                                   std::string_view body = {},
                                   std::string_view content_type = "application/json");
 
+  /// Sends `Authorization: <value>` with every request ("" = none), e.g. "Basic dXNlcjpwdw==".
+  void SetAuthorization(std::string value) { authorization_ = std::move(value); }
+
   const std::string& host() const { return host_; }
   int port() const { return port_; }
 
@@ -54,6 +57,7 @@ class HttpClient {
   std::string host_;
   int port_ = 80;
   std::string prefix_;  // path prefix from the base URL, without the trailing '/'
+  std::string authorization_;  // Authorization header value, "" = none
   int fd_ = -1;
   std::string buf_;     // bytes received and not yet consumed, from pos_
   size_t pos_ = 0;

@@ -36,7 +36,9 @@ class IndexTarget {
 Result<std::unique_ptr<IndexTarget>> OpenLocalTarget(const std::string& data_dir);
 
 /// Talks to a server at `base_url` ("http://host:port"); checks that it answers GET /.
-Result<std::unique_ptr<IndexTarget>> OpenHttpTarget(const std::string& base_url);
+/// `authorization` is sent as the Authorization header of every request ("" = none).
+Result<std::unique_ptr<IndexTarget>> OpenHttpTarget(const std::string& base_url,
+                                                    const std::string& authorization = "");
 
 /// Marks a JSON lookup whose failure just leaves the caller's default in place (simdjson's
 /// error codes are [[nodiscard]] and a (void) cast does not silence GCC).

@@ -29,6 +29,7 @@ struct TargetArgs {
   std::string model;
   std::string models_dir;
   int threads = 0;
+  CredentialArgs credentials;  // --user / --api-key for --server
 };
 
 void AddTargetOptions(CLI::App* cmd, TargetArgs* a) {
@@ -38,6 +39,7 @@ void AddTargetOptions(CLI::App* cmd, TargetArgs* a) {
   auto* data =
       cmd->add_option("--data", a->data_dir, "Use the engine in-process on this data directory");
   server->excludes(data);
+  AddCredentialOptions(cmd, &a->credentials);
   cmd->add_option("--field", a->field, "Vector field name")->capture_default_str();
   cmd->add_option("--model,-m", a->model,
                   "Model name (default: the index's model, else the default model)");
@@ -47,7 +49,8 @@ void AddTargetOptions(CLI::App* cmd, TargetArgs* a) {
 
 Result<std::unique_ptr<IndexTarget>> OpenTarget(const TargetArgs& a) {
   if (!a.data_dir.empty()) return OpenLocalTarget(a.data_dir);
-  return OpenHttpTarget(a.server.empty() ? kDefaultServer : a.server);
+  LOOKALIKE_ASSIGN_OR_RETURN(std::string authorization, AuthorizationHeader(a.credentials));
+  return OpenHttpTarget(a.server.empty() ? kDefaultServer : a.server, authorization);
 }
 
 // The model recorded in an existing index's vector mapping ("" when unknown).

@@ -16,6 +16,7 @@
 #include "lookalike/embedder.h"
 #include "lookalike/engine.h"
 #include "server/rest_server.h"
+#include "server/security/security_service.h"
 
 namespace lookalike::cli {
 
@@ -23,9 +24,61 @@ namespace {
 
 // The running server, for the signal handler only.
 std::atomic<server::RestServer*> g_server{nullptr};
+// Set by SIGHUP: re-read the users and keys now instead of at the next once-a-second check.
+std::atomic<security::SecurityService*> g_security{nullptr};
 
 void OnShutdownSignal(int) {
   if (server::RestServer* server = g_server.load()) server->Stop();
+}
+
+void OnReloadSignal(int) {
+  if (security::SecurityService* service = g_security.load()) service->RequestReload();
+}
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+// Decides whether requests need credentials (see docs/security.md) and logs the decision.
+// Returns the started service (null = security off), or an error when the server must not start.
+Result<std::unique_ptr<security::SecurityService>> StartSecurity(const std::string& data_dir,
+                                                                 const std::string& host,
+                                                                 bool force_on, bool insecure) {
+  bool loopback = IsLoopback(host);
+  if (insecure) {
+    if (loopback) {
+      spdlog::warn("security OFF (--insecure): every local process may read and write");
+    } else {
+      spdlog::warn("*** security OFF (--insecure) while listening on {}: ANYONE who can reach "
+                   "this port can read, change and delete every index ***", host);
+    }
+    return std::unique_ptr<security::SecurityService>();
+  }
+  security::SecurityServiceOptions options;
+  options.data_dir = data_dir;
+  auto service = std::make_unique<security::SecurityService>(options);
+  LOOKALIKE_RETURN_IF_ERROR(service->Start());
+  bool has_credentials = service->Snapshot()->HasCredentials(security::NowMs());
+  bool any_user = !service->Snapshot()->users.empty();
+  if (!loopback && !has_credentials) {
+    return Status::InvalidArgument(
+        "refusing to listen on " + host + " without authentication: no user or API key exists "
+        "in " + data_dir + ". Create one with `lookalike users add NAME --roles superuser --data " +
+        data_dir + "`, or pass --insecure to serve everyone without credentials");
+  }
+  if (loopback && !force_on && !any_user) {
+    spdlog::info("security off: listening on loopback only and no users in {} (--security "
+                 "turns it on)", data_dir);
+    return std::unique_ptr<security::SecurityService>();
+  }
+  if (!has_credentials) {
+    spdlog::warn("security ON but nobody can log in yet: add a user with `lookalike users add "
+                 "NAME --roles superuser --data {}`", data_dir);
+  }
+  spdlog::info("security ON: every request needs a user (Basic) or an API key; {} users, {} "
+               "API keys in {}", service->Snapshot()->users.size(),
+               service->Snapshot()->api_keys.size(), service->store().file_path());
+  return service;
 }
 
 struct ServeArgs {
@@ -40,6 +93,8 @@ struct ServeArgs {
   std::string models_dir;                // "" = DefaultModelDir()
   std::vector<std::string> image_roots;  // folders GET /{index}/_image/{id} may serve from
   DecodeLimits limits;                   // uploads, index-time images, thumbnails
+  bool security = false;                 // require credentials even on loopback
+  bool insecure = false;                 // never require credentials, even on 0.0.0.0
 };
 
 int RunServe(const ServeArgs& args) {
@@ -80,7 +135,15 @@ int RunServe(const ServeArgs& args) {
     spdlog::info("image models from {} (default {})", models_dir, models.value()->DefaultName());
   }
 
+  auto security = StartSecurity(args.data_dir, args.host, args.security, args.insecure);
+  if (!security.ok()) {
+    spdlog::error("{}", security.status().message());
+    engine.value()->Shutdown();
+    return 1;
+  }
+
   server::RestServerOptions options;
+  options.security = security.value().get();
   options.image.models = models.value().get();
   options.image.image_roots = args.image_roots;
   options.image.limits = args.limits;
@@ -112,15 +175,22 @@ int RunServe(const ServeArgs& args) {
   // so take SIGTERM/SIGINT with a handler. HttpServer::Stop is async-signal-safe (an atomic
   // store and a write to an eventfd).
   g_server.store(&server);
+  g_security.store(security.value().get());
   struct sigaction action {};
   action.sa_handler = OnShutdownSignal;
   sigemptyset(&action.sa_mask);
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
+  struct sigaction reload {};
+  reload.sa_handler = OnReloadSignal;
+  sigemptyset(&reload.sa_mask);
+  sigaction(SIGHUP, &reload, nullptr);
   st = server.Run();
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);
+  signal(SIGHUP, SIG_DFL);
   g_server.store(nullptr);
+  g_security.store(nullptr);
   if (!st.ok()) spdlog::error("server stopped: {}", st.ToString());
   spdlog::info("persisting and closing the engine");
   engine.value()->Shutdown();
@@ -156,6 +226,12 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--image-root", args->image_roots,
                   "Folder whose images GET /{index}/_image/{id} may serve (repeatable)");
   AddDecodeLimitOptions(cmd, &args->limits);
+  auto* secure = cmd->add_flag("--security", args->security,
+                               "Require credentials even on loopback (on by default for any other "
+                               "address, and whenever users exist)");
+  auto* insecure = cmd->add_flag("--insecure", args->insecure,
+                                 "Serve without authentication, even on a non-loopback address");
+  secure->excludes(insecure);
   cmd->callback([args, exit_code] { *exit_code = RunServe(*args); });
 }
 

@@ -32,6 +32,7 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
   ctx_.image_api = image_api_.get();
   image_api_->Register(router_);
   RegisterWebUi(router_);
+  if (options_.security != nullptr) gate_ = std::make_unique<SecurityGate>(options_.security);
   http_ = std::make_unique<HttpServer>(
       options_.http, [this](const HttpRequest& req, HttpResponse* resp) { Handle(req, resp); });
 }
@@ -39,6 +40,7 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
 RestServer::~RestServer() = default;
 
 void RestServer::Handle(const HttpRequest& request, HttpResponse* response) const {
+  if (gate_ != nullptr && gate_->Intercept(request, response)) return;  // 401, 403, _security
   router_.Handle(request, response);
 }
 

@@ -23,6 +23,7 @@
 #include "server/image/image_handlers.h"
 #include "server/http/http_server.h"
 #include "server/router.h"
+#include "server/security/rest_security_gate.h"
 
 namespace lookalike::server {
 
@@ -33,6 +34,9 @@ struct RestServerOptions {
   std::string cluster_uuid;  // "" = derived from the node name
   ImageApiOptions image;     // models and image roots for the image API and the page
   std::string cluster_settings_file;  // persistent _cluster/settings; "" = memory only
+  // Users, API keys and roles; null = security off (every request is served). Must outlive the
+  // server.
+  security::SecurityService* security = nullptr;
 };
 
 class RestServer {
@@ -52,6 +56,7 @@ class RestServer {
   RestContext ctx_;
   std::unique_ptr<ImageApi> image_api_;
   Router router_;
+  std::unique_ptr<SecurityGate> gate_;  // null when security is off
   std::unique_ptr<HttpServer> http_;
 };
 

@@ -90,6 +90,9 @@ TEST_F(SecurityGateTest, NoCredentialsIs401WithChallengesAndElasticsearchBody) {
   EXPECT_EQ(std::string_view(doc["error"]["root_cause"].at(0)["type"]), "security_exception");
   EXPECT_EQ(std::string_view(doc["error"]["header"]["WWW-Authenticate"].at(1)), "ApiKey");
   EXPECT_EQ(int64_t(doc["status"]), 401);
+  std::string wire;
+  SerializeResponse(response_, true, true, &wire);
+  EXPECT_EQ(wire.rfind("HTTP/1.1 401 Unauthorized\r\n", 0), 0u) << wire;
 }
 
 TEST_F(SecurityGateTest, WrongPasswordIs401) {
@@ -106,6 +109,7 @@ TEST_F(SecurityGateTest, AllowedRequestsGoOnAndForbiddenOnesAre403) {
                    "{\"index\":{\"_index\":\"img\"}}\n{\"a\":1}\n"));
   EXPECT_EQ(response_.status, 403);
   EXPECT_TRUE(Challenges(response_).empty());
+  EXPECT_EQ(ReasonPhrase(403), "Forbidden");
   EXPECT_NE(response_.body.find("\"type\":\"security_exception\""), std::string::npos);
   EXPECT_NE(response_.body.find("action [indices:data/write/bulk] is unauthorized for user "
                                 "[reader] with roles [viewer] on indices [img]"),

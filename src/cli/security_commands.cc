@@ -1,11 +1,11 @@
 // `lookalike users|api-key|roles ... --data DIR`: edit the users, API keys and roles of a data
 // directory, stopped or served (the server re-reads the file within a second). And the
 // credential options of the commands that talk to a server (--user, --api-key).
-#include <CLI/CLI.hpp>
 #include <simdjson.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -178,17 +178,18 @@ int ApiKeyCreate(const SecurityArgs& a) {
       limited_by = security::ResolveRoles(*state, it->second.roles);
     } else {
       if (a.roles.empty()) {
-        return Status::InvalidArgument("give --owner USER or --roles ROLE,... (the most the key "
-                                       "may ever do)");
+        return Status::InvalidArgument(
+            "give --owner USER or --roles ROLE,... (the most the key "
+            "may ever do)");
       }
       LOOKALIKE_RETURN_IF_ERROR(security::ValidateRoleNames(*state, a.roles));
       limited_by = security::ResolveRoles(*state, a.roles);
       owner = "_cli";
       realm = "cli";
     }
-    LOOKALIKE_ASSIGN_OR_RETURN(created,
-                               security::AddApiKey(state, a.key_name, expiration_ms, descriptors,
-                                                   owner, realm, std::move(limited_by)));
+    LOOKALIKE_ASSIGN_OR_RETURN(
+        created, security::AddApiKey(state, a.key_name, expiration_ms, descriptors, owner, realm,
+                                     std::move(limited_by)));
     return Status::OK();
   });
   if (!st.ok()) return Fail(st);
@@ -363,8 +364,8 @@ void AddCredentialOptions(CLI::App* cmd, CredentialArgs* args) {
   auto* user = cmd->add_option("--user,-u", args->user,
                                "NAME[:PASSWORD] for a server with security on (or "
                                "$LOOKALIKE_USER, $LOOKALIKE_PASSWORD)");
-  auto* key = cmd->add_option("--api-key", args->api_key,
-                              "Encoded API key (or $LOOKALIKE_API_KEY)");
+  auto* key =
+      cmd->add_option("--api-key", args->api_key, "Encoded API key (or $LOOKALIKE_API_KEY)");
   user->excludes(key);
 }
 

@@ -23,8 +23,7 @@ Result<std::string> HashSecret(std::string_view secret, const HashParams& params
   LOOKALIKE_ASSIGN_OR_RETURN(std::string salt_text, RandomToken(kSaltBytes));
   // The token is base64 of 16 random bytes; hash its bytes as the salt.
   size_t length = argon2_encodedlen(params.passes, params.memory_kib, params.parallelism,
-                                    static_cast<uint32_t>(salt_text.size()), kHashBytes,
-                                    Argon2_id);
+                                    static_cast<uint32_t>(salt_text.size()), kHashBytes, Argon2_id);
   std::string encoded(length, '\0');
   int rc = argon2id_hash_encoded(params.passes, params.memory_kib, params.parallelism,
                                  secret.data(), secret.size(), salt_text.data(), salt_text.size(),

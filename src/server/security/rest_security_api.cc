@@ -15,8 +15,8 @@ using security::SecurityService;
 using security::SecurityState;
 
 const std::vector<std::string_view> kManageSecurity = {"manage_security", "manage", "all"};
-const std::vector<std::string_view> kManageApiKeys = {"manage_api_key", "manage_security",
-                                                      "manage", "all"};
+const std::vector<std::string_view> kManageApiKeys = {"manage_api_key", "manage_security", "manage",
+                                                      "all"};
 const std::vector<std::string_view> kOwnApiKeys = {"manage_own_api_key", "manage_api_key",
                                                    "manage_security", "manage", "all"};
 
@@ -118,7 +118,7 @@ Result<std::string> CreateApiKey(SecurityService& service, const Principal& prin
   security::NewApiKey created;
   LOOKALIKE_RETURN_IF_ERROR(service.store().Update([&](SecurityState* state) -> Status {
     auto made = security::AddApiKey(state, name, expiration_ms, descriptors, principal.username,
-                                     principal.realm, principal.roles);
+                                    principal.realm, principal.roles);
     if (!made.ok()) return made.status();
     created = std::move(made).value();
     return Status::OK();
@@ -202,9 +202,8 @@ Result<std::string> InvalidateApiKeys(SecurityService& service, const Principal&
                "if [owner] flag is false")
         .WithType("action_request_validation_exception");
   }
-  LOOKALIKE_ASSIGN_OR_RETURN(filter,
-                             KeyFilter(service, principal, filter, owner,
-                                       "cluster:admin/xpack/security/api_key/invalidate"));
+  LOOKALIKE_ASSIGN_OR_RETURN(filter, KeyFilter(service, principal, filter, owner,
+                                               "cluster:admin/xpack/security/api_key/invalidate"));
   security::InvalidationResult result;
   LOOKALIKE_RETURN_IF_ERROR(service.store().Update([&](SecurityState* state) {
     result = security::InvalidateApiKeys(state, filter);

@@ -87,8 +87,9 @@ Result<std::string> PutUser(SecurityService& service, const HttpRequest& request
     auto it = state->users.find(name);
     created = it == state->users.end();
     if (created && !has_password) {
-      return Status::InvalidArgument("password must be specified unless you are updating an "
-                                     "existing user")
+      return Status::InvalidArgument(
+                 "password must be specified unless you are updating an "
+                 "existing user")
           .WithType("action_request_validation_exception");
     }
     security::User& user = state->users[name];

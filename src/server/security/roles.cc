@@ -10,8 +10,9 @@ namespace {
 constexpr std::string_view kClusterPrivileges[] = {
     "all", "monitor", "manage", "manage_security", "manage_api_key", "manage_own_api_key"};
 constexpr std::string_view kIndexPrivileges[] = {
-    "all",    "read",         "write",        "index",               "create",  "delete",
-    "manage", "create_index", "delete_index", "view_index_metadata", "monitor", "maintenance"};
+    "all",     "read",       "write",        "index",        "create",
+    "delete",  "manage",     "create_index", "delete_index", "view_index_metadata",
+    "monitor", "maintenance"};
 
 template <size_t N>
 bool Known(const std::string_view (&names)[N], std::string_view name) {
@@ -97,8 +98,8 @@ Result<RoleDescriptor> ParseRoleDescriptor(const simdjson::dom::element& json) {
         LOOKALIKE_ASSIGN_OR_RETURN(IndexGrant grant, ParseIndexGrant(item));
         role.indices.push_back(std::move(grant));
       }
-    } else if (field.key != "metadata" && field.key != "applications" &&
-               field.key != "run_as" && field.key != "transient_metadata") {
+    } else if (field.key != "metadata" && field.key != "applications" && field.key != "run_as" &&
+               field.key != "transient_metadata") {
       return Status::InvalidArgument("unsupported field [" + std::string(field.key) +
                                      "] in a role descriptor");
     }
@@ -138,8 +139,8 @@ const RoleDescriptor* BuiltinRole(std::string_view name) {
   static const RoleDescriptor kSuperuser = MakeRole({"all"}, {"all"});
   static const RoleDescriptor kViewer =
       MakeRole({"monitor"}, {"read", "view_index_metadata", "monitor"});
-  static const RoleDescriptor kEditor = MakeRole(
-      {"monitor"}, {"read", "view_index_metadata", "monitor", "write", "manage"});
+  static const RoleDescriptor kEditor =
+      MakeRole({"monitor"}, {"read", "view_index_metadata", "monitor", "write", "manage"});
   if (name == "superuser") return &kSuperuser;
   if (name == "viewer") return &kViewer;
   if (name == "editor") return &kEditor;
@@ -156,8 +157,8 @@ bool PatternMatches(std::string_view pattern, std::string_view name) {
   while (n < name.size()) {
     // '?' never stands for a '*' of the name: "logs-?" does not cover every "logs-*".
     bool one = p < pattern.size() && pattern[p] == '?' && name[n] != '*';
-    if (one || (p < pattern.size() && pattern[p] != '*' && pattern[p] != '?' &&
-                pattern[p] == name[n])) {
+    if (one ||
+        (p < pattern.size() && pattern[p] != '*' && pattern[p] != '?' && pattern[p] == name[n])) {
       ++p;
       ++n;
     } else if (p < pattern.size() && pattern[p] == '*') {

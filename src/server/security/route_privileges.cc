@@ -43,23 +43,24 @@ const std::vector<RouteRule>& Rules() {
       {"GET", "/_models", K::kAuthenticated, "cluster:monitor/models", {}},
       {"GET", "/_plugins/_ml/models", K::kAuthenticated, "cluster:monitor/models", {}},
       {"GET", "/_cluster/health", K::kCluster, "cluster:monitor/health", kClusterMonitor},
-      {"GET", "/_cluster/health/{index}", K::kCluster, "cluster:monitor/health",
-       kClusterMonitor},
+      {"GET", "/_cluster/health/{index}", K::kCluster, "cluster:monitor/health", kClusterMonitor},
       {"GET", "/_cluster/settings", K::kCluster, "cluster:monitor/settings", kClusterMonitor},
-      {"PUT", "/_cluster/settings", K::kCluster, "cluster:admin/settings/update",
-       kClusterManage},
+      {"PUT", "/_cluster/settings", K::kCluster, "cluster:admin/settings/update", kClusterManage},
       {"GET", "/_cat/indices", K::kIndices, "indices:monitor/stats", kRead, S::kNone},
       {"GET", "/_cat/indices/{index}", K::kIndices, "indices:monitor/stats", kRead, S::kPath},
       {"PUT", "/{index}", K::kIndices, "indices:admin/create", kCreateIndex, S::kPath},
       {"GET", "/{index}", K::kIndices, "indices:admin/get", kMetadata, S::kPath},
       {"DELETE", "/{index}", K::kIndices, "indices:admin/delete", kDeleteIndex, S::kPath},
       {"GET", "/_mapping", K::kIndices, "indices:admin/mappings/get", kMetadata, S::kNone},
-      {"GET", "/{index}/_mapping", K::kIndices, "indices:admin/mappings/get", kMetadata,
-       S::kPath},
+      {"GET", "/{index}/_mapping", K::kIndices, "indices:admin/mappings/get", kMetadata, S::kPath},
       {"PUT,POST", "/{index}/_mapping", K::kIndices, "indices:admin/mapping/put", kManage,
        S::kPath},
-      {"GET", "/{index}/_settings", K::kIndices, "indices:monitor/settings/get",
-       {"view_index_metadata", "manage", "all"}, S::kPath},
+      {"GET",
+       "/{index}/_settings",
+       K::kIndices,
+       "indices:monitor/settings/get",
+       {"view_index_metadata", "manage", "all"},
+       S::kPath},
       {"PUT", "/{index}/_settings", K::kIndices, "indices:admin/settings/update", kManage,
        S::kPath},
       {"GET,POST", "/_count", K::kIndices, "indices:data/read/search", kRead, S::kNone},
@@ -68,21 +69,17 @@ const std::vector<RouteRule>& Rules() {
       {"GET,POST", "/{index}/_refresh", K::kIndices, "indices:admin/refresh", kMaintenance,
        S::kPath},
       {"GET,POST", "/_flush", K::kIndices, "indices:admin/flush", kMaintenance, S::kNone},
-      {"GET,POST", "/{index}/_flush", K::kIndices, "indices:admin/flush", kMaintenance,
-       S::kPath},
+      {"GET,POST", "/{index}/_flush", K::kIndices, "indices:admin/flush", kMaintenance, S::kPath},
       {"GET", "/_stats", K::kIndices, "indices:monitor/stats", kIndexMonitor, S::kNone},
       {"GET", "/{index}/_stats", K::kIndices, "indices:monitor/stats", kIndexMonitor, S::kPath},
       {"GET,POST", "/_search", K::kIndices, "indices:data/read/search", kRead, S::kNone},
-      {"GET,POST", "/{index}/_search", K::kIndices, "indices:data/read/search", kRead,
-       S::kPath},
-      {"POST", "/{index}/_search/image", K::kIndices, "indices:data/read/search", kRead,
-       S::kPath},
+      {"GET,POST", "/{index}/_search", K::kIndices, "indices:data/read/search", kRead, S::kPath},
+      {"POST", "/{index}/_search/image", K::kIndices, "indices:data/read/search", kRead, S::kPath},
       {"GET", "/{index}/_image/{id}", K::kIndices, "indices:data/read/get", kRead, S::kPath},
       {"GET,POST", "/_search/scroll", K::kAnyIndex, "indices:data/read/scroll", kRead},
       {"GET,POST", "/_search/scroll/{id}", K::kAnyIndex, "indices:data/read/scroll", kRead},
       {"DELETE", "/_search/scroll", K::kAnyIndex, "indices:data/read/scroll/clear", kRead},
-      {"DELETE", "/_search/scroll/{id}", K::kAnyIndex, "indices:data/read/scroll/clear",
-       kRead},
+      {"DELETE", "/_search/scroll/{id}", K::kAnyIndex, "indices:data/read/scroll/clear", kRead},
       {"PUT,POST", "/{index}/_doc/{id}", K::kIndices, "indices:data/write/index", kWriteIndex,
        S::kPath},
       {"POST", "/{index}/_doc", K::kIndices, "indices:data/write/index", kWriteIndex, S::kPath},
@@ -94,11 +91,9 @@ const std::vector<RouteRule>& Rules() {
       {"POST", "/{index}/_update/{id}", K::kIndices, "indices:data/write/update", kWriteIndex,
        S::kPath},
       {"GET,POST", "/_mget", K::kIndices, "indices:data/read/mget", kRead, S::kMgetBody},
-      {"GET,POST", "/{index}/_mget", K::kIndices, "indices:data/read/mget", kRead,
-       S::kMgetBody},
+      {"GET,POST", "/{index}/_mget", K::kIndices, "indices:data/read/mget", kRead, S::kMgetBody},
       {"POST,PUT", "/_bulk", K::kIndices, "indices:data/write/bulk", kBulk, S::kBulkBody},
-      {"POST,PUT", "/{index}/_bulk", K::kIndices, "indices:data/write/bulk", kBulk,
-       S::kBulkBody},
+      {"POST,PUT", "/{index}/_bulk", K::kIndices, "indices:data/write/bulk", kBulk, S::kBulkBody},
   };
   return kRules;
 }
@@ -254,10 +249,16 @@ RequiredAccess RequiredAccessFor(std::string_view method, const std::vector<std:
     if (best_pattern[i] == "{index}") path_index = segments[i];
   }
   switch (best->source) {
-    case IndexSource::kBulkBody: access.indices = BulkIndices(body, path_index); break;
-    case IndexSource::kMgetBody: access.indices = MgetIndices(body, path_index); break;
+    case IndexSource::kBulkBody:
+      access.indices = BulkIndices(body, path_index);
+      break;
+    case IndexSource::kMgetBody:
+      access.indices = MgetIndices(body, path_index);
+      break;
     case IndexSource::kPath:
-    case IndexSource::kNone: AddExpressions(path_index, &access.indices); break;
+    case IndexSource::kNone:
+      AddExpressions(path_index, &access.indices);
+      break;
   }
   return access;
 }

@@ -26,9 +26,9 @@ enum class AccessKind {
 
 struct RequiredAccess {
   AccessKind kind = AccessKind::kCluster;
-  std::string action;                       // e.g. "indices:data/read/search"
+  std::string action;                        // e.g. "indices:data/read/search"
   std::vector<std::string_view> granted_by;  // e.g. {"read", "all"}
-  std::vector<std::string> indices;         // kIndices only; never empty
+  std::vector<std::string> indices;          // kIndices only; never empty
 };
 
 RequiredAccess RequiredAccessFor(std::string_view method, const std::vector<std::string>& segments,

@@ -89,8 +89,8 @@ void SecurityService::MaybeReload(bool force) {
   }
   struct stat st {};
   if (::stat(store_.file_path().c_str(), &st) == 0) {
-    identity = std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) +
-               "/" + std::to_string(st.st_size) + "/" + std::to_string(st.st_ino);
+    identity = std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + "/" +
+               std::to_string(st.st_size) + "/" + std::to_string(st.st_ino);
   }
   {
     std::lock_guard lock(mu_);
@@ -215,10 +215,9 @@ bool SecurityService::HasClusterPrivilege(const Principal& principal,
 
 Status SecurityService::ClusterDenied(const Principal& principal, std::string_view action,
                                       const std::vector<std::string_view>& granted_by) const {
-  return Status::PermissionDenied("action [" + std::string(action) + "] is unauthorized for " +
-                                  Subject(principal) +
-                                  ", this action is granted by the cluster privileges [" +
-                                  Join(granted_by) + "]");
+  return Status::PermissionDenied(
+      "action [" + std::string(action) + "] is unauthorized for " + Subject(principal) +
+      ", this action is granted by the cluster privileges [" + Join(granted_by) + "]");
 }
 
 Status SecurityService::Authorize(const Principal& principal, const RequiredAccess& access) const {
@@ -245,16 +244,15 @@ Status SecurityService::Authorize(const Principal& principal, const RequiredAcce
         if (!ok) denied.push_back(index);
       }
       if (denied.empty()) return Status::OK();
-      return Status::PermissionDenied(
-          "action [" + access.action + "] is unauthorized for " + Subject(principal) +
-          " on indices [" + Join(denied) + "], this action is granted by the index privileges [" +
-          Join(access.granted_by) + "]");
+      return Status::PermissionDenied("action [" + access.action + "] is unauthorized for " +
+                                      Subject(principal) + " on indices [" + Join(denied) +
+                                      "], this action is granted by the index privileges [" +
+                                      Join(access.granted_by) + "]");
     }
   }
-  return Status::PermissionDenied("action [" + access.action + "] is unauthorized for " +
-                                  Subject(principal) +
-                                  ", this action is granted by the index privileges [" +
-                                  Join(access.granted_by) + "]");
+  return Status::PermissionDenied(
+      "action [" + access.action + "] is unauthorized for " + Subject(principal) +
+      ", this action is granted by the index privileges [" + Join(access.granted_by) + "]");
 }
 
 }  // namespace lookalike::security

@@ -38,8 +38,8 @@ namespace lookalike::security {
 /// Who made a request.
 struct Principal {
   std::string username;
-  std::vector<std::string> role_names;  // a user's roles; empty for API keys
-  std::vector<RoleDescriptor> roles;    // what it may do
+  std::vector<std::string> role_names;     // a user's roles; empty for API keys
+  std::vector<RoleDescriptor> roles;       // what it may do
   std::vector<RoleDescriptor> limited_by;  // API keys: the owner's roles, which must also allow
   bool is_api_key = false;
   std::string api_key_id;
@@ -98,15 +98,15 @@ class SecurityService {
 
   SecurityServiceOptions options_;
   SecurityStore store_;
-  std::string digest_key_;   // random per process: cache keys are useless outside it
-  std::string dummy_hash_;   // verified for unknown users so they cost like wrong passwords
+  std::string digest_key_;  // random per process: cache keys are useless outside it
+  std::string dummy_hash_;  // verified for unknown users so they cost like wrong passwords
   std::counting_semaphore<> verification_slots_{2};
   std::atomic<bool> reload_requested_{false};
 
   mutable std::mutex mu_;
-  std::shared_ptr<const SecurityState> state_;  // guarded by mu_
-  std::string file_identity_;                    // mtime/size/inode, guarded by mu_
-  std::chrono::steady_clock::time_point last_check_;  // guarded by mu_
+  std::shared_ptr<const SecurityState> state_;         // guarded by mu_
+  std::string file_identity_;                          // mtime/size/inode, guarded by mu_
+  std::chrono::steady_clock::time_point last_check_;   // guarded by mu_
   std::unordered_map<std::string, CacheEntry> cache_;  // guarded by mu_
 };
 

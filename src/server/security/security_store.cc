@@ -8,9 +8,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <charconv>
 #include <chrono>
+#include <climits>
 #include <cstring>
 #include <filesystem>
 

@@ -32,9 +32,9 @@ struct User {
 
 struct ApiKey {
   std::string name;
-  std::string key_hash;   // argon2id PHC string of the secret part
-  std::string username;   // owner
-  std::string realm;      // "native" (made by a user over REST) or "cli" (lookalike api-key)
+  std::string key_hash;  // argon2id PHC string of the secret part
+  std::string username;  // owner
+  std::string realm;     // "native" (made by a user over REST) or "cli" (lookalike api-key)
   int64_t creation_ms = 0;
   int64_t expiration_ms = 0;  // 0 = never expires
   bool invalidated = false;

@@ -1,7 +1,8 @@
 // Base64, Authorization header parsing, API key encoding and argon2id hashing.
+#include "server/security/credentials.h"
+
 #include <gtest/gtest.h>
 
-#include "server/security/credentials.h"
 #include "server/security/password_hash.h"
 
 namespace lookalike::security {
@@ -32,7 +33,8 @@ TEST(Authorization, ParsesBasicAndApiKey) {
   ASSERT_TRUE(lower.ok());
   EXPECT_EQ(lower->kind, CredentialKind::kBasic);
 
-  // The encoded value Elasticsearch returns for id VuaCfGcBCdbkQm-e5aOx, key ui2lp2axTNmsyakw9tvNnw.
+  // The encoded value Elasticsearch returns for id VuaCfGcBCdbkQm-e5aOx, key
+  // ui2lp2axTNmsyakw9tvNnw.
   std::string encoded = EncodeApiKey("VuaCfGcBCdbkQm-e5aOx", "ui2lp2axTNmsyakw9tvNnw");
   EXPECT_EQ(encoded, "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==");
   auto key = ParseAuthorization("ApiKey " + encoded);

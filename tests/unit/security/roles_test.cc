@@ -1,7 +1,7 @@
 // Role descriptors: parsing, patterns, built-in roles and privilege checks.
-#include <gtest/gtest.h>
-
 #include "server/security/roles.h"
+
+#include <gtest/gtest.h>
 
 namespace lookalike::security {
 namespace {

@@ -1,7 +1,7 @@
 // The route → privilege table: every family of routes needs the privilege docs/security.md says.
-#include <gtest/gtest.h>
-
 #include "server/security/route_privileges.h"
+
+#include <gtest/gtest.h>
 
 namespace lookalike::security {
 namespace {
@@ -25,10 +25,16 @@ RequiredAccess For(std::string_view method, std::string_view path, std::string_v
 using Names = std::vector<std::string>;
 
 TEST(RoutePrivileges, ReadRoutes) {
-  for (auto [method, path] : std::vector<std::pair<const char*, const char*>>{
-           {"POST", "/img/_search"}, {"GET", "/img/_doc/1"}, {"HEAD", "/img/_doc/1"},
-           {"POST", "/img/_count"}, {"GET", "/img/_mapping"}, {"POST", "/img/_search/image"},
-           {"GET", "/img/_image/7"}, {"GET", "/_cat/indices/img"}, {"GET", "/img"}}) {
+  for (auto [method, path] :
+       std::vector<std::pair<const char*, const char*>>{{"POST", "/img/_search"},
+                                                        {"GET", "/img/_doc/1"},
+                                                        {"HEAD", "/img/_doc/1"},
+                                                        {"POST", "/img/_count"},
+                                                        {"GET", "/img/_mapping"},
+                                                        {"POST", "/img/_search/image"},
+                                                        {"GET", "/img/_image/7"},
+                                                        {"GET", "/_cat/indices/img"},
+                                                        {"GET", "/img"}}) {
     RequiredAccess a = For(method, path);
     EXPECT_EQ(a.kind, AccessKind::kIndices) << method << " " << path;
     EXPECT_EQ(a.indices, Names{"img"}) << method << " " << path;
@@ -44,9 +50,12 @@ TEST(RoutePrivileges, ReadRoutes) {
 }
 
 TEST(RoutePrivileges, WriteRoutes) {
-  for (auto [method, path] : std::vector<std::pair<const char*, const char*>>{
-           {"PUT", "/img/_doc/1"}, {"POST", "/img/_doc"}, {"DELETE", "/img/_doc/1"},
-           {"POST", "/img/_update/1"}, {"PUT", "/img/_create/1"}}) {
+  for (auto [method, path] :
+       std::vector<std::pair<const char*, const char*>>{{"PUT", "/img/_doc/1"},
+                                                        {"POST", "/img/_doc"},
+                                                        {"DELETE", "/img/_doc/1"},
+                                                        {"POST", "/img/_update/1"},
+                                                        {"PUT", "/img/_create/1"}}) {
     RequiredAccess a = For(method, path);
     EXPECT_EQ(a.kind, AccessKind::kIndices) << method << " " << path;
     EXPECT_NE(std::find(a.granted_by.begin(), a.granted_by.end(), "write"), a.granted_by.end())

@@ -2,7 +2,6 @@
 // requests let through to the router, and the /_security API.
 #include <gtest/gtest.h>
 #include <simdjson.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -19,11 +18,10 @@ using security::Base64Encode;
 class SecurityGateTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto dir = std::filesystem::temp_directory_path() /
-               ("lk_gate_" + std::string(::testing::UnitTest::GetInstance()
-                                             ->current_test_info()
-                                             ->name()) +
-                "_" + std::to_string(::getpid()));
+    auto dir =
+        std::filesystem::temp_directory_path() /
+        ("lk_gate_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
+         "_" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     security::SecurityServiceOptions options;
@@ -32,11 +30,13 @@ class SecurityGateTest : public ::testing::Test {
     auto admin = security::HashSecret("admin-pw", security::PasswordHashParams());
     auto reader = security::HashSecret("reader-pw", security::PasswordHashParams());
     ASSERT_TRUE(admin.ok() && reader.ok());
-    ASSERT_TRUE(store.Update([&](security::SecurityState* s) {
-                       s->users["admin"] = security::User{*admin, {"superuser"}, "", "", true};
-                       s->users["reader"] = security::User{*reader, {"viewer"}, "", "", true};
-                       return Status::OK();
-                     }).ok());
+    ASSERT_TRUE(store
+                    .Update([&](security::SecurityState* s) {
+                      s->users["admin"] = security::User{*admin, {"superuser"}, "", "", true};
+                      s->users["reader"] = security::User{*reader, {"viewer"}, "", "", true};
+                      return Status::OK();
+                    })
+                    .ok());
     service_ = std::make_unique<security::SecurityService>(options);
     ASSERT_TRUE(service_->Start().ok());
     gate_ = std::make_unique<SecurityGate>(service_.get());
@@ -128,8 +128,9 @@ TEST_F(SecurityGateTest, AuthenticateDescribesTheCaller) {
 }
 
 TEST_F(SecurityGateTest, ApiKeyLifecycle) {
-  ASSERT_TRUE(Send("POST", "/_security/api_key", Basic("admin", "admin-pw"),
-                   R"({"name":"ci","expiration":"1d","role_descriptors":{"r":{"indices":[{"names":["img"],"privileges":["read"]}]}}})"));
+  ASSERT_TRUE(Send(
+      "POST", "/_security/api_key", Basic("admin", "admin-pw"),
+      R"({"name":"ci","expiration":"1d","role_descriptors":{"r":{"indices":[{"names":["img"],"privileges":["read"]}]}}})"));
   ASSERT_EQ(response_.status, 200) << response_.body;
   simdjson::dom::parser parser;
   simdjson::dom::element created = parser.parse(response_.body);
@@ -158,12 +159,11 @@ TEST_F(SecurityGateTest, ApiKeyLifecycle) {
 }
 
 TEST_F(SecurityGateTest, KeysCannotExceedTheirCreator) {
-  ASSERT_TRUE(Send("POST", "/_security/api_key", Basic("admin", "admin-pw"),
-                   R"({"name":"wide"})"));
+  ASSERT_TRUE(Send("POST", "/_security/api_key", Basic("admin", "admin-pw"), R"({"name":"wide"})"));
   ASSERT_EQ(response_.status, 200);
   // The reader has no API key privilege at all (viewer is monitor + read).
-  ASSERT_TRUE(Send("POST", "/_security/api_key", Basic("reader", "reader-pw"),
-                   R"({"name":"mine"})"));
+  ASSERT_TRUE(
+      Send("POST", "/_security/api_key", Basic("reader", "reader-pw"), R"({"name":"mine"})"));
   EXPECT_EQ(response_.status, 403);
 }
 
@@ -176,8 +176,8 @@ TEST_F(SecurityGateTest, UserApiNeedsManageSecurity) {
   EXPECT_EQ(response_.status, 200);
   EXPECT_EQ(response_.body, "{\"created\":true}");
   EXPECT_FALSE(Send("GET", "/x/_search", Basic("carol", "carol-pw")));
-  ASSERT_TRUE(Send("PUT", "/_security/user/dave", Basic("admin", "admin-pw"),
-                   R"({"password":"short"})"));
+  ASSERT_TRUE(
+      Send("PUT", "/_security/user/dave", Basic("admin", "admin-pw"), R"({"password":"short"})"));
   EXPECT_EQ(response_.status, 400);
   ASSERT_TRUE(Send("DELETE", "/_security/user/carol", Basic("admin", "admin-pw")));
   EXPECT_EQ(response_.body, "{\"found\":true}");

@@ -1,13 +1,13 @@
 // Authentication (Basic, ApiKey, cache, reload) and authorization with Elasticsearch's messages.
-#include <gtest/gtest.h>
+#include "server/security/security_service.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 
 #include "server/security/credentials.h"
 #include "server/security/password_hash.h"
-#include "server/security/security_service.h"
 
 namespace lookalike::security {
 namespace {
@@ -37,7 +37,8 @@ Status AddUser(const SecurityStore& store, const std::string& name, const std::s
 class SecurityServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    options_.data_dir = TempDataDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    options_.data_dir =
+        TempDataDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
     options_.reload_interval = std::chrono::milliseconds(0);
     store_ = std::make_unique<SecurityStore>(SecurityStore::ForDataDir(options_.data_dir));
     ASSERT_TRUE(AddUser(*store_, "reader", "reader-pw", {"viewer"}).ok());
@@ -89,7 +90,8 @@ TEST_F(SecurityServiceTest, ForbiddenActionsAre403WithElasticsearchReasons) {
             "action [indices:data/write/bulk] is unauthorized for user [reader] with roles "
             "[viewer] on indices [img], this action is granted by the index privileges "
             "[write,all]");
-  Status cluster = service_->Authorize(*who, RequiredAccessFor("PUT", {"_cluster", "settings"}, ""));
+  Status cluster =
+      service_->Authorize(*who, RequiredAccessFor("PUT", {"_cluster", "settings"}, ""));
   EXPECT_EQ(cluster.message(),
             "action [cluster:admin/settings/update] is unauthorized for user [reader] with roles "
             "[viewer], this action is granted by the cluster privileges [manage,all]");
@@ -98,19 +100,19 @@ TEST_F(SecurityServiceTest, ForbiddenActionsAre403WithElasticsearchReasons) {
 TEST_F(SecurityServiceTest, ApiKeysAreBoundByTheirDescriptorsAndTheirOwner) {
   ASSERT_TRUE(AddUser(*store_, "admin", "admin-pw", {"superuser"}).ok());
   NewApiKey narrow, inherit;
-  ASSERT_TRUE(store_
-                  ->Update([&](SecurityState* state) -> Status {
-                    auto role = ParseRoleDescriptor(
-                        R"({"indices":[{"names":["logs-*"],"privileges":["read"]}]})");
-                    LOOKALIKE_ASSIGN_OR_RETURN(
-                        narrow, AddApiKey(state, "narrow", 0, {{"r", *role}}, "admin", "native",
-                                          {*BuiltinRole("superuser")}));
-                    LOOKALIKE_ASSIGN_OR_RETURN(
-                        inherit, AddApiKey(state, "inherit", 0, {}, "reader", "native",
-                                           {*BuiltinRole("viewer")}));
-                    return Status::OK();
-                  })
-                  .ok());
+  ASSERT_TRUE(
+      store_
+          ->Update([&](SecurityState* state) -> Status {
+            auto role =
+                ParseRoleDescriptor(R"({"indices":[{"names":["logs-*"],"privileges":["read"]}]})");
+            LOOKALIKE_ASSIGN_OR_RETURN(
+                narrow, AddApiKey(state, "narrow", 0, {{"r", *role}}, "admin", "native",
+                                  {*BuiltinRole("superuser")}));
+            LOOKALIKE_ASSIGN_OR_RETURN(inherit, AddApiKey(state, "inherit", 0, {}, "reader",
+                                                          "native", {*BuiltinRole("viewer")}));
+            return Status::OK();
+          })
+          .ok());
   auto key = service_->Authenticate("ApiKey " + narrow.encoded, "/");
   ASSERT_TRUE(key.ok()) << key.status().ToString();
   EXPECT_TRUE(key->is_api_key);
@@ -124,24 +126,40 @@ TEST_F(SecurityServiceTest, ApiKeysAreBoundByTheirDescriptorsAndTheirOwner) {
   // A key without descriptors has its owner's rights, and never more.
   auto reader_key = service_->Authenticate("ApiKey " + inherit.encoded, "/");
   ASSERT_TRUE(reader_key.ok());
-  EXPECT_TRUE(service_->Authorize(*reader_key, RequiredAccessFor("GET", {"x", "_search"}, "")).ok());
+  EXPECT_TRUE(
+      service_->Authorize(*reader_key, RequiredAccessFor("GET", {"x", "_search"}, "")).ok());
   EXPECT_FALSE(service_->Authorize(*reader_key, RequiredAccessFor("DELETE", {"x"}, "")).ok());
-  EXPECT_FALSE(
-      service_->Authenticate("ApiKey " + EncodeApiKey(narrow.id, "wrong"), "/").ok());
+  EXPECT_FALSE(service_->Authenticate("ApiKey " + EncodeApiKey(narrow.id, "wrong"), "/").ok());
 }
 
 TEST_F(SecurityServiceTest, ChangesToTheFileApplyWithoutARestart) {
   std::string header = BasicHeader("reader", "reader-pw");
   ASSERT_TRUE(service_->Authenticate(header, "/").ok());  // now cached
-  ASSERT_TRUE(store_->Update([](SecurityState* state) {
-                      state->users.erase("reader");
-                      return Status::OK();
-                    }).ok());
+  ASSERT_TRUE(store_
+                  ->Update([](SecurityState* state) {
+                    state->users.erase("reader");
+                    return Status::OK();
+                  })
+                  .ok());
   auto after = service_->Authenticate(header, "/");
   EXPECT_FALSE(after.ok()) << "a removed user must stop working despite the cache";
 
   ASSERT_TRUE(AddUser(*store_, "late", "late-pw", {"editor"}).ok());
   EXPECT_TRUE(service_->Authenticate(BasicHeader("late", "late-pw"), "/").ok());
+}
+
+TEST(SecurityServiceReload, RequestReloadAppliesChangesBeforeTheNextPeriodicCheck) {
+  SecurityServiceOptions options;
+  options.data_dir = TempDataDir("sighup");
+  options.reload_interval = std::chrono::hours(1);  // only an explicit request re-reads
+  SecurityStore store = SecurityStore::ForDataDir(options.data_dir);
+  SecurityService service(options);
+  ASSERT_TRUE(service.Start().ok());
+  ASSERT_TRUE(AddUser(store, "newcomer", "newcomer-pw", {"viewer"}).ok());
+  std::string header = BasicHeader("newcomer", "newcomer-pw");
+  EXPECT_FALSE(service.Authenticate(header, "/").ok()) << "not re-read yet";
+  service.RequestReload();  // what SIGHUP does
+  EXPECT_TRUE(service.Authenticate(header, "/").ok());
 }
 
 TEST_F(SecurityServiceTest, InvalidatedAndExpiredKeysAreRefused) {

@@ -1,14 +1,14 @@
 // The users / keys / roles file: round trip, versioning, atomic update and shared operations.
+#include "server/security/security_store.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "server/security/password_hash.h"
-#include "server/security/security_store.h"
 
 namespace lookalike::security {
 namespace {
@@ -33,21 +33,22 @@ TEST(SecurityStore, UpdateRoundTripsUsersRolesAndKeys) {
   std::string data = TempDir("roundtrip");
   SecurityStore store = SecurityStore::ForDataDir(data);
   NewApiKey created;
-  ASSERT_TRUE(store
-                  .Update([&](SecurityState* state) -> Status {
-                    User user;
-                    user.password_hash = "$argon2id$fake";
-                    user.roles = {"viewer", "custom"};
-                    state->users["alice"] = user;
-                    state->roles["custom"] = ParseRoleDescriptor(
-                        R"({"indices":[{"names":["a*"],"privileges":["write"]}]})").value();
-                    auto made = AddApiKey(state, "ci", 0, {}, "alice", "native",
-                                          {*BuiltinRole("viewer")});
-                    if (!made.ok()) return made.status();
-                    created = *made;
-                    return Status::OK();
-                  })
-                  .ok());
+  ASSERT_TRUE(
+      store
+          .Update([&](SecurityState* state) -> Status {
+            User user;
+            user.password_hash = "$argon2id$fake";
+            user.roles = {"viewer", "custom"};
+            state->users["alice"] = user;
+            state->roles["custom"] =
+                ParseRoleDescriptor(R"({"indices":[{"names":["a*"],"privileges":["write"]}]})")
+                    .value();
+            auto made = AddApiKey(state, "ci", 0, {}, "alice", "native", {*BuiltinRole("viewer")});
+            if (!made.ok()) return made.status();
+            created = *made;
+            return Status::OK();
+          })
+          .ok());
   auto state = store.Load();
   ASSERT_TRUE(state.ok()) << state.status().ToString();
   ASSERT_EQ(state->users.count("alice"), 1u);
@@ -71,14 +72,18 @@ TEST(SecurityStore, UpdateRoundTripsUsersRolesAndKeys) {
 
 TEST(SecurityStore, AFailedEditChangesNothing) {
   SecurityStore store = SecurityStore::ForDataDir(TempDir("failed"));
-  ASSERT_TRUE(store.Update([](SecurityState* s) {
-                     s->users["a"].password_hash = "$argon2id$x";
-                     return Status::OK();
-                   }).ok());
-  EXPECT_FALSE(store.Update([](SecurityState* s) {
-                      s->users.clear();
-                      return Status::InvalidArgument("no");
-                    }).ok());
+  ASSERT_TRUE(store
+                  .Update([](SecurityState* s) {
+                    s->users["a"].password_hash = "$argon2id$x";
+                    return Status::OK();
+                  })
+                  .ok());
+  EXPECT_FALSE(store
+                   .Update([](SecurityState* s) {
+                     s->users.clear();
+                     return Status::InvalidArgument("no");
+                   })
+                   .ok());
   EXPECT_EQ(store.Load()->users.size(), 1u);
 }
 

@@ -83,16 +83,6 @@ Result<std::string> Base64Decode(std::string_view text) {
   return out;
 }
 
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  // The length of a hash or a key is not secret; its bytes are.
-  if (a.size() != b.size()) return false;
-  volatile unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff = diff | static_cast<unsigned char>(a[i] ^ b[i]);
-  }
-  return diff == 0;
-}
-
 Result<std::string> RandomToken(size_t bytes) {
   std::string raw(bytes, '\0');
   size_t filled = 0;

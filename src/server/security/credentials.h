@@ -1,8 +1,8 @@
 // Credentials on the wire, as Elasticsearch sends them:
 //   Authorization: Basic base64(username:password)
 //   Authorization: ApiKey base64(id:api_key)      (the "encoded" value of a created key)
-// plus the small primitives the rest of the module builds on: base64, constant-time compare and
-// random tokens from the kernel.
+// plus the small primitives the rest of the module builds on: base64 and random tokens from the
+// kernel. (Secrets are compared only inside libargon2's verify, which is constant-time.)
 //
 // Thread safety: free functions without shared state.
 #pragma once
@@ -18,10 +18,6 @@ namespace lookalike::security {
 std::string Base64Encode(std::string_view bytes);
 /// Decodes standard or URL-safe base64, padding optional. InvalidArgument on any other byte.
 Result<std::string> Base64Decode(std::string_view text);
-
-/// Equality that takes the same time for every pair of equal-length inputs (no early exit), so a
-/// response time does not reveal how many leading bytes of a secret were right.
-bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 /// `bytes` random bytes from getrandom(2), as URL-safe base64 without padding.
 Result<std::string> RandomToken(size_t bytes);

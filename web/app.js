@@ -90,6 +90,10 @@
       } else if (text) {
         reason = text.slice(0, 300);
       }
+      if (res.status === 401) {
+        // Security is on and the browser has no (or wrong) credentials for this server.
+        reason = 'Sign-in needed: reload the page and enter your Lookalike user name and password.';
+      }
       const err = new Error(`${reason} (HTTP ${res.status})`);
       err.status = res.status;
       throw err;

@@ -27,6 +27,8 @@ enum class StatusCode : int {
   kUnavailable = 7,        // shutting down, or not ready yet
   kConflict = 8,           // version conflict (optimistic concurrency)
   kUnsupported = 9,        // valid request for a feature this build does not offer
+  kUnauthenticated = 10,   // no credentials, or credentials that do not prove who the caller is
+  kPermissionDenied = 11,  // the caller is known but its roles do not grant the action
 };
 
 /// Stable lower-case name of a code ("invalid_argument", "corruption", ...).
@@ -57,6 +59,12 @@ class [[nodiscard]] Status {
   static Status Unavailable(std::string_view msg) { return {StatusCode::kUnavailable, msg}; }
   static Status Conflict(std::string_view msg) { return {StatusCode::kConflict, msg}; }
   static Status Unsupported(std::string_view msg) { return {StatusCode::kUnsupported, msg}; }
+  static Status Unauthenticated(std::string_view msg) {
+    return {StatusCode::kUnauthenticated, msg};
+  }
+  static Status PermissionDenied(std::string_view msg) {
+    return {StatusCode::kPermissionDenied, msg};
+  }
 
   bool ok() const { return state_ == nullptr; }
   StatusCode code() const { return state_ ? state_->code : StatusCode::kOk; }

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 #include "lookalike/embedder.h"
+#include "lookalike/status.h"
 
 namespace CLI {
 class App;
@@ -19,6 +21,18 @@ void AddServeCommand(CLI::App& app, int* exit_code);     // serve
 void AddImageCommands(CLI::App& app, int* exit_code);    // embed, ingest-images, search-image
 void AddModelCommands(CLI::App& app, int* exit_code);    // convert-model, models
 void AddIngestCommands(CLI::App& app, int* exit_code);   // ingest-images, search-image
+void AddSecurityCommands(CLI::App& app, int* exit_code);  // users, api-key, roles
+
+/// How a command that talks to a server proves who it is: --user NAME[:PASSWORD] or
+/// --api-key ENCODED, else $LOOKALIKE_USER (+ $LOOKALIKE_PASSWORD) or $LOOKALIKE_API_KEY.
+struct CredentialArgs {
+  std::string user;     // "NAME" or "NAME:PASSWORD"
+  std::string api_key;  // the "encoded" value of a created key
+};
+void AddCredentialOptions(CLI::App* cmd, CredentialArgs* args);
+/// The Authorization header value for `args` ("" when no credentials are given). A user
+/// without a password is asked for one on the terminal.
+Result<std::string> AuthorizationHeader(const CredentialArgs& args);
 
 /// --max-megapixels and --max-file-mb, shared by the commands that decode images (serve,
 /// ingest-images): the hostile-file limits of DecodeLimits, defaults unchanged.

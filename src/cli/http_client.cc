@@ -103,6 +103,7 @@ HttpClient::HttpClient(HttpClient&& other) noexcept
       tls_(std::move(other.tls_)),
       io_(std::move(other.io_)),
       prefix_(std::move(other.prefix_)),
+      authorization_(std::move(other.authorization_)),
       fd_(other.fd_),
       buf_(std::move(other.buf_)),
       pos_(other.pos_) {
@@ -118,6 +119,7 @@ HttpClient& HttpClient::operator=(HttpClient&& other) noexcept {
     tls_ = std::move(other.tls_);
     io_ = std::move(other.io_);
     prefix_ = std::move(other.prefix_);
+    authorization_ = std::move(other.authorization_);
     fd_ = other.fd_;
     buf_ = std::move(other.buf_);
     pos_ = other.pos_;
@@ -312,6 +314,7 @@ Result<HttpClientResponse> HttpClient::Send(std::string_view method, std::string
   request.append(method).append(" ").append(prefix_).append(path).append(" HTTP/1.1\r\n");
   request.append("Host: ").append(host_).append(":").append(std::to_string(port_)).append("\r\n");
   request.append("User-Agent: lookalike-cli\r\nAccept: application/json\r\n");
+  if (!authorization_.empty()) request.append("Authorization: ").append(authorization_).append("\r\n");
   if (!body.empty() || method == "POST" || method == "PUT") {
     request.append("Content-Type: ").append(content_type).append("\r\n");
     request.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");

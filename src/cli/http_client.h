@@ -54,6 +54,9 @@ class HttpClient {
                                   std::string_view body = {},
                                   std::string_view content_type = "application/json");
 
+  /// Sends `Authorization: <value>` with every request ("" = none), e.g. "Basic dXNlcjpwdw==".
+  void SetAuthorization(std::string value) { authorization_ = std::move(value); }
+
   const std::string& host() const { return host_; }
   int port() const { return port_; }
 
@@ -73,6 +76,7 @@ class HttpClient {
   std::shared_ptr<server::TlsContext> tls_;  // null for http://
   std::unique_ptr<server::ConnectionIo> io_;  // plain or TLS over fd_ while connected
   std::string prefix_;  // path prefix from the base URL, without the trailing '/'
+  std::string authorization_;  // Authorization header value, "" = none
   int fd_ = -1;
   std::string buf_;     // bytes received and not yet consumed, from pos_
   size_t pos_ = 0;

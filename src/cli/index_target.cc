@@ -140,8 +140,10 @@ Result<std::unique_ptr<IndexTarget>> OpenLocalTarget(const std::string& data_dir
 }
 
 Result<std::unique_ptr<IndexTarget>> OpenHttpTarget(const std::string& base_url,
-                                                    const HttpClientTls& tls) {
+                                                    const HttpClientTls& tls,
+                                                    const std::string& authorization) {
   LOOKALIKE_ASSIGN_OR_RETURN(HttpClient client, HttpClient::Create(base_url, tls));
+  client.SetAuthorization(authorization);
   LOOKALIKE_ASSIGN_OR_RETURN(auto r, client.Send("GET", "/"));
   if (r.status != 200) {
     return StatusFromErrorBody(r.status, r.body, "GET / on " + base_url + " failed");

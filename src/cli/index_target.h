@@ -37,9 +37,11 @@ class IndexTarget {
 Result<std::unique_ptr<IndexTarget>> OpenLocalTarget(const std::string& data_dir);
 
 /// Talks to a server at `base_url` ("http[s]://host:port"); checks that it answers GET /.
-/// `tls` says how an https:// server's certificate is checked.
+/// `tls` says how an https:// server's certificate is checked; `authorization` is sent as the
+/// Authorization header of every request ("" = none).
 Result<std::unique_ptr<IndexTarget>> OpenHttpTarget(const std::string& base_url,
-                                                    const HttpClientTls& tls = {});
+                                                    const HttpClientTls& tls = {},
+                                                    const std::string& authorization = "");
 
 /// Marks a JSON lookup whose failure just leaves the caller's default in place (simdjson's
 /// error codes are [[nodiscard]] and a (void) cast does not silence GCC).

@@ -30,6 +30,7 @@ struct TargetArgs {
   std::string model;
   std::string models_dir;
   int threads = 0;
+  CredentialArgs credentials;  // --user / --api-key for --server
 };
 
 void AddTargetOptions(CLI::App* cmd, TargetArgs* a) {
@@ -44,6 +45,7 @@ void AddTargetOptions(CLI::App* cmd, TargetArgs* a) {
                   "system's trust store)");
   cmd->add_flag("--insecure-tls", a->tls.insecure,
                 "Do not verify an https:// server's certificate (testing only)");
+  AddCredentialOptions(cmd, &a->credentials);
   cmd->add_option("--field", a->field, "Vector field name")->capture_default_str();
   cmd->add_option("--model,-m", a->model,
                   "Model name (default: the index's model, else the default model)");
@@ -53,7 +55,8 @@ void AddTargetOptions(CLI::App* cmd, TargetArgs* a) {
 
 Result<std::unique_ptr<IndexTarget>> OpenTarget(const TargetArgs& a) {
   if (!a.data_dir.empty()) return OpenLocalTarget(a.data_dir);
-  return OpenHttpTarget(a.server.empty() ? kDefaultServer : a.server, a.tls);
+  LOOKALIKE_ASSIGN_OR_RETURN(std::string authorization, AuthorizationHeader(a.credentials));
+  return OpenHttpTarget(a.server.empty() ? kDefaultServer : a.server, a.tls, authorization);
 }
 
 // The model recorded in an existing index's vector mapping ("" when unknown).

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   lookalike::cli::AddImageCommands(app, &exit_code);
   lookalike::cli::AddModelCommands(app, &exit_code);
   lookalike::cli::AddIngestCommands(app, &exit_code);
+  lookalike::cli::AddSecurityCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

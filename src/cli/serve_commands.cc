@@ -17,6 +17,7 @@
 #include "lookalike/embedder.h"
 #include "lookalike/engine.h"
 #include "server/rest_server.h"
+#include "server/security/security_service.h"
 
 namespace lookalike::cli {
 
@@ -24,6 +25,8 @@ namespace {
 
 // The running server, for the signal handler only.
 std::atomic<server::RestServer*> g_server{nullptr};
+// Set by SIGHUP: re-read the users and keys now instead of at the next once-a-second check.
+std::atomic<security::SecurityService*> g_security{nullptr};
 
 void OnShutdownSignal(int) {
   if (server::RestServer* server = g_server.load()) server->Stop();
@@ -31,6 +34,53 @@ void OnShutdownSignal(int) {
 
 void OnReloadSignal(int) {
   if (server::RestServer* server = g_server.load()) server->ReloadTls();
+  if (security::SecurityService* service = g_security.load()) service->RequestReload();
+}
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+// Decides whether requests need credentials (see docs/security.md) and logs the decision.
+// Returns the started service (null = security off), or an error when the server must not start.
+Result<std::unique_ptr<security::SecurityService>> StartSecurity(const std::string& data_dir,
+                                                                 const std::string& host,
+                                                                 bool force_on, bool insecure) {
+  bool loopback = IsLoopback(host);
+  if (insecure) {
+    if (loopback) {
+      spdlog::warn("security OFF (--insecure): every local process may read and write");
+    } else {
+      spdlog::warn("*** security OFF (--insecure) while listening on {}: ANYONE who can reach "
+                   "this port can read, change and delete every index ***", host);
+    }
+    return std::unique_ptr<security::SecurityService>();
+  }
+  security::SecurityServiceOptions options;
+  options.data_dir = data_dir;
+  auto service = std::make_unique<security::SecurityService>(options);
+  LOOKALIKE_RETURN_IF_ERROR(service->Start());
+  bool has_credentials = service->Snapshot()->HasCredentials(security::NowMs());
+  bool any_user = !service->Snapshot()->users.empty();
+  if (!loopback && !has_credentials) {
+    return Status::InvalidArgument(
+        "refusing to listen on " + host + " without authentication: no user or API key exists "
+        "in " + data_dir + ". Create one with `lookalike users add NAME --roles superuser --data " +
+        data_dir + "`, or pass --insecure to serve everyone without credentials");
+  }
+  if (loopback && !force_on && !any_user) {
+    spdlog::info("security off: listening on loopback only and no users in {} (--security "
+                 "turns it on)", data_dir);
+    return std::unique_ptr<security::SecurityService>();
+  }
+  if (!has_credentials) {
+    spdlog::warn("security ON but nobody can log in yet: add a user with `lookalike users add "
+                 "NAME --roles superuser --data {}`", data_dir);
+  }
+  spdlog::info("security ON: every request needs a user (Basic) or an API key; {} users, {} "
+               "API keys in {}", service->Snapshot()->users.size(),
+               service->Snapshot()->api_keys.size(), service->store().file_path());
+  return service;
 }
 
 struct ServeArgs {
@@ -52,6 +102,8 @@ struct ServeArgs {
   std::string disk_high = "90%";
   std::string disk_flood_stage = "95%";
   server::RestServerOptions transport;   // guard and transport limits (AddServeGuardOptions)
+  bool security = false;                 // require credentials even on loopback
+  bool insecure = false;                 // never require credentials, even on 0.0.0.0
 };
 
 int RunServe(const ServeArgs& args) {
@@ -96,7 +148,15 @@ int RunServe(const ServeArgs& args) {
     spdlog::info("image models from {} (default {})", models_dir, models.value()->DefaultName());
   }
 
+  auto security = StartSecurity(args.data_dir, args.host, args.security, args.insecure);
+  if (!security.ok()) {
+    spdlog::error("{}", security.status().message());
+    engine.value()->Shutdown();
+    return 1;
+  }
+
   server::RestServerOptions options = args.transport;
+  options.security = security.value().get();
   options.image.models = models.value().get();
   options.image.image_roots = args.image_roots;
   options.image.limits = args.limits;
@@ -136,22 +196,22 @@ int RunServe(const ServeArgs& args) {
   // so take SIGTERM/SIGINT with a handler. HttpServer::Stop is async-signal-safe (an atomic
   // store and a write to an eventfd).
   g_server.store(&server);
+  g_security.store(security.value().get());
   struct sigaction action {};
   action.sa_handler = OnShutdownSignal;
   sigemptyset(&action.sa_mask);
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
-  if (tls) {
-    struct sigaction reload {};
-    reload.sa_handler = OnReloadSignal;
-    sigemptyset(&reload.sa_mask);
-    sigaction(SIGHUP, &reload, nullptr);
-  }
+  struct sigaction reload {};
+  reload.sa_handler = OnReloadSignal;
+  sigemptyset(&reload.sa_mask);
+  sigaction(SIGHUP, &reload, nullptr);
   st = server.Run();
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);
-  if (tls) signal(SIGHUP, SIG_DFL);
+  signal(SIGHUP, SIG_DFL);
   g_server.store(nullptr);
+  g_security.store(nullptr);
   if (!st.ok()) spdlog::error("server stopped: {}", st.ToString());
   spdlog::info("persisting and closing the engine");
   engine.value()->Shutdown();
@@ -209,6 +269,12 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   key->needs(cert);
   AddDecodeLimitOptions(cmd, &args->limits);
   AddServeGuardOptions(cmd, &args->transport);
+  auto* secure = cmd->add_flag("--security", args->security,
+                               "Require credentials even on loopback (on by default for any other "
+                               "address, and whenever users exist)");
+  auto* insecure = cmd->add_flag("--insecure", args->insecure,
+                                 "Serve without authentication, even on a non-loopback address");
+  secure->excludes(insecure);
   cmd->callback([args, exit_code] { *exit_code = RunServe(*args); });
 }
 

@@ -50,6 +50,8 @@ int StatusForCode(StatusCode code) {
     case StatusCode::kUnavailable: return 503;
     case StatusCode::kCorruption: return 500;
     case StatusCode::kIOError: return 500;
+    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kPermissionDenied: return 403;
   }
   return 500;
 }
@@ -66,6 +68,8 @@ std::string_view TypeForCode(StatusCode code) {
     case StatusCode::kUnavailable: return "unavailable_shards_exception";
     case StatusCode::kCorruption: return "corrupt_index_exception";
     case StatusCode::kIOError: return "io_exception";
+    case StatusCode::kUnauthenticated: return "security_exception";
+    case StatusCode::kPermissionDenied: return "security_exception";
   }
   return "exception";
 }
@@ -74,6 +78,11 @@ std::string_view TypeForCode(StatusCode code) {
 
 int HttpStatusFor(const Status& status) {
   if (status.ok()) return 200;
+  // Both are security_exception; the code tells "who are you" (401) from "not allowed" (403).
+  if (status.code() == StatusCode::kUnauthenticated ||
+      status.code() == StatusCode::kPermissionDenied) {
+    return StatusForCode(status.code());
+  }
   std::string_view type = status.type();
   if (!type.empty()) {
     for (const auto& entry : kTypeStatuses) {
@@ -89,9 +98,20 @@ std::string_view ErrorTypeFor(const Status& status) {
 }
 
 namespace {
+// What a 401 offers the client (RFC 9110 §11.6.1), in Elasticsearch's order.
+constexpr std::string_view kAuthenticateChallenges[] = {
+    "Basic realm=\"security\" charset=\"UTF-8\"", "ApiKey"};
+
+void WriteChallengeHeader(JsonWriter* w) {
+  w->Key("header").BeginObject().Key("WWW-Authenticate").BeginArray();
+  for (std::string_view challenge : kAuthenticateChallenges) w->String(challenge);
+  w->EndArray().EndObject();
+}
+
 void WriteCause(std::string_view type, std::string_view reason, std::string_view index,
-                JsonWriter* w) {
+                bool challenge, JsonWriter* w) {
   w->Key("type").String(type).Key("reason").String(reason);
+  if (challenge) WriteChallengeHeader(w);
   if (!index.empty()) {
     if (type == "index_not_found_exception") {
       w->Key("resource.type").String("index_or_alias").Key("resource.id").String(index);
@@ -101,11 +121,11 @@ void WriteCause(std::string_view type, std::string_view reason, std::string_view
 }
 
 void WriteErrorObject(std::string_view type, std::string_view reason, std::string_view index,
-                      JsonWriter* w) {
+                      bool challenge, JsonWriter* w) {
   w->BeginObject().Key("root_cause").BeginArray().BeginObject();
-  WriteCause(type, reason, index, w);
+  WriteCause(type, reason, index, challenge, w);
   w->EndObject().EndArray();
-  WriteCause(type, reason, index, w);
+  WriteCause(type, reason, index, challenge, w);
   w->EndObject();
 }
 
@@ -113,13 +133,14 @@ void AppendBody(int http_status, std::string_view type, std::string_view reason,
                 std::string_view index, std::string* out) {
   JsonWriter w(out);
   w.BeginObject().Key("error");
-  WriteErrorObject(type, reason, index, &w);
+  WriteErrorObject(type, reason, index, http_status == 401, &w);
   w.Key("status").Int(http_status).EndObject();
 }
 }  // namespace
 
 void WriteErrorObject(const Status& status, JsonWriter* w) {
-  WriteErrorObject(ErrorTypeFor(status), status.message(), IndexNameOf(status), w);
+  WriteErrorObject(ErrorTypeFor(status), status.message(), IndexNameOf(status),
+                   HttpStatusFor(status) == 401, w);
 }
 
 void AppendErrorBody(int http_status, std::string_view type, std::string_view reason,
@@ -127,8 +148,15 @@ void AppendErrorBody(int http_status, std::string_view type, std::string_view re
   AppendBody(http_status, type, reason, "", out);
 }
 
+void AddAuthenticateChallenges(HttpResponse* response) {
+  for (std::string_view challenge : kAuthenticateChallenges) {
+    response->headers.emplace_back("WWW-Authenticate", std::string(challenge));
+  }
+}
+
 void SetErrorResponse(int http_status, std::string_view type, std::string_view reason,
                       HttpResponse* response) {
+  if (http_status == 401) AddAuthenticateChallenges(response);
   response->status = http_status;
   response->content_type = "application/json; charset=UTF-8";
   response->body.clear();
@@ -137,6 +165,7 @@ void SetErrorResponse(int http_status, std::string_view type, std::string_view r
 
 void SetErrorResponse(const Status& status, HttpResponse* response) {
   int http_status = HttpStatusFor(status);
+  if (http_status == 401) AddAuthenticateChallenges(response);
   response->status = http_status;
   response->content_type = "application/json; charset=UTF-8";
   response->body.clear();

@@ -10,7 +10,9 @@
 // both come from the code (InvalidArgument 400 illegal_argument_exception, NotFound 404,
 // AlreadyExists 400 resource_already_exists_exception, Conflict 409
 // version_conflict_engine_exception, ResourceExhausted 413, Unsupported 400, Unavailable 503,
-// Corruption/IOError 500).
+// Corruption/IOError 500, Unauthenticated 401 and PermissionDenied 403 security_exception).
+// Every 401 carries the challenges WWW-Authenticate: Basic realm="security" charset="UTF-8"
+// and ApiKey, as headers and, like Elasticsearch, in the body's "header" object.
 #pragma once
 
 #include <string>
@@ -32,6 +34,9 @@ void AppendErrorBody(int http_status, std::string_view type, std::string_view re
 /// Writes just the value of "error" ({"root_cause":[…],"type":…,"reason":…}) for `status`, for
 /// responses that carry errors per item (_mget).
 void WriteErrorObject(const Status& status, JsonWriter* w);
+
+/// Appends the WWW-Authenticate challenges a 401 carries.
+void AddAuthenticateChallenges(HttpResponse* response);
 
 /// Replaces *response with the error response for a non-OK `status`.
 void SetErrorResponse(const Status& status, HttpResponse* response);

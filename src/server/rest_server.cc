@@ -44,6 +44,7 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
   ctx_.image_api = image_api_.get();
   image_api_->Register(router_);
   RegisterWebUi(router_);
+  if (options_.security != nullptr) gate_ = std::make_unique<SecurityGate>(options_.security);
   http_ = std::make_unique<HttpServer>(
       options_.http, [this](const HttpRequest& req, HttpResponse* resp) { Handle(req, resp); });
 }
@@ -52,6 +53,10 @@ RestServer::~RestServer() = default;
 
 void RestServer::Handle(const HttpRequest& request, HttpResponse* response) const {
   if (!guard_.Admit(request, response)) return;
+  if (gate_ != nullptr && gate_->Intercept(request, response)) {  // 401, 403, _security
+    guard_.Decorate(request, response);
+    return;
+  }
   router_.Handle(request, response);
   guard_.Decorate(request, response);
 }

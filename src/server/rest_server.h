@@ -24,6 +24,7 @@
 #include "server/http/http_server.h"
 #include "server/request_guard.h"
 #include "server/router.h"
+#include "server/security/rest_security_gate.h"
 
 namespace lookalike::server {
 
@@ -35,6 +36,9 @@ struct RestServerOptions {
   ImageApiOptions image;     // models and image roots for the image API and the page
   std::string cluster_settings_file;  // persistent _cluster/settings; "" = memory only
   RequestGuardOptions guard;  // Host/Origin/CORS/Content-Type; bound_host is taken from http
+  // Users, API keys and roles; null = security off (every request is served). Must outlive the
+  // server.
+  security::SecurityService* security = nullptr;
 };
 
 class RestServer {
@@ -57,6 +61,7 @@ class RestServer {
   RestContext ctx_;
   std::unique_ptr<ImageApi> image_api_;
   Router router_;
+  std::unique_ptr<SecurityGate> gate_;  // null when security is off
   std::unique_ptr<HttpServer> http_;
 };
 

@@ -29,6 +29,9 @@ const models = path.resolve(arg('--models', path.join(path.dirname(bin), 'models
 // A temporary folder only when none is given (it is left behind for the screenshots).
 const work = path.resolve(arg('--work', null) || fs.mkdtempSync(path.join(os.tmpdir(), 'lookalike-ui-')));
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+// --secure: the server runs with security on and the browser answers its Basic challenge.
+const secure = process.argv.includes('--secure');
+const USER = { username: 'pagetester', password: 'page-secret-pw' };
 
 function log(...a) {
   console.log('[browser-test]', ...a);
@@ -58,7 +61,8 @@ if (!fs.existsSync(chromiumPath)) {
 function startServer(dataDir, imageRoot) {
   return new Promise((resolve, reject) => {
     const proc = spawn(bin, ['serve', '--data', dataDir, '--port', '0', '--models', models,
-      '--image-root', imageRoot, '--durability', 'async'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '--image-root', imageRoot, '--durability', 'async'].concat(secure ? ['--security'] : []),
+    { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const timer = setTimeout(() => reject(new Error('server did not start:\n' + out)), 60000);
     const onData = (chunk) => {
@@ -89,8 +93,19 @@ async function main() {
   execFileSync(bin, ['ingest-images', images, '--index', 'clipart', '--data', data, '--models',
     models, '--no-progress'], { stdio: 'inherit' });
 
+  if (secure) {
+    execFileSync(bin, ['users', 'add', USER.username, '--roles', 'viewer', '--data', data,
+      '--password-stdin'], { input: USER.password + '\n', stdio: ['pipe', 'inherit', 'inherit'] });
+  }
   const server = await startServer(data, images);
-  log('server at', server.url);
+  log('server at', server.url, secure ? '(security on)' : '');
+  if (secure) {
+    // Without credentials the page itself is refused, with the challenge a browser prompts for.
+    const res = await fetch(server.url + '/_ui/');
+    check(res.status === 401, `anonymous /_ui/ answered ${res.status}`);
+    check((res.headers.get('www-authenticate') || '').includes('Basic realm="security"'),
+      '401 without a Basic challenge');
+  }
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'lookalike-chromium-'));
   let context;
   const pageErrors = [];
@@ -99,6 +114,7 @@ async function main() {
       executablePath: chromiumPath,
       headless: true,
       viewport: { width: 1280, height: 900 },
+      ...(secure ? { httpCredentials: USER } : {}),
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
         '--disable-component-update', '--disable-sync', '--no-first-run'],
     });

@@ -1,4 +1,5 @@
 """Starts and stops `lookalike serve` for integration tests (free port, temp data dir)."""
+import base64
 import http.client
 import json
 import os
@@ -27,14 +28,43 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Server:
-    """One server process on a data directory; the directory survives restarts."""
+def secure_mode(argv=None):
+    """True when the test runs a second time with security on (--secure)."""
+    return "--secure" in (sys.argv if argv is None else argv)
 
-    def __init__(self, binary, data_dir=None, extra_args=()):
+
+def add_user(binary, data_dir, name, password, roles="superuser"):
+    """`lookalike users add` on a (stopped or running) server's data directory."""
+    subprocess.run([binary, "users", "add", name, "--roles", roles, "--data", data_dir,
+                    "--password-stdin"], input=(password + "\n").encode(), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def basic_auth(user, password):
+    return "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+
+
+# The superuser the --secure runs use.
+SECURE_USER = ("elastic", "it-secret-pw")
+
+
+class Server:
+    """One server process on a data directory; the directory survives restarts.
+
+    `auth`: an Authorization header value sent with every request of request()/json() and
+    the start-up probe (None = none). `secure=True` creates SECURE_USER in the data directory,
+    starts with --security and authenticates as that user."""
+
+    def __init__(self, binary, data_dir=None, extra_args=(), auth=None, secure=False):
         self.binary = binary
         self.own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="lookalike-it-")
         self.extra_args = list(extra_args)
+        self.auth = auth
+        if secure:
+            add_user(binary, self.data_dir, *SECURE_USER)
+            self.extra_args.append("--security")
+            self.auth = basic_auth(*SECURE_USER)
         self.proc = None
         self.port = None
         self.log_path = os.path.join(self.data_dir + ".log")
@@ -68,6 +98,8 @@ class Server:
             if isinstance(body, (dict, list)):
                 body = json.dumps(body)
             hdrs = {"Content-Type": "application/json"}
+            if self.auth:
+                hdrs["Authorization"] = self.auth
             hdrs.update(headers or {})
             conn.request(method, path, body=body, headers=hdrs)
             resp = conn.getresponse()

@@ -3,7 +3,10 @@
 // knn mapping, helpers.bulk in batches of 200, refresh, knn search with _source false and
 // recall@10 >= 0.95 vs brute force, filtered knn, bool queries, get/update/delete, and errors
 // raised as the client's ResponseError with the right status and type.
-import { spawn } from 'node:child_process';
+// With --secure the run happens with security on: a superuser made with `lookalike users add`,
+// the client authenticating with its own `auth: {username, password}`; at the end a client
+// without credentials gets 401 and a viewer gets 403 on a write.
+import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync, openSync } from 'node:fs';
 import net from 'node:net';
@@ -21,6 +24,14 @@ const argBin = process.argv.indexOf('--binary');
 const binary = argBin > 0 ? process.argv[argBin + 1]
   : (process.env.LOOKALIKE_BIN || path.join(repo, 'build', 'lookalike'));
 const N = Number(process.env.LOOKALIKE_IT_N_JS || 10000);
+const secure = process.argv.includes('--secure');
+const ADMIN = { username: 'elastic', password: 'js-secret-pw' };
+const VIEWER = { username: 'looker', password: 'looker-pw' };
+
+function addUser(dataDir, user, roles) {
+  execFileSync(binary, ['users', 'add', user.username, '--roles', roles, '--data', dataDir,
+    '--password-stdin'], { input: user.password + '\n', stdio: ['pipe', 'ignore', 'inherit'] });
+}
 const DIM = 1280;
 const K = 10;
 const INDEX = 'images';
@@ -85,11 +96,16 @@ async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lookalike-js-'));
   const port = await freePort();
   const log = openSync(dataDir + '.log', 'a');
-  const proc = spawn(binary, ['serve', '--data', dataDir, '--port', String(port)],
-    { stdio: ['ignore', log, log] });
+  if (secure) {
+    addUser(dataDir, ADMIN, 'superuser');
+    addUser(dataDir, VIEWER, 'viewer');
+  }
+  const proc = spawn(binary, ['serve', '--data', dataDir, '--port', String(port)]
+    .concat(secure ? ['--security'] : []), { stdio: ['ignore', log, log] });
   let exitCode = null;
   const exited = new Promise((resolve) => proc.on('exit', (code) => { exitCode = code; resolve(code); }));
-  const client = new Client({ node: `http://127.0.0.1:${port}`, requestTimeout: 300000 });
+  const node = `http://127.0.0.1:${port}`;
+  const client = new Client({ node, requestTimeout: 300000, ...(secure ? { auth: ADMIN } : {}) });
   try {
     for (let i = 0; ; i++) {
       try { await client.info(); break; } catch (e) {
@@ -188,6 +204,17 @@ async function main() {
     await expectError(client.index({ index: INDEX, id: 'bad', body: { fvec: [1, 2] } }), 400);
     await expectError(client.search({ index: INDEX, body: { query: { nope: {} } } }), 400);
     await expectError(client.indices.create({ index: 'UPPER' }), 400, 'invalid_index_name_exception');
+
+    if (secure) {
+      const anonymous = new Client({ node });
+      await expectError(anonymous.search({ index: INDEX, body: {} }), 401, 'security_exception');
+      const viewer = new Client({ node, auth: VIEWER });
+      assert.ok((await viewer.count({ index: INDEX })).body.count > 0);
+      await expectError(viewer.index({ index: INDEX, id: 'v', body: { n: 1 } }), 403,
+        'security_exception');
+      await anonymous.close();
+      await viewer.close();
+    }
 
     await client.indices.delete({ index: INDEX });
     assert.equal((await client.indices.exists({ index: INDEX })).statusCode, 404);

@@ -6,6 +6,11 @@ dims in batches of 200 with helpers.bulk, refreshes, searches with the knn query
 _source: False, and checks recall@10 >= 0.95 against numpy brute force; then filtered knn,
 bool queries, get/update/delete, and that errors raise the client's own exception classes.
 N defaults to 10,000 (LOOKALIKE_IT_N overrides).
+
+With --secure the same run happens with security on, the client authenticating with its own
+http_auth=(user, password); then an API key made with es.security.create_api_key is used
+through api_key=(id, key), and the client's AuthenticationException / AuthorizationException
+are checked.
 """
 import os
 import time
@@ -15,7 +20,7 @@ import numpy as np
 from elasticsearch import Elasticsearch, helpers
 from elasticsearch import exceptions as es_exc
 
-from lk_server import Server, check, run_main
+from lk_server import SECURE_USER, Server, check, run_main, secure_mode
 
 warnings.simplefilter("ignore")  # the 7.17 client warns about 'body=' on every call
 
@@ -40,9 +45,43 @@ def brute_force(X, q, k, allowed=None):
     return [str(i) for i in np.argsort(d, kind="stable")[:k]]
 
 
+def check_api_keys_and_refusals(server, es):
+    """--secure only: the client's API key and error classes for 401 and 403."""
+    me = es.security.authenticate()
+    check(me["username"] == SECURE_USER[0] and me["roles"] == ["superuser"], me)
+    key = es.security.create_api_key(body={
+        "name": "python-reader", "expiration": "1h",
+        "role_descriptors": {"r": {"indices": [{"names": [INDEX], "privileges": ["read"]}]}}})
+    reader = Elasticsearch([server.url], timeout=120, api_key=(key["id"], key["api_key"]))
+    r = reader.search(index=INDEX, body={"size": 1, "query": {"match_all": {}}})
+    check(r["hits"]["total"]["value"] > 0, r["hits"]["total"])
+    try:
+        reader.index(index=INDEX, id="by-reader", body={"n": 1})
+        raise AssertionError("a read-only API key could write")
+    except es_exc.AuthorizationException as e:
+        check(e.status_code == 403 and e.error == "security_exception", e.info)
+    anonymous = Elasticsearch([server.url], timeout=30)
+    try:
+        anonymous.search(index=INDEX, body={})
+        raise AssertionError("no credentials, yet searched")
+    except es_exc.AuthenticationException as e:
+        check(e.status_code == 401, e.info)
+    r = es.security.invalidate_api_key(body={"ids": [key["id"]]})
+    check(r["invalidated_api_keys"] == [key["id"]], r)
+    try:
+        reader.search(index=INDEX, body={})
+        raise AssertionError("an invalidated key still works")
+    except es_exc.AuthenticationException:
+        pass
+    reader.close()
+    anonymous.close()
+
+
 def test(binary):
-    with Server(binary).start() as server:
-        es = Elasticsearch([server.url], timeout=120)
+    secure = secure_mode()
+    with Server(binary, secure=secure).start() as server:
+        auth = {"http_auth": SECURE_USER} if secure else {}
+        es = Elasticsearch([server.url], timeout=120, **auth)
         info = es.info()
         check(info["version"]["number"].startswith("7."), info)
         check(es.ping(), "ping")
@@ -226,6 +265,9 @@ def test(binary):
             raise AssertionError("BulkIndexError not raised")
         except helpers.BulkIndexError as e:
             check(len(e.errors) == 1, e.errors)
+
+        if secure:
+            check_api_keys_and_refusals(server, es)
 
         es.indices.delete(index=INDEX)
         check(not es.indices.exists(index=INDEX), "index deleted")

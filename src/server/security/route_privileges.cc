@@ -1,0 +1,266 @@
+#include "server/security/route_privileges.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+
+namespace lookalike::security {
+namespace {
+
+// How the route's index expressions are found.
+enum class IndexSource { kNone, kPath, kBulkBody, kMgetBody };
+
+struct RouteRule {
+  std::string_view methods;  // comma-separated; HEAD is covered by GET
+  std::string_view pattern;  // '/'-separated; "{x}" is a parameter segment
+  AccessKind kind;
+  std::string_view action;
+  std::vector<std::string_view> granted_by;
+  IndexSource source = IndexSource::kNone;
+};
+
+const std::vector<std::string_view> kRead = {"read", "all"};
+const std::vector<std::string_view> kMetadata = {"read", "view_index_metadata", "manage", "all"};
+const std::vector<std::string_view> kWriteIndex = {"index", "write", "all"};
+const std::vector<std::string_view> kCreateDoc = {"create", "index", "write", "all"};
+const std::vector<std::string_view> kDeleteDoc = {"delete", "write", "all"};
+const std::vector<std::string_view> kBulk = {"write", "all"};
+const std::vector<std::string_view> kCreateIndex = {"create_index", "manage", "all"};
+const std::vector<std::string_view> kDeleteIndex = {"delete_index", "manage", "all"};
+const std::vector<std::string_view> kManage = {"manage", "all"};
+const std::vector<std::string_view> kMaintenance = {"maintenance", "manage", "all"};
+const std::vector<std::string_view> kIndexMonitor = {"monitor", "manage", "all"};
+const std::vector<std::string_view> kClusterMonitor = {"monitor", "manage", "all"};
+const std::vector<std::string_view> kClusterManage = {"manage", "all"};
+
+const std::vector<RouteRule>& Rules() {
+  using K = AccessKind;
+  using S = IndexSource;
+  static const std::vector<RouteRule> kRules = {
+      {"GET", "/", K::kAuthenticated, "cluster:monitor/main", {}},
+      {"GET", "/_ui", K::kAuthenticated, "ui:read", {}},
+      {"GET", "/_ui/{file}", K::kAuthenticated, "ui:read", {}},
+      {"GET", "/_models", K::kAuthenticated, "cluster:monitor/models", {}},
+      {"GET", "/_plugins/_ml/models", K::kAuthenticated, "cluster:monitor/models", {}},
+      {"GET", "/_cluster/health", K::kCluster, "cluster:monitor/health", kClusterMonitor},
+      {"GET", "/_cluster/health/{index}", K::kCluster, "cluster:monitor/health", kClusterMonitor},
+      {"GET", "/_cluster/settings", K::kCluster, "cluster:monitor/settings", kClusterMonitor},
+      {"PUT", "/_cluster/settings", K::kCluster, "cluster:admin/settings/update", kClusterManage},
+      {"GET", "/_cat/indices", K::kIndices, "indices:monitor/stats", kRead, S::kNone},
+      {"GET", "/_cat/indices/{index}", K::kIndices, "indices:monitor/stats", kRead, S::kPath},
+      {"PUT", "/{index}", K::kIndices, "indices:admin/create", kCreateIndex, S::kPath},
+      {"GET", "/{index}", K::kIndices, "indices:admin/get", kMetadata, S::kPath},
+      {"DELETE", "/{index}", K::kIndices, "indices:admin/delete", kDeleteIndex, S::kPath},
+      {"GET", "/_mapping", K::kIndices, "indices:admin/mappings/get", kMetadata, S::kNone},
+      {"GET", "/{index}/_mapping", K::kIndices, "indices:admin/mappings/get", kMetadata, S::kPath},
+      {"PUT,POST", "/{index}/_mapping", K::kIndices, "indices:admin/mapping/put", kManage,
+       S::kPath},
+      {"GET",
+       "/{index}/_settings",
+       K::kIndices,
+       "indices:monitor/settings/get",
+       {"view_index_metadata", "manage", "all"},
+       S::kPath},
+      {"PUT", "/{index}/_settings", K::kIndices, "indices:admin/settings/update", kManage,
+       S::kPath},
+      {"GET,POST", "/_count", K::kIndices, "indices:data/read/search", kRead, S::kNone},
+      {"GET,POST", "/{index}/_count", K::kIndices, "indices:data/read/search", kRead, S::kPath},
+      {"GET,POST", "/_refresh", K::kIndices, "indices:admin/refresh", kMaintenance, S::kNone},
+      {"GET,POST", "/{index}/_refresh", K::kIndices, "indices:admin/refresh", kMaintenance,
+       S::kPath},
+      {"GET,POST", "/_flush", K::kIndices, "indices:admin/flush", kMaintenance, S::kNone},
+      {"GET,POST", "/{index}/_flush", K::kIndices, "indices:admin/flush", kMaintenance, S::kPath},
+      {"GET", "/_stats", K::kIndices, "indices:monitor/stats", kIndexMonitor, S::kNone},
+      {"GET", "/{index}/_stats", K::kIndices, "indices:monitor/stats", kIndexMonitor, S::kPath},
+      {"GET,POST", "/_search", K::kIndices, "indices:data/read/search", kRead, S::kNone},
+      {"GET,POST", "/{index}/_search", K::kIndices, "indices:data/read/search", kRead, S::kPath},
+      {"POST", "/{index}/_search/image", K::kIndices, "indices:data/read/search", kRead, S::kPath},
+      {"GET", "/{index}/_image/{id}", K::kIndices, "indices:data/read/get", kRead, S::kPath},
+      {"GET,POST", "/_search/scroll", K::kAnyIndex, "indices:data/read/scroll", kRead},
+      {"GET,POST", "/_search/scroll/{id}", K::kAnyIndex, "indices:data/read/scroll", kRead},
+      {"DELETE", "/_search/scroll", K::kAnyIndex, "indices:data/read/scroll/clear", kRead},
+      {"DELETE", "/_search/scroll/{id}", K::kAnyIndex, "indices:data/read/scroll/clear", kRead},
+      {"PUT,POST", "/{index}/_doc/{id}", K::kIndices, "indices:data/write/index", kWriteIndex,
+       S::kPath},
+      {"POST", "/{index}/_doc", K::kIndices, "indices:data/write/index", kWriteIndex, S::kPath},
+      {"PUT,POST", "/{index}/_create/{id}", K::kIndices, "indices:data/write/index", kCreateDoc,
+       S::kPath},
+      {"GET", "/{index}/_doc/{id}", K::kIndices, "indices:data/read/get", kRead, S::kPath},
+      {"DELETE", "/{index}/_doc/{id}", K::kIndices, "indices:data/write/delete", kDeleteDoc,
+       S::kPath},
+      {"POST", "/{index}/_update/{id}", K::kIndices, "indices:data/write/update", kWriteIndex,
+       S::kPath},
+      {"GET,POST", "/_mget", K::kIndices, "indices:data/read/mget", kRead, S::kMgetBody},
+      {"GET,POST", "/{index}/_mget", K::kIndices, "indices:data/read/mget", kRead, S::kMgetBody},
+      {"POST,PUT", "/_bulk", K::kIndices, "indices:data/write/bulk", kBulk, S::kBulkBody},
+      {"POST,PUT", "/{index}/_bulk", K::kIndices, "indices:data/write/bulk", kBulk, S::kBulkBody},
+  };
+  return kRules;
+}
+
+std::vector<std::string_view> Split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  while (true) {
+    size_t at = s.find(sep);
+    out.push_back(s.substr(0, at));
+    if (at == std::string_view::npos) return out;
+    s.remove_prefix(at + 1);
+  }
+}
+
+bool MethodListed(std::string_view methods, std::string_view method) {
+  if (method == "HEAD") method = "GET";
+  for (std::string_view m : Split(methods, ',')) {
+    if (m == method) return true;
+  }
+  return false;
+}
+
+// Matches like the Router: equal length, literals equal, parameters non-empty; among matches
+// the first differing segment being a literal wins. Returns the number of leading literal
+// segments compared as a specificity vector.
+bool Matches(const std::vector<std::string_view>& pattern,
+             const std::vector<std::string>& segments) {
+  if (pattern.size() != segments.size()) return false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    bool param = pattern[i].size() >= 2 && pattern[i].front() == '{';
+    if (param ? segments[i].empty() : pattern[i] != segments[i]) return false;
+  }
+  return true;
+}
+
+bool MoreSpecific(const std::vector<std::string_view>& a, const std::vector<std::string_view>& b) {
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    bool a_param = a[i].front() == '{';
+    bool b_param = b[i].front() == '{';
+    if (a_param != b_param) return !a_param;
+  }
+  return false;
+}
+
+std::vector<std::string_view> PatternSegments(std::string_view pattern) {
+  std::vector<std::string_view> out;
+  for (std::string_view s : Split(pattern, '/')) {
+    if (!s.empty()) out.push_back(s);
+  }
+  return out;
+}
+
+void AddExpressions(std::string_view list, std::vector<std::string>* out) {
+  for (std::string_view name : Split(list, ',')) {
+    if (name.empty() || name == "_all") name = "*";
+    out->emplace_back(name);
+  }
+}
+
+void Dedupe(std::vector<std::string>* names) {
+  std::sort(names->begin(), names->end());
+  names->erase(std::unique(names->begin(), names->end()), names->end());
+}
+
+}  // namespace
+
+std::vector<std::string> BulkIndices(std::string_view body, std::string_view path_index) {
+  std::vector<std::string> out;
+  simdjson::dom::parser parser;
+  bool expect_source = false;
+  while (!body.empty()) {
+    size_t nl = body.find('\n');
+    std::string_view line = body.substr(0, nl);
+    body = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    if (expect_source) {
+      expect_source = false;
+      continue;
+    }
+    simdjson::dom::element doc;
+    simdjson::dom::object action;
+    if (parser.parse(line.data(), line.size()).get(doc) != simdjson::SUCCESS ||
+        doc.get(action) != simdjson::SUCCESS || action.size() != 1) {
+      out.emplace_back("*");  // the engine will reject it; we cannot tell where it would go
+      continue;
+    }
+    auto field = *action.begin();
+    expect_source = field.key != "delete";
+    std::string_view index;
+    if (field.value["_index"].get(index) == simdjson::SUCCESS) {
+      AddExpressions(index, &out);
+    } else {
+      AddExpressions(path_index, &out);
+    }
+  }
+  if (out.empty()) AddExpressions(path_index, &out);
+  Dedupe(&out);
+  return out;
+}
+
+std::vector<std::string> MgetIndices(std::string_view body, std::string_view path_index) {
+  std::vector<std::string> out;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::array docs;
+  if (!body.empty() && parser.parse(body.data(), body.size()).get(doc) == simdjson::SUCCESS &&
+      doc["docs"].get(docs) == simdjson::SUCCESS) {
+    for (simdjson::dom::element item : docs) {
+      std::string_view index;
+      if (item["_index"].get(index) == simdjson::SUCCESS) {
+        AddExpressions(index, &out);
+      } else {
+        AddExpressions(path_index, &out);
+      }
+    }
+  }
+  if (out.empty()) AddExpressions(path_index, &out);
+  Dedupe(&out);
+  return out;
+}
+
+RequiredAccess RequiredAccessFor(std::string_view method, const std::vector<std::string>& segments,
+                                 std::string_view body) {
+  RequiredAccess access;
+  if (!segments.empty() && segments[0] == "_security") {
+    access.kind = AccessKind::kSecurityApi;
+    access.action = "cluster:admin/xpack/security";
+    return access;
+  }
+  const RouteRule* best = nullptr;
+  std::vector<std::string_view> best_pattern;
+  for (const RouteRule& rule : Rules()) {
+    if (!MethodListed(rule.methods, method)) continue;
+    std::vector<std::string_view> pattern = PatternSegments(rule.pattern);
+    if (!Matches(pattern, segments)) continue;
+    if (best == nullptr || MoreSpecific(pattern, best_pattern)) {
+      best = &rule;
+      best_pattern = std::move(pattern);
+    }
+  }
+  if (best == nullptr) {
+    access.kind = AccessKind::kCluster;
+    access.action = "cluster:admin/unmapped";
+    access.granted_by = {"all"};
+    return access;
+  }
+  access.kind = best->kind;
+  access.action = std::string(best->action);
+  access.granted_by = best->granted_by;
+  if (access.kind != AccessKind::kIndices) return access;
+  std::string_view path_index;
+  for (size_t i = 0; i < best_pattern.size(); ++i) {
+    if (best_pattern[i] == "{index}") path_index = segments[i];
+  }
+  switch (best->source) {
+    case IndexSource::kBulkBody:
+      access.indices = BulkIndices(body, path_index);
+      break;
+    case IndexSource::kMgetBody:
+      access.indices = MgetIndices(body, path_index);
+      break;
+    case IndexSource::kPath:
+    case IndexSource::kNone:
+      AddExpressions(path_index, &access.indices);
+      break;
+  }
+  return access;
+}
+
+}  // namespace lookalike::security

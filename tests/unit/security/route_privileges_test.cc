@@ -1,0 +1,126 @@
+// The route → privilege table: every family of routes needs the privilege docs/security.md says.
+#include "server/security/route_privileges.h"
+
+#include <gtest/gtest.h>
+
+namespace lookalike::security {
+namespace {
+
+std::vector<std::string> Segments(std::string_view path) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    if (slash > start) out.emplace_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return out;
+}
+
+RequiredAccess For(std::string_view method, std::string_view path, std::string_view body = "") {
+  return RequiredAccessFor(method, Segments(path), body);
+}
+
+using Names = std::vector<std::string>;
+
+TEST(RoutePrivileges, ReadRoutes) {
+  for (auto [method, path] :
+       std::vector<std::pair<const char*, const char*>>{{"POST", "/img/_search"},
+                                                        {"GET", "/img/_doc/1"},
+                                                        {"HEAD", "/img/_doc/1"},
+                                                        {"POST", "/img/_count"},
+                                                        {"GET", "/img/_mapping"},
+                                                        {"POST", "/img/_search/image"},
+                                                        {"GET", "/img/_image/7"},
+                                                        {"GET", "/_cat/indices/img"},
+                                                        {"GET", "/img"}}) {
+    RequiredAccess a = For(method, path);
+    EXPECT_EQ(a.kind, AccessKind::kIndices) << method << " " << path;
+    EXPECT_EQ(a.indices, Names{"img"}) << method << " " << path;
+    EXPECT_NE(std::find(a.granted_by.begin(), a.granted_by.end(), "read"), a.granted_by.end())
+        << method << " " << path;
+  }
+  RequiredAccess search = For("GET", "/_search");
+  EXPECT_EQ(search.action, "indices:data/read/search");
+  EXPECT_EQ(search.indices, Names{"*"});
+  EXPECT_EQ(For("GET", "/a,b/_search").indices, (Names{"a", "b"}));
+  EXPECT_EQ(For("GET", "/_all/_search").indices, Names{"*"});
+  EXPECT_EQ(For("POST", "/_search/scroll").kind, AccessKind::kAnyIndex);
+}
+
+TEST(RoutePrivileges, WriteRoutes) {
+  for (auto [method, path] :
+       std::vector<std::pair<const char*, const char*>>{{"PUT", "/img/_doc/1"},
+                                                        {"POST", "/img/_doc"},
+                                                        {"DELETE", "/img/_doc/1"},
+                                                        {"POST", "/img/_update/1"},
+                                                        {"PUT", "/img/_create/1"}}) {
+    RequiredAccess a = For(method, path);
+    EXPECT_EQ(a.kind, AccessKind::kIndices) << method << " " << path;
+    EXPECT_NE(std::find(a.granted_by.begin(), a.granted_by.end(), "write"), a.granted_by.end())
+        << method << " " << path;
+    EXPECT_EQ(std::find(a.granted_by.begin(), a.granted_by.end(), "read"), a.granted_by.end());
+  }
+}
+
+TEST(RoutePrivileges, ManageAndClusterRoutes) {
+  EXPECT_EQ(For("PUT", "/img").action, "indices:admin/create");
+  EXPECT_EQ(For("DELETE", "/img").action, "indices:admin/delete");
+  EXPECT_EQ(For("PUT", "/img/_mapping").action, "indices:admin/mapping/put");
+  EXPECT_EQ(For("POST", "/img/_refresh").action, "indices:admin/refresh");
+  EXPECT_EQ(For("POST", "/_flush").indices, Names{"*"});
+  for (std::string_view privilege : For("PUT", "/img/_mapping").granted_by) {
+    EXPECT_NE(privilege, "read");
+    EXPECT_NE(privilege, "write");
+  }
+  RequiredAccess health = For("GET", "/_cluster/health");
+  EXPECT_EQ(health.kind, AccessKind::kCluster);
+  EXPECT_EQ(health.granted_by, (std::vector<std::string_view>{"monitor", "manage", "all"}));
+  EXPECT_EQ(For("PUT", "/_cluster/settings").granted_by,
+            (std::vector<std::string_view>{"manage", "all"}));
+  EXPECT_EQ(For("GET", "/").kind, AccessKind::kAuthenticated);
+  EXPECT_EQ(For("GET", "/_ui/app.js").kind, AccessKind::kAuthenticated);
+  EXPECT_EQ(For("GET", "/_security/_authenticate").kind, AccessKind::kSecurityApi);
+  EXPECT_EQ(For("DELETE", "/_security/api_key").kind, AccessKind::kSecurityApi);
+}
+
+TEST(RoutePrivileges, UnmappedRoutesNeedClusterAll) {
+  RequiredAccess a = For("POST", "/_snapshot/repo");
+  EXPECT_EQ(a.kind, AccessKind::kCluster);
+  EXPECT_EQ(a.granted_by, std::vector<std::string_view>{"all"});
+  EXPECT_EQ(For("PATCH", "/img/_doc/1").granted_by, std::vector<std::string_view>{"all"});
+}
+
+TEST(RoutePrivileges, LiteralSegmentsBeatIndexNames) {
+  // "/_search" is never an index called "_search"; "/_cat/indices" is not a doc route.
+  EXPECT_EQ(For("GET", "/_search").indices, Names{"*"});
+  EXPECT_EQ(For("GET", "/_mapping").action, "indices:admin/mappings/get");
+  EXPECT_EQ(For("GET", "/_stats").action, "indices:monitor/stats");
+}
+
+TEST(RoutePrivileges, BulkNamesEveryIndexOfItsActionLines) {
+  std::string body =
+      "{\"index\":{\"_index\":\"a\",\"_id\":\"1\"}}\n{\"f\":1}\n"
+      "{\"delete\":{\"_index\":\"b\",\"_id\":\"2\"}}\n"
+      "{\"create\":{\"_id\":\"3\"}}\n{\"f\":{\"_index\":\"not-an-action\"}}\n"
+      "{\"update\":{\"_index\":\"c\",\"_id\":\"4\"}}\n{\"doc\":{\"f\":2}}\n";
+  RequiredAccess a = For("POST", "/path/_bulk", body);
+  EXPECT_EQ(a.action, "indices:data/write/bulk");
+  EXPECT_EQ(a.indices, (Names{"a", "b", "c", "path"}));
+  EXPECT_EQ(For("POST", "/_bulk", "{\"index\":{\"_index\":\"x\"}}\n{}\n").indices, Names{"x"});
+  // An action line we cannot read could go anywhere: rights on every index are needed.
+  EXPECT_EQ(For("POST", "/p/_bulk", "{nonsense\n{}\n").indices, (Names{"*"}));
+}
+
+TEST(RoutePrivileges, MgetNamesEveryDocIndex) {
+  EXPECT_EQ(For("POST", "/_mget", R"({"docs":[{"_index":"a","_id":"1"},{"_index":"b","_id":"2"}]})")
+                .indices,
+            (Names{"a", "b"}));
+  EXPECT_EQ(For("POST", "/p/_mget", R"({"docs":[{"_id":"1"},{"_index":"q","_id":"2"}]})").indices,
+            (Names{"p", "q"}));
+  EXPECT_EQ(For("POST", "/p/_mget", R"({"ids":["1","2"]})").indices, Names{"p"});
+}
+
+}  // namespace
+}  // namespace lookalike::security

@@ -1,0 +1,137 @@
+// The users / keys / roles file: round trip, versioning, atomic update and shared operations.
+#include "server/security/security_store.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "server/security/password_hash.h"
+
+namespace lookalike::security {
+namespace {
+
+std::string TempDir(const char* name) {
+  auto dir = std::filesystem::temp_directory_path() /
+             (std::string("lk_security_") + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+TEST(SecurityStore, MissingFileIsAnEmptyState) {
+  SecurityStore store = SecurityStore::ForDataDir(TempDir("missing"));
+  auto state = store.Load();
+  ASSERT_TRUE(state.ok());
+  EXPECT_TRUE(state->users.empty());
+  EXPECT_FALSE(state->HasCredentials(NowMs()));
+}
+
+TEST(SecurityStore, UpdateRoundTripsUsersRolesAndKeys) {
+  std::string data = TempDir("roundtrip");
+  SecurityStore store = SecurityStore::ForDataDir(data);
+  NewApiKey created;
+  ASSERT_TRUE(
+      store
+          .Update([&](SecurityState* state) -> Status {
+            User user;
+            user.password_hash = "$argon2id$fake";
+            user.roles = {"viewer", "custom"};
+            state->users["alice"] = user;
+            state->roles["custom"] =
+                ParseRoleDescriptor(R"({"indices":[{"names":["a*"],"privileges":["write"]}]})")
+                    .value();
+            auto made = AddApiKey(state, "ci", 0, {}, "alice", "native", {*BuiltinRole("viewer")});
+            if (!made.ok()) return made.status();
+            created = *made;
+            return Status::OK();
+          })
+          .ok());
+  auto state = store.Load();
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  ASSERT_EQ(state->users.count("alice"), 1u);
+  EXPECT_EQ(state->users["alice"].roles, (std::vector<std::string>{"viewer", "custom"}));
+  ASSERT_EQ(state->roles.count("custom"), 1u);
+  ASSERT_EQ(state->api_keys.count(created.id), 1u);
+  const ApiKey& key = state->api_keys[created.id];
+  EXPECT_EQ(key.username, "alice");
+  EXPECT_EQ(key.limited_by.size(), 1u);
+  EXPECT_TRUE(VerifySecret(created.api_key, key.key_hash));
+  // The file holds hashes only, never the secret, and only the owner may read it.
+  std::ifstream in(store.file_path());
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text.find(created.api_key), std::string::npos);
+  EXPECT_NE(text.find("\"version\":1"), std::string::npos);
+  struct stat st {};
+  ASSERT_EQ(::stat(store.file_path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 077, 0u);
+  EXPECT_FALSE(std::filesystem::exists(store.file_path() + ".tmp"));
+}
+
+TEST(SecurityStore, AFailedEditChangesNothing) {
+  SecurityStore store = SecurityStore::ForDataDir(TempDir("failed"));
+  ASSERT_TRUE(store
+                  .Update([](SecurityState* s) {
+                    s->users["a"].password_hash = "$argon2id$x";
+                    return Status::OK();
+                  })
+                  .ok());
+  EXPECT_FALSE(store
+                   .Update([](SecurityState* s) {
+                     s->users.clear();
+                     return Status::InvalidArgument("no");
+                   })
+                   .ok());
+  EXPECT_EQ(store.Load()->users.size(), 1u);
+}
+
+TEST(SecurityStore, RefusesDamagedAndNewerFiles) {
+  std::string data = TempDir("damaged");
+  SecurityStore store = SecurityStore::ForDataDir(data);
+  std::filesystem::create_directories(store.dir());
+  std::ofstream(store.file_path()) << "{\"format\":\"lookalike-security\",\"version\":99}";
+  EXPECT_TRUE(store.Load().status().IsCorruption());
+  std::ofstream(store.file_path()) << "{not json";
+  EXPECT_TRUE(store.Load().status().IsCorruption());
+}
+
+TEST(SecurityStore, InvalidationAndFilters) {
+  SecurityState state;
+  auto a = AddApiKey(&state, "ci-1", 0, {}, "alice", "native", {});
+  auto b = AddApiKey(&state, "ci-2", 0, {}, "bob", "native", {});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE(state.HasCredentials(NowMs()));
+  ApiKeyFilter by_name;
+  by_name.name = "ci-*";
+  by_name.username = "alice";
+  InvalidationResult r = InvalidateApiKeys(&state, by_name);
+  EXPECT_EQ(r.invalidated, std::vector<std::string>{a->id});
+  r = InvalidateApiKeys(&state, by_name);
+  EXPECT_EQ(r.previously_invalidated, std::vector<std::string>{a->id});
+  ApiKeyFilter by_id;
+  by_id.ids = {b->id};
+  EXPECT_EQ(InvalidateApiKeys(&state, by_id).invalidated, std::vector<std::string>{b->id});
+  EXPECT_FALSE(state.HasCredentials(NowMs()));
+}
+
+TEST(SecurityStore, Validation) {
+  EXPECT_TRUE(ValidateUsername("alice.b-1@x").ok());
+  EXPECT_FALSE(ValidateUsername("").ok());
+  EXPECT_FALSE(ValidateUsername("_system").ok());
+  EXPECT_FALSE(ValidateUsername("a:b").ok());
+  EXPECT_FALSE(ValidatePassword("12345").ok());
+  EXPECT_TRUE(ValidatePassword("123456").ok());
+  SecurityState state;
+  EXPECT_TRUE(ValidateRoleNames(state, {"viewer", "superuser"}).ok());
+  EXPECT_FALSE(ValidateRoleNames(state, {"ghost"}).ok());
+  EXPECT_EQ(ParseTimeValueMs("30s").value(), 30'000);
+  EXPECT_EQ(ParseTimeValueMs("5ms").value(), 5);
+  EXPECT_EQ(ParseTimeValueMs("2d").value(), 2 * 86'400'000);
+  EXPECT_FALSE(ParseTimeValueMs("soon").ok());
+  EXPECT_FALSE(ParseTimeValueMs("-1d").ok());
+}
+
+}  // namespace
+}  // namespace lookalike::security

@@ -17,7 +17,10 @@ namespace lookalike::fuzz {
 using IndexLoader = std::function<Result<std::unique_ptr<VectorIndex>>(
     const std::string& path, const LoadOptions& options)>;
 
-/// Runs one input through `load`. The first byte picks mmap or read (the rest is the file).
+/// Runs one input through `load`. The first byte is a mode: bit 0 = mmap the vectors, bit 1 =
+/// keep the checksums as they are; when clear, the CRCs of a file with a HNSW or flat magic are
+/// recomputed first (docs/formats/), so that mutations reach the validation behind them instead
+/// of all stopping at "checksum mismatch". The rest is the file.
 void FuzzIndexFile(const uint8_t* data, size_t size, const IndexLoader& load);
 
 }  // namespace lookalike::fuzz

@@ -75,18 +75,20 @@ long() {
     [ -d "$here/../regress/fuzz/$name" ] && inputs+=("$here/../regress/fuzz/$name")
     local dict=()
     make_dict "$name" "$build/fuzz-corpus/$name.dict" && dict=(-dict="$build/fuzz-corpus/$name.dict")
-    local before
+    local before start
     before=$(ls "$crashes" | wc -l)
+    start=$(date +%s)
     echo "== $name: fuzzing for ${seconds}s (log: $build/fuzz-corpus/$name.log)"
-    nice -n 10 "$bin" "${COMMON_FLAGS[@]}" "${dict[@]}" -max_total_time="$seconds" \
+    nice -n "${FUZZ_NICE:-10}" "$bin" "${COMMON_FLAGS[@]}" "${dict[@]}" -max_total_time="$seconds" \
       -artifact_prefix="$crashes/" "${inputs[@]}" >"$build/fuzz-corpus/$name.log" 2>&1
     local rc=$?
     local after execs rate
     after=$(ls "$crashes" | wc -l)
-    execs=$(grep -o "stat::number_of_executed_units: [0-9]*" "$build/fuzz-corpus/$name.log" | awk '{print $2}')
-    rate=$(grep -o "stat::average_exec_per_sec: [0-9]*" "$build/fuzz-corpus/$name.log" | awk '{print $2}')
-    summary+=$(printf '%-18s rc=%-3s execs=%-10s execs/s=%-7s new_crashes=%s' "$name" "$rc" \
-               "${execs:-?}" "${rate:-?}" "$((after - before))")$'\n'
+    execs=$(grep -oE "stat::number_of_executed_units: *[0-9]+" "$build/fuzz-corpus/$name.log" | awk '{print $2}')
+    rate=$(grep -oE "stat::average_exec_per_sec: *[0-9]+" "$build/fuzz-corpus/$name.log" | awk '{print $2}')
+    summary+=$(printf '%-18s rc=%-3s ran=%-6s execs=%-10s execs/s=%-7s new_crashes=%s' "$name" \
+               "$rc" "$(( $(date +%s) - start ))s" "${execs:-?}" "${rate:-?}" \
+               "$((after - before))")$'\n'
     if [ "$rc" != 0 ] || [ "$after" != "$before" ]; then
       failed=1
       tail -n 40 "$build/fuzz-corpus/$name.log"

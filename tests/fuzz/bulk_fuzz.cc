@@ -1,7 +1,7 @@
 // _bulk NDJSON: Engine::Bulk with arbitrary action/source lines, default index "fz" (the
-// fixture mapping: vectors, keyword, text, numbers, dates). Indices the input creates are
-// deleted and the fixture is re-created after each input, so every input starts from the same
-// state and the engine does not grow across a long run.
+// fixture mapping: vectors, keyword, text, numbers, dates). After an input that changed the
+// indices, counts or mappings, everything is deleted and the fixture re-created, so inputs start
+// from the same state and the engine does not grow across a long run.
 //
 // Input: byte 0 picks the refresh policy, the rest is the NDJSON body.
 #include <cstdint>
@@ -22,7 +22,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (result.ok() && refresh != lookalike::RefreshPolicy::kFalse) {
     (void)engine.Search("fz", R"({"query":{"knn":{"vec":{"vector":[1,1,1],"k":3}}}})");
   }
-  lookalike::fuzz::DeleteAllIndices(engine);
-  lookalike::fuzz::CreateFixtureIndex(engine);
+  lookalike::fuzz::RestoreFixture(engine);
   return 0;
 }

@@ -9,30 +9,48 @@ namespace lookalike::fuzz {
 
 namespace {
 
-// Destroyed at exit in reverse order of construction: the engine before its directory.
+// Destroyed at exit in reverse order of construction: the engine before its directory. The
+// engine is opened in the constructor so that this destructor is registered after the static
+// objects RocksDB creates while opening; were it registered first, it would run after they are
+// gone and Shutdown() would crash inside RocksDB.
 struct EngineHolder {
   TempDir dir;
   std::unique_ptr<Engine> engine;
-  ~EngineHolder() {
-    if (engine) engine->Shutdown();
-  }
-};
 
-}  // namespace
-
-Engine& SharedEngine() {
-  static EngineHolder holder;
-  if (!holder.engine) {
+  EngineHolder() {
     EngineOptions options;
-    options.data_dir = holder.dir.path() + "/data";
+    options.data_dir = dir.path() + "/data";
     options.threads = 1;
     options.durability = Durability::kAsync;
     options.snapshot_on_shutdown = false;
     options.auto_snapshot_vectors = 0;
     auto opened = Engine::Open(options);
     CheckOk(opened.status(), "Engine::Open");
-    holder.engine = std::move(opened).value();
+    engine = std::move(opened).value();
   }
+  ~EngineHolder() { engine->Shutdown(); }
+};
+
+std::string StateFingerprint(const Engine& engine) {
+  std::string out;
+  for (const IndexInfo& info : engine.ListIndices()) {
+    out += info.name + ":" + std::to_string(info.docs_count) + ":" +
+           std::to_string(info.docs_deleted) + ";";
+  }
+  auto mapping = engine.GetMapping("");
+  if (mapping.ok()) out += mapping.value();
+  return out;
+}
+
+std::string& FixtureFingerprint() {
+  static std::string fingerprint;
+  return fingerprint;
+}
+
+}  // namespace
+
+Engine& SharedEngine() {
+  static EngineHolder holder;
   return *holder.engine;
 }
 
@@ -76,6 +94,13 @@ void CreateFixtureIndex(Engine& engine) {
                  bulk.value().c_str());
     std::abort();
   }
+  FixtureFingerprint() = StateFingerprint(engine);
+}
+
+void RestoreFixture(Engine& engine) {
+  if (StateFingerprint(engine) == FixtureFingerprint()) return;
+  DeleteAllIndices(engine);
+  CreateFixtureIndex(engine);
 }
 
 }  // namespace lookalike::fuzz

@@ -43,6 +43,11 @@ void DeleteAllIndices(Engine& engine);
 /// object) and a few documents, refreshed. Used by the search, bulk and REST targets.
 void CreateFixtureIndex(Engine& engine);
 
+/// Deletes every index and re-creates the fixture when the set of indices, their document or
+/// deletion counts or any mapping differ from what CreateFixtureIndex left. Cheap when an input
+/// changed nothing; in-place document updates that keep the counts are not detected.
+void RestoreFixture(Engine& engine);
+
 /// Aborts with `what` and the status when `status` is not OK (setup steps must not fail).
 void CheckOk(const Status& status, const char* what);
 

@@ -42,7 +42,8 @@ smoke() {
   make_dict "$name" "$work/dict" && dict=(-dict="$work/dict")
 
   echo "== $name: replaying ${inputs[*]}"
-  if ! "$bin" "${COMMON_FLAGS[@]}" -runs=0 "${inputs[@]}" >"$work/replay.log" 2>&1; then
+  if ! "$bin" "${COMMON_FLAGS[@]}" -runs=0 -artifact_prefix="$work/crashes/" "${inputs[@]}" \
+       >"$work/replay.log" 2>&1; then
     tail -n 60 "$work/replay.log"
     echo "FAIL: $name crashed on a committed input (see $work/replay.log)"
     return 1

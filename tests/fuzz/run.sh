@@ -31,6 +31,12 @@ make_dict() {
   esac
 }
 
+# Crash, leak, timeout and out-of-memory inputs in a folder; libFuzzer's slow-unit-* files are
+# only a hint (a loaded machine makes them) and do not count.
+count_findings() {
+  ls "$1" | grep -cE '^(crash|leak|timeout|oom)-' || true
+}
+
 smoke() {
   local bin="$1" corpus="$2" regress="$3" work="$4" seconds="$5"
   local name
@@ -77,14 +83,14 @@ long() {
     local dict=()
     make_dict "$name" "$build/fuzz-corpus/$name.dict" && dict=(-dict="$build/fuzz-corpus/$name.dict")
     local before start
-    before=$(ls "$crashes" | wc -l)
+    before=$(count_findings "$crashes")
     start=$(date +%s)
     echo "== $name: fuzzing for ${seconds}s (log: $build/fuzz-corpus/$name.log)"
     nice -n "${FUZZ_NICE:-10}" "$bin" "${COMMON_FLAGS[@]}" "${dict[@]}" -max_total_time="$seconds" \
       -artifact_prefix="$crashes/" "${inputs[@]}" >"$build/fuzz-corpus/$name.log" 2>&1
     local rc=$?
     local after execs rate
-    after=$(ls "$crashes" | wc -l)
+    after=$(count_findings "$crashes")
     execs=$(grep -oE "stat::number_of_executed_units: *[0-9]+" "$build/fuzz-corpus/$name.log" | awk '{print $2}')
     rate=$(grep -oE "stat::average_exec_per_sec: *[0-9]+" "$build/fuzz-corpus/$name.log" | awk '{print $2}')
     summary+=$(printf '%-18s rc=%-3s ran=%-6s execs=%-10s execs/s=%-7s new_crashes=%s' "$name" \

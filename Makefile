@@ -3,13 +3,16 @@
 #   make test    install, build, run all tests (CTest)
 #   make bench   build and run the benchmarks (writes tables to bench/out/)
 #   make build   Release build into build/ (build/lookalike and the libraries)
+#   make fuzz    every libFuzzer target for FUZZ_SECONDS each (crashes: tests/fuzz/crashes/)
 
 BUILD_DIR ?= build
 ASAN_DIR  ?= build-asan
 JOBS      ?= $(shell nproc)
 CMAKE_FLAGS ?=
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?=
 
-.PHONY: all deps build test test-asan bench demo clean format
+.PHONY: all deps build test test-asan asan-configure fuzz bench demo clean format
 
 all: build
 
@@ -26,13 +29,32 @@ test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 900
 	@if [ "$${LOOKALIKE_SKIP_ASAN:-0}" != 1 ]; then $(MAKE) --no-print-directory test-asan; fi
 
-# Unit tests (label "unit") again under AddressSanitizer + UndefinedBehaviorSanitizer.
-test-asan: deps
-	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DLOOKALIKE_SANITIZE=address,undefined -DLOOKALIKE_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+# Unit tests (label "unit") again under AddressSanitizer + UndefinedBehaviorSanitizer, built with
+# clang so that the same build also holds the libFuzzer targets (tests/fuzz): the libraries are
+# compiled once with ASan+UBSan+fuzzer coverage, and the fuzz smoke (label "fuzz": every seed and
+# regression input replayed, then LOOKALIKE_FUZZ_SMOKE_SECONDS of fuzzing per target) runs with
+# the unit tests.
+test-asan: asan-configure
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) -L unit --timeout 900
+	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) -L 'unit|fuzz' --timeout 900
+
+# A build dir configured by gcc (before the switch to clang) is started afresh.
+asan-configure: deps
+	@if [ -f $(ASAN_DIR)/CMakeCache.txt ] && \
+	    ! grep -q '^CMAKE_CXX_COMPILER:[A-Z]*=.*clang++' $(ASAN_DIR)/CMakeCache.txt; then \
+	  echo "$(ASAN_DIR) was configured with another compiler; reconfiguring with clang"; \
+	  rm -rf $(ASAN_DIR); \
+	fi
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+	  -DLOOKALIKE_SANITIZE=address,undefined -DLOOKALIKE_FUZZ=ON -DLOOKALIKE_BUILD_BENCH=OFF \
+	  $(CMAKE_FLAGS)
+
+# Long fuzzing: each target (or FUZZ_TARGETS="search bulk") for FUZZ_SECONDS, one after another.
+fuzz: asan-configure
+	cmake --build $(ASAN_DIR) -j $(JOBS) --target fuzz_targets
+	bash tests/fuzz/run.sh long $(ASAN_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 bench: build
 	bash bench/run.sh $(BUILD_DIR)

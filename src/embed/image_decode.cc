@@ -119,6 +119,13 @@ Result<Image> DecodeWithOpenCv(std::span<const uint8_t> bytes, ImageFormat forma
   }
 }
 
+// giflib's GifErrorString returns NULL for codes it does not know (DGifGetImageDesc can fail
+// with Error left at 0), and a string_view made from NULL is undefined behaviour.
+const char* GifErrorText(int code) {
+  const char* text = GifErrorString(code);
+  return text != nullptr ? text : "corrupt GIF data";
+}
+
 struct GifSource {
   std::span<const uint8_t> bytes;
   size_t pos = 0;
@@ -137,7 +144,7 @@ Result<Image> DecodeGif(std::span<const uint8_t> bytes, const DecodeLimits& limi
   GifSource src{bytes};
   int err = 0;
   GifFileType* gif = DGifOpen(&src, GifRead, &err);
-  if (gif == nullptr) return Undecodable(ImageFormat::kGif, GifErrorString(err));
+  if (gif == nullptr) return Undecodable(ImageFormat::kGif, GifErrorText(err));
   struct Closer {
     GifFileType* g;
     ~Closer() {
@@ -150,14 +157,14 @@ Result<Image> DecodeGif(std::span<const uint8_t> bytes, const DecodeLimits& limi
   while (true) {
     GifRecordType type;
     if (DGifGetRecordType(gif, &type) == GIF_ERROR) {
-      return Undecodable(ImageFormat::kGif, GifErrorString(gif->Error));
+      return Undecodable(ImageFormat::kGif, GifErrorText(gif->Error));
     }
     if (type == TERMINATE_RECORD_TYPE) return Undecodable(ImageFormat::kGif, "no image frame");
     if (type == EXTENSION_RECORD_TYPE) {
       int code = 0;
       GifByteType* ext = nullptr;
       if (DGifGetExtension(gif, &code, &ext) == GIF_ERROR) {
-        return Undecodable(ImageFormat::kGif, GifErrorString(gif->Error));
+        return Undecodable(ImageFormat::kGif, GifErrorText(gif->Error));
       }
       if (code == GRAPHICS_EXT_FUNC_CODE && ext != nullptr && ext[0] >= 4) {
         GraphicsControlBlock gcb;
@@ -167,14 +174,14 @@ Result<Image> DecodeGif(std::span<const uint8_t> bytes, const DecodeLimits& limi
       }
       while (ext != nullptr) {
         if (DGifGetExtensionNext(gif, &ext) == GIF_ERROR) {
-          return Undecodable(ImageFormat::kGif, GifErrorString(gif->Error));
+          return Undecodable(ImageFormat::kGif, GifErrorText(gif->Error));
         }
       }
       continue;
     }
     if (type != IMAGE_DESC_RECORD_TYPE) continue;
     if (DGifGetImageDesc(gif) == GIF_ERROR) {
-      return Undecodable(ImageFormat::kGif, GifErrorString(gif->Error));
+      return Undecodable(ImageFormat::kGif, GifErrorText(gif->Error));
     }
     const GifImageDesc& d = gif->Image;
     uint64_t fw = static_cast<uint64_t>(std::max(d.Width, 0));
@@ -197,12 +204,12 @@ Result<Image> DecodeGif(std::span<const uint8_t> bytes, const DecodeLimits& limi
       for (int pass = 0; pass < 4; ++pass) {
         for (int y = kStart[pass]; y < d.Height; y += kStep[pass]) {
           if (DGifGetLine(gif, &idx[static_cast<size_t>(y) * fw], d.Width) == GIF_ERROR) {
-            return Undecodable(ImageFormat::kGif, GifErrorString(gif->Error));
+            return Undecodable(ImageFormat::kGif, GifErrorText(gif->Error));
           }
         }
       }
     } else if (DGifGetLine(gif, idx.data(), static_cast<int>(fw * fh)) == GIF_ERROR) {
-      return Undecodable(ImageFormat::kGif, GifErrorString(gif->Error));
+      return Undecodable(ImageFormat::kGif, GifErrorText(gif->Error));
     }
     Image img;
     img.width = cw;

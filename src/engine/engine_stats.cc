@@ -67,7 +67,7 @@ Result<std::string> EngineImpl::Stats(std::string_view name) const {
   };
   std::vector<Row> rows;
   for (const auto& index : targets) {
-    Row r{index->name, index->uuid, 0, 0, 0, 0, 0};
+    Row r{index->name, index->uuid, 0, 0, 0, 0, 0, {}};
     for (const auto& info : infos) {
       if (info.name == index->name) {
         r.docs = info.docs_count;

@@ -175,8 +175,9 @@ class ExistsQuery final : public Query {
     }
     for (const auto& [path, vf] : index.vectors) {
       if (path != field_ && path.compare(0, prefix.size(), prefix) != 0) continue;
+      const auto& field = vf;  // clang 14 cannot capture a structured binding in a lambda
       index.live.ForEach([&](uint32_t d) {
-        if (d < index.slots.size() && vf->index->Contains(d)) out->bits.Set(d);
+        if (d < index.slots.size() && field->index->Contains(d)) out->bits.Set(d);
       });
     }
     return Status::OK();

@@ -1,4 +1,6 @@
 // Picks the kernel table once from cpuid (and the LOOKALIKE_ISA override).
+#include <cpuid.h>
+
 #include <cstdlib>
 #include <string_view>
 
@@ -7,10 +9,17 @@
 namespace lookalike::simd {
 namespace {
 
+// CPUID.1:ECX.F16C read directly: clang (14) rejects "f16c" in __builtin_cpu_supports. F16C
+// uses the AVX register state, whose OS support the "avx2" check below already covers.
+bool CpuHasF16c() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+}
+
 // __builtin_cpu_supports also checks that the OS saves the wider register state (XCR0).
 bool CpuHasAvx2() {
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-         __builtin_cpu_supports("f16c") && __builtin_cpu_supports("popcnt");
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && CpuHasF16c() &&
+         __builtin_cpu_supports("popcnt");
 }
 
 bool CpuHasAvx512() {

@@ -68,11 +68,14 @@ void Int8Quantizer::Prepare(const float* query, PreparedQuery* pq) const {
   float s = qmax > 0 ? qmax / 127.0f : 1.0f;
   float inv = 1.0f / s;
   // Round half away from zero with plain arithmetic so the loop vectorises (Prepare runs once per
-  // neighbour-selection candidate during builds, not only once per query). |q*inv| <= 127.
+  // neighbour-selection candidate during builds, not only once per query). |q*inv| <= 127 for
+  // finite products; a huge component times a large scale overflows to inf, qmax is then inf and
+  // r NaN, so r is clamped (NaN to -127, operand order chosen for that) before the conversion,
+  // which is undefined behaviour for NaN and out-of-range values.
   const float* q = pq->q.data();
   int8_t* q8 = pq->q8.data();
   for (size_t i = 0; i < dim_; ++i) {
-    float r = q[i] * inv;
+    float r = std::min(127.0f, std::max(-127.0f, q[i] * inv));
     q8[i] = static_cast<int8_t>(static_cast<int>(r + (r >= 0 ? 0.5f : -0.5f)));
   }
   pq->q8_scale = s;

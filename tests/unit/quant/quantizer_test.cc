@@ -60,6 +60,25 @@ TEST(Int8Quantizer, OutOfRangeValuesClamp) {
   EXPECT_EQ(code[1], 0);
 }
 
+// Fuzz finding (hnsw_load, tests/regress/fuzz/hnsw_load/): a finite query component times a
+// large per-dimension scale overflowed to inf, the rounding step turned it into NaN and converted
+// that to int, which is undefined behaviour (UBSan aborts the sanitizer run on it). Queries like
+// this pass ValidateVector, so they reach Prepare from the REST API as well.
+TEST(Int8Quantizer, HugeQueryComponentsStayInRange) {
+  const size_t d = 4;
+  auto x = RandomRows(100, d, 3, -1000, 1000);  // scale (step) ~ 7.8: 3e38 * 7.8 overflows
+  Int8Quantizer q(d, Metric::kL2);
+  q.Train(x.data(), 100);
+  const float huge[4] = {3e38f, -3e38f, 1.0f, 0.0f};
+  PreparedQuery pq;
+  q.Prepare(huge, &pq);
+  ASSERT_EQ(pq.q8.size(), d);
+  for (int8_t v : pq.q8) {
+    EXPECT_GE(v, -127);
+    EXPECT_LE(v, 127);
+  }
+}
+
 class AllCodes : public ::testing::TestWithParam<std::tuple<CodeType, Metric>> {};
 
 TEST_P(AllCodes, DistancesTrackExact) {

@@ -1,0 +1,38 @@
+// Index creation and mappings: Engine::CreateIndex with arbitrary bodies (settings, mappings,
+// knn methods, encoders, sub-fields), then PutMapping with the same body, a document written
+// through whatever mapping was accepted, and GetIndex/GetMapping rendering it. The index is
+// deleted after each input.
+//
+// Input: byte 0 picks the steps, the rest is the JSON body.
+#include <cstdint>
+
+#include "fuzz_util.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  lookalike::Engine& engine = lookalike::fuzz::SharedEngine();
+  if (size < 1) return 0;
+  uint8_t mode = data[0];
+  std::string_view body = lookalike::fuzz::AsText(data + 1, size - 1);
+  bool created = false;
+  if (mode & 0x01) {
+    // PutMapping on an index created with an empty body: the body is a {"properties":...}.
+    lookalike::fuzz::CheckOk(engine.CreateIndex("mz", "").status(), "CreateIndex mz");
+    created = true;
+    (void)engine.PutMapping("mz", body);
+  } else {
+    created = engine.CreateIndex("mz", body).ok();
+    if (created && (mode & 0x02)) (void)engine.PutMapping("mz", body);
+  }
+  if (created) {
+    (void)engine.GetIndex("mz");
+    (void)engine.GetMapping("mz");
+    (void)engine.GetSettings("mz");
+    if (mode & 0x04) {
+      (void)engine.IndexDocument("mz", "1", R"({"v":[1,2,3],"k":"a","n":1,"t":"x y"})",
+                                 lookalike::OpType::kIndex, lookalike::RefreshPolicy::kTrue);
+      (void)engine.Search("mz", "");
+    }
+  }
+  lookalike::fuzz::DeleteAllIndices(engine);
+  return 0;
+}

@@ -389,7 +389,7 @@ Result<std::string> AuthorizationHeader(const CredentialArgs& args) {
       LOOKALIKE_ASSIGN_OR_RETURN(password, Prompt(("Password for " + name + ": ").c_str()));
     }
   }
-  return "Basic " + security::Base64Encode(name + ":" + password);
+  return "Basic " + Base64Encode(name + ":" + password);
 }
 
 }  // namespace lookalike::cli

@@ -1,12 +1,12 @@
 #include "server/handlers/scroll.h"
 
 #include <simdjson.h>
-#include <sys/random.h>
 
 #include <cerrno>
 #include <charconv>
 #include <vector>
 
+#include "common/base64.h"
 #include "common/json_writer.h"
 #include "server/handlers/rest_common.h"
 
@@ -36,31 +36,10 @@ namespace {
 // the only thing standing between a client and another client's result pages, so it must not
 // be guessable from ids seen before.
 Result<std::string> RandomScrollId() {
-  unsigned char bytes[16];
-  size_t got = 0;
-  while (got < sizeof(bytes)) {
-    ssize_t n = ::getrandom(bytes + got, sizeof(bytes) - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::Unavailable("cannot draw a random scroll id: getrandom failed");
-    }
-    got += static_cast<size_t>(n);
-  }
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string id;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char b : bytes) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      id.push_back(kAlphabet[(acc >> bits) & 63]);
-    }
-  }
-  if (bits > 0) id.push_back(kAlphabet[(acc << (6 - bits)) & 63]);
-  return id;
+  std::string bytes(16, '\0');
+  Status st = FillRandom(bytes.data(), bytes.size());
+  if (!st.ok()) return Status::Unavailable("cannot draw a random scroll id: " + st.message());
+  return Base64UrlEncode(bytes);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/base64.h"
 #include "common/json_writer.h"
 
 namespace lookalike::server {
@@ -19,15 +20,6 @@ Status Parsing(std::string_view why) {
 }
 Status Illegal(std::string_view why) {
   return Status::InvalidArgument(why).WithType("illegal_argument_exception");
-}
-
-int Base64Value(unsigned char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+' || c == '-') return 62;
-  if (c == '/' || c == '_') return 63;
-  return -1;
 }
 
 // Looks for a vector field in `properties`, depth first, in mapping order.
@@ -58,30 +50,9 @@ Result<std::vector<uint8_t>> DecodeBase64(std::string_view text) {
     }
     text.remove_prefix(comma + 1);
   }
-  std::vector<uint8_t> out;
-  out.reserve(text.size() / 4 * 3 + 3);
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t padding = 0;
-  for (unsigned char c : text) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-    if (c == '=') {
-      ++padding;
-      continue;
-    }
-    int v = Base64Value(c);
-    if (v < 0 || padding > 0) return Illegal("query_image is not valid base64");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<uint8_t>(acc >> bits));
-      acc &= (1u << bits) - 1;
-    }
-  }
-  // 6 leftover bits cannot come from whole bytes; more than two '=' is never valid.
-  if (bits >= 6 || padding > 2) return Illegal("query_image is not valid base64");
-  if (out.empty()) return Illegal("query_image is empty");
+  auto out = Base64DecodeBytes(text, /*skip_whitespace=*/true);
+  if (!out.ok()) return Illegal("query_image is not valid base64");
+  if (out->empty()) return Illegal("query_image is empty");
   return out;
 }
 

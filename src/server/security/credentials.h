@@ -10,14 +10,13 @@
 #include <string>
 #include <string_view>
 
+#include "common/base64.h"
 #include "lookalike/status.h"
 
 namespace lookalike::security {
 
-/// Standard base64 with '=' padding (RFC 4648 §4).
-std::string Base64Encode(std::string_view bytes);
-/// Decodes standard or URL-safe base64, padding optional. InvalidArgument on any other byte.
-Result<std::string> Base64Decode(std::string_view text);
+using ::lookalike::Base64Decode;  // src/common/base64.h
+using ::lookalike::Base64Encode;
 
 /// `bytes` random bytes from getrandom(2), as URL-safe base64 without padding.
 Result<std::string> RandomToken(size_t bytes);

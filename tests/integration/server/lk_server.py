@@ -166,6 +166,23 @@ class Server:
                 pass
 
 
+def raw_exchange(port, payload, read_timeout=30):
+    """Sends raw bytes, half-closes, returns the raw response."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=read_timeout)
+    try:
+        s.sendall(payload)
+        s.shutdown(socket.SHUT_WR)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+        return out
+    finally:
+        s.close()
+
+
 def check(cond, message):
     """assert that survives python -O."""
     if not cond:

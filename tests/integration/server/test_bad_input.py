@@ -5,7 +5,7 @@ import json
 import socket
 import zlib
 
-from lk_server import Server, check, run_main
+from lk_server import Server, check, raw_exchange, run_main
 
 DIM = 4
 
@@ -18,23 +18,6 @@ def error_body_ok(status, data):
     err = body.get("error")
     return (400 <= status < 500 and body.get("status") == status and isinstance(err, dict)
             and "type" in err and "reason" in err and isinstance(err.get("root_cause"), list))
-
-
-def raw_exchange(port, payload, read_timeout=30):
-    """Sends raw bytes, half-closes, returns the raw response."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=read_timeout)
-    try:
-        s.sendall(payload)
-        s.shutdown(socket.SHUT_WR)
-        out = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            out += chunk
-        return out
-    finally:
-        s.close()
 
 
 def parse_raw(resp):

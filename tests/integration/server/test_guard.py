@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import time
 
-from lk_server import Server, check, run_main
+from lk_server import Server, check, raw_exchange, run_main
 
 TINY_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
@@ -20,18 +20,7 @@ TINY_PNG = base64.b64decode(
 
 def raw(port, payload, timeout=30):
     """Sends raw bytes, half-closes, returns (status, headers text, body)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    try:
-        s.sendall(payload)
-        s.shutdown(socket.SHUT_WR)
-        out = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            out += chunk
-    finally:
-        s.close()
+    out = raw_exchange(port, payload, read_timeout=timeout)
     head, _, body = out.partition(b"\r\n\r\n")
     status = int(head.split(b" ")[1]) if head.startswith(b"HTTP/1.1 ") else 0
     return status, head.decode("latin-1").lower(), body

@@ -1,5 +1,7 @@
 #include "server/rest_server.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <functional>
 
@@ -25,14 +27,13 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
   }
   if (!options_.cluster_settings_file.empty()) {
     Status st = ctx_.cluster_settings.Open(options_.cluster_settings_file);
-    if (!st.ok()) std::fprintf(stderr, "lookalike: %s (settings start empty)\n", st.ToString().c_str());
+    if (!st.ok()) spdlog::warn("{} (settings start empty)", st.ToString());
     auto stored = [this](std::string_view key) { return ctx_.cluster_settings.Get(key); };
     bool any = !stored(kDiskWatermarkLow).empty() || !stored(kDiskWatermarkHigh).empty() ||
                !stored(kDiskFloodStage).empty();
     if (any) st = ApplyDiskWatermarks(*engine, stored);
     if (any && !st.ok()) {
-      std::fprintf(stderr, "lookalike: stored disk watermarks ignored: %s\n",
-                   st.ToString().c_str());
+      spdlog::warn("stored disk watermarks ignored: {}", st.ToString());
     }
   }
   RegisterClusterHandlers(router_, ctx_);

@@ -355,7 +355,24 @@ void EchoHandler(const HttpRequest& r, HttpResponse* resp) { resp->body = "echo 
 
 // With the descriptors used up by idle keep-alive connections, a new client is still served:
 // accept's EMFILE closes the connection idle the longest and tries again.
+// Sanitizer runtimes need file descriptors of their own (UBSan's vptr check probes memory
+// through a pipe, the symbolizer through a socket pair): in a process with none left they
+// report false errors ("object has invalid vptr"), so these two run in the plain builds only.
+#if defined(__SANITIZE_ADDRESS__)
+#define LOOKALIKE_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LOOKALIKE_SANITIZED 1
+#endif
+#endif
+#ifdef LOOKALIKE_SANITIZED
+#define SKIP_WHEN_SANITIZED() GTEST_SKIP() << "sanitizers need descriptors of their own"
+#else
+#define SKIP_WHEN_SANITIZED() (void)0
+#endif
+
 TEST(AcceptUnderFdLimit, IdleConnectionGivesWayToANewClient) {
+  SKIP_WHEN_SANITIZED();
   int code = RunInChild([] {
     HttpServerOptions options;
     options.port = 0;
@@ -395,6 +412,7 @@ TEST(AcceptUnderFdLimit, IdleConnectionGivesWayToANewClient) {
 // Out of descriptors with nothing to evict: accept pauses (100 ms doubling) instead of
 // spinning, and serves the waiting client once descriptors are free again.
 TEST(AcceptUnderFdLimit, BacksOffInsteadOfSpinningThenRecovers) {
+  SKIP_WHEN_SANITIZED();
   int code = RunInChild([] {
     HttpServerOptions options;
     options.port = 0;

@@ -633,10 +633,13 @@ Result<std::unique_ptr<Query>> ParseMatch(element body, const Index& index, bool
 
 Result<std::unique_ptr<Query>> ParseQuery(element q, const Index& index) {
   simdjson::dom::object obj;
-  if (q.get_object().get(obj) != simdjson::SUCCESS || obj.size() != 1) {
-    return ParsingError(obj.size() == 0 && q.is_object()
-                            ? "query malformed, empty clause found"
-                            : "[_na] query malformed, must start with start_object");
+  // obj is only read once get_object succeeded: a default dom::object has no document behind it.
+  if (q.get_object().get(obj) != simdjson::SUCCESS) {
+    return ParsingError("[_na] query malformed, must start with start_object");
+  }
+  if (obj.size() != 1) {
+    return ParsingError(obj.size() == 0 ? "query malformed, empty clause found"
+                                        : "[_na] query malformed, must start with start_object");
   }
   auto kv = *obj.begin();
   std::string_view type = kv.key;

@@ -271,6 +271,8 @@ TEST_F(SearchTest, BadRequests) {
   };
   expect("{bad json", "parsing_exception");
   expect(R"({"query":{"frobnicate":{}}})", "parsing_exception");
+  expect(R"({"query":["_id"]})", "parsing_exception");  // fuzz: read an unset object (UB)
+  expect(R"({"query":{}})", "parsing_exception");
   expect(R"({"query":{"bool":{"must":{"nope":{}}}}})", "parsing_exception");
   expect(R"({"size":1000000000})", "illegal_argument_exception");
   expect(R"({"from":9999,"size":2})", "illegal_argument_exception");

@@ -4,6 +4,7 @@
 // connection cap; the defences: header deadline, idle eviction, per-client limit, the
 // in-flight body budget, and accept backoff / eviction when file descriptors run out.
 #include "server/http/http_server.h"
+#include "response_framing.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -53,12 +54,7 @@ std::string ReadResponse(int fd) {
   std::string buf;
   char tmp[4096];
   while (true) {
-    size_t head_end = buf.find("\r\n\r\n");
-    if (head_end != std::string::npos) {
-      size_t cl = buf.find("content-length: ");
-      size_t len = cl == std::string::npos ? 0 : std::stoul(buf.substr(cl + 16));
-      if (buf.size() >= head_end + 4 + len) return buf.substr(0, head_end + 4 + len);
-    }
+    if (size_t done = testing::CompleteResponseSize(buf)) return buf.substr(0, done);
     ssize_t n = recv(fd, tmp, sizeof(tmp), 0);
     if (n <= 0) return buf;
     buf.append(tmp, static_cast<size_t>(n));

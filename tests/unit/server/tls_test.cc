@@ -5,6 +5,7 @@
 //
 // Certificates are made at test time with the `openssl` command; no key is committed.
 #include "server/http/tls.h"
+#include "response_framing.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -271,12 +272,7 @@ std::string ReadResponse(ConnectionIo* io) {
   std::string buf;
   char tmp[16384];
   while (true) {
-    size_t head_end = buf.find("\r\n\r\n");
-    if (head_end != std::string::npos) {
-      size_t cl = buf.find("content-length: ");
-      size_t len = cl == std::string::npos ? 0 : std::stoul(buf.substr(cl + 16));
-      if (buf.size() >= head_end + 4 + len) return buf.substr(0, head_end + 4 + len);
-    }
+    if (size_t done = testing::CompleteResponseSize(buf)) return buf.substr(0, done);
     IoResult r = io->Read(tmp, sizeof(tmp));
     if (r.outcome != IoOutcome::kDone) return buf;
     buf.append(tmp, r.bytes);

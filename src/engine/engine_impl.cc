@@ -22,7 +22,6 @@ namespace engine {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr size_t kMaxQueueBytes = size_t{256} << 20;  // backpressure on vector insertion
 
 int64_t NowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -588,95 +587,57 @@ Result<std::string> EngineImpl::Flush(std::string_view name) {
 // ---- Vector inserter ------------------------------------------------------------------------
 
 void EngineImpl::Enqueue(VectorTask task) {
-  size_t bytes = task.add_vectors.size() * sizeof(float) + task.removes.size() * 8 + 64;
   {
     std::lock_guard<std::mutex> pl(task.index->pending_mu);
     ++task.index->pending_vectors;
   }
-  std::unique_lock lock(queue_mu_);
-  queue_space_cv_.wait(lock, [&] { return queue_bytes_ < kMaxQueueBytes || stopping_; });
-  queue_bytes_ += bytes;
-  queue_.push_back(std::move(task));
-  queue_cv_.notify_one();
+  vector_queue_.Push(std::move(task));
 }
 
 void EngineImpl::InserterLoop() {
-  for (;;) {
-    VectorTask task;
-    size_t bytes = 0;
-    int64_t merged = 0;
-    {
-      std::unique_lock lock(queue_mu_);
-      queue_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
-      if (queue_.empty()) return;
-      task = std::move(queue_.front());
-      queue_.pop_front();
-      // Coalesce queued adds of the same field into one larger AddBatch: graph insertion
-      // parallelises better over thousands of vectors than over one bulk request's 500.
-      // Only tasks without removes are merged, so the order of removes and adds is kept.
-      bytes = task.add_vectors.size() * sizeof(float) + task.removes.size() * 8 + 64;
-      merged = 1;
-      while (!queue_.empty() && task.add_labels.size() < 8192) {
-        VectorTask& next = queue_.front();
-        if (next.index != task.index || next.field != task.field || !next.removes.empty() ||
-            (task.max_seq < 0) != (next.max_seq < 0)) {
-          break;
-        }
-        task.max_seq = std::max(task.max_seq, next.max_seq);
-        bytes += next.add_vectors.size() * sizeof(float) + next.removes.size() * 8 + 64;
-        task.add_labels.insert(task.add_labels.end(), next.add_labels.begin(),
-                               next.add_labels.end());
-        task.add_vectors.insert(task.add_vectors.end(), next.add_vectors.begin(),
-                                next.add_vectors.end());
-        queue_.pop_front();
-        ++merged;
-      }
-    }
-    Index* index = task.index.get();
+  VectorBatch batch;
+  while (vector_queue_.Pop(&batch)) {
+    Index* index = batch.task.index.get();
     VectorField* found = nullptr;
     if (!index->dropped) {
       // The map may gain entries (PUT _mapping) under data_mu; entries are never removed, so
       // the pointer stays valid after the short shared lock.
       std::shared_lock lock(index->data_mu);
-      auto it = index->vectors.find(task.field);
+      auto it = index->vectors.find(batch.task.field);
       if (it != index->vectors.end()) found = it->second.get();
     }
-    if (found) {
-      {
-        VectorIndex* vi = found->index.get();
-        for (uint64_t label : task.removes) {
-          if (vi->Contains(label)) (void)vi->Remove(label);
-        }
-        if (!task.add_labels.empty()) {
-          Status s = vi->AddBatch(task.add_labels.size(), task.add_labels.data(),
-                                  task.add_vectors.data(), options_.threads);
-          if (!s.ok()) {
-            // Vectors were validated at write time; add one by one so one bad apple cannot
-            // keep the others out.
-            size_t dim = vi->dim();
-            for (size_t i = 0; i < task.add_labels.size(); ++i) {
-              (void)vi->Add(task.add_labels[i], task.add_vectors.data() + i * dim);
-            }
-          }
-        }
-        VectorField* vf = found;
-        vf->unsaved += task.add_labels.size() + task.removes.size();
-        if (task.max_seq >= 0) {
-          vf->applied_seq = task.max_seq;
-          MaybeAutoSnapshot(index, vf);
-        }
-      }
-    }
-    {
-      std::lock_guard<std::mutex> lock(queue_mu_);
-      queue_bytes_ -= bytes;
-      queue_space_cv_.notify_all();
-    }
+    if (found) ApplyVectorTask(index, found, batch.task);
+    vector_queue_.Done(batch);
     {
       std::lock_guard<std::mutex> pl(index->pending_mu);
-      index->pending_vectors -= merged;
+      index->pending_vectors -= batch.merged;
     }
     index->pending_cv.notify_all();
+    batch = VectorBatch{};  // drops the Index reference before waiting again
+  }
+}
+
+void EngineImpl::ApplyVectorTask(Index* index, VectorField* vf, const VectorTask& task) {
+  VectorIndex* vi = vf->index.get();
+  for (uint64_t label : task.removes) {
+    if (vi->Contains(label)) (void)vi->Remove(label);
+  }
+  if (!task.add_labels.empty()) {
+    Status s = vi->AddBatch(task.add_labels.size(), task.add_labels.data(),
+                            task.add_vectors.data(), options_.threads);
+    if (!s.ok()) {
+      // Vectors were validated at write time; add one by one so one bad apple cannot keep the
+      // others out.
+      size_t dim = vi->dim();
+      for (size_t i = 0; i < task.add_labels.size(); ++i) {
+        (void)vi->Add(task.add_labels[i], task.add_vectors.data() + i * dim);
+      }
+    }
+  }
+  vf->unsaved += task.add_labels.size() + task.removes.size();
+  if (task.max_seq >= 0) {
+    vf->applied_seq = task.max_seq;
+    MaybeAutoSnapshot(index, vf);
   }
 }
 
@@ -686,7 +647,7 @@ void EngineImpl::WaitVectors(Index* index) {
 }
 
 void EngineImpl::SyncLoop() {
-  std::unique_lock lock(queue_mu_);
+  std::unique_lock lock(sync_mu_);
   while (!stopping_) {
     sync_cv_.wait_for(lock, std::chrono::seconds(1));
     if (stopping_) break;
@@ -710,11 +671,10 @@ void EngineImpl::Shutdown() {
     if (options_.snapshot_on_shutdown) (void)SnapshotIndex(index.get());
   }
   {
-    std::lock_guard<std::mutex> lock(queue_mu_);
+    std::lock_guard<std::mutex> lock(sync_mu_);
     stopping_ = true;
   }
-  queue_cv_.notify_all();
-  queue_space_cv_.notify_all();
+  vector_queue_.Stop();
   sync_cv_.notify_all();
   if (inserter_.joinable()) inserter_.join();
   if (syncer_.joinable()) syncer_.join();

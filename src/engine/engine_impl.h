@@ -6,8 +6,9 @@
 // Thread safety / invariants:
 //   indices_mu_ guards indices_ (the name → Index map); Index objects are shared_ptr so a call
 //   in flight keeps a dropped index alive. Per-index locking is described in index.h.
-//   queue_mu_ guards queue_, queue_bytes_ and stopping_; one inserter thread applies vector
-//   tasks in FIFO order, so two writes of the same document reach the vector index in order.
+//   vector_queue_ (vector_queue.h) is internally synchronised; one inserter thread applies its
+//   tasks, in order per index, so two writes of the same document reach the vector index in
+//   order. sync_mu_ guards stopping_ (the WAL syncer's stop flag).
 #pragma once
 
 #include <condition_variable>
@@ -22,6 +23,7 @@
 
 #include "engine/index.h"
 #include "engine/refusal_log.h"
+#include "engine/vector_queue.h"
 #include "lookalike/engine.h"
 #include "storage/disk_monitor.h"
 #include "storage/doc_store.h"
@@ -32,16 +34,6 @@ namespace lookalike::engine {
 std::string GenerateDocId();
 /// Index-name wildcard match ('*' only).
 bool IndexGlob(std::string_view pattern, std::string_view s);
-
-/// A batch of vector-index work for one field of one index.
-struct VectorTask {
-  std::shared_ptr<Index> index;
-  std::string field;
-  std::vector<uint64_t> add_labels;
-  std::vector<float> add_vectors;  // add_labels.size() * dim
-  std::vector<uint64_t> removes;   // applied before the adds
-  int64_t max_seq = -1;            // last seq_no of the writes in this task (-1: catch-up)
-};
 
 /// Vector catch-up work found while opening an index (see RecoveryLoop).
 struct RecoveryJob {
@@ -133,6 +125,8 @@ class EngineImpl final : public Engine {
   // Vector inserter.
   void Enqueue(VectorTask task);
   void InserterLoop();
+  /// Applies one (coalesced) task to a field's vector index; inserter thread only.
+  void ApplyVectorTask(Index* index, VectorField* field, const VectorTask& task);
   void WaitVectors(Index* index);
   void SyncLoop();
   void RecoveryLoop();
@@ -159,12 +153,9 @@ class EngineImpl final : public Engine {
   std::map<std::string, std::shared_ptr<Index>> indices_;
   std::map<std::string, FailedIndex> failed_;  // guarded by indices_mu_; disjoint from indices_
 
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::condition_variable queue_space_cv_;
+  VectorQueue vector_queue_;
+  std::mutex sync_mu_;
   std::condition_variable sync_cv_;  // wakes the async WAL syncer on shutdown
-  std::deque<VectorTask> queue_;
-  size_t queue_bytes_ = 0;
   bool stopping_ = false;
   std::thread inserter_;
   std::thread syncer_;

@@ -7,9 +7,13 @@
 //     same watermark (the text is what _cluster/settings stores and reloads);
 //   - an accepted set of three never flaps: on a disk whose usage does not change, the
 //     read-only-allow-delete block stays as the first sample left it, and a disk above the flood
-//     stage is always blocked.
+//     stage is always blocked;
+//   - a PUT _cluster/settings body accepted with the watermarks applied as the handler applies
+//     them leaves persistent settings that apply again as the server applies them at start
+//     (src/server/rest_server.cc), so a restart never falls back to other watermarks.
 //
-// Input: low, NUL, high, NUL, flood stage (missing or empty parts keep the defaults).
+// Input: low, NUL, high, NUL, flood stage (missing or empty parts keep the defaults); or, when it
+// starts with '{', a _cluster/settings body.
 #include <spdlog/spdlog.h>
 
 #include <cmath>
@@ -18,7 +22,10 @@
 #include <string>
 #include <string_view>
 
+#include <unistd.h>
+
 #include "fuzz_util.h"
+#include "server/handlers/rest_common.h"
 #include "storage/disk_monitor.h"
 
 namespace {
@@ -82,12 +89,48 @@ void CheckMonitor(const DiskWatermarks& watermarks) {
   }
 }
 
+// What Engine::SetDiskWatermarks does with the serve defaults (EngineOptions): empty → default.
+lookalike::Status ApplyAsTheEngine(const lookalike::server::ClusterSettings::Lookup& get) {
+  using namespace lookalike::server;
+  auto value = [&](std::string_view key, const char* fallback) {
+    std::string v = get(key);
+    return v.empty() ? std::string(fallback) : v;
+  };
+  return DiskWatermarks::FromText(value(kDiskWatermarkLow, "85%"),
+                                  value(kDiskWatermarkHigh, "90%"),
+                                  value(kDiskFloodStage, "95%"))
+      .status();
+}
+
+void CheckSettingsBody(std::string_view body) {
+  using namespace lookalike::server;
+  static lookalike::fuzz::TempDir dir;
+  const std::string path = dir.path() + "/cluster_settings.json";
+  ::unlink(path.c_str());
+  ClusterSettings settings;
+  lookalike::fuzz::CheckOk(settings.Open(path), "opening empty cluster settings");
+  if (!settings.Update(body, ApplyAsTheEngine).ok()) return;
+  ClusterSettings restarted;
+  if (!restarted.Open(path).ok()) Fail("accepted cluster settings do not load again", "");
+  auto stored = [&](std::string_view key) { return restarted.Get(key); };
+  if (stored(kDiskWatermarkLow).empty() && stored(kDiskWatermarkHigh).empty() &&
+      stored(kDiskFloodStage).empty()) {
+    return;
+  }
+  lookalike::Status again = ApplyAsTheEngine(stored);
+  if (!again.ok()) Fail("accepted watermarks are refused after a restart", again.ToString());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static bool quiet = (spdlog::set_level(spdlog::level::off), true);  // Check logs each change
   (void)quiet;
   std::string_view input = lookalike::fuzz::AsText(data, size);
+  if (!input.empty() && input.front() == '{') {
+    CheckSettingsBody(input);
+    return 0;
+  }
   std::string_view parts[3];
   for (std::string_view& part : parts) {
     size_t nul = input.find('\0');

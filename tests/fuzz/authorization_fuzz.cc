@@ -32,8 +32,8 @@
 namespace {
 
 using namespace lookalike;
-using security::Credentials;
 using security::CredentialKind;
+using security::Credentials;
 using security::RoleDescriptor;
 using security::SecurityState;
 
@@ -90,10 +90,10 @@ void CheckHeader(Fixture& f, std::string_view header) {
     if (creds->principal.empty() || creds->principal.find(':') != std::string::npos) {
       Fail("parsed a principal a client could not have sent", creds->principal);
     }
-    std::string encoded = creds->kind == CredentialKind::kBasic
-                              ? "Basic " + security::Base64Encode(creds->principal + ":" +
-                                                                  creds->secret)
-                              : "ApiKey " + security::EncodeApiKey(creds->principal, creds->secret);
+    std::string encoded =
+        creds->kind == CredentialKind::kBasic
+            ? "Basic " + security::Base64Encode(creds->principal + ":" + creds->secret)
+            : "ApiKey " + security::EncodeApiKey(creds->principal, creds->secret);
     auto again = security::ParseAuthorization(encoded);
     if (!again.ok() || again->kind != creds->kind || again->principal != creds->principal ||
         again->secret != creds->secret) {

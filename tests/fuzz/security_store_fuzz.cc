@@ -42,7 +42,7 @@ using security::SecurityState;
 
 constexpr std::string_view kPassword = "fuzz-password";
 constexpr std::string_view kApiKeySecret = "fuzz-api-key-secret";
-constexpr uint64_t kCheapCost = 64;  // KiB × passes: the seeds' m=8,t=1 and a little more
+constexpr uint64_t kCheapCost = 64;   // KiB × passes: the seeds' m=8,t=1 and a little more
 constexpr int kMaxLoginsPerKind = 2;  // logins and their probes dominate the cost of an input
 
 [[noreturn]] void Fail(const char* what, const std::string& detail) {

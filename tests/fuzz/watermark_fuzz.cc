@@ -15,14 +15,13 @@
 // Input: low, NUL, high, NUL, flood stage (missing or empty parts keep the defaults); or, when it
 // starts with '{', a _cluster/settings body.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
-
-#include <unistd.h>
 
 #include "fuzz_util.h"
 #include "server/handlers/rest_common.h"
@@ -67,12 +66,11 @@ constexpr uint64_t kTotals[] = {0, 1, 1000, uint64_t{1} << 30, uint64_t{1} << 40
 DiskUsage g_usage;  // what the fake probe reports
 
 void CheckMonitor(const DiskWatermarks& watermarks) {
-  DiskMonitor monitor("/fuzz", watermarks, [](const std::string&) {
-    return lookalike::Result<DiskUsage>(g_usage);
-  });
+  DiskMonitor monitor("/fuzz", watermarks,
+                      [](const std::string&) { return lookalike::Result<DiskUsage>(g_usage); });
   for (uint64_t total : kTotals) {
-    const uint64_t frees[] = {0, 1, total / 100, total / 20, total / 10, total / 7, total / 2,
-                              total, total + 1, UINT64_MAX};
+    const uint64_t frees[] = {0,         1,         total / 100, total / 20, total / 10,
+                              total / 7, total / 2, total,       total + 1,  UINT64_MAX};
     for (uint64_t free : frees) {
       g_usage = DiskUsage{total, free};
       bool first = monitor.Check();
@@ -96,8 +94,7 @@ lookalike::Status ApplyAsTheEngine(const lookalike::server::ClusterSettings::Loo
     std::string v = get(key);
     return v.empty() ? std::string(fallback) : v;
   };
-  return DiskWatermarks::FromText(value(kDiskWatermarkLow, "85%"),
-                                  value(kDiskWatermarkHigh, "90%"),
+  return DiskWatermarks::FromText(value(kDiskWatermarkLow, "85%"), value(kDiskWatermarkHigh, "90%"),
                                   value(kDiskFloodStage, "95%"))
       .status();
 }

@@ -46,8 +46,8 @@ Status CheckHashCost(const HashParams& params) {
             params.memory_kib >= 8 * params.parallelism && params.memory_kib <= kMaxHashMemoryKib;
   if (ok) return Status::OK();
   return Status::InvalidArgument(
-      "argon2id cost m=" + std::to_string(params.memory_kib) + ",t=" +
-      std::to_string(params.passes) + ",p=" + std::to_string(params.parallelism) +
+      "argon2id cost m=" + std::to_string(params.memory_kib) +
+      ",t=" + std::to_string(params.passes) + ",p=" + std::to_string(params.parallelism) +
       " is outside m=8*p.." + std::to_string(kMaxHashMemoryKib) + ",t=1.." +
       std::to_string(kMaxHashPasses) + ",p=1.." + std::to_string(kMaxHashParallelism));
 }

@@ -99,14 +99,17 @@ TEST(SecurityStore, RefusesDamagedAndNewerFiles) {
 
 TEST(SecurityStore, RefusesHashesBeyondTheCostBounds) {
   const std::string costly =
-      "$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0$MBHLuu1xyaDCTRgMnYJ0nB0JbZXUD5guG9qrvpy8NYM";
+      "$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0$"
+      "MBHLuu1xyaDCTRgMnYJ0nB0JbZXUD5guG9qrvpy8NYM";
   auto user = ParseSecurityState(R"({"format":"lookalike-security","version":1,"users":{"a":)"
-                                 R"({"password_hash":")" + costly + R"("}}})");
+                                 R"({"password_hash":")" +
+                                 costly + R"("}}})");
   ASSERT_FALSE(user.ok());
   EXPECT_TRUE(user.status().IsCorruption());
   EXPECT_NE(user.status().message().find("m=4194304"), std::string::npos);
   auto key = ParseSecurityState(R"({"format":"lookalike-security","version":1,"api_keys":{"k":)"
-                                R"({"key_hash":")" + costly + R"("}}})");
+                                R"({"key_hash":")" +
+                                costly + R"("}}})");
   EXPECT_TRUE(key.status().IsCorruption());
   // A string that is not a PHC hash at all only never verifies, as before.
   EXPECT_TRUE(ParseSecurityState(R"({"format":"lookalike-security","version":1,"users":)"

@@ -257,11 +257,12 @@ TEST(ClusterSettingsTest, PersistentHalfMustBeValidOnItsOwn) {
   EXPECT_EQ(settings.Get(kDiskFloodStage), "");
   // Both persistent: fine. A transient value that breaks the combined view is refused and the
   // previous watermarks are applied again.
-  ASSERT_TRUE(settings
-                  .Update(R"({"persistent":{"cluster.routing.allocation.disk.watermark.high":)"
-                          R"("97%","cluster.routing.allocation.disk.watermark.flood_stage":"99%"}})",
-                          apply)
-                  .ok());
+  ASSERT_TRUE(
+      settings
+          .Update(R"({"persistent":{"cluster.routing.allocation.disk.watermark.high":)"
+                  R"("97%","cluster.routing.allocation.disk.watermark.flood_stage":"99%"}})",
+                  apply)
+          .ok());
   EXPECT_EQ(in_effect, "97%/99%");
   ASSERT_TRUE(
       settings

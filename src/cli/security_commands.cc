@@ -164,9 +164,9 @@ int ApiKeyCreate(const SecurityArgs& a) {
   }
   int64_t expiration_ms = 0;
   if (!a.expiration.empty()) {
-    auto ms = security::ParseTimeValueMs(a.expiration);
-    if (!ms.ok()) return Fail(ms.status());
-    expiration_ms = security::NowMs() + *ms;
+    auto expires = security::ExpirationAfter(security::NowMs(), a.expiration);
+    if (!expires.ok()) return Fail(expires.status());
+    expiration_ms = *expires;
   }
   security::NewApiKey created;
   Status st = SecurityStore::ForDataDir(a.data_dir).Update([&](SecurityState* state) -> Status {

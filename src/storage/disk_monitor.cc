@@ -173,7 +173,11 @@ bool DiskMonitor::Check() {
         "{}: every index is now read-only-allow-delete; writes are refused until usage "
         "falls below the high watermark [{}]",
         reason_, watermarks_.high.text());
-  } else if (was && !watermarks_.high.Exceeded(usage_)) {
+  } else if (was && !watermarks_.high.Exceeded(usage_) &&
+             !watermarks_.flood_stage.Exceeded(usage_)) {
+    // Below high alone is not enough when the two are of different kinds ("90%" and "1gb"):
+    // a small disk can be under 90% used and still have less than 1gb free, and releasing there
+    // would block again on the next sample, flapping every second (found by watermark_fuzz).
     now = false;
     spdlog::info(
         "disk usage on {} is below the high watermark [{}] ({}): the "

@@ -3,8 +3,9 @@
 // Above the flood-stage watermark every index gets the read-only-allow-delete block: writes are
 // refused (429 cluster_block_exception), reads and DELETE of a whole index go on. The block is
 // lifted automatically once usage falls below the high watermark (Elasticsearch >= 7.4), so a
-// disk that hovers around the flood stage does not flap. The low watermark only matters for
-// shard allocation in a cluster; it is parsed and reported, nothing more.
+// disk that hovers around the flood stage does not flap; when high and flood stage are of
+// different kinds (a ratio and a byte size), usage must be below both. The low watermark only
+// matters for shard allocation in a cluster; it is parsed and reported, nothing more.
 //
 // A background thread samples the file system (statvfs) every `interval`; writers read the
 // result through one relaxed atomic load (blocked()), and may force a fresh sample before large

@@ -27,6 +27,8 @@ make_dict() {
     rest) cat "$here/dict/http.dict" "$here/dict/json.dict" >"$out" ;;
     search|bulk|mapping|manifest|cluster_settings) cat "$here/dict/json.dict" >"$out" ;;
     multipart) cat "$here/dict/multipart.dict" >"$out" ;;
+    security_store|authorization) cat "$here/dict/json.dict" "$here/dict/security.dict" >"$out" ;;
+    watermark) cat "$here/dict/watermark.dict" >"$out" ;;
     *) return 1 ;;
   esac
 }

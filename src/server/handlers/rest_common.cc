@@ -224,8 +224,19 @@ Result<std::string> ClusterSettings::Update(std::string_view body_json,
     }
   }
   if (apply) {
+    // The persistent half must stand on its own: after a restart the transient one is gone, and
+    // settings accepted only together with it (transient flood stage 99%, persistent high 97%)
+    // would be refused at start (Elasticsearch validates both halves the same way). `apply` acts
+    // as it checks, so the combined view goes last, and the previous one is restored on refusal.
+    const std::map<std::string, std::string> no_transient;
     LOOKALIKE_RETURN_IF_ERROR(
-        apply([&](std::string_view key) { return LookupIn(transient, persistent, key); }));
+        apply([&](std::string_view key) { return LookupIn(no_transient, persistent, key); }));
+    Status combined =
+        apply([&](std::string_view key) { return LookupIn(transient, persistent, key); });
+    if (!combined.ok()) {
+      (void)apply([&](std::string_view key) { return LookupIn(transient_, persistent_, key); });
+      return combined;
+    }
   }
   if (persistent != persistent_) LOOKALIKE_RETURN_IF_ERROR(Save(persistent));
   persistent_ = std::move(persistent);

@@ -35,7 +35,9 @@ class ClusterSettings {
   std::string Get(std::string_view key) const;
   /// Applies {"persistent":{...},"transient":{...}}; a null value removes a key. Returns the
   /// acknowledgement body. `apply` (optional) sees the settings as they would be and may refuse
-  /// them (its error is returned and nothing changes).
+  /// them (its error is returned and nothing changes): first the persistent ones alone (what a
+  /// restart will load), then with the transient ones over them; when it refuses the second
+  /// after accepting the first, it is called once more with the settings as they were.
   Result<std::string> Update(std::string_view body_json,
                              const std::function<Status(const Lookup&)>& apply = {});
   /// {"persistent":{...},"transient":{...}} with flat keys.

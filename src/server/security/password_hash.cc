@@ -2,6 +2,8 @@
 
 #include <argon2.h>
 
+#include <charconv>
+#include <utility>
 #include <vector>
 
 #include "server/security/credentials.h"
@@ -15,6 +17,39 @@ HashParams ApiKeyHashParams() {
   p.passes = 1;
   p.memory_kib = 1024;
   return p;
+}
+
+Result<HashParams> ParseHashParams(std::string_view encoded) {
+  static constexpr std::string_view kPrefix = "$argon2id$v=19$";
+  auto malformed = [] { return Status::InvalidArgument("not an argon2id v=19 PHC string"); };
+  if (encoded.substr(0, kPrefix.size()) != kPrefix) return malformed();
+  std::string_view rest = encoded.substr(kPrefix.size());
+  HashParams params;
+  const std::pair<std::string_view, uint32_t*> fields[] = {
+      {"m=", &params.memory_kib}, {"t=", &params.passes}, {"p=", &params.parallelism}};
+  for (const auto& [name, value] : fields) {
+    if (rest.substr(0, name.size()) != name) return malformed();
+    rest.remove_prefix(name.size());
+    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), *value);
+    if (ec != std::errc() || end == rest.data()) return malformed();
+    rest.remove_prefix(static_cast<size_t>(end - rest.data()));
+    char separator = value == &params.parallelism ? '$' : ',';
+    if (rest.empty() || rest.front() != separator) return malformed();
+    rest.remove_prefix(1);
+  }
+  return params;
+}
+
+Status CheckHashCost(const HashParams& params) {
+  bool ok = params.passes >= 1 && params.passes <= kMaxHashPasses && params.parallelism >= 1 &&
+            params.parallelism <= kMaxHashParallelism &&
+            params.memory_kib >= 8 * params.parallelism && params.memory_kib <= kMaxHashMemoryKib;
+  if (ok) return Status::OK();
+  return Status::InvalidArgument(
+      "argon2id cost m=" + std::to_string(params.memory_kib) +
+      ",t=" + std::to_string(params.passes) + ",p=" + std::to_string(params.parallelism) +
+      " is outside m=8*p.." + std::to_string(kMaxHashMemoryKib) + ",t=1.." +
+      std::to_string(kMaxHashPasses) + ",p=1.." + std::to_string(kMaxHashParallelism));
 }
 
 Result<std::string> HashSecret(std::string_view secret, const HashParams& params) {
@@ -36,7 +71,9 @@ Result<std::string> HashSecret(std::string_view secret, const HashParams& params
 }
 
 bool VerifySecret(std::string_view secret, const std::string& encoded) {
-  if (encoded.rfind("$argon2id$", 0) != 0) return false;
+  // The hash names its own cost; never run one outside the bounds (see kMaxHashMemoryKib).
+  auto params = ParseHashParams(encoded);
+  if (!params.ok() || !CheckHashCost(*params).ok()) return false;
   return argon2id_verify(encoded.c_str(), secret.data(), secret.size()) == ARGON2_OK;
 }
 

@@ -88,37 +88,17 @@ Result<std::string> CreateApiKey(SecurityService& service, const Principal& prin
   if (principal.is_api_key) {
     return Status::PermissionDenied("an API key cannot create API keys; authenticate as a user");
   }
-  simdjson::dom::parser parser;
-  simdjson::dom::object body;
-  LOOKALIKE_RETURN_IF_ERROR(ParseBody(request, &parser, &body));
-  std::string name;
+  LOOKALIKE_ASSIGN_OR_RETURN(security::ApiKeyRequest body,
+                             security::ParseApiKeyRequest(request.body));
   int64_t expiration_ms = 0;
-  std::vector<std::pair<std::string, security::RoleDescriptor>> descriptors;
-  for (auto field : body) {
-    std::string_view text;
-    if (field.key == "name" && field.value.get(text) == simdjson::SUCCESS) {
-      name = std::string(text);
-    } else if (field.key == "expiration" && field.value.get(text) == simdjson::SUCCESS) {
-      LOOKALIKE_ASSIGN_OR_RETURN(int64_t ms, security::ParseTimeValueMs(text));
-      expiration_ms = security::NowMs() + ms;
-    } else if (field.key == "role_descriptors") {
-      simdjson::dom::object roles;
-      if (field.value.get(roles) != simdjson::SUCCESS) {
-        return Status::InvalidArgument("[role_descriptors] must be an object");
-      }
-      for (auto role : roles) {
-        LOOKALIKE_ASSIGN_OR_RETURN(auto descriptor, security::ParseRoleDescriptor(role.value));
-        descriptors.emplace_back(std::string(role.key), std::move(descriptor));
-      }
-    } else if (field.key != "metadata" && !(field.key == "expiration" && field.value.is_null())) {
-      return Status::InvalidArgument("unknown or malformed field [" + std::string(field.key) +
-                                     "] in the api key request");
-    }
+  if (!body.expiration.empty()) {
+    LOOKALIKE_ASSIGN_OR_RETURN(expiration_ms,
+                               security::ExpirationAfter(security::NowMs(), body.expiration));
   }
   security::NewApiKey created;
   LOOKALIKE_RETURN_IF_ERROR(service.store().Update([&](SecurityState* state) -> Status {
-    auto made = security::AddApiKey(state, name, expiration_ms, descriptors, principal.username,
-                                    principal.realm, principal.roles);
+    auto made = security::AddApiKey(state, body.name, expiration_ms, body.role_descriptors,
+                                    principal.username, principal.realm, principal.roles);
     if (!made.ok()) return made.status();
     created = std::move(made).value();
     return Status::OK();

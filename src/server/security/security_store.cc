@@ -42,6 +42,17 @@ Status ReadStringArray(element value, std::vector<std::string>* out) {
   return Status::OK();
 }
 
+// A hash whose cost is out of bounds never verifies (VerifySecret will not run it); refusing
+// the file says why at start instead of answering 401 without a reason. A hash that is not a
+// PHC string at all only fails to verify, as before.
+Status CheckStoredHash(std::string_view what, const std::string& hash) {
+  auto params = ParseHashParams(hash);
+  if (!params.ok()) return Status::OK();
+  Status cost = CheckHashCost(*params);
+  if (cost.ok()) return cost;
+  return Damaged(std::string(what) + ": " + std::string(cost.message()));
+}
+
 std::string GetString(element object, const char* key) {
   std::string_view s;
   return object[key].get(s) == simdjson::SUCCESS ? std::string(s) : std::string();
@@ -59,6 +70,7 @@ Result<User> ParseUser(element json) {
     LOOKALIKE_RETURN_IF_ERROR(ReadStringArray(roles, &user.roles));
   }
   if (user.password_hash.empty()) return Damaged("a user without password_hash");
+  LOOKALIKE_RETURN_IF_ERROR(CheckStoredHash("password_hash", user.password_hash));
   return user;
 }
 
@@ -90,6 +102,7 @@ Result<ApiKey> ParseApiKey(element json) {
     }
   }
   if (key.key_hash.empty()) return Damaged("an API key without key_hash");
+  LOOKALIKE_RETURN_IF_ERROR(CheckStoredHash("key_hash", key.key_hash));
   return key;
 }
 
@@ -348,6 +361,51 @@ Result<int64_t> ParseTimeValueMs(std::string_view text) {
   }
   return Status::InvalidArgument("failed to parse time value [" + std::string(text) +
                                  "]: use a number and a unit (ms, s, m, h, d)");
+}
+
+Result<int64_t> ExpirationAfter(int64_t now_ms, std::string_view lifetime) {
+  LOOKALIKE_ASSIGN_OR_RETURN(int64_t ms, ParseTimeValueMs(lifetime));
+  // ParseTimeValueMs allows up to INT64_MAX ms; adding the clock to that would overflow.
+  if (now_ms > 0 && ms > INT64_MAX - now_ms) {
+    return Status::InvalidArgument("expiration [" + std::string(lifetime) +
+                                   "] is too far in the future");
+  }
+  return now_ms + ms;
+}
+
+Result<ApiKeyRequest> ParseApiKeyRequest(std::string_view body) {
+  if (body.empty()) body = "{}";
+  simdjson::dom::parser parser;
+  element doc;
+  simdjson::dom::object object;
+  if (parser.parse(body.data(), body.size()).get(doc) != simdjson::SUCCESS ||
+      doc.get(object) != simdjson::SUCCESS) {
+    return Status::InvalidArgument("request body must be a JSON object")
+        .WithType("x_content_parse_exception");
+  }
+  ApiKeyRequest request;
+  for (auto field : object) {
+    std::string_view text;
+    if (field.key == "name" && field.value.get(text) == simdjson::SUCCESS) {
+      request.name = std::string(text);
+    } else if (field.key == "expiration" && field.value.get(text) == simdjson::SUCCESS) {
+      LOOKALIKE_RETURN_IF_ERROR(ParseTimeValueMs(text).status());
+      request.expiration = std::string(text);
+    } else if (field.key == "role_descriptors") {
+      simdjson::dom::object roles;
+      if (field.value.get(roles) != simdjson::SUCCESS) {
+        return Status::InvalidArgument("[role_descriptors] must be an object");
+      }
+      for (auto role : roles) {
+        LOOKALIKE_ASSIGN_OR_RETURN(RoleDescriptor descriptor, ParseRoleDescriptor(role.value));
+        request.role_descriptors.emplace_back(std::string(role.key), std::move(descriptor));
+      }
+    } else if (field.key != "metadata" && !(field.key == "expiration" && field.value.is_null())) {
+      return Status::InvalidArgument("unknown or malformed field [" + std::string(field.key) +
+                                     "] in the api key request");
+    }
+  }
+  return request;
 }
 
 int64_t NowMs() {

@@ -95,6 +95,20 @@ std::vector<RoleDescriptor> ResolveRoles(const SecurityState& state,
 /// "30s", "15m", "12h", "7d", "500ms" → milliseconds. InvalidArgument otherwise.
 Result<int64_t> ParseTimeValueMs(std::string_view text);
 int64_t NowMs();
+/// The expiration time (ms since the epoch) of a key made at `now_ms` that lives `lifetime` (a
+/// time value as above). InvalidArgument when it cannot be parsed or the sum passes INT64_MAX.
+Result<int64_t> ExpirationAfter(int64_t now_ms, std::string_view lifetime);
+
+/// The body of POST/PUT /_security/api_key.
+struct ApiKeyRequest {
+  std::string name;
+  std::string expiration;  // a time value; "" = never expires
+  std::vector<std::pair<std::string, RoleDescriptor>> role_descriptors;
+};
+/// Parses that body ("" reads as {}): "name", "expiration" (a time value or null),
+/// "role_descriptors" (an object of role descriptors), "metadata" (ignored). InvalidArgument
+/// (x_content_parse_exception when it is not a JSON object) otherwise.
+Result<ApiKeyRequest> ParseApiKeyRequest(std::string_view body);
 
 struct NewApiKey {
   std::string id;

@@ -87,6 +87,35 @@ TEST(PasswordHash, ApiKeyHashesAreCheapButStillArgon2id) {
   EXPECT_TRUE(VerifySecret("key", *hash));
 }
 
+TEST(PasswordHash, ReadsTheCostOfAPhcString) {
+  auto params = ParseHashParams("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA");
+  ASSERT_TRUE(params.ok()) << params.status().ToString();
+  EXPECT_EQ(params->memory_kib, 19456u);
+  EXPECT_EQ(params->passes, 2u);
+  EXPECT_EQ(params->parallelism, 1u);
+  EXPECT_TRUE(CheckHashCost(*params).ok());
+  for (const char* bad : {"", "$argon2i$v=19$m=8,t=1,p=1$a$b", "$argon2id$v=16$m=8,t=1,p=1$a$b",
+                          "$argon2id$v=19$m=8,t=1$a$b", "$argon2id$v=19$m=99999999999,t=1,p=1$a",
+                          "$argon2id$v=19$m=+8,t=1,p=1$a$b", "$argon2id$v=19$m=8,t=1,p=1"}) {
+    EXPECT_FALSE(ParseHashParams(bad).ok()) << bad;
+  }
+  EXPECT_FALSE(CheckHashCost(HashParams{1, kMaxHashMemoryKib + 1, 1}).ok());
+  EXPECT_FALSE(CheckHashCost(HashParams{kMaxHashPasses + 1, 8, 1}).ok());
+  EXPECT_FALSE(CheckHashCost(HashParams{0, 8, 1}).ok());
+  EXPECT_FALSE(CheckHashCost(HashParams{1, 8, 2}).ok());  // argon2 needs 8 KiB per lane
+}
+
+// Regression (security_store fuzz target): a stored hash names its own cost, and VerifySecret ran
+// whatever it said, so m=4194304 made a login allocate 4 GiB and t=4000 made it run for minutes.
+TEST(PasswordHash, NeverRunsAHashBeyondTheCostBounds) {
+  auto hash = HashSecret("pw", HashParams{1, 8, 1});
+  ASSERT_TRUE(hash.ok());
+  EXPECT_TRUE(VerifySecret("pw", *hash));
+  std::string costly = *hash;
+  costly.replace(costly.find("m=8,t=1"), 7, "m=4194304,t=4000");
+  EXPECT_FALSE(VerifySecret("pw", costly));  // returns at once instead of allocating 4 GiB
+}
+
 TEST(KeyedDigest, DependsOnDataAndKey) {
   std::string a = KeyedDigest("Basic abc", "key-one-16bytes!");
   EXPECT_EQ(a.size(), 32u);

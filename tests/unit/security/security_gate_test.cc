@@ -167,6 +167,18 @@ TEST_F(SecurityGateTest, KeysCannotExceedTheirCreator) {
   EXPECT_EQ(response_.status, 403);
 }
 
+// Regression: an expiration so far away that now + it overflowed int64 (UB) is a 400.
+TEST_F(SecurityGateTest, ApiKeyExpirationBeyondTheClockIs400) {
+  ASSERT_TRUE(Send("POST", "/_security/api_key", Basic("admin", "admin-pw"),
+                   R"({"name":"forever","expiration":"9223372036854775807ms"})"));
+  EXPECT_EQ(response_.status, 400) << response_.body;
+  EXPECT_NE(response_.body.find("too far in the future"), std::string::npos) << response_.body;
+  ASSERT_TRUE(Send("POST", "/_security/api_key", Basic("admin", "admin-pw"),
+                   R"({"name":"day","expiration":"1d"})"));
+  EXPECT_EQ(response_.status, 200) << response_.body;
+  EXPECT_NE(response_.body.find("\"expiration\":"), std::string::npos);
+}
+
 TEST_F(SecurityGateTest, UserApiNeedsManageSecurity) {
   ASSERT_TRUE(Send("PUT", "/_security/user/carol", Basic("reader", "reader-pw"),
                    R"({"password":"carol-pw","roles":["viewer"]})"));

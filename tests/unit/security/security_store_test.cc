@@ -97,6 +97,58 @@ TEST(SecurityStore, RefusesDamagedAndNewerFiles) {
   EXPECT_TRUE(store.Load().status().IsCorruption());
 }
 
+TEST(SecurityStore, RefusesHashesBeyondTheCostBounds) {
+  const std::string costly =
+      "$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0$"
+      "MBHLuu1xyaDCTRgMnYJ0nB0JbZXUD5guG9qrvpy8NYM";
+  auto user = ParseSecurityState(R"({"format":"lookalike-security","version":1,"users":{"a":)"
+                                 R"({"password_hash":")" +
+                                 costly + R"("}}})");
+  ASSERT_FALSE(user.ok());
+  EXPECT_TRUE(user.status().IsCorruption());
+  EXPECT_NE(user.status().message().find("m=4194304"), std::string::npos);
+  auto key = ParseSecurityState(R"({"format":"lookalike-security","version":1,"api_keys":{"k":)"
+                                R"({"key_hash":")" +
+                                costly + R"("}}})");
+  EXPECT_TRUE(key.status().IsCorruption());
+  // A string that is not a PHC hash at all only never verifies, as before.
+  EXPECT_TRUE(ParseSecurityState(R"({"format":"lookalike-security","version":1,"users":)"
+                                 R"({"a":{"password_hash":"$argon2id$x"}}})")
+                  .ok());
+}
+
+// Regression: ParseTimeValueMs allows up to INT64_MAX ms, and now + that overflowed (UB; in a
+// release build the key came out already expired).
+TEST(SecurityStore, ExpirationAfterRefusesOverflow) {
+  EXPECT_EQ(ExpirationAfter(1000, "1s").value(), 2000);
+  EXPECT_EQ(ExpirationAfter(0, "9223372036854775807ms").value(), INT64_MAX);
+  auto far = ExpirationAfter(NowMs(), "9223372036854775807ms");
+  ASSERT_FALSE(far.ok());
+  EXPECT_EQ(far.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(ExpirationAfter(NowMs(), "106751991167d").ok());
+  EXPECT_FALSE(ExpirationAfter(NowMs(), "soon").ok());
+}
+
+TEST(SecurityStore, ParsesApiKeyRequests) {
+  auto empty = ParseApiKeyRequest("");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->name, "");
+  auto full = ParseApiKeyRequest(
+      R"({"name":"ci","expiration":"1d","metadata":{"a":1},)"
+      R"("role_descriptors":{"r":{"indices":[{"names":["a*"],"privileges":["read"]}]}}})");
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  EXPECT_EQ(full->name, "ci");
+  EXPECT_EQ(full->expiration, "1d");
+  ASSERT_EQ(full->role_descriptors.size(), 1u);
+  EXPECT_EQ(full->role_descriptors[0].first, "r");
+  EXPECT_TRUE(ParseApiKeyRequest(R"({"name":"x","expiration":null})").ok());
+  EXPECT_EQ(ParseApiKeyRequest("[1]").status().type(), "x_content_parse_exception");
+  EXPECT_FALSE(ParseApiKeyRequest(R"({"expiration":"soon"})").ok());
+  EXPECT_FALSE(ParseApiKeyRequest(R"({"role_descriptors":[]})").ok());
+  EXPECT_FALSE(ParseApiKeyRequest(R"({"role_descriptors":{"r":{"cluster":["fly"]}}})").ok());
+  EXPECT_FALSE(ParseApiKeyRequest(R"({"color":"red"})").ok());
+}
+
 TEST(SecurityStore, InvalidationAndFilters) {
   SecurityState state;
   auto a = AddApiKey(&state, "ci-1", 0, {}, "alice", "native", {});

@@ -5,7 +5,9 @@
 #include <mutex>
 #include <string>
 
+#include "server/handlers/rest_common.h"
 #include "server/rest_server.h"
+#include "storage/disk_monitor.h"
 
 namespace lookalike::server {
 namespace {
@@ -230,6 +232,52 @@ TEST_F(RestTest, CatIndicesTextAndJson) {
   EXPECT_NE(json.body.find("\"index\":\"alpha\""), std::string::npos);
   EXPECT_NE(json.body.find("\"docs.count\":\"7\""), std::string::npos);
   EXPECT_EQ(Call("GET", "/_cat/indices/zzz").status, 404);
+}
+
+// Regression (found while writing the watermark fuzz target): watermarks that are valid only
+// together with a transient value were persisted, and the next start refused them ("stored disk
+// watermarks ignored"). The persistent half is now checked on its own too.
+TEST(ClusterSettingsTest, PersistentHalfMustBeValidOnItsOwn) {
+  ClusterSettings settings;
+  std::string in_effect;
+  auto apply = [&](const ClusterSettings::Lookup& get) -> Status {
+    auto watermarks = storage::DiskWatermarks::FromText(
+        get(kDiskWatermarkLow), get(kDiskWatermarkHigh), get(kDiskFloodStage));
+    if (!watermarks.ok()) return watermarks.status();
+    in_effect = watermarks->high.text() + "/" + watermarks->flood_stage.text();
+    return Status::OK();
+  };
+  auto mixed = settings.Update(
+      R"({"transient":{"cluster.routing.allocation.disk.watermark.flood_stage":"99%"},)"
+      R"("persistent":{"cluster.routing.allocation.disk.watermark.high":"97%"}})",
+      apply);
+  ASSERT_FALSE(mixed.ok());
+  EXPECT_EQ(mixed.status().type(), "illegal_argument_exception");
+  EXPECT_EQ(settings.Get(kDiskWatermarkHigh), "");
+  EXPECT_EQ(settings.Get(kDiskFloodStage), "");
+  // Both persistent: fine. A transient value that breaks the combined view is refused and the
+  // previous watermarks are applied again.
+  ASSERT_TRUE(
+      settings
+          .Update(R"({"persistent":{"cluster.routing.allocation.disk.watermark.high":)"
+                  R"("97%","cluster.routing.allocation.disk.watermark.flood_stage":"99%"}})",
+                  apply)
+          .ok());
+  EXPECT_EQ(in_effect, "97%/99%");
+  ASSERT_TRUE(
+      settings
+          .Update(R"({"transient":{"cluster.routing.allocation.disk.watermark.flood_stage":)"
+                  R"("99.8%"}})",
+                  apply)
+          .ok());
+  EXPECT_EQ(in_effect, "97%/99.8%");
+  EXPECT_FALSE(
+      settings
+          .Update(R"({"transient":{"cluster.routing.allocation.disk.watermark.high":"99.9%"}})",
+                  apply)
+          .ok());
+  EXPECT_EQ(in_effect, "97%/99.8%");  // not the persistent-only 97%/99% checked on the way
+  EXPECT_EQ(settings.Get(kDiskWatermarkHigh), "97%");
 }
 
 TEST_F(RestTest, ClusterSettingsRoundTrip) {

@@ -114,6 +114,24 @@ TEST(DiskMonitorTest, FreeBytesFloor) {
   EXPECT_FALSE(monitor.Check());
 }
 
+// Regression (tests/regress/fuzz/watermark/mixed_kinds_flap): a high watermark of one kind and
+// a flood stage of the other. 96% used on 100 GiB is above the flood stage while 4 GiB free
+// satisfies the high "1gb": the block used to be released on the next sample and set again on
+// the one after, every second, on a disk that did not change.
+TEST(DiskMonitorTest, MixedKindsDoNotFlap) {
+  FakeDisk disk;
+  auto w = DiskWatermarks::FromText("", "1gb", "95%");
+  ASSERT_TRUE(w.ok());
+  DiskMonitor monitor("/data", *w, disk.Probe());
+  disk.SetUsedPercent(96);
+  EXPECT_TRUE(monitor.Check());
+  EXPECT_TRUE(monitor.Check());
+  EXPECT_TRUE(monitor.Check());
+  disk.SetUsedPercent(90);  // below both: released
+  EXPECT_FALSE(monitor.Check());
+  EXPECT_FALSE(monitor.Check());
+}
+
 TEST(DiskMonitorTest, ProbeFailureKeepsState) {
   FakeDisk disk;
   DiskMonitor monitor("/data", DiskWatermarks{}, disk.Probe());

@@ -41,6 +41,10 @@ struct VectorTask {
   std::vector<float> add_vectors;  // add_labels.size() * dim
   std::vector<uint64_t> removes;   // applied before the adds
   int64_t max_seq = -1;            // last seq_no of the writes in this task (-1: catch-up)
+  // Kept alive until the task's removes were applied (the inserter destroys the task after
+  // applying it): document numbers freed by the same write wait for it before they are reused
+  // (see DocnumPool). A task with removes must therefore never be destroyed before it ran.
+  DocnumPool::Token applied_token;
 };
 
 /// Vector catch-up work found while opening an index (see RecoveryLoop).
@@ -49,6 +53,9 @@ struct RecoveryJob {
   std::map<std::string, int64_t> covered;                // field → snapshot seq_no (-1: none)
   std::vector<std::pair<uint32_t, int64_t>> docs;        // (docnum, seq_no) newer than a snapshot
   std::vector<std::pair<uint32_t, int64_t>> tombstones;  // (docnum, seq_no of the delete)
+  // Held by the tasks that replay the tombstones: free document numbers wait for it, or a
+  // replayed remove could hit a document that reused the number.
+  DocnumPool::Token docnums_token;
 };
 
 /// One write of a bulk request or a single-document call.

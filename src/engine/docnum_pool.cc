@@ -10,8 +10,8 @@ void DocnumPool::Free(std::vector<uint32_t> docnums, const Token& token) {
   waiting_.push_back(Group{token, std::move(docnums)});
 }
 
-void DocnumPool::Mature() {
-  while (!waiting_.empty() && waiting_.front().token.expired()) {
+void DocnumPool::Mature(bool all_applied) {
+  while (!waiting_.empty() && (all_applied || waiting_.front().token.expired())) {
     std::vector<uint32_t>& docnums = waiting_.front().docnums;
     waiting_count_ -= docnums.size();
     reusable_.insert(reusable_.end(), docnums.begin(), docnums.end());

@@ -29,8 +29,10 @@ class DocnumPool {
   /// Adds freed numbers that become reusable once `token` expired (an expired or empty token:
   /// at the next Mature).
   void Free(std::vector<uint32_t> docnums, const Token& token);
-  /// Moves groups whose token expired, oldest first, to the reusable numbers.
-  void Mature();
+  /// Moves groups whose token expired, oldest first, to the reusable numbers; every group when
+  /// `all_applied` (the caller saw no vector task of the index pending, so every removal ran
+  /// even if a finished task has not released its token yet).
+  void Mature(bool all_applied = false);
 
   /// The `taken`-th reusable number (0 = the first), or false when fewer are reusable. Numbers
   /// are only peeked at while a batch is assembled: Take(n) commits once it is stored.

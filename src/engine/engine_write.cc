@@ -146,7 +146,11 @@ Status EngineImpl::WriteIndexGroup(const std::shared_ptr<Index>& index,
   std::vector<WriteItem*> written;
   int64_t last_seq = index->last_seq;
   uint32_t next_doc = index->next_doc;
-  index->free_docnums.Mature();
+  {
+    // No task pending: every earlier removal ran, whatever tokens are still held.
+    std::lock_guard<std::mutex> pl(index->pending_mu);
+    index->free_docnums.Mature(index->pending_vectors == 0);
+  }
   size_t reused = 0;  // numbers of index->free_docnums taken by this batch
   bool mapping_changed = false;
 

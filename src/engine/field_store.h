@@ -59,7 +59,8 @@ class Bitset {
 
 struct DocSlot {
   bool live = false;
-  uint32_t gen = 0;
+  uint32_t gen = 0;          // bumped by every write of the slot: postings of other gens are stale
+  uint32_t incarnation = 0;  // bumped when a document (re)takes the slot: tells reuse apart
   int64_t version = 0;
   int64_t seq_no = 0;
   std::string id;

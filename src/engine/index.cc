@@ -466,7 +466,10 @@ void Index::ApplyDoc(uint32_t docnum, const std::string& id, int64_t version, in
     ++slot.gen;
     for (auto& [path, fi] : fields) fi->ClearDoc(docnum);
   }
-  if (!slot.live) live.Set(docnum);
+  if (!slot.live) {
+    live.Set(docnum);
+    ++slot.incarnation;
+  }
   slot.live = true;
   slot.version = version;
   slot.seq_no = seq_no;

@@ -138,6 +138,23 @@ TEST(PostingsGc, TermQueriesMatchAnOracleUnderRandomWrites) {
   EXPECT_LE(max_postings, 2 * 3 * kDocs + 1024);
 }
 
+// A search matches under the data lock and fetches its hits after releasing it; it tells a
+// document that took a reused number apart from the one that matched by the incarnation.
+TEST(DocnumReuse, IncarnationChangesWhenANumberIsReusedNotOnUpdate) {
+  engine::Index index;
+  engine::PreparedDoc doc;
+  index.ApplyDoc(4, "a", 1, 1, doc);
+  uint32_t first = index.slots[4].incarnation;
+  index.ApplyDoc(4, "a", 2, 2, doc);  // an update of the same document
+  EXPECT_EQ(index.slots[4].incarnation, first);
+  index.ApplyDelete(4);
+  EXPECT_TRUE(index.slots[4].id.empty());  // a dead slot keeps no id
+  EXPECT_EQ(index.ids.count("a"), 0u);
+  index.ApplyDoc(4, "b", 1, 3, doc);  // another document takes the number
+  EXPECT_NE(index.slots[4].incarnation, first);
+  EXPECT_EQ(index.ids.at("b"), 4u);
+}
+
 const char* kMapping = R"({"mappings":{"properties":{
     "v":{"type":"knn_vector","dimension":3,
          "method":{"name":"hnsw","space_type":"l2","parameters":{"encoder":"none"}}},

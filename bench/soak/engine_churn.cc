@@ -7,6 +7,7 @@
 // Each _bulk holds 450 index operations on random ids in [1, ids] (64-d vector, a keyword with
 // five values, a long) and one delete of a range of 50 ids; an index operation on a deleted id
 // re-creates it, as the soak's overwrite clients do after its delete client.
+#include <simdjson.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,8 +16,6 @@
 #include <fstream>
 #include <random>
 #include <string>
-
-#include <simdjson.h>
 
 #include "lookalike/engine.h"
 
@@ -69,16 +68,20 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     int64_t value = std::atoll(argv[i + 1]);
-    if (flag == "--writes") total = value;
-    else if (flag == "--ids") ids = value;
-    else if (flag == "--report") every = value;
+    if (flag == "--writes")
+      total = value;
+    else if (flag == "--ids")
+      ids = value;
+    else if (flag == "--report")
+      every = value;
     else {
       std::fprintf(stderr, "unknown flag %s\n", argv[i]);
       return 2;
     }
   }
-  std::string dir = (std::filesystem::temp_directory_path() /
-                     ("lookalike-churn-" + std::to_string(getpid()))).string();
+  std::string dir =
+      (std::filesystem::temp_directory_path() / ("lookalike-churn-" + std::to_string(getpid())))
+          .string();
   lookalike::EngineOptions options;
   options.data_dir = dir;
   options.durability = lookalike::Durability::kAsync;
@@ -105,8 +108,8 @@ int main(int argc, char** argv) {
       int64_t id = 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(ids));
       bulk += "{\"index\":{\"_id\":\"" + std::to_string(id) + "\"}}\n{\"v\":[";
       for (int d = 0; d < kDim; ++d) bulk += (d ? "," : "") + std::to_string(unit(rng));
-      bulk += "],\"tag\":\"" + std::string(kTags[rng() % 5]) + "\",\"n\":" +
-              std::to_string(rng() % 1000000) + "}\n";
+      bulk += "],\"tag\":\"" + std::string(kTags[rng() % 5]) +
+              "\",\"n\":" + std::to_string(rng() % 1000000) + "}\n";
     }
     int64_t first = 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(ids - kDeleteRange));
     for (int64_t id = first; id < first + kDeleteRange; ++id) {

@@ -151,8 +151,8 @@ class FieldIndex {
   std::unordered_map<uint32_t, std::vector<double>> num_multi_;  // further values
   std::vector<uint32_t> present_gen_;  // gen + 1 when the doc has a value, 0 = none
   static constexpr size_t kGcFloor = 1024;
-  size_t postings_total_ = 0;          // sum of postings_[t].size()
-  size_t gc_threshold_ = kGcFloor;     // postings_total_ that triggers the next collection
+  size_t postings_total_ = 0;       // sum of postings_[t].size()
+  size_t gc_threshold_ = kGcFloor;  // postings_total_ that triggers the next collection
 };
 
 }  // namespace lookalike::engine

@@ -120,9 +120,8 @@ TEST(PostingsGc, TermQueriesMatchAnOracleUnderRandomWrites) {
     engine::Bitset all(index.slots.size());
     all.SetAll();
     std::map<std::string, int64_t> counted;
-    tags_index.CountTerms(all, index.slots, [&](std::string_view t, int64_t n) {
-      counted[std::string(t)] = n;
-    });
+    tags_index.CountTerms(all, index.slots,
+                          [&](std::string_view t, int64_t n) { counted[std::string(t)] = n; });
     std::map<std::string, int64_t> expected;
     for (const auto& [d, values] : tags) {
       for (const std::string& v : values) ++expected[v];
@@ -197,7 +196,8 @@ void ExpectConsistent(Engine& engine, int deleted, int created) {
   EXPECT_EQ(CountOf(engine, ""), 100 - deleted + created);
   EXPECT_EQ(CountOf(engine, R"({"query":{"term":{"tag":"new1"}}})"), (created + 3) / 5);
   EXPECT_EQ(CountOf(engine, R"({"query":{"range":{"n":{"gte":1000}}}})"), created);
-  EXPECT_EQ(CountOf(engine, R"({"query":{"terms":{"tag":["old0","old1","old2","old3","old4"]}}})"), 100 - deleted);
+  EXPECT_EQ(CountOf(engine, R"({"query":{"terms":{"tag":["old0","old1","old2","old3","old4"]}}})"),
+            100 - deleted);
   for (int i = 0; i < 2 * deleted; i += 2) {
     std::string old_id = "o" + std::to_string(i);
     EXPECT_EQ(engine.GetDocument("m", old_id)->http_status, 404) << old_id;
@@ -240,7 +240,8 @@ std::string BulkOf(const std::string& prefix, int from, int to, bool fresh) {
 
 std::string DeleteEvens(int count) {
   std::string bulk;
-  for (int i = 0; i < 2 * count; i += 2) bulk += "{\"delete\":{\"_id\":\"o" + std::to_string(i) + "\"}}\n";
+  for (int i = 0; i < 2 * count; i += 2)
+    bulk += "{\"delete\":{\"_id\":\"o" + std::to_string(i) + "\"}}\n";
   return bulk;
 }
 
@@ -281,7 +282,8 @@ TEST(DocnumReuse, DeleteRecreateRoundsStayBounded) {
   ASSERT_TRUE(engine->Bulk("m", BulkOf("o", 0, 100, false), RefreshPolicy::kTrue).ok());
   for (int round = 0; round < 20; ++round) {
     std::string bulk;
-    for (int i = 0; i < 100; i += 2) bulk += "{\"delete\":{\"_id\":\"o" + std::to_string(i) + "\"}}\n";
+    for (int i = 0; i < 100; i += 2)
+      bulk += "{\"delete\":{\"_id\":\"o" + std::to_string(i) + "\"}}\n";
     ASSERT_TRUE(engine->Bulk("m", bulk, RefreshPolicy::kWaitFor).ok());
     bulk.clear();
     for (int i = 0; i < 100; i += 2) {
@@ -337,8 +339,8 @@ TEST_P(RestartAfterReuse, FindsTheNewVectorAndNotTheOld) {
     EXPECT_EQ(stats.Int("/indices/m/knn/fields/v/replayed_on_open"), 40);
   }
   // Deleting after the restart frees numbers again, and creates take them.
-  ASSERT_TRUE(engine->Bulk("m", BulkOf("n", 0, 0, true) + DeleteEvens(30), RefreshPolicy::kTrue)
-                  .ok());
+  ASSERT_TRUE(
+      engine->Bulk("m", BulkOf("n", 0, 0, true) + DeleteEvens(30), RefreshPolicy::kTrue).ok());
   EXPECT_EQ(DeletedDocs(*engine), 10);
   ASSERT_TRUE(engine->Bulk("m", BulkOf("n", 20, 30, true), RefreshPolicy::kTrue).ok());
   EXPECT_EQ(DeletedDocs(*engine), 0);

@@ -1,6 +1,11 @@
 // Bounded memory under overwrites and delete/re-create: deleted document numbers are reused
 // (DocnumPool, WriteIndexGroup, load), stale term postings are collected (FieldIndex), and
 // every query, get, count and k-NN search stays right while that happens, also after restarts.
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <map>
 #include <random>
@@ -373,6 +378,56 @@ TEST(DocnumReuse, HolesFromBeforeARestartAreReused) {
   for (int i = 0; i < 20; ++i) EXPECT_LT(docnums["n" + std::to_string(i)], 40) << i;
   EXPECT_EQ(DeletedDocs(*engine), 0);
   ExpectConsistent(*engine, 20, 20);
+}
+
+// kill -9 after reuse: the inserter's automatic snapshot (every 100 vectors) covers the first
+// 100 documents; the deletes and re-creates come back from the document log.
+TEST(DocnumReuse, KillNineAfterReuse) {
+  TempDir dir;
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    // Only this thread survives fork(): nothing here may wait for RocksDB's background threads
+    // (no Flush); the inserter takes the snapshots.
+    EngineOptions options;
+    options.data_dir = dir.path();
+    options.auto_snapshot_vectors = 100;
+    options.snapshot_on_shutdown = false;
+    auto engine = Engine::Open(options);
+    if (!engine.ok()) _exit(2);
+    Engine& e = **engine;
+    if (!e.CreateIndex("m", kMapping).ok()) _exit(3);
+    if (!e.Bulk("m", BulkOf("o", 0, 100, false), RefreshPolicy::kTrue).ok()) _exit(4);
+    if (!e.Bulk("m", DeleteEvens(20), RefreshPolicy::kTrue).ok()) _exit(5);
+    if (!e.Bulk("m", BulkOf("n", 0, 20, true), RefreshPolicy::kTrue).ok()) _exit(6);
+    char done = 1;
+    if (write(fds[1], &done, 1) != 1) _exit(7);
+    pause();
+    _exit(0);
+  }
+  close(fds[1]);
+  char done = 0;
+  pollfd pfd{fds[0], POLLIN, 0};
+  bool acknowledged = poll(&pfd, 1, 60000) == 1 && read(fds[0], &done, 1) == 1;
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  close(fds[0]);
+  ASSERT_TRUE(acknowledged) << "child exit status " << status;
+
+  auto engine = OpenEngine(dir.path(), /*snapshot_on_shutdown=*/false);
+  ExpectConsistent(*engine, 20, 20);
+  // The snapshot is the one after the first 100 vectors: the 20 tombstones and the 20
+  // documents on the same numbers were replayed on top of it.
+  Json stats(engine->Stats("m").value());
+  EXPECT_TRUE(stats.At("/indices/m/knn/fields/v/loaded_from_snapshot").get_bool().value());
+  EXPECT_EQ(stats.Int("/indices/m/knn/fields/v/replayed_on_open"), 40);
+  auto docnums = Docnums(*engine);
+  for (const auto& [id, d] : docnums) EXPECT_LT(d, 100) << id;
+  EXPECT_EQ(DeletedDocs(*engine), 0);
 }
 
 }  // namespace

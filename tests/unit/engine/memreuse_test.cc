@@ -356,7 +356,18 @@ TEST_P(RestartAfterReuse, FindsTheNewVectorAndNotTheOld) {
 
 INSTANTIATE_TEST_SUITE_P(Snapshots, RestartAfterReuse,
                          ::testing::Values(SnapshotAt::kBeforeDelete, SnapshotAt::kAfterRecreate,
-                                           SnapshotAt::kNone));
+                                           SnapshotAt::kNone),
+                         [](const ::testing::TestParamInfo<SnapshotAt>& info) {
+                           switch (info.param) {
+                             case SnapshotAt::kBeforeDelete:
+                               return "SnapshotBeforeDelete";
+                             case SnapshotAt::kAfterRecreate:
+                               return "SnapshotAfterRecreate";
+                             case SnapshotAt::kNone:
+                               break;
+                           }
+                           return "NoSnapshot";
+                         });
 
 // Holes left by deletes before a restart are free after it: docs.deleted reports them and new
 // documents fill them, while the tombstones of a snapshot older than the deletes still replay.

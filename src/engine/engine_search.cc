@@ -771,9 +771,16 @@ Result<JsonResponse> EngineImpl::GetDocument(std::string_view index_name, std::s
       found = true;
     }
   }
+  SourceFilter filter;
+  ApplyUrlSource(options, &filter);
+  // Vectors before the record: if the number was reused in between, the record's id shows it.
+  std::vector<storage::StoredVector> vecs;
+  if (found && filter.enabled) {
+    LOOKALIKE_RETURN_IF_ERROR(store_->GetVectors(index->space, docnum, &vecs));
+  }
   storage::DocRecord rec;
   if (found && !store_->GetDoc(index->space, docnum, &rec).ok()) found = false;
-  if (found && rec.id != id) found = false;  // replaced concurrently
+  if (found && rec.id != id) found = false;  // deleted, and the number reused, concurrently
   JsonResponse resp;
   JsonWriter w;
   w.BeginObject().Key("_index").String(index->name).Key("_id").String(id);
@@ -785,13 +792,7 @@ Result<JsonResponse> EngineImpl::GetDocument(std::string_view index_name, std::s
   }
   w.Key("_version").Int(rec.version).Key("_seq_no").Int(rec.seq_no).Key("_primary_term").Int(1)
       .Key("found").Bool(true);
-  SourceFilter filter;
-  ApplyUrlSource(options, &filter);
-  if (filter.enabled) {
-    std::vector<storage::StoredVector> vecs;
-    LOOKALIKE_RETURN_IF_ERROR(store_->GetVectors(index->space, docnum, &vecs));
-    WriteSource(w, Index::RebuildSource(rec.source, vecs), filter);
-  }
+  if (filter.enabled) WriteSource(w, Index::RebuildSource(rec.source, vecs), filter);
   w.EndObject();
   resp.body = w.Take();
   return resp;

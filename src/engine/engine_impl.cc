@@ -186,6 +186,8 @@ Status EngineImpl::LoadIndex(const std::string& name, const std::string& meta) {
   LOOKALIKE_RETURN_IF_ERROR(store_->ScanTombstones(index->space, [&](uint32_t docnum, int64_t seq) {
     job.tombstones.emplace_back(docnum, seq);
   }));
+  if (!job.tombstones.empty()) job.docnums_token = DocnumPool::NewToken();
+  index->RebuildFreeDocnums(job.docnums_token);
   {
     // Published only once everything loaded: a failure above leaves no trace in indices_.
     std::unique_lock lock(indices_mu_);
@@ -223,6 +225,7 @@ void EngineImpl::RecoveryLoop() {
           for (const auto& [docnum, seq] : job.tombstones) {
             if (seq > covered) task.removes.push_back(docnum);
           }
+          task.applied_token = job.docnums_token;
         }
         size_t dim = vf->spec.dim;
         std::vector<storage::StoredVector> vecs;
@@ -250,8 +253,10 @@ void EngineImpl::RecoveryLoop() {
         }
       }
       first = false;
+      job.docnums_token.reset();  // the tombstone removes are queued (or there were none)
       next = end;
     }
+    job.docnums_token.reset();
     if (!recovery_abort_ && !index->dropped) index->recovering = false;
     {
       std::lock_guard<std::mutex> pl(index->pending_mu);

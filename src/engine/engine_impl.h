@@ -41,6 +41,9 @@ struct RecoveryJob {
   std::map<std::string, int64_t> covered;                // field → snapshot seq_no (-1: none)
   std::vector<std::pair<uint32_t, int64_t>> docs;        // (docnum, seq_no) newer than a snapshot
   std::vector<std::pair<uint32_t, int64_t>> tombstones;  // (docnum, seq_no of the delete)
+  // Held by the tasks that replay the tombstones: free document numbers wait for it, or a
+  // replayed remove could hit a document that reused the number.
+  DocnumPool::Token docnums_token;
 };
 
 /// One write of a bulk request or a single-document call.

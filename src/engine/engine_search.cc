@@ -151,7 +151,21 @@ struct Candidate {
   uint32_t doc;
   float score;
   std::vector<SortValue> keys;
+  // The slot's incarnation when the document matched: its number may be reused by another
+  // document before the hit is fetched, and that document must not be returned in its place.
+  uint32_t incarnation = 0;
 };
+
+// Whether the candidate's slot still holds the document that matched (updates of it included),
+// and, with `stored_id`, whether a record read from the store belongs to it: the store is
+// written before memory, so it may already hold the next document of a reused number.
+// Needs the index's data_mu (shared).
+bool IsSameDocument(const Index& index, const Candidate& c, const std::string* stored_id) {
+  if (c.doc >= index.slots.size()) return false;
+  const DocSlot& slot = index.slots[c.doc];
+  return slot.live && slot.incarnation == c.incarnation &&
+         (stored_id == nullptr || *stored_id == slot.id);
+}
 
 Status ParseSortEntry(element e, std::vector<SortKey>* out) {
   SortKey key;
@@ -576,7 +590,7 @@ Result<std::string> EngineImpl::Search(std::string_view index_expr, std::string_
       if (!req.aggs.empty() && d < agg_docs.size()) agg_docs.Set(d);
       max_score = std::max(max_score, s);
       if (want == 0) return;
-      Candidate c{ii, d, s, {}};
+      Candidate c{ii, d, s, {}, index.slots[d].incarnation};
       if (!score_sort) {
         c.keys.resize(req.sort.size());
         for (size_t i = 0; i < req.sort.size(); ++i) {
@@ -631,13 +645,17 @@ Result<std::string> EngineImpl::Search(std::string_view index_expr, std::string_
     if (!req.source.enabled) {
       // Everything but the source is in memory: skip the RocksDB read (the kNN hot path).
       std::shared_lock lock(index.data_mu);
-      if (c.doc >= index.slots.size() || !index.slots[c.doc].live) continue;
+      if (!IsSameDocument(index, c, nullptr)) continue;
       const DocSlot& slot = index.slots[c.doc];
       rec.id = slot.id;
       rec.version = slot.version;
       rec.seq_no = slot.seq_no;
-    } else if (!store_->GetDoc(index.space, c.doc, &rec).ok()) {
-      continue;
+    } else {
+      // Vectors before the record: if the number was reused in between, the record shows it.
+      if (!store_->GetVectors(index.space, c.doc, &vecs).ok()) vecs.clear();
+      if (!store_->GetDoc(index.space, c.doc, &rec).ok()) continue;
+      std::shared_lock lock(index.data_mu);
+      if (!IsSameDocument(index, c, &rec.id)) continue;
     }
     w.BeginObject().Key("_index").String(index.name).Key("_id").String(rec.id);
     if (req.version) w.Key("_version").Int(rec.version);
@@ -647,10 +665,7 @@ Result<std::string> EngineImpl::Search(std::string_view index_expr, std::string_
     } else {
       w.Key("_score").Null();
     }
-    if (req.source.enabled) {
-      if (!store_->GetVectors(index.space, c.doc, &vecs).ok()) vecs.clear();
-      WriteSource(w, Index::RebuildSource(rec.source, vecs), req.source);
-    }
+    if (req.source.enabled) WriteSource(w, Index::RebuildSource(rec.source, vecs), req.source);
     if (!score_sort) {
       w.Key("sort").BeginArray();
       for (size_t i = 0; i < req.sort.size(); ++i) {
@@ -756,9 +771,16 @@ Result<JsonResponse> EngineImpl::GetDocument(std::string_view index_name, std::s
       found = true;
     }
   }
+  SourceFilter filter;
+  ApplyUrlSource(options, &filter);
+  // Vectors before the record: if the number was reused in between, the record's id shows it.
+  std::vector<storage::StoredVector> vecs;
+  if (found && filter.enabled) {
+    LOOKALIKE_RETURN_IF_ERROR(store_->GetVectors(index->space, docnum, &vecs));
+  }
   storage::DocRecord rec;
   if (found && !store_->GetDoc(index->space, docnum, &rec).ok()) found = false;
-  if (found && rec.id != id) found = false;  // replaced concurrently
+  if (found && rec.id != id) found = false;  // deleted, and the number reused, concurrently
   JsonResponse resp;
   JsonWriter w;
   w.BeginObject().Key("_index").String(index->name).Key("_id").String(id);
@@ -770,13 +792,7 @@ Result<JsonResponse> EngineImpl::GetDocument(std::string_view index_name, std::s
   }
   w.Key("_version").Int(rec.version).Key("_seq_no").Int(rec.seq_no).Key("_primary_term").Int(1)
       .Key("found").Bool(true);
-  SourceFilter filter;
-  ApplyUrlSource(options, &filter);
-  if (filter.enabled) {
-    std::vector<storage::StoredVector> vecs;
-    LOOKALIKE_RETURN_IF_ERROR(store_->GetVectors(index->space, docnum, &vecs));
-    WriteSource(w, Index::RebuildSource(rec.source, vecs), filter);
-  }
+  if (filter.enabled) WriteSource(w, Index::RebuildSource(rec.source, vecs), filter);
   w.EndObject();
   resp.body = w.Take();
   return resp;

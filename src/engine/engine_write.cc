@@ -108,6 +108,19 @@ Status CheckCondition(const WriteCondition& c, const std::string& id, bool exist
   return Status::OK();
 }
 
+// The number of a document that did not exist: a deleted document's number when one is
+// reusable, else a new one. Memory for slots, columns and vector labels then follows the live
+// documents rather than the writes. Nothing is taken for good here: the caller commits
+// `*reused` numbers from the pool and `*next_doc` once the batch is stored.
+uint32_t NewDocnum(const DocnumPool& pool, size_t* reused, uint32_t* next_doc) {
+  uint32_t docnum;
+  if (pool.Peek(*reused, &docnum)) {
+    ++*reused;
+    return docnum;
+  }
+  return (*next_doc)++;
+}
+
 struct ApplyOp {
   bool is_delete = false;
   uint32_t docnum = 0;
@@ -133,6 +146,12 @@ Status EngineImpl::WriteIndexGroup(const std::shared_ptr<Index>& index,
   std::vector<WriteItem*> written;
   int64_t last_seq = index->last_seq;
   uint32_t next_doc = index->next_doc;
+  {
+    // No task pending: every earlier removal ran, whatever tokens are still held.
+    std::lock_guard<std::mutex> pl(index->pending_mu);
+    index->free_docnums.Mature(index->pending_vectors == 0);
+  }
+  size_t reused = 0;  // numbers of index->free_docnums taken by this batch
   bool mapping_changed = false;
 
   auto lookup = [&](const std::string& id, Pending* out) -> bool {
@@ -293,7 +312,7 @@ Status EngineImpl::WriteIndexGroup(const std::shared_ptr<Index>& index,
       item->status = s;
       continue;
     }
-    op.docnum = exists ? cur.docnum : next_doc++;
+    op.docnum = exists ? cur.docnum : NewDocnum(index->free_docnums, &reused, &next_doc);
     op.id = item->id;
     op.version = exists ? cur.version + 1 : 1;
     op.seq_no = ++last_seq;
@@ -326,15 +345,19 @@ Status EngineImpl::WriteIndexGroup(const std::shared_ptr<Index>& index,
   }
   index->last_seq = last_seq;
   index->next_doc = next_doc;
+  index->free_docnums.Take(reused);
+  index->deleted_docs -= static_cast<int64_t>(reused);
 
   // Vector work per field, in write order.
   std::map<std::string, VectorTask> tasks;
+  std::vector<uint32_t> freed;
   {
     std::unique_lock lock(index->data_mu);
     for (const ApplyOp& op : ops) {
       if (op.is_delete) {
         index->ApplyDelete(op.docnum);
         ++index->deleted_docs;
+        freed.push_back(op.docnum);
       } else {
         index->ApplyDoc(op.docnum, op.id, op.version, op.seq_no, op.doc);
       }
@@ -363,8 +386,12 @@ Status EngineImpl::WriteIndexGroup(const std::shared_ptr<Index>& index,
       }
     }
   }
+  // The freed numbers wait until every task of this batch (which holds their removes) ran.
+  DocnumPool::Token applied = DocnumPool::NewToken();
+  index->free_docnums.Free(std::move(freed), applied);
   for (auto& [field, task] : tasks) {
     if (task.add_labels.empty() && task.removes.empty()) continue;
+    task.applied_token = applied;
     // Drop neutralised adds (see above).
     size_t dim = index->vectors[field]->spec.dim;
     size_t keep = 0;

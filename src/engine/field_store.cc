@@ -58,6 +58,7 @@ void FieldIndex::AddTerm(uint32_t doc, uint32_t gen, std::string_view term) {
   auto& plist = postings_[it->second];
   if (plist.empty() || plist.back().doc != doc || plist.back().gen != gen) {
     plist.push_back({doc, gen});
+    ++postings_total_;
   }
   if (present_gen_[doc] != gen + 1 || first_term_[doc] == 0) first_term_[doc] = it->second + 1;
   present_gen_[doc] = gen + 1;
@@ -82,6 +83,42 @@ void FieldIndex::ClearDoc(uint32_t doc) {
   } else {
     first_term_[doc] = 0;
   }
+}
+
+void FieldIndex::CollectGarbage(const std::vector<DocSlot>& slots) {
+  auto valid = [&](const Posting& p) {
+    return p.doc < slots.size() && slots[p.doc].live && slots[p.doc].gen == p.gen;
+  };
+  std::vector<std::string> terms;
+  std::vector<std::vector<Posting>> postings;
+  std::vector<std::pair<uint32_t, uint32_t>> first_terms;  // (doc, new term id + 1)
+  size_t kept = 0;
+  for (size_t t = 0; t < terms_.size(); ++t) {
+    size_t n = 0;
+    for (const Posting& p : postings_[t]) n += valid(p);
+    if (n == 0) continue;
+    auto new_id = static_cast<uint32_t>(terms.size());
+    // Fresh vectors of the exact size: a term that once had many postings gives the memory back.
+    std::vector<Posting> live;
+    live.reserve(n);
+    for (const Posting& p : postings_[t]) {
+      if (!valid(p)) continue;
+      live.push_back(p);
+      // A doc's first term is one of its valid postings: ClearDoc resets it on delete/re-index.
+      if (first_term_[p.doc] == t + 1) first_terms.emplace_back(p.doc, new_id + 1);
+    }
+    kept += n;
+    terms.push_back(std::move(terms_[t]));
+    postings.push_back(std::move(live));
+  }
+  // Renumbered after the scan: old and new term ids must not be mixed while it runs.
+  for (auto [doc, id] : first_terms) first_term_[doc] = id;
+  terms_ = std::move(terms);
+  postings_ = std::move(postings);
+  term_ids_.clear();
+  for (size_t t = 0; t < terms_.size(); ++t) term_ids_.emplace(terms_[t], static_cast<uint32_t>(t));
+  postings_total_ = kept;
+  gc_threshold_ = 2 * kept + kGcFloor;
 }
 
 void FieldIndex::Term(std::string_view term, const std::vector<DocSlot>& slots,

@@ -2,9 +2,11 @@
 // a live bitset, and per field either term postings (keyword, text, boolean) or numeric
 // columns (numbers, dates). Rebuilt from RocksDB at startup; never persisted.
 //
-// Postings are append-only and carry the document's generation at indexing time; re-indexing a
+// Postings are appended and carry the document's generation at indexing time; re-indexing a
 // document bumps its generation, which invalidates its old postings without searching for
-// them (entries whose generation differs are skipped).
+// them (entries whose generation differs are skipped). So that memory follows the live
+// documents rather than the number of writes, MaybeCollectGarbage drops stale postings and
+// terms no document has anymore once the postings have doubled since the last collection.
 //
 // Thread safety: none inside; the owning Index guards a FieldStore with its data lock (shared
 // for queries, exclusive for applying writes).
@@ -57,7 +59,8 @@ class Bitset {
 
 struct DocSlot {
   bool live = false;
-  uint32_t gen = 0;
+  uint32_t gen = 0;          // bumped by every write of the slot: postings of other gens are stale
+  uint32_t incarnation = 0;  // bumped when a document (re)takes the slot: tells reuse apart
   int64_t version = 0;
   int64_t seq_no = 0;
   std::string id;
@@ -76,6 +79,19 @@ class FieldIndex {
   void AddNumber(uint32_t doc, uint32_t gen, double value);
   /// Forgets the doc's column values (postings are invalidated by the generation bump).
   void ClearDoc(uint32_t doc);
+  /// Collects garbage (see CollectGarbage) when the postings have grown past twice what the
+  /// last collection kept plus kGcFloor: amortised O(1) per added posting. `slots` are the
+  /// owning index's current slots.
+  void MaybeCollectGarbage(const std::vector<DocSlot>& slots) {
+    if (postings_total_ >= gc_threshold_) CollectGarbage(slots);
+  }
+  /// Drops every posting whose document is dead or has another generation, and every term left
+  /// without postings (term ids are renumbered). Query results are unchanged.
+  void CollectGarbage(const std::vector<DocSlot>& slots);
+  /// Postings held, valid or stale (memory accounting and tests).
+  size_t posting_count() const { return postings_total_; }
+  /// Distinct terms held, including terms only stale postings still have.
+  size_t term_count() const { return terms_.size(); }
 
   /// Documents whose current generation has `term`; `gens` are the slots' generations.
   void Term(std::string_view term, const std::vector<DocSlot>& slots, Bitset* out) const;
@@ -134,6 +150,9 @@ class FieldIndex {
   std::vector<double> num_single_;     // first numeric value, NaN = none
   std::unordered_map<uint32_t, std::vector<double>> num_multi_;  // further values
   std::vector<uint32_t> present_gen_;  // gen + 1 when the doc has a value, 0 = none
+  static constexpr size_t kGcFloor = 1024;
+  size_t postings_total_ = 0;       // sum of postings_[t].size()
+  size_t gc_threshold_ = kGcFloor;  // postings_total_ that triggers the next collection
 };
 
 }  // namespace lookalike::engine

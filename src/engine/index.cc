@@ -466,7 +466,10 @@ void Index::ApplyDoc(uint32_t docnum, const std::string& id, int64_t version, in
     ++slot.gen;
     for (auto& [path, fi] : fields) fi->ClearDoc(docnum);
   }
-  if (!slot.live) live.Set(docnum);
+  if (!slot.live) {
+    live.Set(docnum);
+    ++slot.incarnation;
+  }
   slot.live = true;
   slot.version = version;
   slot.seq_no = seq_no;
@@ -484,16 +487,30 @@ void Index::ApplyDoc(uint32_t docnum, const std::string& id, int64_t version, in
       default: fi->AddNumber(docnum, slot.gen, v.number); break;
     }
   }
+  // Only adds grow postings, so this is the one place that needs to collect them.
+  for (const auto& v : doc.values) fields[v.field->path]->MaybeCollectGarbage(slots);
 }
 
 void Index::ApplyDelete(uint32_t docnum) {
   if (docnum >= slots.size() || !slots[docnum].live) return;
   DocSlot& slot = slots[docnum];
   ids.erase(slot.id);
+  std::string().swap(slot.id);  // a dead slot keeps no memory until it is reused
   slot.live = false;
   ++slot.gen;
   live.Clear(docnum);
   for (auto& [path, fi] : fields) fi->ClearDoc(docnum);
+}
+
+void Index::RebuildFreeDocnums(const DocnumPool::Token& token) {
+  std::vector<uint32_t> free;
+  // Descending, so the smallest numbers are reused first and the slots stay dense.
+  for (uint32_t d = next_doc; d-- > 0;) {
+    if (d >= slots.size() || !slots[d].live) free.push_back(d);
+  }
+  deleted_docs = static_cast<int64_t>(free.size());
+  free_docnums = DocnumPool();
+  free_docnums.Free(std::move(free), token);
 }
 
 std::string Index::RebuildSource(const std::string& slim,

@@ -3,7 +3,8 @@
 //
 // Thread safety / invariants:
 //   write_mu  serialises writers of this index (sequence numbers and document numbers are
-//             assigned under it, in order; one RocksDB batch per write call).
+//             assigned under it, in order; one RocksDB batch per write call); it also guards
+//             free_docnums.
 //   data_mu   guards mapping, slots, ids, live, fields and last_visible_seq: shared for
 //             searches and reads, exclusive while a write is applied in memory.
 //   Vector indices are internally thread-safe for Add/Remove/Search; Save runs only with
@@ -21,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/docnum_pool.h"
 #include "engine/field_store.h"
 #include "engine/mapping.h"
 #include "lookalike/vector_index.h"
@@ -88,6 +90,9 @@ class Index {
   std::map<std::string, std::unique_ptr<VectorField>> vectors;
   int64_t last_seq = -1;      // guarded by write_mu
   uint32_t next_doc = 0;      // guarded by write_mu
+  // Numbers of deleted documents below next_doc, taken by new documents before next_doc is
+  // (guarded by write_mu). deleted_docs counts them (docs.deleted in _stats and _cat).
+  DocnumPool free_docnums;
   std::atomic<int64_t> deleted_docs{0};
 
   // Background vector insertion bookkeeping (see Engine's inserter).
@@ -127,7 +132,13 @@ class Index {
   /// Applies a stored document to the in-memory structures. Needs data_mu exclusive.
   void ApplyDoc(uint32_t docnum, const std::string& id, int64_t version, int64_t seq_no,
                 const PreparedDoc& doc);
+  /// Marks a document deleted and releases its id; the caller hands the number to
+  /// free_docnums. Needs data_mu exclusive.
   void ApplyDelete(uint32_t docnum);
+  /// At load, after every stored document was applied: every number below next_doc without a
+  /// live document becomes free, reusable once `token` expired (see DocnumPool). Sets
+  /// deleted_docs. Needs write_mu (or exclusive ownership).
+  void RebuildFreeDocnums(const DocnumPool::Token& token);
 
   /// Full _source: the slim source with top-level vectors re-inserted.
   static std::string RebuildSource(const std::string& slim,

@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/docnum_pool.h"
+
 namespace lookalike::engine {
 
 class Index;
@@ -36,6 +38,12 @@ struct VectorTask {
   std::vector<float> add_vectors;  // add_labels.size() * dim
   std::vector<uint64_t> removes;   // applied before the adds
   int64_t max_seq = -1;            // last seq_no of the writes in this task (-1: catch-up)
+  // Kept alive until the task's removes were applied (the inserter destroys the task after
+  // applying it): document numbers freed by the same write wait for it before they are reused
+  // (see DocnumPool). A task with removes is therefore never destroyed before it ran; Pop only
+  // folds add-only tasks into a batch, and dropping their tokens early frees nothing whose
+  // removal is still queued (every removal sits in a task with removes, which keeps the token).
+  DocnumPool::Token applied_token;
 };
 
 struct VectorQueueLimits {

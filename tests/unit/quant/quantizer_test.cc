@@ -199,9 +199,9 @@ TEST(Quantizer, ParamsRoundTripAndCorruption) {
 // saved parameters failed LoadParams, so the index could not be opened again.
 TEST(Quantizer, TrainingOnNonFiniteOrHugeRowsGivesLoadableParameters) {
   const size_t d = 4;
-  const std::vector<float> rows = {NAN,      INFINITY, 3e38f,  1.0f,   // row 0
-                                   -INFINITY, NAN,     -3e38f, 2.0f,   // row 1
-                                   NAN,      NAN,      1.0f,   NAN};   // row 2
+  const std::vector<float> rows = {NAN,       INFINITY, 3e38f,  1.0f,  // row 0
+                                   -INFINITY, NAN,      -3e38f, 2.0f,  // row 1
+                                   NAN,       NAN,      1.0f,   NAN};  // row 2
   for (CodeType t : {CodeType::kInt8, CodeType::kBinary}) {
     auto q = MakeQuantizer(t, d, Metric::kL2);
     q->Train(rows.data(), 3);
@@ -248,9 +248,12 @@ TEST(Quantizer, LoadParamsRefusesNonFiniteAndNonPositiveParameters) {
   };
   Int8Quantizer q(d, Metric::kL2);
   EXPECT_TRUE(q.LoadParams(floats({0, 0, 0.1f, 0.1f})).ok());
-  for (const std::vector<float>& bad :
-       {std::vector<float>{NAN, 0, 0.1f, 0.1f}, {0, INFINITY, 0.1f, 0.1f},
-        {0, 0, NAN, 0.1f}, {0, 0, 0.1f, INFINITY}, {0, 0, 0, 0.1f}, {0, 0, 0.1f, -0.1f}}) {
+  for (const std::vector<float>& bad : {std::vector<float>{NAN, 0, 0.1f, 0.1f},
+                                        {0, INFINITY, 0.1f, 0.1f},
+                                        {0, 0, NAN, 0.1f},
+                                        {0, 0, 0.1f, INFINITY},
+                                        {0, 0, 0, 0.1f},
+                                        {0, 0, 0.1f, -0.1f}}) {
     Int8Quantizer fresh(d, Metric::kL2);
     EXPECT_TRUE(fresh.LoadParams(floats(bad)).IsCorruption()) << bad[0] << bad[1] << bad[2];
     EXPECT_FALSE(fresh.trained());

@@ -78,8 +78,10 @@ void HnswIndex::Normalize(const float* in, float* out) const {
   }
   double n2 = 0;
   for (size_t i = 0; i < dim_; ++i) n2 += double(in[i]) * in[i];
-  float inv = static_cast<float>(1.0 / std::sqrt(n2));
-  for (size_t i = 0; i < dim_; ++i) out[i] = in[i] * inv;
+  // In double: for a vector of tiny (subnormal) components 1/|v| overflows a float, and the
+  // stored vector would hold inf and NaN although the input passed ValidateVector.
+  const double inv = 1.0 / std::sqrt(n2);
+  for (size_t i = 0; i < dim_; ++i) out[i] = static_cast<float>(in[i] * inv);
 }
 
 void HnswIndex::GrowLocked(size_t capacity) {

@@ -1,10 +1,15 @@
 #include "index/quant/int8_quantizer.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 
 namespace lookalike::quant {
+namespace {
+// The smallest per-dimension step Train produces (for constant dimensions).
+constexpr float kMinScale = 1e-12f;
+}  // namespace
 
 Int8Quantizer::Int8Quantizer(size_t dim, Metric metric)
     : Quantizer(dim, metric),
@@ -15,22 +20,28 @@ Int8Quantizer::Int8Quantizer(size_t dim, Metric metric)
 
 void Int8Quantizer::Train(const float* x, size_t n) {
   if (n == 0) return;
-  std::vector<float> lo(dim_, INFINITY), hi(dim_, -INFINITY);
+  // Non-finite components (only a damaged index file holds them: writes reject them) are left
+  // out, and the range is computed in double: a float range of two huge finite components
+  // overflows to inf, and inf or NaN parameters would make every code undefined and the saved
+  // index unloadable (LoadParams rejects them).
+  std::vector<double> lo(dim_, INFINITY), hi(dim_, -INFINITY);
   for (size_t r = 0; r < n; ++r) {
     const float* row = x + r * dim_;
     for (size_t i = 0; i < dim_; ++i) {
-      lo[i] = std::min(lo[i], row[i]);
-      hi[i] = std::max(hi[i], row[i]);
+      if (!std::isfinite(row[i])) continue;
+      lo[i] = std::min(lo[i], double{row[i]});
+      hi[i] = std::max(hi[i], double{row[i]});
     }
   }
   for (size_t i = 0; i < dim_; ++i) {
+    if (lo[i] > hi[i]) continue;  // no finite sample: keep the current parameters
     // A small margin: later vectors slightly outside the sample's range still encode well.
-    float range = hi[i] - lo[i];
-    float margin = range * 0.01f;
-    min_[i] = lo[i] - margin;
-    float span = range + 2 * margin;
-    // A constant dimension keeps a tiny non-zero scale so the code stays well defined.
-    scale_[i] = span > 0 ? span / 255.0f : 1e-12f;
+    double range = hi[i] - lo[i];
+    double margin = range * 0.01;
+    min_[i] = static_cast<float>(std::max(lo[i] - margin, double{-FLT_MAX}));
+    // A (numerically) constant dimension keeps a tiny non-zero scale so the code stays well
+    // defined; span / 255 is at most ~2.7e36, always a finite float.
+    scale_[i] = std::max(static_cast<float>((range + 2 * margin) / 255.0), kMinScale);
   }
   trained_ = true;
 }
@@ -39,7 +50,9 @@ void Int8Quantizer::Encode(const float* x, uint8_t* code) const {
   float norm2 = 0;
   for (size_t i = 0; i < dim_; ++i) {
     float v = std::nearbyint((x[i] - min_[i]) / scale_[i]);
-    v = std::clamp(v, 0.0f, 255.0f);
+    // NaN (a NaN or infinite component) becomes 0: std::max returns its first argument when the
+    // comparison is false. Converting NaN to an integer would be undefined behaviour.
+    v = std::min(255.0f, std::max(0.0f, v));
     code[i] = static_cast<uint8_t>(v);
     float dec = min_[i] + scale_[i] * v;
     norm2 += dec * dec;

@@ -49,10 +49,13 @@ class Quantizer {
   /// True when the quantizer needs no training or has been trained.
   virtual bool trained() const { return true; }
   /// Learns code parameters from n rows (already normalised under cosine). May be called again to
-  /// retrain; existing codes must then be re-encoded.
+  /// retrain; existing codes must then be re-encoded. Non-finite components (a damaged index file
+  /// can hold them) are ignored: the parameters are always finite, so SaveParams output always
+  /// passes LoadParams.
   virtual void Train(const float* x, size_t n) {}
 
-  /// x has dim() floats (already normalised under cosine); writes code_size() bytes.
+  /// x has dim() floats (already normalised under cosine); writes code_size() bytes. Defined for
+  /// any input, NaN and infinite components included (their code is unspecified).
   virtual void Encode(const float* x, uint8_t* code) const = 0;
   /// Approximate reconstruction (for tests and diagnostics).
   virtual void Decode(const uint8_t* code, float* x) const = 0;

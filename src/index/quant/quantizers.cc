@@ -98,10 +98,22 @@ class BinaryQuantizer final : public Quantizer {
   bool trained() const override { return trained_; }
   void Train(const float* x, size_t n) override {
     if (n == 0) return;
+    // Non-finite components (only a damaged index file holds them) are left out of the mean: a
+    // NaN or infinite centre would make the saved index unloadable (LoadParams rejects it). A
+    // mean of finite floats, summed in double, is a finite float.
     std::vector<double> sum(dim_, 0);
-    for (size_t r = 0; r < n; ++r)
-      for (size_t i = 0; i < dim_; ++i) sum[i] += x[r * dim_ + i];
-    for (size_t i = 0; i < dim_; ++i) center_[i] = static_cast<float>(sum[i] / n);
+    std::vector<size_t> count(dim_, 0);
+    for (size_t r = 0; r < n; ++r) {
+      for (size_t i = 0; i < dim_; ++i) {
+        float v = x[r * dim_ + i];
+        if (!std::isfinite(v)) continue;
+        sum[i] += v;
+        ++count[i];
+      }
+    }
+    for (size_t i = 0; i < dim_; ++i) {
+      if (count[i] > 0) center_[i] = static_cast<float>(sum[i] / double(count[i]));
+    }
     trained_ = true;
   }
   void Encode(const float* x, uint8_t* code) const override {

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <optional>
 #include <vector>
 
 #include "common/base64.h"
@@ -128,13 +129,32 @@ Result<std::string> NextPage(Engine& engine, const std::string& id, ScrollContex
   return out;
 }
 
-std::string KeepAliveOf(const RestRequest& req, simdjson::dom::element body) {
-  if (const std::string* s = req.Param("scroll")) return *s;
-  std::string_view v;
-  if (body.is_object() && body["scroll"].get_string().get(v) == simdjson::SUCCESS) {
-    return std::string(v);
+// The body of a scroll request as an object; nullopt when there is no body or it holds another
+// JSON value (ignored, as before). A default-constructed dom::element refers to no document and
+// must never be read, so "no body" is this optional, not an unset element.
+using OptionalBody = std::optional<simdjson::dom::object>;
+
+Result<OptionalBody> ParseScrollBody(const RestRequest& req, simdjson::dom::parser* parser) {
+  if (req.body().empty()) return OptionalBody();
+  simdjson::dom::element root;
+  if (parser->parse(req.body()).get(root) != simdjson::SUCCESS) {
+    return Status::InvalidArgument("request body is not JSON").WithType("parsing_exception");
   }
-  return "5m";
+  simdjson::dom::object object;
+  if (root.get_object().get(object) != simdjson::SUCCESS) return OptionalBody();
+  return OptionalBody(object);
+}
+
+// A string member of the body, if there is one.
+std::optional<std::string> BodyString(const OptionalBody& body, std::string_view key) {
+  std::string_view v;
+  if (body && (*body)[key].get_string().get(v) == simdjson::SUCCESS) return std::string(v);
+  return std::nullopt;
+}
+
+std::string KeepAliveOf(const RestRequest& req, const OptionalBody& body) {
+  if (const std::string* s = req.Param("scroll")) return *s;
+  return BodyString(body, "scroll").value_or("5m");
 }
 
 }  // namespace
@@ -190,25 +210,17 @@ Result<std::string> StartScroll(RestContext& ctx, const RestRequest& req,
 void RegisterScrollHandlers(Router& router, RestContext& ctx) {
   auto next = [&ctx](const RestRequest& req, HttpResponse* resp) {
     simdjson::dom::parser parser;
-    simdjson::dom::element body;
-    if (!req.body().empty() && parser.parse(req.body()).get(body) != simdjson::SUCCESS) {
-      return ReplyError(Status::InvalidArgument("request body is not JSON")
-                            .WithType("parsing_exception"),
-                        resp);
-    }
+    auto body = ParseScrollBody(req, &parser);
+    if (!body.ok()) return ReplyError(body.status(), resp);
     std::string id(req.PathParam("scroll_id"));
-    std::string_view v;
     if (const std::string* p = req.Param("scroll_id")) id = *p;
-    if (id.empty() && !req.body().empty() && body.is_object() &&
-        body["scroll_id"].get_string().get(v) == simdjson::SUCCESS) {
-      id = std::string(v);
-    }
+    if (id.empty()) id = BodyString(*body, "scroll_id").value_or("");
     if (id.empty()) {
       return ReplyError(Status::InvalidArgument("Validation Failed: 1: scrollId is missing;")
                             .WithType("action_request_validation_exception"),
                         resp);
     }
-    auto ttl = ParseKeepAlive(KeepAliveOf(req, body));
+    auto ttl = ParseKeepAlive(KeepAliveOf(req, *body));
     if (!ttl.ok()) return ReplyError(ttl.status(), resp);
     std::optional<ScrollContext> c = ctx.scrolls.Take(id);
     if (!c) return ReplyError(ContextMissing(id), resp);

@@ -4,10 +4,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 
+#include "common/crc32c.h"
 #include "index/hnsw/hnsw_index.h"
 #include "test_data.h"
 
@@ -158,6 +161,85 @@ TEST(HnswIoDamage, LoadIndexDispatchesFlatSnapshots) {
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ((*back)->Stats().kind, "flat");
   EXPECT_EQ((*back)->size(), 1u);
+  std::remove(path.c_str());
+}
+
+// A copy of the file at `path` whose vector section (docs/formats/hnsw-index.md: section 7 of
+// the table at byte 96) starts with `values`, checksums repaired: what a writer that stored
+// these values would have produced.
+void OverwriteFirstVectors(const std::string& path, const std::vector<float>& values) {
+  std::string b = ReadAll(path);
+  constexpr size_t kTable = 96, kVectorsEntry = kTable + 7 * 24, kHeader = 320;
+  uint64_t offset, length;
+  std::memcpy(&offset, b.data() + kVectorsEntry, 8);
+  std::memcpy(&length, b.data() + kVectorsEntry + 8, 8);
+  ASSERT_LE(values.size() * sizeof(float), length);
+  std::memcpy(b.data() + offset, values.data(), values.size() * sizeof(float));
+  uint32_t crc = Crc32c(b.data() + offset, length);
+  std::memcpy(b.data() + kVectorsEntry + 16, &crc, 4);
+  crc = Crc32c(b.data(), kHeader - 4);
+  std::memcpy(b.data() + kHeader - 4, &crc, 4);
+  WriteAll(path, b);
+}
+
+// Fuzz finding (hnsw_load and load_index, tests/regress/fuzz/{hnsw_load,load_index}/
+// int8_train_nan_vectors): stored NaN vectors (a damaged file with valid checksums, or an mmap
+// load, which checks no vector checksum) reached the int8 retraining of a later insert; the
+// quantizer learned NaN parameters, encoded NaN as uint8 (undefined behaviour) and the next
+// save could not be loaded again. Inserts must work and what they save must load.
+TEST(HnswIoDamage, NonFiniteStoredVectorsStillRetrainToLoadableParameters) {
+  const size_t d = 4;
+  for (CodeType code : {CodeType::kInt8, CodeType::kBinary}) {
+    for (bool mmap : {false, true}) {
+      HnswParams p;
+      p.code = code;
+      auto index = std::move(CreateHnswIndex(d, Metric::kL2, p)).value();
+      // One at a time: training on 1, then 2 vectors; the loaded index retrains at 4 live.
+      for (uint64_t l = 0; l < 3; ++l) {
+        std::vector<float> v = {float(l), 1, 2, 3};
+        ASSERT_TRUE(index->Add(l, v.data()).ok());
+      }
+      std::string path = TempPath("nonfinite_" + std::string(CodeTypeName(code)));
+      ASSERT_TRUE(index->Save(path).ok());
+      OverwriteFirstVectors(path, {NAN, INFINITY, -INFINITY, NAN, 3e38f, -3e38f, NAN, 1});
+      auto loaded = LoadHnsw(path, mmap);
+      ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+      for (uint64_t l = 10; l < 20; ++l) {
+        std::vector<float> v = {float(l), 3e38f, -3e38f, 0};
+        ASSERT_TRUE((*loaded)->Add(l, v.data()).ok());
+      }
+      std::string again = path + "_again";
+      ASSERT_TRUE((*loaded)->Save(again).ok());
+      auto back = LoadHnsw(again, false);
+      ASSERT_TRUE(back.ok()) << CodeTypeName(code) << " " << back.status().ToString();
+      EXPECT_EQ((*back)->size(), 13u);
+      std::remove(path.c_str());
+      std::remove(again.c_str());
+    }
+  }
+}
+
+// A cosine vector of subnormal components passes ValidateVector (its norm is not zero), but
+// 1/|v| overflows a float: the normalised copy held inf and NaN, which the int8 quantizer then
+// trained on, and the saved index could not be loaded.
+TEST(HnswIoDamage, SubnormalCosineVectorIsStoredFinite) {
+  HnswParams p;
+  p.code = CodeType::kInt8;
+  auto index = std::move(CreateHnswIndex(4, Metric::kCosine, p)).value();
+  const float tiny[4] = {1e-45f, 0, 0, 0};
+  ASSERT_TRUE(index->Add(1, tiny).ok());
+  const float other[4] = {0, 1, 0, 0};
+  ASSERT_TRUE(index->Add(2, other).ok());
+  std::string path = TempPath("subnormal");
+  ASSERT_TRUE(index->Save(path).ok());
+  auto back = LoadHnsw(path, false);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  const float query[4] = {1, 0, 0, 0};
+  std::vector<SearchHit> out;
+  ASSERT_TRUE((*back)->Search(query, {}, &out).ok());
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out[0].label, 1u);
+  EXPECT_NEAR(out[0].distance, 0.0f, 1e-5f);
   std::remove(path.c_str());
 }
 

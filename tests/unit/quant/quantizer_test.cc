@@ -193,5 +193,76 @@ TEST(Quantizer, ParamsRoundTripAndCorruption) {
   EXPECT_TRUE(f->LoadParams("x").IsCorruption());
 }
 
+// Fuzz finding (hnsw_load / load_index): an index file may hold NaN, infinite or huge vectors
+// (damaged with valid checksums, or mmapped without a vector checksum). Training on them gave
+// NaN or infinite parameters: Encode then converted NaN to uint8 (undefined behaviour) and the
+// saved parameters failed LoadParams, so the index could not be opened again.
+TEST(Quantizer, TrainingOnNonFiniteOrHugeRowsGivesLoadableParameters) {
+  const size_t d = 4;
+  const std::vector<float> rows = {NAN,       INFINITY, 3e38f,  1.0f,  // row 0
+                                   -INFINITY, NAN,      -3e38f, 2.0f,  // row 1
+                                   NAN,       NAN,      1.0f,   NAN};  // row 2
+  for (CodeType t : {CodeType::kInt8, CodeType::kBinary}) {
+    auto q = MakeQuantizer(t, d, Metric::kL2);
+    q->Train(rows.data(), 3);
+    ASSERT_TRUE(q->trained());
+    auto back = MakeQuantizer(t, d, Metric::kL2);
+    Status st = back->LoadParams(q->SaveParams());
+    EXPECT_TRUE(st.ok()) << static_cast<int>(t) << ": " << st.ToString();
+    std::vector<uint8_t> code(q->code_size());
+    for (size_t r = 0; r < 3; ++r) q->Encode(rows.data() + r * d, code.data());
+  }
+}
+
+TEST(Int8Quantizer, EncodesNonFiniteComponentsToTheRangeEnds) {
+  const size_t d = 3;
+  auto x = RandomRows(100, d, 5);
+  Int8Quantizer q(d, Metric::kL2);
+  q.Train(x.data(), 100);
+  const float odd[3] = {NAN, INFINITY, -INFINITY};
+  std::vector<uint8_t> code(q.code_size());
+  q.Encode(odd, code.data());
+  EXPECT_EQ(code[0], 0);
+  EXPECT_EQ(code[1], 255);
+  EXPECT_EQ(code[2], 0);
+  for (float v : q.scale()) {
+    EXPECT_TRUE(std::isfinite(v) && v > 0);
+  }
+  // Huge finite rows: the float range (3e38 - -3e38) overflows; the parameters must not.
+  const float huge[6] = {3e38f, -3e38f, 0, -3e38f, 3e38f, 0};
+  q.Train(huge, 2);
+  for (size_t i = 0; i < d; ++i) {
+    EXPECT_TRUE(std::isfinite(q.min()[i]) && std::isfinite(q.scale()[i]) && q.scale()[i] > 0)
+        << i << " " << q.min()[i] << " " << q.scale()[i];
+  }
+  q.Encode(huge, code.data());
+  EXPECT_EQ(code[0], 255);  // the difference to min overflows to inf: the top code
+  EXPECT_LE(code[1], 3);    // -3e38 sits in the margin, a step or two above min
+}
+
+// What a damaged file can hold is refused at load with Corruption, never used.
+TEST(Quantizer, LoadParamsRefusesNonFiniteAndNonPositiveParameters) {
+  const size_t d = 2;
+  auto floats = [](std::vector<float> v) {
+    return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+  };
+  Int8Quantizer q(d, Metric::kL2);
+  EXPECT_TRUE(q.LoadParams(floats({0, 0, 0.1f, 0.1f})).ok());
+  for (const std::vector<float>& bad : {std::vector<float>{NAN, 0, 0.1f, 0.1f},
+                                        {0, INFINITY, 0.1f, 0.1f},
+                                        {0, 0, NAN, 0.1f},
+                                        {0, 0, 0.1f, INFINITY},
+                                        {0, 0, 0, 0.1f},
+                                        {0, 0, 0.1f, -0.1f}}) {
+    Int8Quantizer fresh(d, Metric::kL2);
+    EXPECT_TRUE(fresh.LoadParams(floats(bad)).IsCorruption()) << bad[0] << bad[1] << bad[2];
+    EXPECT_FALSE(fresh.trained());
+  }
+  for (float c : {NAN, INFINITY, -INFINITY}) {
+    auto b = MakeQuantizer(CodeType::kBinary, d, Metric::kL2);
+    EXPECT_TRUE(b->LoadParams(floats({0, c})).IsCorruption());
+  }
+}
+
 }  // namespace
 }  // namespace lookalike::quant

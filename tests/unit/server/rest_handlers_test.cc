@@ -292,6 +292,46 @@ TEST_F(RestTest, ClusterSettingsRoundTrip) {
   EXPECT_EQ(Call("GET", "/_cluster/health").status, 200);
 }
 
+// Fuzz finding (rest, tests/regress/fuzz/rest/scroll_without_body): continuing a scroll with no
+// body and no ?scroll= read the keep-alive from an unset simdjson element (a null document:
+// undefined behaviour, a crash in practice). Every body shape must now be handled.
+TEST_F(RestTest, ScrollContinuationWithAnyBody) {
+  HttpResponse start = Call("POST", "/idx/_search?scroll=1m", "{}");
+  ASSERT_EQ(start.status, 200) << start.body;
+  const std::string key = "\"_scroll_id\":\"";
+  size_t at = start.body.find(key);
+  ASSERT_NE(at, std::string::npos) << start.body;
+  at += key.size();
+  const std::string id = start.body.substr(at, start.body.find('"', at) - at);
+
+  // No body at all: the id from the path, the default keep-alive.
+  HttpResponse next = Call("GET", "/_search/scroll/" + id);
+  EXPECT_EQ(next.status, 200) << next.body;
+  EXPECT_NE(next.body.find(id), std::string::npos) << next.body;
+  next = Call("POST", "/_search/scroll/_all");
+  EXPECT_EQ(next.status, 404) << next.body;
+  EXPECT_NE(next.body.find("search_context_missing_exception"), std::string::npos) << next.body;
+  next = Call("POST", "/_search/scroll");
+  EXPECT_EQ(next.status, 400) << next.body;
+  EXPECT_NE(next.body.find("action_request_validation_exception"), std::string::npos);
+
+  // A JSON body that is not an object is ignored; the id still comes from the path.
+  EXPECT_EQ(Call("POST", "/_search/scroll/" + id, "[1]").status, 200);
+  // Id and keep-alive from an object body; a bad keep-alive there is still refused.
+  const std::string id_member = "{\"scroll_id\":\"" + id + "\",";
+  next = Call("POST", "/_search/scroll", id_member + "\"scroll\":\"30s\"}");
+  EXPECT_EQ(next.status, 200) << next.body;
+  for (const std::string bad : {"25h", ""}) {
+    next = Call("POST", "/_search/scroll", id_member + "\"scroll\":\"" + bad + "\"}");
+    EXPECT_EQ(next.status, 400) << next.body;
+    EXPECT_NE(next.body.find("failed to parse keep-alive [" + bad + "]"), std::string::npos)
+        << next.body;
+  }
+  HttpResponse bad = Call("POST", "/_search/scroll/" + id, "{bad");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("parsing_exception"), std::string::npos) << bad.body;
+}
+
 }  // namespace
 }  // namespace lookalike::server
 

@@ -176,10 +176,11 @@ int RunServe(const ServeArgs& args) {
   std::string lanes;
   for (const server::WorkerPoolStats& lane : server.lane_stats()) {
     if (!lanes.empty()) lanes += ", ";
-    lanes += lane.name + " " + std::to_string(lane.threads) + " threads (queue " +
-             (lane.queue_capacity == server::kUnboundedQueue ? std::string("unbounded")
-                                                             : std::to_string(lane.queue_capacity)) +
-             ")";
+    lanes +=
+        lane.name + " " + std::to_string(lane.threads) + " threads (queue " +
+        (lane.queue_capacity == server::kUnboundedQueue ? std::string("unbounded")
+                                                        : std::to_string(lane.queue_capacity)) +
+        ")";
   }
   spdlog::info("worker lanes: {}", lanes);
   for (const std::string& root : options.image.image_roots) {

@@ -26,9 +26,12 @@ std::string_view Endpoint(const std::vector<std::string>& segments) {
 
 std::string_view RequestLaneName(RequestLane lane) {
   switch (lane) {
-    case RequestLane::kSearch: return "search";
-    case RequestLane::kWrite: return "write";
-    case RequestLane::kManagement: return "management";
+    case RequestLane::kSearch:
+      return "search";
+    case RequestLane::kWrite:
+      return "write";
+    case RequestLane::kManagement:
+      return "management";
   }
   return "management";
 }
@@ -51,8 +54,8 @@ RequestLane RequestLaneFor(std::string_view method, std::string_view path) {
 
 Status ApplyThreadPoolSetting(std::string_view setting, ThreadPoolSettings* settings) {
   auto invalid = [&](std::string_view why) {
-    return Status::InvalidArgument("thread pool setting [" + std::string(setting) + "]: " +
-                                   std::string(why));
+    return Status::InvalidArgument("thread pool setting [" + std::string(setting) +
+                                   "]: " + std::string(why));
   };
   size_t dot = setting.find('.');
   size_t eq = setting.find('=');

@@ -42,8 +42,8 @@ RequestLane RequestLaneFor(std::string_view method, std::string_view path);
 
 /// Overrides of one lane's size; unset fields keep the defaults above.
 struct LaneSizeSetting {
-  int threads = 0;          // 0 = default
-  long long queue = -2;     // -2 = default, -1 = unbounded, else requests that may wait
+  int threads = 0;       // 0 = default
+  long long queue = -2;  // -2 = default, -1 = unbounded, else requests that may wait
 };
 using ThreadPoolSettings = std::array<LaneSizeSetting, kRequestLaneCount>;
 

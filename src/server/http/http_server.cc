@@ -155,7 +155,8 @@ HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler)
       body_budget_(options_.max_inflight_body_bytes) {
   int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<WorkerLaneOptions> lanes = options_.lanes;
-  if (lanes.empty()) lanes.push_back(WorkerLaneOptions{"default", options_.worker_threads, kUnboundedQueue});
+  if (lanes.empty())
+    lanes.push_back(WorkerLaneOptions{"default", options_.worker_threads, kUnboundedQueue});
   for (const WorkerLaneOptions& lane : lanes) {
     lanes_.push_back(std::make_unique<WorkerPool>(lane.threads > 0 ? lane.threads : cores,
                                                   lane.queue_capacity, lane.name));
@@ -720,15 +721,14 @@ void HttpServer::Loop::Dispatch(Conn* conn, HttpRequest request) {
   response.headers.emplace_back("x-elastic-product", "Elasticsearch");
   SetErrorResponse(Status::ResourceExhausted(
                        "rejected execution of [" + method + " " + target + "] on thread pool [" +
-                       stats.name + "]: queue capacity = " +
-                       std::to_string(stats.queue_capacity) + ", active threads = " +
-                       std::to_string(stats.active) + ", queued tasks = " +
-                       std::to_string(stats.queue) + ", rejected = " +
-                       std::to_string(stats.rejected))
+                       stats.name + "]: queue capacity = " + std::to_string(stats.queue_capacity) +
+                       ", active threads = " + std::to_string(stats.active) +
+                       ", queued tasks = " + std::to_string(stats.queue) +
+                       ", rejected = " + std::to_string(stats.rejected))
                        .WithType("es_rejected_execution_exception"),
                    &response);
   spdlog::debug("{} {} -> 429: lane [{}] queue full ({} queued)", method, target, stats.name,
-               stats.queue);
+                stats.queue);
   Complete(id, std::move(response));
 }
 

@@ -18,7 +18,8 @@
 // for new connections (open ones keep the old ones).
 //
 // Thread safety: Listen/Run are called by the owner from one thread; Stop and ReloadTls from any
-// thread or a signal handler. The handler runs on worker threads, concurrently for different connections.
+// thread or a signal handler. The handler runs on worker threads, concurrently for different
+// connections.
 #pragma once
 
 #include <atomic>
@@ -26,7 +27,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-
 #include <vector>
 
 #include "lookalike/status.h"
@@ -38,8 +38,8 @@ namespace lookalike::server {
 
 /// One pool of worker threads for a class of requests.
 struct WorkerLaneOptions {
-  std::string name;           // reported in lane_stats() and in rejections ("write")
-  int threads = 0;            // 0 = number of cores
+  std::string name;  // reported in lane_stats() and in rejections ("write")
+  int threads = 0;   // 0 = number of cores
   // Requests waiting for a thread; more get 429. 0 = none wait (429 unless a thread is free).
   size_t queue_capacity = kUnboundedQueue;
 };

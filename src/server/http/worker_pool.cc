@@ -5,7 +5,8 @@
 namespace lookalike::server {
 
 WorkerPool::WorkerPool(int threads, size_t queue_capacity, std::string name)
-    : name_(std::move(name)), threads_wanted_(threads < 1 ? 1 : threads),
+    : name_(std::move(name)),
+      threads_wanted_(threads < 1 ? 1 : threads),
       queue_capacity_(queue_capacity) {}
 
 WorkerPool::~WorkerPool() { Stop(); }

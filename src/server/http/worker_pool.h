@@ -46,8 +46,7 @@ struct WorkerPoolStats {
 class WorkerPool {
  public:
   /// `threads` < 1 is taken as 1.
-  explicit WorkerPool(int threads, size_t queue_capacity = kUnboundedQueue,
-                      std::string name = "");
+  explicit WorkerPool(int threads, size_t queue_capacity = kUnboundedQueue, std::string name = "");
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

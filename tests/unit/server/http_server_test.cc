@@ -4,12 +4,11 @@
 // connection cap; the defences: header deadline, idle eviction, per-client limit, the
 // in-flight body budget, and accept backoff / eviction when file descriptors run out.
 #include "server/http/http_server.h"
-#include "response_framing.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -23,6 +22,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "response_framing.h"
 
 namespace lookalike::server {
 namespace {

@@ -127,9 +127,9 @@ TEST(RequestLanes, SettingsOverrideTheDefaults) {
 
 TEST(RequestLanes, BadSettingsAreRefused) {
   ThreadPoolSettings settings;
-  for (const char* bad : {"write", "write.size", "bulk.size=2", "write.threads=2", "write.size=0",
-                          "write.size=two", "write.size=2x", "write.queue_size=-2", "=3",
-                          "write.size=99999"}) {
+  for (const char* bad :
+       {"write", "write.size", "bulk.size=2", "write.threads=2", "write.size=0", "write.size=two",
+        "write.size=2x", "write.queue_size=-2", "=3", "write.size=99999"}) {
     Status st = ApplyThreadPoolSetting(bad, &settings);
     EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << bad;
   }

@@ -155,8 +155,9 @@ HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler)
       body_budget_(options_.max_inflight_body_bytes) {
   int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<WorkerLaneOptions> lanes = options_.lanes;
-  if (lanes.empty())
+  if (lanes.empty()) {
     lanes.push_back(WorkerLaneOptions{"default", options_.worker_threads, kUnboundedQueue});
+  }
   for (const WorkerLaneOptions& lane : lanes) {
     lanes_.push_back(std::make_unique<WorkerPool>(lane.threads > 0 ? lane.threads : cores,
                                                   lane.queue_capacity, lane.name));

@@ -39,7 +39,8 @@ Result<std::string> AuthorizationHeader(const CredentialArgs& args);
 void AddDecodeLimitOptions(CLI::App* cmd, DecodeLimits* limits);
 
 /// serve's --allowed-host, --cors-allow-origin, --max-inflight-body-mb,
-/// --max-connections-per-client and --header-timeout-s, written into *options (which must
+/// --max-connections-per-client, --header-timeout-s and --thread-pool (plus the hidden
+/// --test-hold-writes-while), written into *options (which must
 /// outlive parsing); the other fields of *options are left alone.
 void AddServeGuardOptions(CLI::App* cmd, server::RestServerOptions* options);
 

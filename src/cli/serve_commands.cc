@@ -173,6 +173,16 @@ int RunServe(const ServeArgs& args) {
     spdlog::info("{} file descriptors: past that, idle connections make room", fds);
   }
   server::RestServer server(engine.value().get(), options);
+  std::string lanes;
+  for (const server::WorkerPoolStats& lane : server.lane_stats()) {
+    if (!lanes.empty()) lanes += ", ";
+    lanes +=
+        lane.name + " " + std::to_string(lane.threads) + " threads (queue " +
+        (lane.queue_capacity == server::kUnboundedQueue ? std::string("unbounded")
+                                                        : std::to_string(lane.queue_capacity)) +
+        ")";
+  }
+  spdlog::info("worker lanes: {}", lanes);
   for (const std::string& root : options.image.image_roots) {
     std::error_code ec;
     if (std::filesystem::is_directory(root, ec)) {

@@ -43,6 +43,19 @@ void AddServeGuardOptions(CLI::App* cmd, server::RestServerOptions* options) {
          "Seconds a client may take to send a request's line and headers (default " +
              std::to_string(o->http.header_timeout_ms / 1000) + ")")
       ->check(CLI::Range(1, 3600));
+  cmd->add_option_function<std::vector<std::string>>(
+      "--thread-pool",
+      [o](const std::vector<std::string>& settings) {
+        for (const std::string& setting : settings) {
+          Status st = server::ApplyThreadPoolSetting(setting, &o->thread_pools);
+          if (!st.ok()) throw CLI::ValidationError("--thread-pool", st.message());
+        }
+      },
+      "Worker lane size, Elasticsearch's thread_pool settings: search.size=N, "
+      "write.queue_size=N (-1 = unbounded), lanes search, write, management (repeatable; "
+      "defaults in docs/operations.md)");
+  // Hidden: lets the integration test hold every write worker (see RestServerOptions).
+  cmd->add_option("--test-hold-writes-while", o->test_hold_writes_while)->group("");
 }
 
 size_t RaiseOpenFileLimit(size_t wanted) {

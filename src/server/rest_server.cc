@@ -2,10 +2,35 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
+#include <thread>
 
 namespace lookalike::server {
+namespace {
+
+// See RestServerOptions::test_hold_writes_while.
+void HoldWhileFileExists(const std::string& file) {
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  std::error_code ec;
+  while (std::filesystem::exists(file, ec) && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+HttpServerOptions WithRequestLanes(HttpServerOptions http, const ThreadPoolSettings& pools) {
+  if (!http.lanes.empty()) return http;  // the caller chose its own lanes
+  int cores = static_cast<int>(std::thread::hardware_concurrency());
+  http.lanes = RequestLaneOptions(pools, http.worker_threads, cores);
+  http.lane_of = [](const HttpRequest& request) {
+    return static_cast<size_t>(RequestLaneFor(request.method, request.path));
+  };
+  return http;
+}
+
+}  // namespace
 
 RestServer::RestServer(Engine* engine, RestServerOptions options)
     : options_(std::move(options)), guard_([this] {
@@ -47,12 +72,17 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
   RegisterWebUi(router_);
   if (options_.security != nullptr) gate_ = std::make_unique<SecurityGate>(options_.security);
   http_ = std::make_unique<HttpServer>(
-      options_.http, [this](const HttpRequest& req, HttpResponse* resp) { Handle(req, resp); });
+      WithRequestLanes(options_.http, options_.thread_pools),
+      [this](const HttpRequest& req, HttpResponse* resp) { Handle(req, resp); });
 }
 
 RestServer::~RestServer() = default;
 
 void RestServer::Handle(const HttpRequest& request, HttpResponse* response) const {
+  if (!options_.test_hold_writes_while.empty() &&
+      RequestLaneFor(request.method, request.path) == RequestLane::kWrite) {
+    HoldWhileFileExists(options_.test_hold_writes_while);
+  }
   if (!guard_.Admit(request, response)) return;
   if (gate_ != nullptr && gate_->Intercept(request, response)) {  // 401, 403, _security
     guard_.Decorate(request, response);

@@ -10,6 +10,9 @@
 // Handle() is the whole REST API as a function of a parsed request, so tests (and fuzzers) can
 // drive it without sockets.
 //
+// Requests run in three worker lanes, search, write and management (server/request_lanes.h),
+// unless options.http.lanes is set by the caller.
+//
 // Thread safety: Handle may run concurrently; Listen/Run from one thread; Stop from anywhere
 // (also a signal handler). The engine must outlive the server.
 #pragma once
@@ -20,9 +23,10 @@
 #include "lookalike/engine.h"
 #include "lookalike/status.h"
 #include "server/handlers/rest_common.h"
-#include "server/image/image_handlers.h"
 #include "server/http/http_server.h"
+#include "server/image/image_handlers.h"
 #include "server/request_guard.h"
+#include "server/request_lanes.h"
 #include "server/router.h"
 #include "server/security/rest_security_gate.h"
 
@@ -39,6 +43,12 @@ struct RestServerOptions {
   // Users, API keys and roles; null = security off (every request is served). Must outlive the
   // server.
   security::SecurityService* security = nullptr;
+  // Sizes of the worker lanes (serve --thread-pool); http.worker_threads sizes the search lane.
+  ThreadPoolSettings thread_pools;
+  // Tests only (serve --test-hold-writes-while, hidden): while this file exists, requests of
+  // the write lane wait before they run (at most 120 s), holding their worker, so a test can
+  // show that searches and health checks still answer. "" = off.
+  std::string test_hold_writes_while;
 };
 
 class RestServer {
@@ -54,6 +64,8 @@ class RestServer {
   void Stop() { http_->Stop(); }
   /// Reloads the TLS certificate and key for new connections (SIGHUP); see HttpServer.
   void ReloadTls() { http_->ReloadTls(); }
+  /// Per worker lane (RequestLane order): threads, active, queued, rejected, completed.
+  std::vector<WorkerPoolStats> lane_stats() const { return http_->lane_stats(); }
 
  private:
   RestServerOptions options_;

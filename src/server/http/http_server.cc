@@ -75,12 +75,10 @@ std::string ClientKey(const sockaddr_storage& peer, bool loopback_exempt) {
 }  // namespace
 
 // Everything the event-loop thread owns. Workers only touch `done_` (under done_mu_) and the
-// eventfd.
+// eventfd. The worker lanes belong to the HttpServer (their counters outlive Run).
 class HttpServer::Loop {
  public:
-  Loop(HttpServer* server, int epoll_fd, int workers)
-      : server_(server), epoll_fd_(epoll_fd), pool_(workers) {}
-  ~Loop() { pool_.Stop(); }
+  Loop(HttpServer* server, int epoll_fd) : server_(server), epoll_fd_(epoll_fd) {}
 
   Status Run();
 
@@ -129,12 +127,13 @@ class HttpServer::Loop {
   void UpdateInterest(Conn* conn);
   void Close(Conn* conn);
   void Dispatch(Conn* conn, HttpRequest request);
+  // Hands a finished response to the loop; any thread.
+  void Complete(uint64_t conn_id, HttpResponse response);
   void DrainCompletions();
   void BeginShutdown();
 
   HttpServer* server_;
   int epoll_fd_;
-  WorkerPool pool_;
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
   std::unordered_map<std::string, size_t> per_client_;  // open connections per ClientKey
   AcceptBackoff backoff_;
@@ -153,7 +152,24 @@ class HttpServer::Loop {
 HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler)
     : options_(std::move(options)),
       handler_(std::move(handler)),
-      body_budget_(options_.max_inflight_body_bytes) {}
+      body_budget_(options_.max_inflight_body_bytes) {
+  int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<WorkerLaneOptions> lanes = options_.lanes;
+  if (lanes.empty()) {
+    lanes.push_back(WorkerLaneOptions{"default", options_.worker_threads, kUnboundedQueue});
+  }
+  for (const WorkerLaneOptions& lane : lanes) {
+    lanes_.push_back(std::make_unique<WorkerPool>(lane.threads > 0 ? lane.threads : cores,
+                                                  lane.queue_capacity, lane.name));
+  }
+}
+
+std::vector<WorkerPoolStats> HttpServer::lane_stats() const {
+  std::vector<WorkerPoolStats> out;
+  out.reserve(lanes_.size());
+  for (const auto& lane : lanes_) out.push_back(lane->Stats());
+  return out;
+}
 
 HttpServerCounters HttpServer::counters() const {
   HttpServerCounters c;
@@ -243,12 +259,11 @@ Status HttpServer::Run() {
   if (listen_fd_ < 0) return Status::Unavailable("Run() before Listen()");
   int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd < 0) return Status::IOError(ErrnoText("epoll_create1"));
-  int workers = options_.worker_threads > 0
-                    ? options_.worker_threads
-                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  loop_ = std::make_unique<Loop>(this, epoll_fd, workers);
+  loop_ = std::make_unique<Loop>(this, epoll_fd);
+  for (auto& lane : lanes_) lane->Start();
   Status st = loop_->Run();
-  loop_.reset();  // joins the workers
+  for (auto& lane : lanes_) lane->Stop();  // waits for the handlers still running
+  loop_.reset();
   close(epoll_fd);
   return st;
 }
@@ -670,7 +685,11 @@ void HttpServer::Loop::Close(Conn* conn) {
 
 void HttpServer::Loop::Dispatch(Conn* conn, HttpRequest request) {
   uint64_t id = conn->id;
-  pool_.Submit([this, id, request = std::move(request)]() {
+  auto& lanes = server_->lanes_;
+  size_t lane = server_->options_.lane_of ? server_->options_.lane_of(request) : 0;
+  WorkerPool& pool = *lanes[std::min(lane, lanes.size() - 1)];
+  std::string method = request.method, target = request.target;  // TrySubmit may drop request
+  bool queued = pool.TrySubmit([this, id, request = std::move(request)]() {
     auto start = Clock::now();
     HttpResponse response;
     response.headers.emplace_back("x-elastic-product", "Elasticsearch");
@@ -693,13 +712,34 @@ void HttpServer::Loop::Dispatch(Conn* conn, HttpRequest request) {
       spdlog::debug("{} {} -> {} ({:.2f} ms, {} bytes)", request.method, request.target,
                     response.status, ms, response.body.size());
     }
-    {
-      std::lock_guard<std::mutex> lock(done_mu_);
-      done_.push_back(Done{id, std::move(response)});
-    }
-    uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = write(server_->wake_fd_, &one, sizeof(one));
+    Complete(id, std::move(response));
   });
+  if (queued) return;
+  // Answered through the completion path like any response, so the connection stays usable and
+  // its next pipelined request is taken up as usual.
+  WorkerPoolStats stats = pool.Stats();
+  HttpResponse response;
+  response.headers.emplace_back("x-elastic-product", "Elasticsearch");
+  SetErrorResponse(Status::ResourceExhausted(
+                       "rejected execution of [" + method + " " + target + "] on thread pool [" +
+                       stats.name + "]: queue capacity = " + std::to_string(stats.queue_capacity) +
+                       ", active threads = " + std::to_string(stats.active) +
+                       ", queued tasks = " + std::to_string(stats.queue) +
+                       ", rejected = " + std::to_string(stats.rejected))
+                       .WithType("es_rejected_execution_exception"),
+                   &response);
+  spdlog::debug("{} {} -> 429: lane [{}] queue full ({} queued)", method, target, stats.name,
+                stats.queue);
+  Complete(id, std::move(response));
+}
+
+void HttpServer::Loop::Complete(uint64_t conn_id, HttpResponse response) {
+  {
+    std::lock_guard<std::mutex> lock(done_mu_);
+    done_.push_back(Done{conn_id, std::move(response)});
+  }
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(server_->wake_fd_, &one, sizeof(one));
 }
 
 void HttpServer::Loop::DrainCompletions() {

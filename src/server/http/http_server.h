@@ -1,7 +1,13 @@
 // The HTTP/1.1 transport: one event-loop thread (epoll, non-blocking sockets) that accepts,
-// reads, parses (via HttpSession) and writes, plus a worker pool that runs the handler for each
-// complete request. Keep-alive and pipelining are supported; each connection has at most one
-// request in flight, different connections are served in parallel by the workers.
+// reads, parses (via HttpSession) and writes, plus worker pools ("lanes") that run the handler
+// for each complete request. Keep-alive and pipelining are supported; each connection has at
+// most one request in flight, different connections are served in parallel by the workers.
+//
+// Lanes: the owner names the lanes (threads and queue bound each) and gives a selector that
+// maps a request to a lane number; the transport knows nothing else about them. Handlers
+// blocked in one lane (writers waiting for the engine) never hold another lane's threads. When
+// the chosen lane's queue is full the request is answered 429 es_rejected_execution_exception at
+// once and the connection stays open for the next request.
 //
 // Shutdown: Stop() (async-signal-safe: it only writes an eventfd) makes Run() stop accepting,
 // answer every request already received, close idle connections, wait for in-flight handlers
@@ -12,7 +18,8 @@
 // for new connections (open ones keep the old ones).
 //
 // Thread safety: Listen/Run are called by the owner from one thread; Stop and ReloadTls from any
-// thread or a signal handler. The handler runs on worker threads, concurrently for different connections.
+// thread or a signal handler. The handler runs on worker threads, concurrently for different
+// connections.
 #pragma once
 
 #include <atomic>
@@ -20,18 +27,38 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "lookalike/status.h"
 #include "server/http/body_budget.h"
 #include "server/http/http_message.h"
+#include "server/http/worker_pool.h"
 
 namespace lookalike::server {
+
+/// One pool of worker threads for a class of requests.
+struct WorkerLaneOptions {
+  std::string name;  // reported in lane_stats() and in rejections ("write")
+  int threads = 0;   // 0 = number of cores
+  // Requests waiting for a thread; more get 429. 0 = none wait (429 unless a thread is free).
+  size_t queue_capacity = kUnboundedQueue;
+};
+
+/// Picks the lane (an index into HttpServerOptions::lanes) of a complete request. Runs on the
+/// event-loop thread for every request: it must be cheap and must not block. An index past the
+/// last lane means the last lane.
+using LaneSelector = std::function<size_t(const HttpRequest&)>;
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 9200;                             // 0 picks a free port (see HttpServer::port)
   size_t max_body_bytes = size_t{100} << 20;   // 413 above this
-  int worker_threads = 0;                      // 0 = number of cores
+  // Threads of the single lane used when `lanes` is empty (0 = number of cores); with `lanes`
+  // set it is not read here (the REST server uses it to size its search lane).
+  int worker_threads = 0;
+  // The worker lanes; empty = one lane "default" of worker_threads threads, unbounded queue.
+  std::vector<WorkerLaneOptions> lanes;
+  LaneSelector lane_of;  // null = every request runs in lane 0
   int shutdown_grace_ms = 30000;
   // A connection with no request in flight and no byte received for this long is closed, so
   // idle keep-alive clients and stalled partial requests do not hold sockets forever.
@@ -95,6 +122,9 @@ class HttpServer {
   void Stop();
   /// A snapshot of the counters; safe from any thread.
   HttpServerCounters counters() const;
+  /// Per lane, in the order of HttpServerOptions::lanes: threads, active, queued, rejected,
+  /// completed. Safe from any thread, at any time (threads run only during Run).
+  std::vector<WorkerPoolStats> lane_stats() const;
   /// Asks the loop to reload the TLS certificate and key (SIGHUP); a failed reload is logged
   /// and the old ones stay. Safe from signal handlers and other threads; no-op without TLS.
   void ReloadTls();
@@ -113,6 +143,8 @@ class HttpServer {
       refused_at_limit_{0}, refused_per_client_{0}, header_timeouts_{0};
   std::atomic<bool> tls_reload_requested_{false};
   std::shared_ptr<TlsContext> tls_;  // null = plain HTTP; replaced only by the loop thread
+  // One pool per lane; built by the constructor, threads started and stopped by Run.
+  std::vector<std::unique_ptr<WorkerPool>> lanes_;
   std::unique_ptr<Loop> loop_;
 };
 

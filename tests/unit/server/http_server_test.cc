@@ -4,12 +4,11 @@
 // connection cap; the defences: header deadline, idle eviction, per-client limit, the
 // in-flight body budget, and accept backoff / eviction when file descriptors run out.
 #include "server/http/http_server.h"
-#include "response_framing.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -22,6 +21,9 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include "response_framing.h"
 
 namespace lookalike::server {
 namespace {
@@ -184,6 +186,97 @@ TEST_F(ServerFixture, ConnectionsBeyondTheCapAreClosed) {
   EXPECT_NE(ReadResponse(a).find("echo /a2"), std::string::npos);
   close(a);
   close(d);
+}
+
+// Two lanes of one thread each: /wait runs in lane 1 ("slow", no queue), the rest in lane 0.
+void TwoLanes(HttpServerOptions* o) {
+  o->lanes = {WorkerLaneOptions{"fast", 1, kUnboundedQueue}, WorkerLaneOptions{"slow", 1, 0}};
+  o->lane_of = [](const HttpRequest& r) { return r.path == "/wait" ? size_t{1} : size_t{0}; };
+}
+
+// Reads `n` pipelined responses (ReadResponse would drop bytes past the first one).
+std::vector<std::string> ReadResponses(int fd, size_t n) {
+  std::vector<std::string> out;
+  std::string buf;
+  char tmp[4096];
+  while (out.size() < n) {
+    if (size_t done = testing::CompleteResponseSize(buf)) {
+      out.push_back(buf.substr(0, done));
+      buf.erase(0, done);
+      continue;
+    }
+    ssize_t got = recv(fd, tmp, sizeof(tmp), 0);
+    if (got <= 0) break;
+    buf.append(tmp, static_cast<size_t>(got));
+  }
+  out.resize(n);
+  return out;
+}
+
+bool HasUnreadBytes(int fd) {
+  char c;
+  return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+TEST_F(ServerFixture, HandlerBlockedInOneLaneDoesNotHoldAnother) {
+  Start(1, size_t{1} << 20, TwoLanes);
+  int blocked = Connect(server_->port());
+  SendAll(blocked, "GET /wait HTTP/1.1\r\n\r\n");
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    ASSERT_TRUE(cv_.wait_for(lock, std::chrono::seconds(10), [this] { return entered_wait_; }));
+  }
+  int prompt = Connect(server_->port());
+  SendAll(prompt, "GET /x HTTP/1.1\r\n\r\n");
+  EXPECT_NE(ReadResponse(prompt).find("echo /x"), std::string::npos);
+  // Answered while the other lane's only worker is still held (one shared pool would have
+  // answered /x only after /wait).
+  EXPECT_FALSE(HasUnreadBytes(blocked));
+  std::vector<WorkerPoolStats> lanes = server_->lane_stats();
+  ASSERT_EQ(lanes.size(), 2u);
+  EXPECT_EQ(lanes[1].name, "slow");
+  EXPECT_EQ(lanes[1].active, 1);
+  EXPECT_EQ(lanes[0].name, "fast");  // (its completed count lags the answer by a moment)
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    release_ = true;
+  }
+  cv_.notify_all();
+  EXPECT_NE(ReadResponse(blocked).find("released"), std::string::npos);
+  close(blocked);
+  close(prompt);
+}
+
+TEST_F(ServerFixture, FullLaneAnswers429AndTheConnectionStaysUsable) {
+  Start(1, size_t{1} << 20, TwoLanes);
+  int blocked = Connect(server_->port());
+  SendAll(blocked, "GET /wait HTTP/1.1\r\n\r\n");
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    ASSERT_TRUE(cv_.wait_for(lock, std::chrono::seconds(10), [this] { return entered_wait_; }));
+  }
+  int other = Connect(server_->port());
+  // Pipelined: the rejected request, then one for the other lane on the same connection.
+  SendAll(other, "GET /wait HTTP/1.1\r\n\r\nGET /after HTTP/1.1\r\n\r\n");
+  std::vector<std::string> answers = ReadResponses(other, 2);
+  const std::string& rejected = answers[0];
+  EXPECT_NE(rejected.find("HTTP/1.1 429"), std::string::npos) << rejected;
+  EXPECT_NE(rejected.find("\"type\":\"es_rejected_execution_exception\""), std::string::npos);
+  EXPECT_NE(rejected.find("thread pool [slow]"), std::string::npos);
+  EXPECT_EQ(rejected.find("connection: close"), std::string::npos);
+  EXPECT_NE(answers[1].find("echo /after"), std::string::npos);
+  EXPECT_EQ(server_->lane_stats()[1].rejected, 1u);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    release_ = true;
+  }
+  cv_.notify_all();
+  EXPECT_NE(ReadResponse(blocked).find("released"), std::string::npos);
+  // With the worker free again the lane takes requests.
+  SendAll(other, "GET /wait HTTP/1.1\r\n\r\n");
+  EXPECT_NE(ReadResponse(other).find("released"), std::string::npos);
+  close(blocked);
+  close(other);
 }
 
 TEST_F(ServerFixture, SlowClientDoesNotHoldTheWorker) {

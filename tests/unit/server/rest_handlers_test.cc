@@ -360,3 +360,29 @@ TEST_F(RestTest, GuardRefusesBeforeTheEngineSeesTheRequest) {
 
 }  // namespace
 }  // namespace lookalike::server
+
+namespace lookalike::server {
+namespace {
+
+// The REST server runs its requests in the search, write and management lanes; worker_threads
+// sizes the search lane and --thread-pool settings the others.
+TEST_F(RestTest, ServesInSearchWriteAndManagementLanes) {
+  RestServerOptions options;
+  options.http.worker_threads = 3;
+  ASSERT_TRUE(ApplyThreadPoolSetting("write.size=1", &options.thread_pools).ok());
+  ASSERT_TRUE(ApplyThreadPoolSetting("management.queue_size=7", &options.thread_pools).ok());
+  RestServer server(&engine_, options);
+  std::vector<WorkerPoolStats> lanes = server.lane_stats();
+  ASSERT_EQ(lanes.size(), 3u);
+  EXPECT_EQ(lanes[0].name, "search");
+  EXPECT_EQ(lanes[0].threads, 3);
+  EXPECT_EQ(lanes[0].queue_capacity, 1000u);
+  EXPECT_EQ(lanes[1].name, "write");
+  EXPECT_EQ(lanes[1].threads, 1);
+  EXPECT_EQ(lanes[1].queue_capacity, 10000u);
+  EXPECT_EQ(lanes[2].name, "management");
+  EXPECT_EQ(lanes[2].queue_capacity, 7u);
+}
+
+}  // namespace
+}  // namespace lookalike::server

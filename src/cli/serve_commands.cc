@@ -162,6 +162,7 @@ int RunServe(const ServeArgs& args) {
   options.image.limits = args.limits;
   options.image.thumbnail_dir = args.data_dir + "/thumbnails";  // beside db/ and vectors/
   options.cluster_settings_file = args.data_dir + "/cluster_settings.json";
+  options.data_dir = args.data_dir;
   options.http.host = args.host;
   options.http.port = args.port;
   options.http.max_body_bytes = static_cast<size_t>(args.max_body_mb) << 20;

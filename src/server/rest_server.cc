@@ -1,5 +1,6 @@
 #include "server/rest_server.h"
 
+#include "server/handlers/nodes.h"
 #include "server/metrics/node_metrics.h"
 
 #include <spdlog/spdlog.h>
@@ -72,10 +73,19 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
   ctx_.image_api = image_api_.get();
   image_api_->Register(router_);
   RegisterWebUi(router_);
-  NodeMetricsSources metrics{engine, &http_metrics_,
-                             [this] { return http_ ? http_->lane_stats()
-                                                   : std::vector<WorkerPoolStats>(); }};
-  RegisterMetricsHandler(router_, std::move(metrics));
+  auto lanes = [this] {
+    return http_ ? http_->lane_stats() : std::vector<WorkerPoolStats>();
+  };
+  RegisterMetricsHandler(router_, NodeMetricsSources{engine, &http_metrics_, lanes,
+                                                     options_.data_dir});
+  auto node = std::make_shared<NodeContext>();
+  node->rest = &ctx_;
+  node->host = options_.http.host;
+  node->port = [this] { return http_ ? http_->port() : 0; };
+  node->data_dir = options_.data_dir;
+  node->max_content_length = options_.http.max_body_bytes;
+  node->lanes = lanes;
+  RegisterNodeHandlers(router_, std::move(node));
   // The security API is answered by the gate, not the router; its requests count under one
   // pseudo pattern rather than "unmatched".
   std::vector<std::string> patterns = router_.patterns();

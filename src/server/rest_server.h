@@ -40,6 +40,7 @@ struct RestServerOptions {
   std::string cluster_uuid;  // "" = derived from the node name
   ImageApiOptions image;     // models and image roots for the image API and the page
   std::string cluster_settings_file;  // persistent _cluster/settings; "" = memory only
+  std::string data_dir;      // reported by _nodes/stats fs and the metrics; "" = not reported
   RequestGuardOptions guard;  // Host/Origin/CORS/Content-Type; bound_host is taken from http
   // Users, API keys and roles; null = security off (every request is served). Must outlive the
   // server.

@@ -1,6 +1,7 @@
 #include "server/metrics/node_metrics.h"
 
 #include "server/metrics/process_metrics.h"
+#include "server/metrics/system_stats.h"
 
 namespace lookalike::server {
 namespace {
@@ -70,6 +71,7 @@ std::string RenderNodeMetrics(const NodeMetricsSources& sources) {
   if (sources.lanes) WriteLaneMetrics(sources.lanes(), &out);
   if (sources.engine != nullptr) WriteIndexMetrics(sources.engine->ListIndices(), &out);
   WriteProcessMetrics(ReadProcessStats(), &out);
+  WriteSystemMetrics(ReadOsStats(), ReadFsStats(sources.data_dir), &out);
   return out.str();
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "lookalike/engine.h"
@@ -22,6 +23,8 @@ struct NodeMetricsSources {
   const HttpMetrics* http = nullptr;
   /// Lane statistics, read at scrape time (the HTTP server exists only after registration).
   std::function<std::vector<WorkerPoolStats>()> lanes;
+  /// The data directory, for the file-system gauges; "" = not reported.
+  std::string data_dir;
 };
 
 /// The whole exposition text.

@@ -135,8 +135,45 @@ def test_needs_monitor_privilege(binary):
               "the refused scrape is counted as a 4xx of its route")
 
 
+def test_nodes_and_cat_with_the_real_client(binary):
+    from elasticsearch import Elasticsearch
+    with Server(binary).start() as server:
+        es = Elasticsearch([server.url], timeout=60)
+        es.indices.create(index="c", body={"mappings": {"properties": {"t": {"type": "keyword"}}}})
+        for i in range(3):
+            es.index(index="c", id=str(i), body={"t": "x"}, refresh=True)
+        stats = es.nodes.stats()
+        check(stats["_nodes"]["total"] == 1 and len(stats["nodes"]) == 1, stats["_nodes"])
+        node = next(iter(stats["nodes"].values()))
+        check(node["indices"]["docs"]["count"] == 3, node["indices"])
+        check(node["process"]["mem"]["resident_in_bytes"] > 10e6, node["process"])
+        check(node["fs"]["total"]["total_in_bytes"] >= node["fs"]["total"]["available_in_bytes"] > 0,
+              node["fs"])
+        check(set(node["thread_pool"]) == {"search", "write", "management"}, node["thread_pool"])
+        only_os = es.nodes.stats(metric="os")
+        check(set(next(iter(only_os["nodes"].values()))) & {"indices", "fs", "process"} == set(),
+              "metric filter")
+        # Clients sniff the HTTP address from node info.
+        info = es.nodes.info(node_id="_all", metric="http")
+        address = next(iter(info["nodes"].values()))["http"]["publish_address"]
+        check(address == "127.0.0.1:%d" % server.port, address)
+        check(es.nodes.stats(node_id="someone-else")["_nodes"]["total"] == 0, "other node id")
+        health = es.cat.health(format="json")
+        check(health[0]["status"] == "green" and health[0]["node.total"] == "1", health)
+        check(es.cat.count(index="c", format="json")[0]["count"] == "3", "cat count")
+        text = es.cat.count(index="c", v=True)
+        check(text.splitlines()[0].split() == ["epoch", "timestamp", "count"], text)
+        nodes = es.cat.nodes(format="json", h="name,master")
+        check(nodes == [{"name": "lookalike", "master": "*"}], nodes)
+        status, body = server.request("GET", "/_nodes/stats/nonsense")
+        check(status == 400 and b"unrecognized metric" in body, body)
+        status, body = server.request("GET", "/_cat/count/missing")
+        check(status == 404 and b"index_not_found_exception" in body, body)
+
+
 def main(binary):
     test_counters_and_gauges(binary)
+    test_nodes_and_cat_with_the_real_client(binary)
     test_needs_monitor_privilege(binary)
     print("ok")
 

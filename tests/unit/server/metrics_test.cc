@@ -5,10 +5,13 @@
 #include <sstream>
 #include <string>
 
+#include "server/handlers/cat_table.h"
+#include "server/handlers/nodes.h"
 #include "server/metrics/http_metrics.h"
 #include "server/metrics/node_metrics.h"
 #include "server/metrics/prometheus_text.h"
 #include "server/metrics/process_metrics.h"
+#include "server/metrics/system_stats.h"
 #include "server/router.h"
 
 namespace lookalike::server {
@@ -115,6 +118,72 @@ TEST(ProcessMetrics, ReadsThisProcess) {
   EXPECT_GE(s.threads, 1u);
   EXPECT_GT(s.start_time_seconds, 1.5e9);  // after 2017: read from /proc, not left at 0
   EXPECT_GE(s.cpu_seconds, 0.0);
+}
+
+}  // namespace
+}  // namespace lookalike::server
+
+namespace lookalike::server {
+namespace {
+
+HttpResponse Cat(const CatTable& table, std::vector<std::pair<std::string, std::string>> query) {
+  HttpRequest http;
+  http.method = "GET";
+  http.path = http.target = "/_cat/x";
+  http.query = std::move(query);
+  RestRequest req{http, {}};
+  HttpResponse resp;
+  ReplyCatTable(table, req, &resp);
+  return resp;
+}
+
+TEST(CatTable, TextJsonHeadersAndColumnChoice) {
+  CatTable t;
+  t.columns = {"epoch", "status", "count"};
+  t.rows = {{"17", "green", "5"}, {"1800", "red", "12345"}};
+  EXPECT_EQ(Cat(t, {}).body, "17   green 5\n1800 red   12345\n");
+  EXPECT_EQ(Cat(t, {{"v", ""}}).body,
+            "epoch status count\n17    green  5\n1800  red    12345\n");
+  EXPECT_EQ(Cat(t, {{"h", "count,status"}}).body, "5     green\n12345 red\n");
+  HttpResponse json = Cat(t, {{"format", "json"}, {"h", "status"}});
+  EXPECT_EQ(json.body, R"([{"status":"green"},{"status":"red"}])");
+  HttpResponse bad = Cat(t, {{"h", "status,nope"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("Unknown column [nope]"), std::string::npos);
+}
+
+TEST(NodeId, StableAndShapedLikeElasticsearchIds) {
+  RestContext a;
+  a.node_name = "n1";
+  a.cluster_uuid = "u";
+  RestContext b = {};
+  b.node_name = "n2";
+  b.cluster_uuid = "u";
+  EXPECT_EQ(NodeId(a), NodeId(a));
+  EXPECT_NE(NodeId(a), NodeId(b));
+  EXPECT_EQ(NodeId(a).size(), 22u);
+  EXPECT_EQ(NodeId(a).find_first_not_of(
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+            std::string::npos);
+}
+
+TEST(SystemStats, ReadsTheMachineAndAFileSystem) {
+  OsStats os = ReadOsStats();
+  EXPECT_GT(os.mem_total_bytes, 0u);
+  EXPECT_LE(os.mem_free_bytes, os.mem_total_bytes);
+  EXPECT_GE(os.cpus, 1);
+  EXPECT_EQ(os.kernel_name, "Linux");
+  FsStats fs = ReadFsStats("/tmp");
+  EXPECT_GT(fs.total_bytes, 0u);
+  EXPECT_LE(fs.available_bytes, fs.free_bytes);
+  EXPECT_LE(fs.free_bytes, fs.total_bytes);
+  EXPECT_EQ(ReadFsStats("/no/such/dir").total_bytes, 0u);
+  CpuSampler cpu;
+  CpuSampler::Percent p = cpu.Sample();
+  EXPECT_GE(p.os, 0);
+  EXPECT_LE(p.os, 100);
+  EXPECT_GE(p.process, 0);
+  EXPECT_LE(p.process, 100);
 }
 
 }  // namespace

@@ -8,13 +8,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <cstring>
 #include <string>
 
 #include "common/crc32c.h"
+#include "common/file_env.h"
 #include "index/flat/flat_index.h"
 #include "index/flat/flat_internal.h"
 
@@ -58,60 +58,16 @@ std::string ErrnoText(const std::string& what, const std::string& path) {
   return what + " '" + path + "': " + std::strerror(errno);
 }
 
-// Buffered sequential writer that can patch earlier bytes (section headers) once their
-// payload checksum is known.
-class FileWriter {
- public:
-  explicit FileWriter(int fd) : fd_(fd) { buf_.reserve(kBufSize); }
-
-  Status Append(const void* data, size_t n) {
-    const auto* p = static_cast<const uint8_t*>(data);
-    while (n > 0) {
-      const size_t take = std::min(n, kBufSize - buf_.size());
-      buf_.insert(buf_.end(), p, p + take);
-      p += take;
-      n -= take;
-      offset_ += take;
-      if (buf_.size() == kBufSize) LOOKALIKE_RETURN_IF_ERROR(Flush());
-    }
-    return Status::OK();
-  }
-  Status Pad() {
-    static const uint8_t kZeros[kAlign] = {};
-    return Append(kZeros, AlignUp(offset_) - offset_);
-  }
-  Status Flush() {
-    size_t done = 0;
-    while (done < buf_.size()) {
-      const ssize_t w = ::write(fd_, buf_.data() + done, buf_.size() - done);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return Status::IOError(std::string("write failed: ") + std::strerror(errno));
-      done += static_cast<size_t>(w);
-    }
-    buf_.clear();
-    return Status::OK();
-  }
-  Status PatchAt(uint64_t off, const void* data, size_t n) {
-    LOOKALIKE_RETURN_IF_ERROR(Flush());
-    if (::pwrite(fd_, data, n, static_cast<off_t>(off)) != static_cast<ssize_t>(n)) {
-      return Status::IOError(std::string("write failed: ") + std::strerror(errno));
-    }
-    return Status::OK();
-  }
-  uint64_t offset() const { return offset_; }
-
- private:
-  static constexpr size_t kBufSize = size_t{1} << 20;
-  int fd_;
-  std::vector<uint8_t> buf_;
-  uint64_t offset_ = 0;
-};
+Status PadToAlignment(WritableFile* w) {
+  static const uint8_t kZeros[kAlign] = {};
+  return w->Append(kZeros, AlignUp(w->size()) - w->size());
+}
 
 // Writes one section: a placeholder header, the payload produced by `emit` (which calls
 // append(data, n) in order), padding, then the real header with length and CRC.
 template <typename Emit>
-Status WriteSection(FileWriter* w, uint32_t tag, uint32_t elem_size, Emit emit) {
-  const uint64_t header_at = w->offset();
+Status WriteSection(WritableFile* w, uint32_t tag, uint32_t elem_size, Emit emit) {
+  const uint64_t header_at = w->size();
   uint8_t header[kSectionHeaderSize] = {};
   LOOKALIKE_RETURN_IF_ERROR(w->Append(header, sizeof(header)));
   uint32_t crc = 0;
@@ -124,13 +80,13 @@ Status WriteSection(FileWriter* w, uint32_t tag, uint32_t elem_size, Emit emit) 
     st = w->Append(data, n);
   });
   LOOKALIKE_RETURN_IF_ERROR(st);
-  LOOKALIKE_RETURN_IF_ERROR(w->Pad());
+  LOOKALIKE_RETURN_IF_ERROR(PadToAlignment(w));
   Put<uint32_t>(header, 0, tag);
   Put<uint32_t>(header, 4, elem_size);
   Put<uint64_t>(header, 8, length);
   Put<uint32_t>(header, 16, crc);
   Put<uint32_t>(header, 60, Crc32c(header, 60));
-  return w->PatchAt(header_at, header, sizeof(header));
+  return w->WriteAt(header_at, header, sizeof(header));
 }
 
 }  // namespace
@@ -152,16 +108,11 @@ class MappedFile {
   size_t size_;
 };
 
-Status FlatIndex::Save(const std::string& path) const {
-  // Unique per process and call, so concurrent Saves never share a temporary file.
-  static std::atomic<uint64_t> save_counter{0};
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
-                          std::to_string(save_counter.fetch_add(1));
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IOError(ErrnoText("cannot create", tmp));
-  Status st = [&]() -> Status {
-    std::shared_lock lock(mu_);
-    FileWriter w(fd);
+Status FlatIndex::Save(const std::string& path) const { return SaveTo(FileEnv::Default(), path); }
+
+Status FlatIndex::SaveTo(FileEnv& env, const std::string& path) const {
+  std::shared_lock lock(mu_);
+  return WriteFileAtomically(env, path, [&](WritableFile* w) -> Status {
     uint8_t header[kHeaderSize] = {};
     std::memcpy(header, kMagic, sizeof(kMagic));
     Put<uint32_t>(header, 8, kVersion);
@@ -171,46 +122,25 @@ Status FlatIndex::Save(const std::string& path) const {
     Put<uint64_t>(header, 24, slot_of_.size());
     Put<uint32_t>(header, 32, kNumSections);
     Put<uint32_t>(header, 60, Crc32c(header, 60));
-    LOOKALIKE_RETURN_IF_ERROR(w.Append(header, sizeof(header)));
+    LOOKALIKE_RETURN_IF_ERROR(w->Append(header, sizeof(header)));
     // Live slots only, in slot order: a snapshot is always compact.
-    LOOKALIKE_RETURN_IF_ERROR(WriteSection(&w, kTagLabels, sizeof(uint64_t), [&](auto append) {
+    LOOKALIKE_RETURN_IF_ERROR(WriteSection(w, kTagLabels, sizeof(uint64_t), [&](auto append) {
       for (size_t s = 0; s < num_slots_; ++s) {
         if (live_[s]) append(&labels_[s], sizeof(uint64_t));
       }
     }));
-    LOOKALIKE_RETURN_IF_ERROR(WriteSection(&w, kTagNorms, sizeof(float), [&](auto append) {
+    LOOKALIKE_RETURN_IF_ERROR(WriteSection(w, kTagNorms, sizeof(float), [&](auto append) {
       for (size_t s = 0; s < num_slots_; ++s) {
         if (live_[s]) append(&norms_[s], sizeof(float));
       }
     }));
-    LOOKALIKE_RETURN_IF_ERROR(
-        WriteSection(&w, kTagVectors, static_cast<uint32_t>(dim_ * sizeof(float)),
-                     [&](auto append) {
-                       for (size_t s = 0; s < num_slots_; ++s) {
-                         if (live_[s]) append(SlotData(s), dim_ * sizeof(float));
-                       }
-                     }));
-    LOOKALIKE_RETURN_IF_ERROR(w.Flush());
-    if (::fsync(fd) != 0) return Status::IOError(ErrnoText("fsync failed for", tmp));
-    return Status::OK();
-  }();
-  if (::close(fd) != 0 && st.ok()) st = Status::IOError(ErrnoText("close failed for", tmp));
-  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    st = Status::IOError(ErrnoText("cannot rename onto", path));
-  }
-  if (!st.ok()) {
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  // Make the rename itself durable.
-  const size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    (void)::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::OK();
+    return WriteSection(w, kTagVectors, static_cast<uint32_t>(dim_ * sizeof(float)),
+                        [&](auto append) {
+                          for (size_t s = 0; s < num_slots_; ++s) {
+                            if (live_[s]) append(SlotData(s), dim_ * sizeof(float));
+                          }
+                        });
+  });
 }
 
 namespace {

@@ -37,6 +37,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/file_env.h"
 #include "index/hnsw/search_context.h"
 #include "index/quant/quantizer.h"
 #include "lookalike/vector_index.h"
@@ -64,6 +65,8 @@ class HnswIndex final : public VectorIndex {
   Status Search(const float* query, const SearchParams& params,
                 std::vector<SearchHit>* out) const override;
   Status Save(const std::string& path) const override;
+  /// Save through `env` (tests inject failures there); Save uses FileEnv::Default().
+  Status SaveTo(FileEnv& env, const std::string& path) const;
   IndexStats Stats() const override;
 
   /// Unlinks tombstones and frees their slots (see the file comment). Safe to call any time.

@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "common/crc32c.h"
+#include "common/file_env.h"
 #include "index/hnsw/hnsw_index.h"
 
 namespace lookalike::hnsw {
@@ -46,40 +47,25 @@ Status ErrnoStatus(const std::string& what, const std::string& path) {
   return Status::IOError(what + " " + path + ": " + std::strerror(errno));
 }
 
-// Sequential writer that tracks the offset and the running CRC of the current section.
+// Sequential writer over the snapshot file that tracks the running CRC of the current section.
 class Writer {
  public:
-  explicit Writer(int fd) : fd_(fd) {}
+  explicit Writer(WritableFile* file) : file_(file) {}
   Status Write(const void* data, size_t n) {
-    const uint8_t* p = static_cast<const uint8_t*>(data);
-    crc_ = Crc32cExtend(crc_, p, n);
-    while (n > 0) {
-      ssize_t w = ::write(fd_, p, n);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        return Status::IOError(std::string("write failed: ") + std::strerror(errno));
-      }
-      p += w;
-      n -= size_t(w);
-      offset_ += size_t(w);
-    }
-    return Status::OK();
+    crc_ = Crc32cExtend(crc_, data, n);
+    return file_->Append(data, n);
   }
   Status PadTo(size_t alignment) {
     static const uint8_t kZeros[kPage] = {};
-    size_t pad = (alignment - offset_ % alignment) % alignment;
-    uint32_t keep = crc_;
-    Status st = Write(kZeros, pad);
-    crc_ = keep;  // padding is outside every section
-    return st;
+    size_t pad = (alignment - offset() % alignment) % alignment;
+    return file_->Append(kZeros, pad);  // padding is outside every section's CRC
   }
   void BeginSection() { crc_ = 0; }
   uint32_t crc() const { return crc_; }
-  uint64_t offset() const { return offset_; }
+  uint64_t offset() const { return file_->size(); }
 
  private:
-  int fd_;
-  uint64_t offset_ = 0;
+  WritableFile* file_;
   uint32_t crc_ = 0;
 };
 
@@ -106,36 +92,27 @@ struct Fd {
   }
 };
 
-// Removes a half-written temporary file on every failure path: after ENOSPC it would otherwise
-// keep the space that recovery needs. The previous snapshot is never touched before the rename.
-struct RemoveUnlessKept {
-  std::string path;
-  bool keep = false;
-  ~RemoveUnlessKept() {
-    if (!keep) ::unlink(path.c_str());
-  }
-};
-
 }  // namespace
 
 // Friend of HnswIndex: the serialisation code, kept out of the index's own files.
 class HnswFile {
  public:
-  static Status Save(const HnswIndex& index, const std::string& path);
+  static Status Save(const HnswIndex& index, FileEnv& env, const std::string& path);
+  // The snapshot's bytes; the caller holds the index's locks.
+  static Status Write(const HnswIndex& index, WritableFile* file);
   static Result<std::unique_ptr<VectorIndex>> Load(const std::string& path,
                                                    const LoadOptions& options);
 };
 
-Status HnswFile::Save(const HnswIndex& ix, const std::string& path) {
+Status HnswFile::Save(const HnswIndex& ix, FileEnv& env, const std::string& path) {
   std::unique_lock writers(ix.update_mu_);  // no Add/Remove/Compact; searches go on
   auto lock = ix.ReadLock();
+  return WriteFileAtomically(env, path, [&](WritableFile* file) { return Write(ix, file); });
+}
+
+Status HnswFile::Write(const HnswIndex& ix, WritableFile* file) {
   const uint32_t n = ix.slots_.load();
-  std::string tmp = path + ".tmp";
-  Fd f;
-  f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (f.fd < 0) return ErrnoStatus("cannot create", tmp);
-  RemoveUnlessKept cleanup{tmp};
-  Writer w(f.fd);
+  Writer w(file);
   uint8_t header[kHeaderBytes] = {};
   LOOKALIKE_RETURN_IF_ERROR(w.Write(header, kHeaderBytes));
   SectionEntry sec[kNumSections];
@@ -210,16 +187,7 @@ Status HnswFile::Save(const HnswIndex& ix, const std::string& path) {
     Put<uint32_t>(header, at + 16, sec[s].crc);
   }
   Put<uint32_t>(header, kHeaderBytes - 4, Crc32c(header, kHeaderBytes - 4));
-  if (::pwrite(f.fd, header, kHeaderBytes, 0) != ssize_t(kHeaderBytes)) {
-    return ErrnoStatus("cannot write header of", tmp);
-  }
-  if (::fsync(f.fd) != 0) return ErrnoStatus("cannot sync", tmp);
-  int closed = ::close(f.fd);
-  f.fd = -1;
-  if (closed != 0) return ErrnoStatus("cannot close", tmp);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus("cannot rename to", path);
-  cleanup.keep = true;
-  return Status::OK();
+  return file->WriteAt(0, header, kHeaderBytes);
 }
 
 Result<std::unique_ptr<VectorIndex>> HnswFile::Load(const std::string& path,
@@ -399,7 +367,11 @@ Result<std::unique_ptr<VectorIndex>> HnswFile::Load(const std::string& path,
   return std::unique_ptr<VectorIndex>(std::move(ix));
 }
 
-Status HnswIndex::Save(const std::string& path) const { return HnswFile::Save(*this, path); }
+Status HnswIndex::Save(const std::string& path) const { return SaveTo(FileEnv::Default(), path); }
+
+Status HnswIndex::SaveTo(FileEnv& env, const std::string& path) const {
+  return HnswFile::Save(*this, env, path);
+}
 
 Result<std::unique_ptr<VectorIndex>> HnswIndex::Load(const std::string& path,
                                                      const LoadOptions& options) {

@@ -8,11 +8,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <bit>
 #include <cerrno>
 #include <cstring>
 #include <string>
 
+#include "common/coding.h"
 #include "common/crc32c.h"
 #include "common/file_env.h"
 #include "index/flat/flat_index.h"
@@ -20,8 +20,6 @@
 
 namespace lookalike {
 namespace flat {
-
-static_assert(std::endian::native == std::endian::little, "the format is little-endian");
 
 namespace {
 
@@ -42,17 +40,6 @@ constexpr uint32_t kTagNorms = Tag("NORM");
 constexpr uint32_t kTagVectors = Tag("VECS");
 
 uint64_t AlignUp(uint64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
-
-template <typename T>
-void Put(uint8_t* buf, size_t off, T v) {
-  std::memcpy(buf + off, &v, sizeof(T));
-}
-template <typename T>
-T Get(const uint8_t* buf, size_t off) {
-  T v;
-  std::memcpy(&v, buf + off, sizeof(T));
-  return v;
-}
 
 std::string ErrnoText(const std::string& what, const std::string& path) {
   return what + " '" + path + "': " + std::strerror(errno);
@@ -81,11 +68,11 @@ Status WriteSection(WritableFile* w, uint32_t tag, uint32_t elem_size, Emit emit
   });
   LOOKALIKE_RETURN_IF_ERROR(st);
   LOOKALIKE_RETURN_IF_ERROR(PadToAlignment(w));
-  Put<uint32_t>(header, 0, tag);
-  Put<uint32_t>(header, 4, elem_size);
-  Put<uint64_t>(header, 8, length);
-  Put<uint32_t>(header, 16, crc);
-  Put<uint32_t>(header, 60, Crc32c(header, 60));
+  EncodeFixed<uint32_t>(header, 0, tag);
+  EncodeFixed<uint32_t>(header, 4, elem_size);
+  EncodeFixed<uint64_t>(header, 8, length);
+  EncodeFixed<uint32_t>(header, 16, crc);
+  EncodeFixed<uint32_t>(header, 60, Crc32c(header, 60));
   return w->WriteAt(header_at, header, sizeof(header));
 }
 
@@ -115,13 +102,13 @@ Status FlatIndex::SaveTo(FileEnv& env, const std::string& path) const {
   return WriteFileAtomically(env, path, [&](WritableFile* w) -> Status {
     uint8_t header[kHeaderSize] = {};
     std::memcpy(header, kMagic, sizeof(kMagic));
-    Put<uint32_t>(header, 8, kVersion);
-    Put<uint32_t>(header, 12, kHeaderSize);
-    Put<uint32_t>(header, 16, static_cast<uint32_t>(dim_));
-    Put<uint32_t>(header, 20, static_cast<uint32_t>(metric_));
-    Put<uint64_t>(header, 24, slot_of_.size());
-    Put<uint32_t>(header, 32, kNumSections);
-    Put<uint32_t>(header, 60, Crc32c(header, 60));
+    EncodeFixed<uint32_t>(header, 8, kVersion);
+    EncodeFixed<uint32_t>(header, 12, kHeaderSize);
+    EncodeFixed<uint32_t>(header, 16, static_cast<uint32_t>(dim_));
+    EncodeFixed<uint32_t>(header, 20, static_cast<uint32_t>(metric_));
+    EncodeFixed<uint64_t>(header, 24, slot_of_.size());
+    EncodeFixed<uint32_t>(header, 32, kNumSections);
+    EncodeFixed<uint32_t>(header, 60, Crc32c(header, 60));
     LOOKALIKE_RETURN_IF_ERROR(w->Append(header, sizeof(header)));
     // Live slots only, in slot order: a snapshot is always compact.
     LOOKALIKE_RETURN_IF_ERROR(WriteSection(w, kTagLabels, sizeof(uint64_t), [&](auto append) {
@@ -155,12 +142,12 @@ Status ReadSection(const MappedFile& file, uint64_t off, uint32_t want_tag, uint
                    uint64_t want_length, const char* name, SectionView* view, uint64_t* next) {
   const std::string where = std::string(name) + " section";
   if (off + kSectionHeaderSize > file.size()) return Status::Corruption(where + " is truncated");
-  const uint8_t* h = file.data() + off;
-  if (Get<uint32_t>(h, 60) != Crc32c(h, 60)) {
+  const std::span<const uint8_t> h(file.data() + off, kSectionHeaderSize);
+  if (DecodeFixed<uint32_t>(h, 60) != Crc32c(h.data(), 60)) {
     return Status::Corruption(where + " header checksum mismatch");
   }
-  if (Get<uint32_t>(h, 0) != want_tag) return Status::Corruption(where + " has the wrong tag");
-  if (Get<uint32_t>(h, 4) != want_elem || Get<uint64_t>(h, 8) != want_length) {
+  if (DecodeFixed<uint32_t>(h, 0) != want_tag) return Status::Corruption(where + " has the wrong tag");
+  if (DecodeFixed<uint32_t>(h, 4) != want_elem || DecodeFixed<uint64_t>(h, 8) != want_length) {
     return Status::Corruption(where + " length does not match the header");
   }
   const uint64_t payload_at = off + kSectionHeaderSize;
@@ -169,7 +156,7 @@ Status ReadSection(const MappedFile& file, uint64_t off, uint32_t want_tag, uint
   }
   view->payload = file.data() + payload_at;
   view->length = want_length;
-  if (Crc32c(view->payload, want_length) != Get<uint32_t>(h, 16)) {
+  if (Crc32c(view->payload, want_length) != DecodeFixed<uint32_t>(h, 16)) {
     return Status::Corruption(where + " checksum mismatch");
   }
   // Padding must be zero, so that every byte of a snapshot is checked.
@@ -209,16 +196,18 @@ Result<std::unique_ptr<FlatIndex>> FlatIndex::Load(const std::string& path,
     return Status::Corruption("flat index '" + path + "': " + why);
   };
 
-  const uint8_t* h = file->data();
-  if (std::memcmp(h, kMagic, sizeof(kMagic)) != 0) return corrupt("not a flat index (bad magic)");
-  if (Get<uint32_t>(h, 60) != Crc32c(h, 60)) return corrupt("header checksum mismatch");
-  const uint32_t version = Get<uint32_t>(h, 8);
+  const std::span<const uint8_t> h(file->data(), kHeaderSize);
+  if (std::memcmp(h.data(), kMagic, sizeof(kMagic)) != 0) return corrupt("not a flat index (bad magic)");
+  if (DecodeFixed<uint32_t>(h, 60) != Crc32c(h.data(), 60)) {
+    return corrupt("header checksum mismatch");
+  }
+  const uint32_t version = DecodeFixed<uint32_t>(h, 8);
   if (version != kVersion) return corrupt("unsupported version " + std::to_string(version));
-  const uint32_t header_size = Get<uint32_t>(h, 12);
-  const uint32_t dim = Get<uint32_t>(h, 16);
-  const uint32_t metric = Get<uint32_t>(h, 20);
-  const uint64_t count = Get<uint64_t>(h, 24);
-  if (header_size != kHeaderSize || Get<uint32_t>(h, 32) != kNumSections) {
+  const uint32_t header_size = DecodeFixed<uint32_t>(h, 12);
+  const uint32_t dim = DecodeFixed<uint32_t>(h, 16);
+  const uint32_t metric = DecodeFixed<uint32_t>(h, 20);
+  const uint64_t count = DecodeFixed<uint64_t>(h, 24);
+  if (header_size != kHeaderSize || DecodeFixed<uint32_t>(h, 32) != kNumSections) {
     return corrupt("unexpected header or section count");
   }
   if (dim == 0 || dim > kMaxDim) return corrupt("bad dimension " + std::to_string(dim));

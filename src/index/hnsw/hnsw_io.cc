@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 
+#include "common/coding.h"
 #include "common/crc32c.h"
 #include "common/file_env.h"
 #include "index/hnsw/hnsw_index.h"
@@ -31,17 +32,6 @@ struct SectionEntry {
   uint64_t length = 0;
   uint32_t crc = 0;
 };
-
-template <typename T>
-void Put(uint8_t* header, size_t at, T v) {
-  std::memcpy(header + at, &v, sizeof(T));
-}
-template <typename T>
-T Get(const uint8_t* header, size_t at) {
-  T v;
-  std::memcpy(&v, header + at, sizeof(T));
-  return v;
-}
 
 Status ErrnoStatus(const std::string& what, const std::string& path) {
   return Status::IOError(what + " " + path + ": " + std::strerror(errno));
@@ -161,32 +151,32 @@ Status HnswFile::Write(const HnswIndex& ix, WritableFile* file) {
   end(kVectors);
 
   std::memcpy(header, kMagic, 8);
-  Put<uint32_t>(header, 8, kVersion);
-  Put<uint32_t>(header, 12, uint32_t(kHeaderBytes));
-  Put<uint32_t>(header, 16, uint32_t(ix.dim_));
+  EncodeFixed<uint32_t>(header, 8, kVersion);
+  EncodeFixed<uint32_t>(header, 12, uint32_t(kHeaderBytes));
+  EncodeFixed<uint32_t>(header, 16, uint32_t(ix.dim_));
   header[20] = uint8_t(ix.metric_);
   header[21] = uint8_t(ix.params_.code);
-  Put<uint32_t>(header, 24, uint32_t(ix.params_.m));
-  Put<uint32_t>(header, 28, uint32_t(ix.params_.ef_construction));
-  Put<uint32_t>(header, 32, uint32_t(ix.params_.ef_search));
-  Put<float>(header, 36, ix.params_.rerank_factor);
-  Put<uint64_t>(header, 40, ix.params_.seed);
-  Put<uint64_t>(header, 48, n);
-  Put<uint64_t>(header, 56, ix.live_.load());
+  EncodeFixed<uint32_t>(header, 24, uint32_t(ix.params_.m));
+  EncodeFixed<uint32_t>(header, 28, uint32_t(ix.params_.ef_construction));
+  EncodeFixed<uint32_t>(header, 32, uint32_t(ix.params_.ef_search));
+  EncodeFixed<float>(header, 36, ix.params_.rerank_factor);
+  EncodeFixed<uint64_t>(header, 40, ix.params_.seed);
+  EncodeFixed<uint64_t>(header, 48, n);
+  EncodeFixed<uint64_t>(header, 56, ix.live_.load());
   uint64_t e = ix.entry_.load();
-  Put<uint32_t>(header, 64, e == ~uint64_t{0} ? HnswIndex::kNone : uint32_t(e));
-  Put<uint32_t>(header, 68, e == ~uint64_t{0} ? 0 : uint32_t(e >> 32));
-  Put<uint32_t>(header, 72, uint32_t(ix.code_size_));
-  Put<uint32_t>(header, 76, uint32_t(kNumSections));
-  Put<uint64_t>(header, 80, ix.trained_count_);
-  Put<uint64_t>(header, 88, ix.tombstones_.load());
+  EncodeFixed<uint32_t>(header, 64, e == ~uint64_t{0} ? HnswIndex::kNone : uint32_t(e));
+  EncodeFixed<uint32_t>(header, 68, e == ~uint64_t{0} ? 0 : uint32_t(e >> 32));
+  EncodeFixed<uint32_t>(header, 72, uint32_t(ix.code_size_));
+  EncodeFixed<uint32_t>(header, 76, uint32_t(kNumSections));
+  EncodeFixed<uint64_t>(header, 80, ix.trained_count_);
+  EncodeFixed<uint64_t>(header, 88, ix.tombstones_.load());
   for (int s = 0; s < kNumSections; ++s) {
     size_t at = kSectionTable + size_t(s) * 24;
-    Put<uint64_t>(header, at, sec[s].offset);
-    Put<uint64_t>(header, at + 8, sec[s].length);
-    Put<uint32_t>(header, at + 16, sec[s].crc);
+    EncodeFixed<uint64_t>(header, at, sec[s].offset);
+    EncodeFixed<uint64_t>(header, at + 8, sec[s].length);
+    EncodeFixed<uint32_t>(header, at + 16, sec[s].crc);
   }
-  Put<uint32_t>(header, kHeaderBytes - 4, Crc32c(header, kHeaderBytes - 4));
+  EncodeFixed<uint32_t>(header, kHeaderBytes - 4, Crc32c(header, kHeaderBytes - 4));
   return file->WriteAt(0, header, kHeaderBytes);
 }
 
@@ -208,40 +198,40 @@ Result<std::unique_ptr<VectorIndex>> HnswFile::Load(const std::string& path,
   uint8_t header[kHeaderBytes];
   LOOKALIKE_RETURN_IF_ERROR(ReadAt(f.fd, 0, header, kHeaderBytes));
   if (std::memcmp(header, kMagic, 8) != 0) return bad("bad magic");
-  if (Get<uint32_t>(header, 8) != kVersion) {
-    return bad("unsupported version " + std::to_string(Get<uint32_t>(header, 8)));
+  if (DecodeFixed<uint32_t>(header, 8) != kVersion) {
+    return bad("unsupported version " + std::to_string(DecodeFixed<uint32_t>(header, 8)));
   }
-  if (Get<uint32_t>(header, kHeaderBytes - 4) != Crc32c(header, kHeaderBytes - 4)) {
+  if (DecodeFixed<uint32_t>(header, kHeaderBytes - 4) != Crc32c(header, kHeaderBytes - 4)) {
     return bad("header checksum mismatch");
   }
-  if (Get<uint32_t>(header, 12) != kHeaderBytes) return bad("bad header size");
-  size_t dim = Get<uint32_t>(header, 16);
+  if (DecodeFixed<uint32_t>(header, 12) != kHeaderBytes) return bad("bad header size");
+  size_t dim = DecodeFixed<uint32_t>(header, 16);
   if (header[20] > uint8_t(Metric::kCosine)) return bad("unknown metric");
   if (header[21] > uint8_t(CodeType::kBinary)) return bad("unknown code type");
   HnswParams params;
-  params.m = int(Get<uint32_t>(header, 24));
-  params.ef_construction = int(Get<uint32_t>(header, 28));
-  params.ef_search = int(Get<uint32_t>(header, 32));
-  params.rerank_factor = Get<float>(header, 36);
-  params.seed = Get<uint64_t>(header, 40);
+  params.m = int(DecodeFixed<uint32_t>(header, 24));
+  params.ef_construction = int(DecodeFixed<uint32_t>(header, 28));
+  params.ef_search = int(DecodeFixed<uint32_t>(header, 32));
+  params.rerank_factor = DecodeFixed<float>(header, 36);
+  params.seed = DecodeFixed<uint64_t>(header, 40);
   params.code = CodeType(header[21]);
   auto created = HnswIndex::Create(dim, Metric(header[20]), params);
   if (!created.ok()) return bad("bad parameters: " + created.status().message());
   std::unique_ptr<HnswIndex> ix = std::move(created).value();
 
-  const uint64_t n = Get<uint64_t>(header, 48);
-  const uint64_t live = Get<uint64_t>(header, 56);
-  const uint32_t entry = Get<uint32_t>(header, 64);
-  const uint32_t max_level = Get<uint32_t>(header, 68);
-  if (Get<uint32_t>(header, 72) != ix->code_size_) return bad("code size does not match");
-  if (Get<uint32_t>(header, 76) != kNumSections) return bad("unexpected section count");
+  const uint64_t n = DecodeFixed<uint64_t>(header, 48);
+  const uint64_t live = DecodeFixed<uint64_t>(header, 56);
+  const uint32_t entry = DecodeFixed<uint32_t>(header, 64);
+  const uint32_t max_level = DecodeFixed<uint32_t>(header, 68);
+  if (DecodeFixed<uint32_t>(header, 72) != ix->code_size_) return bad("code size does not match");
+  if (DecodeFixed<uint32_t>(header, 76) != kNumSections) return bad("unexpected section count");
   if (n >= HnswIndex::kNone || live > n) return bad("bad node counts");
   SectionEntry sec[kNumSections];
   for (int s = 0; s < kNumSections; ++s) {
     size_t at = kSectionTable + size_t(s) * 24;
-    sec[s].offset = Get<uint64_t>(header, at);
-    sec[s].length = Get<uint64_t>(header, at + 8);
-    sec[s].crc = Get<uint32_t>(header, at + 16);
+    sec[s].offset = DecodeFixed<uint64_t>(header, at);
+    sec[s].length = DecodeFixed<uint64_t>(header, at + 8);
+    sec[s].crc = DecodeFixed<uint32_t>(header, at + 16);
     if (sec[s].offset < kHeaderBytes || sec[s].offset > file_size ||
         sec[s].length > file_size - sec[s].offset) {
       return bad("section " + std::to_string(s) + " lies outside the file (truncated?)");
@@ -360,7 +350,7 @@ Result<std::unique_ptr<VectorIndex>> HnswFile::Load(const std::string& path,
   ix->slots_.store(uint32_t(n));
   ix->live_.store(live);
   ix->tombstones_.store(n - live - ix->free_.size());
-  ix->trained_count_ = Get<uint64_t>(header, 80);
+  ix->trained_count_ = DecodeFixed<uint64_t>(header, 80);
   ix->next_retrain_.store(ix->quant_->trained() && ix->trained_count_ < 20000
                               ? std::max<uint64_t>(2 * ix->trained_count_, 1)
                               : std::numeric_limits<size_t>::max());

@@ -59,8 +59,8 @@ class FileEnv {
 };
 
 struct AtomicWriteOptions {
-  uint32_t mode = 0644;   // permission bits of the new file (0600 for secrets)
-  bool sync_dir = true;   // fsync the directory after the rename (durable replacement)
+  uint32_t mode = 0644;  // permission bits of the new file (0600 for secrets)
+  bool sync_dir = true;  // fsync the directory after the rename (durable replacement)
 };
 
 /// Produces the file's contents; a non-OK status abandons the write.

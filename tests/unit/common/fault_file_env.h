@@ -17,14 +17,22 @@ enum class FileStep { kNone, kCreate, kAppend, kWriteAt, kSync, kClose, kRename,
 
 inline const char* FileStepName(FileStep step) {
   switch (step) {
-    case FileStep::kNone: return "none";
-    case FileStep::kCreate: return "create";
-    case FileStep::kAppend: return "append";
-    case FileStep::kWriteAt: return "write_at";
-    case FileStep::kSync: return "sync";
-    case FileStep::kClose: return "close";
-    case FileStep::kRename: return "rename";
-    case FileStep::kSyncDir: return "sync_dir";
+    case FileStep::kNone:
+      return "none";
+    case FileStep::kCreate:
+      return "create";
+    case FileStep::kAppend:
+      return "append";
+    case FileStep::kWriteAt:
+      return "write_at";
+    case FileStep::kSync:
+      return "sync";
+    case FileStep::kClose:
+      return "close";
+    case FileStep::kRename:
+      return "rename";
+    case FileStep::kSyncDir:
+      return "sync_dir";
   }
   return "?";
 }
@@ -79,8 +87,8 @@ class FaultFileEnv : public FileEnv {
       if (env_->step_ == FileStep::kAppend && !env_->crashed_ &&
           base_->size() + n > env_->append_budget_) {
         // Write what fits, as a full disk does, then fail.
-        const uint64_t fits = env_->append_budget_ > base_->size()
-                                  ? env_->append_budget_ - base_->size() : 0;
+        const uint64_t fits =
+            env_->append_budget_ > base_->size() ? env_->append_budget_ - base_->size() : 0;
         if (fits > 0) (void)base_->Append(data, fits);
         return env_->Check(FileStep::kAppend, path_);
       }
@@ -113,8 +121,7 @@ class FaultFileEnv : public FileEnv {
     if (crashed_) return FileError("crashed before", path, err_);
     if (step == FileStep::kNone || step != step_) return Status::OK();
     if (crash_) crashed_ = true;
-    return FileError(std::string("injected failure at ") + FileStepName(step) + " of", path,
-                     err_);
+    return FileError(std::string("injected failure at ") + FileStepName(step) + " of", path, err_);
   }
 
   FileStep step_ = FileStep::kNone;

@@ -73,9 +73,8 @@ TEST_F(FileEnvTest, WriterCallbackCanPatchEarlierBytes) {
 }
 
 TEST_F(FileEnvTest, WriteAtPastTheEndIsRefused) {
-  Status st = WriteFileAtomically(FileEnv::Default(), Path("f"), [](WritableFile* f) {
-    return f->WriteAt(0, "x", 1);
-  });
+  Status st = WriteFileAtomically(FileEnv::Default(), Path("f"),
+                                  [](WritableFile* f) { return f->WriteAt(0, "x", 1); });
   EXPECT_EQ(st.code(), StatusCode::kIOError);
   EXPECT_FALSE(fs::exists(Path("f")));
   EXPECT_EQ(FilesInDir(), 0u);

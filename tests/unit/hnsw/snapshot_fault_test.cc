@@ -87,7 +87,7 @@ TEST_P(SnapshotFault, FailureAtEachStepLeavesThePreviousSnapshotLoadable) {
     uint64_t append_budget;
   };
   // Appends fail at the first byte, inside the header, and deep in the payload.
-  const Case cases[] = {{FileStep::kCreate, 0},  {FileStep::kAppend, 0},
+  const Case cases[] = {{FileStep::kCreate, 0},   {FileStep::kAppend, 0},
                         {FileStep::kAppend, 100}, {FileStep::kAppend, 20000},
                         {FileStep::kWriteAt, 0},  {FileStep::kSync, 0},
                         {FileStep::kClose, 0},    {FileStep::kRename, 0}};
@@ -95,8 +95,8 @@ TEST_P(SnapshotFault, FailureAtEachStepLeavesThePreviousSnapshotLoadable) {
     for (bool crash : {false, true}) {
       for (int err : {ENOSPC, EIO}) {
         SCOPED_TRACE(std::string(testing::FileStepName(c.step)) + " budget " +
-                     std::to_string(c.append_budget) + (crash ? " crash" : " fail") +
-                     " errno " + std::to_string(err));
+                     std::to_string(c.append_budget) + (crash ? " crash" : " fail") + " errno " +
+                     std::to_string(err));
         FaultFileEnv env;
         env.FailAt(c.step, err, crash, c.append_budget);
         Status st = SaveThrough(*next, env, path);

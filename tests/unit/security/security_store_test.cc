@@ -68,8 +68,8 @@ TEST(SecurityStore, UpdateRoundTripsUsersRolesAndKeys) {
   ASSERT_EQ(::stat(store.file_path().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 077, 0u);
   // No temporary file is left next to it.
-  for (const auto& entry :
-       std::filesystem::directory_iterator(std::filesystem::path(store.file_path()).parent_path())) {
+  const auto dir = std::filesystem::path(store.file_path()).parent_path();
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     EXPECT_EQ(entry.path().string().find(".tmp"), std::string::npos) << entry.path();
   }
 }

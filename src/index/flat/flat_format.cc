@@ -17,6 +17,7 @@
 #include "common/file_env.h"
 #include "index/flat/flat_index.h"
 #include "index/flat/flat_internal.h"
+#include "index/metric.h"
 
 namespace lookalike {
 namespace flat {
@@ -146,7 +147,9 @@ Status ReadSection(const MappedFile& file, uint64_t off, uint32_t want_tag, uint
   if (DecodeFixed<uint32_t>(h, 60) != Crc32c(h.data(), 60)) {
     return Status::Corruption(where + " header checksum mismatch");
   }
-  if (DecodeFixed<uint32_t>(h, 0) != want_tag) return Status::Corruption(where + " has the wrong tag");
+  if (DecodeFixed<uint32_t>(h, 0) != want_tag) {
+    return Status::Corruption(where + " has the wrong tag");
+  }
   if (DecodeFixed<uint32_t>(h, 4) != want_elem || DecodeFixed<uint64_t>(h, 8) != want_length) {
     return Status::Corruption(where + " length does not match the header");
   }
@@ -197,7 +200,9 @@ Result<std::unique_ptr<FlatIndex>> FlatIndex::Load(const std::string& path,
   };
 
   const std::span<const uint8_t> h(file->data(), kHeaderSize);
-  if (std::memcmp(h.data(), kMagic, sizeof(kMagic)) != 0) return corrupt("not a flat index (bad magic)");
+  if (std::memcmp(h.data(), kMagic, sizeof(kMagic)) != 0) {
+    return corrupt("not a flat index (bad magic)");
+  }
   if (DecodeFixed<uint32_t>(h, 60) != Crc32c(h.data(), 60)) {
     return corrupt("header checksum mismatch");
   }
@@ -211,7 +216,7 @@ Result<std::unique_ptr<FlatIndex>> FlatIndex::Load(const std::string& path,
     return corrupt("unexpected header or section count");
   }
   if (dim == 0 || dim > kMaxDim) return corrupt("bad dimension " + std::to_string(dim));
-  if (metric > static_cast<uint32_t>(Metric::kCosine)) return corrupt("bad metric");
+  if (!IsKnownMetric(metric)) return corrupt("bad metric");
   if (count > kMaxSlots) return corrupt("bad vector count");
   const uint64_t vec_bytes = uint64_t{dim} * sizeof(float);
   const uint64_t expected = kHeaderSize + 3 * kSectionHeaderSize + AlignUp(count * 8) +

@@ -110,7 +110,7 @@ class HnswIndex final : public VectorIndex {
   }
   std::mutex& NodeLock(uint32_t node) const { return locks_[node % kLockStripes]; }
   float ExactDistance(const float* q, const float* x) const;
-  void Normalize(const float* in, float* out) const;  // copy, unit length under cosine
+  void Normalize(const float* in, float* out) const;  // copy; unit length if the metric says
   void GrowLocked(size_t capacity);                    // needs resize_mu_ exclusive
   Status EnsureCapacity(size_t needed);
   uint32_t AllocateSlot(uint64_t label);

@@ -14,6 +14,7 @@
 #include "common/crc32c.h"
 #include "common/file_env.h"
 #include "index/hnsw/hnsw_index.h"
+#include "index/metric.h"
 
 namespace lookalike::hnsw {
 namespace {
@@ -206,7 +207,7 @@ Result<std::unique_ptr<VectorIndex>> HnswFile::Load(const std::string& path,
   }
   if (DecodeFixed<uint32_t>(header, 12) != kHeaderBytes) return bad("bad header size");
   size_t dim = DecodeFixed<uint32_t>(header, 16);
-  if (header[20] > uint8_t(Metric::kCosine)) return bad("unknown metric");
+  if (!IsKnownMetric(header[20])) return bad("unknown metric");
   if (header[21] > uint8_t(CodeType::kBinary)) return bad("unknown code type");
   HnswParams params;
   params.m = int(DecodeFixed<uint32_t>(header, 24));

@@ -107,8 +107,9 @@ class VectorIndex {
   virtual Status Search(const float* query, const SearchParams& params,
                         std::vector<SearchHit>* out) const = 0;
 
-  /// Writes a versioned, checksummed snapshot (see docs/formats/). Atomic: writes to a temporary
-  /// file and renames.
+  /// Writes a versioned, checksummed snapshot (see docs/formats/). Atomic and durable: a
+  /// temporary file in the same directory, fsync, rename, fsync of the directory; on failure the
+  /// previous snapshot at `path` is untouched and the temporary file is removed.
   virtual Status Save(const std::string& path) const = 0;
 
   virtual IndexStats Stats() const = 0;

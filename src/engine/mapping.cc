@@ -93,12 +93,14 @@ Status ParseKnnVector(const std::string& path, element def, std::string_view def
     }
     if (name == "flat") spec->flat = true;
   }
-  if (space.empty()) space = default_space.empty() ? "l2" : default_space;
-  if (space != "l2" && space != "cosinesimil" && space != "innerproduct") {
-    return MapperParsingError("Unsupported space type: " + space +
-                              " (supported: l2, cosinesimil, innerproduct)");
+  if (space.empty()) space = default_space.empty() ? DefaultSimilarity().name : default_space;
+  const VectorSimilarity* similarity = FindSimilarity(ScoreDialect::kOpenSearch, space);
+  if (similarity == nullptr) {
+    return MapperParsingError("Unsupported space type: " + space + " (supported: " +
+                              SupportedSimilarityNames(ScoreDialect::kOpenSearch) + ")");
   }
-  spec->metric = ParseMetric(space).value();
+  spec->similarity = similarity;
+  spec->metric = similarity->metric;
   return Status::OK();
 }
 
@@ -107,17 +109,17 @@ Status ParseDenseVector(const std::string& path, element def, VectorSpec* spec) 
   if (dim < 0) return MapperParsingError("The number of dimensions for field [" + path +
                                          "] should be set");
   spec->dim = static_cast<size_t>(dim);
-  spec->elasticsearch_scores = true;
   bool index = true;
   if (def.at_key("index").get_bool().get(index)) index = true;
   spec->indexed = index;
   std::string sim = GetString(def, "similarity");
   if (sim.empty()) sim = "cosine";
-  if (sim != "l2_norm" && sim != "cosine" && sim != "dot_product" && sim != "max_inner_product") {
+  const VectorSimilarity* similarity = FindSimilarity(ScoreDialect::kElasticsearch, sim);
+  if (similarity == nullptr) {
     return MapperParsingError("Unknown similarity [" + sim + "] for field [" + path + "]");
   }
-  spec->metric = ParseMetric(sim).value();
-  spec->max_inner_product = sim == "max_inner_product";
+  spec->similarity = similarity;
+  spec->metric = similarity->metric;
   spec->hnsw.code = CodeType::kInt8;  // the Elasticsearch 8 default is int8_hnsw
   spec->hnsw.ef_construction = 100;
   element opts;
@@ -215,26 +217,7 @@ bool IsNumeric(FieldType t) {
 
 bool IsVector(FieldType t) { return t == FieldType::kKnnVector || t == FieldType::kDenseVector; }
 
-float VectorScore(const VectorSpec& spec, float d) {
-  // Index distances: l2 = squared L2, ip = -<q,x>, cosine = 1 - cos (see vector_index.h).
-  if (spec.elasticsearch_scores) {
-    switch (spec.metric) {
-      case Metric::kL2: return 1.0f / (1.0f + d);                // 1 / (1 + l2_norm²)
-      case Metric::kCosine: return (1.0f + (1.0f - d)) / 2.0f;   // (1 + cos) / 2
-      case Metric::kInnerProduct: {
-        float dot = -d;
-        if (!spec.max_inner_product) return (1.0f + dot) / 2.0f;  // dot_product
-        return dot < 0 ? 1.0f / (1.0f - dot) : dot + 1.0f;
-      }
-    }
-  }
-  switch (spec.metric) {
-    case Metric::kL2: return 1.0f / (1.0f + d);         // OpenSearch l2
-    case Metric::kCosine: return (2.0f - d) / 2.0f;     // cosinesimil, d = 1 - cos (2.19+)
-    case Metric::kInnerProduct: return d < 0 ? 1.0f - d : 1.0f / (1.0f + d);  // d = -ip
-  }
-  return 0.0f;
-}
+float VectorScore(const VectorSpec& spec, float d) { return spec.similarity->score(d); }
 
 Status Mapping::Merge(element mappings, std::string_view default_space_type) {
   if (!mappings.is_object()) return MapperParsingError("mappings must be an object");

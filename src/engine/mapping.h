@@ -18,6 +18,7 @@
 
 #include "common/json_writer.h"
 #include "engine/json_util.h"
+#include "index/metric.h"
 #include "lookalike/status.h"
 #include "lookalike/vector_index.h"
 
@@ -35,16 +36,17 @@ bool IsVector(FieldType type);
 /// How a vector field is indexed and scored.
 struct VectorSpec {
   size_t dim = 0;
-  Metric metric = Metric::kL2;
-  /// Scores follow OpenSearch (knn_vector) or Elasticsearch (dense_vector) formulas.
-  bool elasticsearch_scores = false;
-  bool max_inner_product = false;  // ES "max_inner_product" vs "dot_product" scoring
+  /// The space_type (knn_vector) or similarity (dense_vector) row of index/metric.h: the name,
+  /// the metric and the score formula. Never null.
+  const VectorSimilarity* similarity = &DefaultSimilarity();
+  Metric metric = Metric::kL2;  // == similarity->metric: what the vector index is built with
   bool flat = false;               // exact search (dense_vector index_options.type flat)
   bool indexed = true;             // dense_vector index: false → not searchable by knn
   HnswParams hnsw;
 };
 
-/// OpenSearch/ES score of a distance from the vector index (smaller distance = closer).
+/// OpenSearch/ES score of a distance from the vector index (smaller distance = closer): the
+/// similarity's formula.
 float VectorScore(const VectorSpec& spec, float distance);
 
 struct FieldMapping {

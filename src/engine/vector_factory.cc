@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "engine/index.h"
+#include "index/metric.h"
 
 namespace lookalike::engine {
 namespace {
@@ -25,8 +26,8 @@ class ScanIndex final : public VectorIndex {
   }
   Status Add(uint64_t label, const float* vec) override {
     LOOKALIKE_RETURN_IF_ERROR(ValidateVector(vec, dim_, dim_, metric_));
-    std::vector<float> v(vec, vec + dim_);
-    if (metric_ == Metric::kCosine) Normalize(v.data());
+    std::vector<float> v(dim_);
+    PrepareVector(MetricInfoOf(metric_), vec, v.data(), dim_);
     std::unique_lock lock(mu_);
     vecs_[label] = std::move(v);
     return Status::OK();
@@ -48,18 +49,19 @@ class ScanIndex final : public VectorIndex {
     out->clear();
     if (params.k == 0 || params.k > 10000) return Status::InvalidArgument("k out of range");
     LOOKALIKE_RETURN_IF_ERROR(ValidateVector(query, dim_, dim_, metric_));
-    std::vector<float> q(query, query + dim_);
-    if (metric_ == Metric::kCosine) Normalize(q.data());
+    const MetricInfo& metric = MetricInfoOf(metric_);
+    std::vector<float> q(dim_);
+    PrepareVector(metric, query, q.data(), dim_);
     std::shared_lock lock(mu_);
     for (const auto& [label, v] : vecs_) {
       if (params.filter && !params.filter->Contains(label)) continue;
       float d = 0;
-      if (metric_ == Metric::kL2) {
+      if (metric.kernel == DistanceKernel::kSquaredL2) {
         for (size_t i = 0; i < dim_; ++i) d += (q[i] - v[i]) * (q[i] - v[i]);
       } else {
         float dot = 0;
         for (size_t i = 0; i < dim_; ++i) dot += q[i] * v[i];
-        d = metric_ == Metric::kCosine ? 1.0f - dot : -dot;
+        d = metric.dot_offset - dot;
       }
       out->push_back({label, d});
     }
@@ -86,12 +88,6 @@ class ScanIndex final : public VectorIndex {
   }
 
  private:
-  void Normalize(float* v) const {
-    double n = 0;
-    for (size_t i = 0; i < dim_; ++i) n += double{v[i]} * v[i];
-    float inv = n > 0 ? static_cast<float>(1.0 / std::sqrt(n)) : 0.0f;
-    for (size_t i = 0; i < dim_; ++i) v[i] *= inv;
-  }
   size_t dim_;
   Metric metric_;
   mutable std::shared_mutex mu_;

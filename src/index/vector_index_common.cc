@@ -2,27 +2,25 @@
 #include <cmath>
 #include <string>
 
+#include "index/metric.h"
 #include "lookalike/vector_index.h"
 
 namespace lookalike {
 
 Result<Metric> ParseMetric(std::string_view name) {
-  if (name == "l2" || name == "l2_norm") return Metric::kL2;
-  if (name == "ip" || name == "innerproduct" || name == "inner_product" ||
-      name == "dot_product" || name == "max_inner_product")
-    return Metric::kInnerProduct;
-  if (name == "cosine" || name == "cosinesimil") return Metric::kCosine;
+  for (const MetricInfo& m : AllMetrics()) {
+    if (name == m.name || (!m.alias.empty() && name == m.alias)) return m.metric;
+  }
+  for (const VectorSimilarity& s : AllSimilarities()) {
+    if (name == s.name) return s.metric;
+  }
   return Status::InvalidArgument("unknown metric '" + std::string(name) +
                                  "' (expected l2, cosine or ip)");
 }
 
 std::string_view MetricName(Metric metric) {
-  switch (metric) {
-    case Metric::kL2: return "l2";
-    case Metric::kInnerProduct: return "ip";
-    case Metric::kCosine: return "cosine";
-  }
-  return "unknown";
+  if (!IsKnownMetric(static_cast<uint32_t>(metric))) return "unknown";
+  return MetricInfoOf(metric).name;
 }
 
 Result<CodeType> ParseCodeType(std::string_view name) {
@@ -58,8 +56,10 @@ Status ValidateVector(const float* vec, size_t n, size_t expected_dim, Metric me
     }
     norm2 += static_cast<double>(vec[i]) * vec[i];
   }
-  if (metric == Metric::kCosine && norm2 == 0) {
-    return Status::InvalidArgument("zero vector cannot be used with the cosine metric");
+  if (norm2 == 0 && IsKnownMetric(static_cast<uint32_t>(metric)) &&
+      MetricInfoOf(metric).normalize) {
+    return Status::InvalidArgument("zero vector cannot be used with the " +
+                                   std::string(MetricName(metric)) + " metric");
   }
   return Status::OK();
 }

@@ -17,6 +17,8 @@
 #include <rocksdb/slice.h>
 #include <rocksdb/write_batch.h>
 
+#include "common/coding.h"
+
 namespace lookalike::storage {
 namespace {
 
@@ -26,34 +28,16 @@ constexpr uint8_t kDocFormat = 1;
 constexpr std::string_view kRecoveryMarker = "~recovery-marker";
 constexpr std::chrono::milliseconds kMaxBackoff{10000};
 
+// <tag><docnum big-endian>: a column family's documents iterate in docnum order.
 std::string DocKey(char tag, uint32_t docnum) {
-  std::string key(5, '\0');
-  key[0] = tag;
-  key[1] = static_cast<char>(docnum >> 24);
-  key[2] = static_cast<char>(docnum >> 16);
-  key[3] = static_cast<char>(docnum >> 8);
-  key[4] = static_cast<char>(docnum);
+  std::string key(1, tag);
+  PutBigEndian32(&key, docnum);
   return key;
 }
 
+// The caller has checked that the key is a 5-byte DocKey.
 uint32_t DocnumOf(const rocksdb::Slice& key) {
-  const auto* p = reinterpret_cast<const uint8_t*>(key.data());
-  return (uint32_t{p[1]} << 24) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 8) | p[4];
-}
-
-template <typename T>
-void PutFixed(std::string* out, T v) {
-  char buf[sizeof(T)];
-  std::memcpy(buf, &v, sizeof(T));
-  out->append(buf, sizeof(T));
-}
-
-template <typename T>
-bool GetFixed(std::string_view* in, T* v) {
-  if (in->size() < sizeof(T)) return false;
-  std::memcpy(v, in->data(), sizeof(T));
-  in->remove_prefix(sizeof(T));
-  return true;
+  return DecodeBigEndian32(AsBytes(std::string_view(key.data(), key.size())), 1);
 }
 
 std::string EncodeDoc(const DocRecord& doc) {
@@ -74,12 +58,12 @@ Status DecodeDoc(std::string_view in, DocRecord* doc) {
     return Status::Corruption("document record: unknown format");
   }
   in.remove_prefix(1);
+  std::string_view id;
   if (!GetFixed(&in, &doc->version) || !GetFixed(&in, &doc->seq_no) || !GetFixed(&in, &id_len) ||
-      in.size() < id_len) {
+      !GetBytes(&in, id_len, &id)) {
     return Status::Corruption("document record: truncated");
   }
-  doc->id.assign(in.data(), id_len);
-  in.remove_prefix(id_len);
+  doc->id.assign(id);
   doc->source.assign(in.data(), in.size());
   return Status::OK();
 }
@@ -185,17 +169,17 @@ Status DecodeVectors(std::string_view in, std::vector<StoredVector>* out) {
     uint16_t name_len = 0;
     uint32_t dim = 0;
     StoredVector v;
-    if (!GetFixed(&in, &name_len) || in.size() < name_len) {
+    std::string_view name, values;
+    if (!GetFixed(&in, &name_len) || !GetBytes(&in, name_len, &name)) {
       return Status::Corruption("vector record: truncated name");
     }
-    v.field.assign(in.data(), name_len);
-    in.remove_prefix(name_len);
-    if (!GetFixed(&in, &dim) || in.size() / sizeof(float) < dim) {
+    v.field.assign(name);
+    if (!GetFixed(&in, &dim) || in.size() / sizeof(float) < dim ||
+        !GetBytes(&in, size_t{dim} * sizeof(float), &values)) {
       return Status::Corruption("vector record: truncated values");
     }
     v.values.resize(dim);
-    if (dim > 0) std::memcpy(v.values.data(), in.data(), size_t{dim} * sizeof(float));
-    in.remove_prefix(size_t{dim} * sizeof(float));
+    if (dim > 0) std::memcpy(v.values.data(), values.data(), values.size());
     out->push_back(std::move(v));
   }
   return Status::OK();

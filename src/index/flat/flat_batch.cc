@@ -15,6 +15,7 @@
 #include "index/flat/flat_index.h"
 #include "index/flat/flat_internal.h"
 #include "index/flat/top_k.h"
+#include "index/metric.h"
 #include "simd/distance.h"
 
 namespace lookalike::flat {
@@ -48,6 +49,8 @@ Status FlatIndex::SearchBatch(size_t nq, const float* queries, const SearchParam
   if (nq == 0) return Status::OK();
 
   const simd::KernelTable& kt = simd::Kernels();
+  const MetricInfo& metric = MetricInfoOf(metric_);
+  const bool l2 = metric.kernel == DistanceKernel::kSquaredL2;
   std::vector<float> q(nq * dim_);
   std::vector<float> qnorm(nq);
   for (size_t i = 0; i < nq; ++i) {
@@ -96,12 +99,9 @@ Status FlatIndex::SearchBatch(size_t nq, const float* queries, const SearchParam
           float bound = HeapBound(heap, k);
           const float qn = qnorm[g + i];
           for (size_t j = 0; j < rows; ++j) {
-            float d;
-            switch (metric_) {
-              case Metric::kL2: d = std::max(0.0f, qn + xnorm[j] - 2.0f * row[j]); break;
-              case Metric::kCosine: d = 1.0f - row[j]; break;
-              default: d = -row[j]; break;
-            }
+            // Clamped for l2: the expansion can go slightly negative by rounding.
+            const float d = l2 ? std::max(0.0f, DistanceFromDot(metric, row[j], qn, xnorm[j]))
+                               : DistanceFromDot(metric, row[j], qn, xnorm[j]);
             if (d > bound || !pass[j]) continue;
             PushTopK(&heap, k, SearchHit{lab[j], d});
             bound = HeapBound(heap, k);

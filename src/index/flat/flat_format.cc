@@ -8,20 +8,19 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <bit>
 #include <cerrno>
 #include <cstring>
 #include <string>
 
+#include "common/coding.h"
 #include "common/crc32c.h"
+#include "common/file_env.h"
 #include "index/flat/flat_index.h"
 #include "index/flat/flat_internal.h"
+#include "index/metric.h"
 
 namespace lookalike {
 namespace flat {
-
-static_assert(std::endian::native == std::endian::little, "the format is little-endian");
 
 namespace {
 
@@ -43,75 +42,20 @@ constexpr uint32_t kTagVectors = Tag("VECS");
 
 uint64_t AlignUp(uint64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
-template <typename T>
-void Put(uint8_t* buf, size_t off, T v) {
-  std::memcpy(buf + off, &v, sizeof(T));
-}
-template <typename T>
-T Get(const uint8_t* buf, size_t off) {
-  T v;
-  std::memcpy(&v, buf + off, sizeof(T));
-  return v;
-}
-
 std::string ErrnoText(const std::string& what, const std::string& path) {
   return what + " '" + path + "': " + std::strerror(errno);
 }
 
-// Buffered sequential writer that can patch earlier bytes (section headers) once their
-// payload checksum is known.
-class FileWriter {
- public:
-  explicit FileWriter(int fd) : fd_(fd) { buf_.reserve(kBufSize); }
-
-  Status Append(const void* data, size_t n) {
-    const auto* p = static_cast<const uint8_t*>(data);
-    while (n > 0) {
-      const size_t take = std::min(n, kBufSize - buf_.size());
-      buf_.insert(buf_.end(), p, p + take);
-      p += take;
-      n -= take;
-      offset_ += take;
-      if (buf_.size() == kBufSize) LOOKALIKE_RETURN_IF_ERROR(Flush());
-    }
-    return Status::OK();
-  }
-  Status Pad() {
-    static const uint8_t kZeros[kAlign] = {};
-    return Append(kZeros, AlignUp(offset_) - offset_);
-  }
-  Status Flush() {
-    size_t done = 0;
-    while (done < buf_.size()) {
-      const ssize_t w = ::write(fd_, buf_.data() + done, buf_.size() - done);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return Status::IOError(std::string("write failed: ") + std::strerror(errno));
-      done += static_cast<size_t>(w);
-    }
-    buf_.clear();
-    return Status::OK();
-  }
-  Status PatchAt(uint64_t off, const void* data, size_t n) {
-    LOOKALIKE_RETURN_IF_ERROR(Flush());
-    if (::pwrite(fd_, data, n, static_cast<off_t>(off)) != static_cast<ssize_t>(n)) {
-      return Status::IOError(std::string("write failed: ") + std::strerror(errno));
-    }
-    return Status::OK();
-  }
-  uint64_t offset() const { return offset_; }
-
- private:
-  static constexpr size_t kBufSize = size_t{1} << 20;
-  int fd_;
-  std::vector<uint8_t> buf_;
-  uint64_t offset_ = 0;
-};
+Status PadToAlignment(WritableFile* w) {
+  static const uint8_t kZeros[kAlign] = {};
+  return w->Append(kZeros, AlignUp(w->size()) - w->size());
+}
 
 // Writes one section: a placeholder header, the payload produced by `emit` (which calls
 // append(data, n) in order), padding, then the real header with length and CRC.
 template <typename Emit>
-Status WriteSection(FileWriter* w, uint32_t tag, uint32_t elem_size, Emit emit) {
-  const uint64_t header_at = w->offset();
+Status WriteSection(WritableFile* w, uint32_t tag, uint32_t elem_size, Emit emit) {
+  const uint64_t header_at = w->size();
   uint8_t header[kSectionHeaderSize] = {};
   LOOKALIKE_RETURN_IF_ERROR(w->Append(header, sizeof(header)));
   uint32_t crc = 0;
@@ -124,13 +68,13 @@ Status WriteSection(FileWriter* w, uint32_t tag, uint32_t elem_size, Emit emit) 
     st = w->Append(data, n);
   });
   LOOKALIKE_RETURN_IF_ERROR(st);
-  LOOKALIKE_RETURN_IF_ERROR(w->Pad());
-  Put<uint32_t>(header, 0, tag);
-  Put<uint32_t>(header, 4, elem_size);
-  Put<uint64_t>(header, 8, length);
-  Put<uint32_t>(header, 16, crc);
-  Put<uint32_t>(header, 60, Crc32c(header, 60));
-  return w->PatchAt(header_at, header, sizeof(header));
+  LOOKALIKE_RETURN_IF_ERROR(PadToAlignment(w));
+  EncodeFixed<uint32_t>(header, 0, tag);
+  EncodeFixed<uint32_t>(header, 4, elem_size);
+  EncodeFixed<uint64_t>(header, 8, length);
+  EncodeFixed<uint32_t>(header, 16, crc);
+  EncodeFixed<uint32_t>(header, 60, Crc32c(header, 60));
+  return w->WriteAt(header_at, header, sizeof(header));
 }
 
 }  // namespace
@@ -152,65 +96,39 @@ class MappedFile {
   size_t size_;
 };
 
-Status FlatIndex::Save(const std::string& path) const {
-  // Unique per process and call, so concurrent Saves never share a temporary file.
-  static std::atomic<uint64_t> save_counter{0};
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
-                          std::to_string(save_counter.fetch_add(1));
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IOError(ErrnoText("cannot create", tmp));
-  Status st = [&]() -> Status {
-    std::shared_lock lock(mu_);
-    FileWriter w(fd);
+Status FlatIndex::Save(const std::string& path) const { return SaveTo(FileEnv::Default(), path); }
+
+Status FlatIndex::SaveTo(FileEnv& env, const std::string& path) const {
+  std::shared_lock lock(mu_);
+  return WriteFileAtomically(env, path, [&](WritableFile* w) -> Status {
     uint8_t header[kHeaderSize] = {};
     std::memcpy(header, kMagic, sizeof(kMagic));
-    Put<uint32_t>(header, 8, kVersion);
-    Put<uint32_t>(header, 12, kHeaderSize);
-    Put<uint32_t>(header, 16, static_cast<uint32_t>(dim_));
-    Put<uint32_t>(header, 20, static_cast<uint32_t>(metric_));
-    Put<uint64_t>(header, 24, slot_of_.size());
-    Put<uint32_t>(header, 32, kNumSections);
-    Put<uint32_t>(header, 60, Crc32c(header, 60));
-    LOOKALIKE_RETURN_IF_ERROR(w.Append(header, sizeof(header)));
+    EncodeFixed<uint32_t>(header, 8, kVersion);
+    EncodeFixed<uint32_t>(header, 12, kHeaderSize);
+    EncodeFixed<uint32_t>(header, 16, static_cast<uint32_t>(dim_));
+    EncodeFixed<uint32_t>(header, 20, static_cast<uint32_t>(metric_));
+    EncodeFixed<uint64_t>(header, 24, slot_of_.size());
+    EncodeFixed<uint32_t>(header, 32, kNumSections);
+    EncodeFixed<uint32_t>(header, 60, Crc32c(header, 60));
+    LOOKALIKE_RETURN_IF_ERROR(w->Append(header, sizeof(header)));
     // Live slots only, in slot order: a snapshot is always compact.
-    LOOKALIKE_RETURN_IF_ERROR(WriteSection(&w, kTagLabels, sizeof(uint64_t), [&](auto append) {
+    LOOKALIKE_RETURN_IF_ERROR(WriteSection(w, kTagLabels, sizeof(uint64_t), [&](auto append) {
       for (size_t s = 0; s < num_slots_; ++s) {
         if (live_[s]) append(&labels_[s], sizeof(uint64_t));
       }
     }));
-    LOOKALIKE_RETURN_IF_ERROR(WriteSection(&w, kTagNorms, sizeof(float), [&](auto append) {
+    LOOKALIKE_RETURN_IF_ERROR(WriteSection(w, kTagNorms, sizeof(float), [&](auto append) {
       for (size_t s = 0; s < num_slots_; ++s) {
         if (live_[s]) append(&norms_[s], sizeof(float));
       }
     }));
-    LOOKALIKE_RETURN_IF_ERROR(
-        WriteSection(&w, kTagVectors, static_cast<uint32_t>(dim_ * sizeof(float)),
-                     [&](auto append) {
-                       for (size_t s = 0; s < num_slots_; ++s) {
-                         if (live_[s]) append(SlotData(s), dim_ * sizeof(float));
-                       }
-                     }));
-    LOOKALIKE_RETURN_IF_ERROR(w.Flush());
-    if (::fsync(fd) != 0) return Status::IOError(ErrnoText("fsync failed for", tmp));
-    return Status::OK();
-  }();
-  if (::close(fd) != 0 && st.ok()) st = Status::IOError(ErrnoText("close failed for", tmp));
-  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    st = Status::IOError(ErrnoText("cannot rename onto", path));
-  }
-  if (!st.ok()) {
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  // Make the rename itself durable.
-  const size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    (void)::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::OK();
+    return WriteSection(w, kTagVectors, static_cast<uint32_t>(dim_ * sizeof(float)),
+                        [&](auto append) {
+                          for (size_t s = 0; s < num_slots_; ++s) {
+                            if (live_[s]) append(SlotData(s), dim_ * sizeof(float));
+                          }
+                        });
+  });
 }
 
 namespace {
@@ -225,12 +143,14 @@ Status ReadSection(const MappedFile& file, uint64_t off, uint32_t want_tag, uint
                    uint64_t want_length, const char* name, SectionView* view, uint64_t* next) {
   const std::string where = std::string(name) + " section";
   if (off + kSectionHeaderSize > file.size()) return Status::Corruption(where + " is truncated");
-  const uint8_t* h = file.data() + off;
-  if (Get<uint32_t>(h, 60) != Crc32c(h, 60)) {
+  const std::span<const uint8_t> h(file.data() + off, kSectionHeaderSize);
+  if (DecodeFixed<uint32_t>(h, 60) != Crc32c(h.data(), 60)) {
     return Status::Corruption(where + " header checksum mismatch");
   }
-  if (Get<uint32_t>(h, 0) != want_tag) return Status::Corruption(where + " has the wrong tag");
-  if (Get<uint32_t>(h, 4) != want_elem || Get<uint64_t>(h, 8) != want_length) {
+  if (DecodeFixed<uint32_t>(h, 0) != want_tag) {
+    return Status::Corruption(where + " has the wrong tag");
+  }
+  if (DecodeFixed<uint32_t>(h, 4) != want_elem || DecodeFixed<uint64_t>(h, 8) != want_length) {
     return Status::Corruption(where + " length does not match the header");
   }
   const uint64_t payload_at = off + kSectionHeaderSize;
@@ -239,7 +159,7 @@ Status ReadSection(const MappedFile& file, uint64_t off, uint32_t want_tag, uint
   }
   view->payload = file.data() + payload_at;
   view->length = want_length;
-  if (Crc32c(view->payload, want_length) != Get<uint32_t>(h, 16)) {
+  if (Crc32c(view->payload, want_length) != DecodeFixed<uint32_t>(h, 16)) {
     return Status::Corruption(where + " checksum mismatch");
   }
   // Padding must be zero, so that every byte of a snapshot is checked.
@@ -279,20 +199,24 @@ Result<std::unique_ptr<FlatIndex>> FlatIndex::Load(const std::string& path,
     return Status::Corruption("flat index '" + path + "': " + why);
   };
 
-  const uint8_t* h = file->data();
-  if (std::memcmp(h, kMagic, sizeof(kMagic)) != 0) return corrupt("not a flat index (bad magic)");
-  if (Get<uint32_t>(h, 60) != Crc32c(h, 60)) return corrupt("header checksum mismatch");
-  const uint32_t version = Get<uint32_t>(h, 8);
+  const std::span<const uint8_t> h(file->data(), kHeaderSize);
+  if (std::memcmp(h.data(), kMagic, sizeof(kMagic)) != 0) {
+    return corrupt("not a flat index (bad magic)");
+  }
+  if (DecodeFixed<uint32_t>(h, 60) != Crc32c(h.data(), 60)) {
+    return corrupt("header checksum mismatch");
+  }
+  const uint32_t version = DecodeFixed<uint32_t>(h, 8);
   if (version != kVersion) return corrupt("unsupported version " + std::to_string(version));
-  const uint32_t header_size = Get<uint32_t>(h, 12);
-  const uint32_t dim = Get<uint32_t>(h, 16);
-  const uint32_t metric = Get<uint32_t>(h, 20);
-  const uint64_t count = Get<uint64_t>(h, 24);
-  if (header_size != kHeaderSize || Get<uint32_t>(h, 32) != kNumSections) {
+  const uint32_t header_size = DecodeFixed<uint32_t>(h, 12);
+  const uint32_t dim = DecodeFixed<uint32_t>(h, 16);
+  const uint32_t metric = DecodeFixed<uint32_t>(h, 20);
+  const uint64_t count = DecodeFixed<uint64_t>(h, 24);
+  if (header_size != kHeaderSize || DecodeFixed<uint32_t>(h, 32) != kNumSections) {
     return corrupt("unexpected header or section count");
   }
   if (dim == 0 || dim > kMaxDim) return corrupt("bad dimension " + std::to_string(dim));
-  if (metric > static_cast<uint32_t>(Metric::kCosine)) return corrupt("bad metric");
+  if (!IsKnownMetric(metric)) return corrupt("bad metric");
   if (count > kMaxSlots) return corrupt("bad vector count");
   const uint64_t vec_bytes = uint64_t{dim} * sizeof(float);
   const uint64_t expected = kHeaderSize + 3 * kSectionHeaderSize + AlignUp(count * 8) +

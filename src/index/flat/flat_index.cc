@@ -11,6 +11,7 @@
 
 #include "index/flat/flat_internal.h"
 #include "index/flat/top_k.h"
+#include "index/metric.h"
 #include "simd/distance.h"
 
 namespace lookalike {
@@ -49,7 +50,7 @@ Result<std::unique_ptr<FlatIndex>> FlatIndex::Create(size_t dim, Metric metric) 
     return Status::InvalidArgument("dimension must be between 1 and " + std::to_string(kMaxDim) +
                                    ", got " + std::to_string(dim));
   }
-  if (metric != Metric::kL2 && metric != Metric::kInnerProduct && metric != Metric::kCosine) {
+  if (!IsKnownMetric(static_cast<uint32_t>(metric))) {
     return Status::InvalidArgument("unknown metric");
   }
   return std::unique_ptr<FlatIndex>(new FlatIndex(dim, metric));  // private constructor
@@ -61,14 +62,7 @@ size_t FlatIndex::size() const {
 }
 
 void FlatIndex::PrepareVector(const float* vec, float* normalised) const {
-  if (metric_ != Metric::kCosine) {
-    std::memcpy(normalised, vec, dim_ * sizeof(float));
-    return;
-  }
-  double norm2 = 0;
-  for (size_t i = 0; i < dim_; ++i) norm2 += static_cast<double>(vec[i]) * vec[i];
-  const double inv = 1.0 / std::sqrt(norm2);  // norm2 > 0: checked by ValidateVector
-  for (size_t i = 0; i < dim_; ++i) normalised[i] = static_cast<float>(vec[i] * inv);
+  lookalike::PrepareVector(MetricInfoOf(metric_), vec, normalised, dim_);
 }
 
 float* FlatIndex::MutableSlot(size_t slot) {
@@ -171,8 +165,9 @@ bool FlatIndex::Contains(uint64_t label) const {
 void FlatIndex::ScanRange(const float* query, size_t k, const LabelFilter* filter, size_t begin,
                           size_t end, std::vector<SearchHit>* heap) const {
   const simd::KernelTable& kt = simd::Kernels();
-  const bool l2 = metric_ == Metric::kL2;
-  const float offset = metric_ == Metric::kCosine ? 1.0f : 0.0f;
+  const MetricInfo& metric = MetricInfoOf(metric_);
+  const bool l2 = metric.kernel == DistanceKernel::kSquaredL2;
+  const float offset = metric.dot_offset;
   const float* batch[4];
   uint64_t batch_labels[4];
   int fill = 0;
@@ -229,13 +224,14 @@ Status FlatIndex::Search(const float* query, const SearchParams& params,
       std::sort(allowed.begin(), allowed.end());
       allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
       const simd::KernelTable& kt = simd::Kernels();
+      const MetricInfo& metric = MetricInfoOf(metric_);
       for (uint64_t label : allowed) {
         auto it = slot_of_.find(label);
         if (it == slot_of_.end()) continue;
         const float* x = SlotData(it->second);
-        const float d = metric_ == Metric::kL2 ? kt.l2_f32(q.data(), x, dim_)
-                        : metric_ == Metric::kCosine ? 1.0f - kt.ip_f32(q.data(), x, dim_)
-                                                     : -kt.ip_f32(q.data(), x, dim_);
+        const float d = metric.kernel == DistanceKernel::kSquaredL2
+                            ? kt.l2_f32(q.data(), x, dim_)
+                            : metric.dot_offset - kt.ip_f32(q.data(), x, dim_);
         PushTopK(out, k, SearchHit{label, d});
       }
       SortHeap(out);

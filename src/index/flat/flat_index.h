@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/file_env.h"
 #include "lookalike/vector_index.h"
 
 namespace lookalike {
@@ -69,6 +70,8 @@ class FlatIndex final : public VectorIndex {
                      std::vector<std::vector<SearchHit>>* out, int threads = 0) const;
 
   Status Save(const std::string& path) const override;
+  /// Save through `env` (tests inject failures there); Save uses FileEnv::Default().
+  Status SaveTo(FileEnv& env, const std::string& path) const;
   IndexStats Stats() const override;
 
   /// The BLAS behind SearchBatch, e.g. "OpenBLAS 0.3.21 core=Haswell threads=2". OpenBLAS picks

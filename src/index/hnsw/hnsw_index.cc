@@ -9,6 +9,8 @@
 #include <cstring>
 #include <thread>
 
+#include "index/metric.h"
+
 namespace lookalike::hnsw {
 namespace {
 // Quantizer training: retrain on 2x growth until this many rows have been seen.
@@ -56,32 +58,20 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Create(size_t dim, Metric metric,
   if (static_cast<uint8_t>(params.code) > static_cast<uint8_t>(CodeType::kBinary)) {
     return Status::InvalidArgument("unknown code type");
   }
-  if (static_cast<uint8_t>(metric) > static_cast<uint8_t>(Metric::kCosine)) {
+  if (!IsKnownMetric(static_cast<uint32_t>(metric))) {
     return Status::InvalidArgument("unknown metric");
   }
   return std::unique_ptr<HnswIndex>(new HnswIndex(dim, metric, params));
 }
 
 float HnswIndex::ExactDistance(const float* q, const float* x) const {
-  switch (metric_) {
-    case Metric::kL2: return k_.l2_f32(q, x, dim_);
-    case Metric::kInnerProduct: return -k_.ip_f32(q, x, dim_);
-    case Metric::kCosine: return 1.0f - k_.ip_f32(q, x, dim_);
-  }
-  return 0;
+  const MetricInfo& m = MetricInfoOf(metric_);
+  if (m.kernel == DistanceKernel::kSquaredL2) return k_.l2_f32(q, x, dim_);
+  return m.dot_offset - k_.ip_f32(q, x, dim_);
 }
 
 void HnswIndex::Normalize(const float* in, float* out) const {
-  if (metric_ != Metric::kCosine) {
-    std::memcpy(out, in, dim_ * sizeof(float));
-    return;
-  }
-  double n2 = 0;
-  for (size_t i = 0; i < dim_; ++i) n2 += double(in[i]) * in[i];
-  // In double: for a vector of tiny (subnormal) components 1/|v| overflows a float, and the
-  // stored vector would hold inf and NaN although the input passed ValidateVector.
-  const double inv = 1.0 / std::sqrt(n2);
-  for (size_t i = 0; i < dim_; ++i) out[i] = static_cast<float>(in[i] * inv);
+  PrepareVector(MetricInfoOf(metric_), in, out, dim_);
 }
 
 void HnswIndex::GrowLocked(size_t capacity) {

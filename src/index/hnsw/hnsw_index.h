@@ -37,6 +37,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/file_env.h"
 #include "index/hnsw/search_context.h"
 #include "index/quant/quantizer.h"
 #include "lookalike/vector_index.h"
@@ -64,6 +65,8 @@ class HnswIndex final : public VectorIndex {
   Status Search(const float* query, const SearchParams& params,
                 std::vector<SearchHit>* out) const override;
   Status Save(const std::string& path) const override;
+  /// Save through `env` (tests inject failures there); Save uses FileEnv::Default().
+  Status SaveTo(FileEnv& env, const std::string& path) const;
   IndexStats Stats() const override;
 
   /// Unlinks tombstones and frees their slots (see the file comment). Safe to call any time.
@@ -107,7 +110,7 @@ class HnswIndex final : public VectorIndex {
   }
   std::mutex& NodeLock(uint32_t node) const { return locks_[node % kLockStripes]; }
   float ExactDistance(const float* q, const float* x) const;
-  void Normalize(const float* in, float* out) const;  // copy, unit length under cosine
+  void Normalize(const float* in, float* out) const;  // copy; unit length if the metric says
   void GrowLocked(size_t capacity);                    // needs resize_mu_ exclusive
   Status EnsureCapacity(size_t needed);
   uint32_t AllocateSlot(uint64_t label);

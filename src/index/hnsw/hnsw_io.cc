@@ -10,8 +10,11 @@
 #include <cstring>
 #include <limits>
 
+#include "common/coding.h"
 #include "common/crc32c.h"
+#include "common/file_env.h"
 #include "index/hnsw/hnsw_index.h"
+#include "index/metric.h"
 
 namespace lookalike::hnsw {
 namespace {
@@ -31,55 +34,29 @@ struct SectionEntry {
   uint32_t crc = 0;
 };
 
-template <typename T>
-void Put(uint8_t* header, size_t at, T v) {
-  std::memcpy(header + at, &v, sizeof(T));
-}
-template <typename T>
-T Get(const uint8_t* header, size_t at) {
-  T v;
-  std::memcpy(&v, header + at, sizeof(T));
-  return v;
-}
-
 Status ErrnoStatus(const std::string& what, const std::string& path) {
   return Status::IOError(what + " " + path + ": " + std::strerror(errno));
 }
 
-// Sequential writer that tracks the offset and the running CRC of the current section.
+// Sequential writer over the snapshot file that tracks the running CRC of the current section.
 class Writer {
  public:
-  explicit Writer(int fd) : fd_(fd) {}
+  explicit Writer(WritableFile* file) : file_(file) {}
   Status Write(const void* data, size_t n) {
-    const uint8_t* p = static_cast<const uint8_t*>(data);
-    crc_ = Crc32cExtend(crc_, p, n);
-    while (n > 0) {
-      ssize_t w = ::write(fd_, p, n);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        return Status::IOError(std::string("write failed: ") + std::strerror(errno));
-      }
-      p += w;
-      n -= size_t(w);
-      offset_ += size_t(w);
-    }
-    return Status::OK();
+    crc_ = Crc32cExtend(crc_, data, n);
+    return file_->Append(data, n);
   }
   Status PadTo(size_t alignment) {
     static const uint8_t kZeros[kPage] = {};
-    size_t pad = (alignment - offset_ % alignment) % alignment;
-    uint32_t keep = crc_;
-    Status st = Write(kZeros, pad);
-    crc_ = keep;  // padding is outside every section
-    return st;
+    size_t pad = (alignment - offset() % alignment) % alignment;
+    return file_->Append(kZeros, pad);  // padding is outside every section's CRC
   }
   void BeginSection() { crc_ = 0; }
   uint32_t crc() const { return crc_; }
-  uint64_t offset() const { return offset_; }
+  uint64_t offset() const { return file_->size(); }
 
  private:
-  int fd_;
-  uint64_t offset_ = 0;
+  WritableFile* file_;
   uint32_t crc_ = 0;
 };
 
@@ -106,36 +83,27 @@ struct Fd {
   }
 };
 
-// Removes a half-written temporary file on every failure path: after ENOSPC it would otherwise
-// keep the space that recovery needs. The previous snapshot is never touched before the rename.
-struct RemoveUnlessKept {
-  std::string path;
-  bool keep = false;
-  ~RemoveUnlessKept() {
-    if (!keep) ::unlink(path.c_str());
-  }
-};
-
 }  // namespace
 
 // Friend of HnswIndex: the serialisation code, kept out of the index's own files.
 class HnswFile {
  public:
-  static Status Save(const HnswIndex& index, const std::string& path);
+  static Status Save(const HnswIndex& index, FileEnv& env, const std::string& path);
+  // The snapshot's bytes; the caller holds the index's locks.
+  static Status Write(const HnswIndex& index, WritableFile* file);
   static Result<std::unique_ptr<VectorIndex>> Load(const std::string& path,
                                                    const LoadOptions& options);
 };
 
-Status HnswFile::Save(const HnswIndex& ix, const std::string& path) {
+Status HnswFile::Save(const HnswIndex& ix, FileEnv& env, const std::string& path) {
   std::unique_lock writers(ix.update_mu_);  // no Add/Remove/Compact; searches go on
   auto lock = ix.ReadLock();
+  return WriteFileAtomically(env, path, [&](WritableFile* file) { return Write(ix, file); });
+}
+
+Status HnswFile::Write(const HnswIndex& ix, WritableFile* file) {
   const uint32_t n = ix.slots_.load();
-  std::string tmp = path + ".tmp";
-  Fd f;
-  f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (f.fd < 0) return ErrnoStatus("cannot create", tmp);
-  RemoveUnlessKept cleanup{tmp};
-  Writer w(f.fd);
+  Writer w(file);
   uint8_t header[kHeaderBytes] = {};
   LOOKALIKE_RETURN_IF_ERROR(w.Write(header, kHeaderBytes));
   SectionEntry sec[kNumSections];
@@ -184,42 +152,33 @@ Status HnswFile::Save(const HnswIndex& ix, const std::string& path) {
   end(kVectors);
 
   std::memcpy(header, kMagic, 8);
-  Put<uint32_t>(header, 8, kVersion);
-  Put<uint32_t>(header, 12, uint32_t(kHeaderBytes));
-  Put<uint32_t>(header, 16, uint32_t(ix.dim_));
+  EncodeFixed<uint32_t>(header, 8, kVersion);
+  EncodeFixed<uint32_t>(header, 12, uint32_t(kHeaderBytes));
+  EncodeFixed<uint32_t>(header, 16, uint32_t(ix.dim_));
   header[20] = uint8_t(ix.metric_);
   header[21] = uint8_t(ix.params_.code);
-  Put<uint32_t>(header, 24, uint32_t(ix.params_.m));
-  Put<uint32_t>(header, 28, uint32_t(ix.params_.ef_construction));
-  Put<uint32_t>(header, 32, uint32_t(ix.params_.ef_search));
-  Put<float>(header, 36, ix.params_.rerank_factor);
-  Put<uint64_t>(header, 40, ix.params_.seed);
-  Put<uint64_t>(header, 48, n);
-  Put<uint64_t>(header, 56, ix.live_.load());
+  EncodeFixed<uint32_t>(header, 24, uint32_t(ix.params_.m));
+  EncodeFixed<uint32_t>(header, 28, uint32_t(ix.params_.ef_construction));
+  EncodeFixed<uint32_t>(header, 32, uint32_t(ix.params_.ef_search));
+  EncodeFixed<float>(header, 36, ix.params_.rerank_factor);
+  EncodeFixed<uint64_t>(header, 40, ix.params_.seed);
+  EncodeFixed<uint64_t>(header, 48, n);
+  EncodeFixed<uint64_t>(header, 56, ix.live_.load());
   uint64_t e = ix.entry_.load();
-  Put<uint32_t>(header, 64, e == ~uint64_t{0} ? HnswIndex::kNone : uint32_t(e));
-  Put<uint32_t>(header, 68, e == ~uint64_t{0} ? 0 : uint32_t(e >> 32));
-  Put<uint32_t>(header, 72, uint32_t(ix.code_size_));
-  Put<uint32_t>(header, 76, uint32_t(kNumSections));
-  Put<uint64_t>(header, 80, ix.trained_count_);
-  Put<uint64_t>(header, 88, ix.tombstones_.load());
+  EncodeFixed<uint32_t>(header, 64, e == ~uint64_t{0} ? HnswIndex::kNone : uint32_t(e));
+  EncodeFixed<uint32_t>(header, 68, e == ~uint64_t{0} ? 0 : uint32_t(e >> 32));
+  EncodeFixed<uint32_t>(header, 72, uint32_t(ix.code_size_));
+  EncodeFixed<uint32_t>(header, 76, uint32_t(kNumSections));
+  EncodeFixed<uint64_t>(header, 80, ix.trained_count_);
+  EncodeFixed<uint64_t>(header, 88, ix.tombstones_.load());
   for (int s = 0; s < kNumSections; ++s) {
     size_t at = kSectionTable + size_t(s) * 24;
-    Put<uint64_t>(header, at, sec[s].offset);
-    Put<uint64_t>(header, at + 8, sec[s].length);
-    Put<uint32_t>(header, at + 16, sec[s].crc);
+    EncodeFixed<uint64_t>(header, at, sec[s].offset);
+    EncodeFixed<uint64_t>(header, at + 8, sec[s].length);
+    EncodeFixed<uint32_t>(header, at + 16, sec[s].crc);
   }
-  Put<uint32_t>(header, kHeaderBytes - 4, Crc32c(header, kHeaderBytes - 4));
-  if (::pwrite(f.fd, header, kHeaderBytes, 0) != ssize_t(kHeaderBytes)) {
-    return ErrnoStatus("cannot write header of", tmp);
-  }
-  if (::fsync(f.fd) != 0) return ErrnoStatus("cannot sync", tmp);
-  int closed = ::close(f.fd);
-  f.fd = -1;
-  if (closed != 0) return ErrnoStatus("cannot close", tmp);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus("cannot rename to", path);
-  cleanup.keep = true;
-  return Status::OK();
+  EncodeFixed<uint32_t>(header, kHeaderBytes - 4, Crc32c(header, kHeaderBytes - 4));
+  return file->WriteAt(0, header, kHeaderBytes);
 }
 
 Result<std::unique_ptr<VectorIndex>> HnswFile::Load(const std::string& path,
@@ -240,40 +199,40 @@ Result<std::unique_ptr<VectorIndex>> HnswFile::Load(const std::string& path,
   uint8_t header[kHeaderBytes];
   LOOKALIKE_RETURN_IF_ERROR(ReadAt(f.fd, 0, header, kHeaderBytes));
   if (std::memcmp(header, kMagic, 8) != 0) return bad("bad magic");
-  if (Get<uint32_t>(header, 8) != kVersion) {
-    return bad("unsupported version " + std::to_string(Get<uint32_t>(header, 8)));
+  if (DecodeFixed<uint32_t>(header, 8) != kVersion) {
+    return bad("unsupported version " + std::to_string(DecodeFixed<uint32_t>(header, 8)));
   }
-  if (Get<uint32_t>(header, kHeaderBytes - 4) != Crc32c(header, kHeaderBytes - 4)) {
+  if (DecodeFixed<uint32_t>(header, kHeaderBytes - 4) != Crc32c(header, kHeaderBytes - 4)) {
     return bad("header checksum mismatch");
   }
-  if (Get<uint32_t>(header, 12) != kHeaderBytes) return bad("bad header size");
-  size_t dim = Get<uint32_t>(header, 16);
-  if (header[20] > uint8_t(Metric::kCosine)) return bad("unknown metric");
+  if (DecodeFixed<uint32_t>(header, 12) != kHeaderBytes) return bad("bad header size");
+  size_t dim = DecodeFixed<uint32_t>(header, 16);
+  if (!IsKnownMetric(header[20])) return bad("unknown metric");
   if (header[21] > uint8_t(CodeType::kBinary)) return bad("unknown code type");
   HnswParams params;
-  params.m = int(Get<uint32_t>(header, 24));
-  params.ef_construction = int(Get<uint32_t>(header, 28));
-  params.ef_search = int(Get<uint32_t>(header, 32));
-  params.rerank_factor = Get<float>(header, 36);
-  params.seed = Get<uint64_t>(header, 40);
+  params.m = int(DecodeFixed<uint32_t>(header, 24));
+  params.ef_construction = int(DecodeFixed<uint32_t>(header, 28));
+  params.ef_search = int(DecodeFixed<uint32_t>(header, 32));
+  params.rerank_factor = DecodeFixed<float>(header, 36);
+  params.seed = DecodeFixed<uint64_t>(header, 40);
   params.code = CodeType(header[21]);
   auto created = HnswIndex::Create(dim, Metric(header[20]), params);
   if (!created.ok()) return bad("bad parameters: " + created.status().message());
   std::unique_ptr<HnswIndex> ix = std::move(created).value();
 
-  const uint64_t n = Get<uint64_t>(header, 48);
-  const uint64_t live = Get<uint64_t>(header, 56);
-  const uint32_t entry = Get<uint32_t>(header, 64);
-  const uint32_t max_level = Get<uint32_t>(header, 68);
-  if (Get<uint32_t>(header, 72) != ix->code_size_) return bad("code size does not match");
-  if (Get<uint32_t>(header, 76) != kNumSections) return bad("unexpected section count");
+  const uint64_t n = DecodeFixed<uint64_t>(header, 48);
+  const uint64_t live = DecodeFixed<uint64_t>(header, 56);
+  const uint32_t entry = DecodeFixed<uint32_t>(header, 64);
+  const uint32_t max_level = DecodeFixed<uint32_t>(header, 68);
+  if (DecodeFixed<uint32_t>(header, 72) != ix->code_size_) return bad("code size does not match");
+  if (DecodeFixed<uint32_t>(header, 76) != kNumSections) return bad("unexpected section count");
   if (n >= HnswIndex::kNone || live > n) return bad("bad node counts");
   SectionEntry sec[kNumSections];
   for (int s = 0; s < kNumSections; ++s) {
     size_t at = kSectionTable + size_t(s) * 24;
-    sec[s].offset = Get<uint64_t>(header, at);
-    sec[s].length = Get<uint64_t>(header, at + 8);
-    sec[s].crc = Get<uint32_t>(header, at + 16);
+    sec[s].offset = DecodeFixed<uint64_t>(header, at);
+    sec[s].length = DecodeFixed<uint64_t>(header, at + 8);
+    sec[s].crc = DecodeFixed<uint32_t>(header, at + 16);
     if (sec[s].offset < kHeaderBytes || sec[s].offset > file_size ||
         sec[s].length > file_size - sec[s].offset) {
       return bad("section " + std::to_string(s) + " lies outside the file (truncated?)");
@@ -392,14 +351,18 @@ Result<std::unique_ptr<VectorIndex>> HnswFile::Load(const std::string& path,
   ix->slots_.store(uint32_t(n));
   ix->live_.store(live);
   ix->tombstones_.store(n - live - ix->free_.size());
-  ix->trained_count_ = Get<uint64_t>(header, 80);
+  ix->trained_count_ = DecodeFixed<uint64_t>(header, 80);
   ix->next_retrain_.store(ix->quant_->trained() && ix->trained_count_ < 20000
                               ? std::max<uint64_t>(2 * ix->trained_count_, 1)
                               : std::numeric_limits<size_t>::max());
   return std::unique_ptr<VectorIndex>(std::move(ix));
 }
 
-Status HnswIndex::Save(const std::string& path) const { return HnswFile::Save(*this, path); }
+Status HnswIndex::Save(const std::string& path) const { return SaveTo(FileEnv::Default(), path); }
+
+Status HnswIndex::SaveTo(FileEnv& env, const std::string& path) const {
+  return HnswFile::Save(*this, env, path);
+}
 
 Result<std::unique_ptr<VectorIndex>> HnswIndex::Load(const std::string& path,
                                                      const LoadOptions& options) {

@@ -98,16 +98,9 @@ void Int8Quantizer::Prepare(const float* query, PreparedQuery* pq) const {
 
 inline float Int8Quantizer::Finish(const PreparedQuery& pq, float dot, const uint8_t* code) const {
   float ip = pq.bias + dot;
-  switch (metric_) {
-    case Metric::kL2: {
-      float xn;
-      std::memcpy(&xn, code + norm_offset_, sizeof(float));
-      return pq.norm2 + xn - 2 * ip;
-    }
-    case Metric::kInnerProduct: return -ip;
-    case Metric::kCosine: return 1.0f - ip;
-  }
-  return 0;
+  float xn = 0;
+  if (l2()) std::memcpy(&xn, code + norm_offset_, sizeof(float));  // only l2 needs |x|²
+  return DistanceFromDot(metric_info_, ip, pq.norm2, xn);
 }
 
 float Int8Quantizer::Distance(const PreparedQuery& pq, const uint8_t* code) const {

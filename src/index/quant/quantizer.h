@@ -6,8 +6,9 @@
 // correction terms (norms, 1-bit scale) are stored after the packed components, so the store is one
 // array of code_size() bytes per vector.
 //
-// Distances follow the index convention "smaller is closer" and approximate the metric:
-//   kL2  ~ squared L2,  kInnerProduct ~ -<q,x>,  kCosine ~ 1 - <q,x> (vectors normalised first).
+// Distances follow the index convention "smaller is closer" and approximate the metric's
+// distance (index/metric.h): squared L2, or dot_offset - <q,x> (-<q,x> for ip, 1 - <q,x> for
+// cosine, whose vectors are normalised first).
 // They are used only to rank graph candidates; final distances come from the float32 rerank.
 //
 // Thread safety: after Train (or LoadParams) a Quantizer is immutable and may be used from many
@@ -18,6 +19,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+
+#include "index/metric.h"
 #include <vector>
 
 #include "lookalike/status.h"
@@ -76,9 +79,13 @@ class Quantizer {
   }
 
  protected:
-  Quantizer(size_t dim, Metric metric) : dim_(dim), metric_(metric) {}
+  Quantizer(size_t dim, Metric metric)
+      : dim_(dim), metric_(metric), metric_info_(MetricInfoOf(metric)) {}
+  /// True when the metric's kernel is squared L2 (else the distance comes from <q,x>).
+  bool l2() const { return metric_info_.kernel == DistanceKernel::kSquaredL2; }
   size_t dim_;
   Metric metric_;
+  const MetricInfo& metric_info_;  // the row in index/metric.h: kernel and dot offset
 };
 
 /// Creates the quantizer for a code type; dim >= 1.

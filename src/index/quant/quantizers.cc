@@ -9,10 +9,9 @@
 namespace lookalike::quant {
 namespace {
 
-// Turns an inner product (or squared L2) into the index's "smaller is closer" distance.
-inline float FromIp(Metric metric, float ip) {
-  return metric == Metric::kCosine ? 1.0f - ip : -ip;
-}
+// Turns an inner product into the index's "smaller is closer" distance (metrics whose kernel
+// is the dot product).
+inline float FromIp(const MetricInfo& metric, float ip) { return metric.dot_offset - ip; }
 
 // Float32 "codes": the vector itself. Exact distances.
 class Float32Quantizer final : public Quantizer {
@@ -31,8 +30,8 @@ class Float32Quantizer final : public Quantizer {
   }
   float Distance(const PreparedQuery& pq, const uint8_t* code) const override {
     const float* x = reinterpret_cast<const float*>(code);
-    if (metric_ == Metric::kL2) return k_.l2_f32(pq.q.data(), x, dim_);
-    return FromIp(metric_, k_.ip_f32(pq.q.data(), x, dim_));
+    if (l2()) return k_.l2_f32(pq.q.data(), x, dim_);
+    return FromIp(metric_info_, k_.ip_f32(pq.q.data(), x, dim_));
   }
   void Distances(const PreparedQuery& pq, const uint8_t* const* codes, size_t n,
                  float* out) const override {
@@ -40,11 +39,11 @@ class Float32Quantizer final : public Quantizer {
     for (; i + 4 <= n; i += 4) {
       const float* x[4];
       for (int j = 0; j < 4; ++j) x[j] = reinterpret_cast<const float*>(codes[i + j]);
-      if (metric_ == Metric::kL2) {
+      if (l2()) {
         k_.l2_f32_x4(pq.q.data(), x, dim_, out + i);
       } else {
         k_.ip_f32_x4(pq.q.data(), x, dim_, out + i);
-        for (int j = 0; j < 4; ++j) out[i + j] = FromIp(metric_, out[i + j]);
+        for (int j = 0; j < 4; ++j) out[i + j] = FromIp(metric_info_, out[i + j]);
       }
     }
     for (; i < n; ++i) out[i] = Distance(pq, codes[i]);
@@ -72,8 +71,8 @@ class Fp16Quantizer final : public Quantizer {
   }
   float Distance(const PreparedQuery& pq, const uint8_t* code) const override {
     const uint16_t* x = reinterpret_cast<const uint16_t*>(code);
-    if (metric_ == Metric::kL2) return k_.l2_f16(pq.q.data(), x, dim_);
-    return FromIp(metric_, k_.ip_f16(pq.q.data(), x, dim_));
+    if (l2()) return k_.l2_f16(pq.q.data(), x, dim_);
+    return FromIp(metric_info_, k_.ip_f16(pq.q.data(), x, dim_));
   }
   void Distances(const PreparedQuery& pq, const uint8_t* const* codes, size_t n,
                  float* out) const override {
@@ -158,8 +157,7 @@ class BinaryQuantizer final : public Quantizer {
     std::memcpy(&alpha, code + words_ * 8, sizeof(float));
     std::memcpy(&xn, code + words_ * 8 + sizeof(float), sizeof(float));
     float ip = pq.bias + alpha * (2 * k_.masked_sum_f32(pq.q.data(), bits, dim_) - pq.sum);
-    if (metric_ == Metric::kL2) return pq.norm2 + xn - 2 * ip;
-    return FromIp(metric_, ip);
+    return DistanceFromDot(metric_info_, ip, pq.norm2, xn);
   }
   void Distances(const PreparedQuery& pq, const uint8_t* const* codes, size_t n,
                  float* out) const override {

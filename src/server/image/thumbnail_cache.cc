@@ -8,10 +8,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <span>
 #include <utility>
+
+#include "common/file_env.h"
 
 namespace lookalike::server {
 namespace {
@@ -33,11 +33,11 @@ std::string Hex16(uint64_t v) {
   return buf;
 }
 
-bool ReadWhole(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  return !in.bad() && !out->empty();
+bool ReadWhole(const std::string& path, uint64_t max_bytes, std::string* out) {
+  auto read = FileEnv::Default().ReadFile(path, max_bytes);
+  if (!read.ok() || read->empty()) return false;
+  *out = std::move(read).value();
+  return true;
 }
 
 }  // namespace
@@ -94,7 +94,7 @@ Result<ThumbnailCache::Thumbnail> ThumbnailCache::Get(const ImageFile& file, int
   std::string disk_path = options_.dir.empty() ? "" : options_.dir + "/" + name + ".jpg";
   if (!disk_path.empty()) {
     auto bytes = std::make_shared<std::string>();
-    if (ReadWhole(disk_path, bytes.get())) {
+    if (ReadWhole(disk_path, options_.limits.max_file_bytes, bytes.get())) {
       ::utimensat(AT_FDCWD, disk_path.c_str(), nullptr, 0);  // recently used: pruned last
       out.jpeg = bytes;
       out.source = Source::kDisk;
@@ -115,23 +115,13 @@ Result<ThumbnailCache::Thumbnail> ThumbnailCache::Get(const ImageFile& file, int
   if (!disk_path.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(options_.dir, ec);
-    std::string temp = disk_path + ".tmp." + std::to_string(::getpid()) + "." +
-                       std::to_string(temp_seq_.fetch_add(1));
-    {
-      std::ofstream f(temp, std::ios::binary | std::ios::trunc);
-      f.write(out.jpeg->data(), static_cast<std::streamsize>(out.jpeg->size()));
-      f.close();
-      if (!f) {
-        std::filesystem::remove(temp, ec);
-        return out;  // a full or read-only disk costs speed, not the response
-      }
-    }
-    std::filesystem::rename(temp, disk_path, ec);
-    if (ec) {
-      std::filesystem::remove(temp, ec);
-    } else {
+    // The file is synced (a crash must not leave a torn JPEG to serve) but not the directory:
+    // a rename lost in a crash only costs a cache miss.
+    AtomicWriteOptions cache_file;
+    cache_file.sync_dir = false;
+    if (WriteFileAtomically(FileEnv::Default(), disk_path, *out.jpeg, cache_file).ok()) {
       AccountDisk(out.jpeg->size());
-    }
+    }  // a full or read-only disk costs speed, not the response
   }
   return out;
 }

@@ -90,7 +90,6 @@ class ThumbnailCache {
   std::list<Entry> lru_;  // most recently used first
   std::unordered_map<std::string, std::list<Entry>::iterator> by_key_;
   Counters counters_;
-  std::atomic<uint64_t> temp_seq_{0};  // unique temporary names for disk writes
   std::mutex disk_mu_;                 // guards disk_used_ and serialises pruning
   int64_t disk_used_ = -1;             // bytes in the folder; -1 until first measured
 };

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/file_env.h"
 #include "common/json_writer.h"
 #include "server/security/credentials.h"
 #include "server/security/password_hash.h"
@@ -26,6 +27,10 @@ using simdjson::dom::element;
 Status Errno(std::string_view what, const std::string& path) {
   return Status::IOError(std::string(what) + " " + path + ": " + std::strerror(errno));
 }
+
+// Far above any real store (a user or API key is well under a kilobyte); bounds the memory a
+// foreign file could take.
+constexpr uint64_t kMaxSecurityFileBytes = uint64_t{256} << 20;
 
 Status Damaged(std::string_view what) {
   return Status::Corruption("security file: " + std::string(what));
@@ -110,14 +115,6 @@ void WriteStrings(const std::vector<std::string>& values, JsonWriter* w) {
   w->BeginArray();
   for (const std::string& v : values) w->String(v);
   w->EndArray();
-}
-
-Status FsyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno("cannot open", dir);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  return rc == 0 ? Status::OK() : Errno("cannot fsync", dir);
 }
 
 // Holds an exclusive flock on <dir>/security.lock for its lifetime.
@@ -241,52 +238,19 @@ std::string SerializeSecurityState(const SecurityState& state) {
 
 Result<SecurityState> SecurityStore::Load() const {
   std::string path = file_path();
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return SecurityState{};
-    return Errno("cannot read", path);
-  }
-  std::string text;
-  char buf[8192];
-  while (true) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      return Errno("cannot read", path);
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  auto state = ParseSecurityState(text);
+  auto text = FileEnv::Default().ReadFile(path, kMaxSecurityFileBytes);
+  if (text.status().IsNotFound()) return SecurityState{};
+  if (!text.ok()) return text.status();  // "cannot read <path>: <errno text>", as before
+  auto state = ParseSecurityState(*text);
   if (!state.ok()) return state.status().WithContext(path);
   return state;
 }
 
 Status SecurityStore::Save(const SecurityState& state) const {
-  std::string path = file_path();
-  std::string temp = path + ".tmp";
-  std::string bytes = SerializeSecurityState(state);
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Errno("cannot create", temp);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      return Errno("cannot write", temp);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    return Errno("cannot fsync", temp);
-  }
-  ::close(fd);
-  if (::rename(temp.c_str(), path.c_str()) != 0) return Errno("cannot rename to", path);
-  return FsyncDir(dir_);
+  AtomicWriteOptions secret;
+  secret.mode = 0600;  // password and API key hashes
+  return WriteFileAtomically(FileEnv::Default(), file_path(), SerializeSecurityState(state),
+                             secret);
 }
 
 Status SecurityStore::Update(const std::function<Status(SecurityState*)>& edit) const {

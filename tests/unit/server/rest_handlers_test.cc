@@ -2,6 +2,9 @@
 // and errors to HTTP. Declarative cases: request → expected status and body fragment.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <mutex>
 #include <string>
 
@@ -278,6 +281,39 @@ TEST(ClusterSettingsTest, PersistentHalfMustBeValidOnItsOwn) {
           .ok());
   EXPECT_EQ(in_effect, "97%/99.8%");  // not the persistent-only 97%/99% checked on the way
   EXPECT_EQ(settings.Get(kDiskWatermarkHigh), "97%");
+}
+
+// The settings file goes through the file-system seam: persisted on update and loaded on the
+// next Open, no temporary file left behind, and a file that exists but cannot be read (here a
+// directory in its place) is reported and never overwritten.
+TEST(ClusterSettingsTest, PersistsThroughTheFileSeamAndKeepsAnUnreadableFile) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(::testing::TempDir()) /
+                       ("cluster_settings_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string path = (dir / "cluster_settings.json").string();
+  {
+    ClusterSettings settings;
+    ASSERT_TRUE(settings.Open(path).ok());  // first start: no file
+    ASSERT_TRUE(settings.Update(R"({"persistent":{"knn.memory.circuit_breaker.limit":"60%"}})")
+                    .ok());
+  }
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), {}), 1) << "a temporary file was left";
+  {
+    ClusterSettings reopened;
+    ASSERT_TRUE(reopened.Open(path).ok());
+    EXPECT_EQ(reopened.Get("knn.memory.circuit_breaker.limit"), "60%");
+  }
+  const std::string blocked = (dir / "blocked.json").string();
+  fs::create_directories(blocked);
+  ClusterSettings settings;
+  Status opened = settings.Open(blocked);
+  EXPECT_EQ(opened.code(), StatusCode::kIOError) << opened.ToString();
+  ASSERT_TRUE(settings.Update(R"({"persistent":{"a.b":"c"}})").ok());  // kept in memory only
+  EXPECT_TRUE(fs::is_directory(blocked));
+  EXPECT_EQ(std::distance(fs::directory_iterator(blocked), {}), 0);
+  fs::remove_all(dir);
 }
 
 TEST_F(RestTest, ClusterSettingsRoundTrip) {

@@ -105,14 +105,18 @@ class FakeEngine final : public Engine {
     return Answer("Bulk " + std::string(index) + " " + std::string(nd) +
                   " refresh=" + std::to_string(static_cast<int>(refresh)));
   }
-  Result<std::string> Search(std::string_view index, std::string_view body,
-                             const SearchOptions& o) override {
-    return Answer("Search " + std::string(index) + " " + std::string(body) +
-                  " size=" + std::to_string(o.size) + " from=" + std::to_string(o.from));
+  Result<SearchResult> Search(std::string_view index, std::string_view body,
+                              const SearchOptions& o) override {
+    auto answer = Answer("Search " + std::string(index) + " " + std::string(body) +
+                         " size=" + std::to_string(o.size) + " from=" + std::to_string(o.from));
+    if (!answer.ok()) return answer.status();
+    return SearchResult();
   }
-  Result<std::string> Count(std::string_view index, std::string_view body,
+  Result<CountResult> Count(std::string_view index, std::string_view body,
                             const SearchOptions&) override {
-    return Answer("Count " + std::string(index) + " " + std::string(body));
+    auto answer = Answer("Count " + std::string(index) + " " + std::string(body));
+    if (!answer.ok()) return answer.status();
+    return CountResult();
   }
   void Shutdown() override {}
 };

@@ -10,9 +10,27 @@
 namespace lookalike::engine {
 namespace {
 
+SortKey::Kind SortKindOf(std::string_view field) {
+  return field == "_score" ? SortKey::Kind::kScore
+         : field == "_doc" ? SortKey::Kind::kDoc
+                           : SortKey::Kind::kField;
+}
+
+Status ParseSortOrder(std::string_view order, bool* desc) {
+  if (order != "asc" && order != "desc") {
+    return IllegalArgument("Unknown SortOrder [" + std::string(order) + "]");
+  }
+  *desc = order == "desc";
+  return Status::OK();
+}
+
+// "field", {"field":"asc"} or {"field":{"order":"desc",…}}; _score defaults to descending,
+// everything else to ascending.
 Status ParseSortEntry(element e, std::vector<SortKey>* out) {
   SortKey key;
   std::string_view s;
+  element order_spec;  // read only when has_spec: an unset element refers to no document
+  bool has_spec = false;
   if (e.get_string().get(s) == simdjson::SUCCESS) {
     key.field = std::string(s);
   } else if (e.is_object()) {
@@ -20,42 +38,26 @@ Status ParseSortEntry(element e, std::vector<SortKey>* out) {
     if (obj.size() != 1) return ParsingError("[sort] entries must have exactly one field");
     auto kv = *obj.begin();
     key.field = std::string(kv.key);
-    std::string_view order;
-    if (kv.value.get_string().get(order) == simdjson::SUCCESS) {
-      if (order != "asc" && order != "desc") {
-        return IllegalArgument("Unknown SortOrder [" + std::string(order) + "]");
-      }
-      key.desc = order == "desc";
-    } else if (kv.value.is_object()) {
-      if (kv.value.at_key("order").get_string().get(order) == simdjson::SUCCESS) {
-        if (order != "asc" && order != "desc") {
-          return IllegalArgument("Unknown SortOrder [" + std::string(order) + "]");
-        }
-        key.desc = order == "desc";
-      } else {
-        key.desc = key.field == "_score";
-      }
-      out->push_back(key);
-      out->back().kind = key.field == "_score" ? SortKey::Kind::kScore
-                         : key.field == "_doc" ? SortKey::Kind::kDoc
-                                               : SortKey::Kind::kField;
-      return Status::OK();
-    } else {
+    order_spec = kv.value;
+    has_spec = true;
+    if (!order_spec.is_string() && !order_spec.is_object()) {
       return ParsingError("[sort] malformed entry for [" + key.field + "]");
     }
-    out->push_back(key);
-    out->back().kind = key.field == "_score" ? SortKey::Kind::kScore
-                       : key.field == "_doc" ? SortKey::Kind::kDoc
-                                             : SortKey::Kind::kField;
-    return Status::OK();
   } else {
     return ParsingError("[sort] entries must be strings or objects");
   }
-  key.kind = key.field == "_score" ? SortKey::Kind::kScore
-             : key.field == "_doc" ? SortKey::Kind::kDoc
-                                   : SortKey::Kind::kField;
+  key.kind = SortKindOf(key.field);
   key.desc = key.kind == SortKey::Kind::kScore;
-  out->push_back(key);
+  std::string_view order;
+  if (!has_spec) {
+    // "field": the default order
+  } else if (order_spec.is_string()) {
+    LOOKALIKE_RETURN_IF_ERROR(ParseSortOrder(order_spec.get_string().value(), &key.desc));
+  } else if (order_spec.is_object() &&
+             order_spec.at_key("order").get_string().get(order) == simdjson::SUCCESS) {
+    LOOKALIKE_RETURN_IF_ERROR(ParseSortOrder(order, &key.desc));
+  }
+  out->push_back(std::move(key));
   return Status::OK();
 }
 
@@ -146,14 +148,10 @@ Status ParseUrlSort(std::string_view text, std::vector<SortKey>* out) {
     size_t colon = part.rfind(':');
     key.field = colon == std::string::npos ? part : part.substr(0, colon);
     std::string order = colon == std::string::npos ? "" : part.substr(colon + 1);
-    key.kind = key.field == "_score" ? SortKey::Kind::kScore
-               : key.field == "_doc" ? SortKey::Kind::kDoc
-                                     : SortKey::Kind::kField;
-    key.desc = order.empty() ? key.kind == SortKey::Kind::kScore : order == "desc";
-    if (!order.empty() && order != "asc" && order != "desc") {
-      return IllegalArgument("Unknown SortOrder [" + order + "]");
-    }
-    out->push_back(key);
+    key.kind = SortKindOf(key.field);
+    key.desc = key.kind == SortKey::Kind::kScore;
+    if (!order.empty()) LOOKALIKE_RETURN_IF_ERROR(ParseSortOrder(order, &key.desc));
+    out->push_back(std::move(key));
   }
   return Status::OK();
 }

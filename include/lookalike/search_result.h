@@ -1,4 +1,4 @@
-// The typed result of a search or a count (Engine::SearchTyped, Engine::CountTyped).
+// The typed result of a search or a count (Engine::Search, Engine::Count).
 //
 // The engine fills these types; the Elasticsearch/OpenSearch response text is rendered once, at
 // the edge (src/server/es/search_render.h). No JSON is built or parsed between the two, except
@@ -45,7 +45,8 @@ struct SortValue {
 /// when a key mixes them (a field mapped differently in two indices).
 int CompareSortValues(const SortValue& a, const SortValue& b);
 
-/// One hit. Fields that were not requested keep their "absent" value.
+/// One hit of a document search (named apart from the vector index's SearchHit, a label and a
+/// distance). Fields that were not requested keep their "absent" value.
 struct DocumentHit {
   static constexpr int64_t kAbsent = -1;
 

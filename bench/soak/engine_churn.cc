@@ -52,8 +52,9 @@ void Report(lookalike::Engine& engine, int64_t writes) {
   // The highest document number in use: slots, columns and labels are sized by it.
   auto last = engine.Search("churn", R"({"size":1,"_source":false,"sort":[{"_doc":"desc"}]})");
   if (!last.ok()) std::exit(1);
-  simdjson::dom::parser hit_parser;
-  int64_t max_docnum = At(hit_parser.parse(*last), "/hits/hits/0/sort/0");
+  int64_t max_docnum = last->hits.empty() || last->hits[0].sort.empty()
+                           ? 0
+                           : static_cast<int64_t>(last->hits[0].sort[0].number);
   std::printf("| %9lld | %8.1f | %7lld | %7lld | %10lld | %6lld |\n",
               static_cast<long long>(writes), RssMb(), static_cast<long long>(docs),
               static_cast<long long>(deleted), static_cast<long long>(max_docnum),

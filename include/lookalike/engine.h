@@ -2,8 +2,9 @@
 // DSL, search responses) over durable storage. The REST layer (src/server/) calls this API and
 // only does HTTP: routing, URL parameters and the mapping of errors to HTTP status codes.
 //
-// Responses. Successful calls return the complete Elasticsearch-shaped JSON body as text
-// (written with src/common/json_writer.h). Where Elasticsearch answers a *successful* call with
+// Responses. Search and Count return typed results (lookalike/search_result.h) that the server
+// renders once; the other successful calls still return the complete Elasticsearch-shaped JSON
+// body as text (written with src/common/json_writer.h). Where Elasticsearch answers a *successful* call with
 // a status other than 200 (201 for a created document, 404 for a GET or DELETE of a missing
 // document, which still carry a normal body), the call returns a JsonResponse whose
 // `http_status` says so; the server sends that status with that body unchanged.
@@ -47,6 +48,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lookalike/search_result.h"
 #include "lookalike/status.h"
 
 namespace lookalike {
@@ -160,6 +162,10 @@ struct SearchOptions {
   std::string source_excludes;   // ?_source_excludes= comma-separated
   std::string sort;              // ?sort= "field:asc,field2:desc"
   std::string track_total_hits;  // ?track_total_hits= "true", "false" or a number
+  /// Run the search as one shard of a larger search whose results a coordinator merges
+  /// (include/lookalike/search_merge.h): the engine returns the first `from + size` hits
+  /// (from = 0, size = from + size, window checks unchanged) so the merge can pick the page.
+  bool as_shard = false;
 };
 
 /// Validates an index name for creation with Elasticsearch's rules: non-empty, lowercase, not
@@ -293,16 +299,18 @@ class Engine {
   /// POST/GET /{index}/_search and /_search. `index` may be empty, "_all", "*", a
   /// comma-separated list or contain * wildcards. `body_json` may be empty (= match_all).
   /// Supports the OpenSearch knn query, the Elasticsearch 8 top-level knn section, match_all,
-  /// ids, term, terms, range, exists, match, bool; size, from, _source, sort, track_total_hits.
+  /// ids, term, terms, range, exists, match, bool; size, from, _source, sort, track_total_hits,
+  /// min_score, search_after, aggregations. Returns the typed result; the server renders the
+  /// Elasticsearch response from it (src/server/es/search_render.h).
   /// Errors: index_not_found_exception; parsing_exception (bad JSON, unknown query, malformed
   /// clause); illegal_argument_exception (from + size > index.max_result_window, k out of range,
   /// wrong query vector dimension); search_phase_execution_exception for failures while
   /// executing and for more than EngineOptions::max_clause_count clauses.
-  virtual Result<std::string> Search(std::string_view index, std::string_view body_json,
-                                     const SearchOptions& options = {}) = 0;
+  virtual Result<SearchResult> Search(std::string_view index, std::string_view body_json,
+                                      const SearchOptions& options = {}) = 0;
 
-  /// GET/POST /{index}/_count: {"count":N,"_shards":{...}}. Body {"query":{...}} or empty.
-  virtual Result<std::string> Count(std::string_view index, std::string_view body_json,
+  /// GET/POST /{index}/_count. Body {"query":{...}} or empty.
+  virtual Result<CountResult> Count(std::string_view index, std::string_view body_json,
                                     const SearchOptions& options = {}) = 0;
 
   // ---- Lifecycle -------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 
 #include "cli/http_client.h"
 #include "lookalike/engine.h"
+#include "server/es/search_render.h"
 
 namespace lookalike::cli {
 namespace {
@@ -24,7 +25,7 @@ class LocalTarget final : public IndexTarget {
     return engine_->GetMapping(index);
   }
   Result<std::string> Search(std::string_view index, std::string_view body_json) override {
-    return engine_->Search(index, body_json);
+    return es::SearchJson(*engine_, index, body_json);
   }
   Result<std::string> Bulk(std::string_view index, std::string_view ndjson) override {
     return engine_->Bulk(index, ndjson, RefreshPolicy::kFalse);

@@ -22,16 +22,6 @@ bool KindFromName(std::string_view name, AggRequest::Kind* kind) {
   return true;
 }
 
-// Whole numbers print as integers (counts, keyword-free numeric keys), like Elasticsearch's long
-// fields; others as doubles.
-void WriteNumber(JsonWriter& w, double v) {
-  if (v == std::floor(v) && std::fabs(v) < 9e15) {
-    w.Int(static_cast<int64_t>(v));
-  } else {
-    w.Double(v);
-  }
-}
-
 }  // namespace
 
 Status ParseAggregations(element aggs, std::vector<AggRequest>* out) {
@@ -86,12 +76,18 @@ Status ParseAggregations(element aggs, std::vector<AggRequest>* out) {
 }
 
 AggCollector::AggCollector(const std::vector<AggRequest>& requests)
-    : requests_(requests), states_(requests.size()) {}
+    : requests_(requests), states_(requests.size()) {
+  for (size_t i = 0; i < requests.size(); ++i) {
+    states_[i].name = requests[i].name;
+    states_[i].kind = requests[i].kind;
+    states_[i].size = requests[i].size;
+  }
+}
 
 Status AggCollector::Collect(const Index& index, const Bitset& docs) {
   for (size_t i = 0; i < requests_.size(); ++i) {
     const AggRequest& r = requests_[i];
-    State& s = states_[i];
+    AggregationPartial& s = states_[i];
     const FieldMapping* mapping = index.mapping.Find(r.field);
     if (mapping == nullptr) continue;  // unmapped here: contributes nothing, as in Elasticsearch
     if (mapping->type == FieldType::kText || IsVector(mapping->type) ||
@@ -144,58 +140,6 @@ Status AggCollector::Collect(const Index& index, const Bitset& docs) {
     });
   }
   return Status::OK();
-}
-
-void AggCollector::Write(JsonWriter& w) const {
-  w.BeginObject();
-  for (size_t i = 0; i < requests_.size(); ++i) {
-    const AggRequest& r = requests_[i];
-    const State& s = states_[i];
-    w.Key(r.name).BeginObject();
-    using K = AggRequest::Kind;
-    if (r.kind == K::kTerms) {
-      struct Bucket {
-        const std::string* term;
-        double number;
-        int64_t count;
-      };
-      std::vector<Bucket> buckets;
-      for (const auto& [t, c] : s.term_counts) buckets.push_back({&t, 0, c});
-      for (const auto& [v, c] : s.number_counts) buckets.push_back({nullptr, v, c});
-      // Most documents first; ties by key, ascending (both maps are already key-ordered).
-      std::stable_sort(buckets.begin(), buckets.end(),
-                       [](const Bucket& a, const Bucket& b) { return a.count > b.count; });
-      int64_t other = 0;
-      for (size_t b = static_cast<size_t>(r.size); b < buckets.size(); ++b) other += buckets[b].count;
-      if (buckets.size() > static_cast<size_t>(r.size)) buckets.resize(static_cast<size_t>(r.size));
-      w.Key("doc_count_error_upper_bound").Int(0).Key("sum_other_doc_count").Int(other);
-      w.Key("buckets").BeginArray();
-      for (const Bucket& b : buckets) {
-        w.BeginObject().Key("key");
-        if (b.term == nullptr) {
-          WriteNumber(w, b.number);
-        } else if (s.boolean_keys) {
-          w.Int(*b.term == "true" ? 1 : 0).Key("key_as_string").String(*b.term);
-        } else {
-          w.String(*b.term);
-        }
-        w.Key("doc_count").Int(b.count).EndObject();
-      }
-      w.EndArray();
-    } else if (r.kind == K::kValueCount) {
-      w.Key("value").Int(s.count);
-    } else if (r.kind == K::kSum) {
-      w.Key("value").Double(s.sum);
-    } else if (s.count == 0) {
-      w.Key("value").Null();
-    } else {
-      w.Key("value").Double(r.kind == K::kMin   ? s.min
-                            : r.kind == K::kMax ? s.max
-                                                : s.sum / double(s.count));
-    }
-    w.EndObject();
-  }
-  w.EndObject();
 }
 
 }  // namespace lookalike::engine

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "common/json_writer.h"
 #include "engine/field_store.h"
 #include "engine/json_util.h"
+#include "lookalike/search_result.h"
 #include "lookalike/status.h"
 
 namespace lookalike::engine {
@@ -25,7 +25,7 @@ namespace lookalike::engine {
 class Index;
 
 struct AggRequest {
-  enum class Kind { kTerms, kMin, kMax, kAvg, kSum, kValueCount };
+  using Kind = AggregationPartial::Kind;
   std::string name;
   Kind kind = Kind::kTerms;
   std::string field;
@@ -36,27 +36,19 @@ struct AggRequest {
 /// sub-aggregations or a missing field; parsing_exception for malformed JSON shapes.
 Status ParseAggregations(element aggs, std::vector<AggRequest>* out);
 
-/// Accumulates every requested aggregation over one or more indices, then writes them.
+/// Accumulates every requested aggregation over one or more indices as mergeable partials
+/// (lookalike/search_result.h); the server renders them.
 class AggCollector {
  public:
   explicit AggCollector(const std::vector<AggRequest>& requests);
   /// Adds the documents of `index` set in `docs` (data lock held by the caller).
   Status Collect(const Index& index, const Bitset& docs);
-  /// The value of "aggregations".
-  void Write(JsonWriter& w) const;
+  /// The partials, one per request in request order.
+  std::vector<AggregationPartial> Take() { return std::move(states_); }
 
  private:
-  struct State {
-    // terms: key → count; numeric keys are kept apart so they sort and print as numbers.
-    std::map<std::string, int64_t> term_counts;
-    std::map<double, int64_t> number_counts;
-    bool boolean_keys = false;
-    // metrics
-    double min = 0, max = 0, sum = 0;
-    int64_t count = 0;
-  };
   const std::vector<AggRequest>& requests_;
-  std::vector<State> states_;
+  std::vector<AggregationPartial> states_;
 };
 
 }  // namespace lookalike::engine

@@ -100,9 +100,9 @@ class EngineImpl final : public Engine {
                                         const WriteCondition& condition) override;
   Result<std::string> Bulk(std::string_view default_index, std::string_view ndjson,
                            RefreshPolicy refresh) override;
-  Result<std::string> Search(std::string_view index, std::string_view body_json,
-                             const SearchOptions& options) override;
-  Result<std::string> Count(std::string_view index, std::string_view body_json,
+  Result<SearchResult> Search(std::string_view index, std::string_view body_json,
+                              const SearchOptions& options) override;
+  Result<CountResult> Count(std::string_view index, std::string_view body_json,
                             const SearchOptions& options) override;
   void Shutdown() override;
 

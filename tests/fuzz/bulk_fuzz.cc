@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "fuzz_util.h"
+#include "server/es/search_render.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   lookalike::Engine& engine = lookalike::fuzz::SharedEngine();
@@ -20,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto result = engine.Bulk("fz", lookalike::fuzz::AsText(data + 1, size - 1), refresh);
   // A search afterwards reads what the bulk wrote, through the vector index when refreshed.
   if (result.ok() && refresh != lookalike::RefreshPolicy::kFalse) {
-    (void)engine.Search("fz", R"({"query":{"knn":{"vec":{"vector":[1,1,1],"k":3}}}})");
+    (void)lookalike::es::SearchJson(engine, "fz", R"({"query":{"knn":{"vec":{"vector":[1,1,1],"k":3}}}})");
   }
   lookalike::fuzz::RestoreFixture(engine);
   return 0;

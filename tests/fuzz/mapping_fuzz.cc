@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "fuzz_util.h"
+#include "server/es/search_render.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   lookalike::Engine& engine = lookalike::fuzz::SharedEngine();
@@ -30,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (mode & 0x04) {
       (void)engine.IndexDocument("mz", "1", R"({"v":[1,2,3],"k":"a","n":1,"t":"x y"})",
                                  lookalike::OpType::kIndex, lookalike::RefreshPolicy::kTrue);
-      (void)engine.Search("mz", "");
+      (void)lookalike::es::SearchJson(engine, "mz", "");
     }
   }
   lookalike::fuzz::DeleteAllIndices(engine);

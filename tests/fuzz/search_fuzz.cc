@@ -7,6 +7,7 @@
 #include <string>
 
 #include "fuzz_util.h"
+#include "server/es/search_render.h"
 
 namespace {
 
@@ -31,9 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body = lookalike::fuzz::AsText(data + 1, size - 1);
   const char* index = (mode & 0x01) ? "fz*" : "fz";
   if ((mode & 0xF0) == 0xF0) {
-    (void)engine.Count(index, body, OptionsFrom(mode & 0x0F));
+    (void)lookalike::es::CountJson(engine, index, body, OptionsFrom(mode & 0x0F));
   } else {
-    (void)engine.Search(index, body, OptionsFrom(mode));
+    (void)lookalike::es::SearchJson(engine, index, body, OptionsFrom(mode));
   }
   return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "common/base64.h"
 #include "common/json_writer.h"
+#include "server/es/search_render.h"
 #include "server/handlers/rest_common.h"
 
 namespace lookalike::server {
@@ -104,29 +105,26 @@ Status ContextMissing(const std::string& id) {
       .WithType("search_context_missing_exception");
 }
 
-// Runs one page of `c` and remembers its last hit's sort values; returns the response with
-// "_scroll_id" first.
+// Runs one page of `c` and remembers its last hit's sort values (typed, from the engine's
+// result: nothing is parsed back); returns the response with "_scroll_id" first.
 Result<std::string> NextPage(Engine& engine, const std::string& id, ScrollContext* c) {
   std::string body = c->body;
   if (!c->after.empty()) {
     body.pop_back();  // the closing brace of an object that always has at least "sort"
-    body += ",\"search_after\":" + c->after + "}";
-  }
-  LOOKALIKE_ASSIGN_OR_RETURN(std::string result, engine.Search(c->index, body, c->options));
-  simdjson::dom::parser parser;
-  simdjson::dom::array hits;
-  if (parser.parse(result)["hits"]["hits"].get_array().get(hits) == simdjson::SUCCESS &&
-      hits.size() > 0) {
-    simdjson::dom::array sort;
-    if (hits.at(hits.size() - 1)["sort"].get_array().get(sort) == simdjson::SUCCESS) {
-      c->after = simdjson::minify(sort);
+    body += ",\"search_after\":[";
+    for (size_t i = 0; i < c->after.size(); ++i) {
+      if (i > 0) body.push_back(',');
+      es::AppendSortValue(&body, c->after[i]);
     }
+    body += "]}";
   }
-  std::string out = "{\"_scroll_id\":";
-  AppendJsonString(&out, id);
-  out += result.size() > 2 ? "," : "";
-  out.append(result, 1, std::string::npos);
-  return out;
+  LOOKALIKE_ASSIGN_OR_RETURN(SearchResult result, engine.Search(c->index, body, c->options));
+  if (!result.hits.empty() && !result.hits.back().sort.empty()) {
+    c->after = result.hits.back().sort;
+  }
+  std::string scroll_id = "\"_scroll_id\":";
+  AppendJsonString(&scroll_id, id);
+  return es::RenderSearchResponse(result, scroll_id);
 }
 
 // The body of a scroll request as an object; nullopt when there is no body or it holds another

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "lookalike/engine.h"
 
@@ -24,7 +25,7 @@ struct ScrollContext {
   std::string index;
   std::string body;     // the search body with a sort, without search_after/from
   SearchOptions options;
-  std::string after;    // JSON array of the last hit's sort values; "" before the first hit
+  std::vector<SortValue> after;  // the last hit's sort values; empty before the first hit
   std::chrono::steady_clock::time_point expires;
 };
 

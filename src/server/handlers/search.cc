@@ -1,5 +1,6 @@
 // GET/POST /_search and /{index}/_search. URL parameters (size, from, q, _source, sort,
 // track_total_hits) override the body, as in Elasticsearch.
+#include "server/es/search_render.h"
 #include "server/handlers/rest_common.h"
 #include "server/image/image_handlers.h"
 #include "server/image/image_query.h"
@@ -22,10 +23,11 @@ void RegisterSearchHandlers(Router& router, RestContext& ctx) {
         const auto& rw = **rewritten;
         auto result = e.Search(IndexParam(req), rw.body, options.value());
         if (!result.ok()) return ReplyError(result.status(), resp);
-        return Reply(PrependFields(*result, EmbedTookFields(rw.embed_ms, rw.model)), resp);
+        return Reply(es::RenderSearchResponse(*result, EmbedTookFields(rw.embed_ms, rw.model)),
+                     resp);
       }
     }
-    Reply(e.Search(IndexParam(req), req.body(), options.value()), resp);
+    Reply(es::SearchJson(e, IndexParam(req), req.body(), options.value()), resp);
   };
   router.Add("GET,POST", "/_search", search);
   router.Add("GET,POST", "/{index}/_search", search);

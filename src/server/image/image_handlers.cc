@@ -13,6 +13,7 @@
 
 #include "common/json_writer.h"
 #include "server/error_mapping.h"
+#include "server/es/search_render.h"
 #include "server/image/image_query.h"
 #include "server/image/multipart.h"
 #include "web/web_assets.h"
@@ -180,7 +181,7 @@ void ImageApi::SearchImage(const RestRequest& request, HttpResponse* response) c
   auto result = engine_->Search(index, BuildKnnBody(q->field, q->vector, *k, filter, extra));
   if (!result.ok()) return fail(result.status());
   response->status = 200;
-  response->body = PrependFields(*result, EmbedTookFields(q->embed_ms, q->model));
+  response->body = es::RenderSearchResponse(*result, EmbedTookFields(q->embed_ms, q->model));
 }
 
 Result<std::optional<ImageApi::Rewritten>> ImageApi::RewriteNeuralSearch(

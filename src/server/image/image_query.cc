@@ -190,20 +190,6 @@ Result<std::string> ParseFilterJson(std::string_view text) {
   return simdjson::minify(el);
 }
 
-std::string PrependFields(std::string_view object_json, std::string_view fields) {
-  size_t brace = object_json.find('{');
-  if (brace == std::string_view::npos) return std::string(object_json);
-  std::string out;
-  out.reserve(object_json.size() + fields.size() + 1);
-  out.append(object_json.substr(0, brace + 1));
-  out.append(fields);
-  // Only add the comma when the object was not empty.
-  size_t next = object_json.find_first_not_of(" \t\r\n", brace + 1);
-  if (next != std::string_view::npos && object_json[next] != '}') out.push_back(',');
-  out.append(object_json.substr(brace + 1));
-  return out;
-}
-
 std::string EmbedTookFields(double ms, std::string_view model) {
   char buf[48];
   std::snprintf(buf, sizeof(buf), "%.1f", ms);

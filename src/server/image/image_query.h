@@ -56,11 +56,8 @@ Result<std::optional<NeuralQuery>> ParseNeuralQuery(std::string_view body, int m
 /// Validates a "filter" form value: a JSON object. Returns it minified.
 Result<std::string> ParseFilterJson(std::string_view text);
 
-/// Inserts already-serialised `"key":value,` pairs right after the opening brace of a JSON
-/// object (used to add "embed_took" to a search response).
-std::string PrependFields(std::string_view object_json, std::string_view fields);
-
-/// `"embed_took":MS,"model":NAME` (MS with one decimal) for PrependFields.
+/// `"embed_took":MS,"model":NAME` (MS with one decimal): the leading members of an image search
+/// response (es::RenderSearchResponse).
 std::string EmbedTookFields(double ms, std::string_view model);
 
 /// Largest thumbnail GET /{index}/_image/{id}?size=N makes (longest side, pixels).

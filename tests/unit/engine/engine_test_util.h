@@ -8,8 +8,13 @@
 #include <string>
 
 #include "lookalike/engine.h"
+#include "server/es/search_render.h"
 
 namespace lookalike::testing {
+
+// Search and count responses as clients see them (engine call + the server's renderer).
+using es::CountJson;
+using es::SearchJson;
 
 /// A fresh directory under /tmp removed at destruction.
 class TempDir {

@@ -92,7 +92,7 @@ TEST_F(KnnTest, OpenSearchQueryMatchesBruteForce) {
   for (int t = 0; t < 20; ++t) {
     std::vector<float> q(kDim);
     for (auto& x : q) x = g(rng);
-    auto r = engine_->Search("v", "{\"size\":10,\"_source\":false,\"query\":{\"knn\":{\"vec\":{"
+    auto r = SearchJson(*engine_, "v", "{\"size\":10,\"_source\":false,\"query\":{\"knn\":{\"vec\":{"
                                   "\"vector\":" + VecJson(q) +
                                   ",\"k\":10,\"method_parameters\":{\"ef_search\":200}}}}}");
     ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -122,7 +122,7 @@ TEST_F(KnnTest, FilteredKnnReturnsKWheneverKMatch) {
     for (int t = 0; t < 10; ++t) {
       std::vector<float> q(kDim);
       for (auto& x : q) x = g(rng);
-      auto r = engine_->Search("v", "{\"size\":10,\"query\":{\"knn\":{\"vec\":{\"vector\":" +
+      auto r = SearchJson(*engine_, "v", "{\"size\":10,\"query\":{\"knn\":{\"vec\":{\"vector\":" +
                                         VecJson(q) + ",\"k\":10,\"filter\":" + filter + "}}}}");
       ASSERT_TRUE(r.ok()) << r.status().ToString();
       auto ids = HitIds(*r);
@@ -144,7 +144,7 @@ TEST_F(KnnTest, FilteredKnnReturnsKWheneverKMatch) {
 
 TEST_F(KnnTest, Elasticsearch8TopLevelKnn) {
   std::vector<float> q = vecs_[42];
-  auto r = engine_->Search("v", "{\"knn\":{\"field\":\"emb\",\"query_vector\":" + VecJson(q) +
+  auto r = SearchJson(*engine_, "v", "{\"knn\":{\"field\":\"emb\",\"query_vector\":" + VecJson(q) +
                                     ",\"k\":5,\"num_candidates\":50,\"filter\":{\"term\":"
                                     "{\"cat\":\"c2\"}}},\"_source\":[\"n\"]}");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -161,7 +161,7 @@ TEST_F(KnnTest, Elasticsearch8TopLevelKnn) {
 TEST_F(KnnTest, DeletedAndUpdatedDocsLeaveResults) {
   std::vector<float> q = vecs_[10];
   ASSERT_TRUE(engine_->DeleteDocument("v", "10", RefreshPolicy::kWaitFor).ok());
-  auto r = engine_->Search("v", "{\"query\":{\"knn\":{\"vec\":{\"vector\":" + VecJson(q) +
+  auto r = SearchJson(*engine_, "v", "{\"query\":{\"knn\":{\"vec\":{\"vector\":" + VecJson(q) +
                                     ",\"k\":3}}}}");
   ASSERT_TRUE(r.ok());
   for (const auto& id : HitIds(*r)) EXPECT_NE(id, "10");
@@ -169,7 +169,7 @@ TEST_F(KnnTest, DeletedAndUpdatedDocsLeaveResults) {
   auto u = engine_->IndexDocument("v", "11", "{\"vec\":" + VecJson(q) + ",\"cat\":\"c1\"}",
                                   OpType::kIndex, RefreshPolicy::kTrue);
   ASSERT_TRUE(u.ok()) << u.status().ToString();
-  auto r2 = engine_->Search("v", "{\"query\":{\"knn\":{\"vec\":{\"vector\":" + VecJson(q) +
+  auto r2 = SearchJson(*engine_, "v", "{\"query\":{\"knn\":{\"vec\":{\"vector\":" + VecJson(q) +
                                      ",\"k\":3}}}}");
   ASSERT_TRUE(r2.ok());
   ASSERT_FALSE(HitIds(*r2).empty());
@@ -191,13 +191,13 @@ TEST_F(KnnTest, BadVectors) {
   auto nan = write(R"({"vec":[NaN,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]})");
   ASSERT_FALSE(nan.ok());
   EXPECT_EQ(nan.status().code(), StatusCode::kInvalidArgument);
-  auto bad_q = engine_->Search("v", R"({"query":{"knn":{"vec":{"vector":[1,2],"k":3}}}})");
+  auto bad_q = SearchJson(*engine_, "v", R"({"query":{"knn":{"vec":{"vector":[1,2],"k":3}}}})");
   ASSERT_FALSE(bad_q.ok());
   EXPECT_EQ(bad_q.status().type(), "illegal_argument_exception");
-  auto big_k = engine_->Search(
+  auto big_k = SearchJson(*engine_, 
       "v", "{\"query\":{\"knn\":{\"vec\":{\"vector\":" + VecJson(vecs_[0]) + ",\"k\":100000}}}}");
   ASSERT_FALSE(big_k.ok());
-  auto str_q = engine_->Search("v", R"({"query":{"knn":{"vec":{"vector":["a"],"k":3}}}})");
+  auto str_q = SearchJson(*engine_, "v", R"({"query":{"knn":{"vec":{"vector":["a"],"k":3}}}})");
   ASSERT_FALSE(str_q.ok());
   EXPECT_EQ(str_q.status().code(), StatusCode::kInvalidArgument);
   // Nothing bad got stored.
@@ -238,10 +238,10 @@ TEST(Concurrency, WritesSearchesAndRefreshes) {
   }
   threads.emplace_back([&] {
     for (int i = 0; i < 40; ++i) {
-      auto r = engine->Search("c", R"({"query":{"knn":{"v":{"vector":[5,1,2,3],"k":5,
+      auto r = SearchJson(*engine, "c", R"({"query":{"knn":{"v":{"vector":[5,1,2,3],"k":5,
           "filter":{"term":{"t":"w1"}}}}}})");
       if (!r.ok()) failed = true;
-      auto s = engine->Search("c", R"({"query":{"term":{"t":"w0"}},"sort":[{"t":"asc"}]})");
+      auto s = SearchJson(*engine, "c", R"({"query":{"term":{"t":"w0"}},"sort":[{"t":"asc"}]})");
       if (!s.ok()) failed = true;
     }
   });
@@ -257,7 +257,7 @@ TEST(Concurrency, WritesSearchesAndRefreshes) {
   for (auto& t : threads) t.join();
   EXPECT_FALSE(failed);
   ASSERT_TRUE(engine->Refresh("c").ok());
-  EXPECT_EQ(Json(engine->Count("c", "").value()).Int("/count"), 2 * 300 - 2 * 4);
+  EXPECT_EQ(Json(CountJson(*engine, "c", "").value()).Int("/count"), 2 * 300 - 2 * 4);
 }
 
 }  // namespace

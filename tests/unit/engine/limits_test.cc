@@ -188,19 +188,19 @@ TEST(Limits, TooManyClauses) {
     for (int i = 0; i < n; ++i) body += (i ? "," : "") + std::string(R"({"term":{"k":"a"}})");
     return body + "]}}}";
   };
-  EXPECT_TRUE(engine->Search("q", bool_query(1024)).ok());
-  auto r = engine->Search("q", bool_query(1025));
+  EXPECT_TRUE(SearchJson(*engine, "q", bool_query(1024)).ok());
+  auto r = SearchJson(*engine, "q", bool_query(1025));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().type(), "search_phase_execution_exception");
   EXPECT_NE(r.status().message().find("maxClauseCount is set to 1024"), std::string::npos);
-  EXPECT_FALSE(engine->Count("q", bool_query(2000)).ok());
+  EXPECT_FALSE(CountJson(*engine, "q", bool_query(2000)).ok());
   // Nested clauses count wherever they are: 2 × 600 below two bool levels.
   std::string nested = R"({"query":{"bool":{"must":[{"bool":{"should":[)";
   for (int i = 0; i < 600; ++i) nested += (i ? "," : "") + std::string(R"({"term":{"k":"a"}})");
   nested += R"(]}},{"bool":{"filter":[)";
   for (int i = 0; i < 600; ++i) nested += (i ? "," : "") + std::string(R"({"term":{"k":"a"}})");
   nested += "]}}]}}}";
-  EXPECT_FALSE(engine->Search("q", nested).ok());
+  EXPECT_FALSE(SearchJson(*engine, "q", nested).ok());
   engine->Shutdown();
 
   EngineOptions options;
@@ -208,8 +208,8 @@ TEST(Limits, TooManyClauses) {
   options.max_clause_count = 3000;
   auto raised = Engine::Open(options);
   ASSERT_TRUE(raised.ok());
-  EXPECT_TRUE((*raised)->Search("q", bool_query(2000)).ok());
-  EXPECT_FALSE((*raised)->Search("q", bool_query(3001)).ok());
+  EXPECT_TRUE(SearchJson(**raised, "q", bool_query(2000)).ok());
+  EXPECT_FALSE(SearchJson(**raised, "q", bool_query(3001)).ok());
 }
 
 TEST(Limits, InvalidUtf8InNamesAndIds) {
@@ -325,8 +325,8 @@ TEST_P(FailedIndex, OthersServeAndDeleteRecovers) {
   // The healthy index serves reads and writes.
   EXPECT_TRUE(engine->GetDocument("good", "1").ok());
   EXPECT_TRUE(IndexDoc(*engine, "good", "2", R"({"k":"w"})").ok());
-  EXPECT_TRUE(engine->Search("_all", "").ok());
-  EXPECT_TRUE(engine->Search("*", "").ok());
+  EXPECT_TRUE(SearchJson(*engine, "_all", "").ok());
+  EXPECT_TRUE(SearchJson(*engine, "*", "").ok());
   // The failed one is listed red with its reason, and the cluster is red.
   auto list = engine->ListIndices();
   ASSERT_EQ(list.size(), 2u);
@@ -337,7 +337,7 @@ TEST_P(FailedIndex, OthersServeAndDeleteRecovers) {
   EXPECT_NE(list[1].health, "red");
   EXPECT_EQ(Json(engine->ClusterHealth()).Str("/status"), "red");
   // Every request to it gets a clear 503-class error.
-  for (Status s : {engine->Search("bad", "").status(), engine->GetDocument("bad", "1").status(),
+  for (Status s : {SearchJson(*engine, "bad", "").status(), engine->GetDocument("bad", "1").status(),
                    IndexDoc(*engine, "bad", "2", "{}"), engine->GetMapping("bad").status(),
                    engine->CreateIndex("bad", "").status()}) {
     EXPECT_FALSE(s.ok());

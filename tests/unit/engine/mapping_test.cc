@@ -29,12 +29,12 @@ TEST(Mapping, VectorFieldsAndTypes) {
   auto doc = engine->IndexDocument("m", "1", R"({"t":"Some Text","o":{"x":5,"y":"2020-02-02"},
       "a":[1,0,0,0],"b":[0.5,0.5,0.5,0.5],"s":7})", OpType::kIndex, RefreshPolicy::kTrue);
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
-  auto s1 = engine->Search("m", R"({"query":{"term":{"t.raw":"Some Text"}}})");
+  auto s1 = SearchJson(*engine, "m", R"({"query":{"term":{"t.raw":"Some Text"}}})");
   ASSERT_TRUE(s1.ok());
   EXPECT_EQ(HitIds(*s1).size(), 1u);
-  auto s2 = engine->Search("m", R"({"query":{"range":{"o.y":{"gte":"2020-01-01"}}}})");
+  auto s2 = SearchJson(*engine, "m", R"({"query":{"range":{"o.y":{"gte":"2020-01-01"}}}})");
   EXPECT_EQ(HitIds(*s2).size(), 1u);
-  auto s3 = engine->Search("m", R"({"query":{"term":{"o.x":5}}})");
+  auto s3 = SearchJson(*engine, "m", R"({"query":{"term":{"o.x":5}}})");
   EXPECT_EQ(HitIds(*s3).size(), 1u);
 
   auto too_big = engine->IndexDocument("m", "2", R"({"s":70000})", OpType::kIndex,
@@ -80,9 +80,9 @@ TEST(Mapping, DynamicAndPutMapping) {
   EXPECT_EQ(m.Str("/d/mappings/properties/b/type"), "boolean");
   EXPECT_EQ(m.Str("/d/mappings/properties/when/type"), "date");
   EXPECT_EQ(m.Str("/d/mappings/properties/obj/properties/inner/type"), "text");
-  EXPECT_EQ(HitIds(engine->Search("d", R"({"query":{"term":{"s.keyword":"Hello World"}}})").value()).size(),
+  EXPECT_EQ(HitIds(SearchJson(*engine, "d", R"({"query":{"term":{"s.keyword":"Hello World"}}})").value()).size(),
             1u);
-  EXPECT_EQ(HitIds(engine->Search("d", R"({"query":{"match":{"s":"world"}}})").value()).size(), 1u);
+  EXPECT_EQ(HitIds(SearchJson(*engine, "d", R"({"query":{"match":{"s":"world"}}})").value()).size(), 1u);
 
   ASSERT_TRUE(engine->PutMapping("d", R"({"properties":{"v":{"type":"knn_vector","dimension":2}}})")
                   .ok());
@@ -91,7 +91,7 @@ TEST(Mapping, DynamicAndPutMapping) {
   EXPECT_EQ(conflict.status().type(), "illegal_argument_exception");
   ASSERT_TRUE(engine->IndexDocument("d", "2", R"({"v":[1,2]})", OpType::kIndex,
                                     RefreshPolicy::kTrue).ok());
-  EXPECT_EQ(HitIds(engine->Search("d", R"({"query":{"knn":{"v":{"vector":[1,2],"k":1}}}})").value()),
+  EXPECT_EQ(HitIds(SearchJson(*engine, "d", R"({"query":{"knn":{"v":{"vector":[1,2],"k":1}}}})").value()),
             std::vector<std::string>{"2"});
 
   ASSERT_TRUE(engine->CreateIndex("strict", R"({"mappings":{"dynamic":"strict",

@@ -176,14 +176,14 @@ std::string NewDoc(int i) {
 }
 
 int64_t CountOf(Engine& engine, const std::string& body) {
-  auto c = engine.Count("m", body);
+  auto c = CountJson(engine, "m", body);
   EXPECT_TRUE(c.ok()) << c.status().ToString();
   return c.ok() ? Json(*c).Int("/count") : -1;
 }
 
 // The docnum of every document, from the _doc sort value (index 0 of the request: the docnum).
 std::map<std::string, int64_t> Docnums(Engine& engine) {
-  auto r = engine.Search("m", R"({"size":10000,"_source":false,"sort":["_doc"]})");
+  auto r = SearchJson(engine, "m", R"({"size":10000,"_source":false,"sort":["_doc"]})");
   EXPECT_TRUE(r.ok());
   std::map<std::string, int64_t> out;
   Json j(*r);
@@ -207,7 +207,7 @@ void ExpectConsistent(Engine& engine, int deleted, int created) {
     std::string old_id = "o" + std::to_string(i);
     EXPECT_EQ(engine.GetDocument("m", old_id)->http_status, 404) << old_id;
     // The deleted vector never comes back, under any label.
-    auto knn = engine.Search("m", "{\"size\":1,\"query\":{\"knn\":{\"v\":{\"vector\":[" +
+    auto knn = SearchJson(engine, "m", "{\"size\":1,\"query\":{\"knn\":{\"v\":{\"vector\":[" +
                                       std::to_string(i) + ",0,0],\"k\":1}}}}");
     ASSERT_TRUE(knn.ok());
     std::vector<std::string> ids = HitIds(*knn);
@@ -221,7 +221,7 @@ void ExpectConsistent(Engine& engine, int deleted, int created) {
     ASSERT_TRUE(got.ok());
     ASSERT_EQ(got->http_status, 200) << id;
     EXPECT_EQ(Json(got->body).Int("/_source/n"), 1000 + i);
-    auto knn = engine.Search("m", "{\"size\":1,\"query\":{\"knn\":{\"v\":{\"vector\":[" +
+    auto knn = SearchJson(engine, "m", "{\"size\":1,\"query\":{\"knn\":{\"v\":{\"vector\":[" +
                                       std::to_string(i) + ",50,0],\"k\":1}}}}");
     ASSERT_TRUE(knn.ok());
     EXPECT_EQ(HitIds(*knn), std::vector<std::string>{id});
@@ -304,7 +304,7 @@ TEST(DocnumReuse, DeleteRecreateRoundsStayBounded) {
   EXPECT_EQ(DeletedDocs(*engine), 0);
   ExpectConsistent(*engine, 0, 0);
   for (int i = 0; i < 100; ++i) {
-    auto knn = engine->Search("m", "{\"size\":1,\"query\":{\"knn\":{\"v\":{\"vector\":[" +
+    auto knn = SearchJson(*engine, "m", "{\"size\":1,\"query\":{\"knn\":{\"v\":{\"vector\":[" +
                                        std::to_string(i) + ",0,0],\"k\":1}}}}");
     EXPECT_EQ(HitIds(*knn), std::vector<std::string>{"o" + std::to_string(i)});
   }

@@ -56,7 +56,7 @@ TEST(Persistence, ReopenKeepsEverything) {
     EXPECT_TRUE(st.At("/indices/r/knn/fields/v/loaded_from_snapshot").get_bool().value());
     EXPECT_EQ(st.Int("/indices/r/knn/fields/v/replayed_on_open"), round == 0 ? 3 : 0);
     EXPECT_EQ(st.Int("/indices/r/knn/fields/v/vectors"), 300);
-    auto c = engine->Count("r", "");
+    auto c = CountJson(*engine, "r", "");
     ASSERT_TRUE(c.ok());
     EXPECT_EQ(Json(*c).Int("/count"), 300);  // 300 + late - deleted 5
     EXPECT_EQ(Json(engine->GetDocument("r", "7")->body).Int("/_version"), 2);
@@ -64,17 +64,17 @@ TEST(Persistence, ReopenKeepsEverything) {
     auto m = engine->GetMapping("r");
     ASSERT_TRUE(m.ok());
     EXPECT_EQ(Json(*m).Str("/r/mappings/properties/dyn/type"), "text");
-    auto knn = engine->Search("r", R"({"query":{"knn":{"v":{"vector":[500,1,3],"k":2}}}})");
+    auto knn = SearchJson(*engine, "r", R"({"query":{"knn":{"v":{"vector":[500,1,3],"k":2}}}})");
     ASSERT_TRUE(knn.ok());
     auto ids = HitIds(*knn);
     ASSERT_EQ(ids.size(), 2u);
     EXPECT_EQ(ids[0], "late");
-    auto five = engine->Search("r", R"({"query":{"knn":{"v":{"vector":[5,1,5],"k":1}}}})");
+    auto five = SearchJson(*engine, "r", R"({"query":{"knn":{"v":{"vector":[5,1,5],"k":1}}}})");
     ASSERT_TRUE(five.ok());
     EXPECT_NE(HitIds(*five)[0], "5");
-    auto seven = engine->Search("r", R"({"query":{"knn":{"v":{"vector":[700,1,0],"k":1}}}})");
+    auto seven = SearchJson(*engine, "r", R"({"query":{"knn":{"v":{"vector":[700,1,0],"k":1}}}})");
     EXPECT_EQ(HitIds(*seven)[0], "7");
-    auto tagged = engine->Search("r", R"({"query":{"term":{"tag":"t9"}}})");
+    auto tagged = SearchJson(*engine, "r", R"({"query":{"term":{"tag":"t9"}}})");
     EXPECT_EQ(HitIds(*tagged), std::vector<std::string>{"late"});
     // New writes continue the sequence.
     auto w = engine->IndexDocument("r", "new" + std::to_string(round), "{\"v\":[1,2,3]}",
@@ -111,13 +111,13 @@ TEST(Persistence, DeleteIndexFreesDisk) {
   EXPECT_LT(dir_bytes() + 500 * 1500, before);
   EXPECT_FALSE(engine->IndexExists("big"));
   ASSERT_TRUE(engine->CreateIndex("big", "").ok());  // the name is free again
-  auto c = engine->Count("big", "");
+  auto c = CountJson(*engine, "big", "");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(Json(*c).Int("/count"), 0);
   engine->Shutdown();
   engine = OpenEngine(dir.path());
   EXPECT_TRUE(engine->IndexExists("big"));
-  EXPECT_EQ(Json(engine->Count("big", "").value()).Int("/count"), 0);
+  EXPECT_EQ(Json(CountJson(*engine, "big", "").value()).Int("/count"), 0);
   EXPECT_FALSE(std::filesystem::exists(dir.path() + "/vectors/x"));
 }
 
@@ -177,20 +177,20 @@ TEST(Persistence, CrashKeepsAcknowledgedWrites) {
 
   auto engine = OpenEngine(dir.path());
   ASSERT_TRUE(engine->Refresh("c").ok());
-  int64_t count = Json(engine->Count("c", "").value()).Int("/count");
+  int64_t count = Json(CountJson(*engine, "c", "").value()).Int("/count");
   EXPECT_GE(count, acked + 1);
   EXPECT_EQ(count % 20, 0);  // bulks are atomic
   for (int id = 0; id <= acked; id += 37) {
     EXPECT_EQ(engine->GetDocument("c", std::to_string(id)).value().http_status, 200) << id;
   }
   // Every stored document is found exactly once, by id and by vector.
-  auto all = engine->Search("c", "{\"size\":10000,\"_source\":false}");
+  auto all = SearchJson(*engine, "c", "{\"size\":10000,\"_source\":false}");
   ASSERT_TRUE(all.ok());
   auto ids = HitIds(*all);
   std::set<std::string> unique(ids.begin(), ids.end());
   EXPECT_EQ(unique.size(), ids.size());
   EXPECT_EQ(static_cast<int64_t>(ids.size()), count);
-  auto knn = engine->Search("c", "{\"query\":{\"knn\":{\"v\":{\"vector\":[" + std::to_string(acked) +
+  auto knn = SearchJson(*engine, "c", "{\"query\":{\"knn\":{\"v\":{\"vector\":[" + std::to_string(acked) +
                                      ",1,2],\"k\":1}}}}");
   ASSERT_TRUE(knn.ok());
   EXPECT_EQ(HitIds(*knn), std::vector<std::string>{std::to_string(acked)});
@@ -227,8 +227,8 @@ TEST(Persistence, InserterTakesAutomaticSnapshots) {
   EXPECT_EQ(snapshots, 1u);
   auto engine = OpenEngine(dir.path());
   ASSERT_TRUE(engine->Refresh("a").ok());
-  EXPECT_EQ(Json(engine->Count("a", "").value()).Int("/count"), 180);
-  auto knn = engine->Search("a", R"({"size":200,"query":{"knn":{"v":{"vector":[1,2,3],"k":200}}}})");
+  EXPECT_EQ(Json(CountJson(*engine, "a", "").value()).Int("/count"), 180);
+  auto knn = SearchJson(*engine, "a", R"({"size":200,"query":{"knn":{"v":{"vector":[1,2,3],"k":200}}}})");
   ASSERT_TRUE(knn.ok());
   EXPECT_EQ(HitIds(*knn).size(), 180u);
 }

@@ -121,16 +121,16 @@ TEST(QueryParse, OneTreeServesIndicesWithDifferentMappings) {
   ASSERT_TRUE(engine->Bulk("", bulk, RefreshPolicy::kTrue).ok());
   // Dates compare as instants (2024-01-09 > 2024-01-05); keywords as text ("2024-01-1" sorts
   // after "2024-01-05" too, "2024-01-09" as well): both indices find their documents.
-  auto both = engine->Search("dates,words", R"({"query":{"range":{"d":{"gt":"2024-01-05"}}}})");
+  auto both = SearchJson(*engine, "dates,words", R"({"query":{"range":{"d":{"gt":"2024-01-05"}}}})");
   ASSERT_TRUE(both.ok()) << both.status().ToString();
   EXPECT_EQ(Json(*both).Int("/hits/total/value"), 3);
-  auto lt = engine->Search("dates,words", R"({"query":{"range":{"d":{"lt":"2024-01-05"}}}})");
+  auto lt = SearchJson(*engine, "dates,words", R"({"query":{"range":{"d":{"lt":"2024-01-05"}}}})");
   ASSERT_TRUE(lt.ok());
   EXPECT_EQ(Json(*lt).Int("/hits/total/value"), 0);
-  auto knn = engine->Search("dates", R"({"query":{"knn":{"v":{"vector":[1,0,0],"k":1}}}})");
+  auto knn = SearchJson(*engine, "dates", R"({"query":{"knn":{"v":{"vector":[1,0,0],"k":1}}}})");
   ASSERT_FALSE(knn.ok());
   EXPECT_NE(knn.status().message().find("invalid dimension: 3"), std::string::npos);
-  EXPECT_TRUE(engine->Search("words", R"({"query":{"knn":{"v":{"vector":[1,0,0],"k":1}}}})").ok());
+  EXPECT_TRUE(SearchJson(*engine, "words", R"({"query":{"knn":{"v":{"vector":[1,0,0],"k":1}}}})").ok());
 }
 
 }  // namespace

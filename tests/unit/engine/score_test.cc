@@ -92,7 +92,7 @@ TEST(KnnScores, EverySpaceTypeAndSimilarityFollowsItsFormula) {
                          ",\"k\":4}}},\"_source\":false}"
                    : "{\"knn\":{\"field\":\"" + field + "\",\"query_vector\":" + JsonOf(q) +
                          ",\"k\":4,\"num_candidates\":10},\"_source\":false}";
-    auto r = engine->Search("s", body);
+    auto r = SearchJson(*engine, "s", body);
     ASSERT_TRUE(r.ok()) << field << ": " << r.status().ToString();
     Json j(*r);
     ASSERT_EQ(j.Int("/hits/total/value"), 4) << field;

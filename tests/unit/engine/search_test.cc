@@ -34,7 +34,7 @@ class SearchTest : public ::testing::Test {
     ASSERT_FALSE(Json(*r).At("/errors").get_bool().value()) << *r;
   }
   int64_t Total(const std::string& body) {
-    auto r = engine_->Search("p", body);
+    auto r = SearchJson(*engine_, "p", body);
     EXPECT_TRUE(r.ok()) << body << " → " << r.status().ToString();
     if (!r.ok()) return -1;
     return Json(*r).Int("/hits/total/value");
@@ -72,7 +72,7 @@ TEST_F(SearchTest, QueryTypes) {
 }
 
 TEST_F(SearchTest, ScoresOrderMatchByRelevance) {
-  auto r = engine_->Search("p", R"({"query":{"bool":{"should":[{"term":{"tags":"red"}},
+  auto r = SearchJson(*engine_, "p", R"({"query":{"bool":{"should":[{"term":{"tags":"red"}},
       {"term":{"tags":"t1"}}]}},"size":30})");
   ASSERT_TRUE(r.ok());
   Json j(*r);
@@ -81,13 +81,13 @@ TEST_F(SearchTest, ScoresOrderMatchByRelevance) {
   ASSERT_GE(ids.size(), 5u);
   EXPECT_EQ(ids[0], "d3");
   EXPECT_FLOAT_EQ(static_cast<float>(j.At("/hits/hits/0/_score").get_double().value()), 2.0f);
-  auto f = engine_->Search("p", R"({"query":{"bool":{"filter":{"term":{"tags":"red"}}}}})");
+  auto f = SearchJson(*engine_, "p", R"({"query":{"bool":{"filter":{"term":{"tags":"red"}}}}})");
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(Json(*f).At("/hits/hits/0/_score").get_double().value(), 0.0);
 }
 
 TEST_F(SearchTest, PagingSortingSource) {
-  auto r = engine_->Search("p", R"({"sort":[{"price":"desc"}],"size":3,"from":1,
+  auto r = SearchJson(*engine_, "p", R"({"sort":[{"price":"desc"}],"size":3,"from":1,
       "_source":["name","pri*"]})");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(HitIds(*r), (std::vector<std::string>{"d28", "d27", "d26"}));
@@ -97,7 +97,7 @@ TEST_F(SearchTest, PagingSortingSource) {
   EXPECT_TRUE(j.Has("/hits/hits/0/_source/price"));
   EXPECT_EQ(j.Int("/hits/hits/0/sort/0"), 42);
 
-  auto k = engine_->Search("p", R"({"sort":[{"name":{"order":"asc"}}],"size":2,"_source":false})");
+  auto k = SearchJson(*engine_, "p", R"({"sort":[{"name":{"order":"asc"}}],"size":2,"_source":false})");
   ASSERT_TRUE(k.ok());
   EXPECT_EQ(HitIds(*k), (std::vector<std::string>{"d0", "d1"}));
   EXPECT_FALSE(Json(*k).Has("/hits/hits/0/_source"));
@@ -106,14 +106,14 @@ TEST_F(SearchTest, PagingSortingSource) {
   url.size = 2;
   url.sort = "qty:desc,name:asc";
   url.source_excludes = "title,tags";
-  auto u = engine_->Search("p", "", url);
+  auto u = SearchJson(*engine_, "p", "", url);
   ASSERT_TRUE(u.ok());
   EXPECT_EQ(HitIds(*u), (std::vector<std::string>{"d13", "d20"}));
   EXPECT_FALSE(Json(*u).Has("/hits/hits/0/_source/title"));
   EXPECT_TRUE(Json(*u).Has("/hits/hits/0/_source/name"));
 
   // The object form: includes (wildcards) minus excludes; a plain string is one include.
-  auto o = engine_->Search("p", R"({"query":{"ids":{"values":["d5"]}},
+  auto o = SearchJson(*engine_, "p", R"({"query":{"ids":{"values":["d5"]}},
       "_source":{"includes":["n*","t*"],"excludes":["tags"]}})");
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   Json oj(*o);
@@ -122,19 +122,19 @@ TEST_F(SearchTest, PagingSortingSource) {
   EXPECT_FALSE(oj.Has("/hits/hits/0/_source/tags"));
   EXPECT_FALSE(oj.Has("/hits/hits/0/_source/price"));
   EXPECT_FALSE(oj.Has("/hits/hits/0/_source/extra"));
-  auto only_excludes = engine_->Search("p", R"({"query":{"ids":{"values":["d5"]}},
+  auto only_excludes = SearchJson(*engine_, "p", R"({"query":{"ids":{"values":["d5"]}},
       "_source":{"excludes":["title","tags","when"]}})");
   ASSERT_TRUE(only_excludes.ok()) << only_excludes.status().ToString();
   Json ej(*only_excludes);
   EXPECT_TRUE(ej.Has("/hits/hits/0/_source/price"));
   EXPECT_TRUE(ej.Has("/hits/hits/0/_source/extra"));
   EXPECT_FALSE(ej.Has("/hits/hits/0/_source/title"));
-  auto one = engine_->Search("p", R"({"query":{"ids":{"values":["d5"]}},"_source":"qty"})");
+  auto one = SearchJson(*engine_, "p", R"({"query":{"ids":{"values":["d5"]}},"_source":"qty"})");
   ASSERT_TRUE(one.ok()) << one.status().ToString();
   EXPECT_EQ(Json(*one).Int("/hits/hits/0/_source/qty"), 5);
   EXPECT_FALSE(Json(*one).Has("/hits/hits/0/_source/name"));
 
-  auto text_sort = engine_->Search("p", R"({"sort":["title"]})");
+  auto text_sort = SearchJson(*engine_, "p", R"({"sort":["title"]})");
   ASSERT_FALSE(text_sort.ok());
   EXPECT_EQ(text_sort.status().type(), "illegal_argument_exception");
 }
@@ -142,7 +142,7 @@ TEST_F(SearchTest, PagingSortingSource) {
 // search_after: paging by the last hit's sort values visits every match once, in the order of
 // one big sorted request; totals stay those of the whole query; misuse is a 400.
 TEST_F(SearchTest, SearchAfterPagesThroughEverything) {
-  auto all = engine_->Search("p", R"({"sort":[{"qty":"desc"},{"name":"asc"}],"size":30,
+  auto all = SearchJson(*engine_, "p", R"({"sort":[{"qty":"desc"},{"name":"asc"}],"size":30,
       "_source":false})");
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   std::vector<std::string> expected = HitIds(*all);
@@ -153,7 +153,7 @@ TEST_F(SearchTest, SearchAfterPagesThroughEverything) {
     std::string body = R"({"sort":[{"qty":"desc"},{"name":"asc"}],"size":4,"_source":false)";
     if (!after.empty()) body += ",\"search_after\":" + after;
     body += "}";
-    auto r = engine_->Search("p", body);
+    auto r = SearchJson(*engine_, "p", body);
     ASSERT_TRUE(r.ok()) << body << " → " << r.status().ToString();
     Json j(*r);
     EXPECT_EQ(j.Int("/hits/total/value"), 30);
@@ -166,7 +166,7 @@ TEST_F(SearchTest, SearchAfterPagesThroughEverything) {
   EXPECT_EQ(paged, expected);
 
   // Equal sort values are skipped (strictly after), as in Elasticsearch: after qty 6 comes 5.
-  auto ties = engine_->Search("p", R"({"sort":[{"qty":"desc"}],"size":30,"search_after":[6],
+  auto ties = SearchJson(*engine_, "p", R"({"sort":[{"qty":"desc"}],"size":30,"search_after":[6],
       "_source":false})");
   ASSERT_TRUE(ties.ok());
   Json t(*ties);
@@ -176,16 +176,16 @@ TEST_F(SearchTest, SearchAfterPagesThroughEverything) {
   for (const char* bad : {R"({"search_after":[1]})",
                           R"({"sort":["qty"],"from":2,"search_after":[1]})",
                           R"({"sort":["qty","name"],"search_after":[1]})"}) {
-    auto r = engine_->Search("p", bad);
+    auto r = SearchJson(*engine_, "p", bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().type(), "illegal_argument_exception") << bad;
   }
-  EXPECT_EQ(engine_->Search("p", R"({"sort":["qty"],"search_after":5})").status().type(),
+  EXPECT_EQ(SearchJson(*engine_, "p", R"({"sort":["qty"],"search_after":5})").status().type(),
             "parsing_exception");
 }
 
 TEST_F(SearchTest, Aggregations) {
-  auto r = engine_->Search("p", R"({"size":0,"aggs":{
+  auto r = SearchJson(*engine_, "p", R"({"size":0,"aggs":{
       "tags":{"terms":{"field":"tags","size":3}},
       "qty":{"terms":{"field":"qty"}},
       "ok":{"terms":{"field":"ok"}},
@@ -213,7 +213,7 @@ TEST_F(SearchTest, Aggregations) {
   EXPECT_FALSE(j.Has("/aggregations/none/buckets/0"));
 
   // Metrics over the query's matches only: red = i % 3 == 0, price = 1.5 i.
-  auto m = engine_->Search("p", R"({"size":2,"query":{"term":{"tags":"red"}},"aggs":{
+  auto m = SearchJson(*engine_, "p", R"({"size":2,"query":{"term":{"tags":"red"}},"aggs":{
       "lo":{"min":{"field":"price"}},"hi":{"max":{"field":"price"}},
       "sum":{"sum":{"field":"price"}},"mean":{"avg":{"field":"price"}},
       "n":{"value_count":{"field":"price"}},"names":{"value_count":{"field":"name"}}}})");
@@ -226,7 +226,7 @@ TEST_F(SearchTest, Aggregations) {
   EXPECT_DOUBLE_EQ(a.At("/aggregations/mean/value").get_double().value(), 20.25);
   EXPECT_EQ(a.Int("/aggregations/n/value"), 10);
   EXPECT_EQ(a.Int("/aggregations/names/value"), 10);
-  auto empty = engine_->Search("p", R"({"query":{"term":{"name":"nobody"}},
+  auto empty = SearchJson(*engine_, "p", R"({"query":{"term":{"name":"nobody"}},
       "aggs":{"lo":{"min":{"field":"price"}}}})");
   ASSERT_TRUE(empty.ok());
   EXPECT_TRUE(Json(*empty).At("/aggregations/lo/value").is_null());
@@ -237,34 +237,34 @@ TEST_F(SearchTest, Aggregations) {
                           R"({"aggs":{"t":{"terms":{}}}})",
                           R"({"aggs":{"t":{"terms":{"field":"name","size":0}}}})",
                           R"({"aggs":{"m":{"avg":{"field":"name"}}}})"}) {
-    auto e = engine_->Search("p", bad);
+    auto e = SearchJson(*engine_, "p", bad);
     ASSERT_FALSE(e.ok()) << bad;
     EXPECT_EQ(e.status().type(), "illegal_argument_exception") << bad;
   }
-  EXPECT_EQ(engine_->Search("p", R"({"aggs":[1]})").status().type(), "parsing_exception");
+  EXPECT_EQ(SearchJson(*engine_, "p", R"({"aggs":[1]})").status().type(), "parsing_exception");
 }
 
 TEST_F(SearchTest, TotalsAndCount) {
-  auto r = engine_->Search("p", R"({"track_total_hits":10,"size":0})");
+  auto r = SearchJson(*engine_, "p", R"({"track_total_hits":10,"size":0})");
   ASSERT_TRUE(r.ok());
   Json j(*r);
   EXPECT_EQ(j.Int("/hits/total/value"), 10);
   EXPECT_EQ(j.Str("/hits/total/relation"), "gte");
   EXPECT_EQ(HitIds(*r).size(), 0u);
-  auto nt = engine_->Search("p", R"({"track_total_hits":false})");
+  auto nt = SearchJson(*engine_, "p", R"({"track_total_hits":false})");
   ASSERT_TRUE(nt.ok());
   EXPECT_FALSE(Json(*nt).Has("/hits/total"));
-  auto c = engine_->Count("p", R"({"query":{"term":{"tags":"red"}}})");
+  auto c = CountJson(*engine_, "p", R"({"query":{"term":{"tags":"red"}}})");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(Json(*c).Int("/count"), 10);
-  auto all = engine_->Search("", R"({"size":1})");
+  auto all = SearchJson(*engine_, "", R"({"size":1})");
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(Json(*all).Int("/hits/total/value"), 30);
 }
 
 TEST_F(SearchTest, BadRequests) {
   auto expect = [&](const std::string& body, const char* type) {
-    auto r = engine_->Search("p", body);
+    auto r = SearchJson(*engine_, "p", body);
     ASSERT_FALSE(r.ok()) << body;
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << body;
     EXPECT_EQ(r.status().type(), type) << body << " → " << r.status().ToString();
@@ -279,7 +279,7 @@ TEST_F(SearchTest, BadRequests) {
   expect(R"({"size":-1})", "illegal_argument_exception");
   expect(R"({"unknown_top":1})", "parsing_exception");
   expect(R"([1,2])", "parsing_exception");
-  auto missing = engine_->Search("nope", "");
+  auto missing = SearchJson(*engine_, "nope", "");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().type(), "index_not_found_exception");
 }

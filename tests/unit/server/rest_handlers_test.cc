@@ -20,6 +20,7 @@ class FakeEngine final : public Engine {
  public:
   std::string last;  // "Method index id body"
   Status next_error;
+  SearchResult search_result;  // what Search answers
 
   Result<std::string> Answer(std::string call) {
     last = std::move(call);
@@ -108,14 +109,18 @@ class FakeEngine final : public Engine {
     return Answer("Bulk " + std::string(index) + " " + std::string(nd) +
                   " refresh=" + std::to_string(static_cast<int>(refresh)));
   }
-  Result<std::string> Search(std::string_view index, std::string_view body,
-                             const SearchOptions& o) override {
-    return Answer("Search " + std::string(index) + " " + std::string(body) +
-                  " size=" + std::to_string(o.size) + " from=" + std::to_string(o.from));
+  Result<SearchResult> Search(std::string_view index, std::string_view body,
+                              const SearchOptions& o) override {
+    auto answer = Answer("Search " + std::string(index) + " " + std::string(body) +
+                         " size=" + std::to_string(o.size) + " from=" + std::to_string(o.from));
+    if (!answer.ok()) return answer.status();
+    return search_result;
   }
-  Result<std::string> Count(std::string_view index, std::string_view body,
+  Result<CountResult> Count(std::string_view index, std::string_view body,
                             const SearchOptions&) override {
-    return Answer("Count " + std::string(index) + " " + std::string(body));
+    auto answer = Answer("Count " + std::string(index) + " " + std::string(body));
+    if (!answer.ok()) return answer.status();
+    return CountResult();
   }
   void Shutdown() override {}
 };
@@ -366,6 +371,29 @@ TEST_F(RestTest, ScrollContinuationWithAnyBody) {
   HttpResponse bad = Call("POST", "/_search/scroll/" + id, "{bad");
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find("parsing_exception"), std::string::npos) << bad.body;
+}
+
+// The next page resumes after the last hit's typed sort values, written back as JSON without
+// parsing the previous response.
+TEST_F(RestTest, ScrollResumesAfterTheLastHitsSortValues) {
+  DocumentHit hit;
+  hit.index = "idx";
+  hit.id = "7";
+  hit.sort = {SortValue::Number(5), SortValue::String("x\"y"), SortValue::Missing(),
+              SortValue::Score(0.5f)};
+  engine_.search_result.hits = {DocumentHit(), hit};
+  engine_.search_result.hits[0].sort = {SortValue::Number(1)};
+  HttpResponse start = Call("POST", "/idx/_search?scroll=1m", R"({"sort":["a"]})");
+  ASSERT_EQ(start.status, 200) << start.body;
+  ASSERT_EQ(start.body.rfind("{\"_scroll_id\":\"", 0), 0u) << start.body;
+  EXPECT_NE(start.body.find(R"("sort":[5,"x\"y",null,0.5])"), std::string::npos) << start.body;
+  EXPECT_EQ(engine_.last.find("search_after"), std::string::npos) << engine_.last;
+  std::string id = start.body.substr(15, start.body.find('"', 15) - 15);
+  HttpResponse next = Call("GET", "/_search/scroll/" + id);
+  ASSERT_EQ(next.status, 200) << next.body;
+  EXPECT_NE(engine_.last.find(R"("sort":["a"],"search_after":[5,"x\"y",null,0.5]})"),
+            std::string::npos)
+      << engine_.last;
 }
 
 }  // namespace

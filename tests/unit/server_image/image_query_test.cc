@@ -125,12 +125,6 @@ TEST(Filter, MustBeAnObject) {
   EXPECT_FALSE(ParseFilterJson("").ok());
 }
 
-TEST(PrependFields, InsertsAfterOpeningBrace) {
-  EXPECT_EQ(PrependFields(R"({"took":1})", R"("a":2)"), R"({"a":2,"took":1})");
-  EXPECT_EQ(PrependFields("{}", R"("a":2)"), R"({"a":2})");
-  EXPECT_EQ(PrependFields("{ }", R"("a":2)"), R"({"a":2 })");
-}
-
 class ImageRoots : public ::testing::Test {
  protected:
   void SetUp() override {

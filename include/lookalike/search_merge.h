@@ -1,0 +1,54 @@
+// Merging the partial search results of several engines (or shards) over disjoint documents into
+// the result one engine holding all the documents returns. This is what the coordinator of a
+// cluster calls; a single node is the cluster with one shard.
+//
+// Contract for exact merges:
+//   * Every partial runs the same request with SearchOptions::as_shard = true, i.e. with
+//     from = 0 and size = from + size, so each returns its first from + size hits; the merge
+//     picks hits [from, from + size) of the combined order. search_after, min_score, _source
+//     filtering and post_filter are applied by each partial.
+//   * Order: by score descending (MergeSpec::sort empty), or by the sort keys with missing
+//     values last in both orders. Ties are broken by (index name, _id). A single engine breaks
+//     ties by index position and then document number, i.e. in write order while no document
+//     number has been reused; both orders agree when documents were written in _id order and
+//     none was deleted. Sorting on "_doc" is per engine and not mergeable.
+//   * hits.total: the partial totals are added; with a track_total_hits limit N the result is
+//     N with relation "gte" whenever any partial reached "gte" or the sum exceeds N.
+//   * Aggregations: the partials' AggregationPartials (same names and kinds, in the same order)
+//     are combined exactly (terms counts added key by key; min/max; sums and counts added).
+//   * kNN: each engine applies k to its own documents; the merge keeps the global best
+//     from + size hits, which for size <= k are the k nearest overall. Totals and aggregations
+//     of a knn search then cover up to N × k candidates, not k (OpenSearch's per-shard k).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "lookalike/search_result.h"
+#include "lookalike/status.h"
+
+namespace lookalike {
+
+/// What the coordinator knows from the request.
+struct MergeSpec {
+  struct SortKey {
+    bool by_score = false;  // "_score"; otherwise a field whose values are in DocumentHit::sort
+    bool descending = false;
+  };
+  int64_t from = 0;
+  int64_t size = 10;
+  /// The request's sort keys; empty (or only _score descending) = by score descending, and
+  /// the hits have no sort values.
+  std::vector<SortKey> sort;
+  /// track_total_hits: -1 = exact (true), 0 = not tracked (false), N = count up to N.
+  int64_t track_total_hits = 10000;
+};
+
+/// Merges `partials` (see the contract above). InvalidArgument when the partials disagree in
+/// shape: aggregation lists that differ in names or kinds, or hits whose number of sort values
+/// is not the number of sort keys. took_ms is the largest of the partials'; shard counts are
+/// added.
+Result<SearchResult> MergeSearchResults(std::vector<SearchResult> partials,
+                                        const MergeSpec& spec);
+
+}  // namespace lookalike

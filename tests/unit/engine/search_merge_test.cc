@@ -1,0 +1,279 @@
+// MergeSearchResults: one data set indexed into one engine and, split by a hash of _id, into
+// three engines; for every query shape the engine tests use, the merge of the three shard
+// results (SearchOptions::as_shard) must equal the single engine's result field by field, and
+// render to the same response text.
+#include <cmath>
+#include <functional>
+
+#include "engine_test_util.h"
+#include "lookalike/search_merge.h"
+
+namespace lookalike::testing {
+namespace {
+
+constexpr int kDocs = 300;
+constexpr int kShards = 3;
+
+std::string DocId(int i) {
+  char buf[8];
+  std::snprintf(buf, sizeof(buf), "d%03d", i);
+  return buf;
+}
+
+// A deterministic, tie-free 4-dimensional vector per document.
+std::string Vector(int i) {
+  auto c = [i](int salt) { return std::to_string(((i * 37 + salt * 101) % 211) / 7.0 + 0.01 * i); };
+  return "[" + c(1) + "," + c(2) + "," + c(3) + "," + c(4) + "]";
+}
+
+std::string Source(int i) {
+  const char* cats[] = {"shoes", "hats", "bags", "belts", "socks"};
+  std::string s = "{\"key\":\"" + DocId(i) + "\",\"cat\":\"" + cats[(i * 7) % 5] + "\"";
+  if (i % 10 != 3) s += ",\"price\":" + std::to_string((i % 40) * 0.5);  // ties and gaps
+  s += ",\"qty\":" + std::to_string(i % 6) + ",\"ok\":" + (i % 3 == 0 ? "true" : "false");
+  s += ",\"title\":\"word" + std::to_string(i % 7) + " common\"";
+  s += ",\"vec\":" + Vector(i) + ",\"emb\":" + Vector(i + 1000) + "}";
+  return s;
+}
+
+constexpr const char* kMapping = R"({"mappings":{"properties":{
+    "key":{"type":"keyword"},"cat":{"type":"keyword"},"price":{"type":"double"},
+    "qty":{"type":"integer"},"ok":{"type":"boolean"},"title":{"type":"text"},
+    "vec":{"type":"knn_vector","dimension":4,"method":{"name":"flat","space_type":"l2"}},
+    "emb":{"type":"dense_vector","dims":4,"index":true,"similarity":"l2_norm",
+           "index_options":{"type":"flat"}}}}})";
+
+// One request shape: the body plus what the coordinator knows of it.
+struct Case {
+  std::string body;
+  MergeSpec spec;
+  // kNN: k applies per engine, so totals and aggregations cover up to shards × k candidates;
+  // only the hits and max_score are comparable.
+  bool knn = false;
+};
+
+MergeSpec Spec(int64_t from, int64_t size, std::vector<MergeSpec::SortKey> sort = {},
+               int64_t track = 10000) {
+  MergeSpec spec;
+  spec.from = from;
+  spec.size = size;
+  spec.sort = std::move(sort);
+  spec.track_total_hits = track;
+  return spec;
+}
+
+MergeSpec::SortKey Field(bool desc) { return {false, desc}; }
+MergeSpec::SortKey Score(bool desc) { return {true, desc}; }
+
+std::vector<Case> Cases() {
+  const std::string q = Vector(42);
+  return {
+      {"", Spec(0, 10)},
+      {R"({"query":{"match_all":{}},"size":25,"from":40})", Spec(40, 25)},
+      {R"({"query":{"term":{"cat":"hats"}}})", Spec(0, 10)},
+      {R"({"query":{"terms":{"cat":["hats","bags"]}},"size":50})", Spec(0, 50)},
+      {R"({"query":{"range":{"price":{"gte":3,"lt":9.5}}},"size":30})", Spec(0, 30)},
+      {R"({"query":{"exists":{"field":"price"}},"size":5,"from":7})", Spec(7, 5)},
+      {R"({"query":{"ids":{"values":["d001","d150","d299","nope"]}}})", Spec(0, 10)},
+      {R"({"query":{"bool":{"filter":[{"match":{"title":"word3"}}]}},"size":20})", Spec(0, 20)},
+      {R"({"query":{"bool":{"must":[{"term":{"ok":true}}],"should":[{"term":{"cat":"hats"}}],
+           "must_not":[{"term":{"qty":2}}]}},"size":40})",
+       Spec(0, 40)},
+      {R"({"sort":[{"price":"asc"}],"size":60})", Spec(0, 60, {Field(false)})},
+      {R"({"sort":[{"price":{"order":"desc"}}],"size":30,"from":260})",
+       Spec(260, 30, {Field(true)})},
+      {R"({"sort":[{"cat":"asc"},{"price":"desc"}],"size":45})",
+       Spec(0, 45, {Field(false), Field(true)})},
+      {R"({"sort":["_score"],"query":{"term":{"cat":"bags"}}})", Spec(0, 10, {Score(true)})},
+      {R"({"sort":[{"_score":"asc"},{"key":"desc"}],"query":{"bool":{"should":[
+           {"term":{"cat":"bags"}},{"term":{"ok":true}}]}},"size":50})",
+       Spec(0, 50, {Score(false), Field(true)})},
+      {R"({"sort":[{"price":"asc"},{"key":"asc"}],"search_after":[10.5,"d021"],"size":20})",
+       Spec(0, 20, {Field(false), Field(false)})},
+      {R"({"track_total_hits":false,"size":3})", Spec(0, 3, {}, 0)},
+      {R"({"track_total_hits":true,"size":3})", Spec(0, 3, {}, -1)},
+      {R"({"track_total_hits":50,"size":3})", Spec(0, 3, {}, 50)},
+      {R"({"track_total_hits":250,"query":{"term":{"ok":false}},"size":3})",
+       Spec(0, 3, {}, 250)},
+      {R"({"min_score":1.5,"query":{"bool":{"should":[{"term":{"cat":"bags"}},
+           {"term":{"ok":true}}]}},"size":100})",
+       Spec(0, 100)},
+      {R"({"_source":["cat","price"],"size":15})", Spec(0, 15)},
+      {R"({"_source":{"excludes":["vec","emb","title"]},"size":15,"version":true})",
+       Spec(0, 15)},
+      {R"({"_source":false,"size":15})", Spec(0, 15)},
+      {R"({"size":0,"aggs":{"cats":{"terms":{"field":"cat","size":3}},
+           "qtys":{"terms":{"field":"qty"}},"oks":{"terms":{"field":"ok"}},
+           "lo":{"min":{"field":"price"}},"hi":{"max":{"field":"price"}},
+           "mean":{"avg":{"field":"price"}},"total":{"sum":{"field":"price"}},
+           "n":{"value_count":{"field":"price"}},"ncat":{"value_count":{"field":"cat"}}}})",
+       Spec(0, 0)},
+      {R"({"query":{"term":{"cat":"socks"}},"aggs":{"q":{"terms":{"field":"qty","size":2}},
+           "m":{"avg":{"field":"price"}}},"size":5})",
+       Spec(0, 5)},
+      {"{\"size\":10,\"query\":{\"knn\":{\"vec\":{\"vector\":" + q + ",\"k\":10}}}}",
+       Spec(0, 10), true},
+      {"{\"size\":6,\"query\":{\"knn\":{\"vec\":{\"vector\":" + q +
+           ",\"k\":10,\"filter\":{\"term\":{\"cat\":\"hats\"}}}}}}",
+       Spec(0, 6), true},
+      {"{\"size\":8,\"knn\":{\"field\":\"emb\",\"query_vector\":" + q +
+           ",\"k\":8,\"num_candidates\":50,\"filter\":{\"term\":{\"ok\":true}}}}",
+       Spec(0, 8), true},
+  };
+}
+
+class SearchMergeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    single_ = OpenEngine(single_dir_.path(), /*snapshot_on_shutdown=*/false);
+    ASSERT_TRUE(single_->CreateIndex("m", kMapping).ok());
+    std::string all;
+    std::vector<std::string> parts(kShards);
+    for (int i = 0; i < kDocs; ++i) {  // written in _id order (see search_merge.h on ties)
+      std::string line = "{\"index\":{\"_id\":\"" + DocId(i) + "\"}}\n" + Source(i) + "\n";
+      all += line;
+      parts[std::hash<std::string>{}(DocId(i)) % kShards] += line;
+    }
+    Load(*single_, all);
+    for (int s = 0; s < kShards; ++s) {
+      shards_.push_back(OpenEngine(shard_dirs_[s].path(), /*snapshot_on_shutdown=*/false));
+      ASSERT_TRUE(shards_.back()->CreateIndex("m", kMapping).ok());
+      ASSERT_FALSE(parts[s].empty());
+      Load(*shards_.back(), parts[s]);
+    }
+  }
+
+  static void Load(Engine& engine, const std::string& bulk) {
+    auto r = engine.Bulk("m", bulk, RefreshPolicy::kTrue);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_FALSE(Json(*r).At("/errors").get_bool().value()) << r->substr(0, 500);
+  }
+
+  SearchResult Merged(const Case& c) {
+    SearchOptions as_shard;
+    as_shard.as_shard = true;
+    std::vector<SearchResult> partials;
+    for (auto& shard : shards_) {
+      auto r = shard->Search("m", c.body, as_shard);
+      EXPECT_TRUE(r.ok()) << c.body << ": " << r.status().ToString();
+      if (r.ok()) partials.push_back(std::move(*r));
+    }
+    auto merged = MergeSearchResults(std::move(partials), c.spec);
+    EXPECT_TRUE(merged.ok()) << merged.status().ToString();
+    return merged.ok() ? std::move(*merged) : SearchResult();
+  }
+
+  TempDir single_dir_;
+  TempDir shard_dirs_[kShards];
+  std::unique_ptr<Engine> single_;
+  std::vector<std::unique_ptr<Engine>> shards_;
+};
+
+bool SameFloat(float a, float b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
+
+void ExpectSameHits(const SearchResult& want, const SearchResult& got) {
+  ASSERT_EQ(want.hits.size(), got.hits.size());
+  for (size_t i = 0; i < want.hits.size(); ++i) {
+    const DocumentHit& w = want.hits[i];
+    const DocumentHit& g = got.hits[i];
+    EXPECT_EQ(w.index, g.index) << "hit " << i;
+    EXPECT_EQ(w.id, g.id) << "hit " << i;
+    EXPECT_TRUE(SameFloat(w.score, g.score)) << "hit " << i << ": " << w.score << " vs " << g.score;
+    EXPECT_EQ(w.sort, g.sort) << "hit " << i;
+    EXPECT_EQ(w.has_source, g.has_source) << "hit " << i;
+    EXPECT_EQ(w.source, g.source) << "hit " << i;
+    EXPECT_EQ(w.version, g.version) << "hit " << i;
+  }
+  EXPECT_TRUE(SameFloat(want.max_score, got.max_score)) << want.max_score << " vs " << got.max_score;
+}
+
+void ExpectSameAggregations(const SearchResult& want, const SearchResult& got) {
+  ASSERT_EQ(want.aggregations.size(), got.aggregations.size());
+  for (size_t i = 0; i < want.aggregations.size(); ++i) {
+    const AggregationPartial& w = want.aggregations[i];
+    const AggregationPartial& g = got.aggregations[i];
+    EXPECT_EQ(w.name, g.name);
+    EXPECT_EQ(w.kind, g.kind);
+    EXPECT_EQ(w.size, g.size);
+    EXPECT_EQ(w.term_counts, g.term_counts) << w.name;
+    EXPECT_EQ(w.number_counts, g.number_counts) << w.name;
+    EXPECT_EQ(w.boolean_keys, g.boolean_keys) << w.name;
+    EXPECT_EQ(w.count, g.count) << w.name;
+    EXPECT_EQ(w.sum, g.sum) << w.name;
+    if (w.count > 0) {
+      EXPECT_EQ(w.min, g.min) << w.name;
+      EXPECT_EQ(w.max, g.max) << w.name;
+    }
+  }
+}
+
+TEST_F(SearchMergeTest, MergeOfShardsEqualsOneEngine) {
+  for (const Case& c : Cases()) {
+    SCOPED_TRACE(c.body);
+    auto single = single_->Search("m", c.body);
+    ASSERT_TRUE(single.ok()) << single.status().ToString();
+    SearchResult merged = Merged(c);
+    EXPECT_FALSE(single->hits.empty() && single->aggregations.empty() && c.spec.size > 0)
+        << "a case that matches nothing tests nothing";
+    ExpectSameHits(*single, merged);
+    if (c.knn) continue;
+    EXPECT_EQ(single->total.tracked, merged.total.tracked);
+    EXPECT_EQ(single->total.value, merged.total.value);
+    EXPECT_EQ(single->total.relation, merged.total.relation);
+    ExpectSameAggregations(*single, merged);
+    // And the client sees the same bytes (timing and shard counts aside).
+    merged.took_ms = single->took_ms;
+    merged.shards = single->shards;
+    EXPECT_EQ(es::RenderSearchResponse(*single), es::RenderSearchResponse(merged));
+  }
+}
+
+// k applies per shard and the merge keeps the global best: with exact (flat) search the merged
+// top-k are the k nearest of all documents, as one engine finds them; the shard totals add up
+// to shards × k.
+TEST_F(SearchMergeTest, KnnKeepsTheGlobalTopK) {
+  Case c{"{\"size\":5,\"_source\":false,\"query\":{\"knn\":{\"vec\":{\"vector\":" + Vector(7) +
+             ",\"k\":5}}}}",
+         Spec(0, 5), true};
+  auto single = single_->Search("m", c.body);
+  ASSERT_TRUE(single.ok());
+  ASSERT_EQ(single->hits.size(), 5u);
+  EXPECT_EQ(single->hits[0].id, DocId(7));  // the query is document 7's own vector
+  SearchResult merged = Merged(c);
+  ExpectSameHits(*single, merged);
+  EXPECT_EQ(single->total.value, 5);
+  EXPECT_EQ(merged.total.value, 5 * kShards);
+}
+
+TEST(SearchMerge, TotalsCapAtTheTrackLimit) {
+  SearchResult a, b;
+  a.total.value = 30;
+  b.total.value = 25;
+  MergeSpec spec;
+  spec.track_total_hits = 50;
+  auto merged = MergeSearchResults({a, b}, spec);
+  ASSERT_TRUE(merged.ok());
+  EXPECT_EQ(merged->total.value, 50);
+  EXPECT_EQ(merged->total.relation, TotalHits::Relation::kGreaterOrEqual);
+  b.total.value = 10;
+  merged = MergeSearchResults({a, b}, spec);
+  ASSERT_TRUE(merged.ok());
+  EXPECT_EQ(merged->total.value, 40);
+  EXPECT_EQ(merged->total.relation, TotalHits::Relation::kEqual);
+}
+
+TEST(SearchMerge, RefusesPartialsOfDifferentShape) {
+  SearchResult a, b;
+  a.aggregations.push_back({});
+  a.aggregations.back().name = "x";
+  auto merged = MergeSearchResults({a, b}, MergeSpec());
+  EXPECT_FALSE(merged.ok());
+  SearchResult c;
+  c.hits.emplace_back();
+  c.hits.back().sort.push_back(SortValue::Number(1));
+  merged = MergeSearchResults({c}, MergeSpec());  // score order: hits carry no sort values
+  EXPECT_FALSE(merged.ok());
+}
+
+}  // namespace
+}  // namespace lookalike::testing

@@ -5,6 +5,7 @@
 
 #include "cli/http_client.h"
 #include "lookalike/engine.h"
+#include "server/es/bulk_codec.h"
 
 namespace lookalike::cli {
 namespace {
@@ -27,7 +28,7 @@ class LocalTarget final : public IndexTarget {
     return engine_->Search(index, body_json);
   }
   Result<std::string> Bulk(std::string_view index, std::string_view ndjson) override {
-    return engine_->Bulk(index, ndjson, RefreshPolicy::kFalse);
+    return server::es::Bulk(*engine_, index, ndjson, RefreshPolicy::kFalse);
   }
   Status Refresh(std::string_view index) override {
     auto r = engine_->Refresh(index);

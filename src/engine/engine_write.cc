@@ -446,7 +446,8 @@ Status EngineImpl::ExecuteWrites(std::vector<WriteItem>* items, RefreshPolicy re
     if (item.out.status.ok()) groups[item.op.index].push_back(&item);
   }
   std::vector<std::shared_ptr<Index>> touched;
-  for (auto& [name, group] : groups) {
+  for (auto& [name, items_of_index] : groups) {
+    std::vector<WriteItem*>& group = items_of_index;  // clang cannot capture a binding
     auto fail_all = [&group](const Status& s) {
       for (WriteItem* item : group) item->out.status = s;
     };

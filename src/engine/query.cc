@@ -8,39 +8,9 @@
 namespace lookalike::engine {
 namespace {
 
-constexpr size_t kMaxK = 10000;
-
-float GetBoost(element obj) {
-  double b = 1.0;
-  if (obj.is_object() && obj.at_key("boost").get_double().get(b)) b = 1.0;
-  return static_cast<float>(b);
-}
-
 void LiveBits(const Index& index, Bitset* out) {
   *out = index.live;
   out->Resize(index.slots.size());
-}
-
-// Splits {"FIELD": value-or-options} clauses (term, match, range, ...).
-Status SingleField(element clause, std::string_view query_name, std::string* field,
-                   element* body) {
-  simdjson::dom::object obj;
-  if (clause.get_object().get(obj) != simdjson::SUCCESS || obj.size() == 0) {
-    return ParsingError("[" + std::string(query_name) + "] query malformed, no field specified");
-  }
-  int count = 0;
-  for (auto kv : obj) {
-    if (kv.key == "boost" || kv.key == "_name") continue;
-    *field = std::string(kv.key);
-    *body = kv.value;
-    ++count;
-  }
-  if (count != 1) {
-    return ParsingError("[" + std::string(query_name) +
-                        "] query doesn't support multiple fields, found [" +
-                        std::to_string(count) + "]");
-  }
-  return Status::OK();
 }
 
 class MatchAllQuery final : public Query {
@@ -406,356 +376,173 @@ class KnnQuery final : public Query {
   }
 };
 
-Status ParseVector(element v, const Index& index, const std::string& field,
-                   std::vector<float>* out) {
+// The query vector against the field it searches: a vector field of that dimension, and valid
+// for its metric (a zero vector cannot be cosine-normalised).
+Status CheckQueryVector(const std::vector<float>& vector, const Index& index,
+                        const std::string& field) {
   const FieldMapping* f = index.mapping.Find(field);
   if (!f || !IsVector(f->type)) {
     return IllegalArgument("Field '" + field + "' is not knn_vector or dense_vector type.");
   }
-  simdjson::dom::array arr;
-  if (v.get_array().get(arr) != simdjson::SUCCESS) {
-    return ParsingError("[knn] query vector must be an array of numbers");
-  }
-  out->clear();
-  out->reserve(arr.size());
-  for (element x : arr) {
-    double d;
-    if (x.get_double().get(d) != simdjson::SUCCESS || !std::isfinite(static_cast<float>(d))) {
-      return IllegalArgument("[knn] query vector values must be finite numbers");
-    }
-    out->push_back(static_cast<float>(d));
-  }
-  if (out->empty()) return IllegalArgument("[knn] query vector must not be empty");
-  if (out->size() != f->vector.dim) {
-    return IllegalArgument("Query vector has invalid dimension: " + std::to_string(out->size()) +
+  if (vector.size() != f->vector.dim) {
+    return IllegalArgument("Query vector has invalid dimension: " +
+                           std::to_string(vector.size()) +
                            ". Dimension should be: " + std::to_string(f->vector.dim));
   }
-  Status s = ValidateVector(out->data(), out->size(), f->vector.dim, f->vector.metric);
+  Status s = ValidateVector(vector.data(), vector.size(), f->vector.dim, f->vector.metric);
   if (!s.ok()) return IllegalArgument(s.message());
   return Status::OK();
 }
 
-Result<int64_t> GetPositive(element obj, std::string_view key, int64_t def, int64_t max,
-                            std::string_view what) {
-  element v;
-  if (obj.at_key(key).get(v) != simdjson::SUCCESS) return def;
-  double d;
-  if (!ElementToDouble(v, &d) || d != std::floor(d)) {
-    return ParsingError("[" + std::string(what) + "] [" + std::string(key) +
-                        "] must be an integer");
-  }
-  if (d < 1 || d > static_cast<double>(max)) {
-    return IllegalArgument("[" + std::string(key) + "] must be between 1 and " +
-                           std::to_string(max) + " in [" + std::string(what) + "], got " +
-                           ElementToJson(v));
-  }
-  return static_cast<int64_t>(d);
-}
-
-Result<std::unique_ptr<Query>> ParseFilterClause(element f, const Index& index) {
-  if (f.is_array()) {
-    auto b = std::make_unique<BoolQuery>();
-    for (element x : AsArray(f)) {
-      LOOKALIKE_ASSIGN_OR_RETURN(auto q, ParseQuery(x, index));
-      b->filter.push_back(std::move(q));
-    }
-    return std::unique_ptr<Query>(std::move(b));
-  }
-  return ParseQuery(f, index);
-}
-
-Result<std::unique_ptr<Query>> ParseOpenSearchKnn(element body, const Index& index) {
-  std::string field;
-  element opts;
-  LOOKALIKE_RETURN_IF_ERROR(SingleField(body, "knn", &field, &opts));
-  if (!opts.is_object()) return ParsingError("[knn] query malformed: expected an object");
-  auto q = std::make_unique<KnnQuery>();
-  q->field = field;
-  element vec;
-  if (opts.at_key("vector").get(vec) != simdjson::SUCCESS) {
-    return ParsingError("[knn] requires [vector]");
-  }
-  for (auto kv : AsObject(opts)) {
-    if (kv.key != "vector" && kv.key != "k" && kv.key != "filter" && kv.key != "boost" &&
-        kv.key != "method_parameters" && kv.key != "_name" && kv.key != "rescore" &&
-        kv.key != "expand_nested_docs") {
-      return ParsingError("[knn] unknown field [" + std::string(kv.key) + "]");
-    }
-  }
-  LOOKALIKE_RETURN_IF_ERROR(ParseVector(vec, index, field, &q->vector));
-  element kel;
-  if (opts.at_key("k").get(kel) != simdjson::SUCCESS) {
-    return IllegalArgument("[knn] requires k");
-  }
-  LOOKALIKE_ASSIGN_OR_RETURN(int64_t k, GetPositive(opts, "k", 10, kMaxK, "knn"));
-  q->k = static_cast<size_t>(k);
-  q->boost = GetBoost(opts);
-  element mp;
-  if (opts.at_key("method_parameters").get(mp) == simdjson::SUCCESS) {
-    LOOKALIKE_ASSIGN_OR_RETURN(int64_t ef, GetPositive(mp, "ef_search", 0, 100000, "knn"));
-    q->ef_search = static_cast<int>(ef);
-  }
-  element filter;
-  if (opts.at_key("filter").get(filter) == simdjson::SUCCESS && !filter.is_null()) {
-    LOOKALIKE_ASSIGN_OR_RETURN(q->filter, ParseFilterClause(filter, index));
-  }
-  return std::unique_ptr<Query>(std::move(q));
-}
-
-Result<std::unique_ptr<Query>> ParseBool(element body, const Index& index) {
-  if (!body.is_object()) return ParsingError("[bool] query malformed");
-  auto b = std::make_unique<BoolQuery>();
-  for (auto kv : AsObject(body)) {
-    std::vector<std::unique_ptr<Query>>* list = nullptr;
-    if (kv.key == "must") list = &b->must;
-    else if (kv.key == "filter") list = &b->filter;
-    else if (kv.key == "should") list = &b->should;
-    else if (kv.key == "must_not") list = &b->must_not;
-    else if (kv.key == "minimum_should_match") {
-      if (!ElementToText(kv.value, &b->msm_spec)) {
-        return ParsingError("[bool] minimum_should_match must be a number or string");
-      }
-      continue;
-    } else if (kv.key == "boost") {
-      b->boost = GetBoost(body);
-      continue;
-    } else if (kv.key == "_name" || kv.key == "adjust_pure_negative") {
-      continue;
-    } else {
-      return ParsingError("[bool] query does not support [" + std::string(kv.key) + "]");
-    }
-    if (kv.value.is_array()) {
-      for (element x : AsArray(kv.value)) {
-        LOOKALIKE_ASSIGN_OR_RETURN(auto q, ParseQuery(x, index));
-        list->push_back(std::move(q));
-      }
-    } else {
-      LOOKALIKE_ASSIGN_OR_RETURN(auto q, ParseQuery(kv.value, index));
-      list->push_back(std::move(q));
-    }
-  }
-  return std::unique_ptr<Query>(std::move(b));
-}
-
-Status ValueText(element v, std::string* out, std::string_view query) {
-  if (!ElementToText(v, out)) {
-    return ParsingError("[" + std::string(query) + "] query does not support an object or array "
-                        "value here");
+// One side of a range as the number the field compares: dates from date strings (and "now"),
+// everything else from what the value spells as a number. A side that is not a number stays
+// unbounded (±inf) and is compared as text on keyword fields; on numeric fields it is an error.
+Status RangeSide(const RangeNode& r, const RangeBound& b, const FieldMapping* f, double* num) {
+  if (!b.present) return Status::OK();
+  bool is_date = f && f->type == FieldType::kDate;
+  int64_t ms;
+  if (is_date && b.text == "now") {
+    *num = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+  } else if (is_date && b.is_string && ParseDateMillis(b.text, &ms)) {
+    *num = static_cast<double>(ms);
+  } else if (b.has_number) {
+    *num = b.number;
+  } else if (f && IsNumeric(f->type)) {
+    return ParsingError("[range] failed to parse [" + b.text + "] for field [" + r.field + "]");
   }
   return Status::OK();
 }
 
-Result<std::unique_ptr<Query>> ParseRange(element body, const Index& index) {
-  std::string field;
-  element opts;
-  LOOKALIKE_RETURN_IF_ERROR(SingleField(body, "range", &field, &opts));
-  if (!opts.is_object()) return ParsingError("[range] query malformed, expected an object");
+Result<std::unique_ptr<Query>> CompileRange(const RangeNode& r, const Index& index) {
+  const FieldMapping* f = index.mapping.Find(r.field);
   double lo = -std::numeric_limits<double>::infinity();
   double hi = std::numeric_limits<double>::infinity();
-  bool lo_inc = true, hi_inc = true;
-  std::string slo, shi;
-  const FieldMapping* f = index.mapping.Find(field);
-  bool is_date = f && f->type == FieldType::kDate;
-  auto bound = [&](element v, double* num, std::string* text) -> Status {
-    if (v.is_null()) return Status::OK();
-    LOOKALIKE_RETURN_IF_ERROR(ValueText(v, text, "range"));
-    int64_t ms;
-    if (is_date && *text == "now") {
-      *num = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count());
-    } else if (is_date && v.is_string() && ParseDateMillis(*text, &ms)) {
-      *num = static_cast<double>(ms);
-    } else if (!ElementToDouble(v, num)) {
-      if (f && IsNumeric(f->type)) {
-        return ParsingError("[range] failed to parse [" + *text + "] for field [" + field + "]");
-      }
-    }
-    return Status::OK();
-  };
-  for (auto kv : AsObject(opts)) {
-    if (kv.key == "gte" || kv.key == "from") {
-      LOOKALIKE_RETURN_IF_ERROR(bound(kv.value, &lo, &slo));
-    } else if (kv.key == "gt") {
-      LOOKALIKE_RETURN_IF_ERROR(bound(kv.value, &lo, &slo));
-      lo_inc = false;
-    } else if (kv.key == "lte" || kv.key == "to") {
-      LOOKALIKE_RETURN_IF_ERROR(bound(kv.value, &hi, &shi));
-    } else if (kv.key == "lt") {
-      LOOKALIKE_RETURN_IF_ERROR(bound(kv.value, &hi, &shi));
-      hi_inc = false;
-    } else if (kv.key == "include_lower") {
-      if (kv.value.get_bool().get(lo_inc)) lo_inc = true;
-    } else if (kv.key == "include_upper") {
-      if (kv.value.get_bool().get(hi_inc)) hi_inc = true;
-    } else if (kv.key != "boost" && kv.key != "format" && kv.key != "time_zone" &&
-               kv.key != "relation" && kv.key != "_name") {
-      return ParsingError("[range] query does not support [" + std::string(kv.key) + "]");
-    }
-  }
-  return std::unique_ptr<Query>(std::make_unique<RangeQuery>(field, lo, lo_inc, hi, hi_inc,
-                                                             GetBoost(opts), slo, shi));
+  LOOKALIKE_RETURN_IF_ERROR(RangeSide(r, r.lower, f, &lo));
+  LOOKALIKE_RETURN_IF_ERROR(RangeSide(r, r.upper, f, &hi));
+  return std::unique_ptr<Query>(std::make_unique<RangeQuery>(
+      r.field, lo, r.include_lower, hi, r.include_upper, r.boost, r.lower.text, r.upper.text));
 }
 
-Result<std::unique_ptr<Query>> ParseMatch(element body, const Index& index, bool phrase) {
-  std::string field;
-  element opts;
-  LOOKALIKE_RETURN_IF_ERROR(SingleField(body, phrase ? "match_phrase" : "match", &field, &opts));
-  element qv = opts;
-  bool all = phrase;
-  int msm = 0;
-  if (opts.is_object()) {
-    if (opts.at_key("query").get(qv) != simdjson::SUCCESS) {
-      return ParsingError("[match] query malformed, no [query] for field [" + field + "]");
-    }
-    std::string_view op;
-    if (opts.at_key("operator").get_string().get(op) == simdjson::SUCCESS) {
-      all = op == "and" || op == "AND";
-    }
-    std::string m;
-    element me;
-    if (opts.at_key("minimum_should_match").get(me) == simdjson::SUCCESS && ElementToText(me, &m)) {
-      msm = std::atoi(m.c_str());
-    }
-  }
-  std::string text;
-  LOOKALIKE_RETURN_IF_ERROR(ValueText(qv, &text, "match"));
-  const FieldMapping* f = index.mapping.Find(field);
+Result<std::unique_ptr<Query>> CompileMatch(const MatchNode& m, const Index& index) {
+  const FieldMapping* f = index.mapping.Find(m.field);
   if (f && f->type == FieldType::kText) {
-    return std::unique_ptr<Query>(
-        std::make_unique<MatchQuery>(field, Tokenize(text), all, msm, GetBoost(opts)));
+    return std::unique_ptr<Query>(std::make_unique<MatchQuery>(
+        m.field, Tokenize(m.text), m.all, m.minimum_should_match, m.boost));
   }
   return std::unique_ptr<Query>(
-      std::make_unique<TermsQuery>(field, std::vector<std::string>{text}, GetBoost(opts)));
+      std::make_unique<TermsQuery>(m.field, std::vector<std::string>{m.text}, m.boost));
 }
 
-}  // namespace
-
-Result<std::unique_ptr<Query>> ParseQuery(element q, const Index& index) {
-  simdjson::dom::object obj;
-  // obj is only read once get_object succeeded: a default dom::object has no document behind it.
-  if (q.get_object().get(obj) != simdjson::SUCCESS) {
-    return ParsingError("[_na] query malformed, must start with start_object");
+Status CompileList(const std::vector<QueryNode>& nodes, const Index& index,
+                   std::vector<std::unique_ptr<Query>>* out) {
+  for (const QueryNode& n : nodes) {
+    LOOKALIKE_ASSIGN_OR_RETURN(auto q, CompileQuery(n, index));
+    out->push_back(std::move(q));
   }
-  if (obj.size() != 1) {
-    return ParsingError(obj.size() == 0 ? "query malformed, empty clause found"
-                                        : "[_na] query malformed, must start with start_object");
-  }
-  auto kv = *obj.begin();
-  std::string_view type = kv.key;
-  element body = kv.value;
-  if (type == "match_all") {
-    return std::unique_ptr<Query>(std::make_unique<MatchAllQuery>(GetBoost(body)));
-  }
-  if (type == "match_none") {
-    return std::unique_ptr<Query>(std::make_unique<MatchAllQuery>(0.0f, true));
-  }
-  if (type == "bool") return ParseBool(body, index);
-  if (type == "knn") return ParseOpenSearchKnn(body, index);
-  if (type == "range") return ParseRange(body, index);
-  if (type == "match") return ParseMatch(body, index, false);
-  if (type == "match_phrase") return ParseMatch(body, index, true);
-  if (type == "ids") {
-    element values;
-    if (body.at_key("values").get(values) != simdjson::SUCCESS || !values.is_array()) {
-      return ParsingError("[ids] query malformed, [values] must be an array");
-    }
-    std::vector<std::string> ids;
-    for (element v : AsArray(values)) {
-      std::string s;
-      LOOKALIKE_RETURN_IF_ERROR(ValueText(v, &s, "ids"));
-      ids.push_back(std::move(s));
-    }
-    return std::unique_ptr<Query>(std::make_unique<IdsQuery>(std::move(ids), GetBoost(body)));
-  }
-  if (type == "term" || type == "terms") {
-    std::string field;
-    element v;
-    LOOKALIKE_RETURN_IF_ERROR(SingleField(body, type, &field, &v));
-    std::vector<std::string> values;
-    float boost = GetBoost(body);
-    if (type == "term") {
-      if (v.is_object()) {
-        boost = GetBoost(v);
-        if (v.at_key("value").get(v) != simdjson::SUCCESS) {
-          return ParsingError("[term] query malformed, no [value] for field [" + field + "]");
-        }
-      }
-      std::string s;
-      LOOKALIKE_RETURN_IF_ERROR(ValueText(v, &s, "term"));
-      values.push_back(std::move(s));
-    } else {
-      if (!v.is_array()) return ParsingError("[terms] query requires an array of values");
-      for (element x : AsArray(v)) {
-        std::string s;
-        LOOKALIKE_RETURN_IF_ERROR(ValueText(x, &s, "terms"));
-        values.push_back(std::move(s));
-      }
-    }
-    return std::unique_ptr<Query>(std::make_unique<TermsQuery>(field, std::move(values), boost));
-  }
-  if (type == "exists") {
-    std::string_view field;
-    if (body.at_key("field").get_string().get(field) != simdjson::SUCCESS) {
-      return ParsingError("[exists] must be provided with a [field]");
-    }
-    return std::unique_ptr<Query>(
-        std::make_unique<ExistsQuery>(std::string(field), GetBoost(body)));
-  }
-  if (type == "constant_score") {
-    element f;
-    if (body.at_key("filter").get(f) != simdjson::SUCCESS) {
-      return ParsingError("[constant_score] requires a 'filter' element");
-    }
-    LOOKALIKE_ASSIGN_OR_RETURN(auto inner, ParseQuery(f, index));
-    return std::unique_ptr<Query>(
-        std::make_unique<ConstantScoreQuery>(std::move(inner), GetBoost(body)));
-  }
-  return ParsingError("unknown query [" + std::string(type) + "]");
+  return Status::OK();
 }
 
-Result<std::unique_ptr<Query>> ParseTopLevelKnn(element knn, const Index& index,
-                                                int64_t default_k) {
-  if (knn.is_array()) {
-    auto b = std::make_unique<BoolQuery>();
-    for (element x : AsArray(knn)) {
-      LOOKALIKE_ASSIGN_OR_RETURN(auto q, ParseTopLevelKnn(x, index, default_k));
-      b->should.push_back(std::move(q));
-    }
-    return std::unique_ptr<Query>(std::move(b));
-  }
-  if (!knn.is_object()) return ParsingError("[knn] must be an object or an array");
+Result<std::unique_ptr<Query>> CompileBool(const BoolNode& b, const Index& index) {
+  auto q = std::make_unique<BoolQuery>();
+  LOOKALIKE_RETURN_IF_ERROR(CompileList(b.must, index, &q->must));
+  LOOKALIKE_RETURN_IF_ERROR(CompileList(b.filter, index, &q->filter));
+  LOOKALIKE_RETURN_IF_ERROR(CompileList(b.should, index, &q->should));
+  LOOKALIKE_RETURN_IF_ERROR(CompileList(b.must_not, index, &q->must_not));
+  q->msm_spec = b.minimum_should_match;
+  q->boost = b.boost;
+  return std::unique_ptr<Query>(std::move(q));
+}
+
+Result<std::unique_ptr<Query>> CompileKnn(const KnnNode& k, const Index& index) {
+  LOOKALIKE_RETURN_IF_ERROR(CheckQueryVector(k.vector, index, k.field));
   auto q = std::make_unique<KnnQuery>();
-  std::string_view field;
-  if (knn.at_key("field").get_string().get(field) != simdjson::SUCCESS) {
-    return ParsingError("[knn] requires [field]");
-  }
-  q->field = std::string(field);
-  element vec;
-  if (knn.at_key("query_vector").get(vec) != simdjson::SUCCESS) {
-    return ParsingError("[knn] requires [query_vector]");
-  }
-  LOOKALIKE_RETURN_IF_ERROR(ParseVector(vec, index, q->field, &q->vector));
-  LOOKALIKE_ASSIGN_OR_RETURN(int64_t k, GetPositive(knn, "k", std::clamp<int64_t>(default_k, 1, kMaxK),
-                                                    kMaxK, "knn"));
-  LOOKALIKE_ASSIGN_OR_RETURN(int64_t nc, GetPositive(knn, "num_candidates",
-                                                     std::min<int64_t>(kMaxK, std::max<int64_t>(
-                                                         k * 3 / 2, 100)), kMaxK, "knn"));
-  if (nc < k) {
-    return IllegalArgument("[num_candidates] cannot be less than [k]");
-  }
-  q->k = static_cast<size_t>(k);
-  q->ef_search = static_cast<int>(nc);
-  q->boost = GetBoost(knn);
-  double sim;
-  if (knn.at_key("similarity").get_double().get(sim) == simdjson::SUCCESS) {
-    q->min_similarity = static_cast<float>(sim);
-  }
-  element filter;
-  if (knn.at_key("filter").get(filter) == simdjson::SUCCESS && !filter.is_null()) {
-    LOOKALIKE_ASSIGN_OR_RETURN(q->filter, ParseFilterClause(filter, index));
+  q->field = k.field;
+  q->vector = k.vector;
+  q->k = k.k;
+  q->ef_search = k.ef_search;
+  q->boost = k.boost;
+  q->min_similarity = k.min_similarity;
+  if (k.filter) {
+    LOOKALIKE_ASSIGN_OR_RETURN(q->filter, CompileQuery(*k.filter, index));
   }
   return std::unique_ptr<Query>(std::move(q));
 }
 
+// Compiles one alternative of QueryNode::node.
+struct Compiler {
+  const Index& index;
+  Result<std::unique_ptr<Query>> operator()(const MatchAllNode& n) const {
+    return std::unique_ptr<Query>(std::make_unique<MatchAllQuery>(n.boost, n.none));
+  }
+  Result<std::unique_ptr<Query>> operator()(const IdsNode& n) const {
+    return std::unique_ptr<Query>(std::make_unique<IdsQuery>(n.ids, n.boost));
+  }
+  Result<std::unique_ptr<Query>> operator()(const TermsNode& n) const {
+    return std::unique_ptr<Query>(std::make_unique<TermsQuery>(n.field, n.values, n.boost));
+  }
+  Result<std::unique_ptr<Query>> operator()(const RangeNode& n) const {
+    return CompileRange(n, index);
+  }
+  Result<std::unique_ptr<Query>> operator()(const ExistsNode& n) const {
+    return std::unique_ptr<Query>(std::make_unique<ExistsQuery>(n.field, n.boost));
+  }
+  Result<std::unique_ptr<Query>> operator()(const MatchNode& n) const {
+    return CompileMatch(n, index);
+  }
+  Result<std::unique_ptr<Query>> operator()(const ConstantScoreNode& n) const {
+    LOOKALIKE_ASSIGN_OR_RETURN(auto inner, CompileQuery(*n.filter, index));
+    return std::unique_ptr<Query>(
+        std::make_unique<ConstantScoreQuery>(std::move(inner), n.boost));
+  }
+  Result<std::unique_ptr<Query>> operator()(const BoolNode& n) const {
+    return CompileBool(n, index);
+  }
+  Result<std::unique_ptr<Query>> operator()(const KnnNode& n) const {
+    return CompileKnn(n, index);
+  }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Query>> CompileQuery(const QueryNode& node, const Index& index) {
+  return std::visit(Compiler{index}, node.node);
+}
+
+Result<std::unique_ptr<Query>> ParseQuery(element q, const Index& index) {
+  LOOKALIKE_ASSIGN_OR_RETURN(QueryNode node, ParseQueryNode(q));
+  return CompileQuery(node, index);
+}
+
+Result<std::unique_ptr<Query>> ParseTopLevelKnn(element knn, const Index& index,
+                                                int64_t default_k) {
+  LOOKALIKE_ASSIGN_OR_RETURN(QueryNode node, ParseTopLevelKnnNode(knn, default_k));
+  return CompileQuery(node, index);
+}
+
 }  // namespace lookalike::engine
+
+namespace lookalike {
+
+namespace {
+
+struct HasKnnVisitor {
+  bool operator()(const KnnNode&) const { return true; }
+  bool operator()(const ConstantScoreNode& n) const { return n.filter && n.filter->HasKnn(); }
+  bool operator()(const BoolNode& n) const {
+    for (const auto* list : {&n.must, &n.filter, &n.should, &n.must_not}) {
+      for (const QueryNode& q : *list) {
+        if (q.HasKnn()) return true;
+      }
+    }
+    return false;
+  }
+  bool operator()(const auto&) const { return false; }
+};
+
+}  // namespace
+
+bool QueryNode::HasKnn() const { return std::visit(HasKnnVisitor{}, node); }
+
+}  // namespace lookalike

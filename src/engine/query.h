@@ -1,5 +1,7 @@
-// Query DSL → executable plan. A parsed Query is a tree bound to one index (field types come
-// from its mapping); Eval turns it into the set of matching documents with their scores.
+// Query trees → executable plans. A QueryNode (include/lookalike/query_dsl.h, parsed from JSON
+// by query_parse.h) knows no mapping; CompileQuery binds it to one index (field types come from
+// its mapping) as a Query, whose Eval turns it into the set of matching documents with their
+// scores.
 //
 // Scoring follows Elasticsearch where it matters to clients: constant 1.0 (times boost) for
 // term-level queries and match_all, 0 for pure filters, a simple idf sum for match, the
@@ -16,6 +18,8 @@
 #include "engine/field_store.h"
 #include "engine/index.h"
 #include "engine/json_util.h"
+#include "engine/query_parse.h"
+#include "lookalike/query_dsl.h"
 
 namespace lookalike::engine {
 
@@ -47,8 +51,12 @@ class Query {
   virtual bool HasKnn() const { return false; }
 };
 
-/// Parses a query object ({"match_all":{}}, {"bool":{...}}, ...). parsing_exception for an
-/// unknown query type or a malformed clause; illegal_argument_exception for bad values.
+/// Binds `node` to `index`. illegal_argument_exception when a knn node names a field that is not
+/// a vector field or its vector has the wrong dimension or is invalid for the metric;
+/// parsing_exception when a range bound does not parse as the field's numeric type.
+Result<std::unique_ptr<Query>> CompileQuery(const QueryNode& node, const Index& index);
+
+/// ParseQueryNode (query_parse.h) then CompileQuery.
 Result<std::unique_ptr<Query>> ParseQuery(element q, const Index& index);
 
 /// Clauses of a query tree, counted like Lucene's indices.query.bool.max_clause_count: every
@@ -61,7 +69,8 @@ size_t CountKnnSectionClauses(element knn_section, size_t stop_above);
 /// search_phase_execution_exception (400) naming the limit, as Elasticsearch's too_many_clauses.
 Status TooManyClauses(size_t max_clause_count);
 
-/// The Elasticsearch 8 top-level "knn" section (object or array of objects).
+/// The Elasticsearch 8 top-level "knn" section (object or array of objects): ParseTopLevelKnnNode
+/// then CompileQuery.
 Result<std::unique_ptr<Query>> ParseTopLevelKnn(element knn, const Index& index,
                                                 int64_t default_k);
 

@@ -1,5 +1,7 @@
 #include "server/rest_server.h"
 
+#include "server/metrics/node_metrics.h"
+
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -70,6 +72,16 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
   ctx_.image_api = image_api_.get();
   image_api_->Register(router_);
   RegisterWebUi(router_);
+  NodeMetricsSources metrics{engine, &http_metrics_,
+                             [this] { return http_ ? http_->lane_stats()
+                                                   : std::vector<WorkerPoolStats>(); }};
+  RegisterMetricsHandler(router_, std::move(metrics));
+  // The security API is answered by the gate, not the router; its requests count under one
+  // pseudo pattern rather than "unmatched".
+  std::vector<std::string> patterns = router_.patterns();
+  security_route_ = static_cast<int>(patterns.size());
+  patterns.emplace_back("/_security/*");
+  http_metrics_.SetRoutes(std::move(patterns));
   if (options_.security != nullptr) gate_ = std::make_unique<SecurityGate>(options_.security);
   http_ = std::make_unique<HttpServer>(
       WithRequestLanes(options_.http, options_.thread_pools),
@@ -83,13 +95,20 @@ void RestServer::Handle(const HttpRequest& request, HttpResponse* response) cons
       RequestLaneFor(request.method, request.path) == RequestLane::kWrite) {
     HoldWhileFileExists(options_.test_hold_writes_while);
   }
-  if (!guard_.Admit(request, response)) return;
-  if (gate_ != nullptr && gate_->Intercept(request, response)) {  // 401, 403, _security
+  auto start = std::chrono::steady_clock::now();
+  int route = -1;
+  if (!guard_.Admit(request, response)) {
+    route = router_.RouteOf(request.path);
+  } else if (gate_ != nullptr && gate_->Intercept(request, response)) {  // 401, 403, _security
+    route = router_.RouteOf(request.path);
+    if (route < 0 && request.path.starts_with("/_security")) route = security_route_;
     guard_.Decorate(request, response);
-    return;
+  } else {
+    route = router_.Handle(request, response);
+    guard_.Decorate(request, response);
   }
-  router_.Handle(request, response);
-  guard_.Decorate(request, response);
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  http_metrics_.Record(route, request.method, response->status, took.count());
 }
 
 }  // namespace lookalike::server

@@ -25,6 +25,7 @@
 #include "server/handlers/rest_common.h"
 #include "server/http/http_server.h"
 #include "server/image/image_handlers.h"
+#include "server/metrics/http_metrics.h"
 #include "server/request_guard.h"
 #include "server/request_lanes.h"
 #include "server/router.h"
@@ -73,6 +74,9 @@ class RestServer {
   RestContext ctx_;
   std::unique_ptr<ImageApi> image_api_;
   Router router_;
+  // Routes set once registration is complete; mutable: Handle() is const and records into it.
+  mutable HttpMetrics http_metrics_;
+  int security_route_ = -1;             // the metrics' pseudo route of the _security API
   std::unique_ptr<SecurityGate> gate_;  // null when security is off
   std::unique_ptr<HttpServer> http_;
 };

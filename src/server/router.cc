@@ -47,8 +47,7 @@ void Router::Add(std::string_view methods, std::string_view pattern, RestHandler
   }
 }
 
-void Router::Handle(const HttpRequest& request, HttpResponse* response) const {
-  std::vector<std::string> segments = SplitPath(request.path);
+int Router::Match(const std::vector<std::string>& segments) const {
   const Route* best = nullptr;
   for (const Route& route : routes_) {
     if (route.segments.size() != segments.size()) continue;
@@ -70,12 +69,27 @@ void Router::Handle(const HttpRequest& request, HttpResponse* response) const {
       }
     }
   }
+  return best == nullptr ? -1 : static_cast<int>(best - routes_.data());
+}
+
+int Router::RouteOf(std::string_view path) const { return Match(SplitPath(path)); }
+
+std::vector<std::string> Router::patterns() const {
+  std::vector<std::string> out;
+  for (const Route& route : routes_) out.push_back(route.pattern);
+  return out;
+}
+
+int Router::Handle(const HttpRequest& request, HttpResponse* response) const {
+  std::vector<std::string> segments = SplitPath(request.path);
+  int route_id = Match(segments);
+  const Route* best = route_id < 0 ? nullptr : &routes_[static_cast<size_t>(route_id)];
   if (best == nullptr) {
     SetErrorResponse(400, "illegal_argument_exception",
                      "no handler found for uri [" + request.path + "] and method [" +
                          request.method + "]",
                      response);
-    return;
+    return -1;
   }
   const RestHandler* handler = nullptr;
   for (const auto& [method, h] : best->handlers) {
@@ -97,7 +111,7 @@ void Router::Handle(const HttpRequest& request, HttpResponse* response) const {
                          request.method + "], allowed: [" + allowed + "]",
                      response);
     response->headers.emplace_back("allow", allowed);
-    return;
+    return route_id;
   }
   RestRequest rest{request, {}};
   for (size_t i = 0; i < segments.size(); ++i) {
@@ -106,6 +120,7 @@ void Router::Handle(const HttpRequest& request, HttpResponse* response) const {
     }
   }
   (*handler)(rest, response);
+  return route_id;
 }
 
 }  // namespace lookalike::server

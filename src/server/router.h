@@ -38,8 +38,15 @@ class Router {
  public:
   /// `methods` is a comma-separated list ("GET,POST").
   void Add(std::string_view methods, std::string_view pattern, RestHandler handler);
-  /// Routes and runs the handler; fills an error response when nothing matches.
-  void Handle(const HttpRequest& request, HttpResponse* response) const;
+  /// Routes and runs the handler; fills an error response when nothing matches. Returns the id
+  /// of the route that matched the path (see RouteOf), -1 when none did.
+  int Handle(const HttpRequest& request, HttpResponse* response) const;
+
+  /// The id of the most specific pattern matching `path` (an index into patterns()), -1 when
+  /// none matches. The method is not considered.
+  int RouteOf(std::string_view path) const;
+  /// Every registered pattern, indexed by route id.
+  std::vector<std::string> patterns() const;
 
  private:
   struct Segment {
@@ -51,6 +58,8 @@ class Router {
     std::vector<Segment> segments;
     std::vector<std::pair<std::string, RestHandler>> handlers;  // method → handler
   };
+  int Match(const std::vector<std::string>& segments) const;
+
   std::vector<Route> routes_;
 };
 

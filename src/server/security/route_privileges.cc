@@ -45,6 +45,8 @@ const std::vector<RouteRule>& Rules() {
       {"GET", "/_cluster/health", K::kCluster, "cluster:monitor/health", kClusterMonitor},
       {"GET", "/_cluster/health/{index}", K::kCluster, "cluster:monitor/health", kClusterMonitor},
       {"GET", "/_cluster/settings", K::kCluster, "cluster:monitor/settings", kClusterMonitor},
+      {"GET", "/_prometheus/metrics", K::kCluster, "cluster:monitor/prometheus/metrics",
+       kClusterMonitor},
       {"PUT", "/_cluster/settings", K::kCluster, "cluster:admin/settings/update", kClusterManage},
       {"GET", "/_cat/indices", K::kIndices, "indices:monitor/stats", kRead, S::kNone},
       {"GET", "/_cat/indices/{index}", K::kIndices, "indices:monitor/stats", kRead, S::kPath},

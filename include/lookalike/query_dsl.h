@@ -1,0 +1,116 @@
+// The query DSL as C++ values: what a search request asks for, before it is bound to an index.
+//
+// A QueryNode tree is what the Elasticsearch/OpenSearch codec produces from a request body
+// ({"query": …}, the top-level "knn" section, "post_filter", a knn "filter") and what the
+// engine compiles, once per index it searches, into an executable plan. It holds no JSON and
+// knows no mapping: values are kept as the request wrote them (text, and the number it spells
+// when it spells one); whether "2024-01-31" is a date, a keyword or an error is decided when the
+// tree meets an index's mapping. Query vectors are floats already.
+//
+// Trees are plain values: copyable, comparable by structure, safe to share between threads
+// once built (single children are shared_ptr<const QueryNode>, so copies share them).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace lookalike {
+
+struct QueryNode;
+
+/// match_all (none = false) or match_none (none = true, boost ignored).
+struct MatchAllNode {
+  float boost = 1.0f;
+  bool none = false;
+};
+
+/// ids: documents whose _id is one of `ids`.
+struct IdsNode {
+  std::vector<std::string> ids;
+  float boost = 1.0f;
+};
+
+/// term / terms (and match on a field that is not text): any of the exact `values`, written as
+/// text ("42", "true", "red"); the field's type decides how each is compared.
+struct TermsNode {
+  std::string field;
+  std::vector<std::string> values;
+  float boost = 1.0f;
+};
+
+/// One end of a range, as written in the request.
+struct RangeBound {
+  bool present = false;      // false: unbounded on this side
+  std::string text;          // the value as text ("10", "2024-01-31", "now", "abc")
+  bool is_string = false;    // written as a JSON string (dates are only parsed from strings)
+  bool has_number = false;   // `number` holds what the value spells as a finite number
+  double number = 0;
+};
+
+/// range on a numeric, date or keyword field.
+struct RangeNode {
+  std::string field;
+  RangeBound lower, upper;
+  bool include_lower = true;
+  bool include_upper = true;
+  float boost = 1.0f;
+};
+
+/// exists: documents with any value in `field` or below it.
+struct ExistsNode {
+  std::string field;
+  float boost = 1.0f;
+};
+
+/// match / match_phrase: on a text field the analysed tokens of `text` (any of them, all of them
+/// when `all`, at least `minimum_should_match`); on any other field a term query for `text`.
+struct MatchNode {
+  std::string field;
+  std::string text;
+  bool all = false;
+  int minimum_should_match = 0;
+  float boost = 1.0f;
+};
+
+/// constant_score: the documents of `filter`, each scored `boost`.
+struct ConstantScoreNode {
+  std::shared_ptr<const QueryNode> filter;
+  float boost = 1.0f;
+};
+
+/// bool. `minimum_should_match` as written ("2", "-1", "75%"); empty = Elasticsearch's default.
+struct BoolNode {
+  std::vector<QueryNode> must, filter, should, must_not;
+  std::string minimum_should_match;
+  float boost = 1.0f;
+};
+
+/// Approximate k nearest neighbours on a vector field: the OpenSearch knn query and each entry of
+/// the Elasticsearch top-level knn section. `ef_search` 0 = the field's or index's default
+/// (Elasticsearch's num_candidates is written here). Hits scoring below `min_similarity` are
+/// dropped (Elasticsearch knn.similarity). `filter` restricts the candidates before the search.
+struct KnnNode {
+  std::string field;
+  std::vector<float> vector;
+  size_t k = 10;
+  int ef_search = 0;
+  float boost = 1.0f;
+  float min_similarity = -std::numeric_limits<float>::infinity();
+  std::shared_ptr<const QueryNode> filter;
+};
+
+struct QueryNode {
+  std::variant<MatchAllNode, IdsNode, TermsNode, RangeNode, ExistsNode, MatchNode,
+               ConstantScoreNode, BoolNode, KnnNode>
+      node;
+
+  /// True when the tree contains a knn node (the response total then counts its hits).
+  bool HasKnn() const;
+};
+
+}  // namespace lookalike

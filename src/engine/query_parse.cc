@@ -1,0 +1,384 @@
+#include "engine/query_parse.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+namespace lookalike::engine {
+namespace {
+
+constexpr int64_t kMaxK = 10000;
+
+float GetBoost(element obj) {
+  double b = 1.0;
+  if (obj.is_object() && obj.at_key("boost").get_double().get(b)) b = 1.0;
+  return static_cast<float>(b);
+}
+
+QueryNode Node(auto&& alternative) {
+  QueryNode n;
+  n.node = std::forward<decltype(alternative)>(alternative);
+  return n;
+}
+
+std::shared_ptr<const QueryNode> Shared(QueryNode&& n) {
+  return std::make_shared<const QueryNode>(std::move(n));
+}
+
+// Splits {"FIELD": value-or-options} clauses (term, match, range, ...).
+Status SingleField(element clause, std::string_view query_name, std::string* field,
+                   element* body) {
+  simdjson::dom::object obj;
+  if (clause.get_object().get(obj) != simdjson::SUCCESS || obj.size() == 0) {
+    return ParsingError("[" + std::string(query_name) + "] query malformed, no field specified");
+  }
+  int count = 0;
+  for (auto kv : obj) {
+    if (kv.key == "boost" || kv.key == "_name") continue;
+    *field = std::string(kv.key);
+    *body = kv.value;
+    ++count;
+  }
+  if (count != 1) {
+    return ParsingError("[" + std::string(query_name) +
+                        "] query doesn't support multiple fields, found [" +
+                        std::to_string(count) + "]");
+  }
+  return Status::OK();
+}
+
+Status ValueText(element v, std::string* out, std::string_view query) {
+  if (!ElementToText(v, out)) {
+    return ParsingError("[" + std::string(query) + "] query does not support an object or array "
+                        "value here");
+  }
+  return Status::OK();
+}
+
+// The vector's syntax: a non-empty array of finite numbers. Its dimension and metric are
+// checked against the field when the query is compiled.
+Status ParseVector(element v, std::vector<float>* out) {
+  simdjson::dom::array arr;
+  if (v.get_array().get(arr) != simdjson::SUCCESS) {
+    return ParsingError("[knn] query vector must be an array of numbers");
+  }
+  out->clear();
+  out->reserve(arr.size());
+  for (element x : arr) {
+    double d;
+    if (x.get_double().get(d) != simdjson::SUCCESS || !std::isfinite(static_cast<float>(d))) {
+      return IllegalArgument("[knn] query vector values must be finite numbers");
+    }
+    out->push_back(static_cast<float>(d));
+  }
+  if (out->empty()) return IllegalArgument("[knn] query vector must not be empty");
+  return Status::OK();
+}
+
+Result<int64_t> GetPositive(element obj, std::string_view key, int64_t def, int64_t max,
+                            std::string_view what) {
+  element v;
+  if (obj.at_key(key).get(v) != simdjson::SUCCESS) return def;
+  double d;
+  if (!ElementToDouble(v, &d) || d != std::floor(d)) {
+    return ParsingError("[" + std::string(what) + "] [" + std::string(key) +
+                        "] must be an integer");
+  }
+  if (d < 1 || d > static_cast<double>(max)) {
+    return IllegalArgument("[" + std::string(key) + "] must be between 1 and " +
+                           std::to_string(max) + " in [" + std::string(what) + "], got " +
+                           ElementToJson(v));
+  }
+  return static_cast<int64_t>(d);
+}
+
+// A knn filter: one query, or an array of them that must all match.
+Result<std::shared_ptr<const QueryNode>> ParseFilterClause(element f) {
+  if (f.is_array()) {
+    BoolNode b;
+    for (element x : AsArray(f)) {
+      LOOKALIKE_ASSIGN_OR_RETURN(QueryNode q, ParseQueryNode(x));
+      b.filter.push_back(std::move(q));
+    }
+    return Shared(Node(std::move(b)));
+  }
+  LOOKALIKE_ASSIGN_OR_RETURN(QueryNode q, ParseQueryNode(f));
+  return Shared(std::move(q));
+}
+
+Status ParseOptionalFilter(element body, KnnNode* knn) {
+  element filter;
+  if (body.at_key("filter").get(filter) == simdjson::SUCCESS && !filter.is_null()) {
+    LOOKALIKE_ASSIGN_OR_RETURN(knn->filter, ParseFilterClause(filter));
+  }
+  return Status::OK();
+}
+
+Result<QueryNode> ParseOpenSearchKnn(element body) {
+  KnnNode q;
+  element opts;
+  LOOKALIKE_RETURN_IF_ERROR(SingleField(body, "knn", &q.field, &opts));
+  if (!opts.is_object()) return ParsingError("[knn] query malformed: expected an object");
+  element vec;
+  if (opts.at_key("vector").get(vec) != simdjson::SUCCESS) {
+    return ParsingError("[knn] requires [vector]");
+  }
+  for (auto kv : AsObject(opts)) {
+    if (kv.key != "vector" && kv.key != "k" && kv.key != "filter" && kv.key != "boost" &&
+        kv.key != "method_parameters" && kv.key != "_name" && kv.key != "rescore" &&
+        kv.key != "expand_nested_docs") {
+      return ParsingError("[knn] unknown field [" + std::string(kv.key) + "]");
+    }
+  }
+  LOOKALIKE_RETURN_IF_ERROR(ParseVector(vec, &q.vector));
+  element kel;
+  if (opts.at_key("k").get(kel) != simdjson::SUCCESS) {
+    return IllegalArgument("[knn] requires k");
+  }
+  LOOKALIKE_ASSIGN_OR_RETURN(int64_t k, GetPositive(opts, "k", 10, kMaxK, "knn"));
+  q.k = static_cast<size_t>(k);
+  q.boost = GetBoost(opts);
+  element mp;
+  if (opts.at_key("method_parameters").get(mp) == simdjson::SUCCESS) {
+    LOOKALIKE_ASSIGN_OR_RETURN(int64_t ef, GetPositive(mp, "ef_search", 0, 100000, "knn"));
+    q.ef_search = static_cast<int>(ef);
+  }
+  LOOKALIKE_RETURN_IF_ERROR(ParseOptionalFilter(opts, &q));
+  return Node(std::move(q));
+}
+
+Status ParseClauseList(element value, std::vector<QueryNode>* list) {
+  if (value.is_array()) {
+    for (element x : AsArray(value)) {
+      LOOKALIKE_ASSIGN_OR_RETURN(QueryNode q, ParseQueryNode(x));
+      list->push_back(std::move(q));
+    }
+    return Status::OK();
+  }
+  LOOKALIKE_ASSIGN_OR_RETURN(QueryNode q, ParseQueryNode(value));
+  list->push_back(std::move(q));
+  return Status::OK();
+}
+
+Result<QueryNode> ParseBool(element body) {
+  if (!body.is_object()) return ParsingError("[bool] query malformed");
+  BoolNode b;
+  for (auto kv : AsObject(body)) {
+    std::vector<QueryNode>* list = nullptr;
+    if (kv.key == "must") list = &b.must;
+    else if (kv.key == "filter") list = &b.filter;
+    else if (kv.key == "should") list = &b.should;
+    else if (kv.key == "must_not") list = &b.must_not;
+    else if (kv.key == "minimum_should_match") {
+      if (!ElementToText(kv.value, &b.minimum_should_match)) {
+        return ParsingError("[bool] minimum_should_match must be a number or string");
+      }
+      continue;
+    } else if (kv.key == "boost") {
+      b.boost = GetBoost(body);
+      continue;
+    } else if (kv.key == "_name" || kv.key == "adjust_pure_negative") {
+      continue;
+    } else {
+      return ParsingError("[bool] query does not support [" + std::string(kv.key) + "]");
+    }
+    LOOKALIKE_RETURN_IF_ERROR(ParseClauseList(kv.value, list));
+  }
+  return Node(std::move(b));
+}
+
+// A non-null bound replaces the side's value; whether it parses as the field's type is
+// decided at compile time.
+Status ParseBound(element v, RangeBound* bound) {
+  if (v.is_null()) return Status::OK();
+  RangeBound b;
+  b.present = true;
+  LOOKALIKE_RETURN_IF_ERROR(ValueText(v, &b.text, "range"));
+  b.is_string = v.is_string();
+  b.has_number = ElementToDouble(v, &b.number);
+  *bound = std::move(b);
+  return Status::OK();
+}
+
+Result<QueryNode> ParseRange(element body) {
+  RangeNode r;
+  element opts;
+  LOOKALIKE_RETURN_IF_ERROR(SingleField(body, "range", &r.field, &opts));
+  if (!opts.is_object()) return ParsingError("[range] query malformed, expected an object");
+  for (auto kv : AsObject(opts)) {
+    if (kv.key == "gte" || kv.key == "from") {
+      LOOKALIKE_RETURN_IF_ERROR(ParseBound(kv.value, &r.lower));
+    } else if (kv.key == "gt") {
+      LOOKALIKE_RETURN_IF_ERROR(ParseBound(kv.value, &r.lower));
+      r.include_lower = false;
+    } else if (kv.key == "lte" || kv.key == "to") {
+      LOOKALIKE_RETURN_IF_ERROR(ParseBound(kv.value, &r.upper));
+    } else if (kv.key == "lt") {
+      LOOKALIKE_RETURN_IF_ERROR(ParseBound(kv.value, &r.upper));
+      r.include_upper = false;
+    } else if (kv.key == "include_lower") {
+      if (kv.value.get_bool().get(r.include_lower)) r.include_lower = true;
+    } else if (kv.key == "include_upper") {
+      if (kv.value.get_bool().get(r.include_upper)) r.include_upper = true;
+    } else if (kv.key != "boost" && kv.key != "format" && kv.key != "time_zone" &&
+               kv.key != "relation" && kv.key != "_name") {
+      return ParsingError("[range] query does not support [" + std::string(kv.key) + "]");
+    }
+  }
+  r.boost = GetBoost(opts);
+  return Node(std::move(r));
+}
+
+Result<QueryNode> ParseMatch(element body, bool phrase) {
+  MatchNode m;
+  element opts;
+  LOOKALIKE_RETURN_IF_ERROR(SingleField(body, phrase ? "match_phrase" : "match", &m.field, &opts));
+  element qv = opts;
+  m.all = phrase;
+  if (opts.is_object()) {
+    if (opts.at_key("query").get(qv) != simdjson::SUCCESS) {
+      return ParsingError("[match] query malformed, no [query] for field [" + m.field + "]");
+    }
+    std::string_view op;
+    if (opts.at_key("operator").get_string().get(op) == simdjson::SUCCESS) {
+      m.all = op == "and" || op == "AND";
+    }
+    std::string text;
+    element me;
+    if (opts.at_key("minimum_should_match").get(me) == simdjson::SUCCESS &&
+        ElementToText(me, &text)) {
+      m.minimum_should_match = std::atoi(text.c_str());
+    }
+  }
+  LOOKALIKE_RETURN_IF_ERROR(ValueText(qv, &m.text, "match"));
+  m.boost = GetBoost(opts);
+  return Node(std::move(m));
+}
+
+Result<QueryNode> ParseIds(element body) {
+  element values;
+  if (body.at_key("values").get(values) != simdjson::SUCCESS || !values.is_array()) {
+    return ParsingError("[ids] query malformed, [values] must be an array");
+  }
+  IdsNode ids;
+  for (element v : AsArray(values)) {
+    std::string s;
+    LOOKALIKE_RETURN_IF_ERROR(ValueText(v, &s, "ids"));
+    ids.ids.push_back(std::move(s));
+  }
+  ids.boost = GetBoost(body);
+  return Node(std::move(ids));
+}
+
+Result<QueryNode> ParseTerms(element body, std::string_view type) {
+  TermsNode t;
+  element v;
+  LOOKALIKE_RETURN_IF_ERROR(SingleField(body, type, &t.field, &v));
+  t.boost = GetBoost(body);
+  if (type == "term") {
+    if (v.is_object()) {
+      t.boost = GetBoost(v);
+      if (v.at_key("value").get(v) != simdjson::SUCCESS) {
+        return ParsingError("[term] query malformed, no [value] for field [" + t.field + "]");
+      }
+    }
+    std::string s;
+    LOOKALIKE_RETURN_IF_ERROR(ValueText(v, &s, "term"));
+    t.values.push_back(std::move(s));
+  } else {
+    if (!v.is_array()) return ParsingError("[terms] query requires an array of values");
+    for (element x : AsArray(v)) {
+      std::string s;
+      LOOKALIKE_RETURN_IF_ERROR(ValueText(x, &s, "terms"));
+      t.values.push_back(std::move(s));
+    }
+  }
+  return Node(std::move(t));
+}
+
+Result<QueryNode> ParseConstantScore(element body) {
+  element f;
+  if (body.at_key("filter").get(f) != simdjson::SUCCESS) {
+    return ParsingError("[constant_score] requires a 'filter' element");
+  }
+  ConstantScoreNode c;
+  LOOKALIKE_ASSIGN_OR_RETURN(QueryNode inner, ParseQueryNode(f));
+  c.filter = Shared(std::move(inner));
+  c.boost = GetBoost(body);
+  return Node(std::move(c));
+}
+
+}  // namespace
+
+Result<QueryNode> ParseQueryNode(element q) {
+  simdjson::dom::object obj;
+  // obj is only read once get_object succeeded: a default dom::object has no document behind it.
+  if (q.get_object().get(obj) != simdjson::SUCCESS) {
+    return ParsingError("[_na] query malformed, must start with start_object");
+  }
+  if (obj.size() != 1) {
+    return ParsingError(obj.size() == 0 ? "query malformed, empty clause found"
+                                        : "[_na] query malformed, must start with start_object");
+  }
+  auto kv = *obj.begin();
+  std::string_view type = kv.key;
+  element body = kv.value;
+  if (type == "match_all") return Node(MatchAllNode{GetBoost(body), false});
+  if (type == "match_none") return Node(MatchAllNode{0.0f, true});
+  if (type == "bool") return ParseBool(body);
+  if (type == "knn") return ParseOpenSearchKnn(body);
+  if (type == "range") return ParseRange(body);
+  if (type == "match") return ParseMatch(body, false);
+  if (type == "match_phrase") return ParseMatch(body, true);
+  if (type == "ids") return ParseIds(body);
+  if (type == "term" || type == "terms") return ParseTerms(body, type);
+  if (type == "exists") {
+    std::string_view field;
+    if (body.at_key("field").get_string().get(field) != simdjson::SUCCESS) {
+      return ParsingError("[exists] must be provided with a [field]");
+    }
+    return Node(ExistsNode{std::string(field), GetBoost(body)});
+  }
+  if (type == "constant_score") return ParseConstantScore(body);
+  return ParsingError("unknown query [" + std::string(type) + "]");
+}
+
+Result<QueryNode> ParseTopLevelKnnNode(element knn, int64_t default_k) {
+  if (knn.is_array()) {
+    BoolNode b;
+    for (element x : AsArray(knn)) {
+      LOOKALIKE_ASSIGN_OR_RETURN(QueryNode q, ParseTopLevelKnnNode(x, default_k));
+      b.should.push_back(std::move(q));
+    }
+    return Node(std::move(b));
+  }
+  if (!knn.is_object()) return ParsingError("[knn] must be an object or an array");
+  KnnNode q;
+  std::string_view field;
+  if (knn.at_key("field").get_string().get(field) != simdjson::SUCCESS) {
+    return ParsingError("[knn] requires [field]");
+  }
+  q.field = std::string(field);
+  element vec;
+  if (knn.at_key("query_vector").get(vec) != simdjson::SUCCESS) {
+    return ParsingError("[knn] requires [query_vector]");
+  }
+  LOOKALIKE_RETURN_IF_ERROR(ParseVector(vec, &q.vector));
+  LOOKALIKE_ASSIGN_OR_RETURN(
+      int64_t k, GetPositive(knn, "k", std::clamp<int64_t>(default_k, 1, kMaxK), kMaxK, "knn"));
+  int64_t default_candidates = std::min<int64_t>(kMaxK, std::max<int64_t>(k * 3 / 2, 100));
+  LOOKALIKE_ASSIGN_OR_RETURN(
+      int64_t nc, GetPositive(knn, "num_candidates", default_candidates, kMaxK, "knn"));
+  if (nc < k) return IllegalArgument("[num_candidates] cannot be less than [k]");
+  q.k = static_cast<size_t>(k);
+  q.ef_search = static_cast<int>(nc);
+  q.boost = GetBoost(knn);
+  double sim;
+  if (knn.at_key("similarity").get_double().get(sim) == simdjson::SUCCESS) {
+    q.min_similarity = static_cast<float>(sim);
+  }
+  LOOKALIKE_RETURN_IF_ERROR(ParseOptionalFilter(knn, &q));
+  return Node(std::move(q));
+}
+
+}  // namespace lookalike::engine

@@ -2,12 +2,12 @@
 // DSL, search responses) over durable storage. The REST layer (src/server/) calls this API and
 // only does HTTP: routing, URL parameters and the mapping of errors to HTTP status codes.
 //
-// Responses. Search and Count return typed results (lookalike/search_result.h) that the server
-// renders once; the other successful calls still return the complete Elasticsearch-shaped JSON
-// body as text (written with src/common/json_writer.h). Where Elasticsearch answers a *successful* call with
-// a status other than 200 (201 for a created document, 404 for a GET or DELETE of a missing
-// document, which still carry a normal body), the call returns a JsonResponse whose
-// `http_status` says so; the server sends that status with that body unchanged.
+// Responses. Search and Count return typed results (lookalike/search_result.h); writes speak
+// types (lookalike/write_ops.h: WriteOp in, WriteOutcome out). The codec in src/server/es/
+// parses requests into them and renders the Elasticsearch bodies and statuses once. The other
+// successful calls still return the complete Elasticsearch-shaped JSON body as text (written
+// with src/common/json_writer.h); GetDocument returns a JsonResponse whose `http_status` is 404
+// for a missing document.
 //
 // Errors. Failed calls return a non-OK Status. Its code is the class and its type() carries the
 // exact Elasticsearch exception name; the server maps both to HTTP in one place:
@@ -20,12 +20,14 @@
 //   kNotFound            index_not_found_exception               404
 //   kAlreadyExists       resource_already_exists_exception       400
 //   kConflict            version_conflict_engine_exception       409
-//   kResourceExhausted   (limits, e.g. es_rejected_execution_exception,
-//                        cluster_block_exception: disk flood stage / read-only storage) 429
+//   kResourceExhausted   es_rejected_execution_exception, cluster_block_exception
+//                        (disk flood stage / read-only storage)  429
+//                        (untyped: content_too_long_exception)   413
 //   kUnavailable         (shutting down)                          503
 //   kIOError/kCorruption (storage failures)                       500
 // The message is the Elasticsearch "reason" text. When type() is empty the server picks a
-// generic name from the code. For index_not_found_exception the message is
+// generic name from the code. Per-item failures of Write() (WriteOutcome::status) follow the
+// same table (src/server/error_mapping.cc). For index_not_found_exception the message is
 // "no such index [NAME]" and the index name is available through IndexNameOf(status) so the
 // server can add "index" and "resource.id" to the error body.
 //
@@ -50,6 +52,7 @@
 
 #include "lookalike/search_result.h"
 #include "lookalike/status.h"
+#include "lookalike/write_ops.h"
 
 namespace lookalike {
 
@@ -100,16 +103,6 @@ enum class OpType : uint8_t { kIndex = 0, kCreate = 1 };
 /// "index" or "create"; InvalidArgument otherwise.
 Result<OpType> ParseOpType(std::string_view value);
 
-/// Optimistic concurrency control (?if_seq_no=N&if_primary_term=T, or the same keys in a _bulk
-/// action): the write happens only if the document exists with that _seq_no and _primary_term
-/// (always 1 on this single-shard node); otherwise 409 version_conflict_engine_exception.
-struct WriteCondition {
-  int64_t if_seq_no = -1;        // -1 = not set
-  int64_t if_primary_term = -1;  // -1 = not set
-  bool active() const { return if_seq_no >= 0 || if_primary_term >= 0; }
-  /// Both or neither must be set (action_request_validation_exception otherwise).
-  Status Validate() const;
-};
 /// From the two query parameters (null = absent); illegal_argument_exception when a value is
 /// not a non-negative integer, plus Validate().
 Result<WriteCondition> ParseWriteCondition(const std::string* if_seq_no,
@@ -119,19 +112,6 @@ Result<WriteCondition> ParseWriteCondition(const std::string* if_seq_no,
 struct JsonResponse {
   int http_status = 200;
   std::string body;
-};
-
-/// Result of a single-document write, also available as its JSON body
-/// {"_index","_id","_version","result","_shards":{...},"_seq_no","_primary_term"}.
-struct DocWriteResult {
-  std::string index;
-  std::string id;
-  int64_t version = 0;
-  int64_t seq_no = 0;
-  int64_t primary_term = 1;
-  std::string result;    // "created", "updated", "deleted", "not_found", "noop"
-  int http_status = 200; // 201 for "created", 404 for "not_found", else 200
-  std::string body;      // the full JSON response body
 };
 
 /// One row of GET /_cat/indices (the server formats text or JSON).
@@ -253,16 +233,32 @@ class Engine {
 
   // ---- Documents -------------------------------------------------------------------------
 
-  /// PUT/POST /{index}/_doc/{id}, POST /{index}/_doc (empty id → a generated 20-char id),
-  /// PUT /{index}/_create/{id}. Creates the index with dynamic mappings if it does not exist
-  /// (Elasticsearch's auto-create). `source_json` must be a JSON object.
-  /// Errors: mapper_parsing_exception (bad field value, wrong vector dimension, NaN, empty
-  /// vector), version_conflict_engine_exception (kCreate on an existing id),
-  /// invalid_index_name_exception, parsing_exception (not JSON / not an object).
-  virtual Result<DocWriteResult> IndexDocument(std::string_view index, std::string_view id,
-                                               std::string_view source_json, OpType op_type,
-                                               RefreshPolicy refresh,
-                                               const WriteCondition& condition = {}) = 0;
+  /// Writes `ops` (from _bulk, or any caller) and returns one outcome per op, in order. Items
+  /// are grouped by index; each index's items are stored with one durable (synced) RocksDB
+  /// batch under Durability::kRequest. A missing index is auto-created when one of its items
+  /// is kIndex/kCreate (its name must be valid: invalid_index_name_exception fails the items of
+  /// an index that does not exist). Item failures are WriteOutcome::status values:
+  /// mapper_parsing_exception (bad source, bad field value, wrong vector dimension, NaN, empty
+  /// vector), version_conflict_engine_exception (kCreate on an existing id, if_seq_no
+  /// mismatch), document_missing_exception (update of a missing document without upsert),
+  /// index_not_found_exception, illegal_argument_exception (id empty, longer than 512 bytes or
+  /// not UTF-8), cluster_block_exception (disk flood stage), storage errors. The call itself
+  /// fails only when the engine is unavailable.
+  virtual Result<std::vector<WriteOutcome>> Write(std::vector<WriteOp> ops,
+                                                  RefreshPolicy refresh) = 0;
+
+  /// One document (PUT/POST /{index}/_doc[/{id}], _create, _update, DELETE _doc): like Write
+  /// with one op, except that a failing item is the call's error, kIndex/kCreate check the
+  /// index name and that the source is JSON (mapper_parsing_exception "failed to parse: …")
+  /// before anything (a bad document does not auto-create its index), and the result of a
+  /// delete of a missing document is kNotFound (not an error).
+  virtual Result<WriteOutcome> WriteDocument(WriteOp op, RefreshPolicy refresh) = 0;
+
+  /// WriteDocument of a kIndex (kCreate with OpType::kCreate) op: empty id → a generated
+  /// 20-char id; creates the index with dynamic mappings if it does not exist.
+  Result<WriteOutcome> IndexDocument(std::string_view index, std::string_view id,
+                                     std::string_view source_json, OpType op_type,
+                                     RefreshPolicy refresh, const WriteCondition& condition = {});
 
   /// GET /{index}/_doc/{id}: 200 {"_index","_id","_version","_seq_no","_primary_term",
   /// "found":true,"_source":{...}} or 404 {"_index","_id","found":false}. `options` applies
@@ -270,29 +266,10 @@ class Engine {
   virtual Result<JsonResponse> GetDocument(std::string_view index, std::string_view id,
                                            const SearchOptions& options = {}) const = 0;
 
-  /// DELETE /{index}/_doc/{id}: result "deleted" (200) or "not_found" (404, still a normal
-  /// body). index_not_found_exception when the index is missing.
-  virtual Result<DocWriteResult> DeleteDocument(std::string_view index, std::string_view id,
-                                                RefreshPolicy refresh,
-                                                const WriteCondition& condition = {}) = 0;
-
-  /// POST /{index}/_update/{id} with {"doc":{...},"doc_as_upsert":bool} or {"upsert":{...}}:
-  /// merges the partial document into the stored one (objects merged recursively). Result
-  /// "updated", "noop" (nothing changed) or "created" (upsert). document_missing_exception
-  /// (kNotFound, 404) when missing and no upsert.
-  virtual Result<DocWriteResult> UpdateDocument(std::string_view index, std::string_view id,
-                                                std::string_view body_json,
-                                                RefreshPolicy refresh,
-                                                const WriteCondition& condition = {}) = 0;
-
-  /// POST /_bulk, /{index}/_bulk: NDJSON of index/create/update/delete actions. Returns the
-  /// complete response {"took","errors","items":[{ACTION:{...,"status":N[,"error":{...}]}}]}.
-  /// Bad items get per-item errors; the call itself fails only when the NDJSON framing is
-  /// broken (parsing_exception / illegal_argument_exception, e.g. "The bulk request must be
-  /// terminated by a newline [\n]") or the engine is unavailable. One durable (synced) write
-  /// per call under Durability::kRequest.
-  virtual Result<std::string> Bulk(std::string_view default_index, std::string_view ndjson,
-                                   RefreshPolicy refresh) = 0;
+  /// WriteDocument of a kDelete op: result kDeleted, or kNotFound for a missing document.
+  /// index_not_found_exception when the index is missing.
+  Result<WriteOutcome> DeleteDocument(std::string_view index, std::string_view id,
+                                      RefreshPolicy refresh, const WriteCondition& condition = {});
 
   // ---- Search ----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@
 
 #include "cli/http_client.h"
 #include "lookalike/engine.h"
+#include "server/es/bulk_codec.h"
 #include "server/es/search_render.h"
 
 namespace lookalike::cli {
@@ -28,7 +29,7 @@ class LocalTarget final : public IndexTarget {
     return es::SearchJson(*engine_, index, body_json);
   }
   Result<std::string> Bulk(std::string_view index, std::string_view ndjson) override {
-    return engine_->Bulk(index, ndjson, RefreshPolicy::kFalse);
+    return server::es::Bulk(*engine_, index, ndjson, RefreshPolicy::kFalse);
   }
   Status Refresh(std::string_view index) override {
     auto r = engine_->Refresh(index);

@@ -46,15 +46,10 @@ struct RecoveryJob {
   DocnumPool::Token docnums_token;
 };
 
-/// One write of a bulk request or a single-document call.
+/// One write of Write() or WriteDocument() on its way through the engine.
 struct WriteItem {
-  enum class Op { kIndex, kCreate, kUpdate, kDelete } op = Op::kIndex;
-  std::string index;
-  std::string id;
-  std::string_view body;  // source (index/create) or update body
-  WriteCondition condition;
-  Status status;          // per-item failure
-  DocWriteResult result;
+  WriteOp op;
+  WriteOutcome out;  // out.status: per-item failure
 };
 
 /// An index whose stored state could not be loaded at open. The node serves every other index;
@@ -86,20 +81,11 @@ class EngineImpl final : public Engine {
   Status SetDiskWatermarks(std::string_view low, std::string_view high,
                            std::string_view flood_stage) override;
 
-  Result<DocWriteResult> IndexDocument(std::string_view index, std::string_view id,
-                                       std::string_view source_json, OpType op_type,
-                                       RefreshPolicy refresh,
-                                       const WriteCondition& condition) override;
+  Result<std::vector<WriteOutcome>> Write(std::vector<WriteOp> ops,
+                                          RefreshPolicy refresh) override;
+  Result<WriteOutcome> WriteDocument(WriteOp op, RefreshPolicy refresh) override;
   Result<JsonResponse> GetDocument(std::string_view index, std::string_view id,
                                    const SearchOptions& options) const override;
-  Result<DocWriteResult> DeleteDocument(std::string_view index, std::string_view id,
-                                        RefreshPolicy refresh,
-                                        const WriteCondition& condition) override;
-  Result<DocWriteResult> UpdateDocument(std::string_view index, std::string_view id,
-                                        std::string_view body_json, RefreshPolicy refresh,
-                                        const WriteCondition& condition) override;
-  Result<std::string> Bulk(std::string_view default_index, std::string_view ndjson,
-                           RefreshPolicy refresh) override;
   Result<SearchResult> Search(std::string_view index, std::string_view body_json,
                               const SearchOptions& options) override;
   Result<CountResult> Count(std::string_view index, std::string_view body_json,
@@ -123,7 +109,6 @@ class EngineImpl final : public Engine {
   // Writes (engine_write.cc).
   Status ExecuteWrites(std::vector<WriteItem>* items, RefreshPolicy refresh);
   Status WriteIndexGroup(const std::shared_ptr<Index>& index, std::vector<WriteItem*>& items);
-  Result<DocWriteResult> SingleWrite(WriteItem item, RefreshPolicy refresh);
 
   // Vector inserter.
   void Enqueue(VectorTask task);

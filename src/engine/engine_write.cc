@@ -1,8 +1,10 @@
-// The write path: single-document calls and _bulk become WriteItems; each index's items are
-// prepared under its write_mu, stored with ONE RocksDB batch (one WAL sync), applied to the
-// in-memory structures, and their vectors queued for the background inserter.
+// The write path: typed WriteOps (from the codec's _bulk and document requests, or any caller)
+// become WriteItems grouped by index; each index's items are prepared under its write_mu, stored
+// with ONE RocksDB batch (one WAL sync), applied to the in-memory structures, and their vectors
+// queued for the background inserter. Results are typed WriteOutcomes; nothing here knows JSON
+// responses or HTTP.
 #include <algorithm>
-#include <chrono>
+#include <span>
 #include <unordered_map>
 
 #include "common/json_writer.h"
@@ -12,14 +14,15 @@
 namespace lookalike::engine {
 namespace {
 
-int64_t ElapsedMillis(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                               start)
-      .count();
+// Whether top-level `key` is replaced by one of `drop` (an update's extra vectors).
+bool Dropped(std::string_view key, std::span<const FieldVector> drop) {
+  return std::any_of(drop.begin(), drop.end(),
+                     [key](const FieldVector& v) { return v.path == key; });
 }
 
-// Writes the merge of `patch` into `base` (objects merged recursively, other values replaced).
-void MergeInto(JsonWriter& w, element base, element patch) {
+// Writes the merge of `patch` into `base` (objects merged recursively, other values replaced),
+// leaving out the top-level keys in `drop`.
+void MergeInto(JsonWriter& w, element base, element patch, std::span<const FieldVector> drop = {}) {
   if (!base.is_object() || !patch.is_object()) {
     WriteElement(w, patch);
     return;
@@ -27,6 +30,7 @@ void MergeInto(JsonWriter& w, element base, element patch) {
   w.BeginObject();
   simdjson::dom::object p = AsObject(patch);
   for (auto kv : AsObject(base)) {
+    if (Dropped(kv.key, drop)) continue;
     element pv;
     w.Key(kv.key);
     if (p.at_key(kv.key).get(pv) == simdjson::SUCCESS) {
@@ -38,44 +42,40 @@ void MergeInto(JsonWriter& w, element base, element patch) {
   simdjson::dom::object b = AsObject(base);
   for (auto kv : p) {
     element bv;
-    if (b.at_key(kv.key).get(bv) == simdjson::SUCCESS) continue;
+    if (b.at_key(kv.key).get(bv) == simdjson::SUCCESS || Dropped(kv.key, drop)) continue;
     w.Key(kv.key);
     WriteElement(w, kv.value);
   }
   w.EndObject();
 }
 
-void WriteResultBody(DocWriteResult* r) {
+// `obj` without the top-level keys in `drop`, as compact JSON.
+std::string JsonWithout(element obj, std::span<const FieldVector> drop) {
+  if (drop.empty() || !obj.is_object()) return ElementToJson(obj);
   JsonWriter w;
-  w.BeginObject().Key("_index").String(r->index).Key("_id").String(r->id)
-      .Key("_version").Int(r->version).Key("result").String(r->result)
-      .Key("_shards").BeginObject().Key("total").Int(1).Key("successful")
-      .Int(r->result == "noop" || r->result == "not_found" ? 0 : 1).Key("failed").Int(0)
-      .EndObject().Key("_seq_no").Int(r->seq_no).Key("_primary_term").Int(r->primary_term)
-      .EndObject();
-  r->body = w.Take();
+  w.BeginObject();
+  for (auto kv : AsObject(obj)) {
+    if (Dropped(kv.key, drop)) continue;
+    w.Key(kv.key);
+    WriteElement(w, kv.value);
+  }
+  w.EndObject();
+  return w.Take();
 }
 
-int HttpStatusOf(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kConflict: return 409;
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kAlreadyExists: return 400;
-    case StatusCode::kResourceExhausted: return 429;
-    case StatusCode::kUnavailable: return 503;
-    default: return 500;
+// Whether `doc` holds exactly `v` at its top-level key v.path (as a stored vector reads back).
+bool HoldsVector(element doc, const FieldVector& v) {
+  simdjson::dom::array values;
+  if (doc.at_key(v.path).get_array().get(values) != simdjson::SUCCESS) return false;
+  if (values.size() != v.values.size()) return false;
+  size_t i = 0;
+  for (element x : values) {
+    double d;
+    if (x.get_double().get(d) != simdjson::SUCCESS || static_cast<float>(d) != v.values[i++]) {
+      return false;
+    }
   }
-}
-
-std::string_view TypeOf(const Status& s) {
-  if (!s.type().empty()) return s.type();
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument: return "illegal_argument_exception";
-    case StatusCode::kNotFound: return "resource_not_found_exception";
-    case StatusCode::kConflict: return "version_conflict_engine_exception";
-    default: return "exception";
-  }
+  return true;
 }
 
 // A document written earlier in the same batch (so later items see it).
@@ -129,231 +129,254 @@ struct ApplyOp {
   PreparedDoc doc;
 };
 
+// What an update writes: the new full source and the vectors set on it.
+struct UpdateTarget {
+  std::string source;
+  std::span<const FieldVector> vectors;
+  bool noop = false;
+};
+
+// The items of one index on their way into one storage batch. Used under the index's write_mu.
+class GroupBatch {
+ public:
+  GroupBatch(Index* index, storage::DocStore* store)
+      : batch(index->space), last_seq(index->last_seq), next_doc(index->next_doc),
+        index_(index), store_(store) {}
+
+  void Add(WriteItem* item);
+
+  storage::WriteBatch batch;
+  std::vector<ApplyOp> ops;
+  std::vector<WriteItem*> written;
+  int64_t last_seq;
+  uint32_t next_doc;
+  size_t reused = 0;  // numbers of index->free_docnums taken by this batch
+  bool mapping_changed = false;
+
+ private:
+  bool Lookup(const std::string& id, Pending* out) const;
+  void Delete(WriteItem* item, bool exists, const Pending& cur);
+  Result<UpdateTarget> ResolveUpdate(const WriteOp& op, bool exists, const Pending& cur);
+  void Put(WriteItem* item, bool exists, const Pending& cur, std::string_view source,
+           std::span<const FieldVector> vectors);
+
+  Index* index_;
+  storage::DocStore* store_;
+  std::unordered_map<std::string, Pending> overlay_;
+};
+
+bool GroupBatch::Lookup(const std::string& id, Pending* out) const {
+  auto it = overlay_.find(id);
+  if (it != overlay_.end()) {
+    *out = it->second;
+    return out->live;
+  }
+  auto jt = index_->ids.find(id);  // writers are serialised; readers never mutate ids
+  if (jt == index_->ids.end()) return false;
+  out->docnum = jt->second;
+  out->version = index_->slots[jt->second].version;
+  out->seq_no = index_->slots[jt->second].seq_no;
+  out->live = true;
+  out->full_source.clear();
+  return true;
+}
+
+void GroupBatch::Add(WriteItem* item) {
+  WriteOp& op = item->op;
+  WriteOutcome& r = item->out;
+  r.index = index_->name;
+  if (op.id.empty() && op.kind != WriteKind::kDelete && op.kind != WriteKind::kUpdate) {
+    op.id = GenerateDocId();
+  }
+  r.id = op.id;
+  if (op.id.empty() || op.id.size() > 512) {
+    r.status = Status::InvalidArgument("id [" + op.id + "] is too long or empty, must be "
+                                       "no longer than 512 bytes and not empty")
+                   .WithType("illegal_argument_exception");
+    return;
+  }
+  if (!IsValidUtf8(op.id)) {
+    // Ids from URL paths are raw percent-decoded bytes; JSON-borne ones are already valid.
+    r.status = IllegalArgument("id must be valid UTF-8");
+    return;
+  }
+  Pending cur{};
+  bool exists = Lookup(op.id, &cur);
+  if (Status c = CheckCondition(op.condition, op.id, exists, cur); !c.ok()) {
+    r.status = c;
+    return;
+  }
+  if (op.kind == WriteKind::kDelete) return Delete(item, exists, cur);
+  if (op.kind != WriteKind::kUpdate) return Put(item, exists, cur, op.source, op.vectors);
+  auto target = ResolveUpdate(op, exists, cur);
+  if (!target.ok()) {
+    r.status = target.status();
+  } else if (target->noop) {
+    r.result = WriteResultKind::kNoop;
+    r.version = cur.version;
+    r.seq_no = index_->slots[cur.docnum].seq_no;
+    written.push_back(item);
+  } else {
+    Put(item, exists, cur, target->source, target->vectors);
+  }
+}
+
+void GroupBatch::Delete(WriteItem* item, bool exists, const Pending& cur) {
+  WriteOutcome& r = item->out;
+  if (!exists) {
+    r.result = WriteResultKind::kNotFound;
+    r.version = 1;
+    r.seq_no = ++last_seq;
+    written.push_back(item);
+    return;
+  }
+  ApplyOp op;
+  op.is_delete = true;
+  op.docnum = cur.docnum;
+  op.id = item->op.id;
+  op.version = cur.version + 1;
+  op.seq_no = ++last_seq;
+  batch.DeleteDoc(op.docnum, op.seq_no);
+  overlay_[op.id] = Pending{cur.docnum, op.version, false, "", op.seq_no};
+  r.result = WriteResultKind::kDeleted;
+  r.version = op.version;
+  r.seq_no = op.seq_no;
+  ops.push_back(std::move(op));
+  written.push_back(item);
+}
+
+Result<UpdateTarget> GroupBatch::ResolveUpdate(const WriteOp& op, bool exists,
+                                               const Pending& cur) {
+  thread_local simdjson::dom::parser doc_parser;
+  thread_local simdjson::dom::parser base_parser;
+  const bool has_doc = op.partial_doc.has_value();
+  if (!has_doc && !op.upsert.has_value()) {
+    return Status::InvalidArgument("Validation Failed: 1: script or doc is missing;")
+        .WithType("action_request_validation_exception");
+  }
+  UpdateTarget target;
+  if (!exists) {
+    if (op.doc_as_upsert && has_doc) {
+      target.source = *op.partial_doc;
+      target.vectors = op.vectors;
+    } else if (op.upsert.has_value()) {
+      target.source = *op.upsert;
+      target.vectors = op.upsert_vectors;
+    } else {
+      return Status::NotFound("[" + op.id + "]: document missing")
+          .WithType("document_missing_exception");
+    }
+    return target;
+  }
+  if (!has_doc) {  // an upsert-only update of an existing document changes nothing
+    target.noop = true;
+    return target;
+  }
+  std::string base_text = cur.full_source;
+  if (base_text.empty()) {
+    storage::DocRecord rec;
+    std::vector<storage::StoredVector> vecs;
+    LOOKALIKE_RETURN_IF_ERROR(store_->GetDoc(index_->space, cur.docnum, &rec));
+    LOOKALIKE_RETURN_IF_ERROR(store_->GetVectors(index_->space, cur.docnum, &vecs));
+    base_text = Index::RebuildSource(rec.source, vecs);
+  }
+  LOOKALIKE_ASSIGN_OR_RETURN(element base, ParseStoredJson(base_parser, base_text));
+  LOOKALIKE_ASSIGN_OR_RETURN(element doc, ParseJson(doc_parser, *op.partial_doc));
+  JsonWriter w(&target.source);
+  MergeInto(w, base, doc, op.vectors);
+  target.vectors = op.vectors;
+  target.noop = target.source == JsonWithout(base, op.vectors) &&
+                std::all_of(op.vectors.begin(), op.vectors.end(),
+                            [base](const FieldVector& v) { return HoldsVector(base, v); });
+  return target;
+}
+
+void GroupBatch::Put(WriteItem* item, bool exists, const Pending& cur, std::string_view source,
+                     std::span<const FieldVector> vectors) {
+  thread_local simdjson::dom::parser source_parser;
+  WriteOutcome& r = item->out;
+  if (item->op.kind == WriteKind::kCreate && exists) {
+    r.status = Status::Conflict("[" + item->op.id +
+                                "]: version conflict, document already exists (current "
+                                "version [" + std::to_string(cur.version) + "])")
+                   .WithType("version_conflict_engine_exception");
+    return;
+  }
+  auto parsed = ParseJson(source_parser, source);
+  if (!parsed.ok()) {
+    r.status = MapperParsingError("failed to parse: " + parsed.status().message());
+    return;
+  }
+  ApplyOp op;
+  bool changed = false;
+  Status s = index_->PrepareDocument(*parsed, &op.doc, &changed, true, vectors);
+  mapping_changed |= changed;
+  if (!s.ok()) {
+    r.status = s;
+    return;
+  }
+  op.docnum = exists ? cur.docnum : NewDocnum(index_->free_docnums, &reused, &next_doc);
+  op.id = item->op.id;
+  op.version = exists ? cur.version + 1 : 1;
+  op.seq_no = ++last_seq;
+  storage::DocRecord rec;
+  rec.docnum = op.docnum;
+  rec.version = op.version;
+  rec.seq_no = op.seq_no;
+  rec.id = op.id;
+  rec.source = op.doc.slim_source;
+  batch.PutDoc(rec, op.doc.vectors.empty() ? std::string()
+                                           : storage::EncodeVectors(op.doc.vectors));
+  // A later update in this batch merges into what a GET would return.
+  std::string full = vectors.empty() ? std::string(source)
+                                     : Index::RebuildSource(op.doc.slim_source, op.doc.vectors);
+  overlay_[op.id] = Pending{op.docnum, op.version, true, std::move(full), op.seq_no};
+  r.result = exists ? WriteResultKind::kUpdated : WriteResultKind::kCreated;
+  r.version = op.version;
+  r.seq_no = op.seq_no;
+  ops.push_back(std::move(op));
+  written.push_back(item);
+}
+
 }  // namespace
 
 Status EngineImpl::WriteIndexGroup(const std::shared_ptr<Index>& index,
                                    std::vector<WriteItem*>& items) {
-  thread_local simdjson::dom::parser source_parser;
-  thread_local simdjson::dom::parser base_parser;
   std::lock_guard<std::mutex> wl(index->write_mu);
   if (index->dropped) {
-    for (WriteItem* item : items) item->status = IndexNotFound(index->name);
+    for (WriteItem* item : items) item->out.status = IndexNotFound(index->name);
     return Status::OK();
   }
-  storage::WriteBatch batch(index->space);
-  std::unordered_map<std::string, Pending> overlay;
-  std::vector<ApplyOp> ops;
-  std::vector<WriteItem*> written;
-  int64_t last_seq = index->last_seq;
-  uint32_t next_doc = index->next_doc;
   {
     // No task pending: every earlier removal ran, whatever tokens are still held.
     std::lock_guard<std::mutex> pl(index->pending_mu);
     index->free_docnums.Mature(index->pending_vectors == 0);
   }
-  size_t reused = 0;  // numbers of index->free_docnums taken by this batch
-  bool mapping_changed = false;
+  GroupBatch group(index.get(), store_.get());
+  for (WriteItem* item : items) group.Add(item);
 
-  auto lookup = [&](const std::string& id, Pending* out) -> bool {
-    auto it = overlay.find(id);
-    if (it != overlay.end()) {
-      *out = it->second;
-      return out->live;
-    }
-    auto jt = index->ids.find(id);  // writers are serialised; readers never mutate ids
-    if (jt == index->ids.end()) return false;
-    out->docnum = jt->second;
-    out->version = index->slots[jt->second].version;
-    out->seq_no = index->slots[jt->second].seq_no;
-    out->live = true;
-    out->full_source.clear();
-    return true;
-  };
-
-  for (WriteItem* item : items) {
-    DocWriteResult& r = item->result;
-    r.index = index->name;
-    if (item->id.empty() && item->op != WriteItem::Op::kDelete && item->op != WriteItem::Op::kUpdate) {
-      item->id = GenerateDocId();
-    }
-    r.id = item->id;
-    if (item->id.empty() || item->id.size() > 512) {
-      item->status = Status::InvalidArgument("id [" + item->id + "] is too long or empty, must be "
-                                             "no longer than 512 bytes and not empty")
-                         .WithType("illegal_argument_exception");
-      continue;
-    }
-    if (!IsValidUtf8(item->id)) {
-      // Ids from URL paths are raw percent-decoded bytes; JSON-borne ones are already valid.
-      item->status = IllegalArgument("id must be valid UTF-8");
-      continue;
-    }
-    Pending cur{};
-    bool exists = lookup(item->id, &cur);
-    if (Status c = CheckCondition(item->condition, item->id, exists, cur); !c.ok()) {
-      item->status = c;
-      continue;
-    }
-
-    if (item->op == WriteItem::Op::kDelete) {
-      if (!exists) {
-        r.result = "not_found";
-        r.version = 1;
-        r.seq_no = ++last_seq;
-        r.http_status = 404;
-        written.push_back(item);
-        continue;
-      }
-      ApplyOp op;
-      op.is_delete = true;
-      op.docnum = cur.docnum;
-      op.id = item->id;
-      op.version = cur.version + 1;
-      op.seq_no = ++last_seq;
-      batch.DeleteDoc(op.docnum, op.seq_no);
-      overlay[item->id] = Pending{cur.docnum, op.version, false, "", op.seq_no};
-      r.result = "deleted";
-      r.version = op.version;
-      r.seq_no = op.seq_no;
-      r.http_status = 200;
-      ops.push_back(std::move(op));
-      written.push_back(item);
-      continue;
-    }
-
-    std::string merged;  // update: the new full source
-    std::string_view source = item->body;
-    bool upserting = false;
-    if (item->op == WriteItem::Op::kUpdate) {
-      auto body = ParseJson(source_parser, item->body);
-      if (!body.ok()) {
-        item->status = body.status();
-        continue;
-      }
-      element doc, upsert;
-      bool has_doc = body->at_key("doc").get(doc) == simdjson::SUCCESS;
-      bool has_upsert = body->at_key("upsert").get(upsert) == simdjson::SUCCESS;
-      bool doc_as_upsert = false;
-      if (body->at_key("doc_as_upsert").get_bool().get(doc_as_upsert)) doc_as_upsert = false;
-      element script;
-      if (body->at_key("script").get(script) == simdjson::SUCCESS) {
-        item->status = IllegalArgument("scripted updates are not supported");
-        continue;
-      }
-      if (!has_doc && !has_upsert) {
-        item->status = Status::InvalidArgument("Validation Failed: 1: script or doc is missing;")
-                           .WithType("action_request_validation_exception");
-        continue;
-      }
-      if (!exists) {
-        if (doc_as_upsert && has_doc) {
-          merged = ElementToJson(doc);
-        } else if (has_upsert) {
-          merged = ElementToJson(upsert);
-        } else {
-          item->status = Status::NotFound("[" + item->id + "]: document missing")
-                             .WithType("document_missing_exception");
-          continue;
-        }
-        upserting = true;
-      } else {
-        std::string base_text = cur.full_source;
-        if (base_text.empty()) {
-          storage::DocRecord rec;
-          std::vector<storage::StoredVector> vecs;
-          Status s = store_->GetDoc(index->space, cur.docnum, &rec);
-          if (s.ok()) s = store_->GetVectors(index->space, cur.docnum, &vecs);
-          if (!s.ok()) {
-            item->status = s;
-            continue;
-          }
-          base_text = Index::RebuildSource(rec.source, vecs);
-        }
-        auto base = ParseStoredJson(base_parser, base_text);
-        if (!base.ok()) {
-          item->status = base.status();
-          continue;
-        }
-        if (has_doc) {
-          JsonWriter w(&merged);
-          MergeInto(w, *base, doc);
-        } else {
-          merged = ElementToJson(*base);
-        }
-        if (merged == ElementToJson(*base)) {
-          r.result = "noop";
-          r.version = cur.version;
-          r.seq_no = index->slots[cur.docnum].seq_no;
-          r.http_status = 200;
-          written.push_back(item);
-          continue;
-        }
-      }
-      source = merged;
-    }
-
-    if (item->op == WriteItem::Op::kCreate && exists) {
-      item->status = Status::Conflict("[" + item->id +
-                                      "]: version conflict, document already exists (current "
-                                      "version [" + std::to_string(cur.version) + "])")
-                         .WithType("version_conflict_engine_exception");
-      continue;
-    }
-    auto parsed = ParseJson(source_parser, source);
-    if (!parsed.ok()) {
-      item->status = MapperParsingError("failed to parse: " + parsed.status().message());
-      continue;
-    }
-    ApplyOp op;
-    bool changed = false;
-    Status s = index->PrepareDocument(*parsed, &op.doc, &changed);
-    mapping_changed |= changed;
-    if (!s.ok()) {
-      item->status = s;
-      continue;
-    }
-    op.docnum = exists ? cur.docnum : NewDocnum(index->free_docnums, &reused, &next_doc);
-    op.id = item->id;
-    op.version = exists ? cur.version + 1 : 1;
-    op.seq_no = ++last_seq;
-    storage::DocRecord rec;
-    rec.docnum = op.docnum;
-    rec.version = op.version;
-    rec.seq_no = op.seq_no;
-    rec.id = op.id;
-    rec.source = op.doc.slim_source;
-    batch.PutDoc(rec, op.doc.vectors.empty() ? std::string() : storage::EncodeVectors(op.doc.vectors));
-    overlay[item->id] = Pending{op.docnum, op.version, true, std::string(source), op.seq_no};
-    r.result = exists ? "updated" : "created";
-    r.version = op.version;
-    r.seq_no = op.seq_no;
-    r.http_status = exists ? 200 : 201;
-    (void)upserting;
-    ops.push_back(std::move(op));
-    written.push_back(item);
-  }
-
-  if (mapping_changed) {
+  if (group.mapping_changed) {
     LOOKALIKE_RETURN_IF_ERROR(store_->PutIndexMeta(index->name, index->MetaJson()));
   }
-  if (written.empty()) return Status::OK();
-  batch.SetCounters(last_seq, next_doc);
-  Status s = store_->Write(&batch);
+  if (group.written.empty()) return Status::OK();
+  const int64_t last_seq = group.last_seq;
+  group.batch.SetCounters(last_seq, group.next_doc);
+  Status s = store_->Write(&group.batch);
   if (!s.ok()) {
-    for (WriteItem* item : written) item->status = s;
+    for (WriteItem* item : group.written) item->out.status = s;
     return Status::OK();
   }
   index->last_seq = last_seq;
-  index->next_doc = next_doc;
-  index->free_docnums.Take(reused);
-  index->deleted_docs -= static_cast<int64_t>(reused);
+  index->next_doc = group.next_doc;
+  index->free_docnums.Take(group.reused);
+  index->deleted_docs -= static_cast<int64_t>(group.reused);
 
   // Vector work per field, in write order.
   std::map<std::string, VectorTask> tasks;
   std::vector<uint32_t> freed;
   {
     std::unique_lock lock(index->data_mu);
-    for (const ApplyOp& op : ops) {
+    for (const ApplyOp& op : group.ops) {
       if (op.is_delete) {
         index->ApplyDelete(op.docnum);
         ++index->deleted_docs;
@@ -363,7 +386,7 @@ Status EngineImpl::WriteIndexGroup(const std::shared_ptr<Index>& index,
       }
     }
   }
-  for (ApplyOp& op : ops) {
+  for (ApplyOp& op : group.ops) {
     for (const auto& [field, vf] : index->vectors) {
       VectorTask& t = tasks[field];
       const storage::StoredVector* v = nullptr;
@@ -415,36 +438,42 @@ Status EngineImpl::WriteIndexGroup(const std::shared_ptr<Index>& index,
 
 Status EngineImpl::ExecuteWrites(std::vector<WriteItem>* items, RefreshPolicy refresh) {
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
-  // Group by index, keeping item order within each group.
+  // Group by index, keeping item order within each group; items that failed already stay out.
   std::map<std::string, std::vector<WriteItem*>> groups;
-  for (auto& item : *items) groups[item.index].push_back(&item);
+  for (auto& item : *items) {
+    item.out.index = item.op.index;
+    item.out.id = item.op.id;
+    if (item.out.status.ok()) groups[item.op.index].push_back(&item);
+  }
   std::vector<std::shared_ptr<Index>> touched;
-  for (auto& [name, group] : groups) {
+  for (auto& [name, items_of_index] : groups) {
+    std::vector<WriteItem*>& group = items_of_index;  // clang cannot capture a binding
+    auto fail_all = [&group](const Status& s) {
+      for (WriteItem* item : group) item->out.status = s;
+    };
     if (Status blocked = CheckWritable(name); !blocked.ok()) {
-      for (WriteItem* item : group) item->status = blocked;
+      fail_all(blocked);
       continue;
     }
     std::shared_ptr<Index> index = Find(name);
     if (Status failed = FailedIndexStatus(name); !index && !failed.ok()) {
-      for (WriteItem* item : group) item->status = failed;
+      fail_all(failed);
       continue;
     }
     if (!index) {
-      bool creates = false;
-      for (WriteItem* item : group) {
-        creates |= item->op == WriteItem::Op::kIndex || item->op == WriteItem::Op::kCreate;
-      }
-      if (creates) {
-        auto created = AutoCreate(name);
-        if (!created.ok()) {
-          for (WriteItem* item : group) item->status = created.status();
-          continue;
-        }
-        index = *created;
-      } else {
-        for (WriteItem* item : group) item->status = IndexNotFound(name);
+      bool creates = std::any_of(group.begin(), group.end(), [](const WriteItem* item) {
+        return item->op.kind == WriteKind::kIndex || item->op.kind == WriteKind::kCreate;
+      });
+      if (!creates) {
+        fail_all(IndexNotFound(name));
         continue;
       }
+      auto created = AutoCreate(name);
+      if (!created.ok()) {
+        fail_all(created.status());
+        continue;
+      }
+      index = *created;
     }
     LOOKALIKE_RETURN_IF_ERROR(WriteIndexGroup(index, group));
     touched.push_back(index);
@@ -455,235 +484,90 @@ Status EngineImpl::ExecuteWrites(std::vector<WriteItem>* items, RefreshPolicy re
   return Status::OK();
 }
 
-Result<DocWriteResult> EngineImpl::SingleWrite(WriteItem item, RefreshPolicy refresh) {
-  if (item.op != WriteItem::Op::kDelete && item.op != WriteItem::Op::kUpdate) {
-    LOOKALIKE_RETURN_IF_ERROR(ValidateIndexName(item.index));
-  }
-  std::vector<WriteItem> items;
-  items.push_back(std::move(item));
-  LOOKALIKE_RETURN_IF_ERROR(ExecuteWrites(&items, refresh));
-  WriteItem& done = items[0];
-  if (!done.status.ok()) {
-    static constexpr const char* kOpNames[] = {"index", "create", "update", "delete"};
-    LogRefused(kOpNames[static_cast<int>(done.op)], done.index, 1, 1, done.status);
-    return done.status;
-  }
-  WriteResultBody(&done.result);
-  return std::move(done.result);
-}
-
-Result<DocWriteResult> EngineImpl::IndexDocument(std::string_view index, std::string_view id,
-                                                 std::string_view source_json, OpType op_type,
-                                                 RefreshPolicy refresh,
-                                                 const WriteCondition& condition) {
-  WriteItem item;
-  item.condition = condition;
-  item.op = op_type == OpType::kCreate ? WriteItem::Op::kCreate : WriteItem::Op::kIndex;
-  item.index = std::string(index);
-  item.id = std::string(id);
-  item.body = source_json;
-  // A body that is not JSON at all is a request-level parse error, as in Elasticsearch.
-  thread_local simdjson::dom::parser parser;
-  auto parsed = ParseJson(parser, source_json);
-  if (!parsed.ok()) return MapperParsingError("failed to parse: " + parsed.status().message());
-  return SingleWrite(std::move(item), refresh);
-}
-
-Result<DocWriteResult> EngineImpl::DeleteDocument(std::string_view index, std::string_view id,
-                                                  RefreshPolicy refresh,
-                                                  const WriteCondition& condition) {
-  WriteItem item;
-  item.condition = condition;
-  item.op = WriteItem::Op::kDelete;
-  item.index = std::string(index);
-  item.id = std::string(id);
-  return SingleWrite(std::move(item), refresh);
-}
-
-Result<DocWriteResult> EngineImpl::UpdateDocument(std::string_view index, std::string_view id,
-                                                  std::string_view body_json,
-                                                  RefreshPolicy refresh,
-                                                  const WriteCondition& condition) {
-  WriteItem item;
-  item.condition = condition;
-  item.op = WriteItem::Op::kUpdate;
-  item.index = std::string(index);
-  item.id = std::string(id);
-  item.body = body_json;
-  thread_local simdjson::dom::parser parser;
-  auto parsed = ParseJson(parser, body_json);
-  if (!parsed.ok()) return parsed.status();
-  return SingleWrite(std::move(item), refresh);
-}
-
-Result<std::string> EngineImpl::Bulk(std::string_view default_index, std::string_view ndjson,
-                                     RefreshPolicy refresh) {
-  auto start = std::chrono::steady_clock::now();
+Result<std::vector<WriteOutcome>> EngineImpl::Write(std::vector<WriteOp> ops,
+                                                    RefreshPolicy refresh) {
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
-  thread_local simdjson::dom::parser action_parser;
-  std::vector<WriteItem> items;
-  std::vector<std::string> action_names;
-  size_t pos = 0;
-  size_t line_no = 0;
-  auto next_line = [&](std::string_view* line) -> bool {
-    while (pos < ndjson.size()) {
-      size_t nl = ndjson.find('\n', pos);
-      if (nl == std::string_view::npos) {
-        return false;  // unterminated final line: reported by the caller
-      }
-      *line = ndjson.substr(pos, nl - pos);
-      pos = nl + 1;
-      ++line_no;
-      if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
-      if (line->find_first_not_of(" \t") != std::string_view::npos) return true;
-    }
-    return false;
-  };
-  std::string_view line;
-  while (next_line(&line)) {
-    auto action = ParseJson(action_parser, line);
-    if (!action.ok()) {
-      return Status::InvalidArgument("Malformed action/metadata line [" +
-                                     std::to_string(line_no) + "], expected START_OBJECT")
-          .WithType("illegal_argument_exception");
-    }
-    simdjson::dom::object obj;
-    if (action->get_object().get(obj) != simdjson::SUCCESS || obj.size() != 1) {
-      return Status::InvalidArgument("Malformed action/metadata line [" +
-                                     std::to_string(line_no) +
-                                     "], expected a single action object")
-          .WithType("illegal_argument_exception");
-    }
-    auto kv = *obj.begin();
-    WriteItem item;
-    if (kv.key == "index") item.op = WriteItem::Op::kIndex;
-    else if (kv.key == "create") item.op = WriteItem::Op::kCreate;
-    else if (kv.key == "update") item.op = WriteItem::Op::kUpdate;
-    else if (kv.key == "delete") item.op = WriteItem::Op::kDelete;
-    else {
-      return Status::InvalidArgument("Malformed action/metadata line [" +
-                                     std::to_string(line_no) +
-                                     "], expected field [create], [delete], [index] or [update] "
-                                     "but found [" + std::string(kv.key) + "]")
-          .WithType("illegal_argument_exception");
-    }
-    std::string_view s;
-    item.index = std::string(default_index);
-    if (kv.value.at_key("_index").get_string().get(s) == simdjson::SUCCESS) item.index = std::string(s);
-    element idv;
-    if (kv.value.at_key("_id").get(idv) == simdjson::SUCCESS && !idv.is_null()) {
-      if (!ElementToText(idv, &item.id)) {
-        return Status::InvalidArgument("Malformed action/metadata line [" +
-                                       std::to_string(line_no) + "], _id must be a string")
-            .WithType("illegal_argument_exception");
-      }
-    }
-    for (auto [key, target] : {std::pair<const char*, int64_t*>{"if_seq_no", &item.condition.if_seq_no},
-                               {"if_primary_term", &item.condition.if_primary_term}}) {
-      element v;
-      if (kv.value.at_key(key).get(v) != simdjson::SUCCESS) continue;
-      int64_t n = -1;
-      if (v.get_int64().get(n) != simdjson::SUCCESS || n < 0) {
-        return Status::InvalidArgument("Malformed action/metadata line [" +
-                                       std::to_string(line_no) + "], [" + key +
-                                       "] must be a non-negative integer")
-            .WithType("illegal_argument_exception");
-      }
-      *target = n;
-    }
-    if (Status c = item.condition.Validate(); !c.ok()) return c;
-    std::string_view op_type;
-    if (item.op == WriteItem::Op::kIndex &&
-        kv.value.at_key("op_type").get_string().get(op_type) == simdjson::SUCCESS &&
-        op_type == "create") {
-      item.op = WriteItem::Op::kCreate;
-    }
-    if (item.index.empty()) {
-      return Status::InvalidArgument("Validation Failed: 1: index is missing;")
-          .WithType("action_request_validation_exception");
-    }
-    if ((item.op == WriteItem::Op::kUpdate || item.op == WriteItem::Op::kDelete) &&
-        item.id.empty()) {
-      return Status::InvalidArgument("Validation Failed: 1: id is missing;")
-          .WithType("action_request_validation_exception");
-    }
-    action_names.emplace_back(kv.key);
-    if (item.op != WriteItem::Op::kDelete) {
-      std::string_view src;
-      if (!next_line(&src)) {
-        return Status::InvalidArgument("The bulk request must be terminated by a newline [\\n]")
-            .WithType("illegal_argument_exception");
-      }
-      item.body = src;
-    }
-    items.push_back(std::move(item));
+  std::vector<WriteItem> items(ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    items[i].op = std::move(ops[i]);
+    // Invalid index names fail their items, not the call.
+    if (!Find(items[i].op.index)) items[i].out.status = ValidateIndexName(items[i].op.index);
   }
-  if (pos < ndjson.size() && ndjson.substr(pos).find_first_not_of(" \t\r\n") != std::string_view::npos) {
-    return Status::InvalidArgument("The bulk request must be terminated by a newline [\\n]")
-        .WithType("illegal_argument_exception");
-  }
-  if (items.empty()) {
-    return Status::InvalidArgument("Validation Failed: 1: no requests added;")
-        .WithType("action_request_validation_exception");
-  }
-  // Invalid index names fail their items, not the request.
-  for (auto& item : items) {
-    if (!Find(item.index)) {
-      Status s = ValidateIndexName(item.index);
-      if (!s.ok()) item.status = s;
-    }
-  }
-  std::vector<WriteItem> valid;
-  std::vector<size_t> where;
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (items[i].status.ok()) {
-      where.push_back(i);
-      valid.push_back(std::move(items[i]));
-    }
-  }
-  LOOKALIKE_RETURN_IF_ERROR(ExecuteWrites(&valid, refresh));
-  for (size_t j = 0; j < valid.size(); ++j) items[where[j]] = std::move(valid[j]);
-
+  LOOKALIKE_RETURN_IF_ERROR(ExecuteWrites(&items, refresh));
   size_t refused = 0;
   const WriteItem* first_refused = nullptr;
   for (const WriteItem& item : items) {
-    if (item.status.ok()) continue;
+    if (item.out.status.ok()) continue;
     if (refused++ == 0) first_refused = &item;
   }
   if (first_refused != nullptr) {
-    LogRefused("bulk", first_refused->index, refused, items.size(), first_refused->status);
+    LogRefused("bulk", first_refused->op.index, refused, items.size(),
+               first_refused->out.status);
   }
+  std::vector<WriteOutcome> outcomes;
+  outcomes.reserve(items.size());
+  for (WriteItem& item : items) outcomes.push_back(std::move(item.out));
+  return outcomes;
+}
 
-  bool errors = false;
-  JsonWriter w;
-  w.BeginObject().Key("took").Int(0).Key("errors").Bool(false).Key("items").BeginArray();
-  for (size_t i = 0; i < items.size(); ++i) {
-    WriteItem& item = items[i];
-    w.BeginObject().Key(action_names[i]).BeginObject();
-    w.Key("_index").String(item.index).Key("_id").String(item.result.id.empty() ? item.id
-                                                                                : item.result.id);
-    if (!item.status.ok()) {
-      errors = true;
-      w.Key("status").Int(HttpStatusOf(item.status)).Key("error").BeginObject()
-          .Key("type").String(TypeOf(item.status)).Key("reason").String(item.status.message())
-          .Key("index").String(item.index).EndObject();
-    } else {
-      DocWriteResult& r = item.result;
-      w.Key("_version").Int(r.version).Key("result").String(r.result)
-          .Key("_shards").BeginObject().Key("total").Int(1).Key("successful")
-          .Int(r.result == "noop" ? 0 : 1).Key("failed").Int(0).EndObject()
-          .Key("_seq_no").Int(r.seq_no).Key("_primary_term").Int(1)
-          .Key("status").Int(r.http_status);
-    }
-    w.EndObject().EndObject();
+Result<WriteOutcome> EngineImpl::WriteDocument(WriteOp op, RefreshPolicy refresh) {
+  if (op.kind == WriteKind::kIndex || op.kind == WriteKind::kCreate) {
+    // A body that is not JSON at all is a request-level parse error, as in Elasticsearch, and
+    // must not auto-create the index.
+    thread_local simdjson::dom::parser parser;
+    auto parsed = ParseJson(parser, op.source);
+    if (!parsed.ok()) return MapperParsingError("failed to parse: " + parsed.status().message());
+    LOOKALIKE_RETURN_IF_ERROR(ValidateIndexName(op.index));
   }
-  w.EndArray().EndObject();
-  std::string out = w.Take();
-  // Patch "took" and "errors" now that they are known (both have fixed positions).
-  std::string head = "{\"took\":" + std::to_string(ElapsedMillis(start)) +
-                     ",\"errors\":" + (errors ? "true" : "false");
-  out.replace(0, std::string("{\"took\":0,\"errors\":false").size(), head);
-  return out;
+  std::vector<WriteItem> items(1);
+  items[0].op = std::move(op);
+  LOOKALIKE_RETURN_IF_ERROR(ExecuteWrites(&items, refresh));
+  WriteItem& done = items[0];
+  if (!done.out.status.ok()) {
+    static constexpr const char* kOpNames[] = {"index", "create", "update", "delete"};
+    LogRefused(kOpNames[static_cast<int>(done.op.kind)], done.op.index, 1, 1, done.out.status);
+    return done.out.status;
+  }
+  return std::move(done.out);
 }
 
 }  // namespace lookalike::engine
+
+namespace lookalike {
+
+std::string_view WriteResultName(WriteResultKind result) {
+  switch (result) {
+    case WriteResultKind::kCreated: return "created";
+    case WriteResultKind::kUpdated: return "updated";
+    case WriteResultKind::kDeleted: return "deleted";
+    case WriteResultKind::kNotFound: return "not_found";
+    case WriteResultKind::kNoop: return "noop";
+  }
+  return "noop";
+}
+
+Result<WriteOutcome> Engine::IndexDocument(std::string_view index, std::string_view id,
+                                           std::string_view source_json, OpType op_type,
+                                           RefreshPolicy refresh,
+                                           const WriteCondition& condition) {
+  WriteOp op;
+  op.kind = op_type == OpType::kCreate ? WriteKind::kCreate : WriteKind::kIndex;
+  op.index = std::string(index);
+  op.id = std::string(id);
+  op.source = std::string(source_json);
+  op.condition = condition;
+  return WriteDocument(std::move(op), refresh);
+}
+
+Result<WriteOutcome> Engine::DeleteDocument(std::string_view index, std::string_view id,
+                                            RefreshPolicy refresh,
+                                            const WriteCondition& condition) {
+  WriteOp op;
+  op.kind = WriteKind::kDelete;
+  op.index = std::string(index);
+  op.id = std::string(id);
+  op.condition = condition;
+  return WriteDocument(std::move(op), refresh);
+}
+
+}  // namespace lookalike

@@ -277,6 +277,37 @@ struct Preparer {
     return Status::OK();
   }
 
+  // A vector handed over as a value (WriteOp::vectors): checked like one read from the source.
+  Status ExtraVector(const FieldVector& given) {
+    const FieldMapping* f = index->mapping.Find(given.path);
+    if (f == nullptr || !IsVector(f->type)) {
+      return MapperParsingError("failed to parse field [" + given.path +
+                                "]: a vector was given for a field that is not a mapped "
+                                "vector field");
+    }
+    auto error = [&](std::string_view why) {
+      return MapperParsingError("failed to parse field [" + f->path + "] of type [" +
+                                std::string(FieldTypeName(f->type)) + "]: " + std::string(why));
+    };
+    size_t n = given.values.size();
+    if (n == 0) return error("the vector is empty");
+    if (n != f->vector.dim) {
+      return error("Vector dimension mismatch. Expected: " + std::to_string(f->vector.dim) +
+                   ", Given: " + std::to_string(n));
+    }
+    for (float x : given.values) {
+      if (!std::isfinite(x)) return error("vector values must be finite");
+    }
+    Status valid = ValidateVector(given.values.data(), n, f->vector.dim, f->vector.metric);
+    if (!valid.ok()) return error(valid.message());
+    std::string stored_name = "^" + f->path;
+    for (const auto& existing : out->vectors) {
+      if (existing.field == stored_name) return error("a document holds one vector per field");
+    }
+    out->vectors.push_back(storage::StoredVector{std::move(stored_name), given.values});
+    return Status::OK();
+  }
+
   Status Scalar(const FieldMapping& f, element v) {
     using simdjson::dom::element_type;
     if (v.is_null()) return Status::OK();
@@ -417,13 +448,17 @@ struct Preparer {
 }  // namespace
 
 Status Index::PrepareDocument(element source, PreparedDoc* out, bool* mapping_changed,
-                              bool enforce_limits) {
+                              bool enforce_limits, std::span<const FieldVector> extra_vectors) {
   if (!source.is_object()) {
     return MapperParsingError("failed to parse: the document source must be a JSON object");
   }
   Preparer p{this, out, mapping_changed, enforce_limits ? &settings.mapping_limits : nullptr};
   mapping.BeginDynamicJournal();
-  if (Status parsed = p.Object(source, ""); !parsed.ok()) {
+  Status parsed = p.Object(source, "");
+  for (size_t i = 0; parsed.ok() && i < extra_vectors.size(); ++i) {
+    parsed = p.ExtraVector(extra_vectors[i]);
+  }
+  if (!parsed.ok()) {
     if (enforce_limits && *mapping_changed) {
       // A refused document leaves the mapping as it found it.
       std::unique_lock lock(data_mu);

@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -26,6 +27,7 @@
 #include "engine/field_store.h"
 #include "engine/mapping.h"
 #include "lookalike/vector_index.h"
+#include "lookalike/write_ops.h"
 #include "storage/doc_store.h"
 
 namespace lookalike::engine {
@@ -126,8 +128,10 @@ class Index {
   /// exclusively only when the mapping changes; caller holds write_mu). `mapping_changed` is set
   /// when a dynamic field was added. `enforce_limits`: dynamic fields must respect
   /// settings.mapping_limits (writes); false when re-reading stored documents at load.
+  /// `extra_vectors` (WriteOp::vectors) are added as if the source held them at top level.
   Status PrepareDocument(element source, PreparedDoc* out, bool* mapping_changed,
-                         bool enforce_limits = true);
+                         bool enforce_limits = true,
+                         std::span<const FieldVector> extra_vectors = {});
 
   /// Applies a stored document to the in-memory structures. Needs data_mu exclusive.
   void ApplyDoc(uint32_t docnum, const std::string& id, int64_t version, int64_t seq_no,

@@ -1,4 +1,4 @@
-// _bulk NDJSON: Engine::Bulk with arbitrary action/source lines, default index "fz" (the
+// _bulk NDJSON: the codec (server/es/bulk_codec.h: parse, Engine::Write, render) with arbitrary action/source lines, default index "fz" (the
 // fixture mapping: vectors, keyword, text, numbers, dates). After an input that changed the
 // indices, counts or mappings, everything is deleted and the fixture re-created, so inputs start
 // from the same state and the engine does not grow across a long run.
@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "fuzz_util.h"
+#include "server/es/bulk_codec.h"
 #include "server/es/search_render.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -18,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }();
   (void)fixture_ready;
   lookalike::RefreshPolicy refresh = static_cast<lookalike::RefreshPolicy>(data[0] % 3);
-  auto result = engine.Bulk("fz", lookalike::fuzz::AsText(data + 1, size - 1), refresh);
+  auto result =
+      lookalike::server::es::Bulk(engine, "fz", lookalike::fuzz::AsText(data + 1, size - 1), refresh);
   // A search afterwards reads what the bulk wrote, through the vector index when refreshed.
   if (result.ok() && refresh != lookalike::RefreshPolicy::kFalse) {
     (void)lookalike::es::SearchJson(engine, "fz", R"({"query":{"knn":{"vec":{"vector":[1,1,1],"k":3}}}})");

@@ -4,6 +4,7 @@
 
 #include "common/json_writer.h"
 #include "server/error_mapping.h"
+#include "server/es/doc_codec.h"
 #include "server/handlers/rest_common.h"
 #include "server/image/image_handlers.h"
 
@@ -26,17 +27,18 @@ void IndexDoc(Engine& e, const RestContext& ctx, const RestRequest& req, HttpRes
   }
   auto condition = ConditionParam(req);
   if (!condition.ok()) return ReplyError(condition.status(), resp);
-  std::string_view body = req.body();
-  std::optional<std::string> embedded;  // the document with its image embedded, if any
+  WriteOp op;
+  op.kind = op_type == OpType::kCreate ? WriteKind::kCreate : WriteKind::kIndex;
+  op.index = std::string(IndexParam(req));
+  op.id = std::string(req.PathParam("id"));
+  op.source = std::string(req.body());
+  op.condition = condition.value();
   if (ctx.image_api != nullptr) {
-    auto rewritten = ctx.image_api->EmbedDocument(IndexParam(req), body);
-    if (!rewritten.ok()) return ReplyError(rewritten.status(), resp);
-    embedded = std::move(rewritten).value();
-    if (embedded.has_value()) body = *embedded;
+    if (Status embedded = ctx.image_api->EmbedWrite(&op); !embedded.ok()) {
+      return ReplyError(embedded, resp);
+    }
   }
-  Reply(e.IndexDocument(IndexParam(req), req.PathParam("id"), body, op_type, refresh.value(),
-                        condition.value()),
-        resp);
+  es::ReplyWriteOutcome(e.WriteDocument(std::move(op), refresh.value()), resp);
 }
 
 Status MgetError(std::string_view reason) {
@@ -173,9 +175,9 @@ void RegisterDocumentHandlers(Router& router, RestContext& ctx) {
     if (!refresh.ok()) return ReplyError(refresh.status(), resp);
     auto condition = ConditionParam(req);
     if (!condition.ok()) return ReplyError(condition.status(), resp);
-    Reply(e.DeleteDocument(IndexParam(req), req.PathParam("id"), refresh.value(),
-                           condition.value()),
-          resp);
+    es::ReplyWriteOutcome(e.DeleteDocument(IndexParam(req), req.PathParam("id"),
+                                           refresh.value(), condition.value()),
+                          resp);
   });
   router.Add("POST", "/{index}/_update/{id}", [&e, &ctx](const RestRequest& req,
                                                          HttpResponse* resp) {
@@ -183,17 +185,21 @@ void RegisterDocumentHandlers(Router& router, RestContext& ctx) {
     if (!refresh.ok()) return ReplyError(refresh.status(), resp);
     auto condition = ConditionParam(req);
     if (!condition.ok()) return ReplyError(condition.status(), resp);
-    std::string_view body = req.body();
-    std::optional<std::string> embedded;  // the update with a new image's vector, if any
-    if (ctx.image_api != nullptr) {
-      auto rewritten = ctx.image_api->EmbedUpdate(IndexParam(req), body);
-      if (!rewritten.ok()) return ReplyError(rewritten.status(), resp);
-      embedded = std::move(rewritten).value();
-      if (embedded.has_value()) body = *embedded;
+    WriteOp op;
+    op.kind = WriteKind::kUpdate;
+    op.index = std::string(IndexParam(req));
+    op.id = std::string(req.PathParam("id"));
+    op.condition = condition.value();
+    if (Status parsed = es::ParseUpdateBody(req.body(), &op); !parsed.ok()) {
+      return ReplyError(parsed, resp);
     }
-    Reply(e.UpdateDocument(IndexParam(req), req.PathParam("id"), body, refresh.value(),
-                           condition.value()),
-          resp);
+    // A partial document (or upsert) that brings a new image gets the new image's vector.
+    if (ctx.image_api != nullptr) {
+      if (Status embedded = ctx.image_api->EmbedWrite(&op); !embedded.ok()) {
+        return ReplyError(embedded, resp);
+      }
+    }
+    es::ReplyWriteOutcome(e.WriteDocument(std::move(op), refresh.value()), resp);
   });
 }
 

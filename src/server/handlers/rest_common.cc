@@ -26,16 +26,6 @@ void Reply(const Result<JsonResponse>& result, HttpResponse* response) {
   response->body = result.value().body;
 }
 
-void Reply(const Result<DocWriteResult>& result, HttpResponse* response) {
-  if (!result.ok()) return ReplyError(result.status(), response);
-  response->status = result.value().http_status;
-  response->body = result.value().body;
-  if (response->status == 201) {
-    response->headers.emplace_back(
-        "location", "/" + result.value().index + "/_doc/" + result.value().id);
-  }
-}
-
 Result<RefreshPolicy> RefreshParam(const RestRequest& request) {
   const std::string* value = request.Param("refresh");
   if (value == nullptr) return RefreshPolicy::kFalse;

@@ -1,9 +1,11 @@
-// ImageApi's index-time embedding: single documents and _bulk. The parsing and splicing live in
-// image_ingest.cc; this file fetches images, runs the models and talks to the engine.
+// ImageApi's index-time embedding: single documents and _bulk. Reading image references lives
+// in image_ingest.cc and the _bulk codec in src/server/es/; this file fetches images, runs the
+// models and hands the vectors to the engine as WriteOp::vectors.
 #include <algorithm>
+#include <chrono>
 #include <map>
 
-#include "server/error_mapping.h"
+#include "server/es/bulk_codec.h"
 #include "server/image/image_handlers.h"
 #include "server/image/image_ingest.h"
 #include "server/image/image_query.h"
@@ -86,119 +88,79 @@ Status ImageApi::CheckMappingModels(std::string_view body, bool is_create) const
   return Status::OK();
 }
 
-Result<std::optional<std::string>> ImageApi::EmbedDocument(std::string_view index,
-                                                           std::string_view source_json) const {
-  if (!MayReferenceImages(source_json) || !engine_->IndexExists(index)) {
-    return std::optional<std::string>();
-  }
+std::vector<EmbedSpec> ImageApi::EmbedSpecsOf(std::string_view index) const {
+  if (!engine_->IndexExists(index)) return {};
   auto mapping = engine_->GetMapping(index);
-  if (!mapping.ok()) return std::optional<std::string>();
-  std::vector<EmbedSpec> specs = FindEmbedSpecs(*mapping, index);
-  std::string doc(source_json);
-  bool changed = false;
-  for (const EmbedSpec& spec : specs) {
-    LOOKALIKE_ASSIGN_OR_RETURN(auto ref, FindImageRef(doc, spec));
-    if (!ref.has_value()) continue;
-    LOOKALIKE_ASSIGN_OR_RETURN(std::vector<float> vec, EmbedRef(*ref, spec));
-    doc = AppendVectorField(doc, spec.vector_field, vec);
-    changed = true;
-  }
-  if (!changed) return std::optional<std::string>();
-  return std::optional<std::string>(std::move(doc));
+  if (!mapping.ok()) return {};
+  return FindEmbedSpecs(*mapping, index);
 }
 
-Result<std::optional<std::string>> ImageApi::EmbedUpdate(std::string_view index,
-                                                         std::string_view update_body) const {
-  if (!MayReferenceImages(update_body)) return std::optional<std::string>();
-  return RewriteUpdateDocs(update_body, [&](std::string_view doc) {
-    return EmbedDocument(index, doc);
-  });
+Status ImageApi::EmbedSource(std::string_view doc_json, const std::vector<EmbedSpec>& specs,
+                             std::vector<FieldVector>* vectors) const {
+  if (!MayReferenceImages(doc_json)) return Status::OK();
+  for (const EmbedSpec& spec : specs) {
+    LOOKALIKE_ASSIGN_OR_RETURN(auto ref, FindImageRef(doc_json, spec));
+    if (!ref.has_value()) continue;
+    LOOKALIKE_ASSIGN_OR_RETURN(std::vector<float> vec, EmbedRef(*ref, spec));
+    vectors->push_back(FieldVector{spec.vector_field, std::move(vec)});
+  }
+  return Status::OK();
+}
+
+Status ImageApi::EmbedWrite(WriteOp* op, const std::vector<EmbedSpec>& specs) const {
+  if (specs.empty()) return Status::OK();
+  switch (op->kind) {
+    case WriteKind::kIndex:
+    case WriteKind::kCreate:
+      return EmbedSource(op->source, specs, &op->vectors);
+    case WriteKind::kUpdate:
+      if (op->partial_doc.has_value()) {
+        LOOKALIKE_RETURN_IF_ERROR(EmbedSource(*op->partial_doc, specs, &op->vectors));
+      }
+      if (op->upsert.has_value()) {
+        LOOKALIKE_RETURN_IF_ERROR(EmbedSource(*op->upsert, specs, &op->upsert_vectors));
+      }
+      return Status::OK();
+    case WriteKind::kDelete:
+      return Status::OK();
+  }
+  return Status::OK();
+}
+
+Status ImageApi::EmbedWrite(WriteOp* op) const {
+  bool may = MayReferenceImages(op->source) ||
+             (op->partial_doc.has_value() && MayReferenceImages(*op->partial_doc)) ||
+             (op->upsert.has_value() && MayReferenceImages(*op->upsert));
+  if (!may) return Status::OK();
+  return EmbedWrite(op, EmbedSpecsOf(op->index));
 }
 
 Result<std::string> ImageApi::Bulk(std::string_view default_index, std::string_view ndjson,
                                    RefreshPolicy refresh) const {
-  if (!MayReferenceImages(ndjson)) return engine_->Bulk(default_index, ndjson, refresh);
-  auto items = SplitBulk(ndjson, default_index);
-  if (!items.has_value()) return engine_->Bulk(default_index, ndjson, refresh);
-
-  std::map<std::string, std::vector<EmbedSpec>, std::less<>> specs_by_index;
-  auto specs_for = [&](const std::string& index) -> const std::vector<EmbedSpec>& {
-    auto it = specs_by_index.find(index);
-    if (it != specs_by_index.end()) return it->second;
-    std::vector<EmbedSpec> specs;
-    if (engine_->IndexExists(index)) {
-      auto mapping = engine_->GetMapping(index);
-      if (mapping.ok()) specs = FindEmbedSpecs(*mapping, index);
-    }
-    return specs_by_index.emplace(index, std::move(specs)).first->second;
-  };
-
-  // Documents that merely have a "path" field, in indices without image fields, go through
-  // untouched and uncopied.
-  bool any_specs = false;
-  for (const BulkItem& item : *items) any_specs = any_specs || !specs_for(item.index).empty();
-  if (!any_specs) return engine_->Bulk(default_index, ndjson, refresh);
-
-  std::vector<FailedBulkItem> failed;
-  bool modified = false;
-  std::string forward;
-  forward.reserve(ndjson.size());
-  for (size_t i = 0; i < items->size(); ++i) {
-    const BulkItem& item = (*items)[i];
-    std::string source(item.source_line);
-    Status st;
-    if (item.op == "update" && MayReferenceImages(item.source_line) &&
-        !specs_for(item.index).empty()) {
-      auto rewritten = EmbedUpdate(item.index, source);
-      if (!rewritten.ok()) {
-        st = rewritten.status();
-      } else if (rewritten->has_value()) {
-        source = std::move(**rewritten);
-        modified = true;
+  auto start = std::chrono::steady_clock::now();
+  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<es::BulkItem> items,
+                             es::ParseBulk(default_index, ndjson));
+  // Vector bulks (the common case) carry no image reference: one scan of the body skips all
+  // of this.
+  if (MayReferenceImages(ndjson)) {
+    std::map<std::string, std::vector<EmbedSpec>, std::less<>> specs_by_index;
+    for (es::BulkItem& item : items) {
+      if (!item.error.ok() || item.op.kind == WriteKind::kDelete) continue;
+      auto it = specs_by_index.find(item.op.index);
+      if (it == specs_by_index.end()) {
+        it = specs_by_index.emplace(item.op.index, EmbedSpecsOf(item.op.index)).first;
       }
-    } else if ((item.op == "index" || item.op == "create") &&
-               MayReferenceImages(item.source_line)) {
-      for (const EmbedSpec& spec : specs_for(item.index)) {
-        auto ref = FindImageRef(source, spec);
-        if (!ref.ok()) {
-          st = ref.status();
-          break;
-        }
-        if (!ref->has_value()) continue;
-        auto vec = EmbedRef(**ref, spec);
-        if (!vec.ok()) {
-          st = vec.status();
-          break;
-        }
-        source = AppendVectorField(source, spec.vector_field, *vec);
-        modified = true;
-      }
-    }
-    if (!st.ok()) {
-      FailedBulkItem f;
-      f.position = i;
-      f.op = item.op;
-      f.index = item.index;
-      f.id = item.id;
-      if (st.type().empty()) st = Mapper(st.message());
+      Status st = EmbedWrite(&item.op, it->second);
       // Same status as the single-document path: 404 for any refused path, ...
-      f.http_status = HttpStatusFor(st);
-      f.type = std::string(st.type());
-      f.reason = st.message();
-      failed.push_back(std::move(f));
-      continue;
+      if (!st.ok()) item.error = st.type().empty() ? Mapper(st.message()) : st;
     }
-    forward.append(item.action_line).push_back('\n');
-    if (item.op != "delete") forward.append(source).push_back('\n');
   }
-  if (failed.empty() && !modified) {
-    return engine_->Bulk(default_index, ndjson, refresh);
-  }
-  std::string engine_body;
-  if (!forward.empty()) {
-    LOOKALIKE_ASSIGN_OR_RETURN(engine_body, engine_->Bulk(default_index, forward, refresh));
-  }
-  return MergeBulkResponse(engine_body, failed);
+  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<WriteOutcome> outcomes,
+                             es::WriteBulk(*engine_, items, refresh));
+  int64_t took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - start)
+                     .count();
+  return es::RenderBulkResponse(items, outcomes, took);
 }
 
 }  // namespace lookalike::server

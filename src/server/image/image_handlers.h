@@ -30,6 +30,7 @@
 #include "lookalike/embedder.h"
 #include "lookalike/engine.h"
 #include "lookalike/status.h"
+#include "lookalike/write_ops.h"
 #include "server/image/image_ingest.h"
 #include "server/image/thumbnail_cache.h"
 #include "server/router.h"
@@ -64,19 +65,14 @@ class ImageApi {
   Result<std::optional<Rewritten>> RewriteNeuralSearch(std::string_view index,
                                                        std::string_view body) const;
 
-  /// Index-time embedding (see image_ingest.h): when `index` maps a vector field with a
-  /// "source_field" and the document carries that field as {"path": P} (P below an image root)
-  /// or {"base64": B} but not the vector, returns the document with the vector added; nullopt
-  /// when there is nothing to embed. Errors: mapper_parsing_exception (bad reference or image),
-  /// resource_not_found_exception (a path refused for any reason, see image_file.h),
-  /// illegal_argument_exception (model).
-  Result<std::optional<std::string>> EmbedDocument(std::string_view index,
-                                                   std::string_view source_json) const;
-
-  /// EmbedDocument for the "doc" and "upsert" objects of an update body (_update, bulk update):
-  /// a partial document that brings a new image gets the new image's vector.
-  Result<std::optional<std::string>> EmbedUpdate(std::string_view index,
-                                                 std::string_view update_body) const;
+  /// Index-time embedding (see image_ingest.h) of one write: when `op->index` maps a vector
+  /// field with a "source_field" and the document carries that field as {"path": P} (P below
+  /// an image root) or {"base64": B} but not the vector, the vector is added to op->vectors
+  /// (kIndex/kCreate: the source; kUpdate: the "doc", and the "upsert" into op->upsert_vectors);
+  /// nothing happens when there is nothing to embed. Errors: mapper_parsing_exception (bad
+  /// reference or image), resource_not_found_exception (a path refused for any reason, see
+  /// image_file.h), illegal_argument_exception (model).
+  Status EmbedWrite(WriteOp* op) const;
 
   /// Mapping-time check of index-time embedding: every vector field of a create-index body
   /// ({"mappings":{"properties":…}}) or a put-mapping body ({"properties":…}) that names a
@@ -85,9 +81,10 @@ class ImageApi {
   /// to the engine, which reports them.
   Status CheckMappingModels(std::string_view body, bool is_create) const;
 
-  /// _bulk with index-time embedding for index/create/update items; items whose image cannot be used
-  /// get their own error in the response and do not reach the engine. Bodies without image
-  /// references go to the engine untouched.
+  /// _bulk (parsed by the codec, src/server/es/bulk_codec.h) with index-time embedding for
+  /// index/create/update items: their vectors go to the engine with the items
+  /// (WriteOp::vectors); items whose image cannot be used get their own error in the response
+  /// and do not reach the engine.
   Result<std::string> Bulk(std::string_view default_index, std::string_view ndjson,
                            RefreshPolicy refresh) const;
 
@@ -107,6 +104,13 @@ class ImageApi {
                       std::span<const uint8_t> image) const;
   // Vector for one image reference of a document, with the spec's model.
   Result<std::vector<float>> EmbedRef(const ImageRef& ref, const EmbedSpec& spec) const;
+  // The index's vector fields filled from an image field (none when the index does not exist).
+  std::vector<EmbedSpec> EmbedSpecsOf(std::string_view index) const;
+  // EmbedWrite with the index's specs already known.
+  Status EmbedWrite(WriteOp* op, const std::vector<EmbedSpec>& specs) const;
+  // The vectors for the image references of one document (JSON object text).
+  Status EmbedSource(std::string_view doc_json, const std::vector<EmbedSpec>& specs,
+                     std::vector<FieldVector>* vectors) const;
   void SearchImage(const RestRequest& request, HttpResponse* response) const;
   void GetImage(const RestRequest& request, HttpResponse* response) const;
   void ListModels(HttpResponse* response) const;

@@ -1,4 +1,6 @@
 // Documents: index/create/get/delete/update, versions and sequence numbers, bulk.
+#include <cmath>
+
 #include "engine_test_util.h"
 
 namespace lookalike::testing {
@@ -12,17 +14,17 @@ TEST(Crud, IndexGetUpdateDelete) {
   auto r1 = engine->IndexDocument("docs", "1", R"({"title":"Hello World","n":5})", OpType::kIndex,
                                   RefreshPolicy::kFalse);
   ASSERT_TRUE(r1.ok()) << r1.status().ToString();
-  EXPECT_EQ(r1->result, "created");
-  EXPECT_EQ(r1->http_status, 201);
+  EXPECT_EQ(WriteResultName(r1->result), "created");
+  EXPECT_EQ(server::es::WriteOutcomeHttpStatus(*r1), 201);
   EXPECT_EQ(r1->version, 1);
-  Json b1(r1->body);
+  Json b1(server::es::RenderWriteOutcome(*r1));
   EXPECT_EQ(b1.Str("/result"), "created");
   EXPECT_EQ(b1.Int("/_version"), 1);
 
   auto r2 = engine->IndexDocument("docs", "1", R"({"title":"Hello again","n":6})", OpType::kIndex,
                                   RefreshPolicy::kFalse);
   ASSERT_TRUE(r2.ok());
-  EXPECT_EQ(r2->result, "updated");
+  EXPECT_EQ(WriteResultName(r2->result), "updated");
   EXPECT_EQ(r2->version, 2);
   EXPECT_GT(r2->seq_no, r1->seq_no);
 
@@ -39,32 +41,32 @@ TEST(Crud, IndexGetUpdateDelete) {
   EXPECT_EQ(g.Str("/_source/title"), "Hello again");
   EXPECT_EQ(g.Int("/_version"), 2);
 
-  auto upd = engine->UpdateDocument("docs", "1", R"({"doc":{"n":7,"extra":"x"}})",
+  auto upd = Update(*engine, "docs", "1", R"({"doc":{"n":7,"extra":"x"}})",
                                     RefreshPolicy::kFalse);
   ASSERT_TRUE(upd.ok()) << upd.status().ToString();
-  EXPECT_EQ(upd->result, "updated");
+  EXPECT_EQ(WriteResultName(upd->result), "updated");
   EXPECT_EQ(upd->version, 3);
   Json g2(engine->GetDocument("docs", "1")->body);
   EXPECT_EQ(g2.Int("/_source/n"), 7);
   EXPECT_EQ(g2.Str("/_source/extra"), "x");
   EXPECT_EQ(g2.Str("/_source/title"), "Hello again");
 
-  auto noop = engine->UpdateDocument("docs", "1", R"({"doc":{"n":7}})", RefreshPolicy::kFalse);
+  auto noop = Update(*engine, "docs", "1", R"({"doc":{"n":7}})", RefreshPolicy::kFalse);
   ASSERT_TRUE(noop.ok());
-  EXPECT_EQ(noop->result, "noop");
+  EXPECT_EQ(WriteResultName(noop->result), "noop");
 
-  auto missing = engine->UpdateDocument("docs", "nope", R"({"doc":{"n":1}})",
+  auto missing = Update(*engine, "docs", "nope", R"({"doc":{"n":1}})",
                                         RefreshPolicy::kFalse);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().type(), "document_missing_exception");
 
   auto del = engine->DeleteDocument("docs", "1", RefreshPolicy::kFalse);
   ASSERT_TRUE(del.ok());
-  EXPECT_EQ(del->result, "deleted");
+  EXPECT_EQ(WriteResultName(del->result), "deleted");
   auto del2 = engine->DeleteDocument("docs", "1", RefreshPolicy::kFalse);
   ASSERT_TRUE(del2.ok());
-  EXPECT_EQ(del2->result, "not_found");
-  EXPECT_EQ(del2->http_status, 404);
+  EXPECT_EQ(WriteResultName(del2->result), "not_found");
+  EXPECT_EQ(server::es::WriteOutcomeHttpStatus(*del2), 404);
   auto gone = engine->GetDocument("docs", "1");
   ASSERT_TRUE(gone.ok());
   EXPECT_EQ(gone->http_status, 404);
@@ -102,7 +104,7 @@ TEST(Crud, BulkMixedItems) {
       "{\"delete\":{\"_id\":\"9\"}}\n"
       "{\"index\":{\"_index\":\"other\",\"_id\":\"x\"}}\n{\"k\":\"v\"}\n"
       "{\"index\":{\"_id\":\"4\"}}\n{not json}\n";
-  auto r = engine->Bulk("b", ndjson, RefreshPolicy::kWaitFor);
+  auto r = Bulk(*engine, "b", ndjson, RefreshPolicy::kWaitFor);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   Json j(*r);
   EXPECT_TRUE(j.At("/errors").get_bool().value());
@@ -123,15 +125,151 @@ TEST(Crud, BulkMixedItems) {
   EXPECT_TRUE(engine->IndexExists("other"));
 
   // Framing errors fail the whole request.
-  auto unterminated = engine->Bulk("b", "{\"index\":{}}\n{\"n\":1}", RefreshPolicy::kFalse);
+  auto unterminated = Bulk(*engine, "b", "{\"index\":{}}\n{\"n\":1}", RefreshPolicy::kFalse);
   ASSERT_FALSE(unterminated.ok());
   EXPECT_EQ(unterminated.status().code(), StatusCode::kInvalidArgument);
-  auto bad_action = engine->Bulk("b", "{\"frobnicate\":{}}\n", RefreshPolicy::kFalse);
+  auto bad_action = Bulk(*engine, "b", "{\"frobnicate\":{}}\n", RefreshPolicy::kFalse);
   ASSERT_FALSE(bad_action.ok());
-  auto empty = engine->Bulk("b", "", RefreshPolicy::kFalse);
+  auto empty = Bulk(*engine, "b", "", RefreshPolicy::kFalse);
   ASSERT_FALSE(empty.ok());
-  auto garbage = engine->Bulk("b", "not json\n", RefreshPolicy::kFalse);
+  auto garbage = Bulk(*engine, "b", "not json\n", RefreshPolicy::kFalse);
   ASSERT_FALSE(garbage.ok());
+}
+
+WriteOp IndexOp(std::string id, std::string source, std::vector<FieldVector> vectors) {
+  WriteOp op;
+  op.index = "vv";
+  op.id = std::move(id);
+  op.source = std::move(source);
+  op.vectors = std::move(vectors);
+  return op;
+}
+
+std::vector<double> SourceVector(Engine& engine, const std::string& id) {
+  std::vector<double> out;
+  auto got = engine.GetDocument("vv", id);
+  if (!got.ok()) {
+    ADD_FAILURE() << got.status().ToString();
+    return out;
+  }
+  Json g(got->body);
+  simdjson::dom::array values;
+  if (g.At("/_source/emb").get_array().get(values) != simdjson::SUCCESS) return out;
+  for (simdjson::dom::element x : values) out.push_back(double(x));
+  return out;
+}
+
+// WriteOp::vectors: vectors handed over as values are validated like source vectors, searched,
+// and returned in _source after the document's own members; updates replace them, or are
+// noops when the vector is unchanged.
+TEST(Crud, VectorsHandedOverAsValues) {
+  TempDir dir;
+  auto engine = OpenEngine(dir.path());
+  ASSERT_TRUE(engine->CreateIndex("vv", R"({"settings":{"index.knn":true},"mappings":{
+      "properties":{"emb":{"type":"knn_vector","dimension":3},"tag":{"type":"keyword"}}}})")
+                  .ok());
+  auto w = engine->WriteDocument(IndexOp("1", R"({"tag":"a"})", {{"emb", {1, 0, 0}}}),
+                                 RefreshPolicy::kWaitFor);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ(w->result, WriteResultKind::kCreated);
+  Json g(engine->GetDocument("vv", "1")->body);
+  EXPECT_EQ(simdjson::minify(g.At("/_source")), R"({"tag":"a","emb":[1,0,0]})");
+  auto hits = SearchJson(*engine, "vv", R"({"query":{"knn":{"emb":{"vector":[1,0,0],"k":1}}}})");
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  EXPECT_EQ(HitIds(*hits), std::vector<std::string>{"1"});
+
+  // Refused like a bad vector in the source, singly and per item.
+  for (auto [field, values] : {std::pair<std::string, std::vector<float>>{"emb", {1, 2}},
+                               {"emb", {1, NAN, 0}},
+                               {"emb", {}},
+                               {"tag", {1, 2, 3}},
+                               {"nope", {1, 2, 3}}}) {
+    auto bad = engine->WriteDocument(IndexOp("2", "{}", {{field, values}}), RefreshPolicy::kFalse);
+    ASSERT_FALSE(bad.ok()) << field;
+    EXPECT_EQ(bad.status().type(), "mapper_parsing_exception") << bad.status().message();
+  }
+  auto twice = engine->WriteDocument(IndexOp("2", R"({"emb":[0,1,0]})", {{"emb", {1, 0, 0}}}),
+                                     RefreshPolicy::kFalse);
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.status().message().find("one vector per field"), std::string::npos);
+  EXPECT_FALSE(engine->GetDocument("vv", "2")->http_status == 200);
+
+  // Update: the same vector is a noop, a new one replaces the stored one.
+  WriteOp same;
+  same.kind = WriteKind::kUpdate;
+  same.index = "vv";
+  same.id = "1";
+  same.partial_doc = R"({"tag":"a"})";
+  same.vectors = {{"emb", {1, 0, 0}}};
+  auto noop = engine->WriteDocument(same, RefreshPolicy::kFalse);
+  ASSERT_TRUE(noop.ok()) << noop.status().ToString();
+  EXPECT_EQ(noop->result, WriteResultKind::kNoop);
+  WriteOp changed = same;
+  changed.vectors = {{"emb", {0, 0, 1}}};
+  auto updated = engine->WriteDocument(changed, RefreshPolicy::kWaitFor);
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(updated->result, WriteResultKind::kUpdated);
+  EXPECT_EQ(SourceVector(*engine, "1"), (std::vector<double>{0, 0, 1}));
+  hits = SearchJson(*engine, "vv", R"({"query":{"knn":{"emb":{"vector":[0,0,1],"k":1}}}})");
+  EXPECT_EQ(HitIds(*hits), std::vector<std::string>{"1"});
+
+  // In one Write: a document written with a vector, then updated in the same batch, keeps it;
+  // an upsert takes the upsert's vectors.
+  WriteOp touch;
+  touch.kind = WriteKind::kUpdate;
+  touch.index = "vv";
+  touch.id = "3";
+  touch.partial_doc = R"({"tag":"b"})";
+  WriteOp upsert = touch;
+  upsert.id = "4";
+  upsert.partial_doc.reset();
+  upsert.upsert = R"({"tag":"u"})";
+  upsert.upsert_vectors = {{"emb", {0, 1, 0}}};
+  std::vector<WriteOp> ops;
+  ops.push_back(IndexOp("3", R"({"tag":"a"})", {{"emb", {0, 1, 1}}}));
+  ops.push_back(touch);
+  ops.push_back(upsert);
+  auto batch = engine->Write(std::move(ops), RefreshPolicy::kWaitFor);
+  ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+  ASSERT_EQ(batch->size(), 3u);
+  EXPECT_EQ((*batch)[1].result, WriteResultKind::kUpdated);
+  EXPECT_EQ((*batch)[2].result, WriteResultKind::kCreated);
+  for (const WriteOutcome& o : *batch) EXPECT_TRUE(o.status.ok()) << o.status.ToString();
+  EXPECT_EQ(SourceVector(*engine, "3"), (std::vector<double>{0, 1, 1}));
+  EXPECT_EQ(Json(engine->GetDocument("vv", "3")->body).Str("/_source/tag"), "b");
+  EXPECT_EQ(SourceVector(*engine, "4"), (std::vector<double>{0, 1, 0}));
+}
+
+// Write(): per-item failures are Status values with their index and id; an invalid index name
+// fails only its items, a missing index fails updates and deletes but is created for index.
+TEST(Crud, WriteReturnsTypedOutcomes) {
+  TempDir dir;
+  auto engine = OpenEngine(dir.path());
+  std::vector<WriteOp> ops(4);
+  ops[0].index = "Bad";
+  ops[0].source = "{}";
+  ops[1].index = "fresh";
+  ops[1].source = R"({"n":1})";
+  ops[2].kind = WriteKind::kDelete;
+  ops[2].index = "missing";
+  ops[2].id = "1";
+  ops[3].kind = WriteKind::kUpdate;
+  ops[3].index = "fresh";
+  ops[3].id = "nope";
+  ops[3].partial_doc = "{}";
+  auto r = engine->Write(std::move(ops), RefreshPolicy::kFalse);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), 4u);
+  EXPECT_EQ((*r)[0].status.type(), "invalid_index_name_exception");
+  EXPECT_EQ((*r)[0].index, "Bad");
+  EXPECT_TRUE((*r)[1].status.ok());
+  EXPECT_EQ((*r)[1].id.size(), 20u);  // generated
+  EXPECT_EQ((*r)[1].result, WriteResultKind::kCreated);
+  EXPECT_EQ((*r)[2].status.type(), "index_not_found_exception");
+  EXPECT_EQ((*r)[3].status.type(), "document_missing_exception");
+  EXPECT_EQ((*r)[3].id, "nope");
+  engine->Shutdown();
+  EXPECT_FALSE(engine->Write({}, RefreshPolicy::kFalse).ok());  // unavailable
 }
 
 // Optimistic concurrency: if_seq_no + if_primary_term guard index, update and delete, singly
@@ -164,10 +302,10 @@ TEST(Crud, ConditionalWrites) {
   auto second = engine->IndexDocument("cas", "1", R"({"n":2})", OpType::kIndex,
                                       RefreshPolicy::kFalse, WriteCondition{seq, 1});
   ASSERT_TRUE(second.ok()) << second.status().ToString();
-  EXPECT_FALSE(engine->UpdateDocument("cas", "1", R"({"doc":{"n":3}})", RefreshPolicy::kFalse,
+  EXPECT_FALSE(Update(*engine, "cas", "1", R"({"doc":{"n":3}})", RefreshPolicy::kFalse,
                                       WriteCondition{seq, 1})
                    .ok());  // the old seq_no no longer matches
-  auto third = engine->UpdateDocument("cas", "1", R"({"doc":{"n":3}})", RefreshPolicy::kFalse,
+  auto third = Update(*engine, "cas", "1", R"({"doc":{"n":3}})", RefreshPolicy::kFalse,
                                       WriteCondition{second->seq_no, 1});
   ASSERT_TRUE(third.ok()) << third.status().ToString();
   EXPECT_FALSE(engine->DeleteDocument("cas", "1", RefreshPolicy::kFalse,
@@ -182,7 +320,7 @@ TEST(Crud, ConditionalWrites) {
       ",\"if_primary_term\":1}}\n{\"n\":4}\n"
       "{\"delete\":{\"_index\":\"cas\",\"_id\":\"1\",\"if_seq_no\":" + s3 +
       ",\"if_primary_term\":1}}\n";
-  auto r = engine->Bulk("", bulk, RefreshPolicy::kFalse);
+  auto r = Bulk(*engine, "", bulk, RefreshPolicy::kFalse);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   Json b(*r);
   EXPECT_TRUE(b.At("/errors").get_bool().value());
@@ -192,11 +330,11 @@ TEST(Crud, ConditionalWrites) {
   EXPECT_EQ(Json(engine->GetDocument("cas", "1")->body).Int("/_source/n"), 4);
 
   // Half a condition, or a non-integer, is refused before anything is written.
-  auto half = engine->Bulk("", "{\"index\":{\"_index\":\"cas\",\"_id\":\"1\",\"if_seq_no\":1}}\n{}\n",
+  auto half = Bulk(*engine, "", "{\"index\":{\"_index\":\"cas\",\"_id\":\"1\",\"if_seq_no\":1}}\n{}\n",
                            RefreshPolicy::kFalse);
   ASSERT_FALSE(half.ok());
   EXPECT_EQ(half.status().type(), "action_request_validation_exception");
-  auto text = engine->Bulk("", "{\"index\":{\"_index\":\"cas\",\"_id\":\"1\",\"if_seq_no\":\"x\","
+  auto text = Bulk(*engine, "", "{\"index\":{\"_index\":\"cas\",\"_id\":\"1\",\"if_seq_no\":\"x\","
                            "\"if_primary_term\":1}}\n{}\n",
                            RefreshPolicy::kFalse);
   ASSERT_FALSE(text.ok());

@@ -72,4 +72,21 @@ std::vector<std::string> HitIds(const std::string& response) {
   return out;
 }
 
+Result<std::string> Bulk(Engine& engine, std::string_view index, std::string_view ndjson,
+                         RefreshPolicy refresh) {
+  return server::es::Bulk(engine, index, ndjson, refresh);
+}
+
+Result<WriteOutcome> Update(Engine& engine, std::string_view index, std::string_view id,
+                            std::string_view body_json, RefreshPolicy refresh,
+                            const WriteCondition& condition) {
+  WriteOp op;
+  op.kind = WriteKind::kUpdate;
+  op.index = std::string(index);
+  op.id = std::string(id);
+  op.condition = condition;
+  LOOKALIKE_RETURN_IF_ERROR(server::es::ParseUpdateBody(body_json, &op));
+  return engine.WriteDocument(std::move(op), refresh);
+}
+
 }  // namespace lookalike::testing

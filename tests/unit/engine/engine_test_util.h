@@ -8,6 +8,8 @@
 #include <string>
 
 #include "lookalike/engine.h"
+#include "server/es/bulk_codec.h"
+#include "server/es/doc_codec.h"
 #include "server/es/search_render.h"
 
 namespace lookalike::testing {
@@ -42,6 +44,14 @@ struct Json {
   std::string Str(const char* pointer) const;
   bool Has(const char* pointer) const;
 };
+
+/// POST _bulk through the Elasticsearch codec (server/es/bulk_codec.h): the response body.
+Result<std::string> Bulk(Engine& engine, std::string_view index, std::string_view ndjson,
+                         RefreshPolicy refresh);
+/// POST /{index}/_update/{id} with an _update body, through the codec.
+Result<WriteOutcome> Update(Engine& engine, std::string_view index, std::string_view id,
+                            std::string_view body_json, RefreshPolicy refresh,
+                            const WriteCondition& condition = {});
 
 /// Ids of search hits in order.
 std::vector<std::string> HitIds(const std::string& response);

@@ -48,7 +48,7 @@ class KnnTest : public ::testing::Test {
       bulk += "{\"vec\":" + VecJson(v) + ",\"emb\":" + VecJson(v) + ",\"cat\":\"c" +
               std::to_string(i % 10) + "\",\"n\":" + std::to_string(i) + "}\n";
       if (i % 500 == 499) {
-        auto r = engine_->Bulk("v", bulk, RefreshPolicy::kFalse);
+        auto r = Bulk(*engine_, "v", bulk, RefreshPolicy::kFalse);
         ASSERT_TRUE(r.ok()) << r.status().ToString();
         ASSERT_FALSE(Json(*r).At("/errors").get_bool().value());
         bulk.clear();
@@ -228,7 +228,7 @@ TEST(Concurrency, WritesSearchesAndRefreshes) {
           bulk += "{\"index\":{\"_id\":\"" + std::to_string(id) + "\"}}\n{\"v\":[" +
                   std::to_string(id % 97) + ",1,2,3],\"t\":\"w" + std::to_string(w) + "\"}\n";
         }
-        auto r = engine->Bulk("c", bulk, b % 5 == 0 ? RefreshPolicy::kWaitFor : RefreshPolicy::kFalse);
+        auto r = Bulk(*engine, "c", bulk, b % 5 == 0 ? RefreshPolicy::kWaitFor : RefreshPolicy::kFalse);
         if (!r.ok() || Json(*r).At("/errors").get_bool().value()) failed = true;
         if (b % 4 == 0) {
           (void)engine->DeleteDocument("c", std::to_string(w * 100000 + b * 20), RefreshPolicy::kFalse);

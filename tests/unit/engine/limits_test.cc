@@ -223,7 +223,7 @@ TEST(Limits, InvalidUtf8InNamesAndIds) {
   EXPECT_TRUE(IndexDoc(*engine, "u", "caf\xc3\xa9", "{}").ok());
   // Bulk ids and names arrive inside JSON, which simdjson validates; a raw invalid byte in the
   // NDJSON is a parse error, never a stored name.
-  auto bulk = engine->Bulk("", "{\"index\":{\"_index\":\"u\",\"_id\":\"b\xff\"}}\n{}\n",
+  auto bulk = Bulk(*engine, "", "{\"index\":{\"_index\":\"u\",\"_id\":\"b\xff\"}}\n{}\n",
                            RefreshPolicy::kFalse);
   EXPECT_FALSE(bulk.ok() && bulk->find("\"result\":\"created\"") != std::string::npos);
   for (const auto& info : engine->ListIndices()) EXPECT_TRUE(IsValidUtf8(info.name));

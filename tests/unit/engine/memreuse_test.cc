@@ -254,13 +254,13 @@ TEST(DocnumReuse, NewDocumentsTakeDeletedNumbers) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
   ASSERT_TRUE(engine->CreateIndex("m", kMapping).ok());
-  ASSERT_TRUE(engine->Bulk("m", BulkOf("o", 0, 100, false), RefreshPolicy::kTrue).ok());
-  ASSERT_TRUE(engine->Bulk("m", DeleteEvens(20), RefreshPolicy::kTrue).ok());
+  ASSERT_TRUE(Bulk(*engine, "m", BulkOf("o", 0, 100, false), RefreshPolicy::kTrue).ok());
+  ASSERT_TRUE(Bulk(*engine, "m", DeleteEvens(20), RefreshPolicy::kTrue).ok());
   EXPECT_EQ(DeletedDocs(*engine), 20);
   std::set<int64_t> freed;
   for (int i = 0; i < 40; i += 2) freed.insert(i);  // o<i> was created i-th: docnum i
   // 15 new documents: all of them take numbers of deleted ones (nothing is pending any more).
-  ASSERT_TRUE(engine->Bulk("m", BulkOf("n", 0, 15, true), RefreshPolicy::kTrue).ok());
+  ASSERT_TRUE(Bulk(*engine, "m", BulkOf("n", 0, 15, true), RefreshPolicy::kTrue).ok());
   auto docnums = Docnums(*engine);
   for (int i = 0; i < 15; ++i) {
     EXPECT_EQ(freed.count(docnums["n" + std::to_string(i)]), 1u) << i;
@@ -268,7 +268,7 @@ TEST(DocnumReuse, NewDocumentsTakeDeletedNumbers) {
   EXPECT_EQ(DeletedDocs(*engine), 5);
   ExpectConsistent(*engine, 20, 15);
   // Overwrites keep their number; the next creates use the 5 left, then new numbers.
-  ASSERT_TRUE(engine->Bulk("m", BulkOf("n", 0, 25, true), RefreshPolicy::kTrue).ok());
+  ASSERT_TRUE(Bulk(*engine, "m", BulkOf("n", 0, 25, true), RefreshPolicy::kTrue).ok());
   docnums = Docnums(*engine);
   int64_t highest = 0;
   for (const auto& [id, d] : docnums) highest = std::max(highest, d);
@@ -284,17 +284,17 @@ TEST(DocnumReuse, DeleteRecreateRoundsStayBounded) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
   ASSERT_TRUE(engine->CreateIndex("m", kMapping).ok());
-  ASSERT_TRUE(engine->Bulk("m", BulkOf("o", 0, 100, false), RefreshPolicy::kTrue).ok());
+  ASSERT_TRUE(Bulk(*engine, "m", BulkOf("o", 0, 100, false), RefreshPolicy::kTrue).ok());
   for (int round = 0; round < 20; ++round) {
     std::string bulk;
     for (int i = 0; i < 100; i += 2)
       bulk += "{\"delete\":{\"_id\":\"o" + std::to_string(i) + "\"}}\n";
-    ASSERT_TRUE(engine->Bulk("m", bulk, RefreshPolicy::kWaitFor).ok());
+    ASSERT_TRUE(Bulk(*engine, "m", bulk, RefreshPolicy::kWaitFor).ok());
     bulk.clear();
     for (int i = 0; i < 100; i += 2) {
       bulk += "{\"index\":{\"_id\":\"o" + std::to_string(i) + "\"}}\n" + OldDoc(i) + "\n";
     }
-    ASSERT_TRUE(engine->Bulk("m", bulk, RefreshPolicy::kFalse).ok());
+    ASSERT_TRUE(Bulk(*engine, "m", bulk, RefreshPolicy::kFalse).ok());
   }
   ASSERT_TRUE(engine->Refresh("m").ok());
   auto docnums = Docnums(*engine);
@@ -324,12 +324,12 @@ TEST_P(RestartAfterReuse, FindsTheNewVectorAndNotTheOld) {
   {
     auto engine = OpenEngine(dir.path(), /*snapshot_on_shutdown=*/at == SnapshotAt::kAfterRecreate);
     ASSERT_TRUE(engine->CreateIndex("m", kMapping).ok());
-    ASSERT_TRUE(engine->Bulk("m", BulkOf("o", 0, 100, false), RefreshPolicy::kTrue).ok());
+    ASSERT_TRUE(Bulk(*engine, "m", BulkOf("o", 0, 100, false), RefreshPolicy::kTrue).ok());
     if (at == SnapshotAt::kBeforeDelete) {
       ASSERT_TRUE(engine->Flush("m").ok());
     }
-    ASSERT_TRUE(engine->Bulk("m", DeleteEvens(20), RefreshPolicy::kTrue).ok());
-    ASSERT_TRUE(engine->Bulk("m", BulkOf("n", 0, 20, true), RefreshPolicy::kTrue).ok());
+    ASSERT_TRUE(Bulk(*engine, "m", DeleteEvens(20), RefreshPolicy::kTrue).ok());
+    ASSERT_TRUE(Bulk(*engine, "m", BulkOf("n", 0, 20, true), RefreshPolicy::kTrue).ok());
     auto docnums = Docnums(*engine);
     for (int i = 0; i < 20; ++i) EXPECT_LT(docnums["n" + std::to_string(i)], 40) << i;
     engine->Shutdown();
@@ -345,9 +345,9 @@ TEST_P(RestartAfterReuse, FindsTheNewVectorAndNotTheOld) {
   }
   // Deleting after the restart frees numbers again, and creates take them.
   ASSERT_TRUE(
-      engine->Bulk("m", BulkOf("n", 0, 0, true) + DeleteEvens(30), RefreshPolicy::kTrue).ok());
+      Bulk(*engine, "m", BulkOf("n", 0, 0, true) + DeleteEvens(30), RefreshPolicy::kTrue).ok());
   EXPECT_EQ(DeletedDocs(*engine), 10);
-  ASSERT_TRUE(engine->Bulk("m", BulkOf("n", 20, 30, true), RefreshPolicy::kTrue).ok());
+  ASSERT_TRUE(Bulk(*engine, "m", BulkOf("n", 20, 30, true), RefreshPolicy::kTrue).ok());
   EXPECT_EQ(DeletedDocs(*engine), 0);
   auto docnums = Docnums(*engine);
   for (const auto& [id, d] : docnums) EXPECT_LT(d, 100) << id;
@@ -376,15 +376,15 @@ TEST(DocnumReuse, HolesFromBeforeARestartAreReused) {
   {
     auto engine = OpenEngine(dir.path(), /*snapshot_on_shutdown=*/false);
     ASSERT_TRUE(engine->CreateIndex("m", kMapping).ok());
-    ASSERT_TRUE(engine->Bulk("m", BulkOf("o", 0, 100, false), RefreshPolicy::kTrue).ok());
+    ASSERT_TRUE(Bulk(*engine, "m", BulkOf("o", 0, 100, false), RefreshPolicy::kTrue).ok());
     ASSERT_TRUE(engine->Flush("m").ok());
-    ASSERT_TRUE(engine->Bulk("m", DeleteEvens(20), RefreshPolicy::kTrue).ok());
+    ASSERT_TRUE(Bulk(*engine, "m", DeleteEvens(20), RefreshPolicy::kTrue).ok());
     engine->Shutdown();
   }
   auto engine = OpenEngine(dir.path());
   ASSERT_TRUE(engine->Refresh("m").ok());
   EXPECT_EQ(DeletedDocs(*engine), 20);
-  ASSERT_TRUE(engine->Bulk("m", BulkOf("n", 0, 20, true), RefreshPolicy::kTrue).ok());
+  ASSERT_TRUE(Bulk(*engine, "m", BulkOf("n", 0, 20, true), RefreshPolicy::kTrue).ok());
   auto docnums = Docnums(*engine);
   for (int i = 0; i < 20; ++i) EXPECT_LT(docnums["n" + std::to_string(i)], 40) << i;
   EXPECT_EQ(DeletedDocs(*engine), 0);
@@ -411,9 +411,9 @@ TEST(DocnumReuse, KillNineAfterReuse) {
     if (!engine.ok()) _exit(2);
     Engine& e = **engine;
     if (!e.CreateIndex("m", kMapping).ok()) _exit(3);
-    if (!e.Bulk("m", BulkOf("o", 0, 100, false), RefreshPolicy::kTrue).ok()) _exit(4);
-    if (!e.Bulk("m", DeleteEvens(20), RefreshPolicy::kTrue).ok()) _exit(5);
-    if (!e.Bulk("m", BulkOf("n", 0, 20, true), RefreshPolicy::kTrue).ok()) _exit(6);
+    if (!Bulk(e, "m", BulkOf("o", 0, 100, false), RefreshPolicy::kTrue).ok()) _exit(4);
+    if (!Bulk(e, "m", DeleteEvens(20), RefreshPolicy::kTrue).ok()) _exit(5);
+    if (!Bulk(e, "m", BulkOf("n", 0, 20, true), RefreshPolicy::kTrue).ok()) _exit(6);
     char done = 1;
     if (write(fds[1], &done, 1) != 1) _exit(7);
     pause();

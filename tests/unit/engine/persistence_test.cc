@@ -33,7 +33,7 @@ TEST(Persistence, ReopenKeepsEverything) {
       bulk += "{\"index\":{\"_id\":\"" + std::to_string(i) + "\"}}\n{\"v\":" + Vec(i) +
               ",\"tag\":\"t" + std::to_string(i % 3) + "\",\"dyn\":\"hello\"}\n";
     }
-    ASSERT_TRUE(engine->Bulk("r", bulk, RefreshPolicy::kFalse).ok());
+    ASSERT_TRUE(Bulk(*engine, "r", bulk, RefreshPolicy::kFalse).ok());
     ASSERT_TRUE(engine->Flush("r").ok());
     // Written after the snapshot: must be caught up at startup.
     ASSERT_TRUE(engine->IndexDocument("r", "late", "{\"v\":[500,1,3],\"tag\":\"t9\"}",
@@ -95,7 +95,7 @@ TEST(Persistence, DeleteIndexFreesDisk) {
   for (int i = 0; i < 500; ++i) {
     bulk += "{\"index\":{}}\n{\"v\":" + Vec(i) + ",\"pad\":\"" + std::string(2000, 'x') + "\"}\n";
   }
-  ASSERT_TRUE(engine->Bulk("big", bulk, RefreshPolicy::kTrue).ok());
+  ASSERT_TRUE(Bulk(*engine, "big", bulk, RefreshPolicy::kTrue).ok());
   ASSERT_TRUE(engine->Flush("big").ok());
   auto dir_bytes = [&] {
     uintmax_t total = 0;
@@ -155,7 +155,7 @@ TEST(Persistence, CrashKeepsAcknowledgedWrites) {
         bulk += "{\"index\":{\"_id\":\"" + std::to_string(id) + "\"}}\n{\"v\":[" +
                 std::to_string(id) + ",1,2]}\n";
       }
-      auto r = (*engine)->Bulk("c", bulk, RefreshPolicy::kFalse);
+      auto r = Bulk(**engine, "c", bulk, RefreshPolicy::kFalse);
       if (!r.ok()) _exit(4);
       int acked = b * 20 + 19;
       if (write(fds[1], &acked, sizeof(acked)) != sizeof(acked)) _exit(5);
@@ -216,7 +216,7 @@ TEST(Persistence, InserterTakesAutomaticSnapshots) {
     for (int b = 0; b < 3; ++b) {
       std::string bulk;
       for (int i = 0; i < 60; ++i) bulk += "{\"index\":{}}\n{\"v\":[1,2," + std::to_string(i) + "]}\n";
-      ASSERT_TRUE((*engine)->Bulk("a", bulk, RefreshPolicy::kWaitFor).ok());
+      ASSERT_TRUE(Bulk(**engine, "a", bulk, RefreshPolicy::kWaitFor).ok());
     }
     (*engine)->Shutdown();
   }

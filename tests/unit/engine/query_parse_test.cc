@@ -118,7 +118,7 @@ TEST(QueryParse, OneTreeServesIndicesWithDifferentMappings) {
       "{\"index\":{\"_index\":\"dates\",\"_id\":\"1\"}}\n{\"d\":\"2024-01-09\",\"v\":[1,0]}\n"
       "{\"index\":{\"_index\":\"words\",\"_id\":\"2\"}}\n{\"d\":\"2024-01-09\",\"v\":[1,0,0]}\n"
       "{\"index\":{\"_index\":\"words\",\"_id\":\"3\"}}\n{\"d\":\"2024-01-1\",\"v\":[0,1,0]}\n";
-  ASSERT_TRUE(engine->Bulk("", bulk, RefreshPolicy::kTrue).ok());
+  ASSERT_TRUE(Bulk(*engine, "", bulk, RefreshPolicy::kTrue).ok());
   // Dates compare as instants (2024-01-09 > 2024-01-05); keywords as text ("2024-01-1" sorts
   // after "2024-01-05" too, "2024-01-09" as well): both indices find their documents.
   auto both = SearchJson(*engine, "dates,words", R"({"query":{"range":{"d":{"gt":"2024-01-05"}}}})");

@@ -63,7 +63,7 @@ TEST(KnnScores, EverySpaceTypeAndSimilarityFollowsItsFormula) {
     }
     bulk += "}\n";
   }
-  auto written = engine->Bulk("s", bulk, RefreshPolicy::kTrue);
+  auto written = Bulk(*engine, "s", bulk, RefreshPolicy::kTrue);
   ASSERT_TRUE(written.ok());
   ASSERT_FALSE(Json(*written).At("/errors").get_bool().value());
 

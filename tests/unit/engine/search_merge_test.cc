@@ -144,7 +144,7 @@ class SearchMergeTest : public ::testing::Test {
   }
 
   static void Load(Engine& engine, const std::string& bulk) {
-    auto r = engine.Bulk("m", bulk, RefreshPolicy::kTrue);
+    auto r = Bulk(engine, "m", bulk, RefreshPolicy::kTrue);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     ASSERT_FALSE(Json(*r).At("/errors").get_bool().value()) << r->substr(0, 500);
   }

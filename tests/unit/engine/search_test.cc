@@ -29,7 +29,7 @@ class SearchTest : public ::testing::Test {
               (i + 1 < 10 ? "0" : "") + std::to_string(i + 1) + "\"" +
               (i % 5 == 0 ? ",\"extra\":1" : "") + "}\n";
     }
-    auto r = engine_->Bulk("p", bulk, RefreshPolicy::kTrue);
+    auto r = Bulk(*engine_, "p", bulk, RefreshPolicy::kTrue);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     ASSERT_FALSE(Json(*r).At("/errors").get_bool().value()) << *r;
   }

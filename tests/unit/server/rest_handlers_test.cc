@@ -64,22 +64,32 @@ class FakeEngine final : public Engine {
     return const_cast<FakeEngine*>(this)->Answer("Stats " + std::string(n));
   }
   std::string ClusterHealth() const override { return "{\"status\":\"green\"}"; }
-  Result<DocWriteResult> IndexDocument(std::string_view index, std::string_view id,
-                                       std::string_view src, OpType op, RefreshPolicy refresh,
-                                       const WriteCondition& c) override {
-    last = "IndexDocument " + std::string(index) + " " + std::string(id) + " " +
-           std::string(src) + " op=" + std::to_string(static_cast<int>(op)) +
-           " refresh=" + std::to_string(static_cast<int>(refresh));
-    if (c.active()) {
-      last += " if=" + std::to_string(c.if_seq_no) + "/" + std::to_string(c.if_primary_term);
+  Result<WriteOutcome> WriteDocument(WriteOp op, RefreshPolicy refresh) override {
+    WriteOutcome r;
+    r.index = op.index;
+    r.id = op.id;
+    switch (op.kind) {
+      case WriteKind::kIndex:
+      case WriteKind::kCreate:
+        last = "IndexDocument " + op.index + " " + op.id + " " + op.source +
+               " op=" + std::to_string(static_cast<int>(op.kind)) +
+               " refresh=" + std::to_string(static_cast<int>(refresh));
+        if (op.condition.active()) {
+          last += " if=" + std::to_string(op.condition.if_seq_no) + "/" +
+                  std::to_string(op.condition.if_primary_term);
+        }
+        if (!next_error.ok()) return next_error;
+        if (r.id.empty()) r.id = "generated";
+        r.result = WriteResultKind::kCreated;
+        return r;
+      case WriteKind::kDelete:
+        last = "DeleteDocument " + op.index + " " + op.id;
+        r.result = WriteResultKind::kNotFound;
+        return r;
+      case WriteKind::kUpdate:
+        last = "UpdateDocument " + op.index + " " + op.id + " " + op.partial_doc.value_or("");
+        return Status::NotFound("[1]: document missing").WithType("document_missing_exception");
     }
-    if (!next_error.ok()) return next_error;
-    DocWriteResult r;
-    r.index = index;
-    r.id = id.empty() ? "generated" : std::string(id);
-    r.result = "created";
-    r.http_status = 201;
-    r.body = "{\"result\":\"created\"}";
     return r;
   }
   Result<JsonResponse> GetDocument(std::string_view index, std::string_view id,
@@ -89,25 +99,19 @@ class FakeEngine final : public Engine {
     if (id == "missing") return JsonResponse{404, "{\"found\":false}"};
     return JsonResponse{200, "{\"found\":true}"};
   }
-  Result<DocWriteResult> DeleteDocument(std::string_view index, std::string_view id,
-                                        RefreshPolicy, const WriteCondition&) override {
-    last = "DeleteDocument " + std::string(index) + " " + std::string(id);
-    DocWriteResult r;
-    r.http_status = 404;
-    r.body = "{\"result\":\"not_found\"}";
-    return r;
-  }
-  Result<DocWriteResult> UpdateDocument(std::string_view index, std::string_view id,
-                                        std::string_view body, RefreshPolicy,
-                                        const WriteCondition&) override {
-    last = "UpdateDocument " + std::string(index) + " " + std::string(id) + " " +
-           std::string(body);
-    return Status::NotFound("[1]: document missing").WithType("document_missing_exception");
-  }
-  Result<std::string> Bulk(std::string_view index, std::string_view nd,
-                           RefreshPolicy refresh) override {
-    return Answer("Bulk " + std::string(index) + " " + std::string(nd) +
-                  " refresh=" + std::to_string(static_cast<int>(refresh)));
+  Result<std::vector<WriteOutcome>> Write(std::vector<WriteOp> ops,
+                                          RefreshPolicy refresh) override {
+    last = "Bulk";
+    for (const WriteOp& op : ops) last += " " + op.index + "/" + op.id;
+    last += " refresh=" + std::to_string(static_cast<int>(refresh));
+    if (!next_error.ok()) return next_error;
+    std::vector<WriteOutcome> outcomes(ops.size());
+    for (size_t i = 0; i < ops.size(); ++i) {
+      outcomes[i].index = ops[i].index;
+      outcomes[i].id = ops[i].id;
+      outcomes[i].result = WriteResultKind::kNotFound;
+    }
+    return outcomes;
   }
   Result<SearchResult> Search(std::string_view index, std::string_view body,
                               const SearchOptions& o) override {
@@ -187,8 +191,11 @@ TEST_F(RestTest, Declarative) {
       {"GET", "/idx/_doc/missing", "", 404, "GetDocument idx missing"},
       {"DELETE", "/idx/_doc/9", "", 404, "DeleteDocument idx 9"},
       {"POST", "/idx/_update/1", "{\"doc\":{}}", 404, "UpdateDocument idx 1"},
-      {"POST", "/_bulk", "{}\n", 200, "Bulk  {}\n refresh=0"},
-      {"POST", "/idx/_bulk?refresh=true", "{}\n", 200, "Bulk idx {}\n refresh=1"},
+      {"POST", "/_bulk", "{\"delete\":{\"_index\":\"i\",\"_id\":\"1\"}}\n", 200,
+       "Bulk i/1 refresh=0"},
+      {"POST", "/idx/_bulk?refresh=true", "{\"delete\":{\"_id\":\"2\"}}\n", 200,
+       "Bulk idx/2 refresh=1"},
+      {"POST", "/idx/_bulk", "{}\n", 400, ""},
       {"GET", "/idx/_search?size=5&from=2", "{}", 200, "Search idx {} size=5 from=2"},
       {"POST", "/_search", "", 200, "Search  "},
       {"GET", "/idx/_search?size=abc", "", 400, ""},

@@ -79,7 +79,7 @@ double Seconds(Clock::time_point a, Clock::time_point b) {
 // A blocking keep-alive HTTP/1.1 client connection (just enough for the benchmark).
 class Conn {
  public:
-  Conn(const std::string& host, int port) {
+  Conn(const std::string& host, int port) : host_header_(host + ":" + std::to_string(port)) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -103,7 +103,9 @@ class Conn {
               std::string* body, const char* content_type = "application/json") {
     std::string req;
     req.reserve(payload.size() + 200);
-    req.append(method).append(" ").append(path).append(" HTTP/1.1\r\nHost: bench\r\n");
+    // The server's guard against DNS rebinding answers only Host names it is bound to.
+    req.append(method).append(" ").append(path).append(" HTTP/1.1\r\nHost: ");
+    req.append(host_header_).append("\r\n");
     req.append("Content-Type: ").append(content_type).append("\r\n");
     req.append("Content-Length: ").append(std::to_string(payload.size())).append("\r\n\r\n");
     req.append(payload);
@@ -140,6 +142,7 @@ class Conn {
     buf_.append(tmp, static_cast<size_t>(n));
     return true;
   }
+  std::string host_header_;
   int fd_ = -1;
   std::string buf_;
   size_t consumed_ = 0;

@@ -331,17 +331,15 @@ class BitsetFilter final : public LabelFilter {
 
 class KnnQuery final : public Query {
  public:
-  std::string field;
-  std::vector<float> vector;
-  size_t k = 10;
-  int ef_search = 0;
-  float boost = 1.0f;
-  float min_similarity = -std::numeric_limits<float>::infinity();
-  std::unique_ptr<Query> filter;
+  KnnQuery(KnnNode spec, std::unique_ptr<Query> filter)
+      : spec_(std::move(spec)), filter_(std::move(filter)) {}
 
   bool HasKnn() const override { return true; }
 
   Status Eval(const Index& index, Matches* out) const override {
+    const std::string& field = spec_.field;
+    const size_t k = spec_.k;
+    const int ef_search = spec_.ef_search;
     out->bits = Bitset(index.slots.size());
     out->mode = Matches::Mode::kSparse;
     auto it = index.vectors.find(field);
@@ -354,8 +352,8 @@ class KnnQuery final : public Query {
     if (index.settings.knn_ef_search > 0 && ef_search <= 0) ef = index.settings.knn_ef_search;
     params.ef_search = std::max<int>(ef, static_cast<int>(k));
     std::unique_ptr<BitsetFilter> allow;
-    if (filter) {
-      LOOKALIKE_RETURN_IF_ERROR(filter->Eval(index, &allowed));
+    if (filter_) {
+      LOOKALIKE_RETURN_IF_ERROR(filter_->Eval(index, &allowed));
       allowed.bits.Resize(index.slots.size());
       allowed.bits.And(index.live);
       if (allowed.bits.Count() == 0) return Status::OK();
@@ -363,17 +361,21 @@ class KnnQuery final : public Query {
       params.filter = allow.get();
     }
     std::vector<SearchHit> hits;
-    Status s = vf.index->Search(vector.data(), params, &hits);
+    Status s = vf.index->Search(spec_.vector.data(), params, &hits);
     if (!s.ok()) return IllegalArgument(s.message());
     for (const auto& h : hits) {
       if (h.label >= index.slots.size() || !index.slots[h.label].live) continue;
       float score = VectorScore(vf.spec, h.distance);
-      if (score < min_similarity) continue;
+      if (score < spec_.min_similarity) continue;
       out->bits.Set(h.label);
-      out->sparse[static_cast<uint32_t>(h.label)] = score * boost;
+      out->sparse[static_cast<uint32_t>(h.label)] = score * spec_.boost;
     }
     return Status::OK();
   }
+
+ private:
+  KnnNode spec_;                  // its filter is compiled into filter_
+  std::unique_ptr<Query> filter_;
 };
 
 // The query vector against the field it searches: a vector field of that dimension, and valid
@@ -457,17 +459,11 @@ Result<std::unique_ptr<Query>> CompileBool(const BoolNode& b, const Index& index
 
 Result<std::unique_ptr<Query>> CompileKnn(const KnnNode& k, const Index& index) {
   LOOKALIKE_RETURN_IF_ERROR(CheckQueryVector(k.vector, index, k.field));
-  auto q = std::make_unique<KnnQuery>();
-  q->field = k.field;
-  q->vector = k.vector;
-  q->k = k.k;
-  q->ef_search = k.ef_search;
-  q->boost = k.boost;
-  q->min_similarity = k.min_similarity;
+  std::unique_ptr<Query> filter;
   if (k.filter) {
-    LOOKALIKE_ASSIGN_OR_RETURN(q->filter, CompileQuery(*k.filter, index));
+    LOOKALIKE_ASSIGN_OR_RETURN(filter, CompileQuery(*k.filter, index));
   }
-  return std::unique_ptr<Query>(std::move(q));
+  return std::unique_ptr<Query>(std::make_unique<KnnQuery>(k, std::move(filter)));
 }
 
 // Compiles one alternative of QueryNode::node.

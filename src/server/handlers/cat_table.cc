@@ -30,7 +30,9 @@ bool SelectColumns(const CatTable& table, const std::string* h, std::vector<size
   return true;
 }
 
-std::string AlignedText(const std::vector<std::vector<std::string>>& lines) {
+}  // namespace
+
+std::string AlignedCatText(const std::vector<std::vector<std::string>>& lines) {
   std::vector<size_t> width;
   for (const auto& line : lines) {
     width.resize(std::max(width.size(), line.size()), 0);
@@ -46,8 +48,6 @@ std::string AlignedText(const std::vector<std::vector<std::string>>& lines) {
   }
   return out;
 }
-
-}  // namespace
 
 void ReplyCatTable(const CatTable& table, const RestRequest& request, HttpResponse* response) {
   std::vector<size_t> selected;
@@ -80,7 +80,7 @@ void ReplyCatTable(const CatTable& table, const RestRequest& request, HttpRespon
     for (size_t c : selected) lines.back().push_back(row[c]);
   }
   response->content_type = "text/plain; charset=UTF-8";
-  response->body = AlignedText(lines);
+  response->body = AlignedCatText(lines);
 }
 
 }  // namespace lookalike::server

@@ -16,6 +16,10 @@ struct CatTable {
   std::vector<std::vector<std::string>> rows;  // each as long as `columns`
 };
 
+/// Lines of cells as the _cat APIs print text: each column padded to its widest cell, one space
+/// between columns, a newline after each line.
+std::string AlignedCatText(const std::vector<std::vector<std::string>>& lines);
+
 /// Fills `response` from `table` according to the request's ?format, ?v and ?h. An ?h naming
 /// an unknown column answers 400 illegal_argument_exception.
 void ReplyCatTable(const CatTable& table, const RestRequest& request, HttpResponse* response);

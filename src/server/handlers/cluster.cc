@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "common/json_writer.h"
+#include "server/handlers/cat_table.h"
 #include "server/handlers/rest_common.h"
 
 namespace lookalike::server {
@@ -134,20 +135,8 @@ void CatIndices(const RestContext& ctx, const RestRequest& req, HttpResponse* re
                      size_text(info.store_size_bytes)});
     if (!info.failure.empty()) table.back().push_back(info.failure);
   }
-  std::vector<size_t> width(11, 0);
-  for (const auto& row : table) {
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  }
-  std::string out;
-  for (const auto& row : table) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      out += row[i];
-      if (i + 1 < row.size()) out += std::string(width[i] - row[i].size() + 1, ' ');
-    }
-    out += '\n';
-  }
   resp->content_type = "text/plain; charset=UTF-8";
-  resp->body = std::move(out);
+  resp->body = AlignedCatText(table);
 }
 
 }  // namespace

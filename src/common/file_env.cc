@@ -1,7 +1,9 @@
 // POSIX FileEnv and the atomic-replace sequence built on the FileEnv primitives.
 #include "common/file_env.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -186,6 +188,40 @@ std::string TemporaryPathFor(const std::string& path) {
 }
 
 }  // namespace
+
+namespace {
+
+// The writer's pid when `name` is "<anything>.tmp.<pid>.<n>", else 0.
+pid_t TemporaryFileWriter(std::string_view name) {
+  size_t tmp = name.rfind(".tmp.");
+  if (tmp == std::string_view::npos || tmp == 0) return 0;
+  std::string_view rest = name.substr(tmp + 5);
+  size_t dot = rest.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == rest.size()) return 0;
+  auto digits = [](std::string_view s) {
+    return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  if (!digits(rest.substr(0, dot)) || !digits(rest.substr(dot + 1)) || dot > 9) return 0;
+  return static_cast<pid_t>(std::stol(std::string(rest.substr(0, dot))));
+}
+
+bool ProcessAlive(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
+
+}  // namespace
+
+size_t RemoveStaleTemporaryFiles(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return 0;
+  std::vector<std::string> stale;
+  while (dirent* e = ::readdir(d)) {
+    pid_t writer = TemporaryFileWriter(e->d_name);
+    if (writer > 0 && !ProcessAlive(writer)) stale.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  size_t removed = 0;
+  for (const std::string& name : stale) removed += ::unlink((dir + "/" + name).c_str()) == 0;
+  return removed;
+}
 
 FileEnv& FileEnv::Default() {
   static PosixFileEnv env;  // stateless, so its destruction at exit is harmless

@@ -79,6 +79,13 @@ Status WriteFileAtomically(FileEnv& env, const std::string& path, const FileCont
 Status WriteFileAtomically(FileEnv& env, const std::string& path, std::string_view bytes,
                            const AtomicWriteOptions& options = {});
 
+/// Deletes the temporaries WriteFileAtomically left in `dir` when a process died between
+/// creating one and renaming it (`<name>.tmp.<pid>.<n>`) — a crash during a multi-gigabyte vector
+/// snapshot must not leak its size on every restart. Only files whose writer process is gone
+/// are removed: another live process (the CLI editing a running server's users) may be writing
+/// one right now. Returns how many were removed; a missing directory removes nothing.
+size_t RemoveStaleTemporaryFiles(const std::string& dir);
+
 /// The directory part of `path` ("." when it has none, "/" for files in the root).
 std::string DirName(const std::string& path);
 

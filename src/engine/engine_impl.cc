@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <random>
 
+#include "common/file_env.h"
 #include "common/json_writer.h"
 #include "engine/json_util.h"
 
@@ -129,6 +130,7 @@ Status EngineImpl::LoadIndex(const std::string& name, const std::string& meta) {
   index->space = store_->Space(index->uuid);
   if (!index->space) return Status::Corruption("no column family for index " + name);
   index->snapshot_dir = options_.data_dir + "/vectors/" + index->uuid;
+  RemoveStaleTemporaryFiles(index->snapshot_dir);  // snapshots a crash interrupted
   bool files_changed = false;
   LOOKALIKE_RETURN_IF_ERROR(index->SyncVectorFields(/*loading=*/true, &files_changed));
   // Vector snapshots: load what exists; remember the seq_no each covers.

@@ -115,6 +115,7 @@ constexpr uint64_t kMaxSettingsFileBytes = uint64_t{16} << 20;
 Status ClusterSettings::Open(std::string path) {
   std::lock_guard<std::mutex> lock(mu_);
   path_ = std::move(path);
+  RemoveStaleTemporaryFiles(DirName(path_));
   auto read = FileEnv::Default().ReadFile(path_, kMaxSettingsFileBytes);
   if (read.status().IsNotFound()) return Status::OK();  // first start
   if (!read.ok()) {

@@ -42,7 +42,9 @@ bool ReadWhole(const std::string& path, uint64_t max_bytes, std::string* out) {
 
 }  // namespace
 
-ThumbnailCache::ThumbnailCache(ThumbnailCacheOptions options) : options_(std::move(options)) {}
+ThumbnailCache::ThumbnailCache(ThumbnailCacheOptions options) : options_(std::move(options)) {
+  if (!options_.dir.empty()) RemoveStaleTemporaryFiles(options_.dir);  // writes a crash cut off
+}
 
 bool ThumbnailCache::FromMemory(const std::string& key, Thumbnail* out) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -255,6 +255,7 @@ Status SecurityStore::Save(const SecurityState& state) const {
 
 Status SecurityStore::Update(const std::function<Status(SecurityState*)>& edit) const {
   LOOKALIKE_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(dir_));
+  RemoveStaleTemporaryFiles(dir_);  // saves a crash interrupted; we hold the lock
   LOOKALIKE_ASSIGN_OR_RETURN(SecurityState state, Load());
   LOOKALIKE_RETURN_IF_ERROR(edit(&state));
   return Save(state);

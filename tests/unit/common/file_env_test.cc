@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
@@ -194,6 +196,29 @@ TEST(DirNameTest, Cases) {
   EXPECT_EQ(DirName("a/b/c.lkv"), "a/b");
   EXPECT_EQ(DirName("c.lkv"), ".");
   EXPECT_EQ(DirName("/c"), "/");
+}
+
+// A temporary whose writer died is removed; one of a live process (here: this one), names that
+// only look similar, and other files stay.
+TEST_F(FileEnvTest, RemovesTemporariesOfDeadWritersOnly) {
+  pid_t child = ::fork();
+  if (child == 0) _exit(0);
+  ASSERT_GT(child, 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);  // reaped: the pid names no process now
+  std::string dead = std::to_string(child);
+  std::string live = std::to_string(::getpid());
+  const char* keep[] = {"hnsw.lkv", "x.tmp", "x.tmp.12a.1", "x.tmp..1", "x.tmp.1.", ".tmp.1.1"};
+  for (const char* name : keep) std::ofstream(Path(name)) << "k";
+  std::ofstream(Path("hnsw.lkv.tmp." + live + ".7")) << "in flight";
+  std::ofstream(Path("hnsw.lkv.tmp." + dead + ".3")) << "left by a crash";
+  std::ofstream(Path("security.json.tmp." + dead + ".0")) << "left by a crash";
+  EXPECT_EQ(RemoveStaleTemporaryFiles(dir_.string()), 2u);
+  EXPECT_FALSE(fs::exists(Path("hnsw.lkv.tmp." + dead + ".3")));
+  EXPECT_FALSE(fs::exists(Path("security.json.tmp." + dead + ".0")));
+  EXPECT_TRUE(fs::exists(Path("hnsw.lkv.tmp." + live + ".7")));
+  for (const char* name : keep) EXPECT_TRUE(fs::exists(Path(name))) << name;
+  EXPECT_EQ(RemoveStaleTemporaryFiles(Path("no-such-dir")), 0u);
 }
 
 }  // namespace

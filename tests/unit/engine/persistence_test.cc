@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "engine_test_util.h"
@@ -84,6 +85,37 @@ TEST(Persistence, ReopenKeepsEverything) {
     ASSERT_TRUE(engine->DeleteDocument("r", "new" + std::to_string(round), RefreshPolicy::kFalse)
                     .ok());
   }
+}
+
+// A crash in the middle of a snapshot leaves its temporary file (`*.tmp.<pid>.<n>`, possibly
+// gigabytes); the next start removes it and loads the complete snapshot beside it.
+TEST(Persistence, RestartRemovesSnapshotTemporariesOfACrash) {
+  TempDir dir;
+  {
+    auto engine = OpenEngine(dir.path());
+    ASSERT_TRUE(engine->CreateIndex("t", R"({"mappings":{"properties":{
+        "v":{"type":"knn_vector","dimension":3}}}})").ok());
+    ASSERT_TRUE(Bulk(*engine, "t", "{\"index\":{\"_id\":\"a\"}}\n{\"v\":[1,2,3]}\n",
+                     RefreshPolicy::kTrue).ok());
+    ASSERT_TRUE(engine->Flush("t").ok());
+  }
+  pid_t child = ::fork();
+  if (child == 0) _exit(0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);  // a writer that is gone
+  std::vector<std::filesystem::path> snapshots;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path() + "/vectors")) {
+    if (e.is_regular_file()) snapshots.push_back(e.path());
+  }
+  ASSERT_EQ(snapshots.size(), 1u);
+  std::string stale = snapshots[0].string() + ".tmp." + std::to_string(child) + ".0";
+  std::ofstream(stale) << "half a snapshot";
+  auto engine = OpenEngine(dir.path());
+  EXPECT_FALSE(std::filesystem::exists(stale));
+  EXPECT_TRUE(std::filesystem::exists(snapshots[0]));
+  auto hits = SearchJson(*engine, "t", R"({"query":{"knn":{"v":{"vector":[1,2,3],"k":1}}}})");
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  EXPECT_EQ(HitIds(*hits), std::vector<std::string>{"a"});
 }
 
 TEST(Persistence, DeleteIndexFreesDisk) {

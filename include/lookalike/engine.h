@@ -6,8 +6,7 @@
 // types (lookalike/write_ops.h: WriteOp in, WriteOutcome out). The codec in src/server/es/
 // parses requests into them and renders the Elasticsearch bodies and statuses once. The other
 // successful calls still return the complete Elasticsearch-shaped JSON body as text (written
-// with src/common/json_writer.h); GetDocument returns a JsonResponse whose `http_status` is 404
-// for a missing document.
+// with src/common/json_writer.h); GetDocument returns a typed StoredDocument.
 //
 // Errors. Failed calls return a non-OK Status. Its code is the class and its type() carries the
 // exact Elasticsearch exception name; the server maps both to HTTP in one place:
@@ -46,6 +45,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -108,10 +108,17 @@ Result<OpType> ParseOpType(std::string_view value);
 Result<WriteCondition> ParseWriteCondition(const std::string* if_seq_no,
                                            const std::string* if_primary_term);
 
-/// A successful response body plus the HTTP status Elasticsearch uses for it.
-struct JsonResponse {
-  int http_status = 200;
-  std::string body;
+/// What GET /{index}/_doc/{id} finds. When `found` is false only `index` and `id` are set.
+struct StoredDocument {
+  std::string index;
+  std::string id;
+  bool found = false;
+  int64_t version = 0;
+  int64_t seq_no = 0;
+  int64_t primary_term = 1;
+  /// The stored _source (JSON object bytes) after the request's _source filtering; absent when
+  /// _source was turned off.
+  std::optional<std::string> source;
 };
 
 /// One row of GET /_cat/indices (the server formats text or JSON).
@@ -260,10 +267,10 @@ class Engine {
                                      std::string_view source_json, OpType op_type,
                                      RefreshPolicy refresh, const WriteCondition& condition = {});
 
-  /// GET /{index}/_doc/{id}: 200 {"_index","_id","_version","_seq_no","_primary_term",
-  /// "found":true,"_source":{...}} or 404 {"_index","_id","found":false}. `options` applies
-  /// its _source fields (source, source_includes, source_excludes). index_not_found_exception.
-  virtual Result<JsonResponse> GetDocument(std::string_view index, std::string_view id,
+  /// GET /{index}/_doc/{id}, real-time. A missing document is not an error (found = false);
+  /// `options` applies its _source fields (source, source_includes, source_excludes).
+  /// index_not_found_exception when the index is missing.
+  virtual Result<StoredDocument> GetDocument(std::string_view index, std::string_view id,
                                            const SearchOptions& options = {}) const = 0;
 
   /// WriteDocument of a kDelete op: result kDeleted, or kNotFound for a missing document.

@@ -84,7 +84,7 @@ class EngineImpl final : public Engine {
   Result<std::vector<WriteOutcome>> Write(std::vector<WriteOp> ops,
                                           RefreshPolicy refresh) override;
   Result<WriteOutcome> WriteDocument(WriteOp op, RefreshPolicy refresh) override;
-  Result<JsonResponse> GetDocument(std::string_view index, std::string_view id,
+  Result<StoredDocument> GetDocument(std::string_view index, std::string_view id,
                                    const SearchOptions& options) const override;
   Result<SearchResult> Search(std::string_view index, std::string_view body_json,
                               const SearchOptions& options) override;

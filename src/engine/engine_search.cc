@@ -412,7 +412,7 @@ Result<CountResult> EngineImpl::Count(std::string_view index_expr, std::string_v
   return result;
 }
 
-Result<JsonResponse> EngineImpl::GetDocument(std::string_view index_name, std::string_view id,
+Result<StoredDocument> EngineImpl::GetDocument(std::string_view index_name, std::string_view id,
                                              const SearchOptions& options) const {
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
   auto index = Find(index_name);
@@ -440,23 +440,15 @@ Result<JsonResponse> EngineImpl::GetDocument(std::string_view index_name, std::s
   storage::DocRecord rec;
   if (found && !store_->GetDoc(index->space, docnum, &rec).ok()) found = false;
   if (found && rec.id != id) found = false;  // deleted, and the number reused, concurrently
-  JsonResponse resp;
-  JsonWriter w;
-  w.BeginObject().Key("_index").String(index->name).Key("_id").String(id);
-  if (!found) {
-    w.Key("found").Bool(false).EndObject();
-    resp.http_status = 404;
-    resp.body = w.Take();
-    return resp;
-  }
-  w.Key("_version").Int(rec.version).Key("_seq_no").Int(rec.seq_no).Key("_primary_term").Int(1)
-      .Key("found").Bool(true);
-  if (filter.enabled) {
-    w.Key("_source").Raw(FilterSource(Index::RebuildSource(rec.source, vecs), filter));
-  }
-  w.EndObject();
-  resp.body = w.Take();
-  return resp;
+  StoredDocument doc;
+  doc.index = index->name;
+  doc.id = std::string(id);
+  if (!found) return doc;
+  doc.found = true;
+  doc.version = rec.version;
+  doc.seq_no = rec.seq_no;
+  if (filter.enabled) doc.source = FilterSource(Index::RebuildSource(rec.source, vecs), filter);
+  return doc;
 }
 
 }  // namespace lookalike::engine

@@ -56,4 +56,24 @@ void ReplyWriteOutcome(const Result<WriteOutcome>& result, HttpResponse* respons
   }
 }
 
+std::string RenderStoredDocument(const StoredDocument& doc) {
+  JsonWriter w;
+  w.BeginObject().Key("_index").String(doc.index).Key("_id").String(doc.id);
+  if (!doc.found) {
+    w.Key("found").Bool(false).EndObject();
+    return w.Take();
+  }
+  w.Key("_version").Int(doc.version).Key("_seq_no").Int(doc.seq_no);
+  w.Key("_primary_term").Int(doc.primary_term).Key("found").Bool(true);
+  if (doc.source.has_value()) w.Key("_source").Raw(*doc.source);
+  w.EndObject();
+  return w.Take();
+}
+
+void ReplyStoredDocument(const Result<StoredDocument>& result, HttpResponse* response) {
+  if (!result.ok()) return SetErrorResponse(result.status(), response);
+  response->status = result->found ? 200 : 404;
+  response->body = RenderStoredDocument(result.value());
+}
+
 }  // namespace lookalike::server::es

@@ -28,6 +28,12 @@ std::string RenderWriteOutcome(const WriteOutcome& outcome);
 
 /// The whole response: status, body and, for 201, the location header; an error → the
 /// Elasticsearch error response (error_mapping.h).
+/// The GET _doc body: {"_index","_id","_version","_seq_no","_primary_term","found":true,
+/// "_source"} or {"_index","_id","found":false}.
+std::string RenderStoredDocument(const StoredDocument& doc);
+/// 200 with that body, 404 (same body shape) when not found, or the mapped error.
+void ReplyStoredDocument(const Result<StoredDocument>& result, HttpResponse* response);
+
 void ReplyWriteOutcome(const Result<WriteOutcome>& result, HttpResponse* response);
 
 }  // namespace lookalike::server::es

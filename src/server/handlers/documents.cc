@@ -132,7 +132,7 @@ void Mget(Engine& e, const RestRequest& req, HttpResponse* resp) {
   for (const Entry& entry : entries) {
     auto got = e.GetDocument(entry.index, entry.id, entry.options);
     if (got.ok()) {
-      w.Raw(got->body);
+      w.Raw(es::RenderStoredDocument(*got));
       continue;
     }
     w.BeginObject().Key("_index").String(entry.index).Key("_id").String(entry.id).Key("error");
@@ -161,7 +161,8 @@ void RegisterDocumentHandlers(Router& router, RestContext& ctx) {
   auto get = [&e](const RestRequest& req, HttpResponse* resp) {
     auto options = SearchOptionsFrom(req);
     if (!options.ok()) return ReplyError(options.status(), resp);
-    Reply(e.GetDocument(IndexParam(req), req.PathParam("id"), options.value()), resp);
+    es::ReplyStoredDocument(e.GetDocument(IndexParam(req), req.PathParam("id"), options.value()),
+                            resp);
   };
   router.Add("GET,HEAD", "/{index}/_doc/{id}", get);
   router.Add("GET,POST", "/_mget", [&e](const RestRequest& req, HttpResponse* resp) {

@@ -20,12 +20,6 @@ void Reply(const Result<std::string>& result, HttpResponse* response) {
   response->body = result.value();
 }
 
-void Reply(const Result<JsonResponse>& result, HttpResponse* response) {
-  if (!result.ok()) return ReplyError(result.status(), response);
-  response->status = result.value().http_status;
-  response->body = result.value().body;
-}
-
 Result<RefreshPolicy> RefreshParam(const RestRequest& request) {
   const std::string* value = request.Param("refresh");
   if (value == nullptr) return RefreshPolicy::kFalse;

@@ -89,8 +89,6 @@ Result<std::string> StartScroll(RestContext& ctx, const RestRequest& req,
 
 /// 200 with the body, or the mapped error.
 void Reply(const Result<std::string>& result, HttpResponse* response);
-/// The engine's status and body, or the mapped error.
-void Reply(const Result<JsonResponse>& result, HttpResponse* response);
 void ReplyError(const Status& status, HttpResponse* response);
 
 // ---- URL parameters -------------------------------------------------------------------------

@@ -233,7 +233,7 @@ void ImageApi::GetImage(const RestRequest& request, HttpResponse* response) cons
   for (const EmbedSpec& spec : specs) wanted.source_includes += "," + spec.source_field;
   auto doc = engine_->GetDocument(index, id, wanted);
   if (!doc.ok()) return fail(doc.status());
-  if (doc->http_status == 404) {
+  if (!doc->found) {
     return fail(Status::NotFound("document [" + std::string(id) + "] not found in index [" +
                                  std::string(index) + "]")
                     .WithType("resource_not_found_exception"));
@@ -241,12 +241,12 @@ void ImageApi::GetImage(const RestRequest& request, HttpResponse* response) cons
   simdjson::dom::parser parser;
   simdjson::dom::element el;
   std::string_view path, b64;
-  if (parser.parse(doc->body).get(el) != simdjson::SUCCESS) {
+  if (parser.parse(doc->source.value_or("{}")).get(el) != simdjson::SUCCESS) {
     return fail(Status::Corruption("stored document [" + std::string(id) + "] is not JSON"));
   }
-  if (el["_source"]["path"].get(path) != simdjson::SUCCESS) {
+  if (el["path"].get(path) != simdjson::SUCCESS) {
     for (const EmbedSpec& spec : specs) {
-      simdjson::dom::element ref = el["_source"][spec.source_field];
+      simdjson::dom::element ref = el[spec.source_field];
       if (ref["path"].get(path) == simdjson::SUCCESS) break;
       if (ref["base64"].get(b64) == simdjson::SUCCESS) break;
     }

@@ -34,7 +34,7 @@ TEST(Crud, IndexGetUpdateDelete) {
   EXPECT_EQ(dup.status().code(), StatusCode::kConflict);
   EXPECT_EQ(dup.status().type(), "version_conflict_engine_exception");
 
-  auto got = engine->GetDocument("docs", "1");
+  auto got = GetDoc(*engine, "docs", "1");
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->http_status, 200);
   Json g(got->body);
@@ -46,7 +46,7 @@ TEST(Crud, IndexGetUpdateDelete) {
   ASSERT_TRUE(upd.ok()) << upd.status().ToString();
   EXPECT_EQ(WriteResultName(upd->result), "updated");
   EXPECT_EQ(upd->version, 3);
-  Json g2(engine->GetDocument("docs", "1")->body);
+  Json g2(GetDoc(*engine, "docs", "1")->body);
   EXPECT_EQ(g2.Int("/_source/n"), 7);
   EXPECT_EQ(g2.Str("/_source/extra"), "x");
   EXPECT_EQ(g2.Str("/_source/title"), "Hello again");
@@ -67,7 +67,7 @@ TEST(Crud, IndexGetUpdateDelete) {
   ASSERT_TRUE(del2.ok());
   EXPECT_EQ(WriteResultName(del2->result), "not_found");
   EXPECT_EQ(server::es::WriteOutcomeHttpStatus(*del2), 404);
-  auto gone = engine->GetDocument("docs", "1");
+  auto gone = GetDoc(*engine, "docs", "1");
   ASSERT_TRUE(gone.ok());
   EXPECT_EQ(gone->http_status, 404);
   EXPECT_FALSE(Json(gone->body).At("/found").get_bool().value());
@@ -80,7 +80,7 @@ TEST(Crud, GeneratedIdsAndAutoCreate) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->id.size(), 20u);
   EXPECT_TRUE(engine->IndexExists("auto"));
-  auto got = engine->GetDocument("auto", r->id);
+  auto got = GetDoc(*engine, "auto", r->id);
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->http_status, 200);
   auto bad = engine->IndexDocument("Bad", "1", R"({"a":1})", OpType::kIndex, RefreshPolicy::kFalse);
@@ -119,7 +119,7 @@ TEST(Crud, BulkMixedItems) {
   EXPECT_EQ(j.Int("/items/5/delete/status"), 404);
   EXPECT_EQ(j.Int("/items/6/index/status"), 201);
   EXPECT_EQ(j.Int("/items/7/index/status"), 400);
-  Json g(engine->GetDocument("b", "1")->body);
+  Json g(GetDoc(*engine, "b", "1")->body);
   EXPECT_EQ(g.Int("/_source/n"), 5);
   EXPECT_EQ(g.Int("/_source/v/1"), 2);  // vectors come back in _source
   EXPECT_TRUE(engine->IndexExists("other"));
@@ -147,7 +147,7 @@ WriteOp IndexOp(std::string id, std::string source, std::vector<FieldVector> vec
 
 std::vector<double> SourceVector(Engine& engine, const std::string& id) {
   std::vector<double> out;
-  auto got = engine.GetDocument("vv", id);
+  auto got = GetDoc(engine, "vv", id);
   if (!got.ok()) {
     ADD_FAILURE() << got.status().ToString();
     return out;
@@ -172,7 +172,7 @@ TEST(Crud, VectorsHandedOverAsValues) {
                                  RefreshPolicy::kWaitFor);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   EXPECT_EQ(w->result, WriteResultKind::kCreated);
-  Json g(engine->GetDocument("vv", "1")->body);
+  Json g(GetDoc(*engine, "vv", "1")->body);
   EXPECT_EQ(simdjson::minify(g.At("/_source")), R"({"tag":"a","emb":[1,0,0]})");
   auto hits = SearchJson(*engine, "vv", R"({"query":{"knn":{"emb":{"vector":[1,0,0],"k":1}}}})");
   ASSERT_TRUE(hits.ok()) << hits.status().ToString();
@@ -192,7 +192,7 @@ TEST(Crud, VectorsHandedOverAsValues) {
                                      RefreshPolicy::kFalse);
   ASSERT_FALSE(twice.ok());
   EXPECT_NE(twice.status().message().find("one vector per field"), std::string::npos);
-  EXPECT_FALSE(engine->GetDocument("vv", "2")->http_status == 200);
+  EXPECT_FALSE(GetDoc(*engine, "vv", "2")->http_status == 200);
 
   // Update: the same vector is a noop, a new one replaces the stored one.
   WriteOp same;
@@ -236,7 +236,7 @@ TEST(Crud, VectorsHandedOverAsValues) {
   EXPECT_EQ((*batch)[2].result, WriteResultKind::kCreated);
   for (const WriteOutcome& o : *batch) EXPECT_TRUE(o.status.ok()) << o.status.ToString();
   EXPECT_EQ(SourceVector(*engine, "3"), (std::vector<double>{0, 1, 1}));
-  EXPECT_EQ(Json(engine->GetDocument("vv", "3")->body).Str("/_source/tag"), "b");
+  EXPECT_EQ(Json(GetDoc(*engine, "vv", "3")->body).Str("/_source/tag"), "b");
   EXPECT_EQ(SourceVector(*engine, "4"), (std::vector<double>{0, 1, 0}));
 }
 
@@ -297,7 +297,7 @@ TEST(Crud, ConditionalWrites) {
   EXPECT_FALSE(engine->IndexDocument("cas", "nope", R"({"n":2})", OpType::kIndex,
                                      RefreshPolicy::kFalse, WriteCondition{seq, 1})
                    .ok());  // no such document
-  EXPECT_EQ(Json(engine->GetDocument("cas", "1")->body).Int("/_source/n"), 1);
+  EXPECT_EQ(Json(GetDoc(*engine, "cas", "1")->body).Int("/_source/n"), 1);
 
   auto second = engine->IndexDocument("cas", "1", R"({"n":2})", OpType::kIndex,
                                       RefreshPolicy::kFalse, WriteCondition{seq, 1});
@@ -311,7 +311,7 @@ TEST(Crud, ConditionalWrites) {
   EXPECT_FALSE(engine->DeleteDocument("cas", "1", RefreshPolicy::kFalse,
                                       WriteCondition{second->seq_no, 1})
                    .ok());
-  EXPECT_EQ(Json(engine->GetDocument("cas", "1")->body).Int("/_source/n"), 3);
+  EXPECT_EQ(Json(GetDoc(*engine, "cas", "1")->body).Int("/_source/n"), 3);
 
   // _bulk: the condition sits in the action; items see earlier items of the same request.
   std::string s3 = std::to_string(third->seq_no);
@@ -327,7 +327,7 @@ TEST(Crud, ConditionalWrites) {
   EXPECT_EQ(b.Int("/items/0/index/status"), 200);
   EXPECT_EQ(b.Int("/items/1/delete/status"), 409);  // the index above moved seq_no on
   EXPECT_EQ(b.Str("/items/1/delete/error/type"), "version_conflict_engine_exception");
-  EXPECT_EQ(Json(engine->GetDocument("cas", "1")->body).Int("/_source/n"), 4);
+  EXPECT_EQ(Json(GetDoc(*engine, "cas", "1")->body).Int("/_source/n"), 4);
 
   // Half a condition, or a non-integer, is refused before anything is written.
   auto half = Bulk(*engine, "", "{\"index\":{\"_index\":\"cas\",\"_id\":\"1\",\"if_seq_no\":1}}\n{}\n",

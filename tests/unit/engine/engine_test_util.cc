@@ -89,4 +89,11 @@ Result<WriteOutcome> Update(Engine& engine, std::string_view index, std::string_
   return engine.WriteDocument(std::move(op), refresh);
 }
 
+Result<GotDocument> GetDoc(const Engine& engine, std::string_view index, std::string_view id,
+                           const SearchOptions& options) {
+  auto doc = engine.GetDocument(index, id, options);
+  if (!doc.ok()) return doc.status();
+  return GotDocument{doc->found ? 200 : 404, server::es::RenderStoredDocument(*doc)};
+}
+
 }  // namespace lookalike::testing

@@ -53,6 +53,14 @@ Result<WriteOutcome> Update(Engine& engine, std::string_view index, std::string_
                             std::string_view body_json, RefreshPolicy refresh,
                             const WriteCondition& condition = {});
 
+/// GET _doc as the REST API answers it: the status (200/404) and the rendered body.
+struct GotDocument {
+  int http_status = 200;
+  std::string body;
+};
+Result<GotDocument> GetDoc(const Engine& engine, std::string_view index, std::string_view id,
+                           const SearchOptions& options = {});
+
 /// Ids of search hits in order.
 std::vector<std::string> HitIds(const std::string& response);
 

@@ -201,7 +201,7 @@ TEST_F(KnnTest, BadVectors) {
   ASSERT_FALSE(str_q.ok());
   EXPECT_EQ(str_q.status().code(), StatusCode::kInvalidArgument);
   // Nothing bad got stored.
-  EXPECT_EQ(engine_->GetDocument("v", "bad")->http_status, 404);
+  EXPECT_EQ(GetDoc(*engine_, "v", "bad")->http_status, 404);
 }
 
 }  // namespace

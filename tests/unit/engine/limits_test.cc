@@ -323,7 +323,7 @@ TEST_P(FailedIndex, OthersServeAndDeleteRecovers) {
   auto engine = OpenEngine(dir.path());
   ASSERT_NE(engine, nullptr);
   // The healthy index serves reads and writes.
-  EXPECT_TRUE(engine->GetDocument("good", "1").ok());
+  EXPECT_TRUE(GetDoc(*engine, "good", "1").ok());
   EXPECT_TRUE(IndexDoc(*engine, "good", "2", R"({"k":"w"})").ok());
   EXPECT_TRUE(SearchJson(*engine, "_all", "").ok());
   EXPECT_TRUE(SearchJson(*engine, "*", "").ok());
@@ -337,7 +337,7 @@ TEST_P(FailedIndex, OthersServeAndDeleteRecovers) {
   EXPECT_NE(list[1].health, "red");
   EXPECT_EQ(Json(engine->ClusterHealth()).Str("/status"), "red");
   // Every request to it gets a clear 503-class error.
-  for (Status s : {SearchJson(*engine, "bad", "").status(), engine->GetDocument("bad", "1").status(),
+  for (Status s : {SearchJson(*engine, "bad", "").status(), GetDoc(*engine, "bad", "1").status(),
                    IndexDoc(*engine, "bad", "2", "{}"), engine->GetMapping("bad").status(),
                    engine->CreateIndex("bad", "").status()}) {
     EXPECT_FALSE(s.ok());

@@ -205,7 +205,7 @@ void ExpectConsistent(Engine& engine, int deleted, int created) {
             100 - deleted);
   for (int i = 0; i < 2 * deleted; i += 2) {
     std::string old_id = "o" + std::to_string(i);
-    EXPECT_EQ(engine.GetDocument("m", old_id)->http_status, 404) << old_id;
+    EXPECT_EQ(GetDoc(engine, "m", old_id)->http_status, 404) << old_id;
     // The deleted vector never comes back, under any label.
     auto knn = SearchJson(engine, "m", "{\"size\":1,\"query\":{\"knn\":{\"v\":{\"vector\":[" +
                                       std::to_string(i) + ",0,0],\"k\":1}}}}");
@@ -217,7 +217,7 @@ void ExpectConsistent(Engine& engine, int deleted, int created) {
   }
   for (int i = 0; i < created; ++i) {
     std::string id = "n" + std::to_string(i);
-    auto got = engine.GetDocument("m", id);
+    auto got = GetDoc(engine, "m", id);
     ASSERT_TRUE(got.ok());
     ASSERT_EQ(got->http_status, 200) << id;
     EXPECT_EQ(Json(got->body).Int("/_source/n"), 1000 + i);

@@ -60,8 +60,8 @@ TEST(Persistence, ReopenKeepsEverything) {
     auto c = CountJson(*engine, "r", "");
     ASSERT_TRUE(c.ok());
     EXPECT_EQ(Json(*c).Int("/count"), 300);  // 300 + late - deleted 5
-    EXPECT_EQ(Json(engine->GetDocument("r", "7")->body).Int("/_version"), 2);
-    EXPECT_EQ(engine->GetDocument("r", "5")->http_status, 404);
+    EXPECT_EQ(Json(GetDoc(*engine, "r", "7")->body).Int("/_version"), 2);
+    EXPECT_EQ(GetDoc(*engine, "r", "5")->http_status, 404);
     auto m = engine->GetMapping("r");
     ASSERT_TRUE(m.ok());
     EXPECT_EQ(Json(*m).Str("/r/mappings/properties/dyn/type"), "text");
@@ -213,7 +213,7 @@ TEST(Persistence, CrashKeepsAcknowledgedWrites) {
   EXPECT_GE(count, acked + 1);
   EXPECT_EQ(count % 20, 0);  // bulks are atomic
   for (int id = 0; id <= acked; id += 37) {
-    EXPECT_EQ(engine->GetDocument("c", std::to_string(id)).value().http_status, 200) << id;
+    EXPECT_EQ(GetDoc(*engine, "c", std::to_string(id)).value().http_status, 200) << id;
   }
   // Every stored document is found exactly once, by id and by vector.
   auto all = SearchJson(*engine, "c", "{\"size\":10000,\"_source\":false}");

@@ -92,12 +92,16 @@ class FakeEngine final : public Engine {
     }
     return r;
   }
-  Result<JsonResponse> GetDocument(std::string_view index, std::string_view id,
-                                   const SearchOptions& o) const override {
+  Result<StoredDocument> GetDocument(std::string_view index, std::string_view id,
+                                     const SearchOptions& o) const override {
     const_cast<FakeEngine*>(this)->last =
         "GetDocument " + std::string(index) + " " + std::string(id) + " source=" + o.source;
-    if (id == "missing") return JsonResponse{404, "{\"found\":false}"};
-    return JsonResponse{200, "{\"found\":true}"};
+    StoredDocument doc;
+    doc.index = std::string(index);
+    doc.id = std::string(id);
+    doc.found = id != "missing";
+    if (doc.found) doc.source = "{}";
+    return doc;
   }
   Result<std::vector<WriteOutcome>> Write(std::vector<WriteOp> ops,
                                           RefreshPolicy refresh) override {

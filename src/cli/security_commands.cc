@@ -159,6 +159,7 @@ int ApiKeyCreate(const SecurityArgs& a) {
     for (auto field : roles) {
       auto role = security::ParseRoleDescriptor(field.value);
       if (!role.ok()) return Fail(role.status());
+      if (Status st = security::CheckRoleLimits(*role); !st.ok()) return Fail(st);
       descriptors.emplace_back(std::string(field.key), std::move(role).value());
     }
   }
@@ -243,6 +244,7 @@ int RolesPut(const SecurityArgs& a) {
   }
   auto role = security::ParseRoleDescriptor(a.descriptor);
   if (!role.ok()) return Fail(role.status());
+  if (Status st = security::CheckRoleLimits(*role); !st.ok()) return Fail(st);
   Status st = SecurityStore::ForDataDir(a.data_dir).Update([&](SecurityState* state) {
     state->roles[a.name] = *role;
     return Status::OK();

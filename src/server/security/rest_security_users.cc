@@ -151,6 +151,7 @@ Result<std::string> PutRole(SecurityService& service, const HttpRequest& request
   }
   LOOKALIKE_ASSIGN_OR_RETURN(security::RoleDescriptor role,
                              security::ParseRoleDescriptor(request.body));
+  LOOKALIKE_RETURN_IF_ERROR(security::CheckRoleLimits(role));
   bool created = false;
   LOOKALIKE_RETURN_IF_ERROR(service.store().Update([&](SecurityState* state) {
     created = state->roles.count(name) == 0;

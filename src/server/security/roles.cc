@@ -63,6 +63,33 @@ Result<IndexGrant> ParseIndexGrant(simdjson::dom::element json) {
   return grant;
 }
 
+}  // namespace
+
+Status CheckRoleLimits(const RoleDescriptor& role) {
+  if (role.indices.size() > kMaxIndexGrants) {
+    return Status::InvalidArgument("a role may have at most " + std::to_string(kMaxIndexGrants) +
+                                   " [indices] entries");
+  }
+  size_t patterns = 0;
+  for (const IndexGrant& grant : role.indices) {
+    patterns += grant.names.size();
+    for (const std::string& name : grant.names) {
+      if (name.size() > kMaxIndexPatternBytes) {
+        return Status::InvalidArgument("index pattern longer than " +
+                                       std::to_string(kMaxIndexPatternBytes) +
+                                       " bytes in [indices.names]");
+      }
+    }
+  }
+  if (patterns > kMaxIndexPatterns) {
+    return Status::InvalidArgument("a role may name at most " + std::to_string(kMaxIndexPatterns) +
+                                   " index patterns");
+  }
+  return Status::OK();
+}
+
+namespace {
+
 RoleDescriptor MakeRole(std::vector<std::string> cluster, std::vector<std::string> privileges) {
   RoleDescriptor role;
   role.cluster = std::move(cluster);

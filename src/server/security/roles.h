@@ -46,6 +46,16 @@ Result<RoleDescriptor> ParseRoleDescriptor(const simdjson::dom::element& json);
 Result<RoleDescriptor> ParseRoleDescriptor(std::string_view json);
 void WriteRoleDescriptor(const RoleDescriptor& role, JsonWriter* w);
 
+/// Bounds on a role that arrives as input (PUT _security/role, API-key role_descriptors, the
+/// CLI), so that authorising a request stays cheap: at most kMaxIndexGrants [indices] entries,
+/// kMaxIndexPatterns names in all, each at most kMaxIndexPatternBytes long. InvalidArgument
+/// naming the bound. Not applied when the stored security file is loaded: a store written
+/// before the bounds existed must still open.
+inline constexpr size_t kMaxIndexGrants = 100;
+inline constexpr size_t kMaxIndexPatterns = 1000;
+inline constexpr size_t kMaxIndexPatternBytes = 1024;
+Status CheckRoleLimits(const RoleDescriptor& role);
+
 /// The built-in role called `name`, or nullptr.
 const RoleDescriptor* BuiltinRole(std::string_view name);
 bool IsBuiltinRole(std::string_view name);

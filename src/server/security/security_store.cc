@@ -363,6 +363,7 @@ Result<ApiKeyRequest> ParseApiKeyRequest(std::string_view body) {
       }
       for (auto role : roles) {
         LOOKALIKE_ASSIGN_OR_RETURN(RoleDescriptor descriptor, ParseRoleDescriptor(role.value));
+        LOOKALIKE_RETURN_IF_ERROR(CheckRoleLimits(descriptor));
         request.role_descriptors.emplace_back(std::string(role.key), std::move(descriptor));
       }
     } else if (field.key != "metadata" && !(field.key == "expiration" && field.value.is_null())) {

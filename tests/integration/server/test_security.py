@@ -12,6 +12,7 @@
    message); with --insecure it starts and serves without credentials.
 """
 import base64
+import json
 import os
 import shutil
 import subprocess
@@ -194,6 +195,23 @@ def check_bind_rules(binary):
         shutil.rmtree(data, ignore_errors=True)
 
 
+def check_role_limits(server):
+    """Over-long or too many index patterns in a role or an API key are refused with 400 and
+    change nothing; a role within the bounds is accepted."""
+    long_pattern = "a" * 1025
+    status, body = server.json("PUT", "/_security/role/huge", {
+        "indices": [{"names": [long_pattern], "privileges": ["read"]}]})
+    check(status == 400 and "index pattern longer than" in json.dumps(body), (status, body))
+    status, body = server.json("POST", "/_security/api_key", {"name": "wide", "role_descriptors": {
+        "r": {"indices": [{"names": ["i%d" % i for i in range(1001)], "privileges": ["read"]}]}}})
+    check(status == 400 and "at most 1000" in json.dumps(body), (status, body))
+    status, _ = server.json("GET", "/_security/role/huge")
+    check(status == 404, "the refused role was not stored: %s" % status)
+    status, body = server.json("PUT", "/_security/role/fine", {
+        "indices": [{"names": ["logs-*"], "privileges": ["read"]}]})
+    check(status == 200, (status, body))
+
+
 def test(binary):
     models = os.path.join(os.path.dirname(binary), "models")
     if "--models" in sys.argv:
@@ -216,6 +234,7 @@ def test(binary):
             check_refusals(server)
             check_reader(server)
             check_api_keys(server)
+            check_role_limits(server)
             check_cli_edits_running_server(binary, server)
             status, created = server.json("POST", "/_security/api_key", {"name": "kept"})
             check(status == 200, created)

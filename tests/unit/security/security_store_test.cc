@@ -191,3 +191,42 @@ TEST(SecurityStore, Validation) {
 
 }  // namespace
 }  // namespace lookalike::security
+
+namespace lookalike::security {
+namespace {
+
+// Input is bounded; what is already stored is not: a file written before the bounds existed
+// (here: a role with an over-long pattern saved through the store itself) still loads, so a
+// restart never fails on it.
+TEST(SecurityStore, RoleLimitsBoundInputButNotTheStoredFile) {
+  std::string long_pattern(kMaxIndexPatternBytes + 1, 'a');
+  auto role = ParseRoleDescriptor(R"({"indices":[{"names":[")" + long_pattern +
+                                  R"("],"privileges":["read"]}]})");
+  ASSERT_TRUE(role.ok());
+  Status refused = CheckRoleLimits(*role);
+  EXPECT_TRUE(refused.IsInvalidArgument());
+  EXPECT_NE(refused.message().find("index pattern longer than"), std::string::npos);
+
+  std::string many = R"({"indices":[{"names":[)";
+  for (size_t i = 0; i <= kMaxIndexPatterns; ++i) {
+    many += (i ? ",\"i" : "\"i") + std::to_string(i) + "\"";
+  }
+  many += R"(],"privileges":["read"]}]})";
+  auto wide = ParseRoleDescriptor(many);
+  ASSERT_TRUE(wide.ok());
+  EXPECT_NE(CheckRoleLimits(*wide).message().find("at most"), std::string::npos);
+  EXPECT_TRUE(CheckRoleLimits(*BuiltinRole("editor")).ok());
+
+  std::string data = TempDir("limits");
+  SecurityStore store = SecurityStore::ForDataDir(data);
+  ASSERT_TRUE(store.Update([&](SecurityState* state) {
+                     state->roles["legacy"] = *role;
+                     return Status::OK();
+                   }).ok());
+  auto loaded = store.Load();
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->roles["legacy"].indices[0].names[0], long_pattern);
+}
+
+}  // namespace
+}  // namespace lookalike::security

@@ -1,5 +1,10 @@
 #include "engine_test_util.h"
 
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <random>
 
@@ -94,6 +99,31 @@ Result<GotDocument> GetDoc(const Engine& engine, std::string_view index, std::st
   auto doc = engine.GetDocument(index, id, options);
   if (!doc.ok()) return doc.status();
   return GotDocument{doc->found ? 200 : 404, server::es::RenderStoredDocument(*doc)};
+}
+
+KilledChild KillNineAfter(int stop_at,
+                          const std::function<void(const std::function<bool(int)>& report)>& child) {
+  KilledChild result;
+  int fds[2];
+  if (pipe(fds) != 0) return result;
+  pid_t pid = fork();
+  if (pid < 0) return result;
+  if (pid == 0) {
+    close(fds[0]);
+    child([&](int value) { return write(fds[1], &value, sizeof(value)) == sizeof(value); });
+    for (;;) pause();
+  }
+  close(fds[1]);
+  pollfd pfd{fds[0], POLLIN, 0};
+  int value = 0;
+  while (result.last_report < stop_at && poll(&pfd, 1, 60000) == 1 &&
+         read(fds[0], &value, sizeof(value)) == sizeof(value)) {
+    result.last_report = value;
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &result.wait_status, 0);
+  close(fds[0]);
+  return result;
 }
 
 }  // namespace lookalike::testing

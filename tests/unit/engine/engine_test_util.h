@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -60,6 +61,18 @@ struct GotDocument {
 };
 Result<GotDocument> GetDoc(const Engine& engine, std::string_view index, std::string_view id,
                            const SearchOptions& options = {});
+
+/// kill -9 of a writer: runs `child` in a forked process; `child` reports progress through the
+/// given function (false when the parent is gone) and, once it returns, waits to be killed.
+/// The parent kills it with SIGKILL as soon as it reported a value >= stop_at, or after 60 s
+/// without a report. Only the forking thread survives fork(): `child` must not wait for
+/// background threads created earlier (RocksDB's pool: no Flush) and _exit()s on failure.
+struct KilledChild {
+  int last_report = -1;  // -1: never reported
+  int wait_status = 0;   // as from waitpid
+};
+KilledChild KillNineAfter(int stop_at,
+                          const std::function<void(const std::function<bool(int)>& report)>& child);
 
 /// Ids of search hits in order.
 std::vector<std::string> HitIds(const std::string& response);

@@ -1,7 +1,6 @@
 // Bounded memory under overwrites and delete/re-create: deleted document numbers are reused
 // (DocnumPool, WriteIndexGroup, load), stale term postings are collected (FieldIndex), and
 // every query, get, count and k-NN search stays right while that happens, also after restarts.
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -395,14 +394,8 @@ TEST(DocnumReuse, HolesFromBeforeARestartAreReused) {
 // 100 documents; the deletes and re-creates come back from the document log.
 TEST(DocnumReuse, KillNineAfterReuse) {
   TempDir dir;
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    close(fds[0]);
-    // Only this thread survives fork(): nothing here may wait for RocksDB's background threads
-    // (no Flush); the inserter takes the snapshots.
+  KilledChild killed = KillNineAfter(1, [&](const std::function<bool(int)>& report) {
+    // No Flush in the child (see KillNineAfter); the inserter takes the snapshots.
     EngineOptions options;
     options.data_dir = dir.path();
     options.auto_snapshot_vectors = 100;
@@ -414,20 +407,9 @@ TEST(DocnumReuse, KillNineAfterReuse) {
     if (!Bulk(e, "m", BulkOf("o", 0, 100, false), RefreshPolicy::kTrue).ok()) _exit(4);
     if (!Bulk(e, "m", DeleteEvens(20), RefreshPolicy::kTrue).ok()) _exit(5);
     if (!Bulk(e, "m", BulkOf("n", 0, 20, true), RefreshPolicy::kTrue).ok()) _exit(6);
-    char done = 1;
-    if (write(fds[1], &done, 1) != 1) _exit(7);
-    pause();
-    _exit(0);
-  }
-  close(fds[1]);
-  char done = 0;
-  pollfd pfd{fds[0], POLLIN, 0};
-  bool acknowledged = poll(&pfd, 1, 60000) == 1 && read(fds[0], &done, 1) == 1;
-  kill(child, SIGKILL);
-  int status = 0;
-  waitpid(child, &status, 0);
-  close(fds[0]);
-  ASSERT_TRUE(acknowledged) << "child exit status " << status;
+    if (!report(1)) _exit(7);
+  });
+  ASSERT_EQ(killed.last_report, 1) << "child exit status " << killed.wait_status;
 
   auto engine = OpenEngine(dir.path(), /*snapshot_on_shutdown=*/false);
   ExpectConsistent(*engine, 20, 20);

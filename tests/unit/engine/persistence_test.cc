@@ -1,6 +1,5 @@
 // Restart: documents, versions, mappings and vector indices survive close/reopen; dropping an
 // index frees its storage.
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -163,15 +162,9 @@ namespace {
 // none twice, and the vector index serves them.
 TEST(Persistence, CrashKeepsAcknowledgedWrites) {
   TempDir dir;
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    close(fds[0]);
-    // Only this thread survives fork(): RocksDB's default thread pool (created by earlier
-    // tests) is gone in the child, so nothing here may wait for a memtable flush; snapshots
-    // come from the inserter (auto_snapshot_vectors) instead of Flush.
+  KilledChild killed = KillNineAfter(400, [&](const std::function<bool(int)>& report) {
+    // No Flush in the child (see KillNineAfter): snapshots come from the inserter
+    // (auto_snapshot_vectors).
     EngineOptions options;
     options.data_dir = dir.path();
     options.auto_snapshot_vectors = 50;
@@ -187,25 +180,13 @@ TEST(Persistence, CrashKeepsAcknowledgedWrites) {
         bulk += "{\"index\":{\"_id\":\"" + std::to_string(id) + "\"}}\n{\"v\":[" +
                 std::to_string(id) + ",1,2]}\n";
       }
-      auto r = Bulk(**engine, "c", bulk, RefreshPolicy::kFalse);
-      if (!r.ok()) _exit(4);
-      int acked = b * 20 + 19;
-      if (write(fds[1], &acked, sizeof(acked)) != sizeof(acked)) _exit(5);
+      if (!Bulk(**engine, "c", bulk, RefreshPolicy::kFalse).ok()) _exit(4);
+      if (!report(b * 20 + 19)) _exit(5);
       if (b == 3) (void)(*engine)->Refresh("c");  // lets the inserter snapshot once
     }
-  }
-  close(fds[1]);
-  int acked = -1, v;
-  pollfd pfd{fds[0], POLLIN, 0};
-  // Never hang: give up if the child stops acknowledging for 60 s.
-  while (acked < 400 && poll(&pfd, 1, 60000) == 1 && read(fds[0], &v, sizeof(v)) == sizeof(v)) {
-    acked = v;
-  }
-  kill(child, SIGKILL);
-  int status = 0;
-  waitpid(child, &status, 0);
-  close(fds[0]);
-  ASSERT_GE(acked, 400);
+  });
+  int acked = killed.last_report;
+  ASSERT_GE(acked, 400) << "child exit status " << killed.wait_status;
 
   auto engine = OpenEngine(dir.path());
   ASSERT_TRUE(engine->Refresh("c").ok());

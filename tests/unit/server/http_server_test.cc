@@ -213,6 +213,15 @@ std::vector<std::string> ReadResponses(int fd, size_t n) {
   return out;
 }
 
+// Polls `done` for up to 10 s.
+bool WaitUntil(const std::function<bool()>& done) {
+  for (int i = 0; i < 1000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
 bool HasUnreadBytes(int fd) {
   char c;
   return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
@@ -272,6 +281,9 @@ TEST_F(ServerFixture, FullLaneAnswers429AndTheConnectionStaysUsable) {
   }
   cv_.notify_all();
   EXPECT_NE(ReadResponse(blocked).find("released"), std::string::npos);
+  // The answer reaches the client a moment before the worker counts itself free; wait for
+  // that, or the next request can meet a still-full lane.
+  ASSERT_TRUE(WaitUntil([this] { return server_->lane_stats()[1].active == 0; }));
   // With the worker free again the lane takes requests.
   SendAll(other, "GET /wait HTTP/1.1\r\n\r\n");
   EXPECT_NE(ReadResponse(other).find("released"), std::string::npos);

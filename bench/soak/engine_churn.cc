@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
     for (int64_t id = first; id < first + kDeleteRange; ++id) {
       bulk += "{\"delete\":{\"_id\":\"" + std::to_string(id) + "\"}}\n";
     }
-    auto r = lookalike::server::es::Bulk(**engine, "churn", bulk, lookalike::RefreshPolicy::kFalse);
+    auto r = lookalike::es::Bulk(**engine, "churn", bulk, lookalike::RefreshPolicy::kFalse);
     if (!r.ok()) {
       std::fprintf(stderr, "bulk: %s\n", r.status().ToString().c_str());
       return 1;

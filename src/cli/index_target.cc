@@ -29,7 +29,7 @@ class LocalTarget final : public IndexTarget {
     return es::SearchJson(*engine_, index, body_json);
   }
   Result<std::string> Bulk(std::string_view index, std::string_view ndjson) override {
-    return server::es::Bulk(*engine_, index, ndjson, RefreshPolicy::kFalse);
+    return es::Bulk(*engine_, index, ndjson, RefreshPolicy::kFalse);
   }
   Status Refresh(std::string_view index) override {
     auto r = engine_->Refresh(index);

@@ -107,14 +107,15 @@ void RestServer::Handle(const HttpRequest& request, HttpResponse* response) cons
   }
   auto start = std::chrono::steady_clock::now();
   int route = -1;
+  std::optional<RequestCaller> caller;
   if (!guard_.Admit(request, response)) {
     route = router_.RouteOf(request.path);
-  } else if (gate_ != nullptr && gate_->Intercept(request, response)) {  // 401, 403, _security
+  } else if (gate_ != nullptr && gate_->Intercept(request, response, &caller)) {  // 401, 403
     route = router_.RouteOf(request.path);
     if (route < 0 && request.path.starts_with("/_security")) route = security_route_;
     guard_.Decorate(request, response);
   } else {
-    route = router_.Handle(request, response);
+    route = router_.Handle(request, response, caller ? &*caller : nullptr);
     guard_.Decorate(request, response);
   }
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;

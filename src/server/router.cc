@@ -80,7 +80,8 @@ std::vector<std::string> Router::patterns() const {
   return out;
 }
 
-int Router::Handle(const HttpRequest& request, HttpResponse* response) const {
+int Router::Handle(const HttpRequest& request, HttpResponse* response,
+                   const RequestCaller* caller) const {
   std::vector<std::string> segments = SplitPath(request.path);
   int route_id = Match(segments);
   const Route* best = route_id < 0 ? nullptr : &routes_[static_cast<size_t>(route_id)];
@@ -113,7 +114,7 @@ int Router::Handle(const HttpRequest& request, HttpResponse* response) const {
     response->headers.emplace_back("allow", allowed);
     return route_id;
   }
-  RestRequest rest{request, {}};
+  RestRequest rest{request, {}, caller};
   for (size_t i = 0; i < segments.size(); ++i) {
     if (best->segments[i].param) {
       rest.path_params.emplace_back(best->segments[i].text, std::move(segments[i]));

@@ -21,9 +21,13 @@
 
 namespace lookalike::server {
 
+struct RequestCaller;  // request_caller.h
+
 struct RestRequest {
   const HttpRequest& http;
   std::vector<std::pair<std::string, std::string>> path_params;
+  /// Who sent it (request_caller.h); null when security is off.
+  const RequestCaller* caller = nullptr;
 
   /// Decoded path parameter ("" when the pattern has none of that name).
   std::string_view PathParam(std::string_view name) const;
@@ -40,7 +44,8 @@ class Router {
   void Add(std::string_view methods, std::string_view pattern, RestHandler handler);
   /// Routes and runs the handler; fills an error response when nothing matches. Returns the id
   /// of the route that matched the path (see RouteOf), -1 when none did.
-  int Handle(const HttpRequest& request, HttpResponse* response) const;
+  int Handle(const HttpRequest& request, HttpResponse* response,
+             const RequestCaller* caller = nullptr) const;
 
   /// The id of the most specific pattern matching `path` (an index into patterns()), -1 when
   /// none matches. The method is not considered.

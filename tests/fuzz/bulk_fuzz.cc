@@ -20,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)fixture_ready;
   lookalike::RefreshPolicy refresh = static_cast<lookalike::RefreshPolicy>(data[0] % 3);
   auto result =
-      lookalike::server::es::Bulk(engine, "fz", lookalike::fuzz::AsText(data + 1, size - 1), refresh);
+      lookalike::es::Bulk(engine, "fz", lookalike::fuzz::AsText(data + 1, size - 1), refresh);
   // A search afterwards reads what the bulk wrote, through the vector index when refreshed.
   if (result.ok() && refresh != lookalike::RefreshPolicy::kFalse) {
     (void)lookalike::es::SearchJson(engine, "fz", R"({"query":{"knn":{"vec":{"vector":[1,1,1],"k":3}}}})");

@@ -88,7 +88,7 @@ void CreateFixtureIndex(Engine& engine) {
 {"index":{"_id":"4"}}
 {"category":["a","b"],"title":"no vector at all","count":-4}
 )";
-  auto bulk = server::es::Bulk(engine, "fz", kDocs, RefreshPolicy::kWaitFor);
+  auto bulk = es::Bulk(engine, "fz", kDocs, RefreshPolicy::kWaitFor);
   CheckOk(bulk.status(), "Bulk fixture");
   if (bulk.value().find("\"errors\":false") == std::string::npos) {
     std::fprintf(stderr, "fuzz setup failed: fixture bulk had errors: %s\n",

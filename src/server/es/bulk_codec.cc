@@ -8,7 +8,7 @@
 #include "server/error_mapping.h"
 #include "server/es/doc_codec.h"
 
-namespace lookalike::server::es {
+namespace lookalike::es {
 namespace {
 
 Status Malformed(size_t line_no, std::string_view what) {
@@ -170,8 +170,8 @@ void WriteFailedItem(const BulkItem& item, const WriteOutcome& outcome, JsonWrit
   } else {
     w.Key("_id").String(outcome.id);
   }
-  w.Key("status").Int(HttpStatusFor(outcome.status)).Key("error").BeginObject();
-  w.Key("type").String(ErrorTypeFor(outcome.status)).Key("reason").String(outcome.status.message());
+  w.Key("status").Int(server::HttpStatusFor(outcome.status)).Key("error").BeginObject();
+  w.Key("type").String(server::ErrorTypeFor(outcome.status)).Key("reason").String(outcome.status.message());
   w.Key("index").String(outcome.index).EndObject();
 }
 
@@ -207,9 +207,11 @@ std::string RenderBulkResponse(const std::vector<BulkItem>& items,
 }
 
 Result<std::string> Bulk(Engine& engine, std::string_view default_index,
-                         std::string_view ndjson, RefreshPolicy refresh) {
+                         std::string_view ndjson, RefreshPolicy refresh,
+                         const std::function<void(std::vector<BulkItem>*)>& prepare) {
   auto start = std::chrono::steady_clock::now();
   LOOKALIKE_ASSIGN_OR_RETURN(std::vector<BulkItem> items, ParseBulk(default_index, ndjson));
+  if (prepare) prepare(&items);
   LOOKALIKE_ASSIGN_OR_RETURN(std::vector<WriteOutcome> outcomes,
                              WriteBulk(engine, items, refresh));
   int64_t took = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -218,4 +220,4 @@ Result<std::string> Bulk(Engine& engine, std::string_view default_index,
   return RenderBulkResponse(items, outcomes, took);
 }
 
-}  // namespace lookalike::server::es
+}  // namespace lookalike::es

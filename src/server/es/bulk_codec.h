@@ -3,11 +3,13 @@
 //   {"took":MS,"errors":BOOL,"items":[{ACTION:{"_index","_id",...,"status":N[,"error":{...}]}}]}
 // Per-item HTTP statuses and error types come from the one error table (error_mapping.h).
 //
-// The parser is the only NDJSON splitter of the server: POST _bulk, image ingest
-// (ImageApi::Bulk) and the CLI's local target all go through it.
+// The parser is the only NDJSON splitter of the server: POST _bulk (with its per-item
+// authorisation and image embedding, server/handlers/bulk.cc) and the CLI's local target both
+// go through it.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,7 +17,7 @@
 #include "lookalike/engine.h"
 #include "lookalike/write_ops.h"
 
-namespace lookalike::server::es {
+namespace lookalike::es {
 
 /// One item of a _bulk request.
 struct BulkItem {
@@ -44,8 +46,11 @@ Result<std::vector<WriteOutcome>> WriteBulk(Engine& engine, std::vector<BulkItem
 std::string RenderBulkResponse(const std::vector<BulkItem>& items,
                                const std::vector<WriteOutcome>& outcomes, int64_t took_ms);
 
-/// ParseBulk + WriteBulk + RenderBulkResponse: the complete answer to POST /_bulk.
+/// ParseBulk + WriteBulk + RenderBulkResponse: the complete answer to POST /_bulk. `prepare`
+/// (optional) sees the parsed items before they are written and may fail some of them by
+/// setting their error (the server's per-item authorisation and image embedding).
 Result<std::string> Bulk(Engine& engine, std::string_view default_index,
-                         std::string_view ndjson, RefreshPolicy refresh);
+                         std::string_view ndjson, RefreshPolicy refresh,
+                         const std::function<void(std::vector<BulkItem>*)>& prepare = {});
 
-}  // namespace lookalike::server::es
+}  // namespace lookalike::es

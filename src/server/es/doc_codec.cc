@@ -5,7 +5,7 @@
 #include "engine/json_util.h"
 #include "server/error_mapping.h"
 
-namespace lookalike::server::es {
+namespace lookalike::es {
 
 Status ParseUpdateBody(std::string_view body, WriteOp* op) {
   thread_local simdjson::dom::parser parser;
@@ -46,8 +46,8 @@ std::string RenderWriteOutcome(const WriteOutcome& r) {
   return w.Take();
 }
 
-void ReplyWriteOutcome(const Result<WriteOutcome>& result, HttpResponse* response) {
-  if (!result.ok()) return SetErrorResponse(result.status(), response);
+void ReplyWriteOutcome(const Result<WriteOutcome>& result, server::HttpResponse* response) {
+  if (!result.ok()) return server::SetErrorResponse(result.status(), response);
   const WriteOutcome& outcome = result.value();
   response->status = WriteOutcomeHttpStatus(outcome);
   response->body = RenderWriteOutcome(outcome);
@@ -70,10 +70,10 @@ std::string RenderStoredDocument(const StoredDocument& doc) {
   return w.Take();
 }
 
-void ReplyStoredDocument(const Result<StoredDocument>& result, HttpResponse* response) {
-  if (!result.ok()) return SetErrorResponse(result.status(), response);
+void ReplyStoredDocument(const Result<StoredDocument>& result, server::HttpResponse* response) {
+  if (!result.ok()) return server::SetErrorResponse(result.status(), response);
   response->status = result->found ? 200 : 404;
   response->body = RenderStoredDocument(result.value());
 }
 
-}  // namespace lookalike::server::es
+}  // namespace lookalike::es

@@ -11,7 +11,7 @@
 #include "lookalike/write_ops.h"
 #include "server/http/http_message.h"
 
-namespace lookalike::server::es {
+namespace lookalike::es {
 
 /// Sets op->partial_doc / upsert / doc_as_upsert from an _update body {"doc":{…},
 /// "upsert":{…},"doc_as_upsert":bool} (also a _bulk update line). parsing_exception when the
@@ -32,8 +32,8 @@ std::string RenderWriteOutcome(const WriteOutcome& outcome);
 /// "_source"} or {"_index","_id","found":false}.
 std::string RenderStoredDocument(const StoredDocument& doc);
 /// 200 with that body, 404 (same body shape) when not found, or the mapped error.
-void ReplyStoredDocument(const Result<StoredDocument>& result, HttpResponse* response);
+void ReplyStoredDocument(const Result<StoredDocument>& result, server::HttpResponse* response);
 
-void ReplyWriteOutcome(const Result<WriteOutcome>& result, HttpResponse* response);
+void ReplyWriteOutcome(const Result<WriteOutcome>& result, server::HttpResponse* response);
 
-}  // namespace lookalike::server::es
+}  // namespace lookalike::es

@@ -1,22 +1,37 @@
 // POST /_bulk and /{index}/_bulk: the codec (server/es/bulk_codec.h) parses the NDJSON into
-// typed writes, the engine writes them, the codec renders the response.
+// typed writes, each item is authorised against its own index (when security is on), image
+// references are embedded, the engine writes the rest, the codec renders the response.
 #include "server/es/bulk_codec.h"
 #include "server/handlers/rest_common.h"
 #include "server/image/image_handlers.h"
+#include "server/request_caller.h"
+#include "server/security/route_privileges.h"
 
 namespace lookalike::server {
+namespace {
+
+// Elasticsearch authorises a bulk's items one by one: an item for an index the caller may not
+// write fails alone with 403 security_exception; the others are written. Checked before any
+// image is read, so a refused item costs no decoding.
+void AuthorizeItems(const RequestCaller& caller, std::vector<es::BulkItem>* items) {
+  for (es::BulkItem& item : *items) {
+    if (!item.error.ok()) continue;
+    Status allowed = caller.authorize(security::BulkItemAccess(item.action, item.op.index));
+    if (!allowed.ok()) item.error = std::move(allowed);
+  }
+}
+
+}  // namespace
 
 void RegisterBulkHandlers(Router& router, RestContext& ctx) {
-  Engine& e = *ctx.engine;
-  auto bulk = [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
+  auto bulk = [&ctx](const RestRequest& req, HttpResponse* resp) {
     auto refresh = RefreshParam(req);
     if (!refresh.ok()) return ReplyError(refresh.status(), resp);
-    // Items referencing images for a mapped "source_field" are embedded first (image_ingest.h);
-    // vector bulks skip that after one scan for "path"/"base64".
-    if (ctx.image_api != nullptr) {
-      return Reply(ctx.image_api->Bulk(IndexParam(req), req.body(), refresh.value()), resp);
-    }
-    Reply(es::Bulk(e, IndexParam(req), req.body(), refresh.value()), resp);
+    auto prepare = [&ctx, &req](std::vector<es::BulkItem>* items) {
+      if (req.caller != nullptr) AuthorizeItems(*req.caller, items);
+      if (ctx.image_api != nullptr) ctx.image_api->EmbedBulkItems(req.body(), items);
+    };
+    Reply(es::Bulk(*ctx.engine, IndexParam(req), req.body(), refresh.value(), prepare), resp);
   };
   router.Add("POST,PUT", "/_bulk", bulk);
   router.Add("POST,PUT", "/{index}/_bulk", bulk);

@@ -11,6 +11,7 @@
 #include "common/json_writer.h"
 #include "server/es/search_render.h"
 #include "server/handlers/rest_common.h"
+#include "server/request_caller.h"
 
 namespace lookalike::server {
 
@@ -69,11 +70,11 @@ Result<std::string> ScrollStore::Add(ScrollContext context) {
   return id;
 }
 
-std::optional<ScrollContext> ScrollStore::Take(const std::string& id) {
+std::optional<ScrollContext> ScrollStore::Take(const std::string& id, std::string_view owner) {
   std::lock_guard<std::mutex> lock(mu_);
   ExpireLocked();
   auto it = contexts_.find(id);
-  if (it == contexts_.end()) return std::nullopt;
+  if (it == contexts_.end() || it->second.owner != owner) return std::nullopt;
   ScrollContext c = std::move(it->second);
   contexts_.erase(it);
   return c;
@@ -84,21 +85,26 @@ void ScrollStore::Put(const std::string& id, ScrollContext context) {
   contexts_[id] = std::move(context);
 }
 
-size_t ScrollStore::Clear(const std::vector<std::string>& ids) {
+size_t ScrollStore::Clear(const std::vector<std::string>& ids, std::string_view owner) {
   std::lock_guard<std::mutex> lock(mu_);
   size_t freed = 0;
   for (const std::string& id : ids) {
     if (id == "_all") {
-      freed += contexts_.size();
-      contexts_.clear();
-    } else {
-      freed += contexts_.erase(id);
+      freed += std::erase_if(contexts_, [&](const auto& entry) { return entry.second.owner == owner; });
+    } else if (auto it = contexts_.find(id); it != contexts_.end() && it->second.owner == owner) {
+      contexts_.erase(it);
+      ++freed;
     }
   }
   return freed;
 }
 
 namespace {
+
+// Whom a scroll belongs to: the authenticated caller, "" when security is off.
+std::string_view CallerId(const RestRequest& req) {
+  return req.caller != nullptr ? std::string_view(req.caller->id) : std::string_view();
+}
 
 Status ContextMissing(const std::string& id) {
   return Status::NotFound("No search context found for id [" + id + "]")
@@ -195,10 +201,11 @@ Result<std::string> StartScroll(RestContext& ctx, const RestRequest& req,
   c.body = std::move(body);
   c.options = options;
   c.expires = Clock::now() + ttl;
+  c.owner = std::string(CallerId(req));
   LOOKALIKE_ASSIGN_OR_RETURN(std::string id, ctx.scrolls.Add(c));
   auto page = NextPage(*ctx.engine, id, &c);
   if (!page.ok()) {
-    ctx.scrolls.Clear({id});
+    ctx.scrolls.Clear({id}, c.owner);
     return page.status();
   }
   ctx.scrolls.Put(id, std::move(c));
@@ -220,7 +227,7 @@ void RegisterScrollHandlers(Router& router, RestContext& ctx) {
     }
     auto ttl = ParseKeepAlive(KeepAliveOf(req, *body));
     if (!ttl.ok()) return ReplyError(ttl.status(), resp);
-    std::optional<ScrollContext> c = ctx.scrolls.Take(id);
+    std::optional<ScrollContext> c = ctx.scrolls.Take(id, CallerId(req));
     if (!c) return ReplyError(ContextMissing(id), resp);
     c->expires = Clock::now() + *ttl;
     auto page = NextPage(*ctx.engine, id, &*c);
@@ -253,7 +260,7 @@ void RegisterScrollHandlers(Router& router, RestContext& ctx) {
         }
       }
     }
-    size_t freed = ctx.scrolls.Clear(ids);
+    size_t freed = ctx.scrolls.Clear(ids, CallerId(req));
     JsonWriter w;
     w.BeginObject().Key("succeeded").Bool(true).Key("num_freed").Int(int64_t(freed)).EndObject();
     resp->status = freed > 0 || ids.empty() ? 200 : 404;

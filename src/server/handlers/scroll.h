@@ -5,6 +5,10 @@
 // "after" them. Unlike Elasticsearch's point-in-time view, documents written during a scroll may
 // show up in later pages; none is returned twice and none present throughout is skipped.
 //
+// A scroll belongs to the caller that opened it (RequestCaller::id; "" when security is off):
+// another caller's continue or clear finds no such context (404, as Elasticsearch answers, so
+// an id reveals nothing about other users' scrolls).
+//
 // Thread safety: ScrollStore is internally synchronised; a context is taken out while its page is
 // searched, so two concurrent requests on one scroll id do not both advance it.
 #pragma once
@@ -27,6 +31,7 @@ struct ScrollContext {
   SearchOptions options;
   std::vector<SortValue> after;  // the last hit's sort values; empty before the first hit
   std::chrono::steady_clock::time_point expires;
+  std::string owner;  // RequestCaller::id of the caller that opened it
 };
 
 class ScrollStore {
@@ -34,11 +39,13 @@ class ScrollStore {
   static constexpr size_t kMaxContexts = 500;  // Elasticsearch's search.max_open_scroll_context
   /// A new id for `context`; ResourceExhausted (429) when kMaxContexts are open.
   Result<std::string> Add(ScrollContext context);
-  /// Removes and returns the context (expired ones are gone).
-  std::optional<ScrollContext> Take(const std::string& id);
+  /// Removes and returns the context when it exists and belongs to `owner` (expired ones are
+  /// gone; another owner's is left in place).
+  std::optional<ScrollContext> Take(const std::string& id, std::string_view owner);
   void Put(const std::string& id, ScrollContext context);
-  /// Frees the ids (all of them for "_all"); returns how many existed.
-  size_t Clear(const std::vector<std::string>& ids);
+  /// Frees those of the ids that belong to `owner` ("_all": every context of `owner`); returns
+  /// how many it freed.
+  size_t Clear(const std::vector<std::string>& ids, std::string_view owner);
 
  private:
   void ExpireLocked();

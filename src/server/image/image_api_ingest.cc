@@ -135,32 +135,21 @@ Status ImageApi::EmbedWrite(WriteOp* op) const {
   return EmbedWrite(op, EmbedSpecsOf(op->index));
 }
 
-Result<std::string> ImageApi::Bulk(std::string_view default_index, std::string_view ndjson,
-                                   RefreshPolicy refresh) const {
-  auto start = std::chrono::steady_clock::now();
-  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<es::BulkItem> items,
-                             es::ParseBulk(default_index, ndjson));
+void ImageApi::EmbedBulkItems(std::string_view ndjson, std::vector<es::BulkItem>* items) const {
   // Vector bulks (the common case) carry no image reference: one scan of the body skips all
   // of this.
-  if (MayReferenceImages(ndjson)) {
-    std::map<std::string, std::vector<EmbedSpec>, std::less<>> specs_by_index;
-    for (es::BulkItem& item : items) {
-      if (!item.error.ok() || item.op.kind == WriteKind::kDelete) continue;
-      auto it = specs_by_index.find(item.op.index);
-      if (it == specs_by_index.end()) {
-        it = specs_by_index.emplace(item.op.index, EmbedSpecsOf(item.op.index)).first;
-      }
-      Status st = EmbedWrite(&item.op, it->second);
-      // Same status as the single-document path: 404 for any refused path, ...
-      if (!st.ok()) item.error = st.type().empty() ? Mapper(st.message()) : st;
+  if (!MayReferenceImages(ndjson)) return;
+  std::map<std::string, std::vector<EmbedSpec>, std::less<>> specs_by_index;
+  for (es::BulkItem& item : *items) {
+    if (!item.error.ok() || item.op.kind == WriteKind::kDelete) continue;
+    auto it = specs_by_index.find(item.op.index);
+    if (it == specs_by_index.end()) {
+      it = specs_by_index.emplace(item.op.index, EmbedSpecsOf(item.op.index)).first;
     }
+    Status st = EmbedWrite(&item.op, it->second);
+    // Same status as the single-document path: 404 for any refused path, ...
+    if (!st.ok()) item.error = st.type().empty() ? Mapper(st.message()) : st;
   }
-  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<WriteOutcome> outcomes,
-                             es::WriteBulk(*engine_, items, refresh));
-  int64_t took = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::steady_clock::now() - start)
-                     .count();
-  return es::RenderBulkResponse(items, outcomes, took);
 }
 
 }  // namespace lookalike::server

@@ -31,6 +31,7 @@
 #include "lookalike/engine.h"
 #include "lookalike/status.h"
 #include "lookalike/write_ops.h"
+#include "server/es/bulk_codec.h"
 #include "server/image/image_ingest.h"
 #include "server/image/thumbnail_cache.h"
 #include "server/router.h"
@@ -81,12 +82,11 @@ class ImageApi {
   /// to the engine, which reports them.
   Status CheckMappingModels(std::string_view body, bool is_create) const;
 
-  /// _bulk (parsed by the codec, src/server/es/bulk_codec.h) with index-time embedding for
-  /// index/create/update items: their vectors go to the engine with the items
-  /// (WriteOp::vectors); items whose image cannot be used get their own error in the response
-  /// and do not reach the engine.
-  Result<std::string> Bulk(std::string_view default_index, std::string_view ndjson,
-                           RefreshPolicy refresh) const;
+  /// Index-time embedding for the index/create/update items of a parsed _bulk (`ndjson` is its
+  /// body, scanned once so vector-only bulks skip this): their vectors go to the engine with
+  /// the items (WriteOp::vectors); items whose image cannot be used get their own error and do
+  /// not reach the engine. Items that already failed are left alone.
+  void EmbedBulkItems(std::string_view ndjson, std::vector<es::BulkItem>* items) const;
 
   const std::vector<std::string>& image_roots() const { return options_.image_roots; }
   const std::vector<std::string>& missing_roots() const { return missing_roots_; }

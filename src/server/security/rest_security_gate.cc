@@ -1,12 +1,15 @@
 #include "server/security/rest_security_gate.h"
 
+#include <memory>
+
 #include "server/error_mapping.h"
 #include "server/router.h"
 #include "server/security/route_privileges.h"
 
 namespace lookalike::server {
 
-bool SecurityGate::Intercept(const HttpRequest& request, HttpResponse* response) const {
+bool SecurityGate::Intercept(const HttpRequest& request, HttpResponse* response,
+                             std::optional<RequestCaller>* caller) const {
   auto principal = service_->Authenticate(request.Header("authorization"), request.path);
   if (!principal.ok()) {
     SetErrorResponse(principal.status(), response);
@@ -24,6 +27,13 @@ bool SecurityGate::Intercept(const HttpRequest& request, HttpResponse* response)
     SetErrorResponse(allowed, response);
     return true;
   }
+  if (caller == nullptr) return false;
+  auto who = std::make_shared<const security::Principal>(std::move(*principal));
+  caller->emplace();
+  (*caller)->id = who->is_api_key ? "api_key/" + who->api_key_id : "user/" + who->username;
+  (*caller)->authorize = [service = service_, who](const security::RequiredAccess& access) {
+    return service->Authorize(*who, access);
+  };
   return false;
 }
 

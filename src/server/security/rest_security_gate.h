@@ -14,10 +14,12 @@
 // must outlive the gate.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "server/http/http_message.h"
+#include "server/request_caller.h"
 #include "server/security/security_service.h"
 
 namespace lookalike::server {
@@ -27,8 +29,10 @@ class SecurityGate {
   explicit SecurityGate(security::SecurityService* service) : service_(service) {}
 
   /// True when the request has been answered here (refused, or a security API call); false
-  /// when it is authenticated, allowed and should go on to the router.
-  bool Intercept(const HttpRequest& request, HttpResponse* response) const;
+  /// when it is authenticated, allowed and should go on to the router, with `caller` set to
+  /// who sent it.
+  bool Intercept(const HttpRequest& request, HttpResponse* response,
+                 std::optional<RequestCaller>* caller = nullptr) const;
 
  private:
   void HandleSecurityApi(const security::Principal& principal, const HttpRequest& request,

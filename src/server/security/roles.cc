@@ -10,7 +10,7 @@ namespace {
 constexpr std::string_view kClusterPrivileges[] = {
     "all", "monitor", "manage", "manage_security", "manage_api_key", "manage_own_api_key"};
 constexpr std::string_view kIndexPrivileges[] = {
-    "all",     "read",       "write",        "index",        "create",
+    "all",     "read",       "write",        "index",        "create",      "create_doc",
     "delete",  "manage",     "create_index", "delete_index", "view_index_metadata",
     "monitor", "maintenance"};
 

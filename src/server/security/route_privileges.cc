@@ -22,9 +22,12 @@ struct RouteRule {
 const std::vector<std::string_view> kRead = {"read", "all"};
 const std::vector<std::string_view> kMetadata = {"read", "view_index_metadata", "manage", "all"};
 const std::vector<std::string_view> kWriteIndex = {"index", "write", "all"};
-const std::vector<std::string_view> kCreateDoc = {"create", "index", "write", "all"};
+const std::vector<std::string_view> kCreateDoc = {"create_doc", "create", "index", "write", "all"};
 const std::vector<std::string_view> kDeleteDoc = {"delete", "write", "all"};
-const std::vector<std::string_view> kBulk = {"write", "all"};
+// A _bulk is let in when some index grants one of the write privileges; each item is then
+// checked against its own index and action (BulkItemAccess), as Elasticsearch does.
+const std::vector<std::string_view> kBulk = {"create_doc", "create", "delete", "index", "write",
+                                             "all"};
 const std::vector<std::string_view> kCreateIndex = {"create_index", "manage", "all"};
 const std::vector<std::string_view> kDeleteIndex = {"delete_index", "manage", "all"};
 const std::vector<std::string_view> kManage = {"manage", "all"};
@@ -109,8 +112,9 @@ const std::vector<RouteRule>& Rules() {
        S::kPath},
       {"GET,POST", "/_mget", K::kIndices, "indices:data/read/mget", kRead, S::kMgetBody},
       {"GET,POST", "/{index}/_mget", K::kIndices, "indices:data/read/mget", kRead, S::kMgetBody},
-      {"POST,PUT", "/_bulk", K::kIndices, "indices:data/write/bulk", kBulk, S::kBulkBody},
-      {"POST,PUT", "/{index}/_bulk", K::kIndices, "indices:data/write/bulk", kBulk, S::kBulkBody},
+      {"POST,PUT", "/_bulk", K::kAnyIndex, "indices:data/write/bulk", kBulk, S::kBulkBody},
+      {"POST,PUT", "/{index}/_bulk", K::kAnyIndex, "indices:data/write/bulk", kBulk,
+       S::kBulkBody},
   };
   return kRules;
 }
@@ -260,7 +264,7 @@ RequiredAccess RequiredAccessFor(std::string_view method, const std::vector<std:
   access.kind = best->kind;
   access.action = std::string(best->action);
   access.granted_by = best->granted_by;
-  if (access.kind != AccessKind::kIndices) return access;
+  if (access.kind != AccessKind::kIndices && best->source != IndexSource::kBulkBody) return access;
   std::string_view path_index;
   for (size_t i = 0; i < best_pattern.size(); ++i) {
     if (best_pattern[i] == "{index}") path_index = segments[i];
@@ -276,6 +280,26 @@ RequiredAccess RequiredAccessFor(std::string_view method, const std::vector<std:
     case IndexSource::kNone:
       AddExpressions(path_index, &access.indices);
       break;
+  }
+  return access;
+}
+
+RequiredAccess BulkItemAccess(std::string_view action, std::string_view index) {
+  RequiredAccess access;
+  access.kind = AccessKind::kIndices;
+  access.indices = {std::string(index)};
+  if (action == "delete") {
+    access.action = "indices:data/write/delete";
+    access.granted_by = kDeleteDoc;
+  } else if (action == "create") {
+    access.action = "indices:data/write/index";
+    access.granted_by = kCreateDoc;
+  } else if (action == "update") {
+    access.action = "indices:data/write/update";
+    access.granted_by = kWriteIndex;
+  } else {
+    access.action = "indices:data/write/index";
+    access.granted_by = kWriteIndex;
   }
   return access;
 }

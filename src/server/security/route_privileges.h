@@ -20,7 +20,8 @@ enum class AccessKind {
   kAuthenticated,  // any authenticated user (GET /, the page, the model list, _authenticate)
   kCluster,        // a cluster privilege in granted_by
   kIndices,        // an index privilege in granted_by on every entry of indices
-  kAnyIndex,       // an index privilege in granted_by on some index (scroll continuation)
+  kAnyIndex,       // an index privilege in granted_by on some index (scroll continuation;
+                   // _bulk, whose items are then checked one by one with BulkItemAccess)
   kSecurityApi,    // /_security/...: the security handlers check per operation
 };
 
@@ -28,11 +29,17 @@ struct RequiredAccess {
   AccessKind kind = AccessKind::kCluster;
   std::string action;                        // e.g. "indices:data/read/search"
   std::vector<std::string_view> granted_by;  // e.g. {"read", "all"}
-  std::vector<std::string> indices;          // kIndices only; never empty
+  std::vector<std::string> indices;          // kIndices: never empty; kAnyIndex: _bulk's
+                                             // indices, named when the request is refused
 };
 
 RequiredAccess RequiredAccessFor(std::string_view method, const std::vector<std::string>& segments,
                                  std::string_view body);
+
+/// What one _bulk item needs: `action` is the item's key ("index", "create", "update",
+/// "delete"); create is granted by create_doc/create/index/write/all, delete by delete/write/all,
+/// index and update by index/write/all.
+RequiredAccess BulkItemAccess(std::string_view action, std::string_view index);
 
 /// Index names in the _index fields of a _bulk body's action lines (`path_index` for lines
 /// without one). A line that cannot be read adds "*", so an unreadable body needs rights on

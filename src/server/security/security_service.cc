@@ -57,6 +57,14 @@ std::string Subject(const Principal& principal) {
   return "user [" + principal.username + "] with roles [" + Join(principal.role_names) + "]";
 }
 
+Status IndicesDenied(const Principal& principal, const RequiredAccess& access,
+                     const std::vector<std::string>& indices) {
+  return Status::PermissionDenied("action [" + access.action + "] is unauthorized for " +
+                                  Subject(principal) + " on indices [" + Join(indices) +
+                                  "], this action is granted by the index privileges [" +
+                                  Join(access.granted_by) + "]");
+}
+
 }  // namespace
 
 SecurityService::SecurityService(SecurityServiceOptions options)
@@ -233,7 +241,8 @@ Status SecurityService::Authorize(const Principal& principal, const RequiredAcce
         return GrantsAnyIndex(roles, access.granted_by);
       });
       if (ok) return Status::OK();
-      break;
+      if (access.indices.empty()) break;
+      return IndicesDenied(principal, access, access.indices);
     }
     case AccessKind::kIndices: {
       std::vector<std::string> denied;
@@ -244,10 +253,7 @@ Status SecurityService::Authorize(const Principal& principal, const RequiredAcce
         if (!ok) denied.push_back(index);
       }
       if (denied.empty()) return Status::OK();
-      return Status::PermissionDenied("action [" + access.action + "] is unauthorized for " +
-                                      Subject(principal) + " on indices [" + Join(denied) +
-                                      "], this action is granted by the index privileges [" +
-                                      Join(access.granted_by) + "]");
+      return IndicesDenied(principal, access, denied);
     }
   }
   return Status::PermissionDenied(

@@ -3,7 +3,9 @@
 
 1. A data directory with users (made by `lookalike users add`) starts with security on even on
    loopback: no credentials → 401 with the WWW-Authenticate challenges; a wrong password → 401.
-2. A viewer can search; its _bulk is refused with 403 and writes nothing.
+2. A viewer can search; its _bulk is refused with 403 and writes nothing. A _bulk is authorised
+   item by item (a writer of one index gets 403 items for others); a scroll answers only the
+   user that opened it.
 3. API keys over REST: create (limited to read on one index), use, list, invalidate.
 4. The CLI edits a running server's users and keys: `api-key create` works within seconds,
    `users remove` locks the user out; `ingest-images --server` sends --user credentials.
@@ -212,6 +214,46 @@ def check_role_limits(server):
     check(status == 200, (status, body))
 
 
+def check_bulk_items_and_scroll_owner(server):
+    """_bulk is authorised item by item; a scroll answers only the caller that opened it."""
+    status, body = server.json("PUT", "/_security/role/docs_writer", {
+        "indices": [{"names": [INDEX], "privileges": ["index"]}]})
+    check(status == 200, body)
+    status, body = server.json("PUT", "/_security/user/writer", {
+        "password": "writer-secret", "roles": ["docs_writer"]})
+    check(status == 200, body)
+    writer = basic_auth("writer", "writer-secret")
+    bulk = ('{"index":{"_index":"%s","_id":"w1"}}\n{"title":"by writer"}\n'
+            '{"index":{"_index":"secret","_id":"w2"}}\n{"title":"elsewhere"}\n'
+            '{"delete":{"_index":"%s","_id":"1"}}\n' % (INDEX, INDEX))
+    status, _, raw = raw_request(server, "POST", "/_bulk?refresh=true", auth=writer, body=bulk)
+    check(status == 200, raw)
+    reply = json.loads(raw)
+    items = [list(item.values())[0] for item in reply["items"]]
+    check(reply["errors"] and items[0]["status"] == 201, reply)
+    for denied in items[1:]:
+        check(denied["status"] == 403 and denied["error"]["type"] == "security_exception", denied)
+    check("on indices [secret]" in items[1]["error"]["reason"], items[1])
+    status, doc = server.json("GET", "/%s/_doc/w1" % INDEX)
+    check(status == 200 and doc["_source"]["title"] == "by writer", doc)
+    status, doc = server.json("GET", "/%s/_doc/1" % INDEX)
+    check(status == 200, "the refused delete deleted nothing: %s" % doc)
+    status, _ = server.json("DELETE", "/%s/_doc/w1?refresh=true" % INDEX)
+    check(status == 200, "clean up")
+
+    status, page = server.json("POST", "/%s/_search?scroll=1m" % INDEX, {"size": 1})
+    check(status == 200 and "_scroll_id" in page, page)
+    scroll = json.dumps({"scroll_id": page["_scroll_id"], "scroll": "1m"})
+    status, _, raw = raw_request(server, "POST", "/_search/scroll", auth=basic_auth(*READER),
+                                 body=scroll)
+    check(status == 404 and b"search_context_missing_exception" in raw, raw)
+    status, _, raw = raw_request(server, "DELETE", "/_search/scroll", auth=basic_auth(*READER),
+                                 body=scroll)
+    check(status == 404, raw)
+    status, page = server.json("POST", "/_search/scroll", json.loads(scroll))
+    check(status == 200 and len(page["hits"]["hits"]) == 1, "the owner goes on: %s" % page)
+
+
 def test(binary):
     models = os.path.join(os.path.dirname(binary), "models")
     if "--models" in sys.argv:
@@ -235,6 +277,7 @@ def test(binary):
             check_reader(server)
             check_api_keys(server)
             check_role_limits(server)
+            check_bulk_items_and_scroll_owner(server)
             check_cli_edits_running_server(binary, server)
             status, created = server.json("POST", "/_security/api_key", {"name": "kept"})
             check(status == 200, created)

@@ -15,9 +15,9 @@ TEST(Crud, IndexGetUpdateDelete) {
                                   RefreshPolicy::kFalse);
   ASSERT_TRUE(r1.ok()) << r1.status().ToString();
   EXPECT_EQ(WriteResultName(r1->result), "created");
-  EXPECT_EQ(server::es::WriteOutcomeHttpStatus(*r1), 201);
+  EXPECT_EQ(es::WriteOutcomeHttpStatus(*r1), 201);
   EXPECT_EQ(r1->version, 1);
-  Json b1(server::es::RenderWriteOutcome(*r1));
+  Json b1(es::RenderWriteOutcome(*r1));
   EXPECT_EQ(b1.Str("/result"), "created");
   EXPECT_EQ(b1.Int("/_version"), 1);
 
@@ -66,7 +66,7 @@ TEST(Crud, IndexGetUpdateDelete) {
   auto del2 = engine->DeleteDocument("docs", "1", RefreshPolicy::kFalse);
   ASSERT_TRUE(del2.ok());
   EXPECT_EQ(WriteResultName(del2->result), "not_found");
-  EXPECT_EQ(server::es::WriteOutcomeHttpStatus(*del2), 404);
+  EXPECT_EQ(es::WriteOutcomeHttpStatus(*del2), 404);
   auto gone = GetDoc(*engine, "docs", "1");
   ASSERT_TRUE(gone.ok());
   EXPECT_EQ(gone->http_status, 404);

@@ -79,7 +79,7 @@ std::vector<std::string> HitIds(const std::string& response) {
 
 Result<std::string> Bulk(Engine& engine, std::string_view index, std::string_view ndjson,
                          RefreshPolicy refresh) {
-  return server::es::Bulk(engine, index, ndjson, refresh);
+  return es::Bulk(engine, index, ndjson, refresh);
 }
 
 Result<WriteOutcome> Update(Engine& engine, std::string_view index, std::string_view id,
@@ -90,7 +90,7 @@ Result<WriteOutcome> Update(Engine& engine, std::string_view index, std::string_
   op.index = std::string(index);
   op.id = std::string(id);
   op.condition = condition;
-  LOOKALIKE_RETURN_IF_ERROR(server::es::ParseUpdateBody(body_json, &op));
+  LOOKALIKE_RETURN_IF_ERROR(es::ParseUpdateBody(body_json, &op));
   return engine.WriteDocument(std::move(op), refresh);
 }
 
@@ -98,7 +98,7 @@ Result<GotDocument> GetDoc(const Engine& engine, std::string_view index, std::st
                            const SearchOptions& options) {
   auto doc = engine.GetDocument(index, id, options);
   if (!doc.ok()) return doc.status();
-  return GotDocument{doc->found ? 200 : 404, server::es::RenderStoredDocument(*doc)};
+  return GotDocument{doc->found ? 200 : 404, es::RenderStoredDocument(*doc)};
 }
 
 KilledChild KillNineAfter(int stop_at,

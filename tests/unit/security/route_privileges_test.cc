@@ -109,7 +109,7 @@ TEST(RoutePrivileges, BulkNamesEveryIndexOfItsActionLines) {
   EXPECT_EQ(a.action, "indices:data/write/bulk");
   EXPECT_EQ(a.indices, (Names{"a", "b", "c", "path"}));
   EXPECT_EQ(For("POST", "/_bulk", "{\"index\":{\"_index\":\"x\"}}\n{}\n").indices, Names{"x"});
-  // An action line we cannot read could go anywhere: rights on every index are needed.
+  // An action line we cannot read could go anywhere: a refusal names every index.
   EXPECT_EQ(For("POST", "/p/_bulk", "{nonsense\n{}\n").indices, (Names{"*"}));
 }
 

@@ -1,6 +1,8 @@
 // The REST gate without sockets: 401 and 403 responses (status, headers, Elasticsearch bodies),
 // requests let through to the router, and the /_security API.
 #include <gtest/gtest.h>
+
+#include <optional>
 #include <simdjson.h>
 #include <unistd.h>
 
@@ -57,7 +59,8 @@ class SecurityGateTest : public ::testing::Test {
     }
     if (!authorization.empty()) request.headers.emplace_back("authorization", authorization);
     response_ = HttpResponse{};
-    return gate_->Intercept(request, &response_);
+    caller_.reset();
+    return gate_->Intercept(request, &response_, &caller_);
   }
 
   static std::string Basic(const std::string& user, const std::string& password) {
@@ -67,6 +70,7 @@ class SecurityGateTest : public ::testing::Test {
   std::unique_ptr<security::SecurityService> service_;
   std::unique_ptr<SecurityGate> gate_;
   HttpResponse response_;
+  std::optional<RequestCaller> caller_;  // set when the gate let the request through
 };
 
 std::vector<std::string> Challenges(const HttpResponse& r) {
@@ -115,6 +119,17 @@ TEST_F(SecurityGateTest, AllowedRequestsGoOnAndForbiddenOnesAre403) {
                                 "[reader] with roles [viewer] on indices [img]"),
             std::string::npos);
   EXPECT_FALSE(Send("DELETE", "/img", Basic("admin", "admin-pw")));
+}
+
+TEST_F(SecurityGateTest, ALetThroughRequestNamesItsCallerWhoCanBeAskedPerItem) {
+  ASSERT_FALSE(Send("POST", "/img/_search", Basic("reader", "reader-pw")));
+  ASSERT_TRUE(caller_.has_value());
+  EXPECT_EQ(caller_->id, "user/reader");
+  EXPECT_TRUE(caller_->authorize(security::RequiredAccessFor("GET", {"img", "_doc", "1"}, "")).ok());
+  Status write = caller_->authorize(security::BulkItemAccess("index", "img"));
+  EXPECT_EQ(write.code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(Send("POST", "/img/_bulk", Basic("reader", "reader-pw"), "{\"index\":{}}\n{}\n"));
+  EXPECT_FALSE(caller_.has_value());  // refused: no caller for a handler
 }
 
 TEST_F(SecurityGateTest, AuthenticateDescribesTheCaller) {

@@ -8,6 +8,7 @@
 
 #include "server/security/credentials.h"
 #include "server/security/password_hash.h"
+#include "server/security/route_privileges.h"
 
 namespace lookalike::security {
 namespace {
@@ -89,12 +90,54 @@ TEST_F(SecurityServiceTest, ForbiddenActionsAre403WithElasticsearchReasons) {
   EXPECT_EQ(denied.message(),
             "action [indices:data/write/bulk] is unauthorized for user [reader] with roles "
             "[viewer] on indices [img], this action is granted by the index privileges "
-            "[write,all]");
+            "[create_doc,create,delete,index,write,all]");
   Status cluster =
       service_->Authorize(*who, RequiredAccessFor("PUT", {"_cluster", "settings"}, ""));
   EXPECT_EQ(cluster.message(),
             "action [cluster:admin/settings/update] is unauthorized for user [reader] with roles "
             "[viewer], this action is granted by the cluster privileges [manage,all]");
+}
+
+TEST_F(SecurityServiceTest, BulkIsLetInByAnyWriteGrantAndItsItemsAreCheckedOneByOne) {
+  ASSERT_TRUE(store_
+                  ->Update([](SecurityState* state) {
+                    state->roles["a_writer"] = RoleDescriptor{{}, {IndexGrant{{"a"}, {"index"}}}};
+                    state->roles["b_creator"] =
+                        RoleDescriptor{{}, {IndexGrant{{"b"}, {"create_doc"}}}};
+                    state->roles["c_deleter"] = RoleDescriptor{{}, {IndexGrant{{"c"}, {"delete"}}}};
+                    return Status::OK();
+                  })
+                  .ok());
+  ASSERT_TRUE(AddUser(*store_, "w", "w-pw", {"a_writer", "b_creator", "c_deleter"}).ok());
+  service_->Reload();
+  auto who = service_->Authenticate(BasicHeader("w", "w-pw"), "/");
+  ASSERT_TRUE(who.ok()) << who.status().ToString();
+  // The bulk names an index the user may not write: it is let in all the same.
+  RequiredAccess bulk = RequiredAccessFor(
+      "POST", {"_bulk"}, "{\"index\":{\"_index\":\"a\"}}\n{}\n{\"index\":{\"_index\":\"z\"}}\n{}\n");
+  EXPECT_TRUE(service_->Authorize(*who, bulk).ok());
+  auto item = [&](std::string_view action, std::string_view index) {
+    return service_->Authorize(*who, BulkItemAccess(action, index));
+  };
+  EXPECT_TRUE(item("index", "a").ok());
+  EXPECT_TRUE(item("update", "a").ok());
+  EXPECT_TRUE(item("create", "a").ok());  // index grants create
+  EXPECT_FALSE(item("delete", "a").ok());
+  EXPECT_TRUE(item("create", "b").ok());  // create_doc: new documents only
+  EXPECT_FALSE(item("index", "b").ok());
+  EXPECT_FALSE(item("update", "b").ok());
+  EXPECT_TRUE(item("delete", "c").ok());
+  EXPECT_FALSE(item("index", "c").ok());
+  Status denied = item("index", "z");
+  EXPECT_EQ(denied.code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(denied.message(),
+            "action [indices:data/write/index] is unauthorized for user [w] with roles "
+            "[a_writer,b_creator,c_deleter] on indices [z], this action is granted by the index "
+            "privileges [index,write,all]");
+  // The reader holds no write privilege anywhere: its bulk is refused whole.
+  auto reader = service_->Authenticate(BasicHeader("reader", "reader-pw"), "/");
+  ASSERT_TRUE(reader.ok());
+  EXPECT_FALSE(service_->Authorize(*reader, bulk).ok());
 }
 
 TEST_F(SecurityServiceTest, ApiKeysAreBoundByTheirDescriptorsAndTheirOwner) {

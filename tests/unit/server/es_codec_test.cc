@@ -8,8 +8,10 @@
 #include "server/es/bulk_codec.h"
 #include "server/es/doc_codec.h"
 
-namespace lookalike::server::es {
+namespace lookalike::es {
 namespace {
+
+using server::HttpResponse;
 
 std::string FramingError(std::string_view ndjson) {
   auto parsed = ParseBulk("dflt", ndjson);
@@ -194,4 +196,4 @@ TEST(DocCodec, UpdateBodiesAndSingleDocumentResponses) {
 }
 
 }  // namespace
-}  // namespace lookalike::server::es
+}  // namespace lookalike::es

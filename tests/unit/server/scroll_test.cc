@@ -50,26 +50,47 @@ TEST(Scroll, StoreTakesPutsExpiresAndCaps) {
   c.index = "i";
   c.expires = std::chrono::steady_clock::now() + std::chrono::minutes(1);
   std::string id = store.Add(c).value();
-  auto taken = store.Take(id);
+  auto taken = store.Take(id, "");
   ASSERT_TRUE(taken.has_value());
   EXPECT_EQ(taken->index, "i");
-  EXPECT_FALSE(store.Take(id).has_value());  // in use: a second request cannot take it
+  EXPECT_FALSE(store.Take(id, "").has_value());  // in use: a second request cannot take it
   store.Put(id, *taken);
-  EXPECT_TRUE(store.Take(id).has_value());
+  EXPECT_TRUE(store.Take(id, "").has_value());
 
   ScrollContext expired = c;
   expired.expires = std::chrono::steady_clock::now() - std::chrono::seconds(1);
   std::string old = store.Add(expired).value();
-  EXPECT_FALSE(store.Take(old).has_value());
+  EXPECT_FALSE(store.Take(old, "").has_value());
 
   std::vector<std::string> ids;
   for (size_t i = 0; i < ScrollStore::kMaxContexts; ++i) ids.push_back(store.Add(c).value());
   auto over = store.Add(c);
   ASSERT_FALSE(over.ok());
   EXPECT_EQ(over.status().type(), "too_many_scroll_contexts_exception");
-  EXPECT_EQ(store.Clear({ids[0], "nope"}), 1u);
+  EXPECT_EQ(store.Clear({ids[0], "nope"}, ""), 1u);
   EXPECT_TRUE(store.Add(c).ok());
-  EXPECT_EQ(store.Clear({"_all"}), ScrollStore::kMaxContexts);
+  EXPECT_EQ(store.Clear({"_all"}, ""), ScrollStore::kMaxContexts);
+}
+
+TEST(Scroll, AContextAnswersOnlyItsOwner) {
+  ScrollStore store;
+  ScrollContext c;
+  c.index = "i";
+  c.owner = "user/alice";
+  c.expires = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  std::string alices = store.Add(c).value();
+  c.owner = "user/bob";
+  std::string bobs = store.Add(c).value();
+  // Another caller neither takes nor frees it, and it stays for its owner.
+  EXPECT_FALSE(store.Take(alices, "user/bob").has_value());
+  EXPECT_FALSE(store.Take(alices, "").has_value());
+  EXPECT_EQ(store.Clear({alices}, "user/bob"), 0u);
+  // "_all" means all of the caller's own.
+  EXPECT_EQ(store.Clear({"_all"}, "user/bob"), 1u);
+  EXPECT_FALSE(store.Take(bobs, "user/bob").has_value());
+  auto taken = store.Take(alices, "user/alice");
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_EQ(taken->owner, "user/alice");
 }
 
 }  // namespace

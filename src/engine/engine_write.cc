@@ -4,10 +4,12 @@
 // queued for the background inserter. Results are typed WriteOutcomes; nothing here knows JSON
 // responses or HTTP.
 #include <algorithm>
+#include <chrono>
 #include <span>
 #include <unordered_map>
 
 #include "common/json_writer.h"
+
 #include "engine/engine_impl.h"
 #include "engine/json_util.h"
 
@@ -475,7 +477,11 @@ Status EngineImpl::ExecuteWrites(std::vector<WriteItem>* items, RefreshPolicy re
       }
       index = *created;
     }
+    auto started = std::chrono::steady_clock::now();
     LOOKALIKE_RETURN_IF_ERROR(WriteIndexGroup(index, group));
+    MaybeLogSlowWrites(*index, group,
+                       std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::steady_clock::now() - started).count());
     touched.push_back(index);
   }
   if (refresh != RefreshPolicy::kFalse) {

@@ -28,8 +28,7 @@ Result<std::string> EngineImpl::GetSettings(std::string_view name, bool flat_key
   return w.Take();
 }
 
-Result<std::string> EngineImpl::UpdateSettings(std::string_view name,
-                                               std::string_view body_json) {
+Result<std::string> EngineImpl::UpdateSettings(std::string_view name, std::string_view body_json) {
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
   LOOKALIKE_ASSIGN_OR_RETURN(SettingsUpdate update, ParseSettingsUpdate(body_json));
   LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, true));
@@ -113,8 +112,11 @@ void EngineImpl::MaybeLogSlowWrites(const Index& index, const std::vector<WriteI
     entry.id = item->out.id;
     const std::string* source = &item->op.source;
     if (item->op.kind == WriteKind::kUpdate) {
-      source = item->op.partial_doc ? &*item->op.partial_doc
-                                    : item->op.upsert ? &*item->op.upsert : nullptr;
+      if (item->op.partial_doc) {
+        source = &*item->op.partial_doc;
+      } else {
+        source = item->op.upsert ? &*item->op.upsert : nullptr;
+      }
     }
     if (source != nullptr && chars > 0) entry.source = ElideNumberArrays(*source, chars);
     slow_log_.Record(std::move(entry));

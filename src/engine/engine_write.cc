@@ -9,7 +9,6 @@
 #include <unordered_map>
 
 #include "common/json_writer.h"
-
 #include "engine/engine_impl.h"
 #include "engine/json_util.h"
 
@@ -481,7 +480,8 @@ Status EngineImpl::ExecuteWrites(std::vector<WriteItem>* items, RefreshPolicy re
     LOOKALIKE_RETURN_IF_ERROR(WriteIndexGroup(index, group));
     MaybeLogSlowWrites(*index, group,
                        std::chrono::duration_cast<std::chrono::nanoseconds>(
-                           std::chrono::steady_clock::now() - started).count());
+                           std::chrono::steady_clock::now() - started)
+                           .count());
     touched.push_back(index);
   }
   if (refresh != RefreshPolicy::kFalse) {

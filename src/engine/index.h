@@ -33,7 +33,6 @@
 
 namespace lookalike::engine {
 
-
 /// The slow-log thresholds as the search and write paths read them: without a lock. Each value
 /// is an atomic of its own, so a request racing PUT _settings may see some old and some new
 /// thresholds; it then logs by either, which is harmless. Written under the index's write_mu.

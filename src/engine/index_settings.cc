@@ -45,7 +45,8 @@ const std::vector<KnownSetting>& Known() {
     };
     static std::vector<std::string> slow_keys;  // owns the composed key texts
     for (std::string_view prefix : {kSearchSlowPrefix, kIndexingSlowPrefix}) {
-      for (std::string_view level : kLevels) slow_keys.push_back(std::string(prefix) + std::string(level));
+      for (std::string_view level : kLevels)
+        slow_keys.push_back(std::string(prefix) + std::string(level));
     }
     for (const std::string& key : slow_keys) k.push_back({key, Change::kDynamic, "-1"});
     return k;
@@ -134,7 +135,8 @@ void FlattenSettings(element settings, FlatSettings* out) { Flatten(settings, ""
 Result<int64_t> ParseTimeValueNanos(std::string_view text, std::string_view key) {
   auto fail = [&] {
     return IllegalArgument("failed to parse setting [" + std::string(key) + "] with value [" +
-                           std::string(text) + "] as a time value: unit is missing or "
+                           std::string(text) +
+                           "] as a time value: unit is missing or "
                            "unrecognized");
   };
   if (text == "-1") return int64_t{-1};
@@ -146,9 +148,8 @@ Result<int64_t> ParseTimeValueNanos(std::string_view text, std::string_view key)
   auto [end, ec] = std::from_chars(text.data(), text.data() + digits, value);
   if (ec != std::errc()) return fail();
   static constexpr std::pair<std::string_view, int64_t> kUnits[] = {
-      {"nanos", 1},         {"micros", 1000},           {"ms", 1000000},
-      {"s", 1000000000LL},  {"m", 60000000000LL},       {"h", 3600000000000LL},
-      {"d", 86400000000000LL}};
+      {"nanos", 1},         {"micros", 1000},       {"ms", 1000000},        {"s", 1000000000LL},
+      {"m", 60000000000LL}, {"h", 3600000000000LL}, {"d", 86400000000000LL}};
   std::string_view unit = text.substr(digits);
   for (auto [name, scale] : kUnits) {
     if (unit != name) continue;
@@ -169,14 +170,14 @@ Result<IndexSettings> ParseIndexSettings(FlatSettings flat, bool loading) {
   LOOKALIKE_ASSIGN_OR_RETURN(s.max_result_window,
                              IntSetting(flat, "index.max_result_window", 10000, 1, 1 << 30));
   MappingLimits& limits = s.mapping_limits;
-  LOOKALIKE_ASSIGN_OR_RETURN(limits.total_fields,
-                             IntSetting(flat, "index.mapping.total_fields.limit",
-                                        limits.total_fields, 0, INT64_MAX));
-  LOOKALIKE_ASSIGN_OR_RETURN(limits.depth, IntSetting(flat, "index.mapping.depth.limit",
-                                                      limits.depth, 1, INT64_MAX));
-  LOOKALIKE_ASSIGN_OR_RETURN(limits.nested_objects,
-                             IntSetting(flat, "index.mapping.nested_objects.limit",
-                                        limits.nested_objects, 0, INT64_MAX));
+  LOOKALIKE_ASSIGN_OR_RETURN(
+      limits.total_fields,
+      IntSetting(flat, "index.mapping.total_fields.limit", limits.total_fields, 0, INT64_MAX));
+  LOOKALIKE_ASSIGN_OR_RETURN(
+      limits.depth, IntSetting(flat, "index.mapping.depth.limit", limits.depth, 1, INT64_MAX));
+  LOOKALIKE_ASSIGN_OR_RETURN(
+      limits.nested_objects,
+      IntSetting(flat, "index.mapping.nested_objects.limit", limits.nested_objects, 0, INT64_MAX));
   LOOKALIKE_ASSIGN_OR_RETURN(limits.field_name_length,
                              IntSetting(flat, "index.mapping.field_name_length.limit",
                                         limits.field_name_length, 1, INT64_MAX));
@@ -222,11 +223,11 @@ Result<SettingsUpdate> ParseSettingsUpdate(std::string_view body_json) {
   // Nulls: Flatten wrote them as "null"; a JSON null (not the string "null") resets.
   std::vector<std::string> nulls;
   std::function<void(element, const std::string&)> find_nulls = [&](element e,
-                                                                     const std::string& prefix) {
+                                                                    const std::string& prefix) {
     if (e.is_object()) {
       for (auto kv : AsObject(e)) {
-        find_nulls(kv.value, prefix.empty() ? std::string(kv.key)
-                                            : prefix + "." + std::string(kv.key));
+        find_nulls(kv.value,
+                   prefix.empty() ? std::string(kv.key) : prefix + "." + std::string(kv.key));
       }
     } else if (e.is_null()) {
       nulls.push_back(prefix.rfind("index.", 0) == 0 ? prefix : "index." + prefix);
@@ -247,7 +248,8 @@ Result<FlatSettings> ApplySettingsUpdate(const FlatSettings& current, const Sett
   for (const auto& [key, value] : update) {
     const KnownSetting* known = FindKnown(key);
     if (known == nullptr) {
-      return IllegalArgument("unknown setting [" + key + "] please check that any required "
+      return IllegalArgument("unknown setting [" + key +
+                             "] please check that any required "
                              "plugins are installed, or check the breaking changes "
                              "documentation for removed settings");
     }

@@ -56,8 +56,7 @@ Result<SettingsUpdate> ParseSettingsUpdate(std::string_view body_json);
 /// any required plugins are installed, ..."), static ones ("Can't update non dynamic settings
 /// [[index.number_of_shards]] for open indices [[name/uuid]]") and the ones the node manages
 /// (index.uuid, ...). Values are validated by ParseIndexSettings afterwards.
-Result<FlatSettings> ApplySettingsUpdate(const FlatSettings& current,
-                                         const SettingsUpdate& update,
+Result<FlatSettings> ApplySettingsUpdate(const FlatSettings& current, const SettingsUpdate& update,
                                          std::string_view index_label);
 
 /// The defaults of the known settings that `flat` does not set (GET ?include_defaults).

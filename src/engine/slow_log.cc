@@ -43,10 +43,18 @@ std::string SlowLogEntry::Line() const {
 void SlowLog::Record(SlowLogEntry entry) {
   std::string line = entry.Line();
   switch (entry.level) {
-    case SlowLogLevel::kWarn: spdlog::warn("{}", line); break;
-    case SlowLogLevel::kInfo: spdlog::info("{}", line); break;
-    case SlowLogLevel::kDebug: spdlog::debug("{}", line); break;
-    case SlowLogLevel::kTrace: spdlog::trace("{}", line); break;
+    case SlowLogLevel::kWarn:
+      spdlog::warn("{}", line);
+      break;
+    case SlowLogLevel::kInfo:
+      spdlog::info("{}", line);
+      break;
+    case SlowLogLevel::kDebug:
+      spdlog::debug("{}", line);
+      break;
+    case SlowLogLevel::kTrace:
+      spdlog::trace("{}", line);
+      break;
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (capacity_ == 0) return;

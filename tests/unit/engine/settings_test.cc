@@ -54,7 +54,8 @@ TEST(Settings, DynamicSettingsTakeEffectInEveryBodyShape) {
 
   // null: back to the default
   ASSERT_TRUE(Update(*engine, "s", R"({"index":{"max_result_window":null,
-      "mapping.total_fields.limit":null}})").ok());
+      "mapping.total_fields.limit":null}})")
+                  .ok());
   EXPECT_TRUE(SearchSize(*engine, "s", 10).ok());
   EXPECT_FALSE(Json(Settings(*engine, "s")).Has("/s/settings/index/max_result_window"));
 
@@ -75,15 +76,22 @@ TEST(Settings, StaticUnknownAndManagedSettingsAreRefusedAndNothingChanges) {
 
   Status shards = Update(*engine, "s", R"({"index":{"number_of_shards":2,"max_result_window":5}})");
   EXPECT_EQ(shards.type(), "illegal_argument_exception");
-  EXPECT_EQ(shards.message(), "Can't update non dynamic settings [[index.number_of_shards]] for "
-                              "open indices [[s/" + uuid + "]]");
+  EXPECT_EQ(shards.message(),
+            "Can't update non dynamic settings [[index.number_of_shards]] for "
+            "open indices [[s/" +
+                uuid + "]]");
   Status knn = Update(*engine, "s", R"({"index.knn":false,"index.knn.space_type":"l2"})");
-  EXPECT_EQ(knn.message(), "Can't update non dynamic settings [[index.knn, index.knn.space_type]] "
-                           "for open indices [[s/" + uuid + "]]");
+  EXPECT_EQ(knn.message(),
+            "Can't update non dynamic settings [[index.knn, index.knn.space_type]] "
+            "for open indices [[s/" +
+                uuid + "]]");
   Status unknown = Update(*engine, "s", R"({"index":{"foo":1}})");
   EXPECT_EQ(unknown.type(), "illegal_argument_exception");
   EXPECT_EQ(unknown.message().rfind("unknown setting [index.foo] please check that any required "
-                                    "plugins are installed", 0), 0u) << unknown.message();
+                                    "plugins are installed",
+                                    0),
+            0u)
+      << unknown.message();
   Status managed = Update(*engine, "s", R"({"index.uuid":"x"})");
   EXPECT_EQ(managed.type(), "illegal_argument_exception");
   EXPECT_NE(managed.message().find("private setting [index.uuid]"), std::string::npos);
@@ -119,8 +127,7 @@ TEST(Settings, MalformedBodiesAndValuesAreRefusedClearly) {
       {R"({"index.max_result_window":0})", "illegal_argument_exception", "must be >= 1"},
       {R"({"index.knn.algo_param.ef_search":"many"})", "illegal_argument_exception",
        "[index.knn.algo_param.ef_search]"},
-      {R"({"index.search.slowlog.threshold.query.warn":"5 parsecs"})",
-       "illegal_argument_exception",
+      {R"({"index.search.slowlog.threshold.query.warn":"5 parsecs"})", "illegal_argument_exception",
        "failed to parse setting [index.search.slowlog.threshold.query.warn] with value "
        "[5 parsecs] as a time value: unit is missing or unrecognized"},
       {R"({"index.indexing.slowlog.threshold.index.info":"-5ms"})", "illegal_argument_exception",
@@ -145,8 +152,10 @@ TEST(Settings, AnUpdateOfSeveralIndicesIsAllOrNothing) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
   ASSERT_TRUE(engine->CreateIndex("a", "").ok());
-  ASSERT_TRUE(engine->CreateIndex("b", R"({"mappings":{"properties":{"x":{"type":"keyword"},
-      "y":{"type":"keyword"},"z":{"type":"keyword"}}}})").ok());
+  ASSERT_TRUE(engine
+                  ->CreateIndex("b", R"({"mappings":{"properties":{"x":{"type":"keyword"},
+      "y":{"type":"keyword"},"z":{"type":"keyword"}}}})")
+                  .ok());
   std::string a_before = Settings(*engine, "a");
   // Valid for a (no fields), not for b (three fields): neither changes.
   Status s = Update(*engine, "a,b", R"({"index.mapping.total_fields.limit":2,
@@ -173,7 +182,8 @@ TEST(Settings, UpdatesSurviveARestart) {
     auto engine = OpenEngine(dir.path());
     ASSERT_TRUE(engine->CreateIndex("s", "").ok());
     ASSERT_TRUE(Update(*engine, "s", R"({"index":{"max_result_window":5,
-        "search.slowlog.threshold.query.info":"250ms","indexing.slowlog.source":false}})").ok());
+        "search.slowlog.threshold.query.info":"250ms","indexing.slowlog.source":false}})")
+                    .ok());
     engine->Shutdown();
   }
   auto engine = OpenEngine(dir.path());
@@ -201,14 +211,17 @@ double Recall(Engine& engine, const std::vector<std::vector<float>>& vecs, int q
     std::vector<std::pair<float, int>> exact;
     for (size_t i = 0; i < vecs.size(); ++i) {
       float d = 0;
-      for (size_t j = 0; j < query.size(); ++j) d += (vecs[i][j] - query[j]) * (vecs[i][j] - query[j]);
+      for (size_t j = 0; j < query.size(); ++j)
+        d += (vecs[i][j] - query[j]) * (vecs[i][j] - query[j]);
       exact.emplace_back(d, static_cast<int>(i));
     }
     std::partial_sort(exact.begin(), exact.begin() + k, exact.end());
     std::set<std::string> truth;
     for (int i = 0; i < k; ++i) truth.insert(std::to_string(exact[i].second));
-    std::string body = "{\"size\":" + std::to_string(k) + ",\"_source\":false,\"query\":{\"knn\":"
-                       "{\"v\":{\"k\":" + std::to_string(k) + ",\"vector\":[";
+    std::string body = "{\"size\":" + std::to_string(k) +
+                       ",\"_source\":false,\"query\":{\"knn\":"
+                       "{\"v\":{\"k\":" +
+                       std::to_string(k) + ",\"vector\":[";
     for (size_t j = 0; j < query.size(); ++j) body += (j ? "," : "") + std::to_string(query[j]);
     body += "]}}}}";
     auto result = engine.Search("k", body);
@@ -222,9 +235,11 @@ double Recall(Engine& engine, const std::vector<std::vector<float>>& vecs, int q
 TEST(Settings, EfSearchChangesTheBeamTheKnnQueryUses) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->CreateIndex("k", R"({"settings":{"index.knn":true},"mappings":{"properties":{
+  ASSERT_TRUE(engine
+                  ->CreateIndex("k", R"({"settings":{"index.knn":true},"mappings":{"properties":{
       "v":{"type":"knn_vector","dimension":32,"method":{"name":"hnsw","space_type":"l2",
-      "parameters":{"m":4,"ef_construction":16}}}}}})").ok());
+      "parameters":{"m":4,"ef_construction":16}}}}}})")
+                  .ok());
   std::mt19937 rng(5);
   std::normal_distribution<float> g;
   std::vector<std::vector<float>> vecs;
@@ -250,26 +265,34 @@ TEST(SlowLog, SlowWritesAreKeptWithTheirIdAndElidedSource) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
   ASSERT_TRUE(engine->CreateIndex("w", "").ok());
-  ASSERT_TRUE(engine->IndexDocument("w", "1", R"({"v":[1,2,3,4,5]})", OpType::kIndex,
-                                    RefreshPolicy::kFalse).ok());
+  ASSERT_TRUE(
+      engine->IndexDocument("w", "1", R"({"v":[1,2,3,4,5]})", OpType::kIndex, RefreshPolicy::kFalse)
+          .ok());
   EXPECT_TRUE(engine->slow_log()->Entries().empty());  // default: off
 
   ASSERT_TRUE(Update(*engine, "w", R"({"index.indexing.slowlog.threshold.index.debug":"0ms",
-                                      "index.indexing.slowlog.threshold.index.warn":"1h"})").ok());
-  ASSERT_TRUE(engine->IndexDocument("w", "2", R"({"name":"two","v":[1,2,3,4,5]})", OpType::kIndex,
-                                    RefreshPolicy::kFalse).ok());
+                                      "index.indexing.slowlog.threshold.index.warn":"1h"})")
+                  .ok());
+  ASSERT_TRUE(engine
+                  ->IndexDocument("w", "2", R"({"name":"two","v":[1,2,3,4,5]})", OpType::kIndex,
+                                  RefreshPolicy::kFalse)
+                  .ok());
   auto entries = engine->slow_log()->Entries();
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0].type, "index");
   EXPECT_EQ(entries[0].index, "w");
   EXPECT_EQ(entries[0].id, "2");
   EXPECT_EQ(entries[0].level, SlowLogLevel::kDebug);
-  EXPECT_EQ(entries[0].source, "{\"name\":\"two\",\"v\":[\u2026" "5 floats\u2026]}");
+  EXPECT_EQ(entries[0].source,
+            "{\"name\":\"two\",\"v\":[\u2026"
+            "5 floats\u2026]}");
 
   // A bulk logs each written item; index.indexing.slowlog.source caps the source.
   ASSERT_TRUE(Update(*engine, "w", R"({"index.indexing.slowlog.source":4})").ok());
-  ASSERT_TRUE(Bulk(*engine, "w", "{\"index\":{\"_id\":\"3\"}}\n{\"name\":\"three\"}\n"
-                                 "{\"index\":{}}\n{\"name\":\"four\"}\n", RefreshPolicy::kFalse)
+  ASSERT_TRUE(Bulk(*engine, "w",
+                   "{\"index\":{\"_id\":\"3\"}}\n{\"name\":\"three\"}\n"
+                   "{\"index\":{}}\n{\"name\":\"four\"}\n",
+                   RefreshPolicy::kFalse)
                   .ok());
   entries = engine->slow_log()->Entries();
   ASSERT_EQ(entries.size(), 3u);
@@ -277,7 +300,8 @@ TEST(SlowLog, SlowWritesAreKeptWithTheirIdAndElidedSource) {
   EXPECT_EQ(entries[1].source, "{\"na\u2026");
   EXPECT_EQ(entries[2].id.size(), 20u);  // the generated id
 
-  ASSERT_TRUE(Update(*engine, "w", R"({"index.indexing.slowlog.threshold.index.debug":"-1"})").ok());
+  ASSERT_TRUE(
+      Update(*engine, "w", R"({"index.indexing.slowlog.threshold.index.debug":"-1"})").ok());
   ASSERT_TRUE(engine->IndexDocument("w", "5", "{}", OpType::kIndex, RefreshPolicy::kFalse).ok());
   EXPECT_EQ(engine->slow_log()->Entries().size(), 3u);
 }
@@ -285,12 +309,17 @@ TEST(SlowLog, SlowWritesAreKeptWithTheirIdAndElidedSource) {
 TEST(SlowLog, SearchThresholdsThroughTheServerHook) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->CreateIndex("q", R"({"settings":{"index.knn":true},"mappings":{"properties":{
-      "v":{"type":"knn_vector","dimension":4}}}})").ok());
-  ASSERT_TRUE(engine->CreateIndex("other", R"({"mappings":{"properties":{
-      "v":{"type":"knn_vector","dimension":4}}}})").ok());
-  ASSERT_TRUE(engine->IndexDocument("q", "1", R"({"v":[1,2,3,4]})", OpType::kIndex,
-                                    RefreshPolicy::kTrue).ok());
+  ASSERT_TRUE(engine
+                  ->CreateIndex("q", R"({"settings":{"index.knn":true},"mappings":{"properties":{
+      "v":{"type":"knn_vector","dimension":4}}}})")
+                  .ok());
+  ASSERT_TRUE(engine
+                  ->CreateIndex("other", R"({"mappings":{"properties":{
+      "v":{"type":"knn_vector","dimension":4}}}})")
+                  .ok());
+  ASSERT_TRUE(
+      engine->IndexDocument("q", "1", R"({"v":[1,2,3,4]})", OpType::kIndex, RefreshPolicy::kTrue)
+          .ok());
   const std::string body = R"({"query":{"knn":{"v":{"vector":[1,2,3,4.5],"k":1}}}})";
   auto search = [&](std::string_view index) {
     auto started = std::chrono::steady_clock::now();
@@ -311,7 +340,9 @@ TEST(SlowLog, SearchThresholdsThroughTheServerHook) {
   EXPECT_EQ(entries[0].kind, "knn");
   EXPECT_EQ(entries[0].total_hits, 1);
   EXPECT_EQ(entries[0].level, SlowLogLevel::kWarn);
-  EXPECT_NE(entries[0].source.find("\"vector\":[\u2026" "4 floats\u2026]"), std::string::npos)
+  EXPECT_NE(entries[0].source.find("\"vector\":[\u2026"
+                                   "4 floats\u2026]"),
+            std::string::npos)
       << entries[0].source;
 
   ASSERT_TRUE(Update(*engine, "q", R"({"index.search.slowlog.threshold.query.warn":"-1"})").ok());
@@ -351,16 +382,22 @@ TEST(SlowLog, ThresholdLevels) {
 
 TEST(ElideNumberArrays, VectorsAnywhereBecomeCounts) {
   EXPECT_EQ(ElideNumberArrays(R"({"a": [1, 2.5, -3e2, 4]})", 1000),
-            "{\"a\":[\u2026" "4 floats\u2026]}");
+            "{\"a\":[\u2026"
+            "4 floats\u2026]}");
   // Nested: an array of vectors keeps its shape, each vector is elided.
   EXPECT_EQ(ElideNumberArrays(R"({"v":[[1,2,3,4],[5,6,7,8]],"q":{"x":{"y":[9,9,9,9,9]}}})", 1000),
-            "{\"v\":[[\u2026" "4 floats\u2026],[\u2026" "4 floats\u2026]],"
-            "\"q\":{\"x\":{\"y\":[\u2026" "5 floats\u2026]}}}");
+            "{\"v\":[[\u2026"
+            "4 floats\u2026],[\u2026"
+            "4 floats\u2026]],"
+            "\"q\":{\"x\":{\"y\":[\u2026"
+            "5 floats\u2026]}}}");
   // Mixed arrays, short arrays, empty arrays and numbers inside strings are kept.
   EXPECT_EQ(ElideNumberArrays(R"({"m":[1,2,3,"x",4],"s":[1,2],"e":[],"t":"[1,2,3,4]"})", 1000),
             R"({"m":[1,2,3,"x",4],"s":[1,2],"e":[],"t":"[1,2,3,4]"})");
   EXPECT_EQ(ElideNumberArrays("[[1,2,3,4], true, [1,2,3,4]]", 1000),
-            "[[\u2026" "4 floats\u2026],true,[\u2026" "4 floats\u2026]]");
+            "[[\u2026"
+            "4 floats\u2026],true,[\u2026"
+            "4 floats\u2026]]");
   // One line: newlines outside strings go, control characters inside strings become spaces.
   EXPECT_EQ(ElideNumberArrays("{\n\"a\":\t\"x\ny\"}", 1000), "{\"a\":\"x y\"}");
   EXPECT_EQ(ElideNumberArrays(R"({"a":"q\"[1,2,3,4]"})", 1000), R"({"a":"q\"[1,2,3,4]"})");

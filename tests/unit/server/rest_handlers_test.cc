@@ -1,7 +1,6 @@
 // REST behaviour against a fake engine: the handlers pass the right arguments and map results
 // and errors to HTTP. Declarative cases: request → expected status and body fragment.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -45,8 +44,8 @@ class FakeEngine final : public Engine {
     return Answer("PutMapping " + std::string(n) + " " + std::string(b));
   }
   Result<std::string> GetSettings(std::string_view n, bool flat, bool defaults) const override {
-    return const_cast<FakeEngine*>(this)->Answer("GetSettings " + std::string(n) + " flat=" +
-                                                 std::to_string(flat) +
+    return const_cast<FakeEngine*>(this)->Answer("GetSettings " + std::string(n) +
+                                                 " flat=" + std::to_string(flat) +
                                                  " defaults=" + std::to_string(defaults));
   }
   Result<std::string> UpdateSettings(std::string_view n, std::string_view b) override {
@@ -264,7 +263,9 @@ TEST_F(RestTest, SlowSearchIsKeptWithItsIndexKindAndElidedVector) {
   EXPECT_EQ(entries[0].level, SlowLogLevel::kInfo);
   EXPECT_EQ(entries[0].kind, "filtered_knn");
   EXPECT_EQ(entries[0].total_hits, 42);
-  EXPECT_NE(entries[0].source.find("[\u2026" "5 floats\u2026]"), std::string::npos)
+  EXPECT_NE(entries[0].source.find("[\u2026"
+                                   "5 floats\u2026]"),
+            std::string::npos)
       << entries[0].source;
   EXPECT_EQ(entries[0].source.find("4.25"), std::string::npos) << entries[0].source;
   EXPECT_EQ(entries[1].kind, "match_all");
@@ -291,8 +292,7 @@ TEST(SlowLogKind, ReadFromTheSearchBody) {
             "filtered_knn");
   EXPECT_EQ(SearchQueryKind(R"({"query":{"knn":{"v":{"vector":[1],"k":1}}},"post_filter":{}})"),
             "filtered_knn");
-  EXPECT_EQ(SearchQueryKind(R"({"query":{"neural":{"v":{"query_image":"abc","k":1}}}})"),
-            "image");
+  EXPECT_EQ(SearchQueryKind(R"({"query":{"neural":{"v":{"query_image":"abc","k":1}}}})"), "image");
   EXPECT_EQ(SearchQueryKind("{not json"), "text");
 }
 

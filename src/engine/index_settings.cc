@@ -21,6 +21,7 @@ struct KnownSetting {
 constexpr std::string_view kSearchSlowPrefix = "index.search.slowlog.threshold.query.";
 constexpr std::string_view kIndexingSlowPrefix = "index.indexing.slowlog.threshold.index.";
 constexpr std::string_view kSlowSource = "index.indexing.slowlog.source";
+constexpr std::string_view kReadOnlyAllowDelete = "index.blocks.read_only_allow_delete";
 constexpr std::string_view kLevels[] = {"warn", "info", "debug", "trace"};
 
 const std::vector<KnownSetting>& Known() {
@@ -38,6 +39,10 @@ const std::vector<KnownSetting>& Known() {
         {"index.mapping.nested_objects.limit", Change::kDynamic, "10000"},
         {"index.mapping.field_name_length.limit", Change::kDynamic, "9223372036854775807"},
         {kSlowSource, Change::kDynamic, "1000"},
+        // Elasticsearch's flood-stage block, which clients clear with null after freeing disk.
+        // Here the block follows the disk watermarks by itself (operations.md), so only null
+        // and false are accepted: a no-op kept for those clients.
+        {kReadOnlyAllowDelete, Change::kDynamic, "false"},
         {"index.uuid", Change::kPrivate, ""},
         {"index.creation_date", Change::kPrivate, ""},
         {"index.provided_name", Change::kPrivate, ""},
@@ -193,6 +198,11 @@ Result<IndexSettings> ParseIndexSettings(FlatSettings flat, bool loading) {
     s.refresh_interval = it->second;
   }
   LOOKALIKE_RETURN_IF_ERROR(ParseSlowLog(flat, loading, &s.slowlog));
+  it = flat.find(std::string(kReadOnlyAllowDelete));
+  if (it != flat.end() && it->second != "false" && !loading) {
+    return IllegalArgument("[" + it->first + "] can only be null or false here: the node sets "
+                           "and lifts the read-only-allow-delete block from the disk watermarks");
+  }
   s.number_of_shards = static_cast<int>(shards);
   s.number_of_replicas = static_cast<int>(replicas);
   s.knn_ef_search = static_cast<int>(efs);

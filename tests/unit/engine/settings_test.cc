@@ -42,6 +42,12 @@ TEST(Settings, DynamicSettingsTakeEffectInEveryBodyShape) {
   ASSERT_TRUE(Update(*engine, "s", R"({"index.number_of_replicas":0})").ok());
   EXPECT_EQ(engine->ListIndices()[0].health, "green");
 
+  // Clients clear Elasticsearch's flood-stage block this way; here it is a no-op.
+  ASSERT_TRUE(Update(*engine, "s", R"({"index.blocks.read_only_allow_delete":null})").ok());
+  ASSERT_TRUE(Update(*engine, "s", R"({"index":{"blocks":{"read_only_allow_delete":false}}})")
+                  .ok());
+  EXPECT_EQ(Update(*engine, "s", R"({"index.blocks.read_only_allow_delete":true})").type(),
+            "illegal_argument_exception");
   ASSERT_TRUE(Update(*engine, "s", R"({"refresh_interval":"30s"})").ok());
   EXPECT_EQ(Json(Settings(*engine, "s")).Str("/s/settings/index/refresh_interval"), "30s");
   ASSERT_TRUE(Update(*engine, "s", R"({"settings":{"index.mapping.total_fields.limit":1}})").ok());

@@ -51,6 +51,7 @@
 #include <vector>
 
 #include "lookalike/search_result.h"
+#include "lookalike/slow_log.h"
 #include "lookalike/status.h"
 #include "lookalike/write_ops.h"
 
@@ -207,8 +208,45 @@ class Engine {
   /// existing field is illegal_argument_exception. Returns {"acknowledged":true}.
   virtual Result<std::string> PutMapping(std::string_view name, std::string_view body_json) = 0;
 
-  /// GET /{index}/_settings: {NAME:{"settings":{"index":{...}}}}.
-  virtual Result<std::string> GetSettings(std::string_view name) const = 0;
+  /// GET /{index}/_settings: {NAME:{"settings":{"index":{...}}}}. `flat_keys`
+  /// (?flat_settings=true): {"index.x.y":...} instead of nested objects. `include_defaults`:
+  /// also "defaults":{...}, the default values of the known settings the index does not set.
+  virtual Result<std::string> GetSettings(std::string_view name, bool flat_keys = false,
+                                          bool include_defaults = false) const = 0;
+
+  /// PUT /{index}/_settings (name: a list, wildcards, "" / "_all" / "*" = every index). The
+  /// body is {"index":{...}}, flat {"index.x":...}, without the "index." prefix, or wrapped in
+  /// {"settings":{...}}; a null value resets a setting to its default. Dynamic settings:
+  /// index.number_of_replicas, refresh_interval (stored), max_result_window,
+  /// knn.algo_param.ef_search, mapping.*.limit, search.slowlog.threshold.query.*,
+  /// indexing.slowlog.threshold.index.*, indexing.slowlog.source. All named indices are
+  /// validated before any changes; the change is stored with the index metadata (durable) and
+  /// takes effect for the next request. Returns {"acknowledged":true}.
+  /// Errors (nothing changes): illegal_argument_exception for an unknown setting ("unknown
+  /// setting [index.foo] please check that any required plugins are installed, ..."), a static
+  /// one ("Can't update non dynamic settings [[index.number_of_shards]] for open indices
+  /// [[NAME/UUID]]"), a managed one (index.uuid ...) or a bad value; parsing_exception for a
+  /// body that is not a JSON object; action_request_validation_exception for no settings;
+  /// index_not_found_exception.
+  virtual Result<std::string> UpdateSettings(std::string_view name, std::string_view body_json) {
+    (void)name, (void)body_json;
+    return Status::Unsupported("settings updates are not supported");
+  }
+
+  // ---- Slow log (lookalike/slow_log.h) -----------------------------------------------------
+
+  /// The smallest search slow-log threshold of any index in nanoseconds, -1 when no index logs
+  /// slow searches. Lock-free: a search that took less needs no further look.
+  virtual int64_t SearchSlowLogFloorNanos() const { return -1; }
+  /// The slow-log settings of the indices `name` resolves to (like Search); empty when it
+  /// resolves to nothing.
+  virtual std::vector<IndexSlowLogSettings> SlowLogSettings(std::string_view name) const {
+    (void)name;
+    return {};
+  }
+  /// The node's slow log: slow searches (recorded by the caller of Search, which knows the
+  /// request) and slow writes (recorded by the engine). Null when not kept.
+  virtual SlowLog* slow_log() { return nullptr; }
 
   /// All indices, sorted by name (for _cat/indices), including those that failed to load
   /// (health "red", IndexInfo::failure set).

@@ -118,6 +118,7 @@ Status EngineImpl::Init() {
     failed_[name] = std::move(failed);
   }
   if (!recovery_jobs_.empty()) recovery_ = std::thread([this] { RecoveryLoop(); });
+  RecomputeSlowLogFloor();
   return Status::OK();
 }
 
@@ -393,6 +394,7 @@ Result<std::shared_ptr<Index>> EngineImpl::AutoCreate(const std::string& name) {
 
 Result<std::string> EngineImpl::CreateIndex(std::string_view name, std::string_view body_json) {
   LOOKALIKE_ASSIGN_OR_RETURN(auto index, CreateIndexInternal(name, body_json));
+  RecomputeSlowLogFloor();
   JsonWriter w;
   w.BeginObject().Key("acknowledged").Bool(true).Key("shards_acknowledged").Bool(true)
       .Key("index").String(index->name).EndObject();
@@ -435,6 +437,7 @@ Result<std::string> EngineImpl::DeleteIndex(std::string_view name) {
     std::error_code ec;
     fs::remove_all(index->snapshot_dir, ec);
   }
+  RecomputeSlowLogFloor();
   return std::string("{\"acknowledged\":true}");
 }
 
@@ -467,20 +470,6 @@ Result<std::string> EngineImpl::GetMapping(std::string_view name) const {
     std::shared_lock lock(index->data_mu);
     w.Key(index->name).BeginObject().Key("mappings");
     index->mapping.WriteJson(w);
-    w.EndObject();
-  }
-  w.EndObject();
-  return w.Take();
-}
-
-Result<std::string> EngineImpl::GetSettings(std::string_view name) const {
-  LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, true));
-  JsonWriter w;
-  w.BeginObject();
-  for (const auto& index : targets) {
-    std::shared_lock lock(index->data_mu);
-    w.Key(index->name).BeginObject().Key("settings");
-    index->WriteSettings(w);
     w.EndObject();
   }
   w.EndObject();

@@ -72,7 +72,14 @@ class EngineImpl final : public Engine {
   Result<std::string> GetIndex(std::string_view name) const override;
   Result<std::string> GetMapping(std::string_view name) const override;
   Result<std::string> PutMapping(std::string_view name, std::string_view body_json) override;
-  Result<std::string> GetSettings(std::string_view name) const override;
+  Result<std::string> GetSettings(std::string_view name, bool flat_keys = false,
+                                  bool include_defaults = false) const override;
+  Result<std::string> UpdateSettings(std::string_view name, std::string_view body_json) override;
+  int64_t SearchSlowLogFloorNanos() const override {
+    return search_slowlog_floor_.load(std::memory_order_relaxed);
+  }
+  std::vector<IndexSlowLogSettings> SlowLogSettings(std::string_view name) const override;
+  SlowLog* slow_log() override { return &slow_log_; }
   std::vector<IndexInfo> ListIndices() const override;
   Result<std::string> Refresh(std::string_view name) override;
   Result<std::string> Flush(std::string_view name) override;
@@ -127,6 +134,14 @@ class EngineImpl final : public Engine {
 
   Status CheckOpen() const;
 
+  // Slow log (engine_settings.cc). Recomputes search_slowlog_floor_ from every index; called
+  // whenever an index comes or goes or its settings change.
+  void RecomputeSlowLogFloor();
+  /// Records the written items of one index group that took `took_nanos` when that reaches
+  /// the index's indexing threshold.
+  void MaybeLogSlowWrites(const Index& index, const std::vector<WriteItem*>& items,
+                          int64_t took_nanos);
+
   // Disk full (engine_disk.cc): the flood-stage / read-only-storage block of an index
   // (cluster_block_exception, 429), the monitor thread that also heals the store, and the
   // rate-limited log of refused writes.
@@ -153,6 +168,8 @@ class EngineImpl final : public Engine {
   std::atomic<bool> shut_down_{false};
   std::unique_ptr<storage::DiskMonitor> disk_monitor_;  // started by Init, stopped by Shutdown
   std::unique_ptr<RefusalLog> refusal_log_ = std::make_unique<RefusalLog>();
+  std::atomic<int64_t> search_slowlog_floor_{-1};  // see SearchSlowLogFloorNanos
+  SlowLog slow_log_;
 };
 
 }  // namespace lookalike::engine

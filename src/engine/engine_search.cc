@@ -354,7 +354,10 @@ Result<SearchResult> EngineImpl::Search(std::string_view index_expr,
   LOOKALIKE_RETURN_IF_ERROR(ParseSearchRequest(body_json, options, parser, &buffers, &req));
   LOOKALIKE_RETURN_IF_ERROR(CheckClauseCount(req, options_.max_clause_count));
   int64_t window = 10000;
-  for (const auto& idx : targets) window = std::min(window, idx->settings.max_result_window);
+  for (const auto& idx : targets) {
+    std::shared_lock lock(idx->data_mu);  // PUT _settings may replace the settings
+    window = std::min(window, idx->settings.max_result_window);
+  }
   LOOKALIKE_RETURN_IF_ERROR(CheckSearchWindow(req, window));
   if (options.as_shard) {  // a coordinator picks the page from the merged shard results
     req.size += req.from;

@@ -18,13 +18,13 @@ std::vector<IndexInfo> EngineImpl::ListIndices() const {
     IndexInfo info;
     info.name = index->name;
     info.uuid = index->uuid;
-    info.number_of_shards = index->settings.number_of_shards;
-    info.number_of_replicas = index->settings.number_of_replicas;
-    info.health = index->settings.number_of_replicas > 0 ? "yellow" : "green";
     {
       std::shared_lock lock(index->data_mu);
+      info.number_of_shards = index->settings.number_of_shards;
+      info.number_of_replicas = index->settings.number_of_replicas;
       info.docs_count = static_cast<int64_t>(index->ids.size());
     }
+    info.health = info.number_of_replicas > 0 ? "yellow" : "green";
     info.docs_deleted = index->deleted_docs;
     info.store_size_bytes = store_->ApproximateSize(index->space);
     std::error_code ec;

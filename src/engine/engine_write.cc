@@ -4,6 +4,7 @@
 // queued for the background inserter. Results are typed WriteOutcomes; nothing here knows JSON
 // responses or HTTP.
 #include <algorithm>
+#include <chrono>
 #include <span>
 #include <unordered_map>
 
@@ -475,7 +476,12 @@ Status EngineImpl::ExecuteWrites(std::vector<WriteItem>* items, RefreshPolicy re
       }
       index = *created;
     }
+    auto started = std::chrono::steady_clock::now();
     LOOKALIKE_RETURN_IF_ERROR(WriteIndexGroup(index, group));
+    MaybeLogSlowWrites(*index, group,
+                       std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::steady_clock::now() - started)
+                           .count());
     touched.push_back(index);
   }
   if (refresh != RefreshPolicy::kFalse) {

@@ -8,34 +8,6 @@
 namespace lookalike::engine {
 namespace {
 
-// Flattens nested settings into "index.a.b" → text.
-void FlattenSettings(element e, const std::string& prefix, std::map<std::string, std::string>* out) {
-  if (e.is_object()) {
-    for (auto kv : AsObject(e)) {
-      std::string key = prefix.empty() ? std::string(kv.key) : prefix + "." + std::string(kv.key);
-      FlattenSettings(kv.value, key, out);
-    }
-    return;
-  }
-  std::string key = prefix.rfind("index.", 0) == 0 ? prefix : "index." + prefix;
-  std::string text;
-  if (!ElementToText(e, &text)) text = ElementToJson(e);
-  (*out)[key] = text;
-}
-
-Result<int64_t> IntSetting(const std::map<std::string, std::string>& flat, const std::string& key,
-                           int64_t def, int64_t lo, int64_t hi) {
-  auto it = flat.find(key);
-  if (it == flat.end()) return def;
-  char* end = nullptr;
-  long long v = std::strtoll(it->second.c_str(), &end, 10);
-  if (it->second.empty() || *end != '\0' || v < lo || v > hi) {
-    return IllegalArgument("Failed to parse value [" + it->second + "] for setting [" + key +
-                           "] must be >= " + std::to_string(lo));
-  }
-  return static_cast<int64_t>(v);
-}
-
 // Writes a flat "a.b.c" → value map as nested objects (keys sorted, so siblings are adjacent).
 void WriteNested(JsonWriter& w, const std::map<std::string, std::string>& flat,
                  std::map<std::string, std::string>::const_iterator begin,
@@ -110,50 +82,18 @@ Status Index::LoadMeta(element meta, bool is_create) {
     }
   }
   element set;
-  std::map<std::string, std::string> flat;
+  FlatSettings flat;
   if (meta.at_key("settings").get(set) == simdjson::SUCCESS) {
     if (!set.is_object()) return ParsingError("[settings] must be an object");
-    FlattenSettings(set, "", &flat);
+    FlattenSettings(set, &flat);
   }
-  LOOKALIKE_ASSIGN_OR_RETURN(int64_t shards,
-                             IntSetting(flat, "index.number_of_shards", 1, 1, 1024));
-  LOOKALIKE_ASSIGN_OR_RETURN(int64_t replicas,
-                             IntSetting(flat, "index.number_of_replicas", 1, 0, 1024));
-  LOOKALIKE_ASSIGN_OR_RETURN(int64_t efs,
-                             IntSetting(flat, "index.knn.algo_param.ef_search", 0, 1, 100000));
-  LOOKALIKE_ASSIGN_OR_RETURN(int64_t window,
-                             IntSetting(flat, "index.max_result_window", 10000, 1, 1 << 30));
-  MappingLimits& limits = settings.mapping_limits;
-  LOOKALIKE_ASSIGN_OR_RETURN(limits.total_fields,
-                             IntSetting(flat, "index.mapping.total_fields.limit",
-                                        limits.total_fields, 0, INT64_MAX));
-  LOOKALIKE_ASSIGN_OR_RETURN(limits.depth, IntSetting(flat, "index.mapping.depth.limit",
-                                                      limits.depth, 1, INT64_MAX));
-  LOOKALIKE_ASSIGN_OR_RETURN(limits.nested_objects,
-                             IntSetting(flat, "index.mapping.nested_objects.limit",
-                                        limits.nested_objects, 0, INT64_MAX));
-  LOOKALIKE_ASSIGN_OR_RETURN(limits.field_name_length,
-                             IntSetting(flat, "index.mapping.field_name_length.limit",
-                                        limits.field_name_length, 1, INT64_MAX));
-  auto it = flat.find("index.knn");
-  if (it != flat.end() && it->second != "true" && it->second != "false") {
-    return IllegalArgument("Failed to parse value [" + it->second +
-                           "] as only [true] or [false] are allowed.");
-  }
-  settings.knn = it != flat.end() && it->second == "true";
-  settings.number_of_shards = static_cast<int>(shards);
-  settings.number_of_replicas = static_cast<int>(replicas);
-  settings.knn_ef_search = static_cast<int>(efs);
-  settings.max_result_window = window;
-  it = flat.find("index.refresh_interval");
-  if (it != flat.end()) settings.refresh_interval = it->second;
-  it = flat.find("index.knn.space_type");
-  if (it != flat.end()) settings.knn_space_type = it->second;
+  LOOKALIKE_ASSIGN_OR_RETURN(IndexSettings parsed, ParseIndexSettings(std::move(flat), !is_create));
   if (is_create) {
-    flat.try_emplace("index.number_of_shards", std::to_string(shards));
-    flat.try_emplace("index.number_of_replicas", std::to_string(replicas));
+    parsed.flat.try_emplace("index.number_of_shards", std::to_string(parsed.number_of_shards));
+    parsed.flat.try_emplace("index.number_of_replicas", std::to_string(parsed.number_of_replicas));
   }
-  settings.flat = std::move(flat);
+  settings = std::move(parsed);
+  slowlog.Publish(settings.slowlog);
   element maps;
   if (meta.at_key("mappings").get(maps) == simdjson::SUCCESS) {
     LOOKALIKE_RETURN_IF_ERROR(mapping.Merge(maps, settings.knn_space_type));
@@ -161,13 +101,40 @@ Status Index::LoadMeta(element meta, bool is_create) {
   return Status::OK();
 }
 
-void Index::WriteSettings(JsonWriter& w) const {
-  std::map<std::string, std::string> flat = settings.flat;
+void LiveSlowLog::Publish(const IndexSlowLogSettings& settings) {
+  for (int level = 0; level < 4; ++level) {
+    search_[level].store(settings.search.nanos[level], std::memory_order_relaxed);
+    indexing_[level].store(settings.indexing.nanos[level], std::memory_order_relaxed);
+  }
+  source_chars_.store(settings.indexing_source_chars, std::memory_order_relaxed);
+  search_floor_.store(settings.search.Floor(), std::memory_order_relaxed);
+  indexing_floor_.store(settings.indexing.Floor(), std::memory_order_relaxed);
+}
+
+IndexSlowLogSettings LiveSlowLog::Load() const {
+  IndexSlowLogSettings out;
+  for (int level = 0; level < 4; ++level) {
+    out.search.nanos[level] = search_[level].load(std::memory_order_relaxed);
+    out.indexing.nanos[level] = indexing_[level].load(std::memory_order_relaxed);
+  }
+  out.indexing_source_chars = source_chars_.load(std::memory_order_relaxed);
+  return out;
+}
+
+void WriteSettingsObject(JsonWriter& w, const FlatSettings& flat, bool flat_keys) {
+  if (!flat_keys) return WriteNested(w, flat, flat.begin(), flat.end(), 0);
+  w.BeginObject();
+  for (const auto& [key, value] : flat) w.Key(key).String(value);
+  w.EndObject();
+}
+
+void Index::WriteSettings(JsonWriter& w, bool flat_keys) const {
+  FlatSettings flat = settings.flat;
   flat["index.uuid"] = uuid;
   flat["index.creation_date"] = std::to_string(creation_date);
   flat["index.provided_name"] = name;
   flat["index.version.created"] = "8110099";
-  WriteNested(w, flat, flat.begin(), flat.end(), 0);
+  WriteSettingsObject(w, flat, flat_keys);
 }
 
 namespace {
@@ -209,10 +176,9 @@ Status Index::SyncVectorFields(bool loading, bool* files_changed) {
       vf->file_stem = stem;
       if (files_changed) *files_changed = true;
     }
+    // index.knn.algo_param.ef_search is not baked in: it may change (PUT _settings), so the
+    // knn query reads it from the settings on every search.
     vf->spec = f.vector;
-    if (settings.knn_ef_search > 0 && vf->spec.hnsw.ef_search == 64) {
-      vf->spec.hnsw.ef_search = settings.knn_ef_search;
-    }
     LOOKALIKE_ASSIGN_OR_RETURN(vf->index, MakeVectorIndex(vf->spec, 0));
     vectors[path] = std::move(vf);
   }

@@ -25,6 +25,7 @@
 
 #include "engine/docnum_pool.h"
 #include "engine/field_store.h"
+#include "engine/index_settings.h"
 #include "engine/mapping.h"
 #include "lookalike/vector_index.h"
 #include "lookalike/write_ops.h"
@@ -32,16 +33,23 @@
 
 namespace lookalike::engine {
 
-struct IndexSettings {
-  int number_of_shards = 1;
-  int number_of_replicas = 1;
-  std::string refresh_interval = "1s";
-  bool knn = false;
-  int knn_ef_search = 0;  // index.knn.algo_param.ef_search (0 = field default)
-  std::string knn_space_type;
-  int64_t max_result_window = 10000;
-  MappingLimits mapping_limits;  // index.mapping.*.limit
-  std::map<std::string, std::string> flat;  // every setting as given, "index.x.y" → text
+/// The slow-log thresholds as the search and write paths read them: without a lock. Each value
+/// is an atomic of its own, so a request racing PUT _settings may see some old and some new
+/// thresholds; it then logs by either, which is harmless. Written under the index's write_mu.
+class LiveSlowLog {
+ public:
+  void Publish(const IndexSlowLogSettings& settings);
+  IndexSlowLogSettings Load() const;
+  /// Smallest enabled threshold (nanoseconds) of the search or the indexing log, -1 = off.
+  int64_t SearchFloor() const { return search_floor_.load(std::memory_order_relaxed); }
+  int64_t IndexingFloor() const { return indexing_floor_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int64_t> search_[4] = {-1, -1, -1, -1};
+  std::atomic<int64_t> indexing_[4] = {-1, -1, -1, -1};
+  std::atomic<int64_t> source_chars_{1000};
+  std::atomic<int64_t> search_floor_{-1};
+  std::atomic<int64_t> indexing_floor_{-1};
 };
 
 /// A vector field with its index.
@@ -78,7 +86,10 @@ class Index {
   std::string name;
   std::string uuid;
   int64_t creation_date = 0;
+  /// Replaced as a whole by PUT _settings while holding write_mu and data_mu exclusively:
+  /// read it holding either.
   IndexSettings settings;
+  LiveSlowLog slowlog;  // published from settings.slowlog (see LiveSlowLog)
   storage::IndexSpace* space = nullptr;
   std::string snapshot_dir;  // data_dir/vectors/<uuid>
 
@@ -110,8 +121,8 @@ class Index {
   std::string MetaJson() const;
   /// Parses the stored metadata (or a create-index body with `is_create`).
   Status LoadMeta(element meta, bool is_create);
-  /// {"index":{...}} settings object for GET.
-  void WriteSettings(JsonWriter& w) const;
+  /// {"index":{...}} settings object for GET; `flat_keys`: {"index.x.y":...} (?flat_settings).
+  void WriteSettings(JsonWriter& w, bool flat_keys = false) const;
 
   /// Snapshot file stems recorded in the metadata, vector field → "v<N>". Snapshot names must
   /// not grow with the field name (file names are limited to 255 bytes), so each new vector
@@ -151,6 +162,9 @@ class Index {
   /// Path of the snapshot file of a vector field.
   std::string SnapshotPath(const VectorField& field) const;
 };
+
+/// Writes flat settings as a nested object, or as given with `flat_keys`.
+void WriteSettingsObject(JsonWriter& w, const FlatSettings& flat, bool flat_keys);
 
 /// The single place that picks the vector index implementation for a field.
 Result<std::unique_ptr<VectorIndex>> MakeVectorIndex(const VectorSpec& spec, int build_threads);

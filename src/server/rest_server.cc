@@ -1,6 +1,7 @@
 #include "server/rest_server.h"
 
 #include "server/handlers/nodes.h"
+#include "server/handlers/slowlog.h"
 #include "server/metrics/node_metrics.h"
 
 #include <spdlog/spdlog.h>
@@ -69,6 +70,7 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
   RegisterDocumentHandlers(router_, ctx_);
   RegisterBulkHandlers(router_, ctx_);
   RegisterSearchHandlers(router_, ctx_);
+  RegisterSlowLogHandlers(router_, *engine);
   image_api_ = std::make_unique<ImageApi>(engine, options_.image);
   ctx_.image_api = image_api_.get();
   image_api_->Register(router_);

@@ -38,9 +38,20 @@ void RegisterIndexHandlers(Router& router, RestContext& ctx) {
                }
                Reply(e.PutMapping(IndexParam(req), req.body()), resp);
              });
-  router.Add("GET", "/{index}/_settings", [&e](const RestRequest& req, HttpResponse* resp) {
-    Reply(e.GetSettings(IndexParam(req)), resp);
-  });
+  auto get_settings = [&e](const RestRequest& req, HttpResponse* resp) {
+    auto flag = [&req](std::string_view name) {
+      const std::string* v = req.Param(name);
+      return v != nullptr && *v != "false";
+    };
+    Reply(e.GetSettings(IndexParam(req), flag("flat_settings"), flag("include_defaults")), resp);
+  };
+  router.Add("GET", "/_settings", get_settings);
+  router.Add("GET", "/{index}/_settings", get_settings);
+  auto put_settings = [&e](const RestRequest& req, HttpResponse* resp) {
+    Reply(e.UpdateSettings(IndexParam(req), req.body()), resp);
+  };
+  router.Add("PUT", "/_settings", put_settings);
+  router.Add("PUT", "/{index}/_settings", put_settings);
 
   auto count = [&e](const RestRequest& req, HttpResponse* resp) {
     auto options = SearchOptionsFrom(req);

@@ -85,6 +85,23 @@ TEST(RoutePrivileges, ManageAndClusterRoutes) {
   EXPECT_EQ(For("DELETE", "/_security/api_key").kind, AccessKind::kSecurityApi);
 }
 
+TEST(RoutePrivileges, SettingsUpdatesNeedManageAndTheSlowLogNeedsMonitor) {
+  const std::vector<std::string_view> manage = {"manage", "all"};
+  for (const char* path : {"/img/_settings", "/_settings", "/_all/_settings"}) {
+    RequiredAccess a = For("PUT", path);
+    EXPECT_EQ(a.kind, AccessKind::kIndices) << path;
+    EXPECT_EQ(a.action, "indices:admin/settings/update") << path;
+    EXPECT_EQ(a.granted_by, manage) << path;
+  }
+  EXPECT_EQ(For("PUT", "/img/_settings").indices, Names{"img"});
+  EXPECT_EQ(For("PUT", "/_settings").indices, Names{"*"});  // not PUT /{index} (create)
+  EXPECT_EQ(For("PUT", "/a,b*/_settings").indices, (Names{"a", "b*"}));
+  EXPECT_EQ(For("GET", "/_settings").action, "indices:monitor/settings/get");
+  RequiredAccess slowlog = For("GET", "/_lookalike/slowlog");
+  EXPECT_EQ(slowlog.kind, AccessKind::kCluster);
+  EXPECT_EQ(slowlog.granted_by, (std::vector<std::string_view>{"monitor", "manage", "all"}));
+}
+
 TEST(RoutePrivileges, UnmappedRoutesNeedClusterAll) {
   RequiredAccess a = For("POST", "/_snapshot/repo");
   EXPECT_EQ(a.kind, AccessKind::kCluster);

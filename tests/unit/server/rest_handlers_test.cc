@@ -1,7 +1,6 @@
 // REST behaviour against a fake engine: the handlers pass the right arguments and map results
 // and errors to HTTP. Declarative cases: request → expected status and body fragment.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -9,6 +8,7 @@
 #include <string>
 
 #include "server/handlers/rest_common.h"
+#include "server/handlers/slowlog.h"
 #include "server/rest_server.h"
 #include "storage/disk_monitor.h"
 
@@ -43,9 +43,25 @@ class FakeEngine final : public Engine {
   Result<std::string> PutMapping(std::string_view n, std::string_view b) override {
     return Answer("PutMapping " + std::string(n) + " " + std::string(b));
   }
-  Result<std::string> GetSettings(std::string_view n) const override {
-    return const_cast<FakeEngine*>(this)->Answer("GetSettings " + std::string(n));
+  Result<std::string> GetSettings(std::string_view n, bool flat, bool defaults) const override {
+    return const_cast<FakeEngine*>(this)->Answer("GetSettings " + std::string(n) +
+                                                 " flat=" + std::to_string(flat) +
+                                                 " defaults=" + std::to_string(defaults));
   }
+  Result<std::string> UpdateSettings(std::string_view n, std::string_view b) override {
+    return Answer("UpdateSettings " + std::string(n) + " " + std::string(b));
+  }
+  // Slow log: every searched index logs at info from `slow_floor` nanoseconds (-1 = off).
+  int64_t slow_floor = -1;
+  SlowLog slow;
+  int64_t SearchSlowLogFloorNanos() const override { return slow_floor; }
+  std::vector<IndexSlowLogSettings> SlowLogSettings(std::string_view n) const override {
+    IndexSlowLogSettings s;
+    s.index = std::string(n);
+    s.search.nanos[static_cast<int>(SlowLogLevel::kInfo)] = slow_floor;
+    return {s};
+  }
+  SlowLog* slow_log() override { return &slow; }
   std::vector<IndexInfo> ListIndices() const override {
     IndexInfo a;
     a.name = "alpha";
@@ -205,6 +221,14 @@ TEST_F(RestTest, Declarative) {
       {"GET", "/idx/_search?size=abc", "", 400, ""},
       {"GET", "/idx/_search?size=-4", "", 400, ""},
       {"PATCH", "/idx/_search", "", 405, ""},
+      {"PUT", "/idx/_settings", "{\"index\":{}}", 200, "UpdateSettings idx {\"index\":{}}"},
+      {"PUT", "/_settings", "{}", 200, "UpdateSettings  {}"},
+      {"PUT", "/_all/_settings", "{}", 200, "UpdateSettings _all {}"},
+      {"PUT", "/a*,b/_settings", "{}", 200, "UpdateSettings a*,b {}"},
+      {"GET", "/idx/_settings", "", 200, "GetSettings idx flat=0 defaults=0"},
+      {"GET", "/_settings?flat_settings=true&include_defaults", "", 200,
+       "GetSettings  flat=1 defaults=1"},
+      {"GET", "/_lookalike/slowlog", "", 200, ""},
       {"DELETE", "/idx/_mapping", "", 405, ""},
   };
   for (const Case& c : cases) {
@@ -220,6 +244,56 @@ TEST_F(RestTest, Declarative) {
           << c.method << " " << c.target << ": " << r.body;
     }
   }
+}
+
+TEST_F(RestTest, SlowSearchIsKeptWithItsIndexKindAndElidedVector) {
+  const std::string knn =
+      R"({"query":{"knn":{"v":{"vector":[0.5,1,2,3,4.25],"k":3,"filter":{"term":{"c":"x"}}}}}})";
+  EXPECT_EQ(Call("POST", "/photos/_search", knn).status, 200);
+  EXPECT_TRUE(engine_.slow.Entries().empty());  // every threshold off: nothing logged
+
+  engine_.slow_floor = 0;
+  engine_.search_result.total.value = 42;
+  EXPECT_EQ(Call("POST", "/photos/_search", knn).status, 200);
+  EXPECT_EQ(Call("GET", "/photos/_search").status, 200);
+  auto entries = engine_.slow.Entries();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].type, "search");
+  EXPECT_EQ(entries[0].index, "photos");
+  EXPECT_EQ(entries[0].level, SlowLogLevel::kInfo);
+  EXPECT_EQ(entries[0].kind, "filtered_knn");
+  EXPECT_EQ(entries[0].total_hits, 42);
+  EXPECT_NE(entries[0].source.find("[\u2026"
+                                   "5 floats\u2026]"),
+            std::string::npos)
+      << entries[0].source;
+  EXPECT_EQ(entries[0].source.find("4.25"), std::string::npos) << entries[0].source;
+  EXPECT_EQ(entries[1].kind, "match_all");
+  EXPECT_NE(entries[0].Line().find("index[photos]"), std::string::npos) << entries[0].Line();
+
+  HttpResponse listed = Call("GET", "/_lookalike/slowlog");
+  EXPECT_EQ(listed.status, 200);
+  EXPECT_NE(listed.body.find("\"kind\":\"filtered_knn\""), std::string::npos) << listed.body;
+  EXPECT_NE(listed.body.find("\"index\":\"photos\""), std::string::npos) << listed.body;
+}
+
+TEST(SlowLogKind, ReadFromTheSearchBody) {
+  EXPECT_EQ(SearchQueryKind(""), "match_all");
+  EXPECT_EQ(SearchQueryKind(R"({"query":{"match_all":{}}})"), "match_all");
+  EXPECT_EQ(SearchQueryKind(R"({"size":3})"), "match_all");
+  EXPECT_EQ(SearchQueryKind(R"({"query":{"term":{"c":"x"}}})"), "text");
+  EXPECT_EQ(SearchQueryKind(R"({"query":{"knn":{"v":{"vector":[1,2],"k":2}}}})"), "knn");
+  EXPECT_EQ(SearchQueryKind(R"({"knn":{"field":"v","query_vector":[1,2],"k":2}})"), "knn");
+  EXPECT_EQ(SearchQueryKind(
+                R"({"knn":{"field":"v","query_vector":[1,2],"k":2,"filter":{"term":{"c":1}}}})"),
+            "filtered_knn");
+  EXPECT_EQ(SearchQueryKind(R"({"query":{"bool":{"must":[{"knn":{"v":{"vector":[1],"k":1}}}],
+            "filter":[{"term":{"c":1}}]}}})"),
+            "filtered_knn");
+  EXPECT_EQ(SearchQueryKind(R"({"query":{"knn":{"v":{"vector":[1],"k":1}}},"post_filter":{}})"),
+            "filtered_knn");
+  EXPECT_EQ(SearchQueryKind(R"({"query":{"neural":{"v":{"query_image":"abc","k":1}}}})"), "image");
+  EXPECT_EQ(SearchQueryKind("{not json"), "text");
 }
 
 TEST_F(RestTest, HeadIndex) {

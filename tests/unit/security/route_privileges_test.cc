@@ -99,7 +99,7 @@ TEST(RoutePrivileges, SettingsUpdatesNeedManageAndTheSlowLogNeedsMonitor) {
   EXPECT_EQ(For("GET", "/_settings").action, "indices:monitor/settings/get");
   RequiredAccess slowlog = For("GET", "/_lookalike/slowlog");
   EXPECT_EQ(slowlog.kind, AccessKind::kCluster);
-  EXPECT_EQ(slowlog.granted_by, (std::vector<std::string_view>{"monitor", "manage", "all"}));
+  EXPECT_EQ(slowlog.granted_by, (std::vector<std::string_view>{"manage", "all"}));
 }
 
 TEST(RoutePrivileges, UnmappedRoutesNeedClusterAll) {

@@ -51,7 +51,12 @@ void Report(lookalike::Engine& engine, int64_t writes) {
   int64_t deleted = At(root, "/indices/churn/primaries/docs/deleted");
   int64_t knn_mb = At(root, "/indices/churn/primaries/knn/memory_bytes") >> 20;
   // The highest document number in use: slots, columns and labels are sized by it.
-  auto last = engine.Search("churn", R"({"size":1,"_source":false,"sort":[{"_doc":"desc"}]})");
+  lookalike::SearchRequest newest;
+  newest.size = 1;
+  newest.source.enabled = false;
+  newest.sort.push_back(lookalike::SortKey::Of("_doc"));
+  newest.sort.back().desc = true;
+  auto last = engine.Search("churn", newest);
   if (!last.ok()) std::exit(1);
   int64_t max_docnum = last->hits.empty() || last->hits[0].sort.empty()
                            ? 0

@@ -2,9 +2,11 @@
 // DSL, search responses) over durable storage. The REST layer (src/server/) calls this API and
 // only does HTTP: routing, URL parameters and the mapping of errors to HTTP status codes.
 //
-// Responses. Search and Count return typed results (lookalike/search_result.h); writes speak
-// types (lookalike/write_ops.h: WriteOp in, WriteOutcome out). The codec in src/server/es/
-// parses requests into them and renders the Elasticsearch bodies and statuses once. The other
+// Requests and responses. Search and Count take typed requests (lookalike/search_request.h)
+// and return typed results (lookalike/search_result.h); writes speak types
+// (lookalike/write_ops.h: WriteOp in, WriteOutcome out). The codec in src/server/es/ parses
+// request bodies and URL parameters into them and renders the Elasticsearch bodies and
+// statuses once; the engine parses no search or count body. The other
 // successful calls still return the complete Elasticsearch-shaped JSON body as text (written
 // with src/common/json_writer.h); GetDocument returns a typed StoredDocument.
 //
@@ -50,6 +52,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lookalike/search_request.h"
 #include "lookalike/search_result.h"
 #include "lookalike/slow_log.h"
 #include "lookalike/status.h"
@@ -70,9 +73,11 @@ struct EngineOptions {
   Durability durability = Durability::kRequest;
   int threads = 0;                             // background vector-insertion threads, 0 = cores
   size_t max_result_window = 10000;            // default index.max_result_window (from + size)
-  /// indices.query.bool.max_clause_count: a search or count whose query tree (query, knn
-  /// section and post_filter together) holds more nested clauses is refused with 400
+  /// indices.query.bool.max_clause_count: a search or count body whose queries (query, knn
+  /// section and post_filter together) hold more nested clauses is refused with 400
   /// search_phase_execution_exception ("too_many_clauses: ... maxClauseCount is set to N").
+  /// The codec enforces it while parsing (Engine::MaxClauseCount() hands it over), before any
+  /// tree is built; requests built in C++ are not counted.
   size_t max_clause_count = 1024;
   /// Write vector index snapshots on Flush() and on Shutdown(). Tests may turn it off.
   bool snapshot_on_shutdown = true;
@@ -139,17 +144,8 @@ struct IndexInfo {
   int64_t store_size_bytes = 0;  // approximate on-disk size: documents + vector snapshots
 };
 
-/// URL parameters of _search / _count that can also be given in the body. A value set here
-/// overrides the body's (Elasticsearch behaviour). Unset = -1 / empty.
+/// How a search runs, apart from what it asks for (that is the SearchRequest).
 struct SearchOptions {
-  int64_t size = -1;
-  int64_t from = -1;
-  std::string q;                 // ?q= Lucene query string; only "field:value" and "*" supported
-  std::string source;            // ?_source= "true", "false" or comma-separated includes
-  std::string source_includes;   // ?_source_includes= comma-separated
-  std::string source_excludes;   // ?_source_excludes= comma-separated
-  std::string sort;              // ?sort= "field:asc,field2:desc"
-  std::string track_total_hits;  // ?track_total_hits= "true", "false" or a number
   /// Run the search as one shard of a larger search whose results a coordinator merges
   /// (include/lookalike/search_merge.h): the engine returns the first `from + size` hits
   /// (from = 0, size = from + size, window checks unchanged) so the merge can pick the page.
@@ -306,10 +302,10 @@ class Engine {
                                      RefreshPolicy refresh, const WriteCondition& condition = {});
 
   /// GET /{index}/_doc/{id}, real-time. A missing document is not an error (found = false);
-  /// `options` applies its _source fields (source, source_includes, source_excludes).
-  /// index_not_found_exception when the index is missing.
+  /// `source` selects what StoredDocument::source shows. index_not_found_exception when the
+  /// index is missing.
   virtual Result<StoredDocument> GetDocument(std::string_view index, std::string_view id,
-                                           const SearchOptions& options = {}) const = 0;
+                                             const SourceFilter& source = {}) const = 0;
 
   /// WriteDocument of a kDelete op: result kDeleted, or kNotFound for a missing document.
   /// index_not_found_exception when the index is missing.
@@ -319,21 +315,26 @@ class Engine {
   // ---- Search ----------------------------------------------------------------------------
 
   /// POST/GET /{index}/_search and /_search. `index` may be empty, "_all", "*", a
-  /// comma-separated list or contain * wildcards. `body_json` may be empty (= match_all).
-  /// Supports the OpenSearch knn query, the Elasticsearch 8 top-level knn section, match_all,
-  /// ids, term, terms, range, exists, match, bool; size, from, _source, sort, track_total_hits,
-  /// min_score, search_after, aggregations. Returns the typed result; the server renders the
-  /// Elasticsearch response from it (src/server/es/search_render.h).
-  /// Errors: index_not_found_exception; parsing_exception (bad JSON, unknown query, malformed
-  /// clause); illegal_argument_exception (from + size > index.max_result_window, k out of range,
-  /// wrong query vector dimension); search_phase_execution_exception for failures while
-  /// executing and for more than EngineOptions::max_clause_count clauses.
-  virtual Result<SearchResult> Search(std::string_view index, std::string_view body_json,
+  /// comma-separated list or contain * wildcards. Runs `request` (lookalike/search_request.h:
+  /// query tree, top-level knn entries, post_filter, size/from, _source, sort,
+  /// track_total_hits, min_score, search_after, aggregations) on every target index and returns
+  /// the typed result; the server renders the Elasticsearch response from it
+  /// (src/server/es/search_render.h).
+  /// Errors: index_not_found_exception; illegal_argument_exception (negative size or from,
+  /// from + size > index.max_result_window, a bad search_after, a knn field that is not a vector
+  /// field, a wrong query vector dimension, an unsortable field); parsing_exception (a range
+  /// bound that does not parse as the field's type); search_phase_execution_exception for
+  /// failures while executing.
+  virtual Result<SearchResult> Search(std::string_view index, const SearchRequest& request,
                                       const SearchOptions& options = {}) = 0;
 
-  /// GET/POST /{index}/_count. Body {"query":{...}} or empty.
-  virtual Result<CountResult> Count(std::string_view index, std::string_view body_json,
-                                    const SearchOptions& options = {}) = 0;
+  /// GET/POST /{index}/_count: how many documents `request.query` matches. Errors as Search.
+  virtual Result<CountResult> Count(std::string_view index, const CountRequest& request) = 0;
+
+  /// indices.query.bool.max_clause_count as configured (EngineOptions::max_clause_count). The
+  /// codec refuses bodies above it while parsing, so a request with a million clauses costs no
+  /// more than counting to the limit and no tree is built for it.
+  virtual size_t MaxClauseCount() const { return 1024; }
 
   // ---- Lifecycle -------------------------------------------------------------------------
 

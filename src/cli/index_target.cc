@@ -6,7 +6,7 @@
 #include "cli/http_client.h"
 #include "lookalike/engine.h"
 #include "server/es/bulk_codec.h"
-#include "server/es/search_render.h"
+#include "server/es/search_codec.h"
 
 namespace lookalike::cli {
 namespace {

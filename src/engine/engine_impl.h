@@ -92,11 +92,11 @@ class EngineImpl final : public Engine {
                                           RefreshPolicy refresh) override;
   Result<WriteOutcome> WriteDocument(WriteOp op, RefreshPolicy refresh) override;
   Result<StoredDocument> GetDocument(std::string_view index, std::string_view id,
-                                   const SearchOptions& options) const override;
-  Result<SearchResult> Search(std::string_view index, std::string_view body_json,
+                                     const SourceFilter& source) const override;
+  Result<SearchResult> Search(std::string_view index, const SearchRequest& request,
                               const SearchOptions& options) override;
-  Result<CountResult> Count(std::string_view index, std::string_view body_json,
-                            const SearchOptions& options) override;
+  Result<CountResult> Count(std::string_view index, const CountRequest& request) override;
+  size_t MaxClauseCount() const override { return options_.max_clause_count; }
   void Shutdown() override;
 
  private:

@@ -1,16 +1,18 @@
 // Search, count and get: per-index plan evaluation under the index's shared data lock, top-N
 // collection (score or field sort), hit fetching with _source filtering; the typed result.
-// Request parsing is in search_request.cc; the response text is rendered by the server.
+// The request arrives typed (lookalike/search_request.h, parsed by the codec at the edge); the
+// response text is rendered by the server.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 
 #include "common/json_writer.h"
 #include "engine/aggregations.h"
 #include "engine/engine_impl.h"
 #include "engine/json_util.h"
 #include "engine/query.h"
-#include "engine/search_request.h"
+#include "engine/source_filter.h"
 
 namespace lookalike::engine {
 namespace {
@@ -36,20 +38,22 @@ bool IsSameDocument(const Index& index, const Candidate& c, const std::string* s
          (stored_id == nullptr || *stored_id == slot.id);
 }
 
-// Evaluates the request on one index (shared data lock held by the caller).
-Status EvalIndex(const Index& index, const SearchRequest& req, Matches* out, bool* knn_query) {
+// Evaluates the query, knn entries and post_filter on one index (shared data lock held by the
+// caller). Any of the three may be absent.
+Status EvalIndex(const Index& index, const QueryNode* query, const std::vector<KnnNode>& knn,
+                 const QueryNode* post_filter, Matches* out, bool* knn_query) {
   Matches q;
   bool have_q = false;
-  if (req.has_query) {
-    LOOKALIKE_ASSIGN_OR_RETURN(auto query, ParseQuery(req.query, index));
-    LOOKALIKE_RETURN_IF_ERROR(query->Eval(index, &q));
-    *knn_query |= query->HasKnn();
+  if (query != nullptr) {
+    LOOKALIKE_ASSIGN_OR_RETURN(auto compiled, CompileQuery(*query, index));
+    LOOKALIKE_RETURN_IF_ERROR(compiled->Eval(index, &q));
+    *knn_query |= compiled->HasKnn();
     have_q = true;
   }
-  if (req.has_knn) {
-    LOOKALIKE_ASSIGN_OR_RETURN(auto knn, ParseTopLevelKnn(req.knn, index, req.knn_default_k));
+  if (!knn.empty()) {
+    LOOKALIKE_ASSIGN_OR_RETURN(auto compiled, CompileKnnSection(knn, index));
     Matches k;
-    LOOKALIKE_RETURN_IF_ERROR(knn->Eval(index, &k));
+    LOOKALIKE_RETURN_IF_ERROR(compiled->Eval(index, &k));
     *knn_query = true;
     if (!have_q) {
       *out = std::move(k);
@@ -77,14 +81,19 @@ Status EvalIndex(const Index& index, const SearchRequest& req, Matches* out, boo
     out->constant = 1.0f;
   }
   out->bits.Resize(index.slots.size());
-  if (req.has_post_filter) {
-    LOOKALIKE_ASSIGN_OR_RETURN(auto pf, ParseQuery(req.post_filter, index));
+  if (post_filter != nullptr) {
+    LOOKALIKE_ASSIGN_OR_RETURN(auto pf, CompileQuery(*post_filter, index));
     Matches m;
     LOOKALIKE_RETURN_IF_ERROR(pf->Eval(index, &m));
     m.bits.Resize(index.slots.size());
     out->bits.And(m.bits);
   }
   return Status::OK();
+}
+
+Status EvalIndex(const Index& index, const SearchRequest& req, Matches* out, bool* knn_query) {
+  return EvalIndex(index, req.query ? &*req.query : nullptr, req.knn,
+                   req.post_filter ? &*req.post_filter : nullptr, out, knn_query);
 }
 
 
@@ -199,6 +208,43 @@ Result<std::vector<const FieldIndex*>> ResolveSortFields(const Index& index,
   return fields;
 }
 
+// A search_after value as a number: numbers as they are, strings that spell a finite number
+// (Elasticsearch's coercion); false (and 0) otherwise.
+bool SortValueNumber(const SortValue& v, double* out) {
+  *out = 0;
+  switch (v.kind) {
+    case SortValue::Kind::kNumber:
+    case SortValue::Kind::kScore:
+      if (!std::isfinite(v.number)) return false;
+      *out = v.number;
+      return true;
+    case SortValue::Kind::kString: {
+      if (v.text.empty()) return false;
+      char* end = nullptr;
+      double d = std::strtod(v.text.c_str(), &end);
+      if (end != v.text.c_str() + v.text.size() || !std::isfinite(d)) return false;
+      *out = d;
+      return true;
+    }
+    case SortValue::Kind::kMissing:
+      break;
+  }
+  return false;
+}
+
+// A search_after value compared with a keyword field's terms: strings as they are, numbers as
+// JSON writes them (whole numbers without a fraction).
+std::string SortValueText(const SortValue& v) {
+  if (v.kind == SortValue::Kind::kString) return v.text;
+  JsonWriter w;
+  if (v.number == std::floor(v.number) && std::fabs(v.number) < 9e15) {
+    w.Int(static_cast<int64_t>(v.number));
+  } else {
+    w.Double(v.number);
+  }
+  return w.Take();
+}
+
 // search_after: the previous page's last hit as a candidate, typed like this index's sort
 // fields; only candidates strictly after it are kept (equal sort values are skipped, as in
 // Elasticsearch, hence the advice to end the sort with a unique field).
@@ -206,26 +252,25 @@ Candidate AfterCandidate(const SearchRequest& req,
                          const std::vector<const FieldIndex*>& sort_fields) {
   Candidate after{SIZE_MAX, UINT32_MAX, 0.0f, {}};
   after.keys.resize(req.sort.size());
-  size_t i = 0;
-  for (element v : AsArray(req.search_after)) {
+  const std::vector<SortValue>& values = *req.search_after;
+  for (size_t i = 0; i < values.size() && i < req.sort.size(); ++i) {
     const SortKey& k = req.sort[i];
+    const SortValue& v = values[i];
     double num = 0;
-    bool has_num = ElementToDouble(v, &num);
+    bool has_num = SortValueNumber(v, &num);
     if (k.kind == SortKey::Kind::kScore) {
       after.score = static_cast<float>(num);
     } else if (k.kind == SortKey::Kind::kDoc) {
       auto packed = static_cast<uint64_t>(std::max(num, 0.0));
       after.index_i = static_cast<size_t>(packed >> 32);
       after.doc = static_cast<uint32_t>(packed & 0xffffffffu);
-    } else if (!v.is_null()) {
-      std::string text;
+    } else if (!v.missing()) {
       if (sort_fields[i] != nullptr && IsNumeric(sort_fields[i]->type())) {
         if (has_num) after.keys[i] = SortValue::Number(num);
-      } else if (ElementToText(v, &text)) {
-        after.keys[i] = SortValue::String(std::move(text));
+      } else {
+        after.keys[i] = SortValue::String(SortValueText(v));
       }
     }
-    ++i;
   }
   return after;
 }
@@ -256,18 +301,18 @@ Status CollectIndex(const Index& index, size_t ii, const SearchRequest& req,
   LOOKALIKE_RETURN_IF_ERROR(EvalIndex(index, req, &m, &knn_query));
   LOOKALIKE_ASSIGN_OR_RETURN(auto sort_fields, ResolveSortFields(index, req));
   Candidate after;
-  if (req.has_search_after) after = AfterCandidate(req, sort_fields);
+  if (req.search_after) after = AfterCandidate(req, sort_fields);
   Bitset agg_docs;  // the matches, for aggregations
   if (!req.aggs.empty()) agg_docs.Resize(index.slots.size());
   m.bits.ForEach([&](uint32_t d) {
     float s = m.Score(d);
-    if (req.has_min_score && s < req.min_score) return;
+    if (req.min_score && s < *req.min_score) return;
     if (!req.aggs.empty() && d < agg_docs.size()) agg_docs.Set(d);
     hits->Count(s);
     if (hits->want() == 0) return;
     Candidate c{ii, d, s, {}, index.slots[d].incarnation};
     if (!hits->score_sort()) FillSortKeys(sort_fields, d, &c.keys);
-    if (req.has_search_after && !hits->Better(after, c)) return;
+    if (req.search_after && !hits->Better(after, c)) return;
     hits->Offer(std::move(c));
   });
   if (!req.aggs.empty()) LOOKALIKE_RETURN_IF_ERROR(aggs->Collect(index, agg_docs));
@@ -340,51 +385,90 @@ ShardCounts AllSuccessful(size_t indices) {
   return shards;
 }
 
+// What needs no index: a negative size or from (a request built in C++; the codec refuses
+// them with its own message first).
+Status CheckRequestShape(const SearchRequest& req) {
+  for (auto [name, value] : {std::pair<const char*, int64_t>{"size", req.size},
+                             std::pair<const char*, int64_t>{"from", req.from}}) {
+    if (value < 0) {
+      return IllegalArgument("[" + std::string(name) + "] parameter cannot be negative, found [" +
+                             std::to_string(value) + "]");
+    }
+  }
+  return Status::OK();
+}
+
+// The checks that need the target indices: the result window (the smallest
+// index.max_result_window of the targets) and the search_after shape.
+Status CheckSearchWindow(const SearchRequest& req, int64_t window) {
+  // Saturating: a request built in C++ may hold any non-negative values.
+  const int64_t end = req.from > INT64_MAX - req.size ? INT64_MAX : req.from + req.size;
+  if (end > window || req.size > window) {
+    return IllegalArgument("Result window is too large, from + size must be less than or equal "
+                           "to: [" + std::to_string(window) + "] but was [" +
+                           std::to_string(end) +
+                           "]. See the scroll api for a more efficient way to request large data "
+                           "sets. This limit can be set by changing the [index.max_result_window] "
+                           "index level setting.");
+  }
+  if (!req.search_after) return Status::OK();
+  if (req.sort.empty()) {
+    return IllegalArgument("[search_after] needs a [sort], ideally ending in a unique field "
+                           "as a tiebreaker");
+  }
+  if (req.from > 0) {
+    return IllegalArgument("[from] parameter must be set to 0 when [search_after] is used.");
+  }
+  size_t n = req.search_after->size();
+  if (n != req.sort.size()) {
+    return IllegalArgument("search_after has " + std::to_string(n) + " value(s) but sort has " +
+                           std::to_string(req.sort.size()) + ".");
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<SearchResult> EngineImpl::Search(std::string_view index_expr,
-                                        std::string_view body_json,
+                                        const SearchRequest& request,
                                         const SearchOptions& options) {
   auto start = std::chrono::steady_clock::now();
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
+  LOOKALIKE_RETURN_IF_ERROR(CheckRequestShape(request));
   LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(index_expr, true));
-  thread_local simdjson::dom::parser parser;
-  RequestBuffers buffers;
-  SearchRequest req;
-  LOOKALIKE_RETURN_IF_ERROR(ParseSearchRequest(body_json, options, parser, &buffers, &req));
-  LOOKALIKE_RETURN_IF_ERROR(CheckClauseCount(req, options_.max_clause_count));
   int64_t window = 10000;
   for (const auto& idx : targets) {
     std::shared_lock lock(idx->data_mu);  // PUT _settings may replace the settings
     window = std::min(window, idx->settings.max_result_window);
   }
-  LOOKALIKE_RETURN_IF_ERROR(CheckSearchWindow(req, window));
-  if (options.as_shard) {  // a coordinator picks the page from the merged shard results
-    req.size += req.from;
-    req.from = 0;
-  }
+  LOOKALIKE_RETURN_IF_ERROR(CheckSearchWindow(request, window));
+  // The page to collect; a shard (as_shard) returns everything up to from + size and lets the
+  // coordinator pick the page from the merged results.
+  int64_t from = options.as_shard ? 0 : request.from;
+  int64_t want = request.from + request.size;
 
-  HitCollector collector(req, static_cast<size_t>(req.from + req.size));
-  AggCollector aggs(req.aggs);
+  HitCollector collector(request, static_cast<size_t>(want));
+  AggCollector aggs(request.aggs);
   for (size_t ii = 0; ii < targets.size(); ++ii) {
-    LOOKALIKE_RETURN_IF_ERROR(CollectIndex(*targets[ii], ii, req, &collector, &aggs));
+    LOOKALIKE_RETURN_IF_ERROR(CollectIndex(*targets[ii], ii, request, &collector, &aggs));
   }
 
   SearchResult result;
   result.shards = AllSuccessful(targets.size());
-  result.total.tracked = req.track_limit != 0;
-  if (req.track_limit > 0 && collector.total() > req.track_limit) {
-    result.total.value = req.track_limit;
+  const int64_t track_limit = request.track_total_hits;
+  result.total.tracked = track_limit != 0;
+  if (track_limit > 0 && collector.total() > track_limit) {
+    result.total.value = track_limit;
     result.total.relation = TotalHits::Relation::kGreaterOrEqual;
   } else if (result.total.tracked) {
     result.total.value = collector.total();
   }
   if (collector.total() > 0 && collector.score_sort()) result.max_score = collector.max_score();
-  std::vector<Candidate> page = collector.TakePage(req.from);
+  std::vector<Candidate> page = collector.TakePage(from);
   result.hits.reserve(page.size());
   for (Candidate& c : page) {
     DocumentHit hit;
-    if (FetchHit(*store_, *targets[c.index_i], req, collector.score_sort(), c, &hit)) {
+    if (FetchHit(*store_, *targets[c.index_i], request, collector.score_sort(), c, &hit)) {
       result.hits.push_back(std::move(hit));
     }
   }
@@ -394,21 +478,16 @@ Result<SearchResult> EngineImpl::Search(std::string_view index_expr,
   return result;
 }
 
-Result<CountResult> EngineImpl::Count(std::string_view index_expr, std::string_view body_json,
-                                      const SearchOptions& options) {
+Result<CountResult> EngineImpl::Count(std::string_view index_expr, const CountRequest& request) {
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
   LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(index_expr, true));
-  thread_local simdjson::dom::parser parser;
-  RequestBuffers buffers;
-  SearchRequest req;
-  LOOKALIKE_RETURN_IF_ERROR(ParseCountRequest(body_json, options, parser, &buffers, &req));
-  LOOKALIKE_RETURN_IF_ERROR(CheckClauseCount(req, options_.max_clause_count));
+  const QueryNode* query = request.query ? &*request.query : nullptr;
   CountResult result;
   for (const auto& index : targets) {
     std::shared_lock lock(index->data_mu);
     Matches m;
     bool knn = false;
-    LOOKALIKE_RETURN_IF_ERROR(EvalIndex(*index, req, &m, &knn));
+    LOOKALIKE_RETURN_IF_ERROR(EvalIndex(*index, query, {}, nullptr, &m, &knn));
     result.count += static_cast<int64_t>(m.bits.Count());
   }
   result.shards = AllSuccessful(targets.size());
@@ -416,7 +495,7 @@ Result<CountResult> EngineImpl::Count(std::string_view index_expr, std::string_v
 }
 
 Result<StoredDocument> EngineImpl::GetDocument(std::string_view index_name, std::string_view id,
-                                             const SearchOptions& options) const {
+                                               const SourceFilter& filter) const {
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
   auto index = Find(index_name);
   if (!index) {
@@ -433,8 +512,6 @@ Result<StoredDocument> EngineImpl::GetDocument(std::string_view index_name, std:
       found = true;
     }
   }
-  SourceFilter filter;
-  ApplyUrlSource(options, &filter);
   // Vectors before the record: if the number was reused in between, the record's id shows it.
   std::vector<storage::StoredVector> vecs;
   if (found && filter.enabled) {

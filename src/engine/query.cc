@@ -331,8 +331,9 @@ class BitsetFilter final : public LabelFilter {
 
 class KnnQuery final : public Query {
  public:
-  KnnQuery(KnnNode spec, std::unique_ptr<Query> filter)
-      : spec_(std::move(spec)), filter_(std::move(filter)) {}
+  // `spec` is the request's node, which outlives the plan: its vector is not copied.
+  KnnQuery(const KnnNode& spec, std::unique_ptr<Query> filter)
+      : spec_(spec), filter_(std::move(filter)) {}
 
   bool HasKnn() const override { return true; }
 
@@ -374,7 +375,7 @@ class KnnQuery final : public Query {
   }
 
  private:
-  KnnNode spec_;                  // its filter is compiled into filter_
+  const KnnNode& spec_;           // its filter is compiled into filter_
   std::unique_ptr<Query> filter_;
 };
 
@@ -506,15 +507,15 @@ Result<std::unique_ptr<Query>> CompileQuery(const QueryNode& node, const Index& 
   return std::visit(Compiler{index}, node.node);
 }
 
-Result<std::unique_ptr<Query>> ParseQuery(element q, const Index& index) {
-  LOOKALIKE_ASSIGN_OR_RETURN(QueryNode node, ParseQueryNode(q));
-  return CompileQuery(node, index);
-}
-
-Result<std::unique_ptr<Query>> ParseTopLevelKnn(element knn, const Index& index,
-                                                int64_t default_k) {
-  LOOKALIKE_ASSIGN_OR_RETURN(QueryNode node, ParseTopLevelKnnNode(knn, default_k));
-  return CompileQuery(node, index);
+Result<std::unique_ptr<Query>> CompileKnnSection(const std::vector<KnnNode>& entries,
+                                                 const Index& index) {
+  if (entries.size() == 1) return CompileKnn(entries[0], index);
+  auto q = std::make_unique<BoolQuery>();
+  for (const KnnNode& entry : entries) {
+    LOOKALIKE_ASSIGN_OR_RETURN(auto knn, CompileKnn(entry, index));
+    q->should.push_back(std::move(knn));
+  }
+  return std::unique_ptr<Query>(std::move(q));
 }
 
 }  // namespace lookalike::engine

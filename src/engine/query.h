@@ -1,5 +1,5 @@
 // Query trees → executable plans. A QueryNode (include/lookalike/query_dsl.h, parsed from JSON
-// by query_parse.h) knows no mapping; CompileQuery binds it to one index (field types come from
+// by the codec at the edge, src/server/es/query_parse.h) knows no mapping; CompileQuery binds it to one index (field types come from
 // its mapping) as a Query, whose Eval turns it into the set of matching documents with their
 // scores.
 //
@@ -18,7 +18,6 @@
 #include "engine/field_store.h"
 #include "engine/index.h"
 #include "engine/json_util.h"
-#include "engine/query_parse.h"
 #include "lookalike/query_dsl.h"
 
 namespace lookalike::engine {
@@ -53,25 +52,13 @@ class Query {
 
 /// Binds `node` to `index`. illegal_argument_exception when a knn node names a field that is not
 /// a vector field or its vector has the wrong dimension or is invalid for the metric;
-/// parsing_exception when a range bound does not parse as the field's numeric type.
+/// parsing_exception when a range bound does not parse as the field's numeric type. The plan
+/// refers to `node` (knn vectors are not copied): the tree must outlive it.
 Result<std::unique_ptr<Query>> CompileQuery(const QueryNode& node, const Index& index);
 
-/// ParseQueryNode (query_parse.h) then CompileQuery.
-Result<std::unique_ptr<Query>> ParseQuery(element q, const Index& index);
-
-/// Clauses of a query tree, counted like Lucene's indices.query.bool.max_clause_count: every
-/// query nested in another one (bool lists, constant_score and knn filters) is one clause, the
-/// root is none. `knn_section` counts a top-level "knn" section (each entry one clause). Stops
-/// once the count exceeds `stop_above`, so a huge request costs no more than the limit.
-size_t CountQueryClauses(element query, size_t stop_above);
-size_t CountKnnSectionClauses(element knn_section, size_t stop_above);
-
-/// search_phase_execution_exception (400) naming the limit, as Elasticsearch's too_many_clauses.
-Status TooManyClauses(size_t max_clause_count);
-
-/// The Elasticsearch 8 top-level "knn" section (object or array of objects): ParseTopLevelKnnNode
-/// then CompileQuery.
-Result<std::unique_ptr<Query>> ParseTopLevelKnn(element knn, const Index& index,
-                                                int64_t default_k);
+/// The top-level knn entries of a request (SearchRequest::knn, not empty): one entry is that
+/// knn query, several a bool of should clauses. Same errors and lifetime rule as CompileQuery.
+Result<std::unique_ptr<Query>> CompileKnnSection(const std::vector<KnnNode>& entries,
+                                                 const Index& index);
 
 }  // namespace lookalike::engine

@@ -8,7 +8,7 @@
 
 #include "fuzz_util.h"
 #include "server/es/bulk_codec.h"
-#include "server/es/search_render.h"
+#include "server/es/search_codec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   lookalike::Engine& engine = lookalike::fuzz::SharedEngine();

@@ -156,21 +156,4 @@ std::string RenderCountResponse(const CountResult& r) {
   return w.Take();
 }
 
-void AppendSortValue(std::string* out, const SortValue& value) {
-  JsonWriter w(out);
-  WriteSortValue(w, value);
-}
-
-Result<std::string> SearchJson(Engine& engine, std::string_view index,
-                               std::string_view body_json, const SearchOptions& options) {
-  LOOKALIKE_ASSIGN_OR_RETURN(SearchResult result, engine.Search(index, body_json, options));
-  return RenderSearchResponse(result);
-}
-
-Result<std::string> CountJson(Engine& engine, std::string_view index,
-                              std::string_view body_json, const SearchOptions& options) {
-  LOOKALIKE_ASSIGN_OR_RETURN(CountResult result, engine.Count(index, body_json, options));
-  return RenderCountResponse(result);
-}
-
 }  // namespace lookalike::es

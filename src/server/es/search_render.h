@@ -23,16 +23,4 @@ std::string RenderSearchResponse(const SearchResult& result,
 /// {"count":N,"_shards":{…}}.
 std::string RenderCountResponse(const CountResult& result);
 
-/// One sort value as JSON: null, a number (whole numbers as integers, a score with float
-/// precision) or a string. Used for hits' "sort" and for building search_after from them.
-void AppendSortValue(std::string* out, const SortValue& value);
-
-/// Engine::Search followed by RenderSearchResponse: for callers that want the response text.
-Result<std::string> SearchJson(Engine& engine, std::string_view index,
-                               std::string_view body_json, const SearchOptions& options = {});
-
-/// Engine::Count followed by RenderCountResponse.
-Result<std::string> CountJson(Engine& engine, std::string_view index,
-                              std::string_view body_json, const SearchOptions& options = {});
-
 }  // namespace lookalike::es

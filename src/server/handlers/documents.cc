@@ -2,9 +2,12 @@
 // _mget, which is a list of gets.
 #include <simdjson.h>
 
+#include <optional>
+
 #include "common/json_writer.h"
 #include "server/error_mapping.h"
 #include "server/es/doc_codec.h"
+#include "server/es/search_codec.h"
 #include "server/handlers/rest_common.h"
 #include "server/image/image_handlers.h"
 
@@ -49,8 +52,7 @@ Status MgetError(std::string_view reason) {
 // in the URL, {"ids":[…]}. Each entry is answered like GET /{index}/_doc/{id}; an entry whose
 // index is missing gets its own error object, as in Elasticsearch.
 void Mget(Engine& e, const RestRequest& req, HttpResponse* resp) {
-  auto url_options = SearchOptionsFrom(req);
-  if (!url_options.ok()) return ReplyError(url_options.status(), resp);
+  const SourceFilter url_source = lookalike::es::SourceFilterFromUrl(req.http.query);
   std::string default_index(IndexParam(req));
   simdjson::dom::parser parser;
   simdjson::dom::element root;
@@ -63,13 +65,13 @@ void Mget(Engine& e, const RestRequest& req, HttpResponse* resp) {
   }
   struct Entry {
     std::string index, id;
-    SearchOptions options;
+    SourceFilter source;
   };
   std::vector<Entry> entries;
   simdjson::dom::array list;
   if (root["docs"].get_array().get(list) == simdjson::SUCCESS) {
     for (simdjson::dom::element d : list) {
-      Entry entry{default_index, "", url_options.value()};
+      Entry entry{default_index, "", url_source};
       std::string_view v;
       if (!d.is_object()) return ReplyError(MgetError("[docs] entries must be objects"), resp);
       if (d["_index"].get_string().get(v) == simdjson::SUCCESS) entry.index = std::string(v);
@@ -83,11 +85,13 @@ void Mget(Engine& e, const RestRequest& req, HttpResponse* resp) {
       entry.id = id.is_int64() ? std::to_string(int64_t(id)) : std::string(v);
       simdjson::dom::element src;
       if (d["_source"].get(src) == simdjson::SUCCESS) {
+        // The entry's own _source replaces ?_source (?_source_includes/excludes still apply).
+        std::optional<std::string> own;
         bool flag;
         if (src.get_bool().get(flag) == simdjson::SUCCESS) {
-          entry.options.source = flag ? "true" : "false";
+          own = flag ? "true" : "false";
         } else if (src.get_string().get(v) == simdjson::SUCCESS) {
-          entry.options.source = std::string(v);
+          own = std::string(v);
         } else if (simdjson::dom::array includes;
                    src.get_array().get(includes) == simdjson::SUCCESS) {
           std::string fields;
@@ -96,8 +100,9 @@ void Mget(Engine& e, const RestRequest& req, HttpResponse* resp) {
             if (!fields.empty()) fields += ',';
             fields += v;
           }
-          entry.options.source = fields;
+          own = fields;
         }
+        if (own) entry.source = lookalike::es::SourceFilterFromUrl(req.http.query, &*own);
       }
       if (entry.index.empty()) {
         return ReplyError(MgetError("Validation Failed: 1: index is missing for doc " +
@@ -113,9 +118,9 @@ void Mget(Engine& e, const RestRequest& req, HttpResponse* resp) {
     for (simdjson::dom::element id : list) {
       std::string_view v;
       if (id.get_string().get(v) == simdjson::SUCCESS) {
-        entries.push_back({default_index, std::string(v), url_options.value()});
+        entries.push_back({default_index, std::string(v), url_source});
       } else if (id.is_int64()) {
-        entries.push_back({default_index, std::to_string(int64_t(id)), url_options.value()});
+        entries.push_back({default_index, std::to_string(int64_t(id)), url_source});
       } else {
         return ReplyError(MgetError("[ids] must hold strings"), resp);
       }
@@ -130,7 +135,7 @@ void Mget(Engine& e, const RestRequest& req, HttpResponse* resp) {
   JsonWriter w;
   w.BeginObject().Key("docs").BeginArray();
   for (const Entry& entry : entries) {
-    auto got = e.GetDocument(entry.index, entry.id, entry.options);
+    auto got = e.GetDocument(entry.index, entry.id, entry.source);
     if (got.ok()) {
       w.Raw(es::RenderStoredDocument(*got));
       continue;
@@ -159,10 +164,8 @@ void RegisterDocumentHandlers(Router& router, RestContext& ctx) {
                IndexDoc(e, ctx, req, resp, OpType::kCreate);
              });
   auto get = [&e](const RestRequest& req, HttpResponse* resp) {
-    auto options = SearchOptionsFrom(req);
-    if (!options.ok()) return ReplyError(options.status(), resp);
-    es::ReplyStoredDocument(e.GetDocument(IndexParam(req), req.PathParam("id"), options.value()),
-                            resp);
+    SourceFilter source = lookalike::es::SourceFilterFromUrl(req.http.query);
+    es::ReplyStoredDocument(e.GetDocument(IndexParam(req), req.PathParam("id"), source), resp);
   };
   router.Add("GET,HEAD", "/{index}/_doc/{id}", get);
   router.Add("GET,POST", "/_mget", [&e](const RestRequest& req, HttpResponse* resp) {

@@ -1,5 +1,5 @@
 // Index endpoints: create/get/exists/delete, mappings, settings, count, refresh, flush, stats.
-#include "server/es/search_render.h"
+#include "server/es/search_codec.h"
 #include "server/handlers/rest_common.h"
 #include "server/image/image_handlers.h"
 
@@ -54,9 +54,7 @@ void RegisterIndexHandlers(Router& router, RestContext& ctx) {
   router.Add("PUT", "/{index}/_settings", put_settings);
 
   auto count = [&e](const RestRequest& req, HttpResponse* resp) {
-    auto options = SearchOptionsFrom(req);
-    if (!options.ok()) return ReplyError(options.status(), resp);
-    Reply(es::CountJson(e, IndexParam(req), req.body(), options.value()), resp);
+    Reply(es::CountJson(e, IndexParam(req), req.body(), req.http.query), resp);
   };
   router.Add("GET,POST", "/_count", count);
   router.Add("GET,POST", "/{index}/_count", count);

@@ -249,7 +249,7 @@ void CatHealth(const NodeContext& node, const RestRequest& req, HttpResponse* re
 }
 
 void CatCount(const NodeContext& node, const RestRequest& req, HttpResponse* resp) {
-  auto count = node.rest->engine->Count(IndexParam(req), "", {});
+  auto count = node.rest->engine->Count(IndexParam(req), CountRequest{});
   if (!count.ok()) return ReplyError(count.status(), resp);
   int64_t n = count->count;
   int64_t now = NowMillis();

@@ -27,39 +27,6 @@ Result<RefreshPolicy> RefreshParam(const RestRequest& request) {
   return ParseRefreshPolicy(*value);
 }
 
-namespace {
-Status ParseIntParam(const RestRequest& request, const char* name, int64_t* out) {
-  const std::string* value = request.Param(name);
-  if (value == nullptr) return Status::OK();
-  int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(value->data(), value->data() + value->size(), v);
-  if (ec != std::errc() || ptr != value->data() + value->size() || v < 0) {
-    return Status::InvalidArgument("Failed to parse int parameter [" + std::string(name) +
-                                   "] with value [" + *value + "]")
-        .WithType("illegal_argument_exception");
-  }
-  *out = v;
-  return Status::OK();
-}
-
-void CopyParam(const RestRequest& request, const char* name, std::string* out) {
-  if (const std::string* v = request.Param(name)) *out = *v;
-}
-}  // namespace
-
-Result<SearchOptions> SearchOptionsFrom(const RestRequest& request) {
-  SearchOptions options;
-  LOOKALIKE_RETURN_IF_ERROR(ParseIntParam(request, "size", &options.size));
-  LOOKALIKE_RETURN_IF_ERROR(ParseIntParam(request, "from", &options.from));
-  CopyParam(request, "q", &options.q);
-  CopyParam(request, "_source", &options.source);
-  CopyParam(request, "_source_includes", &options.source_includes);
-  CopyParam(request, "_source_excludes", &options.source_excludes);
-  CopyParam(request, "sort", &options.sort);
-  CopyParam(request, "track_total_hits", &options.track_total_hits);
-  return options;
-}
-
 // ---- ClusterSettings ------------------------------------------------------------------------
 
 namespace {

@@ -83,7 +83,7 @@ void RegisterSearchHandlers(Router& router, RestContext& ctx);
 void RegisterScrollHandlers(Router& router, RestContext& ctx);
 /// The first page of a scroll (search with ?scroll=keep_alive), "_scroll_id" included.
 Result<std::string> StartScroll(RestContext& ctx, const RestRequest& req,
-                                const SearchOptions& options, std::string_view keep_alive);
+                                std::string_view keep_alive);
 
 // ---- Replies ------------------------------------------------------------------------------
 
@@ -95,8 +95,6 @@ void ReplyError(const Status& status, HttpResponse* response);
 
 /// ?refresh: absent/"false" → kFalse; bare "?refresh" or "true" → kTrue; "wait_for".
 Result<RefreshPolicy> RefreshParam(const RestRequest& request);
-/// size, from, q, _source, _source_includes, _source_excludes, sort, track_total_hits.
-Result<SearchOptions> SearchOptionsFrom(const RestRequest& request);
 /// The {index} path parameter, or "" for routes without one.
 inline std::string_view IndexParam(const RestRequest& request) {
   return request.PathParam("index");

@@ -9,6 +9,7 @@
 
 #include "common/base64.h"
 #include "common/json_writer.h"
+#include "server/es/search_codec.h"
 #include "server/es/search_render.h"
 #include "server/handlers/rest_common.h"
 #include "server/request_caller.h"
@@ -112,21 +113,12 @@ Status ContextMissing(const std::string& id) {
 }
 
 // Runs one page of `c` and remembers its last hit's sort values (typed, from the engine's
-// result: nothing is parsed back); returns the response with "_scroll_id" first.
+// result: nothing is parsed back or written as text); returns the response with "_scroll_id"
+// first.
 Result<std::string> NextPage(Engine& engine, const std::string& id, ScrollContext* c) {
-  std::string body = c->body;
-  if (!c->after.empty()) {
-    body.pop_back();  // the closing brace of an object that always has at least "sort"
-    body += ",\"search_after\":[";
-    for (size_t i = 0; i < c->after.size(); ++i) {
-      if (i > 0) body.push_back(',');
-      es::AppendSortValue(&body, c->after[i]);
-    }
-    body += "]}";
-  }
-  LOOKALIKE_ASSIGN_OR_RETURN(SearchResult result, engine.Search(c->index, body, c->options));
+  LOOKALIKE_ASSIGN_OR_RETURN(SearchResult result, engine.Search(c->index, c->request));
   if (!result.hits.empty() && !result.hits.back().sort.empty()) {
-    c->after = result.hits.back().sort;
+    c->request.search_after = result.hits.back().sort;  // still rendered below
   }
   std::string scroll_id = "\"_scroll_id\":";
   AppendJsonString(&scroll_id, id);
@@ -164,45 +156,28 @@ std::string KeepAliveOf(const RestRequest& req, const OptionalBody& body) {
 }  // namespace
 
 Result<std::string> StartScroll(RestContext& ctx, const RestRequest& req,
-                                const SearchOptions& options, std::string_view keep_alive) {
+                                std::string_view keep_alive) {
   LOOKALIKE_ASSIGN_OR_RETURN(auto ttl, ParseKeepAlive(keep_alive));
-  if (options.from > 0) {
+  es::SearchParseOptions parse;
+  parse.max_clause_count = ctx.engine->MaxClauseCount();
+  parse.scroll = true;  // the body's "scroll" and "search_after" are not the search's
+  LOOKALIKE_ASSIGN_OR_RETURN(SearchRequest request,
+                             es::ParseSearchRequest(req.body(), req.http.query, parse));
+  if (request.from > 0) {
     return Status::InvalidArgument("using [from] is not allowed in a scroll context")
         .WithType("illegal_argument_exception");
   }
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  std::string_view text = req.body().empty() ? std::string_view("{}") : req.body();
-  if (parser.parse(text).get(root) != simdjson::SUCCESS || !root.is_object()) {
-    return Status::InvalidArgument("request body must be a JSON object").WithType("parsing_exception");
-  }
-  std::string body = "{";
-  bool sorted = !options.sort.empty();
-  for (auto [key, value] : simdjson::dom::object(root)) {
-    if (key == "search_after" || key == "scroll") continue;
-    if (key == "from") {
-      int64_t from = 0;
-      if (value.get_int64().get(from) == simdjson::SUCCESS && from > 0) {
-        return Status::InvalidArgument("using [from] is not allowed in a scroll context")
-            .WithType("illegal_argument_exception");
-      }
-      continue;
-    }
-    sorted |= key == "sort";
-    if (body.size() > 1) body.push_back(',');
-    AppendJsonString(&body, key);
-    body += ":" + simdjson::minify(value);
-  }
   // Scrolls without a sort go in index order, Elasticsearch's recommended scroll sort.
-  if (!sorted) body += std::string(body.size() > 1 ? "," : "") + "\"sort\":[\"_doc\"]";
-  body += "}";
+  if (request.sort.empty()) request.sort.push_back(SortKey::Of("_doc"));
   ScrollContext c;
   c.index = std::string(IndexParam(req));
-  c.body = std::move(body);
-  c.options = options;
+  c.request = std::move(request);
   c.expires = Clock::now() + ttl;
   c.owner = std::string(CallerId(req));
-  LOOKALIKE_ASSIGN_OR_RETURN(std::string id, ctx.scrolls.Add(c));
+  ScrollContext placeholder;  // holds the id until the first page is done; no client knows it
+  placeholder.expires = c.expires;
+  placeholder.owner = c.owner;
+  LOOKALIKE_ASSIGN_OR_RETURN(std::string id, ctx.scrolls.Add(std::move(placeholder)));
   auto page = NextPage(*ctx.engine, id, &c);
   if (!page.ok()) {
     ctx.scrolls.Clear({id}, c.owner);

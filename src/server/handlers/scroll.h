@@ -1,8 +1,8 @@
 // The scroll API on top of search_after: POST /{index}/_search?scroll=KEEP_ALIVE starts a scroll,
 // POST /_search/scroll {"scroll_id","scroll"} fetches the next page, DELETE /_search/scroll
-// {"scroll_id":[…]} (or "_all") frees contexts. A context remembers the request (with a `_doc`
-// sort added when it had none) and the last hit's sort values; each page is a fresh search
-// "after" them. Unlike Elasticsearch's point-in-time view, documents written during a scroll may
+// {"scroll_id":[…]} (or "_all") frees contexts. A context remembers the typed request (with a
+// `_doc` sort added when it had none) and the last hit's sort values; each page is a fresh
+// search "after" them. Unlike Elasticsearch's point-in-time view, documents written during a scroll may
 // show up in later pages; none is returned twice and none present throughout is skipped.
 //
 // A scroll belongs to the caller that opened it (RequestCaller::id; "" when security is off):
@@ -27,9 +27,9 @@ namespace lookalike::server {
 
 struct ScrollContext {
   std::string index;
-  std::string body;     // the search body with a sort, without search_after/from
-  SearchOptions options;
-  std::vector<SortValue> after;  // the last hit's sort values; empty before the first hit
+  /// The search with a sort and from = 0; its search_after is the last hit's sort values
+  /// (typed, straight from the previous page's result), absent before the first hit.
+  SearchRequest request;
   std::chrono::steady_clock::time_point expires;
   std::string owner;  // RequestCaller::id of the caller that opened it
 };

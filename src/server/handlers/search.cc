@@ -1,7 +1,9 @@
-// GET/POST /_search and /{index}/_search. URL parameters (size, from, q, _source, sort,
-// track_total_hits) override the body, as in Elasticsearch.
+// GET/POST /_search and /{index}/_search. The codec (server/es/search_codec.h) parses the body
+// and the URL parameters (which override the body, as in Elasticsearch) into a SearchRequest;
+// the engine call is timed for the slow log.
 #include <chrono>
 
+#include "server/es/search_codec.h"
 #include "server/es/search_render.h"
 #include "server/handlers/rest_common.h"
 #include "server/handlers/slowlog.h"
@@ -13,27 +15,30 @@ namespace lookalike::server {
 void RegisterSearchHandlers(Router& router, RestContext& ctx) {
   Engine& e = *ctx.engine;
   auto search = [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
-    auto options = SearchOptionsFrom(req);
-    if (!options.ok()) return ReplyError(options.status(), resp);
     if (const std::string* keep_alive = req.Param("scroll")) {
-      return Reply(StartScroll(ctx, req, options.value(), *keep_alive), resp);
+      return Reply(StartScroll(ctx, req, *keep_alive), resp);
     }
     if (ctx.image_api != nullptr) {
       // {"query":{"neural":{FIELD:{"query_image":...}}}} becomes a knn query on the embedding.
-      auto rewritten = ctx.image_api->RewriteNeuralSearch(IndexParam(req), req.body());
+      auto rewritten =
+          ctx.image_api->RewriteNeuralSearch(IndexParam(req), req.body(), req.http.query);
       if (!rewritten.ok()) return ReplyError(rewritten.status(), resp);
       if (rewritten->has_value()) {
         const auto& rw = **rewritten;
         auto started = std::chrono::steady_clock::now();
-        auto result = e.Search(IndexParam(req), rw.body, options.value());
-        MaybeLogSlowSearch(e, IndexParam(req), rw.body, started, result, "image");
+        auto result = e.Search(IndexParam(req), rw.request);
+        MaybeLogSlowSearch(e, IndexParam(req), req.body(), started, result, "image");
         if (!result.ok()) return ReplyError(result.status(), resp);
         return Reply(es::RenderSearchResponse(*result, EmbedTookFields(rw.embed_ms, rw.model)),
                      resp);
       }
     }
+    es::SearchParseOptions parse;
+    parse.max_clause_count = e.MaxClauseCount();
+    auto request = es::ParseSearchRequest(req.body(), req.http.query, parse);
+    if (!request.ok()) return ReplyError(request.status(), resp);
     auto started = std::chrono::steady_clock::now();
-    auto result = e.Search(IndexParam(req), req.body(), options.value());
+    auto result = e.Search(IndexParam(req), *request);
     MaybeLogSlowSearch(e, IndexParam(req), req.body(), started, result);
     if (!result.ok()) return ReplyError(result.status(), resp);
     Reply(es::RenderSearchResponse(*result), resp);

@@ -13,6 +13,8 @@
 
 #include "common/json_writer.h"
 #include "server/error_mapping.h"
+#include "server/es/query_parse.h"
+#include "server/es/search_codec.h"
 #include "server/es/search_render.h"
 #include "server/image/image_query.h"
 #include "server/image/multipart.h"
@@ -56,10 +58,17 @@ Result<int> ParseK(std::string_view text, std::string_view name, int max_k, int 
   return v;
 }
 
-std::string SourceWithoutVector(std::string_view field) {
-  JsonWriter w;
-  w.BeginObject().Key("excludes").BeginArray().String(field).EndArray().EndObject();
-  return w.Take();
+// A knn query on the embedded image: the vector is moved in, not copied.
+QueryNode KnnQueryOf(std::string field, std::vector<float> vector, int k,
+                     std::shared_ptr<const QueryNode> filter) {
+  KnnNode knn;
+  knn.field = std::move(field);
+  knn.vector = std::move(vector);
+  knn.k = static_cast<size_t>(k);
+  knn.filter = std::move(filter);
+  QueryNode node;
+  node.node = std::move(knn);
+  return node;
 }
 
 // A body with a strong validator: 304 without the body when the client already has this etag.
@@ -165,36 +174,48 @@ void ImageApi::SearchImage(const RestRequest& request, HttpResponse* response) c
   if (!k.ok()) return fail(k.status());
   auto size = ParseK(FormValue(*parts, request, "size"), "size", options_.max_k, *k);
   if (!size.ok()) return fail(size.status());
-  std::string filter;
+  std::shared_ptr<const QueryNode> filter;
   if (std::string_view f = FormValue(*parts, request, "filter"); !f.empty()) {
-    auto parsed = ParseFilterJson(f);
+    auto parsed = ParseFilterQuery(f, engine_->MaxClauseCount());
     if (!parsed.ok()) return fail(parsed.status());
-    filter = std::move(parsed).value();
+    filter = std::make_shared<const QueryNode>(std::move(parsed).value());
   }
   std::string_view index = request.PathParam("index");
   auto q = Embed(index, FormValue(*parts, request, "field"), FormValue(*parts, request, "model"),
                  std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(file->data.data()),
                                           file->data.size()));
   if (!q.ok()) return fail(q.status());
-  std::vector<std::pair<std::string, std::string>> extra = {
-      {"size", std::to_string(*size)}, {"_source", SourceWithoutVector(q->field)}};
-  auto result = engine_->Search(index, BuildKnnBody(q->field, q->vector, *k, filter, extra));
+  SearchRequest search;
+  search.size = *size;
+  search.source.excludes = {q->field};  // the hits show their documents without the vector
+  search.query = KnnQueryOf(q->field, std::move(q->vector), *k, std::move(filter));
+  auto result = engine_->Search(index, search);
   if (!result.ok()) return fail(result.status());
   response->status = 200;
   response->body = es::RenderSearchResponse(*result, EmbedTookFields(q->embed_ms, q->model));
 }
 
 Result<std::optional<ImageApi::Rewritten>> ImageApi::RewriteNeuralSearch(
-    std::string_view index, std::string_view body) const {
-  LOOKALIKE_ASSIGN_OR_RETURN(auto neural, ParseNeuralQuery(body, options_.max_k));
+    std::string_view index, std::string_view body,
+    const std::vector<std::pair<std::string, std::string>>& url_params) const {
+  const size_t max_clauses = engine_->MaxClauseCount();
+  LOOKALIKE_ASSIGN_OR_RETURN(auto neural, ParseNeuralQuery(body, options_.max_k, max_clauses));
   if (!neural.has_value()) return std::optional<Rewritten>();
+  es::SearchParseOptions parse;
+  parse.max_clause_count = max_clauses;
+  parse.skip_query = true;
+  LOOKALIKE_ASSIGN_OR_RETURN(SearchRequest search,
+                             es::ParseSearchRequest(body, url_params, parse));
+  if (!neural->has_size && es::FindParam(url_params, "size") == nullptr) search.size = neural->k;
   std::span<const uint8_t> image(neural->image);
   LOOKALIKE_ASSIGN_OR_RETURN(Query q, Embed(index, neural->field, neural->model, image));
-  bool has_size = false;
-  for (const auto& [key, value] : neural->extra) has_size |= key == "size";
-  if (!has_size) neural->extra.emplace_back("size", std::to_string(neural->k));
+  // A ?q= replaces the body's query, the neural one included (as it did as a rewritten body).
+  if (es::FindParam(url_params, "q") == nullptr || !search.query) {
+    search.query = KnnQueryOf(std::move(q.field), std::move(q.vector), neural->k,
+                              std::move(neural->filter));
+  }
   Rewritten out;
-  out.body = BuildKnnBody(q.field, q.vector, neural->k, neural->filter_json, neural->extra);
+  out.request = std::move(search);
   out.embed_ms = q.embed_ms;
   out.model = q.model;
   return std::optional<Rewritten>(std::move(out));
@@ -228,9 +249,11 @@ void ImageApi::GetImage(const RestRequest& request, HttpResponse* response) cons
   // of an index-time embedding ({"path": …} or {"base64": …} under a "source_field").
   std::vector<EmbedSpec> specs;
   if (auto mapping = engine_->GetMapping(index); mapping.ok()) specs = FindEmbedSpecs(*mapping, index);
-  SearchOptions wanted;
-  wanted.source_includes = "path";
-  for (const EmbedSpec& spec : specs) wanted.source_includes += "," + spec.source_field;
+  SourceFilter wanted;
+  wanted.includes = {"path"};
+  for (const EmbedSpec& spec : specs) {
+    if (!spec.source_field.empty()) wanted.includes.push_back(spec.source_field);
+  }
   auto doc = engine_->GetDocument(index, id, wanted);
   if (!doc.ok()) return fail(doc.status());
   if (!doc->found) {

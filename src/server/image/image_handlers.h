@@ -56,15 +56,18 @@ class ImageApi {
   /// Adds the routes listed above to `router` (the ImageApi must outlive the router).
   void Register(Router& router) const;
 
-  /// If `body` is a neural query, embeds its image and returns the equivalent knn search body
-  /// plus the embedding time; nullopt for any other body (the caller searches with it as is).
+  /// If `body` is a neural query, embeds its image and returns the equivalent typed knn search
+  /// (the body's other members and the URL parameters parsed by the codec; size defaults to the
+  /// neural k) plus the embedding time; nullopt for any other body (the caller searches with it
+  /// as is).
   struct Rewritten {
-    std::string body;
+    SearchRequest request;
     double embed_ms = 0;
     std::string model;
   };
-  Result<std::optional<Rewritten>> RewriteNeuralSearch(std::string_view index,
-                                                       std::string_view body) const;
+  Result<std::optional<Rewritten>> RewriteNeuralSearch(
+      std::string_view index, std::string_view body,
+      const std::vector<std::pair<std::string, std::string>>& url_params) const;
 
   /// Index-time embedding (see image_ingest.h) of one write: when `op->index` maps a vector
   /// field with a "source_field" and the document carries that field as {"path": P} (P below
@@ -93,7 +96,7 @@ class ImageApi {
   const ThumbnailCache& thumbnails() const { return *thumbnails_; }
 
  private:
-  // An embedded query image, ready for a knn clause on `field`.
+  // An embedded query image, ready for a knn clause on `field` (the vector is moved into it).
   struct Query {
     std::string field;
     std::string model;

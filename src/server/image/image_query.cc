@@ -11,6 +11,7 @@
 
 #include "common/base64.h"
 #include "common/json_writer.h"
+#include "server/es/query_parse.h"
 
 namespace lookalike::server {
 namespace {
@@ -109,22 +110,8 @@ Result<VectorField> FindVectorField(std::string_view mapping_json, std::string_v
   return out;
 }
 
-std::string BuildKnnBody(std::string_view field, std::span<const float> vector, int k,
-                         std::string_view filter_json,
-                         const std::vector<std::pair<std::string, std::string>>& extra) {
-  JsonWriter w;
-  w.BeginObject();
-  for (const auto& [key, value] : extra) w.Key(key).Raw(value);
-  w.Key("query").BeginObject().Key("knn").BeginObject().Key(field).BeginObject();
-  w.Key("vector").BeginArray();
-  for (float f : vector) w.Float(f);
-  w.EndArray().Key("k").Int(k);
-  if (!filter_json.empty()) w.Key("filter").Raw(filter_json);
-  w.EndObject().EndObject().EndObject().EndObject();
-  return w.Take();
-}
-
-Result<std::optional<NeuralQuery>> ParseNeuralQuery(std::string_view body, int max_k) {
+Result<std::optional<NeuralQuery>> ParseNeuralQuery(std::string_view body, int max_k,
+                                                    size_t max_clause_count) {
   // Cheap test first: most searches are not neural and must not pay for a second parse.
   if (body.find("\"neural\"") == std::string_view::npos) return std::optional<NeuralQuery>();
   simdjson::dom::parser parser;
@@ -158,7 +145,12 @@ Result<std::optional<NeuralQuery>> ParseNeuralQuery(std::string_view body, int m
       q.k = static_cast<int>(k);
     } else if (key == "filter") {
       if (!value.is_object()) return Parsing("[neural] filter must be an object");
-      q.filter_json = simdjson::minify(value);
+      // The filter nests in the knn clause the neural query becomes: itself one clause more.
+      if (1 + es::CountQueryClauses(value, max_clause_count) > max_clause_count) {
+        return es::TooManyClauses(max_clause_count);
+      }
+      LOOKALIKE_ASSIGN_OR_RETURN(QueryNode filter, es::ParseQueryNode(value));
+      q.filter = std::make_shared<const QueryNode>(std::move(filter));
     } else if (key == "model_id") {
       std::string_view m;
       if (value.get(m) != simdjson::SUCCESS) return Parsing("[neural] model_id must be a string");
@@ -173,21 +165,23 @@ Result<std::optional<NeuralQuery>> ParseNeuralQuery(std::string_view body, int m
     }
   }
   if (q.image.empty()) return Parsing("[neural] query for [" + q.field + "] needs query_image");
-  for (auto [key, value] : root) {
-    if (key == "query") continue;
-    q.extra.emplace_back(std::string(key), simdjson::minify(value));
-  }
+  simdjson::dom::element size;
+  q.has_size = root["size"].get(size) == simdjson::SUCCESS;
   return std::optional<NeuralQuery>(std::move(q));
 }
 
-Result<std::string> ParseFilterJson(std::string_view text) {
+Result<QueryNode> ParseFilterQuery(std::string_view text, size_t max_clause_count) {
   simdjson::dom::parser parser;
   simdjson::dom::element el;
   if (parser.parse(text).get(el) != simdjson::SUCCESS || !el.is_object()) {
     return Parsing("[filter] must be a JSON object holding a query, e.g. "
                    "{\"term\":{\"category\":\"fruit\"}}");
   }
-  return simdjson::minify(el);
+  // The filter nests in the image query's knn clause: itself one clause more.
+  if (1 + es::CountQueryClauses(el, max_clause_count) > max_clause_count) {
+    return es::TooManyClauses(max_clause_count);
+  }
+  return es::ParseQueryNode(el);
 }
 
 std::string EmbedTookFields(double ms, std::string_view model) {

@@ -1,17 +1,17 @@
 // The pure (I/O-free) pieces of the image REST API, kept apart from the handlers so they can
-// be unit-tested: base64, finding an index's vector field and model in its mapping, building
-// the knn search an image query turns into, rewriting the OpenSearch neural query, and the
-// allowed-root check for serving stored images.
+// be unit-tested: base64, finding an index's vector field and model in its mapping, parsing the
+// OpenSearch neural query and a filter form field into query trees, and the thumbnail size.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
+#include "lookalike/query_dsl.h"
 #include "lookalike/status.h"
 
 namespace lookalike::server {
@@ -31,30 +31,29 @@ struct VectorField {
 Result<VectorField> FindVectorField(std::string_view mapping_json, std::string_view index,
                                     std::string_view requested);
 
-/// {"query":{"knn":{FIELD:{"vector":[...],"k":K[,"filter":F]}}}, EXTRA...}. `extra` entries
-/// are top-level keys with already-serialised JSON values (size, from, _source, ...).
-std::string BuildKnnBody(std::string_view field, std::span<const float> vector, int k,
-                         std::string_view filter_json,
-                         const std::vector<std::pair<std::string, std::string>>& extra);
-
 /// {"query":{"neural":{FIELD:{"query_image":B64,"k":K,"filter":F,"model_id":M}}}, ...}.
+/// The body's other members (size, _source, …) are the codec's (es::ParseSearchRequest with
+/// skip_query).
 struct NeuralQuery {
   std::string field;
   std::vector<uint8_t> image;  // decoded query_image
   int k = 10;
-  std::string filter_json;     // "" when absent
-  std::string model;           // model_id, "" when absent
-  std::vector<std::pair<std::string, std::string>> extra;  // the body's other top-level keys
+  std::shared_ptr<const QueryNode> filter;  // null when absent
+  std::string model;                        // model_id, "" when absent
+  bool has_size = false;                    // the body sets "size" (else it defaults to k)
 };
 
 /// nullopt when the body has no top-level "query":{"neural":...}; the parsed query otherwise.
 /// parsing_exception / illegal_argument_exception (InvalidArgument) for a malformed neural
 /// clause: several fields, no query_image, bad base64, k out of 1..max_k, query_text (no text
-/// model is available).
-Result<std::optional<NeuralQuery>> ParseNeuralQuery(std::string_view body, int max_k);
+/// model is available), a filter that is not a query; search_phase_execution_exception when
+/// the filter holds more than `max_clause_count` clauses (the knn clause counts as one).
+Result<std::optional<NeuralQuery>> ParseNeuralQuery(std::string_view body, int max_k,
+                                                    size_t max_clause_count = 1024);
 
-/// Validates a "filter" form value: a JSON object. Returns it minified.
-Result<std::string> ParseFilterJson(std::string_view text);
+/// A "filter" form value: a JSON object holding one query (parsing_exception otherwise), as a
+/// query tree; too_many_clauses above `max_clause_count`.
+Result<QueryNode> ParseFilterQuery(std::string_view text, size_t max_clause_count = 1024);
 
 /// `"embed_took":MS,"model":NAME` (MS with one decimal): the leading members of an image search
 /// response (es::RenderSearchResponse).

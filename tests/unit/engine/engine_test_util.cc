@@ -95,8 +95,8 @@ Result<WriteOutcome> Update(Engine& engine, std::string_view index, std::string_
 }
 
 Result<GotDocument> GetDoc(const Engine& engine, std::string_view index, std::string_view id,
-                           const SearchOptions& options) {
-  auto doc = engine.GetDocument(index, id, options);
+                           const SourceFilter& source) {
+  auto doc = engine.GetDocument(index, id, source);
   if (!doc.ok()) return doc.status();
   return GotDocument{doc->found ? 200 : 404, es::RenderStoredDocument(*doc)};
 }

@@ -11,13 +11,16 @@
 #include "lookalike/engine.h"
 #include "server/es/bulk_codec.h"
 #include "server/es/doc_codec.h"
+#include "server/es/search_codec.h"
 #include "server/es/search_render.h"
 
 namespace lookalike::testing {
 
-// Search and count responses as clients see them (engine call + the server's renderer).
+// Search and count responses as clients see them: the codec parses the JSON body (and URL
+// parameters) into a typed request, the engine runs it, the renderer writes the response.
 using es::CountJson;
 using es::SearchJson;
+using es::UrlParams;
 
 /// A fresh directory under /tmp removed at destruction.
 class TempDir {
@@ -60,7 +63,7 @@ struct GotDocument {
   std::string body;
 };
 Result<GotDocument> GetDoc(const Engine& engine, std::string_view index, std::string_view id,
-                           const SearchOptions& options = {});
+                           const SourceFilter& source = {});
 
 /// kill -9 of a writer: runs `child` in a forked process; `child` reports progress through the
 /// given function (false when the parent is gone) and, once it returns, waits to be killed.

@@ -262,3 +262,94 @@ TEST(Concurrency, WritesSearchesAndRefreshes) {
 
 }  // namespace
 }  // namespace lookalike::testing
+
+namespace lookalike::testing {
+namespace {
+
+QueryNode Term(std::string field, std::string value) {
+  TermsNode t;
+  t.field = std::move(field);
+  t.values = {std::move(value)};
+  QueryNode n;
+  n.node = std::move(t);
+  return n;
+}
+
+// A request built in C++ without any JSON (what the image query and a coordinator do) runs
+// like the same request written as a body: same hits, scores, sort values, aggregations and
+// rendered bytes.
+TEST(TypedRequest, HandBuiltRequestSearchesLikeItsJsonBody) {
+  TempDir dir;
+  auto engine = OpenEngine(dir.path());
+  ASSERT_TRUE(engine->CreateIndex("t", R"({"settings":{"index.knn":true},"mappings":{"properties":{
+      "v":{"type":"knn_vector","dimension":2,"method":{"name":"flat","space_type":"l2"}},
+      "c":{"type":"keyword"},"p":{"type":"long"}}}})").ok());
+  std::string bulk;
+  for (int i = 0; i < 12; ++i) {
+    bulk += "{\"index\":{\"_id\":\"" + std::to_string(i) + "\"}}\n{\"v\":[" + std::to_string(i) +
+            ",1],\"c\":\"" + (i % 3 == 0 ? "a" : "b") + "\",\"p\":" + std::to_string(i % 4) +
+            "}\n";
+  }
+  ASSERT_TRUE(Bulk(*engine, "t", bulk, RefreshPolicy::kTrue).ok());
+
+  SearchRequest knn;
+  KnnNode entry;
+  entry.field = "v";
+  entry.vector = {4.0f, 1.0f};
+  entry.k = 5;
+  entry.filter = std::make_shared<const QueryNode>(Term("c", "b"));
+  QueryNode query;
+  query.node = std::move(entry);
+  knn.query = std::move(query);
+  knn.size = 3;
+  knn.source.includes = {"c"};
+  knn.aggs.push_back(AggRequest{"by_p", AggRequest::Kind::kTerms, "p", 10});
+  auto typed = engine->Search("t", knn);
+  ASSERT_TRUE(typed.ok()) << typed.status().ToString();
+  ASSERT_EQ(typed->hits.size(), 3u);
+  EXPECT_EQ(typed->hits[0].id, "4");  // the query is document 4's own vector
+  EXPECT_EQ(typed->hits[0].source, R"({"c":"b"})");
+  EXPECT_EQ(typed->total.value, 5);  // k hits, all passing the filter (category b)
+  auto json = SearchJson(*engine, "t", R"({"size":3,"_source":["c"],
+      "query":{"knn":{"v":{"vector":[4,1],"k":5,"filter":{"term":{"c":"b"}}}}},
+      "aggs":{"by_p":{"terms":{"field":"p"}}}})");
+  ASSERT_TRUE(json.ok()) << json.status().ToString();
+  typed->took_ms = 0;
+  std::string rendered = es::RenderSearchResponse(*typed);
+  std::string expected = *json;
+  expected.replace(expected.find("\"took\":") + 7, expected.find(',') - expected.find("\"took\":") - 7,
+                   "0");
+  EXPECT_EQ(rendered, expected);
+
+  // Sorted by a field with search_after as typed values: the page after p = 1, id 5.
+  SearchRequest sorted;
+  sorted.query = Term("c", "b");
+  sorted.sort = {SortKey::Of("p"), SortKey::Of("_doc")};
+  sorted.search_after = std::vector<SortValue>{SortValue::Number(1), SortValue::Number(5)};
+  sorted.source.enabled = false;
+  auto page = engine->Search("t", sorted);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  std::vector<std::string> ids;
+  for (const DocumentHit& h : page->hits) ids.push_back(h.id);
+  // c = b: ids 1 2 4 5 7 8 10 11 with p = i % 4: (1,1) (2,2) (4,0) (5,1) (7,3) (8,0) (10,2)
+  // (11,3); after (p 1, doc 5) in (p, doc) order: 2, 10, 7, 11.
+  EXPECT_EQ(ids, (std::vector<std::string>{"2", "10", "7", "11"}));
+  EXPECT_FALSE(page->hits[0].has_source);
+
+  CountRequest count;
+  count.query = Term("c", "a");
+  auto counted = engine->Count("t", count);
+  ASSERT_TRUE(counted.ok());
+  EXPECT_EQ(counted->count, 4);
+
+  // The checks that need no index apply to C++ callers too.
+  SearchRequest negative;
+  negative.from = -1;
+  EXPECT_EQ(engine->Search("t", negative).status().type(), "illegal_argument_exception");
+  SearchRequest window;
+  window.from = INT64_MAX;  // saturates instead of overflowing
+  EXPECT_EQ(engine->Search("t", window).status().type(), "illegal_argument_exception");
+}
+
+}  // namespace
+}  // namespace lookalike::testing

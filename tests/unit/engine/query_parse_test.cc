@@ -4,14 +4,14 @@
 
 #include <variant>
 
-#include "engine/query_parse.h"
+#include "server/es/query_parse.h"
 #include "engine_test_util.h"
 
 namespace lookalike::testing {
 namespace {
 
-using engine::ParseQueryNode;
-using engine::ParseTopLevelKnnNode;
+using es::ParseQueryNode;
+using es::ParseTopLevelKnnNode;
 
 Result<QueryNode> Parse(simdjson::dom::parser& parser, const char* json) {
   return ParseQueryNode(parser.parse(std::string_view(json)).value());

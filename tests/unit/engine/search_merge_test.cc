@@ -52,6 +52,13 @@ struct Case {
   bool knn = false;
 };
 
+// A case's body through the codec, as the server would hand it to each engine.
+SearchRequest Parsed(const std::string& body) {
+  auto request = es::ParseSearchRequest(body, {});
+  EXPECT_TRUE(request.ok()) << body << ": " << request.status().ToString();
+  return request.ok() ? std::move(*request) : SearchRequest();
+}
+
 MergeSpec Spec(int64_t from, int64_t size, std::vector<MergeSpec::SortKey> sort = {},
                int64_t track = 10000) {
   MergeSpec spec;
@@ -154,7 +161,7 @@ class SearchMergeTest : public ::testing::Test {
     as_shard.as_shard = true;
     std::vector<SearchResult> partials;
     for (auto& shard : shards_) {
-      auto r = shard->Search("m", c.body, as_shard);
+      auto r = shard->Search("m", Parsed(c.body), as_shard);
       EXPECT_TRUE(r.ok()) << c.body << ": " << r.status().ToString();
       if (r.ok()) partials.push_back(std::move(*r));
     }
@@ -210,7 +217,7 @@ void ExpectSameAggregations(const SearchResult& want, const SearchResult& got) {
 TEST_F(SearchMergeTest, MergeOfShardsEqualsOneEngine) {
   for (const Case& c : Cases()) {
     SCOPED_TRACE(c.body);
-    auto single = single_->Search("m", c.body);
+    auto single = single_->Search("m", Parsed(c.body));
     ASSERT_TRUE(single.ok()) << single.status().ToString();
     SearchResult merged = Merged(c);
     EXPECT_FALSE(single->hits.empty() && single->aggregations.empty() && c.spec.size > 0)
@@ -235,7 +242,7 @@ TEST_F(SearchMergeTest, KnnKeepsTheGlobalTopK) {
   Case c{"{\"size\":5,\"_source\":false,\"query\":{\"knn\":{\"vec\":{\"vector\":" + Vector(7) +
              ",\"k\":5}}}}",
          Spec(0, 5), true};
-  auto single = single_->Search("m", c.body);
+  auto single = single_->Search("m", Parsed(c.body));
   ASSERT_TRUE(single.ok());
   ASSERT_EQ(single->hits.size(), 5u);
   EXPECT_EQ(single->hits[0].id, DocId(7));  // the query is document 7's own vector

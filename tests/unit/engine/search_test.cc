@@ -102,10 +102,7 @@ TEST_F(SearchTest, PagingSortingSource) {
   EXPECT_EQ(HitIds(*k), (std::vector<std::string>{"d0", "d1"}));
   EXPECT_FALSE(Json(*k).Has("/hits/hits/0/_source"));
 
-  SearchOptions url;
-  url.size = 2;
-  url.sort = "qty:desc,name:asc";
-  url.source_excludes = "title,tags";
+  UrlParams url = {{"size", "2"}, {"sort", "qty:desc,name:asc"}, {"_source_excludes", "title,tags"}};
   auto u = SearchJson(*engine_, "p", "", url);
   ASSERT_TRUE(u.ok());
   EXPECT_EQ(HitIds(*u), (std::vector<std::string>{"d13", "d20"}));

@@ -60,16 +60,9 @@ TEST(VectorFieldLookup, FindsFirstOrRequestedField) {
   EXPECT_FALSE(FindVectorField("not json", "x", "").ok());
 }
 
-TEST(KnnBody, CarriesVectorFilterAndExtras) {
-  std::vector<float> v = {0.5f, -1.0f};
-  std::string body = BuildKnnBody("emb", v, 3, R"({"term":{"c":"x"}})",
-                                  {{"size", "3"}, {"_source", "false"}});
-  EXPECT_EQ(body,
-            R"({"size":3,"_source":false,"query":{"knn":{"emb":{"vector":[0.5,-1],"k":3,)"
-            R"("filter":{"term":{"c":"x"}}}}}})");
-}
-
-TEST(NeuralQuery, ParsesAndKeepsOtherKeys) {
+// The neural clause becomes typed values (the filter a query tree); the body's other members
+// are left to the search codec, which parses them with the query skipped.
+TEST(NeuralQuery, ParsesIntoTypedValues) {
   auto q = ParseNeuralQuery(
       R"({"size":4,"_source":["path"],"query":{"neural":{"emb":{"query_image":"aGk=","k":7,)"
       R"("filter":{"term":{"c":"x"}},"model_id":"m1"}}}})",
@@ -80,11 +73,21 @@ TEST(NeuralQuery, ParsesAndKeepsOtherKeys) {
   EXPECT_EQ(n.field, "emb");
   EXPECT_EQ(AsString(n.image), "hi");
   EXPECT_EQ(n.k, 7);
-  EXPECT_EQ(n.filter_json, R"({"term":{"c":"x"}})");
+  ASSERT_NE(n.filter, nullptr);
+  const auto& term = std::get<TermsNode>(n.filter->node);
+  EXPECT_EQ(term.field, "c");
+  EXPECT_EQ(term.values, std::vector<std::string>{"x"});
   EXPECT_EQ(n.model, "m1");
-  ASSERT_EQ(n.extra.size(), 2u);
-  EXPECT_EQ(n.extra[0].first, "size");
-  EXPECT_EQ(n.extra[1].second, R"(["path"])");
+  EXPECT_TRUE(n.has_size);
+  auto without_size = ParseNeuralQuery(R"({"query":{"neural":{"emb":{"query_image":"aGk="}}}})", 100);
+  ASSERT_TRUE(without_size.ok() && without_size->has_value());
+  EXPECT_FALSE((*without_size)->has_size);
+  EXPECT_EQ((*without_size)->filter, nullptr);
+  // A filter that is not a query is refused here, before any image is embedded.
+  auto bad_filter = ParseNeuralQuery(
+      R"({"query":{"neural":{"emb":{"query_image":"aGk=","filter":{"nope":{}}}}}})", 100);
+  ASSERT_FALSE(bad_filter.ok());
+  EXPECT_EQ(bad_filter.status().type(), "parsing_exception");
 }
 
 TEST(NeuralQuery, OtherBodiesPassThrough) {
@@ -117,12 +120,15 @@ TEST(NeuralQuery, RejectsMalformedClauses) {
 }
 
 TEST(Filter, MustBeAnObject) {
-  auto ok = ParseFilterJson(R"( { "term" : { "c" : "x" } } )");
+  auto ok = ParseFilterQuery(R"( { "term" : { "c" : "x" } } )");
   ASSERT_TRUE(ok.ok());
-  EXPECT_EQ(*ok, R"({"term":{"c":"x"}})");
-  EXPECT_FALSE(ParseFilterJson("[1]").ok());
-  EXPECT_FALSE(ParseFilterJson("{").ok());
-  EXPECT_FALSE(ParseFilterJson("").ok());
+  EXPECT_EQ(std::get<TermsNode>(ok->node).values, std::vector<std::string>{"x"});
+  EXPECT_FALSE(ParseFilterQuery("[1]").ok());
+  EXPECT_FALSE(ParseFilterQuery("{").ok());
+  EXPECT_FALSE(ParseFilterQuery("").ok());
+  auto unknown = ParseFilterQuery(R"({"nope":{}})");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().type(), "parsing_exception");
 }
 
 class ImageRoots : public ::testing::Test {

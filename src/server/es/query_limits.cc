@@ -1,9 +1,12 @@
 // indices.query.bool.max_clause_count: counting the clauses of a query before it is parsed, so
 // a request with a million clauses is refused for the cost of counting to the limit.
-#include "engine/query.h"
+#include "server/es/query_parse.h"
 
-namespace lookalike::engine {
+namespace lookalike::es {
 namespace {
+
+using engine::AsArray;
+using engine::AsObject;
 
 // Adds the clauses below one query object {TYPE: BODY} to *count.
 void CountBelow(element q, size_t stop_above, size_t* count);
@@ -82,4 +85,4 @@ Status TooManyClauses(size_t max_clause_count) {
       .WithType("search_phase_execution_exception");
 }
 
-}  // namespace lookalike::engine
+}  // namespace lookalike::es

@@ -1,11 +1,19 @@
-#include "engine/query_parse.h"
+#include "server/es/query_parse.h"
 
 #include <algorithm>
 #include <cmath>
 #include <utility>
 
-namespace lookalike::engine {
+namespace lookalike::es {
 namespace {
+
+using engine::AsArray;
+using engine::AsObject;
+using engine::ElementToDouble;
+using engine::ElementToJson;
+using engine::ElementToText;
+using engine::IllegalArgument;
+using engine::ParsingError;
 
 constexpr int64_t kMaxK = 10000;
 
@@ -381,4 +389,4 @@ Result<QueryNode> ParseTopLevelKnnNode(element knn, int64_t default_k) {
   return Node(std::move(q));
 }
 
-}  // namespace lookalike::engine
+}  // namespace lookalike::es

@@ -5,7 +5,8 @@
 // unknown query type, a missing or misplaced key or a value of the wrong JSON kind;
 // illegal_argument_exception for a value out of range (k, num_candidates, non-finite vector
 // components). Field-dependent checks (is it a vector field, its dimension, does a range bound
-// parse as the field's type) happen when the tree is compiled against an index (query.h).
+// parse as the field's type) happen when the engine compiles the tree against an index
+// (src/engine/query.h).
 #pragma once
 
 #include <cstdint>
@@ -13,7 +14,9 @@
 #include "engine/json_util.h"
 #include "lookalike/query_dsl.h"
 
-namespace lookalike::engine {
+namespace lookalike::es {
+
+using engine::element;
 
 /// A query object ({"match_all":{}}, {"bool":{...}}, {"knn":{FIELD:{...}}}, ...).
 Result<QueryNode> ParseQueryNode(element q);
@@ -22,4 +25,15 @@ Result<QueryNode> ParseQueryNode(element q);
 /// bool of should clauses). `default_k` is the request's size, used when an entry has no "k".
 Result<QueryNode> ParseTopLevelKnnNode(element knn, int64_t default_k);
 
-}  // namespace lookalike::engine
+/// Clauses of a query object, counted like Lucene's indices.query.bool.max_clause_count: every
+/// query nested in another one (bool lists, constant_score and knn filters) is one clause, the
+/// root is none. `CountKnnSectionClauses` counts a top-level "knn" section (each entry of an
+/// array one clause). Both count the JSON before any tree is built and stop once the count
+/// exceeds `stop_above`, so a huge request costs no more than the limit (query_limits.cc).
+size_t CountQueryClauses(element query, size_t stop_above);
+size_t CountKnnSectionClauses(element knn_section, size_t stop_above);
+
+/// search_phase_execution_exception (400) naming the limit, as Elasticsearch's too_many_clauses.
+Status TooManyClauses(size_t max_clause_count);
+
+}  // namespace lookalike::es

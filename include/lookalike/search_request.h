@@ -1,0 +1,123 @@
+// A search or a count as C++ values: what Engine::Search and Engine::Count run.
+//
+// The Elasticsearch/OpenSearch codec at the edge (src/server/es/search_codec.h) builds these from
+// a request body and its URL parameters, once; any other caller (the image query, a coordinator,
+// a test) may build them by hand. Nothing here is JSON: queries are QueryNode trees
+// (lookalike/query_dsl.h), knn vectors are floats, search_after holds typed sort values
+// (lookalike/search_result.h). Nothing is bound to an index either: field types are looked up
+// when the engine compiles the request for each index it searches.
+//
+// The engine checks (illegal_argument_exception unless said otherwise), before touching any
+// index: size and from not negative; then against the target indices: from + size within the
+// smallest index.max_result_window, search_after only with a sort, with from = 0 and with one
+// value per sort key; knn fields, dimensions and range bounds against each index's mapping.
+// The clause limit (EngineOptions::max_clause_count) is the codec's: it counts while parsing.
+//
+// Values are plain and copyable; a request may be shared between threads once built.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lookalike/query_dsl.h"
+#include "lookalike/search_result.h"
+
+namespace lookalike {
+
+/// Which part of each stored document a hit (or GET _doc) shows as `_source`.
+struct SourceFilter {
+  /// false: no _source at all (and no document read from the store for a search hit).
+  bool enabled = true;
+  /// Dotted paths with '*' wildcards. Empty includes = everything; excludes win over includes.
+  std::vector<std::string> includes, excludes;
+  /// Selects the whole document (when enabled).
+  bool Trivial() const { return includes.empty() && excludes.empty(); }
+};
+
+/// One key of a sort.
+struct SortKey {
+  enum class Kind : uint8_t {
+    kScore = 0,  // "_score": the hit's score
+    kDoc = 1,    // "_doc": index order (position of the index in the request, document number)
+    kField = 2,  // a numeric, date, keyword or boolean field (its first value); missing last
+  };
+  Kind kind = Kind::kScore;
+  std::string field;  // the field name as written ("_score" / "_doc" for those kinds)
+  /// Descending. Elasticsearch's defaults: _score descending, everything else ascending.
+  bool desc = true;
+
+  /// The key for `name` with Elasticsearch's default order ("_score" and "_doc" are recognised).
+  static SortKey Of(std::string name) {
+    SortKey key;
+    key.kind = name == "_score" ? Kind::kScore : name == "_doc" ? Kind::kDoc : Kind::kField;
+    key.desc = key.kind == Kind::kScore;
+    key.field = std::move(name);
+    return key;
+  }
+};
+
+/// One requested aggregation (no sub-aggregations): terms buckets on a keyword, boolean or
+/// numeric field, or a metric (min, max, avg, sum, value_count) on a numeric field. Its result is
+/// the AggregationPartial of the same name and kind in SearchResult::aggregations.
+struct AggRequest {
+  using Kind = AggregationPartial::Kind;
+  std::string name;
+  Kind kind = Kind::kTerms;
+  std::string field;
+  int64_t size = 10;  // terms: buckets shown (1..10,000)
+};
+
+/// _search.
+struct SearchRequest {
+  /// The "query": absent = match_all over live documents (unless knn entries are given).
+  std::optional<QueryNode> query;
+  /// The Elasticsearch 8 top-level "knn" entries. Each carries its own k (the codec fills
+  /// Elasticsearch's default, the request's size, when the body gave none) and ef_search
+  /// (num_candidates). One entry is searched as that knn query; several as a bool of should
+  /// clauses (scores summed). With a query too, the hits are the union of both and a document
+  /// found by both scores the sum (Elasticsearch's hybrid default).
+  std::vector<KnnNode> knn;
+  /// Restricts the matches of query/knn without changing their scores. Unlike Elasticsearch,
+  /// totals and aggregations see the post-filtered matches too.
+  std::optional<QueryNode> post_filter;
+  /// Hits returned, and the first hit's position in the full ordering. Default 10 and 0.
+  int64_t size = 10;
+  int64_t from = 0;
+  /// What each hit's _source shows (default: the whole document).
+  SourceFilter source;
+  /// Sort keys in order; empty = by score descending. Ties (after the last key) break by index
+  /// position in the request, then document number.
+  std::vector<SortKey> sort;
+  /// hits.total: -1 = count every match exactly, 0 = no total at all, N = count exactly up to N
+  /// and report "gte" N beyond. Default 10,000 (Elasticsearch's).
+  int64_t track_total_hits = 10000;
+  /// Matches scoring below this are dropped (from hits, totals and aggregations).
+  std::optional<double> min_score;
+  /// Each hit shows _seq_no and _primary_term / _version.
+  bool seq_no_primary_term = false;
+  bool version = false;
+  /// The previous page's last "sort" values (one per sort key): only hits strictly after them
+  /// in the sort order are returned. Numbers for numeric, date, _score and _doc keys (a string
+  /// holding a number is read as that number), strings for keyword and boolean keys, missing
+  /// for a document that had no value.
+  std::optional<std::vector<SortValue>> search_after;
+  /// Aggregations over the matched documents, returned in this order.
+  std::vector<AggRequest> aggs;
+
+  /// Sorted by score alone (no sort, or only _score descending): hits carry a score and no sort
+  /// values.
+  bool ScoreSorted() const {
+    return sort.empty() ||
+           (sort.size() == 1 && sort[0].kind == SortKey::Kind::kScore && sort[0].desc);
+  }
+};
+
+/// _count: the documents `query` matches (absent = every live document). A knn query counts its
+/// k hits.
+struct CountRequest {
+  std::optional<QueryNode> query;
+};
+
+}  // namespace lookalike

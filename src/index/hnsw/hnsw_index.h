@@ -76,6 +76,7 @@ class HnswIndex final : public VectorIndex {
 
  private:
   friend class HnswFile;
+  friend class HnswIndexTestPeer;  // tests/unit/hnsw: puts a node in a mid-insert state
   enum State : uint8_t { kLive = 0, kDeleted = 1, kInserting = 2, kFree = 3 };
   static constexpr uint32_t kNone = 0xffffffffu;
   static constexpr int kMaxLevel = 31;
@@ -133,7 +134,9 @@ class HnswIndex final : public VectorIndex {
   void InsertNode(uint32_t node, SearchContext* ctx);  // needs resize_mu_ shared
   void RebuildLocked(SearchContext* ctx);               // needs resize_mu_ exclusive
   int RandomLevel(uint32_t node) const;
+  // Greedy walk from `ep` down to `to_level`, never onto a node that is still kInserting.
   uint32_t GreedyDescend(SearchContext* ctx, uint32_t ep, int from_level, int to_level) const;
+  uint32_t LowerLevelEntry(const std::vector<Cand>& sorted) const;
   // Beam search on one level from the entries in ctx->cand; fills ctx->top (max-heap, size <= ef)
   // with nodes that pass `admit` (tombstones route but are never admitted).
   template <typename Admit>

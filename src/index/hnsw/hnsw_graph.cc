@@ -31,8 +31,8 @@ int HnswIndex::RandomLevel(uint32_t node) const {
   return std::min(level, kMaxLevel);
 }
 
-// Never moves onto a node that is still being inserted (kInserting): its links are written from
-// the top level down, so below the level it is linking its lists hold only the back-links of
+// Never moves onto a node that is still being inserted (kInserting, kDeletedInserting): its links
+// are written from the top level down, so below the level it is linking its lists hold only the back-links of
 // racing inserts, and a level-0 search started there sees that handful of nodes instead of the
 // graph (see LowerLevelEntry). The check costs one state load per improving step.
 uint32_t HnswIndex::GreedyDescend(SearchContext* ctx, uint32_t ep, int from_level,
@@ -49,7 +49,7 @@ uint32_t HnswIndex::GreedyDescend(SearchContext* ctx, uint32_t ep, int from_leve
       }
       quant_->Distances(ctx->pq, ctx->ptrs.data(), cnt, ctx->dists.data());
       for (uint32_t j = 0; j < cnt; ++j) {
-        if (ctx->dists[j] < best && StateOf(ctx->ids[j]) != kInserting) {
+        if (ctx->dists[j] < best && FullyLinked(StateOf(ctx->ids[j]))) {
           best = ctx->dists[j];
           ep = ctx->ids[j];
           changed = true;
@@ -182,7 +182,7 @@ void HnswIndex::Connect(uint32_t node, int level, const std::vector<Cand>& neigh
 // from its neighbours on the line. Falls back to the closest when every candidate is inserting.
 uint32_t HnswIndex::LowerLevelEntry(const std::vector<Cand>& sorted) const {
   for (const Cand& c : sorted) {
-    if (StateOf(c.id) != kInserting) return c.id;
+    if (FullyLinked(StateOf(c.id))) return c.id;
   }
   return sorted.front().id;
 }
@@ -234,11 +234,14 @@ void HnswIndex::InsertNode(uint32_t node, SearchContext* ctx) {
   if (e == ~uint64_t{0} || level > int(e >> 32)) {
     entry_.store((uint64_t(level) << 32) | node, std::memory_order_release);
   }
-  // Publish, unless a concurrent Remove/replace of this label tombstoned the node meanwhile.
+  // Publish, unless a concurrent Remove/replace of this label tombstoned the node meanwhile
+  // (MarkDeleted made it kDeletedInserting; nothing changes it after that but this line).
   uint8_t expected = kInserting;
-  std::atomic_ref<uint8_t>(states_[node])
-      .compare_exchange_strong(expected, kLive, std::memory_order_release,
-                               std::memory_order_relaxed);
+  if (!std::atomic_ref<uint8_t>(states_[node])
+           .compare_exchange_strong(expected, kLive, std::memory_order_release,
+                                    std::memory_order_relaxed)) {
+    SetState(node, kDeleted);
+  }
 }
 
 }  // namespace lookalike::hnsw

@@ -18,11 +18,16 @@ class HnswIndexTestPeer {
     return index.levels_[NodeOf(index, label)];
   }
   // What InsertNode leaves behind after linking a node on its upper levels and before its
-  // level-0 list is written: state kInserting, an empty level-0 list, in-links kept.
-  static void MarkLinkedAboveLevelZeroOnly(HnswIndex& index, uint64_t label) {
+  // level-0 list is written: state kInserting, an empty level-0 list, in-links kept. With
+  // `removed`, the label was also removed (or replaced) meanwhile, as Remove does it.
+  static void MarkLinkedAboveLevelZeroOnly(HnswIndex& index, uint64_t label, bool removed) {
     uint32_t node = NodeOf(index, label);
     index.SetState(node, HnswIndex::kInserting);
     index.Links0(node)[0] = 0;
+    if (removed) {
+      std::unique_lock lock(index.label_mu_);
+      index.MarkDeleted(node);
+    }
   }
   // Makes the next insert draw `level` (advances the deterministic draw counter to a draw that
   // gives it). False if none of the next 100,000 draws does.
@@ -77,10 +82,10 @@ uint64_t MiddleUpperLevelLabel(const HnswIndex& index) {
 // right next to Y finds Y as the closest node on level 1. Its level-0 search must not start at Y
 // (whose level-0 list is empty): it saw only Y and linked to nothing else, an island that later
 // inserts nearby descended into again (HnswLine.ParallelReplaceFindsEveryPoint, ~1 in 20 runs).
-void ExpectLinksToTheLine(int new_level) {
+void ExpectLinksToTheLine(int new_level, bool removed = false) {
   auto index = LineIndex();
   uint64_t y = MiddleUpperLevelLabel(*index);
-  Peer::MarkLinkedAboveLevelZeroOnly(*index, y);
+  Peer::MarkLinkedAboveLevelZeroOnly(*index, y, removed);
   ASSERT_TRUE(Peer::NextInsertDrawsLevel(*index, new_level));
   float v[3] = {float(y) + 0.25f, 1.0f, 2.0f};
   ASSERT_TRUE(index->Add(kNewLabel, v).ok());
@@ -89,6 +94,10 @@ void ExpectLinksToTheLine(int new_level) {
   auto links = Peer::Level0NeighbourLabels(*index, kNewLabel);
   std::string got;
   for (uint64_t l : links) got += std::to_string(l) + " ";
+  if (removed) {
+    // A tombstone is never admitted as a neighbour.
+    EXPECT_EQ(std::find(links.begin(), links.end(), y), links.end()) << "y " << y << ": " << got;
+  }
   // The neighbour on the other side (y + 1) and the floor of the selection (m / 2 = 8 links).
   EXPECT_NE(std::find(links.begin(), links.end(), y + 1), links.end()) << "y " << y << ": " << got;
   EXPECT_GE(links.size(), 8u) << "y " << y << ": " << got;
@@ -100,6 +109,13 @@ TEST(HnswInsertRace, LevelZeroInsertDoesNotDescendIntoANodeStillBeingInserted) {
 
 TEST(HnswInsertRace, UpperLevelInsertDoesNotStartLevelZeroAtANodeStillBeingInserted) {
   ExpectLinksToTheLine(1);
+}
+
+// The same with Y's label removed (or replaced) while Y's insert was still running: Y is a
+// tombstone whose level-0 list is not written yet, and must not be a level-0 entry either.
+TEST(HnswInsertRace, InsertDoesNotStartAtATombstoneStillBeingInserted) {
+  ExpectLinksToTheLine(0, /*removed=*/true);
+  ExpectLinksToTheLine(1, /*removed=*/true);
 }
 
 }  // namespace

@@ -32,9 +32,9 @@ int HnswIndex::RandomLevel(uint32_t node) const {
 }
 
 // Never moves onto a node that is still being inserted (kInserting, kDeletedInserting): its links
-// are written from the top level down, so below the level it is linking its lists hold only the back-links of
-// racing inserts, and a level-0 search started there sees that handful of nodes instead of the
-// graph (see LowerLevelEntry). The check costs one state load per improving step.
+// are written from the top level down, so below the level it is linking its lists hold only the
+// back-links of racing inserts, and a level-0 search started there sees that handful of nodes
+// instead of the graph (see LowerLevelEntry). The check costs one state load per improving step.
 uint32_t HnswIndex::GreedyDescend(SearchContext* ctx, uint32_t ep, int from_level,
                                   int to_level) const {
   float best = quant_->Distance(ctx->pq, Code(ep));
@@ -174,7 +174,7 @@ void HnswIndex::Connect(uint32_t node, int level, const std::vector<Cand>& neigh
 }
 
 // The entry for the search one level down: the closest of `sorted` (ascending) that is fully
-// linked. A racing insert that is still kInserting is linked on this level but maybe not yet
+// linked. A racing insert that is not FullyLinked yet is linked on this level but maybe not
 // below it: starting there, the beam found only the few nodes that had back-linked to it (4 of
 // 440 on a line), the new node linked into that island, the next upper-level node inserted
 // nearby descended into it again, and a chain of such nodes (labels 186, 191, 202, 210 in

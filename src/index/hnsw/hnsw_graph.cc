@@ -31,6 +31,10 @@ int HnswIndex::RandomLevel(uint32_t node) const {
   return std::min(level, kMaxLevel);
 }
 
+// Never moves onto a node that is still being inserted (kInserting, kDeletedInserting): its links
+// are written from the top level down, so below the level it is linking its lists hold only the
+// back-links of racing inserts, and a level-0 search started there sees that handful of nodes
+// instead of the graph (see LowerLevelEntry). The check costs one state load per improving step.
 uint32_t HnswIndex::GreedyDescend(SearchContext* ctx, uint32_t ep, int from_level,
                                   int to_level) const {
   float best = quant_->Distance(ctx->pq, Code(ep));
@@ -45,7 +49,7 @@ uint32_t HnswIndex::GreedyDescend(SearchContext* ctx, uint32_t ep, int from_leve
       }
       quant_->Distances(ctx->pq, ctx->ptrs.data(), cnt, ctx->dists.data());
       for (uint32_t j = 0; j < cnt; ++j) {
-        if (ctx->dists[j] < best) {
+        if (ctx->dists[j] < best && FullyLinked(StateOf(ctx->ids[j]))) {
           best = ctx->dists[j];
           ep = ctx->ids[j];
           changed = true;
@@ -169,6 +173,20 @@ void HnswIndex::Connect(uint32_t node, int level, const std::vector<Cand>& neigh
   for (const Cand& c : neighbors) AddBackLink(c.id, node, c.dist, level, ctx);
 }
 
+// The entry for the search one level down: the closest of `sorted` (ascending) that is fully
+// linked. A racing insert that is not FullyLinked yet is linked on this level but maybe not
+// below it: starting there, the beam found only the few nodes that had back-linked to it (4 of
+// 440 on a line), the new node linked into that island, the next upper-level node inserted
+// nearby descended into it again, and a chain of such nodes (labels 186, 191, 202, 210 in
+// HnswLine.ParallelReplaceFindsEveryPoint) ended up with links 50 positions away and no in-links
+// from its neighbours on the line. Falls back to the closest when every candidate is inserting.
+uint32_t HnswIndex::LowerLevelEntry(const std::vector<Cand>& sorted) const {
+  for (const Cand& c : sorted) {
+    if (FullyLinked(StateOf(c.id))) return c.id;
+  }
+  return sorted.front().id;
+}
+
 void HnswIndex::InsertNode(uint32_t node, SearchContext* ctx) {
   const float* v = Vec(node);
   if (!codes_in_floats_) quant_->Encode(v, codes_.data() + size_t{node} * code_size_);
@@ -208,7 +226,7 @@ void HnswIndex::InsertNode(uint32_t node, SearchContext* ctx) {
       sorted.assign(ctx->top.begin(), ctx->top.end());
       std::sort(sorted.begin(), sorted.end(),
                 [](const Cand& a, const Cand& b) { return a.dist < b.dist; });
-      ep = sorted.front().id;
+      ep = LowerLevelEntry(sorted);
       SelectNeighbors(&sorted, params_.m, &ctx->selected, ctx);
       Connect(node, l, ctx->selected, ctx);
     }
@@ -216,11 +234,14 @@ void HnswIndex::InsertNode(uint32_t node, SearchContext* ctx) {
   if (e == ~uint64_t{0} || level > int(e >> 32)) {
     entry_.store((uint64_t(level) << 32) | node, std::memory_order_release);
   }
-  // Publish, unless a concurrent Remove/replace of this label tombstoned the node meanwhile.
+  // Publish, unless a concurrent Remove/replace of this label tombstoned the node meanwhile
+  // (MarkDeleted made it kDeletedInserting; nothing changes it after that but this line).
   uint8_t expected = kInserting;
-  std::atomic_ref<uint8_t>(states_[node])
-      .compare_exchange_strong(expected, kLive, std::memory_order_release,
-                               std::memory_order_relaxed);
+  if (!std::atomic_ref<uint8_t>(states_[node])
+           .compare_exchange_strong(expected, kLive, std::memory_order_release,
+                                    std::memory_order_relaxed)) {
+    SetState(node, kDeleted);
+  }
 }
 
 }  // namespace lookalike::hnsw

@@ -118,7 +118,7 @@ uint32_t HnswIndex::AllocateSlot(uint64_t label) {
   // or is removed mid-insert is counted exactly once.
   auto [it, inserted] = label_to_node_.try_emplace(label, slot);
   if (!inserted) {
-    SetState(it->second, kDeleted);
+    MarkDeleted(it->second);
     tombstones_.fetch_add(1, std::memory_order_relaxed);
     it->second = slot;
   } else {
@@ -127,6 +127,16 @@ uint32_t HnswIndex::AllocateSlot(uint64_t label) {
   labels_[slot] = label;
   SetState(slot, kInserting);
   return slot;
+}
+
+// A node whose insert is still running stays recognisable as not fully linked (GreedyDescend and
+// LowerLevelEntry must not start a level there); InsertNode turns it into kDeleted when it ends.
+void HnswIndex::MarkDeleted(uint32_t node) {
+  std::atomic_ref<uint8_t> state(states_[node]);
+  uint8_t expected = kInserting;
+  if (!state.compare_exchange_strong(expected, kDeletedInserting, std::memory_order_acq_rel)) {
+    state.store(kDeleted, std::memory_order_release);
+  }
 }
 
 void HnswIndex::TrainFrom(const float* rows, size_t n) {
@@ -288,7 +298,7 @@ Status HnswIndex::Remove(uint64_t label) {
     if (it == label_to_node_.end()) {
       return Status::NotFound("label " + std::to_string(label) + " is not in the index");
     }
-    SetState(it->second, kDeleted);
+    MarkDeleted(it->second);
     label_to_node_.erase(it);
     live_.fetch_sub(1, std::memory_order_relaxed);
     tombstones_.fetch_add(1, std::memory_order_relaxed);

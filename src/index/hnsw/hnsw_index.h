@@ -9,7 +9,10 @@
 //              k * rerank_factor candidates are re-scored against float32 vectors.
 //
 // Node states: kLive, kDeleted (tombstone: still routes searches, never returned), kInserting
-// (slot taken, not yet searchable), kFree (links removed by Compact, slot reusable).
+// (slot taken, not yet searchable, links still being written), kDeletedInserting (removed or
+// replaced while still being inserted: a tombstone whose links are still being written; becomes
+// kDeleted when its insert ends), kFree (links removed by Compact, slot reusable). Searches never
+// start a level at a node whose links are still being written (FullyLinked).
 // Compact() runs automatically once tombstones exceed 10% of the nodes: every live node's links to
 // tombstones are replaced by the tombstones' own live neighbours (closest first), then tombstoned
 // slots become free and are reused by later inserts, so recall holds after heavy delete/insert.
@@ -76,7 +79,14 @@ class HnswIndex final : public VectorIndex {
 
  private:
   friend class HnswFile;
-  enum State : uint8_t { kLive = 0, kDeleted = 1, kInserting = 2, kFree = 3 };
+  friend class HnswIndexTestPeer;  // tests/unit/hnsw: puts a node in a mid-insert state
+  enum State : uint8_t {
+    kLive = 0,
+    kDeleted = 1,
+    kInserting = 2,
+    kFree = 3,
+    kDeletedInserting = 4  // never saved: only exists while an insert runs (Save excludes those)
+  };
   static constexpr uint32_t kNone = 0xffffffffu;
   static constexpr int kMaxLevel = 31;
   static constexpr size_t kLockStripes = 4096;
@@ -108,6 +118,11 @@ class HnswIndex final : public VectorIndex {
   void SetState(uint32_t node, uint8_t s) {
     std::atomic_ref<uint8_t>(states_[node]).store(s, std::memory_order_release);
   }
+  static bool FullyLinked(uint8_t state) {
+    return state != kInserting && state != kDeletedInserting;
+  }
+  // Tombstones `node` (Remove, replace); needs label_mu_ exclusive.
+  void MarkDeleted(uint32_t node);
   std::mutex& NodeLock(uint32_t node) const { return locks_[node % kLockStripes]; }
   float ExactDistance(const float* q, const float* x) const;
   void Normalize(const float* in, float* out) const;  // copy; unit length if the metric says
@@ -133,7 +148,9 @@ class HnswIndex final : public VectorIndex {
   void InsertNode(uint32_t node, SearchContext* ctx);  // needs resize_mu_ shared
   void RebuildLocked(SearchContext* ctx);               // needs resize_mu_ exclusive
   int RandomLevel(uint32_t node) const;
+  // Greedy walk from `ep` down to `to_level`, never onto a node that is not FullyLinked.
   uint32_t GreedyDescend(SearchContext* ctx, uint32_t ep, int from_level, int to_level) const;
+  uint32_t LowerLevelEntry(const std::vector<Cand>& sorted) const;
   // Beam search on one level from the entries in ctx->cand; fills ctx->top (max-heap, size <= ef)
   // with nodes that pass `admit` (tombstones route but are never admitted).
   template <typename Admit>

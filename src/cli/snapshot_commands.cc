@@ -1,9 +1,9 @@
 // `lookalike snapshot` and `lookalike restore`: the _snapshot API for a stopped server. They open
 // the data directory themselves (RocksDB's lock refuses a directory a server holds) and use
 // the repository at --repo directly, without registration or --path-repo.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -107,14 +107,16 @@ void AddCommon(CLI::App* cmd, SnapshotArgs* args) {
 
 void AddSnapshotCommands(CLI::App& app, int* exit_code) {
   auto snap_args = std::make_shared<SnapshotArgs>();
-  auto* snap = app.add_subcommand("snapshot", "Snapshot indices of a stopped server's data "
-                                              "directory into a repository folder");
+  auto* snap = app.add_subcommand("snapshot",
+                                  "Snapshot indices of a stopped server's data "
+                                  "directory into a repository folder");
   AddCommon(snap, snap_args.get());
   snap->callback([snap_args, exit_code] { *exit_code = RunSnapshot(*snap_args); });
 
   auto restore_args = std::make_shared<SnapshotArgs>();
-  auto* restore = app.add_subcommand("restore", "Restore indices of a snapshot into a stopped "
-                                                "server's data directory");
+  auto* restore = app.add_subcommand("restore",
+                                     "Restore indices of a snapshot into a stopped "
+                                     "server's data directory");
   AddCommon(restore, restore_args.get());
   restore->add_option("--rename-pattern", restore_args->rename_pattern,
                       "Regular expression over index names (ECMAScript)");

@@ -13,13 +13,12 @@
 // already in the records. A restore replays documents newer than the recorded number, exactly
 // like recovery after a crash (adds replace, removes of absent labels are ignored).
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
 #include <set>
-
-#include <spdlog/spdlog.h>
 
 #include "common/file_env.h"
 #include "engine/engine_impl.h"
@@ -36,8 +35,7 @@ class EngineCapture final : public IndexCapture {
  public:
   EngineCapture(std::shared_ptr<Index> index, std::string meta, int64_t docs,
                 std::unique_ptr<storage::DocStore::RecordReader> reader)
-      : index_(std::move(index)), meta_(std::move(meta)), docs_(docs),
-        reader_(std::move(reader)) {}
+      : index_(std::move(index)), meta_(std::move(meta)), docs_(docs), reader_(std::move(reader)) {}
   ~EngineCapture() override {
     for (auto& [name, fd] : files_) ::close(fd);
   }

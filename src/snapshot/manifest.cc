@@ -29,8 +29,7 @@ Status CheckHeader(object root, std::string_view format, std::string_view what) 
   if (root["format"].get_string().get(f) != simdjson::SUCCESS || f != format) {
     return Bad(what, "not a " + std::string(format) + " file");
   }
-  if (root["version"].get_int64().get(version) != simdjson::SUCCESS ||
-      version != kFormatVersion) {
+  if (root["version"].get_int64().get(version) != simdjson::SUCCESS || version != kFormatVersion) {
     return Bad(what, "unsupported format version");
   }
   return Status::OK();
@@ -54,9 +53,8 @@ Status ParseFile(element e, ManifestFile* file) {
   std::string_view kind;
   uint64_t size = 0;
   if (e.get_object().get(o) != simdjson::SUCCESS || !GetName(o, "name", &file->name) ||
-      o["kind"].get_string().get(kind) != simdjson::SUCCESS ||
-      !GetName(o, "blob", &file->blob) || !IsSha256Hex(file->blob) ||
-      o["size"].get_uint64().get(size) != simdjson::SUCCESS) {
+      o["kind"].get_string().get(kind) != simdjson::SUCCESS || !GetName(o, "blob", &file->blob) ||
+      !IsSha256Hex(file->blob) || o["size"].get_uint64().get(size) != simdjson::SUCCESS) {
     return Bad("manifest", "malformed file entry");
   }
   if (kind == "records") {

@@ -26,9 +26,9 @@ enum class FileKind : uint8_t {
 };
 
 struct ManifestFile {
-  std::string name;    // "records-000000" or the vector file's name ("v0.lkv")
+  std::string name;  // "records-000000" or the vector file's name ("v0.lkv")
   FileKind kind = FileKind::kRecords;
-  std::string blob;    // SHA-256 hex of the content: the blob's name and its checksum
+  std::string blob;  // SHA-256 hex of the content: the blob's name and its checksum
   uint64_t size = 0;
 };
 

@@ -77,8 +77,8 @@ Status ForEachChunkRecord(std::string_view in, const IndexRecordSink& sink) {
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t key_len = 0, value_len = 0;
     std::string_view key, value;
-    if (!GetFixed(&in, &key_len) || !GetBytes(&in, key_len, &key) ||
-        !GetFixed(&in, &value_len) || !GetBytes(&in, value_len, &value)) {
+    if (!GetFixed(&in, &key_len) || !GetBytes(&in, key_len, &key) || !GetFixed(&in, &value_len) ||
+        !GetBytes(&in, value_len, &value)) {
       return Status::Corruption("record chunk: truncated record");
     }
     LOOKALIKE_RETURN_IF_ERROR(sink(key, value));

@@ -56,7 +56,8 @@ Result<std::string> ResolveRepositoryLocation(const std::vector<std::string>& ro
   }
   return RepositoryError(repository, "location [" + location +
                                          "] doesn't match any of the locations specified by "
-                                         "path.repo: [" + listed + "]");
+                                         "path.repo: [" +
+                                         listed + "]");
 }
 
 RepositoryRegistry::RepositoryRegistry(std::vector<std::string> path_repo, std::string file)
@@ -106,8 +107,8 @@ Status RepositoryRegistry::Save() const {
 }
 
 Status RepositoryRegistry::Put(const std::string& name, std::string_view body_json) {
-  if (name.empty() || name.front() == '_' || name.find_first_of(" ,#\\/*?\"<>|") !=
-                                                 std::string::npos) {
+  if (name.empty() || name.front() == '_' ||
+      name.find_first_of(" ,#\\/*?\"<>|") != std::string::npos) {
     return Status::InvalidArgument("Invalid repository name [" + name + "]")
         .WithType("illegal_argument_exception");
   }
@@ -166,8 +167,8 @@ Result<std::vector<std::pair<std::string, RepositoryConfig>>> RepositoryRegistry
   auto selected = SelectNames(all, names, false);
   if (!selected.ok()) {
     std::string missing = selected.status().message();
-    return RepositoryMissing(missing.substr(missing.find('[') + 1,
-                                            missing.size() - missing.find('[') - 2));
+    return RepositoryMissing(
+        missing.substr(missing.find('[') + 1, missing.size() - missing.find('[') - 2));
   }
   std::vector<std::pair<std::string, RepositoryConfig>> out;
   for (const std::string& name : *selected) out.emplace_back(name, repositories_.at(name));

@@ -43,8 +43,8 @@ Status ReadStream(const std::string& path, const FileChunkSink& sink) {
 }  // namespace
 
 Status CorruptBlob(const std::string& sha256, std::string_view why) {
-  return Status::Corruption("blob [" + sha256 + "] of the repository is corrupted: " +
-                            std::string(why));
+  return Status::Corruption("blob [" + sha256 +
+                            "] of the repository is corrupted: " + std::string(why));
 }
 
 Result<FsRepository> FsRepository::Open(const std::string& location, bool create) {

@@ -65,8 +65,7 @@ class FsRepository {
   Status PutBlobStream(const std::string& sha256,
                        const std::function<Status(const FileChunkSink&)>& produce) const;
   /// The verified bytes of a blob (at most max_bytes). Corruption on a size or hash mismatch.
-  Result<std::string> ReadBlob(const std::string& sha256, uint64_t size,
-                               uint64_t max_bytes) const;
+  Result<std::string> ReadBlob(const std::string& sha256, uint64_t size, uint64_t max_bytes) const;
   /// Streams a blob to `sink`, then verifies it; Corruption on a mismatch (after the bytes were
   /// handed out: the caller discards them).
   Status StreamBlob(const std::string& sha256, uint64_t size, const FileChunkSink& sink) const;

@@ -299,19 +299,19 @@ Result<RestoreResult> RestoreSnapshot(Engine& engine, const FsRepository& repo,
   auto selected = SelectNames(names, request.indices, request.ignore_unavailable);
   if (!selected.ok()) {
     std::string missing = selected.status().message();
-    return RestoreError(repository, *entry,
-                        "indices [" + missing.substr(missing.find('[') + 1,
-                                                     missing.size() - missing.find('[') - 2) +
-                            "] missing");
+    return RestoreError(
+        repository, *entry,
+        "indices [" +
+            missing.substr(missing.find('[') + 1, missing.size() - missing.find('[') - 2) +
+            "] missing");
   }
   // Targets first, all of them, so a name clash refuses the whole restore up front.
   std::vector<std::pair<const ManifestIndex*, std::string>> plan;
   std::set<std::string> targets;
   for (const ManifestIndex& i : manifest->indices) {
     if (std::find(selected->begin(), selected->end(), i.name) == selected->end()) continue;
-    LOOKALIKE_ASSIGN_OR_RETURN(std::string target,
-                               RenameIndex(i.name, request.rename_pattern,
-                                           request.rename_replacement));
+    LOOKALIKE_ASSIGN_OR_RETURN(std::string target, RenameIndex(i.name, request.rename_pattern,
+                                                               request.rename_replacement));
     if (!targets.insert(target).second) {
       return RestoreError(repository, *entry,
                           "indices are renamed into the same index [" + target + "]");

@@ -22,8 +22,7 @@ Status RocksError(const rocksdb::Status& s, std::string_view what) {
 class IteratorReader final : public DocStore::RecordReader {
  public:
   explicit IteratorReader(std::unique_ptr<rocksdb::Iterator> it) : it_(std::move(it)) {}
-  Status ForEach(
-      const std::function<Status(std::string_view, std::string_view)>& fn) override {
+  Status ForEach(const std::function<Status(std::string_view, std::string_view)>& fn) override {
     for (it_->SeekToFirst(); it_->Valid(); it_->Next()) {
       LOOKALIKE_RETURN_IF_ERROR(fn(std::string_view(it_->key().data(), it_->key().size()),
                                    std::string_view(it_->value().data(), it_->value().size())));

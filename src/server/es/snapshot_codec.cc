@@ -31,7 +31,8 @@ Status IndicesMember(simdjson::dom::object o, std::string* out) {
     out->assign(s);
     return Status::OK();
   }
-  if (e.get_array().get(a) != simdjson::SUCCESS) return BadBody("[indices] must be a string or an array");
+  if (e.get_array().get(a) != simdjson::SUCCESS)
+    return BadBody("[indices] must be a string or an array");
   out->clear();
   for (simdjson::dom::element n : a) {
     if (n.get_string().get(s) != simdjson::SUCCESS) return BadBody("[indices] must hold strings");
@@ -78,8 +79,15 @@ std::string IsoTime(int64_t millis) {
 }
 
 void WriteShards(JsonWriter& w, size_t n) {
-  w.Key("shards").BeginObject().Key("total").UInt(n).Key("failed").Int(0)
-      .Key("successful").UInt(n).EndObject();
+  w.Key("shards")
+      .BeginObject()
+      .Key("total")
+      .UInt(n)
+      .Key("failed")
+      .Int(0)
+      .Key("successful")
+      .UInt(n)
+      .EndObject();
 }
 
 void WriteSnapshot(JsonWriter& w, const snapshot::SnapshotEntry& e) {
@@ -89,7 +97,9 @@ void WriteSnapshot(JsonWriter& w, const snapshot::SnapshotEntry& e) {
   for (const std::string& name : e.indices) w.String(name);
   w.EndArray().Key("data_streams").BeginArray().EndArray();
   w.Key("include_global_state").Bool(false).Key("state").String(e.state);
-  w.Key("start_time").String(IsoTime(e.start_time_ms)).Key("start_time_in_millis")
+  w.Key("start_time")
+      .String(IsoTime(e.start_time_ms))
+      .Key("start_time_in_millis")
       .Int(e.start_time_ms);
   w.Key("end_time").String(IsoTime(e.end_time_ms)).Key("end_time_in_millis").Int(e.end_time_ms);
   w.Key("duration_in_millis").Int(e.end_time_ms - e.start_time_ms);
@@ -97,10 +107,20 @@ void WriteSnapshot(JsonWriter& w, const snapshot::SnapshotEntry& e) {
   WriteShards(w, e.indices.size());
   // Not in Elasticsearch's snapshot info (it is in _status): what this snapshot copied.
   w.Key("stats").BeginObject();
-  w.Key("incremental").BeginObject().Key("file_count").UInt(e.new_files)
-      .Key("size_in_bytes").UInt(e.new_bytes).EndObject();
-  w.Key("total").BeginObject().Key("file_count").UInt(e.total_files)
-      .Key("size_in_bytes").UInt(e.total_bytes).EndObject();
+  w.Key("incremental")
+      .BeginObject()
+      .Key("file_count")
+      .UInt(e.new_files)
+      .Key("size_in_bytes")
+      .UInt(e.new_bytes)
+      .EndObject();
+  w.Key("total")
+      .BeginObject()
+      .Key("file_count")
+      .UInt(e.total_files)
+      .Key("size_in_bytes")
+      .UInt(e.total_bytes)
+      .EndObject();
   w.EndObject().EndObject();
 }
 

@@ -68,12 +68,11 @@ void RegisterSnapshotHandlers(Router& router, RestContext& ctx) {
   router.Add("GET", "/_snapshot/{repository}", [&ctx](const RestRequest& req, HttpResponse* resp) {
     ListRepositories(ctx, std::string(req.PathParam("repository")), resp);
   });
-  router.Add("PUT,POST", "/_snapshot/{repository}",
-             [&ctx](const RestRequest& req, HttpResponse* resp) {
-               Status s = ctx.repositories->Put(std::string(req.PathParam("repository")),
-                                                req.body());
-               Reply(s.ok() ? Result<std::string>(Acknowledged()) : Result<std::string>(s), resp);
-             });
+  router.Add(
+      "PUT,POST", "/_snapshot/{repository}", [&ctx](const RestRequest& req, HttpResponse* resp) {
+        Status s = ctx.repositories->Put(std::string(req.PathParam("repository")), req.body());
+        Reply(s.ok() ? Result<std::string>(Acknowledged()) : Result<std::string>(s), resp);
+      });
   router.Add("DELETE", "/_snapshot/{repository}",
              [&ctx](const RestRequest& req, HttpResponse* resp) {
                Status s = ctx.repositories->Delete(std::string(req.PathParam("repository")));
@@ -100,8 +99,9 @@ void RegisterSnapshotHandlers(Router& router, RestContext& ctx) {
                                                    std::string(req.PathParam("snapshot")));
                Reply(s.ok() ? Result<std::string>(Acknowledged()) : Result<std::string>(s), resp);
              });
-  router.Add("POST", "/_snapshot/{repository}/{snapshot}/_restore",
-             [&ctx](const RestRequest& req, HttpResponse* resp) { RestoreHandler(ctx, req, resp); });
+  router.Add(
+      "POST", "/_snapshot/{repository}/{snapshot}/_restore",
+      [&ctx](const RestRequest& req, HttpResponse* resp) { RestoreHandler(ctx, req, resp); });
 }
 
 }  // namespace lookalike::server

@@ -1,4 +1,6 @@
 // The repository format alone: chunks, manifests, blobs, path.repo checks, registrations.
+#include "snapshot/repository.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,7 +10,6 @@
 #include "snapshot/manifest.h"
 #include "snapshot/record_chunks.h"
 #include "snapshot/repositories.h"
-#include "snapshot/repository.h"
 #include "snapshot/sha256.h"
 
 namespace lookalike::snapshot {
@@ -18,8 +19,7 @@ namespace fs = std::filesystem;
 using lookalike::testing::TempDir;
 
 TEST(Sha256Test, KnownDigest) {
-  EXPECT_EQ(Sha256Hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_TRUE(IsSha256Hex(Sha256Hex("")));
   EXPECT_FALSE(IsSha256Hex("../etc/passwd"));
 }
@@ -34,8 +34,8 @@ TEST(RecordChunksTest, RoundTripAndStableBoundaries) {
         },
         /*min_bytes=*/4096, /*max_bytes=*/1 << 20);
     for (int i = 0; i < n; ++i) {
-      std::string key = "d" + std::string(4, char(i >> 24)) ;
-      key[1] = char(i >> 24), key[2] = char(i >> 16), key[3] = char(i >> 8), key[4] = char(i);
+      std::string key = "d";  // a document record key: 'd' + big-endian number
+      for (int shift : {24, 16, 8, 0}) key.push_back(char(i >> shift));
       std::string value(100, i == changed ? 'x' : 'a');
       EXPECT_TRUE(chunker.Add(key, value).ok());
     }

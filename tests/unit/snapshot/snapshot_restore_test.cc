@@ -58,9 +58,8 @@ int64_t Count(Engine& engine, const std::string& name) {
 }
 
 std::vector<std::string> Knn(Engine& engine, const std::string& name) {
-  auto r = SearchJson(engine, name,
-                      R"({"size":10,"query":{"knn":{"v":{"vector":)" + Vector(7) +
-                          R"(,"k":10}}}})");
+  auto r = SearchJson(
+      engine, name, R"({"size":10,"query":{"knn":{"v":{"vector":)" + Vector(7) + R"(,"k":10}}}})");
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   return r.ok() ? HitIds(*r) : std::vector<std::string>{};
 }

@@ -239,6 +239,34 @@ TEST_F(SnapshotRestoreTest, RestoredIndexSurvivesARestart) {
   EXPECT_EQ(listed->at(0).indices, std::vector<std::string>{"r"});
 }
 
+TEST_F(SnapshotRestoreTest, ACaptureOutlivesTheDeletionOfItsIndex) {
+  CreateKnnIndex(*engine_, "gone");
+  Load(*engine_, "gone", 0, 100, RefreshPolicy::kTrue);
+  ASSERT_TRUE(engine_->Flush("gone").ok());
+  auto capture = engine_->CaptureIndex("gone", /*flush_vectors=*/false);
+  ASSERT_TRUE(capture.ok()) << capture.status().ToString();
+  ASSERT_TRUE(engine_->DeleteIndex("gone").ok());
+  int docs = 0;
+  ASSERT_TRUE((*capture)
+                  ->ForEachRecord([&](std::string_view key, std::string_view) {
+                    docs += key.size() == 5 && key[0] == 'd';
+                    return Status::OK();
+                  })
+                  .ok());
+  EXPECT_EQ(docs, 100);
+  ASSERT_EQ((*capture)->FileNames(), std::vector<std::string>{"v0.lkv"});
+  uint64_t bytes = 0;
+  ASSERT_TRUE((*capture)
+                  ->ReadFile("v0.lkv",
+                             [&](std::string_view b) {
+                               bytes += b.size();
+                               return Status::OK();
+                             })
+                  .ok());
+  EXPECT_GT(bytes, 0u);
+  EXPECT_EQ(engine_->CaptureIndex("gone", false).status().type(), "index_not_found_exception");
+}
+
 TEST_F(SnapshotRestoreTest, MissingNamesAndBadRequests) {
   CreateKnnIndex(*engine_, "x");
   EXPECT_EQ(Snap("s", "nope").status().type(), "index_not_found_exception");

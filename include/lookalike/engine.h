@@ -308,8 +308,9 @@ class Engine {
 
   /// A consistent, point-in-time view of index `name` (an exact name, no wildcards) for a
   /// snapshot. With `flush_vectors` the vector indices are first saved like POST _flush (waits
-  /// for the vector inserter), so a restore replays little; writes are blocked only for the
-  /// save and, briefly, while the view is taken. index_not_found_exception if absent.
+  /// for the vector inserter), so a restore replays little (a failed save is logged and the
+  /// previous vector snapshot is used); writes are blocked only for the save and, briefly,
+  /// while the view is taken. index_not_found_exception if absent.
   virtual Result<std::unique_ptr<IndexCapture>> CaptureIndex(std::string_view name,
                                                              bool flush_vectors) {
     (void)name, (void)flush_vectors;

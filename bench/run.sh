@@ -10,6 +10,7 @@
 #   BENCH_LIBS=...      libraries for bench_ann (default: lookalike:16,hnswlib:16,faiss:16,faiss:48)
 #   BENCH_ANN_ARGS=...  extra flags for bench_ann (see `bench_ann --help`)
 #   BENCH_SKIP_ANN=1 / BENCH_SKIP_MICRO=1  skip one of them
+#   BENCH_SNAPSHOT_DATA=DIR  also time snapshot/restore of a stopped server's data directory
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${1:-build}
@@ -33,6 +34,14 @@ if [ -x "$BUILD_DIR/bench_micro" ] && [ "${BENCH_SKIP_MICRO:-0}" != 1 ]; then
   echo "== $BUILD_DIR/bench_micro"
   "$BUILD_DIR/bench_micro" --benchmark_out="$OUT/micro.json" --benchmark_out_format=json \
     | tee "$OUT/micro.txt"
+fi
+
+# Snapshot/restore time and size of an existing (stopped) data directory, e.g. one a 1M × 1,280
+# load left behind: BENCH_SNAPSHOT_DATA=/path/to/data.
+if [ -n "${BENCH_SNAPSHOT_DATA:-}" ]; then
+  ran=1
+  echo "== bench/snapshot_bench.sh $BENCH_SNAPSHOT_DATA"
+  bash bench/snapshot_bench.sh "$BENCH_SNAPSHOT_DATA" "$BUILD_DIR" | tee "$OUT/snapshot.txt"
 fi
 
 # Any other benchmark binary (bench_http, bench_embed, ...) runs with its defaults.

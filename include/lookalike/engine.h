@@ -52,6 +52,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lookalike/index_files.h"
 #include "lookalike/search_request.h"
 #include "lookalike/search_result.h"
 #include "lookalike/slow_log.h"
@@ -341,6 +342,27 @@ class Engine {
   /// Stops background work after finishing queued vector insertions, writes vector snapshots
   /// (unless disabled), syncs and closes RocksDB. Later calls return Unavailable. Idempotent.
   virtual void Shutdown() = 0;
+
+  // ---- Snapshots (lookalike/index_files.h) -------------------------------------------------
+
+  /// A consistent, point-in-time view of index `name` (an exact name, no wildcards) for a
+  /// snapshot. With `flush_vectors` the vector indices are first saved like POST _flush (waits
+  /// for the vector inserter), so a restore replays little (a failed save is logged and the
+  /// previous vector snapshot is used); writes are blocked only for the save and, briefly,
+  /// while the view is taken. index_not_found_exception if absent.
+  virtual Result<std::unique_ptr<IndexCapture>> CaptureIndex(std::string_view name,
+                                                             bool flush_vectors) {
+    (void)name, (void)flush_vectors;
+    return Status::Unsupported("snapshots are not supported by this engine");
+  }
+  /// Creates index `name` from `source` (new uuid, the source's settings and mappings); its
+  /// vector indices are loaded from the restored files and caught up from the documents like
+  /// after a restart. AlreadyExists (resource_already_exists_exception) when the name is
+  /// taken; any error leaves no index and no files behind.
+  virtual Status RestoreIndex(std::string_view name, IndexRestoreSource& source) {
+    (void)name, (void)source;
+    return Status::Unsupported("snapshots are not supported by this engine");
+  }
 };
 
 }  // namespace lookalike

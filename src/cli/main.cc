@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   lookalike::cli::AddModelCommands(app, &exit_code);
   lookalike::cli::AddIngestCommands(app, &exit_code);
   lookalike::cli::AddSecurityCommands(app, &exit_code);
+  lookalike::cli::AddSnapshotCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

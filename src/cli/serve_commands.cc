@@ -97,6 +97,7 @@ struct ServeArgs {
   std::string tls_key;
   std::string models_dir;                // "" = DefaultModelDir()
   std::vector<std::string> image_roots;  // folders GET /{index}/_image/{id} may serve from
+  std::vector<std::string> path_repo;    // allowed snapshot repository roots (path.repo)
   DecodeLimits limits;                   // uploads, index-time images, thumbnails
   std::string disk_low = "85%";          // Elasticsearch disk watermarks (docs/operations.md)
   std::string disk_high = "90%";
@@ -162,6 +163,8 @@ int RunServe(const ServeArgs& args) {
   options.image.limits = args.limits;
   options.image.thumbnail_dir = args.data_dir + "/thumbnails";  // beside db/ and vectors/
   options.cluster_settings_file = args.data_dir + "/cluster_settings.json";
+  options.path_repo = args.path_repo;
+  options.snapshot_repositories_file = args.data_dir + "/snapshot_repositories.json";
   options.data_dir = args.data_dir;
   options.http.host = args.host;
   options.http.port = args.port;
@@ -271,6 +274,10 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "binary, or $LOOKALIKE_MODELS)");
   cmd->add_option("--image-root", args->image_roots,
                   "Folder whose images GET /{index}/_image/{id} may serve (repeatable)");
+  cmd->add_option("--path-repo", args->path_repo,
+                  "Folders under which fs snapshot repositories may be registered (path.repo; "
+                  "comma-separated or repeatable; none = fs repositories are refused)")
+      ->delimiter(',');
   auto* cert = cmd->add_option("--tls-cert", args->tls_cert,
                                "PEM certificate chain (leaf first): serve HTTPS only on --port; "
                                "SIGHUP reloads it");

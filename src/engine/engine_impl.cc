@@ -117,12 +117,14 @@ Status EngineImpl::Init() {
     std::unique_lock lock(indices_mu_);
     failed_[name] = std::move(failed);
   }
+  RemoveRestoreLeftovers();
   if (!recovery_jobs_.empty()) recovery_ = std::thread([this] { RecoveryLoop(); });
   RecomputeSlowLogFloor();
   return Status::OK();
 }
 
-Status EngineImpl::LoadIndex(const std::string& name, const std::string& meta) {
+Status EngineImpl::LoadIndex(const std::string& name, const std::string& meta,
+                             std::vector<RecoveryJob>* jobs) {
   simdjson::dom::parser parser;
   LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseStoredJson(parser, meta));
   auto index = std::make_shared<Index>();
@@ -202,72 +204,74 @@ Status EngineImpl::LoadIndex(const std::string& name, const std::string& meta) {
       std::lock_guard<std::mutex> pl(index->pending_mu);
       ++index->pending_vectors;
     }
-    recovery_jobs_.push_back(std::move(job));
+    (jobs != nullptr ? jobs : &recovery_jobs_)->push_back(std::move(job));
   }
   return Status::OK();
 }
 
 void EngineImpl::RecoveryLoop() {
-  for (RecoveryJob& job : recovery_jobs_) {
-    Index* index = job.index.get();
-    bool first = true;
-    size_t next = 0;
-    while (!recovery_abort_ && !index->dropped && (first || next < job.docs.size())) {
-      // Chunks run under write_mu: a document rewritten meanwhile has a newer seq_no and its own
-      // (later) task, so its stale stored vector is skipped; one rewritten after this chunk
-      // queues behind it. Either way the newest vector is applied last.
-      std::lock_guard<std::mutex> wl(index->write_mu);
-      if (index->dropped) break;
-      size_t end = std::min(job.docs.size(), next + 1024);
-      for (auto& [field, vf] : index->vectors) {
-        int64_t covered = job.covered.count(field) ? job.covered[field] : -1;
-        VectorTask task;
-        task.index = job.index;
-        task.field = field;
-        if (first) {
-          for (const auto& [docnum, seq] : job.tombstones) {
-            if (seq > covered) task.removes.push_back(docnum);
-          }
-          task.applied_token = job.docnums_token;
-        }
-        size_t dim = vf->spec.dim;
-        std::vector<storage::StoredVector> vecs;
-        for (size_t i = next; i < end; ++i) {
-          auto [docnum, seq] = job.docs[i];
-          if (seq <= covered) continue;
-          const DocSlot& slot = index->slots[docnum];
-          if (!slot.live || slot.seq_no != seq) continue;
-          if (!store_->GetVectors(index->space, docnum, &vecs).ok()) continue;
-          bool found = false;
-          for (const auto& v : vecs) {
-            std::string_view vname = v.field;
-            if (!vname.empty() && vname[0] == '^') vname.remove_prefix(1);
-            if (vname == field && v.values.size() == dim) {
-              task.add_labels.push_back(docnum);
-              task.add_vectors.insert(task.add_vectors.end(), v.values.begin(), v.values.end());
-              found = true;
-            }
-          }
-          if (!found) task.removes.push_back(docnum);
-        }
-        if (!task.add_labels.empty() || !task.removes.empty()) {
-          vf->replayed_on_open += int64_t(task.add_labels.size() + task.removes.size());
-          Enqueue(std::move(task));
-        }
-      }
-      first = false;
-      job.docnums_token.reset();  // the tombstone removes are queued (or there were none)
-      next = end;
-    }
-    job.docnums_token.reset();
-    if (!recovery_abort_ && !index->dropped) index->recovering = false;
-    {
-      std::lock_guard<std::mutex> pl(index->pending_mu);
-      --index->pending_vectors;
-    }
-    index->pending_cv.notify_all();
-  }
+  for (RecoveryJob& job : recovery_jobs_) RunRecoveryJob(job);
   recovery_jobs_.clear();
+}
+
+void EngineImpl::RunRecoveryJob(RecoveryJob& job) {
+  Index* index = job.index.get();
+  bool first = true;
+  size_t next = 0;
+  while (!recovery_abort_ && !index->dropped && (first || next < job.docs.size())) {
+    // Chunks run under write_mu: a document rewritten meanwhile has a newer seq_no and its own
+    // (later) task, so its stale stored vector is skipped; one rewritten after this chunk
+    // queues behind it. Either way the newest vector is applied last.
+    std::lock_guard<std::mutex> wl(index->write_mu);
+    if (index->dropped) break;
+    size_t end = std::min(job.docs.size(), next + 1024);
+    for (auto& [field, vf] : index->vectors) {
+      int64_t covered = job.covered.count(field) ? job.covered[field] : -1;
+      VectorTask task;
+      task.index = job.index;
+      task.field = field;
+      if (first) {
+        for (const auto& [docnum, seq] : job.tombstones) {
+          if (seq > covered) task.removes.push_back(docnum);
+        }
+        task.applied_token = job.docnums_token;
+      }
+      size_t dim = vf->spec.dim;
+      std::vector<storage::StoredVector> vecs;
+      for (size_t i = next; i < end; ++i) {
+        auto [docnum, seq] = job.docs[i];
+        if (seq <= covered) continue;
+        const DocSlot& slot = index->slots[docnum];
+        if (!slot.live || slot.seq_no != seq) continue;
+        if (!store_->GetVectors(index->space, docnum, &vecs).ok()) continue;
+        bool found = false;
+        for (const auto& v : vecs) {
+          std::string_view vname = v.field;
+          if (!vname.empty() && vname[0] == '^') vname.remove_prefix(1);
+          if (vname == field && v.values.size() == dim) {
+            task.add_labels.push_back(docnum);
+            task.add_vectors.insert(task.add_vectors.end(), v.values.begin(), v.values.end());
+            found = true;
+          }
+        }
+        if (!found) task.removes.push_back(docnum);
+      }
+      if (!task.add_labels.empty() || !task.removes.empty()) {
+        vf->replayed_on_open += int64_t(task.add_labels.size() + task.removes.size());
+        Enqueue(std::move(task));
+      }
+    }
+    first = false;
+    job.docnums_token.reset();  // the tombstone removes are queued (or there were none)
+    next = end;
+  }
+  job.docnums_token.reset();
+  if (!recovery_abort_ && !index->dropped) index->recovering = false;
+  {
+    std::lock_guard<std::mutex> pl(index->pending_mu);
+    --index->pending_vectors;
+  }
+  index->pending_cv.notify_all();
 }
 
 Status EngineImpl::FailedIndexStatus(std::string_view name) const {

@@ -99,6 +99,11 @@ class EngineImpl final : public Engine {
   size_t MaxClauseCount() const override { return options_.max_clause_count; }
   void Shutdown() override;
 
+  // Snapshots for a repository (engine_snapshot.cc).
+  Result<std::unique_ptr<IndexCapture>> CaptureIndex(std::string_view name,
+                                                     bool flush_vectors) override;
+  Status RestoreIndex(std::string_view name, IndexRestoreSource& source) override;
+
  private:
   // Index lookup. Resolve expands "", "_all", "*", comma lists and wildcards.
   std::shared_ptr<Index> Find(std::string_view name) const;
@@ -107,7 +112,10 @@ class EngineImpl final : public Engine {
   Result<std::shared_ptr<Index>> AutoCreate(const std::string& name);
   Result<std::shared_ptr<Index>> CreateIndexInternal(std::string_view name,
                                                      std::string_view body_json);
-  Status LoadIndex(const std::string& name, const std::string& meta);
+  /// Loads a stored index and publishes it; its vector catch-up job goes to `jobs` (by default
+  /// the startup jobs run by RecoveryLoop).
+  Status LoadIndex(const std::string& name, const std::string& meta,
+                   std::vector<RecoveryJob>* jobs = nullptr);
   /// OK unless `name` is a failed index; then Unavailable naming the load failure.
   Status FailedIndexStatus(std::string_view name) const;
   /// DELETE of a failed index: drops what storage holds for it. NotFound if not failed.
@@ -125,6 +133,14 @@ class EngineImpl final : public Engine {
   void WaitVectors(Index* index);
   void SyncLoop();
   void RecoveryLoop();
+  /// Queues the catch-up of one loaded index (RecoveryLoop, and a restore on its own thread).
+  void RunRecoveryJob(RecoveryJob& job);
+  /// Restore steps (engine_snapshot.cc): records and vector files of a new space.
+  /// At open: removes what an interrupted restore left (restore-tmp/, vector folders of no
+  /// index).
+  void RemoveRestoreLeftovers();
+  Status FillRestoredSpace(storage::IndexSpace* space, const std::string& staging,
+                           IndexRestoreSource& source);
 
   // Snapshots.
   Status SnapshotIndex(Index* index);

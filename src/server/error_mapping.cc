@@ -36,6 +36,13 @@ constexpr TypeStatus kTypeStatuses[] = {
     {"action_request_validation_exception", 400},
     {"search_phase_execution_exception", 400},
     {"strict_dynamic_mapping_exception", 400},
+    // Snapshots (_snapshot API)
+    {"repository_exception", 400},  // bad settings, location outside --path-repo
+    {"repository_missing_exception", 404},
+    {"snapshot_missing_exception", 404},
+    {"invalid_snapshot_name_exception", 400},
+    {"snapshot_restore_exception", 500},
+    {"concurrent_snapshot_execution_exception", 503},
 };
 
 int StatusForCode(StatusCode code) {

@@ -65,12 +65,19 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
       spdlog::warn("stored disk watermarks ignored: {}", st.ToString());
     }
   }
+  repositories_ = std::make_unique<snapshot::RepositoryRegistry>(
+      options_.path_repo, options_.snapshot_repositories_file);
+  if (Status st = repositories_->Load(); !st.ok()) {
+    spdlog::warn("{} (no snapshot repositories registered)", st.ToString());
+  }
+  ctx_.repositories = repositories_.get();
   RegisterClusterHandlers(router_, ctx_);
   RegisterIndexHandlers(router_, ctx_);
   RegisterDocumentHandlers(router_, ctx_);
   RegisterBulkHandlers(router_, ctx_);
   RegisterSearchHandlers(router_, ctx_);
   RegisterSlowLogHandlers(router_, *engine);
+  RegisterSnapshotHandlers(router_, ctx_);
   image_api_ = std::make_unique<ImageApi>(engine, options_.image);
   ctx_.image_api = image_api_.get();
   image_api_->Register(router_);

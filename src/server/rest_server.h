@@ -30,6 +30,7 @@
 #include "server/request_lanes.h"
 #include "server/router.h"
 #include "server/security/rest_security_gate.h"
+#include "snapshot/repositories.h"
 
 namespace lookalike::server {
 
@@ -40,6 +41,10 @@ struct RestServerOptions {
   std::string cluster_uuid;  // "" = derived from the node name
   ImageApiOptions image;     // models and image roots for the image API and the page
   std::string cluster_settings_file;  // persistent _cluster/settings; "" = memory only
+  // Snapshot repositories (serve --path-repo, Elasticsearch's path.repo): the allowed roots
+  // (none: fs repositories are refused) and the file keeping registrations ("" = memory only).
+  std::vector<std::string> path_repo;
+  std::string snapshot_repositories_file;
   std::string data_dir;      // reported by _nodes/stats fs and the metrics; "" = not reported
   RequestGuardOptions guard;  // Host/Origin/CORS/Content-Type; bound_host is taken from http
   // Users, API keys and roles; null = security off (every request is served). Must outlive the
@@ -74,6 +79,7 @@ class RestServer {
   RequestGuard guard_;
   RestContext ctx_;
   std::unique_ptr<ImageApi> image_api_;
+  std::unique_ptr<snapshot::RepositoryRegistry> repositories_;
   Router router_;
   // Routes set once registration is complete; mutable: Handle() is const and records into it.
   mutable HttpMetrics http_metrics_;

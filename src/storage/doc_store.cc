@@ -75,6 +75,9 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   return Status::IOError(std::string(what) + ": " + s.ToString());
 }
 
+}  // namespace
+
+// Also used for the spaces of restores (doc_store_snapshot.cc).
 rocksdb::ColumnFamilyOptions SpaceOptions() {
   rocksdb::ColumnFamilyOptions cf;
   // Large values (sources) dominate; bigger write buffers mean fewer flushes during bulk loads.
@@ -89,8 +92,6 @@ rocksdb::ColumnFamilyOptions SpaceOptions() {
   cf.enable_blob_garbage_collection = true;
   return cf;
 }
-
-}  // namespace
 
 // RocksDB's diagnostic log goes to the server log instead of a LOG file in the data directory:
 // on a full disk that file's writer fails, and RocksDB 7.8 aborts on the next line it appends

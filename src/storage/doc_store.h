@@ -153,6 +153,29 @@ class DocStore {
   int64_t GetSnapshotSeq(IndexSpace* space, const std::string& field) const;
   Status SetSnapshotSeq(IndexSpace* space, const std::string& field, int64_t seq_no);
 
+  // Snapshot and restore (doc_store_snapshot.cc).
+
+  /// Calls fn for every record of the space (key order) as of this call: the iterator is
+  /// created here, so it sees exactly the writes completed before. The reader pins that view
+  /// until it is destroyed; it must not outlive the store.
+  class RecordReader {
+   public:
+    virtual ~RecordReader() = default;
+    virtual Status ForEach(
+        const std::function<Status(std::string_view key, std::string_view value)>& fn) = 0;
+  };
+  std::unique_ptr<RecordReader> NewRecordReader(IndexSpace* space) const;
+  /// A column family for a restored index, without metadata: until PutIndexMeta names it, it is
+  /// an orphan (dropped by the next Open, or by DropSpace).
+  Result<IndexSpace*> CreateSpace(const std::string& uuid);
+  /// Raw records into a space (restore), without WAL sync; SyncSpace makes them durable.
+  Status PutRecords(IndexSpace* space,
+                    const std::vector<std::pair<std::string, std::string>>& records);
+  /// Flushes the space's memtable and syncs the WAL.
+  Status SyncSpace(IndexSpace* space);
+  /// Drops a space that has no metadata (a failed restore).
+  Status DropSpace(const std::string& uuid);
+
   /// Approximate bytes on disk of a space.
   int64_t ApproximateSize(IndexSpace* space) const;
 

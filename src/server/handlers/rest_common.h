@@ -17,6 +17,10 @@
 #include "server/http/http_message.h"
 #include "server/router.h"
 
+namespace lookalike::snapshot {
+class RepositoryRegistry;
+}  // namespace lookalike::snapshot
+
 namespace lookalike::server {
 
 /// Cluster-level settings from PUT /_cluster/settings (flat keys). They are accepted for client
@@ -73,6 +77,7 @@ struct RestContext {
   std::string cluster_uuid;
   ClusterSettings cluster_settings;
   ScrollStore scrolls;
+  snapshot::RepositoryRegistry* repositories = nullptr;  // _snapshot; null = not available
 };
 
 void RegisterClusterHandlers(Router& router, RestContext& ctx);
@@ -81,6 +86,7 @@ void RegisterDocumentHandlers(Router& router, RestContext& ctx);
 void RegisterBulkHandlers(Router& router, RestContext& ctx);
 void RegisterSearchHandlers(Router& router, RestContext& ctx);
 void RegisterScrollHandlers(Router& router, RestContext& ctx);
+void RegisterSnapshotHandlers(Router& router, RestContext& ctx);
 /// The first page of a scroll (search with ?scroll=keep_alive), "_scroll_id" included.
 Result<std::string> StartScroll(RestContext& ctx, const RestRequest& req,
                                 std::string_view keep_alive);

@@ -8,7 +8,8 @@ namespace lookalike::security {
 namespace {
 
 constexpr std::string_view kClusterPrivileges[] = {
-    "all", "monitor", "manage", "manage_security", "manage_api_key", "manage_own_api_key"};
+    "all", "monitor", "manage", "manage_security", "manage_api_key", "manage_own_api_key",
+    "create_snapshot", "monitor_snapshot"};
 constexpr std::string_view kIndexPrivileges[] = {
     "all",     "read",       "write",        "index",        "create",      "create_doc",
     "delete",  "manage",     "create_index", "delete_index", "view_index_metadata",

@@ -35,6 +35,10 @@ const std::vector<std::string_view> kMaintenance = {"maintenance", "manage", "al
 const std::vector<std::string_view> kIndexMonitor = {"monitor", "manage", "all"};
 const std::vector<std::string_view> kClusterMonitor = {"monitor", "manage", "all"};
 const std::vector<std::string_view> kClusterManage = {"manage", "all"};
+// Elasticsearch's snapshot privileges: monitor_snapshot reads, create_snapshot also creates.
+const std::vector<std::string_view> kSnapshotRead = {"monitor_snapshot", "create_snapshot",
+                                                     "manage", "all"};
+const std::vector<std::string_view> kSnapshotCreate = {"create_snapshot", "manage", "all"};
 
 const std::vector<RouteRule>& Rules() {
   using K = AccessKind;
@@ -66,6 +70,21 @@ const std::vector<RouteRule>& Rules() {
       {"GET", "/_cat/count", K::kIndices, "indices:data/read/search", kRead, S::kNone},
       {"GET", "/_cat/count/{index}", K::kIndices, "indices:data/read/search", kRead, S::kPath},
       {"PUT", "/_cluster/settings", K::kCluster, "cluster:admin/settings/update", kClusterManage},
+      {"GET", "/_snapshot", K::kCluster, "cluster:admin/repository/get", kSnapshotRead},
+      {"GET", "/_snapshot/{repository}", K::kCluster, "cluster:admin/repository/get",
+       kSnapshotRead},
+      {"PUT,POST", "/_snapshot/{repository}", K::kCluster, "cluster:admin/repository/put",
+       kClusterManage},
+      {"DELETE", "/_snapshot/{repository}", K::kCluster, "cluster:admin/repository/delete",
+       kClusterManage},
+      {"GET", "/_snapshot/{repository}/{snapshot}", K::kCluster, "cluster:admin/snapshot/get",
+       kSnapshotRead},
+      {"PUT,POST", "/_snapshot/{repository}/{snapshot}", K::kCluster,
+       "cluster:admin/snapshot/create", kSnapshotCreate},
+      {"DELETE", "/_snapshot/{repository}/{snapshot}", K::kCluster,
+       "cluster:admin/snapshot/delete", kClusterManage},
+      {"POST", "/_snapshot/{repository}/{snapshot}/_restore", K::kCluster,
+       "cluster:admin/snapshot/restore", kClusterManage},
       {"GET", "/_cat/indices", K::kIndices, "indices:monitor/stats", kRead, S::kNone},
       {"GET", "/_cat/indices/{index}", K::kIndices, "indices:monitor/stats", kRead, S::kPath},
       {"PUT", "/{index}", K::kIndices, "indices:admin/create", kCreateIndex, S::kPath},

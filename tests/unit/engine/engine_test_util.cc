@@ -94,6 +94,13 @@ Result<WriteOutcome> Update(Engine& engine, std::string_view index, std::string_
   return engine.WriteDocument(std::move(op), refresh);
 }
 
+Result<SearchResult> SearchTyped(Engine& engine, std::string_view index, std::string_view body) {
+  es::SearchParseOptions options;
+  options.max_clause_count = engine.MaxClauseCount();
+  LOOKALIKE_ASSIGN_OR_RETURN(SearchRequest request, es::ParseSearchRequest(body, {}, options));
+  return engine.Search(index, request);
+}
+
 Result<GotDocument> GetDoc(const Engine& engine, std::string_view index, std::string_view id,
                            const SourceFilter& source) {
   auto doc = engine.GetDocument(index, id, source);

@@ -22,6 +22,9 @@ using es::CountJson;
 using es::SearchJson;
 using es::UrlParams;
 
+/// The typed result of a JSON search body (the codec's parse, then Engine::Search).
+Result<SearchResult> SearchTyped(Engine& engine, std::string_view index, std::string_view body);
+
 /// A fresh directory under /tmp removed at destruction.
 class TempDir {
  public:

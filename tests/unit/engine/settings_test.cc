@@ -23,7 +23,7 @@ std::string Settings(Engine& engine, std::string_view index) {
 }
 
 Status SearchSize(Engine& engine, std::string_view index, int size) {
-  return engine.Search(index, "{\"size\":" + std::to_string(size) + "}").status();
+  return SearchTyped(engine, index, "{\"size\":" + std::to_string(size) + "}").status();
 }
 
 TEST(Settings, DynamicSettingsTakeEffectInEveryBodyShape) {
@@ -230,7 +230,7 @@ double Recall(Engine& engine, const std::vector<std::vector<float>>& vecs, int q
                        std::to_string(k) + ",\"vector\":[";
     for (size_t j = 0; j < query.size(); ++j) body += (j ? "," : "") + std::to_string(query[j]);
     body += "]}}}}";
-    auto result = engine.Search("k", body);
+    auto result = SearchTyped(engine, "k", body);
     EXPECT_TRUE(result.ok()) << result.status().ToString();
     if (!result.ok()) return 0;
     for (const auto& hit : result->hits) found += truth.count(hit.id) ? 1 : 0;
@@ -329,7 +329,7 @@ TEST(SlowLog, SearchThresholdsThroughTheServerHook) {
   const std::string body = R"({"query":{"knn":{"v":{"vector":[1,2,3,4.5],"k":1}}}})";
   auto search = [&](std::string_view index) {
     auto started = std::chrono::steady_clock::now();
-    auto result = engine->Search(index, body);
+    auto result = SearchTyped(*engine, index, body);
     ASSERT_TRUE(result.ok()) << result.status().ToString();
     server::MaybeLogSlowSearch(*engine, index, body, started, result);
   };

@@ -103,10 +103,25 @@ TEST(RoutePrivileges, SettingsUpdatesNeedManageAndTheSlowLogNeedsMonitor) {
 }
 
 TEST(RoutePrivileges, UnmappedRoutesNeedClusterAll) {
-  RequiredAccess a = For("POST", "/_snapshot/repo");
+  RequiredAccess a = For("POST", "/_tasks/_cancel");
   EXPECT_EQ(a.kind, AccessKind::kCluster);
   EXPECT_EQ(a.granted_by, std::vector<std::string_view>{"all"});
   EXPECT_EQ(For("PATCH", "/img/_doc/1").granted_by, std::vector<std::string_view>{"all"});
+}
+
+TEST(RoutePrivileges, SnapshotRoutesUseElasticsearchsSnapshotPrivileges) {
+  using V = std::vector<std::string_view>;
+  RequiredAccess get = For("GET", "/_snapshot/repo/_all");
+  EXPECT_EQ(get.kind, AccessKind::kCluster);
+  EXPECT_EQ(get.action, "cluster:admin/snapshot/get");
+  EXPECT_EQ(get.granted_by, (V{"monitor_snapshot", "create_snapshot", "manage", "all"}));
+  EXPECT_EQ(For("GET", "/_snapshot").granted_by, get.granted_by);
+  EXPECT_EQ(For("PUT", "/_snapshot/repo/s1").granted_by, (V{"create_snapshot", "manage", "all"}));
+  EXPECT_EQ(For("PUT", "/_snapshot/repo").granted_by, (V{"manage", "all"}));
+  EXPECT_EQ(For("DELETE", "/_snapshot/repo/s1").granted_by, (V{"manage", "all"}));
+  RequiredAccess restore = For("POST", "/_snapshot/repo/s1/_restore");
+  EXPECT_EQ(restore.action, "cluster:admin/snapshot/restore");
+  EXPECT_EQ(restore.granted_by, (V{"manage", "all"}));
 }
 
 TEST(RoutePrivileges, LiteralSegmentsBeatIndexNames) {

@@ -1,0 +1,32 @@
+// The Elasticsearch _snapshot API at the edge: request bodies of create and restore parsed into
+// the snapshot layer's requests, and its results rendered in Elasticsearch 7.10's shapes.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lookalike/status.h"
+#include "snapshot/repositories.h"
+#include "snapshot/snapshot_ops.h"
+
+namespace lookalike::es {
+
+/// {"indices":"a,b*"|["a","b*"],"ignore_unavailable":bool,"include_global_state":bool,...};
+/// an empty body selects every index. Unknown members are ignored as Elasticsearch's
+/// lenient parser does for metadata; wrong types are 400 parse_exception.
+Status ParseCreateSnapshotBody(std::string_view body, snapshot::CreateSnapshotRequest* out);
+/// {"indices", "ignore_unavailable", "rename_pattern", "rename_replacement", ...}.
+Status ParseRestoreSnapshotBody(std::string_view body, snapshot::RestoreSnapshotRequest* out);
+
+/// One snapshot as in GET _snapshot/{repo}/{snap} ("snapshots" array element).
+std::string RenderSnapshotInfo(const snapshot::SnapshotEntry& entry);
+/// {"snapshots":[...]} .
+std::string RenderSnapshots(const std::vector<snapshot::SnapshotEntry>& entries);
+/// {"<name>":{"type":"fs","settings":{...}}, ...}.
+std::string RenderRepositories(
+    const std::vector<std::pair<std::string, snapshot::RepositoryConfig>>& repositories);
+/// {"snapshot":{"snapshot":..,"indices":[..],"shards":{..}}}.
+std::string RenderRestore(const snapshot::RestoreResult& result);
+
+}  // namespace lookalike::es

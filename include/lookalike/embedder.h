@@ -84,7 +84,7 @@ Result<std::vector<uint8_t>> EncodeThumbnailJpeg(const Image& image, int max_sid
 // Models
 
 enum class ResizeMode : uint8_t { kArea, kBilinear };
-enum class CropMode : uint8_t { kNone, kCenter };        // none: stretch to the input size
+enum class CropMode : uint8_t { kNone, kCenter };  // none: stretch to the input size
 /// Applied to an [N,C,H,W] output: average, max, generalised mean (GeM, exponent gem_p) or R-MAC
 /// (regional max-pooling at 3 scales, each region L2-normalised, summed).
 enum class Pooling : uint8_t { kNone, kAverage, kMax, kGem, kRmac };
@@ -123,13 +123,13 @@ struct ModelManifest {
   int channels = 0;         // C of the output tensor ("output.dims" in the JSON)
   int dims = 0;             // embedding length: whitening->out_dims when whitened, else channels
   Pooling pooling = Pooling::kNone;
-  float gem_p = 3.0f;          // GeM exponent
-  std::vector<float> scales;   // input sizes as multiples of input_width/height; empty = {1}
+  float gem_p = 3.0f;         // GeM exponent
+  std::vector<float> scales;  // input sizes as multiples of input_width/height; empty = {1}
   bool l2_normalize = true;
   std::vector<float> center;  // `channels` values subtracted before normalisation; empty = none
   std::string whiten_file;    // path of the whitening file ("" = none)
   std::shared_ptr<const Whitening> whitening;  // loaded from whiten_file; in_dims = channels
-  int version = 1;  // bumped whenever the vectors change; indices record name and version
+  int version = 1;     // bumped whenever the vectors change; indices record name and version
   int batch_size = 8;  // images per forward pass
 };
 

@@ -55,8 +55,8 @@ std::vector<int> Positions(int extent, int side, int count) {
     return out;
   }
   for (int i = 0; i < count; ++i) {
-    out.push_back(static_cast<int>(std::lround(static_cast<double>(i) * (extent - side) /
-                                               (count - 1))));
+    out.push_back(
+        static_cast<int>(std::lround(static_cast<double>(i) * (extent - side) / (count - 1))));
   }
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
@@ -99,7 +99,8 @@ void PoolFeatureMap(const float* map, int channels, int height, int width, Pooli
         const float* s = map + c * spatial;
         float m = s[static_cast<size_t>(r.y) * width + r.x];
         for (int y = r.y; y < r.y + r.h; ++y) {
-          for (int x = r.x; x < r.x + r.w; ++x) m = std::max(m, s[static_cast<size_t>(y) * width + x]);
+          for (int x = r.x; x < r.x + r.w; ++x)
+            m = std::max(m, s[static_cast<size_t>(y) * width + x]);
         }
         region[c] = m;
       }

@@ -4,8 +4,6 @@
 // out over the instances it can borrow, and batches images per instance.
 #include "lookalike/embedder.h"
 
-#include "embed/descriptor.h"
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -15,6 +13,8 @@
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 #include <thread>
+
+#include "embed/descriptor.h"
 
 namespace lookalike {
 
@@ -59,12 +59,11 @@ Result<std::unique_ptr<Embedder>> Embedder::Create(const ModelManifest& manifest
       try {
         net = cv::dnn::readNetFromONNX(manifest.file);
       } catch (const cv::Exception& ex) {
-        return Status::InvalidArgument("model " + manifest.name + ": cannot load " +
-                                       manifest.file + ": " + ex.what());
+        return Status::InvalidArgument("model " + manifest.name + ": cannot load " + manifest.file +
+                                       ": " + ex.what());
       }
       if (net.empty()) {
-        return Status::InvalidArgument("model " + manifest.name + ": cannot load " +
-                                       manifest.file);
+        return Status::InvalidArgument("model " + manifest.name + ": cannot load " + manifest.file);
       }
       net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
       net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
@@ -210,10 +209,9 @@ Status Embedder::RunBatch(Instance& inst, std::span<const Image* const> images, 
   const int c = m.channels;
   std::vector<float> pooled(static_cast<size_t>(n) * c, 0.0f);
   for (size_t k = 0; k < scales.size(); ++k) {
-    LOOKALIKE_RETURN_IF_ERROR(ForwardScale(inst, k, images,
-                                           ScaledInputSide(m.input_width, scales[k]),
-                                           ScaledInputSide(m.input_height, scales[k]),
-                                           pooled.data()));
+    LOOKALIKE_RETURN_IF_ERROR(
+        ForwardScale(inst, k, images, ScaledInputSide(m.input_width, scales[k]),
+                     ScaledInputSide(m.input_height, scales[k]), pooled.data()));
   }
   for (int i = 0; i < n; ++i) {
     std::span<float> v(pooled.data() + static_cast<size_t>(i) * c, c);

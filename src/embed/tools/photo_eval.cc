@@ -5,6 +5,9 @@
 //
 //   photo_eval MODEL_DIR PHOTO_DIR [--models a,b,...] [--seed S] [--max-side N]
 //   photo_eval MODEL_DIR PHOTO_DIR --learn-whitening OUT --model NAME [--dims D]
+//   photo_eval MODEL_DIR PHOTO_DIR --bench --models a,b    ms per query image: one 1024-px
+//       photograph, one network instance, preprocessing + forward passes + pooling (decode
+//       excluded), median wall and mean process CPU over 30 runs
 //
 // PHOTO_DIR/eval/** are the database, PHOTO_DIR/whiten/** the separate images PCA-whitening is
 // learned on (with their horizontal flips): the mean and the top D principal directions of the
@@ -15,6 +18,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <opencv2/core.hpp>
@@ -230,6 +234,39 @@ int LearnWhitening(lookalike::ModelManifest m, const fs::path& photos, const std
   return f.good() ? 0 : 1;
 }
 
+double CpuMs() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int Bench(lookalike::ModelRegistry& reg, const fs::path& photos, const std::string& models,
+          int max_side) {
+  std::vector<Image> images = LoadDir(photos / "eval" / "mate-backgrounds", max_side, nullptr);
+  if (images.empty()) return 1;
+  const Image& img = images.front();
+  std::printf("| model | dims | median wall ms | CPU ms |\n|---|---|---|---|\n");
+  for (const lookalike::ModelManifest& m : reg.List()) {
+    if (!models.empty() && models.find("," + m.name + ",") == std::string::npos) continue;
+    auto e = lookalike::Embedder::Create(m, {.instances = 1});
+    if (!e.ok()) continue;
+    std::vector<double> wall;
+    double cpu0 = CpuMs();
+    constexpr int kRuns = 30;
+    for (int i = 0; i < kRuns; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      (void)(*e)->Embed(img);
+      wall.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    double cpu = (CpuMs() - cpu0) / kRuns;
+    std::sort(wall.begin(), wall.end());
+    std::printf("| %s | %d | %.1f | %.1f |\n", m.name.c_str(), m.dims, wall[kRuns / 2], cpu);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -245,8 +282,15 @@ int main(int argc, char** argv) {
   std::string models, learn_out, learn_model;
   unsigned seed = 11;
   int max_side = 1024, dims = 512;
-  for (int i = 3; i + 1 < argc; i += 2) {
-    std::string a = argv[i], v = argv[i + 1];
+  bool bench = false;
+  for (int i = 3; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--bench") {
+      bench = true;
+      continue;
+    }
+    if (i + 1 >= argc) break;
+    std::string v = argv[++i];
     if (a == "--models") models = "," + v + ",";
     if (a == "--seed") seed = static_cast<unsigned>(std::stoul(v));
     if (a == "--max-side") max_side = std::stoi(v);
@@ -262,6 +306,7 @@ int main(int argc, char** argv) {
   for (const lookalike::Status& st : (*reg)->refused()) {
     std::fprintf(stderr, "photo_eval: refused: %s\n", st.ToString().c_str());
   }
+  if (bench) return Bench(**reg, photos, models, max_side);
   if (!learn_out.empty()) {
     for (const lookalike::ModelManifest& m : (*reg)->List()) {
       if (m.name == learn_model) return LearnWhitening(m, photos, learn_out, dims, max_side);

@@ -50,7 +50,17 @@ Result<std::unique_ptr<Embedder>> Embedder::Create(const ModelManifest& manifest
   int n = options.instances > 0
               ? options.instances
               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::unique_ptr<Embedder> e(new Embedder(manifest));  // private constructor
+  ModelManifest checked = manifest;
+  if (checked.channels == 0) checked.channels = checked.dims;  // a manifest built in code
+  const int want = checked.whitening ? checked.whitening->out_dims : checked.channels;
+  if (checked.dims != want ||
+      (checked.whitening && checked.whitening->in_dims != checked.channels)) {
+    return Status::InvalidArgument("model " + manifest.name + ": dims " +
+                                   std::to_string(checked.dims) + " do not match the output (" +
+                                   std::to_string(checked.channels) + " channels" +
+                                   (checked.whitening ? ", whitened" : "") + ")");
+  }
+  std::unique_ptr<Embedder> e(new Embedder(std::move(checked)));  // private constructor
   const size_t scales = ScalesOf(manifest).size();
   for (int i = 0; i < n; ++i) {
     auto inst = std::make_unique<Instance>();

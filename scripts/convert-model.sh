@@ -79,5 +79,41 @@ if [ $PROBE = 1 ]; then
   write_manifest probe_b13_expand pool/block_13_expand_relu 576 "probe: block_13 expand, avg"
   write_manifest probe_b16_project pool/block_16_project_BN 320 "probe: block_16 projection, avg"
   write_manifest probe_final_max map/out_relu 1280 "probe: final features, max" max
+  # Instance-retrieval candidates (issue 11, measured by build/photo_eval; docs/models.md):
+  # GeM with a few exponents, R-MAC, multi-scale input and PCA-whitening of the 1.4 model's
+  # final map and of block_10 of the 1.0 model. The *_w manifests name a whitening file that
+  # `build/photo_eval ... --learn-whitening` writes; until it exists they are refused.
+  write_retrieval() {  # NAME ONNX OUTPUT DIMS POOLING EXTRA_OUTPUT_JSON
+    cat > "$tmp/$1.json" <<JSON
+{
+  "name": "$1",
+  "description": "probe: $1 (issue 11 candidate)",
+  "file": "$2",
+  "input": {"name": "input", "width": 224, "height": 224, "color": "rgb",
+            "scale": 0.00392156862745098, "mean": [0, 0, 0], "std": [1, 1, 1],
+            "resize": "area", "crop": "none"},
+  "output": {"name": "$3", "dims": $4, "pooling": "$5", "normalize": "l2"$6},
+  "batch_size": 8
+}
+JSON
+    mv "$tmp/$1.json" "$OUT/$1.json"
+  }
+  for net in mid b10; do
+    if [ $net = mid ]; then
+      onnx=mobilenet_v2_mid.onnx map=map/MobilenetV2/Conv_1/Relu6 dims=1792
+    else
+      onnx=mobilenet_v2_b10.onnx map=map/block_10_depthwise_relu dims=384
+    fi
+    write_retrieval probe_${net}_gem2 $onnx $map $dims gem ', "gem_p": 2'
+    write_retrieval probe_${net}_gem3 $onnx $map $dims gem ', "gem_p": 3'
+    write_retrieval probe_${net}_gem5 $onnx $map $dims gem ', "gem_p": 5'
+    write_retrieval probe_${net}_rmac $onnx $map $dims rmac ''
+    write_retrieval probe_${net}_gem3_ms $onnx $map $dims gem \
+      ', "gem_p": 3, "scales": [1, 0.7071, 1.4142]'
+    write_retrieval probe_${net}_gem3_w $onnx $map $dims gem \
+      ", \"gem_p\": 3, \"whiten\": \"probe_${net}_gem3.whiten\""
+    write_retrieval probe_${net}_rmac_w $onnx $map $dims rmac \
+      ", \"whiten\": \"probe_${net}_rmac.whiten\""
+  done
 fi
 echo "convert-model: wrote $OUT/mobilenet_v2{,_b10,_mid}.onnx and manifests"

@@ -84,8 +84,19 @@ Result<std::vector<uint8_t>> EncodeThumbnailJpeg(const Image& image, int max_sid
 // Models
 
 enum class ResizeMode : uint8_t { kArea, kBilinear };
-enum class CropMode : uint8_t { kNone, kCenter };        // none: stretch to the input size
-enum class Pooling : uint8_t { kNone, kAverage, kMax };  // applied to an [N,C,H,W] output
+enum class CropMode : uint8_t { kNone, kCenter };  // none: stretch to the input size
+/// Applied to an [N,C,H,W] output: average, max, generalised mean (GeM, exponent gem_p) or R-MAC
+/// (regional max-pooling at 3 scales, each region L2-normalised, summed).
+enum class Pooling : uint8_t { kNone, kAverage, kMax, kGem, kRmac };
+
+/// PCA-whitening learned on an image collection: v' = projection · (v − mean), projection being
+/// out_dims × in_dims (row-major). Stored in its own file (docs/formats/whitening.md).
+struct Whitening {
+  int in_dims = 0;
+  int out_dims = 0;
+  std::vector<float> mean;        // in_dims
+  std::vector<float> projection;  // out_dims × in_dims
+};
 
 /// A model description loaded from JSON (see docs/models.md). Example:
 ///   {"name": "mobilenet_v2_b10", "file": "mobilenet_v2.onnx",
@@ -109,14 +120,25 @@ struct ModelManifest {
   ResizeMode resize = ResizeMode::kArea;
   CropMode crop = CropMode::kNone;
   std::string output_name;  // tensor to read
-  int dims = 0;             // embedding length after pooling
+  int channels = 0;         // C of the output tensor ("output.dims" in the JSON)
+  int dims = 0;             // embedding length: whitening->out_dims when whitened, else channels
   Pooling pooling = Pooling::kNone;
+  float gem_p = 3.0f;         // GeM exponent
+  std::vector<float> scales;  // input sizes as multiples of input_width/height; empty = {1}
   bool l2_normalize = true;
-  std::vector<float> center;  // subtracted before normalisation; empty = none
-  int batch_size = 8;         // images per forward pass
+  std::vector<float> center;  // `channels` values subtracted before normalisation; empty = none
+  std::string whiten_file;    // path of the whitening file ("" = none)
+  std::shared_ptr<const Whitening> whitening;  // loaded from whiten_file; in_dims = channels
+  int version = 1;     // bumped whenever the vectors change; indices record name and version
+  int batch_size = 8;  // images per forward pass
 };
 
-/// Parses a manifest; relative "file"/"center" paths are resolved against `base_dir`.
+/// The network input size for `scale` (× input_width/height), rounded to a multiple of 32 — the
+/// total stride of the usual backbones, which keeps every layer's padding as converted — and at
+/// least 32.
+int ScaledInputSide(int side, float scale);
+
+/// Parses a manifest; relative "file"/"center"/"whiten" paths are resolved against `base_dir`.
 /// InvalidArgument naming the field for a missing/ill-typed field or a bad value.
 Result<ModelManifest> ParseModelManifest(std::string_view json, const std::string& base_dir);
 /// Reads and parses a manifest file.
@@ -149,11 +171,15 @@ class Embedder {
   /// The network input for one image (CHW float, input_height × input_width × 3), exposed for
   /// tests and for callers that want to compare with another runtime.
   std::vector<float> Preprocess(const Image& image) const;
+  /// The same at another input size (multi-scale embedding feeds several).
+  std::vector<float> PreprocessAt(const Image& image, int width, int height) const;
 
  private:
   struct Instance;
   explicit Embedder(ModelManifest manifest);
   Status RunBatch(Instance& inst, std::span<const Image* const> images, float* out);
+  Status ForwardScale(Instance& inst, size_t scale_index, std::span<const Image* const> images,
+                      int width, int height, float* pooled);
   Instance* Acquire();
   void Release(Instance* inst);
 
@@ -168,9 +194,10 @@ class Embedder {
 /// first Get and then shared.
 class ModelRegistry {
  public:
-  /// Loads every manifest in `dir` (an unreadable or invalid manifest fails the whole load, with
-  /// the file named). An empty or missing directory gives an empty registry only when
-  /// `allow_missing` is set.
+  /// Loads every manifest in `dir`. An unreadable or invalid manifest is left out and reported
+  /// in refused() (so that one bad file does not take the other models down); the load fails
+  /// only when no manifest at all could be loaded, with the reasons. An empty or missing
+  /// directory gives an empty registry only when `allow_missing` is set.
   static Result<std::unique_ptr<ModelRegistry>> LoadDir(const std::string& dir,
                                                         const EmbedderOptions& options = {},
                                                         bool allow_missing = false);
@@ -180,6 +207,10 @@ class ModelRegistry {
 
   /// Adds a manifest (AlreadyExists if the name is taken).
   Status Register(ModelManifest manifest);
+
+  /// Manifests of the directory that were refused (bad option, missing or short whitening
+  /// file, duplicate name, …), one error per file naming it; LoadDir keeps the others.
+  const std::vector<Status>& refused() const { return refused_; }
 
   /// Manifests sorted by name.
   std::vector<ModelManifest> List() const;
@@ -196,6 +227,7 @@ class ModelRegistry {
   EmbedderOptions options_;
   mutable std::mutex mu_;  // guards entries_
   std::vector<std::unique_ptr<Entry>> entries_;
+  std::vector<Status> refused_;  // written only by LoadDir, before the registry is shared
 };
 
 /// The model `embed` and `ingest-images` use when none is named (chosen by measurement; see

@@ -45,7 +45,10 @@ int RunModels(const std::string& models_dir) {
     std::printf("%-20s %6d  %-9s %s%s\n", m.name.c_str(), m.dims, input.c_str(),
                 m.description.c_str(), m.name == def ? " [default]" : "");
   }
-  return 0;
+  for (const Status& refused : (*reg)->refused()) {
+    std::fprintf(stderr, "lookalike models: refused: %s\n", refused.ToString().c_str());
+  }
+  return (*reg)->refused().empty() ? 0 : 1;
 }
 
 }  // namespace

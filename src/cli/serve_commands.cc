@@ -143,6 +143,9 @@ int RunServe(const ServeArgs& args) {
     engine.value()->Shutdown();
     return 1;
   }
+  for (const Status& refused : models.value()->refused()) {
+    spdlog::warn("model manifest refused, the other models are served: {}", refused.ToString());
+  }
   if (models.value()->List().empty()) {
     spdlog::warn("no image models in {}; image queries are disabled", models_dir);
   } else {

@@ -14,11 +14,23 @@
 #include <opencv2/imgproc.hpp>
 #include <thread>
 
+#include "embed/descriptor.h"
+
 namespace lookalike {
 
+// One network per input scale: OpenCV re-plans a net whenever the input shape changes, so each
+// scale keeps its own.
 struct Embedder::Instance {
-  cv::dnn::Net net;
+  std::vector<cv::dnn::Net> nets;
 };
+
+namespace {
+
+std::vector<float> ScalesOf(const ModelManifest& m) {
+  return m.scales.empty() ? std::vector<float>{1.0f} : m.scales;
+}
+
+}  // namespace
 
 // Instances not currently running a forward pass. Waiters block on `cv`.
 struct Embedder::FreeList {
@@ -38,20 +50,35 @@ Result<std::unique_ptr<Embedder>> Embedder::Create(const ModelManifest& manifest
   int n = options.instances > 0
               ? options.instances
               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::unique_ptr<Embedder> e(new Embedder(manifest));  // private constructor
+  ModelManifest checked = manifest;
+  if (checked.channels == 0) checked.channels = checked.dims;  // a manifest built in code
+  const int want = checked.whitening ? checked.whitening->out_dims : checked.channels;
+  if (checked.dims != want ||
+      (checked.whitening && checked.whitening->in_dims != checked.channels)) {
+    return Status::InvalidArgument("model " + manifest.name + ": dims " +
+                                   std::to_string(checked.dims) + " do not match the output (" +
+                                   std::to_string(checked.channels) + " channels" +
+                                   (checked.whitening ? ", whitened" : "") + ")");
+  }
+  std::unique_ptr<Embedder> e(new Embedder(std::move(checked)));  // private constructor
+  const size_t scales = ScalesOf(manifest).size();
   for (int i = 0; i < n; ++i) {
     auto inst = std::make_unique<Instance>();
-    try {
-      inst->net = cv::dnn::readNetFromONNX(manifest.file);
-    } catch (const cv::Exception& ex) {
-      return Status::InvalidArgument("model " + manifest.name + ": cannot load " + manifest.file +
-                                     ": " + ex.what());
+    for (size_t k = 0; k < scales; ++k) {
+      cv::dnn::Net net;
+      try {
+        net = cv::dnn::readNetFromONNX(manifest.file);
+      } catch (const cv::Exception& ex) {
+        return Status::InvalidArgument("model " + manifest.name + ": cannot load " + manifest.file +
+                                       ": " + ex.what());
+      }
+      if (net.empty()) {
+        return Status::InvalidArgument("model " + manifest.name + ": cannot load " + manifest.file);
+      }
+      net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+      net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+      inst->nets.push_back(std::move(net));
     }
-    if (inst->net.empty()) {
-      return Status::InvalidArgument("model " + manifest.name + ": cannot load " + manifest.file);
-    }
-    inst->net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-    inst->net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
     e->free_->free.push_back(inst.get());
     e->instances_.push_back(std::move(inst));
   }
@@ -66,11 +93,15 @@ Result<std::unique_ptr<Embedder>> Embedder::Create(const ModelManifest& manifest
 }
 
 std::vector<float> Embedder::Preprocess(const Image& image) const {
+  return PreprocessAt(image, manifest_.input_width, manifest_.input_height);
+}
+
+std::vector<float> Embedder::PreprocessAt(const Image& image, int width, int height) const {
   const ModelManifest& m = manifest_;
   cv::Mat src(image.height, image.width, CV_8UC3, const_cast<uint8_t*>(image.rgb.data()));
   if (m.crop == CropMode::kCenter) {
     // Largest centred window with the input's aspect ratio.
-    double want = static_cast<double>(m.input_width) / m.input_height;
+    double want = static_cast<double>(width) / height;
     int w = image.width, h = image.height;
     if (static_cast<double>(w) / h > want) {
       w = std::max(1, static_cast<int>(std::lround(h * want)));
@@ -80,25 +111,25 @@ std::vector<float> Embedder::Preprocess(const Image& image) const {
     src = src(cv::Rect((image.width - w) / 2, (image.height - h) / 2, w, h));
   }
   cv::Mat resized;
-  if (src.cols == m.input_width && src.rows == m.input_height) {
+  if (src.cols == width && src.rows == height) {
     resized = src;
   } else {
     // Area averaging only when shrinking; it degenerates to nearest-neighbour when enlarging.
-    bool shrink = src.cols > m.input_width && src.rows > m.input_height;
+    bool shrink = src.cols > width && src.rows > height;
     int interp = (m.resize == ResizeMode::kArea && shrink) ? cv::INTER_AREA : cv::INTER_LINEAR;
-    cv::resize(src, resized, cv::Size(m.input_width, m.input_height), 0, 0, interp);
+    cv::resize(src, resized, cv::Size(width, height), 0, 0, interp);
   }
-  const size_t plane = static_cast<size_t>(m.input_width) * m.input_height;
+  const size_t plane = static_cast<size_t>(width) * height;
   std::vector<float> chw(plane * 3);
   float mul[3], add[3];
   for (int c = 0; c < 3; ++c) {
     mul[c] = m.scale / m.std[c];
     add[c] = -m.mean[c] / m.std[c];
   }
-  for (int y = 0; y < m.input_height; ++y) {
+  for (int y = 0; y < height; ++y) {
     const uint8_t* row = resized.ptr<uint8_t>(y);
-    for (int x = 0; x < m.input_width; ++x) {
-      size_t o = static_cast<size_t>(y) * m.input_width + x;
+    for (int x = 0; x < width; ++x) {
+      size_t o = static_cast<size_t>(y) * width + x;
       for (int c = 0; c < 3; ++c) {
         int dst = m.bgr ? 2 - c : c;  // source is RGB
         chw[dst * plane + o] = row[3 * x + c] * mul[dst] + add[dst];
@@ -124,25 +155,25 @@ void Embedder::Release(Instance* inst) {
   free_->cv.notify_one();
 }
 
-Status Embedder::RunBatch(Instance& inst, std::span<const Image* const> images, float* out) {
+// One forward pass of `images` at one input size; each image's pooled vector (channels floats)
+// is added to pooled[i * channels ...].
+Status Embedder::ForwardScale(Instance& inst, size_t scale_index,
+                              std::span<const Image* const> images, int width, int height,
+                              float* pooled) {
   const ModelManifest& m = manifest_;
+  cv::dnn::Net& net = inst.nets[scale_index];
   const int n = static_cast<int>(images.size());
-  const size_t per = static_cast<size_t>(m.input_width) * m.input_height * 3;
-  int shape[4] = {n, 3, m.input_height, m.input_width};
+  const size_t per = static_cast<size_t>(width) * height * 3;
+  int shape[4] = {n, 3, height, width};
   cv::Mat blob(4, shape, CV_32F);
   for (int i = 0; i < n; ++i) {
-    const Image& img = *images[i];
-    if (img.width <= 0 || img.height <= 0 ||
-        img.rgb.size() != static_cast<size_t>(img.width) * img.height * 3) {
-      return Status::InvalidArgument("image buffer does not match its size");
-    }
-    std::vector<float> chw = Preprocess(img);
+    std::vector<float> chw = PreprocessAt(*images[i], width, height);
     std::memcpy(blob.ptr<float>() + i * per, chw.data(), per * sizeof(float));
   }
   cv::Mat result;
   try {
-    inst.net.setInput(blob, m.input_name);
-    result = inst.net.forward(m.output_name);
+    net.setInput(blob, m.input_name);
+    result = net.forward(m.output_name);
   } catch (const cv::Exception& ex) {
     return Status::InvalidArgument("model " + m.name + ": forward pass failed: " + ex.what());
   }
@@ -152,38 +183,64 @@ Status Embedder::RunBatch(Instance& inst, std::span<const Image* const> images, 
                                    " has an unexpected shape");
   }
   const int c = result.size[1];
+  const int h = result.dims > 2 ? result.size[2] : 1;
+  const int w = result.dims > 3 ? result.size[3] : 1;
   size_t spatial = 1;
   for (int d = 2; d < result.dims; ++d) spatial *= result.size[d];
-  if (c != m.dims || (spatial != 1 && m.pooling == Pooling::kNone)) {
+  if (c != m.channels || spatial != static_cast<size_t>(h) * w ||
+      (spatial != 1 && m.pooling == Pooling::kNone)) {
     return Status::InvalidArgument("model " + m.name + ": output " + m.output_name + " gives " +
                                    std::to_string(c) + "x" + std::to_string(spatial) +
                                    " values per image, manifest says dims " +
-                                   std::to_string(m.dims));
+                                   std::to_string(m.channels));
   }
   cv::Mat flat = result.isContinuous() ? result : result.clone();
-  const float* r = flat.ptr<float>();
+  std::vector<float> one(c);
   for (int i = 0; i < n; ++i) {
-    float* v = out + static_cast<size_t>(i) * c;
-    for (int k = 0; k < c; ++k) {
-      const float* s = r + (static_cast<size_t>(i) * c + k) * spatial;
-      float acc = m.pooling == Pooling::kMax ? s[0] : 0.0f;
-      for (size_t j = 0; j < spatial; ++j) {
-        acc = m.pooling == Pooling::kMax ? std::max(acc, s[j]) : acc + s[j];
-      }
-      v[k] = m.pooling == Pooling::kMax ? acc : acc / static_cast<float>(spatial);
+    embed::PoolFeatureMap(flat.ptr<float>() + static_cast<size_t>(i) * c * spatial, c, h, w,
+                          m.pooling, m.gem_p, one.data());
+    float* acc = pooled + static_cast<size_t>(i) * c;
+    for (int k = 0; k < c; ++k) acc[k] += one[k];
+  }
+  return Status::OK();
+}
+
+Status Embedder::RunBatch(Instance& inst, std::span<const Image* const> images, float* out) {
+  const ModelManifest& m = manifest_;
+  const int n = static_cast<int>(images.size());
+  for (const Image* img : images) {
+    if (img->width <= 0 || img->height <= 0 ||
+        img->rgb.size() != static_cast<size_t>(img->width) * img->height * 3) {
+      return Status::InvalidArgument("image buffer does not match its size");
+    }
+  }
+  // Multi-scale: the pooled vectors of every scale are averaged.
+  const std::vector<float> scales = ScalesOf(m);
+  const int c = m.channels;
+  std::vector<float> pooled(static_cast<size_t>(n) * c, 0.0f);
+  for (size_t k = 0; k < scales.size(); ++k) {
+    LOOKALIKE_RETURN_IF_ERROR(
+        ForwardScale(inst, k, images, ScaledInputSide(m.input_width, scales[k]),
+                     ScaledInputSide(m.input_height, scales[k]), pooled.data()));
+  }
+  for (int i = 0; i < n; ++i) {
+    std::span<float> v(pooled.data() + static_cast<size_t>(i) * c, c);
+    if (scales.size() > 1) {
+      for (float& x : v) x /= static_cast<float>(scales.size());
     }
     if (!m.center.empty()) {
       for (int k = 0; k < c; ++k) v[k] -= m.center[k];
     }
-    if (m.l2_normalize) {
-      double norm = 0;
-      for (int k = 0; k < c; ++k) norm += static_cast<double>(v[k]) * v[k];
-      // A zero vector (possible after centring) stays zero rather than becoming NaN.
-      if (norm > 0) {
-        float inv = static_cast<float>(1.0 / std::sqrt(norm));
-        for (int k = 0; k < c; ++k) v[k] *= inv;
-      }
+    std::span<float> dst(out + static_cast<size_t>(i) * m.dims, m.dims);
+    if (m.whitening) {
+      // Whitening is learned on L2-normalised vectors (build/photo_eval --learn-whitening).
+      embed::L2Normalize(v);
+      embed::ApplyWhitening(*m.whitening, v.data(), dst.data());
+    } else {
+      std::copy(v.begin(), v.end(), dst.begin());
     }
+    // A zero vector (possible after centring) stays zero rather than becoming NaN.
+    if (m.l2_normalize) embed::L2Normalize(dst);
   }
   return Status::OK();
 }

@@ -2,12 +2,14 @@
 // notes (provenance, measured quality) without breaking older binaries.
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <string>
 
+#include "embed/descriptor.h"
 #include "lookalike/embedder.h"
 
 namespace lookalike {
@@ -110,7 +112,85 @@ Status LoadCenter(const std::string& path, int dims, std::vector<float>* out) {
   return Status::OK();
 }
 
+// A whitening file whose input length must be the network's channel count.
+Status LoadWhitening(const std::string& path, int channels, ModelManifest* m) {
+  Result<std::vector<uint8_t>> bytes = ReadFileLimited(path, 1ull << 30);
+  if (!bytes.ok()) return Bad("whiten", "file cannot be read: " + bytes.status().message());
+  Result<Whitening> w = embed::DecodeWhitening(*bytes);
+  if (!w.ok()) return Bad("whiten", "file " + path + ": " + w.status().message());
+  if (w->in_dims != channels) {
+    return Bad("whiten", "file " + path + " whitens " + std::to_string(w->in_dims) +
+                             "-d vectors, the output has " + std::to_string(channels));
+  }
+  m->whiten_file = path;
+  m->whitening = std::make_shared<const Whitening>(std::move(*w));
+  return Status::OK();
+}
+
+Status GetScales(object o, std::vector<float>* out) {
+  element e;
+  if (o["scales"].get(e) != simdjson::SUCCESS) return Status::OK();
+  simdjson::dom::array a;
+  constexpr const char* kWhy = "must be an array of 1 to 4 numbers in [0.25, 4]";
+  if (e.get(a) != simdjson::SUCCESS || a.size() < 1 || a.size() > 4) return Bad("scales", kWhy);
+  for (element x : a) {
+    double v;
+    if (x.get(v) != simdjson::SUCCESS || !(v >= 0.25 && v <= 4)) return Bad("scales", kWhy);
+    out->push_back(static_cast<float>(v));
+  }
+  return Status::OK();
+}
+
+Status ParseOutput(object out, const std::string& base_dir, ModelManifest* m) {
+  LOOKALIKE_RETURN_IF_ERROR(GetString(out, "name", &m->output_name, true));
+  LOOKALIKE_RETURN_IF_ERROR(GetInt(out, "dims", &m->channels, true, 1, 65536));
+  m->dims = m->channels;
+  std::string pooling = "none", normalize = "l2", center, whiten;
+  LOOKALIKE_RETURN_IF_ERROR(GetString(out, "pooling", &pooling, false));
+  if (pooling == "none") {
+    m->pooling = Pooling::kNone;
+  } else if (pooling == "avg") {
+    m->pooling = Pooling::kAverage;
+  } else if (pooling == "max") {
+    m->pooling = Pooling::kMax;
+  } else if (pooling == "gem") {
+    m->pooling = Pooling::kGem;
+  } else if (pooling == "rmac") {
+    m->pooling = Pooling::kRmac;
+  } else {
+    return Bad("pooling", "must be \"none\", \"avg\", \"max\", \"gem\" or \"rmac\"");
+  }
+  double gem_p = m->gem_p;
+  LOOKALIKE_RETURN_IF_ERROR(GetNumber(out, "gem_p", &gem_p, false));
+  if (!(gem_p >= 1 && gem_p <= 64)) return Bad("gem_p", "must be a number in [1, 64]");
+  m->gem_p = static_cast<float>(gem_p);
+  LOOKALIKE_RETURN_IF_ERROR(GetScales(out, &m->scales));
+  if (m->pooling == Pooling::kNone && !m->scales.empty()) {
+    return Bad("scales", "needs a pooled feature map (pooling other than \"none\")");
+  }
+  LOOKALIKE_RETURN_IF_ERROR(GetString(out, "normalize", &normalize, false));
+  if (normalize != "l2" && normalize != "none") {
+    return Bad("normalize", "must be \"l2\" or \"none\"");
+  }
+  m->l2_normalize = normalize == "l2";
+  LOOKALIKE_RETURN_IF_ERROR(GetString(out, "center", &center, false));
+  if (!center.empty()) {
+    LOOKALIKE_RETURN_IF_ERROR(LoadCenter(Resolve(base_dir, center), m->channels, &m->center));
+  }
+  LOOKALIKE_RETURN_IF_ERROR(GetString(out, "whiten", &whiten, false));
+  if (!whiten.empty()) {
+    LOOKALIKE_RETURN_IF_ERROR(LoadWhitening(Resolve(base_dir, whiten), m->channels, m));
+    m->dims = m->whitening->out_dims;
+  }
+  return Status::OK();
+}
+
 }  // namespace
+
+int ScaledInputSide(int side, float scale) {
+  int scaled = static_cast<int>(std::lround(side * static_cast<double>(scale) / 32.0)) * 32;
+  return std::max(32, scaled);
+}
 
 Result<ModelManifest> ParseModelManifest(std::string_view json, const std::string& base_dir) {
   simdjson::dom::parser parser;
@@ -130,6 +210,7 @@ Result<ModelManifest> ParseModelManifest(std::string_view json, const std::strin
   if (m.file.empty()) return Bad("file", "must not be empty");
   m.file = Resolve(base_dir, m.file);
   LOOKALIKE_RETURN_IF_ERROR(GetInt(root, "batch_size", &m.batch_size, false, 1, 256));
+  LOOKALIKE_RETURN_IF_ERROR(GetInt(root, "version", &m.version, false, 1, 1'000'000));
 
   object in;
   LOOKALIKE_RETURN_IF_ERROR(GetObject(root, "input", &in));
@@ -168,27 +249,7 @@ Result<ModelManifest> ParseModelManifest(std::string_view json, const std::strin
 
   object out;
   LOOKALIKE_RETURN_IF_ERROR(GetObject(root, "output", &out));
-  LOOKALIKE_RETURN_IF_ERROR(GetString(out, "name", &m.output_name, true));
-  LOOKALIKE_RETURN_IF_ERROR(GetInt(out, "dims", &m.dims, true, 1, 65536));
-  std::string pooling = "none", normalize = "l2", center;
-  LOOKALIKE_RETURN_IF_ERROR(GetString(out, "pooling", &pooling, false));
-  if (pooling == "none") {
-    m.pooling = Pooling::kNone;
-  } else if (pooling == "avg") {
-    m.pooling = Pooling::kAverage;
-  } else if (pooling == "max") {
-    m.pooling = Pooling::kMax;
-  } else {
-    return Bad("pooling", "must be \"none\", \"avg\" or \"max\"");
-  }
-  LOOKALIKE_RETURN_IF_ERROR(GetString(out, "normalize", &normalize, false));
-  if (normalize != "l2" && normalize != "none")
-    return Bad("normalize", "must be \"l2\" or \"none\"");
-  m.l2_normalize = normalize == "l2";
-  LOOKALIKE_RETURN_IF_ERROR(GetString(out, "center", &center, false));
-  if (!center.empty()) {
-    LOOKALIKE_RETURN_IF_ERROR(LoadCenter(Resolve(base_dir, center), m.dims, &m.center));
-  }
+  LOOKALIKE_RETURN_IF_ERROR(ParseOutput(out, base_dir, &m));
   return m;
 }
 

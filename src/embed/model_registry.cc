@@ -42,9 +42,17 @@ Result<std::unique_ptr<ModelRegistry>> ModelRegistry::LoadDir(const std::string&
   }
   if (ec) return Status::IOError("cannot list " + dir + ": " + ec.message());
   std::sort(files.begin(), files.end());
+  // One bad manifest (a typo, a whitening file not made yet) must not take the other models
+  // down: it is refused with its reason and the rest load.
   for (const std::string& f : files) {
-    LOOKALIKE_ASSIGN_OR_RETURN(ModelManifest m, LoadModelManifest(f));
-    LOOKALIKE_RETURN_IF_ERROR(reg->Register(std::move(m)).WithContext(f));
+    Result<ModelManifest> m = LoadModelManifest(f);
+    Status st = m.ok() ? reg->Register(std::move(*m)).WithContext(f) : m.status();
+    if (!st.ok()) reg->refused_.push_back(std::move(st));
+  }
+  if (reg->entries_.empty() && !reg->refused_.empty()) {
+    std::string reasons;
+    for (const Status& st : reg->refused_) reasons += (reasons.empty() ? "" : "; ") + st.message();
+    return Status::InvalidArgument("no usable model manifest in " + dir + ": " + reasons);
   }
   if (reg->entries_.empty() && !allow_missing) {
     return Status::NotFound(

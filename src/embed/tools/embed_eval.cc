@@ -1,7 +1,7 @@
 // embed_eval: measures embedding quality on labelled images from Debian packages, to choose the
 // default model (docs/models.md has the table and the command).
 //
-//   embed_eval MODEL_DIR [--per-class N] [--dup N] [--seed S]
+//   embed_eval MODEL_DIR [--per-class N] [--dup N] [--seed S] [--models a,b,...]
 //   embed_eval MODEL_DIR --bench      speed: decode and embed ms/image per model
 //
 // Data: openclipart-png (class = top-level folder under /usr/share/openclipart/png; folders
@@ -324,11 +324,13 @@ int main(int argc, char** argv) {
   if (argc > 2 && std::string(argv[2]) == "--bench") return Bench(model_dir);
   int per_class = 60, dup = 150;
   unsigned seed = 7;
+  std::string only;  // ",a,b," when --models names some
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--per-class") per_class = std::atoi(argv[i + 1]);
     if (a == "--dup") dup = std::atoi(argv[i + 1]);
     if (a == "--seed") seed = static_cast<unsigned>(std::atoi(argv[i + 1]));
+    if (a == "--models") only = "," + std::string(argv[i + 1]) + ",";
   }
   std::mt19937 rng(seed);
   auto t0 = std::chrono::steady_clock::now();
@@ -368,6 +370,7 @@ int main(int argc, char** argv) {
       "/ crop90 / flip | clipart dup mean | fashion dup mean |\n"
       "|---|---|---|---|---|---|---|---|\n");
   for (const lookalike::ModelManifest& base : (*reg)->List()) {
+    if (!only.empty() && only.find("," + base.name + ",") == std::string::npos) continue;
     lookalike::ModelManifest m = base;
     m.center.clear();
     m.l2_normalize = true;

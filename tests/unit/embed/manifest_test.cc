@@ -154,10 +154,14 @@ TEST(RegistryTest, LoadsDirectoryAndReportsUnknownModels) {
   EXPECT_TRUE((*reg)->Get("alpha").status().IsInvalidArgument());
   ModelManifest dup = list[0];
   EXPECT_EQ((*reg)->Register(dup).code(), StatusCode::kAlreadyExists);
-  // A broken manifest fails the whole directory, naming the file.
+  // A broken manifest is refused, naming the file; the others still load.
   std::ofstream(dir + "/broken.json") << "{";
-  Status st = ModelRegistry::LoadDir(dir).status();
-  EXPECT_NE(st.message().find("broken.json"), std::string::npos) << st.message();
+  Result<std::unique_ptr<ModelRegistry>> again = ModelRegistry::LoadDir(dir);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)->List().size(), 2u);
+  ASSERT_EQ((*again)->refused().size(), 1u);
+  EXPECT_NE((*again)->refused()[0].message().find("broken.json"), std::string::npos)
+      << (*again)->refused()[0].message();
   std::filesystem::remove_all(dir);
 }
 

@@ -1,6 +1,7 @@
 #include "snapshot/record_chunks.h"
 
 #include "common/coding.h"
+#include "common/fnv1a.h"
 
 namespace lookalike::snapshot {
 namespace {
@@ -19,14 +20,6 @@ int RecordClass(std::string_view key) {
   return 0;
 }
 
-uint64_t Fnv1a(std::string_view bytes) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
 
 }  // namespace
 
@@ -36,7 +29,7 @@ RecordChunker::RecordChunker(Emit emit, size_t min_bytes, size_t max_bytes)
 Status RecordChunker::Add(std::string_view key, std::string_view value) {
   int cls = RecordClass(key);
   bool boundary = cls != last_class_ || chunk_.size() >= max_bytes_ ||
-                  (chunk_.size() >= min_bytes_ && (Fnv1a(key) & kBoundaryMask) == 0);
+                  (chunk_.size() >= min_bytes_ && (Fnv1a64(key) & kBoundaryMask) == 0);
   if (boundary && count_ > 0) LOOKALIKE_RETURN_IF_ERROR(Flush());
   last_class_ = cls;
   if (chunk_.empty()) {

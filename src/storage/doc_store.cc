@@ -343,21 +343,7 @@ Status DocStore::DropIndex(const std::string& name, const std::string& uuid) {
   rocksdb::WriteBatch meta;
   meta.Delete(std::string(kMetaPrefix) + name);
   LOOKALIKE_RETURN_IF_ERROR(WriteRocks(&meta, /*sync=*/true, "deleting metadata"));
-  std::unique_ptr<IndexSpace> space;
-  {
-    std::lock_guard<std::mutex> lock(spaces_mu_);
-    for (auto it = spaces_.begin(); it != spaces_.end(); ++it) {
-      if ((*it)->uuid_ == uuid) {
-        space = std::move(*it);
-        spaces_.erase(it);
-        break;
-      }
-    }
-  }
-  if (!space) return Status::OK();
-  rocksdb::Status s = db_->DropColumnFamily(space->cf_);
-  db_->DestroyColumnFamilyHandle(space->cf_);
-  return FromRocks(s, "dropping the column family of " + name);
+  return DropSpace(uuid).WithContext("deleting index " + name);
 }
 
 Status DocStore::Write(WriteBatch* batch) {

@@ -173,7 +173,8 @@ class DocStore {
                     const std::vector<std::pair<std::string, std::string>>& records);
   /// Flushes the space's memtable and syncs the WAL.
   Status SyncSpace(IndexSpace* space);
-  /// Drops a space that has no metadata (a failed restore).
+  /// Drops the space of `uuid` (its metadata already gone: a deleted index or a failed
+  /// restore); OK when there is none.
   Status DropSpace(const std::string& uuid);
 
   /// Approximate bytes on disk of a space.

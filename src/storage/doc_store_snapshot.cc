@@ -84,7 +84,7 @@ Status DocStore::DropSpace(const std::string& uuid) {
   if (!space) return Status::OK();
   rocksdb::Status s = db_->DropColumnFamily(space->cf_);
   db_->DestroyColumnFamilyHandle(space->cf_);
-  return RocksError(s, "dropping a restore's column family");
+  return RocksError(s, "dropping the column family " + uuid);
 }
 
 }  // namespace lookalike::storage

@@ -30,10 +30,14 @@
 #include <string>
 #include <vector>
 
+#include "embed/tools/cv_image.h"
 #include "lookalike/embedder.h"
 
 namespace fs = std::filesystem;
 using lookalike::Image;
+using lookalike::tools::AsMat;
+using lookalike::tools::FromMat;
+using lookalike::tools::Shrink;
 
 namespace {
 
@@ -47,30 +51,6 @@ struct DataSet {
   std::vector<std::string> classes;
   std::vector<Item> items;
 };
-
-cv::Mat AsMat(const Image& img) {
-  return cv::Mat(img.height, img.width, CV_8UC3, const_cast<uint8_t*>(img.rgb.data()));
-}
-
-Image FromMat(const cv::Mat& m) {
-  Image img;
-  img.width = m.cols;
-  img.height = m.rows;
-  cv::Mat c = m.isContinuous() ? m : m.clone();
-  img.rgb.assign(c.data, c.data + c.total() * 3);
-  return img;
-}
-
-Image Shrink(const Image& img, int max_side) {
-  int side = std::max(img.width, img.height);
-  if (side <= max_side) return img;
-  double f = double(max_side) / side;
-  cv::Mat out;
-  cv::resize(AsMat(img), out,
-             cv::Size(std::max(1, int(img.width * f)), std::max(1, int(img.height * f))), 0, 0,
-             cv::INTER_AREA);
-  return FromMat(out);
-}
 
 DataSet LoadClipart(int per_class, std::mt19937& rng) {
   DataSet ds{"openclipart"};

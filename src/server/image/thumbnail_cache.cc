@@ -12,20 +12,11 @@
 #include <utility>
 
 #include "common/file_env.h"
+#include "common/fnv1a.h"
 
 namespace lookalike::server {
 namespace {
 
-// FNV-1a, 64 bits: names the disk entry; the inputs are a path and three numbers, not
-// adversarial, and a collision would only show one allowed image in place of another.
-uint64_t Fnv1a64(std::string_view s) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
 
 std::string Hex16(uint64_t v) {
   char buf[17];
@@ -71,6 +62,8 @@ Status ThumbnailCache::Make(std::span<const uint8_t> original, int max_side, Thu
 Result<ThumbnailCache::Thumbnail> ThumbnailCache::GetFromBytes(std::span<const uint8_t> original,
                                                                int max_side) {
   std::string_view content(reinterpret_cast<const char*>(original.data()), original.size());
+  // FNV-1a names the disk entry: the inputs are a path and three numbers, not adversarial, and
+  // a collision would only show one allowed image in place of another.
   std::string name = Hex16(Fnv1a64(content)) + "-" + std::to_string(original.size()) + "-" +
                      std::to_string(max_side);
   std::string key = "bytes\n" + name;

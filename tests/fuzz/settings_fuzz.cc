@@ -24,7 +24,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (updated.ok()) {
     lookalike::fuzz::CheckOk(engine.UpdateSettings(target, body).status(),
                              "the same update a second time");
-    (void)engine.Search("sz", R"({"size":20})");
+    lookalike::SearchRequest twenty;
+    twenty.size = 20;
+    (void)engine.Search("sz", twenty);
     (void)engine.IndexDocument("sz", "1", R"({"a":1,"b":{"c":"x"},"v":[1,2,3,4,5]})",
                                lookalike::OpType::kIndex, lookalike::RefreshPolicy::kFalse);
   } else if (auto now = engine.GetSettings("sz"); !now.ok() || *now != *before) {

@@ -53,6 +53,7 @@
 #include <vector>
 
 #include "lookalike/index_files.h"
+#include "lookalike/metrics.h"
 #include "lookalike/search_request.h"
 #include "lookalike/search_result.h"
 #include "lookalike/slow_log.h"
@@ -151,6 +152,9 @@ struct SearchOptions {
   /// (include/lookalike/search_merge.h): the engine returns the first `from + size` hits
   /// (from = 0, size = from + size, window checks unchanged) so the merge can pick the page.
   bool as_shard = false;
+  /// What the search is, for the per-kind metrics; absent = SearchKindOf(request). The image
+  /// API sets kImage (the engine sees only the knn query it became).
+  std::optional<SearchKind> kind;
 };
 
 /// Validates an index name for creation with Elasticsearch's rules: non-empty, lowercase, not
@@ -244,6 +248,16 @@ class Engine {
   /// The node's slow log: slow searches (recorded by the caller of Search, which knows the
   /// request) and slow writes (recorded by the engine). Null when not kept.
   virtual SlowLog* slow_log() { return nullptr; }
+
+  // ---- Metrics (lookalike/metrics.h) -------------------------------------------------------
+
+  /// The node's metrics: what the engine counts on its paths (searches per index and kind with
+  /// their latency, documents indexed and deleted per index) and, collected when read, vector
+  /// index sizes per field and code type, page-cache residency of mapped vector files, the
+  /// vector inserter's queue and RocksDB's state. The server adds its own series (HTTP, image
+  /// embedding) and renders them. Null when the engine keeps none. Series of a deleted index
+  /// disappear with it.
+  virtual MetricsRegistry* metrics() { return nullptr; }
 
   /// All indices, sorted by name (for _cat/indices), including those that failed to load
   /// (health "red", IndexInfo::failure set).

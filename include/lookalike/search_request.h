@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lookalike/query_dsl.h"
@@ -113,6 +114,18 @@ struct SearchRequest {
            (sort.size() == 1 && sort[0].kind == SortKey::Kind::kScore && sort[0].desc);
   }
 };
+
+/// What a search is, for the metrics and the slow log: a knn search ("knn"), one whose knn is
+/// restricted by a filter, a post_filter or other bool clauses ("filtered_knn"), an image query
+/// (a knn on an embedding the server computed from an image: only the caller knows, see
+/// SearchOptions::kind), any other query ("text") or none at all ("match_all").
+enum class SearchKind : uint8_t { kKnn = 0, kFilteredKnn, kImage, kText, kMatchAll };
+inline constexpr size_t kSearchKinds = 5;
+/// "knn", "filtered_knn", "image", "text", "match_all".
+std::string_view SearchKindName(SearchKind kind);
+/// The kind of `request` as far as the request shows it (never kImage). Walks the query tree
+/// without allocating.
+SearchKind SearchKindOf(const SearchRequest& request);
 
 /// _count: the documents `query` matches (absent = every live document). A knn query counts its
 /// k hits.

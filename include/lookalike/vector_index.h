@@ -113,6 +113,13 @@ class VectorIndex {
   virtual Status Save(const std::string& path) const = 0;
 
   virtual IndexStats Stats() const = 0;
+
+  /// Bytes of the snapshot file this index maps (LoadOptions::mmap_vectors) that are in the page
+  /// cache now, for the memory metrics; 0 when nothing is mapped. Costs one mincore pass over
+  /// the mapping (a byte of scratch per page, no I/O); never call it on the search path.
+  virtual size_t MappedResidentBytes() const { return 0; }
+  /// Bytes mapped from the snapshot file (the upper bound of MappedResidentBytes).
+  virtual size_t MappedBytes() const { return 0; }
 };
 
 Result<std::unique_ptr<VectorIndex>> CreateFlatIndex(size_t dim, Metric metric);

@@ -118,6 +118,7 @@ Status EngineImpl::Init() {
     failed_[name] = std::move(failed);
   }
   RemoveRestoreLeftovers();
+  metrics_.AddCollector([this](std::vector<MetricFamily>* out) { CollectMetrics(out); });
   if (!recovery_jobs_.empty()) recovery_ = std::thread([this] { RecoveryLoop(); });
   RecomputeSlowLogFloor();
   return Status::OK();
@@ -196,6 +197,7 @@ Status EngineImpl::LoadIndex(const std::string& name, const std::string& meta,
   {
     // Published only once everything loaded: a failure above leaves no trace in indices_.
     std::unique_lock lock(indices_mu_);
+    AttachMetrics(index.get());
     indices_[name] = index;
   }
   if (!job.docs.empty() || !job.tombstones.empty()) {
@@ -383,6 +385,7 @@ Result<std::shared_ptr<Index>> EngineImpl::CreateIndexInternal(std::string_view 
   index->snapshot_dir = options_.data_dir + "/vectors/" + index->uuid;
   LOOKALIKE_ASSIGN_OR_RETURN(index->space,
                              store_->CreateIndex(index->name, index->uuid, index->MetaJson()));
+  AttachMetrics(index.get());
   indices_[index->name] = index;
   return index;
 }
@@ -432,6 +435,7 @@ Result<std::string> EngineImpl::DeleteIndex(std::string_view name) {
       auto it = indices_.find(index->name);
       if (it == indices_.end() || it->second != index) continue;
       indices_.erase(it);
+      metrics_.RemoveSeries("index", index->name);
     }
     index->dropped = true;
     { std::lock_guard<std::mutex> barrier(index->write_mu); }  // in-flight writers finish

@@ -11,6 +11,7 @@
 //   order. sync_mu_ guards stopping_ (the WAL syncer's stop flag).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -80,6 +81,7 @@ class EngineImpl final : public Engine {
   }
   std::vector<IndexSlowLogSettings> SlowLogSettings(std::string_view name) const override;
   SlowLog* slow_log() override { return &slow_log_; }
+  MetricsRegistry* metrics() override { return &metrics_; }
   std::vector<IndexInfo> ListIndices() const override;
   Result<std::string> Refresh(std::string_view name) override;
   Result<std::string> Flush(std::string_view name) override;
@@ -121,6 +123,11 @@ class EngineImpl final : public Engine {
   /// DELETE of a failed index: drops what storage holds for it. NotFound if not failed.
   Status DropFailedIndex(const std::string& name);
 
+  /// Search (engine_search.cc) once the targets are resolved; Search records the metrics.
+  Result<SearchResult> SearchIndices(const std::vector<std::shared_ptr<Index>>& targets,
+                                     const SearchRequest& request, const SearchOptions& options,
+                                     std::chrono::steady_clock::time_point start);
+
   // Writes (engine_write.cc).
   Status ExecuteWrites(std::vector<WriteItem>* items, RefreshPolicy refresh);
   Status WriteIndexGroup(const std::shared_ptr<Index>& index, std::vector<WriteItem*>& items);
@@ -149,6 +156,13 @@ class EngineImpl final : public Engine {
   void MaybeAutoSnapshot(Index* index, VectorField* field);
 
   Status CheckOpen() const;
+
+  // Metrics (engine_metrics.cc). AttachMetrics gives an index its series before it is
+  // published; RecordWrites counts the applied items of one index group; CollectMetrics is the
+  // registry's collector (sizes, residency, queue, RocksDB), run when the metrics are read.
+  void AttachMetrics(Index* index);
+  void RecordWrites(const Index& index, const std::vector<WriteItem*>& items);
+  void CollectMetrics(std::vector<MetricFamily>* out) const;
 
   // Slow log (engine_settings.cc). Recomputes search_slowlog_floor_ from every index; called
   // whenever an index comes or goes or its settings change.
@@ -186,6 +200,9 @@ class EngineImpl final : public Engine {
   std::unique_ptr<RefusalLog> refusal_log_ = std::make_unique<RefusalLog>();
   std::atomic<int64_t> search_slowlog_floor_{-1};  // see SearchSlowLogFloorNanos
   SlowLog slow_log_;
+  // Declared last: destroyed first, so its collector (which reads the members above) cannot
+  // outlive them. An index's series are removed under indices_mu_ when the index goes.
+  MetricsRegistry metrics_;
 };
 
 }  // namespace lookalike::engine

@@ -436,6 +436,20 @@ Result<SearchResult> EngineImpl::Search(std::string_view index_expr,
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
   LOOKALIKE_RETURN_IF_ERROR(CheckRequestShape(request));
   LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(index_expr, true));
+  Result<SearchResult> result = SearchIndices(targets, request, options, start);
+  // Every searched index counts the whole search (a search of several indices is one call).
+  const SearchKind kind = options.kind.value_or(SearchKindOf(request));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (const auto& index : targets) {
+    if (index->metrics) index->metrics->RecordSearch(kind, seconds, result.ok());
+  }
+  return result;
+}
+
+Result<SearchResult> EngineImpl::SearchIndices(
+    const std::vector<std::shared_ptr<Index>>& targets, const SearchRequest& request,
+    const SearchOptions& options, std::chrono::steady_clock::time_point start) {
   int64_t window = 10000;
   for (const auto& idx : targets) {
     std::shared_lock lock(idx->data_mu);  // PUT _settings may replace the settings

@@ -478,6 +478,7 @@ Status EngineImpl::ExecuteWrites(std::vector<WriteItem>* items, RefreshPolicy re
     }
     auto started = std::chrono::steady_clock::now();
     LOOKALIKE_RETURN_IF_ERROR(WriteIndexGroup(index, group));
+    RecordWrites(*index, group);
     MaybeLogSlowWrites(*index, group,
                        std::chrono::duration_cast<std::chrono::nanoseconds>(
                            std::chrono::steady_clock::now() - started)

@@ -25,6 +25,7 @@
 
 #include "engine/docnum_pool.h"
 #include "engine/field_store.h"
+#include "engine/index_metrics.h"
 #include "engine/index_settings.h"
 #include "engine/mapping.h"
 #include "lookalike/vector_index.h"
@@ -116,6 +117,9 @@ class Index {
   // True while startup catch-up of the vector indices is incomplete: no snapshot may then
   // claim to cover the latest seq_no.
   std::atomic<bool> recovering{false};
+  /// Search and write counters of this index (set before the index is published, then
+  /// constant).
+  std::shared_ptr<IndexMetrics> metrics;
 
   /// Metadata JSON stored in RocksDB: {"uuid","creation_date","settings":{...},"mappings":{...}}.
   std::string MetaJson() const;

@@ -96,6 +96,13 @@ size_t VectorQueue::queued_bytes() const {
   return total_bytes_;
 }
 
+size_t VectorQueue::queued_vectors() const {
+  std::lock_guard lock(mu_);
+  size_t vectors = 0;
+  for (const auto& [index, q] : per_index_) vectors += q.vectors;
+  return vectors;
+}
+
 size_t VectorQueue::queued_tasks() const {
   std::lock_guard lock(mu_);
   return total_tasks_;

@@ -83,6 +83,9 @@ class VectorQueue {
 
   size_t queued_bytes() const;
   size_t queued_tasks() const;
+  /// Vectors (adds + removes) queued or being applied, over every index: accepted writes whose
+  /// vectors are not in the vector index yet.
+  size_t queued_vectors() const;
 
  private:
   struct PerIndex {

@@ -358,6 +358,7 @@ Status DocStore::WriteRocks(rocksdb::WriteBatch* batch, bool sync, std::string_v
   wo.sync = sync;
   rocksdb::Status s = db_->Write(wo, batch);
   if (s.IsIOError()) MarkFailed(s.ToString(), /*from_write=*/true);
+  if (s.ok() && sync) wal_syncs_.fetch_add(1, std::memory_order_relaxed);
   return FromRocks(s, what);
 }
 
@@ -391,6 +392,7 @@ Status DocStore::SyncWal() {
   if (!writable()) return ReadOnlyError();
   rocksdb::Status s = db_->FlushWAL(true);
   if (s.IsIOError()) MarkFailed(s.ToString(), /*from_write=*/true);
+  if (s.ok()) wal_syncs_.fetch_add(1, std::memory_order_relaxed);
   return FromRocks(s, "syncing the WAL");
 }
 
@@ -553,6 +555,20 @@ Status DocStore::SetSnapshotSeq(IndexSpace* space, const std::string& field, int
   rocksdb::WriteBatch batch;
   batch.Put(space->cf_, "s" + field, v);
   return WriteRocks(&batch, /*sync=*/true, "storing snapshot seq");
+}
+
+DocStore::Stats DocStore::GetStats() const {
+  Stats stats;
+  stats.wal_syncs = wal_syncs_.load(std::memory_order_relaxed);
+  auto property = [this](const std::string& name, uint64_t* out) {
+    if (!db_->GetAggregatedIntProperty(name, out)) *out = 0;
+  };
+  property("rocksdb.estimate-pending-compaction-bytes", &stats.pending_compaction_bytes);
+  property("rocksdb.num-running-compactions", &stats.running_compactions);
+  property("rocksdb.live-sst-files-size", &stats.live_sst_bytes);
+  property("rocksdb.total-sst-files-size", &stats.total_sst_bytes);
+  property("rocksdb.cur-size-all-mem-tables", &stats.memtable_bytes);
+  return stats;
 }
 
 int64_t DocStore::ApproximateSize(IndexSpace* space) const {

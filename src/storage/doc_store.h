@@ -180,6 +180,18 @@ class DocStore {
   /// Approximate bytes on disk of a space.
   int64_t ApproximateSize(IndexSpace* space) const;
 
+  /// What the metrics report about RocksDB, summed over every column family. Cheap (in-memory
+  /// properties of the DB, no I/O); fields RocksDB cannot tell stay 0.
+  struct Stats {
+    uint64_t wal_syncs = 0;                  // synced writes and WAL syncs since open
+    uint64_t pending_compaction_bytes = 0;   // rocksdb.estimate-pending-compaction-bytes
+    uint64_t running_compactions = 0;        // rocksdb.num-running-compactions
+    uint64_t live_sst_bytes = 0;             // rocksdb.live-sst-files-size
+    uint64_t total_sst_bytes = 0;            // rocksdb.total-sst-files-size (obsolete included)
+    uint64_t memtable_bytes = 0;             // rocksdb.cur-size-all-mem-tables
+  };
+  Stats GetStats() const;
+
   /// False while the store is read-only after a write or background failure (see the top).
   bool writable() const { return !failed_.load(std::memory_order_relaxed); }
   /// Why the store is read-only ("" when writable), e.g. "IO error: No space left on device...".
@@ -204,6 +216,7 @@ class DocStore {
   std::vector<std::unique_ptr<IndexSpace>> spaces_;  // guarded by spaces_mu_
   mutable std::mutex spaces_mu_;
   bool sync_ = true;
+  std::atomic<uint64_t> wal_syncs_{0};  // synced writes + SyncWal calls that succeeded
 
   std::shared_ptr<Listener> listener_;
   std::shared_mutex wal_mu_;

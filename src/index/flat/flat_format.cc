@@ -14,6 +14,7 @@
 
 #include "common/coding.h"
 #include "common/crc32c.h"
+#include "common/residency.h"
 #include "common/file_env.h"
 #include "index/flat/flat_index.h"
 #include "index/flat/flat_internal.h"
@@ -265,6 +266,16 @@ Result<std::unique_ptr<FlatIndex>> FlatIndex::Load(const std::string& path,
   }
   index->num_slots_ = count;
   return index;
+}
+
+size_t FlatIndex::MappedResidentBytes() const {
+  std::shared_lock lock(mu_);
+  return mapping_ ? static_cast<size_t>(ResidentBytes(mapping_->data(), mapping_->size())) : 0;
+}
+
+size_t FlatIndex::MappedBytes() const {
+  std::shared_lock lock(mu_);
+  return mapping_ ? mapping_->size() : 0;
 }
 
 }  // namespace flat

@@ -73,6 +73,8 @@ class FlatIndex final : public VectorIndex {
   /// Save through `env` (tests inject failures there); Save uses FileEnv::Default().
   Status SaveTo(FileEnv& env, const std::string& path) const;
   IndexStats Stats() const override;
+  size_t MappedResidentBytes() const override;
+  size_t MappedBytes() const override;
 
   /// The BLAS behind SearchBatch, e.g. "OpenBLAS 0.3.21 core=Haswell threads=2". OpenBLAS picks
   /// its kernels from cpuid unless OPENBLAS_CORETYPE forces one (a forced "Haswell" on an

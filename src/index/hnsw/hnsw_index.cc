@@ -9,6 +9,7 @@
 #include <cstring>
 #include <thread>
 
+#include "common/residency.h"
 #include "index/metric.h"
 
 namespace lookalike::hnsw {
@@ -440,6 +441,11 @@ size_t HnswIndex::MemoryBytes() const {
   for (uint32_t i = 0; i < slots; ++i) bytes += levels_[i] * slot_up_ * sizeof(uint32_t);
   bytes += label_to_node_.size() * (sizeof(uint64_t) + sizeof(uint32_t) + 2 * sizeof(void*));
   return bytes;
+}
+
+// The mapping lives from Load to the destructor, so no lock is needed to read it.
+size_t HnswIndex::MappedResidentBytes() const {
+  return static_cast<size_t>(ResidentBytes(map_addr_, map_len_));
 }
 
 IndexStats HnswIndex::Stats() const {

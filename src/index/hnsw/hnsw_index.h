@@ -71,6 +71,8 @@ class HnswIndex final : public VectorIndex {
   /// Save through `env` (tests inject failures there); Save uses FileEnv::Default().
   Status SaveTo(FileEnv& env, const std::string& path) const;
   IndexStats Stats() const override;
+  size_t MappedResidentBytes() const override;
+  size_t MappedBytes() const override { return map_len_; }
 
   /// Unlinks tombstones and frees their slots (see the file comment). Safe to call any time.
   Status Compact();

@@ -26,7 +26,9 @@ void RegisterSearchHandlers(Router& router, RestContext& ctx) {
       if (rewritten->has_value()) {
         const auto& rw = **rewritten;
         auto started = std::chrono::steady_clock::now();
-        auto result = e.Search(IndexParam(req), rw.request);
+        SearchOptions options;
+        options.kind = SearchKind::kImage;
+        auto result = e.Search(IndexParam(req), rw.request, options);
         MaybeLogSlowSearch(e, IndexParam(req), req.body(), started, result, "image");
         if (!result.ok()) return ReplyError(result.status(), resp);
         return Reply(es::RenderSearchResponse(*result, EmbedTookFields(rw.embed_ms, rw.model)),

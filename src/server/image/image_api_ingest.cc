@@ -43,6 +43,7 @@ Result<std::vector<float>> ImageApi::EmbedRef(const ImageRef& ref, const EmbedSp
                                    std::to_string(spec.dims))
         .WithType("illegal_argument_exception");
   }
+  auto started = std::chrono::steady_clock::now();
   Result<Image> image = Status::InvalidArgument("no image");
   if (!ref.path.empty()) {
     LOOKALIKE_ASSIGN_OR_RETURN(ImageFile file, OpenImageBelowRoots(ref.path, open_roots_));
@@ -55,7 +56,12 @@ Result<std::vector<float>> ImageApi::EmbedRef(const ImageRef& ref, const EmbedSp
   if (!image.ok()) {
     return Mapper("failed to embed [" + spec.source_field + "]: " + image.status().message());
   }
-  return (*embedder)->Embed(*image);
+  auto vector = (*embedder)->Embed(*image);
+  if (vector.ok()) {
+    RecordEmbed((*embedder)->manifest().name, kIndexEmbed,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  return vector;
 }
 
 Status ImageApi::CheckMappingModels(std::string_view body, bool is_create) const {

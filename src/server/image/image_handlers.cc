@@ -92,6 +92,17 @@ void ReplyWithEtag(const RestRequest& request, std::string_view etag,
 
 ImageApi::ImageApi(Engine* engine, ImageApiOptions options)
     : engine_(engine), options_(std::move(options)) {
+  if (MetricsRegistry* metrics = engine_->metrics(); metrics && options_.models) {
+    for (const ModelManifest& model : options_.models->List()) {
+      for (const char* use : {"query", "index"}) {
+        embed_seconds_[model.name][use[0] == 'q' ? kQueryEmbed : kIndexEmbed] =
+            metrics->GetHistogram("lookalike_image_embed_duration_seconds",
+                                  "Decoding and embedding one image, by model and use (query: "
+                                  "an image search; index: a document's image at write time).",
+                                  kLatencyBuckets, {{"model", model.name}, {"use", use}});
+      }
+    }
+  }
   std::vector<std::string> roots;
   for (const std::string& r : options_.image_roots) {
     char resolved[PATH_MAX];
@@ -157,7 +168,13 @@ Result<ImageApi::Query> ImageApi::Embed(std::string_view index, std::string_view
   LOOKALIKE_ASSIGN_OR_RETURN(q.vector, (*embedder)->Embed(*decoded));
   q.embed_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  RecordEmbed(q.model, kQueryEmbed, q.embed_ms / 1e3);
   return q;
+}
+
+void ImageApi::RecordEmbed(const std::string& model, EmbedUse use, double seconds) const {
+  auto it = embed_seconds_.find(model);
+  if (it != embed_seconds_.end() && it->second[use]) it->second[use]->Observe(seconds);
 }
 
 void ImageApi::SearchImage(const RestRequest& request, HttpResponse* response) const {
@@ -189,7 +206,9 @@ void ImageApi::SearchImage(const RestRequest& request, HttpResponse* response) c
   search.size = *size;
   search.source.excludes = {q->field};  // the hits show their documents without the vector
   search.query = KnnQueryOf(q->field, std::move(q->vector), *k, std::move(filter));
-  auto result = engine_->Search(index, search);
+  SearchOptions options;
+  options.kind = SearchKind::kImage;
+  auto result = engine_->Search(index, search, options);
   if (!result.ok()) return fail(result.status());
   response->status = 200;
   response->body = es::RenderSearchResponse(*result, EmbedTookFields(q->embed_ms, q->model));

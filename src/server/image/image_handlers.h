@@ -20,6 +20,8 @@
 // ModelRegistry and ThumbnailCache; handlers run concurrently.
 #pragma once
 
+#include <array>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -117,6 +119,13 @@ class ImageApi {
   void SearchImage(const RestRequest& request, HttpResponse* response) const;
   void GetImage(const RestRequest& request, HttpResponse* response) const;
   void ListModels(HttpResponse* response) const;
+
+  // lookalike_image_embed_duration_seconds{model, use="query"|"index"}: decoding and embedding
+  // one image. Created for every loaded model at construction (models do not change while
+  // serving), so recording takes no lock.
+  enum EmbedUse { kQueryEmbed = 0, kIndexEmbed = 1 };
+  void RecordEmbed(const std::string& model, EmbedUse use, double seconds) const;
+  std::map<std::string, std::array<std::shared_ptr<Histogram>, 2>, std::less<>> embed_seconds_;
 
   Engine* engine_;
   ImageApiOptions options_;

@@ -38,6 +38,16 @@ void HttpMetrics::Record(int route, std::string_view method, int status, double 
                         std::memory_order_relaxed);
 }
 
+uint64_t HttpMetrics::TotalRequests() const {
+  uint64_t total = 0;
+  for (size_t r = 0; r < routes_.size(); ++r) {
+    for (const auto& per_method : series_[r].requests) {
+      for (const auto& n : per_method) total += n.load(std::memory_order_relaxed);
+    }
+  }
+  return total;
+}
+
 void HttpMetrics::Write(PrometheusText* out) const {
   out->Family("lookalike_http_requests_total", "counter",
               "REST requests answered, by route pattern, method and status class.");

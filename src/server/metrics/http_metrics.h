@@ -39,6 +39,8 @@ class HttpMetrics {
   /// Appends lookalike_http_requests_total and lookalike_http_request_duration_seconds; series
   /// that never saw a request are left out.
   void Write(PrometheusText* out) const;
+  /// Requests recorded so far, every route, method and status.
+  uint64_t TotalRequests() const;
 
  private:
   static constexpr size_t kMethods = 6;  // GET, HEAD, POST, PUT, DELETE, other

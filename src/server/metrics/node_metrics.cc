@@ -69,7 +69,12 @@ std::string RenderNodeMetrics(const NodeMetricsSources& sources) {
   PrometheusText out;
   if (sources.http != nullptr) sources.http->Write(&out);
   if (sources.lanes) WriteLaneMetrics(sources.lanes(), &out);
-  if (sources.engine != nullptr) WriteIndexMetrics(sources.engine->ListIndices(), &out);
+  if (sources.engine != nullptr) {
+    WriteIndexMetrics(sources.engine->ListIndices(), &out);
+    if (const MetricsRegistry* registry = sources.engine->metrics()) {
+      WriteMetricFamilies(registry->Collect(), &out);
+    }
+  }
   WriteProcessMetrics(ReadProcessStats(), &out);
   WriteSystemMetrics(ReadOsStats(), ReadFsStats(sources.data_dir), &out);
   return out.str();

@@ -54,24 +54,65 @@ void PrometheusText::Family(std::string_view name, std::string_view type,
   out_ += '\n';
 }
 
+void PrometheusText::Labels(
+    std::initializer_list<std::pair<std::string_view, std::string_view>> fixed,
+    const MetricLabels* dynamic, std::string_view le) {
+  bool first = true;
+  auto label = [&](std::string_view key, std::string_view value) {
+    out_ += first ? '{' : ',';
+    first = false;
+    out_ += key;
+    out_ += "=\"";
+    AppendEscapedLabelValue(&out_, value);
+    out_ += '"';
+  };
+  for (const auto& [key, value] : fixed) label(key, value);
+  if (dynamic != nullptr) {
+    for (const auto& [key, value] : *dynamic) label(key, value);
+  }
+  if (!le.empty()) label("le", le);
+  if (!first) out_ += '}';
+}
+
 void PrometheusText::Sample(std::string_view name, PrometheusLabels labels, double value) {
   out_ += name;
-  if (labels.size() > 0) {
-    out_ += '{';
-    bool first = true;
-    for (const auto& [key, label_value] : labels) {
-      if (!first) out_ += ',';
-      first = false;
-      out_ += key;
-      out_ += "=\"";
-      AppendEscapedLabelValue(&out_, label_value);
-      out_ += '"';
-    }
-    out_ += '}';
-  }
+  Labels(labels, nullptr, {});
   out_ += ' ';
   out_ += PrometheusNumber(value);
   out_ += '\n';
+}
+
+void PrometheusText::Sample(std::string_view name, const MetricLabels& labels, double value,
+                            std::string_view le) {
+  out_ += name;
+  Labels({}, &labels, le);
+  out_ += ' ';
+  out_ += PrometheusNumber(value);
+  out_ += '\n';
+}
+
+void WriteMetricFamilies(const std::vector<MetricFamily>& families, PrometheusText* out) {
+  for (const MetricFamily& family : families) {
+    const char* type = family.type == MetricType::kCounter     ? "counter"
+                       : family.type == MetricType::kHistogram ? "histogram"
+                                                               : "gauge";
+    out->Family(family.name, type, family.help);
+    for (const MetricSample& sample : family.samples) {
+      if (family.type != MetricType::kHistogram) {
+        out->Sample(family.name, sample.labels, sample.value);
+        continue;
+      }
+      const HistogramValues& h = sample.histogram;
+      uint64_t cumulative = 0;
+      for (size_t b = 0; b < h.counts.size(); ++b) {
+        cumulative += h.counts[b];
+        std::string le = b < h.bounds.size() ? PrometheusNumber(h.bounds[b]) : "+Inf";
+        out->Sample(family.name + "_bucket", sample.labels, static_cast<double>(cumulative), le);
+      }
+      out->Sample(family.name + "_sum", sample.labels, h.sum);
+      out->Sample(family.name + "_count", sample.labels, static_cast<double>(cumulative));
+    }
+  }
 }
 
 }  // namespace lookalike::server

@@ -8,9 +8,19 @@
 3. Per-index gauges follow the data (docs after a refreshed _bulk); process gauges are filled.
 4. With security on, scraping needs the cluster "monitor" privilege: 403 for a role without it;
    the _security API counts under its pseudo route.
+5. The engine's series (issue 13, item 1, second part): searches per index and kind (knn,
+   filtered_knn, text, image when the converted models are there) with latency histograms,
+   documents indexed/deleted, vector index sizes per field and code type, the vector queue,
+   page-cache residency of mapped vectors and RocksDB's state; a deleted index's series go.
+
+Usage: test_metrics.py --binary BUILD/lookalike [--models BUILD/models]
 """
+import base64
+import glob
 import json
+import os
 import re
+import sys
 
 from lk_server import Server, add_user, basic_auth, check, run_main
 
@@ -19,29 +29,51 @@ LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)')
 
 
 def parse_exposition(text):
-    """{(name, frozenset(labels)): value}; raises on any line outside the format."""
-    types, samples = {}, {}
+    """(types, {(name, frozenset(labels)): value}); raises on any line outside the format:
+    HELP then TYPE once per family before its samples, no sample twice, names and labels as
+    the format spells them, numbers that parse, the text ends with a newline."""
+    check(text.endswith("\n"), "exposition ends with a newline")
+    types, samples, helped = {}, {}, set()
     for line in text.splitlines():
         if line.startswith("# HELP "):
+            name = line.split(" ", 3)[2]
+            check(name not in helped and name not in types, "HELP once, before TYPE: %r" % line)
+            helped.add(name)
             continue
         if line.startswith("# TYPE "):
             _, _, name, kind = line.split(" ", 3)
             check(kind in ("counter", "gauge", "histogram"), line)
+            check(name in helped and name not in types, "TYPE once, after HELP: %r" % line)
             types[name] = kind
             continue
+        check(not line.startswith("#") and line.strip() == line and line, "stray line %r" % line)
         m = SAMPLE.match(line)
         check(m is not None, "not a sample line: %r" % line)
         name, labels_text, value = m.group(1), m.group(3) or "", m.group(4)
         family = re.sub(r'_(bucket|sum|count)$', '', name) if name not in types else name
         check(family in types, "sample before its TYPE: %r" % line)
+        check(family == name or types[family] == "histogram", "suffix on a non-histogram %r" % line)
         labels, pos = {}, 0
         while pos < len(labels_text):
             lm = LABEL.match(labels_text, pos)
             check(lm is not None, "bad labels in %r" % line)
+            check(lm.group(1) not in labels, "label twice in %r" % line)
             labels[lm.group(1)] = lm.group(2)
             pos = lm.end()
-        samples[(name, frozenset(labels.items()))] = float(value)
+        check(("le" in labels) == name.endswith("_bucket") or types.get(name) is not None,
+              "le only on buckets: %r" % line)
+        key = (name, frozenset(labels.items()))
+        check(key not in samples, "sample twice: %r" % line)
+        number = float(value)  # raises on anything but a number, +Inf, -Inf, NaN
+        if types[family] == "counter" or name.endswith(("_bucket", "_count")):
+            check(number >= 0, "negative count %r" % line)
+        samples[key] = number
     return types, samples
+
+
+def series(samples, name, **labels):
+    """The value of one series, None when absent."""
+    return samples.get((name, frozenset(labels.items())))
 
 
 def scrape(server):
@@ -57,20 +89,107 @@ def requests_total(samples, route, method, status):
 
 
 def check_histograms(types, samples):
+    """Every histogram series: buckets cumulative, ending in +Inf == _count, with a _sum."""
     for family, kind in types.items():
         if kind != "histogram":
             continue
-        routes = {dict(k[1])["route"] for k in samples if k[0] == family + "_count"}
-        check(routes, "histogram %s has series" % family)
-        for route in routes:
-            buckets = sorted(
-                (float(dict(k[1])["le"]), v) for k, v in samples.items()
-                if k[0] == family + "_bucket" and dict(k[1])["route"] == route)
+        groups = {}
+        for (name, labels), value in samples.items():
+            if name == family + "_bucket":
+                rest = frozenset((k, v) for k, v in labels if k != "le")
+                groups.setdefault(rest, []).append((float(dict(labels)["le"]), value))
+        for rest, buckets in groups.items():
+            buckets.sort()
             counts = [v for _, v in buckets]
-            check(counts == sorted(counts), "cumulative buckets for %s: %s" % (route, buckets))
-            check(buckets[-1][0] == float("inf"), "last bucket is +Inf for %s" % route)
-            total = samples[(family + "_count", frozenset({"route": route}.items()))]
+            check(counts == sorted(counts), "cumulative buckets %s %s: %s" % (family, rest, buckets))
+            check(buckets[-1][0] == float("inf"), "last bucket is +Inf for %s %s" % (family, rest))
+            total = samples.get((family + "_count", rest))
             check(buckets[-1][1] == total, "+Inf bucket %s == count %s" % (buckets[-1][1], total))
+            check((family + "_sum", rest) in samples, "%s_sum for %s" % (family, rest))
+
+
+def any_png():
+    for path in sorted(glob.glob("/usr/share/openclipart/png/**/*.png", recursive=True))[:1]:
+        return open(path, "rb").read()
+    return None
+
+
+def test_engine_series(binary, models):
+    """Searches of each kind, a bulk and deletes move exactly their series."""
+    image = any_png() if models and os.path.isdir(models) else None
+    extra = ["--models", models] if image else []
+    with Server(binary, extra_args=extra).start() as server:
+        vec = {"type": "knn_vector", "dimension": 4,
+               "method": {"name": "hnsw", "space_type": "l2", "parameters": {"m": 8}}}
+        check(server.request("PUT", "/e", {"mappings": {"properties": {
+            "v": vec, "tag": {"type": "keyword"}}}})[0] == 200, "create e")
+        bulk = "".join('{"index":{"_id":"%d"}}\n{"v":[%d,1,0,%d],"tag":"t%d"}\n' % (i, i, i % 5, i % 3)
+                       for i in range(30))
+        status, body = server.request("POST", "/e/_bulk?refresh=true", bulk,
+                                      headers={"Content-Type": "application/x-ndjson"})
+        check(status == 200 and not json.loads(body)["errors"], body[:300])
+        for doc in ("1", "2"):
+            check(server.request("DELETE", "/e/_doc/%s?refresh=true" % doc)[0] == 200, "delete")
+        knn = {"knn": {"v": {"vector": [1, 1, 0, 1], "k": 3}}}
+        searches = [
+            ("knn", {"query": knn}, 3),
+            ("filtered_knn", {"query": {"knn": {"v": {"vector": [1, 1, 0, 1], "k": 3,
+                                                      "filter": {"term": {"tag": "t1"}}}}}}, 2),
+            ("text", {"query": {"term": {"tag": "t2"}}}, 4),
+        ]
+        for _kind, body, times in searches:
+            for _ in range(times):
+                status, res = server.request("POST", "/e/_search", body)
+                check(status == 200, "search %s: %s" % (body, res[:300]))
+        check(server.request("POST", "/e/_flush")[0] == 200, "flush writes the vector snapshot")
+        if image:
+            dims = 1280
+            check(server.request("PUT", "/img", {"mappings": {"properties": {"embedding": {
+                "type": "knn_vector", "dimension": dims, "model": "mobilenet_v2"}}}})[0] == 200,
+                  "create img")
+            neural = {"query": {"neural": {"embedding": {
+                "query_image": base64.b64encode(image).decode(), "k": 1}}}}
+            status, res = server.request("POST", "/img/_search", neural)
+            check(status == 200, "neural search: %s" % res[:300])
+        types, after = scrape(server)
+        check_histograms(types, after)
+        for kind, _body, times in searches:
+            n = series(after, "lookalike_searches_total", index="e", kind=kind)
+            check(n == times, "lookalike_searches_total{kind=%s} = %s, want %d" % (kind, n, times))
+            c = series(after, "lookalike_search_duration_seconds_count", index="e", kind=kind)
+            check(c == times, "duration count{kind=%s} = %s" % (kind, c))
+            le = series(after, "lookalike_search_duration_seconds_bucket", index="e", kind=kind,
+                        le="+Inf")
+            check(le == times, "+Inf bucket{kind=%s} = %s" % (kind, le))
+        check(series(after, "lookalike_searches_total", index="e", kind="image") is None,
+              "no image series for e")
+        check(series(after, "lookalike_docs_indexed_total", index="e") == 30, "30 docs indexed")
+        check(series(after, "lookalike_docs_deleted_total", index="e") == 2, "2 docs deleted")
+        field = {"index": "e", "field": "v", "code": "int8"}
+        check(series(after, "lookalike_vector_index_vectors", **field) == 28, "28 vectors")
+        check(series(after, "lookalike_vector_index_memory_bytes", **field) > 0, "memory bytes")
+        check(series(after, "lookalike_vector_index_disk_bytes", **field) > 0, "disk bytes")
+        mapped = series(after, "lookalike_vector_index_mapped_bytes", **field)
+        resident = series(after, "lookalike_vector_index_mapped_resident_bytes", **field)
+        check(mapped is not None and resident is not None and 0 <= resident <= max(mapped, 0),
+              "residency %s of mapped %s" % (resident, mapped))
+        check(series(after, "lookalike_vector_queue_vectors") == 0, "queue drained by refresh")
+        check(series(after, "lookalike_rocksdb_wal_syncs_total") >= 3, "synced writes counted")
+        check(series(after, "lookalike_rocksdb_live_sst_bytes") > 0, "flush wrote an SST")
+        for name in ("lookalike_rocksdb_pending_compaction_bytes",
+                     "lookalike_rocksdb_memtable_bytes", "lookalike_rocksdb_running_compactions"):
+            check(series(after, name) is not None, name)
+        if image:
+            check(series(after, "lookalike_searches_total", index="img", kind="image") == 1,
+                  "image search counted")
+            check(series(after, "lookalike_image_embed_duration_seconds_count",
+                         model="mobilenet_v2", use="query") == 1, "embedding time recorded")
+        else:
+            print("test_metrics: no models or images, image series not checked")
+        # A deleted index's series go with it.
+        check(server.request("DELETE", "/e")[0] == 200, "delete e")
+        _, gone = scrape(server)
+        check(not any(dict(k[1]).get("index") == "e" for k in gone), "series of e removed")
 
 
 def test_counters_and_gauges(binary):
@@ -172,6 +291,9 @@ def test_nodes_and_cat_with_the_real_client(binary):
 
 
 def main(binary):
+    models = sys.argv[sys.argv.index("--models") + 1] if "--models" in sys.argv else \
+        os.path.join(os.path.dirname(binary), "models")
+    test_engine_series(binary, models)
     test_counters_and_gauges(binary)
     test_nodes_and_cat_with_the_real_client(binary)
     test_needs_monitor_privilege(binary)

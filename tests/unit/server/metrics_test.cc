@@ -47,6 +47,27 @@ TEST(PrometheusText, EscapesLabelValuesAndSpellsNumbers) {
   EXPECT_EQ(PrometheusNumber(0.0 / 0.0), "NaN");
 }
 
+TEST(PrometheusText, RendersRegistryHistogramsCumulativeWithLe) {
+  MetricsRegistry registry;
+  const double bounds[] = {0.01, 0.1};
+  auto h = registry.GetHistogram("s_seconds", "Latency.", bounds, {{"index", "a"}});
+  h->Observe(0.005);
+  h->Observe(0.05);
+  h->Observe(5);
+  registry.GetCounter("n_total", "Count.", {{"index", "a\"q"}})->Add(2);
+  PrometheusText out;
+  WriteMetricFamilies(registry.Collect(), &out);
+  EXPECT_EQ(out.str(),
+            "# HELP n_total Count.\n# TYPE n_total counter\n"
+            "n_total{index=\"a\\\"q\"} 2\n"
+            "# HELP s_seconds Latency.\n# TYPE s_seconds histogram\n"
+            "s_seconds_bucket{index=\"a\",le=\"0.01\"} 1\n"
+            "s_seconds_bucket{index=\"a\",le=\"0.1\"} 2\n"
+            "s_seconds_bucket{index=\"a\",le=\"+Inf\"} 3\n"
+            "s_seconds_sum{index=\"a\"} 5.055\n"
+            "s_seconds_count{index=\"a\"} 3\n");
+}
+
 TEST(HttpMetrics, CountsPerRouteMethodAndStatusClass) {
   HttpMetrics m;
   m.SetRoutes({"/{index}/_search", "/_bulk"});

@@ -553,6 +553,8 @@
 
   // ---------------------------------------------------------------- start
 
+  // /_ui/status is the status tab (status.js); the search view stays idle there.
+  if (window.lookalikeStatusTab) return;
   run(async () => {
     if (!(await loadIndices())) return;
     const hash = readHash();

@@ -1,5 +1,6 @@
 # Writes a C++ source holding the bytes of the page's files; run at build time by
-# web/CMakeLists.txt as `cmake -DOUT=... -DSRC_DIR=... -DFILES=a|b -P embed_assets.cmake`.
+# web/CMakeLists.txt as `cmake -DOUT=... -DSRC_DIR=... -DFILES=a|b [-DVENDOR_DIR=...
+# -DVENDOR_FILES=c|d] -P embed_assets.cmake` (vendored files come from VENDOR_DIR).
 # Bytes are emitted as hex arrays, which is safe for any content (no raw-string delimiters).
 cmake_minimum_required(VERSION 3.25)
 
@@ -31,12 +32,21 @@ string(APPEND body "namespace lookalike::web {\nnamespace {\n\n")
 set(table "")
 set(i 0)
 string(REPLACE "|" ";" FILES "${FILES}")
+string(REPLACE "|" ";" VENDOR_FILES "${VENDOR_FILES}")
+foreach(rel IN LISTS FILES)
+  set(dir_of_${rel} "${SRC_DIR}")
+endforeach()
+foreach(rel IN LISTS VENDOR_FILES)
+  set(dir_of_${rel} "${VENDOR_DIR}")
+endforeach()
+list(APPEND FILES ${VENDOR_FILES})
 list(SORT FILES)
 foreach(rel IN LISTS FILES)
-  file(READ "${SRC_DIR}/${rel}" hex HEX)
+  set(dir "${dir_of_${rel}}")
+  file(READ "${dir}/${rel}" hex HEX)
   string(LENGTH "${hex}" hex_len)
   math(EXPR size "${hex_len} / 2")
-  file(SHA256 "${SRC_DIR}/${rel}" sha)
+  file(SHA256 "${dir}/${rel}" sha)
   string(SUBSTRING "${sha}" 0 16 etag)
   # 0x..,  with a line break every 16 bytes.
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")

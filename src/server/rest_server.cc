@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -87,6 +88,12 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
   };
   RegisterMetricsHandler(router_, NodeMetricsSources{engine, &http_metrics_, lanes,
                                                      options_.data_dir});
+  // One hour of samples whatever the interval (at least one), so the memory stays fixed.
+  const int interval_ms = std::max(options_.status_interval_ms, 100);
+  status_ = std::make_unique<StatusHistory>(
+      engine, &http_metrics_, options_.data_dir, std::chrono::milliseconds(interval_ms),
+      static_cast<size_t>(std::max(1, 3600 * 1000 / interval_ms)));
+  RegisterStatusHandler(router_, *engine, *status_);
   auto node = std::make_shared<NodeContext>();
   node->rest = &ctx_;
   node->host = options_.http.host;
@@ -105,6 +112,7 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
   http_ = std::make_unique<HttpServer>(
       WithRequestLanes(options_.http, options_.thread_pools),
       [this](const HttpRequest& req, HttpResponse* resp) { Handle(req, resp); });
+  status_->Start();
 }
 
 RestServer::~RestServer() = default;

@@ -26,6 +26,7 @@
 #include "server/http/http_server.h"
 #include "server/image/image_handlers.h"
 #include "server/metrics/http_metrics.h"
+#include "server/metrics/status_history.h"
 #include "server/request_guard.h"
 #include "server/request_lanes.h"
 #include "server/router.h"
@@ -52,6 +53,9 @@ struct RestServerOptions {
   security::SecurityService* security = nullptr;
   // Sizes of the worker lanes (serve --thread-pool); http.worker_threads sizes the search lane.
   ThreadPoolSettings thread_pools;
+  /// How often the status page's history (GET /_lookalike/status) takes a sample; it keeps
+  /// an hour's worth at the default 10 s (360 samples, fixed memory).
+  int status_interval_ms = 10000;
   // Tests only (serve --test-hold-writes-while, hidden): while this file exists, requests of
   // the write lane wait before they run (at most 120 s), holding their worker, so a test can
   // show that searches and health checks still answer. "" = off.
@@ -83,6 +87,9 @@ class RestServer {
   Router router_;
   // Routes set once registration is complete; mutable: Handle() is const and records into it.
   mutable HttpMetrics http_metrics_;
+  // After http_metrics_ and before http_: its sampler reads the first and stops before either
+  // goes.
+  std::unique_ptr<StatusHistory> status_;
   int security_route_ = -1;             // the metrics' pseudo route of the _security API
   std::unique_ptr<SecurityGate> gate_;  // null when security is off
   std::unique_ptr<HttpServer> http_;

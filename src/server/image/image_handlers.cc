@@ -360,7 +360,9 @@ void RegisterWebUi(Router& router) {
       response->body = "/_ui/\n";
       return;
     }
-    auto asset = web::FindWebAsset(file);
+    // /_ui/status is the same page opened on its status tab (app.js and status.js read the
+    // path); relative URLs resolve alike from /_ui/ and /_ui/status.
+    auto asset = web::FindWebAsset(file == "status" ? std::string_view("index.html") : file);
     if (!asset) {
       return SetErrorResponse(Status::NotFound("no such page file [" + std::string(file) + "]")
                                   .WithType("resource_not_found_exception"),

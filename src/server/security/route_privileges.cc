@@ -54,6 +54,9 @@ const std::vector<RouteRule>& Rules() {
       {"GET", "/_cluster/settings", K::kCluster, "cluster:monitor/settings", kClusterMonitor},
       {"GET", "/_prometheus/metrics", K::kCluster, "cluster:monitor/prometheus/metrics",
        kClusterMonitor},
+      // Rates, sizes and index names for the status page: no documents or request bodies.
+      {"GET", "/_lookalike/status", K::kCluster, "cluster:monitor/lookalike/status",
+       kClusterMonitor},
       {"GET", "/_nodes", K::kCluster, "cluster:monitor/nodes/info", kClusterMonitor},
       {"GET", "/_nodes/{node_id}", K::kCluster, "cluster:monitor/nodes/info", kClusterMonitor},
       {"GET", "/_nodes/{node_id}/{metric}", K::kCluster, "cluster:monitor/nodes/info",

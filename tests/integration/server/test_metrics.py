@@ -186,6 +186,14 @@ def test_engine_series(binary, models):
                          model="mobilenet_v2", use="query") == 1, "embedding time recorded")
         else:
             print("test_metrics: no models or images, image series not checked")
+        # The status page's history and index table (GET /_lookalike/status).
+        status, body = server.request("GET", "/_lookalike/status")
+        check(status == 200, "status: %s %s" % (status, body[:300]))
+        page = json.loads(body)
+        check(page["interval_seconds"] == 10 and page["capacity"] == 360, page["capacity"])
+        check(len(page["samples"]) >= 1 and page["samples"][0]["rss_bytes"] > 0, page["samples"])
+        row = [i for i in page["indices"] if i["index"] == "e"]
+        check(row and row[0]["docs"] == 28 and row[0]["vectors"] == 28, "status row %s" % row)
         # A deleted index's series go with it.
         check(server.request("DELETE", "/e")[0] == 200, "delete e")
         _, gone = scrape(server)
@@ -252,6 +260,10 @@ def test_needs_monitor_privilege(binary):
               "the security API counts under its pseudo route")
         check(requests_total(samples, "/_prometheus/metrics", "GET", "4xx") == 1,
               "the refused scrape is counted as a 4xx of its route")
+        status, _ = server.request("GET", "/_lookalike/status",
+                                   headers={"Authorization": basic_auth("blind", "blind-password")})
+        check(status == 403, "the status history needs monitor: %s" % status)
+        check(server.request("GET", "/_lookalike/status")[0] == 200, "status with monitor")
 
 
 def test_nodes_and_cat_with_the_real_client(binary):

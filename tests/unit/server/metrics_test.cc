@@ -11,6 +11,7 @@
 #include "server/metrics/node_metrics.h"
 #include "server/metrics/prometheus_text.h"
 #include "server/metrics/process_metrics.h"
+#include "server/metrics/status_history.h"
 #include "server/metrics/system_stats.h"
 #include "server/router.h"
 
@@ -66,6 +67,24 @@ TEST(PrometheusText, RendersRegistryHistogramsCumulativeWithLe) {
             "s_seconds_bucket{index=\"a\",le=\"+Inf\"} 3\n"
             "s_seconds_sum{index=\"a\"} 5.055\n"
             "s_seconds_count{index=\"a\"} 3\n");
+}
+
+TEST(StatusHistory, QuantilesInterpolateInsideTheirBucket) {
+  const std::vector<double> bounds = {1, 2, 4};
+  EXPECT_EQ(HistogramQuantile(bounds, {0, 0, 0, 0}, 0.5), 0);
+  EXPECT_DOUBLE_EQ(HistogramQuantile(bounds, {10, 0, 0, 0}, 0.5), 0.5);
+  EXPECT_DOUBLE_EQ(HistogramQuantile(bounds, {0, 4, 4, 0}, 0.75), 3);  // half into (2, 4]
+  EXPECT_DOUBLE_EQ(HistogramQuantile(bounds, {0, 0, 0, 5}, 0.99), 4);  // above: the last bound
+}
+
+TEST(StatusHistory, RingKeepsTheNewestSamplesInOrder) {
+  StatusHistory history(nullptr, nullptr, "", std::chrono::seconds(10), 3);
+  for (int i = 0; i < 5; ++i) history.SampleNow();
+  auto samples = history.Samples();
+  ASSERT_EQ(samples.size(), 3u);
+  EXPECT_LE(samples[0].time_ms, samples[1].time_ms);
+  EXPECT_LE(samples[1].time_ms, samples[2].time_ms);
+  EXPECT_GT(samples[2].rss_bytes, 0u);
 }
 
 TEST(HttpMetrics, CountsPerRouteMethodAndStatusClass) {

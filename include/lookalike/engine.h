@@ -96,6 +96,9 @@ struct EngineOptions {
   std::string disk_flood_stage = "95%";
   /// How often the disk is sampled and a read-only store tries to recover (RocksDB Resume).
   int disk_check_interval_ms = 1000;
+  /// Record per-index search and write metrics (Engine::metrics()). Off only to measure what
+  /// they cost (bench/micro/metrics_bench.cc); the collected gauges are there either way.
+  bool record_metrics = true;
 };
 
 /// ?refresh= on write requests. "" and "false" → kFalse, "true" (and bare "?refresh") → kTrue,

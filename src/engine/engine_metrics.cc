@@ -109,6 +109,7 @@ void IndexMetrics::RecordSearch(SearchKind kind, double seconds, bool ok) {
 }
 
 void EngineImpl::AttachMetrics(Index* index) {
+  if (!options_.record_metrics) return;
   index->metrics = std::make_shared<IndexMetrics>(metrics_, index->name);
 }
 

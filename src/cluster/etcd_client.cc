@@ -173,8 +173,13 @@ Result<std::string> EtcdClient::Call(std::string_view path, const std::string& b
       return GatewayError(response->status, response->body);
     }
     last_error = endpoints_[current_] + ": " + response.status().message();
+    bool ambiguous = http_->last_timed_out();
     http_.reset();
     current_ = (current_ + 1) % endpoints_.size();
+    // etcd may have applied a request it did not answer in time; sending it to another member
+    // could apply it twice (a put after a compare-and-swap), so only refused or broken
+    // connections move on to the next endpoint.
+    if (ambiguous) break;
   }
   return Status::Unavailable("etcd is unavailable (" + last_error + ")");
 }

@@ -266,6 +266,7 @@ Status HttpClient::WaitReadable() {
     if (left_ms >= 0) {
       left_ms -= rc == 0 ? slice : 0;
       if (left_ms <= 0) {
+        timed_out_ = true;
         return Status::IOError("timed out waiting for " + host_ + ":" + std::to_string(port_));
       }
     }
@@ -413,11 +414,17 @@ Result<HttpClientResponse> HttpClient::Send(std::string_view method, std::string
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool reused = fd_ >= 0;
     if (!reused) LOOKALIKE_RETURN_IF_ERROR(Connect());
+    timed_out_ = false;
     Status st = WriteAll(request);
     if (st.ok()) st = WriteAll(body);
     if (st.ok()) {
       auto response = ReadResponse(method == "HEAD");
-      if (response.ok() || !reused) return response;
+      // A timeout means the server has the request and may have acted on it: sending it
+      // again could apply it twice (an etcd transaction, a _bulk).
+      if (response.ok() || !reused || timed_out_) {
+        if (!response.ok()) Close();
+        return response;
+      }
       st = response.status();
     }
     Close();

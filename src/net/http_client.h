@@ -77,6 +77,10 @@ class HttpClient {
   /// Sends `Authorization: <value>` with every request ("" = none), e.g. "Basic dXNlcjpwdw==".
   void SetAuthorization(std::string value) { authorization_ = std::move(value); }
 
+  /// True when the last Send failed because the receive timeout passed: the server may have
+  /// received and acted on the request, so repeating it is the caller's decision.
+  bool last_timed_out() const { return timed_out_; }
+
   const std::string& host() const { return host_; }
   int port() const { return port_; }
 
@@ -108,6 +112,7 @@ class HttpClient {
   std::string authorization_;  // Authorization header value, "" = none
   std::chrono::milliseconds receive_timeout_{0};  // 0 = none
   const std::atomic<bool>* stop_ = nullptr;        // set only during SendStreaming
+  bool timed_out_ = false;  // the last wait hit receive_timeout_ (no retry then)
   int fd_ = -1;
   std::string buf_;     // bytes received and not yet consumed, from pos_
   size_t pos_ = 0;

@@ -2,6 +2,9 @@
 #include "cluster/etcd_client.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <mutex>
@@ -232,6 +235,31 @@ TEST(EtcdClientDownTest, NoEtcdIsUnavailable) {
             StatusCode::kUnavailable);
   EXPECT_EQ(EtcdClient::Create("etcd.example:2379").status().code(),
             StatusCode::kInvalidArgument);
+}
+
+TEST(EtcdClientDownTest, AnEtcdThatNeverAnswersIsUnavailableAfterTheTimeout) {
+  // A listening socket nobody reads from: connections complete (kernel backlog), no response
+  // ever comes, like an etcd that hangs.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  EtcdOptions options;
+  options.request_timeout = 300ms;
+  auto client = EtcdClient::Create("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)),
+                                   options);
+  ASSERT_TRUE(client.ok());
+  Status st = (*client)->Get("/k").status();
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.ToString();
+  EXPECT_NE(st.message().find("timed out"), std::string::npos) << st.ToString();
+  EXPECT_EQ((*client)->Watch("/k", false, 0, [](const auto&) {}).status().code(),
+            StatusCode::kUnavailable);
+  ::close(fd);
 }
 
 TEST(EtcdClientDownTest, WatchReportsEtcdGoingAway) {

@@ -25,8 +25,7 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Join(const std::string& cluste
                                                        const std::string& http) {
   constexpr std::string_view kEtcd = "etcd=";
   if (cluster_arg.rfind(kEtcd, 0) != 0 || cluster_arg.size() == kEtcd.size()) {
-    return Status::InvalidArgument("--cluster must be etcd=URL[,URL…] (got '" + cluster_arg +
-                                   "')");
+    return Status::InvalidArgument("--cluster must be etcd=URL[,URL…] (got '" + cluster_arg + "')");
   }
   if (nats.empty()) return Status::InvalidArgument("--cluster needs --nats nats://HOST:PORT[,…]");
   std::unique_ptr<ClusterNode> node(new ClusterNode());
@@ -36,10 +35,11 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Join(const std::string& cluste
   LOOKALIKE_ASSIGN_OR_RETURN(
       node->membership_,
       cluster::NodeMembership::Join(node->etcd_.get(), {node_name, http}, kNodeLeaseTtl));
-  spdlog::info("cluster: node {} registered in etcd {} (lease TTL {}s); NATS JetStream at {} "
-               "(stream replicas {})",
-               node_name, cluster_arg.substr(kEtcd.size()), kNodeLeaseTtl.count(), nats,
-               node->log_->replicas());
+  spdlog::info(
+      "cluster: node {} registered in etcd {} (lease TTL {}s); NATS JetStream at {} "
+      "(stream replicas {})",
+      node_name, cluster_arg.substr(kEtcd.size()), kNodeLeaseTtl.count(), nats,
+      node->log_->replicas());
   return node;
 }
 

@@ -72,8 +72,7 @@ int64_t HeaderRevision(simdjson::dom::element object) {
 
 Result<simdjson::dom::element> ParseJson(simdjson::dom::parser& parser, std::string_view text) {
   simdjson::dom::element root;
-  if (parser.parse(text.data(), text.size()).get(root) != simdjson::SUCCESS ||
-      !root.is_object()) {
+  if (parser.parse(text.data(), text.size()).get(root) != simdjson::SUCCESS || !root.is_object()) {
     return Status::IOError("etcd answered with something that is not JSON: " +
                            std::string(text.substr(0, 200)));
   }

@@ -71,10 +71,10 @@ Result<WatchMessage> ParseWatchLine(simdjson::dom::parser& parser, std::string_v
     int64_t compacted = Int64Of(result, "compact_revision");
     std::string_view reason;
     if (result["cancel_reason"].get(reason) != simdjson::SUCCESS) reason = "";
-    out.ended = compacted > 0 ? Status::NotFound("etcd watch: history before revision " +
-                                                 std::to_string(compacted) + " was compacted")
-                              : Status::Unavailable("etcd canceled the watch: " +
-                                                    std::string(reason));
+    out.ended = compacted > 0
+                    ? Status::NotFound("etcd watch: history before revision " +
+                                       std::to_string(compacted) + " was compacted")
+                    : Status::Unavailable("etcd canceled the watch: " + std::string(reason));
     return out;
   }
   simdjson::dom::array events;
@@ -122,54 +122,53 @@ Result<std::unique_ptr<EtcdWatch>> EtcdClient::Watch(
   auto created = std::make_shared<std::promise<Status>>();
   std::future<Status> created_future = created->get_future();
   std::atomic<bool>* stop = &watch->stop_;
-  watch->thread_ = std::thread([client = std::move(client), endpoint,
-                                body = WatchRequestBody(key, prefix, start_revision),
-                                on_events = std::move(on_events), on_error = std::move(on_error),
-                                created, stop]() mutable {
-    simdjson::dom::parser parser;
-    std::string pending;
-    bool confirmed = false;
-    Status ended;
-    auto sink = [&](std::string_view bytes) {
-      pending.append(bytes);
-      size_t newline;
-      while ((newline = pending.find('\n')) != std::string::npos) {
-        std::string line = pending.substr(0, newline);
-        pending.erase(0, newline + 1);
-        if (line.find_first_not_of(" \r\t") == std::string::npos) continue;
-        auto message = ParseWatchLine(parser, line);
-        if (!message.ok()) {
-          ended = message.status();
-          return false;
+  watch->thread_ = std::thread(
+      [client = std::move(client), endpoint, body = WatchRequestBody(key, prefix, start_revision),
+       on_events = std::move(on_events), on_error = std::move(on_error), created, stop]() mutable {
+        simdjson::dom::parser parser;
+        std::string pending;
+        bool confirmed = false;
+        Status ended;
+        auto sink = [&](std::string_view bytes) {
+          pending.append(bytes);
+          size_t newline;
+          while ((newline = pending.find('\n')) != std::string::npos) {
+            std::string line = pending.substr(0, newline);
+            pending.erase(0, newline + 1);
+            if (line.find_first_not_of(" \r\t") == std::string::npos) continue;
+            auto message = ParseWatchLine(parser, line);
+            if (!message.ok()) {
+              ended = message.status();
+              return false;
+            }
+            if (!message->ended.ok()) {
+              ended = message->ended;
+              return false;
+            }
+            if (message->created && !confirmed) {
+              confirmed = true;
+              created->set_value(Status::OK());
+            }
+            if (!message->events.empty()) on_events(message->events);
+          }
+          return true;
+        };
+        auto response = client.SendStreaming("POST", "/v3/watch", body, sink, stop);
+        if (ended.ok()) {
+          if (!response.ok()) {
+            ended = Status::Unavailable("etcd watch on " + endpoint +
+                                        " lost: " + response.status().message());
+          } else {
+            ended = Status::Unavailable("etcd on " + endpoint + " ended the watch (HTTP " +
+                                        std::to_string(response->status) + ")");
+          }
         }
-        if (!message->ended.ok()) {
-          ended = message->ended;
-          return false;
+        if (!confirmed) {
+          created->set_value(ended);
+        } else if (!stop->load() && on_error) {
+          on_error(ended);
         }
-        if (message->created && !confirmed) {
-          confirmed = true;
-          created->set_value(Status::OK());
-        }
-        if (!message->events.empty()) on_events(message->events);
-      }
-      return true;
-    };
-    auto response = client.SendStreaming("POST", "/v3/watch", body, sink, stop);
-    if (ended.ok()) {
-      if (!response.ok()) {
-        ended = Status::Unavailable("etcd watch on " + endpoint + " lost: " +
-                                    response.status().message());
-      } else {
-        ended = Status::Unavailable("etcd on " + endpoint + " ended the watch (HTTP " +
-                                    std::to_string(response->status) + ")");
-      }
-    }
-    if (!confirmed) {
-      created->set_value(ended);
-    } else if (!stop->load() && on_error) {
-      on_error(ended);
-    }
-  });
+      });
   if (created_future.wait_for(options_.request_timeout) != std::future_status::ready) {
     watch->Stop();
     return Status::Unavailable("etcd on " + endpoint + " did not confirm the watch");

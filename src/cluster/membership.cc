@@ -11,11 +11,10 @@ namespace lookalike::cluster {
 namespace {
 
 bool ValidNodeName(std::string_view name) {
-  return !name.empty() && name.size() <= 128 &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '-' || c == '.';
-         });
+  return !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
+  });
 }
 
 }  // namespace
@@ -69,8 +68,8 @@ void NodeMembership::KeepAliveLoop() {
       // stopped): the node dropped out of the cluster; join again under a new lease.
       spdlog::warn("cluster: lease of node {} expired; registering again", info_.name);
       Status st = Register();
-      if (!st.ok()) spdlog::warn("cluster: registering node {} failed: {}", info_.name,
-                                 st.ToString());
+      if (!st.ok())
+        spdlog::warn("cluster: registering node {} failed: {}", info_.name, st.ToString());
     } else if (!ttl.ok()) {
       spdlog::warn("cluster: keep-alive of node {} failed: {}", info_.name,
                    ttl.status().ToString());

@@ -51,8 +51,8 @@ std::vector<std::string> SplitServers(std::string_view servers) {
 
 bool ValidUuid(std::string_view uuid) {
   return !uuid.empty() && std::all_of(uuid.begin(), uuid.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
   });
 }
 
@@ -97,7 +97,8 @@ Result<std::unique_ptr<ShardLog>> ShardLog::Connect(std::string_view servers,
   log->options_ = options;
   if (s == NATS_OK) s = natsConnection_Connect(&log->conn_, opts);
   natsOptions_Destroy(opts);
-  if (s != NATS_OK) return FromNats(s, static_cast<jsErrCode>(0), "connect to " + std::string(servers));
+  if (s != NATS_OK)
+    return FromNats(s, static_cast<jsErrCode>(0), "connect to " + std::string(servers));
   jsOptions js_opts;
   jsOptions_Init(&js_opts);
   js_opts.Wait = options.request_timeout.count();
@@ -217,8 +218,8 @@ Result<std::unique_ptr<ShardConsumer>> ShardLog::Consume(std::string_view index_
       st = FromNats(s, code, "replace consumer " + name + " on " + stream);
     } else {
       code = static_cast<jsErrCode>(0);
-      s = js_PullSubscribe(&consumer->sub_, js_, subject.c_str(), name.c_str(), nullptr,
-                           &sub_opts, &code);
+      s = js_PullSubscribe(&consumer->sub_, js_, subject.c_str(), name.c_str(), nullptr, &sub_opts,
+                           &code);
       if (s == NATS_OK) break;
       st = FromNats(s, code, "pull consumer " + name + " on " + stream);
     }

@@ -72,15 +72,14 @@ class ShardLog {
   /// Appends one batch and waits for JetStream's ack; returns its stream sequence. `msg_id`
   /// (optional, "" = a random one) makes a retried publish idempotent within JetStream's
   /// duplicate window (2 minutes): the same id is stored once and acked with its sequence.
-  Result<uint64_t> Publish(std::string_view index_uuid, int shard,
-                           const std::vector<WriteOp>& ops, std::string msg_id = "");
+  Result<uint64_t> Publish(std::string_view index_uuid, int shard, const std::vector<WriteOp>& ops,
+                           std::string msg_id = "");
 
   /// A durable pull consumer `durable` on the shard's stream that starts at `start_sequence`
   /// (1 = the beginning). An existing consumer of that name is replaced: where a copy resumes is
   /// decided by the sequence its local snapshot records, not by the consumer's ack floor.
   Result<std::unique_ptr<ShardConsumer>> Consume(std::string_view index_uuid, int shard,
-                                                 std::string_view durable,
-                                                 uint64_t start_sequence);
+                                                 std::string_view durable, uint64_t start_sequence);
 
   /// Replicas a new stream gets (options or min(3, servers)).
   int replicas() const { return replicas_; }

@@ -127,13 +127,13 @@ Result<std::vector<WriteOp>> DecodeWriteBatch(std::string_view bytes) {
   std::string_view in = bytes.substr(sizeof(kWriteBatchMagic));
   uint16_t version = 0, reserved = 0;
   uint32_t count = 0, length = 0, crc = 0;
-  bool header_ok = GetFixed(&in, &version) && GetFixed(&in, &reserved) &&
-                   GetFixed(&in, &count) && GetFixed(&in, &length) && GetFixed(&in, &crc);
+  bool header_ok = GetFixed(&in, &version) && GetFixed(&in, &reserved) && GetFixed(&in, &count) &&
+                   GetFixed(&in, &length) && GetFixed(&in, &crc);
   if (!header_ok) return Truncated("header");
   if (version != kWriteBatchVersion) {
     return Status::Unsupported("write batch version " + std::to_string(version) +
-                               " (this build reads version " +
-                               std::to_string(kWriteBatchVersion) + ")");
+                               " (this build reads version " + std::to_string(kWriteBatchVersion) +
+                               ")");
   }
   if (reserved != 0) return Status::Corruption("write batch: unknown header flags");
   if (length != in.size()) {

@@ -207,8 +207,8 @@ TEST_F(EtcdClientTest, WatchFromRevisionReplaysHistory) {
   ASSERT_TRUE(first.ok());
   ASSERT_TRUE(client_->Put("/t8/k", "2").ok());
   WatchLog log;
-  auto watch = client_->Watch("/t8/k", /*prefix=*/false, *first,
-                              [&](const auto& batch) { log.Add(batch); });
+  auto watch =
+      client_->Watch("/t8/k", /*prefix=*/false, *first, [&](const auto& batch) { log.Add(batch); });
   ASSERT_TRUE(watch.ok()) << watch.status().ToString();
   ASSERT_TRUE(log.WaitForEvents(2));
   std::lock_guard<std::mutex> lock(log.mu);
@@ -233,8 +233,7 @@ TEST(EtcdClientDownTest, NoEtcdIsUnavailable) {
   EXPECT_NE(st.message().find("etcd is unavailable"), std::string::npos) << st.ToString();
   EXPECT_EQ((*client)->Watch("/k", false, 0, [](const auto&) {}).status().code(),
             StatusCode::kUnavailable);
-  EXPECT_EQ(EtcdClient::Create("etcd.example:2379").status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(EtcdClient::Create("etcd.example:2379").status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(EtcdClientDownTest, AnEtcdThatNeverAnswersIsUnavailableAfterTheTimeout) {
@@ -251,8 +250,8 @@ TEST(EtcdClientDownTest, AnEtcdThatNeverAnswersIsUnavailableAfterTheTimeout) {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   EtcdOptions options;
   options.request_timeout = 300ms;
-  auto client = EtcdClient::Create("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)),
-                                   options);
+  auto client =
+      EtcdClient::Create("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), options);
   ASSERT_TRUE(client.ok());
   Status st = (*client)->Get("/k").status();
   EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.ToString();

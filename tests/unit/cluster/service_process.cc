@@ -36,8 +36,8 @@ std::string FindProgram(const std::string& program) {
   size_t start = 0;
   while (start <= dirs.size()) {
     size_t colon = dirs.find(':', start);
-    std::string dir = dirs.substr(start, colon == std::string::npos ? std::string::npos
-                                                                    : colon - start);
+    std::string dir =
+        dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
     std::string candidate = dir + "/" + program;
     if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
     if (colon == std::string::npos) break;
@@ -138,10 +138,24 @@ bool NatsCluster::Start(const std::filesystem::path& folder) {
     s.url = "nats://127.0.0.1:" + std::to_string(client_port);
     std::string name = "nats" + std::to_string(i + 1);
     std::filesystem::create_directories(dir / name);
-    s.argv = {"nats-server", "-js", "-sd", (dir / name).string(), "-n", name, "-a", "127.0.0.1",
-              "-p", std::to_string(client_port), "-m", std::to_string(s.monitor_port),
-              "--cluster_name", "lookalike-test", "--cluster",
-              "nats://127.0.0.1:" + std::to_string(route_ports[i]), "--routes", routes};
+    s.argv = {"nats-server",
+              "-js",
+              "-sd",
+              (dir / name).string(),
+              "-n",
+              name,
+              "-a",
+              "127.0.0.1",
+              "-p",
+              std::to_string(client_port),
+              "-m",
+              std::to_string(s.monitor_port),
+              "--cluster_name",
+              "lookalike-test",
+              "--cluster",
+              "nats://127.0.0.1:" + std::to_string(route_ports[i]),
+              "--routes",
+              routes};
     if (!s.process.Start(s.argv, dir / (name + ".log"))) return false;
   }
   for (Server& s : servers) {

@@ -62,7 +62,7 @@ struct NatsCluster {
   struct Server {
     ServiceProcess process;
     std::vector<std::string> argv;
-    std::string url;   // nats://127.0.0.1:PORT
+    std::string url;  // nats://127.0.0.1:PORT
     int monitor_port = 0;
   };
   Server servers[3];

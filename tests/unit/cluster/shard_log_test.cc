@@ -47,8 +47,7 @@ class ShardLogTest : public ::testing::Test {
       GTEST_SKIP() << "nats-server is not installed (apt-get install nats-server, or "
                       "scripts/install-deps.sh); the shard log tests need a real JetStream";
     }
-    ASSERT_TRUE(nats_.Start(dir_.path())) << "NATS cluster did not start; logs in "
-                                          << dir_.path();
+    ASSERT_TRUE(nats_.Start(dir_.path())) << "NATS cluster did not start; logs in " << dir_.path();
     ShardLogOptions options;
     options.publish_timeout = 30s;
     auto log = ShardLog::Connect(nats_.Urls(), options);
@@ -121,8 +120,8 @@ TEST_F(ShardLogTest, LosingOneNatsServerLosesNoAcknowledgedWrite) {
   nats_.servers[0].process.Kill();
   for (int i = 21; i <= 40; ++i) {
     auto sequence = log_->Publish("u2", 0, BatchFor(i));
-    ASSERT_TRUE(sequence.ok()) << "publish " << i << " with one server down: "
-                               << sequence.status().ToString();
+    ASSERT_TRUE(sequence.ok()) << "publish " << i
+                               << " with one server down: " << sequence.status().ToString();
     acked.push_back(*sequence);
   }
   auto consumer = log_->Consume("u2", 0, "node-b", 1);

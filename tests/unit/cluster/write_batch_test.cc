@@ -49,8 +49,9 @@ std::vector<WriteOp> SampleOps() {
   ops[1].index = "photos";
   ops[1].id = std::string("bin\0id\xff", 7);
   ops[1].source = "{}";
-  ops[1].vectors = {{"fvec", {1.0f, -0.0f, std::numeric_limits<float>::denorm_min(),
-                              std::numeric_limits<float>::quiet_NaN(), INFINITY}},
+  ops[1].vectors = {{"fvec",
+                     {1.0f, -0.0f, std::numeric_limits<float>::denorm_min(),
+                      std::numeric_limits<float>::quiet_NaN(), INFINITY}},
                     {"empty", {}}};
   ops[2].kind = WriteKind::kUpdate;
   ops[2].index = "photos";

@@ -56,7 +56,8 @@ Status GetVectors(std::string_view* in, std::vector<FieldVector>* out) {
     if (!GetString(in, &v.path) || !GetFixed(in, &dims)) return Truncated("vector header");
     if (dims > in->size() / sizeof(float)) return Truncated("vector values");
     v.values.resize(dims);
-    std::memcpy(v.values.data(), in->data(), dims * sizeof(float));
+    // An empty vector's data() may be null, which memcpy must not get even for 0 bytes.
+    if (dims > 0) std::memcpy(v.values.data(), in->data(), dims * sizeof(float));
     in->remove_prefix(dims * sizeof(float));
   }
   return Status::OK();

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "engine_test_util.h"
+#include "server/es/index_codec.h"
 
 namespace lookalike::testing {
 namespace {
@@ -30,8 +31,7 @@ class KnnTest : public ::testing::Test {
  protected:
   void SetUp() override {
     engine_ = OpenEngine(dir_.path());
-    ASSERT_TRUE(engine_
-                    ->CreateIndex("v", R"({"settings":{"index":{"knn":true}},"mappings":{"properties":{
+    ASSERT_TRUE(es::CreateIndexJson(*engine_, "v", R"({"settings":{"index":{"knn":true}},"mappings":{"properties":{
                         "vec":{"type":"knn_vector","dimension":16,"method":{"name":"hnsw",
                           "space_type":"l2","engine":"faiss","parameters":{"m":16,"ef_construction":100}}},
                         "emb":{"type":"dense_vector","dims":16,"similarity":"cosine"},
@@ -54,7 +54,7 @@ class KnnTest : public ::testing::Test {
         bulk.clear();
       }
     }
-    ASSERT_TRUE(engine_->Refresh("v").ok());
+    ASSERT_TRUE(es::RefreshJson(*engine_, "v").ok());
   }
 
   // Exact top-k ids by squared L2 among docs passing `keep`.
@@ -253,7 +253,7 @@ namespace {
 TEST(Concurrency, WritesSearchesAndRefreshes) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->CreateIndex("c", R"({"mappings":{"properties":{
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "c", R"({"mappings":{"properties":{
       "v":{"type":"knn_vector","dimension":4},"t":{"type":"keyword"}}}})").ok());
   std::atomic<bool> failed{false};
   std::vector<std::thread> threads;
@@ -285,16 +285,16 @@ TEST(Concurrency, WritesSearchesAndRefreshes) {
   });
   threads.emplace_back([&] {
     for (int i = 0; i < 5; ++i) {
-      if (!engine->Refresh("c").ok()) failed = true;
+      if (!es::RefreshJson(*engine, "c").ok()) failed = true;
       (void)engine->ListIndices();
-      (void)engine->Stats("c");
+      (void)es::StatsJson(*engine, "c");
     }
-    if (!engine->PutMapping("c", R"({"properties":{"w":{"type":"knn_vector","dimension":2}}})").ok())
+    if (!es::PutMappingJson(*engine, "c", R"({"properties":{"w":{"type":"knn_vector","dimension":2}}})").ok())
       failed = true;
   });
   for (auto& t : threads) t.join();
   EXPECT_FALSE(failed);
-  ASSERT_TRUE(engine->Refresh("c").ok());
+  ASSERT_TRUE(es::RefreshJson(*engine, "c").ok());
   EXPECT_EQ(Json(CountJson(*engine, "c", "").value()).Int("/count"), 2 * 300 - 2 * 4);
 }
 
@@ -319,7 +319,7 @@ QueryNode Term(std::string field, std::string value) {
 TEST(TypedRequest, HandBuiltRequestSearchesLikeItsJsonBody) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->CreateIndex("t", R"({"settings":{"index.knn":true},"mappings":{"properties":{
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "t", R"({"settings":{"index.knn":true},"mappings":{"properties":{
       "v":{"type":"knn_vector","dimension":2,"method":{"name":"flat","space_type":"l2"}},
       "c":{"type":"keyword"},"p":{"type":"long"}}}})").ok());
   std::string bulk;

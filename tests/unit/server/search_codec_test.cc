@@ -299,5 +299,58 @@ TEST(SearchCodec, QueryJsonIsOneQueryObject) {
   EXPECT_EQ(ParseQueryJson("{").status().type(), "parsing_exception");
 }
 
+TEST(SearchCodec, CollapseNamesItsField) {
+  SearchRequest r = ParseOk(R"({"collapse":{"field":"cat","max_concurrent_group_searches":4}})");
+  ASSERT_TRUE(r.collapse.has_value());
+  EXPECT_EQ(r.collapse->field, "cat");
+  EXPECT_FALSE(ParseOk("{}").collapse.has_value());
+  ExpectError(ParseSearchRequest(R"({"collapse":{}})", {}), "parsing_exception",
+              "[collapse] requires [field]");
+  ExpectError(ParseSearchRequest(R"({"collapse":"cat"})", {}), "parsing_exception",
+              "[collapse] must be an object");
+  ExpectError(ParseSearchRequest(R"({"collapse":{"field":"c","inner_hits":{"name":"x"}}})", {}),
+              "illegal_argument_exception", "[collapse] [inner_hits] is not supported yet");
+  SearchParseOptions scroll;
+  scroll.scroll = true;
+  ExpectError(ParseSearchRequest(R"({"collapse":{"field":"c"}})", {}, scroll),
+              "illegal_argument_exception", "cannot use `collapse` in a scroll context");
+}
+
+// Keys that would change which hits come back are refused by name, never silently ignored;
+// keys that only shape the response (highlight, profile, ...) are still accepted.
+TEST(SearchCodec, KeysThatWouldChangeTheHitsAreRefusedByName) {
+  for (const char* key : {"rescore", "terminate_after", "indices_boost", "pit", "retriever"}) {
+    std::string body = std::string("{\"") + key + "\":{}}";
+    ExpectError(ParseSearchRequest(body, {}), "illegal_argument_exception",
+                std::string("[") + key + "] is not supported by Lookalike");
+  }
+  ParseOk(R"({"highlight":{"fields":{"t":{}}},"profile":true,"timeout":"1s","explain":true})");
+}
+
+TEST(SearchCodec, KnnQueryVectorBuilderLookup) {
+  SearchRequest r = ParseOk(R"({"knn":{"field":"v","k":3,"query_vector_builder":{"lookup":
+      {"index":"imgs","id":"a1","path":"emb","routing":"x"}}}})");
+  ASSERT_EQ(r.knn.size(), 1u);
+  ASSERT_TRUE(r.knn[0].lookup.has_value());
+  EXPECT_EQ(r.knn[0].lookup->index, "imgs");
+  EXPECT_EQ(r.knn[0].lookup->id, "a1");
+  EXPECT_EQ(r.knn[0].lookup->path, "emb");
+  EXPECT_TRUE(r.knn[0].vector.empty());
+  ExpectError(ParseSearchRequest(R"({"knn":{"field":"v","k":3,"query_vector":[1],
+                  "query_vector_builder":{"lookup":{"index":"i","id":"a","path":"p"}}}})", {}),
+              "illegal_argument_exception",
+              "Exactly one of [query_vector] or [query_vector_builder] must be provided");
+  ExpectError(ParseSearchRequest(R"({"knn":{"field":"v","k":3,"query_vector_builder":
+                  {"text_embedding":{"model_id":"m","model_text":"t"}}}})", {}),
+              "illegal_argument_exception",
+              "[query_vector_builder] [text_embedding] is not supported; only [lookup] is");
+  ExpectError(ParseSearchRequest(R"({"knn":{"field":"v","k":3,"query_vector_builder":
+                  {"lookup":{"index":"i","path":"p"}}}})", {}),
+              "parsing_exception", "[lookup] requires [id]");
+  ExpectError(ParseSearchRequest(R"({"knn":{"field":"v","k":3,"query_vector_builder":
+                  {"lookup":{"index":"i","id":7,"path":"p"}}}})", {}),
+              "parsing_exception", "[lookup] [id] must be a non-empty string");
+}
+
 }  // namespace
 }  // namespace lookalike::es

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "lookalike/engine.h"
+#include "server/es/index_codec.h"
 #include "server/metrics/node_metrics.h"
 
 namespace lookalike {
@@ -33,7 +34,7 @@ std::unique_ptr<Engine> OpenWith(const std::string& dir, bool record_metrics) {
 }
 
 void Fill(Engine& engine, const std::string& index, int docs, std::mt19937& rng) {
-  (void)engine.CreateIndex(index, R"({"mappings":{"properties":{"v":{"type":"knn_vector",
+  (void)es::CreateIndexJson(engine, index, R"({"mappings":{"properties":{"v":{"type":"knn_vector",
       "dimension":)" + std::to_string(kDim) + "}}}}");
   std::normal_distribution<float> g;
   std::vector<WriteOp> ops;

@@ -1,7 +1,5 @@
 #include "server/metrics/status_history.h"
 
-#include <simdjson.h>
-
 #include <algorithm>
 #include <map>
 #include <set>
@@ -148,22 +146,12 @@ std::vector<StatusSample> StatusHistory::Samples() const {
 
 namespace {
 
-// The models named by the vector fields of a GET _mapping body, sorted.
-std::set<std::string> ModelsOf(const std::string& mapping_json) {
+// The embedding models named by the vector fields of a mapping, sorted.
+std::set<std::string> ModelsOf(const MappingDefinition& mapping) {
   std::set<std::string> models;
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (parser.parse(mapping_json).get(root) != simdjson::SUCCESS) return models;
-  auto walk = [&models](auto&& self, simdjson::dom::element e) -> void {
-    simdjson::dom::object object;
-    if (e.get_object().get(object) != simdjson::SUCCESS) return;
-    for (auto [key, value] : object) {
-      std::string_view model;
-      if (key == "model" && value.get(model) == simdjson::SUCCESS) models.emplace(model);
-      self(self, value);
-    }
-  };
-  walk(walk, root);
+  for (const FieldDefinition& field : mapping.fields) {
+    if (field.embedding && !field.embedding->model.empty()) models.insert(field.embedding->model);
+  }
   return models;
 }
 
@@ -189,9 +177,9 @@ void WriteIndexTable(Engine& engine, JsonWriter& w) {
     w.Key("vector_memory_bytes").Int(static_cast<int64_t>(vectors[info.name].second));
     w.Key("models").BeginArray();
     if (info.failure.empty()) {
-      auto mapping = engine.GetMapping(info.name);
-      if (mapping.ok()) {
-        for (const std::string& m : ModelsOf(*mapping)) w.String(m);
+      auto described = engine.DescribeIndices(info.name);
+      if (described.ok() && !described->empty()) {
+        for (const std::string& m : ModelsOf(described->front().mapping)) w.String(m);
       }
     }
     w.EndArray().EndObject();

@@ -3,6 +3,7 @@
 #include "lookalike/metrics.h"
 
 #include "engine_test_util.h"
+#include "server/es/index_codec.h"
 
 namespace lookalike::testing {
 namespace {
@@ -52,7 +53,7 @@ TEST(EngineMetrics, SearchesWritesAndSizesAreRecorded) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
   ASSERT_NE(engine->metrics(), nullptr);
-  ASSERT_TRUE(engine->CreateIndex("m", R"({"mappings":{"properties":{
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "m", R"({"mappings":{"properties":{
       "v":{"type":"knn_vector","dimension":2},"t":{"type":"keyword"}}}})").ok());
   std::vector<WriteOp> ops;
   for (int i = 0; i < 5; ++i) {

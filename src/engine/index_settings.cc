@@ -215,7 +215,7 @@ Result<IndexSettings> ParseIndexSettings(FlatSettings flat, bool loading) {
 Result<SettingsUpdate> ParseSettingsUpdate(std::string_view body_json) {
   if (body_json.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return Status::InvalidArgument("Validation Failed: 1: no settings to update;")
-        .WithType("action_request_validation_exception");
+        .WithKind(ErrorKind::kRequestValidation);
   }
   thread_local simdjson::dom::parser parser;
   LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseJson(parser, body_json));
@@ -247,7 +247,7 @@ Result<SettingsUpdate> ParseSettingsUpdate(std::string_view body_json) {
   for (const std::string& key : nulls) update[key] = std::nullopt;
   if (update.empty()) {
     return Status::InvalidArgument("Validation Failed: 1: no settings to update;")
-        .WithType("action_request_validation_exception");
+        .WithKind(ErrorKind::kRequestValidation);
   }
   return update;
 }

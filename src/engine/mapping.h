@@ -81,8 +81,8 @@ inline constexpr size_t kMaxFieldNameSegmentBytes = 255;
 class Mapping {
  public:
   /// Parses {"properties":{...},"dynamic":...} (the value of "mappings"). Adds to this mapping;
-  /// an existing field whose type changes is illegal_argument_exception. `index_settings`
-  /// supplies index.knn.space_type defaults. mapper_parsing_exception for bad definitions.
+  /// an existing field whose type changes is kInvalidValue. `index_settings`
+  /// supplies index.knn.space_type defaults. kMappingParse for bad definitions.
   Status Merge(element mappings, std::string_view default_space_type);
 
   const FieldMapping* Find(std::string_view path) const;
@@ -91,7 +91,7 @@ class Mapping {
 
   /// Adds a dynamically detected field (and its sub-fields) for a sample value.
   /// Returns the new mapping or nullptr when dynamic mapping ignores the field. With `limits`
-  /// the field is refused (illegal_argument_exception, mapping unchanged) when adding it would
+  /// the field is refused (kInvalidValue, mapping unchanged) when adding it would
   /// break one of them; null `limits` (loading stored documents) accepts it.
   Result<const FieldMapping*> AddDynamic(const std::string& path, element sample,
                                          const MappingLimits* limits);
@@ -102,7 +102,7 @@ class Mapping {
   void BeginDynamicJournal() { journal_.clear(); }
   void RollbackDynamic();
 
-  /// illegal_argument_exception with Elasticsearch's wording when the mapping breaks a limit
+  /// kInvalidValue with Elasticsearch's wording when the mapping breaks a limit
   /// ("Limit of total fields [1000] has been exceeded", "Limit of mapping depth [20] has been
   /// exceeded due to object field [a.b]", "Field name [x] is longer than the limit of [n]
   /// characters").

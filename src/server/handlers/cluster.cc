@@ -88,7 +88,7 @@ void CatIndices(const RestContext& ctx, const RestRequest& req, HttpResponse* re
   if (!selector.empty() && selector.find('*') == std::string_view::npos && rows.empty() &&
       selector != "_all") {
     return ReplyError(Status::NotFound("no such index [" + std::string(selector) + "]")
-                          .WithType("index_not_found_exception"),
+                          .WithKind(ErrorKind::kIndexNotFound),
                       resp);
   }
   const std::string* bytes_param = req.Param("bytes");

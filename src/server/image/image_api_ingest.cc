@@ -57,9 +57,8 @@ Result<std::vector<float>> ImageApi::EmbedRef(const ImageRef& ref, const EmbedSp
   return (*embedder)->Embed(*image);
 }
 
-Status ImageApi::CheckMappingModels(std::string_view body, bool is_create) const {
-  if (body.find("\"source_field\"") == std::string_view::npos) return Status::OK();
-  std::vector<EmbedSpec> specs = FindEmbedSpecsInRequest(body, is_create);
+Status ImageApi::CheckMappingModels(const MappingDefinition& mapping) const {
+  std::vector<EmbedSpec> specs = FindEmbedSpecs(mapping);
   if (specs.empty()) return Status::OK();
   std::vector<ModelManifest> known;
   if (options_.models != nullptr) known = options_.models->List();
@@ -89,9 +88,9 @@ Status ImageApi::CheckMappingModels(std::string_view body, bool is_create) const
 
 std::vector<EmbedSpec> ImageApi::EmbedSpecsOf(std::string_view index) const {
   if (!engine_->IndexExists(index)) return {};
-  auto mapping = engine_->GetMapping(index);
-  if (!mapping.ok()) return {};
-  return FindEmbedSpecs(*mapping, index);
+  auto described = engine_->DescribeIndices(index);
+  if (!described.ok() || described->empty()) return {};
+  return FindEmbedSpecs(described->front().mapping);
 }
 
 Status ImageApi::EmbedSource(std::string_view doc_json, const std::vector<EmbedSpec>& specs,

@@ -131,8 +131,10 @@ Result<ImageApi::Query> ImageApi::Embed(std::string_view index, std::string_view
     return Illegal("no image models are loaded (start the server with --models DIR after "
                    "`lookalike convert-model`)");
   }
-  LOOKALIKE_ASSIGN_OR_RETURN(std::string mapping, engine_->GetMapping(index));
-  LOOKALIKE_ASSIGN_OR_RETURN(VectorField vf, FindVectorField(mapping, index, field));
+  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<IndexDescription> described,
+                             engine_->DescribeIndices(index));
+  if (described.empty()) return Illegal("index has no mapping");
+  LOOKALIKE_ASSIGN_OR_RETURN(VectorField vf, FindVectorField(described[0].mapping, index, field));
   std::string name = !model.empty() ? std::string(model) : vf.model;
   auto embedder = options_.models->Get(name);
   if (!embedder.ok()) {
@@ -248,7 +250,9 @@ void ImageApi::GetImage(const RestRequest& request, HttpResponse* response) cons
   // Where the image is: a top-level "path" (documents of ingest-images), else the image field
   // of an index-time embedding ({"path": …} or {"base64": …} under a "source_field").
   std::vector<EmbedSpec> specs;
-  if (auto mapping = engine_->GetMapping(index); mapping.ok()) specs = FindEmbedSpecs(*mapping, index);
+  if (auto described = engine_->DescribeIndices(index); described.ok() && !described->empty()) {
+    specs = FindEmbedSpecs(described->front().mapping);
+  }
   SourceFilter wanted;
   wanted.includes = {"path"};
   for (const EmbedSpec& spec : specs) {

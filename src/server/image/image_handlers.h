@@ -78,12 +78,10 @@ class ImageApi {
   /// image_file.h), illegal_argument_exception (model).
   Status EmbedWrite(WriteOp* op) const;
 
-  /// Mapping-time check of index-time embedding: every vector field of a create-index body
-  /// ({"mappings":{"properties":…}}) or a put-mapping body ({"properties":…}) that names a
-  /// "source_field" must name a loaded model (or have a default one) whose output dimension
-  /// equals the field's. mapper_parsing_exception otherwise; bodies that do not parse are left
-  /// to the engine, which reports them.
-  Status CheckMappingModels(std::string_view body, bool is_create) const;
+  /// Mapping-time check of index-time embedding: every top-level vector field of the mapping of
+  /// a create-index or put-mapping request that names a "source_field" must name a loaded model (or have a default one) whose output dimension
+  /// equals the field's. mapper_parsing_exception otherwise.
+  Status CheckMappingModels(const MappingDefinition& mapping) const;
 
   /// Index-time embedding for the index/create/update items of a parsed _bulk (`ndjson` is its
   /// body, scanned once so vector-only bulks skip this): their vectors go to the engine with

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lookalike/index_definition.h"
 #include "lookalike/status.h"
 
 namespace lookalike::server {
@@ -26,11 +27,8 @@ struct EmbedSpec {
   int dims = 0;       // 0 when the mapping does not say
 };
 
-/// The top-level vector fields of a GET /{index}/_mapping body that name a "source_field".
-std::vector<EmbedSpec> FindEmbedSpecs(std::string_view mapping_json, std::string_view index);
-/// The same for a request body: {"mappings":{"properties":…}} (create index, `is_create`) or
-/// {"properties":…} (put mapping). Empty when the body does not parse.
-std::vector<EmbedSpec> FindEmbedSpecsInRequest(std::string_view body, bool is_create);
+/// The top-level vector fields of `mapping` that name a "source_field" (embedded at index time).
+std::vector<EmbedSpec> FindEmbedSpecs(const MappingDefinition& mapping);
 
 /// An image reference found in a document.
 struct ImageRef {

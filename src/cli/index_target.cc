@@ -3,7 +3,7 @@
 
 #include <simdjson.h>
 
-#include "cli/http_client.h"
+#include "net/http_client.h"
 #include "lookalike/engine.h"
 #include "server/es/bulk_codec.h"
 #include "server/es/index_codec.h"

@@ -158,6 +158,44 @@ TEST_F(KnnTest, Elasticsearch8TopLevelKnn) {
   EXPECT_FALSE(j.Has("/hits/hits/0/_source/emb"));
 }
 
+// knn.query_vector_builder.lookup: the stored vector of an example document is the query; the
+// example is not excluded (Elasticsearch's behaviour), so it comes first with the exact score.
+TEST_F(KnnTest, LookupOfAnExampleDocumentSearchesWithItsStoredVector) {
+  auto by_vector = SearchJson(*engine_, "v", "{\"knn\":{\"field\":\"emb\",\"query_vector\":" +
+                                                 VecJson(vecs_[42]) + ",\"k\":8},\"_source\":false}");
+  auto by_lookup = SearchJson(*engine_, "v", R"({"knn":{"field":"emb","k":8,
+      "query_vector_builder":{"lookup":{"index":"v","id":"42","path":"vec"}}},"_source":false})");
+  ASSERT_TRUE(by_vector.ok()) << by_vector.status().ToString();
+  ASSERT_TRUE(by_lookup.ok()) << by_lookup.status().ToString();
+  EXPECT_EQ(HitIds(*by_lookup), HitIds(*by_vector));
+  ASSERT_FALSE(HitIds(*by_lookup).empty());
+  EXPECT_EQ(HitIds(*by_lookup)[0], "42");
+  // A vector of another document (updated after the first search) is looked up afresh.
+  ASSERT_TRUE(engine_->IndexDocument("v", "42", "{\"vec\":" + VecJson(vecs_[7]) + "}",
+                                     OpType::kIndex, RefreshPolicy::kTrue).ok());
+  by_lookup = SearchJson(*engine_, "v", R"({"knn":{"field":"emb","k":3,
+      "query_vector_builder":{"lookup":{"index":"v","id":"42","path":"vec"}}},"_source":false})");
+  ASSERT_TRUE(by_lookup.ok()) << by_lookup.status().ToString();
+  EXPECT_EQ(HitIds(*by_lookup)[0], "7");
+}
+
+TEST_F(KnnTest, LookupErrorsNameWhatIsMissing) {
+  auto search = [this](const std::string& lookup) {
+    return SearchJson(*engine_, "v", "{\"knn\":{\"field\":\"emb\",\"k\":3,"
+                                     "\"query_vector_builder\":{\"lookup\":" + lookup + "}}}");
+  };
+  auto r = search(R"({"index":"v","id":"nope","path":"vec"})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("[nope] not found in index [v]"), std::string::npos);
+  r = search(R"({"index":"v","id":"1","path":"cat"})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("has no vector at [cat]"), std::string::npos);
+  r = search(R"({"index":"missing","id":"1","path":"vec"})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsNotFound()) << r.status().ToString();
+}
+
 TEST_F(KnnTest, DeletedAndUpdatedDocsLeaveResults) {
   std::vector<float> q = vecs_[10];
   ASSERT_TRUE(engine_->DeleteDocument("v", "10", RefreshPolicy::kWaitFor).ok());

@@ -5,8 +5,8 @@
 #include <cstdio>
 
 #include "common/json_writer.h"
-#include "server/handlers/cat_table.h"
 #include "server/es/index_codec.h"
+#include "server/handlers/cat_table.h"
 #include "server/handlers/rest_common.h"
 
 namespace lookalike::server {

@@ -11,25 +11,28 @@
 // IndexDescription, Acknowledged, ShardsSummary, IndexStatistics, ClusterHealthReport out),
 // parsed and rendered by src/server/es/index_codec.h; GetDocument returns a StoredDocument.
 //
-// Errors. Failed calls return a non-OK Status. Its code is the class and its type() carries the
-// exact Elasticsearch exception name; the server maps both to HTTP in one place:
-//   code                 typical type()                          HTTP
-//   kInvalidArgument     parsing_exception, mapper_parsing_exception,
-//                        illegal_argument_exception,
-//                        invalid_index_name_exception,
-//                        action_request_validation_exception,
-//                        search_phase_execution_exception        400
-//   kNotFound            index_not_found_exception               404
-//   kAlreadyExists       resource_already_exists_exception       400
-//   kConflict            version_conflict_engine_exception       409
-//   kResourceExhausted   es_rejected_execution_exception, cluster_block_exception
-//                        (disk flood stage / read-only storage)  429
-//                        (untyped: content_too_long_exception)   413
-//   kUnavailable         (shutting down)                          503
+// Errors. Failed calls return a non-OK Status. Its code is the class and its kind()
+// (lookalike/status.h ErrorKind) the finer reason; the server maps both to HTTP and to the
+// Elasticsearch error type in one table (src/server/error_mapping.cc). Typical pairs:
+//   code                 kind()                                   HTTP, type clients see
+//   kInvalidArgument     kMalformedRequest                        400 parsing_exception
+//                        kMappingParse                            400 mapper_parsing_exception
+//                        kInvalidValue                            400 illegal_argument_exception
+//                        kInvalidIndexName                        400 invalid_index_name_exception
+//                        kRequestValidation      400 action_request_validation_exception
+//                        kSearchRejected (too many clauses)       400 search_phase_execution_…
+//   kNotFound            kIndexNotFound                           404 index_not_found_exception
+//                        kDocumentMissing                         404 document_missing_exception
+//   kAlreadyExists       kIndexAlreadyExists               400 resource_already_exists_exception
+//   kConflict            kVersionConflict                  409 version_conflict_engine_exception
+//   kResourceExhausted   kWriteBlocked (disk flood stage / read-only storage)
+//                                                                 429 cluster_block_exception
+//                        kNone                                    413 content_too_long_exception
+//   kUnavailable         kIndexUnavailable (failed to load); kNone (shutting down)   503
 //   kIOError/kCorruption (storage failures)                       500
-// The message is the Elasticsearch "reason" text. When type() is empty the server picks a
-// generic name from the code. Per-item failures of Write() (WriteOutcome::status) follow the
-// same table (src/server/error_mapping.cc). For index_not_found_exception the message is
+// The message is the Elasticsearch "reason" text. Without a kind the server renders the code
+// alone. Per-item failures of Write() (WriteOutcome::status) follow the same table. For
+// kIndexNotFound the message is
 // "no such index [NAME]" and the index name is available through IndexNameOf(status) so the
 // server can add "index" and "resource.id" to the error body.
 //

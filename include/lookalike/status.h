@@ -34,6 +34,48 @@ enum class StatusCode : int {
 /// Stable lower-case name of a code ("invalid_argument", "corruption", ...).
 std::string_view StatusCodeName(StatusCode code);
 
+/// A finer classification of an error than its StatusCode, for callers (the REST layer, the CLI)
+/// that must tell, say, a missing index from a missing document. The engine speaks only these;
+/// src/server/error_mapping.cc is the one place that turns (code, kind) into an HTTP status and
+/// the Elasticsearch error `type` clients see. A closed set: a new kind needs a row there (a
+/// unit test walks every value up to kErrorKindCount).
+enum class ErrorKind : unsigned char {
+  kNone = 0,             // no finer kind: the StatusCode alone classifies the error
+  kInvalidValue,         // a parameter or setting value that is out of range or not allowed
+  kMalformedRequest,     // a request body or query clause that does not parse
+  kMalformedInput,       // input of the wrong shape (HTTP framing, multipart, a body field)
+  kMalformedContent,     // a JSON document of the wrong shape (security API bodies)
+  kRequestValidation,    // a request that parses but is incomplete or self-contradictory
+  kMappingParse,         // a mapping definition, or a document that does not fit its mapping
+  kStrictMapping,        // a document adds a field to a mapping whose dynamic is "strict"
+  kIndexNotFound,        // the named index does not exist
+  kIndexAlreadyExists,   // the index to create (or restore into) exists already
+  kInvalidIndexName,     // the name breaks the index name rules
+  kIndexUnavailable,     // the index exists but cannot serve (its vectors failed to load)
+  kDocumentMissing,      // an update names a document that does not exist
+  kResourceNotFound,     // another named resource (user, image file) does not exist
+  kVersionConflict,      // a write's condition (op_type create, if_seq_no) does not hold
+  kWriteBlocked,         // writes are blocked (disk flood stage, read_only_allow_delete)
+  kSearchRejected,       // a search request the engine refuses to run (too many clauses)
+  kScrollMissing,        // a scroll id that names no live scroll
+  kTooManyScrolls,       // the open-scroll limit is reached
+  kQueueFull,            // a worker lane's queue is full; retry later
+  kBodyTooLarge,         // an input (body, image) is larger than a configured limit
+  kForbidden,            // refused for a security reason (e.g. a path outside the roots)
+  kRepositoryInvalid,    // snapshot repository settings are bad
+  kRepositoryMissing,    // the named snapshot repository is not registered
+  kSnapshotMissing,      // the named snapshot does not exist
+  kInvalidSnapshotName,  // the name breaks the snapshot name rules
+  kRestoreFailed,        // a restore cannot proceed (e.g. the target index is open)
+  kSnapshotBusy,         // another snapshot operation holds the repository
+  kMethodNotAllowed,     // the resource exists but does not answer this request method
+};
+/// One past the last ErrorKind value: lets tests and tables walk every kind.
+inline constexpr int kErrorKindCount = static_cast<int>(ErrorKind::kMethodNotAllowed) + 1;
+
+/// Stable lower-case name of a kind ("none", "index_not_found", ...), for logs and tests.
+std::string_view ErrorKindName(ErrorKind kind);
+
 class [[nodiscard]] Status {
  public:
   Status() noexcept = default;  // OK
@@ -80,17 +122,18 @@ class [[nodiscard]] Status {
   /// Returns a copy whose message is prefixed with `context + ": "`.
   Status WithContext(std::string_view context) const;
 
-  /// An optional finer-grained error type for API layers, e.g. the Elasticsearch exception name
-  /// "mapper_parsing_exception" or "version_conflict_engine_exception". Must be a string literal
-  /// (static storage); "" when unset. The code stays the primary classification.
-  Status WithType(const char* type) const;
-  std::string_view type() const { return state_ && state_->type ? state_->type : ""; }
+  /// Returns a copy carrying the finer `kind` (see ErrorKind); an OK status stays OK. The code
+  /// stays the primary classification.
+  Status WithKind(ErrorKind kind) const&;
+  Status WithKind(ErrorKind kind) &&;  // reuses the state of a temporary: no second allocation
+  /// The finer kind; ErrorKind::kNone when unset or OK.
+  ErrorKind kind() const { return state_ ? state_->kind : ErrorKind::kNone; }
 
  private:
   struct State {
     StatusCode code;
     std::string message;
-    const char* type = nullptr;
+    ErrorKind kind = ErrorKind::kNone;
   };
   std::unique_ptr<State> state_;
 };

@@ -15,7 +15,7 @@ Result<RefreshPolicy> ParseRefreshPolicy(std::string_view value) {
   if (value == "true") return RefreshPolicy::kTrue;
   if (value == "wait_for") return RefreshPolicy::kWaitFor;
   return Status::InvalidArgument("Unknown value for refresh: [" + std::string(value) + "].")
-      .WithType("illegal_argument_exception");
+      .WithKind(ErrorKind::kInvalidValue);
 }
 
 Result<OpType> ParseOpType(std::string_view value) {
@@ -23,19 +23,22 @@ Result<OpType> ParseOpType(std::string_view value) {
   if (value == "create") return OpType::kCreate;
   return Status::InvalidArgument("opType must be 'create' or 'index', found: [" +
                                  std::string(value) + "]")
-      .WithType("illegal_argument_exception");
+      .WithKind(ErrorKind::kInvalidValue);
 }
 
 Status WriteCondition::Validate() const {
   if (if_seq_no >= 0 && if_primary_term < 0) {
-    return Status::InvalidArgument("Validation Failed: 1: ifSeqNo is set, but primary term is "
-                                   "[0];")
-        .WithType("action_request_validation_exception");
+    return Status::InvalidArgument(
+               "Validation Failed: 1: ifSeqNo is set, but primary term is "
+               "[0];")
+        .WithKind(ErrorKind::kRequestValidation);
   }
   if (if_seq_no < 0 && if_primary_term >= 0) {
-    return Status::InvalidArgument("Validation Failed: 1: ifSeqNo is unassigned, but primary "
-                                   "term is [" + std::to_string(if_primary_term) + "];")
-        .WithType("action_request_validation_exception");
+    return Status::InvalidArgument(
+               "Validation Failed: 1: ifSeqNo is unassigned, but primary "
+               "term is [" +
+               std::to_string(if_primary_term) + "];")
+        .WithKind(ErrorKind::kRequestValidation);
   }
   return Status::OK();
 }
@@ -52,7 +55,7 @@ Result<WriteCondition> ParseWriteCondition(const std::string* if_seq_no,
     if (ec != std::errc() || end != text->data() + text->size() || v < 0) {
       return Status::InvalidArgument("Failed to parse value [" + *text + "] for [" + name +
                                      "]: must be a non-negative integer")
-          .WithType("illegal_argument_exception");
+          .WithKind(ErrorKind::kInvalidValue);
     }
     *target = v;
   }
@@ -63,7 +66,7 @@ Result<WriteCondition> ParseWriteCondition(const std::string* if_seq_no,
 Status ValidateIndexName(std::string_view name) {
   auto invalid = [&](const std::string& why) {
     return Status::InvalidArgument("Invalid index name [" + std::string(name) + "], " + why)
-        .WithType("invalid_index_name_exception");
+        .WithKind(ErrorKind::kInvalidIndexName);
   };
   if (name.empty()) return invalid("must not be empty");
   // Names come from URL paths (percent-decoded bytes), not from JSON, so nothing upstream has
@@ -89,8 +92,8 @@ Status ValidateIndexName(std::string_view name) {
 }
 
 std::string IndexNameOf(const Status& status) {
-  std::string_view type = status.type();
-  if (type != "index_not_found_exception" && type != "resource_already_exists_exception") {
+  if (status.kind() != ErrorKind::kIndexNotFound &&
+      status.kind() != ErrorKind::kIndexAlreadyExists) {
     return "";
   }
   // Messages are "no such index [NAME]" and "index [NAME/UUID] already exists".

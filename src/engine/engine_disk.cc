@@ -34,7 +34,8 @@ bool RefusalLog::Log(std::string_view what, std::string_view index, size_t refus
     skipped = suppressed_;
     suppressed_ = 0;
   }
-  std::string type(first.type().empty() ? StatusCodeName(first.code()) : first.type());
+  std::string_view type =
+      first.kind() == ErrorKind::kNone ? StatusCodeName(first.code()) : ErrorKindName(first.kind());
   std::string more = skipped == 0 ? ""
                                   : " (and " + std::to_string(skipped) +
                                         " more refused requests since the last line)";
@@ -81,7 +82,7 @@ Status EngineImpl::CheckWritable(std::string_view index) const {
   std::string reason =
       "index [" + std::string(index) + "] blocked by: [" + std::string(kFloodStageBlock) + "];";
   if (!store_ok) reason += " storage is read-only until it recovers from: " + store_->failure();
-  return Status::ResourceExhausted(reason).WithType("cluster_block_exception");
+  return Status::ResourceExhausted(reason).WithKind(ErrorKind::kWriteBlocked);
 }
 
 void EngineImpl::LogRefused(std::string_view what, std::string_view index, size_t refused,

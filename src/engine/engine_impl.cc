@@ -61,12 +61,12 @@ bool Glob(std::string_view pattern, std::string_view s) {
   return p == pattern.size();
 }
 
-// 503 unavailable_shards_exception: Elasticsearch's answer for an index whose primary shard is
-// not active, which is what an index that failed to load amounts to.
+// Unavailable / kIndexUnavailable: what Elasticsearch answers for an index whose primary shard
+// is not active, which is what an index that failed to load amounts to.
 Status FailedIndexError(const FailedIndex& failed) {
   return Status::Unavailable("index [" + failed.name + "] failed to load and is unavailable (" +
                              failed.reason + "); delete it to recover")
-      .WithType("unavailable_shards_exception");
+      .WithKind(ErrorKind::kIndexUnavailable);
 }
 
 
@@ -359,13 +359,13 @@ Result<std::shared_ptr<Index>> EngineImpl::CreateIndexInternal(std::string_view 
   if (failed_.count(index->name)) {
     return Status::AlreadyExists("index [" + index->name + "/" + failed_[index->name].uuid +
                                  "] already exists")
-        .WithType("resource_already_exists_exception");
+        .WithKind(ErrorKind::kIndexAlreadyExists);
   }
   auto existing = indices_.find(index->name);
   if (existing != indices_.end()) {
     return Status::AlreadyExists("index [" + index->name + "/" + existing->second->uuid +
                                  "] already exists")
-        .WithType("resource_already_exists_exception");
+        .WithKind(ErrorKind::kIndexAlreadyExists);
   }
   index->uuid = RandomId(22);
   index->creation_date = NowMillis();

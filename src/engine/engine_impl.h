@@ -176,7 +176,7 @@ class EngineImpl final : public Engine {
                           int64_t took_nanos);
 
   // Disk full (engine_disk.cc): the flood-stage / read-only-storage block of an index
-  // (cluster_block_exception, 429), the monitor thread that also heals the store, and the
+  // (ResourceExhausted / kWriteBlocked), the monitor thread that also heals the store, and the
   // rate-limited log of refused writes.
   Status StartDiskMonitor();
   Status CheckWritable(std::string_view index) const;

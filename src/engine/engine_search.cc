@@ -206,7 +206,7 @@ class HitCollector {
 };
 
 // The field structure of each kField sort key in `index` (null when no document has a value);
-// illegal_argument_exception for unsortable or unmapped fields, as Elasticsearch.
+// kInvalidValue for unsortable or unmapped fields, as Elasticsearch.
 Result<std::vector<const FieldIndex*>> ResolveSortFields(const Index& index,
                                                          const SearchRequest& req) {
   std::vector<const FieldIndex*> fields(req.sort.size(), nullptr);
@@ -316,7 +316,7 @@ void FillSortKeys(const std::vector<const FieldIndex*>& sort_fields, uint32_t d,
 }
 
 // The field structure of the collapse field in `index` (null when no document has a value, or
-// no collapse); illegal_argument_exception for an unmapped field or one of another type.
+// no collapse); kInvalidValue for an unmapped field or one of another type.
 Result<const FieldIndex*> ResolveCollapseField(const Index& index, const SearchRequest& req) {
   if (!req.collapse) return static_cast<const FieldIndex*>(nullptr);
   const std::string& name = req.collapse->field;

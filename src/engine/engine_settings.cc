@@ -13,7 +13,7 @@ Result<Acknowledged> EngineImpl::UpdateSettings(std::string_view name,
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
   if (update.empty()) {
     return Status::InvalidArgument("Validation Failed: 1: no settings to update;")
-        .WithType("action_request_validation_exception");
+        .WithKind(ErrorKind::kRequestValidation);
   }
   LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, true));
   // One lock order for concurrent updates of overlapping index sets.

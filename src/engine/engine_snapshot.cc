@@ -180,7 +180,7 @@ Status EngineImpl::RestoreIndex(std::string_view name_view, IndexRestoreSource& 
   auto taken = [&]() -> Status {  // needs indices_mu_
     if (indices_.count(name) || failed_.count(name)) {
       return Status::AlreadyExists("index [" + name + "] already exists")
-          .WithType("resource_already_exists_exception");
+          .WithKind(ErrorKind::kIndexAlreadyExists);
     }
     return Status::OK();
   };
@@ -218,7 +218,7 @@ Status EngineImpl::RestoreIndex(std::string_view name_view, IndexRestoreSource& 
   (void)FileEnv::Default().SyncDir(options_.data_dir + "/vectors");
   {
     // Publishing the metadata makes the index exist; a placeholder in failed_ holds the name
-    // (503 for requests, AlreadyExists for creations) until LoadIndex has published it.
+    // (Unavailable for requests, AlreadyExists for creations) until LoadIndex has published it.
     std::unique_lock lock(indices_mu_);
     if (Status s = taken(); !s.ok()) return discard(s);
     if (Status s = store_->PutIndexMeta(name, meta); !s.ok()) return discard(s);

@@ -98,13 +98,13 @@ Status CheckCondition(const WriteCondition& c, const std::string& id, bool exist
   if (!exists) {
     return Status::Conflict("[" + id + "]: version conflict, " + required +
                             " but no document was found")
-        .WithType("version_conflict_engine_exception");
+        .WithKind(ErrorKind::kVersionConflict);
   }
   if (cur.seq_no != c.if_seq_no || c.if_primary_term != 1) {
     return Status::Conflict("[" + id + "]: version conflict, " + required +
                             ". current document has seqNo [" + std::to_string(cur.seq_no) +
                             "] and primary term [1]")
-        .WithType("version_conflict_engine_exception");
+        .WithKind(ErrorKind::kVersionConflict);
   }
   return Status::OK();
 }
@@ -191,9 +191,10 @@ void GroupBatch::Add(WriteItem* item) {
   }
   r.id = op.id;
   if (op.id.empty() || op.id.size() > 512) {
-    r.status = Status::InvalidArgument("id [" + op.id + "] is too long or empty, must be "
+    r.status = Status::InvalidArgument("id [" + op.id +
+                                       "] is too long or empty, must be "
                                        "no longer than 512 bytes and not empty")
-                   .WithType("illegal_argument_exception");
+                   .WithKind(ErrorKind::kInvalidValue);
     return;
   }
   if (!IsValidUtf8(op.id)) {
@@ -253,7 +254,7 @@ Result<UpdateTarget> GroupBatch::ResolveUpdate(const WriteOp& op, bool exists,
   const bool has_doc = op.partial_doc.has_value();
   if (!has_doc && !op.upsert.has_value()) {
     return Status::InvalidArgument("Validation Failed: 1: script or doc is missing;")
-        .WithType("action_request_validation_exception");
+        .WithKind(ErrorKind::kRequestValidation);
   }
   UpdateTarget target;
   if (!exists) {
@@ -265,7 +266,7 @@ Result<UpdateTarget> GroupBatch::ResolveUpdate(const WriteOp& op, bool exists,
       target.vectors = op.upsert_vectors;
     } else {
       return Status::NotFound("[" + op.id + "]: document missing")
-          .WithType("document_missing_exception");
+          .WithKind(ErrorKind::kDocumentMissing);
     }
     return target;
   }
@@ -299,8 +300,9 @@ void GroupBatch::Put(WriteItem* item, bool exists, const Pending& cur, std::stri
   if (item->op.kind == WriteKind::kCreate && exists) {
     r.status = Status::Conflict("[" + item->op.id +
                                 "]: version conflict, document already exists (current "
-                                "version [" + std::to_string(cur.version) + "])")
-                   .WithType("version_conflict_engine_exception");
+                                "version [" +
+                                std::to_string(cur.version) + "])")
+                   .WithKind(ErrorKind::kVersionConflict);
     return;
   }
   auto parsed = ParseJson(source_parser, source);

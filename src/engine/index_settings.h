@@ -41,14 +41,14 @@ struct IndexSettings {
 void FlattenSettings(element settings, FlatSettings* out);
 
 /// Validates `flat` and parses it into IndexSettings (flat is moved into the result).
-/// illegal_argument_exception with Elasticsearch's texts for a bad value. Unknown keys are kept
+/// kInvalidValue with Elasticsearch's texts for a bad value. Unknown keys are kept
 /// as given (index creation accepts them, as before). `loading`: the map comes from stored
 /// metadata; a slow-log value this version cannot parse then turns that level off instead of
 /// failing the index (it was accepted when written).
 Result<IndexSettings> ParseIndexSettings(FlatSettings flat, bool loading = false);
 
 /// `current` with `update` applied, for the index `index_label` ("name/uuid"). Refuses, with
-/// illegal_argument_exception: unknown settings ("unknown setting [index.foo] please check that
+/// kInvalidValue: unknown settings ("unknown setting [index.foo] please check that
 /// any required plugins are installed, ..."), static ones ("Can't update non dynamic settings
 /// [[index.number_of_shards]] for open indices [[name/uuid]]") and the ones the node manages
 /// (index.uuid, ...). Values are validated by ParseIndexSettings afterwards.
@@ -59,7 +59,7 @@ Result<FlatSettings> ApplySettingsUpdate(const FlatSettings& current, const Sett
 FlatSettings DefaultSettings(const FlatSettings& flat);
 
 /// A time value ("500ms", "1s", "2m", "0", "-1" = off) in nanoseconds, for setting `key`.
-/// illegal_argument_exception "failed to parse setting [KEY] with value [V] as a time value:
+/// kInvalidValue "failed to parse setting [KEY] with value [V] as a time value:
 /// unit is missing or unrecognized" otherwise.
 Result<int64_t> ParseTimeValueNanos(std::string_view text, std::string_view key);
 

@@ -26,7 +26,7 @@ inline constexpr size_t kMaxRequestJsonDepth = 100;
 inline constexpr size_t kMaxStoredJsonDepth = 4096;
 
 /// Parses request input `text` with `parser`; the element lives until the parser's next parse.
-/// parsing_exception (kInvalidArgument) on malformed JSON or nesting deeper than
+/// kMalformedRequest (kInvalidArgument) on malformed JSON or nesting deeper than
 /// kMaxRequestJsonDepth.
 Result<element> ParseJson(simdjson::dom::parser& parser, std::string_view text);
 
@@ -60,19 +60,19 @@ bool ElementToDouble(element e, double* out);
 /// Text of a scalar (string as is, numbers and booleans as JSON text); false for containers.
 bool ElementToText(element e, std::string* out);
 
-/// Status helpers that attach the Elasticsearch exception name.
+/// Status helpers that attach the ErrorKind the server renders.
 inline Status ParsingError(std::string_view msg) {
-  return Status::InvalidArgument(msg).WithType("parsing_exception");
+  return Status::InvalidArgument(msg).WithKind(ErrorKind::kMalformedRequest);
 }
 inline Status MapperParsingError(std::string_view msg) {
-  return Status::InvalidArgument(msg).WithType("mapper_parsing_exception");
+  return Status::InvalidArgument(msg).WithKind(ErrorKind::kMappingParse);
 }
 inline Status IllegalArgument(std::string_view msg) {
-  return Status::InvalidArgument(msg).WithType("illegal_argument_exception");
+  return Status::InvalidArgument(msg).WithKind(ErrorKind::kInvalidValue);
 }
 inline Status IndexNotFound(std::string_view index) {
   return Status::NotFound("no such index [" + std::string(index) + "]")
-      .WithType("index_not_found_exception");
+      .WithKind(ErrorKind::kIndexNotFound);
 }
 
 /// Milliseconds since the epoch for "2024-01-31", "2024-01-31T10:00:00[.123][Z|+01:00]" or an

@@ -195,7 +195,7 @@ Result<const FieldMapping*> Mapping::AddDynamic(const std::string& path, element
     return Status::InvalidArgument("mapping set to strict, dynamic introduction of [" +
                                    path.substr(dot == std::string::npos ? 0 : dot + 1) +
                                    "] within [" + parent + "] is not allowed")
-        .WithType("strict_dynamic_mapping_exception");
+        .WithKind(ErrorKind::kStrictMapping);
   }
   using simdjson::dom::element_type;
   FieldDefinition def;

@@ -66,8 +66,8 @@ class Mapping {
  public:
   /// Adds the fields of `definition` (ParseMappingJson, or a caller's) and takes its dynamic
   /// mode when set. An existing field whose type or dimension changes is
-  /// illegal_argument_exception; a knn_vector without a space type takes `default_space_type`
-  /// (index.knn.space_type) or the default, mapper_parsing_exception when it names none.
+  /// kInvalidValue; a knn_vector without a space type takes `default_space_type`
+  /// (index.knn.space_type) or the default, kMappingParse when it names none.
   /// On error the mapping may be partly changed: merge into a copy.
   Status Merge(const MappingDefinition& definition, std::string_view default_space_type);
   /// The mapping as a MappingDefinition (fields ordered by path, dynamic set).
@@ -79,7 +79,7 @@ class Mapping {
 
   /// Adds a dynamically detected field (and its sub-fields) for a sample value.
   /// Returns the new mapping or nullptr when dynamic mapping ignores the field. With `limits`
-  /// the field is refused (illegal_argument_exception, mapping unchanged) when adding it would
+  /// the field is refused (kInvalidValue, mapping unchanged) when adding it would
   /// break one of them; null `limits` (loading stored documents) accepts it.
   Result<const FieldMapping*> AddDynamic(const std::string& path, element sample,
                                          const MappingLimits* limits);
@@ -90,7 +90,7 @@ class Mapping {
   void BeginDynamicJournal() { journal_.clear(); }
   void RollbackDynamic();
 
-  /// illegal_argument_exception with Elasticsearch's wording when the mapping breaks a limit
+  /// kInvalidValue with Elasticsearch's wording when the mapping breaks a limit
   /// ("Limit of total fields [1000] has been exceeded", "Limit of mapping depth [20] has been
   /// exceeded due to object field [a.b]", "Field name [x] is longer than the limit of [n]
   /// characters").

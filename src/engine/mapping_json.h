@@ -15,7 +15,7 @@
 namespace lookalike::engine {
 
 /// Parses {"properties":{...},"dynamic":...} (also the legacy {"_doc":{"properties":...}}) into
-/// its fields, in order. mapper_parsing_exception with Elasticsearch's texts for a definition
+/// its fields, in order. kMappingParse with Elasticsearch's texts for a definition
 /// that cannot be a field (no type, unknown type, bad dimension, method, encoder, space type,
 /// similarity, index options, ignore_above). What depends on the index (type changes of
 /// existing fields, the default space type, limits) is checked when the engine merges it.

@@ -50,9 +50,9 @@ class Query {
   virtual bool HasKnn() const { return false; }
 };
 
-/// Binds `node` to `index`. illegal_argument_exception when a knn node names a field that is not
+/// Binds `node` to `index`. kInvalidValue when a knn node names a field that is not
 /// a vector field or its vector has the wrong dimension or is invalid for the metric;
-/// parsing_exception when a range bound does not parse as the field's numeric type. The plan
+/// kMalformedRequest when a range bound does not parse as the field's numeric type. The plan
 /// refers to `node` (knn vectors are not copied): the tree must outlive it.
 Result<std::unique_ptr<Query>> CompileQuery(const QueryNode& node, const Index& index);
 

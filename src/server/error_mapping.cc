@@ -1,5 +1,7 @@
 #include "server/error_mapping.h"
 
+#include <iterator>
+
 #include "common/json_writer.h"
 #include "lookalike/engine.h"
 
@@ -7,101 +9,96 @@ namespace lookalike::server {
 
 namespace {
 
-struct TypeStatus {
-  std::string_view type;
+// How a client sees an error: the HTTP status and the Elasticsearch exception name.
+struct Rendering {
   int http_status;
+  std::string_view type;
 };
 
-// Exception names whose HTTP status differs from what their Status code alone would give.
-constexpr TypeStatus kTypeStatuses[] = {
-    {"security_exception", 403},  // e.g. an image path outside every --image-root
-    {"index_not_found_exception", 404},
-    {"document_missing_exception", 404},
-    {"resource_not_found_exception", 404},
-    {"resource_already_exists_exception", 400},
-    {"version_conflict_engine_exception", 409},
-    {"method_not_allowed_exception", 405},
-    {"content_too_long_exception", 413},
-    {"es_rejected_execution_exception", 429},
-    {"cluster_block_exception", 429},  // read-only-allow-delete block (disk flood stage)
-    {"circuit_breaking_exception", 429},
-    {"too_many_scroll_contexts_exception", 429},
-    {"search_context_missing_exception", 404},
-    {"parsing_exception", 400},
-    {"parse_exception", 400},
-    {"x_content_parse_exception", 400},
-    {"mapper_parsing_exception", 400},
-    {"illegal_argument_exception", 400},
-    {"invalid_index_name_exception", 400},
-    {"action_request_validation_exception", 400},
-    {"search_phase_execution_exception", 400},
-    {"strict_dynamic_mapping_exception", 400},
-    // Snapshots (_snapshot API)
-    {"repository_exception", 400},  // bad settings, location outside --path-repo
-    {"repository_missing_exception", 404},
-    {"snapshot_missing_exception", 404},
-    {"invalid_snapshot_name_exception", 400},
-    {"snapshot_restore_exception", 500},
-    {"concurrent_snapshot_execution_exception", 503},
+// THE table: every (code, kind) an error can carry → what clients see. A kind decides both
+// columns whatever the code (e.g. kForbidden is 403 even on an InvalidArgument); an error with
+// no kind is rendered from its code. The one exception is the two security codes: a 401 must
+// stay a 401 (it carries the authentication challenges), so their status always comes from the
+// code. Indexed by ErrorKind; the static_assert and ErrorMapping.EveryKindHasARow keep it whole.
+constexpr Rendering kKindRenderings[] = {
+    /* kNone: rendered from the code */ {0, ""},
+    /* kInvalidValue */ {400, "illegal_argument_exception"},
+    /* kMalformedRequest */ {400, "parsing_exception"},
+    /* kMalformedInput */ {400, "parse_exception"},
+    /* kMalformedContent */ {400, "x_content_parse_exception"},
+    /* kRequestValidation */ {400, "action_request_validation_exception"},
+    /* kMappingParse */ {400, "mapper_parsing_exception"},
+    /* kStrictMapping */ {400, "strict_dynamic_mapping_exception"},
+    /* kIndexNotFound */ {404, "index_not_found_exception"},
+    /* kIndexAlreadyExists */ {400, "resource_already_exists_exception"},
+    /* kInvalidIndexName */ {400, "invalid_index_name_exception"},
+    /* kIndexUnavailable */ {503, "unavailable_shards_exception"},
+    /* kDocumentMissing */ {404, "document_missing_exception"},
+    /* kResourceNotFound */ {404, "resource_not_found_exception"},
+    /* kVersionConflict */ {409, "version_conflict_engine_exception"},
+    /* kWriteBlocked: read-only-allow-delete block (disk flood stage) */
+    {429, "cluster_block_exception"},
+    /* kSearchRejected: too_many_clauses */ {400, "search_phase_execution_exception"},
+    /* kScrollMissing */ {404, "search_context_missing_exception"},
+    /* kTooManyScrolls */ {429, "too_many_scroll_contexts_exception"},
+    /* kQueueFull */ {429, "es_rejected_execution_exception"},
+    /* kBodyTooLarge */ {413, "content_too_long_exception"},
+    /* kForbidden: e.g. an image path outside every --image-root */ {403, "security_exception"},
+    /* kRepositoryInvalid: bad settings, location outside --path-repo */
+    {400, "repository_exception"},
+    /* kRepositoryMissing */ {404, "repository_missing_exception"},
+    /* kSnapshotMissing */ {404, "snapshot_missing_exception"},
+    /* kInvalidSnapshotName */ {400, "invalid_snapshot_name_exception"},
+    /* kRestoreFailed */ {500, "snapshot_restore_exception"},
+    /* kSnapshotBusy */ {503, "concurrent_snapshot_execution_exception"},
+    /* kMethodNotAllowed */ {405, "method_not_allowed_exception"},
 };
+static_assert(std::size(kKindRenderings) == kErrorKindCount,
+              "every ErrorKind needs a row in kKindRenderings");
 
-int StatusForCode(StatusCode code) {
+// The rendering of an error that carries no kind: by its code alone.
+Rendering RenderingOfCode(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists: return 400;
-    case StatusCode::kConflict: return 409;
-    case StatusCode::kResourceExhausted: return 413;
-    case StatusCode::kUnsupported: return 400;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kCorruption: return 500;
-    case StatusCode::kIOError: return 500;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kOk: return {200, ""};
+    case StatusCode::kInvalidArgument: return {400, "illegal_argument_exception"};
+    case StatusCode::kNotFound: return {404, "resource_not_found_exception"};
+    case StatusCode::kAlreadyExists: return {400, "resource_already_exists_exception"};
+    case StatusCode::kConflict: return {409, "version_conflict_engine_exception"};
+    case StatusCode::kResourceExhausted: return {413, "content_too_long_exception"};
+    case StatusCode::kUnsupported: return {400, "illegal_argument_exception"};
+    case StatusCode::kUnavailable: return {503, "unavailable_shards_exception"};
+    case StatusCode::kCorruption: return {500, "corrupt_index_exception"};
+    case StatusCode::kIOError: return {500, "io_exception"};
+    case StatusCode::kUnauthenticated: return {401, "security_exception"};
+    case StatusCode::kPermissionDenied: return {403, "security_exception"};
   }
-  return 500;
+  return {500, "exception"};
 }
 
-std::string_view TypeForCode(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk: return "";
-    case StatusCode::kInvalidArgument: return "illegal_argument_exception";
-    case StatusCode::kNotFound: return "resource_not_found_exception";
-    case StatusCode::kAlreadyExists: return "resource_already_exists_exception";
-    case StatusCode::kConflict: return "version_conflict_engine_exception";
-    case StatusCode::kResourceExhausted: return "content_too_long_exception";
-    case StatusCode::kUnsupported: return "illegal_argument_exception";
-    case StatusCode::kUnavailable: return "unavailable_shards_exception";
-    case StatusCode::kCorruption: return "corrupt_index_exception";
-    case StatusCode::kIOError: return "io_exception";
-    case StatusCode::kUnauthenticated: return "security_exception";
-    case StatusCode::kPermissionDenied: return "security_exception";
+Rendering RenderingOf(StatusCode code, ErrorKind kind) {
+  Rendering by_code = RenderingOfCode(code);
+  auto index = static_cast<size_t>(kind);
+  if (kind == ErrorKind::kNone || index >= std::size(kKindRenderings)) return by_code;
+  Rendering by_kind = kKindRenderings[index];
+  // Both are security_exception; the code tells "who are you" (401) from "not allowed" (403).
+  if (code == StatusCode::kUnauthenticated || code == StatusCode::kPermissionDenied) {
+    by_kind.http_status = by_code.http_status;
   }
-  return "exception";
+  return by_kind;
 }
 
 }  // namespace
 
-int HttpStatusFor(const Status& status) {
-  if (status.ok()) return 200;
-  // Both are security_exception; the code tells "who are you" (401) from "not allowed" (403).
-  if (status.code() == StatusCode::kUnauthenticated ||
-      status.code() == StatusCode::kPermissionDenied) {
-    return StatusForCode(status.code());
-  }
-  std::string_view type = status.type();
-  if (!type.empty()) {
-    for (const auto& entry : kTypeStatuses) {
-      if (entry.type == type) return entry.http_status;
-    }
-  }
-  return StatusForCode(status.code());
+int HttpStatusFor(StatusCode code, ErrorKind kind) { return RenderingOf(code, kind).http_status; }
+
+std::string_view ErrorTypeFor(StatusCode code, ErrorKind kind) {
+  return RenderingOf(code, kind).type;
 }
 
+int HttpStatusFor(const Status& status) { return HttpStatusFor(status.code(), status.kind()); }
+
 std::string_view ErrorTypeFor(const Status& status) {
-  if (!status.type().empty()) return status.type();
-  return TypeForCode(status.code());
+  return ErrorTypeFor(status.code(), status.kind());
 }
 
 namespace {

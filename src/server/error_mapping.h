@@ -4,13 +4,15 @@
 // Handlers never pick error status codes themselves; they return a Status and call
 // SetErrorResponse.
 //
-// Mapping: an explicit Status::type() (an Elasticsearch exception name set by the engine) wins
-// for the type and, for the names listed in error_mapping.cc, for the HTTP status (e.g.
-// security_exception 403, index_not_found_exception 404); otherwise
-// both come from the code (InvalidArgument 400 illegal_argument_exception, NotFound 404,
-// AlreadyExists 400 resource_already_exists_exception, Conflict 409
-// version_conflict_engine_exception, ResourceExhausted 413, Unsupported 400, Unavailable 503,
-// Corruption/IOError 500, Unauthenticated 401 and PermissionDenied 403 security_exception).
+// Mapping: one table in error_mapping.cc turns (StatusCode, ErrorKind) into the HTTP status and
+// the Elasticsearch error `type`. A Status::kind() (set by the engine, the codec or a handler)
+// decides both, e.g. kIndexNotFound 404 index_not_found_exception, kForbidden 403
+// security_exception, kWriteBlocked 429 cluster_block_exception; an error without a kind is
+// rendered from its code (InvalidArgument 400 illegal_argument_exception, NotFound 404
+// resource_not_found_exception, AlreadyExists 400 resource_already_exists_exception, Conflict
+// 409 version_conflict_engine_exception, ResourceExhausted 413 content_too_long_exception,
+// Unsupported 400, Unavailable 503, Corruption/IOError 500, Unauthenticated 401 and
+// PermissionDenied 403 security_exception; those two codes keep their status whatever the kind).
 // Every 401 carries the challenges WWW-Authenticate: Basic realm="security" charset="UTF-8"
 // and ApiKey, as headers and, like Elasticsearch, in the body's "header" object.
 #pragma once
@@ -24,6 +26,10 @@
 
 namespace lookalike::server {
 
+/// The HTTP status and Elasticsearch error `type` for an error of `code` and `kind` (200 and ""
+/// for kOk). Every place that renders an error to a client goes through these.
+int HttpStatusFor(StatusCode code, ErrorKind kind);
+std::string_view ErrorTypeFor(StatusCode code, ErrorKind kind);
 int HttpStatusFor(const Status& status);
 std::string_view ErrorTypeFor(const Status& status);
 

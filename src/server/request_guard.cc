@@ -77,7 +77,7 @@ bool IsImageSearchPath(std::string_view path) {
 bool IsSafeMethod(std::string_view method) { return method == "GET" || method == "HEAD"; }
 
 Status Forbidden(std::string reason) {
-  return Status::InvalidArgument(std::move(reason)).WithType("security_exception");
+  return Status::InvalidArgument(std::move(reason)).WithKind(ErrorKind::kForbidden);
 }
 
 }  // namespace

@@ -86,9 +86,9 @@ int Router::Handle(const HttpRequest& request, HttpResponse* response,
   int route_id = Match(segments);
   const Route* best = route_id < 0 ? nullptr : &routes_[static_cast<size_t>(route_id)];
   if (best == nullptr) {
-    SetErrorResponse(400, "illegal_argument_exception",
-                     "no handler found for uri [" + request.path + "] and method [" +
-                         request.method + "]",
+    SetErrorResponse(Status::InvalidArgument("no handler found for uri [" + request.path +
+                                             "] and method [" + request.method + "]")
+                         .WithKind(ErrorKind::kInvalidValue),
                      response);
     return -1;
   }
@@ -107,9 +107,10 @@ int Router::Handle(const HttpRequest& request, HttpResponse* response,
       if (!allowed.empty()) allowed += ", ";
       allowed += entry.first;
     }
-    SetErrorResponse(405, "method_not_allowed_exception",
-                     "Incorrect HTTP method for uri [" + request.path + "] and method [" +
-                         request.method + "], allowed: [" + allowed + "]",
+    SetErrorResponse(Status::InvalidArgument("Incorrect HTTP method for uri [" + request.path +
+                                             "] and method [" + request.method +
+                                             "], allowed: [" + allowed + "]")
+                         .WithKind(ErrorKind::kMethodNotAllowed),
                      response);
     response->headers.emplace_back("allow", allowed);
     return route_id;

@@ -214,7 +214,7 @@ Status ValidateSnapshotName(std::string_view repository, std::string_view name) 
     return Status::InvalidArgument("[" + std::string(repository) + ":" + std::string(name) +
                                    "] Invalid snapshot name [" + std::string(name) + "], " +
                                    std::string(why))
-        .WithType("invalid_snapshot_name_exception");
+        .WithKind(ErrorKind::kInvalidSnapshotName);
   };
   if (name.empty()) return invalid("cannot be empty");
   if (name.find_first_of(" ,#\\/*?\"<>|") != std::string_view::npos) {

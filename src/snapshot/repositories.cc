@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
 constexpr uint64_t kMaxFileBytes = 16 << 20;
 
 Status RepositoryError(const std::string& repository, const std::string& why) {
-  return Status::InvalidArgument("[" + repository + "] " + why).WithType("repository_exception");
+  return Status::InvalidArgument("[" + repository + "] " + why)
+      .WithKind(ErrorKind::kRepositoryInvalid);
 }
 
 std::string Canonical(const std::string& path) {
@@ -35,7 +36,7 @@ bool Under(const std::string& path, const std::string& root) {
 }  // namespace
 
 Status RepositoryMissing(const std::string& name) {
-  return Status::NotFound("[" + name + "] missing").WithType("repository_missing_exception");
+  return Status::NotFound("[" + name + "] missing").WithKind(ErrorKind::kRepositoryMissing);
 }
 
 Result<std::string> ResolveRepositoryLocation(const std::vector<std::string>& roots,
@@ -110,14 +111,14 @@ Status RepositoryRegistry::Put(const std::string& name, std::string_view body_js
   if (name.empty() || name.front() == '_' ||
       name.find_first_of(" ,#\\/*?\"<>|") != std::string::npos) {
     return Status::InvalidArgument("Invalid repository name [" + name + "]")
-        .WithType("illegal_argument_exception");
+        .WithKind(ErrorKind::kInvalidValue);
   }
   simdjson::dom::parser parser;
   simdjson::dom::object body, settings;
   std::string_view type, location;
   if (parser.parse(body_json.data(), body_json.size()).get_object().get(body) !=
       simdjson::SUCCESS) {
-    return Status::InvalidArgument("request body is required").WithType("parse_exception");
+    return Status::InvalidArgument("request body is required").WithKind(ErrorKind::kMalformedInput);
   }
   if (body["type"].get_string().get(type) != simdjson::SUCCESS) {
     return RepositoryError(name, "repository type is missing");

@@ -72,7 +72,7 @@ Result<FsRepository::Lock> FsRepository::TryLock(const std::string& repository_n
     return Status::Unavailable("[" + repository_name +
                                "] cannot change the repository: another snapshot operation is "
                                "running")
-        .WithType("concurrent_snapshot_execution_exception");
+        .WithKind(ErrorKind::kSnapshotBusy);
   }
   return Lock(fd);
 }

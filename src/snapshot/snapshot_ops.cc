@@ -44,13 +44,13 @@ bool Glob(std::string_view pattern, std::string_view s) {
 
 Status SnapshotMissing(const std::string& repository, const std::string& snapshot) {
   return Status::NotFound("[" + repository + ":" + snapshot + "] is missing")
-      .WithType("snapshot_missing_exception");
+      .WithKind(ErrorKind::kSnapshotMissing);
 }
 
 Status RestoreError(const std::string& repository, const SnapshotEntry& entry,
                     const std::string& why) {
   return Status::IOError("[" + repository + ":" + entry.snapshot + "/" + entry.uuid + "] " + why)
-      .WithType("snapshot_restore_exception");
+      .WithKind(ErrorKind::kRestoreFailed);
 }
 
 // Copies one captured index into the repository: chunks of records, then vector files.
@@ -194,7 +194,7 @@ Result<SnapshotEntry> CreateSnapshot(Engine& engine, const FsRepository& repo,
     return Status::InvalidArgument("[" + repository + ":" + request.snapshot +
                                    "] Invalid snapshot name [" + request.snapshot +
                                    "], snapshot with the same name already exists")
-        .WithType("invalid_snapshot_name_exception");
+        .WithKind(ErrorKind::kInvalidSnapshotName);
   }
   std::vector<std::string> all;
   for (const IndexInfo& info : engine.ListIndices()) {
@@ -202,7 +202,7 @@ Result<SnapshotEntry> CreateSnapshot(Engine& engine, const FsRepository& repo,
   }
   auto selected = SelectNames(all, request.indices, request.ignore_unavailable);
   if (!selected.ok()) {
-    return Status::NotFound(selected.status().message()).WithType("index_not_found_exception");
+    return Status::NotFound(selected.status().message()).WithKind(ErrorKind::kIndexNotFound);
   }
   SnapshotManifest manifest;
   manifest.snapshot = request.snapshot;

@@ -17,7 +17,7 @@ Status BadWatermark(std::string_view text) {
   return Status::InvalidArgument("unable to parse disk watermark [" + std::string(text) +
                                  "]: expected a percentage (\"95%\"), a ratio (\"0.95\") or a "
                                  "byte size (\"1gb\")")
-      .WithType("illegal_argument_exception");
+      .WithKind(ErrorKind::kInvalidValue);
 }
 
 int64_t NowNanos() {
@@ -132,7 +132,7 @@ Status DiskWatermarks::Validate() const {
     return Status::InvalidArgument("disk watermarks must satisfy low [" + low.text() +
                                    "] <= high [" + high.text() + "] <= flood stage [" +
                                    flood_stage.text() + "]")
-        .WithType("illegal_argument_exception");
+        .WithKind(ErrorKind::kInvalidValue);
   }
   return Status::OK();
 }

@@ -14,16 +14,16 @@ namespace {
 Status Malformed(size_t line_no, std::string_view what) {
   return Status::InvalidArgument("Malformed action/metadata line [" + std::to_string(line_no) +
                                  "], " + std::string(what))
-      .WithType("illegal_argument_exception");
+      .WithKind(ErrorKind::kInvalidValue);
 }
 
 Status NotTerminated() {
   return Status::InvalidArgument("The bulk request must be terminated by a newline [\\n]")
-      .WithType("illegal_argument_exception");
+      .WithKind(ErrorKind::kInvalidValue);
 }
 
 Status Invalid(std::string_view why) {
-  return Status::InvalidArgument(why).WithType("action_request_validation_exception");
+  return Status::InvalidArgument(why).WithKind(ErrorKind::kRequestValidation);
 }
 
 // Walks the non-blank, '\n'-terminated lines of an NDJSON body (a trailing '\r' is dropped).

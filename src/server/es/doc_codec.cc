@@ -13,7 +13,7 @@ Status ParseUpdateBody(std::string_view body, WriteOp* op) {
   simdjson::dom::element doc, upsert, script;
   if (root.at_key("script").get(script) == simdjson::SUCCESS) {
     return Status::InvalidArgument("scripted updates are not supported")
-        .WithType("illegal_argument_exception");
+        .WithKind(ErrorKind::kInvalidValue);
   }
   if (root.at_key("doc").get(doc) == simdjson::SUCCESS) {
     op->partial_doc = engine::ElementToJson(doc);

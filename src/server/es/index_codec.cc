@@ -106,7 +106,7 @@ Result<MappingDefinition> ParsePutMappingBody(std::string_view body) {
 Result<SettingsUpdate> ParseSettingsUpdateBody(std::string_view body_json) {
   if (body_json.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return Status::InvalidArgument("Validation Failed: 1: no settings to update;")
-        .WithType("action_request_validation_exception");
+        .WithKind(ErrorKind::kRequestValidation);
   }
   thread_local simdjson::dom::parser parser;
   LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseJson(parser, body_json));
@@ -138,7 +138,7 @@ Result<SettingsUpdate> ParseSettingsUpdateBody(std::string_view body_json) {
   for (const std::string& key : nulls) update[key] = std::nullopt;
   if (update.empty()) {
     return Status::InvalidArgument("Validation Failed: 1: no settings to update;")
-        .WithType("action_request_validation_exception");
+        .WithKind(ErrorKind::kRequestValidation);
   }
   return update;
 }

@@ -82,7 +82,7 @@ Status TooManyClauses(size_t max_clause_count) {
   return Status::InvalidArgument(
              "too_many_clauses: Query contains too many nested clauses; maxClauseCount is set to " +
              std::to_string(max_clause_count))
-      .WithType("search_phase_execution_exception");
+      .WithKind(ErrorKind::kSearchRejected);
 }
 
 }  // namespace lookalike::es

@@ -10,7 +10,7 @@ namespace lookalike::es {
 namespace {
 
 Status BadBody(std::string_view what) {
-  return Status::InvalidArgument(std::string(what)).WithType("parse_exception");
+  return Status::InvalidArgument(std::string(what)).WithKind(ErrorKind::kMalformedInput);
 }
 
 Result<simdjson::dom::object> ParseObject(simdjson::dom::parser& parser, std::string_view body) {

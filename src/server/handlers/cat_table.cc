@@ -54,7 +54,7 @@ void ReplyCatTable(const CatTable& table, const RestRequest& request, HttpRespon
   std::string unknown;
   if (!SelectColumns(table, request.Param("h"), &selected, &unknown)) {
     return ReplyError(Status::InvalidArgument("Unknown column [" + unknown + "]")
-                          .WithType("illegal_argument_exception"),
+                          .WithKind(ErrorKind::kInvalidValue),
                       response);
   }
   const std::string* format = request.Param("format");

@@ -5,8 +5,8 @@
 #include <cstdio>
 
 #include "common/json_writer.h"
-#include "server/handlers/cat_table.h"
 #include "server/es/index_codec.h"
+#include "server/handlers/cat_table.h"
 #include "server/handlers/rest_common.h"
 
 namespace lookalike::server {
@@ -89,7 +89,7 @@ void CatIndices(const RestContext& ctx, const RestRequest& req, HttpResponse* re
   if (!selector.empty() && selector.find('*') == std::string_view::npos && rows.empty() &&
       selector != "_all") {
     return ReplyError(Status::NotFound("no such index [" + std::string(selector) + "]")
-                          .WithType("index_not_found_exception"),
+                          .WithKind(ErrorKind::kIndexNotFound),
                       resp);
   }
   const std::string* bytes_param = req.Param("bytes");

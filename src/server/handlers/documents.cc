@@ -45,7 +45,7 @@ void IndexDoc(Engine& e, const RestContext& ctx, const RestRequest& req, HttpRes
 }
 
 Status MgetError(std::string_view reason) {
-  return Status::InvalidArgument(reason).WithType("action_request_validation_exception");
+  return Status::InvalidArgument(reason).WithKind(ErrorKind::kRequestValidation);
 }
 
 // GET/POST /_mget, /{index}/_mget: {"docs":[{"_index","_id","_source"?}, …]} or, with an index
@@ -60,7 +60,7 @@ void Mget(Engine& e, const RestRequest& req, HttpResponse* resp) {
       !root.is_object()) {
     return ReplyError(Status::InvalidArgument("request body is required and must be a JSON "
                                               "object with [docs] or [ids]")
-                          .WithType("parse_exception"),
+                          .WithKind(ErrorKind::kMalformedInput),
                       resp);
   }
   struct Entry {

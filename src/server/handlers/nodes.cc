@@ -40,7 +40,7 @@ Result<std::set<std::string, std::less<>>> Metrics(const RestRequest& req,
     if (known.count(m) == 0) {
       return Status::InvalidArgument("request [" + req.http.path +
                                      "] contains unrecognized metric: [" + std::string(m) + "]")
-          .WithType("illegal_argument_exception");
+          .WithKind(ErrorKind::kInvalidValue);
     }
     out.emplace(m);
     text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);

@@ -143,11 +143,11 @@ Result<std::string> ClusterSettings::Update(std::string_view body_json,
   simdjson::dom::element root;
   if (body_json.empty() || parser.parse(padded).get(root) != simdjson::SUCCESS) {
     return Status::InvalidArgument("request body is required and must be JSON")
-        .WithType("parse_exception");
+        .WithKind(ErrorKind::kMalformedInput);
   }
   if (!root.is_object()) {
     return Status::InvalidArgument("request body must be a JSON object")
-        .WithType("parse_exception");
+        .WithKind(ErrorKind::kMalformedInput);
   }
   std::lock_guard<std::mutex> lock(mu_);
   std::map<std::string, std::string> persistent = persistent_;
@@ -157,13 +157,13 @@ Result<std::string> ClusterSettings::Update(std::string_view body_json,
   simdjson::dom::object object;
   if (root.get_object().get(object) != simdjson::SUCCESS) {
     return Status::InvalidArgument("request body must be a JSON object")
-        .WithType("parse_exception");
+        .WithKind(ErrorKind::kMalformedInput);
   }
   for (auto field : object) {
     if (field.key == "persistent" || field.key == "transient") {
       if (!field.value.is_object()) {
         return Status::InvalidArgument("[" + std::string(field.key) + "] must be an object")
-            .WithType("illegal_argument_exception");
+            .WithKind(ErrorKind::kInvalidValue);
       }
       bool is_persistent = field.key == "persistent";
       Flatten(field.value, "", is_persistent ? &persistent : &transient);
@@ -171,7 +171,7 @@ Result<std::string> ClusterSettings::Update(std::string_view body_json,
     } else {
       return Status::InvalidArgument("request body contains unknown key [" +
                                      std::string(field.key) + "]")
-          .WithType("illegal_argument_exception");
+          .WithKind(ErrorKind::kInvalidValue);
     }
   }
   if (apply) {

@@ -29,7 +29,7 @@ Result<std::chrono::milliseconds> ParseKeepAlive(std::string_view text) {
   if (digits == 0 || ec != std::errc() || ms_per == 0 || n > 86400000 / ms_per) {
     return Status::InvalidArgument("failed to parse keep-alive [" + std::string(text) +
                                    "]: expected a duration such as 30s, 2m or 1h, at most 24h")
-        .WithType("illegal_argument_exception");
+        .WithKind(ErrorKind::kInvalidValue);
   }
   return std::chrono::milliseconds(n * ms_per);
 }
@@ -59,10 +59,12 @@ Result<std::string> ScrollStore::Add(ScrollContext context) {
   std::lock_guard<std::mutex> lock(mu_);
   ExpireLocked();
   if (contexts_.size() >= kMaxContexts) {
-    return Status::ResourceExhausted("Trying to create too many scroll contexts. Must be less "
-                                     "than or equal to: [" + std::to_string(kMaxContexts) +
-                                     "]. Clear scroll contexts with DELETE /_search/scroll.")
-        .WithType("too_many_scroll_contexts_exception");
+    return Status::ResourceExhausted(
+               "Trying to create too many scroll contexts. Must be less "
+               "than or equal to: [" +
+               std::to_string(kMaxContexts) +
+               "]. Clear scroll contexts with DELETE /_search/scroll.")
+        .WithKind(ErrorKind::kTooManyScrolls);
   }
   LOOKALIKE_ASSIGN_OR_RETURN(std::string id, RandomScrollId());
   if (!contexts_.emplace(id, std::move(context)).second) {
@@ -109,7 +111,7 @@ std::string_view CallerId(const RestRequest& req) {
 
 Status ContextMissing(const std::string& id) {
   return Status::NotFound("No search context found for id [" + id + "]")
-      .WithType("search_context_missing_exception");
+      .WithKind(ErrorKind::kScrollMissing);
 }
 
 // Runs one page of `c` and remembers its last hit's sort values (typed, from the engine's
@@ -134,7 +136,8 @@ Result<OptionalBody> ParseScrollBody(const RestRequest& req, simdjson::dom::pars
   if (req.body().empty()) return OptionalBody();
   simdjson::dom::element root;
   if (parser->parse(req.body()).get(root) != simdjson::SUCCESS) {
-    return Status::InvalidArgument("request body is not JSON").WithType("parsing_exception");
+    return Status::InvalidArgument("request body is not JSON")
+        .WithKind(ErrorKind::kMalformedRequest);
   }
   simdjson::dom::object object;
   if (root.get_object().get(object) != simdjson::SUCCESS) return OptionalBody();
@@ -166,7 +169,7 @@ Result<std::string> StartScroll(RestContext& ctx, const RestRequest& req,
   LOOKALIKE_RETURN_IF_ERROR(AuthorizeLookups(req, request));
   if (request.from > 0) {
     return Status::InvalidArgument("using [from] is not allowed in a scroll context")
-        .WithType("illegal_argument_exception");
+        .WithKind(ErrorKind::kInvalidValue);
   }
   // Scrolls without a sort go in index order, Elasticsearch's recommended scroll sort.
   if (request.sort.empty()) request.sort.push_back(SortKey::Of("_doc"));
@@ -198,7 +201,7 @@ void RegisterScrollHandlers(Router& router, RestContext& ctx) {
     if (id.empty()) id = BodyString(*body, "scroll_id").value_or("");
     if (id.empty()) {
       return ReplyError(Status::InvalidArgument("Validation Failed: 1: scrollId is missing;")
-                            .WithType("action_request_validation_exception"),
+                            .WithKind(ErrorKind::kRequestValidation),
                         resp);
     }
     auto ttl = ParseKeepAlive(KeepAliveOf(req, *body));
@@ -221,7 +224,7 @@ void RegisterScrollHandlers(Router& router, RestContext& ctx) {
     if (!req.body().empty()) {
       if (parser.parse(req.body()).get(body) != simdjson::SUCCESS || !body.is_object()) {
         return ReplyError(Status::InvalidArgument("request body is not a JSON object")
-                              .WithType("parsing_exception"),
+                              .WithKind(ErrorKind::kMalformedRequest),
                           resp);
       }
       simdjson::dom::element list;

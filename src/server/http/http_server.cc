@@ -733,7 +733,7 @@ void HttpServer::Loop::Dispatch(Conn* conn, HttpRequest request) {
                        ", active threads = " + std::to_string(stats.active) +
                        ", queued tasks = " + std::to_string(stats.queue) +
                        ", rejected = " + std::to_string(stats.rejected))
-                       .WithType("es_rejected_execution_exception"),
+                       .WithKind(ErrorKind::kQueueFull),
                    &response);
   spdlog::debug("{} {} -> 429: lane [{}] queue full ({} queued)", method, target, stats.name,
                 stats.queue);

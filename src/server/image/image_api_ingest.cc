@@ -20,28 +20,27 @@ bool MayReferenceImages(std::string_view body) {
 }
 
 Status Mapper(std::string_view why) {
-  return Status::InvalidArgument(why).WithType("mapper_parsing_exception");
+  return Status::InvalidArgument(why).WithKind(ErrorKind::kMappingParse);
 }
 
 }  // namespace
 
 Result<std::vector<float>> ImageApi::EmbedRef(const ImageRef& ref, const EmbedSpec& spec) const {
   if (options_.models == nullptr) {
-    return Status::InvalidArgument("no image models are loaded; cannot fill [" +
-                                   spec.vector_field + "] from [" + spec.source_field + "]")
-        .WithType("illegal_argument_exception");
+    return Status::InvalidArgument("no image models are loaded; cannot fill [" + spec.vector_field +
+                                   "] from [" + spec.source_field + "]")
+        .WithKind(ErrorKind::kInvalidValue);
   }
   auto embedder = options_.models->Get(spec.model);
   if (!embedder.ok()) {
-    return Status::InvalidArgument(embedder.status().message())
-        .WithType("illegal_argument_exception");
+    return Status::InvalidArgument(embedder.status().message()).WithKind(ErrorKind::kInvalidValue);
   }
   if (spec.dims != 0 && (*embedder)->dims() != spec.dims) {
     return Status::InvalidArgument("model [" + (*embedder)->manifest().name + "] makes " +
-                                   std::to_string((*embedder)->dims()) + "-dimensional vectors "
-                                   "but [" + spec.vector_field + "] has " +
+                                   std::to_string((*embedder)->dims()) +
+                                   "-dimensional vectors but [" + spec.vector_field + "] has " +
                                    std::to_string(spec.dims))
-        .WithType("illegal_argument_exception");
+        .WithKind(ErrorKind::kInvalidValue);
   }
   auto started = std::chrono::steady_clock::now();
   Result<Image> image = Status::InvalidArgument("no image");
@@ -153,7 +152,7 @@ void ImageApi::EmbedBulkItems(std::string_view ndjson, std::vector<es::BulkItem>
     }
     Status st = EmbedWrite(&item.op, it->second);
     // Same status as the single-document path: 404 for any refused path, ...
-    if (!st.ok()) item.error = st.type().empty() ? Mapper(st.message()) : st;
+    if (!st.ok()) item.error = st.kind() == ErrorKind::kNone ? Mapper(st.message()) : st;
   }
 }
 

@@ -64,7 +64,7 @@ int OpenByWalking(int dir, const std::vector<std::string_view>& parts) {
 Status NotFound(std::string_view stored) {
   return Status::NotFound("image file [" + std::string(stored) +
                           "] not found below the image roots")
-      .WithType("resource_not_found_exception");
+      .WithKind(ErrorKind::kResourceNotFound);
 }
 
 }  // namespace
@@ -121,9 +121,11 @@ Result<std::vector<uint8_t>> ImageFile::ReadAll(uint64_t max_bytes) const {
 Result<ImageFile> OpenImageBelowRoots(std::string_view stored,
                                       const std::vector<std::string>& roots, BeneathMode mode) {
   if (roots.empty()) {
-    return Status::NotFound("no image root is configured (start the server with --image-root "
-                            "DIR); cannot serve [" + std::string(stored) + "]")
-        .WithType("resource_not_found_exception");
+    return Status::NotFound(
+               "no image root is configured (start the server with --image-root "
+               "DIR); cannot serve [" +
+               std::string(stored) + "]")
+        .WithKind(ErrorKind::kResourceNotFound);
   }
   std::vector<std::string_view> parts;
   if (stored.empty() || stored.front() != '/' || stored.find('\0') != std::string_view::npos ||

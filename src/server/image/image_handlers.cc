@@ -24,7 +24,7 @@ namespace lookalike::server {
 namespace {
 
 Status Illegal(std::string_view why) {
-  return Status::InvalidArgument(why).WithType("illegal_argument_exception");
+  return Status::InvalidArgument(why).WithKind(ErrorKind::kInvalidValue);
 }
 
 std::string_view ContentTypeFor(ImageFormat format) {
@@ -164,8 +164,8 @@ Result<ImageApi::Query> ImageApi::Embed(std::string_view index, std::string_view
   if (!decoded.ok()) {
     const Status& st = decoded.status();
     return Status(st.code(), "cannot use the query image: " + st.message())
-        .WithType(st.code() == StatusCode::kResourceExhausted ? "content_too_long_exception"
-                                                              : "illegal_argument_exception");
+        .WithKind(st.code() == StatusCode::kResourceExhausted ? ErrorKind::kBodyTooLarge
+                                                              : ErrorKind::kInvalidValue);
   }
   LOOKALIKE_ASSIGN_OR_RETURN(q.vector, (*embedder)->Embed(*decoded));
   q.embed_ms =
@@ -282,7 +282,7 @@ void ImageApi::GetImage(const RestRequest& request, HttpResponse* response) cons
   if (!doc->found) {
     return fail(Status::NotFound("document [" + std::string(id) + "] not found in index [" +
                                  std::string(index) + "]")
-                    .WithType("resource_not_found_exception"));
+                    .WithKind(ErrorKind::kResourceNotFound));
   }
   simdjson::dom::parser parser;
   simdjson::dom::element el;
@@ -369,7 +369,7 @@ void RegisterWebUi(Router& router) {
     auto asset = web::FindWebAsset(file == "status" ? std::string_view("index.html") : file);
     if (!asset) {
       return SetErrorResponse(Status::NotFound("no such page file [" + std::string(file) + "]")
-                                  .WithType("resource_not_found_exception"),
+                                  .WithKind(ErrorKind::kResourceNotFound),
                               response);
     }
     ReplyWithEtag(request, asset->etag, "no-cache", asset->mime_type, asset->content, response);

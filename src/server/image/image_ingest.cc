@@ -9,7 +9,7 @@ namespace lookalike::server {
 namespace {
 
 Status MapperError(std::string_view why) {
-  return Status::InvalidArgument(why).WithType("mapper_parsing_exception");
+  return Status::InvalidArgument(why).WithKind(ErrorKind::kMappingParse);
 }
 
 }  // namespace

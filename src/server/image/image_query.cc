@@ -17,10 +17,10 @@ namespace lookalike::server {
 namespace {
 
 Status Parsing(std::string_view why) {
-  return Status::InvalidArgument(why).WithType("parsing_exception");
+  return Status::InvalidArgument(why).WithKind(ErrorKind::kMalformedRequest);
 }
 Status Illegal(std::string_view why) {
-  return Status::InvalidArgument(why).WithType("illegal_argument_exception");
+  return Status::InvalidArgument(why).WithKind(ErrorKind::kInvalidValue);
 }
 
 }  // namespace
@@ -154,11 +154,10 @@ Result<int> ParseThumbnailSize(std::string_view text) {
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() ||
       v < kMinThumbnailSide || v > kMaxThumbnailSide) {
-    return Status::InvalidArgument("[size] must be an integer in [" +
-                                   std::to_string(kMinThumbnailSide) + ", " +
-                                   std::to_string(kMaxThumbnailSide) + "], got [" +
-                                   std::string(text) + "]")
-        .WithType("illegal_argument_exception");
+    return Status::InvalidArgument(
+               "[size] must be an integer in [" + std::to_string(kMinThumbnailSide) + ", " +
+               std::to_string(kMaxThumbnailSide) + "], got [" + std::string(text) + "]")
+        .WithKind(ErrorKind::kInvalidValue);
   }
   return v;
 }

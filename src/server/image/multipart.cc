@@ -45,7 +45,7 @@ std::string_view HeaderParam(std::string_view header, std::string_view key) {
 
 Status Invalid(std::string_view why) {
   return Status::InvalidArgument("malformed multipart/form-data body: " + std::string(why))
-      .WithType("parse_exception");
+      .WithKind(ErrorKind::kMalformedInput);
 }
 
 }  // namespace
@@ -53,14 +53,16 @@ Status Invalid(std::string_view why) {
 Result<std::string_view> MultipartBoundary(std::string_view content_type) {
   std::string_view type = Trim(content_type.substr(0, content_type.find(';')));
   if (!IEquals(type, "multipart/form-data")) {
-    return Status::InvalidArgument("expected a multipart/form-data request (with a \"file\" part), "
-                                   "got Content-Type [" + std::string(content_type) + "]")
-        .WithType("illegal_argument_exception");
+    return Status::InvalidArgument(
+               "expected a multipart/form-data request (with a \"file\" part), "
+               "got Content-Type [" +
+               std::string(content_type) + "]")
+        .WithKind(ErrorKind::kInvalidValue);
   }
   std::string_view boundary = HeaderParam(content_type, "boundary");
   if (boundary.empty() || boundary.size() > 200) {
     return Status::InvalidArgument("multipart/form-data Content-Type without a valid boundary")
-        .WithType("illegal_argument_exception");
+        .WithKind(ErrorKind::kInvalidValue);
   }
   return boundary;
 }

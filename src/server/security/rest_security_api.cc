@@ -39,7 +39,7 @@ Status ParseBody(const HttpRequest& request, simdjson::dom::parser* parser,
   if (parser->parse(body.data(), body.size()).get(doc) != simdjson::SUCCESS ||
       doc.get(*out) != simdjson::SUCCESS) {
     return Status::InvalidArgument("request body must be a JSON object")
-        .WithType("x_content_parse_exception");
+        .WithKind(ErrorKind::kMalformedContent);
   }
   return Status::OK();
 }
@@ -180,7 +180,7 @@ Result<std::string> InvalidateApiKeys(SecurityService& service, const Principal&
     return Status::InvalidArgument(
                "One of [api key id(s), api key name, username, realm name] must be specified "
                "if [owner] flag is false")
-        .WithType("action_request_validation_exception");
+        .WithKind(ErrorKind::kRequestValidation);
   }
   LOOKALIKE_ASSIGN_OR_RETURN(filter, KeyFilter(service, principal, filter, owner,
                                                "cluster:admin/xpack/security/api_key/invalidate"));

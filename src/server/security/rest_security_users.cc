@@ -19,7 +19,7 @@ Status ParseObject(const HttpRequest& request, simdjson::dom::parser* parser,
   if (parser->parse(request.body.data(), request.body.size()).get(doc) != simdjson::SUCCESS ||
       doc.get(*out) != simdjson::SUCCESS) {
     return Status::InvalidArgument("request body must be a JSON object")
-        .WithType("x_content_parse_exception");
+        .WithKind(ErrorKind::kMalformedContent);
   }
   return Status::OK();
 }
@@ -31,7 +31,7 @@ Status Unhandled(const HttpRequest& request) {
 
 Status NotFound(std::string_view what, std::string_view name) {
   return Status::NotFound(std::string(what) + " [" + std::string(name) + "] not found")
-      .WithType("resource_not_found_exception");
+      .WithKind(ErrorKind::kResourceNotFound);
 }
 
 std::string Found(bool found) {
@@ -90,7 +90,7 @@ Result<std::string> PutUser(SecurityService& service, const HttpRequest& request
       return Status::InvalidArgument(
                  "password must be specified unless you are updating an "
                  "existing user")
-          .WithType("action_request_validation_exception");
+          .WithKind(ErrorKind::kRequestValidation);
     }
     security::User& user = state->users[name];
     if (has_password) user.password_hash = changes.password_hash;

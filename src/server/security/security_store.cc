@@ -346,7 +346,7 @@ Result<ApiKeyRequest> ParseApiKeyRequest(std::string_view body) {
   if (parser.parse(body.data(), body.size()).get(doc) != simdjson::SUCCESS ||
       doc.get(object) != simdjson::SUCCESS) {
     return Status::InvalidArgument("request body must be a JSON object")
-        .WithType("x_content_parse_exception");
+        .WithKind(ErrorKind::kMalformedContent);
   }
   ApiKeyRequest request;
   for (auto field : object) {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string_view>
+
 namespace lookalike {
 namespace {
 
@@ -23,12 +26,33 @@ TEST(StatusTest, ErrorCarriesCodeAndMessage) {
   EXPECT_EQ(s.WithContext("vector").message(), "vector: dimension 3 != 4");
 }
 
-TEST(StatusTest, TypeSurvivesCopyAndContext) {
-  Status s = Status::InvalidArgument("bad field").WithType("mapper_parsing_exception");
-  EXPECT_EQ(s.type(), "mapper_parsing_exception");
-  EXPECT_EQ(s.WithContext("doc 7").type(), "mapper_parsing_exception");
-  EXPECT_EQ(Status::NotFound("x").type(), "");
-  EXPECT_EQ(Status::OK().WithType("t").type(), "");
+TEST(StatusTest, KindSurvivesCopyAndContext) {
+  Status s = Status::InvalidArgument("bad field").WithKind(ErrorKind::kMappingParse);
+  EXPECT_EQ(s.kind(), ErrorKind::kMappingParse);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  Status copy = s;
+  EXPECT_EQ(copy.kind(), ErrorKind::kMappingParse);
+  EXPECT_EQ(s.WithContext("doc 7").kind(), ErrorKind::kMappingParse);
+  EXPECT_EQ(Status::NotFound("x").kind(), ErrorKind::kNone);
+  EXPECT_EQ(Status::OK().WithKind(ErrorKind::kIndexNotFound).kind(), ErrorKind::kNone);
+  EXPECT_TRUE(Status::OK().WithKind(ErrorKind::kIndexNotFound).ok());
+  // The lvalue overload leaves its source alone.
+  Status plain = Status::NotFound("no such index [x]");
+  Status tagged = plain.WithKind(ErrorKind::kIndexNotFound);
+  EXPECT_EQ(plain.kind(), ErrorKind::kNone);
+  EXPECT_EQ(tagged.kind(), ErrorKind::kIndexNotFound);
+  EXPECT_EQ(tagged.message(), "no such index [x]");
+}
+
+TEST(StatusTest, EveryKindHasADistinctName) {
+  std::set<std::string_view> names;
+  for (int i = 0; i < kErrorKindCount; ++i) {
+    std::string_view name = ErrorKindName(static_cast<ErrorKind>(i));
+    EXPECT_NE(name, "unknown") << i;
+    EXPECT_EQ(name.find("exception"), std::string_view::npos) << name;
+    EXPECT_TRUE(names.insert(name).second) << name;
+  }
+  EXPECT_EQ(ErrorKindName(ErrorKind::kIndexNotFound), "index_not_found");
 }
 
 Result<int> Half(int x) {

@@ -33,7 +33,7 @@ TEST(Crud, IndexGetUpdateDelete) {
                                    RefreshPolicy::kFalse);
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.status().code(), StatusCode::kConflict);
-  EXPECT_EQ(dup.status().type(), "version_conflict_engine_exception");
+  EXPECT_EQ(dup.status().kind(), ErrorKind::kVersionConflict);
 
   auto got = GetDoc(*engine, "docs", "1");
   ASSERT_TRUE(got.ok());
@@ -59,7 +59,7 @@ TEST(Crud, IndexGetUpdateDelete) {
   auto missing = Update(*engine, "docs", "nope", R"({"doc":{"n":1}})",
                                         RefreshPolicy::kFalse);
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.status().type(), "document_missing_exception");
+  EXPECT_EQ(missing.status().kind(), ErrorKind::kDocumentMissing);
 
   auto del = engine->DeleteDocument("docs", "1", RefreshPolicy::kFalse);
   ASSERT_TRUE(del.ok());
@@ -86,7 +86,7 @@ TEST(Crud, GeneratedIdsAndAutoCreate) {
   EXPECT_EQ(got->http_status, 200);
   auto bad = engine->IndexDocument("Bad", "1", R"({"a":1})", OpType::kIndex, RefreshPolicy::kFalse);
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().type(), "invalid_index_name_exception");
+  EXPECT_EQ(bad.status().kind(), ErrorKind::kInvalidIndexName);
 }
 
 TEST(Crud, BulkMixedItems) {
@@ -186,7 +186,7 @@ TEST(Crud, VectorsHandedOverAsValues) {
                                {"nope", {1, 2, 3}}}) {
     auto bad = engine->WriteDocument(IndexOp("2", "{}", {{field, values}}), RefreshPolicy::kFalse);
     ASSERT_FALSE(bad.ok()) << field;
-    EXPECT_EQ(bad.status().type(), "mapper_parsing_exception") << bad.status().message();
+    EXPECT_EQ(bad.status().kind(), ErrorKind::kMappingParse) << bad.status().message();
   }
   auto twice = engine->WriteDocument(IndexOp("2", R"({"emb":[0,1,0]})", {{"emb", {1, 0, 0}}}),
                                      RefreshPolicy::kFalse);
@@ -260,13 +260,13 @@ TEST(Crud, WriteReturnsTypedOutcomes) {
   auto r = engine->Write(std::move(ops), RefreshPolicy::kFalse);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->size(), 4u);
-  EXPECT_EQ((*r)[0].status.type(), "invalid_index_name_exception");
+  EXPECT_EQ((*r)[0].status.kind(), ErrorKind::kInvalidIndexName);
   EXPECT_EQ((*r)[0].index, "Bad");
   EXPECT_TRUE((*r)[1].status.ok());
   EXPECT_EQ((*r)[1].id.size(), 20u);  // generated
   EXPECT_EQ((*r)[1].result, WriteResultKind::kCreated);
-  EXPECT_EQ((*r)[2].status.type(), "index_not_found_exception");
-  EXPECT_EQ((*r)[3].status.type(), "document_missing_exception");
+  EXPECT_EQ((*r)[2].status.kind(), ErrorKind::kIndexNotFound);
+  EXPECT_EQ((*r)[3].status.kind(), ErrorKind::kDocumentMissing);
   EXPECT_EQ((*r)[3].id, "nope");
   engine->Shutdown();
   EXPECT_FALSE(engine->Write({}, RefreshPolicy::kFalse).ok());  // unavailable
@@ -286,7 +286,7 @@ TEST(Crud, ConditionalWrites) {
                                         RefreshPolicy::kFalse, stale);
   ASSERT_FALSE(conflict.ok());
   EXPECT_EQ(conflict.status().code(), StatusCode::kConflict);
-  EXPECT_EQ(conflict.status().type(), "version_conflict_engine_exception");
+  EXPECT_EQ(conflict.status().kind(), ErrorKind::kVersionConflict);
   EXPECT_NE(conflict.status().message().find("current document has seqNo [" +
                                              std::to_string(seq) + "]"),
             std::string::npos)
@@ -333,12 +333,12 @@ TEST(Crud, ConditionalWrites) {
   auto half = Bulk(*engine, "", "{\"index\":{\"_index\":\"cas\",\"_id\":\"1\",\"if_seq_no\":1}}\n{}\n",
                            RefreshPolicy::kFalse);
   ASSERT_FALSE(half.ok());
-  EXPECT_EQ(half.status().type(), "action_request_validation_exception");
+  EXPECT_EQ(half.status().kind(), ErrorKind::kRequestValidation);
   auto text = Bulk(*engine, "", "{\"index\":{\"_index\":\"cas\",\"_id\":\"1\",\"if_seq_no\":\"x\","
                            "\"if_primary_term\":1}}\n{}\n",
                            RefreshPolicy::kFalse);
   ASSERT_FALSE(text.ok());
-  EXPECT_EQ(text.status().type(), "illegal_argument_exception");
+  EXPECT_EQ(text.status().kind(), ErrorKind::kInvalidValue);
   std::string two = "2", minus = "-1", one = "1";
   EXPECT_TRUE(ParseWriteCondition(&two, &one).ok());
   EXPECT_FALSE(ParseWriteCondition(&minus, &one).ok());
@@ -354,18 +354,18 @@ TEST(Crud, IndexManagement) {
                   .ok());
   auto again = es::CreateIndexJson(*engine, "a1", "");
   ASSERT_FALSE(again.ok());
-  EXPECT_EQ(again.status().type(), "resource_already_exists_exception");
+  EXPECT_EQ(again.status().kind(), ErrorKind::kIndexAlreadyExists);
   EXPECT_EQ(IndexNameOf(again.status()), "a1");
   for (const char* bad : {"UPPER", "..", "a/b", "_x", "-x", "+x", "a b", "a*", "a,b", "a#",
                           "a\"b", "a|b", "a<b", "a?b", "a\\b", ""}) {
     auto s = es::CreateIndexJson(*engine, bad, "");
     ASSERT_FALSE(s.ok()) << bad;
-    EXPECT_EQ(s.status().type(), "invalid_index_name_exception") << bad;
+    EXPECT_EQ(s.status().kind(), ErrorKind::kInvalidIndexName) << bad;
   }
   EXPECT_FALSE(es::CreateIndexJson(*engine, std::string(256, 'a'), "").ok());
   auto bad_json = es::CreateIndexJson(*engine, "b1", "{nope");
   ASSERT_FALSE(bad_json.ok());
-  EXPECT_EQ(bad_json.status().type(), "parsing_exception");
+  EXPECT_EQ(bad_json.status().kind(), ErrorKind::kMalformedRequest);
   auto settings = es::GetSettingsJson(*engine, "a1");
   ASSERT_TRUE(settings.ok());
   Json s(*settings);
@@ -376,7 +376,7 @@ TEST(Crud, IndexManagement) {
   EXPECT_FALSE(engine->IndexExists("a1"));
   auto missing = es::DeleteIndexJson(*engine, "a1");
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.status().type(), "index_not_found_exception");
+  EXPECT_EQ(missing.status().kind(), ErrorKind::kIndexNotFound);
   EXPECT_EQ(IndexNameOf(missing.status()), "a1");
   EXPECT_TRUE(Json(es::ClusterHealthJson(*engine)).Has("/status"));
 }

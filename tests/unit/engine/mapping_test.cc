@@ -89,7 +89,7 @@ TEST(Mapping, DynamicAndPutMapping) {
                   .ok());
   auto conflict = es::PutMappingJson(*engine, "d", R"({"properties":{"i":{"type":"keyword"}}})");
   ASSERT_FALSE(conflict.ok());
-  EXPECT_EQ(conflict.status().type(), "illegal_argument_exception");
+  EXPECT_EQ(conflict.status().kind(), ErrorKind::kInvalidValue);
   ASSERT_TRUE(engine->IndexDocument("d", "2", R"({"v":[1,2]})", OpType::kIndex,
                                     RefreshPolicy::kTrue).ok());
   EXPECT_EQ(HitIds(SearchJson(*engine, "d", R"({"query":{"knn":{"v":{"vector":[1,2],"k":1}}}})").value()),
@@ -100,7 +100,7 @@ TEST(Mapping, DynamicAndPutMapping) {
   auto strict = engine->IndexDocument("strict", "1", R"({"b":1})", OpType::kIndex,
                                       RefreshPolicy::kFalse);
   ASSERT_FALSE(strict.ok());
-  EXPECT_EQ(strict.status().type(), "strict_dynamic_mapping_exception");
+  EXPECT_EQ(strict.status().kind(), ErrorKind::kStrictMapping);
 }
 
 }  // namespace

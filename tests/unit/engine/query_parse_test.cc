@@ -83,24 +83,24 @@ TEST(QueryParse, SyntaxErrorsNeedNoMapping) {
   simdjson::dom::parser parser;
   struct Case {
     const char* json;
-    const char* type;
+    ErrorKind kind;
     const char* reason_part;
   } cases[] = {
-      {R"({"nope":{}})", "parsing_exception", "unknown query [nope]"},
-      {R"({})", "parsing_exception", "empty clause"},
-      {R"({"term":{"a":1,"b":2}})", "parsing_exception", "multiple fields"},
-      {R"({"bool":{"maybe":[]}})", "parsing_exception", "does not support [maybe]"},
-      {R"({"range":{"a":{"near":1}}})", "parsing_exception", "does not support [near]"},
-      {R"({"knn":{"v":{"vector":[1,2]}}})", "illegal_argument_exception", "requires k"},
-      {R"({"knn":{"v":{"vector":[],"k":1}}})", "illegal_argument_exception", "must not be empty"},
-      {R"({"knn":{"v":{"vector":[1],"k":0}}})", "illegal_argument_exception", "between 1 and"},
-      {R"({"knn":{"v":{"vector":"x","k":1}}})", "parsing_exception", "array of numbers"},
-      {R"({"terms":{"a":"x"}})", "parsing_exception", "array of values"},
+      {R"({"nope":{}})", ErrorKind::kMalformedRequest, "unknown query [nope]"},
+      {R"({})", ErrorKind::kMalformedRequest, "empty clause"},
+      {R"({"term":{"a":1,"b":2}})", ErrorKind::kMalformedRequest, "multiple fields"},
+      {R"({"bool":{"maybe":[]}})", ErrorKind::kMalformedRequest, "does not support [maybe]"},
+      {R"({"range":{"a":{"near":1}}})", ErrorKind::kMalformedRequest, "does not support [near]"},
+      {R"({"knn":{"v":{"vector":[1,2]}}})", ErrorKind::kInvalidValue, "requires k"},
+      {R"({"knn":{"v":{"vector":[],"k":1}}})", ErrorKind::kInvalidValue, "must not be empty"},
+      {R"({"knn":{"v":{"vector":[1],"k":0}}})", ErrorKind::kInvalidValue, "between 1 and"},
+      {R"({"knn":{"v":{"vector":"x","k":1}}})", ErrorKind::kMalformedRequest, "array of numbers"},
+      {R"({"terms":{"a":"x"}})", ErrorKind::kMalformedRequest, "array of values"},
   };
   for (const Case& c : cases) {
     auto q = Parse(parser, c.json);
     ASSERT_FALSE(q.ok()) << c.json;
-    EXPECT_EQ(q.status().type(), c.type) << c.json;
+    EXPECT_EQ(q.status().kind(), c.kind) << c.json;
     EXPECT_NE(q.status().message().find(c.reason_part), std::string::npos)
         << c.json << " → " << q.status().message();
   }

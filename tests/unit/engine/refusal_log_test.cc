@@ -7,7 +7,7 @@ namespace lookalike::engine {
 namespace {
 
 Status Blocked() {
-  return Status::ResourceExhausted("index [x] blocked").WithType("cluster_block_exception");
+  return Status::ResourceExhausted("index [x] blocked").WithKind(ErrorKind::kWriteBlocked);
 }
 
 TEST(RefusalLog, AtMostOneLinePerInterval) {

@@ -35,7 +35,7 @@ TEST(Settings, DynamicSettingsTakeEffectInEveryBodyShape) {
 
   ASSERT_TRUE(Update(*engine, "s", R"({"index":{"max_result_window":5}})").ok());
   Status window = SearchSize(*engine, "s", 10);
-  EXPECT_EQ(window.type(), "illegal_argument_exception") << window.ToString();
+  EXPECT_EQ(window.kind(), ErrorKind::kInvalidValue) << window.ToString();
   EXPECT_NE(window.message().find("[5]"), std::string::npos) << window.message();
   EXPECT_EQ(Json(Settings(*engine, "s")).Str("/s/settings/index/max_result_window"), "5");
 
@@ -47,8 +47,8 @@ TEST(Settings, DynamicSettingsTakeEffectInEveryBodyShape) {
   ASSERT_TRUE(Update(*engine, "s", R"({"index.blocks.read_only_allow_delete":null})").ok());
   ASSERT_TRUE(Update(*engine, "s", R"({"index":{"blocks":{"read_only_allow_delete":false}}})")
                   .ok());
-  EXPECT_EQ(Update(*engine, "s", R"({"index.blocks.read_only_allow_delete":true})").type(),
-            "illegal_argument_exception");
+  EXPECT_EQ(Update(*engine, "s", R"({"index.blocks.read_only_allow_delete":true})").kind(),
+            ErrorKind::kInvalidValue);
   ASSERT_TRUE(Update(*engine, "s", R"({"refresh_interval":"30s"})").ok());
   EXPECT_EQ(Json(Settings(*engine, "s")).Str("/s/settings/index/refresh_interval"), "30s");
   ASSERT_TRUE(Update(*engine, "s", R"({"settings":{"index.mapping.total_fields.limit":1}})").ok());
@@ -82,7 +82,7 @@ TEST(Settings, StaticUnknownAndManagedSettingsAreRefusedAndNothingChanges) {
   std::string uuid = Json(before).Str("/s/settings/index/uuid");
 
   Status shards = Update(*engine, "s", R"({"index":{"number_of_shards":2,"max_result_window":5}})");
-  EXPECT_EQ(shards.type(), "illegal_argument_exception");
+  EXPECT_EQ(shards.kind(), ErrorKind::kInvalidValue);
   EXPECT_EQ(shards.message(),
             "Can't update non dynamic settings [[index.number_of_shards]] for "
             "open indices [[s/" +
@@ -93,17 +93,17 @@ TEST(Settings, StaticUnknownAndManagedSettingsAreRefusedAndNothingChanges) {
             "for open indices [[s/" +
                 uuid + "]]");
   Status unknown = Update(*engine, "s", R"({"index":{"foo":1}})");
-  EXPECT_EQ(unknown.type(), "illegal_argument_exception");
+  EXPECT_EQ(unknown.kind(), ErrorKind::kInvalidValue);
   EXPECT_EQ(unknown.message().rfind("unknown setting [index.foo] please check that any required "
                                     "plugins are installed",
                                     0),
             0u)
       << unknown.message();
   Status managed = Update(*engine, "s", R"({"index.uuid":"x"})");
-  EXPECT_EQ(managed.type(), "illegal_argument_exception");
+  EXPECT_EQ(managed.kind(), ErrorKind::kInvalidValue);
   EXPECT_NE(managed.message().find("private setting [index.uuid]"), std::string::npos);
   Status reset_static = Update(*engine, "s", R"({"index.number_of_shards":null})");
-  EXPECT_EQ(reset_static.type(), "illegal_argument_exception");
+  EXPECT_EQ(reset_static.kind(), ErrorKind::kInvalidValue);
   EXPECT_EQ(Settings(*engine, "s"), before);
   EXPECT_TRUE(SearchSize(*engine, "s", 10).ok());  // max_result_window 5 was not applied
 }
@@ -115,44 +115,44 @@ TEST(Settings, MalformedBodiesAndValuesAreRefusedClearly) {
   std::string before = Settings(*engine, "s");
   struct Case {
     const char* body;
-    const char* type;
+    ErrorKind kind;
     const char* message;  // expected substring
   };
   const Case cases[] = {
-      {"[]", "parsing_exception", "must be a JSON object"},
-      {"\"x\"", "parsing_exception", "must be a JSON object"},
-      {"{", "parsing_exception", ""},
-      {"", "action_request_validation_exception", "no settings to update"},
-      {"{}", "action_request_validation_exception", "no settings to update"},
-      {R"({"settings":5})", "parsing_exception", "[settings] must be an object"},
-      {R"({"index":{"max_result_window":[1,[2]]}})", "illegal_argument_exception",
+      {"[]", ErrorKind::kMalformedRequest, "must be a JSON object"},
+      {"\"x\"", ErrorKind::kMalformedRequest, "must be a JSON object"},
+      {"{", ErrorKind::kMalformedRequest, ""},
+      {"", ErrorKind::kRequestValidation, "no settings to update"},
+      {"{}", ErrorKind::kRequestValidation, "no settings to update"},
+      {R"({"settings":5})", ErrorKind::kMalformedRequest, "[settings] must be an object"},
+      {R"({"index":{"max_result_window":[1,[2]]}})", ErrorKind::kInvalidValue,
        "Failed to parse value [[1,[2]]] for setting [index.max_result_window]"},
-      {R"({"index.max_result_window":1e400})", "parsing_exception", ""},
-      {R"({"index.max_result_window":99999999999999999999})", "parsing_exception", ""},
-      {R"({"index.max_result_window":"99999999999999999999"})", "illegal_argument_exception",
+      {R"({"index.max_result_window":1e400})", ErrorKind::kMalformedRequest, ""},
+      {R"({"index.max_result_window":99999999999999999999})", ErrorKind::kMalformedRequest, ""},
+      {R"({"index.max_result_window":"99999999999999999999"})", ErrorKind::kInvalidValue,
        "Failed to parse value [99999999999999999999]"},
-      {R"({"index.max_result_window":0})", "illegal_argument_exception", "must be >= 1"},
-      {R"({"index.knn.algo_param.ef_search":"many"})", "illegal_argument_exception",
+      {R"({"index.max_result_window":0})", ErrorKind::kInvalidValue, "must be >= 1"},
+      {R"({"index.knn.algo_param.ef_search":"many"})", ErrorKind::kInvalidValue,
        "[index.knn.algo_param.ef_search]"},
-      {R"({"index.search.slowlog.threshold.query.warn":"5 parsecs"})", "illegal_argument_exception",
+      {R"({"index.search.slowlog.threshold.query.warn":"5 parsecs"})", ErrorKind::kInvalidValue,
        "failed to parse setting [index.search.slowlog.threshold.query.warn] with value "
        "[5 parsecs] as a time value: unit is missing or unrecognized"},
-      {R"({"index.indexing.slowlog.threshold.index.info":"-5ms"})", "illegal_argument_exception",
+      {R"({"index.indexing.slowlog.threshold.index.info":"-5ms"})", ErrorKind::kInvalidValue,
        "as a time value"},
-      {R"({"index.search.slowlog.threshold.query.info":"99999999999d"})",
-       "illegal_argument_exception", "as a time value"},
-      {R"({"index.refresh_interval":"soon"})", "illegal_argument_exception", "as a time value"},
-      {R"({"index.indexing.slowlog.source":"some"})", "illegal_argument_exception",
+      {R"({"index.search.slowlog.threshold.query.info":"99999999999d"})", ErrorKind::kInvalidValue,
+       "as a time value"},
+      {R"({"index.refresh_interval":"soon"})", ErrorKind::kInvalidValue, "as a time value"},
+      {R"({"index.indexing.slowlog.source":"some"})", ErrorKind::kInvalidValue,
        "[index.indexing.slowlog.source]"},
   };
   for (const Case& c : cases) {
     Status s = Update(*engine, "s", c.body);
-    EXPECT_EQ(s.type(), c.type) << c.body << ": " << s.ToString();
+    EXPECT_EQ(s.kind(), c.kind) << c.body << ": " << s.ToString();
     EXPECT_NE(s.message().find(c.message), std::string::npos) << c.body << ": " << s.message();
   }
   EXPECT_EQ(Settings(*engine, "s"), before);
-  EXPECT_EQ(Update(*engine, "missing", R"({"index.max_result_window":5})").type(),
-            "index_not_found_exception");
+  EXPECT_EQ(Update(*engine, "missing", R"({"index.max_result_window":5})").kind(),
+            ErrorKind::kIndexNotFound);
 }
 
 TEST(Settings, AnUpdateOfSeveralIndicesIsAllOrNothing) {
@@ -170,8 +170,8 @@ TEST(Settings, AnUpdateOfSeveralIndicesIsAllOrNothing) {
   EXPECT_EQ(Settings(*engine, "a"), a_before);
   EXPECT_TRUE(SearchSize(*engine, "a", 10).ok());
   // An unknown name fails the whole request too.
-  EXPECT_EQ(Update(*engine, "a,nope", R"({"index.max_result_window":5})").type(),
-            "index_not_found_exception");
+  EXPECT_EQ(Update(*engine, "a,nope", R"({"index.max_result_window":5})").kind(),
+            ErrorKind::kIndexNotFound);
   EXPECT_EQ(Settings(*engine, "a"), a_before);
 
   for (const char* all : {"_all", "", "*", "a*,b"}) {
@@ -194,7 +194,7 @@ TEST(Settings, UpdatesSurviveARestart) {
   }
   auto engine = OpenEngine(dir.path());
   ASSERT_NE(engine, nullptr);
-  EXPECT_EQ(SearchSize(*engine, "s", 10).type(), "illegal_argument_exception");
+  EXPECT_EQ(SearchSize(*engine, "s", 10).kind(), ErrorKind::kInvalidValue);
   EXPECT_EQ(Json(Settings(*engine, "s")).Str("/s/settings/index/max_result_window"), "5");
   auto slow = engine->SlowLogSettings("s");
   ASSERT_EQ(slow.size(), 1u);

@@ -146,7 +146,7 @@ TEST(SecurityStore, ParsesApiKeyRequests) {
   ASSERT_EQ(full->role_descriptors.size(), 1u);
   EXPECT_EQ(full->role_descriptors[0].first, "r");
   EXPECT_TRUE(ParseApiKeyRequest(R"({"name":"x","expiration":null})").ok());
-  EXPECT_EQ(ParseApiKeyRequest("[1]").status().type(), "x_content_parse_exception");
+  EXPECT_EQ(ParseApiKeyRequest("[1]").status().kind(), ErrorKind::kMalformedContent);
   EXPECT_FALSE(ParseApiKeyRequest(R"({"expiration":"soon"})").ok());
   EXPECT_FALSE(ParseApiKeyRequest(R"({"role_descriptors":[]})").ok());
   EXPECT_FALSE(ParseApiKeyRequest(R"({"role_descriptors":{"r":{"cluster":["fly"]}}})").ok());

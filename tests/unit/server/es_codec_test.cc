@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "server/error_mapping.h"
 #include "server/es/bulk_codec.h"
 #include "server/es/doc_codec.h"
 
@@ -17,7 +18,7 @@ std::string FramingError(std::string_view ndjson) {
   auto parsed = ParseBulk("dflt", ndjson);
   EXPECT_FALSE(parsed.ok()) << ndjson;
   if (parsed.ok()) return "";
-  return std::string(parsed.status().type()) + ": " + parsed.status().message();
+  return std::string(server::ErrorTypeFor(parsed.status())) + ": " + parsed.status().message();
 }
 
 TEST(BulkCodec, FramingErrorsFailTheRequestWithElasticsearchTexts) {
@@ -100,8 +101,8 @@ TEST(BulkCodec, MalformedUpdateLinesFailOnlyTheirItem) {
                           "{\"update\":{\"_id\":\"3\"}}\n{\"upsert\":{}}\n");
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   ASSERT_EQ(parsed->size(), 3u);
-  EXPECT_EQ((*parsed)[0].error.type(), "parsing_exception");
-  EXPECT_EQ((*parsed)[1].error.type(), "illegal_argument_exception");
+  EXPECT_EQ((*parsed)[0].error.kind(), ErrorKind::kMalformedRequest);
+  EXPECT_EQ((*parsed)[1].error.kind(), ErrorKind::kInvalidValue);
   EXPECT_EQ((*parsed)[1].error.message(), "scripted updates are not supported");
   EXPECT_TRUE((*parsed)[2].error.ok());
   EXPECT_FALSE((*parsed)[2].op.partial_doc.has_value());
@@ -125,7 +126,7 @@ TEST(BulkCodec, RendersOutcomesWithTheServerErrorTable) {
                           "{\"index\":{}}\n{}\n{\"create\":{}}\n{}\n{\"index\":{\"_id\":\"g\"}}\n{}\n");
   ASSERT_TRUE(parsed.ok());
   std::vector<BulkItem>& items = *parsed;
-  items[5].error = Status::InvalidArgument("bad image").WithType("mapper_parsing_exception");
+  items[5].error = Status::InvalidArgument("bad image").WithKind(ErrorKind::kMappingParse);
   std::vector<WriteOutcome> outcomes = {
       Done("a", WriteResultKind::kCreated, 1, 0), Done("b", WriteResultKind::kNoop, 1, 0),
       Done("c", WriteResultKind::kDeleted, 2, 1), Done("d", WriteResultKind::kNotFound, 1, 2),
@@ -167,9 +168,9 @@ TEST(DocCodec, UpdateBodiesAndSingleDocumentResponses) {
   EXPECT_FALSE(op.upsert.has_value());
   EXPECT_FALSE(op.doc_as_upsert);  // not a boolean: ignored, as before
   Status bad = ParseUpdateBody("{\"doc\":", &op);
-  EXPECT_EQ(bad.type(), "parsing_exception");
+  EXPECT_EQ(bad.kind(), ErrorKind::kMalformedRequest);
   std::string deep(150, '[');
-  EXPECT_EQ(ParseUpdateBody("{\"doc\":" + deep, &op).type(), "parsing_exception");
+  EXPECT_EQ(ParseUpdateBody("{\"doc\":" + deep, &op).kind(), ErrorKind::kMalformedRequest);
 
   WriteOutcome created = Done("x", WriteResultKind::kCreated, 1, 4);
   EXPECT_EQ(WriteOutcomeHttpStatus(created), 201);
@@ -188,8 +189,7 @@ TEST(DocCodec, UpdateBodiesAndSingleDocumentResponses) {
   EXPECT_EQ(WriteOutcomeHttpStatus(Done("z", WriteResultKind::kNoop, 1, 5)), 200);
 
   HttpResponse error;
-  ReplyWriteOutcome(Status::Conflict("[x]: version conflict")
-                        .WithType("version_conflict_engine_exception"),
+  ReplyWriteOutcome(Status::Conflict("[x]: version conflict").WithKind(ErrorKind::kVersionConflict),
                     &error);
   EXPECT_EQ(error.status, 409);
   EXPECT_NE(error.body.find("version_conflict_engine_exception"), std::string::npos);

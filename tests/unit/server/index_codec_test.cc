@@ -1,6 +1,7 @@
 // The index-management codec: request bodies parse into typed definitions with the error types
 // and texts clients see, and typed results render as the responses of before.
 #include "server/es/index_codec.h"
+#include "server/error_mapping.h"
 
 #include <gtest/gtest.h>
 
@@ -78,7 +79,7 @@ TEST(IndexCodec, MappingRoundTripRendersAsGiven) {
 
 void ExpectError(const Status& s, std::string_view type, std::string_view reason) {
   EXPECT_FALSE(s.ok());
-  EXPECT_EQ(s.type(), type) << s.ToString();
+  EXPECT_EQ(server::ErrorTypeFor(s), type) << s.ToString();
   EXPECT_NE(s.message().find(reason), std::string::npos) << s.ToString();
 }
 

@@ -117,7 +117,7 @@ class FakeEngine final : public Engine {
         return r;
       case WriteKind::kUpdate:
         last = "UpdateDocument " + op.index + " " + op.id + " " + op.partial_doc.value_or("");
-        return Status::NotFound("[1]: document missing").WithType("document_missing_exception");
+        return Status::NotFound("[1]: document missing").WithKind(ErrorKind::kDocumentMissing);
     }
     return r;
   }
@@ -329,16 +329,15 @@ TEST_F(RestTest, HeadIndex) {
 }
 
 TEST_F(RestTest, EngineErrorsAreMapped) {
-  engine_.next_error =
-      Status::NotFound("no such index [zz]").WithType("index_not_found_exception");
+  engine_.next_error = Status::NotFound("no such index [zz]").WithKind(ErrorKind::kIndexNotFound);
   HttpResponse r = Call("GET", "/zz/_search");
   EXPECT_EQ(r.status, 404);
   EXPECT_NE(r.body.find("index_not_found_exception"), std::string::npos);
-  engine_.next_error = Status::Conflict("[1]: version conflict")
-                           .WithType("version_conflict_engine_exception");
+  engine_.next_error =
+      Status::Conflict("[1]: version conflict").WithKind(ErrorKind::kVersionConflict);
   EXPECT_EQ(Call("PUT", "/idx/_create/1", "{}").status, 409);
   engine_.next_error = Status::AlreadyExists("index [idx/u] already exists")
-                           .WithType("resource_already_exists_exception");
+                           .WithKind(ErrorKind::kIndexAlreadyExists);
   EXPECT_EQ(Call("PUT", "/idx", "{}").status, 400);
 }
 
@@ -372,7 +371,7 @@ TEST(ClusterSettingsTest, PersistentHalfMustBeValidOnItsOwn) {
       R"("persistent":{"cluster.routing.allocation.disk.watermark.high":"97%"}})",
       apply);
   ASSERT_FALSE(mixed.ok());
-  EXPECT_EQ(mixed.status().type(), "illegal_argument_exception");
+  EXPECT_EQ(mixed.status().kind(), ErrorKind::kInvalidValue);
   EXPECT_EQ(settings.Get(kDiskWatermarkHigh), "");
   EXPECT_EQ(settings.Get(kDiskFloodStage), "");
   // Both persistent: fine. A transient value that breaks the combined view is refused and the

@@ -1,5 +1,8 @@
 #include "server/router.h"
 
+#include <iterator>
+#include <string_view>
+
 #include <gtest/gtest.h>
 
 #include "lookalike/status.h"
@@ -77,17 +80,88 @@ TEST(ErrorMappingTest, CodesAndTypes) {
   EXPECT_EQ(HttpStatusFor(Status::Corruption("x")), 500);
   EXPECT_EQ(HttpStatusFor(Status::IOError("x")), 500);
   EXPECT_EQ(HttpStatusFor(Status::Unavailable("x")), 503);
-  Status typed = Status::NotFound("no such index [abc]").WithType("index_not_found_exception");
+  Status typed = Status::NotFound("no such index [abc]").WithKind(ErrorKind::kIndexNotFound);
   EXPECT_EQ(ErrorTypeFor(typed), "index_not_found_exception");
-  EXPECT_EQ(HttpStatusFor(Status::InvalidArgument("x").WithType("parsing_exception")), 400);
-  EXPECT_EQ(HttpStatusFor(Status::NotFound("x").WithType("document_missing_exception")), 404);
+  EXPECT_EQ(HttpStatusFor(Status::InvalidArgument("x").WithKind(ErrorKind::kMalformedRequest)),
+            400);
+  EXPECT_EQ(HttpStatusFor(Status::NotFound("x").WithKind(ErrorKind::kDocumentMissing)), 404);
   // A refused file path is a permission problem, not a malformed request.
-  EXPECT_EQ(HttpStatusFor(Status::InvalidArgument("x").WithType("security_exception")), 403);
+  EXPECT_EQ(HttpStatusFor(Status::InvalidArgument("x").WithKind(ErrorKind::kForbidden)), 403);
+}
+
+// A new ErrorKind without a row in the table fails here (and at the static_assert).
+TEST(ErrorMappingTest, EveryKindHasARow) {
+  for (int i = 1; i < kErrorKindCount; ++i) {
+    auto kind = static_cast<ErrorKind>(i);
+    for (StatusCode code : {StatusCode::kInvalidArgument, StatusCode::kNotFound,
+                            StatusCode::kResourceExhausted, StatusCode::kIOError}) {
+      std::string_view type = ErrorTypeFor(code, kind);
+      int http_status = HttpStatusFor(code, kind);
+      EXPECT_GT(type.size(), std::string_view("_exception").size()) << ErrorKindName(kind);
+      EXPECT_TRUE(type.ends_with("_exception")) << ErrorKindName(kind) << ": " << type;
+      EXPECT_GE(http_status, 400) << ErrorKindName(kind);
+      EXPECT_LE(http_status, 599) << ErrorKindName(kind);
+      // The kind, not the code, decides.
+      EXPECT_EQ(type, ErrorTypeFor(StatusCode::kInvalidArgument, kind)) << ErrorKindName(kind);
+      EXPECT_EQ(http_status, HttpStatusFor(StatusCode::kInvalidArgument, kind));
+    }
+  }
+}
+
+// What clients see must not change when kinds are renamed or reordered: every kind's pinned
+// Elasticsearch type and status.
+TEST(ErrorMappingTest, KindsRenderAsElasticsearchDoes) {
+  struct Row {
+    ErrorKind kind;
+    int http_status;
+    std::string_view type;
+  };
+  const Row rows[] = {
+      {ErrorKind::kInvalidValue, 400, "illegal_argument_exception"},
+      {ErrorKind::kMalformedRequest, 400, "parsing_exception"},
+      {ErrorKind::kMalformedInput, 400, "parse_exception"},
+      {ErrorKind::kMalformedContent, 400, "x_content_parse_exception"},
+      {ErrorKind::kRequestValidation, 400, "action_request_validation_exception"},
+      {ErrorKind::kMappingParse, 400, "mapper_parsing_exception"},
+      {ErrorKind::kStrictMapping, 400, "strict_dynamic_mapping_exception"},
+      {ErrorKind::kIndexNotFound, 404, "index_not_found_exception"},
+      {ErrorKind::kIndexAlreadyExists, 400, "resource_already_exists_exception"},
+      {ErrorKind::kInvalidIndexName, 400, "invalid_index_name_exception"},
+      {ErrorKind::kIndexUnavailable, 503, "unavailable_shards_exception"},
+      {ErrorKind::kDocumentMissing, 404, "document_missing_exception"},
+      {ErrorKind::kResourceNotFound, 404, "resource_not_found_exception"},
+      {ErrorKind::kVersionConflict, 409, "version_conflict_engine_exception"},
+      {ErrorKind::kWriteBlocked, 429, "cluster_block_exception"},
+      {ErrorKind::kSearchRejected, 400, "search_phase_execution_exception"},
+      {ErrorKind::kScrollMissing, 404, "search_context_missing_exception"},
+      {ErrorKind::kTooManyScrolls, 429, "too_many_scroll_contexts_exception"},
+      {ErrorKind::kQueueFull, 429, "es_rejected_execution_exception"},
+      {ErrorKind::kBodyTooLarge, 413, "content_too_long_exception"},
+      {ErrorKind::kForbidden, 403, "security_exception"},
+      {ErrorKind::kRepositoryInvalid, 400, "repository_exception"},
+      {ErrorKind::kRepositoryMissing, 404, "repository_missing_exception"},
+      {ErrorKind::kSnapshotMissing, 404, "snapshot_missing_exception"},
+      {ErrorKind::kInvalidSnapshotName, 400, "invalid_snapshot_name_exception"},
+      {ErrorKind::kRestoreFailed, 500, "snapshot_restore_exception"},
+      {ErrorKind::kSnapshotBusy, 503, "concurrent_snapshot_execution_exception"},
+      {ErrorKind::kMethodNotAllowed, 405, "method_not_allowed_exception"},
+  };
+  EXPECT_EQ(std::size(rows), static_cast<size_t>(kErrorKindCount - 1));
+  for (const Row& row : rows) {
+    Status st = Status::InvalidArgument("x").WithKind(row.kind);
+    EXPECT_EQ(HttpStatusFor(st), row.http_status) << row.type;
+    EXPECT_EQ(ErrorTypeFor(st), row.type);
+  }
+  // The security codes keep their status whatever the kind: a 401 carries the challenges.
+  EXPECT_EQ(HttpStatusFor(Status::Unauthenticated("x").WithKind(ErrorKind::kForbidden)), 401);
+  EXPECT_EQ(HttpStatusFor(Status::PermissionDenied("x")), 403);
+  EXPECT_EQ(ErrorTypeFor(Status::PermissionDenied("x")), "security_exception");
+  EXPECT_EQ(HttpStatusFor(Status::OK()), 200);
 }
 
 TEST(ErrorMappingTest, BodyShape) {
   HttpResponse resp;
-  SetErrorResponse(Status::NotFound("no such index [abc]").WithType("index_not_found_exception"),
+  SetErrorResponse(Status::NotFound("no such index [abc]").WithKind(ErrorKind::kIndexNotFound),
                    &resp);
   EXPECT_EQ(resp.status, 404);
   EXPECT_NE(resp.body.find("{\"error\":{\"root_cause\":[{\"type\":\"index_not_found_exception\","

@@ -21,7 +21,7 @@ TEST(Scroll, KeepAliveDurations) {
   for (const char* bad : {"", "m", "5", "5x", "-1m", "25h", "2d", "99999999999999999999s"}) {
     auto r = ParseKeepAlive(bad);
     ASSERT_FALSE(r.ok()) << bad;
-    EXPECT_EQ(r.status().type(), "illegal_argument_exception") << bad;
+    EXPECT_EQ(r.status().kind(), ErrorKind::kInvalidValue) << bad;
   }
 }
 
@@ -66,7 +66,7 @@ TEST(Scroll, StoreTakesPutsExpiresAndCaps) {
   for (size_t i = 0; i < ScrollStore::kMaxContexts; ++i) ids.push_back(store.Add(c).value());
   auto over = store.Add(c);
   ASSERT_FALSE(over.ok());
-  EXPECT_EQ(over.status().type(), "too_many_scroll_contexts_exception");
+  EXPECT_EQ(over.status().kind(), ErrorKind::kTooManyScrolls);
   EXPECT_EQ(store.Clear({ids[0], "nope"}, ""), 1u);
   EXPECT_TRUE(store.Add(c).ok());
   EXPECT_EQ(store.Clear({"_all"}, ""), ScrollStore::kMaxContexts);

@@ -8,6 +8,8 @@
 #include <variant>
 #include <vector>
 
+#include "server/error_mapping.h"
+
 namespace lookalike::es {
 namespace {
 
@@ -20,7 +22,7 @@ SearchRequest ParseOk(std::string_view body, const UrlParams& params = {},
 
 void ExpectError(const Result<SearchRequest>& r, std::string_view type, std::string_view reason) {
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().type(), type) << r.status().ToString();
+  EXPECT_EQ(server::ErrorTypeFor(r.status()), type) << r.status().ToString();
   EXPECT_EQ(r.status().message(), reason);
 }
 
@@ -166,7 +168,7 @@ TEST(SearchCodec, QueryStringBecomesAMatchQuery) {
   EXPECT_EQ(std::get<MatchNode>(count->query->node).field, "c");
   auto bad = ParseCountRequest("", {{"q", "x"}});
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().type(), "illegal_argument_exception");
+  EXPECT_EQ(bad.status().kind(), ErrorKind::kInvalidValue);
 }
 
 TEST(SearchCodec, MalformedBodiesKeepTheirErrors) {
@@ -203,7 +205,7 @@ TEST(SearchCodec, MalformedBodiesKeepTheirErrors) {
   for (const Case& c : cases) {
     auto r = ParseSearchRequest(c.body, {});
     ASSERT_FALSE(r.ok()) << c.body;
-    EXPECT_EQ(r.status().type(), c.type) << c.body << ": " << r.status().ToString();
+    EXPECT_EQ(server::ErrorTypeFor(r.status()), c.type) << c.body << ": " << r.status().ToString();
     if (c.reason[0] == '~') {
       EXPECT_NE(r.status().message().find(c.reason + 1), std::string::npos)
           << c.body << ": " << r.status().message();
@@ -213,7 +215,7 @@ TEST(SearchCodec, MalformedBodiesKeepTheirErrors) {
   }
   auto count = ParseCountRequest(R"({"query":{"match_all":{}},"size":1})", {});
   ASSERT_FALSE(count.ok());
-  EXPECT_EQ(count.status().type(), "parsing_exception");
+  EXPECT_EQ(count.status().kind(), ErrorKind::kMalformedRequest);
   EXPECT_EQ(count.status().message(), "request does not support [size]");
 }
 
@@ -229,19 +231,18 @@ TEST(SearchCodec, ClauseLimitIsCountedBeforeParsing) {
   EXPECT_TRUE(ParseSearchRequest(R"({"query":)" + BoolOfTerms(10) + "}", {}, limit).ok());
   auto over = ParseSearchRequest(R"({"query":)" + BoolOfTerms(11) + "}", {}, limit);
   ASSERT_FALSE(over.ok());
-  EXPECT_EQ(over.status().type(), "search_phase_execution_exception");
+  EXPECT_EQ(over.status().kind(), ErrorKind::kSearchRejected);
   EXPECT_NE(over.status().message().find("maxClauseCount is set to 10"), std::string::npos);
   // query, knn filters and post_filter add up; a clause that would not parse is never reached.
   std::string split = R"({"query":)" + BoolOfTerms(6) + R"(,"post_filter":)" + BoolOfTerms(5) +
                       "}";
   EXPECT_FALSE(ParseSearchRequest(split, {}, limit).ok());
   std::string malformed_beyond = R"({"query":)" + BoolOfTerms(20) + R"(,"post_filter":{"x":1}})";
-  EXPECT_EQ(ParseSearchRequest(malformed_beyond, {}, limit).status().type(),
-            "search_phase_execution_exception");
-  EXPECT_EQ(ParseCountRequest(R"({"query":)" + BoolOfTerms(11) + "}", {}, 10).status().type(),
-            "search_phase_execution_exception");
-  EXPECT_EQ(ParseQueryJson(BoolOfTerms(11), 10).status().type(),
-            "search_phase_execution_exception");
+  EXPECT_EQ(ParseSearchRequest(malformed_beyond, {}, limit).status().kind(),
+            ErrorKind::kSearchRejected);
+  EXPECT_EQ(ParseCountRequest(R"({"query":)" + BoolOfTerms(11) + "}", {}, 10).status().kind(),
+            ErrorKind::kSearchRejected);
+  EXPECT_EQ(ParseQueryJson(BoolOfTerms(11), 10).status().kind(), ErrorKind::kSearchRejected);
 }
 
 TEST(SearchCodec, TopLevelKnnEntriesTakeTheFinalSizeAsDefaultK) {
@@ -295,8 +296,8 @@ TEST(SearchCodec, QueryJsonIsOneQueryObject) {
   auto q = ParseQueryJson(R"({"range":{"p":{"gte":1}}})");
   ASSERT_TRUE(q.ok()) << q.status().ToString();
   EXPECT_TRUE(std::holds_alternative<RangeNode>(q->node));
-  EXPECT_EQ(ParseQueryJson("[1]").status().type(), "parsing_exception");
-  EXPECT_EQ(ParseQueryJson("{").status().type(), "parsing_exception");
+  EXPECT_EQ(ParseQueryJson("[1]").status().kind(), ErrorKind::kMalformedRequest);
+  EXPECT_EQ(ParseQueryJson("{").status().kind(), ErrorKind::kMalformedRequest);
 }
 
 TEST(SearchCodec, CollapseNamesItsField) {

@@ -58,7 +58,7 @@ TEST(ImageRefs, PathBase64AbsentPresentAndBad) {
     auto r = FindImageRef(bad, spec);
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) {
-      EXPECT_EQ(r.status().type(), "mapper_parsing_exception") << bad;
+      EXPECT_EQ(r.status().kind(), ErrorKind::kMappingParse) << bad;
     }
   }
 }

@@ -119,7 +119,7 @@ TEST(RepositoryTest, LockIsExclusive) {
   auto first = repo->TryLock("r");
   ASSERT_TRUE(first.ok());
   auto second = repo->TryLock("r");
-  EXPECT_EQ(second.status().type(), "concurrent_snapshot_execution_exception");
+  EXPECT_EQ(second.status().kind(), ErrorKind::kSnapshotBusy);
 }
 
 TEST(PathRepoTest, LocationsMustStayUnderARoot) {
@@ -135,12 +135,13 @@ TEST(PathRepoTest, LocationsMustStayUnderARoot) {
                              dir.path() + "/elsewhere", std::string("/")}) {
     auto r = ResolveRepositoryLocation(roots, "r", escape);
     ASSERT_FALSE(r.ok()) << escape;
-    EXPECT_EQ(r.status().type(), "repository_exception");
+    EXPECT_EQ(r.status().kind(), ErrorKind::kRepositoryInvalid);
     EXPECT_NE(r.status().message().find(root), std::string::npos);  // names the roots
   }
   fs::create_directory_symlink(dir.path() + "/elsewhere", root + "/link");
   EXPECT_FALSE(ResolveRepositoryLocation(roots, "r", "link/x").ok());
-  EXPECT_EQ(ResolveRepositoryLocation({}, "r", root).status().type(), "repository_exception");
+  EXPECT_EQ(ResolveRepositoryLocation({}, "r", root).status().kind(),
+            ErrorKind::kRepositoryInvalid);
 }
 
 TEST(RepositoryRegistryTest, RegistrationsPersist) {
@@ -152,10 +153,10 @@ TEST(RepositoryRegistryTest, RegistrationsPersist) {
     RepositoryRegistry registry({root}, file);
     ASSERT_TRUE(registry.Load().ok());
     ASSERT_TRUE(registry.Put("r1", R"({"type":"fs","settings":{"location":"r1"}})").ok());
-    EXPECT_EQ(registry.Put("bad", R"({"type":"s3","settings":{"bucket":"x"}})").type(),
-              "repository_exception");
-    EXPECT_EQ(registry.Put("esc", R"({"type":"fs","settings":{"location":"../x"}})").type(),
-              "repository_exception");
+    EXPECT_EQ(registry.Put("bad", R"({"type":"s3","settings":{"bucket":"x"}})").kind(),
+              ErrorKind::kRepositoryInvalid);
+    EXPECT_EQ(registry.Put("esc", R"({"type":"fs","settings":{"location":"../x"}})").kind(),
+              ErrorKind::kRepositoryInvalid);
     EXPECT_TRUE(fs::is_directory(root + "/r1"));
   }
   RepositoryRegistry again({root}, file);
@@ -163,11 +164,11 @@ TEST(RepositoryRegistryTest, RegistrationsPersist) {
   auto got = again.Get("r1");
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->location, "r1");
-  EXPECT_EQ(again.Get("esc").status().type(), "repository_missing_exception");
+  EXPECT_EQ(again.Get("esc").status().kind(), ErrorKind::kRepositoryMissing);
   ASSERT_TRUE(again.Delete("r1").ok());
   RepositoryRegistry third({root}, file);
   ASSERT_TRUE(third.Load().ok());
-  EXPECT_EQ(third.Get("r1").status().type(), "repository_missing_exception");
+  EXPECT_EQ(third.Get("r1").status().kind(), ErrorKind::kRepositoryMissing);
 }
 
 }  // namespace

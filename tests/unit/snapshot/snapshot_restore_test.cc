@@ -119,7 +119,7 @@ TEST_F(SnapshotRestoreTest, DeleteAndRestoreGivesTheSameIndexWithoutRebuild) {
   EXPECT_EQ(stats.Int("/indices/photos/knn/fields/v/replayed_on_open"), 0);
   // Restoring over the open index is refused as Elasticsearch does.
   auto again = Restore("s1");
-  EXPECT_EQ(again.status().type(), "snapshot_restore_exception");
+  EXPECT_EQ(again.status().kind(), ErrorKind::kRestoreFailed);
   EXPECT_NE(again.status().message().find("open index with same name"), std::string::npos);
   // Renamed, beside it.
   auto renamed = Restore("s1", "(.+)", "restored_$1");
@@ -177,13 +177,13 @@ TEST_F(SnapshotRestoreTest, SecondSnapshotOfAnUnchangedIndexCopiesNothing) {
   EXPECT_EQ(second->new_bytes, 0u);
   // Deleting the first keeps what the second references; it still restores.
   ASSERT_TRUE(DeleteSnapshot(*repo_, "repo", "a").ok());
-  EXPECT_EQ(DeleteSnapshot(*repo_, "repo", "a").type(), "snapshot_missing_exception");
+  EXPECT_EQ(DeleteSnapshot(*repo_, "repo", "a").kind(), ErrorKind::kSnapshotMissing);
   ASSERT_TRUE(Restore("b", "same", "same2").ok());
   EXPECT_EQ(Count(*engine_, "same2"), 300);
   auto listed = GetSnapshots(*repo_, "repo", "_all");
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 1u);
-  EXPECT_EQ(GetSnapshots(*repo_, "repo", "zzz").status().type(), "snapshot_missing_exception");
+  EXPECT_EQ(GetSnapshots(*repo_, "repo", "zzz").status().kind(), ErrorKind::kSnapshotMissing);
 }
 
 TEST_F(SnapshotRestoreTest, CorruptedBlobFailsCleanlyAndLeavesNoIndex) {
@@ -209,7 +209,7 @@ TEST_F(SnapshotRestoreTest, CorruptedBlobFailsCleanlyAndLeavesNoIndex) {
     { std::ofstream(blob, std::ios::binary | std::ios::trunc) << corrupted; }
     auto restored = Restore("s", "c", "broken");
     EXPECT_FALSE(restored.ok()) << blob;
-    EXPECT_EQ(restored.status().type(), "snapshot_restore_exception");
+    EXPECT_EQ(restored.status().kind(), ErrorKind::kRestoreFailed);
     EXPECT_NE(restored.status().message().find("checksum mismatch"), std::string::npos)
         << restored.status().message();
     EXPECT_FALSE(engine_->IndexExists("broken"));
@@ -265,16 +265,16 @@ TEST_F(SnapshotRestoreTest, ACaptureOutlivesTheDeletionOfItsIndex) {
                              })
                   .ok());
   EXPECT_GT(bytes, 0u);
-  EXPECT_EQ(engine_->CaptureIndex("gone", false).status().type(), "index_not_found_exception");
+  EXPECT_EQ(engine_->CaptureIndex("gone", false).status().kind(), ErrorKind::kIndexNotFound);
 }
 
 TEST_F(SnapshotRestoreTest, MissingNamesAndBadRequests) {
   CreateKnnIndex(*engine_, "x");
-  EXPECT_EQ(Snap("s", "nope").status().type(), "index_not_found_exception");
-  EXPECT_EQ(Snap("Bad").status().type(), "invalid_snapshot_name_exception");
+  EXPECT_EQ(Snap("s", "nope").status().kind(), ErrorKind::kIndexNotFound);
+  EXPECT_EQ(Snap("Bad").status().kind(), ErrorKind::kInvalidSnapshotName);
   ASSERT_TRUE(Snap("s").ok());
-  EXPECT_EQ(Snap("s").status().type(), "invalid_snapshot_name_exception");
-  EXPECT_EQ(Restore("missing").status().type(), "snapshot_missing_exception");
+  EXPECT_EQ(Snap("s").status().kind(), ErrorKind::kInvalidSnapshotName);
+  EXPECT_EQ(Restore("missing").status().kind(), ErrorKind::kSnapshotMissing);
   EXPECT_EQ(Restore("s", "(", "y").status().code(), StatusCode::kInvalidArgument);
 }
 

@@ -294,6 +294,10 @@ Status Mapping::AddField(const std::string& path, element def,
     LOOKALIKE_RETURN_IF_ERROR(ParseKnnVector(path, def, default_space_type, &f.vector));
   } else if (f.type == FieldType::kDenseVector) {
     LOOKALIKE_RETURN_IF_ERROR(ParseDenseVector(path, def, &f.vector));
+  }
+  if (IsVector(f.type)) {
+    f.vector.source_field = GetString(def, "source_field");
+    f.vector.model = GetString(def, "model");
   } else if (f.type == FieldType::kKeyword) {
     LOOKALIKE_ASSIGN_OR_RETURN(int64_t ia, GetInt(def, "ignore_above", -1, 0, 1 << 30, path));
     f.ignore_above = static_cast<int>(ia);

@@ -43,6 +43,11 @@ struct VectorSpec {
   bool flat = false;               // exact search (dense_vector index_options.type flat)
   bool indexed = true;             // dense_vector index: false → not searchable by knn
   HnswParams hnsw;
+  /// Index-time embedding (lookalike/field_embedder.h): the field is filled from the image held
+  /// in the document field `source_field` by `model` ("" = the embedder's default). Only
+  /// top-level vector fields are filled; `model` also picks the model of neural queries.
+  std::string source_field;
+  std::string model;
 };
 
 /// OpenSearch/ES score of a distance from the vector index (smaller distance = closer): the

@@ -1,18 +1,12 @@
 // Index endpoints: create/get/exists/delete, mappings, settings, count, refresh, flush, stats.
 #include "server/es/search_codec.h"
 #include "server/handlers/rest_common.h"
-#include "server/image/image_handlers.h"
 
 namespace lookalike::server {
 
 void RegisterIndexHandlers(Router& router, RestContext& ctx) {
   Engine& e = *ctx.engine;
-  // ctx.image_api is set after the handlers are registered; read it per request.
-  router.Add("PUT", "/{index}", [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
-    if (ctx.image_api != nullptr) {
-      Status s = ctx.image_api->CheckMappingModels(req.body(), /*is_create=*/true);
-      if (!s.ok()) return ReplyError(s, resp);
-    }
+  router.Add("PUT", "/{index}", [&e](const RestRequest& req, HttpResponse* resp) {
     Reply(e.CreateIndex(IndexParam(req), req.body()), resp);
   });
   router.Add("GET", "/{index}", [&e](const RestRequest& req, HttpResponse* resp) {
@@ -30,14 +24,9 @@ void RegisterIndexHandlers(Router& router, RestContext& ctx) {
   };
   router.Add("GET", "/_mapping", get_mapping);
   router.Add("GET", "/{index}/_mapping", get_mapping);
-  router.Add("PUT,POST", "/{index}/_mapping",
-             [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
-               if (ctx.image_api != nullptr) {
-                 Status s = ctx.image_api->CheckMappingModels(req.body(), /*is_create=*/false);
-                 if (!s.ok()) return ReplyError(s, resp);
-               }
-               Reply(e.PutMapping(IndexParam(req), req.body()), resp);
-             });
+  router.Add("PUT,POST", "/{index}/_mapping", [&e](const RestRequest& req, HttpResponse* resp) {
+    Reply(e.PutMapping(IndexParam(req), req.body()), resp);
+  });
   auto get_settings = [&e](const RestRequest& req, HttpResponse* resp) {
     auto flag = [&req](std::string_view name) {
       const std::string* v = req.Param(name);

@@ -484,8 +484,11 @@ Result<SearchResult> EngineImpl::Search(std::string_view index_expr,
   }
   result.aggregations = aggs.Take();
   if (neural) result.embedding = SearchResult::Embedding{embedded.took_ms, embedded.model};
-  result.took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::steady_clock::now() - start).count();
+  // "took" is the search alone; the embedding of a neural input is reported as "embed_took".
+  const auto embedding = std::chrono::duration<double, std::milli>(embedded.took_ms);
+  result.took_ms = std::max<int64_t>(
+      0, std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now() - start - embedding).count());
   return result;
 }
 

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "lookalike/search_result.h"
@@ -42,6 +43,11 @@ struct MergeSpec {
   std::vector<SortKey> sort;
   /// track_total_hits: -1 = exact (true), 0 = not tracked (false), N = count up to N.
   int64_t track_total_hits = 10000;
+  /// The request's collapse field ("" = none): the merge keeps the first hit of each value of
+  /// the hits' DocumentHit::fields entry of that name, and from/size count those groups. Exact
+  /// because each partial returns its best from + size groups, and a group among the best
+  /// from + size overall is among them in the partial holding its best hit.
+  std::string collapse_field;
 };
 
 /// Merges `partials` (see the contract above). InvalidArgument when the partials disagree in

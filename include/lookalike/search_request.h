@@ -70,6 +70,11 @@ struct AggRequest {
 };
 
 /// _search.
+/// "collapse": {"field": NAME}.
+struct CollapseRequest {
+  std::string field;
+};
+
 struct SearchRequest {
   /// The "query": absent = match_all over live documents (unless knn entries are given).
   std::optional<QueryNode> query;
@@ -105,6 +110,12 @@ struct SearchRequest {
   std::optional<std::vector<SortValue>> search_after;
   /// Aggregations over the matched documents, returned in this order.
   std::vector<AggRequest> aggs;
+  /// Field collapsing: one hit per distinct value of a keyword, numeric, date or boolean field
+  /// (its first value when it has several), the best of its group in the request's order;
+  /// documents without a value form one group. from/size count groups; totals and
+  /// aggregations count every match. Each hit shows the value in DocumentHit::fields. With
+  /// search_after the first sort key must be the collapse field (groups are then contiguous).
+  std::optional<CollapseRequest> collapse;
 
   /// Sorted by score alone (no sort, or only _score descending): hits carry a score and no sort
   /// values.

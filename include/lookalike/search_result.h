@@ -46,6 +46,17 @@ struct SortValue {
 /// when a key mixes them (a field mapped differently in two indices).
 int CompareSortValues(const SortValue& a, const SortValue& b);
 
+/// Bytes that are equal exactly when the values are (kind included: 1 and "1" differ), for
+/// keying maps and sets by a value, e.g. a collapse group.
+std::string SortValueKey(const SortValue& v);
+
+/// Values of one field shown with a hit under "fields".
+struct HitField {
+  std::string name;
+  std::vector<SortValue> values;  // a missing value renders as null
+  bool operator==(const HitField&) const = default;
+};
+
 /// One hit of a document search (named apart from the vector index's SearchHit, a label and a
 /// distance). Fields that were not requested keep their "absent" value.
 struct DocumentHit {
@@ -63,6 +74,9 @@ struct DocumentHit {
   int64_t version = kAbsent;       // when "version": true
   int64_t seq_no = kAbsent;        // when "seq_no_primary_term": true
   int64_t primary_term = kAbsent;  // when "seq_no_primary_term": true
+  /// Rendered under "fields": today the collapse field's value (SearchRequest::collapse), which
+  /// a merge also reads to keep one hit per group.
+  std::vector<HitField> fields;
 
   bool scored() const { return !std::isnan(score); }
 };

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <unordered_map>
 
 #include "common/json_writer.h"
 #include "engine/aggregations.h"
@@ -25,6 +26,7 @@ struct Candidate {
   // The slot's incarnation when the document matched: its number may be reused by another
   // document before the hit is fetched, and that document must not be returned in its place.
   uint32_t incarnation = 0;
+  SortValue group;  // the collapse field's value (SearchRequest::collapse)
 };
 
 // Whether the candidate's slot still holds the document that matched (updates of it included),
@@ -103,7 +105,7 @@ Status EvalIndex(const Index& index, const SearchRequest& req, Matches* out, boo
 class HitCollector {
  public:
   HitCollector(const SearchRequest& req, size_t want)
-      : req_(req), want_(want), score_sort_(req.ScoreSorted()) {}
+      : req_(req), want_(want), score_sort_(req.ScoreSorted()), collapse_(req.collapse) {}
 
   bool score_sort() const { return score_sort_; }
   size_t want() const { return want_; }
@@ -129,17 +131,18 @@ class HitCollector {
     max_score_ = std::max(max_score_, score);
   }
 
-  // Keeps a match as a candidate for the page (want() > 0).
+  // Keeps a match as a candidate for the page (want() > 0). With collapse, a candidate
+  // replaces its group's current one when better, so candidates_ holds one per group.
   void Offer(Candidate c) {
-    candidates_.push_back(std::move(c));
-    if (candidates_.size() > 2 * want_ + 1024) {
-      std::nth_element(candidates_.begin(),
-                       candidates_.begin() + static_cast<ptrdiff_t>(want_) - 1,
-                       candidates_.end(), [this](const auto& a, const auto& b) {
-                         return Better(a, b);
-                       });
-      candidates_.resize(want_);
+    if (collapse_) {
+      auto [it, inserted] = group_pos_.try_emplace(SortValueKey(c.group), candidates_.size());
+      if (!inserted) {
+        if (Better(c, candidates_[it->second])) candidates_[it->second] = std::move(c);
+        return;
+      }
     }
+    candidates_.push_back(std::move(c));
+    if (candidates_.size() > 2 * want_ + 1024) Prune();
   }
 
   int64_t total() const { return total_; }
@@ -160,6 +163,22 @@ class HitCollector {
   // A missing value sorts last whatever the order: these two results bypass `desc`.
   static constexpr int kMissingFirst = 2, kMissingSecond = -2;
 
+  // Keeps the best want_ candidates. A pruned group may come back with a later member: that
+  // member is then worse than every kept candidate's cut and cannot reach the page, since the
+  // cut only rises.
+  void Prune() {
+    std::nth_element(candidates_.begin(), candidates_.begin() + static_cast<ptrdiff_t>(want_) - 1,
+                     candidates_.end(),
+                     [this](const auto& a, const auto& b) { return Better(a, b); });
+    candidates_.resize(want_);
+    if (!collapse_) return;
+    group_pos_.clear();
+    for (size_t i = 0; i < candidates_.size(); ++i) {
+      group_pos_[SortValueKey(candidates_[i].group)] = i;
+    }
+  }
+
+
   static int CompareKey(const SortKey& k, size_t i, const Candidate& a, const Candidate& b) {
     switch (k.kind) {
       case SortKey::Kind::kScore:
@@ -179,7 +198,9 @@ class HitCollector {
   const SearchRequest& req_;
   size_t want_;
   bool score_sort_;
+  bool collapse_;
   std::vector<Candidate> candidates_;
+  std::unordered_map<std::string, size_t> group_pos_;  // collapse: group → its candidate
   int64_t total_ = 0;
   float max_score_ = -INFINITY;
 };
@@ -276,19 +297,37 @@ Candidate AfterCandidate(const SearchRequest& req,
 }
 
 // The sort-field values of document `d` (kField keys; others stay missing).
+// Document d's value of a sortable field (its first term for keyword and boolean fields):
+// missing when `fi` is null or the document has none.
+SortValue FieldValue(const FieldIndex* fi, uint32_t d) {
+  if (!fi) return SortValue::Missing();
+  if (IsNumeric(fi->type())) {
+    double v = fi->NumberOf(d);
+    return std::isnan(v) ? SortValue::Missing() : SortValue::Number(v);
+  }
+  const std::string* t = fi->TermOf(d);
+  return t ? SortValue::String(*t) : SortValue::Missing();
+}
+
 void FillSortKeys(const std::vector<const FieldIndex*>& sort_fields, uint32_t d,
                   std::vector<SortValue>* keys) {
   keys->resize(sort_fields.size());
-  for (size_t i = 0; i < sort_fields.size(); ++i) {
-    const FieldIndex* fi = sort_fields[i];
-    if (!fi) continue;
-    if (IsNumeric(fi->type())) {
-      double v = fi->NumberOf(d);
-      if (!std::isnan(v)) (*keys)[i] = SortValue::Number(v);
-    } else if (const std::string* t = fi->TermOf(d)) {
-      (*keys)[i] = SortValue::String(*t);
-    }
+  for (size_t i = 0; i < sort_fields.size(); ++i) (*keys)[i] = FieldValue(sort_fields[i], d);
+}
+
+// The field structure of the collapse field in `index` (null when no document has a value, or
+// no collapse); illegal_argument_exception for an unmapped field or one of another type.
+Result<const FieldIndex*> ResolveCollapseField(const Index& index, const SearchRequest& req) {
+  if (!req.collapse) return static_cast<const FieldIndex*>(nullptr);
+  const std::string& name = req.collapse->field;
+  const FieldMapping* f = index.mapping.Find(name);
+  if (!f) return IllegalArgument("no mapping found for [" + name + "] in order to collapse on");
+  if (f->type != FieldType::kKeyword && f->type != FieldType::kBoolean && !IsNumeric(f->type)) {
+    return IllegalArgument("collapse is supported on keyword, numeric, date and boolean fields; [" +
+                           name + "] is of type [" + std::string(FieldTypeName(f->type)) + "]");
   }
+  auto it = index.fields.find(name);
+  return it == index.fields.end() ? nullptr : it->second.get();
 }
 
 // Evaluates the request on one index (position `ii` among the targets) and offers its matches
@@ -300,6 +339,7 @@ Status CollectIndex(const Index& index, size_t ii, const SearchRequest& req,
   bool knn_query = false;
   LOOKALIKE_RETURN_IF_ERROR(EvalIndex(index, req, &m, &knn_query));
   LOOKALIKE_ASSIGN_OR_RETURN(auto sort_fields, ResolveSortFields(index, req));
+  LOOKALIKE_ASSIGN_OR_RETURN(const FieldIndex* collapse_field, ResolveCollapseField(index, req));
   Candidate after;
   if (req.search_after) after = AfterCandidate(req, sort_fields);
   Bitset agg_docs;  // the matches, for aggregations
@@ -312,6 +352,7 @@ Status CollectIndex(const Index& index, size_t ii, const SearchRequest& req,
     if (hits->want() == 0) return;
     Candidate c{ii, d, s, {}, index.slots[d].incarnation};
     if (!hits->score_sort()) FillSortKeys(sort_fields, d, &c.keys);
+    if (req.collapse) c.group = FieldValue(collapse_field, d);
     if (req.search_after && !hits->Better(after, c)) return;
     hits->Offer(std::move(c));
   });
@@ -376,6 +417,7 @@ bool FetchHit(const storage::DocStore& store, Index& index, const SearchRequest&
     hit->source = FilterSource(Index::RebuildSource(rec.source, vecs), req.source);
   }
   if (!score_sort) hit->sort = HitSortValues(req, c);
+  if (req.collapse) hit->fields.push_back({req.collapse->field, {std::move(c.group)}});
   return true;
 }
 
@@ -418,6 +460,11 @@ Status CheckSearchWindow(const SearchRequest& req, int64_t window) {
   }
   if (req.from > 0) {
     return IllegalArgument("[from] parameter must be set to 0 when [search_after] is used.");
+  }
+  if (req.collapse && (req.sort[0].kind != SortKey::Kind::kField ||
+                       req.sort[0].field != req.collapse->field)) {
+    return IllegalArgument("[search_after] with [collapse] needs the collapse field [" +
+                           req.collapse->field + "] as the first sort key");
   }
   size_t n = req.search_after->size();
   if (n != req.sort.size()) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <unordered_set>
 
 namespace lookalike {
 namespace {
@@ -75,6 +76,24 @@ TotalHits MergeTotals(const std::vector<SearchResult>& partials, int64_t limit) 
   return total;
 }
 
+// Drops every hit (sorted best first) whose collapse value an earlier hit already has. A hit
+// without the field is in the group of missing values.
+void KeepFirstOfEachGroup(const std::string& field, std::vector<DocumentHit>* hits) {
+  std::unordered_set<std::string> seen;
+  size_t kept = 0;
+  for (DocumentHit& h : *hits) {
+    auto f = std::find_if(h.fields.begin(), h.fields.end(),
+                          [&field](const HitField& x) { return x.name == field; });
+    const bool has_value = f != h.fields.end() && !f->values.empty();
+    if (!seen.insert(SortValueKey(has_value ? f->values[0] : SortValue::Missing())).second) {
+      continue;
+    }
+    if (&(*hits)[kept] != &h) (*hits)[kept] = std::move(h);  // no self-move
+    ++kept;
+  }
+  hits->resize(kept);
+}
+
 }  // namespace
 
 Result<SearchResult> MergeSearchResults(std::vector<SearchResult> partials,
@@ -109,8 +128,12 @@ Result<SearchResult> MergeSearchResults(std::vector<SearchResult> partials,
   }
   out.total = MergeTotals(partials, spec.track_total_hits);
   size_t from = static_cast<size_t>(std::max<int64_t>(spec.from, 0));
-  size_t end = std::min(hits.size(), from + static_cast<size_t>(std::max<int64_t>(spec.size, 0)));
   auto before = [&spec](const DocumentHit& a, const DocumentHit& b) { return Before(spec, a, b); };
+  if (!spec.collapse_field.empty()) {
+    std::sort(hits.begin(), hits.end(), before);
+    KeepFirstOfEachGroup(spec.collapse_field, &hits);
+  }
+  size_t end = std::min(hits.size(), from + static_cast<size_t>(std::max<int64_t>(spec.size, 0)));
   if (from < end) {
     std::partial_sort(hits.begin(), hits.begin() + static_cast<ptrdiff_t>(end), hits.end(),
                       before);

@@ -16,4 +16,15 @@ int CompareSortValues(const SortValue& a, const SortValue& b) {
   return c < 0 ? -1 : (c > 0 ? 1 : 0);
 }
 
+std::string SortValueKey(const SortValue& v) {
+  std::string key(1, static_cast<char>(v.kind));
+  if (v.kind == SortValue::Kind::kString) {
+    key += v.text;
+  } else if (v.kind != SortValue::Kind::kMissing) {
+    double n = v.number == 0 ? 0.0 : v.number;  // -0 == +0
+    key.append(reinterpret_cast<const char*>(&n), sizeof n);
+  }
+  return key;
+}
+
 }  // namespace lookalike

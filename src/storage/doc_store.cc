@@ -18,6 +18,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "common/coding.h"
+#include "storage/rocks_util.h"
 
 namespace lookalike::storage {
 namespace {
@@ -68,6 +69,8 @@ Status DecodeDoc(std::string_view in, DocRecord* doc) {
   return Status::OK();
 }
 
+}  // namespace
+
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::OK();
   if (s.IsNotFound()) return Status::NotFound(std::string(what));
@@ -75,9 +78,6 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   return Status::IOError(std::string(what) + ": " + s.ToString());
 }
 
-}  // namespace
-
-// Also used for the spaces of restores (doc_store_snapshot.cc).
 rocksdb::ColumnFamilyOptions SpaceOptions() {
   rocksdb::ColumnFamilyOptions cf;
   // Large values (sources) dominate; bigger write buffers mean fewer flushes during bulk loads.
@@ -318,19 +318,9 @@ IndexSpace* DocStore::Space(const std::string& uuid) const {
 
 Result<IndexSpace*> DocStore::CreateIndex(const std::string& name, const std::string& uuid,
                                           const std::string& meta_json) {
-  rocksdb::ColumnFamilyHandle* cf = nullptr;
-  rocksdb::Status s = db_->CreateColumnFamily(SpaceOptions(), "i_" + uuid, &cf);
-  if (!s.ok()) return FromRocks(s, "creating the column family of " + name);
-  auto space = std::make_unique<IndexSpace>();
-  space->uuid_ = uuid;
-  space->cf_ = cf;
-  IndexSpace* out = space.get();
-  {
-    std::lock_guard<std::mutex> lock(spaces_mu_);
-    spaces_.push_back(std::move(space));
-  }
+  LOOKALIKE_ASSIGN_OR_RETURN(IndexSpace * space, CreateSpace(uuid));
   LOOKALIKE_RETURN_IF_ERROR(PutIndexMeta(name, meta_json));
-  return out;
+  return space;
 }
 
 Status DocStore::PutIndexMeta(const std::string& name, const std::string& meta_json) {

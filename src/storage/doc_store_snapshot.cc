@@ -6,18 +6,11 @@
 #include <rocksdb/write_batch.h>
 
 #include "storage/doc_store.h"
+#include "storage/rocks_util.h"
 
 namespace lookalike::storage {
 
-rocksdb::ColumnFamilyOptions SpaceOptions();  // doc_store.cc
-
 namespace {
-
-Status RocksError(const rocksdb::Status& s, std::string_view what) {
-  if (s.ok()) return Status::OK();
-  if (s.IsCorruption()) return Status::Corruption(std::string(what) + ": " + s.ToString());
-  return Status::IOError(std::string(what) + ": " + s.ToString());
-}
 
 class IteratorReader final : public DocStore::RecordReader {
  public:
@@ -27,7 +20,7 @@ class IteratorReader final : public DocStore::RecordReader {
       LOOKALIKE_RETURN_IF_ERROR(fn(std::string_view(it_->key().data(), it_->key().size()),
                                    std::string_view(it_->value().data(), it_->value().size())));
     }
-    return RocksError(it_->status(), "reading the index's records");
+    return FromRocks(it_->status(), "reading the index's records");
   }
 
  private:
@@ -47,7 +40,7 @@ Result<IndexSpace*> DocStore::CreateSpace(const std::string& uuid) {
   if (!writable()) return ReadOnlyError();
   rocksdb::ColumnFamilyHandle* cf = nullptr;
   rocksdb::Status s = db_->CreateColumnFamily(SpaceOptions(), "i_" + uuid, &cf);
-  if (!s.ok()) return RocksError(s, "creating a column family for a restore");
+  if (!s.ok()) return FromRocks(s, "creating the column family i_" + uuid);
   auto space = std::make_unique<IndexSpace>();
   space->uuid_ = uuid;
   space->cf_ = cf;
@@ -84,7 +77,7 @@ Status DocStore::DropSpace(const std::string& uuid) {
   if (!space) return Status::OK();
   rocksdb::Status s = db_->DropColumnFamily(space->cf_);
   db_->DestroyColumnFamilyHandle(space->cf_);
-  return RocksError(s, "dropping the column family " + uuid);
+  return FromRocks(s, "dropping the column family " + uuid);
 }
 
 }  // namespace lookalike::storage

@@ -239,12 +239,43 @@ Status ParseSizeOrFrom(std::string_view key, element value, int64_t* out) {
   return Status::OK();
 }
 
+// Keys that cannot change which hits come back, in which order, or how many are counted.
 bool AcceptedAndIgnored(std::string_view k) {
   return k == "timeout" || k == "stored_fields" || k == "docvalue_fields" || k == "fields" ||
          k == "highlight" || k == "explain" || k == "track_scores" || k == "profile" ||
-         k == "ext" || k == "terminate_after" || k == "rescore" || k == "collapse" ||
-         k == "indices_boost" || k == "suggest" || k == "script_fields" ||
-         k == "runtime_mappings" || k == "stats" || k == "pit" || k == "_name";
+         k == "ext" || k == "suggest" || k == "script_fields" || k == "runtime_mappings" ||
+         k == "stats" || k == "_name";
+}
+
+// Elasticsearch keys that would change the hits, the order or the totals and that Lookalike
+// does not implement: refused by name rather than answered wrongly.
+bool KnownButNotSupported(std::string_view k) {
+  return k == "rescore" || k == "terminate_after" || k == "indices_boost" || k == "pit" ||
+         k == "retriever" || k == "rank" || k == "slice";
+}
+
+// "collapse": {"field": NAME}; "inner_hits" is refused until implemented, and
+// "max_concurrent_group_searches" is a tuning knob of a distributed search with no effect here.
+Status ParseCollapse(element e, bool scroll, SearchRequest* r) {
+  if (scroll) return IllegalArgument("cannot use `collapse` in a scroll context");
+  if (!e.is_object()) return ParsingError("[collapse] must be an object");
+  CollapseRequest c;
+  for (auto kv : AsObject(e)) {
+    if (kv.key == "field") {
+      std::string_view field;
+      if (kv.value.get_string().get(field) != simdjson::SUCCESS || field.empty()) {
+        return ParsingError("[collapse] [field] must be a non-empty string");
+      }
+      c.field = std::string(field);
+    } else if (kv.key == "inner_hits") {
+      return IllegalArgument("[collapse] [inner_hits] is not supported yet");
+    } else if (kv.key != "max_concurrent_group_searches") {
+      return ParsingError("[collapse] unknown field [" + std::string(kv.key) + "]");
+    }
+  }
+  if (c.field.empty()) return ParsingError("[collapse] requires [field]");
+  r->collapse = std::move(c);
+  return Status::OK();
 }
 
 Status ParseSearchBody(element root, const SearchParseOptions& options, SearchRequest* r,
@@ -292,8 +323,12 @@ Status ParseSearchBody(element root, const SearchParseOptions& options, SearchRe
       r->search_after = ParseSearchAfter(kv.value);
     } else if (k == "scroll" && options.scroll) {
       continue;
+    } else if (k == "collapse") {
+      LOOKALIKE_RETURN_IF_ERROR(ParseCollapse(kv.value, options.scroll, r));
     } else if (AcceptedAndIgnored(k)) {
       continue;
+    } else if (KnownButNotSupported(k)) {
+      return IllegalArgument("[" + std::string(k) + "] is not supported by Lookalike");
     } else {
       return ParsingError("Unknown key for a START_OBJECT in [" + std::string(k) + "].");
     }

@@ -53,6 +53,15 @@ void WriteHit(JsonWriter& w, const DocumentHit& hit) {
     w.Key("_score").Null();
   }
   if (hit.has_source) w.Key("_source").Raw(hit.source);
+  if (!hit.fields.empty()) {
+    w.Key("fields").BeginObject();
+    for (const HitField& f : hit.fields) {
+      w.Key(f.name).BeginArray();
+      for (const SortValue& v : f.values) WriteSortValue(w, v);
+      w.EndArray();
+    }
+    w.EndObject();
+  }
   if (!hit.sort.empty()) {
     w.Key("sort").BeginArray();
     for (const SortValue& v : hit.sort) WriteSortValue(w, v);

@@ -198,6 +198,24 @@ def test(binary):
         check(sum(b["doc_count"] for b in r["aggregations"]["cats"]["buckets"]) == 10,
               r["aggregations"])
 
+        # Collapse: one hit per category (the nearest of each), as a brute force over the same
+        # knn candidates picks them; the client passes "collapse" through unchanged.
+        q = X[5]
+        r = es.search(index=INDEX, body={"size": 5, "collapse": {"field": "cat"}, "query": {"knn": {
+            "fvec": {"vector": q.tolist(), "k": 200}}}, "_source": ["cat"]})
+        hits = r["hits"]["hits"]
+        cats = [h["fields"]["cat"][0] for h in hits]
+        check(len(hits) == 5 and len(set(cats)) == 5 and
+              all(h["_source"]["cat"] == c for h, c in zip(hits, cats)), hits)
+        plain = es.search(index=INDEX, body={"size": 200, "_source": ["cat"], "query": {"knn": {
+            "fvec": {"vector": q.tolist(), "k": 200}}}})["hits"]["hits"]
+        firsts, seen_cats = [], set()
+        for h in plain:
+            if h["_source"]["cat"] not in seen_cats:
+                seen_cats.add(h["_source"]["cat"])
+                firsts.append(h["_id"])
+        check([h["_id"] for h in hits] == firsts[:5], (hits, firsts))
+
         # helpers.scan (the scroll API): every document exactly once, in pages, then cleared.
         seen = [h["_id"] for h in helpers.scan(es, index=INDEX, query={"query": {"match_all": {}}},
                                               size=777, scroll="1m", _source=False)]

@@ -4,6 +4,7 @@
 // render to the same response text.
 #include <cmath>
 #include <functional>
+#include <set>
 
 #include "engine_test_util.h"
 #include "lookalike/search_merge.h"
@@ -69,6 +70,11 @@ MergeSpec Spec(int64_t from, int64_t size, std::vector<MergeSpec::SortKey> sort 
   return spec;
 }
 
+MergeSpec Collapsed(MergeSpec spec, std::string field) {
+  spec.collapse_field = std::move(field);
+  return spec;
+}
+
 MergeSpec::SortKey Field(bool desc) { return {false, desc}; }
 MergeSpec::SortKey Score(bool desc) { return {true, desc}; }
 
@@ -118,8 +124,23 @@ std::vector<Case> Cases() {
       {R"({"query":{"term":{"cat":"socks"}},"aggs":{"q":{"terms":{"field":"qty","size":2}},
            "m":{"avg":{"field":"price"}}},"size":5})",
        Spec(0, 5)},
+      {R"({"collapse":{"field":"cat"},"size":3})", Collapsed(Spec(0, 3), "cat")},
+      {R"({"collapse":{"field":"qty"},"sort":[{"price":"desc"}],"size":4,"from":1})",
+       Collapsed(Spec(1, 4, {Field(true)}), "qty")},
+      {R"({"collapse":{"field":"price"},"query":{"term":{"cat":"hats"}},"size":50,
+           "sort":[{"key":"asc"}]})",
+       Collapsed(Spec(0, 50, {Field(false)}), "price")},
+      {R"({"collapse":{"field":"cat"},"sort":[{"cat":"asc"},{"price":"desc"}],
+           "search_after":["bags",5.0],"size":3})",
+       Collapsed(Spec(0, 3, {Field(false), Field(true)}), "cat")},
+      {R"({"collapse":{"field":"ok"},"query":{"bool":{"should":[{"term":{"cat":"bags"}},
+           {"term":{"qty":3}}]}},"size":5})",
+       Collapsed(Spec(0, 5), "ok")},
       {"{\"size\":10,\"query\":{\"knn\":{\"vec\":{\"vector\":" + q + ",\"k\":10}}}}",
        Spec(0, 10), true},
+      {"{\"size\":3,\"collapse\":{\"field\":\"cat\"},\"query\":{\"knn\":{\"vec\":{"
+       "\"vector\":" + q + ",\"k\":20}}}}",
+       Collapsed(Spec(0, 3), "cat"), true},
       {"{\"size\":6,\"query\":{\"knn\":{\"vec\":{\"vector\":" + q +
            ",\"k\":10,\"filter\":{\"term\":{\"cat\":\"hats\"}}}}}}",
        Spec(0, 6), true},
@@ -190,6 +211,7 @@ void ExpectSameHits(const SearchResult& want, const SearchResult& got) {
     EXPECT_EQ(w.has_source, g.has_source) << "hit " << i;
     EXPECT_EQ(w.source, g.source) << "hit " << i;
     EXPECT_EQ(w.version, g.version) << "hit " << i;
+    EXPECT_EQ(w.fields, g.fields) << "hit " << i;
   }
   EXPECT_TRUE(SameFloat(want.max_score, got.max_score)) << want.max_score << " vs " << got.max_score;
 }
@@ -250,6 +272,50 @@ TEST_F(SearchMergeTest, KnnKeepsTheGlobalTopK) {
   ExpectSameHits(*single, merged);
   EXPECT_EQ(single->total.value, 5);
   EXPECT_EQ(merged.total.value, 5 * kShards);
+}
+
+// Collapse keeps the best document of each value, as a brute force over the same matches
+// finds it; totals still count every match, and the page counts groups.
+TEST_F(SearchMergeTest, CollapseKeepsTheBestHitOfEachValue) {
+  auto all = single_->Search("m", Parsed(R"({"sort":[{"price":"desc"},{"key":"asc"}],
+                                             "size":300,"_source":["cat"]})"));
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  std::vector<std::string> want;  // first hit per cat in the full order
+  std::set<std::string> seen;
+  for (const DocumentHit& h : all->hits) {
+    std::string cat = Json(h.source).At("/cat").get_string().value().data();
+    cat = cat.substr(0, cat.find('"'));
+    if (seen.insert(cat).second) want.push_back(h.id);
+  }
+  ASSERT_EQ(want.size(), 5u);
+  auto collapsed = single_->Search("m", Parsed(R"({"sort":[{"price":"desc"},{"key":"asc"}],
+                                                   "collapse":{"field":"cat"},"size":10})"));
+  ASSERT_TRUE(collapsed.ok()) << collapsed.status().ToString();
+  std::vector<std::string> got;
+  for (const DocumentHit& h : collapsed->hits) {
+    got.push_back(h.id);
+    ASSERT_EQ(h.fields.size(), 1u);
+    EXPECT_EQ(h.fields[0].name, "cat");
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(collapsed->total.value, kDocs);
+  auto page2 = single_->Search("m", Parsed(R"({"sort":[{"price":"desc"},{"key":"asc"}],
+                                               "collapse":{"field":"cat"},"size":2,"from":2})"));
+  ASSERT_TRUE(page2.ok());
+  ASSERT_EQ(page2->hits.size(), 2u);
+  EXPECT_EQ(page2->hits[0].id, want[2]);
+  EXPECT_EQ(page2->hits[1].id, want[3]);
+}
+
+TEST_F(SearchMergeTest, CollapseRefusesWhatItCannotGroupBy) {
+  for (const char* body : {R"({"collapse":{"field":"title"}})", R"({"collapse":{"field":"nope"}})",
+                           R"({"collapse":{"field":"vec"}})",
+                           R"({"collapse":{"field":"cat"},"sort":[{"price":"asc"}],
+                               "search_after":[1.0]})"}) {
+    auto r = single_->Search("m", Parsed(body));
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_TRUE(r.status().IsInvalidArgument()) << body << ": " << r.status().ToString();
+  }
 }
 
 TEST(SearchMerge, TotalsCapAtTheTrackLimit) {

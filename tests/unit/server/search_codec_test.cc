@@ -299,6 +299,34 @@ TEST(SearchCodec, QueryJsonIsOneQueryObject) {
   EXPECT_EQ(ParseQueryJson("{").status().type(), "parsing_exception");
 }
 
+TEST(SearchCodec, CollapseNamesItsField) {
+  SearchRequest r = ParseOk(R"({"collapse":{"field":"cat","max_concurrent_group_searches":4}})");
+  ASSERT_TRUE(r.collapse.has_value());
+  EXPECT_EQ(r.collapse->field, "cat");
+  EXPECT_FALSE(ParseOk("{}").collapse.has_value());
+  ExpectError(ParseSearchRequest(R"({"collapse":{}})", {}), "parsing_exception",
+              "[collapse] requires [field]");
+  ExpectError(ParseSearchRequest(R"({"collapse":"cat"})", {}), "parsing_exception",
+              "[collapse] must be an object");
+  ExpectError(ParseSearchRequest(R"({"collapse":{"field":"c","inner_hits":{"name":"x"}}})", {}),
+              "illegal_argument_exception", "[collapse] [inner_hits] is not supported yet");
+  SearchParseOptions scroll;
+  scroll.scroll = true;
+  ExpectError(ParseSearchRequest(R"({"collapse":{"field":"c"}})", {}, scroll),
+              "illegal_argument_exception", "cannot use `collapse` in a scroll context");
+}
+
+// Keys that would change which hits come back are refused by name, never silently ignored;
+// keys that only shape the response (highlight, profile, ...) are still accepted.
+TEST(SearchCodec, KeysThatWouldChangeTheHitsAreRefusedByName) {
+  for (const char* key : {"rescore", "terminate_after", "indices_boost", "pit", "retriever"}) {
+    std::string body = std::string("{\"") + key + "\":{}}";
+    ExpectError(ParseSearchRequest(body, {}), "illegal_argument_exception",
+                std::string("[") + key + "] is not supported by Lookalike");
+  }
+  ParseOk(R"({"highlight":{"fields":{"t":{}}},"profile":true,"timeout":"1s","explain":true})");
+}
+
 }  // namespace
 }  // namespace lookalike::es
 

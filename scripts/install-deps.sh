@@ -2,7 +2,8 @@
 # Installs everything Lookalike needs on Debian 12: compilers, libraries, test clients,
 # benchmark peers, the browser for UI tests and the packaged data sets.
 # clang + libFuzzer: fuzz targets (make fuzz); libssl: TLS for HTTP; libargon2: password and
-# API-key hashing (issue 7).
+# API-key hashing (issue 7); etcd-server, nats-server, libnats-dev: the cluster layer (src/cluster,
+# scripts/cluster.sh and the tests labelled "cluster"; issue 9).
 # Idempotent: skips work when everything is already present. Run as root (or with sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,7 @@ APT_PACKAGES=(
   libspdlog-dev libfmt-dev libcli11-dev
   libfaiss-dev libhnswlib-dev
   clang libfuzzer-14-dev libclang-rt-14-dev libssl-dev libargon2-dev
+  etcd-server nats-server libnats-dev
   python3 python3-elasticsearch python3-numpy python3-onnx
   chromium
   openclipart-png dataset-fashion-mnist

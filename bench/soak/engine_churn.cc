@@ -19,6 +19,7 @@
 
 #include "lookalike/engine.h"
 #include "server/es/bulk_codec.h"
+#include "server/es/index_codec.h"
 
 namespace {
 
@@ -42,9 +43,9 @@ int64_t At(simdjson::dom::element root, const char* pointer) {
 }
 
 void Report(lookalike::Engine& engine, int64_t writes) {
-  if (!engine.Refresh("churn").ok()) std::exit(1);
+  if (!lookalike::es::RefreshJson(engine, "churn").ok()) std::exit(1);
   simdjson::dom::parser parser;
-  auto stats = engine.Stats("churn");
+  auto stats = lookalike::es::StatsJson(engine, "churn");
   if (!stats.ok()) std::exit(1);
   simdjson::dom::element root = parser.parse(*stats);
   int64_t docs = At(root, "/indices/churn/primaries/docs/count");
@@ -98,7 +99,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", engine.status().ToString().c_str());
     return 1;
   }
-  auto created = (*engine)->CreateIndex("churn", R"({"mappings":{"properties":{
+  auto created = lookalike::es::CreateIndexJson(**engine, "churn", R"({"mappings":{"properties":{
       "v":{"type":"knn_vector","dimension":64,"method":{"name":"hnsw","space_type":"l2",
            "parameters":{"m":16,"ef_construction":64}}},
       "tag":{"type":"keyword"},"n":{"type":"long"}}}})");

@@ -6,9 +6,10 @@
 // and return typed results (lookalike/search_result.h); writes speak types
 // (lookalike/write_ops.h: WriteOp in, WriteOutcome out). The codec in src/server/es/ parses
 // request bodies and URL parameters into them and renders the Elasticsearch bodies and
-// statuses once; the engine parses no search or count body. The other
-// successful calls still return the complete Elasticsearch-shaped JSON body as text (written
-// with src/common/json_writer.h); GetDocument returns a typed StoredDocument.
+// statuses once; the engine parses no search or count body. Index management speaks the types
+// of lookalike/index_definition.h (IndexDefinition, MappingDefinition, SettingsUpdate in;
+// IndexDescription, Acknowledged, ShardsSummary, IndexStatistics, ClusterHealthReport out),
+// parsed and rendered by src/server/es/index_codec.h; GetDocument returns a StoredDocument.
 //
 // Errors. Failed calls return a non-OK Status. Its code is the class and its type() carries the
 // exact Elasticsearch exception name; the server maps both to HTTP in one place:
@@ -53,6 +54,7 @@
 #include <vector>
 
 #include "lookalike/field_embedder.h"
+#include "lookalike/index_definition.h"
 #include "lookalike/index_files.h"
 #include "lookalike/search_request.h"
 #include "lookalike/search_result.h"
@@ -183,57 +185,50 @@ class Engine {
 
   // ---- Indices ---------------------------------------------------------------------------
 
-  /// PUT /{index}. `body_json` may be empty or {"settings":{...},"mappings":{...},
-  /// "aliases":{...}} (aliases ignored). Settings may be nested or flat ("index.knn": true).
-  /// Request bodies everywhere nest at most 100 levels; the mapping must respect the
-  /// index.mapping.*.limit settings (illegal_argument_exception), and so must every later
-  /// PUT _mapping and dynamic mapping while indexing.
-  /// Returns {"acknowledged":true,"shards_acknowledged":true,"index":NAME}.
-  /// Errors: invalid_index_name_exception, resource_already_exists_exception,
-  /// mapper_parsing_exception (bad mapping), parsing_exception (bad JSON),
-  /// illegal_argument_exception (bad setting).
-  virtual Result<std::string> CreateIndex(std::string_view name, std::string_view body_json) = 0;
+  /// PUT /{index} with `definition`'s settings (validated here: bad values are
+  /// illegal_argument_exception; unknown keys are kept as given) and mapping. The mapping must
+  /// respect the index.mapping.*.limit settings (illegal_argument_exception), and so must every
+  /// later PutMapping and dynamic mapping while indexing. Errors: invalid_index_name_exception,
+  /// resource_already_exists_exception, mapper_parsing_exception (a knn_vector whose default
+  /// space type is unknown), illegal_argument_exception.
+  virtual Result<CreatedIndex> CreateIndex(std::string_view name,
+                                           const IndexDefinition& definition) = 0;
 
   /// DELETE /{index}: removes the index, its documents and snapshots; frees the disk.
-  /// Returns {"acknowledged":true}. `name` may be a comma-separated list; "_all"/"*" are
-  /// refused (illegal_argument_exception) to avoid accidents. index_not_found_exception.
-  virtual Result<std::string> DeleteIndex(std::string_view name) = 0;
+  /// `name` may be a comma-separated list; "_all"/"*" are refused (illegal_argument_exception)
+  /// to avoid accidents. index_not_found_exception.
+  virtual Result<Acknowledged> DeleteIndex(std::string_view name) = 0;
 
   /// HEAD /{index}.
   virtual bool IndexExists(std::string_view name) const = 0;
 
-  /// GET /{index}: {NAME:{"aliases":{},"mappings":{...},"settings":{"index":{...}}}}.
-  virtual Result<std::string> GetIndex(std::string_view name) const = 0;
+  /// GET /{index}, GET _mapping, GET _settings: the indices `name` resolves to (empty name,
+  /// "_all", "*", lists, wildcards), in name order, with their mapping and settings.
+  /// `include_defaults` fills IndexDescription::defaults. index_not_found_exception.
+  virtual Result<std::vector<IndexDescription>> DescribeIndices(
+      std::string_view name, bool include_defaults = false) const = 0;
 
-  /// GET /{index}/_mapping: {NAME:{"mappings":{...}}}. Empty name or "_all" = every index.
-  virtual Result<std::string> GetMapping(std::string_view name) const = 0;
+  /// PUT /{index}/_mapping: adds the fields of `mapping` (and takes its dynamic mode when set)
+  /// to every index `name` resolves to. Changing the type or dimension of an existing field is
+  /// illegal_argument_exception.
+  virtual Result<Acknowledged> PutMapping(std::string_view name,
+                                          const MappingDefinition& mapping) = 0;
 
-  /// PUT /{index}/_mapping with {"properties":{...}}: adds fields. Changing the type of an
-  /// existing field is illegal_argument_exception. Returns {"acknowledged":true}.
-  virtual Result<std::string> PutMapping(std::string_view name, std::string_view body_json) = 0;
-
-  /// GET /{index}/_settings: {NAME:{"settings":{"index":{...}}}}. `flat_keys`
-  /// (?flat_settings=true): {"index.x.y":...} instead of nested objects. `include_defaults`:
-  /// also "defaults":{...}, the default values of the known settings the index does not set.
-  virtual Result<std::string> GetSettings(std::string_view name, bool flat_keys = false,
-                                          bool include_defaults = false) const = 0;
-
-  /// PUT /{index}/_settings (name: a list, wildcards, "" / "_all" / "*" = every index). The
-  /// body is {"index":{...}}, flat {"index.x":...}, without the "index." prefix, or wrapped in
-  /// {"settings":{...}}; a null value resets a setting to its default. Dynamic settings:
+  /// PUT /{index}/_settings (name: a list, wildcards, "" / "_all" / "*" = every index): applies
+  /// `update` (a nullopt value resets a setting to its default). Dynamic settings:
   /// index.number_of_replicas, refresh_interval (stored), max_result_window,
   /// knn.algo_param.ef_search, mapping.*.limit, search.slowlog.threshold.query.*,
   /// indexing.slowlog.threshold.index.*, indexing.slowlog.source. All named indices are
   /// validated before any changes; the change is stored with the index metadata (durable) and
-  /// takes effect for the next request. Returns {"acknowledged":true}.
+  /// takes effect for the next request.
   /// Errors (nothing changes): illegal_argument_exception for an unknown setting ("unknown
   /// setting [index.foo] please check that any required plugins are installed, ..."), a static
   /// one ("Can't update non dynamic settings [[index.number_of_shards]] for open indices
-  /// [[NAME/UUID]]"), a managed one (index.uuid ...) or a bad value; parsing_exception for a
-  /// body that is not a JSON object; action_request_validation_exception for no settings;
+  /// [[NAME/UUID]]"), a managed one (index.uuid ...) or a bad value;
   /// index_not_found_exception.
-  virtual Result<std::string> UpdateSettings(std::string_view name, std::string_view body_json) {
-    (void)name, (void)body_json;
+  virtual Result<Acknowledged> UpdateSettings(std::string_view name,
+                                              const SettingsUpdate& update) {
+    (void)name, (void)update;
     return Status::Unsupported("settings updates are not supported");
   }
 
@@ -257,18 +252,18 @@ class Engine {
   virtual std::vector<IndexInfo> ListIndices() const = 0;
 
   /// POST /{index}/_refresh (empty name = all): waits until search (vector indices included)
-  /// covers every acknowledged write. {"_shards":{"total":1,"successful":1,"failed":0}}.
-  virtual Result<std::string> Refresh(std::string_view name) = 0;
+  /// covers every acknowledged write.
+  virtual Result<ShardsSummary> Refresh(std::string_view name) = 0;
 
   /// POST /{index}/_flush (empty name = all): refresh, sync RocksDB, write vector snapshots.
-  virtual Result<std::string> Flush(std::string_view name) = 0;
+  virtual Result<ShardsSummary> Flush(std::string_view name) = 0;
 
-  /// GET /{index}/_stats (empty = all): {"_shards":…,"_all":{"primaries":{"docs":{"count",
-  /// "deleted"},"store":{"size_in_bytes"}, "knn":{...}},"total":…},"indices":{NAME:…}}.
-  virtual Result<std::string> Stats(std::string_view name) const = 0;
+  /// GET /{index}/_stats (empty = all): documents, store size and vector index memory per
+  /// index, in name order (the codec adds the totals).
+  virtual Result<std::vector<IndexStatistics>> Stats(std::string_view name) const = 0;
 
-  /// GET /_cluster/health: {"cluster_name","status":"green","number_of_nodes":1,...}.
-  virtual std::string ClusterHealth() const = 0;
+  /// GET /_cluster/health.
+  virtual ClusterHealthReport ClusterHealth() const = 0;
 
   /// PUT /_cluster/settings cluster.routing.allocation.disk.watermark.{low,high,flood_stage}
   /// (see EngineOptions; "" = the value the engine was opened with). Takes effect at once: the

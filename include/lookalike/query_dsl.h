@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -94,9 +95,19 @@ struct BoolNode {
 /// the Elasticsearch top-level knn section. `ef_search` 0 = the field's or index's default
 /// (Elasticsearch's num_candidates is written here). Hits scoring below `min_similarity` are
 /// dropped (Elasticsearch knn.similarity). `filter` restricts the candidates before the search.
+/// Elasticsearch knn.query_vector_builder.lookup: the query vector is the stored vector at
+/// `path` of document `id` in index `index` (an exact name). The document itself is not
+/// excluded from the hits. The engine resolves it before searching (Engine::Search).
+struct VectorLookup {
+  std::string index;
+  std::string id;
+  std::string path;
+};
+
 struct KnnNode {
   std::string field;
-  std::vector<float> vector;
+  std::vector<float> vector;  // empty while `lookup` is unresolved
+  std::optional<VectorLookup> lookup;
   size_t k = 10;
   int ef_search = 0;
   float boost = 1.0f;

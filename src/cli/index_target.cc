@@ -3,9 +3,10 @@
 
 #include <simdjson.h>
 
-#include "cli/http_client.h"
+#include "net/http_client.h"
 #include "lookalike/engine.h"
 #include "server/es/bulk_codec.h"
+#include "server/es/index_codec.h"
 #include "server/es/search_codec.h"
 
 namespace lookalike::cli {
@@ -19,11 +20,10 @@ class LocalTarget final : public IndexTarget {
 
   Result<bool> IndexExists(std::string_view index) override { return engine_->IndexExists(index); }
   Status CreateIndex(std::string_view index, std::string_view body_json) override {
-    auto r = engine_->CreateIndex(index, body_json);
-    return r.ok() ? Status::OK() : r.status();
+    return es::CreateIndexJson(*engine_, index, body_json).status();
   }
   Result<std::string> GetMapping(std::string_view index) override {
-    return engine_->GetMapping(index);
+    return es::GetMappingJson(*engine_, index);
   }
   Result<std::string> Search(std::string_view index, std::string_view body_json) override {
     return es::SearchJson(*engine_, index, body_json);

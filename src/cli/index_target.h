@@ -9,10 +9,15 @@
 #include <string>
 #include <string_view>
 
-#include "cli/http_client.h"
+#include "net/http_client.h"
 #include "lookalike/status.h"
 
 namespace lookalike::cli {
+
+using net::HttpClient;
+using net::HttpClientResponse;
+using net::HttpClientTls;
+using net::UrlEncodeSegment;
 
 class IndexTarget {
  public:

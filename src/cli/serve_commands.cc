@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/serve_cluster.h"
 #include "embed/model_field_embedder.h"
 #include "lookalike/embedder.h"
 #include "lookalike/engine.h"
@@ -106,6 +107,8 @@ struct ServeArgs {
   server::RestServerOptions transport;   // guard and transport limits (AddServeGuardOptions)
   bool security = false;                 // require credentials even on loopback
   bool insecure = false;                 // never require credentials, even on 0.0.0.0
+  std::string cluster;                   // --cluster etcd=URL[,URL…]; "" = single node
+  std::string nats;                      // --nats nats://…[,…] (with --cluster)
 };
 
 int RunServe(const ServeArgs& args) {
@@ -212,6 +215,22 @@ int RunServe(const ServeArgs& args) {
     engine.value()->Shutdown();
     return 1;
   }
+  // Joins only once the port is known: the registration tells others where to reach us.
+  std::unique_ptr<ClusterNode> cluster_node;
+  if (!args.cluster.empty()) {
+    auto joined = ClusterNode::Join(args.cluster, args.nats, args.node_name,
+                                    args.host + ":" + std::to_string(server.port()));
+    if (!joined.ok()) {
+      spdlog::error("cannot join the cluster: {}", joined.status().ToString());
+      engine.value()->Shutdown();
+      return 1;
+    }
+    cluster_node = std::move(joined).value();
+  } else if (!args.nats.empty()) {
+    spdlog::error("--nats is for a cluster node; give --cluster etcd=URL too");
+    engine.value()->Shutdown();
+    return 2;
+  }
   bool tls = !args.tls_cert.empty();
   spdlog::info("lookalike listening on {}://{}:{} (data {}, durability {})",
                tls ? "https" : "http", args.host, server.port(), args.data_dir, args.durability);
@@ -237,6 +256,8 @@ int RunServe(const ServeArgs& args) {
   g_server.store(nullptr);
   g_security.store(nullptr);
   if (!st.ok()) spdlog::error("server stopped: {}", st.ToString());
+  if (cluster_node) spdlog::info("cluster: leaving");
+  cluster_node.reset();  // revokes the node's lease: the others see it leave at once
   spdlog::info("persisting and closing the engine");
   engine.value()->Shutdown();
   spdlog::info("bye");
@@ -277,7 +298,10 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--disk-low-watermark", args->disk_low,
                   "Reported only (shard allocation in a cluster)")
       ->capture_default_str();
-  cmd->add_option("--node-name", args->node_name, "Node name reported by GET /")
+  cmd->add_option("--cluster", args->cluster,
+                  "Join a cluster: etcd=URL[,URL...] (registers --node-name in etcd; needs --nats)");
+  cmd->add_option("--nats", args->nats, "NATS JetStream servers for --cluster: nats://HOST:PORT[,...]");
+  cmd->add_option("--node-name", args->node_name, "Node name reported by GET / (and in the cluster)")
       ->capture_default_str();
   cmd->add_option("--models,--models-dir", args->models_dir,
                   "Directory of model manifests for image queries (default: models/ beside the "

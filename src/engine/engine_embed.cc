@@ -106,7 +106,9 @@ Result<EmbedSpec> NeuralTarget(const Index& index, const NeuralNode& node) {
   }
   EmbedSpec spec;
   spec.vector_field = field->path;
-  spec.model = !node.model.empty() ? node.model : field->vector.model;
+  spec.model = !node.model.empty()  ? node.model
+               : field->embedding ? field->embedding->model
+                                  : std::string();
   spec.dims = static_cast<int>(field->vector.dim);
   return spec;
 }
@@ -116,9 +118,9 @@ Result<EmbedSpec> NeuralTarget(const Index& index, const NeuralNode& node) {
 std::vector<EmbedSpec> EmbedSpecsOf(const Mapping& mapping) {
   std::vector<EmbedSpec> specs;
   for (const auto& [path, f] : mapping.fields()) {
-    if (!IsVector(f.type) || f.vector.source_field.empty()) continue;
+    if (!IsVector(f.type) || !f.embedding || f.embedding->source_field.empty()) continue;
     if (path.find('.') != std::string::npos) continue;  // only top-level fields are filled
-    specs.push_back(EmbedSpec{path, f.vector.source_field, f.vector.model,
+    specs.push_back(EmbedSpec{path, f.embedding->source_field, f.embedding->model,
                               static_cast<int>(f.vector.dim)});
   }
   return specs;
@@ -128,7 +130,11 @@ Status CheckEmbedModels(const FieldEmbedder* embedder, const Mapping* before,
                         const Mapping& after) {
   for (const EmbedSpec& spec : EmbedSpecsOf(after)) {
     const FieldMapping* old = before != nullptr ? before->Find(spec.vector_field) : nullptr;
-    if (old != nullptr && old->definition == after.Find(spec.vector_field)->definition) continue;
+    // An unchanged field was checked when it was defined.
+    if (old != nullptr && old->embedding && old->embedding->source_field == spec.source_field &&
+        old->embedding->model == spec.model && static_cast<int>(old->vector.dim) == spec.dims) {
+      continue;
+    }
     if (embedder == nullptr) {
       return MapperParsingError("[" + spec.vector_field + "] embeds [" + spec.source_field +
                                 "] with " +

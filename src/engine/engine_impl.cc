@@ -69,10 +69,6 @@ Status FailedIndexError(const FailedIndex& failed) {
       .WithType("unavailable_shards_exception");
 }
 
-void WriteShards(JsonWriter& w) {
-  w.Key("_shards").BeginObject().Key("total").Int(1).Key("successful").Int(1).Key("failed").Int(0)
-      .EndObject();
-}
 
 }  // namespace
 
@@ -129,7 +125,7 @@ Status EngineImpl::LoadIndex(const std::string& name, const std::string& meta,
   LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseStoredJson(parser, meta));
   auto index = std::make_shared<Index>();
   index->name = name;
-  LOOKALIKE_RETURN_IF_ERROR(index->LoadMeta(root, false));
+  LOOKALIKE_RETURN_IF_ERROR(index->LoadMeta(root));
   index->space = store_->Space(index->uuid);
   if (!index->space) return Status::Corruption("no column family for index " + name);
   index->snapshot_dir = options_.data_dir + "/vectors/" + index->uuid;
@@ -345,7 +341,7 @@ Result<std::vector<std::shared_ptr<Index>>> EngineImpl::Resolve(std::string_view
 }
 
 Result<std::shared_ptr<Index>> EngineImpl::CreateIndexInternal(std::string_view name,
-                                                               std::string_view body_json) {
+                                                               const IndexDefinition& definition) {
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
   LOOKALIKE_RETURN_IF_ERROR(ValidateIndexName(name));
   if (Status blocked = CheckWritable(name); !blocked.ok()) {
@@ -354,16 +350,7 @@ Result<std::shared_ptr<Index>> EngineImpl::CreateIndexInternal(std::string_view 
   }
   auto index = std::make_shared<Index>();
   index->name = std::string(name);
-  size_t first = body_json.find_first_not_of(" \t\r\n");
-  if (first != std::string_view::npos) {
-    simdjson::dom::parser parser;
-    LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseJson(parser, body_json));
-    LOOKALIKE_RETURN_IF_ERROR(index->LoadMeta(root, true));
-  } else {
-    simdjson::dom::parser parser;
-    LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseJson(parser, "{}"));
-    LOOKALIKE_RETURN_IF_ERROR(index->LoadMeta(root, true));
-  }
+  LOOKALIKE_RETURN_IF_ERROR(index->Define(definition));
   LOOKALIKE_RETURN_IF_ERROR(index->mapping.CheckLimits(index->settings.mapping_limits));
   LOOKALIKE_RETURN_IF_ERROR(CheckEmbedModels(options_.embedder.get(), nullptr, index->mapping));
   LOOKALIKE_RETURN_IF_ERROR(index->SyncVectorFields());
@@ -390,23 +377,21 @@ Result<std::shared_ptr<Index>> EngineImpl::CreateIndexInternal(std::string_view 
 
 Result<std::shared_ptr<Index>> EngineImpl::AutoCreate(const std::string& name) {
   if (auto idx = Find(name)) return idx;
-  auto created = CreateIndexInternal(name, "");
+  auto created = CreateIndexInternal(name, IndexDefinition{});
   if (!created.ok() && created.status().code() == StatusCode::kAlreadyExists) {
     if (auto idx = Find(name)) return idx;
   }
   return created;
 }
 
-Result<std::string> EngineImpl::CreateIndex(std::string_view name, std::string_view body_json) {
-  LOOKALIKE_ASSIGN_OR_RETURN(auto index, CreateIndexInternal(name, body_json));
+Result<CreatedIndex> EngineImpl::CreateIndex(std::string_view name,
+                                             const IndexDefinition& definition) {
+  LOOKALIKE_ASSIGN_OR_RETURN(auto index, CreateIndexInternal(name, definition));
   RecomputeSlowLogFloor();
-  JsonWriter w;
-  w.BeginObject().Key("acknowledged").Bool(true).Key("shards_acknowledged").Bool(true)
-      .Key("index").String(index->name).EndObject();
-  return w.Take();
+  return CreatedIndex{index->name};
 }
 
-Result<std::string> EngineImpl::DeleteIndex(std::string_view name) {
+Result<Acknowledged> EngineImpl::DeleteIndex(std::string_view name) {
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
   if (name.empty() || name == "_all" || name == "*") {
     return IllegalArgument("Wildcard expressions or all indices are not allowed");
@@ -425,7 +410,7 @@ Result<std::string> EngineImpl::DeleteIndex(std::string_view name) {
       remaining += (remaining.empty() ? "" : ",") + part;
     }
   }
-  if (remaining.empty()) return std::string("{\"acknowledged\":true}");
+  if (remaining.empty()) return Acknowledged{};
   LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(remaining, false));
   for (const auto& index : targets) {
     {
@@ -443,7 +428,7 @@ Result<std::string> EngineImpl::DeleteIndex(std::string_view name) {
     fs::remove_all(index->snapshot_dir, ec);
   }
   RecomputeSlowLogFloor();
-  return std::string("{\"acknowledged\":true}");
+  return Acknowledged{};
 }
 
 bool EngineImpl::IndexExists(std::string_view name) const {
@@ -451,41 +436,26 @@ bool EngineImpl::IndexExists(std::string_view name) const {
   return (r.ok() && !r->empty()) || r.status().code() == StatusCode::kUnavailable;
 }
 
-Result<std::string> EngineImpl::GetIndex(std::string_view name) const {
+Result<std::vector<IndexDescription>> EngineImpl::DescribeIndices(std::string_view name,
+                                                                  bool include_defaults) const {
   LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, true));
-  JsonWriter w;
-  w.BeginObject();
+  std::vector<IndexDescription> out;
+  out.reserve(targets.size());
   for (const auto& index : targets) {
     std::shared_lock lock(index->data_mu);
-    w.Key(index->name).BeginObject().Key("aliases").BeginObject().EndObject().Key("mappings");
-    index->mapping.WriteJson(w);
-    w.Key("settings");
-    index->WriteSettings(w);
-    w.EndObject();
+    IndexDescription& d = out.emplace_back();
+    d.name = index->name;
+    d.mapping = index->mapping.Describe();
+    d.settings = index->DescribeSettings();
+    if (include_defaults) d.defaults = DefaultSettings(index->settings.flat);
   }
-  w.EndObject();
-  return w.Take();
+  return out;
 }
 
-Result<std::string> EngineImpl::GetMapping(std::string_view name) const {
-  LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, true));
-  JsonWriter w;
-  w.BeginObject();
-  for (const auto& index : targets) {
-    std::shared_lock lock(index->data_mu);
-    w.Key(index->name).BeginObject().Key("mappings");
-    index->mapping.WriteJson(w);
-    w.EndObject();
-  }
-  w.EndObject();
-  return w.Take();
-}
-
-Result<std::string> EngineImpl::PutMapping(std::string_view name, std::string_view body_json) {
+Result<Acknowledged> EngineImpl::PutMapping(std::string_view name,
+                                            const MappingDefinition& mapping) {
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
   LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, true));
-  simdjson::dom::parser parser;
-  LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseJson(parser, body_json));
   for (const auto& index : targets) {
     if (Status blocked = CheckWritable(index->name); !blocked.ok()) {
       LogRefused("put mapping", index->name, 1, 1, blocked);
@@ -493,7 +463,7 @@ Result<std::string> EngineImpl::PutMapping(std::string_view name, std::string_vi
     }
     std::lock_guard<std::mutex> wl(index->write_mu);
     Mapping updated = index->mapping;
-    LOOKALIKE_RETURN_IF_ERROR(updated.Merge(root, index->settings.knn_space_type));
+    LOOKALIKE_RETURN_IF_ERROR(updated.Merge(mapping, index->settings.knn_space_type));
     LOOKALIKE_RETURN_IF_ERROR(updated.CheckLimits(index->settings.mapping_limits));
     LOOKALIKE_RETURN_IF_ERROR(
         CheckEmbedModels(options_.embedder.get(), &index->mapping, updated));
@@ -504,18 +474,14 @@ Result<std::string> EngineImpl::PutMapping(std::string_view name, std::string_vi
     }
     LOOKALIKE_RETURN_IF_ERROR(store_->PutIndexMeta(index->name, index->MetaJson()));
   }
-  return std::string("{\"acknowledged\":true}");
+  return Acknowledged{};
 }
 
-Result<std::string> EngineImpl::Refresh(std::string_view name) {
+Result<ShardsSummary> EngineImpl::Refresh(std::string_view name) {
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
   LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, true));
   for (const auto& index : targets) WaitVectors(index.get());
-  JsonWriter w;
-  w.BeginObject();
-  WriteShards(w);
-  w.EndObject();
-  return w.Take();
+  return ShardsSummary{};
 }
 
 Status EngineImpl::SnapshotIndex(Index* index) {
@@ -572,7 +538,7 @@ void EngineImpl::MaybeAutoSnapshot(Index* index, VectorField* vf) {
   }
 }
 
-Result<std::string> EngineImpl::Flush(std::string_view name) {
+Result<ShardsSummary> EngineImpl::Flush(std::string_view name) {
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
   LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, true));
   for (const auto& index : targets) {
@@ -580,11 +546,7 @@ Result<std::string> EngineImpl::Flush(std::string_view name) {
     if (!index->dropped) LOOKALIKE_RETURN_IF_ERROR(store_->FlushSpace(index->space));
   }
   LOOKALIKE_RETURN_IF_ERROR(store_->SyncWal());
-  JsonWriter w;
-  w.BeginObject();
-  WriteShards(w);
-  w.EndObject();
-  return w.Take();
+  return ShardsSummary{};
 }
 
 // ---- Vector inserter ------------------------------------------------------------------------

@@ -83,25 +83,24 @@ class EngineImpl final : public Engine {
   ~EngineImpl() override;
   Status Init();
 
-  Result<std::string> CreateIndex(std::string_view name, std::string_view body_json) override;
-  Result<std::string> DeleteIndex(std::string_view name) override;
+  Result<CreatedIndex> CreateIndex(std::string_view name,
+                                   const IndexDefinition& definition) override;
+  Result<Acknowledged> DeleteIndex(std::string_view name) override;
   bool IndexExists(std::string_view name) const override;
-  Result<std::string> GetIndex(std::string_view name) const override;
-  Result<std::string> GetMapping(std::string_view name) const override;
-  Result<std::string> PutMapping(std::string_view name, std::string_view body_json) override;
-  Result<std::string> GetSettings(std::string_view name, bool flat_keys = false,
-                                  bool include_defaults = false) const override;
-  Result<std::string> UpdateSettings(std::string_view name, std::string_view body_json) override;
+  Result<std::vector<IndexDescription>> DescribeIndices(std::string_view name,
+                                                        bool include_defaults) const override;
+  Result<Acknowledged> PutMapping(std::string_view name, const MappingDefinition& mapping) override;
+  Result<Acknowledged> UpdateSettings(std::string_view name, const SettingsUpdate& update) override;
   int64_t SearchSlowLogFloorNanos() const override {
     return search_slowlog_floor_.load(std::memory_order_relaxed);
   }
   std::vector<IndexSlowLogSettings> SlowLogSettings(std::string_view name) const override;
   SlowLog* slow_log() override { return &slow_log_; }
   std::vector<IndexInfo> ListIndices() const override;
-  Result<std::string> Refresh(std::string_view name) override;
-  Result<std::string> Flush(std::string_view name) override;
-  Result<std::string> Stats(std::string_view name) const override;
-  std::string ClusterHealth() const override;
+  Result<ShardsSummary> Refresh(std::string_view name) override;
+  Result<ShardsSummary> Flush(std::string_view name) override;
+  Result<std::vector<IndexStatistics>> Stats(std::string_view name) const override;
+  ClusterHealthReport ClusterHealth() const override;
   Status SetDiskWatermarks(std::string_view low, std::string_view high,
                            std::string_view flood_stage) override;
 
@@ -127,8 +126,12 @@ class EngineImpl final : public Engine {
   Result<std::vector<std::shared_ptr<Index>>> Resolve(std::string_view expr,
                                                       bool allow_all) const;
   Result<std::shared_ptr<Index>> AutoCreate(const std::string& name);
+  // A copy of `request` whose knn lookups (KnnNode::lookup) hold the stored vectors they name;
+  // nullopt when it has none (vector_lookup.cc).
+  Result<std::optional<SearchRequest>> ResolveVectorLookups(const SearchRequest& request) const;
+  Result<std::vector<float>> LookUpVector(const VectorLookup& lookup) const;
   Result<std::shared_ptr<Index>> CreateIndexInternal(std::string_view name,
-                                                     std::string_view body_json);
+                                                     const IndexDefinition& definition);
   /// Loads a stored index and publishes it; its vector catch-up job goes to `jobs` (by default
   /// the startup jobs run by RecoveryLoop).
   Status LoadIndex(const std::string& name, const std::string& meta,

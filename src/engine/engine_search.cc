@@ -477,12 +477,15 @@ Status CheckSearchWindow(const SearchRequest& req, int64_t window) {
 }  // namespace
 
 Result<SearchResult> EngineImpl::Search(std::string_view index_expr,
-                                        const SearchRequest& request,
+                                        const SearchRequest& original,
                                         const SearchOptions& options) {
   auto start = std::chrono::steady_clock::now();
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
-  LOOKALIKE_RETURN_IF_ERROR(CheckRequestShape(request));
+  LOOKALIKE_RETURN_IF_ERROR(CheckRequestShape(original));
   LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(index_expr, true));
+  LOOKALIKE_ASSIGN_OR_RETURN(std::optional<SearchRequest> resolved,
+                             ResolveVectorLookups(original));
+  const SearchRequest& request = resolved ? *resolved : original;
   int64_t window = 10000;
   for (const auto& idx : targets) {
     std::shared_lock lock(idx->data_mu);  // PUT _settings may replace the settings

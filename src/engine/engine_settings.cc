@@ -1,36 +1,20 @@
-// EngineImpl: GET and PUT _settings, and the slow log's side of the engine (thresholds for the
+// EngineImpl: PUT _settings, and the slow log's side of the engine (thresholds for the
 // search hook, slow writes).
 #include <algorithm>
 #include <chrono>
 
 #include "common/json_elide.h"
-#include "common/json_writer.h"
 #include "engine/engine_impl.h"
 
 namespace lookalike::engine {
 
-Result<std::string> EngineImpl::GetSettings(std::string_view name, bool flat_keys,
-                                            bool include_defaults) const {
-  LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, true));
-  JsonWriter w;
-  w.BeginObject();
-  for (const auto& index : targets) {
-    std::shared_lock lock(index->data_mu);
-    w.Key(index->name).BeginObject().Key("settings");
-    index->WriteSettings(w, flat_keys);
-    if (include_defaults) {
-      w.Key("defaults");
-      WriteSettingsObject(w, DefaultSettings(index->settings.flat), flat_keys);
-    }
-    w.EndObject();
-  }
-  w.EndObject();
-  return w.Take();
-}
-
-Result<std::string> EngineImpl::UpdateSettings(std::string_view name, std::string_view body_json) {
+Result<Acknowledged> EngineImpl::UpdateSettings(std::string_view name,
+                                                const SettingsUpdate& update) {
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
-  LOOKALIKE_ASSIGN_OR_RETURN(SettingsUpdate update, ParseSettingsUpdate(body_json));
+  if (update.empty()) {
+    return Status::InvalidArgument("Validation Failed: 1: no settings to update;")
+        .WithType("action_request_validation_exception");
+  }
   LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, true));
   // One lock order for concurrent updates of overlapping index sets.
   std::sort(targets.begin(), targets.end(),
@@ -65,7 +49,7 @@ Result<std::string> EngineImpl::UpdateSettings(std::string_view name, std::strin
   }
   held.clear();
   RecomputeSlowLogFloor();
-  return std::string("{\"acknowledged\":true}");
+  return Acknowledged{};
 }
 
 void EngineImpl::RecomputeSlowLogFloor() {

@@ -193,7 +193,7 @@ Status EngineImpl::RestoreIndex(std::string_view name_view, IndexRestoreSource& 
   {
     simdjson::dom::parser parser;
     LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseStoredJson(parser, source.meta_json()));
-    LOOKALIKE_RETURN_IF_ERROR(restored.LoadMeta(root, false));
+    LOOKALIKE_RETURN_IF_ERROR(restored.LoadMeta(root));
   }
   restored.name = name;
   restored.uuid = NewUuid();

@@ -6,37 +6,6 @@
 #include <cstring>
 
 namespace lookalike::engine {
-namespace {
-
-// Writes a flat "a.b.c" → value map as nested objects (keys sorted, so siblings are adjacent).
-void WriteNested(JsonWriter& w, const std::map<std::string, std::string>& flat,
-                 std::map<std::string, std::string>::const_iterator begin,
-                 std::map<std::string, std::string>::const_iterator end, size_t skip) {
-  w.BeginObject();
-  auto it = begin;
-  while (it != end) {
-    std::string_view rest = std::string_view(it->first).substr(skip);
-    size_t dot = rest.find('.');
-    if (dot == std::string_view::npos) {
-      w.Key(rest).String(it->second);
-      ++it;
-      continue;
-    }
-    std::string head(rest.substr(0, dot));
-    std::string group_prefix = it->first.substr(0, skip) + head + ".";
-    auto group_end = it;
-    while (group_end != end && group_end->first.compare(0, group_prefix.size(), group_prefix) == 0) {
-      ++group_end;
-    }
-    w.Key(head);
-    WriteNested(w, flat, it, group_end, group_prefix.size());
-    it = group_end;
-  }
-  w.EndObject();
-}
-
-}  // namespace
-
 std::string Index::MetaJson() const {
   JsonWriter w;
   w.BeginObject().Key("uuid").String(uuid).Key("creation_date").Int(creation_date);
@@ -44,7 +13,7 @@ std::string Index::MetaJson() const {
   for (const auto& [k, v] : settings.flat) w.Key(k).String(v);
   w.EndObject();
   w.Key("mappings");
-  mapping.WriteJson(w);
+  WriteMappingJson(w, mapping.Describe());
   if (!vector_files.empty()) {
     w.Key("vector_files").BeginObject();
     for (const auto& [field, stem] : vector_files) w.Key(field).String(stem);
@@ -54,30 +23,20 @@ std::string Index::MetaJson() const {
   return w.Take();
 }
 
-Status Index::LoadMeta(element meta, bool is_create) {
-  if (!meta.is_object()) return ParsingError("request body must be a JSON object");
-  if (!is_create) {
-    std::string_view s;
-    if (meta.at_key("uuid").get_string().get(s) == simdjson::SUCCESS) uuid = std::string(s);
-    int64_t cd;
-    if (meta.at_key("creation_date").get_int64().get(cd) == simdjson::SUCCESS) creation_date = cd;
-    element files;
-    if (meta.at_key("vector_files").get(files) == simdjson::SUCCESS) {
-      for (auto kv : AsObject(files)) {
-        std::string_view stem;
-        // Only stems this code writes ("v" + digits) become file names.
-        if (kv.value.get_string().get(stem) == simdjson::SUCCESS && stem.size() > 1 &&
-            stem[0] == 'v' &&
-            stem.find_first_not_of("0123456789", 1) == std::string_view::npos) {
-          vector_files[std::string(kv.key)] = std::string(stem);
-        }
-      }
-    }
-  } else {
-    for (auto kv : AsObject(meta)) {
-      if (kv.key != "settings" && kv.key != "mappings" && kv.key != "aliases") {
-        return ParsingError("unknown key [" + std::string(kv.key) +
-                            "] for create index");
+Status Index::LoadMeta(element meta) {
+  if (!meta.is_object()) return ParsingError("index metadata must be a JSON object");
+  std::string_view s;
+  if (meta.at_key("uuid").get_string().get(s) == simdjson::SUCCESS) uuid = std::string(s);
+  int64_t cd;
+  if (meta.at_key("creation_date").get_int64().get(cd) == simdjson::SUCCESS) creation_date = cd;
+  element files;
+  if (meta.at_key("vector_files").get(files) == simdjson::SUCCESS) {
+    for (auto kv : AsObject(files)) {
+      std::string_view stem;
+      // Only stems this code writes ("v" + digits) become file names.
+      if (kv.value.get_string().get(stem) == simdjson::SUCCESS && stem.size() > 1 &&
+          stem[0] == 'v' && stem.find_first_not_of("0123456789", 1) == std::string_view::npos) {
+        vector_files[std::string(kv.key)] = std::string(stem);
       }
     }
   }
@@ -87,18 +46,23 @@ Status Index::LoadMeta(element meta, bool is_create) {
     if (!set.is_object()) return ParsingError("[settings] must be an object");
     FlattenSettings(set, &flat);
   }
-  LOOKALIKE_ASSIGN_OR_RETURN(IndexSettings parsed, ParseIndexSettings(std::move(flat), !is_create));
-  if (is_create) {
-    parsed.flat.try_emplace("index.number_of_shards", std::to_string(parsed.number_of_shards));
-    parsed.flat.try_emplace("index.number_of_replicas", std::to_string(parsed.number_of_replicas));
-  }
-  settings = std::move(parsed);
+  LOOKALIKE_ASSIGN_OR_RETURN(settings, ParseIndexSettings(std::move(flat), /*loading=*/true));
   slowlog.Publish(settings.slowlog);
   element maps;
   if (meta.at_key("mappings").get(maps) == simdjson::SUCCESS) {
-    LOOKALIKE_RETURN_IF_ERROR(mapping.Merge(maps, settings.knn_space_type));
+    LOOKALIKE_ASSIGN_OR_RETURN(MappingDefinition stored, ParseMappingJson(maps));
+    LOOKALIKE_RETURN_IF_ERROR(mapping.Merge(stored, settings.knn_space_type));
   }
   return Status::OK();
+}
+
+Status Index::Define(const IndexDefinition& definition) {
+  LOOKALIKE_ASSIGN_OR_RETURN(IndexSettings parsed, ParseIndexSettings(definition.settings));
+  parsed.flat.try_emplace("index.number_of_shards", std::to_string(parsed.number_of_shards));
+  parsed.flat.try_emplace("index.number_of_replicas", std::to_string(parsed.number_of_replicas));
+  settings = std::move(parsed);
+  slowlog.Publish(settings.slowlog);
+  return mapping.Merge(definition.mapping, settings.knn_space_type);
 }
 
 void LiveSlowLog::Publish(const IndexSlowLogSettings& settings) {
@@ -121,20 +85,13 @@ IndexSlowLogSettings LiveSlowLog::Load() const {
   return out;
 }
 
-void WriteSettingsObject(JsonWriter& w, const FlatSettings& flat, bool flat_keys) {
-  if (!flat_keys) return WriteNested(w, flat, flat.begin(), flat.end(), 0);
-  w.BeginObject();
-  for (const auto& [key, value] : flat) w.Key(key).String(value);
-  w.EndObject();
-}
-
-void Index::WriteSettings(JsonWriter& w, bool flat_keys) const {
-  FlatSettings flat = settings.flat;
+SettingsMap Index::DescribeSettings() const {
+  SettingsMap flat = settings.flat;
   flat["index.uuid"] = uuid;
   flat["index.creation_date"] = std::to_string(creation_date);
   flat["index.provided_name"] = name;
   flat["index.version.created"] = "8110099";
-  WriteSettingsObject(w, flat, flat_keys);
+  return flat;
 }
 
 namespace {

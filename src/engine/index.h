@@ -117,12 +117,16 @@ class Index {
   // claim to cover the latest seq_no.
   std::atomic<bool> recovering{false};
 
-  /// Metadata JSON stored in RocksDB: {"uuid","creation_date","settings":{...},"mappings":{...}}.
+  /// Metadata JSON stored in RocksDB: {"uuid","creation_date","settings":{...},"mappings":{...},
+  /// "vector_files":{...}} (docs/formats/; the mapping in the JSON form of mapping_json.h).
   std::string MetaJson() const;
-  /// Parses the stored metadata (or a create-index body with `is_create`).
-  Status LoadMeta(element meta, bool is_create);
-  /// {"index":{...}} settings object for GET; `flat_keys`: {"index.x.y":...} (?flat_settings).
-  void WriteSettings(JsonWriter& w, bool flat_keys = false) const;
+  /// Parses the stored metadata. Settings a newer version refused are accepted as stored.
+  Status LoadMeta(element meta);
+  /// Settings and mapping of a new index (PUT /{index}, auto-creation with an empty one).
+  Status Define(const IndexDefinition& definition);
+  /// The settings GET _settings shows: as given, plus the ones the node manages (index.uuid,
+  /// index.creation_date, index.provided_name, index.version.created).
+  SettingsMap DescribeSettings() const;
 
   /// Snapshot file stems recorded in the metadata, vector field → "v<N>". Snapshot names must
   /// not grow with the field name (file names are limited to 255 bytes), so each new vector
@@ -162,9 +166,6 @@ class Index {
   /// Path of the snapshot file of a vector field.
   std::string SnapshotPath(const VectorField& field) const;
 };
-
-/// Writes flat settings as a nested object, or as given with `flat_keys`.
-void WriteSettingsObject(JsonWriter& w, const FlatSettings& flat, bool flat_keys);
 
 /// The single place that picks the vector index implementation for a field.
 Result<std::unique_ptr<VectorIndex>> MakeVectorIndex(const VectorSpec& spec, int build_threads);

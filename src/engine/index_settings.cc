@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <climits>
-#include <functional>
 #include <vector>
 
 namespace lookalike::engine {
@@ -210,46 +209,6 @@ Result<IndexSettings> ParseIndexSettings(FlatSettings flat, bool loading) {
   if (it != flat.end()) s.knn_space_type = it->second;
   s.flat = std::move(flat);
   return s;
-}
-
-Result<SettingsUpdate> ParseSettingsUpdate(std::string_view body_json) {
-  if (body_json.find_first_not_of(" \t\r\n") == std::string_view::npos) {
-    return Status::InvalidArgument("Validation Failed: 1: no settings to update;")
-        .WithType("action_request_validation_exception");
-  }
-  thread_local simdjson::dom::parser parser;
-  LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseJson(parser, body_json));
-  if (!root.is_object()) return ParsingError("the settings body must be a JSON object");
-  element inner;
-  auto obj = AsObject(root);
-  if (obj.size() == 1 && root.at_key("settings").get(inner) == simdjson::SUCCESS) {
-    if (!inner.is_object()) return ParsingError("[settings] must be an object");
-    root = inner;
-  }
-  FlatSettings flat;
-  FlattenSettings(root, &flat);
-  SettingsUpdate update;
-  for (auto& [key, text] : flat) update[key] = std::move(text);
-  // Nulls: Flatten wrote them as "null"; a JSON null (not the string "null") resets.
-  std::vector<std::string> nulls;
-  std::function<void(element, const std::string&)> find_nulls = [&](element e,
-                                                                    const std::string& prefix) {
-    if (e.is_object()) {
-      for (auto kv : AsObject(e)) {
-        find_nulls(kv.value,
-                   prefix.empty() ? std::string(kv.key) : prefix + "." + std::string(kv.key));
-      }
-    } else if (e.is_null()) {
-      nulls.push_back(prefix.rfind("index.", 0) == 0 ? prefix : "index." + prefix);
-    }
-  };
-  find_nulls(root, "");
-  for (const std::string& key : nulls) update[key] = std::nullopt;
-  if (update.empty()) {
-    return Status::InvalidArgument("Validation Failed: 1: no settings to update;")
-        .WithType("action_request_validation_exception");
-  }
-  return update;
 }
 
 Result<FlatSettings> ApplySettingsUpdate(const FlatSettings& current, const SettingsUpdate& update,

@@ -13,12 +13,14 @@
 
 #include "engine/json_util.h"
 #include "engine/mapping.h"
+#include "lookalike/index_definition.h"
 #include "lookalike/slow_log.h"
 #include "lookalike/status.h"
 
 namespace lookalike::engine {
 
-using FlatSettings = std::map<std::string, std::string>;
+using FlatSettings = SettingsMap;
+using lookalike::SettingsUpdate;
 
 struct IndexSettings {
   int number_of_shards = 1;
@@ -44,12 +46,6 @@ void FlattenSettings(element settings, FlatSettings* out);
 /// metadata; a slow-log value this version cannot parse then turns that level off instead of
 /// failing the index (it was accepted when written).
 Result<IndexSettings> ParseIndexSettings(FlatSettings flat, bool loading = false);
-
-/// A PUT _settings body: key → new text, or nullopt for null (back to the default). The body
-/// may wrap the settings in {"settings":{...}} or {"index":{...}}. parsing_exception when the
-/// body is not a JSON object; action_request_validation_exception when it names no setting.
-using SettingsUpdate = std::map<std::string, std::optional<std::string>>;
-Result<SettingsUpdate> ParseSettingsUpdate(std::string_view body_json);
 
 /// `current` with `update` applied, for the index `index_label` ("name/uuid"). Refuses, with
 /// illegal_argument_exception: unknown settings ("unknown setting [index.foo] please check that

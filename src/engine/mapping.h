@@ -13,23 +13,22 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "common/json_writer.h"
 #include "engine/json_util.h"
+#include "engine/mapping_json.h"
 #include "index/metric.h"
+#include "lookalike/index_definition.h"
 #include "lookalike/status.h"
 #include "lookalike/vector_index.h"
 
 namespace lookalike::engine {
 
-enum class FieldType {
-  kObject, kKeyword, kText, kLong, kInteger, kShort, kByte, kDouble, kFloat, kBoolean, kDate,
-  kKnnVector, kDenseVector,
-};
+using lookalike::FieldType;
+using lookalike::MappingLimits;
 
-std::string_view FieldTypeName(FieldType type);
 bool IsNumeric(FieldType type);  // long..float and date (numeric column)
 bool IsVector(FieldType type);
 
@@ -43,11 +42,6 @@ struct VectorSpec {
   bool flat = false;               // exact search (dense_vector index_options.type flat)
   bool indexed = true;             // dense_vector index: false → not searchable by knn
   HnswParams hnsw;
-  /// Index-time embedding (lookalike/field_embedder.h): the field is filled from the image held
-  /// in the document field `source_field` by `model` ("" = the embedder's default). Only
-  /// top-level vector fields are filled; `model` also picks the model of neural queries.
-  std::string source_field;
-  std::string model;
 };
 
 /// OpenSearch/ES score of a distance from the vector index (smaller distance = closer): the
@@ -57,27 +51,15 @@ float VectorScore(const VectorSpec& spec, float distance);
 struct FieldMapping {
   std::string path;
   FieldType type = FieldType::kKeyword;
-  std::string definition;           // the field's JSON as given (or generated), for GET _mapping
+  std::string given_parameters;     // FieldDefinition::given_parameters, kept for GET _mapping
   std::vector<std::string> subfields;  // full paths of multi-fields
   bool is_subfield = false;
   int ignore_above = -1;            // keyword: longer values are not indexed
   VectorSpec vector;
-};
-
-/// Per-index limits on the mapping (Elasticsearch's index.mapping.*.limit settings). They are
-/// checked whenever a request makes the mapping grow (index creation, PUT _mapping, dynamic
-/// mapping while indexing), never when an index is loaded: what was accepted once always loads.
-struct MappingLimits {
-  /// index.mapping.total_fields.limit: fields of every kind (objects and multi-fields count).
-  int64_t total_fields = 1000;
-  /// index.mapping.depth.limit: object nesting; a top-level field has depth 1.
-  int64_t depth = 20;
-  /// index.mapping.nested_objects.limit: accepted and validated only; `nested` is mapped as a
-  /// plain object here, so there are no nested documents to count.
-  int64_t nested_objects = 10000;
-  /// index.mapping.field_name_length.limit in bytes per name segment ("a" and "b" of "a.b");
-  /// unlimited by default as in Elasticsearch, but kMaxFieldNameSegmentBytes always applies.
-  int64_t field_name_length = INT64_MAX;
+  /// Index-time embedding (lookalike/field_embedder.h): a vector field is filled from the image
+  /// held in the document field `source_field` by `model` ("" = the embedder's default). Only
+  /// top-level vector fields are filled; `model` also picks the model of neural queries.
+  std::optional<EmbeddingSpec> embedding;
 };
 
 /// Hard cap on one segment of a field name, whatever index.mapping.field_name_length.limit says.
@@ -85,14 +67,18 @@ inline constexpr size_t kMaxFieldNameSegmentBytes = 255;
 
 class Mapping {
  public:
-  /// Parses {"properties":{...},"dynamic":...} (the value of "mappings"). Adds to this mapping;
-  /// an existing field whose type changes is illegal_argument_exception. `index_settings`
-  /// supplies index.knn.space_type defaults. mapper_parsing_exception for bad definitions.
-  Status Merge(element mappings, std::string_view default_space_type);
+  /// Adds the fields of `definition` (ParseMappingJson, or a caller's) and takes its dynamic
+  /// mode when set. An existing field whose type or dimension changes is
+  /// illegal_argument_exception; a knn_vector without a space type takes `default_space_type`
+  /// (index.knn.space_type) or the default, mapper_parsing_exception when it names none.
+  /// On error the mapping may be partly changed: merge into a copy.
+  Status Merge(const MappingDefinition& definition, std::string_view default_space_type);
+  /// The mapping as a MappingDefinition (fields ordered by path, dynamic set).
+  MappingDefinition Describe() const;
 
   const FieldMapping* Find(std::string_view path) const;
   const std::map<std::string, FieldMapping>& fields() const { return fields_; }
-  std::string_view dynamic() const { return dynamic_; }
+  DynamicMapping dynamic() const { return dynamic_; }
 
   /// Adds a dynamically detected field (and its sub-fields) for a sample value.
   /// Returns the new mapping or nullptr when dynamic mapping ignores the field. With `limits`
@@ -113,15 +99,11 @@ class Mapping {
   /// characters").
   Status CheckLimits(const MappingLimits& limits) const;
 
-  /// {"properties":{...}} (plus "dynamic" when not the default), nested by object.
-  void WriteJson(JsonWriter& w) const;
-  std::string ToJson() const;
-
  private:
-  Status AddField(const std::string& path, element def, std::string_view default_space_type);
+  Status AddField(const FieldDefinition& def, std::string_view default_space_type);
 
   std::map<std::string, FieldMapping> fields_;
-  std::string dynamic_ = "true";
+  DynamicMapping dynamic_ = DynamicMapping::kTrue;
   std::vector<std::string> journal_;  // fields AddDynamic created since BeginDynamicJournal
 };
 

@@ -5,6 +5,7 @@
 
 #include "fuzz_util.h"
 #include "server/es/bulk_codec.h"
+#include "server/es/index_codec.h"
 
 namespace lookalike::fuzz {
 
@@ -38,7 +39,7 @@ std::string StateFingerprint(const Engine& engine) {
     out += info.name + ":" + std::to_string(info.docs_count) + ":" +
            std::to_string(info.docs_deleted) + ";";
   }
-  auto mapping = engine.GetMapping("");
+  auto mapping = es::GetMappingJson(engine, "");
   if (mapping.ok()) out += mapping.value();
   return out;
 }
@@ -57,7 +58,7 @@ Engine& SharedEngine() {
 
 void DeleteAllIndices(Engine& engine) {
   for (const IndexInfo& info : engine.ListIndices()) {
-    CheckOk(engine.DeleteIndex(info.name).status(), "DeleteIndex");
+    CheckOk(es::DeleteIndexJson(engine, info.name).status(), "DeleteIndex");
   }
 }
 
@@ -77,7 +78,7 @@ void CreateFixtureIndex(Engine& engine) {
       "when": {"type": "date"},
       "ok": {"type": "boolean"},
       "meta": {"properties": {"tag": {"type": "keyword"}}}}}})";
-  CheckOk(engine.CreateIndex("fz", kMapping).status(), "CreateIndex fz");
+  CheckOk(es::CreateIndexJson(engine, "fz", kMapping).status(), "CreateIndex fz");
   constexpr std::string_view kDocs =
       R"({"index":{"_id":"1"}}
 {"vec":[0,0,1],"cos":[1,0],"category":"a","title":"red shoes","price":1.5,"count":1,"when":"2024-01-02","ok":true,"meta":{"tag":"x"}}

@@ -8,6 +8,7 @@
 
 #include "fuzz_util.h"
 #include "server/es/search_codec.h"
+#include "server/es/index_codec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   lookalike::Engine& engine = lookalike::fuzz::SharedEngine();
@@ -17,17 +18,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bool created = false;
   if (mode & 0x01) {
     // PutMapping on an index created with an empty body: the body is a {"properties":...}.
-    lookalike::fuzz::CheckOk(engine.CreateIndex("mz", "").status(), "CreateIndex mz");
+    lookalike::fuzz::CheckOk(lookalike::es::CreateIndexJson(engine, "mz", "").status(), "CreateIndex mz");
     created = true;
-    (void)engine.PutMapping("mz", body);
+    (void)lookalike::es::PutMappingJson(engine, "mz", body);
   } else {
-    created = engine.CreateIndex("mz", body).ok();
-    if (created && (mode & 0x02)) (void)engine.PutMapping("mz", body);
+    created = lookalike::es::CreateIndexJson(engine, "mz", body).ok();
+    if (created && (mode & 0x02)) (void)lookalike::es::PutMappingJson(engine, "mz", body);
   }
   if (created) {
-    (void)engine.GetIndex("mz");
-    (void)engine.GetMapping("mz");
-    (void)engine.GetSettings("mz");
+    (void)lookalike::es::GetIndexJson(engine, "mz");
+    (void)lookalike::es::GetMappingJson(engine, "mz");
+    (void)lookalike::es::GetSettingsJson(engine, "mz");
     if (mode & 0x04) {
       (void)engine.IndexDocument("mz", "1", R"({"v":[1,2,3],"k":"a","n":1,"t":"x y"})",
                                  lookalike::OpType::kIndex, lookalike::RefreshPolicy::kTrue);

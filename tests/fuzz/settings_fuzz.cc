@@ -9,27 +9,28 @@
 #include <cstdio>
 
 #include "fuzz_util.h"
+#include "server/es/index_codec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   lookalike::Engine& engine = lookalike::fuzz::SharedEngine();
   if (size < 1) return 0;
   std::string_view target = (data[0] & 0x01) ? "_all" : "sz";
   std::string_view body = lookalike::fuzz::AsText(data + 1, size - 1);
-  lookalike::fuzz::CheckOk(engine.CreateIndex("sz", "").status(), "CreateIndex sz");
-  auto before = engine.GetSettings("sz");
+  lookalike::fuzz::CheckOk(lookalike::es::CreateIndexJson(engine, "sz", "").status(), "CreateIndex sz");
+  auto before = lookalike::es::GetSettingsJson(engine, "sz");
   lookalike::fuzz::CheckOk(before.status(), "GetSettings before");
-  auto updated = engine.UpdateSettings(target, body);
-  auto after = engine.GetSettings("sz", /*flat_keys=*/true, /*include_defaults=*/true);
+  auto updated = lookalike::es::UpdateSettingsJson(engine, target, body);
+  auto after = lookalike::es::GetSettingsJson(engine, "sz", /*flat_keys=*/true, /*include_defaults=*/true);
   lookalike::fuzz::CheckOk(after.status(), "GetSettings after");
   if (updated.ok()) {
-    lookalike::fuzz::CheckOk(engine.UpdateSettings(target, body).status(),
+    lookalike::fuzz::CheckOk(lookalike::es::UpdateSettingsJson(engine, target, body).status(),
                              "the same update a second time");
     lookalike::SearchRequest twenty;
     twenty.size = 20;
     (void)engine.Search("sz", twenty);
     (void)engine.IndexDocument("sz", "1", R"({"a":1,"b":{"c":"x"},"v":[1,2,3,4,5]})",
                                lookalike::OpType::kIndex, lookalike::RefreshPolicy::kFalse);
-  } else if (auto now = engine.GetSettings("sz"); !now.ok() || *now != *before) {
+  } else if (auto now = lookalike::es::GetSettingsJson(engine, "sz"); !now.ok() || *now != *before) {
     std::fprintf(stderr, "a refused settings update changed the index\n");
     __builtin_trap();
   }

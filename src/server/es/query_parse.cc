@@ -414,6 +414,61 @@ Result<QueryNode> ParseQueryNode(element q) {
   return ParsingError("unknown query [" + std::string(type) + "]");
 }
 
+namespace {
+
+// "query_vector_builder": {"lookup": {"index": I, "id": D, "path": P}}; other builders (text
+// embedding models) are refused by name.
+Status ParseVectorBuilder(element builder, KnnNode* q) {
+  if (!builder.is_object()) return ParsingError("[query_vector_builder] must be an object");
+  for (auto kv : AsObject(builder)) {
+    if (kv.key != "lookup") {
+      return IllegalArgument("[query_vector_builder] [" + std::string(kv.key) +
+                             "] is not supported; only [lookup] is");
+    }
+  }
+  element lookup;
+  if (builder.at_key("lookup").get(lookup) != simdjson::SUCCESS || !lookup.is_object()) {
+    return ParsingError("[query_vector_builder] requires [lookup] as an object");
+  }
+  VectorLookup l;
+  for (auto kv : AsObject(lookup)) {
+    std::string_view text;
+    std::string* into = kv.key == "index" ? &l.index
+                        : kv.key == "id"  ? &l.id
+                        : kv.key == "path" ? &l.path
+                                           : nullptr;
+    if (kv.key == "routing") continue;  // one shard per index: routing selects nothing
+    if (into == nullptr) {
+      return ParsingError("[lookup] unknown field [" + std::string(kv.key) + "]");
+    }
+    if (kv.value.get_string().get(text) != simdjson::SUCCESS || text.empty()) {
+      return ParsingError("[lookup] [" + std::string(kv.key) + "] must be a non-empty string");
+    }
+    into->assign(text);
+  }
+  for (auto [name, value] : {std::pair<const char*, const std::string*>{"index", &l.index},
+                             {"id", &l.id}, {"path", &l.path}}) {
+    if (value->empty()) return ParsingError("[lookup] requires [" + std::string(name) + "]");
+  }
+  q->lookup = std::move(l);
+  return Status::OK();
+}
+
+Status ParseQueryVector(element knn, KnnNode* q) {
+  element vec, builder;
+  const bool has_vector = knn.at_key("query_vector").get(vec) == simdjson::SUCCESS;
+  const bool has_builder = knn.at_key("query_vector_builder").get(builder) == simdjson::SUCCESS;
+  if (has_vector && has_builder) {
+    return IllegalArgument("Exactly one of [query_vector] or [query_vector_builder] must be "
+                           "provided");
+  }
+  if (has_builder) return ParseVectorBuilder(builder, q);
+  if (!has_vector) return ParsingError("[knn] requires [query_vector]");
+  return ParseVector(vec, &q->vector);
+}
+
+}  // namespace
+
 Result<QueryNode> ParseTopLevelKnnNode(element knn, int64_t default_k) {
   if (knn.is_array()) {
     BoolNode b;
@@ -430,11 +485,7 @@ Result<QueryNode> ParseTopLevelKnnNode(element knn, int64_t default_k) {
     return ParsingError("[knn] requires [field]");
   }
   q.field = std::string(field);
-  element vec;
-  if (knn.at_key("query_vector").get(vec) != simdjson::SUCCESS) {
-    return ParsingError("[knn] requires [query_vector]");
-  }
-  LOOKALIKE_RETURN_IF_ERROR(ParseVector(vec, &q.vector));
+  LOOKALIKE_RETURN_IF_ERROR(ParseQueryVector(knn, &q));
   LOOKALIKE_ASSIGN_OR_RETURN(
       int64_t k, GetPositive(knn, "k", std::clamp<int64_t>(default_k, 1, kMaxK), kMaxK, "knn"));
   int64_t default_candidates = std::min<int64_t>(kMaxK, std::max<int64_t>(k * 3 / 2, 100));

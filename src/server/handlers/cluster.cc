@@ -6,6 +6,7 @@
 
 #include "common/json_writer.h"
 #include "server/handlers/cat_table.h"
+#include "server/es/index_codec.h"
 #include "server/handlers/rest_common.h"
 
 namespace lookalike::server {
@@ -146,10 +147,10 @@ void RegisterClusterHandlers(Router& router, RestContext& ctx) {
     resp->body = InfoBody(ctx);
   });
   router.Add("GET", "/_cluster/health", [&ctx](const RestRequest&, HttpResponse* resp) {
-    resp->body = ctx.engine->ClusterHealth();
+    resp->body = es::ClusterHealthJson(*ctx.engine);
   });
   router.Add("GET", "/_cluster/health/{index}", [&ctx](const RestRequest&, HttpResponse* resp) {
-    resp->body = ctx.engine->ClusterHealth();
+    resp->body = es::ClusterHealthJson(*ctx.engine);
   });
   router.Add("GET", "/_cluster/settings", [&ctx](const RestRequest&, HttpResponse* resp) {
     resp->body = ctx.cluster_settings.ToJson();

@@ -1,4 +1,5 @@
 // Index endpoints: create/get/exists/delete, mappings, settings, count, refresh, flush, stats.
+#include "server/es/index_codec.h"
 #include "server/es/search_codec.h"
 #include "server/handlers/rest_common.h"
 
@@ -7,37 +8,52 @@ namespace lookalike::server {
 void RegisterIndexHandlers(Router& router, RestContext& ctx) {
   Engine& e = *ctx.engine;
   router.Add("PUT", "/{index}", [&e](const RestRequest& req, HttpResponse* resp) {
-    Reply(e.CreateIndex(IndexParam(req), req.body()), resp);
+    auto definition = es::ParseCreateIndexBody(req.body());
+    if (!definition.ok()) {
+      return ReplyError(es::CreateIndexBodyError(IndexParam(req), definition.status()), resp);
+    }
+    auto created = e.CreateIndex(IndexParam(req), *definition);
+    if (!created.ok()) return ReplyError(created.status(), resp);
+    Reply(es::RenderCreatedIndex(*created), resp);
   });
   router.Add("GET", "/{index}", [&e](const RestRequest& req, HttpResponse* resp) {
-    Reply(e.GetIndex(IndexParam(req)), resp);
+    Reply(es::GetIndexJson(e, IndexParam(req)), resp);
   });
   router.Add("HEAD", "/{index}", [&e](const RestRequest& req, HttpResponse* resp) {
     resp->status = e.IndexExists(IndexParam(req)) ? 200 : 404;
   });
   router.Add("DELETE", "/{index}", [&e](const RestRequest& req, HttpResponse* resp) {
-    Reply(e.DeleteIndex(IndexParam(req)), resp);
+    Reply(es::DeleteIndexJson(e, IndexParam(req)), resp);
   });
 
   auto get_mapping = [&e](const RestRequest& req, HttpResponse* resp) {
-    Reply(e.GetMapping(IndexParam(req)), resp);
+    Reply(es::GetMappingJson(e, IndexParam(req)), resp);
   };
   router.Add("GET", "/_mapping", get_mapping);
   router.Add("GET", "/{index}/_mapping", get_mapping);
   router.Add("PUT,POST", "/{index}/_mapping", [&e](const RestRequest& req, HttpResponse* resp) {
-    Reply(e.PutMapping(IndexParam(req), req.body()), resp);
+    auto mapping = es::ParsePutMappingBody(req.body());
+    if (!mapping.ok()) {
+      // The index is resolved first, as Elasticsearch does.
+      Status missing = e.DescribeIndices(IndexParam(req)).status();
+      return ReplyError(missing.ok() ? mapping.status() : missing, resp);
+    }
+    auto ack = e.PutMapping(IndexParam(req), *mapping);
+    if (!ack.ok()) return ReplyError(ack.status(), resp);
+    Reply(es::RenderAcknowledged(*ack), resp);
   });
   auto get_settings = [&e](const RestRequest& req, HttpResponse* resp) {
     auto flag = [&req](std::string_view name) {
       const std::string* v = req.Param(name);
       return v != nullptr && *v != "false";
     };
-    Reply(e.GetSettings(IndexParam(req), flag("flat_settings"), flag("include_defaults")), resp);
+    Reply(es::GetSettingsJson(e, IndexParam(req), flag("flat_settings"), flag("include_defaults")),
+          resp);
   };
   router.Add("GET", "/_settings", get_settings);
   router.Add("GET", "/{index}/_settings", get_settings);
   auto put_settings = [&e](const RestRequest& req, HttpResponse* resp) {
-    Reply(e.UpdateSettings(IndexParam(req), req.body()), resp);
+    Reply(es::UpdateSettingsJson(e, IndexParam(req), req.body()), resp);
   };
   router.Add("PUT", "/_settings", put_settings);
   router.Add("PUT", "/{index}/_settings", put_settings);
@@ -49,19 +65,19 @@ void RegisterIndexHandlers(Router& router, RestContext& ctx) {
   router.Add("GET,POST", "/{index}/_count", count);
 
   auto refresh = [&e](const RestRequest& req, HttpResponse* resp) {
-    Reply(e.Refresh(IndexParam(req)), resp);
+    Reply(es::RefreshJson(e, IndexParam(req)), resp);
   };
   router.Add("GET,POST", "/_refresh", refresh);
   router.Add("GET,POST", "/{index}/_refresh", refresh);
 
   auto flush = [&e](const RestRequest& req, HttpResponse* resp) {
-    Reply(e.Flush(IndexParam(req)), resp);
+    Reply(es::FlushJson(e, IndexParam(req)), resp);
   };
   router.Add("GET,POST", "/_flush", flush);
   router.Add("GET,POST", "/{index}/_flush", flush);
 
   auto stats = [&e](const RestRequest& req, HttpResponse* resp) {
-    Reply(e.Stats(IndexParam(req)), resp);
+    Reply(es::StatsJson(e, IndexParam(req)), resp);
   };
   router.Add("GET", "/_stats", stats);
   router.Add("GET", "/{index}/_stats", stats);

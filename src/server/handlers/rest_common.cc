@@ -7,6 +7,7 @@
 #include "common/file_env.h"
 #include "common/json_writer.h"
 #include "server/error_mapping.h"
+#include "server/request_caller.h"
 
 namespace lookalike::server {
 
@@ -209,6 +210,15 @@ std::string ClusterSettings::ToJson() const {
   WriteSettings(transient_, &w);
   w.EndObject();
   return w.Take();
+}
+
+Status AuthorizeLookups(const RestRequest& req, const SearchRequest& request) {
+  if (req.caller == nullptr) return Status::OK();
+  for (const KnnNode& knn : request.knn) {
+    if (!knn.lookup) continue;
+    LOOKALIKE_RETURN_IF_ERROR(req.caller->authorize(security::IndexReadAccess(knn.lookup->index)));
+  }
+  return Status::OK();
 }
 
 }  // namespace lookalike::server

@@ -88,6 +88,10 @@ void RegisterSnapshotHandlers(Router& router, RestContext& ctx);
 Result<std::string> StartScroll(RestContext& ctx, const RestRequest& req,
                                 std::string_view keep_alive);
 
+/// A search may read other indices than its targets (knn lookups of example documents): the
+/// caller must be allowed to read those too. OK when security is off.
+Status AuthorizeLookups(const RestRequest& req, const SearchRequest& request);
+
 // ---- Replies ------------------------------------------------------------------------------
 
 /// 200 with the body, or the mapped error.

@@ -163,6 +163,7 @@ Result<std::string> StartScroll(RestContext& ctx, const RestRequest& req,
   parse.scroll = true;  // the body's "scroll" and "search_after" are not the search's
   LOOKALIKE_ASSIGN_OR_RETURN(SearchRequest request,
                              es::ParseSearchRequest(req.body(), req.http.query, parse));
+  LOOKALIKE_RETURN_IF_ERROR(AuthorizeLookups(req, request));
   if (request.from > 0) {
     return Status::InvalidArgument("using [from] is not allowed in a scroll context")
         .WithType("illegal_argument_exception");

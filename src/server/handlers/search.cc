@@ -21,6 +21,7 @@ void RegisterSearchHandlers(Router& router, RestContext& ctx) {
     parse.max_clause_count = e.MaxClauseCount();
     auto request = es::ParseSearchRequest(req.body(), req.http.query, parse);
     if (!request.ok()) return ReplyError(request.status(), resp);
+    if (Status s = AuthorizeLookups(req, *request); !s.ok()) return ReplyError(s, resp);
     auto started = std::chrono::steady_clock::now();
     auto result = e.Search(IndexParam(req), *request);
     MaybeLogSlowSearch(e, IndexParam(req), req.body(), started, result);  // neural: "image"

@@ -24,12 +24,19 @@
 
 #include "server/error_mapping.h"
 #include "server/http/accept_backoff.h"
-#include "server/http/connection_io.h"
+#include "net/connection_io.h"
 #include "server/http/http_session.h"
-#include "server/http/tls.h"
+#include "net/tls.h"
 #include "server/http/worker_pool.h"
 
 namespace lookalike::server {
+
+// The byte streams under a connection live in the net layer (shared with the HTTP client).
+using net::ConnectionIo;
+using net::IoOutcome;
+using net::IoResult;
+using net::MakePlainConnectionIo;
+using net::TlsContext;
 
 namespace {
 

@@ -13,7 +13,7 @@
 // answer every request already received, close idle connections, wait for in-flight handlers
 // (up to shutdown_grace_ms), then return.
 //
-// TLS: with tls_cert_file/tls_key_file set the port speaks HTTPS only (server/http/tls.h); the
+// TLS: with tls_cert_file/tls_key_file set the port speaks HTTPS only (net/tls.h); the
 // certificate and key are loaded by Listen(), and ReloadTls() makes the loop load them again
 // for new connections (open ones keep the old ones).
 //
@@ -33,6 +33,10 @@
 #include "server/http/body_budget.h"
 #include "server/http/http_message.h"
 #include "server/http/worker_pool.h"
+
+namespace lookalike::net {
+class TlsContext;
+}  // namespace lookalike::net
 
 namespace lookalike::server {
 
@@ -101,8 +105,6 @@ struct HttpServerCounters {
 
 using RequestHandler = std::function<void(const HttpRequest&, HttpResponse*)>;
 
-class TlsContext;
-
 class HttpServer {
  public:
   HttpServer(HttpServerOptions options, RequestHandler handler);
@@ -142,7 +144,7 @@ class HttpServer {
   std::atomic<uint64_t> accept_resource_errors_{0}, accept_pauses_{0}, idle_evicted_{0},
       refused_at_limit_{0}, refused_per_client_{0}, header_timeouts_{0};
   std::atomic<bool> tls_reload_requested_{false};
-  std::shared_ptr<TlsContext> tls_;  // null = plain HTTP; replaced only by the loop thread
+  std::shared_ptr<net::TlsContext> tls_;  // null = plain HTTP; replaced only by the loop thread
   // One pool per lane; built by the constructor, threads started and stopped by Run.
   std::vector<std::unique_ptr<WorkerPool>> lanes_;
   std::unique_ptr<Loop> loop_;

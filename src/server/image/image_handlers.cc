@@ -130,9 +130,12 @@ void ImageApi::SearchImage(const RestRequest& request, HttpResponse* response) c
   neural.filter = std::move(filter);
   if (neural.field.empty()) {
     // The hits show their documents without the searched vector, so name it here.
-    auto mapping = engine_->GetMapping(index);
-    if (!mapping.ok()) return fail(mapping.status());
-    auto field = FindVectorField(*mapping, index, "");
+    auto described = engine_->DescribeIndices(index);
+    if (!described.ok()) return fail(described.status());
+    if (described->empty()) {
+      return fail(Status::NotFound("no index matches [" + std::string(index) + "]"));
+    }
+    auto field = FindVectorField(described->front().mapping, index, "");
     if (!field.ok()) return fail(field.status());
     neural.field = field->name;
   }
@@ -173,7 +176,9 @@ void ImageApi::GetImage(const RestRequest& request, HttpResponse* response) cons
   // Where the image is: a top-level "path" (documents of ingest-images), else the image field
   // of an index-time embedding ({"path": …} or {"base64": …} under a "source_field").
   std::vector<EmbedSpec> specs;
-  if (auto mapping = engine_->GetMapping(index); mapping.ok()) specs = FindEmbedSpecs(*mapping, index);
+  if (auto described = engine_->DescribeIndices(index); described.ok() && !described->empty()) {
+    specs = FindEmbedSpecs(described->front().mapping);
+  }
   SourceFilter wanted;
   wanted.includes = {"path"};
   for (const EmbedSpec& spec : specs) {

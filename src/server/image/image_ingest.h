@@ -1,5 +1,5 @@
-// Which vector fields of an index are filled from an image field ("source_field"), read from a
-// GET /{index}/_mapping body: GET /{index}/_image/{id} serves a document's image from there. The
+// Which vector fields of an index are filled from an image field ("source_field"), read from the
+// index's typed mapping (Engine::DescribeIndices): GET /{index}/_image/{id} serves a document's image from there. The
 // embedding itself is the engine's (lookalike/field_embedder.h).
 //
 // Mapping:  "embedding": {"type": "knn_vector", "dimension": 384,
@@ -11,10 +11,11 @@
 #include <vector>
 
 #include "lookalike/field_embedder.h"
+#include "lookalike/index_definition.h"
 
 namespace lookalike::server {
 
-/// The top-level vector fields of a GET /{index}/_mapping body that name a "source_field".
-std::vector<EmbedSpec> FindEmbedSpecs(std::string_view mapping_json, std::string_view index);
+/// The top-level vector fields of `mapping` that name a "source_field" (embedded at index time).
+std::vector<EmbedSpec> FindEmbedSpecs(const MappingDefinition& mapping);
 
 }  // namespace lookalike::server

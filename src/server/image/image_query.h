@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "lookalike/query_dsl.h"
+#include "lookalike/index_definition.h"
 #include "lookalike/status.h"
 
 namespace lookalike::server {
@@ -26,9 +27,9 @@ struct VectorField {
   std::string model;  // the field's "model" option ("" when absent)
 };
 
-/// Picks the vector field from a GET /{index}/_mapping body: `requested` when given (it must be
-/// a vector field), else the only/first vector field. InvalidArgument when there is none.
-Result<VectorField> FindVectorField(std::string_view mapping_json, std::string_view index,
+/// Picks the vector field of index `index`'s `mapping`: `requested` when given (it must be a
+/// vector field), else the first vector field by path. InvalidArgument when there is none.
+Result<VectorField> FindVectorField(const MappingDefinition& mapping, std::string_view index,
                                     std::string_view requested);
 
 /// A "filter" form value: a JSON object holding one query (parsing_exception otherwise), as a

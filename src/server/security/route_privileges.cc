@@ -334,4 +334,13 @@ RequiredAccess BulkItemAccess(std::string_view action, std::string_view index) {
   return access;
 }
 
+RequiredAccess IndexReadAccess(std::string_view index) {
+  RequiredAccess access;
+  access.kind = AccessKind::kIndices;
+  access.indices = {std::string(index)};
+  access.action = "indices:data/read/get";
+  access.granted_by = kRead;
+  return access;
+}
+
 }  // namespace lookalike::security

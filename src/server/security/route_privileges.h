@@ -41,6 +41,10 @@ RequiredAccess RequiredAccessFor(std::string_view method, const std::vector<std:
 /// index and update by index/write/all.
 RequiredAccess BulkItemAccess(std::string_view action, std::string_view index);
 
+/// Reading documents of `index` from inside another request (a knn lookup of an example
+/// document): granted by read/all on that index.
+RequiredAccess IndexReadAccess(std::string_view index);
+
 /// Index names in the _index fields of a _bulk body's action lines (`path_index` for lines
 /// without one). A line that cannot be read adds "*", so an unreadable body needs rights on
 /// every index.

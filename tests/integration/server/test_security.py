@@ -254,6 +254,35 @@ def check_bulk_items_and_scroll_owner(server):
     check(status == 200 and len(page["hits"]["hits"]) == 1, "the owner goes on: %s" % page)
 
 
+def check_lookup_reads_need_rights(server):
+    """A knn lookup reads another index: the caller needs read on it too."""
+    mapping = {"mappings": {"properties": {"v": {"type": "dense_vector", "dims": 2,
+                                                 "similarity": "l2_norm"}}}}
+    for name in ("vecs", "secretvecs"):
+        status, body = server.json("PUT", "/" + name, mapping)
+        check(status == 200, body)
+        status, body = server.json("PUT", "/%s/_doc/a?refresh=true" % name, {"v": [1.0, 2.0]})
+        check(status in (200, 201), body)
+    status, body = server.json("PUT", "/_security/role/vec_reader", {
+        "indices": [{"names": ["vecs"], "privileges": ["read"]}]})
+    check(status == 200, body)
+    status, body = server.json("PUT", "/_security/user/vr", {"password": "vr-secret-1",
+                                                             "roles": ["vec_reader"]})
+    check(status == 200, body)
+    vr = basic_auth("vr", "vr-secret-1")
+
+    def lookup_search(source_index):
+        query = {"knn": {"field": "v", "k": 1, "query_vector_builder": {"lookup": {
+            "index": source_index, "id": "a", "path": "v"}}}}
+        return raw_request(server, "POST", "/vecs/_search", auth=vr, body=json.dumps(query))
+    status, _, raw = lookup_search("vecs")
+    check(status == 200 and json.loads(raw)["hits"]["hits"][0]["_id"] == "a", raw)
+    status, _, raw = lookup_search("secretvecs")
+    err = json.loads(raw)["error"]
+    check(status == 403 and err["type"] == "security_exception" and
+          "on indices [secretvecs]" in err["reason"], raw)
+
+
 def test(binary):
     models = os.path.join(os.path.dirname(binary), "models")
     if "--models" in sys.argv:
@@ -278,6 +307,7 @@ def test(binary):
             check_api_keys(server)
             check_role_limits(server)
             check_bulk_items_and_scroll_owner(server)
+            check_lookup_reads_need_rights(server)
             check_cli_edits_running_server(binary, server)
             status, created = server.json("POST", "/_security/api_key", {"name": "kept"})
             check(status == 200, created)

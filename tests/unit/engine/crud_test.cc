@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "engine_test_util.h"
+#include "server/es/index_codec.h"
 
 namespace lookalike::testing {
 namespace {
@@ -9,7 +10,7 @@ namespace {
 TEST(Crud, IndexGetUpdateDelete) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->CreateIndex("docs", "").ok());
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "docs", "").ok());
 
   auto r1 = engine->IndexDocument("docs", "1", R"({"title":"Hello World","n":5})", OpType::kIndex,
                                   RefreshPolicy::kFalse);
@@ -91,8 +92,7 @@ TEST(Crud, GeneratedIdsAndAutoCreate) {
 TEST(Crud, BulkMixedItems) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine
-                  ->CreateIndex("b", R"({"mappings":{"properties":{"n":{"type":"long"},
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "b", R"({"mappings":{"properties":{"n":{"type":"long"},
                       "v":{"type":"knn_vector","dimension":2}}}})")
                   .ok());
   std::string ndjson =
@@ -165,7 +165,7 @@ std::vector<double> SourceVector(Engine& engine, const std::string& id) {
 TEST(Crud, VectorsHandedOverAsValues) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->CreateIndex("vv", R"({"settings":{"index.knn":true},"mappings":{
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "vv", R"({"settings":{"index.knn":true},"mappings":{
       "properties":{"emb":{"type":"knn_vector","dimension":3},"tag":{"type":"keyword"}}}})")
                   .ok());
   auto w = engine->WriteDocument(IndexOp("1", R"({"tag":"a"})", {{"emb", {1, 0, 0}}}),
@@ -349,36 +349,36 @@ TEST(Crud, ConditionalWrites) {
 TEST(Crud, IndexManagement) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->CreateIndex("a1", R"({"settings":{"index":{"number_of_shards":1,
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "a1", R"({"settings":{"index":{"number_of_shards":1,
       "number_of_replicas":0,"knn":true,"knn.algo_param.ef_search":256},"refresh_interval":"-1"}})")
                   .ok());
-  auto again = engine->CreateIndex("a1", "");
+  auto again = es::CreateIndexJson(*engine, "a1", "");
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.status().type(), "resource_already_exists_exception");
   EXPECT_EQ(IndexNameOf(again.status()), "a1");
   for (const char* bad : {"UPPER", "..", "a/b", "_x", "-x", "+x", "a b", "a*", "a,b", "a#",
                           "a\"b", "a|b", "a<b", "a?b", "a\\b", ""}) {
-    auto s = engine->CreateIndex(bad, "");
+    auto s = es::CreateIndexJson(*engine, bad, "");
     ASSERT_FALSE(s.ok()) << bad;
     EXPECT_EQ(s.status().type(), "invalid_index_name_exception") << bad;
   }
-  EXPECT_FALSE(engine->CreateIndex(std::string(256, 'a'), "").ok());
-  auto bad_json = engine->CreateIndex("b1", "{nope");
+  EXPECT_FALSE(es::CreateIndexJson(*engine, std::string(256, 'a'), "").ok());
+  auto bad_json = es::CreateIndexJson(*engine, "b1", "{nope");
   ASSERT_FALSE(bad_json.ok());
   EXPECT_EQ(bad_json.status().type(), "parsing_exception");
-  auto settings = engine->GetSettings("a1");
+  auto settings = es::GetSettingsJson(*engine, "a1");
   ASSERT_TRUE(settings.ok());
   Json s(*settings);
   EXPECT_EQ(s.Str("/a1/settings/index/knn"), "true");
   EXPECT_EQ(s.Str("/a1/settings/index/refresh_interval"), "-1");
   EXPECT_EQ(engine->ListIndices().size(), 1u);
-  ASSERT_TRUE(engine->DeleteIndex("a1").ok());
+  ASSERT_TRUE(es::DeleteIndexJson(*engine, "a1").ok());
   EXPECT_FALSE(engine->IndexExists("a1"));
-  auto missing = engine->DeleteIndex("a1");
+  auto missing = es::DeleteIndexJson(*engine, "a1");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().type(), "index_not_found_exception");
   EXPECT_EQ(IndexNameOf(missing.status()), "a1");
-  EXPECT_TRUE(Json(engine->ClusterHealth()).Has("/status"));
+  EXPECT_TRUE(Json(es::ClusterHealthJson(*engine)).Has("/status"));
 }
 
 }  // namespace

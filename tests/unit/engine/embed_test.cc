@@ -6,6 +6,7 @@
 
 #include "common/base64.h"
 #include "engine_test_util.h"
+#include "server/es/index_codec.h"
 
 namespace lookalike::testing {
 namespace {
@@ -108,7 +109,7 @@ class EmbedTest : public ::testing::Test {
 
 TEST_F(EmbedTest, WriteFillsTheVectorFromTheImage) {
   Open(true);
-  ASSERT_TRUE(engine_->CreateIndex("photos", kIndexBody).ok());
+  ASSERT_TRUE(es::CreateIndexJson(*engine_, "photos", kIndexBody).ok());
   auto written = IndexDoc("a", R"({"image":{"base64":")" + B64("xyz") + R"("},"tag":"t"})");
   ASSERT_TRUE(written.ok()) << written.status().ToString();
   EXPECT_EQ(StoredVector("a"), (std::vector<double>{3, 'x', 'z', 1}));
@@ -137,7 +138,7 @@ TEST_F(EmbedTest, WriteFillsTheVectorFromTheImage) {
 
 TEST_F(EmbedTest, ABadImageFailsItsBulkItemOnly) {
   Open(true);
-  ASSERT_TRUE(engine_->CreateIndex("photos", kIndexBody).ok());
+  ASSERT_TRUE(es::CreateIndexJson(*engine_, "photos", kIndexBody).ok());
   std::string bulk;
   for (std::string_view bytes : {"one", "bad", "three"}) {
     bulk += R"({"index":{"_id":")" + std::string(bytes) + "\"}}\n";
@@ -158,23 +159,23 @@ TEST_F(EmbedTest, ABadImageFailsItsBulkItemOnly) {
 
 TEST_F(EmbedTest, MappingModelsAreChecked) {
   Open(true);
-  auto unknown = engine_->CreateIndex(
+  auto unknown = es::CreateIndexJson(*engine_, 
       "x", R"({"mappings":{"properties":{"e":{"type":"knn_vector","dimension":4,)"
            R"("model":"nope","source_field":"img"}}}})");
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.status().type(), "mapper_parsing_exception");
   EXPECT_FALSE(engine_->IndexExists("x"));
-  ASSERT_TRUE(engine_->CreateIndex("photos", kIndexBody).ok());
-  auto dims = engine_->PutMapping(
+  ASSERT_TRUE(es::CreateIndexJson(*engine_, "photos", kIndexBody).ok());
+  auto dims = es::PutMappingJson(*engine_, 
       "photos", R"({"properties":{"e2":{"type":"knn_vector","dimension":8,"source_field":"i"}}})");
   ASSERT_FALSE(dims.ok());
   EXPECT_EQ(dims.status().type(), "mapper_parsing_exception");
-  EXPECT_TRUE(engine_->PutMapping("photos", R"({"properties":{"n":{"type":"long"}}})").ok());
+  EXPECT_TRUE(es::PutMappingJson(*engine_, "photos", R"({"properties":{"n":{"type":"long"}}})").ok());
 }
 
 TEST_F(EmbedTest, NeuralQueryIsEmbeddedAndRunAsKnn) {
   Open(true);
-  ASSERT_TRUE(engine_->CreateIndex("photos", kIndexBody).ok());
+  ASSERT_TRUE(es::CreateIndexJson(*engine_, "photos", kIndexBody).ok());
   std::string bulk;
   for (std::string_view bytes : {"aa", "abcd", "zzzzzz", "abce"}) {
     bulk += R"({"index":{"_id":")" + std::string(bytes) + "\"}}\n";
@@ -221,11 +222,11 @@ TEST_F(EmbedTest, NeuralQueryIsEmbeddedAndRunAsKnn) {
 
 TEST_F(EmbedTest, WithoutAPlugInEmbeddingFailsClearly) {
   Open(false);
-  auto create = engine_->CreateIndex("photos", kIndexBody);
+  auto create = es::CreateIndexJson(*engine_, "photos", kIndexBody);
   ASSERT_FALSE(create.ok());
   EXPECT_EQ(create.status().type(), "mapper_parsing_exception");
   EXPECT_NE(create.status().message().find("no image models are loaded"), std::string::npos);
-  ASSERT_TRUE(engine_->CreateIndex("plain", R"({"mappings":{"properties":{
+  ASSERT_TRUE(es::CreateIndexJson(*engine_, "plain", R"({"mappings":{"properties":{
       "emb":{"type":"knn_vector","dimension":4}}}})").ok());
   auto neural = SearchTyped(*engine_, "plain",
                             R"({"query":{"neural":{"emb":{"query_image":"aGk="}}}})");
@@ -236,7 +237,7 @@ TEST_F(EmbedTest, WithoutAPlugInEmbeddingFailsClearly) {
 
 TEST_F(EmbedTest, EmbeddedDocumentsSurviveARestart) {
   Open(true);
-  ASSERT_TRUE(engine_->CreateIndex("photos", kIndexBody).ok());
+  ASSERT_TRUE(es::CreateIndexJson(*engine_, "photos", kIndexBody).ok());
   ASSERT_TRUE(IndexDoc("a", R"({"image":{"base64":")" + B64("xyz") + R"("}})").ok());
   // Without the plug-in the index still opens and serves what it holds; only new images fail.
   Restart(false);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "engine_test_util.h"
+#include "server/es/index_codec.h"
 
 namespace lookalike::testing {
 namespace {
@@ -30,8 +31,7 @@ class KnnTest : public ::testing::Test {
  protected:
   void SetUp() override {
     engine_ = OpenEngine(dir_.path());
-    ASSERT_TRUE(engine_
-                    ->CreateIndex("v", R"({"settings":{"index":{"knn":true}},"mappings":{"properties":{
+    ASSERT_TRUE(es::CreateIndexJson(*engine_, "v", R"({"settings":{"index":{"knn":true}},"mappings":{"properties":{
                         "vec":{"type":"knn_vector","dimension":16,"method":{"name":"hnsw",
                           "space_type":"l2","engine":"faiss","parameters":{"m":16,"ef_construction":100}}},
                         "emb":{"type":"dense_vector","dims":16,"similarity":"cosine"},
@@ -54,7 +54,7 @@ class KnnTest : public ::testing::Test {
         bulk.clear();
       }
     }
-    ASSERT_TRUE(engine_->Refresh("v").ok());
+    ASSERT_TRUE(es::RefreshJson(*engine_, "v").ok());
   }
 
   // Exact top-k ids by squared L2 among docs passing `keep`.
@@ -158,6 +158,44 @@ TEST_F(KnnTest, Elasticsearch8TopLevelKnn) {
   EXPECT_FALSE(j.Has("/hits/hits/0/_source/emb"));
 }
 
+// knn.query_vector_builder.lookup: the stored vector of an example document is the query; the
+// example is not excluded (Elasticsearch's behaviour), so it comes first with the exact score.
+TEST_F(KnnTest, LookupOfAnExampleDocumentSearchesWithItsStoredVector) {
+  auto by_vector = SearchJson(*engine_, "v", "{\"knn\":{\"field\":\"emb\",\"query_vector\":" +
+                                                 VecJson(vecs_[42]) + ",\"k\":8},\"_source\":false}");
+  auto by_lookup = SearchJson(*engine_, "v", R"({"knn":{"field":"emb","k":8,
+      "query_vector_builder":{"lookup":{"index":"v","id":"42","path":"vec"}}},"_source":false})");
+  ASSERT_TRUE(by_vector.ok()) << by_vector.status().ToString();
+  ASSERT_TRUE(by_lookup.ok()) << by_lookup.status().ToString();
+  EXPECT_EQ(HitIds(*by_lookup), HitIds(*by_vector));
+  ASSERT_FALSE(HitIds(*by_lookup).empty());
+  EXPECT_EQ(HitIds(*by_lookup)[0], "42");
+  // A vector of another document (updated after the first search) is looked up afresh.
+  ASSERT_TRUE(engine_->IndexDocument("v", "42", "{\"vec\":" + VecJson(vecs_[7]) + "}",
+                                     OpType::kIndex, RefreshPolicy::kTrue).ok());
+  by_lookup = SearchJson(*engine_, "v", R"({"knn":{"field":"emb","k":3,
+      "query_vector_builder":{"lookup":{"index":"v","id":"42","path":"vec"}}},"_source":false})");
+  ASSERT_TRUE(by_lookup.ok()) << by_lookup.status().ToString();
+  EXPECT_EQ(HitIds(*by_lookup)[0], "7");
+}
+
+TEST_F(KnnTest, LookupErrorsNameWhatIsMissing) {
+  auto search = [this](const std::string& lookup) {
+    return SearchJson(*engine_, "v", "{\"knn\":{\"field\":\"emb\",\"k\":3,"
+                                     "\"query_vector_builder\":{\"lookup\":" + lookup + "}}}");
+  };
+  auto r = search(R"({"index":"v","id":"nope","path":"vec"})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("[nope] not found in index [v]"), std::string::npos);
+  r = search(R"({"index":"v","id":"1","path":"cat"})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("has no vector at [cat]"), std::string::npos);
+  r = search(R"({"index":"missing","id":"1","path":"vec"})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsNotFound()) << r.status().ToString();
+}
+
 TEST_F(KnnTest, DeletedAndUpdatedDocsLeaveResults) {
   std::vector<float> q = vecs_[10];
   ASSERT_TRUE(engine_->DeleteDocument("v", "10", RefreshPolicy::kWaitFor).ok());
@@ -215,7 +253,7 @@ namespace {
 TEST(Concurrency, WritesSearchesAndRefreshes) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->CreateIndex("c", R"({"mappings":{"properties":{
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "c", R"({"mappings":{"properties":{
       "v":{"type":"knn_vector","dimension":4},"t":{"type":"keyword"}}}})").ok());
   std::atomic<bool> failed{false};
   std::vector<std::thread> threads;
@@ -247,16 +285,16 @@ TEST(Concurrency, WritesSearchesAndRefreshes) {
   });
   threads.emplace_back([&] {
     for (int i = 0; i < 5; ++i) {
-      if (!engine->Refresh("c").ok()) failed = true;
+      if (!es::RefreshJson(*engine, "c").ok()) failed = true;
       (void)engine->ListIndices();
-      (void)engine->Stats("c");
+      (void)es::StatsJson(*engine, "c");
     }
-    if (!engine->PutMapping("c", R"({"properties":{"w":{"type":"knn_vector","dimension":2}}})").ok())
+    if (!es::PutMappingJson(*engine, "c", R"({"properties":{"w":{"type":"knn_vector","dimension":2}}})").ok())
       failed = true;
   });
   for (auto& t : threads) t.join();
   EXPECT_FALSE(failed);
-  ASSERT_TRUE(engine->Refresh("c").ok());
+  ASSERT_TRUE(es::RefreshJson(*engine, "c").ok());
   EXPECT_EQ(Json(CountJson(*engine, "c", "").value()).Int("/count"), 2 * 300 - 2 * 4);
 }
 
@@ -281,7 +319,7 @@ QueryNode Term(std::string field, std::string value) {
 TEST(TypedRequest, HandBuiltRequestSearchesLikeItsJsonBody) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->CreateIndex("t", R"({"settings":{"index.knn":true},"mappings":{"properties":{
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "t", R"({"settings":{"index.knn":true},"mappings":{"properties":{
       "v":{"type":"knn_vector","dimension":2,"method":{"name":"flat","space_type":"l2"}},
       "c":{"type":"keyword"},"p":{"type":"long"}}}})").ok());
   std::string bulk;

@@ -6,6 +6,7 @@
 #include "engine_test_util.h"
 #include "common/json_writer.h"
 #include "storage/doc_store.h"
+#include "server/es/index_codec.h"
 
 namespace lookalike::testing {
 namespace {
@@ -46,7 +47,7 @@ TEST(Limits, DeepDocumentIsRefusedAndTheNodeRestarts) {
         << mapped.message();
     EXPECT_TRUE(IndexDoc(*engine, "s", "3", "{\"b\":" + Nested(18, "1") + "}").ok());
     // The refused document mapped nothing beyond the limit.
-    auto mapping = engine->GetMapping("s");
+    auto mapping = es::GetMappingJson(*engine, "s");
     ASSERT_TRUE(mapping.ok());
     EXPECT_EQ(mapping->find("\"mappings\":{\"properties\":{\"a\""), std::string::npos)
         << *mapping;
@@ -65,7 +66,7 @@ TEST(Limits, DeepDocumentIsRefusedAndTheNodeRestarts) {
 TEST(Limits, DepthLimitIsASetting) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->CreateIndex("d", R"({"settings":{"index.mapping.depth.limit":2}})").ok());
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "d", R"({"settings":{"index.mapping.depth.limit":2}})").ok());
   EXPECT_TRUE(IndexDoc(*engine, "d", "1", R"({"a":{"b":{"c":1}}})").ok());
   Status s = IndexDoc(*engine, "d", "2", R"({"e":{"f":{"g":{"h":1}}}})");
   EXPECT_NE(s.message().find("Limit of mapping depth [2] has been exceeded due to object field "
@@ -74,18 +75,18 @@ TEST(Limits, DepthLimitIsASetting) {
       << s.ToString();
   // Dotted names create implicit parent objects, which count too.
   EXPECT_FALSE(IndexDoc(*engine, "d", "3", R"({"x.y.z.w":1})").ok());
-  Status put = engine->PutMapping(
+  Status put = es::PutMappingJson(*engine, 
                            "d", R"({"properties":{"p":{"properties":{"q":{"properties":{
                                   "s":{"properties":{"r":{"type":"keyword"}}}}}}}}})")
                    .status();
   EXPECT_EQ(put.type(), "illegal_argument_exception") << put.ToString();
-  Status create = engine->CreateIndex("d2", R"({"settings":{"index.mapping.depth.limit":1},
+  Status create = es::CreateIndexJson(*engine, "d2", R"({"settings":{"index.mapping.depth.limit":1},
       "mappings":{"properties":{"o":{"properties":{"i":{"properties":{"k":{"type":"long"}}}}}}}})")
                       .status();
   EXPECT_NE(create.message().find("Limit of mapping depth [1]"), std::string::npos)
       << create.ToString();
   EXPECT_FALSE(engine->IndexExists("d2"));
-  EXPECT_FALSE(engine->CreateIndex("d3", R"({"settings":{"index.mapping.depth.limit":0}})").ok());
+  EXPECT_FALSE(es::CreateIndexJson(*engine, "d3", R"({"settings":{"index.mapping.depth.limit":0}})").ok());
 }
 
 TEST(Limits, TotalFieldsLimit) {
@@ -97,15 +98,15 @@ TEST(Limits, TotalFieldsLimit) {
     EXPECT_NE(s.message().find("Limit of total fields [1000] has been exceeded"), std::string::npos)
         << s.message();
     // All or nothing: the refused document mapped none of its 1001 fields.
-    EXPECT_EQ(engine->GetMapping("t").value().find("\"f0\""), std::string::npos);
+    EXPECT_EQ(es::GetMappingJson(*engine, "t").value().find("\"f0\""), std::string::npos);
     EXPECT_TRUE(IndexDoc(*engine, "t", "2", ManyFields(1000)).ok());
     // A dynamic string maps to text plus a keyword sub-field: two fields.
     EXPECT_FALSE(IndexDoc(*engine, "t", "3", R"({"new_text":"x"})").ok());
-    auto mapping = engine->GetMapping("t");
+    auto mapping = es::GetMappingJson(*engine, "t");
     ASSERT_TRUE(mapping.ok());
     EXPECT_EQ(mapping->find("new_text"), std::string::npos) << "refused field was mapped";
 
-    ASSERT_TRUE(engine->CreateIndex("big", R"({"settings":{"index":{"mapping":{
+    ASSERT_TRUE(es::CreateIndexJson(*engine, "big", R"({"settings":{"index":{"mapping":{
         "total_fields":{"limit":2000}}}}})").ok());
     EXPECT_TRUE(IndexDoc(*engine, "big", "1", ManyFields(1500)).ok());
 
@@ -114,13 +115,13 @@ TEST(Limits, TotalFieldsLimit) {
       props += (i ? ",\"p" : "\"p") + std::to_string(i) + "\":{\"type\":\"keyword\"}";
     }
     props += "}}";
-    EXPECT_FALSE(engine->PutMapping("big2-missing", props).ok());
-    ASSERT_TRUE(engine->CreateIndex("pm", "").ok());
-    Status put = engine->PutMapping("pm", props).status();
+    EXPECT_FALSE(es::PutMappingJson(*engine, "big2-missing", props).ok());
+    ASSERT_TRUE(es::CreateIndexJson(*engine, "pm", "").ok());
+    Status put = es::PutMappingJson(*engine, "pm", props).status();
     EXPECT_NE(put.message().find("Limit of total fields [1000]"), std::string::npos)
         << put.ToString();
-    EXPECT_EQ(engine->GetMapping("pm").value().find("p1000"), std::string::npos);
-    Status create = engine->CreateIndex("cm", "{\"mappings\":" + props + "}").status();
+    EXPECT_EQ(es::GetMappingJson(*engine, "pm").value().find("p1000"), std::string::npos);
+    Status create = es::CreateIndexJson(*engine, "cm", "{\"mappings\":" + props + "}").status();
     EXPECT_EQ(create.type(), "illegal_argument_exception") << create.ToString();
     engine->Shutdown();
   }
@@ -138,12 +139,12 @@ TEST(Limits, FieldNameLength) {
   EXPECT_NE(s.message().find("is longer than the limit of [255] characters"), std::string::npos)
       << s.ToString();
   EXPECT_TRUE(IndexDoc(*engine, "f", "2", "{\"" + std::string(255, 'n') + "\":1}").ok());
-  ASSERT_TRUE(engine->CreateIndex("g", R"({"settings":{
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "g", R"({"settings":{
       "index.mapping.field_name_length.limit":5,"index.mapping.nested_objects.limit":7}})").ok());
   EXPECT_TRUE(IndexDoc(*engine, "g", "1", R"({"short":{"fives":1}})").ok());
   EXPECT_FALSE(IndexDoc(*engine, "g", "2", R"({"toolong":1})").ok());
   EXPECT_FALSE(
-      engine->CreateIndex("h", R"({"settings":{"index.mapping.nested_objects.limit":"x"}})").ok());
+      es::CreateIndexJson(*engine, "h", R"({"settings":{"index.mapping.nested_objects.limit":"x"}})").ok());
 }
 
 TEST(Limits, StoredDataDeeperThanTheRequestLimitStillLoads) {
@@ -152,8 +153,8 @@ TEST(Limits, StoredDataDeeperThanTheRequestLimitStillLoads) {
   TempDir dir;
   {
     auto engine = OpenEngine(dir.path());
-    ASSERT_TRUE(engine->CreateIndex("old", "").ok());
-    ASSERT_TRUE(engine->CreateIndex("other", "").ok());
+    ASSERT_TRUE(es::CreateIndexJson(*engine, "old", "").ok());
+    ASSERT_TRUE(es::CreateIndexJson(*engine, "other", "").ok());
     ASSERT_TRUE(IndexDoc(*engine, "other", "1", R"({"k":"v"})").ok());
     engine->Shutdown();
   }
@@ -176,7 +177,7 @@ TEST(Limits, StoredDataDeeperThanTheRequestLimitStillLoads) {
   for (const auto& info : engine->ListIndices()) {
     EXPECT_NE(info.health, "red") << info.name << ": " << info.failure;
   }
-  EXPECT_TRUE(engine->GetMapping("old").ok());
+  EXPECT_TRUE(es::GetMappingJson(*engine, "old").ok());
 }
 
 TEST(Limits, TooManyClauses) {
@@ -215,7 +216,7 @@ TEST(Limits, TooManyClauses) {
 TEST(Limits, InvalidUtf8InNamesAndIds) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  Status name = engine->CreateIndex("bad\xff", "").status();
+  Status name = es::CreateIndexJson(*engine, "bad\xff", "").status();
   EXPECT_EQ(name.type(), "invalid_index_name_exception") << name.ToString();
   EXPECT_FALSE(IndexDoc(*engine, "bad\xc3", "1", "{}").ok());
   Status id = IndexDoc(*engine, "u", "id\xff", "{}");
@@ -228,7 +229,7 @@ TEST(Limits, InvalidUtf8InNamesAndIds) {
   EXPECT_FALSE(bulk.ok() && bulk->find("\"result\":\"created\"") != std::string::npos);
   for (const auto& info : engine->ListIndices()) EXPECT_TRUE(IsValidUtf8(info.name));
   // Echoes of invalid input come back as valid UTF-8.
-  auto missing = engine->GetMapping("nope\xff");
+  auto missing = es::GetMappingJson(*engine, "nope\xff");
   ASSERT_FALSE(missing.ok());
 }
 
@@ -237,16 +238,16 @@ TEST(Limits, LongKnnFieldNameSnapshots) {
   std::string field(200, 'v');
   {
     auto engine = OpenEngine(dir.path());
-    ASSERT_TRUE(engine->CreateIndex("k", "{\"mappings\":{\"properties\":{\"" + field +
+    ASSERT_TRUE(es::CreateIndexJson(*engine, "k", "{\"mappings\":{\"properties\":{\"" + field +
                                              "\":{\"type\":\"knn_vector\",\"dimension\":2}}}}")
                     .ok());
     ASSERT_TRUE(IndexDoc(*engine, "k", "1", "{\"" + field + "\":[1,2]}").ok());
-    auto flushed = engine->Flush("k");
+    auto flushed = es::FlushJson(*engine, "k");
     EXPECT_TRUE(flushed.ok()) << flushed.status().ToString();
     engine->Shutdown();
   }
   auto engine = OpenEngine(dir.path());
-  auto stats = engine->Stats("k");
+  auto stats = es::StatsJson(*engine, "k");
   ASSERT_TRUE(stats.ok());
   Json st(*stats);
   std::string pointer = "/indices/k/knn/fields/" + field + "/loaded_from_snapshot";
@@ -260,10 +261,10 @@ TEST(Limits, LegacySnapshotNamesStillLoad) {
   std::string uuid;
   {
     auto engine = OpenEngine(dir.path());
-    ASSERT_TRUE(engine->CreateIndex("l", R"({"mappings":{"properties":{
+    ASSERT_TRUE(es::CreateIndexJson(*engine, "l", R"({"mappings":{"properties":{
         "vec":{"type":"knn_vector","dimension":2}}}})").ok());
     ASSERT_TRUE(IndexDoc(*engine, "l", "1", R"({"vec":[1,2]})").ok());
-    ASSERT_TRUE(engine->Flush("l").ok());
+    ASSERT_TRUE(es::FlushJson(*engine, "l").ok());
     uuid = engine->ListIndices()[0].uuid;
     engine->Shutdown();
   }
@@ -281,7 +282,7 @@ TEST(Limits, LegacySnapshotNamesStillLoad) {
     ASSERT_TRUE((*store)->PutIndexMeta("l", meta).ok());
   }
   auto engine = OpenEngine(dir.path());
-  Json st(engine->Stats("l").value());
+  Json st(es::StatsJson(*engine, "l").value());
   EXPECT_TRUE(st.At("/indices/l/knn/fields/vec/loaded_from_snapshot").get_bool().value());
 }
 
@@ -335,20 +336,20 @@ TEST_P(FailedIndex, OthersServeAndDeleteRecovers) {
   EXPECT_EQ(list[0].status, "open");
   EXPECT_FALSE(list[0].failure.empty());
   EXPECT_NE(list[1].health, "red");
-  EXPECT_EQ(Json(engine->ClusterHealth()).Str("/status"), "red");
+  EXPECT_EQ(Json(es::ClusterHealthJson(*engine)).Str("/status"), "red");
   // Every request to it gets a clear 503-class error.
   for (Status s : {SearchJson(*engine, "bad", "").status(), GetDoc(*engine, "bad", "1").status(),
-                   IndexDoc(*engine, "bad", "2", "{}"), engine->GetMapping("bad").status(),
-                   engine->CreateIndex("bad", "").status()}) {
+                   IndexDoc(*engine, "bad", "2", "{}"), es::GetMappingJson(*engine, "bad").status(),
+                   es::CreateIndexJson(*engine, "bad", "").status()}) {
     EXPECT_FALSE(s.ok());
     EXPECT_TRUE(s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kAlreadyExists)
         << s.ToString();
   }
   EXPECT_TRUE(engine->IndexExists("bad"));
   // Deleting it recovers: the name is free again and the cluster green.
-  ASSERT_TRUE(engine->DeleteIndex("bad").ok());
-  EXPECT_NE(Json(engine->ClusterHealth()).Str("/status"), "red");
-  EXPECT_TRUE(engine->CreateIndex("bad", "").ok());
+  ASSERT_TRUE(es::DeleteIndexJson(*engine, "bad").ok());
+  EXPECT_NE(Json(es::ClusterHealthJson(*engine)).Str("/status"), "red");
+  EXPECT_TRUE(es::CreateIndexJson(*engine, "bad", "").ok());
   engine->Shutdown();
   engine = OpenEngine(dir.path());
   for (const auto& info : engine->ListIndices()) EXPECT_NE(info.health, "red") << info.name;

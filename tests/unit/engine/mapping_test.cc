@@ -1,5 +1,6 @@
 // Mapping parsing: vector field parameters, scalar types, dynamic mapping, errors.
 #include "engine_test_util.h"
+#include "server/es/index_codec.h"
 
 namespace lookalike::testing {
 namespace {
@@ -7,7 +8,7 @@ namespace {
 TEST(Mapping, VectorFieldsAndTypes) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  auto r = engine->CreateIndex("m", R"({"settings":{"index.knn":true},"mappings":{"properties":{
+  auto r = es::CreateIndexJson(*engine, "m", R"({"settings":{"index.knn":true},"mappings":{"properties":{
       "a":{"type":"knn_vector","dimension":4,"method":{"name":"hnsw","space_type":"cosinesimil",
            "engine":"nmslib","parameters":{"m":48,"ef_construction":128,"encoder":"fp16"}}},
       "b":{"type":"dense_vector","dims":4,"similarity":"dot_product",
@@ -18,7 +19,7 @@ TEST(Mapping, VectorFieldsAndTypes) {
       "o":{"properties":{"x":{"type":"long"},"y":{"type":"date"}}},
       "f":{"type":"float"},"s":{"type":"short"},"by":{"type":"byte"},"bo":{"type":"boolean"}}}})");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  auto m = engine->GetMapping("m");
+  auto m = es::GetMappingJson(*engine, "m");
   ASSERT_TRUE(m.ok());
   Json j(*m);
   EXPECT_EQ(j.Str("/m/mappings/properties/a/type"), "knn_vector");
@@ -49,7 +50,7 @@ TEST(Mapping, Errors) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
   auto expect = [&](const char* body) {
-    auto r = engine->CreateIndex("e", body);
+    auto r = es::CreateIndexJson(*engine, "e", body);
     ASSERT_FALSE(r.ok()) << body;
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << body;
     EXPECT_FALSE(engine->IndexExists("e"));
@@ -72,7 +73,7 @@ TEST(Mapping, DynamicAndPutMapping) {
   ASSERT_TRUE(engine->IndexDocument("d", "1", R"({"s":"Hello World","i":3,"f":1.5,"b":true,
       "when":"2024-05-01T10:00:00Z","obj":{"inner":"x"},"arr":[1,2]})", OpType::kIndex,
                                     RefreshPolicy::kTrue).ok());
-  Json m(engine->GetMapping("d").value());
+  Json m(es::GetMappingJson(*engine, "d").value());
   EXPECT_EQ(m.Str("/d/mappings/properties/s/type"), "text");
   EXPECT_EQ(m.Str("/d/mappings/properties/s/fields/keyword/type"), "keyword");
   EXPECT_EQ(m.Str("/d/mappings/properties/i/type"), "long");
@@ -84,9 +85,9 @@ TEST(Mapping, DynamicAndPutMapping) {
             1u);
   EXPECT_EQ(HitIds(SearchJson(*engine, "d", R"({"query":{"match":{"s":"world"}}})").value()).size(), 1u);
 
-  ASSERT_TRUE(engine->PutMapping("d", R"({"properties":{"v":{"type":"knn_vector","dimension":2}}})")
+  ASSERT_TRUE(es::PutMappingJson(*engine, "d", R"({"properties":{"v":{"type":"knn_vector","dimension":2}}})")
                   .ok());
-  auto conflict = engine->PutMapping("d", R"({"properties":{"i":{"type":"keyword"}}})");
+  auto conflict = es::PutMappingJson(*engine, "d", R"({"properties":{"i":{"type":"keyword"}}})");
   ASSERT_FALSE(conflict.ok());
   EXPECT_EQ(conflict.status().type(), "illegal_argument_exception");
   ASSERT_TRUE(engine->IndexDocument("d", "2", R"({"v":[1,2]})", OpType::kIndex,
@@ -94,7 +95,7 @@ TEST(Mapping, DynamicAndPutMapping) {
   EXPECT_EQ(HitIds(SearchJson(*engine, "d", R"({"query":{"knn":{"v":{"vector":[1,2],"k":1}}}})").value()),
             std::vector<std::string>{"2"});
 
-  ASSERT_TRUE(engine->CreateIndex("strict", R"({"mappings":{"dynamic":"strict",
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "strict", R"({"mappings":{"dynamic":"strict",
       "properties":{"a":{"type":"keyword"}}}})").ok());
   auto strict = engine->IndexDocument("strict", "1", R"({"b":1})", OpType::kIndex,
                                       RefreshPolicy::kFalse);

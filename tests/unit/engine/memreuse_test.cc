@@ -13,6 +13,7 @@
 #include "engine/docnum_pool.h"
 #include "engine/index.h"
 #include "engine_test_util.h"
+#include "server/es/index_codec.h"
 
 namespace lookalike::testing {
 namespace {
@@ -196,7 +197,7 @@ std::map<std::string, int64_t> Docnums(Engine& engine) {
 // Checks the state after old docs 0..99 minus the deleted even ones < 2*deleted, plus new docs
 // "n<i>" for i < created.
 void ExpectConsistent(Engine& engine, int deleted, int created) {
-  ASSERT_TRUE(engine.Refresh("m").ok());
+  ASSERT_TRUE(es::RefreshJson(engine, "m").ok());
   EXPECT_EQ(CountOf(engine, ""), 100 - deleted + created);
   EXPECT_EQ(CountOf(engine, R"({"query":{"term":{"tag":"new1"}}})"), (created + 3) / 5);
   EXPECT_EQ(CountOf(engine, R"({"query":{"range":{"n":{"gte":1000}}}})"), created);
@@ -228,7 +229,7 @@ void ExpectConsistent(Engine& engine, int deleted, int created) {
 }
 
 int64_t DeletedDocs(Engine& engine) {
-  auto stats = engine.Stats("m");
+  auto stats = es::StatsJson(engine, "m");
   EXPECT_TRUE(stats.ok());
   return stats.ok() ? Json(*stats).Int("/indices/m/primaries/docs/deleted") : -1;
 }
@@ -252,7 +253,7 @@ std::string DeleteEvens(int count) {
 TEST(DocnumReuse, NewDocumentsTakeDeletedNumbers) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->CreateIndex("m", kMapping).ok());
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "m", kMapping).ok());
   ASSERT_TRUE(Bulk(*engine, "m", BulkOf("o", 0, 100, false), RefreshPolicy::kTrue).ok());
   ASSERT_TRUE(Bulk(*engine, "m", DeleteEvens(20), RefreshPolicy::kTrue).ok());
   EXPECT_EQ(DeletedDocs(*engine), 20);
@@ -282,7 +283,7 @@ TEST(DocnumReuse, NewDocumentsTakeDeletedNumbers) {
 TEST(DocnumReuse, DeleteRecreateRoundsStayBounded) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->CreateIndex("m", kMapping).ok());
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "m", kMapping).ok());
   ASSERT_TRUE(Bulk(*engine, "m", BulkOf("o", 0, 100, false), RefreshPolicy::kTrue).ok());
   for (int round = 0; round < 20; ++round) {
     std::string bulk;
@@ -295,7 +296,7 @@ TEST(DocnumReuse, DeleteRecreateRoundsStayBounded) {
     }
     ASSERT_TRUE(Bulk(*engine, "m", bulk, RefreshPolicy::kFalse).ok());
   }
-  ASSERT_TRUE(engine->Refresh("m").ok());
+  ASSERT_TRUE(es::RefreshJson(*engine, "m").ok());
   auto docnums = Docnums(*engine);
   ASSERT_EQ(docnums.size(), 100u);
   // Without reuse the last round would end at 100 + 20 * 50.
@@ -322,10 +323,10 @@ TEST_P(RestartAfterReuse, FindsTheNewVectorAndNotTheOld) {
   SnapshotAt at = GetParam();
   {
     auto engine = OpenEngine(dir.path(), /*snapshot_on_shutdown=*/at == SnapshotAt::kAfterRecreate);
-    ASSERT_TRUE(engine->CreateIndex("m", kMapping).ok());
+    ASSERT_TRUE(es::CreateIndexJson(*engine, "m", kMapping).ok());
     ASSERT_TRUE(Bulk(*engine, "m", BulkOf("o", 0, 100, false), RefreshPolicy::kTrue).ok());
     if (at == SnapshotAt::kBeforeDelete) {
-      ASSERT_TRUE(engine->Flush("m").ok());
+      ASSERT_TRUE(es::FlushJson(*engine, "m").ok());
     }
     ASSERT_TRUE(Bulk(*engine, "m", DeleteEvens(20), RefreshPolicy::kTrue).ok());
     ASSERT_TRUE(Bulk(*engine, "m", BulkOf("n", 0, 20, true), RefreshPolicy::kTrue).ok());
@@ -338,7 +339,7 @@ TEST_P(RestartAfterReuse, FindsTheNewVectorAndNotTheOld) {
   EXPECT_EQ(DeletedDocs(*engine), 0);
   if (at == SnapshotAt::kBeforeDelete) {
     // The case in point: 20 tombstones and 20 documents on the same numbers were replayed.
-    Json stats(engine->Stats("m").value());
+    Json stats(es::StatsJson(*engine, "m").value());
     EXPECT_TRUE(stats.At("/indices/m/knn/fields/v/loaded_from_snapshot").get_bool().value());
     EXPECT_EQ(stats.Int("/indices/m/knn/fields/v/replayed_on_open"), 40);
   }
@@ -374,14 +375,14 @@ TEST(DocnumReuse, HolesFromBeforeARestartAreReused) {
   TempDir dir;
   {
     auto engine = OpenEngine(dir.path(), /*snapshot_on_shutdown=*/false);
-    ASSERT_TRUE(engine->CreateIndex("m", kMapping).ok());
+    ASSERT_TRUE(es::CreateIndexJson(*engine, "m", kMapping).ok());
     ASSERT_TRUE(Bulk(*engine, "m", BulkOf("o", 0, 100, false), RefreshPolicy::kTrue).ok());
-    ASSERT_TRUE(engine->Flush("m").ok());
+    ASSERT_TRUE(es::FlushJson(*engine, "m").ok());
     ASSERT_TRUE(Bulk(*engine, "m", DeleteEvens(20), RefreshPolicy::kTrue).ok());
     engine->Shutdown();
   }
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->Refresh("m").ok());
+  ASSERT_TRUE(es::RefreshJson(*engine, "m").ok());
   EXPECT_EQ(DeletedDocs(*engine), 20);
   ASSERT_TRUE(Bulk(*engine, "m", BulkOf("n", 0, 20, true), RefreshPolicy::kTrue).ok());
   auto docnums = Docnums(*engine);
@@ -403,7 +404,7 @@ TEST(DocnumReuse, KillNineAfterReuse) {
     auto engine = Engine::Open(options);
     if (!engine.ok()) _exit(2);
     Engine& e = **engine;
-    if (!e.CreateIndex("m", kMapping).ok()) _exit(3);
+    if (!es::CreateIndexJson(e, "m", kMapping).ok()) _exit(3);
     if (!Bulk(e, "m", BulkOf("o", 0, 100, false), RefreshPolicy::kTrue).ok()) _exit(4);
     if (!Bulk(e, "m", DeleteEvens(20), RefreshPolicy::kTrue).ok()) _exit(5);
     if (!Bulk(e, "m", BulkOf("n", 0, 20, true), RefreshPolicy::kTrue).ok()) _exit(6);
@@ -415,7 +416,7 @@ TEST(DocnumReuse, KillNineAfterReuse) {
   ExpectConsistent(*engine, 20, 20);
   // The snapshot is the one after the first 100 vectors: the 20 tombstones and the 20
   // documents on the same numbers were replayed on top of it.
-  Json stats(engine->Stats("m").value());
+  Json stats(es::StatsJson(*engine, "m").value());
   EXPECT_TRUE(stats.At("/indices/m/knn/fields/v/loaded_from_snapshot").get_bool().value());
   EXPECT_EQ(stats.Int("/indices/m/knn/fields/v/replayed_on_open"), 40);
   auto docnums = Docnums(*engine);

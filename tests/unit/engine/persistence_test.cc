@@ -9,6 +9,7 @@
 #include <set>
 
 #include "engine_test_util.h"
+#include "server/es/index_codec.h"
 
 namespace lookalike::testing {
 namespace {
@@ -22,8 +23,7 @@ TEST(Persistence, ReopenKeepsEverything) {
   {
     // No snapshot at shutdown: the writes after Flush must come back through catch-up.
     auto engine = OpenEngine(dir.path(), /*snapshot_on_shutdown=*/false);
-    ASSERT_TRUE(engine
-                    ->CreateIndex("r", R"({"mappings":{"properties":{
+    ASSERT_TRUE(es::CreateIndexJson(*engine, "r", R"({"mappings":{"properties":{
                         "v":{"type":"knn_vector","dimension":3,
                           "method":{"name":"hnsw","parameters":{"encoder":"none"}}},
                         "tag":{"type":"keyword"}}}})")
@@ -34,7 +34,7 @@ TEST(Persistence, ReopenKeepsEverything) {
               ",\"tag\":\"t" + std::to_string(i % 3) + "\",\"dyn\":\"hello\"}\n";
     }
     ASSERT_TRUE(Bulk(*engine, "r", bulk, RefreshPolicy::kFalse).ok());
-    ASSERT_TRUE(engine->Flush("r").ok());
+    ASSERT_TRUE(es::FlushJson(*engine, "r").ok());
     // Written after the snapshot: must be caught up at startup.
     ASSERT_TRUE(engine->IndexDocument("r", "late", "{\"v\":[500,1,3],\"tag\":\"t9\"}",
                                       OpType::kIndex, RefreshPolicy::kFalse)
@@ -47,10 +47,10 @@ TEST(Persistence, ReopenKeepsEverything) {
   }
   for (int round = 0; round < 2; ++round) {
     auto engine = OpenEngine(dir.path(), /*snapshot_on_shutdown=*/round == 0);
-    ASSERT_TRUE(engine->Refresh("").ok());
+    ASSERT_TRUE(es::RefreshJson(*engine, "").ok());
     // The graph comes from its snapshot: round 0 replays the three writes made after Flush,
     // round 1 opens on the snapshot taken at round 0's shutdown and replays nothing.
-    auto stats = engine->Stats("r");
+    auto stats = es::StatsJson(*engine, "r");
     ASSERT_TRUE(stats.ok());
     Json st(*stats);
     EXPECT_TRUE(st.At("/indices/r/knn/fields/v/loaded_from_snapshot").get_bool().value());
@@ -61,7 +61,7 @@ TEST(Persistence, ReopenKeepsEverything) {
     EXPECT_EQ(Json(*c).Int("/count"), 300);  // 300 + late - deleted 5
     EXPECT_EQ(Json(GetDoc(*engine, "r", "7")->body).Int("/_version"), 2);
     EXPECT_EQ(GetDoc(*engine, "r", "5")->http_status, 404);
-    auto m = engine->GetMapping("r");
+    auto m = es::GetMappingJson(*engine, "r");
     ASSERT_TRUE(m.ok());
     EXPECT_EQ(Json(*m).Str("/r/mappings/properties/dyn/type"), "text");
     auto knn = SearchJson(*engine, "r", R"({"query":{"knn":{"v":{"vector":[500,1,3],"k":2}}}})");
@@ -92,11 +92,11 @@ TEST(Persistence, RestartRemovesSnapshotTemporariesOfACrash) {
   TempDir dir;
   {
     auto engine = OpenEngine(dir.path());
-    ASSERT_TRUE(engine->CreateIndex("t", R"({"mappings":{"properties":{
+    ASSERT_TRUE(es::CreateIndexJson(*engine, "t", R"({"mappings":{"properties":{
         "v":{"type":"knn_vector","dimension":3}}}})").ok());
     ASSERT_TRUE(Bulk(*engine, "t", "{\"index\":{\"_id\":\"a\"}}\n{\"v\":[1,2,3]}\n",
                      RefreshPolicy::kTrue).ok());
-    ASSERT_TRUE(engine->Flush("t").ok());
+    ASSERT_TRUE(es::FlushJson(*engine, "t").ok());
   }
   pid_t child = ::fork();
   if (child == 0) _exit(0);
@@ -120,14 +120,14 @@ TEST(Persistence, RestartRemovesSnapshotTemporariesOfACrash) {
 TEST(Persistence, DeleteIndexFreesDisk) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->CreateIndex("big", R"({"mappings":{"properties":{
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "big", R"({"mappings":{"properties":{
       "v":{"type":"knn_vector","dimension":3}}}})").ok());
   std::string bulk;
   for (int i = 0; i < 500; ++i) {
     bulk += "{\"index\":{}}\n{\"v\":" + Vec(i) + ",\"pad\":\"" + std::string(2000, 'x') + "\"}\n";
   }
   ASSERT_TRUE(Bulk(*engine, "big", bulk, RefreshPolicy::kTrue).ok());
-  ASSERT_TRUE(engine->Flush("big").ok());
+  ASSERT_TRUE(es::FlushJson(*engine, "big").ok());
   auto dir_bytes = [&] {
     uintmax_t total = 0;
     for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path())) {
@@ -138,10 +138,10 @@ TEST(Persistence, DeleteIndexFreesDisk) {
   ASSERT_EQ(engine->ListIndices().size(), 1u);
   EXPECT_GT(engine->ListIndices()[0].store_size_bytes, 500 * 2000);
   uintmax_t before = dir_bytes();
-  ASSERT_TRUE(engine->DeleteIndex("big").ok());
+  ASSERT_TRUE(es::DeleteIndexJson(*engine, "big").ok());
   EXPECT_LT(dir_bytes() + 500 * 1500, before);
   EXPECT_FALSE(engine->IndexExists("big"));
-  ASSERT_TRUE(engine->CreateIndex("big", "").ok());  // the name is free again
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "big", "").ok());  // the name is free again
   auto c = CountJson(*engine, "big", "");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(Json(*c).Int("/count"), 0);
@@ -170,7 +170,7 @@ TEST(Persistence, CrashKeepsAcknowledgedWrites) {
     options.auto_snapshot_vectors = 50;
     auto engine = Engine::Open(options);
     if (!engine.ok()) _exit(2);
-    if (!(*engine)->CreateIndex("c", R"({"mappings":{"properties":{
+    if (!es::CreateIndexJson(**engine, "c", R"({"mappings":{"properties":{
         "v":{"type":"knn_vector","dimension":3,
         "method":{"name":"hnsw","parameters":{"encoder":"none"}}}}}})").ok()) _exit(3);
     for (int b = 0;; ++b) {
@@ -182,14 +182,14 @@ TEST(Persistence, CrashKeepsAcknowledgedWrites) {
       }
       if (!Bulk(**engine, "c", bulk, RefreshPolicy::kFalse).ok()) _exit(4);
       if (!report(b * 20 + 19)) _exit(5);
-      if (b == 3) (void)(*engine)->Refresh("c");  // lets the inserter snapshot once
+      if (b == 3) (void)es::RefreshJson(**engine, "c");  // lets the inserter snapshot once
     }
   });
   int acked = killed.last_report;
   ASSERT_GE(acked, 400) << "child exit status " << killed.wait_status;
 
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->Refresh("c").ok());
+  ASSERT_TRUE(es::RefreshJson(*engine, "c").ok());
   int64_t count = Json(CountJson(*engine, "c", "").value()).Int("/count");
   EXPECT_GE(count, acked + 1);
   EXPECT_EQ(count % 20, 0);  // bulks are atomic
@@ -224,7 +224,7 @@ TEST(Persistence, InserterTakesAutomaticSnapshots) {
   {
     auto engine = Engine::Open(options);
     ASSERT_TRUE(engine.ok());
-    ASSERT_TRUE((*engine)->CreateIndex("a", R"({"mappings":{"properties":{
+    ASSERT_TRUE(es::CreateIndexJson(**engine, "a", R"({"mappings":{"properties":{
         "v":{"type":"knn_vector","dimension":3}}}})").ok());
     for (int b = 0; b < 3; ++b) {
       std::string bulk;
@@ -239,7 +239,7 @@ TEST(Persistence, InserterTakesAutomaticSnapshots) {
   }
   EXPECT_EQ(snapshots, 1u);
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->Refresh("a").ok());
+  ASSERT_TRUE(es::RefreshJson(*engine, "a").ok());
   EXPECT_EQ(Json(CountJson(*engine, "a", "").value()).Int("/count"), 180);
   auto knn = SearchJson(*engine, "a", R"({"size":200,"query":{"knn":{"v":{"vector":[1,2,3],"k":200}}}})");
   ASSERT_TRUE(knn.ok());

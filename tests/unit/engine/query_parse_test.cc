@@ -6,6 +6,7 @@
 
 #include "server/es/query_parse.h"
 #include "engine_test_util.h"
+#include "server/es/index_codec.h"
 
 namespace lookalike::testing {
 namespace {
@@ -110,9 +111,9 @@ TEST(QueryParse, SyntaxErrorsNeedNoMapping) {
 TEST(QueryParse, OneTreeServesIndicesWithDifferentMappings) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->CreateIndex("dates", R"({"mappings":{"properties":{
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "dates", R"({"mappings":{"properties":{
       "d":{"type":"date"},"v":{"type":"knn_vector","dimension":2}}}})").ok());
-  ASSERT_TRUE(engine->CreateIndex("words", R"({"mappings":{"properties":{
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "words", R"({"mappings":{"properties":{
       "d":{"type":"keyword"},"v":{"type":"knn_vector","dimension":3}}}})").ok());
   std::string bulk =
       "{\"index\":{\"_index\":\"dates\",\"_id\":\"1\"}}\n{\"d\":\"2024-01-09\",\"v\":[1,0]}\n"

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "engine_test_util.h"
+#include "server/es/index_codec.h"
 
 namespace lookalike::testing {
 namespace {
@@ -39,16 +40,15 @@ std::string JsonOf(const Vec4& v) {
 TEST(KnnScores, EverySpaceTypeAndSimilarityFollowsItsFormula) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine
-                  ->CreateIndex("s", R"({"mappings":{"properties":{
+  auto created = es::CreateIndexJson(*engine, "s", R"({"mappings":{"properties":{
       "os_l2":{"type":"knn_vector","dimension":4,"space_type":"l2"},
       "os_cos":{"type":"knn_vector","dimension":4,"space_type":"cosinesimil"},
       "os_ip":{"type":"knn_vector","dimension":4,"space_type":"innerproduct"},
       "es_l2":{"type":"dense_vector","dims":4,"similarity":"l2_norm"},
       "es_cos":{"type":"dense_vector","dims":4,"similarity":"cosine"},
       "es_dot":{"type":"dense_vector","dims":4,"similarity":"dot_product"},
-      "es_mip":{"type":"dense_vector","dims":4,"similarity":"max_inner_product"}}}})")
-                  .ok());
+      "es_mip":{"type":"dense_vector","dims":4,"similarity":"max_inner_product"}}}})");
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
   // Unit vectors (dot_product requires them), spread so that inner products take both signs.
   std::vector<Vec4> docs = {Unit({1, 0, 0, 0}), Unit({0.6, 0.8, 0, 0}), Unit({-1, 0.5, 0.2, 0.1}),
                             Unit({-0.2, -0.9, 0.3, 0.1})};

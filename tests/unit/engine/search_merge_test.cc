@@ -8,6 +8,7 @@
 
 #include "engine_test_util.h"
 #include "lookalike/search_merge.h"
+#include "server/es/index_codec.h"
 
 namespace lookalike::testing {
 namespace {
@@ -154,7 +155,7 @@ class SearchMergeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     single_ = OpenEngine(single_dir_.path(), /*snapshot_on_shutdown=*/false);
-    ASSERT_TRUE(single_->CreateIndex("m", kMapping).ok());
+    ASSERT_TRUE(es::CreateIndexJson(*single_, "m", kMapping).ok());
     std::string all;
     std::vector<std::string> parts(kShards);
     for (int i = 0; i < kDocs; ++i) {  // written in _id order (see search_merge.h on ties)
@@ -165,7 +166,7 @@ class SearchMergeTest : public ::testing::Test {
     Load(*single_, all);
     for (int s = 0; s < kShards; ++s) {
       shards_.push_back(OpenEngine(shard_dirs_[s].path(), /*snapshot_on_shutdown=*/false));
-      ASSERT_TRUE(shards_.back()->CreateIndex("m", kMapping).ok());
+      ASSERT_TRUE(es::CreateIndexJson(*shards_.back(), "m", kMapping).ok());
       ASSERT_FALSE(parts[s].empty());
       Load(*shards_.back(), parts[s]);
     }

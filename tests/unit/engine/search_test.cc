@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "engine_test_util.h"
+#include "server/es/index_codec.h"
 
 namespace lookalike::testing {
 namespace {
@@ -10,8 +11,7 @@ class SearchTest : public ::testing::Test {
  protected:
   void SetUp() override {
     engine_ = OpenEngine(dir_.path());
-    ASSERT_TRUE(engine_
-                    ->CreateIndex("p", R"({"mappings":{"properties":{
+    ASSERT_TRUE(es::CreateIndexJson(*engine_, "p", R"({"mappings":{"properties":{
                         "name":{"type":"keyword"},"title":{"type":"text"},
                         "price":{"type":"double"},"qty":{"type":"integer"},
                         "tags":{"type":"keyword"},"ok":{"type":"boolean"},

@@ -8,16 +8,17 @@
 #include "common/json_elide.h"
 #include "engine_test_util.h"
 #include "server/handlers/slowlog.h"
+#include "server/es/index_codec.h"
 
 namespace lookalike::testing {
 namespace {
 
 Status Update(Engine& engine, std::string_view index, std::string_view body) {
-  return engine.UpdateSettings(index, body).status();
+  return es::UpdateSettingsJson(engine, index, body).status();
 }
 
 std::string Settings(Engine& engine, std::string_view index) {
-  auto got = engine.GetSettings(index);
+  auto got = es::GetSettingsJson(engine, index);
   EXPECT_TRUE(got.ok()) << got.status().ToString();
   return got.ok() ? *got : "";
 }
@@ -29,7 +30,7 @@ Status SearchSize(Engine& engine, std::string_view index, int size) {
 TEST(Settings, DynamicSettingsTakeEffectInEveryBodyShape) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->CreateIndex("s", "").ok());
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "s", "").ok());
   ASSERT_TRUE(SearchSize(*engine, "s", 10).ok());
 
   ASSERT_TRUE(Update(*engine, "s", R"({"index":{"max_result_window":5}})").ok());
@@ -65,7 +66,7 @@ TEST(Settings, DynamicSettingsTakeEffectInEveryBodyShape) {
   EXPECT_TRUE(SearchSize(*engine, "s", 10).ok());
   EXPECT_FALSE(Json(Settings(*engine, "s")).Has("/s/settings/index/max_result_window"));
 
-  auto flat = engine->GetSettings("s", /*flat_keys=*/true, /*include_defaults=*/true);
+  auto flat = es::GetSettingsJson(*engine, "s", /*flat_keys=*/true, /*include_defaults=*/true);
   ASSERT_TRUE(flat.ok());
   Json f(*flat);
   EXPECT_EQ(f.Str("/s/settings/index.refresh_interval"), "30s");
@@ -76,7 +77,7 @@ TEST(Settings, DynamicSettingsTakeEffectInEveryBodyShape) {
 TEST(Settings, StaticUnknownAndManagedSettingsAreRefusedAndNothingChanges) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->CreateIndex("s", R"({"settings":{"index.knn":true}})").ok());
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "s", R"({"settings":{"index.knn":true}})").ok());
   std::string before = Settings(*engine, "s");
   std::string uuid = Json(before).Str("/s/settings/index/uuid");
 
@@ -110,7 +111,7 @@ TEST(Settings, StaticUnknownAndManagedSettingsAreRefusedAndNothingChanges) {
 TEST(Settings, MalformedBodiesAndValuesAreRefusedClearly) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->CreateIndex("s", "").ok());
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "s", "").ok());
   std::string before = Settings(*engine, "s");
   struct Case {
     const char* body;
@@ -157,9 +158,8 @@ TEST(Settings, MalformedBodiesAndValuesAreRefusedClearly) {
 TEST(Settings, AnUpdateOfSeveralIndicesIsAllOrNothing) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->CreateIndex("a", "").ok());
-  ASSERT_TRUE(engine
-                  ->CreateIndex("b", R"({"mappings":{"properties":{"x":{"type":"keyword"},
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "a", "").ok());
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "b", R"({"mappings":{"properties":{"x":{"type":"keyword"},
       "y":{"type":"keyword"},"z":{"type":"keyword"}}}})")
                   .ok());
   std::string a_before = Settings(*engine, "a");
@@ -186,7 +186,7 @@ TEST(Settings, UpdatesSurviveARestart) {
   TempDir dir;
   {
     auto engine = OpenEngine(dir.path());
-    ASSERT_TRUE(engine->CreateIndex("s", "").ok());
+    ASSERT_TRUE(es::CreateIndexJson(*engine, "s", "").ok());
     ASSERT_TRUE(Update(*engine, "s", R"({"index":{"max_result_window":5,
         "search.slowlog.threshold.query.info":"250ms","indexing.slowlog.source":false}})")
                     .ok());
@@ -241,8 +241,7 @@ double Recall(Engine& engine, const std::vector<std::vector<float>>& vecs, int q
 TEST(Settings, EfSearchChangesTheBeamTheKnnQueryUses) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine
-                  ->CreateIndex("k", R"({"settings":{"index.knn":true},"mappings":{"properties":{
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "k", R"({"settings":{"index.knn":true},"mappings":{"properties":{
       "v":{"type":"knn_vector","dimension":32,"method":{"name":"hnsw","space_type":"l2",
       "parameters":{"m":4,"ef_construction":16}}}}}})")
                   .ok());
@@ -270,7 +269,7 @@ TEST(Settings, EfSearchChangesTheBeamTheKnnQueryUses) {
 TEST(SlowLog, SlowWritesAreKeptWithTheirIdAndElidedSource) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine->CreateIndex("w", "").ok());
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "w", "").ok());
   ASSERT_TRUE(
       engine->IndexDocument("w", "1", R"({"v":[1,2,3,4,5]})", OpType::kIndex, RefreshPolicy::kFalse)
           .ok());
@@ -315,12 +314,10 @@ TEST(SlowLog, SlowWritesAreKeptWithTheirIdAndElidedSource) {
 TEST(SlowLog, SearchThresholdsThroughTheServerHook) {
   TempDir dir;
   auto engine = OpenEngine(dir.path());
-  ASSERT_TRUE(engine
-                  ->CreateIndex("q", R"({"settings":{"index.knn":true},"mappings":{"properties":{
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "q", R"({"settings":{"index.knn":true},"mappings":{"properties":{
       "v":{"type":"knn_vector","dimension":4}}}})")
                   .ok());
-  ASSERT_TRUE(engine
-                  ->CreateIndex("other", R"({"mappings":{"properties":{
+  ASSERT_TRUE(es::CreateIndexJson(*engine, "other", R"({"mappings":{"properties":{
       "v":{"type":"knn_vector","dimension":4}}}})")
                   .ok());
   ASSERT_TRUE(
@@ -356,7 +353,7 @@ TEST(SlowLog, SearchThresholdsThroughTheServerHook) {
   search("q");
   EXPECT_EQ(engine->slow_log()->Entries().size(), 1u);
   ASSERT_TRUE(Update(*engine, "q", R"({"index.search.slowlog.threshold.query.trace":"0"})").ok());
-  ASSERT_TRUE(engine->DeleteIndex("q").ok());
+  ASSERT_TRUE(es::DeleteIndexJson(*engine, "q").ok());
   EXPECT_EQ(engine->SearchSlowLogFloorNanos(), -1);
 }
 

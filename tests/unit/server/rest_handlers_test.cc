@@ -28,29 +28,40 @@ class FakeEngine final : public Engine {
     if (!next_error.ok()) return next_error;
     return std::string("{\"ok\":true}");
   }
-  Result<std::string> CreateIndex(std::string_view n, std::string_view b) override {
-    return Answer("CreateIndex " + std::string(n) + " " + std::string(b));
+  // Index management records the typed call it received (what the codec made of the body).
+  template <typename T>
+  Result<T> AnswerTyped(std::string call, T value) {
+    last = std::move(call);
+    if (!next_error.ok()) return next_error;
+    return value;
   }
-  Result<std::string> DeleteIndex(std::string_view n) override {
-    return Answer("DeleteIndex " + std::string(n));
+  Result<CreatedIndex> CreateIndex(std::string_view n, const IndexDefinition& d) override {
+    std::string call = "CreateIndex " + std::string(n);
+    for (const auto& [key, value] : d.settings) call += " " + key + "=" + value;
+    for (const FieldDefinition& f : d.mapping.fields) call += " field:" + f.path;
+    return AnswerTyped(call, CreatedIndex{std::string(n)});
+  }
+  Result<Acknowledged> DeleteIndex(std::string_view n) override {
+    return AnswerTyped("DeleteIndex " + std::string(n), Acknowledged{});
   }
   bool IndexExists(std::string_view n) const override { return n == "exists"; }
-  Result<std::string> GetIndex(std::string_view n) const override {
-    return const_cast<FakeEngine*>(this)->Answer("GetIndex " + std::string(n));
+  Result<std::vector<IndexDescription>> DescribeIndices(std::string_view n,
+                                                        bool defaults) const override {
+    IndexDescription d;
+    d.name = std::string(n);
+    return const_cast<FakeEngine*>(this)->AnswerTyped(
+        "Describe " + std::string(n) + " defaults=" + std::to_string(defaults),
+        std::vector<IndexDescription>{d});
   }
-  Result<std::string> GetMapping(std::string_view n) const override {
-    return const_cast<FakeEngine*>(this)->Answer("GetMapping " + std::string(n));
+  Result<Acknowledged> PutMapping(std::string_view n, const MappingDefinition& m) override {
+    std::string call = "PutMapping " + std::string(n);
+    for (const FieldDefinition& f : m.fields) call += " field:" + f.path;
+    return AnswerTyped(call, Acknowledged{});
   }
-  Result<std::string> PutMapping(std::string_view n, std::string_view b) override {
-    return Answer("PutMapping " + std::string(n) + " " + std::string(b));
-  }
-  Result<std::string> GetSettings(std::string_view n, bool flat, bool defaults) const override {
-    return const_cast<FakeEngine*>(this)->Answer("GetSettings " + std::string(n) +
-                                                 " flat=" + std::to_string(flat) +
-                                                 " defaults=" + std::to_string(defaults));
-  }
-  Result<std::string> UpdateSettings(std::string_view n, std::string_view b) override {
-    return Answer("UpdateSettings " + std::string(n) + " " + std::string(b));
+  Result<Acknowledged> UpdateSettings(std::string_view n, const SettingsUpdate& u) override {
+    std::string call = "UpdateSettings " + std::string(n);
+    for (const auto& [key, value] : u) call += " " + key + "=" + value.value_or("null");
+    return AnswerTyped(call, Acknowledged{});
   }
   // Slow log: every searched index logs at info from `slow_floor` nanoseconds (-1 = off).
   int64_t slow_floor = -1;
@@ -71,16 +82,17 @@ class FakeEngine final : public Engine {
     a.store_size_bytes = 2048;
     return {a};
   }
-  Result<std::string> Refresh(std::string_view n) override {
-    return Answer("Refresh " + std::string(n));
+  Result<ShardsSummary> Refresh(std::string_view n) override {
+    return AnswerTyped("Refresh " + std::string(n), ShardsSummary{});
   }
-  Result<std::string> Flush(std::string_view n) override {
-    return Answer("Flush " + std::string(n));
+  Result<ShardsSummary> Flush(std::string_view n) override {
+    return AnswerTyped("Flush " + std::string(n), ShardsSummary{});
   }
-  Result<std::string> Stats(std::string_view n) const override {
-    return const_cast<FakeEngine*>(this)->Answer("Stats " + std::string(n));
+  Result<std::vector<IndexStatistics>> Stats(std::string_view n) const override {
+    return const_cast<FakeEngine*>(this)->AnswerTyped("Stats " + std::string(n),
+                                                      std::vector<IndexStatistics>{});
   }
-  std::string ClusterHealth() const override { return "{\"status\":\"green\"}"; }
+  ClusterHealthReport ClusterHealth() const override { return {}; }
   Result<WriteOutcome> WriteDocument(WriteOp op, RefreshPolicy refresh) override {
     WriteOutcome r;
     r.index = op.index;
@@ -187,12 +199,20 @@ TEST_F(RestTest, Declarative) {
     const char* engine_call;  // expected prefix of FakeEngine::last ("" = not checked)
   };
   const Case cases[] = {
-      {"PUT", "/idx", "{\"settings\":{}}", 200, "CreateIndex idx {\"settings\":{}}"},
-      {"GET", "/idx", "", 200, "GetIndex idx"},
+      {"PUT", "/idx", "{\"settings\":{\"index\":{\"knn\":true}},\"mappings\":{\"properties\":{"
+       "\"t\":{\"type\":\"text\"}}}}",
+       200, "CreateIndex idx index.knn=true field:t"},
+      {"PUT", "/idx", "", 200, "CreateIndex idx"},
+      {"PUT", "/idx", "{\"mappings\":{\"properties\":{\"t\":{}}}}", 400, ""},
+      {"PUT", "/idx", "[1]", 400, ""},
+      {"GET", "/idx", "", 200, "Describe idx defaults=0"},
       {"DELETE", "/idx", "", 200, "DeleteIndex idx"},
-      {"GET", "/idx/_mapping", "", 200, "GetMapping idx"},
-      {"GET", "/_mapping", "", 200, "GetMapping "},
-      {"PUT", "/idx/_mapping", "{}", 200, "PutMapping idx {}"},
+      {"GET", "/idx/_mapping", "", 200, "Describe idx defaults=0"},
+      {"GET", "/_mapping", "", 200, "Describe  defaults=0"},
+      {"PUT", "/idx/_mapping", "{}", 200, "PutMapping idx"},
+      {"PUT", "/idx/_mapping", "{\"properties\":{\"k\":{\"type\":\"keyword\"}}}", 200,
+       "PutMapping idx field:k"},
+      {"PUT", "/idx/_mapping", "{\"properties\":{\"k\":{\"type\":\"nope\"}}}", 400, ""},
       {"POST", "/idx/_refresh", "", 200, "Refresh idx"},
       {"POST", "/_refresh", "", 200, "Refresh "},
       {"POST", "/idx/_flush", "", 200, "Flush idx"},
@@ -223,13 +243,18 @@ TEST_F(RestTest, Declarative) {
       {"GET", "/idx/_search?size=abc", "", 400, ""},
       {"GET", "/idx/_search?size=-4", "", 400, ""},
       {"PATCH", "/idx/_search", "", 405, ""},
-      {"PUT", "/idx/_settings", "{\"index\":{}}", 200, "UpdateSettings idx {\"index\":{}}"},
-      {"PUT", "/_settings", "{}", 200, "UpdateSettings  {}"},
-      {"PUT", "/_all/_settings", "{}", 200, "UpdateSettings _all {}"},
-      {"PUT", "/a*,b/_settings", "{}", 200, "UpdateSettings a*,b {}"},
-      {"GET", "/idx/_settings", "", 200, "GetSettings idx flat=0 defaults=0"},
+      {"PUT", "/idx/_settings", "{\"index\":{\"number_of_replicas\":2}}", 200,
+       "UpdateSettings idx index.number_of_replicas=2"},
+      {"PUT", "/_settings", "{\"refresh_interval\":null}", 200,
+       "UpdateSettings  index.refresh_interval=null"},
+      {"PUT", "/_all/_settings", "{\"index.refresh_interval\":\"2s\"}", 200,
+       "UpdateSettings _all index.refresh_interval=2s"},
+      {"PUT", "/a*,b/_settings", "{\"settings\":{\"index\":{\"refresh_interval\":\"2s\"}}}", 200,
+       "UpdateSettings a*,b index.refresh_interval=2s"},
+      {"PUT", "/idx/_settings", "{\"index\":{}}", 400, ""},
+      {"GET", "/idx/_settings", "", 200, "Describe idx defaults=0"},
       {"GET", "/_settings?flat_settings=true&include_defaults", "", 200,
-       "GetSettings  flat=1 defaults=1"},
+       "Describe  defaults=1"},
       {"GET", "/_lookalike/slowlog", "", 200, ""},
       {"DELETE", "/idx/_mapping", "", 405, ""},
   };

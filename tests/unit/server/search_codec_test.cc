@@ -327,6 +327,31 @@ TEST(SearchCodec, KeysThatWouldChangeTheHitsAreRefusedByName) {
   ParseOk(R"({"highlight":{"fields":{"t":{}}},"profile":true,"timeout":"1s","explain":true})");
 }
 
+TEST(SearchCodec, KnnQueryVectorBuilderLookup) {
+  SearchRequest r = ParseOk(R"({"knn":{"field":"v","k":3,"query_vector_builder":{"lookup":
+      {"index":"imgs","id":"a1","path":"emb","routing":"x"}}}})");
+  ASSERT_EQ(r.knn.size(), 1u);
+  ASSERT_TRUE(r.knn[0].lookup.has_value());
+  EXPECT_EQ(r.knn[0].lookup->index, "imgs");
+  EXPECT_EQ(r.knn[0].lookup->id, "a1");
+  EXPECT_EQ(r.knn[0].lookup->path, "emb");
+  EXPECT_TRUE(r.knn[0].vector.empty());
+  ExpectError(ParseSearchRequest(R"({"knn":{"field":"v","k":3,"query_vector":[1],
+                  "query_vector_builder":{"lookup":{"index":"i","id":"a","path":"p"}}}})", {}),
+              "illegal_argument_exception",
+              "Exactly one of [query_vector] or [query_vector_builder] must be provided");
+  ExpectError(ParseSearchRequest(R"({"knn":{"field":"v","k":3,"query_vector_builder":
+                  {"text_embedding":{"model_id":"m","model_text":"t"}}}})", {}),
+              "illegal_argument_exception",
+              "[query_vector_builder] [text_embedding] is not supported; only [lookup] is");
+  ExpectError(ParseSearchRequest(R"({"knn":{"field":"v","k":3,"query_vector_builder":
+                  {"lookup":{"index":"i","path":"p"}}}})", {}),
+              "parsing_exception", "[lookup] requires [id]");
+  ExpectError(ParseSearchRequest(R"({"knn":{"field":"v","k":3,"query_vector_builder":
+                  {"lookup":{"index":"i","id":7,"path":"p"}}}})", {}),
+              "parsing_exception", "[lookup] [id] must be a non-empty string");
+}
+
 }  // namespace
 }  // namespace lookalike::es
 

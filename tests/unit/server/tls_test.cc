@@ -4,7 +4,7 @@
 // silent client on the TLS port are closed, not left hanging).
 //
 // Certificates are made at test time with the `openssl` command; no key is committed.
-#include "server/http/tls.h"
+#include "net/tls.h"
 #include "response_framing.h"
 
 #include <arpa/inet.h>
@@ -28,6 +28,12 @@
 
 namespace lookalike::server {
 namespace {
+
+using net::ConnectionIo;
+using net::IoOutcome;
+using net::IoResult;
+using net::MakePlainConnectionIo;
+using net::TlsContext;
 
 namespace fs = std::filesystem;
 

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <string>
 
+#include "server/es/index_codec.h"
+
 namespace lookalike::server {
 namespace {
 
@@ -39,12 +41,15 @@ TEST(Base64, RejectsInvalidText) {
   }
 }
 
-constexpr char kMapping[] = R"({"photos":{"mappings":{"properties":{
+constexpr char kMappingBody[] = R"({"properties":{
   "path":{"type":"keyword"},
   "meta":{"properties":{"v2":{"type":"dense_vector","dims":8}}},
-  "embedding":{"type":"knn_vector","dimension":384,"model":"mobilenet_v2_b10"}}}}})";
+  "embedding":{"type":"knn_vector","dimension":384,"model":"mobilenet_v2_b10"}}})";
 
 TEST(VectorFieldLookup, FindsFirstOrRequestedField) {
+  auto parsed = es::ParsePutMappingBody(kMappingBody);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  const MappingDefinition& kMapping = *parsed;
   auto first = FindVectorField(kMapping, "photos", "");
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ(first->name, "meta.v2");
@@ -56,8 +61,7 @@ TEST(VectorFieldLookup, FindsFirstOrRequestedField) {
   EXPECT_EQ(named->model, "mobilenet_v2_b10");
   EXPECT_FALSE(FindVectorField(kMapping, "photos", "path").ok());
   EXPECT_FALSE(FindVectorField(kMapping, "photos", "nope").ok());
-  EXPECT_FALSE(FindVectorField(R"({"x":{"mappings":{}}})", "x", "").ok());
-  EXPECT_FALSE(FindVectorField("not json", "x", "").ok());
+  EXPECT_FALSE(FindVectorField(MappingDefinition{}, "x", "").ok());
 }
 
 TEST(Filter, MustBeAnObject) {

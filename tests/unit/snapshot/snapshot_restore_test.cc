@@ -8,6 +8,7 @@
 
 #include "engine_test_util.h"
 #include "snapshot/snapshot_ops.h"
+#include "server/es/index_codec.h"
 
 namespace lookalike::snapshot {
 namespace {
@@ -33,7 +34,7 @@ std::string Vector(int i) {
 }
 
 void CreateKnnIndex(Engine& engine, const std::string& name) {
-  auto r = engine.CreateIndex(name, R"({"settings":{"index.knn":true},"mappings":{"properties":{
+  auto r = es::CreateIndexJson(engine, name, R"({"settings":{"index.knn":true},"mappings":{"properties":{
       "v":{"type":"knn_vector","dimension":8,"method":{"name":"hnsw","space_type":"l2"}},
       "tag":{"type":"keyword"}}}})");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -107,13 +108,13 @@ TEST_F(SnapshotRestoreTest, DeleteAndRestoreGivesTheSameIndexWithoutRebuild) {
   auto snap = Snap("s1");
   ASSERT_TRUE(snap.ok()) << snap.status().ToString();
   EXPECT_EQ(snap->indices, std::vector<std::string>{"photos"});
-  ASSERT_TRUE(engine_->DeleteIndex("photos").ok());
+  ASSERT_TRUE(es::DeleteIndexJson(*engine_, "photos").ok());
   auto restored = Restore("s1");
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
-  ASSERT_TRUE(engine_->Refresh("photos").ok());
+  ASSERT_TRUE(es::RefreshJson(*engine_, "photos").ok());
   EXPECT_EQ(Count(*engine_, "photos"), count);
   EXPECT_EQ(Knn(*engine_, "photos"), knn);
-  Json stats(engine_->Stats("photos").value());
+  Json stats(es::StatsJson(*engine_, "photos").value());
   EXPECT_TRUE(stats.At("/indices/photos/knn/fields/v/loaded_from_snapshot").get_bool().value());
   EXPECT_EQ(stats.Int("/indices/photos/knn/fields/v/replayed_on_open"), 0);
   // Restoring over the open index is refused as Elasticsearch does.
@@ -124,7 +125,7 @@ TEST_F(SnapshotRestoreTest, DeleteAndRestoreGivesTheSameIndexWithoutRebuild) {
   auto renamed = Restore("s1", "(.+)", "restored_$1");
   ASSERT_TRUE(renamed.ok()) << renamed.status().ToString();
   EXPECT_EQ(renamed->indices, std::vector<std::string>{"restored_photos"});
-  ASSERT_TRUE(engine_->Refresh("restored_photos").ok());
+  ASSERT_TRUE(es::RefreshJson(*engine_, "restored_photos").ok());
   EXPECT_EQ(Knn(*engine_, "restored_photos"), knn);
 }
 
@@ -147,7 +148,7 @@ TEST_F(SnapshotRestoreTest, SnapshotDuringBulkLoadHoldsEveryAcknowledgedWrite) {
   ASSERT_TRUE(snap.ok()) << snap.status().ToString();
   auto restored = Restore("during", "live", "copy");
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
-  ASSERT_TRUE(engine_->Refresh("copy").ok());
+  ASSERT_TRUE(es::RefreshJson(*engine_, "copy").ok());
   int64_t count = Count(*engine_, "copy");
   EXPECT_GE(count, acked_before);
   EXPECT_LE(count, acked_after + 25);
@@ -224,14 +225,14 @@ TEST_F(SnapshotRestoreTest, RestoredIndexSurvivesARestart) {
   CreateKnnIndex(*engine_, "r");
   Load(*engine_, "r", 0, 150, RefreshPolicy::kTrue);
   ASSERT_TRUE(Snap("s").ok());
-  ASSERT_TRUE(engine_->DeleteIndex("r").ok());
+  ASSERT_TRUE(es::DeleteIndexJson(*engine_, "r").ok());
   ASSERT_TRUE(Restore("s").ok());
   Load(*engine_, "r", 150, 160, RefreshPolicy::kTrue);  // the restored index takes writes
   auto knn = Knn(*engine_, "r");
   engine_->Shutdown();
   engine_.reset();
   engine_ = OpenEngine(data_.path() + "/data");
-  ASSERT_TRUE(engine_->Refresh("r").ok());
+  ASSERT_TRUE(es::RefreshJson(*engine_, "r").ok());
   EXPECT_EQ(Count(*engine_, "r"), 160);
   EXPECT_EQ(Knn(*engine_, "r"), knn);
   auto listed = GetSnapshots(*repo_, "repo", "s");
@@ -242,10 +243,10 @@ TEST_F(SnapshotRestoreTest, RestoredIndexSurvivesARestart) {
 TEST_F(SnapshotRestoreTest, ACaptureOutlivesTheDeletionOfItsIndex) {
   CreateKnnIndex(*engine_, "gone");
   Load(*engine_, "gone", 0, 100, RefreshPolicy::kTrue);
-  ASSERT_TRUE(engine_->Flush("gone").ok());
+  ASSERT_TRUE(es::FlushJson(*engine_, "gone").ok());
   auto capture = engine_->CaptureIndex("gone", /*flush_vectors=*/false);
   ASSERT_TRUE(capture.ok()) << capture.status().ToString();
-  ASSERT_TRUE(engine_->DeleteIndex("gone").ok());
+  ASSERT_TRUE(es::DeleteIndexJson(*engine_, "gone").ok());
   int docs = 0;
   ASSERT_TRUE((*capture)
                   ->ForEachRecord([&](std::string_view key, std::string_view) {

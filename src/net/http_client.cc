@@ -1,9 +1,10 @@
 // Blocking HTTP/1.1 client; see http_client.h.
-#include "cli/http_client.h"
+#include "net/http_client.h"
 
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,10 +12,10 @@
 #include <charconv>
 #include <cstring>
 
-#include "server/http/connection_io.h"
-#include "server/http/tls.h"
+#include "net/connection_io.h"
+#include "net/tls.h"
 
-namespace lookalike::cli {
+namespace lookalike::net {
 namespace {
 
 constexpr size_t kMaxHeaderBytes = 64 * 1024;
@@ -65,7 +66,7 @@ Result<HttpClient> HttpClient::Create(std::string_view base_url, const HttpClien
     client.scheme_ = "https";
     client.port_ = 443;
     LOOKALIKE_ASSIGN_OR_RETURN(client.tls_,
-                               server::TlsContext::ForClient(tls.ca_file, !tls.insecure));
+                               TlsContext::ForClient(tls.ca_file, !tls.insecure));
   } else {
     return Status::InvalidArgument("server URL must start with http:// or https:// (got '" +
                                    std::string(base_url) + "')");
@@ -104,6 +105,7 @@ HttpClient::HttpClient(HttpClient&& other) noexcept
       io_(std::move(other.io_)),
       prefix_(std::move(other.prefix_)),
       authorization_(std::move(other.authorization_)),
+      receive_timeout_(other.receive_timeout_),
       fd_(other.fd_),
       buf_(std::move(other.buf_)),
       pos_(other.pos_) {
@@ -120,6 +122,7 @@ HttpClient& HttpClient::operator=(HttpClient&& other) noexcept {
     io_ = std::move(other.io_);
     prefix_ = std::move(other.prefix_);
     authorization_ = std::move(other.authorization_);
+    receive_timeout_ = other.receive_timeout_;
     fd_ = other.fd_;
     buf_ = std::move(other.buf_);
     pos_ = other.pos_;
@@ -172,7 +175,7 @@ Status HttpClient::Connect() {
                            last_error + " (is `lookalike serve` running?)");
   }
   if (!tls_) {
-    io_ = server::MakePlainConnectionIo(fd_);
+    io_ = MakePlainConnectionIo(fd_);
     return Status::OK();
   }
   auto io = tls_->NewClientConnection(fd_, host_);
@@ -181,7 +184,7 @@ Status HttpClient::Connect() {
     return io.status();
   }
   io_ = std::move(io).value();
-  if (io_->Handshake().outcome != server::IoOutcome::kDone) {
+  if (io_->Handshake().outcome != IoOutcome::kDone) {
     std::string why = io_->last_error();
     bool untrusted = why.find("certificate") != std::string::npos;
     Close();
@@ -195,8 +198,8 @@ Status HttpClient::Connect() {
 
 Status HttpClient::WriteAll(std::string_view data) {
   while (!data.empty()) {
-    server::IoResult r = io_->Write(data.data(), data.size());
-    if (r.outcome != server::IoOutcome::kDone) {
+    IoResult r = io_->Write(data.data(), data.size());
+    if (r.outcome != IoOutcome::kDone) {
       return Status::IOError("send failed: " + io_->last_error());
     }
     data.remove_prefix(r.bytes);
@@ -211,11 +214,12 @@ Status HttpClient::Fill(size_t n) {
   }
   char chunk[64 * 1024];
   while (buf_.size() - pos_ < n) {
-    server::IoResult r = io_->Read(chunk, sizeof(chunk));
-    if (r.outcome == server::IoOutcome::kClosed) {
+    LOOKALIKE_RETURN_IF_ERROR(WaitReadable());
+    IoResult r = io_->Read(chunk, sizeof(chunk));
+    if (r.outcome == IoOutcome::kClosed) {
       return Status::IOError("the server closed the connection");
     }
-    if (r.outcome != server::IoOutcome::kDone) {
+    if (r.outcome != IoOutcome::kDone) {
       return Status::IOError("receive failed: " + io_->last_error());
     }
     buf_.append(chunk, r.bytes);
@@ -236,8 +240,41 @@ Result<std::string> HttpClient::ReadLine() {
   }
 }
 
-Result<HttpClientResponse> HttpClient::ReadResponse(bool head) {
-  HttpClientResponse response;
+struct HttpClient::ResponseHead {
+  int status = 0;
+  std::string content_type;
+  int64_t content_length = -1;
+  bool chunked = false;
+  bool close = false;
+};
+
+Status HttpClient::WaitReadable() {
+  if (receive_timeout_.count() <= 0 && stop_ == nullptr) return Status::OK();
+  if (io_->HasBufferedInput()) return Status::OK();
+  // Without a stop flag one poll covers the whole timeout; with one, short slices let a stop
+  // request end the wait promptly.
+  constexpr int kStopSliceMs = 100;
+  int64_t left_ms = receive_timeout_.count() > 0 ? receive_timeout_.count() : -1;
+  while (true) {
+    int slice = left_ms < 0 ? kStopSliceMs : static_cast<int>(left_ms);
+    if (stop_ != nullptr && (slice < 0 || slice > kStopSliceMs)) slice = kStopSliceMs;
+    pollfd p{fd_, POLLIN, 0};
+    int rc = ::poll(&p, 1, slice);
+    if (rc > 0) return Status::OK();
+    if (rc < 0 && errno != EINTR) return Status::IOError(std::string("poll: ") + strerror(errno));
+    if (stop_ != nullptr && stop_->load()) return Status::IOError("stopped");
+    if (left_ms >= 0) {
+      left_ms -= rc == 0 ? slice : 0;
+      if (left_ms <= 0) {
+        timed_out_ = true;
+        return Status::IOError("timed out waiting for " + host_ + ":" + std::to_string(port_));
+      }
+    }
+  }
+}
+
+Result<HttpClient::ResponseHead> HttpClient::ReadHead() {
+  ResponseHead head;
   LOOKALIKE_ASSIGN_OR_RETURN(std::string status_line, ReadLine());
   // "HTTP/1.1 200 OK"
   size_t sp = status_line.find(' ');
@@ -245,10 +282,7 @@ Result<HttpClientResponse> HttpClient::ReadResponse(bool head) {
       status_line.size() < sp + 4) {
     return Status::IOError("malformed HTTP status line '" + status_line + "'");
   }
-  response.status = std::atoi(status_line.c_str() + sp + 1);
-  int64_t content_length = -1;
-  bool chunked = false;
-  bool close = false;
+  head.status = std::atoi(status_line.c_str() + sp + 1);
   while (true) {
     LOOKALIKE_ASSIGN_OR_RETURN(std::string line, ReadLine());
     if (line.empty()) break;
@@ -257,18 +291,22 @@ Result<HttpClientResponse> HttpClient::ReadResponse(bool head) {
     std::string name = Lower(Trim(std::string_view(line).substr(0, colon)));
     std::string_view value = Trim(std::string_view(line).substr(colon + 1));
     if (name == "content-length") {
-      content_length = std::atoll(std::string(value).c_str());
+      head.content_length = std::atoll(std::string(value).c_str());
     } else if (name == "transfer-encoding") {
-      chunked = Lower(value).find("chunked") != std::string::npos;
+      head.chunked = Lower(value).find("chunked") != std::string::npos;
     } else if (name == "connection") {
-      close = Lower(value) == "close";
+      head.close = Lower(value) == "close";
     } else if (name == "content-type") {
-      response.content_type = std::string(value);
+      head.content_type = std::string(value);
     }
   }
-  if (head || response.status == 204 || response.status == 304) {
-    // no body
-  } else if (chunked) {
+  return head;
+}
+
+Status HttpClient::ReadBody(const ResponseHead& head, bool head_request, const BodySink& sink) {
+  if (head_request || head.status == 204 || head.status == 304) return Status::OK();
+  uint64_t total = 0;
+  if (head.chunked) {
     while (true) {
       LOOKALIKE_ASSIGN_OR_RETURN(std::string size_line, ReadLine());
       size_t size = std::strtoull(size_line.c_str(), nullptr, 16);
@@ -278,59 +316,115 @@ Result<HttpClientResponse> HttpClient::ReadResponse(bool head) {
           LOOKALIKE_ASSIGN_OR_RETURN(std::string trailer, ReadLine());
           if (trailer.empty()) break;
         }
-        break;
+        return Status::OK();
       }
-      if (response.body.size() + size > kMaxBodyBytes) return Status::IOError("response too large");
+      total += size;
+      if (total > kMaxBodyBytes) return Status::IOError("response too large");
       LOOKALIKE_RETURN_IF_ERROR(Fill(size + 2));
-      response.body.append(buf_, pos_, size);
+      bool more = sink(std::string_view(buf_).substr(pos_, size));
       pos_ += size + 2;
+      if (!more) return Status::OK();
     }
-  } else if (content_length >= 0) {
-    if (static_cast<uint64_t>(content_length) > kMaxBodyBytes) {
+  }
+  if (head.content_length >= 0) {
+    if (static_cast<uint64_t>(head.content_length) > kMaxBodyBytes) {
       return Status::IOError("response too large");
     }
-    LOOKALIKE_RETURN_IF_ERROR(Fill(static_cast<size_t>(content_length)));
-    response.body.assign(buf_, pos_, static_cast<size_t>(content_length));
-    pos_ += static_cast<size_t>(content_length);
-  } else {
-    // Body until the server closes the connection.
-    while (true) {
-      Status st = Fill(buf_.size() - pos_ + 1);
-      if (!st.ok()) break;
-    }
-    response.body.assign(buf_, pos_, std::string::npos);
-    pos_ = buf_.size();
-    close = true;
+    LOOKALIKE_RETURN_IF_ERROR(Fill(static_cast<size_t>(head.content_length)));
+    sink(std::string_view(buf_).substr(pos_, static_cast<size_t>(head.content_length)));
+    pos_ += static_cast<size_t>(head.content_length);
+    return Status::OK();
   }
-  if (close) Close();
+  // Body until the server closes the connection.
+  while (true) {
+    if (pos_ < buf_.size()) {
+      bool more = sink(std::string_view(buf_).substr(pos_));
+      pos_ = buf_.size();
+      if (!more) return Status::OK();
+    }
+    if (!Fill(1).ok()) return Status::OK();
+  }
+}
+
+Result<HttpClientResponse> HttpClient::ReadResponse(bool head_request) {
+  LOOKALIKE_ASSIGN_OR_RETURN(ResponseHead head, ReadHead());
+  HttpClientResponse response;
+  response.status = head.status;
+  response.content_type = head.content_type;
+  LOOKALIKE_RETURN_IF_ERROR(ReadBody(head, head_request, [&response](std::string_view bytes) {
+    response.body.append(bytes);
+    return true;
+  }));
+  if (head.close || (head.content_length < 0 && !head.chunked && !head_request)) Close();
   return response;
 }
 
-Result<HttpClientResponse> HttpClient::Send(std::string_view method, std::string_view path,
-                                            std::string_view body,
-                                            std::string_view content_type) {
+std::string HttpClient::FormatRequest(std::string_view method, std::string_view path,
+                                      std::string_view body, std::string_view content_type) const {
   std::string request;
-  request.reserve(256 + body.size());
+  request.reserve(256);
   request.append(method).append(" ").append(prefix_).append(path).append(" HTTP/1.1\r\n");
   request.append("Host: ").append(host_).append(":").append(std::to_string(port_)).append("\r\n");
-  request.append("User-Agent: lookalike-cli\r\nAccept: application/json\r\n");
+  request.append("User-Agent: lookalike\r\nAccept: application/json\r\n");
   if (!authorization_.empty()) request.append("Authorization: ").append(authorization_).append("\r\n");
   if (!body.empty() || method == "POST" || method == "PUT") {
     request.append("Content-Type: ").append(content_type).append("\r\n");
     request.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
   }
   request.append("\r\n");
+  return request;
+}
+
+Result<HttpClientResponse> HttpClient::SendStreaming(std::string_view method,
+                                                     std::string_view path, std::string_view body,
+                                                     const BodySink& sink,
+                                                     const std::atomic<bool>* stop) {
+  // A fresh connection: a stream is ended by closing it, which must not cost a kept-alive
+  // connection of a later Send its retry.
+  Close();
+  LOOKALIKE_RETURN_IF_ERROR(Connect());
+  stop_ = stop;
+  std::string request = FormatRequest(method, path, body, "application/json");
+  Status st = WriteAll(request);
+  if (st.ok()) st = WriteAll(body);
+  HttpClientResponse response;
+  if (st.ok()) {
+    auto head = ReadHead();
+    if (head.ok()) {
+      response.status = head->status;
+      response.content_type = head->content_type;
+      st = ReadBody(*head, false, sink);
+    } else {
+      st = head.status();
+    }
+  }
+  stop_ = nullptr;
+  Close();
+  if (!st.ok()) return st;
+  return response;
+}
+
+Result<HttpClientResponse> HttpClient::Send(std::string_view method, std::string_view path,
+                                            std::string_view body,
+                                            std::string_view content_type) {
+  std::string request = FormatRequest(method, path, body, content_type);
   // A kept-alive connection may have been closed by the server since the last request; then
   // the first attempt fails before any response byte and one retry on a fresh connection is
   // safe (the server never saw a complete request).
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool reused = fd_ >= 0;
     if (!reused) LOOKALIKE_RETURN_IF_ERROR(Connect());
+    timed_out_ = false;
     Status st = WriteAll(request);
     if (st.ok()) st = WriteAll(body);
     if (st.ok()) {
       auto response = ReadResponse(method == "HEAD");
-      if (response.ok() || !reused) return response;
+      // A timeout means the server has the request and may have acted on it: sending it
+      // again could apply it twice (an etcd transaction, a _bulk).
+      if (response.ok() || !reused || timed_out_) {
+        if (!response.ok()) Close();
+        return response;
+      }
       st = response.status();
     }
     Close();
@@ -339,4 +433,4 @@ Result<HttpClientResponse> HttpClient::Send(std::string_view method, std::string
   return Status::IOError("request failed after reconnecting");
 }
 
-}  // namespace lookalike::cli
+}  // namespace lookalike::net

@@ -1,5 +1,5 @@
 // TLS (OpenSSL) for the HTTP transport and the CLI's client: a context built once from PEM
-// files, and ConnectionIo objects (server/http/connection_io.h) that run TLS over a socket.
+// files, and ConnectionIo objects (net/connection_io.h) that run TLS over a socket.
 //
 // Policy: TLS 1.2 and 1.3 only; TLS 1.2 limited to ECDHE key exchange with AEAD ciphers (GCM,
 // ChaCha20-Poly1305), TLS 1.3 with OpenSSL's defaults; no compression, no renegotiation. A peer
@@ -19,11 +19,11 @@
 #include <string>
 
 #include "lookalike/status.h"
-#include "server/http/connection_io.h"
+#include "net/connection_io.h"
 
 typedef struct ssl_ctx_st SSL_CTX;
 
-namespace lookalike::server {
+namespace lookalike::net {
 
 class TlsContext {
  public:
@@ -56,4 +56,4 @@ class TlsContext {
   SSL_CTX* ctx_;  // owned (one reference)
 };
 
-}  // namespace lookalike::server
+}  // namespace lookalike::net

@@ -1,5 +1,5 @@
 // TLS with OpenSSL; see tls.h.
-#include "server/http/tls.h"
+#include "net/tls.h"
 
 #include <arpa/inet.h>
 #include <openssl/bio.h>
@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace lookalike::server {
+namespace lookalike::net {
 namespace {
 
 // TLS 1.2 suites: forward secrecy (ECDHE) and AEAD only. TLS 1.3 suites are all AEAD already.
@@ -319,4 +319,4 @@ Result<std::unique_ptr<ConnectionIo>> TlsContext::NewClientConnection(
   return std::unique_ptr<ConnectionIo>(std::move(io));
 }
 
-}  // namespace lookalike::server
+}  // namespace lookalike::net

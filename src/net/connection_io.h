@@ -1,6 +1,6 @@
 // The byte stream under one HTTP connection: a plain socket or a TLS session over it. The
 // epoll transport (and the CLI's blocking client) call these instead of read()/send(), so TLS
-// is one more implementation (server/http/tls.h) and not a second event loop.
+// is one more implementation (net/tls.h) and not a second event loop.
 //
 // Non-blocking contract: every call returns at once. kWantRead / kWantWrite say which socket
 // readiness the call is waiting for; it must be repeated when that readiness arrives. With TLS
@@ -17,7 +17,7 @@
 #include <memory>
 #include <string>
 
-namespace lookalike::server {
+namespace lookalike::net {
 
 enum class IoOutcome {
   kDone,       // `bytes` were read or written (Handshake/Shutdown: finished)
@@ -59,4 +59,4 @@ class ConnectionIo {
 /// The plain-socket implementation (read/send with MSG_NOSIGNAL on `fd`).
 std::unique_ptr<ConnectionIo> MakePlainConnectionIo(int fd);
 
-}  // namespace lookalike::server
+}  // namespace lookalike::net

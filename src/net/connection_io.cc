@@ -1,4 +1,4 @@
-#include "server/http/connection_io.h"
+#include "net/connection_io.h"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace lookalike::server {
+namespace lookalike::net {
 namespace {
 
 class PlainConnectionIo final : public ConnectionIo {
@@ -56,4 +56,4 @@ std::unique_ptr<ConnectionIo> MakePlainConnectionIo(int fd) {
   return std::make_unique<PlainConnectionIo>(fd);
 }
 
-}  // namespace lookalike::server
+}  // namespace lookalike::net

@@ -1,0 +1,71 @@
+// Node membership in etcd (issue 9): a node of a cluster owns the key
+// /lookalike/nodes/<name> under a lease it keeps alive; when the node stops renewing (crash,
+// partition), etcd deletes the key after the lease's TTL and the others see it leave (watch on
+// the prefix). The value is the node's description as JSON: {"name":…,"http":"host:port"}.
+//
+// Thread safety: Join/Leave from one thread; the keep-alive runs on the membership's own
+// thread and touches only the lease it owns.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "cluster/etcd_client.h"
+#include "lookalike/status.h"
+
+namespace lookalike::cluster {
+
+/// Where the cluster's metadata lives in etcd (docs/design/cluster.md).
+inline constexpr std::string_view kNodesPrefix = "/lookalike/nodes/";
+
+struct NodeInfo {
+  std::string name;  // [A-Za-z0-9_.-], unique among live nodes
+  std::string http;  // "host:port" other nodes and clients reach this node's REST API on
+};
+
+/// The JSON value stored under kNodesPrefix + name.
+std::string EncodeNodeInfo(const NodeInfo& info);
+
+class NodeMembership {
+ public:
+  /// Registers the node under a lease of `ttl` and starts renewing it every ttl/3.
+  /// AlreadyExists when a live node holds the name; Unavailable when etcd does not answer;
+  /// InvalidArgument for a bad name. `etcd` must outlive the membership.
+  static Result<std::unique_ptr<NodeMembership>> Join(EtcdClient* etcd, NodeInfo info,
+                                                      std::chrono::seconds ttl);
+  /// Leave()s.
+  ~NodeMembership();
+  NodeMembership(const NodeMembership&) = delete;
+  NodeMembership& operator=(const NodeMembership&) = delete;
+
+  /// Stops renewing and revokes the lease, so the key goes at once (not after the TTL).
+  /// Idempotent; etcd being down is not an error here (the lease then simply expires).
+  void Leave();
+
+  /// The lease currently holding the key (changes when the membership had to re-register).
+  int64_t lease_id() const;
+  static std::string Key(std::string_view name);
+
+ private:
+  NodeMembership(EtcdClient* etcd, NodeInfo info, std::chrono::seconds ttl)
+      : etcd_(etcd), info_(std::move(info)), ttl_(ttl) {}
+  // Grants a lease and creates the key under it (create-if-absent).
+  Status Register();
+  void KeepAliveLoop();
+
+  EtcdClient* const etcd_;
+  const NodeInfo info_;
+  const std::chrono::seconds ttl_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // guarded by mu_
+  int64_t lease_id_ = 0;   // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace lookalike::cluster

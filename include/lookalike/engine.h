@@ -56,6 +56,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lookalike/field_embedder.h"
 #include "lookalike/index_definition.h"
 #include "lookalike/index_files.h"
 #include "lookalike/search_request.h"
@@ -100,6 +101,12 @@ struct EngineOptions {
   std::string disk_flood_stage = "95%";
   /// How often the disk is sampled and a read-only store tries to recover (RocksDB Resume).
   int disk_check_interval_ms = 1000;
+  /// Makes vectors from images (lookalike/field_embedder.h): fills vector fields mapped with a
+  /// "source_field" on writes, checks their models at create index / put mapping, and embeds
+  /// neural queries. Null = no embedding: such mappings, writes that carry an image for such a
+  /// field, and neural queries fail with 400 illegal_argument_exception / mapper_parsing_exception
+  /// ("no image models are loaded ..."). Stored documents and indices load without it.
+  std::shared_ptr<FieldEmbedder> embedder;
 };
 
 /// ?refresh= on write requests. "" and "false" → kFalse, "true" (and bare "?refresh") → kTrue,

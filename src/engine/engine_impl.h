@@ -19,6 +19,7 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "engine/index.h"
@@ -50,6 +51,22 @@ struct RecoveryJob {
 struct WriteItem {
   WriteOp op;
   WriteOutcome out;  // out.status: per-item failure
+};
+
+/// The top-level vector fields of `mapping` filled from an image field (engine_embed.cc).
+std::vector<EmbedSpec> EmbedSpecsOf(const Mapping& mapping);
+/// Create index (`before` null) / put mapping: every such field that is new or redefined in
+/// `after` must name a model the embedder has, with the field's dimension
+/// (ErrorKind::kMappingParse otherwise; always when there is no embedder).
+Status CheckEmbedModels(const FieldEmbedder* embedder, const Mapping* before,
+                        const Mapping& after);
+
+/// The vectors of a search's neural nodes, made once per (node, model, dims) for all the indices
+/// the search targets, and what the result reports of them.
+struct NeuralEmbeddings {
+  std::map<std::tuple<const NeuralNode*, std::string, int>, std::vector<float>> vectors;
+  double took_ms = 0;
+  std::string model;
 };
 
 /// An index whose stored state could not be loaded at open. The node serves every other index;
@@ -123,6 +140,17 @@ class EngineImpl final : public Engine {
   Status FailedIndexStatus(std::string_view name) const;
   /// DELETE of a failed index: drops what storage holds for it. NotFound if not failed.
   Status DropFailedIndex(const std::string& name);
+
+  // Embedding (engine_embed.cc). Fills the vectors of items whose documents hold an image for
+  // a mapped source_field; an item whose image cannot be used fails alone. No lock held.
+  void EmbedWriteItems(std::vector<WriteItem>* items);
+  /// `node` with every neural node made a knn node on `index` (takes its data_mu shared while
+  /// reading the mapping, not while embedding).
+  Result<QueryNode> EmbedNeuralNodes(const Index& index, const QueryNode& node,
+                                     NeuralEmbeddings* done);
+  /// `request` with its query and post_filter embedded for `index`.
+  Result<SearchRequest> EmbedNeuralRequest(const Index& index, const SearchRequest& request,
+                                           NeuralEmbeddings* done);
 
   // Writes (engine_write.cc).
   Status ExecuteWrites(std::vector<WriteItem>* items, RefreshPolicy refresh);

@@ -39,6 +39,7 @@
 
 #include "cli/index_target.h"
 #include "cli/ingest_pipeline.h"
+#include "embed/model_field_embedder.h"
 #include "lookalike/embedder.h"
 #include "lookalike/engine.h"
 #include "server/rest_server.h"
@@ -409,6 +410,10 @@ int main(int argc, char** argv) {
   // 3. Image queries end to end through RestServer::Handle.
   lookalike::EngineOptions eo;
   eo.data_dir = data_dir;
+  lookalike::embed::ModelFieldEmbedderOptions embed_options;  // the engine embeds the uploads
+  embed_options.models = registry->get();
+  embed_options.image_roots = {image_dir.string()};
+  eo.embedder = std::make_shared<lookalike::embed::ModelFieldEmbedder>(std::move(embed_options));
   auto engine = lookalike::Engine::Open(eo);
   if (!engine.ok()) Die(engine.status().ToString());
   std::vector<double> total, embed_took, thumb_cold, thumb_warm;

@@ -56,6 +56,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lookalike/field_embedder.h"
 #include "lookalike/index_definition.h"
 #include "lookalike/index_files.h"
 #include "lookalike/metrics.h"
@@ -104,6 +105,12 @@ struct EngineOptions {
   /// Record per-index search and write metrics (Engine::metrics()). Off only to measure what
   /// they cost (bench/micro/metrics_bench.cc); the collected gauges are there either way.
   bool record_metrics = true;
+  /// Makes vectors from images (lookalike/field_embedder.h): fills vector fields mapped with a
+  /// "source_field" on writes, checks their models at create index / put mapping, and embeds
+  /// neural queries. Null = no embedding: such mappings, writes that carry an image for such a
+  /// field, and neural queries fail with 400 illegal_argument_exception / mapper_parsing_exception
+  /// ("no image models are loaded ..."). Stored documents and indices load without it.
+  std::shared_ptr<FieldEmbedder> embedder;
 };
 
 /// ?refresh= on write requests. "" and "false" → kFalse, "true" (and bare "?refresh") → kTrue,
@@ -160,8 +167,8 @@ struct SearchOptions {
   /// (include/lookalike/search_merge.h): the engine returns the first `from + size` hits
   /// (from = 0, size = from + size, window checks unchanged) so the merge can pick the page.
   bool as_shard = false;
-  /// What the search is, for the per-kind metrics; absent = SearchKindOf(request). The image
-  /// API sets kImage (the engine sees only the knn query it became).
+  /// What the search is, for the per-kind metrics; absent = SearchKindOf(request). A caller that
+  /// embedded an image itself and searches the knn query it became sets kImage.
   std::optional<SearchKind> kind;
 };
 

@@ -115,13 +115,30 @@ struct KnnNode {
   std::shared_ptr<const QueryNode> filter;
 };
 
+/// The OpenSearch neural query: a knn query whose vector the engine makes from an input with
+/// its embedding plug-in (lookalike/field_embedder.h, EngineOptions::embedder) when it meets an
+/// index. `field` names a vector field ("" = the index's first vector field: an image upload
+/// that names none); `model` overrides the field's mapped model. Exactly one of `image` (encoded
+/// bytes) and `text` is set. The search result reports the embedding (SearchResult::embedding).
+struct NeuralNode {
+  std::string field;
+  std::vector<uint8_t> image;
+  std::string text;
+  std::string model;
+  size_t k = 10;
+  float boost = 1.0f;
+  std::shared_ptr<const QueryNode> filter;
+};
+
 struct QueryNode {
   std::variant<MatchAllNode, IdsNode, TermsNode, RangeNode, ExistsNode, MatchNode,
-               ConstantScoreNode, BoolNode, KnnNode>
+               ConstantScoreNode, BoolNode, KnnNode, NeuralNode>
       node;
 
-  /// True when the tree contains a knn node (the response total then counts its hits).
+  /// True when the tree contains a knn or neural node (the response total then counts its hits).
   bool HasKnn() const;
+  /// True when the tree contains a neural node (the engine embeds it before compiling).
+  bool HasNeural() const;
 };
 
 }  // namespace lookalike

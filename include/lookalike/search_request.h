@@ -128,14 +128,14 @@ struct SearchRequest {
 
 /// What a search is, for the metrics and the slow log: a knn search ("knn"), one whose knn is
 /// restricted by a filter, a post_filter or other bool clauses ("filtered_knn"), an image query
-/// (a knn on an embedding the server computed from an image: only the caller knows, see
-/// SearchOptions::kind), any other query ("text") or none at all ("match_all").
+/// (a neural query node the engine embeds, or SearchOptions::kind set by a caller that embedded
+/// the image itself), any other query ("text") or none at all ("match_all").
 enum class SearchKind : uint8_t { kKnn = 0, kFilteredKnn, kImage, kText, kMatchAll };
 inline constexpr size_t kSearchKinds = 5;
 /// "knn", "filtered_knn", "image", "text", "match_all".
 std::string_view SearchKindName(SearchKind kind);
-/// The kind of `request` as far as the request shows it (never kImage). Walks the query tree
-/// without allocating.
+/// The kind of `request` as far as the request shows it (kImage when its query holds a neural
+/// node). Walks the query tree without allocating.
 SearchKind SearchKindOf(const SearchRequest& request);
 
 /// _count: the documents `query` matches (absent = every live document). A knn query counts its

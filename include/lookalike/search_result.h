@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -129,6 +130,13 @@ struct SearchResult {
   std::vector<DocumentHit> hits;
   /// One entry per requested aggregation, in request order; empty when none was requested.
   std::vector<AggregationPartial> aggregations;
+  /// Set when the request held a neural query: the model that embedded its input and the time
+  /// that took (rendered as the leading "embed_took" and "model" members).
+  struct Embedding {
+    double took_ms = 0;
+    std::string model;
+  };
+  std::optional<Embedding> embedding;
 };
 
 /// The result of a count (_count).

@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/serve_cluster.h"
+#include "embed/model_field_embedder.h"
 #include "lookalike/embedder.h"
 #include "lookalike/engine.h"
 #include "server/rest_server.h"
@@ -131,19 +132,11 @@ int RunServe(const ServeArgs& args) {
     spdlog::error("--durability must be 'request' or 'async', not '{}'", args.durability);
     return 2;
   }
-  auto engine = Engine::Open(engine_options);
-  if (!engine.ok()) {
-    spdlog::error("cannot open data directory {}: {}", args.data_dir,
-                  engine.status().ToString());
-    return 1;
-  }
-
   // Image models are optional: without them the REST API works and image queries answer 400.
   std::string models_dir = args.models_dir.empty() ? DefaultModelDir() : args.models_dir;
   auto models = ModelRegistry::LoadDir(models_dir, {}, /*allow_missing=*/true);
   if (!models.ok()) {
     spdlog::error("cannot load models from {}: {}", models_dir, models.status().ToString());
-    engine.value()->Shutdown();
     return 1;
   }
   for (const Status& refused : models.value()->refused()) {
@@ -153,6 +146,20 @@ int RunServe(const ServeArgs& args) {
     spdlog::warn("no image models in {}; image queries are disabled", models_dir);
   } else {
     spdlog::info("image models from {} (default {})", models_dir, models.value()->DefaultName());
+  }
+
+  // The engine embeds images itself (mapped source_field writes, neural queries) through this
+  // plug-in; the registry outlives the engine (declared first, destroyed last).
+  embed::ModelFieldEmbedderOptions embed_options;
+  embed_options.models = models.value().get();
+  embed_options.image_roots = args.image_roots;
+  embed_options.limits = args.limits;
+  engine_options.embedder = std::make_shared<embed::ModelFieldEmbedder>(std::move(embed_options));
+  auto engine = Engine::Open(engine_options);
+  if (!engine.ok()) {
+    spdlog::error("cannot open data directory {}: {}", args.data_dir,
+                  engine.status().ToString());
+    return 1;
   }
 
   auto security = StartSecurity(args.data_dir, args.host, args.security, args.insecure);

@@ -84,6 +84,24 @@ Result<std::vector<uint8_t>> Base64DecodeBytes(std::string_view text, bool skip_
   return out;
 }
 
+Result<std::vector<uint8_t>> DecodeImageBase64(std::string_view text) {
+  auto illegal = [](std::string_view why) {
+    return Status::InvalidArgument(why).WithKind(ErrorKind::kInvalidValue);
+  };
+  if (text.substr(0, 5) == "data:") {
+    size_t comma = text.find(',');
+    if (comma == std::string_view::npos ||
+        text.substr(0, comma).find(";base64") == std::string_view::npos) {
+      return illegal("query_image: a data: URL must be base64 encoded");
+    }
+    text.remove_prefix(comma + 1);
+  }
+  auto out = Base64DecodeBytes(text, /*skip_whitespace=*/true);
+  if (!out.ok()) return illegal("query_image is not valid base64");
+  if (out->empty()) return illegal("query_image is empty");
+  return out;
+}
+
 Status FillRandom(void* out, size_t size) {
   auto* p = static_cast<uint8_t*>(out);
   size_t filled = 0;

@@ -24,6 +24,12 @@ Result<std::string> Base64Decode(std::string_view text, bool skip_whitespace = f
 Result<std::vector<uint8_t>> Base64DecodeBytes(std::string_view text,
                                                bool skip_whitespace = false);
 
+/// An image in JSON (a neural query_image, a document's {"base64": …}): standard or URL-safe
+/// base64, padding optional, ASCII whitespace ignored, an optional "data:<type>;base64," prefix
+/// skipped. InvalidArgument (illegal_argument_exception, naming query_image) for anything else
+/// and for an empty payload.
+Result<std::vector<uint8_t>> DecodeImageBase64(std::string_view text);
+
 /// Fills `out` from the kernel's CSPRNG (getrandom(2)); IOError if it fails.
 Status FillRandom(void* out, size_t size);
 

@@ -354,6 +354,7 @@ Result<std::shared_ptr<Index>> EngineImpl::CreateIndexInternal(std::string_view 
   index->name = std::string(name);
   LOOKALIKE_RETURN_IF_ERROR(index->Define(definition));
   LOOKALIKE_RETURN_IF_ERROR(index->mapping.CheckLimits(index->settings.mapping_limits));
+  LOOKALIKE_RETURN_IF_ERROR(CheckEmbedModels(options_.embedder.get(), nullptr, index->mapping));
   LOOKALIKE_RETURN_IF_ERROR(index->SyncVectorFields());
   std::unique_lock lock(indices_mu_);
   if (failed_.count(index->name)) {
@@ -468,6 +469,8 @@ Result<Acknowledged> EngineImpl::PutMapping(std::string_view name,
     Mapping updated = index->mapping;
     LOOKALIKE_RETURN_IF_ERROR(updated.Merge(mapping, index->settings.knn_space_type));
     LOOKALIKE_RETURN_IF_ERROR(updated.CheckLimits(index->settings.mapping_limits));
+    LOOKALIKE_RETURN_IF_ERROR(
+        CheckEmbedModels(options_.embedder.get(), &index->mapping, updated));
     {
       std::unique_lock lock(index->data_mu);
       index->mapping = std::move(updated);

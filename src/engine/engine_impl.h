@@ -20,6 +20,7 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "engine/index.h"
@@ -51,6 +52,22 @@ struct RecoveryJob {
 struct WriteItem {
   WriteOp op;
   WriteOutcome out;  // out.status: per-item failure
+};
+
+/// The top-level vector fields of `mapping` filled from an image field (engine_embed.cc).
+std::vector<EmbedSpec> EmbedSpecsOf(const Mapping& mapping);
+/// Create index (`before` null) / put mapping: every such field that is new or redefined in
+/// `after` must name a model the embedder has, with the field's dimension
+/// (ErrorKind::kMappingParse otherwise; always when there is no embedder).
+Status CheckEmbedModels(const FieldEmbedder* embedder, const Mapping* before,
+                        const Mapping& after);
+
+/// The vectors of a search's neural nodes, made once per (node, model, dims) for all the indices
+/// the search targets, and what the result reports of them.
+struct NeuralEmbeddings {
+  std::map<std::tuple<const NeuralNode*, std::string, int>, std::vector<float>> vectors;
+  double took_ms = 0;
+  std::string model;
 };
 
 /// An index whose stored state could not be loaded at open. The node serves every other index;
@@ -131,6 +148,17 @@ class EngineImpl final : public Engine {
                                      const SearchRequest& request, const SearchOptions& options,
                                      std::chrono::steady_clock::time_point start);
 
+  // Embedding (engine_embed.cc). Fills the vectors of items whose documents hold an image for
+  // a mapped source_field; an item whose image cannot be used fails alone. No lock held.
+  void EmbedWriteItems(std::vector<WriteItem>* items);
+  /// `node` with every neural node made a knn node on `index` (takes its data_mu shared while
+  /// reading the mapping, not while embedding).
+  Result<QueryNode> EmbedNeuralNodes(const Index& index, const QueryNode& node,
+                                     NeuralEmbeddings* done);
+  /// `request` with its query and post_filter embedded for `index`.
+  Result<SearchRequest> EmbedNeuralRequest(const Index& index, const SearchRequest& request,
+                                           NeuralEmbeddings* done);
+
   // Writes (engine_write.cc).
   Status ExecuteWrites(std::vector<WriteItem>* items, RefreshPolicy refresh);
   Status WriteIndexGroup(const std::shared_ptr<Index>& index, std::vector<WriteItem*>& items);
@@ -165,6 +193,8 @@ class EngineImpl final : public Engine {
   // registry's collector (sizes, residency, queue, RocksDB), run when the metrics are read.
   void AttachMetrics(Index* index);
   void RecordWrites(const Index& index, const std::vector<WriteItem*>& items);
+  /// One image embedded for `use` ("query" or "index") by `model` ("" = the default model).
+  void RecordEmbed(const std::string& model, std::string_view use, double seconds);
   void CollectMetrics(std::vector<MetricFamily>* out) const;
 
   // Slow log (engine_settings.cc). Recomputes search_slowlog_floor_ from every index; called

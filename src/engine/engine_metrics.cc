@@ -17,6 +17,7 @@ std::string_view SearchKindName(SearchKind kind) {
 namespace {
 
 struct KindScan {
+  bool image = false;  // a neural node (an image or text the engine embeds)
   bool knn = false;
   bool filtered = false;
   bool other = false;  // any clause but match_all and knn
@@ -29,7 +30,9 @@ void ScanAll(const std::vector<QueryNode>& nodes, KindScan* scan) {
 }
 
 void Scan(const QueryNode& q, bool in_bool, KindScan* scan) {
-  if (const auto* knn = std::get_if<KnnNode>(&q.node)) {
+  if (std::holds_alternative<NeuralNode>(q.node)) {
+    scan->image = true;
+  } else if (const auto* knn = std::get_if<KnnNode>(&q.node)) {
     scan->knn = true;
     scan->filtered |= knn->filter != nullptr || in_bool;
   } else if (const auto* b = std::get_if<BoolNode>(&q.node)) {
@@ -59,6 +62,7 @@ SearchKind SearchKindOf(const SearchRequest& request) {
     KindScan query;
     Scan(*request.query, false, &query);
     scan.knn |= query.knn;
+    if (query.image) return SearchKind::kImage;
     scan.filtered |= query.filtered || (query.knn && query.other);
     // A top-level knn section searched together with a query mixes the two.
     scan.filtered |= !request.knn.empty() && query.other;
@@ -111,6 +115,19 @@ void IndexMetrics::RecordSearch(SearchKind kind, double seconds, bool ok) {
 void EngineImpl::AttachMetrics(Index* index) {
   if (!options_.record_metrics) return;
   index->metrics = std::make_shared<IndexMetrics>(metrics_, index->name);
+}
+
+void EngineImpl::RecordEmbed(const std::string& model, std::string_view use, double seconds) {
+  if (!options_.record_metrics) return;
+  // A registry lookup (one short mutex) per image: only image writes and image queries get
+  // here, and their decoding and CNN take milliseconds.
+  metrics_
+      .GetHistogram("lookalike_image_embed_duration_seconds",
+                    "Decoding and embedding one image, by model and use (query: an image search; "
+                    "index: a document's image at write time).",
+                    kLatencyBuckets,
+                    {{"model", model.empty() ? "default" : model}, {"use", std::string(use)}})
+      ->Observe(seconds);
 }
 
 void EngineImpl::RecordWrites(const Index& index, const std::vector<WriteItem*>& items) {

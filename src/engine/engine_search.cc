@@ -513,8 +513,18 @@ Result<SearchResult> EngineImpl::SearchIndices(
 
   HitCollector collector(request, static_cast<size_t>(want));
   AggCollector aggs(request.aggs);
+  const bool neural = (request.query && request.query->HasNeural()) ||
+                      (request.post_filter && request.post_filter->HasNeural());
+  NeuralEmbeddings embedded;
   for (size_t ii = 0; ii < targets.size(); ++ii) {
-    LOOKALIKE_RETURN_IF_ERROR(CollectIndex(*targets[ii], ii, request, &collector, &aggs));
+    if (!neural) {
+      LOOKALIKE_RETURN_IF_ERROR(CollectIndex(*targets[ii], ii, request, &collector, &aggs));
+      continue;
+    }
+    // Each index may map the field to another model or size: embedded per index (once each).
+    LOOKALIKE_ASSIGN_OR_RETURN(SearchRequest knn_request,
+                               EmbedNeuralRequest(*targets[ii], request, &embedded));
+    LOOKALIKE_RETURN_IF_ERROR(CollectIndex(*targets[ii], ii, knn_request, &collector, &aggs));
   }
 
   SearchResult result;
@@ -537,17 +547,28 @@ Result<SearchResult> EngineImpl::SearchIndices(
     }
   }
   result.aggregations = aggs.Take();
-  result.took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::steady_clock::now() - start).count();
+  if (neural) result.embedding = SearchResult::Embedding{embedded.took_ms, embedded.model};
+  // "took" is the search alone; the embedding of a neural input is reported as "embed_took".
+  const auto embedding = std::chrono::duration<double, std::milli>(embedded.took_ms);
+  result.took_ms = std::max<int64_t>(
+      0, std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now() - start - embedding).count());
   return result;
 }
 
 Result<CountResult> EngineImpl::Count(std::string_view index_expr, const CountRequest& request) {
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
   LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(index_expr, true));
-  const QueryNode* query = request.query ? &*request.query : nullptr;
   CountResult result;
+  NeuralEmbeddings embedded;
   for (const auto& index : targets) {
+    std::optional<QueryNode> knn_query;  // the query with its neural nodes embedded
+    if (request.query && request.query->HasNeural()) {
+      LOOKALIKE_ASSIGN_OR_RETURN(knn_query, EmbedNeuralNodes(*index, *request.query, &embedded));
+    }
+    const QueryNode* query = knn_query      ? &*knn_query
+                             : request.query ? &*request.query
+                                             : nullptr;
     std::shared_lock lock(index->data_mu);
     Matches m;
     bool knn = false;

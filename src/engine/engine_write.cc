@@ -446,6 +446,9 @@ Status EngineImpl::ExecuteWrites(std::vector<WriteItem>* items, RefreshPolicy re
   for (auto& item : *items) {
     item.out.index = item.op.index;
     item.out.id = item.op.id;
+  }
+  EmbedWriteItems(items);
+  for (auto& item : *items) {
     if (item.out.status.ok()) groups[item.op.index].push_back(&item);
   }
   std::vector<std::shared_ptr<Index>> touched;

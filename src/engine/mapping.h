@@ -56,6 +56,9 @@ struct FieldMapping {
   bool is_subfield = false;
   int ignore_above = -1;            // keyword: longer values are not indexed
   VectorSpec vector;
+  /// Index-time embedding (lookalike/field_embedder.h): a vector field is filled from the image
+  /// held in the document field `source_field` by `model` ("" = the embedder's default). Only
+  /// top-level vector fields are filled; `model` also picks the model of neural queries.
   std::optional<EmbeddingSpec> embedding;
 };
 

@@ -499,6 +499,11 @@ struct Compiler {
   Result<std::unique_ptr<Query>> operator()(const KnnNode& n) const {
     return CompileKnn(n, index);
   }
+  Result<std::unique_ptr<Query>> operator()(const NeuralNode&) const {
+    // The search embeds neural nodes into knn nodes before it compiles (engine_embed.cc).
+    return Status::InvalidArgument("[neural] query was not embedded before execution")
+        .WithKind(ErrorKind::kInvalidValue);
+  }
 };
 
 }  // namespace
@@ -525,12 +530,16 @@ namespace lookalike {
 namespace {
 
 struct HasKnnVisitor {
-  bool operator()(const KnnNode&) const { return true; }
-  bool operator()(const ConstantScoreNode& n) const { return n.filter && n.filter->HasKnn(); }
+  bool neural_only;  // looks for neural nodes alone
+  bool operator()(const KnnNode&) const { return !neural_only; }
+  bool operator()(const NeuralNode&) const { return true; }
+  bool operator()(const ConstantScoreNode& n) const {
+    return n.filter && std::visit(*this, n.filter->node);
+  }
   bool operator()(const BoolNode& n) const {
     for (const auto* list : {&n.must, &n.filter, &n.should, &n.must_not}) {
       for (const QueryNode& q : *list) {
-        if (q.HasKnn()) return true;
+        if (std::visit(*this, q.node)) return true;
       }
     }
     return false;
@@ -540,6 +549,7 @@ struct HasKnnVisitor {
 
 }  // namespace
 
-bool QueryNode::HasKnn() const { return std::visit(HasKnnVisitor{}, node); }
+bool QueryNode::HasKnn() const { return std::visit(HasKnnVisitor{false}, node); }
+bool QueryNode::HasNeural() const { return std::visit(HasKnnVisitor{true}, node); }
 
 }  // namespace lookalike

@@ -109,6 +109,10 @@ Result<SearchResult> MergeSearchResults(std::vector<SearchResult> partials,
     out.shards.successful += p.shards.successful;
     out.shards.skipped += p.shards.skipped;
     out.shards.failed += p.shards.failed;
+    // Every shard embedded the same input; the slowest one says how long it took.
+    if (p.embedding && (!out.embedding || p.embedding->took_ms > out.embedding->took_ms)) {
+      out.embedding = p.embedding;
+    }
     if (!std::isnan(p.max_score) &&
         (std::isnan(out.max_score) || p.max_score > out.max_score)) {
       out.max_score = p.max_score;

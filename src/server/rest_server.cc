@@ -80,7 +80,6 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
   RegisterSlowLogHandlers(router_, *engine);
   RegisterSnapshotHandlers(router_, ctx_);
   image_api_ = std::make_unique<ImageApi>(engine, options_.image);
-  ctx_.image_api = image_api_.get();
   image_api_->Register(router_);
   RegisterWebUi(router_);
   auto lanes = [this] {

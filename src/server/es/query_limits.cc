@@ -51,7 +51,7 @@ void CountBelow(element q, size_t stop_above, size_t* count) {
     if (kv.value.at_key("filter").get(filter) == simdjson::SUCCESS) {
       CountNested(filter, stop_above, count);
     }
-  } else if (kv.key == "knn") {
+  } else if (kv.key == "knn" || kv.key == "neural") {
     for (auto field : AsObject(kv.value)) CountKnnFilter(field.value, stop_above, count);
   }
 }

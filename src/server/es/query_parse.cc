@@ -4,6 +4,8 @@
 #include <cmath>
 #include <utility>
 
+#include "common/base64.h"
+
 namespace lookalike::es {
 namespace {
 
@@ -152,6 +154,66 @@ Result<QueryNode> ParseOpenSearchKnn(element body) {
     q.ef_search = static_cast<int>(ef);
   }
   LOOKALIKE_RETURN_IF_ERROR(ParseOptionalFilter(opts, &q));
+  return Node(std::move(q));
+}
+
+// The OpenSearch neural query: {"neural":{FIELD:{"query_image":B64 | "query_text":T, "k":K,
+// "filter":F, "model_id":M}}}. The engine embeds it (lookalike/field_embedder.h).
+Result<QueryNode> ParseNeural(element body) {
+  NeuralNode q;
+  element clause;
+  if (!body.is_object()) return ParsingError("[neural] query must name exactly one field");
+  size_t fields = 0;
+  for (auto kv : AsObject(body)) {
+    ++fields;
+    q.field = std::string(kv.key);
+    clause = kv.value;
+    if (!clause.is_object()) {
+      return ParsingError("[neural] query for field [" + q.field + "] must be an object");
+    }
+  }
+  if (fields != 1) return ParsingError("[neural] query must name exactly one field");
+  for (auto [key, value] : AsObject(clause)) {
+    std::string_view text;
+    if (key == "query_image") {
+      if (value.get(text) != simdjson::SUCCESS) {
+        return ParsingError("[neural] query_image must be a string");
+      }
+      LOOKALIKE_ASSIGN_OR_RETURN(q.image, DecodeImageBase64(text));
+    } else if (key == "query_text") {
+      if (value.get(text) != simdjson::SUCCESS || text.empty()) {
+        return ParsingError("[neural] query_text must be a non-empty string");
+      }
+      q.text = std::string(text);
+    } else if (key == "k") {
+      int64_t k = 0;
+      if (value.get(k) != simdjson::SUCCESS || k < 1 || k > kMaxK) {
+        return IllegalArgument("[neural] k must be an integer in [1, " + std::to_string(kMaxK) +
+                               "]");
+      }
+      q.k = static_cast<size_t>(k);
+    } else if (key == "filter") {
+      if (!value.is_object()) return ParsingError("[neural] filter must be an object");
+      LOOKALIKE_ASSIGN_OR_RETURN(QueryNode filter, ParseQueryNode(value));
+      q.filter = Shared(std::move(filter));
+    } else if (key == "model_id") {
+      if (value.get(text) != simdjson::SUCCESS) {
+        return ParsingError("[neural] model_id must be a string");
+      }
+      q.model = std::string(text);
+    } else if (key == "boost") {
+      q.boost = GetBoost(clause);
+    } else if (key != "_name") {
+      return ParsingError("[neural] unknown parameter [" + std::string(key) + "]");
+    }
+  }
+  if (q.image.empty() && q.text.empty()) {
+    return ParsingError("[neural] query for [" + q.field + "] needs query_image");
+  }
+  if (!q.image.empty() && !q.text.empty()) {
+    return ParsingError("[neural] query for [" + q.field +
+                        "] takes query_image or query_text, not both");
+  }
   return Node(std::move(q));
 }
 
@@ -335,6 +397,7 @@ Result<QueryNode> ParseQueryNode(element q) {
   if (type == "match_none") return Node(MatchAllNode{0.0f, true});
   if (type == "bool") return ParseBool(body);
   if (type == "knn") return ParseOpenSearchKnn(body);
+  if (type == "neural") return ParseNeural(body);
   if (type == "range") return ParseRange(body);
   if (type == "match") return ParseMatch(body, false);
   if (type == "match_phrase") return ParseMatch(body, true);

@@ -460,9 +460,11 @@ Result<SearchRequest> ParseSearchRequest(std::string_view body, const UrlParams&
   LOOKALIKE_RETURN_IF_ERROR(ParseIntParam(params, "size", &url_size));
   LOOKALIKE_RETURN_IF_ERROR(ParseIntParam(params, "from", &url_from));
   DeferredQueries deferred;
+  bool body_size = false;
   if (HasContent(body)) {
     LOOKALIKE_ASSIGN_OR_RETURN(element root, ParseJson(ThreadParser(), body));
     LOOKALIKE_RETURN_IF_ERROR(ParseSearchBody(root, options, &r, &deferred));
+    body_size = root.is_object() && root.at_key("size").error() == simdjson::SUCCESS;
   }
   if (url_size >= 0) r.size = url_size;
   if (url_from >= 0) r.from = url_from;
@@ -479,6 +481,9 @@ Result<SearchRequest> ParseSearchRequest(std::string_view body, const UrlParams&
     r.query = std::move(*q);
   } else if (deferred.has_query) {
     LOOKALIKE_ASSIGN_OR_RETURN(r.query, ParseQueryNode(deferred.query));
+    // OpenSearch answers a top-level neural query with its k hits unless a size is given.
+    const auto* neural = std::get_if<NeuralNode>(&r.query->node);
+    if (neural != nullptr && !body_size && url_size < 0) r.size = static_cast<int64_t>(neural->k);
   }
   if (deferred.has_knn) {
     LOOKALIKE_ASSIGN_OR_RETURN(r.knn, ParseKnnSection(deferred.knn, r.size));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
 #include "common/json_writer.h"
@@ -134,6 +135,12 @@ std::string RenderSearchResponse(const SearchResult& r, std::string_view leading
   JsonWriter w(&out);
   w.BeginObject();
   if (!leading_members.empty()) w.Raw(leading_members);
+  if (r.embedding) {
+    // How long the neural query's input took to embed (one decimal) and which model made it.
+    char ms[48];
+    std::snprintf(ms, sizeof(ms), "%.1f", r.embedding->took_ms);
+    w.Key("embed_took").Raw(ms).Key("model").String(r.embedding->model);
+  }
   w.Key("took").Int(r.took_ms).Key("timed_out").Bool(r.timed_out);
   WriteShards(w, r.shards);
   w.Key("hits").BeginObject();

@@ -9,7 +9,6 @@
 #include "server/es/doc_codec.h"
 #include "server/es/search_codec.h"
 #include "server/handlers/rest_common.h"
-#include "server/image/image_handlers.h"
 
 namespace lookalike::server {
 
@@ -19,7 +18,7 @@ Result<WriteCondition> ConditionParam(const RestRequest& req) {
   return ParseWriteCondition(req.Param("if_seq_no"), req.Param("if_primary_term"));
 }
 
-void IndexDoc(Engine& e, const RestContext& ctx, const RestRequest& req, HttpResponse* resp,
+void IndexDoc(Engine& e, const RestRequest& req, HttpResponse* resp,
               OpType op_type) {
   auto refresh = RefreshParam(req);
   if (!refresh.ok()) return ReplyError(refresh.status(), resp);
@@ -36,11 +35,6 @@ void IndexDoc(Engine& e, const RestContext& ctx, const RestRequest& req, HttpRes
   op.id = std::string(req.PathParam("id"));
   op.source = std::string(req.body());
   op.condition = condition.value();
-  if (ctx.image_api != nullptr) {
-    if (Status embedded = ctx.image_api->EmbedWrite(&op); !embedded.ok()) {
-      return ReplyError(embedded, resp);
-    }
-  }
   es::ReplyWriteOutcome(e.WriteDocument(std::move(op), refresh.value()), resp);
 }
 
@@ -153,15 +147,15 @@ void Mget(Engine& e, const RestRequest& req, HttpResponse* resp) {
 
 void RegisterDocumentHandlers(Router& router, RestContext& ctx) {
   Engine& e = *ctx.engine;
-  router.Add("PUT,POST", "/{index}/_doc/{id}", [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
-    IndexDoc(e, ctx, req, resp, OpType::kIndex);
+  router.Add("PUT,POST", "/{index}/_doc/{id}", [&e](const RestRequest& req, HttpResponse* resp) {
+    IndexDoc(e, req, resp, OpType::kIndex);
   });
-  router.Add("POST", "/{index}/_doc", [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
-    IndexDoc(e, ctx, req, resp, OpType::kIndex);
+  router.Add("POST", "/{index}/_doc", [&e](const RestRequest& req, HttpResponse* resp) {
+    IndexDoc(e, req, resp, OpType::kIndex);
   });
   router.Add("PUT,POST", "/{index}/_create/{id}",
-             [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
-               IndexDoc(e, ctx, req, resp, OpType::kCreate);
+             [&e](const RestRequest& req, HttpResponse* resp) {
+               IndexDoc(e, req, resp, OpType::kCreate);
              });
   auto get = [&e](const RestRequest& req, HttpResponse* resp) {
     SourceFilter source = lookalike::es::SourceFilterFromUrl(req.http.query);
@@ -183,7 +177,7 @@ void RegisterDocumentHandlers(Router& router, RestContext& ctx) {
                                            refresh.value(), condition.value()),
                           resp);
   });
-  router.Add("POST", "/{index}/_update/{id}", [&e, &ctx](const RestRequest& req,
+  router.Add("POST", "/{index}/_update/{id}", [&e](const RestRequest& req,
                                                          HttpResponse* resp) {
     auto refresh = RefreshParam(req);
     if (!refresh.ok()) return ReplyError(refresh.status(), resp);
@@ -196,12 +190,6 @@ void RegisterDocumentHandlers(Router& router, RestContext& ctx) {
     op.condition = condition.value();
     if (Status parsed = es::ParseUpdateBody(req.body(), &op); !parsed.ok()) {
       return ReplyError(parsed, resp);
-    }
-    // A partial document (or upsert) that brings a new image gets the new image's vector.
-    if (ctx.image_api != nullptr) {
-      if (Status embedded = ctx.image_api->EmbedWrite(&op); !embedded.ok()) {
-        return ReplyError(embedded, resp);
-      }
     }
     es::ReplyWriteOutcome(e.WriteDocument(std::move(op), refresh.value()), resp);
   });

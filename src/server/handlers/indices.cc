@@ -2,19 +2,15 @@
 #include "server/es/index_codec.h"
 #include "server/es/search_codec.h"
 #include "server/handlers/rest_common.h"
-#include "server/image/image_handlers.h"
 
 namespace lookalike::server {
 
 void RegisterIndexHandlers(Router& router, RestContext& ctx) {
   Engine& e = *ctx.engine;
-  // ctx.image_api is set after the handlers are registered; read it per request.
-  router.Add("PUT", "/{index}", [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
+  router.Add("PUT", "/{index}", [&e](const RestRequest& req, HttpResponse* resp) {
     auto definition = es::ParseCreateIndexBody(req.body());
-    if (!definition.ok()) return ReplyError(es::CreateIndexBodyError(IndexParam(req), definition.status()), resp);
-    if (ctx.image_api != nullptr) {
-      Status s = ctx.image_api->CheckMappingModels(definition->mapping);
-      if (!s.ok()) return ReplyError(s, resp);
+    if (!definition.ok()) {
+      return ReplyError(es::CreateIndexBodyError(IndexParam(req), definition.status()), resp);
     }
     auto created = e.CreateIndex(IndexParam(req), *definition);
     if (!created.ok()) return ReplyError(created.status(), resp);
@@ -35,22 +31,17 @@ void RegisterIndexHandlers(Router& router, RestContext& ctx) {
   };
   router.Add("GET", "/_mapping", get_mapping);
   router.Add("GET", "/{index}/_mapping", get_mapping);
-  router.Add("PUT,POST", "/{index}/_mapping",
-             [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
-               auto mapping = es::ParsePutMappingBody(req.body());
-               if (!mapping.ok()) {
-                 // The index is resolved first, as Elasticsearch does.
-                 Status missing = e.DescribeIndices(IndexParam(req)).status();
-                 return ReplyError(missing.ok() ? mapping.status() : missing, resp);
-               }
-               if (ctx.image_api != nullptr) {
-                 Status s = ctx.image_api->CheckMappingModels(*mapping);
-                 if (!s.ok()) return ReplyError(s, resp);
-               }
-               auto ack = e.PutMapping(IndexParam(req), *mapping);
-               if (!ack.ok()) return ReplyError(ack.status(), resp);
-               Reply(es::RenderAcknowledged(*ack), resp);
-             });
+  router.Add("PUT,POST", "/{index}/_mapping", [&e](const RestRequest& req, HttpResponse* resp) {
+    auto mapping = es::ParsePutMappingBody(req.body());
+    if (!mapping.ok()) {
+      // The index is resolved first, as Elasticsearch does.
+      Status missing = e.DescribeIndices(IndexParam(req)).status();
+      return ReplyError(missing.ok() ? mapping.status() : missing, resp);
+    }
+    auto ack = e.PutMapping(IndexParam(req), *mapping);
+    if (!ack.ok()) return ReplyError(ack.status(), resp);
+    Reply(es::RenderAcknowledged(*ack), resp);
+  });
   auto get_settings = [&e](const RestRequest& req, HttpResponse* resp) {
     auto flag = [&req](std::string_view name) {
       const std::string* v = req.Param(name);

@@ -67,11 +67,8 @@ inline constexpr std::string_view kDiskFloodStage =
 /// illegal_argument_exception for a value it cannot parse or an inverted order) otherwise.
 Status ApplyDiskWatermarks(Engine& engine, const ClusterSettings::Lookup& get);
 
-class ImageApi;
-
 struct RestContext {
   Engine* engine = nullptr;
-  const ImageApi* image_api = nullptr;  // image queries (neural); null = not available
   std::string node_name = "lookalike";
   std::string cluster_name = "lookalike";
   std::string cluster_uuid;

@@ -1,14 +1,13 @@
 // GET/POST /_search and /{index}/_search. The codec (server/es/search_codec.h) parses the body
 // and the URL parameters (which override the body, as in Elasticsearch) into a SearchRequest;
-// the engine call is timed for the slow log.
+// the engine call is timed for the slow log. A neural query is a query node the engine embeds
+// with its plug-in (lookalike/field_embedder.h); the response then leads with "embed_took".
 #include <chrono>
 
 #include "server/es/search_codec.h"
 #include "server/es/search_render.h"
 #include "server/handlers/rest_common.h"
 #include "server/handlers/slowlog.h"
-#include "server/image/image_handlers.h"
-#include "server/image/image_query.h"
 
 namespace lookalike::server {
 
@@ -18,23 +17,6 @@ void RegisterSearchHandlers(Router& router, RestContext& ctx) {
     if (const std::string* keep_alive = req.Param("scroll")) {
       return Reply(StartScroll(ctx, req, *keep_alive), resp);
     }
-    if (ctx.image_api != nullptr) {
-      // {"query":{"neural":{FIELD:{"query_image":...}}}} becomes a knn query on the embedding.
-      auto rewritten =
-          ctx.image_api->RewriteNeuralSearch(IndexParam(req), req.body(), req.http.query);
-      if (!rewritten.ok()) return ReplyError(rewritten.status(), resp);
-      if (rewritten->has_value()) {
-        const auto& rw = **rewritten;
-        auto started = std::chrono::steady_clock::now();
-        SearchOptions options;
-        options.kind = SearchKind::kImage;
-        auto result = e.Search(IndexParam(req), rw.request, options);
-        MaybeLogSlowSearch(e, IndexParam(req), req.body(), started, result, "image");
-        if (!result.ok()) return ReplyError(result.status(), resp);
-        return Reply(es::RenderSearchResponse(*result, EmbedTookFields(rw.embed_ms, rw.model)),
-                     resp);
-      }
-    }
     es::SearchParseOptions parse;
     parse.max_clause_count = e.MaxClauseCount();
     auto request = es::ParseSearchRequest(req.body(), req.http.query, parse);
@@ -42,7 +24,7 @@ void RegisterSearchHandlers(Router& router, RestContext& ctx) {
     if (Status s = AuthorizeLookups(req, *request); !s.ok()) return ReplyError(s, resp);
     auto started = std::chrono::steady_clock::now();
     auto result = e.Search(IndexParam(req), *request);
-    MaybeLogSlowSearch(e, IndexParam(req), req.body(), started, result);
+    MaybeLogSlowSearch(e, IndexParam(req), req.body(), started, result);  // neural: "image"
     if (!result.ok()) return ReplyError(result.status(), resp);
     Reply(es::RenderSearchResponse(*result), resp);
   };

@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "common/json_writer.h"
+#include "embed/model_field_embedder.h"
 #include "server/error_mapping.h"
 #include "server/es/query_parse.h"
 #include "server/es/search_codec.h"
@@ -58,19 +59,6 @@ Result<int> ParseK(std::string_view text, std::string_view name, int max_k, int 
   return v;
 }
 
-// A knn query on the embedded image: the vector is moved in, not copied.
-QueryNode KnnQueryOf(std::string field, std::vector<float> vector, int k,
-                     std::shared_ptr<const QueryNode> filter) {
-  KnnNode knn;
-  knn.field = std::move(field);
-  knn.vector = std::move(vector);
-  knn.k = static_cast<size_t>(k);
-  knn.filter = std::move(filter);
-  QueryNode node;
-  node.node = std::move(knn);
-  return node;
-}
-
 // A body with a strong validator: 304 without the body when the client already has this etag.
 void ReplyWithEtag(const RestRequest& request, std::string_view etag,
                    std::string_view cache_control, std::string_view content_type,
@@ -92,31 +80,8 @@ void ReplyWithEtag(const RestRequest& request, std::string_view etag,
 
 ImageApi::ImageApi(Engine* engine, ImageApiOptions options)
     : engine_(engine), options_(std::move(options)) {
-  if (MetricsRegistry* metrics = engine_->metrics(); metrics && options_.models) {
-    for (const ModelManifest& model : options_.models->List()) {
-      for (const char* use : {"query", "index"}) {
-        embed_seconds_[model.name][use[0] == 'q' ? kQueryEmbed : kIndexEmbed] =
-            metrics->GetHistogram("lookalike_image_embed_duration_seconds",
-                                  "Decoding and embedding one image, by model and use (query: "
-                                  "an image search; index: a document's image at write time).",
-                                  kLatencyBuckets, {{"model", model.name}, {"use", use}});
-      }
-    }
-  }
   std::vector<std::string> roots;
-  for (const std::string& r : options_.image_roots) {
-    char resolved[PATH_MAX];
-    if (::realpath(r.c_str(), resolved) == nullptr) {
-      missing_roots_.push_back(r);
-      continue;
-    }
-    roots.emplace_back(resolved);
-    open_roots_.emplace_back(resolved);
-    // Stored paths may name the root as configured (through a symlink in the root's own path).
-    std::error_code ec;
-    std::string absolute = std::filesystem::absolute(r, ec).string();
-    if (!ec && absolute != resolved) open_roots_.push_back(absolute);
-  }
+  open_roots_ = embed::OpenableImageRoots(options_.image_roots, &roots, &missing_roots_);
   options_.image_roots = std::move(roots);
   ThumbnailCacheOptions thumbs;
   thumbs.dir = options_.thumbnail_dir;
@@ -133,50 +98,6 @@ void ImageApi::Register(Router& router) const {
   auto models = [this](const RestRequest&, HttpResponse* resp) { ListModels(resp); };
   router.Add("GET", "/_models", models);
   router.Add("GET", "/_plugins/_ml/models", models);  // where OpenSearch ML Commons lists them
-}
-
-Result<ImageApi::Query> ImageApi::Embed(std::string_view index, std::string_view field,
-                                        std::string_view model,
-                                        std::span<const uint8_t> image) const {
-  if (options_.models == nullptr || options_.models->List().empty()) {
-    return Illegal("no image models are loaded (start the server with --models DIR after "
-                   "`lookalike convert-model`)");
-  }
-  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<IndexDescription> described,
-                             engine_->DescribeIndices(index));
-  if (described.empty()) return Illegal("index has no mapping");
-  LOOKALIKE_ASSIGN_OR_RETURN(VectorField vf, FindVectorField(described[0].mapping, index, field));
-  std::string name = !model.empty() ? std::string(model) : vf.model;
-  auto embedder = options_.models->Get(name);
-  if (!embedder.ok()) {
-    return Illegal(embedder.status().message());
-  }
-  Query q;
-  q.field = vf.name;
-  q.model = (*embedder)->manifest().name;
-  if (vf.dims != 0 && (*embedder)->dims() != vf.dims) {
-    return Illegal("model [" + q.model + "] makes " + std::to_string((*embedder)->dims()) +
-                   "-dimensional vectors but field [" + vf.name + "] has " +
-                   std::to_string(vf.dims) + " dimensions; name the index's model");
-  }
-  auto t0 = std::chrono::steady_clock::now();
-  auto decoded = DecodeImage(image, options_.limits);
-  if (!decoded.ok()) {
-    const Status& st = decoded.status();
-    return Status(st.code(), "cannot use the query image: " + st.message())
-        .WithKind(st.code() == StatusCode::kResourceExhausted ? ErrorKind::kBodyTooLarge
-                                                              : ErrorKind::kInvalidValue);
-  }
-  LOOKALIKE_ASSIGN_OR_RETURN(q.vector, (*embedder)->Embed(*decoded));
-  q.embed_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  RecordEmbed(q.model, kQueryEmbed, q.embed_ms / 1e3);
-  return q;
-}
-
-void ImageApi::RecordEmbed(const std::string& model, EmbedUse use, double seconds) const {
-  auto it = embed_seconds_.find(model);
-  if (it != embed_seconds_.end() && it->second[use]) it->second[use]->Observe(seconds);
 }
 
 void ImageApi::SearchImage(const RestRequest& request, HttpResponse* response) const {
@@ -200,46 +121,32 @@ void ImageApi::SearchImage(const RestRequest& request, HttpResponse* response) c
     filter = std::make_shared<const QueryNode>(std::move(parsed).value());
   }
   std::string_view index = request.PathParam("index");
-  auto q = Embed(index, FormValue(*parts, request, "field"), FormValue(*parts, request, "model"),
-                 std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(file->data.data()),
-                                          file->data.size()));
-  if (!q.ok()) return fail(q.status());
+  // The engine embeds the upload with its plug-in and runs the knn search on the vector.
+  NeuralNode neural;
+  neural.field = std::string(FormValue(*parts, request, "field"));
+  neural.model = std::string(FormValue(*parts, request, "model"));
+  neural.image.assign(file->data.begin(), file->data.end());
+  neural.k = static_cast<size_t>(*k);
+  neural.filter = std::move(filter);
+  if (neural.field.empty()) {
+    // The hits show their documents without the searched vector, so name it here.
+    auto described = engine_->DescribeIndices(index);
+    if (!described.ok()) return fail(described.status());
+    if (described->empty()) {
+      return fail(Status::NotFound("no index matches [" + std::string(index) + "]"));
+    }
+    auto field = FindVectorField(described->front().mapping, index, "");
+    if (!field.ok()) return fail(field.status());
+    neural.field = field->name;
+  }
   SearchRequest search;
   search.size = *size;
-  search.source.excludes = {q->field};  // the hits show their documents without the vector
-  search.query = KnnQueryOf(q->field, std::move(q->vector), *k, std::move(filter));
-  SearchOptions options;
-  options.kind = SearchKind::kImage;
-  auto result = engine_->Search(index, search, options);
+  search.source.excludes = {neural.field};
+  search.query.emplace().node = std::move(neural);
+  auto result = engine_->Search(index, search);
   if (!result.ok()) return fail(result.status());
   response->status = 200;
-  response->body = es::RenderSearchResponse(*result, EmbedTookFields(q->embed_ms, q->model));
-}
-
-Result<std::optional<ImageApi::Rewritten>> ImageApi::RewriteNeuralSearch(
-    std::string_view index, std::string_view body,
-    const std::vector<std::pair<std::string, std::string>>& url_params) const {
-  const size_t max_clauses = engine_->MaxClauseCount();
-  LOOKALIKE_ASSIGN_OR_RETURN(auto neural, ParseNeuralQuery(body, options_.max_k, max_clauses));
-  if (!neural.has_value()) return std::optional<Rewritten>();
-  es::SearchParseOptions parse;
-  parse.max_clause_count = max_clauses;
-  parse.skip_query = true;
-  LOOKALIKE_ASSIGN_OR_RETURN(SearchRequest search,
-                             es::ParseSearchRequest(body, url_params, parse));
-  if (!neural->has_size && es::FindParam(url_params, "size") == nullptr) search.size = neural->k;
-  std::span<const uint8_t> image(neural->image);
-  LOOKALIKE_ASSIGN_OR_RETURN(Query q, Embed(index, neural->field, neural->model, image));
-  // A ?q= replaces the body's query, the neural one included (as it did as a rewritten body).
-  if (es::FindParam(url_params, "q") == nullptr || !search.query) {
-    search.query = KnnQueryOf(std::move(q.field), std::move(q.vector), neural->k,
-                              std::move(neural->filter));
-  }
-  Rewritten out;
-  out.request = std::move(search);
-  out.embed_ms = q.embed_ms;
-  out.model = q.model;
-  return std::optional<Rewritten>(std::move(out));
+  response->body = es::RenderSearchResponse(*result);
 }
 
 namespace {
@@ -316,7 +223,7 @@ void ImageApi::GetImage(const RestRequest& request, HttpResponse* response) cons
                         "field and no image under a mapped source_field)"));
   }
   // Opened below a root without following symlinks: what is checked is what is read.
-  auto file = OpenImageBelowRoots(path, open_roots_);
+  auto file = embed::OpenImageBelowRoots(path, open_roots_);
   if (!file.ok()) return fail(file.status());
   if (thumb_side != 0) {
     auto thumb = thumbnails_->Get(*file, thumb_side);

@@ -26,18 +26,7 @@ Status Illegal(std::string_view why) {
 }  // namespace
 
 Result<std::vector<uint8_t>> DecodeBase64(std::string_view text) {
-  if (text.substr(0, 5) == "data:") {
-    size_t comma = text.find(',');
-    if (comma == std::string_view::npos || text.substr(0, comma).find(";base64") ==
-                                               std::string_view::npos) {
-      return Illegal("query_image: a data: URL must be base64 encoded");
-    }
-    text.remove_prefix(comma + 1);
-  }
-  auto out = Base64DecodeBytes(text, /*skip_whitespace=*/true);
-  if (!out.ok()) return Illegal("query_image is not valid base64");
-  if (out->empty()) return Illegal("query_image is empty");
-  return out;
+  return DecodeImageBase64(text);
 }
 
 Result<VectorField> FindVectorField(const MappingDefinition& mapping, std::string_view index,
@@ -65,66 +54,6 @@ Result<VectorField> FindVectorField(const MappingDefinition& mapping, std::strin
   return out;
 }
 
-Result<std::optional<NeuralQuery>> ParseNeuralQuery(std::string_view body, int max_k,
-                                                    size_t max_clause_count) {
-  // Cheap test first: most searches are not neural and must not pay for a second parse.
-  if (body.find("\"neural\"") == std::string_view::npos) return std::optional<NeuralQuery>();
-  simdjson::dom::parser parser;
-  simdjson::dom::object root;
-  if (parser.parse(body).get(root) != simdjson::SUCCESS) {
-    return std::optional<NeuralQuery>();  // not JSON: the search handler reports it
-  }
-  simdjson::dom::object neural;
-  if (root["query"]["neural"].get(neural) != simdjson::SUCCESS) return std::optional<NeuralQuery>();
-  NeuralQuery q;
-  size_t fields = 0;
-  simdjson::dom::object clause;
-  for (auto [key, value] : neural) {
-    ++fields;
-    q.field = std::string(key);
-    if (value.get(clause) != simdjson::SUCCESS) {
-      return Parsing("[neural] query for field [" + q.field + "] must be an object");
-    }
-  }
-  if (fields != 1) return Parsing("[neural] query must name exactly one field");
-  for (auto [key, value] : clause) {
-    if (key == "query_image") {
-      std::string_view b64;
-      if (value.get(b64) != simdjson::SUCCESS) return Parsing("[neural] query_image must be a string");
-      LOOKALIKE_ASSIGN_OR_RETURN(q.image, DecodeBase64(b64));
-    } else if (key == "k") {
-      int64_t k = 0;
-      if (value.get(k) != simdjson::SUCCESS || k < 1 || k > max_k) {
-        return Illegal("[neural] k must be an integer in [1, " + std::to_string(max_k) + "]");
-      }
-      q.k = static_cast<int>(k);
-    } else if (key == "filter") {
-      if (!value.is_object()) return Parsing("[neural] filter must be an object");
-      // The filter nests in the knn clause the neural query becomes: itself one clause more.
-      if (1 + es::CountQueryClauses(value, max_clause_count) > max_clause_count) {
-        return es::TooManyClauses(max_clause_count);
-      }
-      LOOKALIKE_ASSIGN_OR_RETURN(QueryNode filter, es::ParseQueryNode(value));
-      q.filter = std::make_shared<const QueryNode>(std::move(filter));
-    } else if (key == "model_id") {
-      std::string_view m;
-      if (value.get(m) != simdjson::SUCCESS) return Parsing("[neural] model_id must be a string");
-      q.model = std::string(m);
-    } else if (key == "query_text") {
-      return Illegal("[neural] query_text is not supported: no text model is available; "
-                     "use query_image");
-    } else if (key == "boost" || key == "_name") {
-      // accepted and ignored
-    } else {
-      return Parsing("[neural] unknown parameter [" + std::string(key) + "]");
-    }
-  }
-  if (q.image.empty()) return Parsing("[neural] query for [" + q.field + "] needs query_image");
-  simdjson::dom::element size;
-  q.has_size = root["size"].get(size) == simdjson::SUCCESS;
-  return std::optional<NeuralQuery>(std::move(q));
-}
-
 Result<QueryNode> ParseFilterQuery(std::string_view text, size_t max_clause_count) {
   simdjson::dom::parser parser;
   simdjson::dom::element el;
@@ -137,16 +66,6 @@ Result<QueryNode> ParseFilterQuery(std::string_view text, size_t max_clause_coun
     return es::TooManyClauses(max_clause_count);
   }
   return es::ParseQueryNode(el);
-}
-
-std::string EmbedTookFields(double ms, std::string_view model) {
-  char buf[48];
-  std::snprintf(buf, sizeof(buf), "%.1f", ms);
-  std::string out = "\"embed_took\":";
-  out += buf;
-  out += ",\"model\":";
-  AppendJsonString(&out, model);
-  return out;
 }
 
 Result<int> ParseThumbnailSize(std::string_view text) {

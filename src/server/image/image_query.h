@@ -1,6 +1,6 @@
 // The pure (I/O-free) pieces of the image REST API, kept apart from the handlers so they can
 // be unit-tested: base64, finding an index's vector field and model in its mapping, parsing the
-// OpenSearch neural query and a filter form field into query trees, and the thumbnail size.
+// filter form field into a query tree, and the thumbnail size.
 #pragma once
 
 #include <cstddef>
@@ -32,33 +32,9 @@ struct VectorField {
 Result<VectorField> FindVectorField(const MappingDefinition& mapping, std::string_view index,
                                     std::string_view requested);
 
-/// {"query":{"neural":{FIELD:{"query_image":B64,"k":K,"filter":F,"model_id":M}}}, ...}.
-/// The body's other members (size, _source, …) are the codec's (es::ParseSearchRequest with
-/// skip_query).
-struct NeuralQuery {
-  std::string field;
-  std::vector<uint8_t> image;  // decoded query_image
-  int k = 10;
-  std::shared_ptr<const QueryNode> filter;  // null when absent
-  std::string model;                        // model_id, "" when absent
-  bool has_size = false;                    // the body sets "size" (else it defaults to k)
-};
-
-/// nullopt when the body has no top-level "query":{"neural":...}; the parsed query otherwise.
-/// parsing_exception / illegal_argument_exception (InvalidArgument) for a malformed neural
-/// clause: several fields, no query_image, bad base64, k out of 1..max_k, query_text (no text
-/// model is available), a filter that is not a query; search_phase_execution_exception when
-/// the filter holds more than `max_clause_count` clauses (the knn clause counts as one).
-Result<std::optional<NeuralQuery>> ParseNeuralQuery(std::string_view body, int max_k,
-                                                    size_t max_clause_count = 1024);
-
 /// A "filter" form value: a JSON object holding one query (parsing_exception otherwise), as a
 /// query tree; too_many_clauses above `max_clause_count`.
 Result<QueryNode> ParseFilterQuery(std::string_view text, size_t max_clause_count = 1024);
-
-/// `"embed_took":MS,"model":NAME` (MS with one decimal): the leading members of an image search
-/// response (es::RenderSearchResponse).
-std::string EmbedTookFields(double ms, std::string_view model);
 
 /// Largest thumbnail GET /{index}/_image/{id}?size=N makes (longest side, pixels).
 inline constexpr int kMaxThumbnailSide = 2048;

@@ -75,8 +75,8 @@ Result<ThumbnailCache::Thumbnail> ThumbnailCache::GetFromBytes(std::span<const u
   return out;
 }
 
-Result<ThumbnailCache::Thumbnail> ThumbnailCache::Get(const ImageFile& file, int max_side) {
-  LOOKALIKE_ASSIGN_OR_RETURN(ImageFile::Identity before, file.Identify());
+Result<ThumbnailCache::Thumbnail> ThumbnailCache::Get(const embed::ImageFile& file, int max_side) {
+  LOOKALIKE_ASSIGN_OR_RETURN(embed::ImageFile::Identity before, file.Identify());
   std::string key = file.path();
   key += '\n' + std::to_string(before.size) + ':' + std::to_string(before.mtime_ns) + ':' +
          std::to_string(max_side);

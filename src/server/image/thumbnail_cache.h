@@ -29,7 +29,7 @@
 
 #include "lookalike/embedder.h"
 #include "lookalike/status.h"
-#include "server/image/image_file.h"
+#include "embed/image_file.h"
 
 namespace lookalike::server {
 
@@ -57,7 +57,7 @@ class ThumbnailCache {
   /// over the limits, InvalidArgument when it is not a decodable image, IOError when reading
   /// or encoding fails. A failing disk cache is not an error (the thumbnail is made and served
   /// anyway).
-  Result<Thumbnail> Get(const ImageFile& file, int max_side);
+  Result<Thumbnail> Get(const embed::ImageFile& file, int max_side);
   /// The same for an image held in memory (a document's {"base64": …}), keyed by its content;
   /// cached in memory only, since the bytes already live in the document store.
   Result<Thumbnail> GetFromBytes(std::span<const uint8_t> original, int max_side);

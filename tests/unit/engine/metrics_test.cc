@@ -34,6 +34,12 @@ TEST(SearchKindOf, ReadsTheKindFromTheTypedRequest) {
   EXPECT_EQ(KindOf(R"({"knn":{"field":"v","query_vector":[1,2],"k":3,"num_candidates":5},
                       "query":{"term":{"t":"x"}}})"),
             SearchKind::kFilteredKnn);
+  SearchRequest neural;
+  NeuralNode image;
+  image.field = "v";
+  image.image = {1, 2, 3};
+  neural.query.emplace().node = image;
+  EXPECT_EQ(SearchKindOf(neural), SearchKind::kImage);
   EXPECT_EQ(SearchKindName(SearchKind::kFilteredKnn), "filtered_knn");
   EXPECT_EQ(SearchKindName(SearchKind::kImage), "image");
 }

@@ -355,3 +355,65 @@ TEST(SearchCodec, KnnQueryVectorBuilderLookup) {
 
 }  // namespace
 }  // namespace lookalike::es
+
+namespace lookalike::es {
+namespace {
+
+// The OpenSearch neural query is a query node (the engine embeds it); a top-level one answers
+// with k hits unless a size is given.
+TEST(SearchCodec, NeuralQueryNode) {
+  SearchRequest r = ParseOk(
+      R"({"_source":["path"],"query":{"neural":{"emb":{"query_image":"aGk=","k":7,)"
+      R"("filter":{"term":{"c":"x"}},"model_id":"m1","boost":2}}}})");
+  const auto& n = std::get<NeuralNode>(r.query->node);
+  EXPECT_EQ(n.field, "emb");
+  EXPECT_EQ(std::string(n.image.begin(), n.image.end()), "hi");
+  EXPECT_EQ(n.k, 7u);
+  EXPECT_EQ(n.model, "m1");
+  EXPECT_EQ(n.boost, 2.0f);
+  ASSERT_NE(n.filter, nullptr);
+  EXPECT_EQ(std::get<TermsNode>(n.filter->node).field, "c");
+  EXPECT_EQ(r.size, 7);
+  EXPECT_EQ(ParseOk(R"({"size":3,"query":{"neural":{"e":{"query_image":"aGk="}}}})").size, 3);
+  EXPECT_EQ(ParseOk(R"({"query":{"neural":{"e":{"query_image":"aGk="}}}})", {{"size", "4"}}).size,
+            4);
+  EXPECT_EQ(ParseOk(R"({"query":{"neural":{"e":{"query_image":"aGk="}}}})").size, 10);
+  SearchRequest text = ParseOk(R"({"query":{"neural":{"e":{"query_text":"a cat"}}}})");
+  EXPECT_EQ(std::get<NeuralNode>(text.query->node).text, "a cat");
+  SearchRequest nested = ParseOk(
+      R"({"query":{"bool":{"must":[{"neural":{"e":{"query_image":"aGk="}}}]}}})");
+  EXPECT_TRUE(nested.query->HasNeural());
+  EXPECT_TRUE(nested.query->HasKnn());
+  EXPECT_EQ(nested.size, 10);  // only a top-level neural query sets the size
+}
+
+TEST(SearchCodec, MalformedNeuralQueries) {
+  for (const char* body : {
+           R"({"query":{"neural":{}}})",
+           R"({"query":{"neural":{"a":{"query_image":"aGk="},"b":{"query_image":"aGk="}}}})",
+           R"({"query":{"neural":{"a":{"k":3}}}})",
+           R"({"query":{"neural":{"a":{"query_image":"***"}}}})",
+           R"({"query":{"neural":{"a":{"query_image":"aGk=","k":0}}}})",
+           R"({"query":{"neural":{"a":{"query_image":"aGk=","k":10001}}}})",
+           R"({"query":{"neural":{"a":{"query_image":"aGk=","query_text":"x"}}}})",
+           R"({"query":{"neural":{"a":{"query_image":"aGk=","bogus":1}}}})",
+           R"({"query":{"neural":{"a":{"query_image":"aGk=","filter":{"nope":{}}}}}})",
+           R"({"query":{"neural":{"a":"aGk="}}})",
+       }) {
+    auto r = ParseSearchRequest(body, {});
+    EXPECT_FALSE(r.ok()) << body;
+    if (!r.ok()) EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << body;
+  }
+  // The filter counts towards the clause limit like a knn filter.
+  SearchParseOptions two;
+  two.max_clause_count = 2;
+  auto over = ParseSearchRequest(
+      R"({"query":{"neural":{"a":{"query_image":"aGk=","filter":{"bool":{"must":[)"
+      R"({"term":{"c":1}},{"term":{"c":2}}]}}}}}})",
+      {}, two);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(server::ErrorTypeFor(over.status()), "search_phase_execution_exception");
+}
+
+}  // namespace
+}  // namespace lookalike::es

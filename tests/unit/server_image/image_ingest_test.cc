@@ -35,33 +35,5 @@ TEST(EmbedSpecs, OnlyTopLevelVectorFieldsWithASourceField) {
   EXPECT_TRUE(FindEmbedSpecs(Parsed("{}")).empty());
 }
 
-TEST(ImageRefs, PathBase64AbsentPresentAndBad) {
-  EmbedSpec spec{"emb", "image", "", 0};
-  auto path = FindImageRef(R"({"image":{"path":"/a/b.png"},"t":1})", spec);
-  ASSERT_TRUE(path.ok());
-  ASSERT_TRUE(path->has_value());
-  EXPECT_EQ((*path)->path, "/a/b.png");
-  auto b64 = FindImageRef(R"({"image":{"base64":"aGk="}})", spec);
-  ASSERT_TRUE(b64.ok());
-  ASSERT_TRUE(b64->has_value());
-  EXPECT_EQ(std::string((*b64)->bytes.begin(), (*b64)->bytes.end()), "hi");
-  // Nothing to do: no image field, or the vector is already there.
-  auto none = FindImageRef(R"({"t":1})", spec);
-  ASSERT_TRUE(none.ok());
-  EXPECT_FALSE(none->has_value());
-  auto done = FindImageRef(R"({"image":{"path":"/a"},"emb":[1,2]})", spec);
-  ASSERT_TRUE(done.ok());
-  EXPECT_FALSE(done->has_value());
-  for (const char* bad : {R"({"image":"/a/b.png"})", R"({"image":{"url":"x"}})",
-                          R"({"image":{"base64":"***"}})", R"({"image":{"path":3}})", "[1]",
-                          "not json"}) {
-    auto r = FindImageRef(bad, spec);
-    EXPECT_FALSE(r.ok()) << bad;
-    if (!r.ok()) {
-      EXPECT_EQ(r.status().kind(), ErrorKind::kMappingParse) << bad;
-    }
-  }
-}
-
 }  // namespace
 }  // namespace lookalike::server

@@ -1,4 +1,4 @@
-#include "server/image/image_file.h"
+#include "embed/image_file.h"
 #include "server/image/image_query.h"
 
 #include <gtest/gtest.h>
@@ -64,65 +64,6 @@ TEST(VectorFieldLookup, FindsFirstOrRequestedField) {
   EXPECT_FALSE(FindVectorField(MappingDefinition{}, "x", "").ok());
 }
 
-// The neural clause becomes typed values (the filter a query tree); the body's other members
-// are left to the search codec, which parses them with the query skipped.
-TEST(NeuralQuery, ParsesIntoTypedValues) {
-  auto q = ParseNeuralQuery(
-      R"({"size":4,"_source":["path"],"query":{"neural":{"emb":{"query_image":"aGk=","k":7,)"
-      R"("filter":{"term":{"c":"x"}},"model_id":"m1"}}}})",
-      100);
-  ASSERT_TRUE(q.ok()) << q.status().ToString();
-  ASSERT_TRUE(q->has_value());
-  const NeuralQuery& n = **q;
-  EXPECT_EQ(n.field, "emb");
-  EXPECT_EQ(AsString(n.image), "hi");
-  EXPECT_EQ(n.k, 7);
-  ASSERT_NE(n.filter, nullptr);
-  const auto& term = std::get<TermsNode>(n.filter->node);
-  EXPECT_EQ(term.field, "c");
-  EXPECT_EQ(term.values, std::vector<std::string>{"x"});
-  EXPECT_EQ(n.model, "m1");
-  EXPECT_TRUE(n.has_size);
-  auto without_size = ParseNeuralQuery(R"({"query":{"neural":{"emb":{"query_image":"aGk="}}}})", 100);
-  ASSERT_TRUE(without_size.ok() && without_size->has_value());
-  EXPECT_FALSE((*without_size)->has_size);
-  EXPECT_EQ((*without_size)->filter, nullptr);
-  // A filter that is not a query is refused here, before any image is embedded.
-  auto bad_filter = ParseNeuralQuery(
-      R"({"query":{"neural":{"emb":{"query_image":"aGk=","filter":{"nope":{}}}}}})", 100);
-  ASSERT_FALSE(bad_filter.ok());
-  EXPECT_EQ(bad_filter.status().kind(), ErrorKind::kMalformedRequest);
-}
-
-TEST(NeuralQuery, OtherBodiesPassThrough) {
-  for (const char* body : {"", "{}", R"({"query":{"match_all":{}}})",
-                           R"({"query":{"term":{"neural":"x"}}})", "not json \"neural\""}) {
-    auto q = ParseNeuralQuery(body, 100);
-    ASSERT_TRUE(q.ok()) << body;
-    EXPECT_FALSE(q->has_value()) << body;
-  }
-}
-
-TEST(NeuralQuery, RejectsMalformedClauses) {
-  for (const char* body : {
-           R"({"query":{"neural":{}}})",
-           R"({"query":{"neural":{"a":{"query_image":"aGk="},"b":{"query_image":"aGk="}}}})",
-           R"({"query":{"neural":{"a":{"k":3}}}})",
-           R"({"query":{"neural":{"a":{"query_image":"***"}}}})",
-           R"({"query":{"neural":{"a":{"query_image":"aGk=","k":0}}}})",
-           R"({"query":{"neural":{"a":{"query_image":"aGk=","k":101}}}})",
-           R"({"query":{"neural":{"a":{"query_text":"a cat"}}}})",
-           R"({"query":{"neural":{"a":{"query_image":"aGk=","bogus":1}}}})",
-           R"({"query":{"neural":{"a":"aGk="}}})",
-       }) {
-    auto q = ParseNeuralQuery(body, 100);
-    EXPECT_FALSE(q.ok()) << body;
-    if (!q.ok()) {
-      EXPECT_EQ(q.status().code(), StatusCode::kInvalidArgument) << body;
-    }
-  }
-}
-
 TEST(Filter, MustBeAnObject) {
   auto ok = ParseFilterQuery(R"( { "term" : { "c" : "x" } } )");
   ASSERT_TRUE(ok.ok());
@@ -164,15 +105,15 @@ TEST_F(ImageRoots, OpensOnlyBelowTheRootsWithoutSymlinks) {
   fs::create_symlink(dir_ + "/outside", dir_ + "/root/swapped");
   fs::create_symlink(dir_ + "/root", dir_ + "/rootlink");  // the root reached through a symlink
   std::vector<std::string> roots = {root_};
-  for (BeneathMode mode : {BeneathMode::kAuto, BeneathMode::kWalk}) {
-    auto inside = OpenImageBelowRoots(dir_ + "/root/sub/a.png", roots, mode);
+  for (embed::BeneathMode mode : {embed::BeneathMode::kAuto, embed::BeneathMode::kWalk}) {
+    auto inside = embed::OpenImageBelowRoots(dir_ + "/root/sub/a.png", roots, mode);
     ASSERT_TRUE(inside.ok()) << inside.status().ToString();
     EXPECT_EQ(inside->path(), dir_ + "/root/sub/a.png");
     auto bytes = inside->ReadAll(1024);
     ASSERT_TRUE(bytes.ok());
     EXPECT_EQ(std::string(bytes->begin(), bytes->end()), "x");
     EXPECT_EQ(inside->ReadAll(0).status().code(), StatusCode::kResourceExhausted);
-    EXPECT_TRUE(OpenImageBelowRoots(dir_ + "/root//sub/./a.png", roots, mode).ok());
+    EXPECT_TRUE(embed::OpenImageBelowRoots(dir_ + "/root//sub/./a.png", roots, mode).ok());
     // Every refusal is the same 404: traversal, symlinked file or folder, a sibling sharing the
     // prefix, relative paths, elsewhere, the root itself, a folder, a missing file.
     for (std::string bad :
@@ -180,15 +121,15 @@ TEST_F(ImageRoots, OpensOnlyBelowTheRootsWithoutSymlinks) {
           dir_ + "/rootsibling/b.png", std::string("root/sub/a.png"), std::string("/etc/passwd"),
           root_, dir_ + "/root/sub", dir_ + "/root/none.png", dir_ + "/root/sub/../sub/a.png",
           std::string()}) {
-      auto r = OpenImageBelowRoots(bad, roots, mode);
+      auto r = embed::OpenImageBelowRoots(bad, roots, mode);
       ASSERT_FALSE(r.ok()) << bad;
       EXPECT_EQ(r.status().code(), StatusCode::kNotFound) << bad;
       EXPECT_EQ(r.status().kind(), ErrorKind::kResourceNotFound) << bad;
     }
     // A root configured through a symlink: paths stored under that name open too.
-    EXPECT_TRUE(OpenImageBelowRoots(dir_ + "/rootlink/sub/a.png", {dir_ + "/rootlink"}, mode).ok());
+    EXPECT_TRUE(embed::OpenImageBelowRoots(dir_ + "/rootlink/sub/a.png", {dir_ + "/rootlink"}, mode).ok());
   }
-  auto none = OpenImageBelowRoots(dir_ + "/root/sub/a.png", {});
+  auto none = embed::OpenImageBelowRoots(dir_ + "/root/sub/a.png", {});
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.status().code(), StatusCode::kNotFound);
 }

@@ -55,7 +55,7 @@ ImageInfo Probe(const std::string& bytes) {
 
 // Opens `path` below its own folder (as the image API does below a root) and gets its thumbnail.
 Result<ThumbnailCache::Thumbnail> Thumb(ThumbnailCache&& cache, const std::string& path, int side) {
-  auto file = OpenImageBelowRoots(path, {fs::path(path).parent_path().string()});
+  auto file = embed::OpenImageBelowRoots(path, {fs::path(path).parent_path().string()});
   if (!file.ok()) return file.status();
   return cache.Get(*file, side);
 }

@@ -19,7 +19,7 @@
 
 #include "lookalike/status.h"
 
-namespace lookalike::server {
+namespace lookalike::embed {
 
 /// An open, regular image file below an image root. Move-only; closes on destruction.
 class ImageFile {
@@ -62,4 +62,4 @@ Result<ImageFile> OpenImageBelowRoots(std::string_view stored,
                                       const std::vector<std::string>& roots,
                                       BeneathMode mode = BeneathMode::kAuto);
 
-}  // namespace lookalike::server
+}  // namespace lookalike::embed

@@ -1,5 +1,5 @@
 // Opening images below the image roots; see image_file.h.
-#include "server/image/image_file.h"
+#include "embed/image_file.h"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <utility>
 
-namespace lookalike::server {
+namespace lookalike::embed {
 namespace {
 
 constexpr int kFileFlags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK;
@@ -167,4 +167,4 @@ Result<ImageFile> OpenImageBelowRoots(std::string_view stored,
   return NotFound(stored);
 }
 
-}  // namespace lookalike::server
+}  // namespace lookalike::embed

@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "lookalike/status.h"
+
 namespace lookalike::cluster {
 
 /// One copy of a shard: the node that holds it and where that node's REST API listens.
@@ -46,5 +48,15 @@ struct IndexRoutes {
 /// can tell a stale copy of a deleted-and-recreated index from the current one:
 /// "<index>~<shard>~<uuid>" ('~' is refused in user index names in cluster mode).
 std::string ShardIndexName(const IndexRoutes& routes, int shard);
+
+/// Where a coordinator gets the routes from: the cluster state (etcd, watched) implements it;
+/// tests implement it with a fixed map.
+class ShardMapSource {
+ public:
+  virtual ~ShardMapSource() = default;
+  /// The routes of the indices an index expression names (a name, a comma-separated list,
+  /// wildcards, _all), in name order. IndexNotFound for a concrete name that does not exist.
+  virtual Result<std::vector<IndexRoutes>> Resolve(std::string_view expression) const = 0;
+};
 
 }  // namespace lookalike::cluster

@@ -237,4 +237,26 @@ Result<StoredDocument> DecodeStoredDocument(std::string_view bytes) {
   return document;
 }
 
+std::string EncodeShardError(const Status& status) {
+  std::string payload;
+  WireWriter w(&payload);
+  w.Put<uint8_t>(static_cast<uint8_t>(status.code()));
+  w.Put<uint8_t>(static_cast<uint8_t>(status.kind()));
+  w.String(status.message());
+  return FrameWireMessage(kShardErrorMagic, payload);
+}
+
+Status DecodeShardError(std::string_view bytes) {
+  auto framed = UnframeWireMessage(kShardErrorMagic, bytes, "shard error");
+  if (!framed.ok()) return framed.status();
+  WireReader r(*framed);
+  uint8_t code = 0, kind = 0;
+  std::string message;
+  if (!r.Get(&code) || !r.Get(&kind) || !r.String(&message) || !r.done() || code == 0 ||
+      code > static_cast<uint8_t>(StatusCode::kPermissionDenied) || kind >= kErrorKindCount) {
+    return Damaged("shard error");
+  }
+  return Status(static_cast<StatusCode>(code), message).WithKind(static_cast<ErrorKind>(kind));
+}
+
 }  // namespace lookalike::cluster

@@ -31,6 +31,7 @@ inline constexpr char kGetRequestMagic[5] = "LKGQ";
 inline constexpr char kSearchResultMagic[5] = "LKSR";
 inline constexpr char kCountResultMagic[5] = "LKCR";
 inline constexpr char kStoredDocumentMagic[5] = "LKGR";
+inline constexpr char kShardErrorMagic[5] = "LKER";
 
 /// Query trees deeper than this are refused by the decoder (the JSON codec's nesting limit
 /// keeps parsed trees far shallower).
@@ -63,5 +64,12 @@ Result<CountResult> DecodeCountResult(std::string_view bytes);
 
 std::string EncodeStoredDocument(const StoredDocument& document);
 Result<StoredDocument> DecodeStoredDocument(std::string_view bytes);
+
+/// The error a shard copy answers instead of a result (with the HTTP status the server's error
+/// table gives it): the Status itself, so the coordinator sees the shard's code, kind and
+/// message exactly. Encoding an OK status is a programmer error.
+std::string EncodeShardError(const Status& status);
+/// The status carried (never OK); a Corruption status when the bytes are not a shard error.
+Status DecodeShardError(std::string_view bytes);
 
 }  // namespace lookalike::cluster

@@ -265,6 +265,15 @@ TEST(SearchWireTest, CountResultAndStoredDocumentRoundTrip) {
   EXPECT_FALSE(none->found || none->source.has_value());
 }
 
+TEST(SearchWireTest, ShardErrorsCarryCodeKindAndMessage) {
+  Status s = Status::InvalidArgument("from + size too large").WithKind(ErrorKind::kInvalidValue);
+  Status back = DecodeShardError(EncodeShardError(s));
+  EXPECT_EQ(back.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(back.kind(), ErrorKind::kInvalidValue);
+  EXPECT_EQ(back.message(), "from + size too large");
+  EXPECT_EQ(DecodeShardError("garbage").code(), StatusCode::kCorruption);
+}
+
 TEST(SearchWireTest, EveryFlippedByteIsRefused) {
   std::string request = MustEncode(FullRequest());
   std::string result = EncodeSearchResult(FullResult());

@@ -91,6 +91,7 @@ Status EngineImpl::Init() {
   storage::DocStoreOptions so;
   so.sync = options_.durability == Durability::kRequest;
   LOOKALIKE_ASSIGN_OR_RETURN(store_, storage::DocStore::Open(options_.data_dir + "/db", so));
+  searcher_ = std::make_unique<Searcher>(store_.get());
   LOOKALIKE_RETURN_IF_ERROR(StartDiskMonitor());
   inserter_ = std::thread([this] { InserterLoop(); });
   if (options_.durability == Durability::kAsync) syncer_ = std::thread([this] { SyncLoop(); });

@@ -25,6 +25,7 @@
 
 #include "engine/index.h"
 #include "engine/refusal_log.h"
+#include "engine/searcher.h"
 #include "engine/vector_queue.h"
 #include "lookalike/engine.h"
 #include "storage/disk_monitor.h"
@@ -61,14 +62,6 @@ std::vector<EmbedSpec> EmbedSpecsOf(const Mapping& mapping);
 /// (ErrorKind::kMappingParse otherwise; always when there is no embedder).
 Status CheckEmbedModels(const FieldEmbedder* embedder, const Mapping* before,
                         const Mapping& after);
-
-/// The vectors of a search's neural nodes, made once per (node, model, dims) for all the indices
-/// the search targets, and what the result reports of them.
-struct NeuralEmbeddings {
-  std::map<std::tuple<const NeuralNode*, std::string, int>, std::vector<float>> vectors;
-  double took_ms = 0;
-  std::string model;
-};
 
 /// An index whose stored state could not be loaded at open. The node serves every other index;
 /// this one is listed (health red) and answers every request with Unavailable until deleted.
@@ -143,7 +136,8 @@ class EngineImpl final : public Engine {
   /// DELETE of a failed index: drops what storage holds for it. NotFound if not failed.
   Status DropFailedIndex(const std::string& name);
 
-  /// Search (engine_search.cc) once the targets are resolved; Search records the metrics.
+  /// Search once the targets are resolved: knn lookups, then the Searcher with the embedding
+  /// plug-in for neural nodes; Search records the metrics.
   Result<SearchResult> SearchIndices(const std::vector<std::shared_ptr<Index>>& targets,
                                      const SearchRequest& request, const SearchOptions& options,
                                      std::chrono::steady_clock::time_point start);
@@ -215,6 +209,7 @@ class EngineImpl final : public Engine {
 
   EngineOptions options_;
   std::unique_ptr<storage::DocStore> store_;
+  std::unique_ptr<Searcher> searcher_;  // created by Init, after store_
   mutable std::shared_mutex indices_mu_;
   std::map<std::string, std::shared_ptr<Index>> indices_;
   std::map<std::string, FailedIndex> failed_;  // guarded by indices_mu_; disjoint from indices_

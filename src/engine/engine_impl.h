@@ -1,14 +1,16 @@
-// EngineImpl: the Engine of include/lookalike/engine.h. Split over engine_impl.cc (open, index
-// management, lifecycle, the vector inserter, snapshots), engine_write.cc (documents, bulk),
-// engine_search.cc (search, count, _source filtering) and engine_stats.cc (_cat/indices rows,
-// cluster health, _stats).
+// EngineImpl: the Engine of include/lookalike/engine.h, a facade over the parts on the path of
+// data: the Searcher (searcher.h: plan → execute → collect → typed result) and the
+// VectorInserter (vector_inserter.h: queued vector work → vector indices). Its own code is
+// spread over engine_impl.cc (open, index management, lifecycle, snapshots), engine_write.cc
+// (documents, bulk), engine_search.cc (search, count and get entry points) and engine_stats.cc
+// (_cat/indices rows, cluster health, _stats).
 //
 // Thread safety / invariants:
 //   indices_mu_ guards indices_ (the name → Index map); Index objects are shared_ptr so a call
 //   in flight keeps a dropped index alive. Per-index locking is described in index.h.
-//   vector_queue_ (vector_queue.h) is internally synchronised; one inserter thread applies its
-//   tasks, in order per index, so two writes of the same document reach the vector index in
-//   order. sync_mu_ guards stopping_ (the WAL syncer's stop flag).
+//   The inserter applies vector tasks in order per index (vector_inserter.h), so two writes of
+//   the same document reach the vector index in order. sync_mu_ guards stopping_ (the WAL
+//   syncer's stop flag).
 #pragma once
 
 #include <chrono>
@@ -26,7 +28,7 @@
 #include "engine/index.h"
 #include "engine/refusal_log.h"
 #include "engine/searcher.h"
-#include "engine/vector_queue.h"
+#include "engine/vector_inserter.h"
 #include "lookalike/engine.h"
 #include "storage/disk_monitor.h"
 #include "storage/doc_store.h"
@@ -157,11 +159,7 @@ class EngineImpl final : public Engine {
   Status ExecuteWrites(std::vector<WriteItem>* items, RefreshPolicy refresh);
   Status WriteIndexGroup(const std::shared_ptr<Index>& index, std::vector<WriteItem*>& items);
 
-  // Vector inserter.
-  void Enqueue(VectorTask task);
-  void InserterLoop();
-  /// Applies one (coalesced) task to a field's vector index; inserter thread only.
-  void ApplyVectorTask(Index* index, VectorField* field, const VectorTask& task);
+  /// Waits until the inserter applied everything queued for `index` (VectorInserter::WaitIdle).
   void WaitVectors(Index* index);
   void SyncLoop();
   void RecoveryLoop();
@@ -176,9 +174,6 @@ class EngineImpl final : public Engine {
 
   // Snapshots.
   Status SnapshotIndex(Index* index);
-  /// Called by the inserter after applying a task: snapshots a field that has accumulated many
-  /// unsaved vectors, so a crash does not mean re-inserting everything.
-  void MaybeAutoSnapshot(Index* index, VectorField* field);
 
   Status CheckOpen() const;
 
@@ -210,15 +205,14 @@ class EngineImpl final : public Engine {
   EngineOptions options_;
   std::unique_ptr<storage::DocStore> store_;
   std::unique_ptr<Searcher> searcher_;  // created by Init, after store_
+  std::unique_ptr<VectorInserter> inserter_;  // created by Init, after store_
   mutable std::shared_mutex indices_mu_;
   std::map<std::string, std::shared_ptr<Index>> indices_;
   std::map<std::string, FailedIndex> failed_;  // guarded by indices_mu_; disjoint from indices_
 
-  VectorQueue vector_queue_;
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;  // wakes the async WAL syncer on shutdown
   bool stopping_ = false;
-  std::thread inserter_;
   std::thread syncer_;
   std::thread recovery_;
   std::vector<RecoveryJob> recovery_jobs_;  // filled by Init, then owned by recovery_

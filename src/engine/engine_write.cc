@@ -434,7 +434,7 @@ Status EngineImpl::WriteIndexGroup(const std::shared_ptr<Index>& index,
     task.index = index;
     task.field = field;
     task.max_seq = last_seq;
-    Enqueue(std::move(task));
+    inserter_->Enqueue(std::move(task));
   }
   return Status::OK();
 }

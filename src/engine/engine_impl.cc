@@ -97,6 +97,7 @@ Status EngineImpl::Init() {
       store_.get(), VectorInserter::Options{options_.threads, options_.auto_snapshot_vectors},
       [this](std::string_view what, std::string_view index, size_t refused, size_t total,
              const Status& first) { LogRefused(what, index, refused, total, first); });
+  writer_ = std::make_unique<Writer>(store_.get(), inserter_.get());
   if (options_.durability == Durability::kAsync) syncer_ = std::thread([this] { SyncLoop(); });
   for (const auto& [name, meta] : store_->ListIndexMeta()) {
     Status loaded = LoadIndex(name, meta);

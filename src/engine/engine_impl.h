@@ -1,6 +1,7 @@
 // EngineImpl: the Engine of include/lookalike/engine.h, a facade over the parts on the path of
-// data: the Searcher (searcher.h: plan → execute → collect → typed result) and the
-// VectorInserter (vector_inserter.h: queued vector work → vector indices). Its own code is
+// data: the Writer (writer.h: typed items of one index → one durable batch), the
+// VectorInserter (vector_inserter.h: queued vector work → vector indices) and the Searcher
+// (searcher.h: plan → execute → collect → typed result). Its own code is
 // spread over engine_impl.cc (open, index management, lifecycle, snapshots), engine_write.cc
 // (documents, bulk), engine_search.cc (search, count and get entry points) and engine_stats.cc
 // (_cat/indices rows, cluster health, _stats).
@@ -29,14 +30,13 @@
 #include "engine/refusal_log.h"
 #include "engine/searcher.h"
 #include "engine/vector_inserter.h"
+#include "engine/writer.h"
 #include "lookalike/engine.h"
 #include "storage/disk_monitor.h"
 #include "storage/doc_store.h"
 
 namespace lookalike::engine {
 
-/// A random 20-character URL-safe id (Elasticsearch-style auto ids).
-std::string GenerateDocId();
 /// Index-name wildcard match ('*' only).
 bool IndexGlob(std::string_view pattern, std::string_view s);
 
@@ -49,12 +49,6 @@ struct RecoveryJob {
   // Held by the tasks that replay the tombstones: free document numbers wait for it, or a
   // replayed remove could hit a document that reused the number.
   DocnumPool::Token docnums_token;
-};
-
-/// One write of Write() or WriteDocument() on its way through the engine.
-struct WriteItem {
-  WriteOp op;
-  WriteOutcome out;  // out.status: per-item failure
 };
 
 /// The top-level vector fields of `mapping` filled from an image field (engine_embed.cc).
@@ -155,9 +149,9 @@ class EngineImpl final : public Engine {
   Result<SearchRequest> EmbedNeuralRequest(const Index& index, const SearchRequest& request,
                                            NeuralEmbeddings* done);
 
-  // Writes (engine_write.cc).
+  // Writes (engine_write.cc): embedding, grouping by index, auto-creation, the Writer per
+  // group, metrics, slow log, refresh.
   Status ExecuteWrites(std::vector<WriteItem>* items, RefreshPolicy refresh);
-  Status WriteIndexGroup(const std::shared_ptr<Index>& index, std::vector<WriteItem*>& items);
 
   /// Waits until the inserter applied everything queued for `index` (VectorInserter::WaitIdle).
   void WaitVectors(Index* index);
@@ -206,6 +200,7 @@ class EngineImpl final : public Engine {
   std::unique_ptr<storage::DocStore> store_;
   std::unique_ptr<Searcher> searcher_;  // created by Init, after store_
   std::unique_ptr<VectorInserter> inserter_;  // created by Init, after store_
+  std::unique_ptr<Writer> writer_;            // created by Init, after inserter_
   mutable std::shared_mutex indices_mu_;
   std::map<std::string, std::shared_ptr<Index>> indices_;
   std::map<std::string, FailedIndex> failed_;  // guarded by indices_mu_; disjoint from indices_

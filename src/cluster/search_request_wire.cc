@@ -57,9 +57,9 @@ void PutBound(const RangeBound& b, WireWriter* w) {
 }
 
 Status PutKnn(const KnnNode& knn, WireWriter* w) {
-  if (knn.lookup && knn.vector.empty()) {
-    return NotEncodable("knn query_vector_builder.lookup is not supported across shards yet; "
-                        "give the query vector");
+  if ((knn.lookup || knn.recommend) && knn.vector.empty()) {
+    return NotEncodable("knn query_vector_builder lookup/recommend is not supported across "
+                        "shards yet; give the query vector");
   }
   w->String(knn.field);
   w->Floats(knn.vector);

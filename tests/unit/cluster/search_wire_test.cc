@@ -154,6 +154,11 @@ TEST(SearchWireTest, NeuralAndUnresolvedLookupDoNotTravel) {
   SearchRequest lookup;
   lookup.knn = {KnnNode{.field = "fvec", .lookup = VectorLookup{"photos", "1", "fvec"}}};
   EXPECT_EQ(EncodeSearchRequest(lookup).status().code(), StatusCode::kInvalidArgument);
+  SearchRequest recommend;
+  KnnNode by_examples{.field = "fvec"};
+  by_examples.recommend = VectorRecommend{.index = "photos", .path = "fvec", .positive = {"1"}};
+  recommend.knn = {by_examples};
+  EXPECT_EQ(EncodeSearchRequest(recommend).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(SearchWireTest, CountAndGetRequestsRoundTrip) {

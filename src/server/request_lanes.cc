@@ -41,7 +41,8 @@ RequestLane RequestLaneFor(std::string_view method, std::string_view path) {
   std::string_view endpoint = Endpoint(segments);
   bool reads = method == "GET" || method == "HEAD";
   if (endpoint == "_doc") return reads ? RequestLane::kSearch : RequestLane::kWrite;
-  if (OneOf(endpoint, {"_search", "_count", "_msearch", "_knn_search", "_mget", "_source"}) ||
+  if (OneOf(endpoint, {"_search", "_count", "_msearch", "_knn_search", "_mget", "_source",
+                       "_near_duplicates"}) ||
       (endpoint == "_image" && reads)) {
     return RequestLane::kSearch;
   }

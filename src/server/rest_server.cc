@@ -77,6 +77,7 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
   RegisterDocumentHandlers(router_, ctx_);
   RegisterBulkHandlers(router_, ctx_);
   RegisterSearchHandlers(router_, ctx_);
+  RegisterNearDuplicateHandlers(router_, ctx_);
   RegisterSlowLogHandlers(router_, *engine);
   RegisterSnapshotHandlers(router_, ctx_);
   image_api_ = std::make_unique<ImageApi>(engine, options_.image);

@@ -83,6 +83,7 @@ void RegisterDocumentHandlers(Router& router, RestContext& ctx);
 void RegisterBulkHandlers(Router& router, RestContext& ctx);
 void RegisterSearchHandlers(Router& router, RestContext& ctx);
 void RegisterScrollHandlers(Router& router, RestContext& ctx);
+void RegisterNearDuplicateHandlers(Router& router, RestContext& ctx);
 void RegisterSnapshotHandlers(Router& router, RestContext& ctx);
 /// The first page of a scroll (search with ?scroll=keep_alive), "_scroll_id" included.
 Result<std::string> StartScroll(RestContext& ctx, const RestRequest& req,

@@ -129,6 +129,9 @@ const std::vector<RouteRule>& Rules() {
       {"GET,POST", "/{index}/_search", K::kIndices, "indices:data/read/search", kRead, S::kPath},
       {"POST", "/{index}/_search/image", K::kIndices, "indices:data/read/search", kRead, S::kPath},
       {"GET", "/{index}/_image/{id}", K::kIndices, "indices:data/read/get", kRead, S::kPath},
+      // The near-duplicate report reads ids and vectors of the index, like a search.
+      {"POST", "/{index}/_near_duplicates", K::kIndices, "indices:data/read/near_duplicates", kRead,
+       S::kPath},
       {"GET,POST", "/_search/scroll", K::kAnyIndex, "indices:data/read/scroll", kRead},
       {"GET,POST", "/_search/scroll/{id}", K::kAnyIndex, "indices:data/read/scroll", kRead},
       {"DELETE", "/_search/scroll", K::kAnyIndex, "indices:data/read/scroll/clear", kRead},

@@ -137,10 +137,7 @@ Status EngineImpl::LoadIndex(const std::string& name, const std::string& meta,
   }
   if (!job.docs.empty() || !job.tombstones.empty()) {
     index->recovering = true;
-    {
-      std::lock_guard<std::mutex> pl(index->pending_mu);
-      ++index->pending_vectors;
-    }
+    index->AddPendingVectors(1);
     (jobs != nullptr ? jobs : &recovery_jobs_)->push_back(std::move(job));
   }
   return Status::OK();

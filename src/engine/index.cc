@@ -502,4 +502,27 @@ std::string Index::SnapshotPath(const VectorField& field) const {
   return snapshot_dir + "/" + field.file_stem + ".lkv";
 }
 
+void Index::AddPendingVectors(int64_t units) {
+  std::lock_guard<std::mutex> lock(pending_mu_);
+  pending_vectors_ += units;
+}
+
+void Index::DonePendingVectors(int64_t units) {
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    pending_vectors_ -= units;
+  }
+  pending_cv_.notify_all();
+}
+
+void Index::WaitNoPendingVectors() {
+  std::unique_lock lock(pending_mu_);
+  pending_cv_.wait(lock, [&] { return pending_vectors_ == 0; });
+}
+
+bool Index::NoPendingVectors() const {
+  std::lock_guard<std::mutex> lock(pending_mu_);
+  return pending_vectors_ == 0;
+}
+
 }  // namespace lookalike::engine

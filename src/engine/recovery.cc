@@ -142,11 +142,7 @@ void RunRecoveryJob(RecoveryJob& job, storage::DocStore* store, VectorInserter* 
   }
   job.docnums_token.reset();
   if (!abort && !index->dropped) index->recovering = false;
-  {
-    std::lock_guard<std::mutex> pl(index->pending_mu);
-    --index->pending_vectors;
-  }
-  index->pending_cv.notify_all();
+  index->DonePendingVectors(1);
 }
 
 }  // namespace lookalike::engine

@@ -107,10 +107,14 @@ class EngineImpl final : public Engine {
   Result<std::vector<std::shared_ptr<Index>>> Resolve(std::string_view expr,
                                                       bool allow_all) const;
   Result<std::shared_ptr<Index>> AutoCreate(const std::string& name);
-  // A copy of `request` whose knn lookups (KnnNode::lookup) hold the stored vectors they name;
-  // nullopt when it has none (vector_lookup.cc).
+  // A copy of `request` whose knn lookups and recommends (KnnNode::lookup, ::recommend) hold the
+  // query vectors they name; nullopt when it has none (vector_lookup.cc).
   Result<std::optional<SearchRequest>> ResolveVectorLookups(const SearchRequest& request) const;
-  Result<std::vector<float>> LookUpVector(const VectorLookup& lookup) const;
+  // The stored vector at `path` of document `id` of `index`; `builder` names the request part
+  // in error messages ("lookup", "recommend").
+  Result<std::vector<float>> LookUpVector(std::string_view index, const std::string& id,
+                                          std::string_view path, std::string_view builder) const;
+  Result<std::vector<float>> RecommendVector(const VectorRecommend& recommend) const;
   Result<std::shared_ptr<Index>> CreateIndexInternal(std::string_view name,
                                                      const IndexDefinition& definition);
   /// Loads a stored index and publishes it; its vector catch-up job goes to `jobs` (by default

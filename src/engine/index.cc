@@ -1,5 +1,5 @@
 // Index: metadata (settings + mappings), document preparation against the mapping, and the
-// in-memory application of writes. The write path itself lives in engine_write.cc.
+// in-memory application of writes. The write path itself lives in writer.cc.
 #include "engine/index.h"
 
 #include <cmath>

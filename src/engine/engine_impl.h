@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "engine/index.h"
+#include "engine/recovery.h"
 #include "engine/refusal_log.h"
 #include "engine/searcher.h"
 #include "engine/vector_inserter.h"
@@ -39,17 +40,6 @@ namespace lookalike::engine {
 
 /// Index-name wildcard match ('*' only).
 bool IndexGlob(std::string_view pattern, std::string_view s);
-
-/// Vector catch-up work found while opening an index (see RecoveryLoop).
-struct RecoveryJob {
-  std::shared_ptr<Index> index;
-  std::map<std::string, int64_t> covered;                // field → snapshot seq_no (-1: none)
-  std::vector<std::pair<uint32_t, int64_t>> docs;        // (docnum, seq_no) newer than a snapshot
-  std::vector<std::pair<uint32_t, int64_t>> tombstones;  // (docnum, seq_no of the delete)
-  // Held by the tasks that replay the tombstones: free document numbers wait for it, or a
-  // replayed remove could hit a document that reused the number.
-  DocnumPool::Token docnums_token;
-};
 
 /// The top-level vector fields of `mapping` filled from an image field (engine_embed.cc).
 std::vector<EmbedSpec> EmbedSpecsOf(const Mapping& mapping);

@@ -1,5 +1,5 @@
 // Index: metadata (settings + mappings), document preparation against the mapping, and the
-// in-memory application of writes. The write path itself lives in engine_write.cc.
+// in-memory application of writes. The write path itself lives in writer.cc.
 #include "engine/index.h"
 
 #include <cmath>
@@ -500,6 +500,29 @@ std::string Index::RebuildSource(const std::string& slim,
 
 std::string Index::SnapshotPath(const VectorField& field) const {
   return snapshot_dir + "/" + field.file_stem + ".lkv";
+}
+
+void Index::AddPendingVectors(int64_t units) {
+  std::lock_guard<std::mutex> lock(pending_mu_);
+  pending_vectors_ += units;
+}
+
+void Index::DonePendingVectors(int64_t units) {
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    pending_vectors_ -= units;
+  }
+  pending_cv_.notify_all();
+}
+
+void Index::WaitNoPendingVectors() {
+  std::unique_lock lock(pending_mu_);
+  pending_cv_.wait(lock, [&] { return pending_vectors_ == 0; });
+}
+
+bool Index::NoPendingVectors() const {
+  std::lock_guard<std::mutex> lock(pending_mu_);
+  return pending_vectors_ == 0;
 }
 
 }  // namespace lookalike::engine

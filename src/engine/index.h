@@ -8,7 +8,8 @@
 //   data_mu   guards mapping, slots, ids, live, fields and last_visible_seq: shared for
 //             searches and reads, exclusive while a write is applied in memory.
 //   Vector indices are internally thread-safe for Add/Remove/Search; Save runs only with
-//   write_mu held and no insertion pending (pending_vectors == 0).
+//   write_mu held and no insertion pending (NoPendingVectors()).
+//   pending_mu_ (private) guards the count of vector work in flight for this index.
 //   Lock order: write_mu, then data_mu. Never hold data_mu while waiting for the inserter.
 #pragma once
 
@@ -109,10 +110,6 @@ class Index {
   DocnumPool free_docnums;
   std::atomic<int64_t> deleted_docs{0};
 
-  // Background vector insertion bookkeeping (see Engine's inserter).
-  std::mutex pending_mu;
-  std::condition_variable pending_cv;
-  int64_t pending_vectors = 0;  // tasks queued or running for this index
   std::atomic<bool> dropped{false};
   // True while startup catch-up of the vector indices is incomplete: no snapshot may then
   // claim to cover the latest seq_no.
@@ -169,6 +166,20 @@ class Index {
 
   /// Path of the snapshot file of a vector field.
   std::string SnapshotPath(const VectorField& field) const;
+
+  // Vector work queued or running for this index: one unit per queued task (the inserter
+  // releases a coalesced batch's units at once) and one per recovery job in progress.
+  // Thread-safe (pending_mu_); never wait holding data_mu.
+  void AddPendingVectors(int64_t units);
+  /// Releases `units` and wakes WaitNoPendingVectors.
+  void DonePendingVectors(int64_t units);
+  void WaitNoPendingVectors();
+  bool NoPendingVectors() const;
+
+ private:
+  mutable std::mutex pending_mu_;
+  std::condition_variable pending_cv_;  // signalled when pending_vectors_ drops
+  int64_t pending_vectors_ = 0;         // guarded by pending_mu_
 };
 
 /// The single place that picks the vector index implementation for a field.

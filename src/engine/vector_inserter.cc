@@ -21,15 +21,11 @@ void VectorInserter::Stop() {
 }
 
 void VectorInserter::WaitIdle(Index* index) {
-  std::unique_lock lock(index->pending_mu);
-  index->pending_cv.wait(lock, [&] { return index->pending_vectors == 0; });
+  index->WaitNoPendingVectors();
 }
 
 void VectorInserter::Enqueue(VectorTask task) {
-  {
-    std::lock_guard<std::mutex> pl(task.index->pending_mu);
-    ++task.index->pending_vectors;
-  }
+  task.index->AddPendingVectors(1);
   queue_.Push(std::move(task));
 }
 
@@ -47,11 +43,7 @@ void VectorInserter::Loop() {
     }
     if (found) ApplyVectorTask(index, found, batch.task);
     queue_.Done(batch);
-    {
-      std::lock_guard<std::mutex> pl(index->pending_mu);
-      index->pending_vectors -= batch.merged;
-    }
-    index->pending_cv.notify_all();
+    index->DonePendingVectors(batch.merged);
     batch = VectorBatch{};  // drops the Index reference before waiting again
   }
 }

@@ -9,7 +9,7 @@
 //   The inserter thread is the only one that adds to or removes from a vector index and the
 //   only one touching VectorField::applied_seq and ::unsaved, so its own snapshot runs with no
 //   concurrent Add (searches go on). Each queued task holds one unit of its index's
-//   pending_vectors (under Index::pending_mu); WaitIdle waits for them to drain. Never call
+//   pending vector units (Index::AddPendingVectors); WaitIdle waits for them to drain. Never call
 //   WaitIdle holding an index's data_mu.
 #pragma once
 

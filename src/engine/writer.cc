@@ -349,11 +349,8 @@ Status Writer::WriteIndexGroup(const std::shared_ptr<Index>& index,
     for (WriteItem* item : items) item->out.status = IndexNotFound(index->name);
     return Status::OK();
   }
-  {
-    // No task pending: every earlier removal ran, whatever tokens are still held.
-    std::lock_guard<std::mutex> pl(index->pending_mu);
-    index->free_docnums.Mature(index->pending_vectors == 0);
-  }
+  // No task pending: every earlier removal ran, whatever tokens are still held.
+  index->free_docnums.Mature(index->NoPendingVectors());
   GroupBatch group(index.get(), store_);
   for (WriteItem* item : items) group.Add(item);
 

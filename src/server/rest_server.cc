@@ -85,6 +85,7 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
   RegisterBulkHandlers(router_, ctx_);
   RegisterSearchHandlers(router_, ctx_);
   RegisterShardHandlers(router_, ctx_);
+  RegisterNearDuplicateHandlers(router_, ctx_);
   RegisterSlowLogHandlers(router_, *engine);
   RegisterSnapshotHandlers(router_, ctx_);
   image_api_ = std::make_unique<ImageApi>(engine, options_.image);

@@ -103,6 +103,7 @@ void RegisterSearchHandlers(Router& router, RestContext& ctx);
 void RegisterScrollHandlers(Router& router, RestContext& ctx);
 /// POST /_internal/shards/{index}/_search|_count|_get: a shard copy answering a coordinator.
 void RegisterShardHandlers(Router& router, RestContext& ctx);
+void RegisterNearDuplicateHandlers(Router& router, RestContext& ctx);
 void RegisterSnapshotHandlers(Router& router, RestContext& ctx);
 /// The first page of a scroll (search with ?scroll=keep_alive), "_scroll_id" included.
 Result<std::string> StartScroll(RestContext& ctx, const RestRequest& req,

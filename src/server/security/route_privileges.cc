@@ -137,6 +137,9 @@ const std::vector<RouteRule>& Rules() {
        S::kShardPath},
       {"POST", "/_internal/shards/{index}/_get", K::kIndices, "indices:data/read/get", kRead,
        S::kShardPath},
+      // The near-duplicate report reads ids and vectors of the index, like a search.
+      {"POST", "/{index}/_near_duplicates", K::kIndices, "indices:data/read/near_duplicates", kRead,
+       S::kPath},
       {"GET,POST", "/_search/scroll", K::kAnyIndex, "indices:data/read/scroll", kRead},
       {"GET,POST", "/_search/scroll/{id}", K::kAnyIndex, "indices:data/read/scroll", kRead},
       {"DELETE", "/_search/scroll", K::kAnyIndex, "indices:data/read/scroll/clear", kRead},

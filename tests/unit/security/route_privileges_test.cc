@@ -33,6 +33,7 @@ TEST(RoutePrivileges, ReadRoutes) {
                                                         {"GET", "/img/_mapping"},
                                                         {"POST", "/img/_search/image"},
                                                         {"GET", "/img/_image/7"},
+                                                        {"POST", "/img/_near_duplicates"},
                                                         {"GET", "/_cat/indices/img"},
                                                         {"GET", "/img"}}) {
     RequiredAccess a = For(method, path);

@@ -173,6 +173,7 @@ struct ClusterHealthReport {
   int64_t active_shards = 0;
   int64_t unassigned_shards = 0;
   double active_shards_percent = 100.0;
+  int64_t number_of_nodes = 1;  // a cluster node (serve --cluster) counts the live nodes
 };
 
 }  // namespace lookalike

@@ -3,9 +3,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cluster/cluster_state.h"
 #include "cluster/etcd_client.h"
 #include "cluster/membership.h"
+#include "cluster/shard_copies.h"
+#include "cluster/shard_leader.h"
 #include "cluster/shard_log.h"
+#include "server/handlers/cluster_mode.h"
 
 namespace lookalike::cli {
 
@@ -14,7 +18,11 @@ namespace lookalike::cli {
 constexpr std::chrono::seconds kNodeLeaseTtl{10};
 
 ClusterNode::~ClusterNode() {
+  copies_.reset();
+  leader_.reset();
+  if (state_) state_->Stop();
   membership_.reset();
+  state_.reset();
   log_.reset();
   etcd_.reset();
 }
@@ -22,7 +30,8 @@ ClusterNode::~ClusterNode() {
 Result<std::unique_ptr<ClusterNode>> ClusterNode::Join(const std::string& cluster_arg,
                                                        const std::string& nats,
                                                        const std::string& node_name,
-                                                       const std::string& http) {
+                                                       const std::string& http, Engine* engine,
+                                                       const std::string& data_dir) {
   constexpr std::string_view kEtcd = "etcd=";
   if (cluster_arg.rfind(kEtcd, 0) != 0 || cluster_arg.size() == kEtcd.size()) {
     return Status::InvalidArgument("--cluster must be etcd=URL[,URL…] (got '" + cluster_arg + "')");
@@ -35,11 +44,22 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Join(const std::string& cluste
   LOOKALIKE_ASSIGN_OR_RETURN(
       node->membership_,
       cluster::NodeMembership::Join(node->etcd_.get(), {node_name, http}, kNodeLeaseTtl));
+  LOOKALIKE_ASSIGN_OR_RETURN(node->state_, cluster::ClusterState::Start(node->etcd_.get()));
+  cluster::NodeMembership* membership = node->membership_.get();
+  auto lease = [membership] { return membership->lease_id(); };
+  node->leader_ = std::make_unique<cluster::ShardLeader>(node->etcd_.get(), node->state_.get(),
+                                                         node_name, lease);
+  cluster::ShardCopiesConfig copies{node_name, data_dir + "/cluster/applied", lease,
+                                    server::ParseStoredDefinition};
+  node->copies_ = std::make_unique<cluster::ShardCopies>(
+      engine, node->log_.get(), node->etcd_.get(), node->state_.get(), std::move(copies));
+  node->services_ = {node->state_.get(), node->log_.get(), node->etcd_.get(), node_name,
+                     node->state_->snapshot()->cluster_uuid};
   spdlog::info(
-      "cluster: node {} registered in etcd {} (lease TTL {}s); NATS JetStream at {} "
+      "cluster: node {} joined cluster {} (etcd {}, lease TTL {}s); NATS JetStream at {} "
       "(stream replicas {})",
-      node_name, cluster_arg.substr(kEtcd.size()), kNodeLeaseTtl.count(), nats,
-      node->log_->replicas());
+      node_name, node->state_->snapshot()->cluster_uuid, cluster_arg.substr(kEtcd.size()),
+      kNodeLeaseTtl.count(), nats, node->log_->replicas());
   return node;
 }
 

@@ -233,13 +233,15 @@ int RunServe(const ServeArgs& args) {
   std::unique_ptr<ClusterNode> cluster_node;
   if (!args.cluster.empty()) {
     auto joined = ClusterNode::Join(args.cluster, args.nats, args.node_name,
-                                    args.host + ":" + std::to_string(server.port()));
+                                    args.host + ":" + std::to_string(server.port()),
+                                    engine.value().get(), args.data_dir);
     if (!joined.ok()) {
       spdlog::error("cannot join the cluster: {}", joined.status().ToString());
       engine.value()->Shutdown();
       return 1;
     }
     cluster_node = std::move(joined).value();
+    server.AttachCluster(cluster_node->services());
   } else if (!args.nats.empty()) {
     spdlog::error("--nats is for a cluster node; give --cluster etcd=URL too");
     engine.value()->Shutdown();

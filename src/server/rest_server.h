@@ -79,6 +79,12 @@ class RestServer {
   int port() const { return http_->port(); }
   Status Run() { return http_->Run(); }
   void Stop() { http_->Stop(); }
+  /// Makes this node a cluster node (serve --cluster): index management and writes go through
+  /// the cluster. Call before Run(); `services` must outlive the server.
+  void AttachCluster(ClusterServices* services) {
+    ctx_.cluster = services;
+    ctx_.cluster_uuid = services->cluster_uuid;
+  }
   /// Reloads the TLS certificate and key for new connections (SIGHUP); see HttpServer.
   void ReloadTls() { http_->ReloadTls(); }
   /// Per worker lane (RequestLane order): threads, active, queued, rejected, completed.

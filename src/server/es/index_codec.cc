@@ -248,8 +248,8 @@ std::string RenderStats(const std::vector<IndexStatistics>& indices) {
 std::string RenderClusterHealth(const ClusterHealthReport& h) {
   JsonWriter w;
   w.BeginObject().Key("cluster_name").String("lookalike").Key("status").String(h.status)
-      .Key("timed_out").Bool(false).Key("number_of_nodes").Int(1)
-      .Key("number_of_data_nodes").Int(1).Key("active_primary_shards")
+      .Key("timed_out").Bool(false).Key("number_of_nodes").Int(h.number_of_nodes)
+      .Key("number_of_data_nodes").Int(h.number_of_nodes).Key("active_primary_shards")
       .Int(h.active_primary_shards).Key("active_shards").Int(h.active_shards)
       .Key("relocating_shards").Int(0).Key("initializing_shards").Int(0)
       .Key("unassigned_shards").Int(h.unassigned_shards).Key("delayed_unassigned_shards").Int(0)

@@ -3,6 +3,7 @@
 // writes the rest (embedding the images of mapped source_fields, one failed image failing its
 // item), the codec renders the response.
 #include "server/es/bulk_codec.h"
+#include "server/handlers/cluster_mode.h"
 #include "server/handlers/rest_common.h"
 #include "server/request_caller.h"
 #include "server/security/route_privileges.h"
@@ -27,6 +28,7 @@ void RegisterBulkHandlers(Router& router, RestContext& ctx) {
   auto bulk = [&ctx](const RestRequest& req, HttpResponse* resp) {
     auto refresh = RefreshParam(req);
     if (!refresh.ok()) return ReplyError(refresh.status(), resp);
+    if (ctx.cluster) return ClusterBulk(ctx, req, refresh.value(), resp);
     auto prepare = [&req](std::vector<es::BulkItem>* items) {
       if (req.caller != nullptr) AuthorizeItems(*req.caller, items);
     };

@@ -7,6 +7,7 @@
 #include "common/json_writer.h"
 #include "server/es/index_codec.h"
 #include "server/handlers/cat_table.h"
+#include "server/handlers/cluster_mode.h"
 #include "server/handlers/rest_common.h"
 
 namespace lookalike::server {
@@ -147,9 +148,11 @@ void RegisterClusterHandlers(Router& router, RestContext& ctx) {
     resp->body = InfoBody(ctx);
   });
   router.Add("GET", "/_cluster/health", [&ctx](const RestRequest&, HttpResponse* resp) {
+    if (ctx.cluster) return Reply(es::RenderClusterHealth(ClusterHealthOf(ctx)), resp);
     resp->body = es::ClusterHealthJson(*ctx.engine);
   });
   router.Add("GET", "/_cluster/health/{index}", [&ctx](const RestRequest&, HttpResponse* resp) {
+    if (ctx.cluster) return Reply(es::RenderClusterHealth(ClusterHealthOf(ctx)), resp);
     resp->body = es::ClusterHealthJson(*ctx.engine);
   });
   router.Add("GET", "/_cluster/settings", [&ctx](const RestRequest&, HttpResponse* resp) {

@@ -8,6 +8,7 @@
 #include "server/error_mapping.h"
 #include "server/es/doc_codec.h"
 #include "server/es/search_codec.h"
+#include "server/handlers/cluster_mode.h"
 #include "server/handlers/rest_common.h"
 
 namespace lookalike::server {
@@ -18,8 +19,8 @@ Result<WriteCondition> ConditionParam(const RestRequest& req) {
   return ParseWriteCondition(req.Param("if_seq_no"), req.Param("if_primary_term"));
 }
 
-void IndexDoc(Engine& e, const RestRequest& req, HttpResponse* resp,
-              OpType op_type) {
+void IndexDoc(RestContext& ctx, const RestRequest& req, HttpResponse* resp, OpType op_type) {
+  Engine& e = *ctx.engine;
   auto refresh = RefreshParam(req);
   if (!refresh.ok()) return ReplyError(refresh.status(), resp);
   if (const std::string* op = req.Param("op_type")) {
@@ -35,6 +36,7 @@ void IndexDoc(Engine& e, const RestRequest& req, HttpResponse* resp,
   op.id = std::string(req.PathParam("id"));
   op.source = std::string(req.body());
   op.condition = condition.value();
+  if (ctx.cluster) return ClusterWriteDocument(ctx, std::move(op), refresh.value(), resp);
   es::ReplyWriteOutcome(e.WriteDocument(std::move(op), refresh.value()), resp);
 }
 
@@ -147,17 +149,19 @@ void Mget(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
 
 void RegisterDocumentHandlers(Router& router, RestContext& ctx) {
   Engine& e = *ctx.engine;
-  router.Add("PUT,POST", "/{index}/_doc/{id}", [&e](const RestRequest& req, HttpResponse* resp) {
-    IndexDoc(e, req, resp, OpType::kIndex);
+  router.Add("PUT,POST", "/{index}/_doc/{id}", [&ctx](const RestRequest& req, HttpResponse* resp) {
+    IndexDoc(ctx, req, resp, OpType::kIndex);
   });
-  router.Add("POST", "/{index}/_doc", [&e](const RestRequest& req, HttpResponse* resp) {
-    IndexDoc(e, req, resp, OpType::kIndex);
+  router.Add("POST", "/{index}/_doc", [&ctx](const RestRequest& req, HttpResponse* resp) {
+    IndexDoc(ctx, req, resp, OpType::kIndex);
   });
   router.Add("PUT,POST", "/{index}/_create/{id}",
-             [&e](const RestRequest& req, HttpResponse* resp) {
-               IndexDoc(e, req, resp, OpType::kCreate);
+             [&ctx](const RestRequest& req, HttpResponse* resp) {
+               IndexDoc(ctx, req, resp, OpType::kCreate);
              });
   auto get = [&ctx](const RestRequest& req, HttpResponse* resp) {
+    // The scatter coordinator's routed get when it is wired, else a copy read over the etcd map.
+    if (ctx.cluster && ctx.coordinator == nullptr) return ClusterGetDocument(ctx, req, resp);
     SourceFilter source = lookalike::es::SourceFilterFromUrl(req.http.query);
     es::ReplyStoredDocument(GetDocumentFor(ctx, req, IndexParam(req), req.PathParam("id"), source,
                                            req.Param("routing")),
@@ -170,17 +174,26 @@ void RegisterDocumentHandlers(Router& router, RestContext& ctx) {
   router.Add("GET,POST", "/{index}/_mget", [&ctx](const RestRequest& req, HttpResponse* resp) {
     Mget(ctx, req, resp);
   });
-  router.Add("DELETE", "/{index}/_doc/{id}", [&e](const RestRequest& req, HttpResponse* resp) {
+  router.Add("DELETE", "/{index}/_doc/{id}", [&e, &ctx](const RestRequest& req,
+                                                          HttpResponse* resp) {
     auto refresh = RefreshParam(req);
     if (!refresh.ok()) return ReplyError(refresh.status(), resp);
     auto condition = ConditionParam(req);
     if (!condition.ok()) return ReplyError(condition.status(), resp);
+    if (ctx.cluster) {
+      WriteOp op;
+      op.kind = WriteKind::kDelete;
+      op.index = std::string(IndexParam(req));
+      op.id = std::string(req.PathParam("id"));
+      op.condition = condition.value();
+      return ClusterWriteDocument(ctx, std::move(op), refresh.value(), resp);
+    }
     es::ReplyWriteOutcome(e.DeleteDocument(IndexParam(req), req.PathParam("id"),
                                            refresh.value(), condition.value()),
                           resp);
   });
-  router.Add("POST", "/{index}/_update/{id}", [&e](const RestRequest& req,
-                                                         HttpResponse* resp) {
+  router.Add("POST", "/{index}/_update/{id}", [&e, &ctx](const RestRequest& req,
+                                                               HttpResponse* resp) {
     auto refresh = RefreshParam(req);
     if (!refresh.ok()) return ReplyError(refresh.status(), resp);
     auto condition = ConditionParam(req);
@@ -193,6 +206,7 @@ void RegisterDocumentHandlers(Router& router, RestContext& ctx) {
     if (Status parsed = es::ParseUpdateBody(req.body(), &op); !parsed.ok()) {
       return ReplyError(parsed, resp);
     }
+    if (ctx.cluster) return ClusterWriteDocument(ctx, std::move(op), refresh.value(), resp);
     es::ReplyWriteOutcome(e.WriteDocument(std::move(op), refresh.value()), resp);
   });
 }

@@ -2,6 +2,7 @@
 #include "server/es/index_codec.h"
 #include "server/es/search_codec.h"
 #include "server/es/cluster_render.h"
+#include "server/handlers/cluster_mode.h"
 #include "server/handlers/rest_common.h"
 
 namespace lookalike::server {
@@ -27,7 +28,8 @@ Result<std::string> ClusterCountJson(RestContext& ctx, const RestRequest& req) {
 
 void RegisterIndexHandlers(Router& router, RestContext& ctx) {
   Engine& e = *ctx.engine;
-  router.Add("PUT", "/{index}", [&e](const RestRequest& req, HttpResponse* resp) {
+  router.Add("PUT", "/{index}", [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
+    if (ctx.cluster) return ClusterCreateIndex(ctx, req, resp);
     auto definition = es::ParseCreateIndexBody(req.body());
     if (!definition.ok()) {
       return ReplyError(es::CreateIndexBodyError(IndexParam(req), definition.status()), resp);
@@ -36,17 +38,21 @@ void RegisterIndexHandlers(Router& router, RestContext& ctx) {
     if (!created.ok()) return ReplyError(created.status(), resp);
     Reply(es::RenderCreatedIndex(*created), resp);
   });
-  router.Add("GET", "/{index}", [&e](const RestRequest& req, HttpResponse* resp) {
+  router.Add("GET", "/{index}", [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
+    if (ctx.cluster) return ClusterDescribeIndices(ctx, req, IndexView::kIndex, resp);
     Reply(es::GetIndexJson(e, IndexParam(req)), resp);
   });
-  router.Add("HEAD", "/{index}", [&e](const RestRequest& req, HttpResponse* resp) {
+  router.Add("HEAD", "/{index}", [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
+    if (ctx.cluster) return ClusterIndexExists(ctx, req, resp);
     resp->status = e.IndexExists(IndexParam(req)) ? 200 : 404;
   });
-  router.Add("DELETE", "/{index}", [&e](const RestRequest& req, HttpResponse* resp) {
+  router.Add("DELETE", "/{index}", [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
+    if (ctx.cluster) return ClusterDeleteIndex(ctx, req, resp);
     Reply(es::DeleteIndexJson(e, IndexParam(req)), resp);
   });
 
-  auto get_mapping = [&e](const RestRequest& req, HttpResponse* resp) {
+  auto get_mapping = [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
+    if (ctx.cluster) return ClusterDescribeIndices(ctx, req, IndexView::kMapping, resp);
     Reply(es::GetMappingJson(e, IndexParam(req)), resp);
   };
   router.Add("GET", "/_mapping", get_mapping);
@@ -62,7 +68,8 @@ void RegisterIndexHandlers(Router& router, RestContext& ctx) {
     if (!ack.ok()) return ReplyError(ack.status(), resp);
     Reply(es::RenderAcknowledged(*ack), resp);
   });
-  auto get_settings = [&e](const RestRequest& req, HttpResponse* resp) {
+  auto get_settings = [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
+    if (ctx.cluster) return ClusterDescribeIndices(ctx, req, IndexView::kSettings, resp);
     auto flag = [&req](std::string_view name) {
       const std::string* v = req.Param(name);
       return v != nullptr && *v != "false";

@@ -21,6 +21,11 @@
 namespace lookalike::snapshot {
 class RepositoryRegistry;
 }  // namespace lookalike::snapshot
+namespace lookalike::cluster {
+class ClusterState;
+class EtcdClient;
+class ShardLog;
+}  // namespace lookalike::cluster
 
 namespace lookalike::server {
 
@@ -68,6 +73,15 @@ inline constexpr std::string_view kDiskFloodStage =
 /// illegal_argument_exception for a value it cannot parse or an inverted order) otherwise.
 Status ApplyDiskWatermarks(Engine& engine, const ClusterSettings::Lookup& get);
 
+/// What a cluster node's handlers use (serve --cluster); owned by the caller of RestServer.
+struct ClusterServices {
+  cluster::ClusterState* state = nullptr;
+  cluster::ShardLog* log = nullptr;
+  cluster::EtcdClient* etcd = nullptr;
+  std::string node_name;
+  std::string cluster_uuid;  // GET / reports it
+};
+
 struct RestContext {
   Engine* engine = nullptr;
   std::string node_name = "lookalike";
@@ -76,6 +90,7 @@ struct RestContext {
   ClusterSettings cluster_settings;
   ScrollStore scrolls;
   snapshot::RepositoryRegistry* repositories = nullptr;  // _snapshot; null = not available
+  ClusterServices* cluster = nullptr;  // null: a single node (no --cluster)
   /// Cluster mode: searches, counts and gets go to the shard copies; null = single node.
   cluster::Coordinator* coordinator = nullptr;
 };

@@ -1,0 +1,130 @@
+// A local shard copy applying its stream; see shard_applier.h.
+#include "cluster/shard_applier.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include "cluster/cluster_metadata.h"
+#include "common/file_env.h"
+
+namespace lookalike::cluster {
+namespace {
+
+// JetStream durable names may not hold '.', '*', '>' or spaces; node names may hold '.'.
+std::string DurableName(std::string_view node) {
+  std::string out(node);
+  for (char& c : out) {
+    if (c == '.') c = '_';
+  }
+  return out;
+}
+
+// Waits `duration` unless `stopping` turns true first (polled: a stop takes ≤ 100 ms).
+void Pause(const std::atomic<bool>& stopping, std::chrono::milliseconds duration) {
+  auto until = std::chrono::steady_clock::now() + duration;
+  while (!stopping.load() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace
+
+uint64_t ShardApplier::ReadApplied(const std::string& applied_file) {
+  std::ifstream in(applied_file);
+  std::string text;
+  if (!in || !std::getline(in, text)) return 0;
+  uint64_t seq = 0;
+  std::from_chars(text.data(), text.data() + text.size(), seq);
+  return seq;
+}
+
+ShardApplier::ShardApplier(Engine* engine, ShardLog* log, EtcdClient* etcd,
+                           ShardApplierConfig config)
+    : engine_(engine), log_(log), etcd_(etcd), config_(std::move(config)) {
+  applied_ = ReadApplied(config_.applied_file);
+  thread_ = std::thread([this] { Loop(); });
+}
+
+ShardApplier::~ShardApplier() { Stop(); }
+
+void ShardApplier::Stop() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void ShardApplier::PublishApplied() {
+  uint64_t seq = applied_.load();
+  if (seq == published_) return;
+  int64_t lease = config_.lease ? config_.lease() : 0;
+  if (lease == 0) return;
+  auto put = etcd_->Put(AppliedKey(config_.index_uuid, config_.shard, config_.node),
+                        std::to_string(seq), lease);
+  if (put.ok()) {
+    published_ = seq;
+  } else {
+    spdlog::debug("cluster: publishing applied sequence of {} failed: {}", config_.local_index,
+                  put.status().ToString());
+  }
+}
+
+void ShardApplier::Loop() {
+  std::unique_ptr<ShardConsumer> consumer;
+  while (!stopping_.load()) {
+    if (!consumer) {
+      auto opened = log_->Consume(config_.index_uuid, config_.shard, DurableName(config_.node),
+                                  applied_.load() + 1);
+      if (!opened.ok()) {
+        spdlog::warn("cluster: {} cannot read its stream: {}", config_.local_index,
+                     opened.status().ToString());
+        Pause(stopping_, std::chrono::seconds(1));
+        continue;
+      }
+      consumer = std::move(opened).value();
+    }
+    auto fetched = consumer->Fetch(64, std::chrono::milliseconds(500));
+    if (!fetched.ok()) {
+      spdlog::warn("cluster: {} failed to fetch from its stream: {}", config_.local_index,
+                   fetched.status().ToString());
+      consumer.reset();
+      Pause(stopping_, std::chrono::seconds(1));
+      continue;
+    }
+    if (fetched->empty()) {
+      PublishApplied();  // caught up: the copy is started (or still is)
+      continue;
+    }
+    std::vector<WriteOp> ops;
+    for (LoggedBatch& batch : *fetched) {
+      for (WriteOp& op : batch.ops) {
+        op.index = config_.local_index;
+        ops.push_back(std::move(op));
+      }
+    }
+    const uint64_t last = fetched->back().sequence;
+    // kWaitFor: once the sequence is published, searches on this copy see the writes.
+    Status applied = Status::OK();
+    while (!stopping_.load()) {
+      applied = engine_->Write(ops, RefreshPolicy::kWaitFor).status();
+      if (applied.ok()) break;
+      spdlog::warn("cluster: {} cannot apply sequence {}: {}", config_.local_index, last,
+                   applied.ToString());
+      Pause(stopping_, std::chrono::seconds(1));
+    }
+    if (!applied.ok()) return;
+    Status recorded =
+        WriteFileAtomically(FileEnv::Default(), config_.applied_file, std::to_string(last));
+    if (!recorded.ok()) {
+      // Not fatal: a restart then re-applies from the older record (same documents).
+      spdlog::warn("cluster: {} cannot record sequence {}: {}", config_.local_index, last,
+                   recorded.ToString());
+    }
+    applied_ = last;
+    (void)consumer->Ack(last);
+    PublishApplied();
+  }
+}
+
+}  // namespace lookalike::cluster

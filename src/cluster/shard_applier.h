@@ -1,0 +1,69 @@
+// One local copy of a shard keeping up with its stream (issue 9): a thread that consumes the
+// shard's JetStream stream from the sequence after the last one it applied, applies each group
+// of batches to the copy's local engine index with one Engine::Write (one synced storage batch,
+// in stream order), then records the sequence durably, acks it, and publishes it at
+// /lookalike/applied/<uuid>/<shard>/<node> under the node's lease (refresh=wait_for and the
+// shard map read it; a copy that has published once is "started").
+//
+// Restart: the recorded sequence (a file beside the engine's data, replaced atomically) says
+// where to resume, so nothing is skipped. A crash after the engine's write and before the file
+// is replaced applies that last group again on restart: every op carries its _id (the
+// coordinator assigns missing ones), so documents end up the same (only their _version counts
+// the repeat).
+//
+// Thread safety: Stop and applied() from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "cluster/etcd_client.h"
+#include "cluster/shard_log.h"
+#include "lookalike/engine.h"
+
+namespace lookalike::cluster {
+
+struct ShardApplierConfig {
+  std::string index_uuid;
+  int shard = 0;
+  std::string local_index;   // the engine index holding the copy (ShardIndexName)
+  std::string node;          // this node's name
+  std::string applied_file;  // where the applied sequence is recorded
+  std::function<int64_t()> lease;  // the node's membership lease (applied keys live under it)
+};
+
+class ShardApplier {
+ public:
+  /// Starts applying. `engine`, `log` and `etcd` must outlive the applier.
+  ShardApplier(Engine* engine, ShardLog* log, EtcdClient* etcd, ShardApplierConfig config);
+  ~ShardApplier();
+  ShardApplier(const ShardApplier&) = delete;
+  ShardApplier& operator=(const ShardApplier&) = delete;
+
+  /// Stops after the group being applied (joins the thread); idempotent.
+  void Stop();
+  /// The last stream sequence applied and recorded.
+  uint64_t applied() const { return applied_.load(); }
+
+  /// The sequence recorded in `applied_file` (0 when there is none).
+  static uint64_t ReadApplied(const std::string& applied_file);
+
+ private:
+  void Loop();
+  void PublishApplied();
+
+  Engine* const engine_;
+  ShardLog* const log_;
+  EtcdClient* const etcd_;
+  const ShardApplierConfig config_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> applied_{0};
+  uint64_t published_ = UINT64_MAX;  // applier thread only: last sequence put in etcd
+  std::thread thread_;
+};
+
+}  // namespace lookalike::cluster

@@ -183,8 +183,11 @@ Result<SearchResult> DecodeSearchResult(std::string_view bytes) {
   bool has_embedding = false;
   if (!r.Bool(&has_embedding)) return Damaged("search result");
   if (has_embedding) {
-    auto& embedding = result.embedding.emplace();
+    // Built aside and moved in: clang refuses optional<Embedding>::emplace() (a nested struct
+    // with default member initializers is not default-constructible where optional is used).
+    SearchResult::Embedding embedding;
     if (!r.Get(&embedding.took_ms) || !r.String(&embedding.model)) return Damaged("search result");
+    result.embedding = std::move(embedding);
   }
   if (!r.done()) return Damaged("search result");
   return result;

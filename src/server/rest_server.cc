@@ -1,5 +1,6 @@
 #include "server/rest_server.h"
 
+#include "cluster/cluster_state.h"
 #include "server/handlers/nodes.h"
 #include "server/handlers/slowlog.h"
 #include "server/metrics/node_metrics.h"
@@ -124,6 +125,18 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
 }
 
 RestServer::~RestServer() = default;
+
+void RestServer::AttachCluster(ClusterServices* services) {
+  ctx_.cluster = services;
+  ctx_.cluster_uuid = services->cluster_uuid;
+  if (coordinator_ == nullptr && services->state != nullptr) {
+    cluster::ScatterOptions scatter;
+    scatter.local_node = services->node_name;
+    scatter.local_engine = ctx_.engine;
+    coordinator_ = std::make_unique<cluster::Coordinator>(services->state, std::move(scatter));
+    ctx_.coordinator = coordinator_.get();
+  }
+}
 
 void RestServer::Handle(const HttpRequest& request, HttpResponse* response) const {
   if (!options_.test_hold_writes_while.empty() &&

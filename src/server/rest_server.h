@@ -81,10 +81,9 @@ class RestServer {
   void Stop() { http_->Stop(); }
   /// Makes this node a cluster node (serve --cluster): index management and writes go through
   /// the cluster. Call before Run(); `services` must outlive the server.
-  void AttachCluster(ClusterServices* services) {
-    ctx_.cluster = services;
-    ctx_.cluster_uuid = services->cluster_uuid;
-  }
+  /// Searches, counts and gets of user indices then go through a coordinator reading the
+  /// cluster state's shard map (unless a fixed shard map was given in the options).
+  void AttachCluster(ClusterServices* services);
   /// Reloads the TLS certificate and key for new connections (SIGHUP); see HttpServer.
   void ReloadTls() { http_->ReloadTls(); }
   /// Per worker lane (RequestLane order): threads, active, queued, rejected, completed.

@@ -86,7 +86,7 @@ void RegisterIndexHandlers(Router& router, RestContext& ctx) {
   router.Add("PUT", "/{index}/_settings", put_settings);
 
   auto count = [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
-    if (ctx.coordinator == nullptr) {
+    if (!Coordinated(ctx, IndexParam(req))) {
       return Reply(es::CountJson(e, IndexParam(req), req.body(), req.http.query), resp);
     }
     Reply(ClusterCountJson(ctx, req), resp);

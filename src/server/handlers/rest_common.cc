@@ -231,10 +231,14 @@ void SetFailureTypes(std::vector<ShardFailure>* failures) {
   for (ShardFailure& f : *failures) f.type = std::string(ErrorTypeFor(f.code, f.kind));
 }
 
+bool Coordinated(const RestContext& ctx, std::string_view index) {
+  return ctx.coordinator != nullptr && index.find('~') == std::string_view::npos;
+}
+
 Result<StoredDocument> GetDocumentFor(RestContext& ctx, const RestRequest& req,
                                       std::string_view index, std::string_view id,
                                       const SourceFilter& source, const std::string* routing) {
-  if (ctx.coordinator == nullptr) return ctx.engine->GetDocument(index, id, source);
+  if (!Coordinated(ctx, index)) return ctx.engine->GetDocument(index, id, source);
   LOOKALIKE_ASSIGN_OR_RETURN(cluster::ScatterCall call, ScatterCallOf(req));
   return ctx.coordinator->Get(index, id, routing, source, call);
 }

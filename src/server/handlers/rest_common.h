@@ -119,6 +119,10 @@ Status AuthorizeLookups(const RestRequest& req, const SearchRequest& request);
 /// ?allow_partial_search_results (default true; illegal_argument_exception for a value that is
 /// not a boolean).
 Result<cluster::ScatterCall> ScatterCallOf(const RestRequest& req);
+/// True when a request on `index` goes through the coordinator: cluster mode, and not a local
+/// shard copy ("<index>~<shard>~<uuid>", which user index names cannot contain), which the
+/// node answers from its own engine (operators and tests look at copies that way).
+bool Coordinated(const RestContext& ctx, std::string_view index);
 /// Fills each failure's Elasticsearch `type` from the one error table.
 void SetFailureTypes(std::vector<ShardFailure>* failures);
 /// GET of one document: from the local engine, or in cluster mode from the shard that

@@ -39,7 +39,7 @@ void RegisterSearchHandlers(Router& router, RestContext& ctx) {
   Engine& e = *ctx.engine;
   auto search = [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
     if (const std::string* keep_alive = req.Param("scroll")) {
-      if (ctx.coordinator != nullptr) return ReplyError(ScrollNotInClusterMode(), resp);
+      if (Coordinated(ctx, IndexParam(req))) return ReplyError(ScrollNotInClusterMode(), resp);
       return Reply(StartScroll(ctx, req, *keep_alive), resp);
     }
     es::SearchParseOptions parse;
@@ -47,7 +47,7 @@ void RegisterSearchHandlers(Router& router, RestContext& ctx) {
     auto request = es::ParseSearchRequest(req.body(), req.http.query, parse);
     if (!request.ok()) return ReplyError(request.status(), resp);
     if (Status s = AuthorizeLookups(req, *request); !s.ok()) return ReplyError(s, resp);
-    if (ctx.coordinator != nullptr) return Reply(ClusterSearch(ctx, req, *request), resp);
+    if (Coordinated(ctx, IndexParam(req))) return Reply(ClusterSearch(ctx, req, *request), resp);
     auto started = std::chrono::steady_clock::now();
     auto result = e.Search(IndexParam(req), *request);
     MaybeLogSlowSearch(e, IndexParam(req), req.body(), started, result);  // neural: "image"

@@ -165,6 +165,19 @@ def main():
             for i in random.Random(node.port).sample(range(3000), 200):
                 got = one.get(index="photos", id=str(i))
                 assert got["found"] and got["_source"]["n"] == i, got
+        # Searches and counts on any node scatter to one copy of each shard and merge.
+        for node in nodes:
+            one = Elasticsearch([f"http://127.0.0.1:{node.port}"])
+            assert one.count(index="photos")["count"] == 3000, node.name
+            res = one.search(index="photos", body={"size": 5, "query": {"range": {"n": {
+                "gte": 10, "lt": 20}}}, "sort": [{"n": "desc"}]})
+            assert res["hits"]["total"]["value"] == 10, res["hits"]["total"]
+            assert [h["_id"] for h in res["hits"]["hits"]] == ["19", "18", "17", "16", "15"], res
+            assert res["_shards"] == {"total": 3, "successful": 3, "skipped": 0, "failed": 0}, res
+            knn = one.search(index="photos", body={"size": 3, "query": {"knn": {"v": {
+                "vector": [3.0, 1.0, 2.0, 0.5], "k": 3}}}})
+            assert len(knn["hits"]["hits"]) == 3 and knn["hits"]["hits"][0]["_score"] == 1.0, knn
+            assert all(h["_index"] == "photos" for h in knn["hits"]["hits"]), knn
         generated = es.index(index="photos", body={"v": [1, 2, 3, 4], "n": -1}, refresh="wait_for")
         assert len(generated["_id"]) == 20 and generated["result"] == "created", generated
         assert es.get(index="photos", id=generated["_id"])["_source"]["n"] == -1

@@ -77,10 +77,5 @@ std::optional<WebAsset> FindWebAsset(std::string_view path) {
 ]=])
 
 # Only touch the output when the content changes, so unrelated rebuilds stay incremental.
-if(EXISTS "${OUT}")
-  file(READ "${OUT}" old)
-  if(old STREQUAL body)
-    return()
-  endif()
-endif()
-file(WRITE "${OUT}" "${body}")
+include("${CMAKE_CURRENT_LIST_DIR}/write_if_changed.cmake")
+write_if_changed("${OUT}" "${body}")

@@ -116,10 +116,25 @@ struct VectorLookup {
   std::string path;
 };
 
+/// Lookalike's recommend builder (a documented extension, Qdrant's "average_vector" strategy):
+/// the query vector is avg(positive) + (avg(positive) - avg(negative)), or avg(positive) when
+/// there are no negatives, over the stored vectors at `path` of the named documents of `index`
+/// (an exact name). With `exclude_examples` (the default) the example documents are left out
+/// of the hits: their ids join the knn filter as a must_not.
+struct VectorRecommend {
+  static constexpr size_t kMaxExamples = 64;  // per list
+  std::string index;
+  std::string path;
+  std::vector<std::string> positive;  // 1..kMaxExamples ids
+  std::vector<std::string> negative;  // 0..kMaxExamples ids
+  bool exclude_examples = true;
+};
+
 struct KnnNode {
   std::string field;
-  std::vector<float> vector;  // empty while `lookup` is unresolved
+  std::vector<float> vector;  // empty while `lookup` or `recommend` is unresolved
   std::optional<VectorLookup> lookup;
+  std::optional<VectorRecommend> recommend;
   static constexpr size_t kRadialCap = 10000;
 
   size_t k = 10;  // radial (max_distance / min_score): unused, the radial cap applies

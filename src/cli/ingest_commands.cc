@@ -5,6 +5,7 @@
 #include <simdjson.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -208,58 +209,62 @@ int RunIngest(const IngestArgs& args) {
 struct SearchArgs {
   TargetArgs target;
   std::string file;
+  std::string like;  // --like ID: search by an indexed document's stored vector instead of FILE
   int k = 10;
   std::string filter;
   bool json = false;
 };
 
-int RunSearch(const SearchArgs& args) {
-  auto fail = [](const Status& st, int code) {
-    std::fprintf(stderr, "lookalike search-image: %s\n", st.ToString().c_str());
-    return code;
-  };
-  if (args.k < 1 || args.k > 10000) return fail(Status::InvalidArgument("-k must be 1..10000"), 2);
-  auto target = OpenTarget(args.target);
-  if (!target.ok()) return fail(target.status(), 2);
-  std::unique_ptr<ModelRegistry> registry;
-  auto embedder = LoadModel(args.target, **target, &registry);
-  if (!embedder.ok()) return fail(embedder.status(), 2);
-  auto t0 = std::chrono::steady_clock::now();
-  auto image = DecodeImageFile(args.file);
-  if (!image.ok()) return fail(image.status(), 1);
-  auto vec = (*embedder)->Embed(*image);
-  if (!vec.ok()) return fail(vec.status(), 1);
-  double embed_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+// Writes {"_source": {"excludes": [field]}} members: the vectors are not worth printing.
+void WriteSourceExcludes(JsonWriter& w, const std::string& field) {
+  w.Key("_source").BeginObject().Key("excludes").BeginArray().String(field);
+  w.EndArray().EndObject();
+}
 
+// A knn body whose vector is FILE's embedding.
+std::string ImageQueryBody(const SearchArgs& args, const std::vector<float>& vec) {
   JsonWriter w;
   w.BeginObject().Key("size").Int(args.k).Key("query").BeginObject().Key("knn").BeginObject();
   w.Key(args.target.field).BeginObject().Key("vector").BeginArray();
-  for (float f : *vec) w.Float(f);
+  for (float f : vec) w.Float(f);
   w.EndArray().Key("k").Int(args.k);
   if (!args.filter.empty()) w.Key("filter").Raw(args.filter);
   w.EndObject().EndObject().EndObject();
-  w.Key("_source").BeginObject().Key("excludes").BeginArray().String(args.target.field);
-  w.EndArray().EndObject().EndObject();
-  if (!args.filter.empty()) {
-    simdjson::dom::parser check;
-    simdjson::dom::element el;
-    if (check.parse(args.filter).get(el) != simdjson::SUCCESS || !el.is_object()) {
-      return fail(Status::InvalidArgument("--filter must be a JSON object (a query clause)"), 2);
-    }
-  }
-  auto body = (*target)->Search(args.target.index, w.str());
-  if (!body.ok()) return fail(body.status(), 1);
-  if (args.json) {
-    std::printf("%s\n", body->c_str());
-    return 0;
-  }
+  WriteSourceExcludes(w, args.target.field);
+  w.EndObject();
+  return w.str();
+}
+
+// "More like this document": Elasticsearch's knn query_vector_builder.lookup reads the stored
+// vector on the server (nothing crosses the wire twice), and a must_not on the id leaves the
+// example itself out of the hits (Elasticsearch keeps it; a user asking for "more like" this
+// image already has it), so the k hits are k other documents.
+std::string LikeQueryBody(const SearchArgs& args) {
+  JsonWriter w;
+  w.BeginObject().Key("size").Int(args.k).Key("knn").BeginObject();
+  w.Key("field").String(args.target.field).Key("k").Int(args.k);
+  w.Key("num_candidates").Int(std::max(args.k, 100));
+  w.Key("query_vector_builder").BeginObject().Key("lookup").BeginObject();
+  w.Key("index").String(args.target.index).Key("id").String(args.like);
+  w.Key("path").String(args.target.field).EndObject().EndObject();
+  w.Key("filter").BeginObject().Key("bool").BeginObject();
+  w.Key("must_not").BeginArray().BeginObject().Key("ids").BeginObject().Key("values");
+  w.BeginArray().String(args.like).EndArray().EndObject().EndObject().EndArray();
+  if (!args.filter.empty()) w.Key("filter").BeginArray().Raw(args.filter).EndArray();
+  w.EndObject().EndObject().EndObject();
+  WriteSourceExcludes(w, args.target.field);
+  w.EndObject();
+  return w.str();
+}
+
+// Prints the hits of a search response as a table; Corruption for an unexpected body.
+Status PrintHits(const std::string& body, const std::string& how) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   simdjson::dom::array hits;
-  if (parser.parse(*body).get(doc) != simdjson::SUCCESS ||
+  if (parser.parse(body).get(doc) != simdjson::SUCCESS ||
       doc["hits"]["hits"].get(hits) != simdjson::SUCCESS) {
-    return fail(Status::Corruption("unexpected search response"), 1);
+    return Status::Corruption("unexpected search response");
   }
   std::printf("%4s  %-8s  %-16s  %-16s  %s\n", "rank", "score", "id", "category", "path");
   int rank = 0;
@@ -276,8 +281,56 @@ int RunSearch(const SearchArgs& args) {
   }
   int64_t took = 0;
   Got(doc["took"].get(took));
-  std::printf("%d hits; embedding %.1f ms (model %s), search %lld ms\n", rank, embed_ms,
-              (*embedder)->manifest().name.c_str(), static_cast<long long>(took));
+  std::printf("%d hits; %ssearch %lld ms\n", rank, how.c_str(), static_cast<long long>(took));
+  return Status::OK();
+}
+
+int RunSearch(const SearchArgs& args) {
+  auto fail = [](const Status& st, int code) {
+    std::fprintf(stderr, "lookalike search-image: %s\n", st.ToString().c_str());
+    return code;
+  };
+  if (args.k < 1 || args.k > 10000) return fail(Status::InvalidArgument("-k must be 1..10000"), 2);
+  if (args.file.empty() == args.like.empty()) {
+    return fail(Status::InvalidArgument("give exactly one of FILE and --like ID"), 2);
+  }
+  if (!args.filter.empty()) {
+    simdjson::dom::parser check;
+    simdjson::dom::element el;
+    if (check.parse(args.filter).get(el) != simdjson::SUCCESS || !el.is_object()) {
+      return fail(Status::InvalidArgument("--filter must be a JSON object (a query clause)"), 2);
+    }
+  }
+  auto target = OpenTarget(args.target);
+  if (!target.ok()) return fail(target.status(), 2);
+  std::string body, how;
+  if (!args.like.empty()) {
+    body = LikeQueryBody(args);
+    how = "like document " + args.like + ", ";
+  } else {
+    std::unique_ptr<ModelRegistry> registry;
+    auto embedder = LoadModel(args.target, **target, &registry);
+    if (!embedder.ok()) return fail(embedder.status(), 2);
+    auto t0 = std::chrono::steady_clock::now();
+    auto image = DecodeImageFile(args.file);
+    if (!image.ok()) return fail(image.status(), 1);
+    auto vec = (*embedder)->Embed(*image);
+    if (!vec.ok()) return fail(vec.status(), 1);
+    double embed_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    body = ImageQueryBody(args, *vec);
+    char buf[160];
+    std::snprintf(buf, sizeof(buf), "embedding %.1f ms (model %s), ", embed_ms,
+                  (*embedder)->manifest().name.c_str());
+    how = buf;
+  }
+  auto response = (*target)->Search(args.target.index, body);
+  if (!response.ok()) return fail(response.status(), 1);
+  if (args.json) {
+    std::printf("%s\n", response->c_str());
+    return 0;
+  }
+  if (Status st = PrintHits(*response, how); !st.ok()) return fail(st, 1);
   return 0;
 }
 
@@ -301,8 +354,13 @@ void AddIngestCommands(CLI::App& app, int* exit_code) {
   ingest->callback([ingest_args, exit_code] { *exit_code = RunIngest(*ingest_args); });
 
   auto search_args = std::make_shared<SearchArgs>();
-  auto* search = app.add_subcommand("search-image", "Find the indexed images most like FILE");
-  search->add_option("file", search_args->file, "Query image")->required();
+  auto* search = app.add_subcommand(
+      "search-image", "Find the indexed images most like FILE, or like an indexed document (--like)");
+  auto* file = search->add_option("file", search_args->file, "Query image");
+  search->add_option("--like", search_args->like,
+                     "Search by the stored vector of this document _id (the document itself is "
+                     "left out of the hits) instead of FILE")
+      ->excludes(file);
   AddTargetOptions(search, &search_args->target);
   search->add_option("-k", search_args->k, "Number of hits")->capture_default_str();
   search->add_option("--filter", search_args->filter,

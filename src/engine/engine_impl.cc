@@ -1,4 +1,4 @@
-// EngineImpl: open/recovery, index management, the background vector inserter and snapshots.
+// EngineImpl: open/recovery, index management, snapshots; it owns the vector inserter.
 #include "engine/engine_impl.h"
 
 #include <algorithm>
@@ -91,8 +91,13 @@ Status EngineImpl::Init() {
   storage::DocStoreOptions so;
   so.sync = options_.durability == Durability::kRequest;
   LOOKALIKE_ASSIGN_OR_RETURN(store_, storage::DocStore::Open(options_.data_dir + "/db", so));
+  searcher_ = std::make_unique<Searcher>(store_.get());
   LOOKALIKE_RETURN_IF_ERROR(StartDiskMonitor());
-  inserter_ = std::thread([this] { InserterLoop(); });
+  inserter_ = std::make_unique<VectorInserter>(
+      store_.get(), VectorInserter::Options{options_.threads, options_.auto_snapshot_vectors},
+      [this](std::string_view what, std::string_view index, size_t refused, size_t total,
+             const Status& first) { LogRefused(what, index, refused, total, first); });
+  writer_ = std::make_unique<Writer>(store_.get(), inserter_.get());
   if (options_.durability == Durability::kAsync) syncer_ = std::thread([this] { SyncLoop(); });
   for (const auto& [name, meta] : store_->ListIndexMeta()) {
     Status loaded = LoadIndex(name, meta);
@@ -256,7 +261,7 @@ void EngineImpl::RunRecoveryJob(RecoveryJob& job) {
       }
       if (!task.add_labels.empty() || !task.removes.empty()) {
         vf->replayed_on_open += int64_t(task.add_labels.size() + task.removes.size());
-        Enqueue(std::move(task));
+        inserter_->Enqueue(std::move(task));
       }
     }
     first = false;
@@ -524,24 +529,6 @@ Status EngineImpl::SnapshotIndex(Index* index) {
   return Status::OK();
 }
 
-void EngineImpl::MaybeAutoSnapshot(Index* index, VectorField* vf) {
-  size_t limit = options_.auto_snapshot_vectors;
-  if (limit == 0 || vf->unsaved < limit || index->dropped || index->recovering) return;
-  // Runs on the inserter thread, which is the only writer of vector indices, so no Add runs
-  // while Save does; searches go on. SnapshotIndex cannot overlap: it waits for pending tasks,
-  // and this task is still pending.
-  std::error_code ec;
-  fs::create_directories(index->snapshot_dir, ec);
-  Status s = vf->index->Save(index->SnapshotPath(*vf));
-  if (s.ok()) s = store_->SetSnapshotSeq(index->space, vf->field, vf->applied_seq);
-  if (s.ok()) {
-    vf->unsaved = 0;
-  } else {
-    LogRefused("automatic vector snapshot", index->name, 1, 1, s);
-    vf->unsaved = limit / 2;  // retry later, not after every task
-  }
-}
-
 Result<ShardsSummary> EngineImpl::Flush(std::string_view name) {
   LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
   LOOKALIKE_ASSIGN_OR_RETURN(auto targets, Resolve(name, true));
@@ -553,67 +540,7 @@ Result<ShardsSummary> EngineImpl::Flush(std::string_view name) {
   return ShardsSummary{};
 }
 
-// ---- Vector inserter ------------------------------------------------------------------------
-
-void EngineImpl::Enqueue(VectorTask task) {
-  {
-    std::lock_guard<std::mutex> pl(task.index->pending_mu);
-    ++task.index->pending_vectors;
-  }
-  vector_queue_.Push(std::move(task));
-}
-
-void EngineImpl::InserterLoop() {
-  VectorBatch batch;
-  while (vector_queue_.Pop(&batch)) {
-    Index* index = batch.task.index.get();
-    VectorField* found = nullptr;
-    if (!index->dropped) {
-      // The map may gain entries (PUT _mapping) under data_mu; entries are never removed, so
-      // the pointer stays valid after the short shared lock.
-      std::shared_lock lock(index->data_mu);
-      auto it = index->vectors.find(batch.task.field);
-      if (it != index->vectors.end()) found = it->second.get();
-    }
-    if (found) ApplyVectorTask(index, found, batch.task);
-    vector_queue_.Done(batch);
-    {
-      std::lock_guard<std::mutex> pl(index->pending_mu);
-      index->pending_vectors -= batch.merged;
-    }
-    index->pending_cv.notify_all();
-    batch = VectorBatch{};  // drops the Index reference before waiting again
-  }
-}
-
-void EngineImpl::ApplyVectorTask(Index* index, VectorField* vf, const VectorTask& task) {
-  VectorIndex* vi = vf->index.get();
-  for (uint64_t label : task.removes) {
-    if (vi->Contains(label)) (void)vi->Remove(label);
-  }
-  if (!task.add_labels.empty()) {
-    Status s = vi->AddBatch(task.add_labels.size(), task.add_labels.data(),
-                            task.add_vectors.data(), options_.threads);
-    if (!s.ok()) {
-      // Vectors were validated at write time; add one by one so one bad apple cannot keep the
-      // others out.
-      size_t dim = vi->dim();
-      for (size_t i = 0; i < task.add_labels.size(); ++i) {
-        (void)vi->Add(task.add_labels[i], task.add_vectors.data() + i * dim);
-      }
-    }
-  }
-  vf->unsaved += task.add_labels.size() + task.removes.size();
-  if (task.max_seq >= 0) {
-    vf->applied_seq = task.max_seq;
-    MaybeAutoSnapshot(index, vf);
-  }
-}
-
-void EngineImpl::WaitVectors(Index* index) {
-  std::unique_lock lock(index->pending_mu);
-  index->pending_cv.wait(lock, [&] { return index->pending_vectors == 0; });
-}
+void EngineImpl::WaitVectors(Index* index) { VectorInserter::WaitIdle(index); }
 
 void EngineImpl::SyncLoop() {
   std::unique_lock lock(sync_mu_);
@@ -643,9 +570,8 @@ void EngineImpl::Shutdown() {
     std::lock_guard<std::mutex> lock(sync_mu_);
     stopping_ = true;
   }
-  vector_queue_.Stop();
+  if (inserter_) inserter_->Stop();
   sync_cv_.notify_all();
-  if (inserter_.joinable()) inserter_.join();
   if (syncer_.joinable()) syncer_.join();
   if (disk_monitor_) disk_monitor_->Stop();  // its tick uses store_
   if (store_) (void)store_->SyncWal();

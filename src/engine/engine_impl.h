@@ -1,14 +1,17 @@
-// EngineImpl: the Engine of include/lookalike/engine.h. Split over engine_impl.cc (open, index
-// management, lifecycle, the vector inserter, snapshots), engine_write.cc (documents, bulk),
-// engine_search.cc (search, count, _source filtering) and engine_stats.cc (_cat/indices rows,
-// cluster health, _stats).
+// EngineImpl: the Engine of include/lookalike/engine.h, a facade over the parts on the path of
+// data: the Writer (writer.h: typed items of one index → one durable batch), the
+// VectorInserter (vector_inserter.h: queued vector work → vector indices) and the Searcher
+// (searcher.h: plan → execute → collect → typed result). Its own code is
+// spread over engine_impl.cc (open, index management, lifecycle, snapshots), engine_write.cc
+// (documents, bulk), engine_search.cc (search, count and get entry points) and engine_stats.cc
+// (_cat/indices rows, cluster health, _stats).
 //
 // Thread safety / invariants:
 //   indices_mu_ guards indices_ (the name → Index map); Index objects are shared_ptr so a call
 //   in flight keeps a dropped index alive. Per-index locking is described in index.h.
-//   vector_queue_ (vector_queue.h) is internally synchronised; one inserter thread applies its
-//   tasks, in order per index, so two writes of the same document reach the vector index in
-//   order. sync_mu_ guards stopping_ (the WAL syncer's stop flag).
+//   The inserter applies vector tasks in order per index (vector_inserter.h), so two writes of
+//   the same document reach the vector index in order. sync_mu_ guards stopping_ (the WAL
+//   syncer's stop flag).
 #pragma once
 
 #include <chrono>
@@ -25,15 +28,15 @@
 
 #include "engine/index.h"
 #include "engine/refusal_log.h"
-#include "engine/vector_queue.h"
+#include "engine/searcher.h"
+#include "engine/vector_inserter.h"
+#include "engine/writer.h"
 #include "lookalike/engine.h"
 #include "storage/disk_monitor.h"
 #include "storage/doc_store.h"
 
 namespace lookalike::engine {
 
-/// A random 20-character URL-safe id (Elasticsearch-style auto ids).
-std::string GenerateDocId();
 /// Index-name wildcard match ('*' only).
 bool IndexGlob(std::string_view pattern, std::string_view s);
 
@@ -48,12 +51,6 @@ struct RecoveryJob {
   DocnumPool::Token docnums_token;
 };
 
-/// One write of Write() or WriteDocument() on its way through the engine.
-struct WriteItem {
-  WriteOp op;
-  WriteOutcome out;  // out.status: per-item failure
-};
-
 /// The top-level vector fields of `mapping` filled from an image field (engine_embed.cc).
 std::vector<EmbedSpec> EmbedSpecsOf(const Mapping& mapping);
 /// Create index (`before` null) / put mapping: every such field that is new or redefined in
@@ -61,14 +58,6 @@ std::vector<EmbedSpec> EmbedSpecsOf(const Mapping& mapping);
 /// (ErrorKind::kMappingParse otherwise; always when there is no embedder).
 Status CheckEmbedModels(const FieldEmbedder* embedder, const Mapping* before,
                         const Mapping& after);
-
-/// The vectors of a search's neural nodes, made once per (node, model, dims) for all the indices
-/// the search targets, and what the result reports of them.
-struct NeuralEmbeddings {
-  std::map<std::tuple<const NeuralNode*, std::string, int>, std::vector<float>> vectors;
-  double took_ms = 0;
-  std::string model;
-};
 
 /// An index whose stored state could not be loaded at open. The node serves every other index;
 /// this one is listed (health red) and answers every request with Unavailable until deleted.
@@ -128,10 +117,14 @@ class EngineImpl final : public Engine {
   Result<std::vector<std::shared_ptr<Index>>> Resolve(std::string_view expr,
                                                       bool allow_all) const;
   Result<std::shared_ptr<Index>> AutoCreate(const std::string& name);
-  // A copy of `request` whose knn lookups (KnnNode::lookup) hold the stored vectors they name;
-  // nullopt when it has none (vector_lookup.cc).
+  // A copy of `request` whose knn lookups and recommends (KnnNode::lookup, ::recommend) hold the
+  // query vectors they name; nullopt when it has none (vector_lookup.cc).
   Result<std::optional<SearchRequest>> ResolveVectorLookups(const SearchRequest& request) const;
-  Result<std::vector<float>> LookUpVector(const VectorLookup& lookup) const;
+  // The stored vector at `path` of document `id` of `index`; `builder` names the request part
+  // in error messages ("lookup", "recommend").
+  Result<std::vector<float>> LookUpVector(std::string_view index, const std::string& id,
+                                          std::string_view path, std::string_view builder) const;
+  Result<std::vector<float>> RecommendVector(const VectorRecommend& recommend) const;
   Result<std::shared_ptr<Index>> CreateIndexInternal(std::string_view name,
                                                      const IndexDefinition& definition);
   /// Loads a stored index and publishes it; its vector catch-up job goes to `jobs` (by default
@@ -143,7 +136,8 @@ class EngineImpl final : public Engine {
   /// DELETE of a failed index: drops what storage holds for it. NotFound if not failed.
   Status DropFailedIndex(const std::string& name);
 
-  /// Search (engine_search.cc) once the targets are resolved; Search records the metrics.
+  /// Search once the targets are resolved: knn lookups, then the Searcher with the embedding
+  /// plug-in for neural nodes; Search records the metrics.
   Result<SearchResult> SearchIndices(const std::vector<std::shared_ptr<Index>>& targets,
                                      const SearchRequest& request, const SearchOptions& options,
                                      std::chrono::steady_clock::time_point start);
@@ -159,15 +153,11 @@ class EngineImpl final : public Engine {
   Result<SearchRequest> EmbedNeuralRequest(const Index& index, const SearchRequest& request,
                                            NeuralEmbeddings* done);
 
-  // Writes (engine_write.cc).
+  // Writes (engine_write.cc): embedding, grouping by index, auto-creation, the Writer per
+  // group, metrics, slow log, refresh.
   Status ExecuteWrites(std::vector<WriteItem>* items, RefreshPolicy refresh);
-  Status WriteIndexGroup(const std::shared_ptr<Index>& index, std::vector<WriteItem*>& items);
 
-  // Vector inserter.
-  void Enqueue(VectorTask task);
-  void InserterLoop();
-  /// Applies one (coalesced) task to a field's vector index; inserter thread only.
-  void ApplyVectorTask(Index* index, VectorField* field, const VectorTask& task);
+  /// Waits until the inserter applied everything queued for `index` (VectorInserter::WaitIdle).
   void WaitVectors(Index* index);
   void SyncLoop();
   void RecoveryLoop();
@@ -182,9 +172,6 @@ class EngineImpl final : public Engine {
 
   // Snapshots.
   Status SnapshotIndex(Index* index);
-  /// Called by the inserter after applying a task: snapshots a field that has accumulated many
-  /// unsaved vectors, so a crash does not mean re-inserting everything.
-  void MaybeAutoSnapshot(Index* index, VectorField* field);
 
   Status CheckOpen() const;
 
@@ -215,15 +202,16 @@ class EngineImpl final : public Engine {
 
   EngineOptions options_;
   std::unique_ptr<storage::DocStore> store_;
+  std::unique_ptr<Searcher> searcher_;  // created by Init, after store_
+  std::unique_ptr<VectorInserter> inserter_;  // created by Init, after store_
+  std::unique_ptr<Writer> writer_;            // created by Init, after inserter_
   mutable std::shared_mutex indices_mu_;
   std::map<std::string, std::shared_ptr<Index>> indices_;
   std::map<std::string, FailedIndex> failed_;  // guarded by indices_mu_; disjoint from indices_
 
-  VectorQueue vector_queue_;
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;  // wakes the async WAL syncer on shutdown
   bool stopping_ = false;
-  std::thread inserter_;
   std::thread syncer_;
   std::thread recovery_;
   std::vector<RecoveryJob> recovery_jobs_;  // filled by Init, then owned by recovery_

@@ -194,11 +194,11 @@ void EngineImpl::CollectMetrics(std::vector<MetricFamily>* out) const {
 
   MetricFamily queue = Gauge("lookalike_vector_queue_vectors",
                              "Vectors accepted by writes but not yet in the vector index.");
-  queue.samples.push_back({{}, static_cast<double>(vector_queue_.queued_vectors()), {}});
+  queue.samples.push_back({{}, static_cast<double>(inserter_->queued_vectors()), {}});
   out->push_back(std::move(queue));
   MetricFamily queue_bytes = Gauge("lookalike_vector_queue_bytes",
                                    "Bytes of queued vector work (vectors and labels).");
-  queue_bytes.samples.push_back({{}, static_cast<double>(vector_queue_.queued_bytes()), {}});
+  queue_bytes.samples.push_back({{}, static_cast<double>(inserter_->queued_bytes()), {}});
   out->push_back(std::move(queue_bytes));
 
   if (!store_) return;

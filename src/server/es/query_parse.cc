@@ -475,17 +475,75 @@ Result<QueryNode> ParseQueryNode(element q) {
 
 namespace {
 
-// "query_vector_builder": {"lookup": {"index": I, "id": D, "path": P}}; other builders (text
-// embedding models) are refused by name.
-Status ParseVectorBuilder(element builder, KnnNode* q) {
-  if (!builder.is_object()) return ParsingError("[query_vector_builder] must be an object");
-  for (auto kv : AsObject(builder)) {
-    if (kv.key != "lookup") {
-      return IllegalArgument("[query_vector_builder] [" + std::string(kv.key) +
-                             "] is not supported; only [lookup] is");
+// A list of 0..kMaxExamples non-empty document ids ("positive" / "negative" of recommend).
+Status ParseExampleIds(element value, std::string_view name, std::vector<std::string>* out) {
+  simdjson::dom::array ids;
+  if (value.get_array().get(ids) != simdjson::SUCCESS) {
+    return ParsingError("[recommend] [" + std::string(name) + "] must be an array of ids");
+  }
+  for (element id : ids) {
+    std::string_view text;
+    if (id.get_string().get(text) != simdjson::SUCCESS || text.empty()) {
+      return ParsingError("[recommend] [" + std::string(name) + "] must hold non-empty strings");
+    }
+    if (out->size() == VectorRecommend::kMaxExamples) {
+      return IllegalArgument("[recommend] [" + std::string(name) + "] holds more than " +
+                             std::to_string(VectorRecommend::kMaxExamples) + " ids");
+    }
+    out->emplace_back(text);
+  }
+  return Status::OK();
+}
+
+// "recommend": {"index": I, "path": P, "positive": [ids], "negative": [ids],
+// "exclude_examples": bool} (Lookalike's extension, see VectorRecommend).
+Status ParseRecommend(element body, KnnNode* q) {
+  if (!body.is_object()) return ParsingError("[query_vector_builder] [recommend] must be an object");
+  VectorRecommend r;
+  for (auto kv : AsObject(body)) {
+    std::string_view text;
+    if (kv.key == "index" || kv.key == "path") {
+      if (kv.value.get_string().get(text) != simdjson::SUCCESS || text.empty()) {
+        return ParsingError("[recommend] [" + std::string(kv.key) + "] must be a non-empty string");
+      }
+      (kv.key == "index" ? r.index : r.path).assign(text);
+    } else if (kv.key == "positive" || kv.key == "negative") {
+      LOOKALIKE_RETURN_IF_ERROR(
+          ParseExampleIds(kv.value, kv.key, kv.key == "positive" ? &r.positive : &r.negative));
+    } else if (kv.key == "exclude_examples") {
+      if (kv.value.get_bool().get(r.exclude_examples) != simdjson::SUCCESS) {
+        return ParsingError("[recommend] [exclude_examples] must be a boolean");
+      }
+    } else {
+      return ParsingError("[recommend] unknown field [" + std::string(kv.key) + "]");
     }
   }
+  if (r.index.empty()) return ParsingError("[recommend] requires [index]");
+  if (r.path.empty()) return ParsingError("[recommend] requires [path]");
+  if (r.positive.empty()) return IllegalArgument("[recommend] requires at least one [positive] id");
+  q->recommend = std::move(r);
+  return Status::OK();
+}
+
+// "query_vector_builder": {"lookup": {"index": I, "id": D, "path": P}} or Lookalike's
+// {"recommend": {…}}; other builders (text embedding models) are refused by name.
+Status ParseVectorBuilder(element builder, KnnNode* q) {
+  if (!builder.is_object()) return ParsingError("[query_vector_builder] must be an object");
+  size_t builders = 0;
+  for (auto kv : AsObject(builder)) {
+    if (kv.key != "lookup" && kv.key != "recommend") {
+      return IllegalArgument("[query_vector_builder] [" + std::string(kv.key) +
+                             "] is not supported; only [lookup] and [recommend] are");
+    }
+    ++builders;
+  }
+  if (builders != 1) {
+    return ParsingError("[query_vector_builder] must hold exactly one of [lookup] or [recommend]");
+  }
   element lookup;
+  if (builder.at_key("recommend").get(lookup) == simdjson::SUCCESS) {
+    return ParseRecommend(lookup, q);
+  }
   if (builder.at_key("lookup").get(lookup) != simdjson::SUCCESS || !lookup.is_object()) {
     return ParsingError("[query_vector_builder] requires [lookup] as an object");
   }

@@ -215,8 +215,14 @@ std::string ClusterSettings::ToJson() const {
 Status AuthorizeLookups(const RestRequest& req, const SearchRequest& request) {
   if (req.caller == nullptr) return Status::OK();
   for (const KnnNode& knn : request.knn) {
-    if (!knn.lookup) continue;
-    LOOKALIKE_RETURN_IF_ERROR(req.caller->authorize(security::IndexReadAccess(knn.lookup->index)));
+    if (knn.lookup) {
+      LOOKALIKE_RETURN_IF_ERROR(
+          req.caller->authorize(security::IndexReadAccess(knn.lookup->index)));
+    }
+    if (knn.recommend) {
+      LOOKALIKE_RETURN_IF_ERROR(
+          req.caller->authorize(security::IndexReadAccess(knn.recommend->index)));
+    }
   }
   return Status::OK();
 }

@@ -5,7 +5,8 @@
    (100k x 100k): the good images are indexed, each bad file gets a report line, the exit code
    is 0; an unknown --model is a clear error (non-zero exit) that indexes nothing.
 2. Re-running adds nothing; a changed file is re-indexed; a new file is added.
-3. search-image finds an indexed image as its own best match; `embed` prints vectors as JSON
+3. search-image finds an indexed image as its own best match, --like ID finds the next ones;
+   `embed` prints vectors as JSON
    lines or raw float32 and reports files it cannot read.
 4. `lookalike serve --image-root`: POST /{index}/_search/image (multipart) and the neural query
    answer like _search plus embed_took; filters hold; GET /{index}/_image/{id} returns the
@@ -182,6 +183,22 @@ def test(binary):
         hits = json.loads(out)["hits"]["hits"]
         check(len(hits) == 3 and hits[0]["_source"]["path"] == os.path.realpath(query),
               "search-image: the image is not its own best match: %s" % hits[:1])
+        # --like ID searches by the stored vector of an indexed document and leaves that
+        # document out: the next k hits of the search by its file.
+        rc, out, err = run(binary, "search-image", query, "--index", INDEX, "--data", data,
+                           "--models", models, "-k", "4", "--json")
+        by_file = [h["_id"] for h in json.loads(out)["hits"]["hits"]]
+        rc, out, err = run(binary, "search-image", "--like", hits[0]["_id"], "--index", INDEX,
+                           "--data", data, "-k", "3", "--json")
+        check(rc == 0, "search-image --like failed:\n" + err)
+        by_like = [h["_id"] for h in json.loads(out)["hits"]["hits"]]
+        check(by_like == by_file[1:], "search-image --like %s != %s" % (by_like, by_file[1:]))
+        rc, out, err = run(binary, "search-image", "--like", "no-such-id", "--index", INDEX,
+                           "--data", data)
+        check(rc == 1 and "not found" in err, "--like of a missing id: rc %d %s" % (rc, err))
+        rc, out, err = run(binary, "search-image", query, "--like", hits[0]["_id"], "--index",
+                           INDEX, "--data", data)
+        check(rc != 0 and "--like" in err, "FILE and --like together: rc %d %s" % (rc, err))
 
         # Tighter decode limits from the command line: 0.01 megapixels (100 x 100) refuses every
         # clip-art image (all larger), into a separate data directory.

@@ -281,6 +281,13 @@ def check_lookup_reads_need_rights(server):
     err = json.loads(raw)["error"]
     check(status == 403 and err["type"] == "security_exception" and
           "on indices [secretvecs]" in err["reason"], raw)
+    # The recommend builder reads stored vectors the same way: read on its index is needed.
+    query = {"knn": {"field": "v", "k": 1, "query_vector_builder": {"recommend": {
+        "index": "secretvecs", "positive": ["a"], "path": "v"}}}}
+    status, _, raw = raw_request(server, "POST", "/vecs/_search", auth=vr, body=json.dumps(query))
+    err = json.loads(raw)["error"]
+    check(status == 403 and err["type"] == "security_exception" and
+          "on indices [secretvecs]" in err["reason"], raw)
 
 
 def test(binary):

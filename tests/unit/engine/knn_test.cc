@@ -196,6 +196,89 @@ TEST_F(KnnTest, LookupErrorsNameWhatIsMissing) {
   EXPECT_TRUE(r.status().IsNotFound()) << r.status().ToString();
 }
 
+// Lookalike's recommend builder: avg(positive) + (avg(positive) - avg(negative)) of the stored
+// vectors is the query, and the examples are left out unless exclude_examples is false.
+TEST_F(KnnTest, RecommendSearchesWithTheExamplesAverageAndLeavesThemOut) {
+  auto recommend = [this](const std::string& body, size_t k) {
+    return SearchJson(*engine_, "v", "{\"knn\":{\"field\":\"vec\",\"k\":" + std::to_string(k) +
+                                     ",\"num_candidates\":400,\"query_vector_builder\":"
+                                     "{\"recommend\":" + body + "}},\"_source\":false}");
+  };
+  auto exact = [this](const std::vector<float>& q, size_t k) {
+    return SearchJson(*engine_, "v", "{\"knn\":{\"field\":\"vec\",\"k\":" + std::to_string(k) +
+                                     ",\"num_candidates\":400,\"query_vector\":" + VecJson(q) +
+                                     "},\"size\":" + std::to_string(k) + ",\"_source\":false}");
+  };
+  std::vector<float> q(kDim);
+  for (int j = 0; j < kDim; ++j) q[j] = 2 * (vecs_[3][j] + vecs_[5][j]) / 2 - vecs_[9][j];
+  auto by_vector = exact(q, 13);
+  auto by_recommend = recommend(R"({"index":"v","path":"vec","positive":["3","5"],
+                                   "negative":["9"]})", 10);
+  ASSERT_TRUE(by_vector.ok()) << by_vector.status().ToString();
+  ASSERT_TRUE(by_recommend.ok()) << by_recommend.status().ToString();
+  std::vector<std::string> expected;
+  for (const std::string& id : HitIds(*by_vector)) {
+    if (id != "3" && id != "5" && id != "9" && expected.size() < 10) expected.push_back(id);
+  }
+  EXPECT_EQ(HitIds(*by_recommend), expected);
+
+  // One positive and exclude_examples false: exactly the lookup of that document.
+  auto kept = recommend(R"({"index":"v","path":"vec","positive":["42"],"exclude_examples":false})",
+                        5);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  auto kept_by_vector = exact(vecs_[42], 5);
+  ASSERT_TRUE(kept_by_vector.ok()) << kept_by_vector.status().ToString();
+  EXPECT_EQ(HitIds(*kept), HitIds(*kept_by_vector));
+  EXPECT_EQ(HitIds(*kept)[0], "42");
+  // A filter still applies next to the exclusion.
+  auto filtered = SearchJson(*engine_, "v", R"({"knn":{"field":"vec","k":5,"num_candidates":400,
+      "filter":{"term":{"cat":"c2"}},"query_vector_builder":{"recommend":{"index":"v",
+      "path":"vec","positive":["42"]}}},"_source":["cat"]})");
+  ASSERT_TRUE(filtered.ok()) << filtered.status().ToString();
+  ASSERT_EQ(HitIds(*filtered).size(), 5u);
+  for (const std::string& id : HitIds(*filtered)) {
+    EXPECT_NE(id, "42");
+    EXPECT_EQ(std::stoi(id) % 10, 2) << id;
+  }
+}
+
+TEST_F(KnnTest, RecommendErrorsAreClear) {
+  auto search = [this](const std::string& builder) {
+    return SearchJson(*engine_, "v", "{\"knn\":{\"field\":\"vec\",\"k\":3,"
+                                     "\"query_vector_builder\":" + builder + "}}");
+  };
+  struct Case {
+    const char* builder;
+    const char* message;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {R"({"recommend":{"index":"v","path":"vec","positive":[]}})", "at least one [positive]"},
+           {R"({"recommend":{"index":"v","path":"vec"}})", "at least one [positive]"},
+           {R"({"recommend":{"path":"vec","positive":["1"]}})", "requires [index]"},
+           {R"({"recommend":{"index":"v","positive":["1"]}})", "requires [path]"},
+           {R"({"recommend":{"index":"v","path":"vec","positive":[1]}})", "non-empty strings"},
+           {R"({"recommend":{"index":"v","path":"vec","positive":["1"],"x":1}})",
+            "unknown field [x]"},
+           {R"({"recommend":{"index":"v","path":"vec","positive":["1"],"negative":["nope"]}})",
+            "[recommend] document [nope] not found in index [v]"},
+           {R"({"recommend":{"index":"v","path":"vec","positive":["1"]},"lookup":{}})",
+            "exactly one of"},
+           {R"({"text_embedding":{}})", "only [lookup] and [recommend]"},
+       }) {
+    auto r = search(c.builder);
+    ASSERT_FALSE(r.ok()) << c.builder;
+    EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+    EXPECT_NE(r.status().message().find(c.message), std::string::npos)
+        << c.builder << " -> " << r.status().ToString();
+  }
+  std::string many = R"({"recommend":{"index":"v","path":"vec","positive":[)";
+  for (int i = 0; i <= 64; ++i) many += (i ? ",\"" : "\"") + std::to_string(i) + "\"";
+  auto r = search(many + "]}}");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("more than 64 ids"), std::string::npos)
+      << r.status().ToString();
+}
+
 TEST_F(KnnTest, DeletedAndUpdatedDocsLeaveResults) {
   std::vector<float> q = vecs_[10];
   ASSERT_TRUE(engine_->DeleteDocument("v", "10", RefreshPolicy::kWaitFor).ok());

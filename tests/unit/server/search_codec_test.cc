@@ -344,7 +344,7 @@ TEST(SearchCodec, KnnQueryVectorBuilderLookup) {
   ExpectError(ParseSearchRequest(R"({"knn":{"field":"v","k":3,"query_vector_builder":
                   {"text_embedding":{"model_id":"m","model_text":"t"}}}})", {}),
               "illegal_argument_exception",
-              "[query_vector_builder] [text_embedding] is not supported; only [lookup] is");
+              "[query_vector_builder] [text_embedding] is not supported; only [lookup] and [recommend] are");
   ExpectError(ParseSearchRequest(R"({"knn":{"field":"v","k":3,"query_vector_builder":
                   {"lookup":{"index":"i","path":"p"}}}})", {}),
               "parsing_exception", "[lookup] requires [id]");

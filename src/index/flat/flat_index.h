@@ -58,7 +58,8 @@ class FlatIndex final : public VectorIndex {
   bool Contains(uint64_t label) const override;
 
   /// Exact top-k; with a finite max_distance an exact range scan (the closest k within it).
-  /// ef_search and rerank_factor are validated (ef_search >= k when set) but otherwise ignored. Large scans are split over all cores.
+  /// ef_search and rerank_factor are validated (ef_search >= k when set, top-k only) but
+  /// otherwise ignored. Large scans are split over all cores.
   Status Search(const float* query, const SearchParams& params,
                 std::vector<SearchHit>* out) const override;
 

@@ -553,8 +553,9 @@
 
   // ---------------------------------------------------------------- start
 
-  // /_ui/status is the status tab (status.js); the search view stays idle there.
-  if (window.lookalikeStatusTab) return;
+  // /_ui/status is the status tab (status.js), /_ui/duplicates the duplicates tab
+  // (duplicates.js); the search view stays idle there.
+  if (window.lookalikeStatusTab || window.lookalikeDuplicatesTab) return;
   run(async () => {
     if (!(await loadIndices())) return;
     const hash = readHash();

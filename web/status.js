@@ -10,6 +10,7 @@
   window.lookalikeStatusTab = onStatus;
   const $ = (id) => document.getElementById(id);
   document.addEventListener('DOMContentLoaded', () => {
+    if (window.lookalikeDuplicatesTab) return;  // duplicates.js runs that tab
     $(onStatus ? 'tab-status' : 'tab-search').setAttribute('aria-current', 'page');
     if (!onStatus) return;
     document.title = 'Lookalike — status';

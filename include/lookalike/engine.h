@@ -60,6 +60,7 @@
 #include "lookalike/index_definition.h"
 #include "lookalike/index_files.h"
 #include "lookalike/metrics.h"
+#include "lookalike/near_duplicates.h"
 #include "lookalike/search_request.h"
 #include "lookalike/search_result.h"
 #include "lookalike/slow_log.h"
@@ -358,6 +359,23 @@ class Engine {
   /// codec refuses bodies above it while parsing, so a request with a million clauses costs no
   /// more than counting to the limit and no tree is built for it.
   virtual size_t MaxClauseCount() const { return 1024; }
+
+  // ---- Near duplicates (lookalike/near_duplicates.h) ---------------------------------------
+
+  /// POST /{index}/_near_duplicates: the groups of documents of `index` (one exact name) whose
+  /// `field` vectors score at least `min_score` against each other, on the scale of that
+  /// field's knn _score. An empty `field` means the index's only vector field. Covers the
+  /// vectors the vector index holds when the call starts (Refresh first to include every
+  /// acknowledged write); documents deleted while it runs are left out of the report.
+  /// Errors: index_not_found_exception; illegal_argument_exception (the field is not a vector
+  /// field, no field given and the index has none or several, min_score not finite, min_score
+  /// so low that the report would exceed NearDuplicateOptions' memory bounds).
+  virtual Result<NearDuplicateReport> FindNearDuplicates(std::string_view index,
+                                                         std::string_view field, float min_score,
+                                                         const NearDuplicateOptions& options = {}) {
+    (void)index, (void)field, (void)min_score, (void)options;
+    return Status::Unsupported("near-duplicate reports are not supported by this engine");
+  }
 
   // ---- Lifecycle -------------------------------------------------------------------------
 

@@ -120,6 +120,15 @@ class VectorIndex {
   virtual Status Search(const float* query, const SearchParams& params,
                         std::vector<SearchHit>* out) const = 0;
 
+  /// The float32 vector stored under `label`, as the index compares it (unit length under
+  /// kCosine), into *out (resized to dim()). Searching with it ranks the label itself first;
+  /// the near-duplicate report uses it to ask each stored vector for its neighbours. NotFound
+  /// when the label is absent; Unsupported for an index that keeps no float32 vectors.
+  virtual Status GetVector(uint64_t label, std::vector<float>* out) const {
+    (void)label, (void)out;
+    return Status::Unsupported("this vector index does not return stored vectors");
+  }
+
   /// Writes a versioned, checksummed snapshot (see docs/formats/). Atomic and durable: a
   /// temporary file in the same directory, fsync, rename, fsync of the directory; on failure the
   /// previous snapshot at `path` is untouched and the temporary file is removed.

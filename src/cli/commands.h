@@ -23,6 +23,7 @@ void AddModelCommands(CLI::App& app, int* exit_code);    // convert-model, model
 void AddIngestCommands(CLI::App& app, int* exit_code);   // ingest-images, search-image
 void AddSecurityCommands(CLI::App& app, int* exit_code);  // users, api-key, roles
 void AddSnapshotCommands(CLI::App& app, int* exit_code);  // snapshot, restore (stopped server)
+void AddDedupCommand(CLI::App& app, int* exit_code);       // dedup (near-duplicate report)
 
 /// How a command that talks to a server proves who it is: --user NAME[:PASSWORD] or
 /// --api-key ENCODED, else $LOOKALIKE_USER (+ $LOOKALIKE_PASSWORD) or $LOOKALIKE_API_KEY.

@@ -7,6 +7,7 @@
 #include "lookalike/engine.h"
 #include "server/es/bulk_codec.h"
 #include "server/es/index_codec.h"
+#include "server/es/near_duplicates_codec.h"
 #include "server/es/search_codec.h"
 
 namespace lookalike::cli {
@@ -34,6 +35,17 @@ class LocalTarget final : public IndexTarget {
   Status Refresh(std::string_view index) override {
     auto r = engine_->Refresh(index);
     return r.ok() ? Status::OK() : r.status();
+  }
+  Result<std::string> NearDuplicates(std::string_view index, std::string_view body_json) override {
+    LOOKALIKE_ASSIGN_OR_RETURN(es::NearDuplicatesRequest request,
+                               es::ParseNearDuplicatesBody(body_json));
+    LOOKALIKE_ASSIGN_OR_RETURN(NearDuplicateReport report,
+                               engine_->FindNearDuplicates(index, request.field,
+                                                           request.min_score, request.options));
+    return es::RenderNearDuplicates(report);
+  }
+  Result<std::string> Thumbnail(std::string_view, std::string_view, int) override {
+    return Status::Unsupported("thumbnails need a server (--server)");
   }
   std::string Describe() const override { return "data directory " + dir_; }
 
@@ -76,6 +88,18 @@ class HttpTarget final : public IndexTarget {
     LOOKALIKE_ASSIGN_OR_RETURN(auto r,
                                client_.Send("POST", "/" + UrlEncodeSegment(index) + "/_refresh"));
     return Check(r, "refresh").status();
+  }
+  Result<std::string> NearDuplicates(std::string_view index, std::string_view body_json) override {
+    LOOKALIKE_ASSIGN_OR_RETURN(
+        auto r,
+        client_.Send("POST", "/" + UrlEncodeSegment(index) + "/_near_duplicates", body_json));
+    return Check(r, "near-duplicate report");
+  }
+  Result<std::string> Thumbnail(std::string_view index, std::string_view id, int side) override {
+    LOOKALIKE_ASSIGN_OR_RETURN(auto r, client_.Send("GET", "/" + UrlEncodeSegment(index) +
+                                                               "/_image/" + UrlEncodeSegment(id) +
+                                                               "?size=" + std::to_string(side)));
+    return Check(r, "thumbnail");
   }
   std::string Describe() const override { return url_; }
 

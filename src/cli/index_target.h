@@ -34,6 +34,11 @@ class IndexTarget {
   virtual Result<std::string> Bulk(std::string_view index, std::string_view ndjson) = 0;
   /// POST /{index}/_refresh: waits until everything written is searchable.
   virtual Status Refresh(std::string_view index) = 0;
+  /// POST /{index}/_near_duplicates → the report body (server/es/near_duplicates_codec.h).
+  virtual Result<std::string> NearDuplicates(std::string_view index, std::string_view body_json) = 0;
+  /// GET /{index}/_image/{id}?size=N: a JPEG thumbnail of the document's image. Unsupported for
+  /// the in-process engine (thumbnails are made by the server's image API).
+  virtual Result<std::string> Thumbnail(std::string_view index, std::string_view id, int side) = 0;
   /// "http://127.0.0.1:9200" or "data directory DIR", for messages.
   virtual std::string Describe() const = 0;
 };

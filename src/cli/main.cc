@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   lookalike::cli::AddIngestCommands(app, &exit_code);
   lookalike::cli::AddSecurityCommands(app, &exit_code);
   lookalike::cli::AddSnapshotCommands(app, &exit_code);
+  lookalike::cli::AddDedupCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

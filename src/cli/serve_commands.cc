@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/serve_cluster.h"
+#include "cluster/static_shard_map.h"
 #include "embed/model_field_embedder.h"
 #include "lookalike/embedder.h"
 #include "lookalike/engine.h"
@@ -109,6 +110,7 @@ struct ServeArgs {
   bool insecure = false;                 // never require credentials, even on 0.0.0.0
   std::string cluster;                   // --cluster etcd=URL[,URL…]; "" = single node
   std::string nats;                      // --nats nats://…[,…] (with --cluster)
+  std::string static_shards;             // --static-shards FILE (tests): a fixed shard map
 };
 
 int RunServe(const ServeArgs& args) {
@@ -185,6 +187,18 @@ int RunServe(const ServeArgs& args) {
   options.http.tls_cert_file = args.tls_cert;
   options.http.tls_key_file = args.tls_key;
   options.node_name = args.node_name;
+  std::unique_ptr<cluster::StaticShardMap> static_shards;
+  if (!args.static_shards.empty()) {
+    auto loaded = cluster::StaticShardMap::Load(args.static_shards);
+    if (!loaded.ok()) {
+      spdlog::error("--static-shards: {}", loaded.status().ToString());
+      engine.value()->Shutdown();
+      return 2;
+    }
+    static_shards = std::move(loaded).value();
+    options.shard_map = static_shards.get();
+    spdlog::info("cluster read path over the fixed shard map {} (for tests)", args.static_shards);
+  }
   size_t fds = RaiseOpenFileLimit(options.http.max_connections + 256);
   if (fds < options.http.max_connections) {
     spdlog::info("{} file descriptors: past that, idle connections make room", fds);
@@ -300,6 +314,9 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--cluster", args->cluster,
                   "Join a cluster: etcd=URL[,URL...] (registers --node-name in etcd; needs --nats)");
+  cmd->add_option("--static-shards", args->static_shards,
+                  "For tests and benchmarks: route _search, _count, GET _doc and _mget through "
+                  "the cluster coordinator with the fixed shard map in this JSON file");
   cmd->add_option("--nats", args->nats, "NATS JetStream servers for --cluster: nats://HOST:PORT[,...]");
   cmd->add_option("--node-name", args->node_name, "Node name reported by GET / (and in the cluster)")
       ->capture_default_str();

@@ -104,6 +104,9 @@ class EngineImpl final : public Engine {
                               const SearchOptions& options) override;
   Result<CountResult> Count(std::string_view index, const CountRequest& request) override;
   size_t MaxClauseCount() const override { return options_.max_clause_count; }
+  Result<NearDuplicateReport> FindNearDuplicates(std::string_view index, std::string_view field,
+                                                 float min_score,
+                                                 const NearDuplicateOptions& options) override;
   void Shutdown() override;
 
   // Snapshots for a repository (engine_snapshot.cc).

@@ -73,6 +73,13 @@ class ScanIndex final : public VectorIndex {
     out->resize(k);
     return Status::OK();
   }
+  Status GetVector(uint64_t label, std::vector<float>* out) const override {
+    std::shared_lock lock(mu_);
+    auto it = vecs_.find(label);
+    if (it == vecs_.end()) return Status::NotFound("label");
+    *out = it->second;
+    return Status::OK();
+  }
   Status Save(const std::string&) const override {
     return Status::Unsupported("scan index is not persisted");
   }

@@ -74,6 +74,13 @@ bool IsImageSearchPath(std::string_view path) {
   return segments.size() == 3 && segments[1] == "_search" && segments[2] == "image";
 }
 
+// The node-to-node shard endpoints (handlers/shard_internal.cc) speak the binary formats of
+// docs/formats/search-request.md.
+bool IsInternalShardPath(std::string_view path) {
+  std::vector<std::string> segments = SplitPath(path);
+  return segments.size() == 4 && segments[0] == "_internal" && segments[1] == "shards";
+}
+
 bool IsSafeMethod(std::string_view method) { return method == "GET" || method == "HEAD"; }
 
 Status Forbidden(std::string reason) {
@@ -133,6 +140,7 @@ bool ContentTypeAccepted(std::string_view content_type, std::string_view path) {
     std::string version = MediaParam(content_type, "compatible-with");
     return version.empty() || version == "7" || version == "8";
   }
+  if (type == "application/octet-stream") return IsInternalShardPath(path);
   return type == "multipart/form-data" && IsImageSearchPath(path);
 }
 

@@ -40,8 +40,11 @@ RequestLane RequestLaneFor(std::string_view method, std::string_view path) {
   std::vector<std::string> segments = SplitPath(path);
   std::string_view endpoint = Endpoint(segments);
   bool reads = method == "GET" || method == "HEAD";
+  // A shard copy answering a coordinator's search, count or get (/_internal/shards/...).
+  if (endpoint == "_internal") return RequestLane::kSearch;
   if (endpoint == "_doc") return reads ? RequestLane::kSearch : RequestLane::kWrite;
-  if (OneOf(endpoint, {"_search", "_count", "_msearch", "_knn_search", "_mget", "_source"}) ||
+  if (OneOf(endpoint, {"_search", "_count", "_msearch", "_knn_search", "_mget", "_source",
+                       "_near_duplicates"}) ||
       (endpoint == "_image" && reads)) {
     return RequestLane::kSearch;
   }

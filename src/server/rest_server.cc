@@ -72,11 +72,20 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
     spdlog::warn("{} (no snapshot repositories registered)", st.ToString());
   }
   ctx_.repositories = repositories_.get();
+  if (options_.shard_map != nullptr) {
+    cluster::ScatterOptions scatter;
+    scatter.local_node = options_.node_name;
+    scatter.local_engine = engine;
+    coordinator_ = std::make_unique<cluster::Coordinator>(options_.shard_map, std::move(scatter));
+    ctx_.coordinator = coordinator_.get();
+  }
   RegisterClusterHandlers(router_, ctx_);
   RegisterIndexHandlers(router_, ctx_);
   RegisterDocumentHandlers(router_, ctx_);
   RegisterBulkHandlers(router_, ctx_);
   RegisterSearchHandlers(router_, ctx_);
+  RegisterShardHandlers(router_, ctx_);
+  RegisterNearDuplicateHandlers(router_, ctx_);
   RegisterSlowLogHandlers(router_, *engine);
   RegisterSnapshotHandlers(router_, ctx_);
   image_api_ = std::make_unique<ImageApi>(engine, options_.image);

@@ -20,6 +20,8 @@
 #include <memory>
 #include <string>
 
+#include "cluster/scatter.h"
+#include "cluster/shard_map.h"
 #include "lookalike/engine.h"
 #include "lookalike/status.h"
 #include "server/handlers/rest_common.h"
@@ -60,6 +62,10 @@ struct RestServerOptions {
   // the write lane wait before they run (at most 120 s), holding their worker, so a test can
   // show that searches and health checks still answer. "" = off.
   std::string test_hold_writes_while;
+  /// Cluster mode (issue 9): where the shards of the user's indices live. When set, _search,
+  /// _count, GET _doc and _mget go through the coordinator (cluster/scatter.h) and scroll is
+  /// refused; null = single node, everything local. Must outlive the server.
+  const cluster::ShardMapSource* shard_map = nullptr;
 };
 
 class RestServer {
@@ -84,6 +90,7 @@ class RestServer {
   RestContext ctx_;
   std::unique_ptr<ImageApi> image_api_;
   std::unique_ptr<snapshot::RepositoryRegistry> repositories_;
+  std::unique_ptr<cluster::Coordinator> coordinator_;  // null in single-node mode
   Router router_;
   // Routes set once registration is complete; mutable: Handle() is const and records into it.
   mutable HttpMetrics http_metrics_;

@@ -89,6 +89,23 @@ async function main() {
   execFileSync('bash', [path.join(repo, 'scripts', 'prepare-demo-data.sh'), images], {
     env: { ...process.env, DEMO_PER_CATEGORY: '4' }, stdio: 'inherit',
   });
+  // A planted duplicate for the duplicates tab: a byte-for-byte copy of the first image.
+  const firstImage = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        const inner = firstImage(p);
+        if (inner) return inner;
+      } else if (/\.(png|jpe?g)$/i.test(e.name) && !e.name.startsWith('zz-copy-')) {
+        return p;
+      }
+    }
+    return null;
+  };
+  const original = firstImage(images);
+  check(original, 'no image to plant a duplicate of');
+  const planted = path.join(path.dirname(original), 'zz-copy-' + path.basename(original));
+  fs.copyFileSync(original, planted);
   log('indexing');
   execFileSync(bin, ['ingest-images', images, '--index', 'clipart', '--data', data, '--models',
     models, '--no-progress'], { stdio: 'inherit' });
@@ -242,7 +259,66 @@ async function main() {
     await page.screenshot({ path: path.join(work, 'status-page.png'), fullPage: true });
     log(`status tab: ${charts} charts, clipart row ${row.join(' | ')}`);
 
+    // --- the duplicates tab: the planted copy and its original form a group of thumbnails;
+    // keeping one and confirming deletes the other (a viewer may not: the page says so).
+    await page.goto(server.url + '/_ui/duplicates#index=clipart&min_score=0.999');
+    await page.waitForSelector('#duplicates-view:not([hidden])');
+    await page.waitForFunction(() => document.querySelector('#dup-groups').dataset.groups !== undefined
+      || !document.querySelector('#dup-error').hidden);
+    check(await page.isHidden('#dup-error'), 'report failed: ' + await page.textContent('#dup-error'));
+    check(await page.isHidden('#search-view'), 'the search view is hidden on the duplicates tab');
+    check((await page.getAttribute('#tab-duplicates', 'aria-current')) === 'page', 'duplicates tab marked');
+    const groups = await page.$$eval('.dup-group', (gs) => gs.map(
+      (g) => [...g.querySelectorAll('.dup-member')].map((m) => m.dataset.id)));
+    const pathsOf = (ids) => page.evaluate(async (list) => Promise.all(list.map(async (id) => {
+      const r = await fetch('../clipart/_doc/' + encodeURIComponent(id) + '?_source=path');
+      return (await r.json())._source.path;
+    })), ids);
+    let plantedGroup = null;
+    for (const g of groups) {
+      const paths = await pathsOf(g);
+      if (paths.some((p) => p.endsWith('zz-copy-' + path.basename(original)))) plantedGroup = { ids: g, paths };
+    }
+    check(plantedGroup && plantedGroup.ids.length === 2,
+      `the planted copy is not in a group of two: ${JSON.stringify(groups)}`);
+    check(plantedGroup.paths.some((p) => p.endsWith(path.basename(original)) && !p.includes('zz-copy-')),
+      `the planted copy is grouped without its original: ${plantedGroup.paths}`);
+    await page.waitForFunction(() => [...document.querySelectorAll('.dup-member img')]
+      .every((img) => img.complete && img.naturalWidth > 0));
+    const count = () => page.evaluate(async () => (await (await fetch('../clipart/_count')).json()).count);
+    const before = await count();
+    const doomed = groups.reduce((n, g) => n + g.length - 1, 0);
+    check(/Delete \d+ duplicate/.test(await page.textContent('#dup-delete')), 'no delete button');
+    // Keep the second member of the planted group instead of the first.
+    const groupIndex = groups.findIndex((g) => g === plantedGroup.ids || g[0] === plantedGroup.ids[0]);
+    await page.check(`input[name="keep-${groupIndex}"][value="${plantedGroup.ids[1]}"]`);
+    check(await page.$eval(`.dup-member[data-id="${plantedGroup.ids[0]}"] .dup-fate`,
+      (e) => e.textContent) === 'delete', 'the unkept member is not marked for deletion');
+    await page.screenshot({ path: path.join(work, 'duplicates-page.png'), fullPage: true });
+    let confirmed = '';
+    page.once('dialog', (d) => { confirmed = d.message(); d.accept(); });
+    await page.click('#dup-delete');
+    if (secure) {
+      await page.waitForSelector('#dup-error:not([hidden])');
+      const text = await page.textContent('#dup-error');
+      check(/403/.test(text), `a viewer's delete was not refused: ${text}`);
+      check(await count() === before, 'a viewer deleted documents');
+    } else {
+      await page.waitForFunction(() => /Deleted \d+ documents/.test(document.querySelector('#dup-status').textContent));
+      const after = await count();
+      check(after === before - doomed, `count ${before} -> ${after}, want ${doomed} fewer`);
+      // (a _search, not GET _doc: a 404 would be logged as a page error)
+      const left = await page.evaluate(async (id) => (await (await fetch('../clipart/_search', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ query: { ids: { values: [id] } } }),
+      })).json()).hits.total.value, plantedGroup.ids[0]);
+      check(left === 0, 'the unkept duplicate still exists');
+    }
+    check(/Delete \d+ documents? from/.test(confirmed), `no confirmation asked: ${confirmed}`);
+    log(`duplicates tab: ${groups.length} groups, planted pair ${plantedGroup.paths.map((p) => path.basename(p))}`);
+
     check(foreign.length === 0, 'requests to other hosts: ' + foreign.join(', '));
+    // With security on the browser logs the refused slow log and the refused _bulk (403).
     const errors = secure ? slowlogRefused() : pageErrors;
     check(errors.length === 0, 'page errors: ' + errors.join(' | '));
     log('screenshots in', work);

@@ -164,6 +164,17 @@ bool FlatIndex::Contains(uint64_t label) const {
   return slot_of_.count(label) != 0;
 }
 
+Status FlatIndex::GetVector(uint64_t label, std::vector<float>* out) const {
+  std::shared_lock lock(mu_);
+  auto it = slot_of_.find(label);
+  if (it == slot_of_.end()) {
+    return Status::NotFound("label " + std::to_string(label) + " is not in the index");
+  }
+  const float* v = SlotData(it->second);
+  out->assign(v, v + dim_);
+  return Status::OK();
+}
+
 // Scans [begin, end) four vectors at a time with the x4 kernels (one query load per four
 // vectors); filtered-out and dead slots are skipped before any distance is computed.
 void FlatIndex::ScanRange(const float* query, size_t k, float max_distance,

@@ -62,6 +62,7 @@ class FlatIndex final : public VectorIndex {
   /// otherwise ignored. Large scans are split over all cores.
   Status Search(const float* query, const SearchParams& params,
                 std::vector<SearchHit>* out) const override;
+  Status GetVector(uint64_t label, std::vector<float>* out) const override;
 
   /// Exact top-k for `nq` row-major queries at once: (*out)[i] holds query i's hits, closest
   /// first (within max_distance when it is finite). Distances come from sgemm (L2 as |q|^2 + |x|^2 - 2<q,x>), so they can differ from

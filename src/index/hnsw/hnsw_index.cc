@@ -320,6 +320,19 @@ bool HnswIndex::Contains(uint64_t label) const {
   return label_to_node_.count(label) != 0;
 }
 
+// Lock order as in Stats: the resize lock (Vec's pointers) before label_mu_.
+Status HnswIndex::GetVector(uint64_t label, std::vector<float>* out) const {
+  auto lock = ReadLock();
+  std::shared_lock labels(label_mu_);
+  auto it = label_to_node_.find(label);
+  if (it == label_to_node_.end() || StateOf(it->second) != kLive) {
+    return Status::NotFound("label " + std::to_string(label) + " is not in the index");
+  }
+  const float* v = Vec(it->second);
+  out->assign(v, v + dim_);
+  return Status::OK();
+}
+
 Status HnswIndex::Compact() {
   std::lock_guard one_at_a_time(compact_mu_);
   auto lock = WriteLock();  // no search or insert runs while links are rewritten

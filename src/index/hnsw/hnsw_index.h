@@ -67,6 +67,7 @@ class HnswIndex final : public VectorIndex {
   bool Contains(uint64_t label) const override;
   Status Search(const float* query, const SearchParams& params,
                 std::vector<SearchHit>* out) const override;
+  Status GetVector(uint64_t label, std::vector<float>* out) const override;
   Status Save(const std::string& path) const override;
   /// Save through `env` (tests inject failures there); Save uses FileEnv::Default().
   Status SaveTo(FileEnv& env, const std::string& path) const;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/json_writer.h"
+#include "server/es/cluster_render.h"
 
 namespace lookalike::es {
 namespace {
@@ -36,9 +37,25 @@ void WriteSortValue(JsonWriter& w, const SortValue& v) {
   }
 }
 
-void WriteShards(JsonWriter& w, const ShardCounts& s) {
+void WriteShards(JsonWriter& w, const ShardCounts& s,
+                 const std::vector<ShardFailure>* failures = nullptr) {
   w.Key("_shards").BeginObject().Key("total").Int(s.total).Key("successful").Int(s.successful)
-      .Key("skipped").Int(s.skipped).Key("failed").Int(s.failed).EndObject();
+      .Key("skipped").Int(s.skipped).Key("failed").Int(s.failed);
+  if (failures != nullptr && !failures->empty()) {
+    w.Key("failures").BeginArray();
+    for (const ShardFailure& f : *failures) {
+      w.BeginObject().Key("shard").Int(f.shard).Key("index").String(f.index).Key("node");
+      if (f.node.empty()) {
+        w.Null();
+      } else {
+        w.String(f.node);
+      }
+      w.Key("reason").BeginObject().Key("type").String(f.type.empty() ? "exception" : f.type)
+          .Key("reason").String(f.reason).EndObject().EndObject();
+    }
+    w.EndArray();
+  }
+  w.EndObject();
 }
 
 void WriteHit(JsonWriter& w, const DocumentHit& hit) {
@@ -127,7 +144,10 @@ void WriteAggregations(JsonWriter& w, const std::vector<AggregationPartial>& agg
 
 }  // namespace
 
-std::string RenderSearchResponse(const SearchResult& r, std::string_view leading_members) {
+namespace {
+
+std::string RenderSearch(const SearchResult& r, std::string_view leading_members,
+                         const std::vector<ShardFailure>* failures) {
   std::string out;
   size_t sources = 0;
   for (const DocumentHit& h : r.hits) sources += h.source.size() + h.id.size() + h.index.size();
@@ -142,7 +162,7 @@ std::string RenderSearchResponse(const SearchResult& r, std::string_view leading
     w.Key("embed_took").Raw(ms).Key("model").String(r.embedding->model);
   }
   w.Key("took").Int(r.took_ms).Key("timed_out").Bool(r.timed_out);
-  WriteShards(w, r.shards);
+  WriteShards(w, r.shards, failures);
   w.Key("hits").BeginObject();
   if (r.total.tracked) {
     w.Key("total").BeginObject().Key("value").Int(r.total.value).Key("relation")
@@ -164,12 +184,30 @@ std::string RenderSearchResponse(const SearchResult& r, std::string_view leading
   return out;
 }
 
-std::string RenderCountResponse(const CountResult& r) {
+std::string RenderCount(const CountResult& r, const std::vector<ShardFailure>* failures) {
   JsonWriter w;
   w.BeginObject().Key("count").Int(r.count);
-  WriteShards(w, r.shards);
+  WriteShards(w, r.shards, failures);
   w.EndObject();
   return w.Take();
+}
+
+}  // namespace
+
+std::string RenderSearchResponse(const SearchResult& r, std::string_view leading_members) {
+  return RenderSearch(r, leading_members, nullptr);
+}
+
+std::string RenderCountResponse(const CountResult& r) { return RenderCount(r, nullptr); }
+
+std::string RenderClusterSearchResponse(const SearchResult& result,
+                                        const std::vector<ShardFailure>& failures) {
+  return RenderSearch(result, {}, &failures);
+}
+
+std::string RenderClusterCountResponse(const CountResult& result,
+                                       const std::vector<ShardFailure>& failures) {
+  return RenderCount(result, &failures);
 }
 
 }  // namespace lookalike::es

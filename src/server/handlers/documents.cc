@@ -45,7 +45,7 @@ Status MgetError(std::string_view reason) {
 // GET/POST /_mget, /{index}/_mget: {"docs":[{"_index","_id","_source"?}, …]} or, with an index
 // in the URL, {"ids":[…]}. Each entry is answered like GET /{index}/_doc/{id}; an entry whose
 // index is missing gets its own error object, as in Elasticsearch.
-void Mget(Engine& e, const RestRequest& req, HttpResponse* resp) {
+void Mget(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
   const SourceFilter url_source = lookalike::es::SourceFilterFromUrl(req.http.query);
   std::string default_index(IndexParam(req));
   simdjson::dom::parser parser;
@@ -129,7 +129,7 @@ void Mget(Engine& e, const RestRequest& req, HttpResponse* resp) {
   JsonWriter w;
   w.BeginObject().Key("docs").BeginArray();
   for (const Entry& entry : entries) {
-    auto got = e.GetDocument(entry.index, entry.id, entry.source);
+    auto got = GetDocumentFor(ctx, req, entry.index, entry.id, entry.source, nullptr);
     if (got.ok()) {
       w.Raw(es::RenderStoredDocument(*got));
       continue;
@@ -157,16 +157,18 @@ void RegisterDocumentHandlers(Router& router, RestContext& ctx) {
              [&e](const RestRequest& req, HttpResponse* resp) {
                IndexDoc(e, req, resp, OpType::kCreate);
              });
-  auto get = [&e](const RestRequest& req, HttpResponse* resp) {
+  auto get = [&ctx](const RestRequest& req, HttpResponse* resp) {
     SourceFilter source = lookalike::es::SourceFilterFromUrl(req.http.query);
-    es::ReplyStoredDocument(e.GetDocument(IndexParam(req), req.PathParam("id"), source), resp);
+    es::ReplyStoredDocument(GetDocumentFor(ctx, req, IndexParam(req), req.PathParam("id"), source,
+                                           req.Param("routing")),
+                            resp);
   };
   router.Add("GET,HEAD", "/{index}/_doc/{id}", get);
-  router.Add("GET,POST", "/_mget", [&e](const RestRequest& req, HttpResponse* resp) {
-    Mget(e, req, resp);
+  router.Add("GET,POST", "/_mget", [&ctx](const RestRequest& req, HttpResponse* resp) {
+    Mget(ctx, req, resp);
   });
-  router.Add("GET,POST", "/{index}/_mget", [&e](const RestRequest& req, HttpResponse* resp) {
-    Mget(e, req, resp);
+  router.Add("GET,POST", "/{index}/_mget", [&ctx](const RestRequest& req, HttpResponse* resp) {
+    Mget(ctx, req, resp);
   });
   router.Add("DELETE", "/{index}/_doc/{id}", [&e](const RestRequest& req, HttpResponse* resp) {
     auto refresh = RefreshParam(req);

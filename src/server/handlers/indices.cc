@@ -1,9 +1,29 @@
 // Index endpoints: create/get/exists/delete, mappings, settings, count, refresh, flush, stats.
 #include "server/es/index_codec.h"
 #include "server/es/search_codec.h"
+#include "server/es/cluster_render.h"
 #include "server/handlers/rest_common.h"
 
 namespace lookalike::server {
+namespace {
+
+// Cluster mode: the count of every shard's copy, added.
+Result<std::string> ClusterCountJson(RestContext& ctx, const RestRequest& req) {
+  LOOKALIKE_ASSIGN_OR_RETURN(CountRequest request,
+                             es::ParseCountRequest(req.body(), req.http.query,
+                                                   ctx.engine->MaxClauseCount()));
+  LOOKALIKE_ASSIGN_OR_RETURN(cluster::ScatterCall call, ScatterCallOf(req));
+  std::string_view index = IndexParam(req);
+  std::vector<ShardFailure> failures;
+  LOOKALIKE_ASSIGN_OR_RETURN(
+      CountResult result,
+      ctx.coordinator->Count(index.empty() ? std::string_view("_all") : index, request, call,
+                             &failures));
+  SetFailureTypes(&failures);
+  return es::RenderClusterCountResponse(result, failures);
+}
+
+}  // namespace
 
 void RegisterIndexHandlers(Router& router, RestContext& ctx) {
   Engine& e = *ctx.engine;
@@ -58,8 +78,11 @@ void RegisterIndexHandlers(Router& router, RestContext& ctx) {
   router.Add("PUT", "/_settings", put_settings);
   router.Add("PUT", "/{index}/_settings", put_settings);
 
-  auto count = [&e](const RestRequest& req, HttpResponse* resp) {
-    Reply(es::CountJson(e, IndexParam(req), req.body(), req.http.query), resp);
+  auto count = [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
+    if (ctx.coordinator == nullptr) {
+      return Reply(es::CountJson(e, IndexParam(req), req.body(), req.http.query), resp);
+    }
+    Reply(ClusterCountJson(ctx, req), resp);
   };
   router.Add("GET,POST", "/_count", count);
   router.Add("GET,POST", "/{index}/_count", count);

@@ -212,6 +212,33 @@ std::string ClusterSettings::ToJson() const {
   return w.Take();
 }
 
+Result<cluster::ScatterCall> ScatterCallOf(const RestRequest& req) {
+  cluster::ScatterCall call;
+  call.authorization = std::string(req.http.Header("authorization"));
+  if (const std::string* partial = req.Param("allow_partial_search_results")) {
+    if (*partial == "false") {
+      call.allow_partial_results = false;
+    } else if (*partial != "true" && !partial->empty()) {
+      return Status::InvalidArgument("Failed to parse value [" + *partial +
+                                     "] as only [true] or [false] are allowed.")
+          .WithKind(ErrorKind::kInvalidValue);
+    }
+  }
+  return call;
+}
+
+void SetFailureTypes(std::vector<ShardFailure>* failures) {
+  for (ShardFailure& f : *failures) f.type = std::string(ErrorTypeFor(f.code, f.kind));
+}
+
+Result<StoredDocument> GetDocumentFor(RestContext& ctx, const RestRequest& req,
+                                      std::string_view index, std::string_view id,
+                                      const SourceFilter& source, const std::string* routing) {
+  if (ctx.coordinator == nullptr) return ctx.engine->GetDocument(index, id, source);
+  LOOKALIKE_ASSIGN_OR_RETURN(cluster::ScatterCall call, ScatterCallOf(req));
+  return ctx.coordinator->Get(index, id, routing, source, call);
+}
+
 Status AuthorizeLookups(const RestRequest& req, const SearchRequest& request) {
   if (req.caller == nullptr) return Status::OK();
   for (const KnnNode& knn : request.knn) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "cluster/scatter.h"
 #include "lookalike/engine.h"
 #include "server/handlers/scroll.h"
 #include "server/http/http_message.h"
@@ -75,6 +76,8 @@ struct RestContext {
   ClusterSettings cluster_settings;
   ScrollStore scrolls;
   snapshot::RepositoryRegistry* repositories = nullptr;  // _snapshot; null = not available
+  /// Cluster mode: searches, counts and gets go to the shard copies; null = single node.
+  cluster::Coordinator* coordinator = nullptr;
 };
 
 void RegisterClusterHandlers(Router& router, RestContext& ctx);
@@ -83,6 +86,9 @@ void RegisterDocumentHandlers(Router& router, RestContext& ctx);
 void RegisterBulkHandlers(Router& router, RestContext& ctx);
 void RegisterSearchHandlers(Router& router, RestContext& ctx);
 void RegisterScrollHandlers(Router& router, RestContext& ctx);
+/// POST /_internal/shards/{index}/_search|_count|_get: a shard copy answering a coordinator.
+void RegisterShardHandlers(Router& router, RestContext& ctx);
+void RegisterNearDuplicateHandlers(Router& router, RestContext& ctx);
 void RegisterSnapshotHandlers(Router& router, RestContext& ctx);
 /// The first page of a scroll (search with ?scroll=keep_alive), "_scroll_id" included.
 Result<std::string> StartScroll(RestContext& ctx, const RestRequest& req,
@@ -91,6 +97,20 @@ Result<std::string> StartScroll(RestContext& ctx, const RestRequest& req,
 /// A search may read other indices than its targets (knn lookups of example documents): the
 /// caller must be allowed to read those too. OK when security is off.
 Status AuthorizeLookups(const RestRequest& req, const SearchRequest& request);
+
+// ---- Cluster mode ---------------------------------------------------------------------------
+
+/// What the coordinator forwards for `req`: the caller's Authorization header and
+/// ?allow_partial_search_results (default true; illegal_argument_exception for a value that is
+/// not a boolean).
+Result<cluster::ScatterCall> ScatterCallOf(const RestRequest& req);
+/// Fills each failure's Elasticsearch `type` from the one error table.
+void SetFailureTypes(std::vector<ShardFailure>* failures);
+/// GET of one document: from the local engine, or in cluster mode from the shard that
+/// `routing` (default: the id) routes to.
+Result<StoredDocument> GetDocumentFor(RestContext& ctx, const RestRequest& req,
+                                      std::string_view index, std::string_view id,
+                                      const SourceFilter& source, const std::string* routing);
 
 // ---- Replies ------------------------------------------------------------------------------
 

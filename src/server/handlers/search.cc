@@ -4,17 +4,42 @@
 // with its plug-in (lookalike/field_embedder.h); the response then leads with "embed_took".
 #include <chrono>
 
+#include "server/es/cluster_render.h"
 #include "server/es/search_codec.h"
 #include "server/es/search_render.h"
 #include "server/handlers/rest_common.h"
 #include "server/handlers/slowlog.h"
 
 namespace lookalike::server {
+namespace {
+
+// Cluster mode: the coordinator scatters the typed request to the shard copies and merges.
+Result<std::string> ClusterSearch(RestContext& ctx, const RestRequest& req,
+                                  const SearchRequest& request) {
+  LOOKALIKE_ASSIGN_OR_RETURN(cluster::ScatterCall call, ScatterCallOf(req));
+  std::string_view index = IndexParam(req);
+  std::vector<ShardFailure> failures;
+  LOOKALIKE_ASSIGN_OR_RETURN(
+      SearchResult result,
+      ctx.coordinator->Search(index.empty() ? std::string_view("_all") : index, request, call,
+                              &failures));
+  SetFailureTypes(&failures);
+  return es::RenderClusterSearchResponse(result, failures);
+}
+
+Status ScrollNotInClusterMode() {
+  return Status::InvalidArgument("scroll is not supported in cluster mode yet; page with "
+                                 "search_after and a sort instead")
+      .WithKind(ErrorKind::kInvalidValue);
+}
+
+}  // namespace
 
 void RegisterSearchHandlers(Router& router, RestContext& ctx) {
   Engine& e = *ctx.engine;
   auto search = [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
     if (const std::string* keep_alive = req.Param("scroll")) {
+      if (ctx.coordinator != nullptr) return ReplyError(ScrollNotInClusterMode(), resp);
       return Reply(StartScroll(ctx, req, *keep_alive), resp);
     }
     es::SearchParseOptions parse;
@@ -22,6 +47,7 @@ void RegisterSearchHandlers(Router& router, RestContext& ctx) {
     auto request = es::ParseSearchRequest(req.body(), req.http.query, parse);
     if (!request.ok()) return ReplyError(request.status(), resp);
     if (Status s = AuthorizeLookups(req, *request); !s.ok()) return ReplyError(s, resp);
+    if (ctx.coordinator != nullptr) return Reply(ClusterSearch(ctx, req, *request), resp);
     auto started = std::chrono::steady_clock::now();
     auto result = e.Search(IndexParam(req), *request);
     MaybeLogSlowSearch(e, IndexParam(req), req.body(), started, result);  // neural: "image"

@@ -271,9 +271,10 @@ void RegisterWebUi(Router& router) {
       response->body = "/_ui/\n";
       return;
     }
-    // /_ui/status is the same page opened on its status tab (app.js and status.js read the
-    // path); relative URLs resolve alike from /_ui/ and /_ui/status.
-    auto asset = web::FindWebAsset(file == "status" ? std::string_view("index.html") : file);
+    // /_ui/status and /_ui/duplicates are the same page opened on another tab (app.js,
+    // status.js and duplicates.js read the path); relative URLs resolve alike from all three.
+    const bool tab = file == "status" || file == "duplicates";
+    auto asset = web::FindWebAsset(tab ? std::string_view("index.html") : file);
     if (!asset) {
       return SetErrorResponse(Status::NotFound("no such page file [" + std::string(file) + "]")
                                   .WithKind(ErrorKind::kResourceNotFound),

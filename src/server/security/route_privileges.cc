@@ -8,7 +8,9 @@ namespace lookalike::security {
 namespace {
 
 // How the route's index expressions are found.
-enum class IndexSource { kNone, kPath, kBulkBody, kMgetBody };
+// kShardPath: the path's {index} is a shard copy's local name "<index>~<shard>~<uuid>"
+// (cluster/shard_map.h); the access is checked on the user's <index>.
+enum class IndexSource { kNone, kPath, kBulkBody, kMgetBody, kShardPath };
 
 struct RouteRule {
   std::string_view methods;  // comma-separated; HEAD is covered by GET
@@ -129,6 +131,15 @@ const std::vector<RouteRule>& Rules() {
       {"GET,POST", "/{index}/_search", K::kIndices, "indices:data/read/search", kRead, S::kPath},
       {"POST", "/{index}/_search/image", K::kIndices, "indices:data/read/search", kRead, S::kPath},
       {"GET", "/{index}/_image/{id}", K::kIndices, "indices:data/read/get", kRead, S::kPath},
+      {"POST", "/_internal/shards/{index}/_search", K::kIndices, "indices:data/read/search",
+       kRead, S::kShardPath},
+      {"POST", "/_internal/shards/{index}/_count", K::kIndices, "indices:data/read/search", kRead,
+       S::kShardPath},
+      {"POST", "/_internal/shards/{index}/_get", K::kIndices, "indices:data/read/get", kRead,
+       S::kShardPath},
+      // The near-duplicate report reads ids and vectors of the index, like a search.
+      {"POST", "/{index}/_near_duplicates", K::kIndices, "indices:data/read/near_duplicates", kRead,
+       S::kPath},
       {"GET,POST", "/_search/scroll", K::kAnyIndex, "indices:data/read/scroll", kRead},
       {"GET,POST", "/_search/scroll/{id}", K::kAnyIndex, "indices:data/read/scroll", kRead},
       {"DELETE", "/_search/scroll", K::kAnyIndex, "indices:data/read/scroll/clear", kRead},
@@ -308,6 +319,9 @@ RequiredAccess RequiredAccessFor(std::string_view method, const std::vector<std:
       break;
     case IndexSource::kMgetBody:
       access.indices = MgetIndices(body, path_index);
+      break;
+    case IndexSource::kShardPath:
+      access.indices = {std::string(path_index.substr(0, path_index.find('~')))};
       break;
     case IndexSource::kPath:
     case IndexSource::kNone:

@@ -33,6 +33,7 @@ TEST(RoutePrivileges, ReadRoutes) {
                                                         {"GET", "/img/_mapping"},
                                                         {"POST", "/img/_search/image"},
                                                         {"GET", "/img/_image/7"},
+                                                        {"POST", "/img/_near_duplicates"},
                                                         {"GET", "/_cat/indices/img"},
                                                         {"GET", "/img"}}) {
     RequiredAccess a = For(method, path);
@@ -47,6 +48,19 @@ TEST(RoutePrivileges, ReadRoutes) {
   EXPECT_EQ(For("GET", "/a,b/_search").indices, (Names{"a", "b"}));
   EXPECT_EQ(For("GET", "/_all/_search").indices, Names{"*"});
   EXPECT_EQ(For("POST", "/_search/scroll").kind, AccessKind::kAnyIndex);
+}
+
+TEST(RoutePrivileges, ShardEndpointsNeedReadOnTheUsersIndex) {
+  for (const char* endpoint : {"_search", "_count", "_get"}) {
+    RequiredAccess a = For("POST", std::string("/_internal/shards/img~2~u1/") + endpoint);
+    EXPECT_EQ(a.kind, AccessKind::kIndices) << endpoint;
+    EXPECT_EQ(a.indices, Names{"img"}) << endpoint;
+    EXPECT_EQ(a.granted_by, (std::vector<std::string_view>{"read", "all"})) << endpoint;
+  }
+  // Not a way around the index rules: other methods and unknown endpoints need cluster "all".
+  EXPECT_EQ(For("GET", "/_internal/shards/img~2~u1/_search").granted_by,
+            std::vector<std::string_view>{"all"});
+  EXPECT_EQ(For("POST", "/_internal/shards/img~2~u1/_bulk").kind, AccessKind::kCluster);
 }
 
 TEST(RoutePrivileges, WriteRoutes) {

@@ -50,6 +50,8 @@ TEST(ContentType, JsonAndNdjsonEverywhereMultipartOnlyForImageSearch) {
       {"text/plain;charset=UTF-8", "/i/_search", false},
       {"application/x-www-form-urlencoded", "/_bulk", false},
       {"application/octet-stream", "/_bulk", false},
+      {"application/octet-stream", "/_internal/shards/i~0~u/_search", true},
+      {"application/octet-stream", "/i/_search", false},
       {"application/jsonx", "/_bulk", false},
       {"", "/_bulk", false},
   };

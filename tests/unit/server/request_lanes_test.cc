@@ -49,6 +49,9 @@ const LaneCase kCases[] = {
     {"GET", "/photos/_refresh", kW},
     {"POST", "/photos/_flush", kW},
     {"POST", "/photos/_forcemerge", kW},
+    // a shard copy answering a coordinator: reads
+    {"POST", "/_internal/shards/photos~0~u/_search", kS},
+    {"POST", "/_internal/shards/photos~0~u/_get", kS},
     // management
     {"GET", "/", kM},
     {"GET", "/_cluster/health", kM},

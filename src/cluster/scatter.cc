@@ -1,0 +1,329 @@
+// Scatter/gather of searches, counts and GETs over shard copies; see scatter.h.
+#include "cluster/scatter.h"
+
+#include <chrono>
+#include <future>
+
+#include "lookalike/search_merge.h"
+
+#include "cluster/routing.h"
+#include "cluster/search_wire.h"
+
+namespace lookalike::cluster {
+
+struct Coordinator::ShardTarget {
+  const IndexRoutes* routes = nullptr;
+  int shard = 0;
+};
+
+struct Coordinator::ShardAnswer {
+  std::string index;  // the user's index
+  int shard = 0;
+  std::string body;          // the binary result when status is OK
+  Status status;             // a request error (fatal) when !failed; the last copy's otherwise
+  bool failed = false;       // no copy answered: a shard failure
+  std::string node;          // the node that answered, or the last one tried
+};
+
+namespace {
+
+constexpr std::string_view kBinary = "application/octet-stream";
+
+// Errors after which another copy may well answer: the copy is gone, broken or not there.
+bool TryAnotherCopy(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kUnavailable:
+    case StatusCode::kIOError:
+    case StatusCode::kCorruption:
+      return true;
+    default:
+      return s.kind() == ErrorKind::kIndexNotFound;
+  }
+}
+
+// A non-binary answer (the security gate's 401/403, a proxy's error page) as a Status.
+Status StatusOfForeignAnswer(const net::HttpClientResponse& response) {
+  std::string what = "shard copy answered HTTP " + std::to_string(response.status) + ": " +
+                     response.body.substr(0, 512);
+  if (response.status == 401) return Status::Unauthenticated(what);
+  if (response.status == 403) return Status::PermissionDenied(what);
+  return Status::Unavailable(what);
+}
+
+Status AllShardsFailed(const std::vector<ShardFailure>& failures, bool partial_allowed) {
+  std::string reason = partial_allowed ? "all shards failed" : "Partial shards failure";
+  for (const ShardFailure& f : failures) {
+    reason += " [" + f.index + "][" + std::to_string(f.shard) + "]: " + f.reason;
+  }
+  return Status::Unavailable(reason);
+}
+
+int64_t MillisSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start)
+      .count();
+}
+
+}  // namespace
+
+MergeSpec MergeSpecOf(const SearchRequest& request) {
+  MergeSpec spec;
+  spec.from = request.from;
+  spec.size = request.size;
+  spec.track_total_hits = request.track_total_hits;
+  if (!request.ScoreSorted()) {
+    for (const SortKey& key : request.sort) {
+      spec.sort.push_back({key.kind == SortKey::Kind::kScore, key.desc});
+    }
+  }
+  if (request.collapse) spec.collapse_field = request.collapse->field;
+  return spec;
+}
+
+Coordinator::Coordinator(const ShardMapSource* source, ScatterOptions options)
+    : source_(source), options_(std::move(options)) {}
+
+Coordinator::~Coordinator() = default;
+
+std::unique_ptr<net::HttpClient> Coordinator::TakeClient(const std::string& http) {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    auto it = pool_.find(http);
+    if (it != pool_.end() && !it->second.empty()) {
+      std::unique_ptr<net::HttpClient> client = std::move(it->second.back());
+      it->second.pop_back();
+      return client;
+    }
+  }
+  auto created = net::HttpClient::Create(options_.scheme + "://" + http, options_.tls);
+  if (!created.ok()) return nullptr;
+  auto client = std::make_unique<net::HttpClient>(std::move(created).value());
+  client->SetReceiveTimeout(options_.shard_timeout);
+  return client;
+}
+
+void Coordinator::ReturnClient(const std::string& http, std::unique_ptr<net::HttpClient> client) {
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  pool_[http].push_back(std::move(client));
+}
+
+Result<std::string> Coordinator::AskLocal(const std::string& local_index,
+                                          std::string_view endpoint, std::string_view body) {
+  Engine& engine = *options_.local_engine;
+  if (endpoint == "_search") {
+    LOOKALIKE_ASSIGN_OR_RETURN(SearchRequest request, DecodeSearchRequest(body));
+    SearchOptions search_options;
+    search_options.as_shard = true;
+    LOOKALIKE_ASSIGN_OR_RETURN(SearchResult r, engine.Search(local_index, request, search_options));
+    return EncodeSearchResult(r);
+  }
+  if (endpoint == "_count") {
+    LOOKALIKE_ASSIGN_OR_RETURN(CountRequest request, DecodeCountRequest(body));
+    LOOKALIKE_ASSIGN_OR_RETURN(CountResult r, engine.Count(local_index, request));
+    return EncodeCountResult(r);
+  }
+  LOOKALIKE_ASSIGN_OR_RETURN(ShardGetRequest request, DecodeGetRequest(body));
+  LOOKALIKE_ASSIGN_OR_RETURN(StoredDocument d,
+                             engine.GetDocument(local_index, request.id, request.source));
+  return EncodeStoredDocument(d);
+}
+
+Result<std::string> Coordinator::AskCopy(const ShardCopy& copy, const std::string& local_index,
+                                         std::string_view endpoint, std::string_view body,
+                                         const ScatterCall& call) {
+  if (options_.local_engine != nullptr && !options_.local_node.empty() &&
+      copy.node == options_.local_node) {
+    return AskLocal(local_index, endpoint, body);
+  }
+  std::unique_ptr<net::HttpClient> client = TakeClient(copy.http);
+  if (client == nullptr) return Status::Unavailable("bad shard copy address [" + copy.http + "]");
+  client->SetAuthorization(call.authorization);
+  std::string path = "/_internal/shards/" + net::UrlEncodeSegment(local_index) + "/" +
+                     std::string(endpoint);
+  auto response = client->Send("POST", path, body, kBinary);
+  if (!response.ok()) return response.status();  // IOError: unreachable; the client is dropped
+  ReturnClient(copy.http, std::move(client));
+  bool binary = response->content_type.rfind(kBinary, 0) == 0;
+  if (response->status == 200 && binary) return std::move(response->body);
+  if (binary) return DecodeShardError(response->body);
+  return StatusOfForeignAnswer(*response);
+}
+
+Coordinator::ShardAnswer Coordinator::AskShard(const ShardTarget& target,
+                                               std::string_view endpoint, std::string_view body,
+                                               const ScatterCall& call) {
+  ShardAnswer answer;
+  answer.index = target.routes->index;
+  answer.shard = target.shard;
+  const std::vector<ShardCopy>& copies = target.routes->shards[target.shard].copies;
+  if (copies.empty()) {
+    answer.failed = true;
+    answer.status = Status::Unavailable("no started copy of shard [" +
+                                        std::to_string(target.shard) + "] of [" +
+                                        target.routes->index + "]");
+    return answer;
+  }
+  std::string local_index = ShardIndexName(*target.routes, target.shard);
+  size_t start = round_robin_.fetch_add(1, std::memory_order_relaxed) % copies.size();
+  for (size_t i = 0; i < copies.size(); ++i) {
+    const ShardCopy& copy = copies[(start + i) % copies.size()];
+    answer.node = copy.node;
+    auto result = AskCopy(copy, local_index, endpoint, body, call);
+    if (result.ok()) {
+      answer.body = std::move(result).value();
+      answer.status = Status::OK();
+      return answer;
+    }
+    answer.status = result.status().WithContext("[" + copy.node + "][" + copy.http + "]");
+    if (!TryAnotherCopy(result.status())) return answer;  // a request error: fatal
+  }
+  answer.failed = true;
+  return answer;
+}
+
+Result<std::vector<Coordinator::ShardAnswer>> Coordinator::Scatter(std::string_view expression,
+                                                                   std::string_view endpoint,
+                                                                   std::string_view body,
+                                                                   const ScatterCall& call) {
+  // The routes are a snapshot: a map that changes underneath never changes this request.
+  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<IndexRoutes> routes, source_->Resolve(expression));
+  std::vector<std::future<ShardAnswer>> pending;
+  for (const IndexRoutes& r : routes) {
+    for (int shard = 0; shard < static_cast<int>(r.shards.size()); ++shard) {
+      ShardTarget target{&r, shard};
+      pending.push_back(std::async(std::launch::async, [this, target, endpoint, body, &call] {
+        return AskShard(target, endpoint, body, call);
+      }));
+    }
+  }
+  std::vector<ShardAnswer> answers;
+  answers.reserve(pending.size());
+  for (auto& f : pending) answers.push_back(f.get());
+  return answers;
+}
+
+namespace {
+
+ShardFailure FailureOf(const std::string& index, int shard, const std::string& node,
+                       const Status& status) {
+  ShardFailure f;
+  f.shard = shard;
+  f.index = index;
+  f.node = node;
+  f.code = status.code();
+  f.kind = status.kind();
+  f.reason = status.message();
+  return f;
+}
+
+// The whole request fails when no shard answered, or when one did not and partial results
+// are refused.
+Status CheckFailures(const std::vector<ShardFailure>& failures, bool none_answered,
+                     bool partial_allowed) {
+  if (failures.empty() || (partial_allowed && !none_answered)) return Status::OK();
+  return AllShardsFailed(failures, partial_allowed);
+}
+
+void AddFailures(std::vector<ShardFailure> failures, ShardCounts* shards,
+                 std::vector<ShardFailure>* out) {
+  shards->total += static_cast<int64_t>(failures.size());
+  shards->failed += static_cast<int64_t>(failures.size());
+  if (out == nullptr) return;
+  for (ShardFailure& f : failures) out->push_back(std::move(f));
+}
+
+}  // namespace
+
+Result<SearchResult> Coordinator::Search(std::string_view expression,
+                                         const SearchRequest& request, const ScatterCall& call,
+                                         std::vector<ShardFailure>* failures_out) {
+  auto started = std::chrono::steady_clock::now();
+  LOOKALIKE_ASSIGN_OR_RETURN(std::string body, EncodeSearchRequest(request));
+  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<ShardAnswer> answers,
+                             Scatter(expression, "_search", body, call));
+  std::vector<SearchResult> partials;
+  std::vector<ShardFailure> failures;
+  for (ShardAnswer& a : answers) {
+    if (!a.failed && !a.status.ok()) return a.status;  // a request error, the same everywhere
+  }
+  for (ShardAnswer& a : answers) {
+    if (a.failed) {
+      failures.push_back(FailureOf(a.index, a.shard, a.node, a.status));
+      continue;
+    }
+    auto partial = DecodeSearchResult(a.body);
+    if (!partial.ok()) {
+      failures.push_back(FailureOf(a.index, a.shard, a.node, partial.status()));
+      continue;
+    }
+    for (DocumentHit& hit : partial->hits) hit.index = a.index;
+    partials.push_back(std::move(partial).value());
+  }
+  LOOKALIKE_RETURN_IF_ERROR(
+      CheckFailures(failures, partials.empty(), call.allow_partial_results));
+  LOOKALIKE_ASSIGN_OR_RETURN(SearchResult merged,
+                             MergeSearchResults(std::move(partials), MergeSpecOf(request)));
+  AddFailures(std::move(failures), &merged.shards, failures_out);
+  merged.took_ms = MillisSince(started);
+  return merged;
+}
+
+Result<CountResult> Coordinator::Count(std::string_view expression, const CountRequest& request,
+                                       const ScatterCall& call,
+                                       std::vector<ShardFailure>* failures_out) {
+  LOOKALIKE_ASSIGN_OR_RETURN(std::string body, EncodeCountRequest(request));
+  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<ShardAnswer> answers,
+                             Scatter(expression, "_count", body, call));
+  for (ShardAnswer& a : answers) {
+    if (!a.failed && !a.status.ok()) return a.status;
+  }
+  CountResult total;
+  std::vector<ShardFailure> failures;
+  bool any_answered = false;
+  for (ShardAnswer& a : answers) {
+    auto partial = a.failed ? Result<CountResult>(a.status) : DecodeCountResult(a.body);
+    if (!partial.ok()) {
+      failures.push_back(FailureOf(a.index, a.shard, a.node, partial.status()));
+      continue;
+    }
+    any_answered = true;
+    total.count += partial->count;
+    total.shards.total += partial->shards.total;
+    total.shards.successful += partial->shards.successful;
+    total.shards.skipped += partial->shards.skipped;
+    total.shards.failed += partial->shards.failed;
+  }
+  LOOKALIKE_RETURN_IF_ERROR(CheckFailures(failures, !any_answered, call.allow_partial_results));
+  AddFailures(std::move(failures), &total.shards, failures_out);
+  return total;
+}
+
+Result<StoredDocument> Coordinator::Get(std::string_view index, std::string_view id,
+                                        const std::string* routing, const SourceFilter& source,
+                                        const ScatterCall& call) {
+  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<IndexRoutes> routes, source_->Resolve(index));
+  if (routes.size() != 1 || routes[0].index != index) {
+    return Status::InvalidArgument("GET _doc needs one concrete index, got [" +
+                                   std::string(index) + "]")
+        .WithKind(ErrorKind::kInvalidValue);
+  }
+  const IndexRoutes& r = routes[0];
+  int shard = ShardForRouting(routing != nullptr ? std::string_view(*routing) : id,
+                              r.number_of_shards);
+  if (shard < 0 || shard >= static_cast<int>(r.shards.size())) {
+    return Status::Unavailable("shard [" + std::to_string(shard) + "] of [" + r.index +
+                               "] is not in the shard map")
+        .WithKind(ErrorKind::kIndexUnavailable);
+  }
+  ShardGetRequest get;
+  get.id = std::string(id);
+  get.source = source;
+  ShardAnswer a = AskShard(ShardTarget{&r, shard}, "_get", EncodeGetRequest(get), call);
+  if (a.failed) return Status(a.status).WithKind(ErrorKind::kIndexUnavailable);
+  if (!a.status.ok()) return a.status;
+  LOOKALIKE_ASSIGN_OR_RETURN(StoredDocument document, DecodeStoredDocument(a.body));
+  document.index = r.index;
+  return document;
+}
+
+}  // namespace lookalike::cluster

@@ -1,0 +1,24 @@
+// Fuzz target: the decoders of the results shard copies send back (search result, count
+// result, stored document; docs/formats/search-result.md). Whatever one accepts must encode
+// back to the same bytes (the formats are canonical).
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "cluster/search_wire.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace lookalike;
+  std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  if (auto r = cluster::DecodeSearchResult(bytes); r.ok()) {
+    if (cluster::EncodeSearchResult(*r) != bytes) std::abort();
+  }
+  if (auto c = cluster::DecodeCountResult(bytes); c.ok()) {
+    if (cluster::EncodeCountResult(*c) != bytes) std::abort();
+  }
+  if (auto d = cluster::DecodeStoredDocument(bytes); d.ok()) {
+    if (cluster::EncodeStoredDocument(*d) != bytes) std::abort();
+  }
+  return 0;
+}

@@ -93,8 +93,20 @@ struct BoolNode {
 
 /// Approximate k nearest neighbours on a vector field: the OpenSearch knn query and each entry of
 /// the Elasticsearch top-level knn section. `ef_search` 0 = the field's or index's default
-/// (Elasticsearch's num_candidates is written here). Hits scoring below `min_similarity` are
-/// dropped (Elasticsearch knn.similarity). `filter` restricts the candidates before the search.
+/// (Elasticsearch's num_candidates is written here). `filter` restricts the candidates before
+/// the search.
+///
+/// Radial search: OpenSearch `max_distance` (the space's distance, as the vector index computes
+/// it: squared l2, 1 - cos, -dot) or `min_score` (the `_score` before boost) replace k: every
+/// vector within the radius, at most the radial cap (KnnNode::kRadialCap, lowered to the index's
+/// max_result_window), closest first. Elasticsearch `similarity` (the raw similarity: l2
+/// distance, cosine, dot product) keeps k: the closest k within the radius. The engine searches
+/// the radius (the vector index widens its search until it is exhausted), not a top-k cut.
+///
+/// Rescoring of compressed codes: `oversample` 0 = the index's default; >= 1: the best
+/// ceil(k * oversample) code candidates are re-scored with float32 (Elasticsearch
+/// rescore_vector.oversample, OpenSearch rescore.oversample_factor). `rescore` false: no float32
+/// rerank (Elasticsearch oversample 0, OpenSearch rescore false).
 /// Elasticsearch knn.query_vector_builder.lookup: the query vector is the stored vector at
 /// `path` of document `id` in index `index` (an exact name). The document itself is not
 /// excluded from the hits. The engine resolves it before searching (Engine::Search).
@@ -123,11 +135,20 @@ struct KnnNode {
   std::vector<float> vector;  // empty while `lookup` or `recommend` is unresolved
   std::optional<VectorLookup> lookup;
   std::optional<VectorRecommend> recommend;
-  size_t k = 10;
+  static constexpr size_t kRadialCap = 10000;
+
+  size_t k = 10;  // radial (max_distance / min_score): unused, the radial cap applies
   int ef_search = 0;
   float boost = 1.0f;
-  float min_similarity = -std::numeric_limits<float>::infinity();
+  std::optional<float> max_distance;
+  std::optional<float> min_score;
+  std::optional<float> similarity;
+  float oversample = 0;
+  bool rescore = true;
   std::shared_ptr<const QueryNode> filter;
+
+  /// True for OpenSearch radial search (max_distance or min_score instead of k).
+  bool IsRadial() const { return max_distance.has_value() || min_score.has_value(); }
 };
 
 /// The OpenSearch neural query: a knn query whose vector the engine makes from an input with

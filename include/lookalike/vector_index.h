@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -62,8 +63,19 @@ class LabelFilter {
 
 struct SearchParams {
   size_t k = 10;
-  int ef_search = 0;                   // 0 = index default; must be >= k when set
-  float rerank_factor = 0.0f;          // 0 = index default
+  int ef_search = 0;  // 0 = index default; must be >= k when set (radial: where the beam starts)
+  /// 0 = index default. Otherwise (>= 1) HNSW over compressed codes re-scores the best
+  /// ceil(k * rerank_factor) code candidates against float32 and widens its beam to at least that
+  /// many (Elasticsearch rescore_vector.oversample, OpenSearch rescore.oversample_factor).
+  float rerank_factor = 0.0f;
+  /// false: no float32 rerank; distances (and order) come from the traversal codes. Indices that
+  /// search float32 vectors directly (flat, HNSW with float32 codes) ignore it.
+  bool rerank = true;
+  /// Radial search: when finite, only vectors at distance <= max_distance are returned, still at
+  /// most k of them (the closest). HNSW repeats its search with a growing result count until it
+  /// finds fewer than that many within the radius (the radius is exhausted) or reaches k; the
+  /// flat index scans exactly.
+  float max_distance = std::numeric_limits<float>::infinity();
   const LabelFilter* filter = nullptr; // nullptr = everything
 };
 
@@ -102,8 +114,9 @@ class VectorIndex {
   virtual Status Remove(uint64_t label) = 0;
   virtual bool Contains(uint64_t label) const = 0;
 
-  /// k nearest live vectors, closest first, into *out (cleared first). InvalidArgument for
-  /// k == 0, k > 10000, ef_search < k, or a bad query vector.
+  /// k nearest live vectors (within params.max_distance), closest first, into *out (cleared
+  /// first). InvalidArgument for k == 0, k > 10000, ef_search < k (top-k only), a NaN
+  /// max_distance, or a bad query vector.
   virtual Status Search(const float* query, const SearchParams& params,
                         std::vector<SearchHit>* out) const = 0;
 

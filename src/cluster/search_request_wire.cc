@@ -23,9 +23,10 @@ enum NodeTag : uint8_t {
 };
 
 // The smallest encodings, which bound the counts a reader accepts: a match_all node (tag, boost,
-// none) and a knn entry (field, vector, k, ef_search, boost, min_similarity, filter flag).
+// none) and a knn entry (field, vector, k, ef_search, boost, three absent radii, oversample,
+// rescore, filter flag).
 constexpr size_t kMinNodeBytes = 1 + 4 + 1;
-constexpr size_t kMinKnnBytes = 4 + 4 + 8 + 4 + 4 + 4 + 1;
+constexpr size_t kMinKnnBytes = 4 + 4 + 8 + 4 + 4 + 3 * 1 + 4 + 1 + 1;
 
 // RangeBound flags.
 constexpr uint8_t kBoundPresent = 1, kBoundIsString = 2, kBoundHasNumber = 4;
@@ -66,7 +67,12 @@ Status PutKnn(const KnnNode& knn, WireWriter* w) {
   w->Put<uint64_t>(knn.k);
   w->Put<int32_t>(knn.ef_search);
   w->Put<float>(knn.boost);
-  w->Put<float>(knn.min_similarity);
+  for (const std::optional<float>* radius : {&knn.max_distance, &knn.min_score, &knn.similarity}) {
+    w->Bool(radius->has_value());
+    if (radius->has_value()) w->Put<float>(**radius);
+  }
+  w->Put<float>(knn.oversample);
+  w->Bool(knn.rescore);
   return PutOptionalNode(knn.filter, w);
 }
 
@@ -160,8 +166,18 @@ class RequestReader {
     uint64_t k = 0;
     return r_.String(&knn->field) && r_.Floats(&knn->vector) && r_.Get(&k) &&
            (knn->k = static_cast<size_t>(k), true) && r_.Get(&knn->ef_search) &&
-           r_.Get(&knn->boost) && r_.Get(&knn->min_similarity) &&
-           OptionalNode(&knn->filter, depth);
+           r_.Get(&knn->boost) && OptionalFloat(&knn->max_distance) &&
+           OptionalFloat(&knn->min_score) && OptionalFloat(&knn->similarity) &&
+           r_.Get(&knn->oversample) && r_.Bool(&knn->rescore) && OptionalNode(&knn->filter, depth);
+  }
+  bool OptionalFloat(std::optional<float>* value) {
+    bool present = false;
+    if (!r_.Bool(&present)) return false;
+    if (!present) return true;
+    float v = 0;
+    if (!r_.Get(&v)) return false;
+    *value = v;
+    return true;
   }
   bool Source(SourceFilter* source) {
     return r_.Bool(&source->enabled) && r_.Strings(&source->includes) &&

@@ -339,19 +339,13 @@ class KnnQuery final : public Query {
 
   Status Eval(const Index& index, Matches* out) const override {
     const std::string& field = spec_.field;
-    const size_t k = spec_.k;
-    const int ef_search = spec_.ef_search;
     out->bits = Bitset(index.slots.size());
     out->mode = Matches::Mode::kSparse;
     auto it = index.vectors.find(field);
     if (it == index.vectors.end()) return Status::OK();
     const VectorField& vf = *it->second;
     Matches allowed;
-    SearchParams params;
-    params.k = k;
-    int ef = ef_search > 0 ? ef_search : vf.spec.hnsw.ef_search;
-    if (index.settings.knn_ef_search > 0 && ef_search <= 0) ef = index.settings.knn_ef_search;
-    params.ef_search = std::max<int>(ef, static_cast<int>(k));
+    SearchParams params = Params(index, vf.spec);
     std::unique_ptr<BitsetFilter> allow;
     if (filter_) {
       LOOKALIKE_RETURN_IF_ERROR(filter_->Eval(index, &allowed));
@@ -366,15 +360,40 @@ class KnnQuery final : public Query {
     if (!s.ok()) return IllegalArgument(s.message());
     for (const auto& h : hits) {
       if (h.label >= index.slots.size() || !index.slots[h.label].live) continue;
-      float score = VectorScore(vf.spec, h.distance);
-      if (score < spec_.min_similarity) continue;
       out->bits.Set(h.label);
-      out->sparse[static_cast<uint32_t>(h.label)] = score * spec_.boost;
+      out->sparse[static_cast<uint32_t>(h.label)] = VectorScore(vf.spec, h.distance) * spec_.boost;
     }
     return Status::OK();
   }
 
  private:
+  // The vector index's parameters: result count (k, or the radial cap), beam, rescoring and
+  // the radius in index distance (see KnnNode).
+  SearchParams Params(const Index& index, const VectorSpec& spec) const {
+    SearchParams params;
+    params.k = spec_.k;
+    if (spec_.IsRadial()) {
+      params.k = static_cast<size_t>(
+          std::clamp<int64_t>(index.settings.max_result_window, 1, KnnNode::kRadialCap));
+    }
+    int ef = spec_.ef_search > 0 ? spec_.ef_search : spec.hnsw.ef_search;
+    if (index.settings.knn_ef_search > 0 && spec_.ef_search <= 0) {
+      ef = index.settings.knn_ef_search;
+    }
+    // A radial search widens its beam itself (HnswIndex::SearchRadius): ef is where it starts.
+    params.ef_search = spec_.IsRadial() ? ef : std::max<int>(ef, static_cast<int>(params.k));
+    params.rerank_factor = spec_.oversample;
+    params.rerank = spec_.rescore;
+    if (spec_.max_distance) params.max_distance = *spec_.max_distance;
+    if (spec_.min_score) {
+      params.max_distance = spec.similarity->distance_for_score(*spec_.min_score);
+    }
+    if (spec_.similarity) {
+      params.max_distance = DistanceForRawSimilarity(MetricInfoOf(spec.metric), *spec_.similarity);
+    }
+    return params;
+  }
+
   const KnnNode& spec_;           // its filter is compiled into filter_
   std::unique_ptr<Query> filter_;
 };

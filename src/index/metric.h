@@ -74,6 +74,17 @@ inline float DistanceFromDot(const MetricInfo& m, float dot, float q_norm2, floa
   return m.kernel == DistanceKernel::kSquaredL2 ? q_norm2 + x_norm2 - 2 * dot : m.dot_offset - dot;
 }
 
+/// The largest index distance whose raw similarity (Elasticsearch knn.similarity: the l2
+/// distance |q - x| for kSquaredL2 metrics, <q, x> or the cosine for kDot ones) reaches
+/// `similarity`: l2 distance s → s², dot/cosine s → dot_offset - s. Below every distance (-1)
+/// for a negative l2 radius.
+inline float DistanceForRawSimilarity(const MetricInfo& m, float similarity) {
+  if (m.kernel == DistanceKernel::kSquaredL2) {
+    return similarity < 0 ? -1.0f : similarity * similarity;
+  }
+  return m.dot_offset - similarity;
+}
+
 /// Copies `in` to `out` (dim floats), scaled to unit length when the metric normalises. The
 /// norm is computed in double: for a vector of tiny (subnormal) components 1/|v| overflows a
 /// float. The caller has checked the vector with ValidateVector (no zero vector for cosine).

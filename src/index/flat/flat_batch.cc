@@ -102,7 +102,7 @@ Status FlatIndex::SearchBatch(size_t nq, const float* queries, const SearchParam
             // Clamped for l2: the expansion can go slightly negative by rounding.
             const float d = l2 ? std::max(0.0f, DistanceFromDot(metric, row[j], qn, xnorm[j]))
                                : DistanceFromDot(metric, row[j], qn, xnorm[j]);
-            if (d > bound || !pass[j]) continue;
+            if (d > bound || d > params.max_distance || !pass[j]) continue;
             PushTopK(&heap, k, SearchHit{lab[j], d});
             bound = HeapBound(heap, k);
           }

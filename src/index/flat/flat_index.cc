@@ -26,12 +26,16 @@ Status ValidateSearchParams(const SearchParams& params) {
   if (params.ef_search < 0) {
     return Status::InvalidArgument("ef_search must not be negative");
   }
-  if (params.ef_search != 0 && static_cast<size_t>(params.ef_search) < params.k) {
+  const bool radial = !(std::isinf(params.max_distance) && params.max_distance > 0);
+  if (!radial && params.ef_search != 0 && static_cast<size_t>(params.ef_search) < params.k) {
     return Status::InvalidArgument("ef_search = " + std::to_string(params.ef_search) +
                                    " is smaller than k = " + std::to_string(params.k));
   }
   if (!(params.rerank_factor >= 0) || !std::isfinite(params.rerank_factor)) {
     return Status::InvalidArgument("rerank_factor must be a finite number >= 0");
+  }
+  if (std::isnan(params.max_distance)) {
+    return Status::InvalidArgument("max_distance must be a number");
   }
   return Status::OK();
 }
@@ -173,8 +177,9 @@ Status FlatIndex::GetVector(uint64_t label, std::vector<float>* out) const {
 
 // Scans [begin, end) four vectors at a time with the x4 kernels (one query load per four
 // vectors); filtered-out and dead slots are skipped before any distance is computed.
-void FlatIndex::ScanRange(const float* query, size_t k, const LabelFilter* filter, size_t begin,
-                          size_t end, std::vector<SearchHit>* heap) const {
+void FlatIndex::ScanRange(const float* query, size_t k, float max_distance,
+                          const LabelFilter* filter, size_t begin, size_t end,
+                          std::vector<SearchHit>* heap) const {
   const simd::KernelTable& kt = simd::Kernels();
   const MetricInfo& metric = MetricInfoOf(metric_);
   const bool l2 = metric.kernel == DistanceKernel::kSquaredL2;
@@ -197,7 +202,7 @@ void FlatIndex::ScanRange(const float* query, size_t k, const LabelFilter* filte
     }
     for (int j = 0; j < count; ++j) {
       const float d = l2 ? dist[j] : offset - dist[j];
-      PushTopK(heap, k, SearchHit{batch_labels[j], d});
+      if (d <= max_distance) PushTopK(heap, k, SearchHit{batch_labels[j], d});
     }
   };
   for (size_t slot = begin; slot < end; ++slot) {
@@ -222,6 +227,7 @@ Status FlatIndex::Search(const float* query, const SearchParams& params,
   std::vector<float> q(dim_);
   PrepareVector(query, q.data());
   const size_t k = params.k;
+  const float radius = params.max_distance;
   const LabelFilter* filter = params.filter;
 
   std::shared_lock lock(mu_);
@@ -243,7 +249,7 @@ Status FlatIndex::Search(const float* query, const SearchParams& params,
         const float d = metric.kernel == DistanceKernel::kSquaredL2
                             ? kt.l2_f32(q.data(), x, dim_)
                             : metric.dot_offset - kt.ip_f32(q.data(), x, dim_);
-        PushTopK(out, k, SearchHit{label, d});
+        if (d <= radius) PushTopK(out, k, SearchHit{label, d});
       }
       SortHeap(out);
       return Status::OK();
@@ -255,7 +261,7 @@ Status FlatIndex::Search(const float* query, const SearchParams& params,
   const int threads =
       work >= kParallelScanFloats ? std::min<int>(ResolveThreads(0), kMaxScanThreads) : 1;
   if (threads <= 1) {
-    ScanRange(q.data(), k, filter, 0, num_slots_, out);
+    ScanRange(q.data(), k, radius, filter, 0, num_slots_, out);
     SortHeap(out);
     return Status::OK();
   }
@@ -264,9 +270,10 @@ Status FlatIndex::Search(const float* query, const SearchParams& params,
   const size_t per = (num_slots_ + threads - 1) / threads;
   for (int t = 1; t < threads; ++t) {
     const size_t b = std::min(num_slots_, t * per), e = std::min(num_slots_, (t + 1) * per);
-    workers.emplace_back([&, b, e, t] { ScanRange(q.data(), k, filter, b, e, &parts[t]); });
+    workers.emplace_back(
+        [&, b, e, t] { ScanRange(q.data(), k, radius, filter, b, e, &parts[t]); });
   }
-  ScanRange(q.data(), k, filter, 0, std::min(num_slots_, per), &parts[0]);
+  ScanRange(q.data(), k, radius, filter, 0, std::min(num_slots_, per), &parts[0]);
   for (auto& w : workers) w.join();
   MergeTopK(parts, k, out);
   return Status::OK();

@@ -57,14 +57,15 @@ class FlatIndex final : public VectorIndex {
   Status Remove(uint64_t label) override;
   bool Contains(uint64_t label) const override;
 
-  /// Exact top-k. ef_search and rerank_factor are validated (ef_search >= k when set) but
+  /// Exact top-k; with a finite max_distance an exact range scan (the closest k within it).
+  /// ef_search and rerank_factor are validated (ef_search >= k when set, top-k only) but
   /// otherwise ignored. Large scans are split over all cores.
   Status Search(const float* query, const SearchParams& params,
                 std::vector<SearchHit>* out) const override;
   Status GetVector(uint64_t label, std::vector<float>* out) const override;
 
   /// Exact top-k for `nq` row-major queries at once: (*out)[i] holds query i's hits, closest
-  /// first. Distances come from sgemm (L2 as |q|^2 + |x|^2 - 2<q,x>), so they can differ from
+  /// first (within max_distance when it is finite). Distances come from sgemm (L2 as |q|^2 + |x|^2 - 2<q,x>), so they can differ from
   /// Search in the last bits. `threads` workers (0 = all cores) split the database blocks.
   /// InvalidArgument for bad params or any bad query (the message names the query index).
   Status SearchBatch(size_t nq, const float* queries, const SearchParams& params,
@@ -94,9 +95,10 @@ class FlatIndex final : public VectorIndex {
   // Requires mu_ exclusive. Stores an already validated (and, for cosine, normalised) vector.
   void InsertLocked(uint64_t label, const float* vec);
   size_t AppendSlotLocked();
-  // Requires mu_ shared. Scans slots [begin, end) into a top-k heap (see flat_index.cc).
-  void ScanRange(const float* query, size_t k, const LabelFilter* filter, size_t begin,
-                 size_t end, std::vector<SearchHit>* heap) const;
+  // Requires mu_ shared. Scans slots [begin, end) into a top-k heap of the hits at distance
+  // <= max_distance (see flat_index.cc).
+  void ScanRange(const float* query, size_t k, float max_distance, const LabelFilter* filter,
+                 size_t begin, size_t end, std::vector<SearchHit>* heap) const;
   // Cosine: *normalised = vec / |vec|; otherwise a copy.
   void PrepareVector(const float* vec, float* normalised) const;
 

@@ -165,10 +165,21 @@ class HnswIndex final : public VectorIndex {
   void AddBackLink(uint32_t target, uint32_t node, float dist, int level, SearchContext* ctx);
 
   // --- search (hnsw_search.cc) ---
-  Status SearchGraph(SearchContext* ctx, size_t k, size_t ef, float rerank,
-                     const LabelFilter* filter, std::vector<SearchHit>* out) const;
-  Status SearchExact(SearchContext* ctx, size_t k, const std::vector<uint64_t>& labels,
-                     std::vector<SearchHit>* out) const;
+  // What one query asks of the graph: result count, beam width, rerank (0 = no float32 rerank:
+  // code distances), the filter and the radius (+inf: plain top-k).
+  struct GraphQuery {
+    size_t k;
+    size_t ef;
+    float rerank;
+    const LabelFilter* filter;
+    float radius;
+    double ef_scale;  // > 1: a filter passes few nodes, beams are widened by this factor
+  };
+  Status SearchGraph(SearchContext* ctx, const GraphQuery& q, std::vector<SearchHit>* out) const;
+  // Radial search over the graph: SearchGraph with a growing k until the radius is exhausted.
+  Status SearchRadius(SearchContext* ctx, GraphQuery q, std::vector<SearchHit>* out) const;
+  Status SearchExact(SearchContext* ctx, size_t k, float radius,
+                     const std::vector<uint64_t>& labels, std::vector<SearchHit>* out) const;
 
   // Configuration.
   size_t dim_;

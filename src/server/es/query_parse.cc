@@ -124,6 +124,66 @@ Status ParseOptionalFilter(element body, KnnNode* knn) {
   return Status::OK();
 }
 
+// An optional float key: absent → nullopt; present but not a finite number → 400.
+Result<std::optional<float>> GetOptionalFloat(element obj, std::string_view key,
+                                              std::string_view what) {
+  element v;
+  if (obj.at_key(key).get(v) != simdjson::SUCCESS) return std::optional<float>();
+  double d;
+  if (!ElementToDouble(v, &d) || !std::isfinite(static_cast<float>(d))) {
+    return ParsingError("[" + std::string(what) + "] [" + std::string(key) +
+                        "] must be a number, got " + ElementToJson(v));
+  }
+  return std::optional<float>(static_cast<float>(d));
+}
+
+// OpenSearch "rescore": false (no float32 rerank), true (oversample_factor 1.0) or
+// {"oversample_factor": F} with F in [1, 100].
+Status ParseOpenSearchRescore(element rescore, KnnNode* q) {
+  bool flag;
+  if (rescore.get_bool().get(flag) == simdjson::SUCCESS) {
+    q->rescore = flag;
+    if (flag) q->oversample = 1.0f;
+    return Status::OK();
+  }
+  if (!rescore.is_object()) {
+    return ParsingError("[knn] [rescore] must be a boolean or an object");
+  }
+  for (auto kv : AsObject(rescore)) {
+    if (kv.key != "oversample_factor") {
+      return ParsingError("[rescore] unknown field [" + std::string(kv.key) + "]");
+    }
+  }
+  LOOKALIKE_ASSIGN_OR_RETURN(auto factor,
+                             GetOptionalFloat(rescore, "oversample_factor", "rescore"));
+  if (!factor) return Status::OK();  // the index's default factor
+  if (*factor < 1.0f || *factor > 100.0f) {
+    return IllegalArgument("[rescore] [oversample_factor] must be between 1.0 and 100.0, got " +
+                           std::to_string(*factor));
+  }
+  q->oversample = *factor;
+  return Status::OK();
+}
+
+// OpenSearch radial search: exactly one of k, max_distance, min_score.
+Status ParseKOrRadius(element opts, KnnNode* q) {
+  LOOKALIKE_ASSIGN_OR_RETURN(q->max_distance, GetOptionalFloat(opts, "max_distance", "knn"));
+  LOOKALIKE_ASSIGN_OR_RETURN(q->min_score, GetOptionalFloat(opts, "min_score", "knn"));
+  element kel;
+  const bool has_k = opts.at_key("k").get(kel) == simdjson::SUCCESS;
+  if (int(has_k) + int(q->max_distance.has_value()) + int(q->min_score.has_value()) != 1) {
+    return IllegalArgument("[knn] requires exactly one of k, distance or score to be set");
+  }
+  if (q->min_score && *q->min_score <= 0) {
+    return IllegalArgument("[knn] requires score to be greater than 0");
+  }
+  if (has_k) {
+    LOOKALIKE_ASSIGN_OR_RETURN(int64_t k, GetPositive(opts, "k", 10, kMaxK, "knn"));
+    q->k = static_cast<size_t>(k);
+  }
+  return Status::OK();
+}
+
 Result<QueryNode> ParseOpenSearchKnn(element body) {
   KnnNode q;
   element opts;
@@ -136,22 +196,21 @@ Result<QueryNode> ParseOpenSearchKnn(element body) {
   for (auto kv : AsObject(opts)) {
     if (kv.key != "vector" && kv.key != "k" && kv.key != "filter" && kv.key != "boost" &&
         kv.key != "method_parameters" && kv.key != "_name" && kv.key != "rescore" &&
-        kv.key != "expand_nested_docs") {
+        kv.key != "expand_nested_docs" && kv.key != "max_distance" && kv.key != "min_score") {
       return ParsingError("[knn] unknown field [" + std::string(kv.key) + "]");
     }
   }
   LOOKALIKE_RETURN_IF_ERROR(ParseVector(vec, &q.vector));
-  element kel;
-  if (opts.at_key("k").get(kel) != simdjson::SUCCESS) {
-    return IllegalArgument("[knn] requires k");
-  }
-  LOOKALIKE_ASSIGN_OR_RETURN(int64_t k, GetPositive(opts, "k", 10, kMaxK, "knn"));
-  q.k = static_cast<size_t>(k);
+  LOOKALIKE_RETURN_IF_ERROR(ParseKOrRadius(opts, &q));
   q.boost = GetBoost(opts);
   element mp;
   if (opts.at_key("method_parameters").get(mp) == simdjson::SUCCESS) {
     LOOKALIKE_ASSIGN_OR_RETURN(int64_t ef, GetPositive(mp, "ef_search", 0, 100000, "knn"));
     q.ef_search = static_cast<int>(ef);
+  }
+  element rescore;
+  if (opts.at_key("rescore").get(rescore) == simdjson::SUCCESS) {
+    LOOKALIKE_RETURN_IF_ERROR(ParseOpenSearchRescore(rescore, &q));
   }
   LOOKALIKE_RETURN_IF_ERROR(ParseOptionalFilter(opts, &q));
   return Node(std::move(q));
@@ -527,6 +586,47 @@ Status ParseQueryVector(element knn, KnnNode* q) {
 
 }  // namespace
 
+namespace {
+
+// Elasticsearch "rescore_vector": {"oversample": F}, F in [1, 10] or exactly 0 (no rescoring).
+Status ParseRescoreVector(element knn, KnnNode* q) {
+  element rv;
+  if (knn.at_key("rescore_vector").get(rv) != simdjson::SUCCESS) return Status::OK();
+  if (!rv.is_object()) return ParsingError("[rescore_vector] must be an object");
+  for (auto kv : AsObject(rv)) {
+    if (kv.key != "oversample") {
+      return ParsingError("[rescore_vector] unknown field [" + std::string(kv.key) + "]");
+    }
+  }
+  LOOKALIKE_ASSIGN_OR_RETURN(auto oversample, GetOptionalFloat(rv, "oversample", "rescore_vector"));
+  if (!oversample) return ParsingError("[rescore_vector] requires [oversample]");
+  if (*oversample == 0.0f) {
+    q->rescore = false;
+    return Status::OK();
+  }
+  if (*oversample < 1.0f || *oversample > 10.0f) {
+    return IllegalArgument("[oversample] must be between [1.0] and [10.0], or exactly [0] to "
+                           "disable rescoring, got [" + std::to_string(*oversample) + "]");
+  }
+  q->oversample = *oversample;
+  return Status::OK();
+}
+
+// The keys of a top-level knn entry; any other is refused by name rather than ignored.
+Status CheckTopLevelKnnKeys(element knn) {
+  for (auto kv : AsObject(knn)) {
+    const std::string_view key = kv.key;
+    if (key != "field" && key != "query_vector" && key != "query_vector_builder" && key != "k" &&
+        key != "num_candidates" && key != "filter" && key != "similarity" && key != "boost" &&
+        key != "_name" && key != "rescore_vector") {
+      return ParsingError("[knn] unknown field [" + std::string(key) + "]");
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Result<QueryNode> ParseTopLevelKnnNode(element knn, int64_t default_k) {
   if (knn.is_array()) {
     BoolNode b;
@@ -537,6 +637,7 @@ Result<QueryNode> ParseTopLevelKnnNode(element knn, int64_t default_k) {
     return Node(std::move(b));
   }
   if (!knn.is_object()) return ParsingError("[knn] must be an object or an array");
+  LOOKALIKE_RETURN_IF_ERROR(CheckTopLevelKnnKeys(knn));
   KnnNode q;
   std::string_view field;
   if (knn.at_key("field").get_string().get(field) != simdjson::SUCCESS) {
@@ -553,10 +654,8 @@ Result<QueryNode> ParseTopLevelKnnNode(element knn, int64_t default_k) {
   q.k = static_cast<size_t>(k);
   q.ef_search = static_cast<int>(nc);
   q.boost = GetBoost(knn);
-  double sim;
-  if (knn.at_key("similarity").get_double().get(sim) == simdjson::SUCCESS) {
-    q.min_similarity = static_cast<float>(sim);
-  }
+  LOOKALIKE_ASSIGN_OR_RETURN(q.similarity, GetOptionalFloat(knn, "similarity", "knn"));
+  LOOKALIKE_RETURN_IF_ERROR(ParseRescoreVector(knn, &q));
   LOOKALIKE_RETURN_IF_ERROR(ParseOptionalFilter(knn, &q));
   return Node(std::move(q));
 }

@@ -174,6 +174,41 @@ async function main() {
       assert.ok(res.body.hits.hits.every((h) => h._source.cat === 'c3'));
     }
 
+    // radial search (max_distance / min_score instead of k), with and without a filter: every
+    // hit within the radius, recall >= 0.95 against brute force (issue 12, item 2)
+    let radialFound = 0;
+    let radialTotal = 0;
+    for (const q of queries.slice(0, 3)) {
+      for (const allowed of [null, (i) => i % 10 === 3]) {
+        const all = [];
+        for (let i = 0; i < X.length; i++) {
+          if (allowed && !allowed(i)) continue;
+          let s = 0;
+          for (let j = 0; j < DIM; j++) { const t = X[i][j] - q[j]; s += t * t; }
+          all.push([s, i]);
+        }
+        all.sort((a, b) => a[0] - b[0]);
+        const radius = (all[39][0] + all[40][0]) / 2;  // 40 documents inside
+        const truth = new Set(all.slice(0, 40).map((p) => String(p[1])));
+        const dist = new Map(all.map((p) => [String(p[1]), p[0]]));
+        for (const reach of [{ max_distance: radius }, { min_score: 1 / (1 + radius) }]) {
+          const knn = { vector: Array.from(q), ...reach };
+          if (allowed) knn.filter = { term: { cat: 'c3' } };
+          const r = await client.search({ index: INDEX, body: { size: 500, _source: false,
+            query: { knn: { fvec: knn } } } });
+          const ids = r.body.hits.hits.map((h) => h._id);
+          assert.ok(ids.every((id) => dist.has(id) && dist.get(id) <= radius * (1 + 1e-5)),
+            `hits outside the radius: ${JSON.stringify(reach)}`);
+          radialFound += ids.filter((id) => truth.has(id)).length;
+          radialTotal += truth.size;
+        }
+      }
+    }
+    assert.ok(radialFound / radialTotal >= 0.95, `radial recall ${radialFound / radialTotal}`);
+    await expectError(client.search({ index: INDEX, body: { query: { knn: { fvec: {
+      vector: Array.from(queries[0]), k: 3, min_score: 0.5 } } } } }), 400,
+    'illegal_argument_exception');
+
     // bool queries
     let res = await client.search({ index: INDEX, body: { size: 100, query: { bool: {
       filter: [{ term: { cat: 'c1' } }, { range: { n: { gte: 100, lt: 200 } } }] } } } });

@@ -151,6 +151,34 @@ def test(binary):
             f_hits += len(set(h["_id"] for h in hits) & set(brute_force(X, q, K, cats == 3)))
         check(f_hits / (10 * K) >= 0.9, "filtered recall %.3f" % (f_hits / (10 * K)))
 
+        # --- radial search: OpenSearch max_distance / min_score instead of k, Elasticsearch
+        # knn.similarity (the l2 distance, not squared); every document within the radius,
+        # with and without a filter, against numpy (issue 12, item 2)
+        r_found = r_total = 0
+        for q in queries[:4]:
+            d = ((X.astype(np.float64) - q) ** 2).sum(axis=1)
+            order = np.argsort(d, kind="stable")
+            for allowed, flt in ((None, None), (cats == 3, {"term": {"cat": "c3"}})):
+                idx = order if allowed is None else order[allowed[order]]
+                radius = float((d[idx[59]] + d[idx[60]]) / 2)  # 60 documents inside
+                truth = set(str(i) for i in idx[:60])
+                forms = [{"query": {"knn": {"fvec": {"vector": q.tolist(), "max_distance": radius}}}},
+                         {"query": {"knn": {"fvec": {"vector": q.tolist(),
+                                                     "min_score": 1 / (1 + radius)}}}},
+                         {"knn": {"field": "fvec", "query_vector": q.tolist(), "k": 500,
+                                  "num_candidates": 1000, "similarity": radius ** 0.5}}]
+                for body in forms:
+                    if flt:
+                        target = body["query"]["knn"]["fvec"] if "query" in body else body["knn"]
+                        target["filter"] = flt
+                    body.update({"size": 500, "_source": False})
+                    got = [h["_id"] for h in es.search(index=INDEX, body=body)["hits"]["hits"]]
+                    outside = [i for i in got if d[int(i)] > radius * (1 + 1e-5)]
+                    check(not outside and len(set(got)) == len(got), (outside, body.keys()))
+                    r_found += len(set(got) & truth)
+                    r_total += len(truth)
+        check(r_found / r_total >= 0.95, "radial recall %.3f" % (r_found / r_total))
+
         # --- bool queries
         res = es.search(index=INDEX, body={"size": 100, "query": {"bool": {
             "filter": [{"term": {"cat": "c1"}}, {"range": {"n": {"gte": 100, "lt": 200}}}]}}})
@@ -274,6 +302,15 @@ def test(binary):
         raises(es_exc.RequestError, lambda: es.search(index=INDEX, body={"query": {"knn": {"fvec": {
             "vector": [0.5] * (DIM - 1), "k": 3}}}}))
         raises(es_exc.RequestError, lambda: es.search(index=INDEX, body={"query": {"no_such_query": {}}}))
+        # Radial search takes exactly one of k, max_distance, min_score; rescore factors in range.
+        raises(es_exc.RequestError, lambda: es.search(index=INDEX, body={"query": {"knn": {"fvec": {
+            "vector": X[0].tolist(), "k": 3, "max_distance": 1.0}}}}), "illegal_argument_exception")
+        raises(es_exc.RequestError, lambda: es.search(index=INDEX, body={"query": {"knn": {"fvec": {
+            "vector": X[0].tolist(), "k": 3, "rescore": {"oversample_factor": 0.5}}}}}),
+            "illegal_argument_exception")
+        raises(es_exc.RequestError, lambda: es.search(index=INDEX, body={"knn": {
+            "field": "fvec", "query_vector": X[0].tolist(), "k": 3,
+            "rescore_vector": {"oversample": 20}}}), "illegal_argument_exception")
         raises(es_exc.RequestError, lambda: es.indices.create(index="BadName"))
         raises(es_exc.NotFoundError, lambda: es.update(index=INDEX, id="missing", body={"doc": {"n": 1}}))
 

@@ -33,7 +33,10 @@ QueryNode EveryNodeType() {
               .k = 7,
               .ef_search = 99,
               .boost = 0.5f,
-              .min_similarity = 0.25f};
+              .max_distance = 2.0f,
+              .similarity = 0.25f,
+              .oversample = 3.0f,
+              .rescore = false};
   knn.filter = std::make_shared<QueryNode>(
       QueryNode{TermsNode{.field = "category", .values = {"shoes", "hats"}, .boost = 1.5f}});
   BoolNode b;
@@ -122,7 +125,11 @@ TEST(SearchWireTest, SearchRequestRoundTripsEveryNodeAndField) {
   EXPECT_TRUE(SameBits(knn.vector[1], -0.0f));
   EXPECT_TRUE(std::isnan(knn.vector[3]));
   EXPECT_EQ(knn.k, 7u);
-  EXPECT_EQ(knn.min_similarity, 0.25f);
+  EXPECT_EQ(knn.max_distance, 2.0f);
+  EXPECT_FALSE(knn.min_score.has_value());
+  EXPECT_EQ(knn.similarity, 0.25f);
+  EXPECT_EQ(knn.oversample, 3.0f);
+  EXPECT_FALSE(knn.rescore);
   EXPECT_EQ(std::get<TermsNode>(knn.filter->node).values[1], "hats");
   EXPECT_TRUE(std::get<MatchAllNode>(b.must_not[0].node).none);
 }

@@ -73,7 +73,8 @@ TEST(QueryParse, KnnInBothDialects) {
   const auto& first = std::get<KnnNode>(should[0].node);
   EXPECT_EQ(first.k, 5u);
   EXPECT_EQ(first.ef_search, 100);  // Elasticsearch's default num_candidates: max(1.5k, 100)
-  EXPECT_FLOAT_EQ(first.min_similarity, 0.5f);
+  ASSERT_TRUE(first.similarity.has_value());
+  EXPECT_FLOAT_EQ(*first.similarity, 0.5f);
   const auto& second = std::get<KnnNode>(should[1].node);
   EXPECT_EQ(second.k, 8u);          // the request's size when the entry has no k
   EXPECT_EQ(second.ef_search, 40);
@@ -91,7 +92,7 @@ TEST(QueryParse, SyntaxErrorsNeedNoMapping) {
       {R"({"term":{"a":1,"b":2}})", ErrorKind::kMalformedRequest, "multiple fields"},
       {R"({"bool":{"maybe":[]}})", ErrorKind::kMalformedRequest, "does not support [maybe]"},
       {R"({"range":{"a":{"near":1}}})", ErrorKind::kMalformedRequest, "does not support [near]"},
-      {R"({"knn":{"v":{"vector":[1,2]}}})", ErrorKind::kInvalidValue, "requires k"},
+      {R"({"knn":{"v":{"vector":[1,2]}}})", ErrorKind::kInvalidValue, "exactly one of k"},
       {R"({"knn":{"v":{"vector":[],"k":1}}})", ErrorKind::kInvalidValue, "must not be empty"},
       {R"({"knn":{"v":{"vector":[1],"k":0}}})", ErrorKind::kInvalidValue, "between 1 and"},
       {R"({"knn":{"v":{"vector":"x","k":1}}})", ErrorKind::kMalformedRequest, "array of numbers"},

@@ -57,49 +57,8 @@
     return ROOT + encodeURIComponent(index) + rest;
   }
 
-  // Sends a request and returns {json, ms}; throws an Error whose message is the server's
-  // Elasticsearch-style error reason when the answer is not 2xx.
-  async function request(method, url, body) {
-    const opts = { method, headers: {} };
-    if (body instanceof FormData) {
-      opts.body = body;
-    } else if (body !== undefined) {
-      opts.body = JSON.stringify(body);
-      opts.headers['Content-Type'] = 'application/json';
-    }
-    const t0 = performance.now();
-    let res;
-    try {
-      res = await fetch(url, opts);
-    } catch (e) {
-      throw new Error('The server did not answer: ' + e.message);
-    }
-    const text = await res.text();
-    const ms = performance.now() - t0;
-    let json = null;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch (e) {
-      json = null;
-    }
-    if (!res.ok) {
-      let reason = res.statusText;
-      if (json && json.error) {
-        reason = typeof json.error === 'string' ? json.error
-          : (json.error.reason || json.error.type || JSON.stringify(json.error));
-      } else if (text) {
-        reason = text.slice(0, 300);
-      }
-      if (res.status === 401) {
-        // Security is on and the browser has no (or wrong) credentials for this server.
-        reason = 'Sign-in needed: reload the page and enter your Lookalike user name and password.';
-      }
-      const err = new Error(`${reason} (HTTP ${res.status})`);
-      err.status = res.status;
-      throw err;
-    }
-    return { json, ms };
-  }
+  // {json, ms} for a 2xx answer, else an Error with the server's reason (web/http.js).
+  const request = window.lookalikeRequest;
 
   // ---------------------------------------------------------------- helpers
 

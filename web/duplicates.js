@@ -22,38 +22,8 @@
   let els;
   const state = { index: '', groups: [], seq: 0 };
 
-  // {json} for a 2xx answer; otherwise throws an Error carrying the Elasticsearch reason.
-  async function request(method, url, body, contentType) {
-    const opts = { method, headers: {} };
-    if (body !== undefined) {
-      opts.body = typeof body === 'string' ? body : JSON.stringify(body);
-      opts.headers['Content-Type'] = contentType || 'application/json';
-    }
-    let res;
-    try {
-      res = await fetch(url, opts);
-    } catch (e) {
-      throw new Error('The server did not answer: ' + e.message);
-    }
-    const text = await res.text();
-    let json = null;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch (e) {
-      json = null;
-    }
-    if (!res.ok) {
-      let reason = res.statusText;
-      if (json && json.error) {
-        reason = typeof json.error === 'string' ? json.error
-          : (json.error.reason || json.error.type || JSON.stringify(json.error));
-      }
-      if (res.status === 401) reason = 'Sign-in needed: reload the page and sign in.';
-      if (res.status === 403) reason = 'Not allowed: ' + reason;
-      throw new Error(`${reason} (HTTP ${res.status})`);
-    }
-    return { json };
-  }
+  // {json, ms} for a 2xx answer, else an Error with the server's reason (web/http.js).
+  const request = window.lookalikeRequest;
 
   const indexUrl = (rest) => ROOT + encodeURIComponent(state.index) + rest;
 

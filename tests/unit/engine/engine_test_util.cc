@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <random>
 
@@ -131,6 +132,17 @@ KilledChild KillNineAfter(int stop_at,
   waitpid(pid, &result.wait_status, 0);
   close(fds[0]);
   return result;
+}
+
+std::string VectorJson(const std::vector<float>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ",";
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%.9g", v[i]);
+    s += buf;
+  }
+  return s + "]";
 }
 
 }  // namespace lookalike::testing

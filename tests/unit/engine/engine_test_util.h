@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "lookalike/engine.h"
 #include "server/es/bulk_codec.h"
@@ -79,6 +80,9 @@ struct KilledChild {
 };
 KilledChild KillNineAfter(int stop_at,
                           const std::function<void(const std::function<bool(int)>& report)>& child);
+
+/// A vector as a JSON array, every float written so that it parses back bit for bit (%.9g).
+std::string VectorJson(const std::vector<float>& v);
 
 /// Ids of search hits in order.
 std::vector<std::string> HitIds(const std::string& response);

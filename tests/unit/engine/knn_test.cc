@@ -16,17 +16,6 @@ namespace {
 constexpr int kDocs = 2000;
 constexpr int kDim = 16;
 
-std::string VecJson(const std::vector<float>& v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) s += ",";
-    char buf[32];
-    snprintf(buf, sizeof(buf), "%.7g", v[i]);
-    s += buf;
-  }
-  return s + "]";
-}
-
 class KnnTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -45,7 +34,7 @@ class KnnTest : public ::testing::Test {
       for (auto& x : v) x = g(rng);
       vecs_.push_back(v);
       bulk += "{\"index\":{\"_id\":\"" + std::to_string(i) + "\"}}\n";
-      bulk += "{\"vec\":" + VecJson(v) + ",\"emb\":" + VecJson(v) + ",\"cat\":\"c" +
+      bulk += "{\"vec\":" + VectorJson(v) + ",\"emb\":" + VectorJson(v) + ",\"cat\":\"c" +
               std::to_string(i % 10) + "\",\"n\":" + std::to_string(i) + "}\n";
       if (i % 500 == 499) {
         auto r = Bulk(*engine_, "v", bulk, RefreshPolicy::kFalse);
@@ -93,7 +82,7 @@ TEST_F(KnnTest, OpenSearchQueryMatchesBruteForce) {
     std::vector<float> q(kDim);
     for (auto& x : q) x = g(rng);
     auto r = SearchJson(*engine_, "v", "{\"size\":10,\"_source\":false,\"query\":{\"knn\":{\"vec\":{"
-                                  "\"vector\":" + VecJson(q) +
+                                  "\"vector\":" + VectorJson(q) +
                                   ",\"k\":10,\"method_parameters\":{\"ef_search\":200}}}}}");
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     auto ids = HitIds(*r);
@@ -123,7 +112,7 @@ TEST_F(KnnTest, FilteredKnnReturnsKWheneverKMatch) {
       std::vector<float> q(kDim);
       for (auto& x : q) x = g(rng);
       auto r = SearchJson(*engine_, "v", "{\"size\":10,\"query\":{\"knn\":{\"vec\":{\"vector\":" +
-                                        VecJson(q) + ",\"k\":10,\"filter\":" + filter + "}}}}");
+                                        VectorJson(q) + ",\"k\":10,\"filter\":" + filter + "}}}}");
       ASSERT_TRUE(r.ok()) << r.status().ToString();
       auto ids = HitIds(*r);
       bool narrow = std::string(filter).find("c3") != std::string::npos;
@@ -144,7 +133,7 @@ TEST_F(KnnTest, FilteredKnnReturnsKWheneverKMatch) {
 
 TEST_F(KnnTest, Elasticsearch8TopLevelKnn) {
   std::vector<float> q = vecs_[42];
-  auto r = SearchJson(*engine_, "v", "{\"knn\":{\"field\":\"emb\",\"query_vector\":" + VecJson(q) +
+  auto r = SearchJson(*engine_, "v", "{\"knn\":{\"field\":\"emb\",\"query_vector\":" + VectorJson(q) +
                                     ",\"k\":5,\"num_candidates\":50,\"filter\":{\"term\":"
                                     "{\"cat\":\"c2\"}}},\"_source\":[\"n\"]}");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -162,7 +151,7 @@ TEST_F(KnnTest, Elasticsearch8TopLevelKnn) {
 // example is not excluded (Elasticsearch's behaviour), so it comes first with the exact score.
 TEST_F(KnnTest, LookupOfAnExampleDocumentSearchesWithItsStoredVector) {
   auto by_vector = SearchJson(*engine_, "v", "{\"knn\":{\"field\":\"emb\",\"query_vector\":" +
-                                                 VecJson(vecs_[42]) + ",\"k\":8},\"_source\":false}");
+                                                 VectorJson(vecs_[42]) + ",\"k\":8},\"_source\":false}");
   auto by_lookup = SearchJson(*engine_, "v", R"({"knn":{"field":"emb","k":8,
       "query_vector_builder":{"lookup":{"index":"v","id":"42","path":"vec"}}},"_source":false})");
   ASSERT_TRUE(by_vector.ok()) << by_vector.status().ToString();
@@ -171,7 +160,7 @@ TEST_F(KnnTest, LookupOfAnExampleDocumentSearchesWithItsStoredVector) {
   ASSERT_FALSE(HitIds(*by_lookup).empty());
   EXPECT_EQ(HitIds(*by_lookup)[0], "42");
   // A vector of another document (updated after the first search) is looked up afresh.
-  ASSERT_TRUE(engine_->IndexDocument("v", "42", "{\"vec\":" + VecJson(vecs_[7]) + "}",
+  ASSERT_TRUE(engine_->IndexDocument("v", "42", "{\"vec\":" + VectorJson(vecs_[7]) + "}",
                                      OpType::kIndex, RefreshPolicy::kTrue).ok());
   by_lookup = SearchJson(*engine_, "v", R"({"knn":{"field":"emb","k":3,
       "query_vector_builder":{"lookup":{"index":"v","id":"42","path":"vec"}}},"_source":false})");
@@ -206,7 +195,7 @@ TEST_F(KnnTest, RecommendSearchesWithTheExamplesAverageAndLeavesThemOut) {
   };
   auto exact = [this](const std::vector<float>& q, size_t k) {
     return SearchJson(*engine_, "v", "{\"knn\":{\"field\":\"vec\",\"k\":" + std::to_string(k) +
-                                     ",\"num_candidates\":400,\"query_vector\":" + VecJson(q) +
+                                     ",\"num_candidates\":400,\"query_vector\":" + VectorJson(q) +
                                      "},\"size\":" + std::to_string(k) + ",\"_source\":false}");
   };
   std::vector<float> q(kDim);
@@ -282,15 +271,15 @@ TEST_F(KnnTest, RecommendErrorsAreClear) {
 TEST_F(KnnTest, DeletedAndUpdatedDocsLeaveResults) {
   std::vector<float> q = vecs_[10];
   ASSERT_TRUE(engine_->DeleteDocument("v", "10", RefreshPolicy::kWaitFor).ok());
-  auto r = SearchJson(*engine_, "v", "{\"query\":{\"knn\":{\"vec\":{\"vector\":" + VecJson(q) +
+  auto r = SearchJson(*engine_, "v", "{\"query\":{\"knn\":{\"vec\":{\"vector\":" + VectorJson(q) +
                                     ",\"k\":3}}}}");
   ASSERT_TRUE(r.ok());
   for (const auto& id : HitIds(*r)) EXPECT_NE(id, "10");
   // Move doc 11 onto the query point: it must become the top hit.
-  auto u = engine_->IndexDocument("v", "11", "{\"vec\":" + VecJson(q) + ",\"cat\":\"c1\"}",
+  auto u = engine_->IndexDocument("v", "11", "{\"vec\":" + VectorJson(q) + ",\"cat\":\"c1\"}",
                                   OpType::kIndex, RefreshPolicy::kTrue);
   ASSERT_TRUE(u.ok()) << u.status().ToString();
-  auto r2 = SearchJson(*engine_, "v", "{\"query\":{\"knn\":{\"vec\":{\"vector\":" + VecJson(q) +
+  auto r2 = SearchJson(*engine_, "v", "{\"query\":{\"knn\":{\"vec\":{\"vector\":" + VectorJson(q) +
                                      ",\"k\":3}}}}");
   ASSERT_TRUE(r2.ok());
   ASSERT_FALSE(HitIds(*r2).empty());
@@ -316,7 +305,7 @@ TEST_F(KnnTest, BadVectors) {
   ASSERT_FALSE(bad_q.ok());
   EXPECT_EQ(bad_q.status().kind(), ErrorKind::kInvalidValue);
   auto big_k = SearchJson(*engine_, 
-      "v", "{\"query\":{\"knn\":{\"vec\":{\"vector\":" + VecJson(vecs_[0]) + ",\"k\":100000}}}}");
+      "v", "{\"query\":{\"knn\":{\"vec\":{\"vector\":" + VectorJson(vecs_[0]) + ",\"k\":100000}}}}");
   ASSERT_FALSE(big_k.ok());
   auto str_q = SearchJson(*engine_, "v", R"({"query":{"knn":{"vec":{"vector":["a"],"k":3}}}})");
   ASSERT_FALSE(str_q.ok());

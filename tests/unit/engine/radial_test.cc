@@ -15,17 +15,6 @@ namespace {
 constexpr int kDocs = 3000;
 constexpr int kDim = 16;
 
-std::string VecJson(const std::vector<float>& v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) s += ",";
-    char buf[32];
-    snprintf(buf, sizeof(buf), "%.9g", v[i]);
-    s += buf;
-  }
-  return s + "]";
-}
-
 std::string Num(double x) {
   char buf[40];
   snprintf(buf, sizeof(buf), "%.9g", x);
@@ -53,7 +42,7 @@ class RadialTest : public ::testing::Test {
       for (auto& x : v) x = g(rng);
       vecs_.push_back(v);
       bulk += "{\"index\":{\"_id\":\"" + std::to_string(i) + "\"}}\n";
-      bulk += "{\"vec\":" + VecJson(v) + ",\"flat\":" + VecJson(v) + ",\"emb\":" + VecJson(v) +
+      bulk += "{\"vec\":" + VectorJson(v) + ",\"flat\":" + VectorJson(v) + ",\"emb\":" + VectorJson(v) +
               ",\"cat\":\"c" + std::to_string(i % 4) + "\"}\n";
       if (i % 1000 == 999) {
         auto r = Bulk(*engine_, "r", bulk, RefreshPolicy::kFalse);
@@ -144,7 +133,7 @@ TEST_F(RadialTest, OpenSearchMaxDistanceAndMinScoreFindEveryDocWithinTheRadius) 
           auto r = SearchJson(*engine_, "r",
                               std::string("{\"size\":1000,\"_source\":false,") +
                                   "\"query\":{\"knn\":{\"" + field +
-                                  "\":{\"vector\":" + VecJson(q) + "," + reach + filter + "}}}}");
+                                  "\":{\"vector\":" + VectorJson(q) + "," + reach + filter + "}}}}");
           ASSERT_TRUE(r.ok()) << r.status().ToString();
           const double found = Check(*r, truth);
           if (std::string(field) == "flat") {
@@ -164,7 +153,7 @@ TEST_F(RadialTest, ScoresFollowTheSpaceFormula) {
   auto sorted = SortedL2(q, [](int) { return true; });
   const double radius = (sorted[4].first + sorted[5].first) / 2;
   auto r = SearchJson(*engine_, "r",
-                      "{\"query\":{\"knn\":{\"vec\":{\"vector\":" + VecJson(q) +
+                      "{\"query\":{\"knn\":{\"vec\":{\"vector\":" + VectorJson(q) +
                           ",\"max_distance\":" + Num(radius) + "}}}}");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   Json j(*r);
@@ -184,7 +173,7 @@ TEST_F(RadialTest, ElasticsearchSimilarityIsTheRawSimilarityAndKeepsK) {
     auto r = SearchJson(*engine_, "r",
                         "{\"size\":200,\"_source\":false,\"knn\":{\"field\":\"emb\","
                         "\"query_vector\":" +
-                            VecJson(q) + ",\"k\":" + std::to_string(k) +
+                            VectorJson(q) + ",\"k\":" + std::to_string(k) +
                             ",\"num_candidates\":200,"
                             "\"similarity\":" +
                             Num(sim) + "}}");
@@ -198,7 +187,7 @@ TEST_F(RadialTest, ElasticsearchSimilarityIsTheRawSimilarityAndKeepsK) {
   auto r = SearchJson(*engine_, "r",
                       "{\"size\":100,\"_source\":false,\"knn\":{\"field\":\"flat\","
                       "\"query_vector\":" +
-                          VecJson(q) +
+                          VectorJson(q) +
                           ",\"k\":100,"
                           "\"similarity\":" +
                           Num(dist) + "}}");
@@ -208,7 +197,7 @@ TEST_F(RadialTest, ElasticsearchSimilarityIsTheRawSimilarityAndKeepsK) {
 
 TEST_F(RadialTest, RescoreKeysAreAccepted) {
   auto q = Query(5);
-  const std::string v = VecJson(q);
+  const std::string v = VectorJson(q);
   for (const std::string& rescore :
        {std::string("false"), std::string("true"), std::string("{\"oversample_factor\":2.5}")}) {
     auto r = SearchJson(*engine_, "r",
@@ -236,7 +225,7 @@ TEST_F(RadialTest, RescoreKeysAreAccepted) {
 }
 
 TEST_F(RadialTest, BadCombinationsAre400s) {
-  const std::string v = VecJson(Query(1));
+  const std::string v = VectorJson(Query(1));
   const std::string os = "{\"query\":{\"knn\":{\"vec\":{\"vector\":" + v;
   const std::string es = "{\"knn\":{\"field\":\"emb\",\"query_vector\":" + v + ",\"k\":5";
   for (const std::string& body : {

@@ -74,7 +74,7 @@ TEST(WebAssets, PageIsSelfContained) {
     EXPECT_GE(refs, 3) << asset.path;
   }
   // The scripts address the API relative to the page, never by host or absolute path.
-  for (const char* name : {"app.js", "duplicates.js"}) {
+  for (const char* name : {"app.js", "duplicates.js", "http.js"}) {
     auto js = FindWebAsset(name);
     ASSERT_TRUE(js.has_value()) << name;
     EXPECT_EQ(js->content.find("http://"), std::string_view::npos) << name;

@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""Issue 9, must show: kill -9 of one Lookalike node in the middle of a bulk load, three times.
+
+The local cluster (scripts/cluster.sh up: etcd, three JetStream servers, n1..n3) and the
+python3-elasticsearch client given all three node addresses: a 3-shard, 1-replica index of
+8-dimensional exact ("flat") vectors receives 20,000 documents in three bulk loads, and in the
+middle of each load one node (n2, then n1, then n3) is killed with -9. Chunks the client saw
+fail are sent again (same ids) until acknowledged, so afterwards count == acknowledged, and
+the ids found by paging through the whole index are exactly the acknowledged ones, each once.
+During each outage searches answer (every shard still has a live copy), and an index with no
+replicas shows the dead node's shard in `_shards.failed` until that shard is rebuilt from its
+log on a live node. Health goes yellow (an index that wants a copy on every node) and green
+again once the restarted node has caught up: its copy holds every document written while it
+was down. Finally knn results over the three shards equal those of one plain node holding the
+same documents. Everything is killed at the end, even on failure."""
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+
+from elasticsearch import Elasticsearch, helpers
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)  # body= (7.17 client)
+
+from cluster_copies import converged, copy_counts, index_uuid, shard_map
+from cluster_util import LocalCluster, http_json, wait_for
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server"))
+from lk_server import Server  # noqa: E402
+
+DIM = 8
+TOTAL = 20000
+CHUNK = 250
+KILLS = ["n2", "n1", "n3"]  # each round's victim; different nodes so copies move every time
+VECTOR_MAPPING = {"properties": {
+    "v": {"type": "knn_vector", "dimension": DIM, "method": {"name": "flat", "space_type": "l2"}},
+    "n": {"type": "long"}}}
+
+
+def vector(i):
+    rng = random.Random(i)
+    return [round(rng.uniform(-1, 1), 4) for _ in range(DIM)]
+
+
+def actions(index, ids):
+    for i in ids:
+        yield {"_index": index, "_id": str(i), "_source": {"v": vector(i), "n": i}}
+
+
+class Loader:
+    """Bulk-loads chunks in a thread; a chunk that fails (connection lost, 5xx, item errors) is
+    sent again until acknowledged. `acked` holds the ids of acknowledged chunks."""
+
+    def __init__(self, es, index):
+        self.es, self.index = es, index
+        self.acked, self.failures = [], 0
+        self.lock = threading.Lock()
+
+    def load(self, ids, pause=0.0):
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start:start + CHUNK]
+            for attempt in range(60):
+                try:
+                    ok, errors = helpers.bulk(self.es, actions(self.index, chunk),
+                                              chunk_size=CHUNK, raise_on_error=False)
+                    if ok == len(chunk) and not errors:
+                        break
+                except Exception as e:  # noqa: BLE001 - not acknowledged: send it again
+                    print(f"bulk chunk at {chunk[0]} failed ({type(e).__name__}); again")
+                with self.lock:
+                    self.failures += 1
+                time.sleep(0.5)
+            else:
+                raise AssertionError(f"chunk at {chunk[0]} never acknowledged")
+            with self.lock:
+                self.acked.extend(chunk)
+            time.sleep(pause)
+
+    def acked_count(self):
+        with self.lock:
+            return len(self.acked)
+
+
+def all_ids(es, index):
+    """Every _id in the index, paging with search_after on the unique field n."""
+    ids, after = [], None
+    while True:
+        body = {"size": 5000, "_source": False, "sort": [{"n": "asc"}],
+                "query": {"match_all": {}}}
+        if after is not None:
+            body["search_after"] = after
+        res = es.search(index=index, body=body)
+        assert res["_shards"]["failed"] == 0, res["_shards"]
+        hits = res["hits"]["hits"]
+        if not hits:
+            return ids
+        ids.extend(h["_id"] for h in hits)
+        after = hits[-1]["sort"]
+
+
+def knn(es, index, q, k=10):
+    res = es.search(index=index, body={"size": k, "query": {"knn": {"v": {"vector": q, "k": k}}}})
+    return res, [(h["_id"], h["_score"]) for h in res["hits"]["hits"]]
+
+
+def check_lost_shard(cluster, victim, live):
+    """Right after the kill the shard map still names the victim: the 0-replica index's shard
+    on it has no live copy, and searches say so in _shards (the others' hits come back)."""
+    etcd = cluster.urls["LK_ETCD_URL"]
+    lost = [s for s, copies in shard_map(etcd, "fragile").items() if copies == [victim]]
+    assert lost, shard_map(etcd, "fragile")
+    res = http_json(cluster.ports[live], "/fragile/_search", "POST", {"size": 100})
+    shards = res["_shards"]
+    assert shards["total"] == 3 and shards["failed"] == len(lost), shards
+    assert {f["shard"] for f in shards["failures"]} == set(lost), shards
+    assert 0 < len(res["hits"]["hits"]) < 90, len(res["hits"]["hits"])
+    return lost
+
+
+def outage(cluster, es, loader, victim, everywhere_acked):
+    """While `victim` is down: searches answer, health goes yellow, writes go on."""
+    live = [n for n in cluster.running_nodes() if n != victim][0]
+    q = vector(-1)
+    res, hits = knn(es, "vecs", q)
+    assert len(hits) == 10 and res["_shards"]["failed"] == 0, res["_shards"]
+    count = es.count(index="vecs")
+    assert count["_shards"]["failed"] == 0 and count["count"] > 0, count
+    # Documents written while the victim is down, into an index that wants a copy on it.
+    ids = list(range(len(everywhere_acked), len(everywhere_acked) + 100))
+    ok, errors = helpers.bulk(es, actions("everywhere", ids), raise_on_error=False)
+    assert ok == 100 and not errors, errors
+    everywhere_acked.extend(ids)
+    wait_for("yellow without " + victim, lambda: cluster.health(live)["status"] == "yellow", 60)
+    assert cluster.health(live)["number_of_nodes"] == 2, cluster.health(live)
+    return live
+
+
+def round_with_kill(cluster, es, loader, ids, victim, everywhere_acked, first):
+    before = loader.acked_count()
+    thread = threading.Thread(target=loader.load, args=(ids, 0.05))
+    thread.start()
+    wait_for("a third of the load", lambda: loader.acked_count() - before >= len(ids) // 3, 120)
+    cluster.kill(victim)
+    assert thread.is_alive(), "the load ended before the kill"
+    if first:
+        live = [n for n in cluster.running_nodes() if n != victim][0]
+        lost = check_lost_shard(cluster, victim, live)
+    live = outage(cluster, es, loader, victim, everywhere_acked)
+    thread.join()
+    if first:
+        # Once the victim's lease expired, its shard of "fragile" is rebuilt from the log on a
+        # live node: nothing of it was lost.
+        wait_for("fragile complete again", lambda: http_json(
+            cluster.ports[live], "/fragile/_count")["count"] == 90, 90)
+        res = http_json(cluster.ports[live], "/fragile/_search", "POST", {"size": 100})
+        assert res["_shards"]["failed"] == 0 and len(res["hits"]["hits"]) == 90, lost
+    cluster.start(victim)
+    wait_for("green after %s rejoined" % victim,
+             lambda: cluster.health(victim)["status"] == "green", 120)
+    # Caught up: the restarted node's copy of "everywhere" holds what was written without it.
+    uuid = index_uuid(cluster.urls["LK_ETCD_URL"], "everywhere")
+    mine = http_json(cluster.ports[victim], f"/everywhere~0~{uuid}/_count")["count"]
+    assert mine == len(everywhere_acked), (mine, len(everywhere_acked))
+
+
+def check_single_node_equality(binary, es, tmp):
+    """knn over the three shards == knn on one plain node with the same documents."""
+    with Server(binary, data_dir=os.path.join(tmp, "single")).start() as single:
+        status, body = single.json("PUT", "/vecs", {"mappings": VECTOR_MAPPING})
+        assert status == 200, body
+        one = Elasticsearch([f"http://127.0.0.1:{single.port}"])
+        ok, errors = helpers.bulk(one, actions("vecs", range(TOTAL)), chunk_size=2000,
+                                  refresh="wait_for")
+        assert ok == TOTAL and not errors, errors
+        for s in range(5):
+            q = vector(-100 - s)
+            got_res, got = knn(es, "vecs", q)
+            _, want = knn(one, "vecs", q)
+            assert got_res["_shards"] == {"total": 3, "successful": 3, "skipped": 0,
+                                          "failed": 0}, got_res["_shards"]
+            assert got == want, (got, want)
+
+
+def test(binary, tmp):
+    cluster = LocalCluster(binary, os.path.join(tmp, "cluster"))
+    try:
+        started = time.time()
+        cluster.up()
+        print(f"cluster up in {time.time() - started:.1f} s")
+        es = Elasticsearch([f"http://127.0.0.1:{p}" for p in cluster.ports.values()],
+                           max_retries=3, retry_on_timeout=True, timeout=60)
+        es.indices.create(index="vecs", body={
+            "settings": {"number_of_shards": 3, "number_of_replicas": 1},
+            "mappings": VECTOR_MAPPING})
+        # Wants a copy on every node: yellow whenever one is missing, and the restarted node
+        # must catch up on it.
+        es.indices.create(index="everywhere", body={
+            "settings": {"number_of_shards": 1, "number_of_replicas": 2},
+            "mappings": VECTOR_MAPPING})
+        # No replicas: a dead node's shard has no live copy until it is rebuilt elsewhere.
+        es.indices.create(index="fragile", body={
+            "settings": {"number_of_shards": 3, "number_of_replicas": 0},
+            "mappings": VECTOR_MAPPING})
+        ok, _ = helpers.bulk(es, actions("fragile", range(90)), refresh="wait_for")
+        assert ok == 90
+        wait_for("green", lambda: cluster.health("n1")["status"] == "green", 60)
+        loader = Loader(es, "vecs")
+        everywhere_acked = []
+        per_round = TOTAL // len(KILLS) + 1
+        for r, victim in enumerate(KILLS):
+            ids = list(range(r * per_round, min(TOTAL, (r + 1) * per_round)))
+            round_started = time.time()
+            round_with_kill(cluster, es, loader, ids, victim, everywhere_acked, r == 0)
+            print(f"round {r + 1}: killed {victim}, {len(ids)} documents, "
+                  f"{time.time() - round_started:.1f} s")
+        print(f"{loader.failures} chunk attempts failed and were sent again")
+
+        assert sorted(loader.acked) == list(range(TOTAL))
+        wait_for("every shard of vecs with 2 agreeing copies",
+                 lambda: converged(cluster, "vecs", 3, 2, TOTAL), 120)
+        assert es.count(index="vecs")["count"] == TOTAL
+        ids = all_ids(es, "vecs")
+        assert len(ids) == len(set(ids)) == TOTAL, (len(ids), len(set(ids)))
+        assert set(ids) == {str(i) for i in loader.acked}
+        print("copies:", copy_counts(cluster, "vecs"))
+        check_single_node_equality(binary, es, tmp)
+        print(f"ok in {time.time() - started:.1f} s")
+    except BaseException:
+        cluster.print_logs()
+        raise
+    finally:
+        cluster.down()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    binary = os.path.abspath(parser.parse_args().binary)
+    tmp = tempfile.mkdtemp(prefix="lookalike-node-failures-")
+    try:
+        test(binary, tmp)
+    finally:
+        subprocess.run(["rm", "-rf", tmp])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -9,9 +9,9 @@
 #                                        kill -9 after 20 s; the services kill -9); data stays
 #   scripts/cluster.sh status [DIR]      one line per process: running / stopped, pid, URL
 #   scripts/cluster.sh kill NODE [DIR]   kill -9 one process: n1..n3, nats1..nats3, etcd
-#   scripts/cluster.sh start NODE [DIR]  restart one process on its data with its old port; a
-#                                        Lookalike node first waits until its old registration
-#                                        expired (lease TTL 10 s), returns once it answers
+#   scripts/cluster.sh start NODE [DIR]  restart one process on its data with its old port;
+#                                        returns once it answers (a node restarted within its
+#                                        lease TTL takes its registration and copies back)
 #   scripts/cluster.sh env [DIR]         print LK_ETCD_URL, LK_NATS_URLS, LK_NODE_URLS
 #
 # Environment (read by `up`):
@@ -33,7 +33,6 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SCRIPT="$ROOT/scripts/cluster.sh"
 NATS_NODES=(nats1 nats2 nats3)
 LK_NODES=(n1 n2 n3)
-NODE_LEASE_TTL=10 # seconds; kNodeLeaseTtl in src/cli/serve_cluster.cc
 
 usage() {
   sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'
@@ -84,8 +83,6 @@ pid_of() { # running pid of process $2 in dir $1, or nothing
   pid="$(cat "$file")"
   if [ -n "$pid" ] && alive "$pid"; then echo "$pid"; fi
 }
-
-is_lookalike() { [[ "$1" =~ ^n[123]$ ]]; }
 
 node_index() { echo $((${1#n} - 1)); } # n1 -> 0
 
@@ -213,23 +210,6 @@ wait_green() { # dir: health green with all three nodes, asked on n1
   done
 }
 
-etcd_has_key() { # etcd_url key: the key exists
-  local key
-  key="$(printf %s "$2" | base64 -w0)"
-  curl -fsS --max-time 2 -X POST "$1/v3/kv/range" -d "{\"key\":\"$key\",\"count_only\":true}" |
-    grep -q '"count":"[1-9]'
-}
-
-wait_registration_gone() { # dir node: a killed node's etcd key expired with its lease
-  local dir="$1" name="$2" deadline=$((SECONDS + NODE_LEASE_TTL + 10))
-  load_env "$dir"
-  http_ok "$LK_ETCD_URL/health" || return 0 # the node's own start reports etcd's absence
-  while etcd_has_key "$LK_ETCD_URL" "/lookalike/nodes/$name"; do
-    [ $SECONDS -lt $deadline ] || die "/lookalike/nodes/$name is still registered in etcd"
-    sleep 0.2
-  done
-}
-
 cmd_up() {
   local dir name
   dir="$(resolve_dir "${1:-}")"
@@ -341,11 +321,6 @@ cmd_start() {
   dir="$(resolve_dir "${2:-}")"
   [ -f "$dir/run/$1.cmd" ] || die "no cluster in $dir (cluster.sh up first)"
   [ -z "$(pid_of "$dir" "$1")" ] || die "$1 is already running"
-  if is_lookalike "$1"; then
-    # A name is held by one live process: after kill -9 the old registration stays until its
-    # lease expires, and a node started before that would be refused.
-    wait_registration_gone "$dir" "$1"
-  fi
   launch "$dir" "$1"
   wait_ready "$dir" "$1"
 }

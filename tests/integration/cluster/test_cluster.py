@@ -2,8 +2,8 @@
 """scripts/cluster.sh and `lookalike serve --cluster`: `up` brings etcd, three JetStream servers
 and the Lookalike nodes n1..n3 up and returns with health green; each node is registered in
 etcd under a lease; a second process with a live node's name is refused; `kill`/`start` of a
-NATS server and of a Lookalike node (the restart waits for the old registration to expire and
-comes back on the same port); a node leaves at once on SIGTERM; `down` leaves nothing running
+NATS server and of a Lookalike node (restarted at once on the same port and data, it takes its
+registration over from its crashed self); a node leaves at once on SIGTERM; `down` leaves nothing running
 and a second `up` resumes the cluster with its data; fixed ports that are taken are refused
 before anything starts; the owner-pid watchdog takes a whole cluster down when its owner dies.
 Everything is killed at the end, even on failure."""
@@ -27,6 +27,13 @@ def etcd_get(etcd_url, key):
     with urllib.request.urlopen(etcd_url + "/v3/kv/range", body, timeout=5) as r:
         kvs = json.load(r).get("kvs", [])
     return base64.b64decode(kvs[0]["value"]).decode() if kvs else None
+
+
+def etcd_kv(etcd_url, key):
+    """The key's record (value, lease, revisions) as etcd's JSON gateway gives it."""
+    body = json.dumps({"key": base64.b64encode(key.encode()).decode()}).encode()
+    with urllib.request.urlopen(etcd_url + "/v3/kv/range", body, timeout=5) as r:
+        return json.load(r)["kvs"][0]
 
 
 def pids(cluster_dir):
@@ -75,13 +82,16 @@ def check_membership_and_restarts(binary, tmp, cluster):
     cluster.start("nats2")
     assert cluster.status()["nats2"]
 
-    # kill -9 of a node: it drops out once its lease expires; `start` brings it back on the
-    # same port and data (after that expiry), and the cluster is green with three nodes again.
+    # kill -9 of a node and `start` at once: it comes back on the same port and data, before
+    # its old lease expired, and takes its registration over (another folder would be refused).
     old_pid = pids(cluster.dir)["n3"]
+    old_lease = etcd_kv(etcd, "/lookalike/nodes/n3")["lease"]
     cluster.kill("n3")
     assert not alive(old_pid) and not cluster.status()["n3"]
     cluster.start("n3")
     assert http_json(cluster.ports["n3"], "/")["name"] == "n3"
+    assert "took over its registration" in cluster.log("n3")
+    assert etcd_kv(etcd, "/lookalike/nodes/n3")["lease"] != old_lease
     assert pids(cluster.dir)["n3"] != old_pid
     wait_for("green with n3 back", lambda: cluster.health("n1")["status"] == "green" and
              cluster.health("n1")["number_of_nodes"] == 3)

@@ -4,15 +4,18 @@
 The local cluster (scripts/cluster.sh up: etcd, three JetStream servers, n1..n3) and the
 python3-elasticsearch client given all three node addresses: a 3-shard, 1-replica index of
 8-dimensional exact ("flat") vectors receives 20,000 documents in three bulk loads, and in the
-middle of each load one node (n2, then n1, then n3) is killed with -9. Chunks the client saw
-fail are sent again (same ids) until acknowledged, so afterwards count == acknowledged, and
-the ids found by paging through the whole index are exactly the acknowledged ones, each once.
-During each outage searches answer (every shard still has a live copy), and an index with no
-replicas shows the dead node's shard in `_shards.failed` until that shard is rebuilt from its
-log on a live node. Health goes yellow (an index that wants a copy on every node) and green
-again once the restarted node has caught up: its copy holds every document written while it
-was down. Finally knn results over the three shards equal those of one plain node holding the
-same documents. Everything is killed at the end, even on failure."""
+middle of each load one node is killed with -9. n2, then n1, stay down until their lease
+expired: their copies move to the others (rebuilt from the shards' logs) and health goes
+yellow (an index wants a copy on every node), then green once the node is back and caught up.
+n3 is restarted at once: it takes its registration over and keeps its copies, which catch up
+from their recorded sequences (the shard map does not change). Chunks the client saw fail are
+sent again (same ids) until acknowledged, so afterwards count == acknowledged and the ids found
+by paging through the whole index are exactly the acknowledged ones, each once. During each
+outage searches answer (every shard still has a live copy), and an index with no replicas shows
+the dead node's shard in `_shards.failed` until that shard is rebuilt on a live node. The
+restarted node's copy of the every-node index holds every document written while it was down.
+Finally knn results over the three shards equal those of one plain node holding the same
+documents. Everything is killed at the end, even on failure."""
 import argparse
 import os
 import random
@@ -36,7 +39,8 @@ from lk_server import Server  # noqa: E402
 DIM = 8
 TOTAL = 20000
 CHUNK = 250
-KILLS = ["n2", "n1", "n3"]  # each round's victim; different nodes so copies move every time
+# Each round's victim and how it comes back (round_with_kill).
+KILLS = [("n2", "lost-fragile"), ("n1", "lost"), ("n3", "quick")]
 VECTOR_MAPPING = {"properties": {
     "v": {"type": "knn_vector", "dimension": DIM, "method": {"name": "flat", "space_type": "l2"}},
     "n": {"type": "long"}}}
@@ -122,11 +126,9 @@ def check_lost_shard(cluster, victim, live):
     return lost
 
 
-def outage(cluster, es, loader, victim, everywhere_acked):
-    """While `victim` is down: searches answer, health goes yellow, writes go on."""
-    live = [n for n in cluster.running_nodes() if n != victim][0]
-    q = vector(-1)
-    res, hits = knn(es, "vecs", q)
+def outage(cluster, es, victim, everywhere_acked):
+    """While `victim` is down: searches answer and writes go on."""
+    res, hits = knn(es, "vecs", vector(-1))
     assert len(hits) == 10 and res["_shards"]["failed"] == 0, res["_shards"]
     count = es.count(index="vecs")
     assert count["_shards"]["failed"] == 0 and count["count"] > 0, count
@@ -135,24 +137,28 @@ def outage(cluster, es, loader, victim, everywhere_acked):
     ok, errors = helpers.bulk(es, actions("everywhere", ids), raise_on_error=False)
     assert ok == 100 and not errors, errors
     everywhere_acked.extend(ids)
-    wait_for("yellow without " + victim, lambda: cluster.health(live)["status"] == "yellow", 60)
-    assert cluster.health(live)["number_of_nodes"] == 2, cluster.health(live)
-    return live
 
 
-def round_with_kill(cluster, es, loader, ids, victim, everywhere_acked, first):
+def round_with_kill(cluster, es, loader, ids, victim, everywhere_acked, mode):
+    """mode "lost": the victim stays down until its lease expired (its copies move to the
+    others; with "fragile" also checked), then restarts; "quick": it restarts at once, takes
+    its registration over and keeps its copies, which catch up from their recorded sequence."""
+    etcd = cluster.urls["LK_ETCD_URL"]
+    map_before = shard_map(etcd, "vecs")
     before = loader.acked_count()
     thread = threading.Thread(target=loader.load, args=(ids, 0.05))
     thread.start()
     wait_for("a third of the load", lambda: loader.acked_count() - before >= len(ids) // 3, 120)
     cluster.kill(victim)
     assert thread.is_alive(), "the load ended before the kill"
-    if first:
-        live = [n for n in cluster.running_nodes() if n != victim][0]
+    live = [n for n in cluster.running_nodes() if n != victim][0]
+    if mode == "lost-fragile":
         lost = check_lost_shard(cluster, victim, live)
-    live = outage(cluster, es, loader, victim, everywhere_acked)
-    thread.join()
-    if first:
+    outage(cluster, es, victim, everywhere_acked)
+    if mode != "quick":
+        wait_for("yellow without " + victim, lambda: cluster.health(live)["status"] == "yellow")
+        assert cluster.health(live)["number_of_nodes"] == 2, cluster.health(live)
+    if mode == "lost-fragile":
         # Once the victim's lease expired, its shard of "fragile" is rebuilt from the log on a
         # live node: nothing of it was lost.
         wait_for("fragile complete again", lambda: http_json(
@@ -160,12 +166,18 @@ def round_with_kill(cluster, es, loader, ids, victim, everywhere_acked, first):
         res = http_json(cluster.ports[live], "/fragile/_search", "POST", {"size": 100})
         assert res["_shards"]["failed"] == 0 and len(res["hits"]["hits"]) == 90, lost
     cluster.start(victim)
+    thread.join()
     wait_for("green after %s rejoined" % victim,
              lambda: cluster.health(victim)["status"] == "green", 120)
+    if mode == "quick":
+        assert "took over its registration" in cluster.log(victim)
+        assert shard_map(etcd, "vecs") == map_before, (map_before, shard_map(etcd, "vecs"))
+        wait_for(f"{victim}'s own copies caught up",
+                 lambda: converged(cluster, "vecs", 3, 2, loader.acked_count()), 120)
     # Caught up: the restarted node's copy of "everywhere" holds what was written without it.
-    uuid = index_uuid(cluster.urls["LK_ETCD_URL"], "everywhere")
-    mine = http_json(cluster.ports[victim], f"/everywhere~0~{uuid}/_count")["count"]
-    assert mine == len(everywhere_acked), (mine, len(everywhere_acked))
+    uuid = index_uuid(etcd, "everywhere")
+    wait_for(f"{victim}'s copy of everywhere caught up", lambda: http_json(
+        cluster.ports[victim], f"/everywhere~0~{uuid}/_count")["count"] == len(everywhere_acked))
 
 
 def check_single_node_equality(binary, es, tmp):
@@ -212,11 +224,11 @@ def test(binary, tmp):
         loader = Loader(es, "vecs")
         everywhere_acked = []
         per_round = TOTAL // len(KILLS) + 1
-        for r, victim in enumerate(KILLS):
+        for r, (victim, mode) in enumerate(KILLS):
             ids = list(range(r * per_round, min(TOTAL, (r + 1) * per_round)))
             round_started = time.time()
-            round_with_kill(cluster, es, loader, ids, victim, everywhere_acked, r == 0)
-            print(f"round {r + 1}: killed {victim}, {len(ids)} documents, "
+            round_with_kill(cluster, es, loader, ids, victim, everywhere_acked, mode)
+            print(f"round {r + 1}: killed {victim} ({mode}), {len(ids)} documents, "
                   f"{time.time() - round_started:.1f} s")
         print(f"{loader.failures} chunk attempts failed and were sent again")
 

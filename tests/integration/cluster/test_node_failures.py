@@ -11,7 +11,8 @@ n3 is restarted at once: it takes its registration over and keeps its copies, wh
 from their recorded sequences (the shard map does not change). Chunks the client saw fail are
 sent again (same ids) until acknowledged, so afterwards count == acknowledged and the ids found
 by paging through the whole index are exactly the acknowledged ones, each once. During each
-outage searches answer (every shard still has a live copy), and an index with no replicas shows
+outage searches answer in full (every shard still has a live copy; knn searches sent straight to
+the live nodes the whole time, not only the client's), and an index with no replicas shows
 the dead node's shard in `_shards.failed` until that shard is rebuilt on a live node. The
 restarted node's copy of the every-node index holds every document written while it was down.
 Finally knn results over the three shards equal those of one plain node holding the same
@@ -139,6 +140,39 @@ def outage(cluster, es, victim, everywhere_acked):
     everywhere_acked.extend(ids)
 
 
+class Searcher:
+    """knn searches sent straight to the live nodes (no client-side retry) until stopped;
+    every answer must be complete: 10 hits, no failed shard."""
+
+    def __init__(self, cluster, live):
+        self.cluster, self.live = cluster, live
+        self.answers, self.problems = 0, []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run)
+        self.thread.start()
+
+    def run(self):
+        n = 0
+        while not self.stop.is_set():
+            node = self.live[n % len(self.live)]
+            body = {"size": 10, "query": {"knn": {"v": {"vector": vector(-1000 - n), "k": 10}}}}
+            try:
+                res = http_json(self.cluster.ports[node], "/vecs/_search", "POST", body, 30)
+                if res["_shards"]["failed"] or len(res["hits"]["hits"]) != 10:
+                    self.problems.append((node, res["_shards"], len(res["hits"]["hits"])))
+                self.answers += 1
+            except Exception as e:  # noqa: BLE001 - a search that did not answer
+                self.problems.append((node, repr(e)))
+            n += 1
+            time.sleep(0.1)
+
+    def finish(self):
+        self.stop.set()
+        self.thread.join()
+        assert self.answers > 0 and not self.problems, (self.answers, self.problems[:5])
+        return self.answers
+
+
 def round_with_kill(cluster, es, loader, ids, victim, everywhere_acked, mode):
     """mode "lost": the victim stays down until its lease expired (its copies move to the
     others; with "fragile" also checked), then restarts; "quick": it restarts at once, takes
@@ -151,7 +185,9 @@ def round_with_kill(cluster, es, loader, ids, victim, everywhere_acked, mode):
     wait_for("a third of the load", lambda: loader.acked_count() - before >= len(ids) // 3, 120)
     cluster.kill(victim)
     assert thread.is_alive(), "the load ended before the kill"
-    live = [n for n in cluster.running_nodes() if n != victim][0]
+    live_nodes = [n for n in cluster.running_nodes() if n != victim]
+    live = live_nodes[0]
+    searcher = Searcher(cluster, live_nodes)
     if mode == "lost-fragile":
         lost = check_lost_shard(cluster, victim, live)
     outage(cluster, es, victim, everywhere_acked)
@@ -169,6 +205,7 @@ def round_with_kill(cluster, es, loader, ids, victim, everywhere_acked, mode):
     thread.join()
     wait_for("green after %s rejoined" % victim,
              lambda: cluster.health(victim)["status"] == "green", 120)
+    print(f"  {searcher.finish()} searches during the outage and rejoin, all complete")
     if mode == "quick":
         log = cluster.log(victim)
         assert "took over its registration" in log

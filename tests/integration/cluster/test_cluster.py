@@ -3,9 +3,11 @@
 and the Lookalike nodes n1..n3 up and returns with health green; each node is registered in
 etcd under a lease; a second process with a live node's name is refused; `kill`/`start` of a
 NATS server and of a Lookalike node (restarted at once on the same port and data, it takes its
-registration over from its crashed self); a node leaves at once on SIGTERM; `down` leaves nothing running
-and a second `up` resumes the cluster with its data; fixed ports that are taken are refused
-before anything starts; the owner-pid watchdog takes a whole cluster down when its owner dies.
+registration over from its crashed self); a node leaves at once on SIGTERM; searches answer
+while etcd is killed and the cluster is green again after its restart; `down` leaves nothing
+running and a second `up` resumes the cluster with its data; fixed ports that are taken are
+refused before anything starts; the owner-pid watchdog takes a whole cluster down when its
+owner dies.
 Everything is killed at the end, even on failure."""
 import argparse
 import base64
@@ -116,11 +118,23 @@ def check_membership_and_restarts(binary, tmp, cluster):
 
 
 def check_down_and_up_again(cluster):
-    """`down` leaves nothing running and keeps the data: `up` on the folder resumes it."""
+    """Searches answer while etcd is down; `down` leaves nothing running and keeps the data:
+    `up` on the folder resumes it."""
     port = cluster.ports["n1"]
     http_json(port, "/kept", "PUT", {"settings": {"number_of_shards": 2,
                                                   "number_of_replicas": 1}})
     http_json(port, "/kept/_doc/1?refresh=wait_for", "PUT", {"title": "still here"})
+
+    # etcd down: every node keeps answering searches from the last shard map it saw; once etcd
+    # is back the cluster is green with three nodes again.
+    cluster.kill("etcd")
+    for name in ["n1", "n2", "n3"]:
+        res = http_json(cluster.ports[name], "/kept/_search", "POST", {"query": {"match_all": {}}})
+        assert res["hits"]["total"]["value"] == 1 and res["_shards"]["failed"] == 0, res
+    cluster.start("etcd")
+    wait_for("green with etcd back", lambda: cluster.health("n2")["status"] == "green" and
+             cluster.health("n2")["number_of_nodes"] == 3)
+
     before = pids(cluster.dir)
     cluster.down(check=True)
     status = cluster.status()

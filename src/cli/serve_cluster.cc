@@ -42,8 +42,8 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Join(const std::string& cluste
                              cluster::EtcdClient::Create(cluster_arg.substr(kEtcd.size())));
   LOOKALIKE_ASSIGN_OR_RETURN(node->log_, cluster::ShardLog::Connect(nats));
   LOOKALIKE_ASSIGN_OR_RETURN(
-      node->membership_,
-      cluster::NodeMembership::Join(node->etcd_.get(), {node_name, http}, kNodeLeaseTtl));
+      node->membership_, cluster::NodeMembership::Join(node->etcd_.get(), {node_name, http},
+                                                       kNodeLeaseTtl, data_dir + "/cluster/lease"));
   LOOKALIKE_ASSIGN_OR_RETURN(node->state_, cluster::ClusterState::Start(node->etcd_.get()));
   cluster::NodeMembership* membership = node->membership_.get();
   auto lease = [membership] { return membership->lease_id(); };

@@ -36,8 +36,17 @@ class NodeMembership {
   /// Registers the node under a lease of `ttl` and starts renewing it every ttl/3.
   /// AlreadyExists when a live node holds the name; Unavailable when etcd does not answer;
   /// InvalidArgument for a bad name. `etcd` must outlive the membership.
+  ///
+  /// `lease_file` (optional, in the node's data folder): the id of the lease the node holds is
+  /// recorded there. A node restarted on the same data after a crash finds its old key still
+  /// held by that lease (for up to the TTL) and takes it over: the key moves to the new lease
+  /// (compare-and-swap on its revision), the old lease is revoked, and the node keeps its shard
+  /// copies instead of being refused and losing them when the old lease expires. Only the
+  /// process owning the data folder knows that lease id, so a second live process with the same
+  /// name (another folder) is still refused.
   static Result<std::unique_ptr<NodeMembership>> Join(EtcdClient* etcd, NodeInfo info,
-                                                      std::chrono::seconds ttl);
+                                                      std::chrono::seconds ttl,
+                                                      std::string lease_file = {});
   /// Leave()s.
   ~NodeMembership();
   NodeMembership(const NodeMembership&) = delete;
@@ -52,15 +61,20 @@ class NodeMembership {
   static std::string Key(std::string_view name);
 
  private:
-  NodeMembership(EtcdClient* etcd, NodeInfo info, std::chrono::seconds ttl)
-      : etcd_(etcd), info_(std::move(info)), ttl_(ttl) {}
-  // Grants a lease and creates the key under it (create-if-absent).
+  NodeMembership(EtcdClient* etcd, NodeInfo info, std::chrono::seconds ttl, std::string lease_file)
+      : etcd_(etcd), info_(std::move(info)), ttl_(ttl), lease_file_(std::move(lease_file)) {}
+  // Grants a lease and creates the key under it (create-if-absent, or a takeover of this data
+  // folder's previous registration).
   Status Register();
+  // Moves the key from the lease recorded in lease_file_ to `lease` when that recorded lease
+  // still holds it; succeeded == false when the key belongs to someone else.
+  Result<CasResult> TakeOverOwnRegistration(int64_t lease);
   void KeepAliveLoop();
 
   EtcdClient* const etcd_;
   const NodeInfo info_;
   const std::chrono::seconds ttl_;
+  const std::string lease_file_;  // "" = no takeover after a restart
   mutable std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;  // guarded by mu_

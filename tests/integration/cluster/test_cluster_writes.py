@@ -7,7 +7,6 @@ killed with -9 in the middle of a bulk load: every acknowledged document is stil
 copies agree, and health goes yellow (an index that wants 3 copies has only 2 nodes) and back
 to green when the node rejoins. Everything is killed at the end, even on failure."""
 import argparse
-import json
 import os
 import random
 import subprocess
@@ -19,45 +18,21 @@ import urllib.request
 
 from elasticsearch import Elasticsearch, helpers
 
-from cluster_util import free_port, script
-NAMES = ["n1", "n2", "n3"]
-
-
-def http_json(port, path):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
-        return json.load(r)
-
-
-def wait_for(what, predicate, seconds=60):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            if predicate():
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+from cluster_copies import converged as copies_converged, copy_counts
+from cluster_util import NODES, LocalCluster, http_json, wait_for
 
 
 class Node:
-    def __init__(self, binary, tmp, name, env):
-        self.binary, self.tmp, self.name, self.env = binary, tmp, name, env
-        self.port = free_port()
-        self.proc = None
+    """One of the nodes n1..n3 of scripts/cluster.sh, as the checks below use it."""
+
+    def __init__(self, cluster, name):
+        self.cluster, self.name, self.port = cluster, name, cluster.ports[name]
 
     def start(self):
-        log = open(os.path.join(self.tmp, f"{self.name}.log"), "a")
-        self.proc = subprocess.Popen(
-            [self.binary, "serve", "--data", os.path.join(self.tmp, self.name),
-             "--port", str(self.port), "--cluster", "etcd=" + self.env["LK_ETCD_URL"],
-             "--nats", self.env["LK_NATS_URLS"], "--node-name", self.name],
-            stdout=log, stderr=subprocess.STDOUT)
-        wait_for(f"{self.name} to serve", lambda: http_json(self.port, "/")["name"] == self.name)
+        self.cluster.start(self.name)
 
     def kill9(self):
-        self.proc.kill()
-        self.proc.wait()
+        self.cluster.kill(self.name)
 
 
 def health(port, index=""):
@@ -65,28 +40,12 @@ def health(port, index=""):
 
 
 def copies_of(nodes, index):
-    """{shard: {node: doc count}} from the local copies (<index>~<shard>~<uuid>) of live nodes."""
-    out = {}
-    for node in nodes:
-        if node.proc is None or node.proc.poll() is not None:
-            continue
-        for row in http_json(node.port, "/_cat/indices?format=json"):
-            parts = row["index"].split("~")
-            if len(parts) != 3 or parts[0] != index:
-                continue
-            count = http_json(node.port, f"/{row['index']}/_count")["count"]
-            out.setdefault(int(parts[1]), {})[node.name] = count
-    return out
+    """{shard: {node: doc count}} of the copies on running nodes (cluster_copies.py)."""
+    return copy_counts(nodes[0].cluster, index)
 
 
 def converged(nodes, index, shards, copies, total):
-    by_shard = copies_of(nodes, index)
-    if sorted(by_shard) != list(range(shards)):
-        return False
-    for counts in by_shard.values():
-        if len(counts) != copies or len(set(counts.values())) != 1:
-            return False
-    return sum(next(iter(c.values())) for c in by_shard.values()) == total
+    return copies_converged(nodes[0].cluster, index, shards, copies, total)
 
 
 def docs(ids):
@@ -98,16 +57,12 @@ def docs(ids):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", required=True)
-    binary = parser.parse_args().binary
+    binary = os.path.abspath(parser.parse_args().binary)
     tmp = tempfile.mkdtemp(prefix="lookalike-cluster-writes-")
-    cluster_dir = os.path.join(tmp, "cluster")
-    nodes = []
+    cluster = LocalCluster(binary, os.path.join(tmp, "cluster"))
     try:
-        up = script("up", cluster_dir=cluster_dir)
-        env = dict(line.split("=", 1) for line in up.stdout.split() if "=" in line)
-        nodes = [Node(binary, tmp, name, env) for name in NAMES]
-        for node in nodes:
-            node.start()
+        cluster.up()
+        nodes = [Node(cluster, name) for name in NODES]
         n1, n2, n3 = nodes
         es = Elasticsearch([f"http://127.0.0.1:{n.port}" for n in nodes], max_retries=5,
                            retry_on_timeout=True)
@@ -201,12 +156,11 @@ def main():
         for i in random.Random(1).sample(acked, 300):
             assert es.get(index="photos", id=str(i))["found"], i
         print("ok")
+    except BaseException:
+        cluster.print_logs()
+        raise
     finally:
-        for n in nodes:
-            if n.proc is not None and n.proc.poll() is None:
-                n.proc.kill()
-                n.proc.wait()
-        script("down", cluster_dir=cluster_dir, check=False)
+        cluster.down()
         subprocess.run(["rm", "-rf", tmp])
 
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/file_env.h"
 #include "service_process.h"
 
 namespace lookalike::cluster {
@@ -84,6 +85,45 @@ TEST_F(MembershipTest, ACrashedNodeDisappearsAfterItsTtl) {
   EXPECT_TRUE(gone);
   auto node = NodeMembership::Join(etcd_.get(), {"n3", "127.0.0.1:9203"}, 1s);
   EXPECT_TRUE(node.ok()) << node.status().ToString();
+}
+
+TEST_F(MembershipTest, ARestartOnItsOwnDataTakesOverItsRegistration) {
+  const std::string lease_file = (dir_.path() / "n5" / "cluster" / "lease").string();
+  auto first = NodeMembership::Join(etcd_.get(), {"n5", "127.0.0.1:9205"}, 1s, lease_file);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto recorded = FileEnv::Default().ReadFile(lease_file, 64);
+  ASSERT_TRUE(recorded.ok()) << recorded.status().ToString();
+  EXPECT_EQ(*recorded, std::to_string((*first)->lease_id()));
+  (*first)->Leave();
+
+  // What a crash leaves: the key under a lease nobody renews (60 s), recorded in the folder.
+  auto crashed = etcd_->GrantLease(60);
+  ASSERT_TRUE(crashed.ok());
+  ASSERT_TRUE(etcd_->Put(NodeMembership::Key("n5"), "{}", crashed->id).ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(FileEnv::Default(), lease_file, std::to_string(crashed->id)).ok());
+
+  // Another folder (no record, or a record of another lease) is still refused.
+  EXPECT_EQ(NodeMembership::Join(etcd_.get(), {"n5", "127.0.0.1:9299"}, 1s).status().code(),
+            StatusCode::kAlreadyExists);
+  const std::string other_file = (dir_.path() / "other-lease").string();
+  ASSERT_TRUE(WriteFileAtomically(FileEnv::Default(), other_file, "12345").ok());
+  EXPECT_EQ(
+      NodeMembership::Join(etcd_.get(), {"n5", "127.0.0.1:9299"}, 1s, other_file).status().code(),
+      StatusCode::kAlreadyExists);
+  EXPECT_EQ(etcd_->KeepAliveOnce(crashed->id).status().code(), StatusCode::kOk);
+
+  // The same folder takes the key over at once (not after 60 s) and ends the old lease.
+  auto restarted = NodeMembership::Join(etcd_.get(), {"n5", "127.0.0.1:9205"}, 1s, lease_file);
+  ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
+  auto kv = etcd_->Get(NodeMembership::Key("n5"));
+  ASSERT_TRUE(kv.ok() && kv->has_value());
+  EXPECT_EQ((*kv)->lease, (*restarted)->lease_id());
+  EXPECT_EQ((*kv)->value, R"({"name":"n5","http":"127.0.0.1:9205"})");
+  EXPECT_EQ(etcd_->KeepAliveOnce(crashed->id).status().code(), StatusCode::kNotFound);
+  recorded = FileEnv::Default().ReadFile(lease_file, 64);
+  ASSERT_TRUE(recorded.ok());
+  EXPECT_EQ(*recorded, std::to_string((*restarted)->lease_id()));
 }
 
 }  // namespace

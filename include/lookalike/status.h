@@ -69,9 +69,13 @@ enum class ErrorKind : unsigned char {
   kRestoreFailed,        // a restore cannot proceed (e.g. the target index is open)
   kSnapshotBusy,         // another snapshot operation holds the repository
   kMethodNotAllowed,     // the resource exists but does not answer this request method
+  kShardsFailed,         // a cluster search or count: no shard answered, or some did not and
+                         // partial results were refused (allow_partial_search_results=false)
+  kNoMaster,             // a cluster node cannot reach its metadata store (etcd): writes and
+                         // metadata changes are refused until it is back; retry later
 };
 /// One past the last ErrorKind value: lets tests and tables walk every kind.
-inline constexpr int kErrorKindCount = static_cast<int>(ErrorKind::kMethodNotAllowed) + 1;
+inline constexpr int kErrorKindCount = static_cast<int>(ErrorKind::kNoMaster) + 1;
 
 /// Stable lower-case name of a kind ("none", "index_not_found", ...), for logs and tests.
 std::string_view ErrorKindName(ErrorKind kind);

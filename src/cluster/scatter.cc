@@ -50,12 +50,12 @@ Status StatusOfForeignAnswer(const net::HttpClientResponse& response) {
   return Status::Unavailable(what);
 }
 
-Status AllShardsFailed(const std::vector<ShardFailure>& failures, bool partial_allowed) {
-  std::string reason = partial_allowed ? "all shards failed" : "Partial shards failure";
-  for (const ShardFailure& f : failures) {
-    reason += " [" + f.index + "][" + std::to_string(f.shard) + "]: " + f.reason;
-  }
-  return Status::Unavailable(reason);
+// Elasticsearch's two reasons, word for word: with no shard answered it is "all shards failed"
+// whatever allow_partial_search_results says. The shards' own errors travel beside the status
+// (the failures list), as Elasticsearch's "failed_shards".
+Status ShardsFailed(bool none_answered) {
+  return Status::Unavailable(none_answered ? "all shards failed" : "Partial shards failure")
+      .WithKind(ErrorKind::kShardsFailed);
 }
 
 int64_t MillisSince(std::chrono::steady_clock::time_point start) {
@@ -217,11 +217,12 @@ ShardFailure FailureOf(const std::string& index, int shard, const std::string& n
 }
 
 // The whole request fails when no shard answered, or when one did not and partial results
-// are refused.
+// are refused; the failures are reported either way.
 Status CheckFailures(const std::vector<ShardFailure>& failures, bool none_answered,
-                     bool partial_allowed) {
+                     bool partial_allowed, std::vector<ShardFailure>* out) {
   if (failures.empty() || (partial_allowed && !none_answered)) return Status::OK();
-  return AllShardsFailed(failures, partial_allowed);
+  if (out != nullptr) out->insert(out->end(), failures.begin(), failures.end());
+  return ShardsFailed(none_answered);
 }
 
 void AddFailures(std::vector<ShardFailure> failures, ShardCounts* shards,
@@ -260,7 +261,7 @@ Result<SearchResult> Coordinator::Search(std::string_view expression,
     partials.push_back(std::move(partial).value());
   }
   LOOKALIKE_RETURN_IF_ERROR(
-      CheckFailures(failures, partials.empty(), call.allow_partial_results));
+      CheckFailures(failures, partials.empty(), call.allow_partial_results, failures_out));
   LOOKALIKE_ASSIGN_OR_RETURN(SearchResult merged,
                              MergeSearchResults(std::move(partials), MergeSpecOf(request)));
   AddFailures(std::move(failures), &merged.shards, failures_out);
@@ -293,7 +294,8 @@ Result<CountResult> Coordinator::Count(std::string_view expression, const CountR
     total.shards.skipped += partial->shards.skipped;
     total.shards.failed += partial->shards.failed;
   }
-  LOOKALIKE_RETURN_IF_ERROR(CheckFailures(failures, !any_answered, call.allow_partial_results));
+  LOOKALIKE_RETURN_IF_ERROR(
+      CheckFailures(failures, !any_answered, call.allow_partial_results, failures_out));
   AddFailures(std::move(failures), &total.shards, failures_out);
   return total;
 }

@@ -10,9 +10,11 @@
 // index_not_found (the copy is not there, or not ready), is skipped for the next copy. A shard
 // whose copies all failed (or that has none) becomes a ShardFailure in `_shards.failures`; the
 // other shards' hits are returned when `allow_partial_search_results` (the default), else the
-// search fails with 503 (Unavailable, "Partial shards failure ..."), as it does when every shard
-// failed ("all shards failed ..."). Any other error a shard answers (a bad request: the same
-// on every shard) is the error of the whole request.
+// search fails with Unavailable of kind kShardsFailed ("Partial shards failure"; 503
+// search_phase_execution_exception), as it does when no shard answered ("all shards failed");
+// the failures are then still appended to `*failures` (the error's "failed_shards"). Any other
+// error a shard answers (a bad request: the same on every shard) is the error of the whole
+// request.
 //
 // Copies on this node (ScatterOptions::local_node) are searched in-process through the local
 // engine, never over HTTP: a search lane waiting for itself could deadlock under load.
@@ -73,7 +75,8 @@ class Coordinator {
   /// result.shards (total, failed) and described in `*failures` (appended; may be null).
   /// Errors: index_not_found_exception (from the map), the encoder's (a neural node or knn
   /// lookup left in the request: embed or resolve on this node first), a shard's request error,
-  /// 503 when shards failed and partial results are refused or none answered.
+  /// kShardsFailed when shards failed and partial results are refused or none answered (the
+  /// failures are appended to `*failures` then too).
   Result<SearchResult> Search(std::string_view expression, const SearchRequest& request,
                               const ScatterCall& call,
                               std::vector<ShardFailure>* failures = nullptr);

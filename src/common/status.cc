@@ -51,6 +51,8 @@ std::string_view ErrorKindName(ErrorKind kind) {
     case ErrorKind::kRestoreFailed: return "restore_failed";
     case ErrorKind::kSnapshotBusy: return "snapshot_busy";
     case ErrorKind::kMethodNotAllowed: return "method_not_allowed";
+    case ErrorKind::kShardsFailed: return "shards_failed";
+    case ErrorKind::kNoMaster: return "no_master";
   }
   return "unknown";
 }

@@ -52,6 +52,11 @@ constexpr Rendering kKindRenderings[] = {
     /* kRestoreFailed */ {500, "snapshot_restore_exception"},
     /* kSnapshotBusy */ {503, "concurrent_snapshot_execution_exception"},
     /* kMethodNotAllowed */ {405, "method_not_allowed_exception"},
+    /* kShardsFailed: Elasticsearch's SearchPhaseExecutionException over shards that had no
+       available copy (NoShardAvailableActionException, 503) */
+    {503, "search_phase_execution_exception"},
+    /* kNoMaster: Elasticsearch's "blocked by: [SERVICE_UNAVAILABLE/2/no master]" */
+    {503, "cluster_block_exception"},
 };
 static_assert(std::size(kKindRenderings) == kErrorKindCount,
               "every ErrorKind needs a row in kKindRenderings");
@@ -175,6 +180,55 @@ void SetErrorResponse(const Status& status, HttpResponse* response) {
   response->body.clear();
   AppendBody(http_status, ErrorTypeFor(status), status.message(), IndexNameOf(status),
              &response->body);
+}
+
+namespace {
+std::string FailureType(const ShardFailure& f) {
+  return f.type.empty() ? std::string(ErrorTypeFor(f.code, f.kind)) : f.type;
+}
+
+// Each distinct (type, reason) once, in the order the shards failed, as Elasticsearch groups
+// shard failures ("grouped": true).
+std::vector<const ShardFailure*> DistinctCauses(const std::vector<ShardFailure>& failures) {
+  std::vector<const ShardFailure*> out;
+  for (const ShardFailure& f : failures) {
+    bool seen = false;
+    for (const ShardFailure* o : out) {
+      seen |= FailureType(*o) == FailureType(f) && o->reason == f.reason;
+    }
+    if (!seen) out.push_back(&f);
+  }
+  return out;
+}
+}  // namespace
+
+void SetShardsFailedResponse(const Status& status, const std::vector<ShardFailure>& failures,
+                             HttpResponse* response) {
+  if (status.kind() != ErrorKind::kShardsFailed) return SetErrorResponse(status, response);
+  int http_status = HttpStatusFor(status);
+  response->status = http_status;
+  response->content_type = "application/json; charset=UTF-8";
+  response->body.clear();
+  JsonWriter w(&response->body);
+  w.BeginObject().Key("error").BeginObject().Key("root_cause").BeginArray();
+  for (const ShardFailure* f : DistinctCauses(failures)) {
+    w.BeginObject().Key("type").String(FailureType(*f)).Key("reason").String(f->reason);
+    // Elasticsearch prints an exception's shard metadata as a string.
+    w.Key("index").String(f->index).Key("shard").String(std::to_string(f->shard)).EndObject();
+  }
+  w.EndArray().Key("type").String(ErrorTypeFor(status)).Key("reason").String(status.message());
+  w.Key("phase").String("query").Key("grouped").Bool(true).Key("failed_shards").BeginArray();
+  for (const ShardFailure& f : failures) {
+    w.BeginObject().Key("shard").Int(f.shard).Key("index").String(f.index).Key("node");
+    if (f.node.empty()) {
+      w.Null();
+    } else {
+      w.String(f.node);
+    }
+    w.Key("reason").BeginObject().Key("type").String(FailureType(f));
+    w.Key("reason").String(f.reason).EndObject().EndObject();
+  }
+  w.EndArray().EndObject().Key("status").Int(http_status).EndObject();
 }
 
 void SetContentTypeNotSupported(std::string_view content_type, HttpResponse* response) {

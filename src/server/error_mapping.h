@@ -19,8 +19,10 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/json_writer.h"
+#include "lookalike/shard_failure.h"
 #include "lookalike/status.h"
 #include "server/http/http_message.h"
 
@@ -46,6 +48,17 @@ void AddAuthenticateChallenges(HttpResponse* response);
 
 /// Replaces *response with the error response for a non-OK `status`.
 void SetErrorResponse(const Status& status, HttpResponse* response);
+/// The error response of a cluster search or count that failed on shards (`status` of kind
+/// kShardsFailed), in Elasticsearch's shape:
+///   {"error":{"root_cause":[…],"type":"search_phase_execution_exception",
+///             "reason":"all shards failed"|"Partial shards failure","phase":"query",
+///             "grouped":true,"failed_shards":[{"shard":N,"index":I,"node":NODE|null,
+///             "reason":{"type":T,"reason":R}},…]},"status":503}
+/// root_cause holds each distinct shard error (type and reason) once, with its index and shard.
+/// A failure's empty `type` is taken from the table. Any other status renders as
+/// SetErrorResponse(status, …).
+void SetShardsFailedResponse(const Status& status, const std::vector<ShardFailure>& failures,
+                             HttpResponse* response);
 /// Same for failures detected below the Status world (malformed HTTP, 413 before a handler).
 void SetErrorResponse(int http_status, std::string_view type, std::string_view reason,
                       HttpResponse* response);

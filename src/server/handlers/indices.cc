@@ -2,26 +2,27 @@
 #include "server/es/index_codec.h"
 #include "server/es/search_codec.h"
 #include "server/es/cluster_render.h"
+#include "server/error_mapping.h"
 #include "server/handlers/cluster_mode.h"
 #include "server/handlers/rest_common.h"
 
 namespace lookalike::server {
 namespace {
 
-// Cluster mode: the count of every shard's copy, added.
-Result<std::string> ClusterCountJson(RestContext& ctx, const RestRequest& req) {
-  LOOKALIKE_ASSIGN_OR_RETURN(CountRequest request,
-                             es::ParseCountRequest(req.body(), req.http.query,
-                                                   ctx.engine->MaxClauseCount()));
-  LOOKALIKE_ASSIGN_OR_RETURN(cluster::ScatterCall call, ScatterCallOf(req));
+// Cluster mode: the count of every shard's copy, added; failed shards as for a search.
+void ClusterCount(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
+  auto request =
+      es::ParseCountRequest(req.body(), req.http.query, ctx.engine->MaxClauseCount());
+  if (!request.ok()) return ReplyError(request.status(), resp);
+  auto call = ScatterCallOf(req);
+  if (!call.ok()) return ReplyError(call.status(), resp);
   std::string_view index = IndexParam(req);
   std::vector<ShardFailure> failures;
-  LOOKALIKE_ASSIGN_OR_RETURN(
-      CountResult result,
-      ctx.coordinator->Count(index.empty() ? std::string_view("_all") : index, request, call,
-                             &failures));
+  auto result = ctx.coordinator->Count(index.empty() ? std::string_view("_all") : index,
+                                       *request, *call, &failures);
   SetFailureTypes(&failures);
-  return es::RenderClusterCountResponse(result, failures);
+  if (!result.ok()) return SetShardsFailedResponse(result.status(), failures, resp);
+  Reply(es::RenderClusterCountResponse(*result, failures), resp);
 }
 
 }  // namespace
@@ -89,7 +90,7 @@ void RegisterIndexHandlers(Router& router, RestContext& ctx) {
     if (!Coordinated(ctx, IndexParam(req))) {
       return Reply(es::CountJson(e, IndexParam(req), req.body(), req.http.query), resp);
     }
-    Reply(ClusterCountJson(ctx, req), resp);
+    ClusterCount(ctx, req, resp);
   };
   router.Add("GET,POST", "/_count", count);
   router.Add("GET,POST", "/{index}/_count", count);

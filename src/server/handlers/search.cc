@@ -7,6 +7,7 @@
 #include "server/es/cluster_render.h"
 #include "server/es/search_codec.h"
 #include "server/es/search_render.h"
+#include "server/error_mapping.h"
 #include "server/handlers/rest_common.h"
 #include "server/handlers/slowlog.h"
 
@@ -14,17 +15,18 @@ namespace lookalike::server {
 namespace {
 
 // Cluster mode: the coordinator scatters the typed request to the shard copies and merges.
-Result<std::string> ClusterSearch(RestContext& ctx, const RestRequest& req,
-                                  const SearchRequest& request) {
-  LOOKALIKE_ASSIGN_OR_RETURN(cluster::ScatterCall call, ScatterCallOf(req));
+// Failed shards are listed in the answer, or in the error's "failed_shards".
+void ClusterSearch(RestContext& ctx, const RestRequest& req, const SearchRequest& request,
+                   HttpResponse* resp) {
+  auto call = ScatterCallOf(req);
+  if (!call.ok()) return ReplyError(call.status(), resp);
   std::string_view index = IndexParam(req);
   std::vector<ShardFailure> failures;
-  LOOKALIKE_ASSIGN_OR_RETURN(
-      SearchResult result,
-      ctx.coordinator->Search(index.empty() ? std::string_view("_all") : index, request, call,
-                              &failures));
+  auto result = ctx.coordinator->Search(index.empty() ? std::string_view("_all") : index,
+                                        request, *call, &failures);
   SetFailureTypes(&failures);
-  return es::RenderClusterSearchResponse(result, failures);
+  if (!result.ok()) return SetShardsFailedResponse(result.status(), failures, resp);
+  Reply(es::RenderClusterSearchResponse(*result, failures), resp);
 }
 
 Status ScrollNotInClusterMode() {
@@ -47,7 +49,7 @@ void RegisterSearchHandlers(Router& router, RestContext& ctx) {
     auto request = es::ParseSearchRequest(req.body(), req.http.query, parse);
     if (!request.ok()) return ReplyError(request.status(), resp);
     if (Status s = AuthorizeLookups(req, *request); !s.ok()) return ReplyError(s, resp);
-    if (Coordinated(ctx, IndexParam(req))) return Reply(ClusterSearch(ctx, req, *request), resp);
+    if (Coordinated(ctx, IndexParam(req))) return ClusterSearch(ctx, req, *request, resp);
     auto started = std::chrono::steady_clock::now();
     auto result = e.Search(IndexParam(req), *request);
     MaybeLogSlowSearch(e, IndexParam(req), req.body(), started, result);  // neural: "image"

@@ -179,11 +179,17 @@ def check_lost_shard(coord, shard_nodes, docs):
     check(got == [d["_id"] for d in want], "partial hits: %s" % got)
     check(body["hits"]["total"]["value"] == DOCS - len(lost_ids), "partial total %s" % body["hits"]["total"])
     status, body = coord.json("POST", "/docs/_search?allow_partial_search_results=false", {})
-    # 503 (Unavailable); the Elasticsearch type search_phase_execution_exception needs its own
-    # ErrorKind row in error_mapping.cc (not added yet: see docs/design/cluster.md).
-    check(status == 503 and body["error"]["type"] == "unavailable_shards_exception" and
-          body["error"]["reason"].startswith("Partial shards failure [docs][2]"),
+    # Elasticsearch's answer: 503 search_phase_execution_exception, the lost shard in
+    # failed_shards.
+    error = body.get("error", {})
+    check(status == 503 and error.get("type") == "search_phase_execution_exception" and
+          error.get("reason") == "Partial shards failure" and error.get("phase") == "query" and
+          [(f["index"], f["shard"], f["node"]) for f in error.get("failed_shards", [])] ==
+          [("docs", lost, "n%d" % lost)] and error["root_cause"][0]["type"],
           "strict search: %s %s" % (status, body))
+    status, body = coord.json("POST", "/docs/_count?allow_partial_search_results=false", {})
+    check(status == 503 and body["error"]["type"] == "search_phase_execution_exception",
+          "strict count: %s %s" % (status, body))
     status, body = coord.json("POST", "/docs/_count", {})
     check(status == 200 and body["count"] == DOCS - len(lost_ids) and body["_shards"]["failed"] == 1,
           "partial count: %s" % body)

@@ -155,9 +155,16 @@ TEST_F(ScatterTest, AShardWithoutCopiesIsAFailureOrAnErrorWhenPartialResultsAreR
   }
   ScatterCall strict;
   strict.allow_partial_results = false;
-  auto refused = coordinator->Search("docs", request, strict);
+  std::vector<ShardFailure> refused_failures;
+  auto refused = coordinator->Search("docs", request, strict, &refused_failures);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(refused.status().kind(), ErrorKind::kShardsFailed);
+  EXPECT_EQ(refused.status().message(), "Partial shards failure");
+  ASSERT_EQ(refused_failures.size(), 1u);  // the error's failed_shards
+  EXPECT_EQ(refused_failures[0].shard, kShards - 1);
+  auto strict_count = coordinator->Count("docs", CountRequest{}, strict);
+  EXPECT_EQ(strict_count.status().kind(), ErrorKind::kShardsFailed);
   auto count = coordinator->Count("docs", CountRequest{}, {});
   ASSERT_TRUE(count.ok());
   EXPECT_EQ(count->shards.failed, 1);

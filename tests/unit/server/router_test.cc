@@ -145,6 +145,8 @@ TEST(ErrorMappingTest, KindsRenderAsElasticsearchDoes) {
       {ErrorKind::kRestoreFailed, 500, "snapshot_restore_exception"},
       {ErrorKind::kSnapshotBusy, 503, "concurrent_snapshot_execution_exception"},
       {ErrorKind::kMethodNotAllowed, 405, "method_not_allowed_exception"},
+      {ErrorKind::kShardsFailed, 503, "search_phase_execution_exception"},
+      {ErrorKind::kNoMaster, 503, "cluster_block_exception"},
   };
   EXPECT_EQ(std::size(rows), static_cast<size_t>(kErrorKindCount - 1));
   for (const Row& row : rows) {
@@ -170,6 +172,37 @@ TEST(ErrorMappingTest, BodyShape) {
       << resp.body;
   EXPECT_NE(resp.body.find("\"index\":\"abc\""), std::string::npos) << resp.body;
   EXPECT_NE(resp.body.find("},\"status\":404}"), std::string::npos) << resp.body;
+}
+
+// A cluster search whose shards failed: Elasticsearch's search_phase_execution_exception with
+// the shards' own errors in failed_shards and each distinct cause once in root_cause.
+TEST(ErrorMappingTest, ShardsFailedBodyListsTheFailedShards) {
+  std::vector<ShardFailure> failures(2);
+  failures[0].shard = 0;
+  failures[0].index = "docs";
+  failures[0].reason = "no started copy of shard [0] of [docs]";
+  failures[1] = failures[0];
+  failures[1].shard = 2;
+  failures[1].node = "n3";
+  HttpResponse resp;
+  SetShardsFailedResponse(
+      Status::Unavailable("all shards failed").WithKind(ErrorKind::kShardsFailed), failures,
+      &resp);
+  EXPECT_EQ(resp.status, 503);
+  EXPECT_EQ(resp.body,
+            "{\"error\":{\"root_cause\":[{\"type\":\"unavailable_shards_exception\","
+            "\"reason\":\"no started copy of shard [0] of [docs]\",\"index\":\"docs\","
+            "\"shard\":\"0\"}],\"type\":\"search_phase_execution_exception\","
+            "\"reason\":\"all shards failed\",\"phase\":\"query\",\"grouped\":true,"
+            "\"failed_shards\":[{\"shard\":0,\"index\":\"docs\",\"node\":null,"
+            "\"reason\":{\"type\":\"unavailable_shards_exception\",\"reason\":\"no "
+            "started copy of shard [0] of [docs]\"}},{\"shard\":2,\"index\":\"docs\","
+            "\"node\":\"n3\",\"reason\":{\"type\":\"unavailable_shards_exception\","
+            "\"reason\":\"no started copy of shard [0] of [docs]\"}}]},\"status\":503}");
+  // Any other error keeps its usual body.
+  SetShardsFailedResponse(Status::InvalidArgument("bad"), failures, &resp);
+  EXPECT_EQ(resp.status, 400);
+  EXPECT_EQ(resp.body.find("failed_shards"), std::string::npos) << resp.body;
 }
 
 }  // namespace

@@ -9,15 +9,15 @@
 #include "server/es/search_render.h"
 #include "server/handlers/rest_common.h"
 #include "server/handlers/slowlog.h"
+#include "server/image/image_handlers.h"
 
 namespace lookalike::server {
 namespace {
 
 // Cluster mode: the coordinator scatters the typed request to the shard copies and merges.
-Result<std::string> ClusterSearch(RestContext& ctx, const RestRequest& req,
+Result<std::string> ClusterSearch(RestContext& ctx, const RestRequest& req, std::string_view index,
                                   const SearchRequest& request) {
   LOOKALIKE_ASSIGN_OR_RETURN(cluster::ScatterCall call, ScatterCallOf(req));
-  std::string_view index = IndexParam(req);
   std::vector<ShardFailure> failures;
   LOOKALIKE_ASSIGN_OR_RETURN(
       SearchResult result,
@@ -27,6 +27,24 @@ Result<std::string> ClusterSearch(RestContext& ctx, const RestRequest& req,
   return es::RenderClusterSearchResponse(result, failures);
 }
 
+class CoordinatedImageSearch final : public ImageSearchRoute {
+ public:
+  explicit CoordinatedImageSearch(RestContext& ctx) : ctx_(ctx) {}
+  bool Routes(std::string_view index) const override { return Coordinated(ctx_, index); }
+  Result<EmbedSpec> NeuralTarget(const RestRequest& req, std::string_view index,
+                                 const NeuralNode& node) const override {
+    LOOKALIKE_ASSIGN_OR_RETURN(cluster::ScatterCall call, ScatterCallOf(req));
+    return ctx_.coordinator->NeuralTarget(index, node, call);
+  }
+  Result<std::string> Search(const RestRequest& req, std::string_view index,
+                             const SearchRequest& search) const override {
+    return ClusterSearch(ctx_, req, index, search);
+  }
+
+ private:
+  RestContext& ctx_;
+};
+
 Status ScrollNotInClusterMode() {
   return Status::InvalidArgument("scroll is not supported in cluster mode yet; page with "
                                  "search_after and a sort instead")
@@ -34,6 +52,10 @@ Status ScrollNotInClusterMode() {
 }
 
 }  // namespace
+
+std::unique_ptr<ImageSearchRoute> MakeImageSearchRoute(RestContext& ctx) {
+  return std::make_unique<CoordinatedImageSearch>(ctx);
+}
 
 void RegisterSearchHandlers(Router& router, RestContext& ctx) {
   Engine& e = *ctx.engine;
@@ -47,7 +69,9 @@ void RegisterSearchHandlers(Router& router, RestContext& ctx) {
     auto request = es::ParseSearchRequest(req.body(), req.http.query, parse);
     if (!request.ok()) return ReplyError(request.status(), resp);
     if (Status s = AuthorizeLookups(req, *request); !s.ok()) return ReplyError(s, resp);
-    if (Coordinated(ctx, IndexParam(req))) return Reply(ClusterSearch(ctx, req, *request), resp);
+    if (Coordinated(ctx, IndexParam(req))) {
+      return Reply(ClusterSearch(ctx, req, IndexParam(req), *request), resp);
+    }
     auto started = std::chrono::steady_clock::now();
     auto result = e.Search(IndexParam(req), *request);
     MaybeLogSlowSearch(e, IndexParam(req), req.body(), started, result);  // neural: "image"

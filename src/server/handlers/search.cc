@@ -45,12 +45,6 @@ class CoordinatedImageSearch final : public ImageSearchRoute {
   RestContext& ctx_;
 };
 
-Status ScrollNotInClusterMode() {
-  return Status::InvalidArgument("scroll is not supported in cluster mode yet; page with "
-                                 "search_after and a sort instead")
-      .WithKind(ErrorKind::kInvalidValue);
-}
-
 }  // namespace
 
 std::unique_ptr<ImageSearchRoute> MakeImageSearchRoute(RestContext& ctx) {
@@ -61,7 +55,6 @@ void RegisterSearchHandlers(Router& router, RestContext& ctx) {
   Engine& e = *ctx.engine;
   auto search = [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
     if (const std::string* keep_alive = req.Param("scroll")) {
-      if (Coordinated(ctx, IndexParam(req))) return ReplyError(ScrollNotInClusterMode(), resp);
       return Reply(StartScroll(ctx, req, *keep_alive), resp);
     }
     es::SearchParseOptions parse;

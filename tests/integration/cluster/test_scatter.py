@@ -172,12 +172,43 @@ def check_equal_answers(coord, ref, docs):
     check(s1 == 200 and [(x["_id"], x["found"], x.get("_source")) for x in m1["docs"]] ==
           [(d["_id"], True, user_source(d)) for d in docs[:6]] +
           [("nope", False, None)], "mget: %s" % m1)
-    status, body = coord.json("POST", "/docs/_search?scroll=1m", {"size": 5})
-    check(status == 400, "scroll in cluster mode: %s %s" % (status, body))
+    check_scroll(coord, ref, docs)
     check_vector_builders(coord, ref)
 
 
 
+def scroll_pages(server, body):
+    """Every page of a scroll of /docs, as lists of ids; the scroll is cleared at the end."""
+    status, page = server.json("POST", "/docs/_search?scroll=1m", body)
+    check(status == 200 and "_scroll_id" in page, "scroll start: %s %s" % (status, page))
+    pages = []
+    scroll_id = page["_scroll_id"]
+    while page["hits"]["hits"]:
+        pages.append([h["_id"] for h in page["hits"]["hits"]])
+        check(len(pages) < 100, "scroll does not end")
+        status, page = server.json("POST", "/_search/scroll", {"scroll_id": scroll_id,
+                                                              "scroll": "1m"})
+        check(status == 200 and page["_shards"]["failed"] == 0, "scroll page: %s %s" % (
+            status, page))
+    status, cleared = server.json("DELETE", "/_search/scroll", {"scroll_id": [scroll_id]})
+    check(status == 200 and cleared["num_freed"] == 1, "clear scroll: %s %s" % (status, cleared))
+    status, _ = server.json("POST", "/_search/scroll", {"scroll_id": scroll_id})
+    check(status == 404, "cleared scroll still answers: %s" % status)
+    return pages
+
+
+def check_scroll(coord, ref, docs):
+    """Scroll through the coordinator: the coordinator keeps each shard's position, so a sorted
+    scroll gives one node's pages, and the default (_doc) order gives every document once."""
+    for body in [{"size": 37, "sort": [{"num": "desc"}]},
+                 {"size": 20, "query": {"term": {"category": "hats"}},
+                  "sort": [{"price": "asc"}, {"num": "asc"}]}]:
+        got, want = scroll_pages(coord, body), scroll_pages(ref, body)
+        check(got == want, "scroll pages differ for %s:\n%s\n%s" % (body, got, want))
+    pages = scroll_pages(coord, {"size": 50})
+    seen = [i for p in pages for i in p]
+    check(sorted(seen) == sorted(d["_id"] for d in docs) and all(len(p) == 50 for p in pages[:-1]),
+          "a _doc scroll misses or repeats documents: %d of %d" % (len(set(seen)), len(docs)))
 
 
 def same_error(coord, ref, body, what):

@@ -172,9 +172,29 @@ def check_equal_answers(coord, ref, docs):
     check(s1 == 200 and [(x["_id"], x["found"], x.get("_source")) for x in m1["docs"]] ==
           [(d["_id"], True, user_source(d)) for d in docs[:6]] +
           [("nope", False, None)], "mget: %s" % m1)
+    check_routing(coord)
     check_scroll(coord, ref, docs)
     check_vector_builders(coord, ref)
 
+
+def check_routing(coord):
+    """GET and _mget entries with their own routing read the shard it routes to."""
+    status, body = coord.json("GET", "/docs/_doc/%s?routing=%s" % (ROUTED_ID, ROUTING))
+    check(status == 200 and body["found"], "GET with routing: %s %s" % (status, body))
+    status, body = coord.json("GET", "/docs/_doc/" + ROUTED_ID)
+    check(status == 404, "GET of a routed document by its id alone: %s %s" % (status, body))
+    status, body = coord.json("POST", "/_mget", {"docs": [
+        {"_index": "docs", "_id": ROUTED_ID, "routing": ROUTING},
+        {"_index": "docs", "_id": ROUTED_ID},
+        {"_index": "docs", "_id": "d0005", "_source": ["num"]}]})
+    check(status == 200 and [d["found"] for d in body["docs"]] == [True, False, True] and
+          body["docs"][0]["_source"]["title"] == "item routed" and
+          body["docs"][2]["_source"] == {"num": 5}, "_mget with routing: %s" % body)
+    status, body = coord.json("POST", "/docs/_mget?routing=" + ROUTING, {"ids": [ROUTED_ID]})
+    check(status == 200 and body["docs"][0]["found"], "_mget with ?routing: %s" % body)
+    status, body = coord.json("POST", "/_mget", {"docs": [
+        {"_index": "docs", "_id": "x", "routing": {"not": "a string"}}]})
+    check(status == 400, "_mget with a bad routing: %s %s" % (status, body))
 
 
 def scroll_pages(server, body):

@@ -65,6 +65,7 @@
 #include "lookalike/search_result.h"
 #include "lookalike/slow_log.h"
 #include "lookalike/status.h"
+#include "lookalike/vector_builders.h"
 #include "lookalike/write_ops.h"
 
 namespace lookalike {
@@ -330,6 +331,27 @@ class Engine {
   /// index is missing.
   virtual Result<StoredDocument> GetDocument(std::string_view index, std::string_view id,
                                              const SourceFilter& source = {}) const = 0;
+
+  /// The stored vector at `path` (a top-level vector field) of document `id` of the concrete
+  /// index `index`, real-time: what a knn query_vector_builder reads (lookalike/vector_builders.h;
+  /// a cluster coordinator asks the example's shard copy for it). A missing document or vector
+  /// is a state, not an error; index_not_found_exception when the index is missing.
+  virtual Result<ExampleVector> ReadExampleVector(std::string_view index, std::string_view id,
+                                                  std::string_view path) const {
+    (void)index, (void)id, (void)path;
+    return Status::Unsupported("example vectors are not supported");
+  }
+
+  /// The vector field a neural query node (`node.field`, "" = the index's first vector field)
+  /// searches on the concrete index `index`, with the model that embeds its input (`node.model`,
+  /// else the field's mapped model; "" = the embedder's default) and the field's dimension: what
+  /// a cluster coordinator embeds with its own embedder before it scatters a plain knn query.
+  /// illegal_argument_exception for a field that is not a vector field (or none);
+  /// index_not_found_exception.
+  virtual Result<EmbedSpec> NeuralTarget(std::string_view index, const NeuralNode& node) const {
+    (void)index, (void)node;
+    return Status::Unsupported("neural targets are not supported");
+  }
 
   /// WriteDocument of a kDelete op: result kDeleted, or kNotFound for a missing document.
   /// index_not_found_exception when the index is missing.

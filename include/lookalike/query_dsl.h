@@ -109,11 +109,14 @@ struct BoolNode {
 /// rerank (Elasticsearch oversample 0, OpenSearch rescore false).
 /// Elasticsearch knn.query_vector_builder.lookup: the query vector is the stored vector at
 /// `path` of document `id` in index `index` (an exact name). The document itself is not
-/// excluded from the hits. The engine resolves it before searching (Engine::Search).
+/// excluded from the hits. The engine resolves it before searching (Engine::Search); a cluster
+/// coordinator reads the vector from the shard `routing` (default: `id`) routes to
+/// (lookalike/vector_builders.h).
 struct VectorLookup {
   std::string index;
   std::string id;
   std::string path;
+  std::optional<std::string> routing;
 };
 
 /// Lookalike's recommend builder (a documented extension, Qdrant's "average_vector" strategy):

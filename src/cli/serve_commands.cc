@@ -174,6 +174,7 @@ int RunServe(const ServeArgs& args) {
   server::RestServerOptions options = args.transport;
   options.security = security.value().get();
   options.image.models = models.value().get();
+  options.embedder = engine_options.embedder;
   options.image.image_roots = args.image_roots;
   options.image.limits = args.limits;
   options.image.thumbnail_dir = args.data_dir + "/thumbnails";  // beside db/ and vectors/

@@ -4,10 +4,10 @@
 #include <chrono>
 #include <future>
 
-#include "lookalike/search_merge.h"
-
 #include "cluster/routing.h"
 #include "cluster/search_wire.h"
+#include "cluster/shard_calls.h"
+#include "lookalike/search_merge.h"
 
 namespace lookalike::cluster {
 
@@ -109,23 +109,7 @@ void Coordinator::ReturnClient(const std::string& http, std::unique_ptr<net::Htt
 
 Result<std::string> Coordinator::AskLocal(const std::string& local_index,
                                           std::string_view endpoint, std::string_view body) {
-  Engine& engine = *options_.local_engine;
-  if (endpoint == "_search") {
-    LOOKALIKE_ASSIGN_OR_RETURN(SearchRequest request, DecodeSearchRequest(body));
-    SearchOptions search_options;
-    search_options.as_shard = true;
-    LOOKALIKE_ASSIGN_OR_RETURN(SearchResult r, engine.Search(local_index, request, search_options));
-    return EncodeSearchResult(r);
-  }
-  if (endpoint == "_count") {
-    LOOKALIKE_ASSIGN_OR_RETURN(CountRequest request, DecodeCountRequest(body));
-    LOOKALIKE_ASSIGN_OR_RETURN(CountResult r, engine.Count(local_index, request));
-    return EncodeCountResult(r);
-  }
-  LOOKALIKE_ASSIGN_OR_RETURN(ShardGetRequest request, DecodeGetRequest(body));
-  LOOKALIKE_ASSIGN_OR_RETURN(StoredDocument d,
-                             engine.GetDocument(local_index, request.id, request.source));
-  return EncodeStoredDocument(d);
+  return AnswerShardCall(*options_.local_engine, local_index, endpoint, body);
 }
 
 Result<std::string> Coordinator::AskCopy(const ShardCopy& copy, const std::string& local_index,
@@ -185,15 +169,24 @@ Result<std::vector<Coordinator::ShardAnswer>> Coordinator::Scatter(std::string_v
                                                                    std::string_view endpoint,
                                                                    std::string_view body,
                                                                    const ScatterCall& call) {
+  return Scatter(
+      expression, endpoint, [body](const IndexRoutes&, int) { return std::string(body); }, call);
+}
+
+Result<std::vector<Coordinator::ShardAnswer>> Coordinator::Scatter(std::string_view expression,
+                                                                   std::string_view endpoint,
+                                                                   const BodyFor& body_for,
+                                                                   const ScatterCall& call) {
   // The routes are a snapshot: a map that changes underneath never changes this request.
   LOOKALIKE_ASSIGN_OR_RETURN(std::vector<IndexRoutes> routes, source_->Resolve(expression));
   std::vector<std::future<ShardAnswer>> pending;
   for (const IndexRoutes& r : routes) {
     for (int shard = 0; shard < static_cast<int>(r.shards.size()); ++shard) {
       ShardTarget target{&r, shard};
-      pending.push_back(std::async(std::launch::async, [this, target, endpoint, body, &call] {
-        return AskShard(target, endpoint, body, call);
-      }));
+      pending.push_back(std::async(std::launch::async,
+                                   [this, target, endpoint, body = body_for(r, shard), &call] {
+                                     return AskShard(target, endpoint, body, call);
+                                   }));
     }
   }
   std::vector<ShardAnswer> answers;
@@ -235,13 +228,10 @@ void AddFailures(std::vector<ShardFailure> failures, ShardCounts* shards,
 
 }  // namespace
 
-Result<SearchResult> Coordinator::Search(std::string_view expression,
-                                         const SearchRequest& request, const ScatterCall& call,
-                                         std::vector<ShardFailure>* failures_out) {
-  auto started = std::chrono::steady_clock::now();
-  LOOKALIKE_ASSIGN_OR_RETURN(std::string body, EncodeSearchRequest(request));
-  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<ShardAnswer> answers,
-                             Scatter(expression, "_search", body, call));
+Result<SearchResult> Coordinator::Gather(std::vector<ShardAnswer> answers, const MergeSpec& spec,
+                                         const ScatterCall& call,
+                                         std::vector<ShardFailure>* failures_out,
+                                         HitShards* hit_shards) {
   std::vector<SearchResult> partials;
   std::vector<ShardFailure> failures;
   for (ShardAnswer& a : answers) {
@@ -257,22 +247,54 @@ Result<SearchResult> Coordinator::Search(std::string_view expression,
       failures.push_back(FailureOf(a.index, a.shard, a.node, partial.status()));
       continue;
     }
-    for (DocumentHit& hit : partial->hits) hit.index = a.index;
+    for (DocumentHit& hit : partial->hits) {
+      hit.index = a.index;
+      if (hit_shards != nullptr) (*hit_shards)[{hit.index, hit.id}] = a.shard;
+    }
     partials.push_back(std::move(partial).value());
   }
   LOOKALIKE_RETURN_IF_ERROR(
       CheckFailures(failures, partials.empty(), call.allow_partial_results, failures_out));
-  LOOKALIKE_ASSIGN_OR_RETURN(SearchResult merged,
-                             MergeSearchResults(std::move(partials), MergeSpecOf(request)));
+  LOOKALIKE_ASSIGN_OR_RETURN(SearchResult merged, MergeSearchResults(std::move(partials), spec));
   AddFailures(std::move(failures), &merged.shards, failures_out);
-  merged.took_ms = MillisSince(started);
+  return merged;
+}
+
+Result<SearchResult> Coordinator::ScatterSearch(std::string_view expression,
+                                                const BodyFor& body_for, const MergeSpec& spec,
+                                                const ScatterCall& call,
+                                                std::vector<ShardFailure>* failures_out,
+                                                HitShards* hit_shards) {
+  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<ShardAnswer> answers,
+                             Scatter(expression, "_search", body_for, call));
+  return Gather(std::move(answers), spec, call, failures_out, hit_shards);
+}
+
+Result<SearchResult> Coordinator::Search(std::string_view expression, const SearchRequest& request,
+                                         const ScatterCall& call,
+                                         std::vector<ShardFailure>* failures_out) {
+  auto started = std::chrono::steady_clock::now();
+  std::optional<SearchResult::Embedding> embedding;
+  LOOKALIKE_ASSIGN_OR_RETURN(SearchRequest prepared,
+                             Prepare(expression, request, call, &embedding));
+  LOOKALIKE_ASSIGN_OR_RETURN(std::string body, EncodeSearchRequest(prepared));
+  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<ShardAnswer> answers,
+                             Scatter(expression, "_search", body, call));
+  LOOKALIKE_ASSIGN_OR_RETURN(SearchResult merged, Gather(std::move(answers), MergeSpecOf(request),
+                                                         call, failures_out, nullptr));
+  merged.embedding = std::move(embedding);
+  // As on one node, "took" is the search alone; the embedding is reported as "embed_took".
+  merged.took_ms = MillisSince(started) -
+                   (merged.embedding ? static_cast<int64_t>(merged.embedding->took_ms) : 0);
   return merged;
 }
 
 Result<CountResult> Coordinator::Count(std::string_view expression, const CountRequest& request,
                                        const ScatterCall& call,
                                        std::vector<ShardFailure>* failures_out) {
-  LOOKALIKE_ASSIGN_OR_RETURN(std::string body, EncodeCountRequest(request));
+  CountRequest prepared;
+  LOOKALIKE_ASSIGN_OR_RETURN(prepared.query, EmbedNeural(expression, request.query, call, nullptr));
+  LOOKALIKE_ASSIGN_OR_RETURN(std::string body, EncodeCountRequest(prepared));
   LOOKALIKE_ASSIGN_OR_RETURN(std::vector<ShardAnswer> answers,
                              Scatter(expression, "_count", body, call));
   for (ShardAnswer& a : answers) {
@@ -300,31 +322,41 @@ Result<CountResult> Coordinator::Count(std::string_view expression, const CountR
   return total;
 }
 
-Result<StoredDocument> Coordinator::Get(std::string_view index, std::string_view id,
-                                        const std::string* routing, const SourceFilter& source,
-                                        const ScatterCall& call) {
+Result<std::string> Coordinator::AskRoutedShard(std::string_view index,
+                                                const std::string_view* routing,
+                                                std::string_view endpoint, std::string_view body,
+                                                const ScatterCall& call, std::string_view what) {
   LOOKALIKE_ASSIGN_OR_RETURN(std::vector<IndexRoutes> routes, source_->Resolve(index));
   if (routes.size() != 1 || routes[0].index != index) {
-    return Status::InvalidArgument("GET _doc needs one concrete index, got [" +
+    return Status::InvalidArgument(std::string(what) + " needs one concrete index, got [" +
                                    std::string(index) + "]")
         .WithKind(ErrorKind::kInvalidValue);
   }
   const IndexRoutes& r = routes[0];
-  int shard = ShardForRouting(routing != nullptr ? std::string_view(*routing) : id,
-                              r.number_of_shards);
+  int shard = routing != nullptr ? ShardForRouting(*routing, r.number_of_shards) : 0;
   if (shard < 0 || shard >= static_cast<int>(r.shards.size())) {
     return Status::Unavailable("shard [" + std::to_string(shard) + "] of [" + r.index +
                                "] is not in the shard map")
         .WithKind(ErrorKind::kIndexUnavailable);
   }
+  ShardAnswer a = AskShard(ShardTarget{&r, shard}, endpoint, body, call);
+  if (a.failed) return Status(a.status).WithKind(ErrorKind::kIndexUnavailable);
+  if (!a.status.ok()) return a.status;
+  return std::move(a.body);
+}
+
+Result<StoredDocument> Coordinator::Get(std::string_view index, std::string_view id,
+                                        const std::string* routing, const SourceFilter& source,
+                                        const ScatterCall& call) {
   ShardGetRequest get;
   get.id = std::string(id);
   get.source = source;
-  ShardAnswer a = AskShard(ShardTarget{&r, shard}, "_get", EncodeGetRequest(get), call);
-  if (a.failed) return Status(a.status).WithKind(ErrorKind::kIndexUnavailable);
-  if (!a.status.ok()) return a.status;
-  LOOKALIKE_ASSIGN_OR_RETURN(StoredDocument document, DecodeStoredDocument(a.body));
-  document.index = r.index;
+  std::string_view key = routing != nullptr ? std::string_view(*routing) : id;
+  LOOKALIKE_ASSIGN_OR_RETURN(
+      std::string body,
+      AskRoutedShard(index, &key, "_get", EncodeGetRequest(get), call, "GET _doc"));
+  LOOKALIKE_ASSIGN_OR_RETURN(StoredDocument document, DecodeStoredDocument(body));
+  document.index = std::string(index);
   return document;
 }
 

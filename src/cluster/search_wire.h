@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "lookalike/engine.h"
+#include "lookalike/field_embedder.h"
 #include "lookalike/search_request.h"
 #include "lookalike/search_result.h"
 #include "lookalike/status.h"
@@ -32,6 +33,10 @@ inline constexpr char kSearchResultMagic[5] = "LKSR";
 inline constexpr char kCountResultMagic[5] = "LKCR";
 inline constexpr char kStoredDocumentMagic[5] = "LKGR";
 inline constexpr char kShardErrorMagic[5] = "LKER";
+inline constexpr char kVectorRequestMagic[5] = "LKVQ";
+inline constexpr char kExampleVectorMagic[5] = "LKVR";
+inline constexpr char kNeuralTargetRequestMagic[5] = "LKNQ";
+inline constexpr char kNeuralTargetMagic[5] = "LKNR";
 
 /// Query trees deeper than this are refused by the decoder (the JSON codec's nesting limit
 /// keeps parsed trees far shallower).
@@ -41,6 +46,21 @@ inline constexpr int kMaxWireQueryDepth = 512;
 struct ShardGetRequest {
   std::string id;
   SourceFilter source;
+};
+
+/// The stored vector at `path` of document `id` of one shard copy (a knn query_vector_builder
+/// example, lookalike/vector_builders.h); answered with an ExampleVector.
+struct ShardVectorRequest {
+  std::string id;
+  std::string path;
+};
+
+/// Which vector field and model a neural query on the shard's index searches
+/// (Engine::NeuralTarget): the node's `field` ("" = the index's first vector field) and `model`
+/// ("" = the field's); answered with an EmbedSpec (vector_field, model, dims).
+struct NeuralTargetRequest {
+  std::string field;
+  std::string model;
 };
 
 /// InvalidArgument (illegal_argument_exception) when the request still holds work that must
@@ -64,6 +84,19 @@ Result<CountResult> DecodeCountResult(std::string_view bytes);
 
 std::string EncodeStoredDocument(const StoredDocument& document);
 Result<StoredDocument> DecodeStoredDocument(std::string_view bytes);
+
+std::string EncodeVectorRequest(const ShardVectorRequest& request);
+Result<ShardVectorRequest> DecodeVectorRequest(std::string_view bytes);
+
+std::string EncodeExampleVector(const ExampleVector& vector);
+Result<ExampleVector> DecodeExampleVector(std::string_view bytes);
+
+std::string EncodeNeuralTargetRequest(const NeuralTargetRequest& request);
+Result<NeuralTargetRequest> DecodeNeuralTargetRequest(std::string_view bytes);
+
+/// The spec's vector_field, model and dims (source_field is not sent: queries have none).
+std::string EncodeNeuralTarget(const EmbedSpec& spec);
+Result<EmbedSpec> DecodeNeuralTarget(std::string_view bytes);
 
 /// The error a shard copy answers instead of a result (with the HTTP status the server's error
 /// table gives it): the Status itself, so the coordinator sees the shard's code, kind and

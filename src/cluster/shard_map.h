@@ -49,6 +49,10 @@ struct IndexRoutes {
 /// "<index>~<shard>~<uuid>" ('~' is refused in user index names in cluster mode).
 std::string ShardIndexName(const IndexRoutes& routes, int shard);
 
+/// True for a name ShardIndexName makes (it holds '~', which user index names cannot): a local
+/// copy that the node answers from its own engine, never through the coordinator.
+bool IsShardCopyName(std::string_view index);
+
 /// Where a coordinator gets the routes from: the cluster state (etcd, watched) implements it;
 /// tests implement it with a fixed map.
 class ShardMapSource {

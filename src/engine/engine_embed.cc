@@ -84,7 +84,7 @@ Status ItemError(const Status& st) {
 
 // The vector field a neural node searches, as an embed spec (model: the node's, else the
 // field's). Needs the index's data_mu (shared).
-Result<EmbedSpec> NeuralTarget(const Index& index, const NeuralNode& node) {
+Result<EmbedSpec> NeuralTargetOf(const Index& index, const NeuralNode& node) {
   const FieldMapping* field = nullptr;
   if (!node.field.empty()) {
     field = index.mapping.Find(node.field);
@@ -216,6 +216,18 @@ void EngineImpl::EmbedWriteItems(std::vector<WriteItem>* items) {
   }
 }
 
+Result<EmbedSpec> EngineImpl::NeuralTarget(std::string_view index_name,
+                                           const NeuralNode& node) const {
+  LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
+  auto index = Find(index_name);
+  if (!index) {
+    LOOKALIKE_RETURN_IF_ERROR(FailedIndexStatus(index_name));
+    return IndexNotFound(index_name);
+  }
+  std::shared_lock lock(index->data_mu);
+  return NeuralTargetOf(*index, node);
+}
+
 Result<QueryNode> EngineImpl::EmbedNeuralNodes(const Index& index, const QueryNode& node,
                                                NeuralEmbeddings* done) {
   if (!node.HasNeural()) return node;
@@ -228,7 +240,7 @@ Result<QueryNode> EngineImpl::EmbedNeuralNodes(const Index& index, const QueryNo
     EmbedSpec spec;
     {
       std::shared_lock lock(index.data_mu);
-      LOOKALIKE_ASSIGN_OR_RETURN(spec, NeuralTarget(index, *neural));
+      LOOKALIKE_ASSIGN_OR_RETURN(spec, NeuralTargetOf(index, *neural));
     }
     // The same input for the same model and size is embedded once per request.
     auto key = std::make_tuple(neural, spec.model, spec.dims);

@@ -88,6 +88,9 @@ class EngineImpl final : public Engine {
   Result<std::vector<WriteOutcome>> Write(std::vector<WriteOp> ops,
                                           RefreshPolicy refresh) override;
   Result<WriteOutcome> WriteDocument(WriteOp op, RefreshPolicy refresh) override;
+  Result<EmbedSpec> NeuralTarget(std::string_view index, const NeuralNode& node) const override;
+  Result<ExampleVector> ReadExampleVector(std::string_view index, std::string_view id,
+                                          std::string_view path) const override;
   Result<StoredDocument> GetDocument(std::string_view index, std::string_view id,
                                      const SourceFilter& source) const override;
   Result<SearchResult> Search(std::string_view index, const SearchRequest& request,
@@ -113,11 +116,6 @@ class EngineImpl final : public Engine {
   // A copy of `request` whose knn lookups and recommends (KnnNode::lookup, ::recommend) hold the
   // query vectors they name; nullopt when it has none (vector_lookup.cc).
   Result<std::optional<SearchRequest>> ResolveVectorLookups(const SearchRequest& request) const;
-  // The stored vector at `path` of document `id` of `index`; `builder` names the request part
-  // in error messages ("lookup", "recommend").
-  Result<std::vector<float>> LookUpVector(std::string_view index, const std::string& id,
-                                          std::string_view path, std::string_view builder) const;
-  Result<std::vector<float>> RecommendVector(const VectorRecommend& recommend) const;
   Result<std::shared_ptr<Index>> CreateIndexInternal(std::string_view name,
                                                      const IndexDefinition& definition);
   /// Loads a stored index and publishes it; its vector catch-up job goes to `jobs` (by default

@@ -3,79 +3,69 @@
 //     query; the example itself is not excluded from the hits (as in Elasticsearch);
 //   * Lookalike's recommend builder (query_dsl.h VectorRecommend): positive and negative
 //     examples combined as Qdrant's average_vector strategy does, examples excluded by default.
+// The combination is shared with the cluster coordinator (lookalike/vector_builders.h); the
+// engine supplies the example vectors from its own store.
 #include <memory>
 
 #include "engine/engine_impl.h"
 #include "engine/json_util.h"
+#include "lookalike/vector_builders.h"
 
-namespace lookalike::engine {
-
-Result<std::vector<float>> EngineImpl::LookUpVector(std::string_view index_name,
-                                                    const std::string& id, std::string_view path,
-                                                    std::string_view builder) const {
-  auto index = Find(index_name);
-  if (!index) {
-    LOOKALIKE_RETURN_IF_ERROR(FailedIndexStatus(index_name));
-    return IndexNotFound(index_name);
-  }
-  const std::string where = "[" + std::string(builder) + "] document [" + id + "]";
-  std::optional<uint32_t> docnum;
-  {
-    std::shared_lock lock(index->data_mu);
-    auto it = index->ids.find(id);
-    if (it != index->ids.end()) docnum = it->second;
-  }
-  std::vector<storage::StoredVector> vectors;
-  storage::DocRecord record;
-  // Vectors before the record: if the number was reused in between, the record's id shows it.
-  if (docnum && store_->GetVectors(index->space, *docnum, &vectors).ok() &&
-      store_->GetDoc(index->space, *docnum, &record).ok() && record.id == id) {
-    for (storage::StoredVector& v : vectors) {
-      // A leading '^' marks a top-level vector kept out of the slim source (Index::Parse).
-      std::string_view field = v.field;
-      if (!field.empty() && field[0] == '^') field.remove_prefix(1);
-      if (field == path) return std::move(v.values);
-    }
-    return IllegalArgument(where + " of index [" + std::string(index_name) +
-                           "] has no vector at [" + std::string(path) + "]");
-  }
-  return IllegalArgument(where + " not found in index [" + std::string(index_name) + "]");
-}
-
+namespace lookalike {
 namespace {
 
-// Adds every stored vector of `ids` to `sum` (sized on the first); InvalidArgument when two
-// examples differ in dimension.
+// The vector `read` finds, or the error a missing document or vector is.
+Result<std::vector<float>> ExampleOrError(const ExampleVectorReader& read, const std::string& index,
+                                          const std::string& id, const std::string& path,
+                                          const std::string* routing, std::string_view builder) {
+  LOOKALIKE_ASSIGN_OR_RETURN(ExampleVector v, read(index, id, path, routing));
+  const std::string where = "[" + std::string(builder) + "] document [" + id + "]";
+  switch (v.state) {
+    case ExampleVector::State::kFound:
+      return std::move(v.values);
+    case ExampleVector::State::kNoVector:
+      return engine::IllegalArgument(where + " of index [" + index + "] has no vector at [" + path +
+                                     "]");
+    case ExampleVector::State::kNoDocument:
+      break;
+  }
+  return engine::IllegalArgument(where + " not found in index [" + index + "]");
+}
+
+// Adds every vector to `sum` (sized on the first); InvalidArgument when two examples differ in
+// dimension.
 Status AddUp(const std::vector<std::vector<float>>& vectors, std::vector<float>* sum) {
   for (const std::vector<float>& v : vectors) {
     if (sum->empty()) sum->assign(v.size(), 0.0f);
     if (v.size() != sum->size()) {
-      return IllegalArgument("[recommend] examples have different dimensions (" +
-                             std::to_string(sum->size()) + " and " + std::to_string(v.size()) +
-                             ")");
+      return engine::IllegalArgument("[recommend] examples have different dimensions (" +
+                                     std::to_string(sum->size()) + " and " +
+                                     std::to_string(v.size()) + ")");
     }
     for (size_t i = 0; i < v.size(); ++i) (*sum)[i] += v[i];
   }
   return Status::OK();
 }
 
-}  // namespace
-
-Result<std::vector<float>> EngineImpl::RecommendVector(const VectorRecommend& r) const {
+Result<std::vector<float>> RecommendVector(const VectorRecommend& r,
+                                           const ExampleVectorReader& read) {
   std::vector<std::vector<float>> positive, negative;
   for (const std::string& id : r.positive) {
-    LOOKALIKE_ASSIGN_OR_RETURN(auto v, LookUpVector(r.index, id, r.path, "recommend"));
+    LOOKALIKE_ASSIGN_OR_RETURN(auto v,
+                               ExampleOrError(read, r.index, id, r.path, nullptr, "recommend"));
     positive.push_back(std::move(v));
   }
   for (const std::string& id : r.negative) {
-    LOOKALIKE_ASSIGN_OR_RETURN(auto v, LookUpVector(r.index, id, r.path, "recommend"));
+    LOOKALIKE_ASSIGN_OR_RETURN(auto v,
+                               ExampleOrError(read, r.index, id, r.path, nullptr, "recommend"));
     negative.push_back(std::move(v));
   }
   std::vector<float> pos_sum, neg_sum;
   LOOKALIKE_RETURN_IF_ERROR(AddUp(positive, &pos_sum));
   LOOKALIKE_RETURN_IF_ERROR(AddUp(negative, &neg_sum));
   if (!neg_sum.empty() && neg_sum.size() != pos_sum.size()) {
-    return IllegalArgument("[recommend] positive and negative examples differ in dimension");
+    return engine::IllegalArgument(
+        "[recommend] positive and negative examples differ in dimension");
   }
   // avg(pos) + (avg(pos) - avg(neg)) = 2 avg(pos) - avg(neg): away from what the negatives share.
   const float pos_weight = negative.empty() ? 1.0f / positive.size() : 2.0f / positive.size();
@@ -86,8 +76,6 @@ Result<std::vector<float>> EngineImpl::RecommendVector(const VectorRecommend& r)
   }
   return query;
 }
-
-namespace {
 
 // The knn filter extended by a must_not on the example ids.
 std::shared_ptr<const QueryNode> ExcludingExamples(const KnnNode& knn) {
@@ -103,20 +91,27 @@ std::shared_ptr<const QueryNode> ExcludingExamples(const KnnNode& knn) {
 
 }  // namespace
 
-Result<std::optional<SearchRequest>> EngineImpl::ResolveVectorLookups(
-    const SearchRequest& request) const {
-  bool any = false;
-  for (const KnnNode& knn : request.knn) any |= knn.lookup.has_value() || knn.recommend.has_value();
-  if (!any) return std::optional<SearchRequest>();
+bool HasVectorBuilders(const SearchRequest& request) {
+  for (const KnnNode& knn : request.knn) {
+    if (knn.lookup.has_value() || knn.recommend.has_value()) return true;
+  }
+  return false;
+}
+
+Result<std::optional<SearchRequest>> ResolveVectorBuilders(const SearchRequest& request,
+                                                           const ExampleVectorReader& read) {
+  if (!HasVectorBuilders(request)) return std::optional<SearchRequest>();
   SearchRequest resolved = request;
   for (KnnNode& knn : resolved.knn) {
     if (knn.lookup) {
+      const VectorLookup& l = *knn.lookup;
       LOOKALIKE_ASSIGN_OR_RETURN(
-          knn.vector, LookUpVector(knn.lookup->index, knn.lookup->id, knn.lookup->path, "lookup"));
+          knn.vector,
+          ExampleOrError(read, l.index, l.id, l.path, l.routing ? &*l.routing : nullptr, "lookup"));
       knn.lookup.reset();
     }
     if (knn.recommend) {
-      LOOKALIKE_ASSIGN_OR_RETURN(knn.vector, RecommendVector(*knn.recommend));
+      LOOKALIKE_ASSIGN_OR_RETURN(knn.vector, RecommendVector(*knn.recommend, read));
       if (knn.recommend->exclude_examples) knn.filter = ExcludingExamples(knn);
       knn.recommend.reset();
     }
@@ -124,4 +119,51 @@ Result<std::optional<SearchRequest>> EngineImpl::ResolveVectorLookups(
   return std::optional<SearchRequest>(std::move(resolved));
 }
 
-}  // namespace lookalike::engine
+namespace engine {
+
+Result<ExampleVector> EngineImpl::ReadExampleVector(std::string_view index_name,
+                                                    std::string_view id,
+                                                    std::string_view path) const {
+  LOOKALIKE_RETURN_IF_ERROR(CheckOpen());
+  auto index = Find(index_name);
+  if (!index) {
+    LOOKALIKE_RETURN_IF_ERROR(FailedIndexStatus(index_name));
+    return IndexNotFound(index_name);
+  }
+  std::optional<uint32_t> docnum;
+  {
+    std::shared_lock lock(index->data_mu);
+    auto it = index->ids.find(std::string(id));
+    if (it != index->ids.end()) docnum = it->second;
+  }
+  ExampleVector out;
+  std::vector<storage::StoredVector> vectors;
+  storage::DocRecord record;
+  // Vectors before the record: if the number was reused in between, the record's id shows it.
+  if (!docnum || !store_->GetVectors(index->space, *docnum, &vectors).ok() ||
+      !store_->GetDoc(index->space, *docnum, &record).ok() || record.id != id) {
+    return out;  // kNoDocument
+  }
+  out.state = ExampleVector::State::kNoVector;
+  for (storage::StoredVector& v : vectors) {
+    // A leading '^' marks a top-level vector kept out of the slim source (Index::Parse).
+    std::string_view field = v.field;
+    if (!field.empty() && field[0] == '^') field.remove_prefix(1);
+    if (field == path) {
+      out.state = ExampleVector::State::kFound;
+      out.values = std::move(v.values);
+      break;
+    }
+  }
+  return out;
+}
+
+Result<std::optional<SearchRequest>> EngineImpl::ResolveVectorLookups(
+    const SearchRequest& request) const {
+  return ResolveVectorBuilders(
+      request, [this](const std::string& index, const std::string& id, const std::string& path,
+                      const std::string*) { return ReadExampleVector(index, id, path); });
+}
+
+}  // namespace engine
+}  // namespace lookalike

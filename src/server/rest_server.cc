@@ -77,6 +77,7 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
     cluster::ScatterOptions scatter;
     scatter.local_node = options_.node_name;
     scatter.local_engine = engine;
+    scatter.embedder = options_.embedder;
     coordinator_ = std::make_unique<cluster::Coordinator>(options_.shard_map, std::move(scatter));
     ctx_.coordinator = coordinator_.get();
   }
@@ -89,7 +90,10 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
   RegisterNearDuplicateHandlers(router_, ctx_);
   RegisterSlowLogHandlers(router_, *engine);
   RegisterSnapshotHandlers(router_, ctx_);
-  image_api_ = std::make_unique<ImageApi>(engine, options_.image);
+  image_route_ = MakeImageSearchRoute(ctx_);
+  ImageApiOptions image = options_.image;
+  image.route = image_route_.get();
+  image_api_ = std::make_unique<ImageApi>(engine, std::move(image));
   image_api_->Register(router_);
   RegisterWebUi(router_);
   auto lanes = [this] {
@@ -133,6 +137,7 @@ void RestServer::AttachCluster(ClusterServices* services) {
     cluster::ScatterOptions scatter;
     scatter.local_node = services->node_name;
     scatter.local_engine = ctx_.engine;
+    scatter.embedder = options_.embedder;
     coordinator_ = std::make_unique<cluster::Coordinator>(services->state, std::move(scatter));
     ctx_.coordinator = coordinator_.get();
   }

@@ -66,6 +66,9 @@ struct RestServerOptions {
   /// _count, GET _doc and _mget go through the coordinator (cluster/scatter.h) and scroll is
   /// refused; null = single node, everything local. Must outlive the server.
   const cluster::ShardMapSource* shard_map = nullptr;
+  /// The engine's embedder (EngineOptions::embedder): in cluster mode the coordinator embeds
+  /// neural queries and image uploads with it before scattering. Null: no models.
+  std::shared_ptr<FieldEmbedder> embedder;
 };
 
 class RestServer {
@@ -93,6 +96,7 @@ class RestServer {
   RestServerOptions options_;
   RequestGuard guard_;
   RestContext ctx_;
+  std::unique_ptr<ImageSearchRoute> image_route_;  // uploads of cluster indices: the coordinator
   std::unique_ptr<ImageApi> image_api_;
   std::unique_ptr<snapshot::RepositoryRegistry> repositories_;
   std::unique_ptr<cluster::Coordinator> coordinator_;  // null in single-node mode

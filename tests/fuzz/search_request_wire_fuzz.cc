@@ -1,6 +1,6 @@
 // Fuzz target: the decoders of the requests a coordinator sends to shard copies (search, count,
-// get; docs/formats/search-request.md). Whatever one accepts must encode back to the same
-// bytes (the formats are canonical).
+// get, example vector, neural target; docs/formats/search-request.md). Whatever one accepts must
+// encode back to the same bytes (the formats are canonical).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -30,6 +30,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (auto g = cluster::DecodeGetRequest(bytes); g.ok()) {
     if (cluster::EncodeGetRequest(*g) != bytes) std::abort();
+  }
+  if (auto v = cluster::DecodeVectorRequest(bytes); v.ok()) {
+    if (cluster::EncodeVectorRequest(*v) != bytes) std::abort();
+  }
+  if (auto n = cluster::DecodeNeuralTargetRequest(bytes); n.ok()) {
+    if (cluster::EncodeNeuralTargetRequest(*n) != bytes) std::abort();
   }
   return 0;
 }

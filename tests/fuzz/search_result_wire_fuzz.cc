@@ -1,6 +1,6 @@
 // Fuzz target: the decoders of the results shard copies send back (search result, count
-// result, stored document; docs/formats/search-result.md). Whatever one accepts must encode
-// back to the same bytes (the formats are canonical).
+// result, stored document, example vector, neural target; docs/formats/search-result.md). Whatever
+// one accepts must encode back to the same bytes (the formats are canonical).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -19,6 +19,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (auto d = cluster::DecodeStoredDocument(bytes); d.ok()) {
     if (cluster::EncodeStoredDocument(*d) != bytes) std::abort();
+  }
+  if (auto v = cluster::DecodeExampleVector(bytes); v.ok()) {
+    if (cluster::EncodeExampleVector(*v) != bytes) std::abort();
+  }
+  if (auto t = cluster::DecodeNeuralTarget(bytes); t.ok()) {
+    if (cluster::EncodeNeuralTarget(*t) != bytes) std::abort();
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lookalike/search_result.h"
@@ -13,8 +14,10 @@
 
 namespace lookalike::es {
 
+/// `leading_members` as in RenderSearchResponse (a scroll's "_scroll_id").
 std::string RenderClusterSearchResponse(const SearchResult& result,
-                                        const std::vector<ShardFailure>& failures);
+                                        const std::vector<ShardFailure>& failures,
+                                        std::string_view leading_members = {});
 std::string RenderClusterCountResponse(const CountResult& result,
                                        const std::vector<ShardFailure>& failures);
 

@@ -550,11 +550,12 @@ Status ParseVectorBuilder(element builder, KnnNode* q) {
   VectorLookup l;
   for (auto kv : AsObject(lookup)) {
     std::string_view text;
-    std::string* into = kv.key == "index" ? &l.index
-                        : kv.key == "id"  ? &l.id
-                        : kv.key == "path" ? &l.path
-                                           : nullptr;
-    if (kv.key == "routing") continue;  // one shard per index: routing selects nothing
+    // routing picks the example's shard in cluster mode; a single node has one shard.
+    std::string* into = kv.key == "index"     ? &l.index
+                        : kv.key == "id"      ? &l.id
+                        : kv.key == "path"    ? &l.path
+                        : kv.key == "routing" ? &l.routing.emplace()
+                                              : nullptr;
     if (into == nullptr) {
       return ParsingError("[lookup] unknown field [" + std::string(kv.key) + "]");
     }

@@ -201,8 +201,9 @@ std::string RenderSearchResponse(const SearchResult& r, std::string_view leading
 std::string RenderCountResponse(const CountResult& r) { return RenderCount(r, nullptr); }
 
 std::string RenderClusterSearchResponse(const SearchResult& result,
-                                        const std::vector<ShardFailure>& failures) {
-  return RenderSearch(result, {}, &failures);
+                                        const std::vector<ShardFailure>& failures,
+                                        std::string_view leading_members) {
+  return RenderSearch(result, leading_members, &failures);
 }
 
 std::string RenderClusterCountResponse(const CountResult& result,

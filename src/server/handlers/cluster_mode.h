@@ -49,8 +49,5 @@ void ClusterWriteDocument(RestContext& ctx, WriteOp op, RefreshPolicy refresh, H
 /// POST _bulk.
 void ClusterBulk(RestContext& ctx, const RestRequest& req, RefreshPolicy refresh,
                  HttpResponse* resp);
-/// GET /{index}/_doc/{id}: read from a started copy of the document's shard (this node's own
-/// when it holds one, else over HTTP from the node that does).
-void ClusterGetDocument(RestContext& ctx, const RestRequest& req, HttpResponse* resp);
 
 }  // namespace lookalike::server

@@ -1,4 +1,5 @@
-// Writes and single-document reads of a cluster node; see cluster_mode.h.
+// Writes of a cluster node; see cluster_mode.h (reads go through the coordinator,
+// cluster/scatter.h).
 #include <simdjson.h>
 
 #include <chrono>
@@ -8,10 +9,8 @@
 #include "cluster/cluster_state.h"
 #include "cluster/routing.h"
 #include "cluster/shard_log.h"
-#include "net/http_client.h"
 #include "server/es/bulk_codec.h"
 #include "server/es/doc_codec.h"
-#include "server/es/search_codec.h"
 #include "server/handlers/cluster_mode.h"
 #include "server/request_caller.h"
 #include "server/security/route_privileges.h"
@@ -185,60 +184,6 @@ void ClusterBulk(RestContext& ctx, const RestRequest& req, RefreshPolicy refresh
                   std::chrono::steady_clock::now() - started)
                   .count();
   Reply(es::RenderBulkResponse(*items, outcomes, took), resp);
-}
-
-void ClusterGetDocument(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
-  auto snap = ctx.cluster->state->snapshot();
-  std::string index(IndexParam(req));
-  std::string id(req.PathParam("id"));
-  SourceFilter source = lookalike::es::SourceFilterFromUrl(req.http.query);
-  if (index.find('~') != std::string::npos) {
-    // A local shard copy by its own name (another node's coordinator reading from it).
-    return es::ReplyStoredDocument(ctx.engine->GetDocument(index, id, source), resp);
-  }
-  auto meta = snap->indices.find(index);
-  if (meta == snap->indices.end()) return ReplyError(MissingIndex(index), resp);
-  const std::string* routing = req.Param("routing");
-  int shard = cluster::ShardForRouting(routing ? *routing : id, meta->second.number_of_shards);
-  cluster::IndexRoutes routes = snap->Routes(meta->second);
-  const cluster::ShardRoute& route = routes.shards[shard];
-  if (route.copies.empty()) {
-    return ReplyError(Status::Unavailable("[" + index + "][" + std::to_string(shard) +
-                                          "] no started copy of the shard"),
-                      resp);
-  }
-  const std::string local = cluster::ShardIndexName(routes, shard);
-  const cluster::ShardCopy* chosen = &route.copies.front();
-  for (const cluster::ShardCopy& copy : route.copies) {
-    if (copy.node == ctx.cluster->node_name) chosen = &copy;
-  }
-  if (chosen->node == ctx.cluster->node_name) {
-    auto doc = ctx.engine->GetDocument(local, id, source);
-    if (doc.ok()) doc->index = index;
-    return es::ReplyStoredDocument(doc, resp);
-  }
-  // Another node's copy: its answer, with the user's index name in place of the copy's.
-  auto client = net::HttpClient::Create("http://" + chosen->http);
-  if (!client.ok()) return ReplyError(client.status(), resp);
-  std::string path = "/" + net::UrlEncodeSegment(local) + "/_doc/" + net::UrlEncodeSegment(id);
-  char separator = '?';
-  for (const auto& [key, value] : req.http.query) {  // _source filtering and the like
-    path += separator + net::UrlEncodeSegment(key) + "=" + net::UrlEncodeSegment(value);
-    separator = '&';
-  }
-  auto answer = client->Send("GET", path, "");
-  if (!answer.ok()) {
-    return ReplyError(Status::Unavailable("node " + chosen->node + " did not answer: " +
-                                          answer.status().message()),
-                      resp);
-  }
-  std::string body = std::move(answer->body);
-  const std::string copy_name = "\"_index\":\"" + local + "\"";
-  if (size_t at = body.find(copy_name); at != std::string::npos) {
-    body.replace(at, copy_name.size(), "\"_index\":\"" + index + "\"");
-  }
-  resp->status = answer->status;
-  resp->body = std::move(body);
 }
 
 }  // namespace lookalike::server

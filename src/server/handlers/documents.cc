@@ -44,8 +44,9 @@ Status MgetError(std::string_view reason) {
   return Status::InvalidArgument(reason).WithKind(ErrorKind::kRequestValidation);
 }
 
-// GET/POST /_mget, /{index}/_mget: {"docs":[{"_index","_id","_source"?}, …]} or, with an index
-// in the URL, {"ids":[…]}. Each entry is answered like GET /{index}/_doc/{id}; an entry whose
+// GET/POST /_mget, /{index}/_mget: {"docs":[{"_index","_id","_source"?,"routing"?}, …]} or,
+// with an index in the URL, {"ids":[…]}. Each entry is answered like GET /{index}/_doc/{id}
+// with its own routing (else ?routing, else the id: the shard in cluster mode); an entry whose
 // index is missing gets its own error object, as in Elasticsearch.
 void Mget(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
   const SourceFilter url_source = lookalike::es::SourceFilterFromUrl(req.http.query);
@@ -59,15 +60,17 @@ void Mget(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
                           .WithKind(ErrorKind::kMalformedInput),
                       resp);
   }
+  const std::string* url_routing = req.Param("routing");
   struct Entry {
     std::string index, id;
     SourceFilter source;
+    std::optional<std::string> routing;
   };
   std::vector<Entry> entries;
   simdjson::dom::array list;
   if (root["docs"].get_array().get(list) == simdjson::SUCCESS) {
     for (simdjson::dom::element d : list) {
-      Entry entry{default_index, "", url_source};
+      Entry entry{default_index, "", url_source, std::nullopt};
       std::string_view v;
       if (!d.is_object()) return ReplyError(MgetError("[docs] entries must be objects"), resp);
       if (d["_index"].get_string().get(v) == simdjson::SUCCESS) entry.index = std::string(v);
@@ -79,6 +82,20 @@ void Mget(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
                           resp);
       }
       entry.id = id.is_int64() ? std::to_string(int64_t(id)) : std::string(v);
+      // "routing" (Elasticsearch 7+) or the older "_routing"; a string or an integer.
+      for (const char* key : {"routing", "_routing"}) {
+        simdjson::dom::element routing;
+        if (d[key].get(routing) != simdjson::SUCCESS) continue;
+        if (routing.get_string().get(v) == simdjson::SUCCESS) {
+          entry.routing = std::string(v);
+        } else if (routing.is_int64()) {
+          entry.routing = std::to_string(int64_t(routing));
+        } else {
+          return ReplyError(MgetError("[" + std::string(key) + "] of doc " +
+                                      std::to_string(entries.size()) + " must be a string"),
+                            resp);
+        }
+      }
       simdjson::dom::element src;
       if (d["_source"].get(src) == simdjson::SUCCESS) {
         // The entry's own _source replaces ?_source (?_source_includes/excludes still apply).
@@ -114,9 +131,9 @@ void Mget(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
     for (simdjson::dom::element id : list) {
       std::string_view v;
       if (id.get_string().get(v) == simdjson::SUCCESS) {
-        entries.push_back({default_index, std::string(v), url_source});
+        entries.push_back({default_index, std::string(v), url_source, std::nullopt});
       } else if (id.is_int64()) {
-        entries.push_back({default_index, std::to_string(int64_t(id)), url_source});
+        entries.push_back({default_index, std::to_string(int64_t(id)), url_source, std::nullopt});
       } else {
         return ReplyError(MgetError("[ids] must hold strings"), resp);
       }
@@ -131,7 +148,8 @@ void Mget(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
   JsonWriter w;
   w.BeginObject().Key("docs").BeginArray();
   for (const Entry& entry : entries) {
-    auto got = GetDocumentFor(ctx, req, entry.index, entry.id, entry.source, nullptr);
+    const std::string* routing = entry.routing ? &*entry.routing : url_routing;
+    auto got = GetDocumentFor(ctx, req, entry.index, entry.id, entry.source, routing);
     if (got.ok()) {
       w.Raw(es::RenderStoredDocument(*got));
       continue;
@@ -160,8 +178,6 @@ void RegisterDocumentHandlers(Router& router, RestContext& ctx) {
                IndexDoc(ctx, req, resp, OpType::kCreate);
              });
   auto get = [&ctx](const RestRequest& req, HttpResponse* resp) {
-    // The scatter coordinator's routed get when it is wired, else a copy read over the etcd map.
-    if (ctx.cluster && ctx.coordinator == nullptr) return ClusterGetDocument(ctx, req, resp);
     SourceFilter source = lookalike::es::SourceFilterFromUrl(req.http.query);
     es::ReplyStoredDocument(GetDocumentFor(ctx, req, IndexParam(req), req.PathParam("id"), source,
                                            req.Param("routing")),

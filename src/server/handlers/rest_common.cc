@@ -232,7 +232,7 @@ void SetFailureTypes(std::vector<ShardFailure>* failures) {
 }
 
 bool Coordinated(const RestContext& ctx, std::string_view index) {
-  return ctx.coordinator != nullptr && index.find('~') == std::string_view::npos;
+  return ctx.coordinator != nullptr && cluster::Coordinator::Coordinates(index);
 }
 
 Result<StoredDocument> GetDocumentFor(RestContext& ctx, const RestRequest& req,

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -28,6 +29,8 @@ class ShardLog;
 }  // namespace lookalike::cluster
 
 namespace lookalike::server {
+
+class ImageSearchRoute;
 
 /// Cluster-level settings from PUT /_cluster/settings (flat keys). They are accepted for client
 /// compatibility; only the disk watermarks (kDiskWatermarkKeys) change engine behaviour, through
@@ -119,10 +122,12 @@ Status AuthorizeLookups(const RestRequest& req, const SearchRequest& request);
 /// ?allow_partial_search_results (default true; illegal_argument_exception for a value that is
 /// not a boolean).
 Result<cluster::ScatterCall> ScatterCallOf(const RestRequest& req);
-/// True when a request on `index` goes through the coordinator: cluster mode, and not a local
-/// shard copy ("<index>~<shard>~<uuid>", which user index names cannot contain), which the
-/// node answers from its own engine (operators and tests look at copies that way).
+/// True when a request on `index` goes through the coordinator: cluster mode (or a static
+/// shard map) and Coordinator::Coordinates(index).
 bool Coordinated(const RestContext& ctx, std::string_view index);
+/// POST _search/image of an index the coordinator serves (server/image/image_handlers.h):
+/// through ctx.coordinator, decided per request (a cluster may be attached after start-up).
+std::unique_ptr<ImageSearchRoute> MakeImageSearchRoute(RestContext& ctx);
 /// Fills each failure's Elasticsearch `type` from the one error table.
 void SetFailureTypes(std::vector<ShardFailure>* failures);
 /// GET of one document: from the local engine, or in cluster mode from the shard that

@@ -9,6 +9,7 @@
 
 #include "common/base64.h"
 #include "common/json_writer.h"
+#include "server/es/cluster_render.h"
 #include "server/es/search_codec.h"
 #include "server/es/search_render.h"
 #include "server/handlers/rest_common.h"
@@ -116,14 +117,27 @@ Status ContextMissing(const std::string& id) {
 
 // Runs one page of `c` and remembers its last hit's sort values (typed, from the engine's
 // result: nothing is parsed back or written as text); returns the response with "_scroll_id"
-// first.
-Result<std::string> NextPage(Engine& engine, const std::string& id, ScrollContext* c) {
-  LOOKALIKE_ASSIGN_OR_RETURN(SearchResult result, engine.Search(c->index, c->request));
+// first. In cluster mode the coordinator runs the page and advances each shard's position.
+Result<std::string> NextPage(RestContext& ctx, const RestRequest& req, const std::string& id,
+                             ScrollContext* c,
+                             std::optional<SearchResult::Embedding> embedding = std::nullopt) {
+  std::string scroll_id = "\"_scroll_id\":";
+  AppendJsonString(&scroll_id, id);
+  if (c->coordinated) {
+    LOOKALIKE_ASSIGN_OR_RETURN(cluster::ScatterCall call, ScatterCallOf(req));
+    std::vector<ShardFailure> failures;
+    LOOKALIKE_ASSIGN_OR_RETURN(
+        SearchResult result,
+        ctx.coordinator->ScrollPage(c->index.empty() ? std::string_view("_all") : c->index,
+                                    c->request, &c->cursor, call, &failures));
+    result.embedding = std::move(embedding);
+    SetFailureTypes(&failures);
+    return es::RenderClusterSearchResponse(result, failures, scroll_id);
+  }
+  LOOKALIKE_ASSIGN_OR_RETURN(SearchResult result, ctx.engine->Search(c->index, c->request));
   if (!result.hits.empty() && !result.hits.back().sort.empty()) {
     c->request.search_after = result.hits.back().sort;  // still rendered below
   }
-  std::string scroll_id = "\"_scroll_id\":";
-  AppendJsonString(&scroll_id, id);
   return es::RenderSearchResponse(result, scroll_id);
 }
 
@@ -175,6 +189,15 @@ Result<std::string> StartScroll(RestContext& ctx, const RestRequest& req,
   if (request.sort.empty()) request.sort.push_back(SortKey::Of("_doc"));
   ScrollContext c;
   c.index = std::string(IndexParam(req));
+  std::optional<SearchResult::Embedding> embedding;
+  if (Coordinated(ctx, c.index)) {
+    // Examples are resolved and images embedded once for the whole scroll.
+    LOOKALIKE_ASSIGN_OR_RETURN(cluster::ScatterCall call, ScatterCallOf(req));
+    LOOKALIKE_ASSIGN_OR_RETURN(
+        request, ctx.coordinator->Prepare(c.index.empty() ? std::string_view("_all") : c.index,
+                                          request, call, &embedding));
+    c.coordinated = true;
+  }
   c.request = std::move(request);
   c.expires = Clock::now() + ttl;
   c.owner = std::string(CallerId(req));
@@ -182,7 +205,7 @@ Result<std::string> StartScroll(RestContext& ctx, const RestRequest& req,
   placeholder.expires = c.expires;
   placeholder.owner = c.owner;
   LOOKALIKE_ASSIGN_OR_RETURN(std::string id, ctx.scrolls.Add(std::move(placeholder)));
-  auto page = NextPage(*ctx.engine, id, &c);
+  auto page = NextPage(ctx, req, id, &c, std::move(embedding));
   if (!page.ok()) {
     ctx.scrolls.Clear({id}, c.owner);
     return page.status();
@@ -209,7 +232,7 @@ void RegisterScrollHandlers(Router& router, RestContext& ctx) {
     std::optional<ScrollContext> c = ctx.scrolls.Take(id, CallerId(req));
     if (!c) return ReplyError(ContextMissing(id), resp);
     c->expires = Clock::now() + *ttl;
-    auto page = NextPage(*ctx.engine, id, &*c);
+    auto page = NextPage(ctx, req, id, &*c);
     if (page.ok()) ctx.scrolls.Put(id, std::move(*c));  // a failed page ends the scroll
     Reply(page, resp);
   };

@@ -2,8 +2,10 @@
 // POST /_search/scroll {"scroll_id","scroll"} fetches the next page, DELETE /_search/scroll
 // {"scroll_id":[…]} (or "_all") frees contexts. A context remembers the typed request (with a
 // `_doc` sort added when it had none) and the last hit's sort values; each page is a fresh
-// search "after" them. Unlike Elasticsearch's point-in-time view, documents written during a scroll may
-// show up in later pages; none is returned twice and none present throughout is skipped.
+// search "after" them. Unlike Elasticsearch's point-in-time view, documents written during a scroll
+// may show up in later pages; none is returned twice and none present throughout is skipped. In
+// cluster mode the coordinator keeps the context and each shard's position in the order
+// (Coordinator::ScrollPage); the shards keep nothing.
 //
 // A scroll belongs to the caller that opened it (RequestCaller::id; "" when security is off):
 // another caller's continue or clear finds no such context (404, as Elasticsearch answers, so
@@ -21,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/scatter.h"
 #include "lookalike/engine.h"
 
 namespace lookalike::server {
@@ -32,6 +35,10 @@ struct ScrollContext {
   SearchRequest request;
   std::chrono::steady_clock::time_point expires;
   std::string owner;  // RequestCaller::id of the caller that opened it
+  /// Cluster mode: the pages come from the coordinator (the request was prepared there once:
+  /// examples resolved, images embedded), each shard going on from its own position.
+  bool coordinated = false;
+  cluster::Coordinator::ScrollCursor cursor;
 };
 
 class ScrollStore {

@@ -1,19 +1,18 @@
 // The shard endpoints a coordinating node calls on the node holding a shard copy (issue 9):
 //
-//   POST /_internal/shards/{index}/_search   binary SearchRequest  → binary partial SearchResult
-//   POST /_internal/shards/{index}/_count    binary CountRequest   → binary CountResult
-//   POST /_internal/shards/{index}/_get      binary ShardGetRequest → binary StoredDocument
+//   POST /_internal/shards/{index}/{endpoint}   binary request → binary answer
 //
+// for the endpoints of cluster/shard_calls.h (_search, _count, _get, _vector, _neural_target).
 // {index} is the local engine index of the copy (cluster/shard_map.h ShardIndexName). Bodies are
 // the formats of docs/formats/search-request.md and search-result.md (content type
 // application/octet-stream); an error is answered with the status the error table gives it and a
 // binary shard error (the Status itself), so the coordinator sees the shard's error exactly.
-// Searches run with SearchOptions::as_shard: the first from + size hits, for the merge.
 //
 // Authorisation (security on): the coordinator forwards the user's credentials; the route needs
 // read on the user's index, the part of {index} before the first '~'
 // (security/route_privileges.cc), so a shard call grants nothing a direct search would not.
 #include "cluster/search_wire.h"
+#include "cluster/shard_calls.h"
 #include "server/error_mapping.h"
 #include "server/handlers/rest_common.h"
 
@@ -21,14 +20,6 @@ namespace lookalike::server {
 namespace {
 
 constexpr std::string_view kBinary = "application/octet-stream";
-
-// A request that does not decode is the caller's error (400), not damaged storage: the same
-// bytes would fail on every copy, so the coordinator must not try the next one.
-template <typename T>
-Result<T> Malformed(Result<T> decoded) {
-  if (decoded.ok() || decoded.status().code() != StatusCode::kCorruption) return decoded;
-  return Status::InvalidArgument(decoded.status().message()).WithKind(ErrorKind::kMalformedInput);
-}
 
 void ReplyBinary(Result<std::string> body, HttpResponse* resp) {
   resp->content_type = std::string(kBinary);
@@ -41,47 +32,17 @@ void ReplyBinary(Result<std::string> body, HttpResponse* resp) {
   resp->body = std::move(body).value();
 }
 
-Result<std::string> ShardSearch(Engine& engine, const RestRequest& req) {
-  LOOKALIKE_ASSIGN_OR_RETURN(SearchRequest request,
-                             Malformed(cluster::DecodeSearchRequest(req.body())));
-  SearchOptions options;
-  options.as_shard = true;
-  LOOKALIKE_ASSIGN_OR_RETURN(SearchResult result,
-                             engine.Search(IndexParam(req), request, options));
-  return cluster::EncodeSearchResult(result);
-}
-
-Result<std::string> ShardCount(Engine& engine, const RestRequest& req) {
-  LOOKALIKE_ASSIGN_OR_RETURN(CountRequest request,
-                             Malformed(cluster::DecodeCountRequest(req.body())));
-  LOOKALIKE_ASSIGN_OR_RETURN(CountResult result, engine.Count(IndexParam(req), request));
-  return cluster::EncodeCountResult(result);
-}
-
-Result<std::string> ShardGet(Engine& engine, const RestRequest& req) {
-  LOOKALIKE_ASSIGN_OR_RETURN(cluster::ShardGetRequest request,
-                             Malformed(cluster::DecodeGetRequest(req.body())));
-  LOOKALIKE_ASSIGN_OR_RETURN(StoredDocument document,
-                             engine.GetDocument(IndexParam(req), request.id, request.source));
-  return cluster::EncodeStoredDocument(document);
-}
-
 }  // namespace
 
 void RegisterShardHandlers(Router& router, RestContext& ctx) {
   Engine& e = *ctx.engine;
-  router.Add("POST", "/_internal/shards/{index}/_search",
-             [&e](const RestRequest& req, HttpResponse* resp) {
-               ReplyBinary(ShardSearch(e, req), resp);
-             });
-  router.Add("POST", "/_internal/shards/{index}/_count",
-             [&e](const RestRequest& req, HttpResponse* resp) {
-               ReplyBinary(ShardCount(e, req), resp);
-             });
-  router.Add("POST", "/_internal/shards/{index}/_get",
-             [&e](const RestRequest& req, HttpResponse* resp) {
-               ReplyBinary(ShardGet(e, req), resp);
-             });
+  for (std::string_view endpoint : cluster::ShardEndpoints()) {
+    router.Add("POST", "/_internal/shards/{index}/" + std::string(endpoint),
+               [&e, endpoint](const RestRequest& req, HttpResponse* resp) {
+                 ReplyBinary(cluster::AnswerShardCall(e, IndexParam(req), endpoint, req.body()),
+                             resp);
+               });
+  }
 }
 
 }  // namespace lookalike::server

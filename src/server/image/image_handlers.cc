@@ -128,6 +128,12 @@ void ImageApi::SearchImage(const RestRequest& request, HttpResponse* response) c
   neural.image.assign(file->data.begin(), file->data.end());
   neural.k = static_cast<size_t>(*k);
   neural.filter = std::move(filter);
+  const bool routed = options_.route != nullptr && options_.route->Routes(index);
+  if (routed && neural.field.empty()) {
+    auto target = options_.route->NeuralTarget(request, index, neural);
+    if (!target.ok()) return fail(target.status());
+    neural.field = target->vector_field;
+  }
   if (neural.field.empty()) {
     // The hits show their documents without the searched vector, so name it here.
     auto described = engine_->DescribeIndices(index);
@@ -143,6 +149,13 @@ void ImageApi::SearchImage(const RestRequest& request, HttpResponse* response) c
   search.size = *size;
   search.source.excludes = {neural.field};
   search.query.emplace().node = std::move(neural);
+  if (routed) {
+    auto body = options_.route->Search(request, index, search);
+    if (!body.ok()) return fail(body.status());
+    response->status = 200;
+    response->body = std::move(body).value();
+    return;
+  }
   auto result = engine_->Search(index, search);
   if (!result.ok()) return fail(result.status());
   response->status = 200;

@@ -33,6 +33,21 @@
 
 namespace lookalike::server {
 
+/// Where the search of an upload runs when the index is not in the local engine (cluster mode:
+/// the coordinator, cluster/scatter.h). The server implements it.
+class ImageSearchRoute {
+ public:
+  virtual ~ImageSearchRoute() = default;
+  /// True when searches of `index` go through this route rather than the local engine.
+  virtual bool Routes(std::string_view index) const = 0;
+  /// The vector field (and model) `node` searches on `index` (Engine::NeuralTarget).
+  virtual Result<EmbedSpec> NeuralTarget(const RestRequest& request, std::string_view index,
+                                         const NeuralNode& node) const = 0;
+  /// Runs `search` on `index` and renders the _search response.
+  virtual Result<std::string> Search(const RestRequest& request, std::string_view index,
+                                     const SearchRequest& search) const = 0;
+};
+
 struct ImageApiOptions {
   ModelRegistry* models = nullptr;       // what GET /_models lists (null: none)
   std::vector<std::string> image_roots;  // folders GET _image may serve from (made canonical)
@@ -40,6 +55,8 @@ struct ImageApiOptions {
   int max_k = 10000;
   std::string thumbnail_dir;                // disk cache for ?size=N thumbnails; "" = none
   size_t thumbnail_memory_bytes = 32 << 20;  // in-memory LRU of thumbnails; 0 = none
+  /// Cluster mode: POST _search/image of a routed index goes here (not owned; null = none).
+  const ImageSearchRoute* route = nullptr;
 };
 
 class ImageApi {

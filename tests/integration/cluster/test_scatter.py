@@ -4,13 +4,16 @@ with `--static-shards FILE` and coordinates. Its answers must equal those of one
 every document (exact-search "flat" vectors, unique sort keys, integer values), and losing a
 shard must show in `_shards` (or be a 503 with allow_partial_search_results=false).
 
-Run: python3 tests/integration/cluster/test_scatter.py --binary build/lookalike
+Run: python3 tests/integration/cluster/test_scatter.py --binary build/lookalike [--models DIR]
 """
+import base64
 import json
 import os
 import random
+import struct
 import sys
 import tempfile
+import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server"))
 from lk_server import Server, check, run_main, add_user, basic_auth  # noqa: E402
@@ -20,6 +23,7 @@ UUID = "u1"
 DOCS = 600
 DIM = 8
 CATEGORIES = ["shoes", "hats", "bags", "coats"]
+ROUTED_ID, ROUTING = "routed-1", "key-7"
 MAPPING = {
     "settings": {"index.knn": True},
     "mappings": {"properties": {
@@ -79,17 +83,27 @@ def make_docs():
         docs.append({"_id": "d%04d" % i, "fvec": [round(rng.uniform(-1, 1), 4) for _ in range(DIM)],
                      "category": CATEGORIES[i % len(CATEGORIES)], "price": rng.randint(0, 50),
                      "num": i, "title": "item %s %s" % (CATEGORIES[i % 4], "red" if i % 3 else "blue")})
+    # Written with its own routing: it lives on the shard ROUTING routes to, not on its id's.
+    docs.append({"_id": ROUTED_ID, "_routing": ROUTING, "fvec": [0.5] * DIM, "category": "hats",
+                 "price": 7, "num": DOCS, "title": "item routed"})
     return docs
 
 
-def load(server, index, docs):
-    status, body = server.json("PUT", "/" + index, MAPPING)
+def home_shard(doc):
+    return shard_of(doc.get("_routing", doc["_id"]))
+
+
+def user_source(doc):
+    return {k: v for k, v in doc.items() if not k.startswith("_")}
+
+
+def load(server, index, docs, mapping=MAPPING):
+    status, body = server.json("PUT", "/" + index, mapping)
     check(status == 200, "create %s: %s %s" % (index, status, body))
     lines = []
     for d in docs:
-        src = {k: v for k, v in d.items() if k != "_id"}
         lines.append(json.dumps({"index": {"_index": index, "_id": d["_id"]}}))
-        lines.append(json.dumps(src))
+        lines.append(json.dumps(user_source(d)))
     status, data = server.request("POST", "/_bulk?refresh=true", "\n".join(lines) + "\n",
                                   headers={"Content-Type": "application/x-ndjson"})
     check(status == 200 and not json.loads(data)["errors"], "bulk into %s: %s" % (index, data[:300]))
@@ -100,9 +114,9 @@ def hits_of(body):
             for h in body["hits"]["hits"]]
 
 
-def same_search(coord, ref, body, what, compare_total=True):
-    s1, got = coord.json("POST", "/docs/_search", body)
-    s2, want = ref.json("POST", "/docs/_search", body)
+def same_search(coord, ref, body, what, compare_total=True, index="docs"):
+    s1, got = coord.json("POST", "/%s/_search" % index, body)
+    s2, want = ref.json("POST", "/%s/_search" % index, body)
     check(s1 == 200 and s2 == 200, "%s: statuses %s %s: %s %s" % (what, s1, s2, got, want))
     check(hits_of(got) == hits_of(want), "%s: hits differ:\n%s\n%s" % (what, hits_of(got), hits_of(want)))
     if compare_total:
@@ -156,16 +170,177 @@ def check_equal_answers(coord, ref, docs):
     ids = [d["_id"] for d in docs[:6]] + ["nope"]
     s1, m1 = coord.json("POST", "/docs/_mget", {"ids": ids})
     check(s1 == 200 and [(x["_id"], x["found"], x.get("_source")) for x in m1["docs"]] ==
-          [(d["_id"], True, {k: v for k, v in d.items() if k != "_id"}) for d in docs[:6]] +
+          [(d["_id"], True, user_source(d)) for d in docs[:6]] +
           [("nope", False, None)], "mget: %s" % m1)
-    status, body = coord.json("POST", "/docs/_search?scroll=1m", {"size": 5})
-    check(status == 400, "scroll in cluster mode: %s %s" % (status, body))
+    check_routing(coord)
+    check_scroll(coord, ref, docs)
+    check_vector_builders(coord, ref)
+
+
+def check_routing(coord):
+    """GET and _mget entries with their own routing read the shard it routes to."""
+    status, body = coord.json("GET", "/docs/_doc/%s?routing=%s" % (ROUTED_ID, ROUTING))
+    check(status == 200 and body["found"], "GET with routing: %s %s" % (status, body))
+    status, body = coord.json("GET", "/docs/_doc/" + ROUTED_ID)
+    check(status == 404, "GET of a routed document by its id alone: %s %s" % (status, body))
+    status, body = coord.json("POST", "/_mget", {"docs": [
+        {"_index": "docs", "_id": ROUTED_ID, "routing": ROUTING},
+        {"_index": "docs", "_id": ROUTED_ID},
+        {"_index": "docs", "_id": "d0005", "_source": ["num"]}]})
+    check(status == 200 and [d["found"] for d in body["docs"]] == [True, False, True] and
+          body["docs"][0]["_source"]["title"] == "item routed" and
+          body["docs"][2]["_source"] == {"num": 5}, "_mget with routing: %s" % body)
+    status, body = coord.json("POST", "/docs/_mget?routing=" + ROUTING, {"ids": [ROUTED_ID]})
+    check(status == 200 and body["docs"][0]["found"], "_mget with ?routing: %s" % body)
+    status, body = coord.json("POST", "/_mget", {"docs": [
+        {"_index": "docs", "_id": "x", "routing": {"not": "a string"}}]})
+    check(status == 400, "_mget with a bad routing: %s %s" % (status, body))
+
+
+def scroll_pages(server, body):
+    """Every page of a scroll of /docs, as lists of ids; the scroll is cleared at the end."""
+    status, page = server.json("POST", "/docs/_search?scroll=1m", body)
+    check(status == 200 and "_scroll_id" in page, "scroll start: %s %s" % (status, page))
+    pages = []
+    scroll_id = page["_scroll_id"]
+    while page["hits"]["hits"]:
+        pages.append([h["_id"] for h in page["hits"]["hits"]])
+        check(len(pages) < 100, "scroll does not end")
+        status, page = server.json("POST", "/_search/scroll", {"scroll_id": scroll_id,
+                                                              "scroll": "1m"})
+        check(status == 200 and page["_shards"]["failed"] == 0, "scroll page: %s %s" % (
+            status, page))
+    status, cleared = server.json("DELETE", "/_search/scroll", {"scroll_id": [scroll_id]})
+    check(status == 200 and cleared["num_freed"] == 1, "clear scroll: %s %s" % (status, cleared))
+    status, _ = server.json("POST", "/_search/scroll", {"scroll_id": scroll_id})
+    check(status == 404, "cleared scroll still answers: %s" % status)
+    return pages
+
+
+def check_scroll(coord, ref, docs):
+    """Scroll through the coordinator: the coordinator keeps each shard's position, so a sorted
+    scroll gives one node's pages, and the default (_doc) order gives every document once."""
+    for body in [{"size": 37, "sort": [{"num": "desc"}]},
+                 {"size": 20, "query": {"term": {"category": "hats"}},
+                  "sort": [{"price": "asc"}, {"num": "asc"}]}]:
+        got, want = scroll_pages(coord, body), scroll_pages(ref, body)
+        check(got == want, "scroll pages differ for %s:\n%s\n%s" % (body, got, want))
+    pages = scroll_pages(coord, {"size": 50})
+    seen = [i for p in pages for i in p]
+    check(sorted(seen) == sorted(d["_id"] for d in docs) and all(len(p) == 50 for p in pages[:-1]),
+          "a _doc scroll misses or repeats documents: %d of %d" % (len(set(seen)), len(docs)))
+
+
+def same_error(coord, ref, body, what):
+    s1, got = coord.json("POST", "/docs/_search", body)
+    s2, want = ref.json("POST", "/docs/_search", body)
+    check(s1 == s2 and s1 >= 400 and got["error"]["type"] == want["error"]["type"] and
+          got["error"]["reason"] == want["error"]["reason"], "%s: %s %s / %s %s" % (
+              what, s1, got, s2, want))
+
+
+def check_vector_builders(coord, ref):
+    """knn query_vector_builder through the coordinator: the examples' vectors come from the
+    shards their routing (default: their id) routes to; the hits equal one node's."""
+    def lookup(doc_id, **extra):
+        spec = dict({"index": "docs", "id": doc_id, "path": "fvec"}, **extra)
+        return {"size": 6, "knn": {"field": "fvec", "k": 6, "num_candidates": 60,
+                                   "query_vector_builder": {"lookup": spec}}}
+    for doc_id in ["d0003", "d0100", "d0451"]:
+        got = same_search(coord, ref, lookup(doc_id), "lookup %s" % doc_id, compare_total=False)
+        check(got["hits"]["hits"][0]["_id"] == doc_id, "lookup %s: itself first" % doc_id)
+    same_search(coord, ref, lookup(ROUTED_ID, routing=ROUTING), "lookup with routing",
+                compare_total=False)
+    recommend = {"size": 7, "knn": {"field": "fvec", "k": 7, "num_candidates": 70,
+                                    "filter": {"term": {"category": "shoes"}},
+                                    "query_vector_builder": {"recommend": {
+                                        "index": "docs", "path": "fvec",
+                                        "positive": ["d0004", "d0017", "d0222"],
+                                        "negative": ["d0301"]}}}}
+    got = same_search(coord, ref, recommend, "recommend", compare_total=False)
+    check(not {"d0004", "d0017", "d0222", "d0301"} & {h["_id"] for h in got["hits"]["hits"]},
+          "recommend shows its examples: %s" % got["hits"]["hits"])
+    # The same errors as one node: a missing example, a path without a vector.
+    same_error(coord, ref, lookup("nope"), "lookup of a missing document")
+    same_error(coord, ref, lookup("d0001", path="price"), "lookup of a path without a vector")
+    status, body = coord.json("POST", "/docs/_search", lookup(ROUTED_ID))
+    check(status == 400 and "not found" in body["error"]["reason"],
+          "a routed example looked up by its id alone is on another shard: %s %s" % (status, body))
+    status, body = coord.json("POST", "/docs/_search", dict(lookup("d0001"), **{"knn": dict(
+        lookup("d0001")["knn"], query_vector_builder={"lookup": {
+            "index": "missing", "id": "d0001", "path": "fvec"}})}))
+    check(status == 404 and body["error"]["type"] == "index_not_found_exception",
+          "lookup in a missing index: %s %s" % (status, body))
+
+
+IMG_UUID = "u2"
+IMG_DIM = 384  # mobilenet_v2_b10, the model the vector field names
+IMG_MAPPING = {"mappings": {"properties": {
+    "emb": {"type": "knn_vector", "dimension": IMG_DIM, "model": "mobilenet_v2_b10",
+            "method": {"name": "flat", "space_type": "cosinesimil"}},
+    "num": {"type": "integer"}}}}
+
+
+def png(width, height, seed):
+    """A small random RGB PNG."""
+    rng = random.Random(seed)
+    rows = b"".join(b"\0" + bytes(rng.randrange(256) for _ in range(width * 3))
+                    for _ in range(height))
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data +
+                struct.pack(">I", zlib.crc32(kind + data)))
+    return (b"\x89PNG\r\n\x1a\n" +
+            chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def make_image_docs():
+    rng = random.Random(5)
+    return [{"_id": "i%03d" % i, "emb": [round(rng.uniform(0, 1), 4) for _ in range(IMG_DIM)],
+             "num": i} for i in range(90)]
+
+
+def check_images(coord, ref):
+    """Neural (image) queries through the coordinator: it embeds the upload with its own model
+    (the one the index's field names, read from a shard copy) and scatters a plain knn query to
+    shards that have no models at all; the hits equal one node's."""
+    image = png(48, 40, 3)
+    query = {"size": 6, "_source": ["num"], "query": {"neural": {"emb": {
+        "query_image": base64.b64encode(image).decode(), "k": 6}}}}
+    got = same_search(coord, ref, query, "neural query", compare_total=False, index="imgs")
+    check(got.get("model") == "mobilenet_v2_b10" and "embed_took" in got,
+          "neural response: %s" % {k: v for k, v in got.items() if k != "hits"})
+    in_bool = {"size": 4, "query": {"bool": {"must": [query["query"]],
+                                             "filter": [{"range": {"num": {"gte": 30}}}]}}}
+    same_search(coord, ref, in_bool, "neural query in a bool", compare_total=False, index="imgs")
+    # A knn query counts its k hits on every shard (k per shard, as totals: search_merge.h).
+    s1, c1 = coord.json("POST", "/imgs/_count", {"query": query["query"]})
+    check(s1 == 200 and c1["count"] == SHARDS * 6, "neural count: %s %s" % (s1, c1))
+    boundary = "lookalike-test-boundary"
+    form = ("--%s\r\nContent-Disposition: form-data; name=\"k\"\r\n\r\n5\r\n--%s\r\n"
+            "Content-Disposition: form-data; name=\"file\"; filename=\"q.png\"\r\n"
+            "Content-Type: image/png\r\n\r\n" % (boundary, boundary)).encode()
+    form += image + ("\r\n--%s--\r\n" % boundary).encode()
+    headers = {"Content-Type": "multipart/form-data; boundary=" + boundary}
+    answers = []
+    for server in (coord, ref):
+        status, data = server.request("POST", "/imgs/_search/image", form, headers=headers)
+        check(status == 200, "_search/image: %s %s" % (status, data[:300]))
+        answers.append(json.loads(data))
+    check(hits_of(answers[0]) == hits_of(answers[1]), "_search/image hits differ: %s %s" % (
+        hits_of(answers[0]), hits_of(answers[1])))
+    check(all("emb" not in h["_source"] for h in answers[0]["hits"]["hits"]),
+          "_search/image shows the searched vector")
+    status, body = coord.json("POST", "/imgs/_search", {"query": {"neural": {"emb": {
+        "query_image": "%%% not base64"}}}})
+    check(status == 400, "bad neural image: %s %s" % (status, body))
 
 
 def check_lost_shard(coord, shard_nodes, docs):
     lost = 2
     shard_nodes[lost].kill9()
-    lost_ids = {d["_id"] for d in docs if shard_of(d["_id"]) == lost}
+    lost_ids = {d["_id"] for d in docs if home_shard(d) == lost}
     status, body = coord.json("POST", "/docs/_search", {"size": 50, "sort": [{"num": "asc"}]})
     check(status == 200, "partial search: %s %s" % (status, body))
     shards = body["_shards"]
@@ -177,7 +352,7 @@ def check_lost_shard(coord, shard_nodes, docs):
     got = [h["_id"] for h in body["hits"]["hits"]]
     want = sorted((d for d in docs if d["_id"] not in lost_ids), key=lambda d: d["num"])[:50]
     check(got == [d["_id"] for d in want], "partial hits: %s" % got)
-    check(body["hits"]["total"]["value"] == DOCS - len(lost_ids), "partial total %s" % body["hits"]["total"])
+    check(body["hits"]["total"]["value"] == len(docs) - len(lost_ids), "partial total %s" % body["hits"]["total"])
     status, body = coord.json("POST", "/docs/_search?allow_partial_search_results=false", {})
     # Elasticsearch's answer: 503 search_phase_execution_exception, the lost shard in
     # failed_shards.
@@ -191,7 +366,7 @@ def check_lost_shard(coord, shard_nodes, docs):
     check(status == 503 and body["error"]["type"] == "search_phase_execution_exception",
           "strict count: %s %s" % (status, body))
     status, body = coord.json("POST", "/docs/_count", {})
-    check(status == 200 and body["count"] == DOCS - len(lost_ids) and body["_shards"]["failed"] == 1,
+    check(status == 200 and body["count"] == len(docs) - len(lost_ids) and body["_shards"]["failed"] == 1,
           "partial count: %s" % body)
     lost_id = sorted(lost_ids)[0]
     status, body = coord.json("GET", "/docs/_doc/" + lost_id)
@@ -217,27 +392,43 @@ def check_shard_endpoint_security(binary):
 
 def test(binary):
     docs = make_docs()
+    image_docs = make_image_docs()
+    models = sys.argv[sys.argv.index("--models") + 1] if "--models" in sys.argv else None
+    with_models = ["--models", models] if models else []
     shard_nodes = []
     coord = None
     try:
         for s in range(SHARDS):
-            shard_nodes.append(Server(binary, extra_args=["--node-name", "n%d" % s]).start())
+            # Only n0 (the single-node reference) has models: shards never embed.
+            shard_nodes.append(Server(binary, extra_args=["--node-name", "n%d" % s] +
+                                      (with_models if s == 0 else [])).start())
         ref = shard_nodes[0]  # also holds the whole data set as "docs": the single-node answer
         load(ref, "docs", docs)
+        load(ref, "imgs", image_docs, IMG_MAPPING)
         for s in range(SHARDS):
-            part = [d for d in docs if shard_of(d["_id"]) == s]
+            part = [d for d in docs if home_shard(d) == s]
             check(part, "shard %d has documents" % s)
             load(shard_nodes[s], "docs~%d~%s" % (s, UUID), part)
-        shard_map = {"indices": [{"index": "docs", "uuid": UUID, "number_of_shards": SHARDS,
-                                  "shards": [{"shard": s, "copies": [
-                                      {"node": "n%d" % s, "http": "127.0.0.1:%d" % shard_nodes[s].port,
-                                       "primary": True}]} for s in range(SHARDS)]}]}
+            load(shard_nodes[s], "imgs~%d~%s" % (s, IMG_UUID),
+                 [d for d in image_docs if home_shard(d) == s], IMG_MAPPING)
+
+        def routes(index, uuid):
+            return {"index": index, "uuid": uuid, "number_of_shards": SHARDS,
+                    "shards": [{"shard": s, "copies": [
+                        {"node": "n%d" % s, "http": "127.0.0.1:%d" % shard_nodes[s].port,
+                         "primary": True}]} for s in range(SHARDS)]}
+        shard_map = {"indices": [routes("docs", UUID), routes("imgs", IMG_UUID)]}
         fd, map_path = tempfile.mkstemp(suffix=".json")
         with os.fdopen(fd, "w") as f:
             json.dump(shard_map, f)
-        coord = Server(binary, extra_args=["--node-name", "coordinator", "--static-shards", map_path])
+        coord = Server(binary, extra_args=["--node-name", "coordinator", "--static-shards",
+                                           map_path] + with_models)
         coord.start()
         check_equal_answers(coord, ref, docs)
+        if models:
+            check_images(coord, ref)
+        else:
+            print("no --models: image queries through the coordinator not checked")
         check_lost_shard(coord, shard_nodes, docs)
         os.remove(map_path)
     except Exception:

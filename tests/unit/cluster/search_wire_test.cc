@@ -277,6 +277,41 @@ TEST(SearchWireTest, CountResultAndStoredDocumentRoundTrip) {
   EXPECT_FALSE(none->found || none->source.has_value());
 }
 
+TEST(SearchWireTest, ExampleVectorAndNeuralTargetMessagesRoundTrip) {
+  auto request = DecodeVectorRequest(EncodeVectorRequest({.id = "p17", .path = "emb"}));
+  ASSERT_TRUE(request.ok());
+  EXPECT_EQ(request->id, "p17");
+  EXPECT_EQ(request->path, "emb");
+  ExampleVector found{.state = ExampleVector::State::kFound, .values = {1.5f, -0.0f, 3e-38f}};
+  auto vector = DecodeExampleVector(EncodeExampleVector(found));
+  ASSERT_TRUE(vector.ok());
+  EXPECT_EQ(vector->state, ExampleVector::State::kFound);
+  ASSERT_EQ(vector->values.size(), 3u);
+  EXPECT_TRUE(std::signbit(vector->values[1]));  // bit for bit
+  EXPECT_EQ(vector->values[2], 3e-38f);
+  auto missing =
+      DecodeExampleVector(EncodeExampleVector({.state = ExampleVector::State::kNoVector}));
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing->state, ExampleVector::State::kNoVector);
+  // Values beside a state that has none would not encode back to the same bytes.
+  std::string forged = EncodeExampleVector(found);
+  forged[kWireFrameSize] = 1;  // the state byte: kNoDocument
+  EXPECT_EQ(DecodeExampleVector(forged).status().code(), StatusCode::kCorruption);
+
+  auto target_request =
+      DecodeNeuralTargetRequest(EncodeNeuralTargetRequest({.field = "", .model = "m"}));
+  ASSERT_TRUE(target_request.ok());
+  EXPECT_EQ(target_request->model, "m");
+  auto target = DecodeNeuralTarget(
+      EncodeNeuralTarget({.vector_field = "emb", .source_field = "x", .model = "m", .dims = 384}));
+  ASSERT_TRUE(target.ok());
+  EXPECT_EQ(target->vector_field, "emb");
+  EXPECT_EQ(target->source_field, "");  // queries have none: not sent
+  EXPECT_EQ(target->dims, 384);
+  EXPECT_EQ(DecodeNeuralTarget(EncodeVectorRequest({.id = "a", .path = "b"})).status().code(),
+            StatusCode::kCorruption);  // another message's magic
+}
+
 TEST(SearchWireTest, ShardErrorsCarryCodeKindAndMessage) {
   Status s = Status::InvalidArgument("from + size too large").WithKind(ErrorKind::kInvalidValue);
   Status back = DecodeShardError(EncodeShardError(s));

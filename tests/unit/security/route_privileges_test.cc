@@ -51,7 +51,7 @@ TEST(RoutePrivileges, ReadRoutes) {
 }
 
 TEST(RoutePrivileges, ShardEndpointsNeedReadOnTheUsersIndex) {
-  for (const char* endpoint : {"_search", "_count", "_get"}) {
+  for (const char* endpoint : {"_search", "_count", "_get", "_vector", "_neural_target"}) {
     RequiredAccess a = For("POST", std::string("/_internal/shards/img~2~u1/") + endpoint);
     EXPECT_EQ(a.kind, AccessKind::kIndices) << endpoint;
     EXPECT_EQ(a.indices, Names{"img"}) << endpoint;

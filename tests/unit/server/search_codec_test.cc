@@ -336,7 +336,13 @@ TEST(SearchCodec, KnnQueryVectorBuilderLookup) {
   EXPECT_EQ(r.knn[0].lookup->index, "imgs");
   EXPECT_EQ(r.knn[0].lookup->id, "a1");
   EXPECT_EQ(r.knn[0].lookup->path, "emb");
+  EXPECT_EQ(r.knn[0].lookup->routing, "x");  // the example's shard in cluster mode
   EXPECT_TRUE(r.knn[0].vector.empty());
+  EXPECT_FALSE(ParseOk(R"({"knn":{"field":"v","k":3,"query_vector_builder":{"lookup":
+      {"index":"imgs","id":"a1","path":"emb"}}}})").knn[0].lookup->routing.has_value());
+  ExpectError(ParseSearchRequest(R"({"knn":{"field":"v","k":3,"query_vector_builder":{"lookup":
+                  {"index":"i","id":"a","path":"p","routing":7}}}})", {}),
+              "parsing_exception", "[lookup] [routing] must be a non-empty string");
   ExpectError(ParseSearchRequest(R"({"knn":{"field":"v","k":3,"query_vector":[1],
                   "query_vector_builder":{"lookup":{"index":"i","id":"a","path":"p"}}}})", {}),
               "illegal_argument_exception",

@@ -2,6 +2,7 @@
 #   make demo    install, build, index a demo image set, serve the web page
 #   make test    install, build, run all tests (CTest)
 #   make bench   build and run the benchmarks (writes tables to bench/out/)
+#   make bench-cluster  ingest and search of a local 1-, 2- and 3-node cluster (a few minutes)
 #   make build   Release build into build/ (build/lookalike and the libraries)
 #   make fuzz    every libFuzzer target for FUZZ_SECONDS each (crashes: tests/fuzz/crashes/)
 
@@ -12,7 +13,7 @@ CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS ?=
 
-.PHONY: all deps build test test-asan asan-configure fuzz bench demo clean format
+.PHONY: all deps build test test-asan asan-configure fuzz bench bench-cluster demo clean format
 
 all: build
 
@@ -58,6 +59,10 @@ fuzz: asan-configure
 
 bench: build
 	bash bench/run.sh $(BUILD_DIR)
+
+# Real `serve --cluster` nodes with etcd + NATS (scripts/cluster.sh); sizes: CLUSTER_BENCH_ARGS.
+bench-cluster: build
+	python3 bench/cluster/cluster_bench.py --binary $(BUILD_DIR)/lookalike $(CLUSTER_BENCH_ARGS)
 
 demo: build
 	bash scripts/demo.sh $(BUILD_DIR)

@@ -4,7 +4,9 @@
 Three single-node servers hold one third each in shard-copy indices ("docs~<s>~u1", split by
 the cluster's routing hash); the first also holds everything as "docs"; a fourth serves with
 --static-shards and coordinates. The same knn and filtered-knn queries go to the coordinator and
-to the single node, one at a time; p50/p99 in milliseconds, measured at the client.
+to the single node, one at a time; p50/p99 in milliseconds, measured at the client, and the
+coordinator's CPU time per query (user + system, from /proc: unlike latency it barely moves
+when other work shares the machine).
 
 All four processes share this machine's cores, so the scatter pays for its fan-out without
 gaining CPUs: the ratio shows the coordinator's cost (encode, three HTTP round trips, merge),
@@ -31,6 +33,13 @@ import test_scatter as setup  # noqa: E402  (routing hash, loader)
 def percentile(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100.0 * (len(values) - 1))))]
+
+
+def cpu_ms(pid):
+    """User + system CPU time of a process so far, in milliseconds (Linux /proc)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
 
 
 def timed(server, path, bodies):
@@ -82,16 +91,19 @@ def main():
                 "vector": q, "k": 10, "filter": {"term": {"category": "hats"}}}}}}
                 for q in queries],
         }
-        print("| query | one node p50 / p99 ms | 3-shard scatter p50 / p99 ms | p50 ratio |")
-        print("|---|---|---|---|")
+        print("| query | one node p50 / p99 ms | 3-shard scatter p50 / p99 ms | p50 ratio | "
+              "coordinator CPU ms/query |")
+        print("|---|---|---|---|---|")
         for name, bodies in kinds.items():
             timed(nodes[0], "/docs/_search", bodies[:20])  # warm-up
             timed(coord, "/docs/_search", bodies[:20])
             one = timed(nodes[0], "/docs/_search", bodies)
+            cpu_before = cpu_ms(coord.proc.pid)
             scatter = timed(coord, "/docs/_search", bodies)
-            print("| %s | %.2f / %.2f | %.2f / %.2f | %.2f |" % (
+            coord_cpu = (cpu_ms(coord.proc.pid) - cpu_before) / len(bodies)
+            print("| %s | %.2f / %.2f | %.2f / %.2f | %.2f | %.2f |" % (
                 name, percentile(one, 50), percentile(one, 99), percentile(scatter, 50),
-                percentile(scatter, 99), percentile(scatter, 50) / percentile(one, 50)))
+                percentile(scatter, 99), percentile(scatter, 50) / percentile(one, 50), coord_cpu))
         os.remove(map_path)
     finally:
         for s in nodes + ([coord] if coord else []):

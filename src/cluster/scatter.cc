@@ -1,8 +1,10 @@
 // Scatter/gather of searches, counts and GETs over shard copies; see scatter.h.
 #include "cluster/scatter.h"
 
+#include <poll.h>
+
+#include <algorithm>
 #include <chrono>
-#include <future>
 
 #include "cluster/routing.h"
 #include "cluster/search_wire.h"
@@ -107,62 +109,156 @@ void Coordinator::ReturnClient(const std::string& http, std::unique_ptr<net::Htt
   pool_[http].push_back(std::move(client));
 }
 
+bool Coordinator::IsLocal(const ShardCopy& copy) const {
+  return options_.local_engine != nullptr && !options_.local_node.empty() &&
+         copy.node == options_.local_node;
+}
+
 Result<std::string> Coordinator::AskLocal(const std::string& local_index,
                                           std::string_view endpoint, std::string_view body) {
   return AnswerShardCall(*options_.local_engine, local_index, endpoint, body);
 }
 
-Result<std::string> Coordinator::AskCopy(const ShardCopy& copy, const std::string& local_index,
-                                         std::string_view endpoint, std::string_view body,
-                                         const ScatterCall& call) {
-  if (options_.local_engine != nullptr && !options_.local_node.empty() &&
-      copy.node == options_.local_node) {
-    return AskLocal(local_index, endpoint, body);
-  }
-  std::unique_ptr<net::HttpClient> client = TakeClient(copy.http);
-  if (client == nullptr) return Status::Unavailable("bad shard copy address [" + copy.http + "]");
-  client->SetAuthorization(call.authorization);
-  std::string path = "/_internal/shards/" + net::UrlEncodeSegment(local_index) + "/" +
-                     std::string(endpoint);
-  auto response = client->Send("POST", path, body, kBinary);
-  if (!response.ok()) return response.status();  // IOError: unreachable; the client is dropped
-  ReturnClient(copy.http, std::move(client));
-  bool binary = response->content_type.rfind(kBinary, 0) == 0;
-  if (response->status == 200 && binary) return std::move(response->body);
-  if (binary) return DecodeShardError(response->body);
-  return StatusOfForeignAnswer(*response);
-}
-
-Coordinator::ShardAnswer Coordinator::AskShard(const ShardTarget& target,
-                                               std::string_view endpoint, std::string_view body,
-                                               const ScatterCall& call) {
+// One shard's way through its copies during a Gather.
+struct Coordinator::ShardCall {
+  ShardTarget target;
+  std::string local_index;  // the copies' engine index
+  std::string body;         // the request every copy of this shard is sent
+  size_t start = 0;         // the copy asked first (round-robin)
+  size_t tried = 0;         // copies asked so far
+  std::unique_ptr<net::HttpClient> client;  // non-null while a remote copy has the request
+  std::string http;                         // that copy's address
+  std::chrono::steady_clock::time_point due;  // its answer must have begun by then
+  bool local_due = false;  // the next copy is this node's, to be searched in-process
+  bool done = false;
   ShardAnswer answer;
-  answer.index = target.routes->index;
-  answer.shard = target.shard;
-  const std::vector<ShardCopy>& copies = target.routes->shards[target.shard].copies;
-  if (copies.empty()) {
-    answer.failed = true;
-    answer.status = Status::Unavailable("no started copy of shard [" +
-                                        std::to_string(target.shard) + "] of [" +
-                                        target.routes->index + "]");
-    return answer;
+
+  const std::vector<ShardCopy>& copies() const {
+    return target.routes->shards[target.shard].copies;
   }
-  std::string local_index = ShardIndexName(*target.routes, target.shard);
-  size_t start = round_robin_.fetch_add(1, std::memory_order_relaxed) % copies.size();
-  for (size_t i = 0; i < copies.size(); ++i) {
-    const ShardCopy& copy = copies[(start + i) % copies.size()];
-    answer.node = copy.node;
-    auto result = AskCopy(copy, local_index, endpoint, body, call);
+  // Takes a copy's outcome; true when the shard is done (answered, or a request error).
+  bool Settle(Result<std::string> result, const std::string& node, const std::string& where) {
     if (result.ok()) {
       answer.body = std::move(result).value();
       answer.status = Status::OK();
-      return answer;
+      done = true;
+      return true;
     }
-    answer.status = result.status().WithContext("[" + copy.node + "][" + copy.http + "]");
-    if (!TryAnotherCopy(result.status())) return answer;  // a request error: fatal
+    answer.status = result.status().WithContext("[" + node + "][" + where + "]");
+    done = !TryAnotherCopy(result.status());  // a request error is the same on every copy
+    return done;
   }
-  answer.failed = true;
-  return answer;
+};
+
+void Coordinator::Advance(ShardCall* c, std::string_view endpoint, const ScatterCall& call,
+                          bool run_local) {
+  const std::string& body = c->body;
+  const std::vector<ShardCopy>& copies = c->copies();
+  while (c->tried < copies.size()) {
+    const ShardCopy& copy = copies[(c->start + c->tried) % copies.size()];
+    c->answer.node = copy.node;
+    if (IsLocal(copy)) {
+      c->local_due = !run_local;
+      if (c->local_due) return;
+      ++c->tried;
+      if (c->Settle(AskLocal(c->local_index, endpoint, body), copy.node, copy.http)) return;
+      continue;
+    }
+    ++c->tried;
+    std::unique_ptr<net::HttpClient> client = TakeClient(copy.http);
+    Status sent = Status::Unavailable("bad shard copy address [" + copy.http + "]");
+    if (client != nullptr) {
+      client->SetAuthorization(call.authorization);
+      std::string path = "/_internal/shards/" + net::UrlEncodeSegment(c->local_index) + "/" +
+                         std::string(endpoint);
+      sent = client->BeginRequest("POST", path, body, kBinary);
+    }
+    if (sent.ok()) {
+      c->client = std::move(client);
+      c->http = copy.http;
+      c->due = std::chrono::steady_clock::now() + options_.shard_timeout;
+      return;
+    }
+    if (c->Settle(sent, copy.node, copy.http)) return;  // IOError: unreachable, next copy
+  }
+  c->answer.failed = true;  // every copy failed, or there is none
+  if (copies.empty()) {
+    c->answer.status = Status::Unavailable("no started copy of shard [" +
+                                           std::to_string(c->target.shard) + "] of [" +
+                                           c->target.routes->index + "]");
+  }
+  c->done = true;
+}
+
+void Coordinator::Receive(ShardCall* c, bool timed_out, std::string_view endpoint,
+                          const ScatterCall& call) {
+  std::unique_ptr<net::HttpClient> client = std::move(c->client);
+  Result<std::string> result = Status::IOError(
+      "timed out after " + std::to_string(options_.shard_timeout.count()) + " ms");
+  if (!timed_out) {  // a timed-out connection is dropped: its late answer must not be read
+    auto response = client->FinishRequest();
+    if (!response.ok()) {
+      result = response.status();  // IOError: the copy went away; the client is dropped
+    } else {
+      ReturnClient(c->http, std::move(client));
+      bool binary = response->content_type.rfind(kBinary, 0) == 0;
+      if (response->status == 200 && binary) {
+        result = std::move(response->body);
+      } else {
+        result = binary ? DecodeShardError(response->body) : StatusOfForeignAnswer(*response);
+      }
+    }
+  }
+  if (!c->Settle(std::move(result), c->answer.node, c->http)) {
+    Advance(c, endpoint, call, /*run_local=*/true);
+  }
+}
+
+std::vector<Coordinator::ShardAnswer> Coordinator::Exchange(const std::vector<ShardTarget>& targets,
+                                                            std::vector<std::string> bodies,
+                                                            std::string_view endpoint,
+                                                            const ScatterCall& call) {
+  std::vector<ShardCall> calls(targets.size());
+  for (size_t i = 0; i < targets.size(); ++i) {
+    ShardCall& c = calls[i];
+    c.target = targets[i];
+    c.body = std::move(bodies[i]);
+    c.answer.index = c.target.routes->index;
+    c.answer.shard = c.target.shard;
+    c.local_index = ShardIndexName(*c.target.routes, c.target.shard);
+    size_t n = c.copies().size();
+    c.start = n == 0 ? 0 : round_robin_.fetch_add(1, std::memory_order_relaxed) % n;
+    Advance(&c, endpoint, call, /*run_local=*/false);  // remote requests go out first
+  }
+  for (ShardCall& c : calls) {
+    if (c.local_due) Advance(&c, endpoint, call, /*run_local=*/true);
+  }
+  std::vector<pollfd> fds;
+  std::vector<ShardCall*> waiting;
+  while (true) {
+    fds.clear();
+    waiting.clear();
+    auto now = std::chrono::steady_clock::now();
+    auto first_due = std::chrono::steady_clock::time_point::max();
+    for (ShardCall& c : calls) {
+      if (c.client != nullptr && c.due <= now) Receive(&c, true, endpoint, call);
+      if (c.client == nullptr) continue;  // done, or moved on to a local copy that answered
+      fds.push_back(pollfd{c.client->socket_fd(), POLLIN, 0});
+      waiting.push_back(&c);
+      first_due = std::min(first_due, c.due);
+    }
+    if (waiting.empty()) break;
+    auto wait = std::chrono::ceil<std::chrono::milliseconds>(first_due - now).count();
+    int ready = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<int64_t>(wait, 0)));
+    if (ready <= 0) continue;  // the time is up for some (handled above), or EINTR
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].revents != 0) Receive(waiting[i], false, endpoint, call);
+    }
+  }
+  std::vector<ShardAnswer> answers;
+  answers.reserve(calls.size());
+  for (ShardCall& c : calls) answers.push_back(std::move(c.answer));
+  return answers;
 }
 
 Result<std::vector<Coordinator::ShardAnswer>> Coordinator::Scatter(std::string_view expression,
@@ -179,20 +275,15 @@ Result<std::vector<Coordinator::ShardAnswer>> Coordinator::Scatter(std::string_v
                                                                    const ScatterCall& call) {
   // The routes are a snapshot: a map that changes underneath never changes this request.
   LOOKALIKE_ASSIGN_OR_RETURN(std::vector<IndexRoutes> routes, source_->Resolve(expression));
-  std::vector<std::future<ShardAnswer>> pending;
+  std::vector<ShardTarget> targets;
+  std::vector<std::string> bodies;
   for (const IndexRoutes& r : routes) {
     for (int shard = 0; shard < static_cast<int>(r.shards.size()); ++shard) {
-      ShardTarget target{&r, shard};
-      pending.push_back(std::async(std::launch::async,
-                                   [this, target, endpoint, body = body_for(r, shard), &call] {
-                                     return AskShard(target, endpoint, body, call);
-                                   }));
+      targets.push_back(ShardTarget{&r, shard});
+      bodies.push_back(body_for(r, shard));
     }
   }
-  std::vector<ShardAnswer> answers;
-  answers.reserve(pending.size());
-  for (auto& f : pending) answers.push_back(f.get());
-  return answers;
+  return Exchange(targets, std::move(bodies), endpoint, call);
 }
 
 namespace {
@@ -339,7 +430,8 @@ Result<std::string> Coordinator::AskRoutedShard(std::string_view index,
                                "] is not in the shard map")
         .WithKind(ErrorKind::kIndexUnavailable);
   }
-  ShardAnswer a = AskShard(ShardTarget{&r, shard}, endpoint, body, call);
+  ShardAnswer a =
+      std::move(Exchange({ShardTarget{&r, shard}}, {std::string(body)}, endpoint, call).front());
   if (a.failed) return Status(a.status).WithKind(ErrorKind::kIndexUnavailable);
   if (!a.status.ok()) return a.status;
   return std::move(a.body);

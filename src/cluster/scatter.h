@@ -6,6 +6,12 @@
 //   next copy) → binary request (docs/formats/search-request.md) → partial result → hits'
 //   _index renamed to the user's index → MergeSearchResults (lookalike/search_merge.h).
 //
+// Threads. The calling thread does all of it, with no thread per shard: it writes every remote
+// copy's request first (pooled keep-alive connections), then searches this node's own copies
+// in-process while the others work, then reads the answers as they arrive (poll over the
+// sockets). A copy that fails is replaced by the shard's next copy at once, so failovers of
+// different shards overlap too.
+//
 // Failures. A copy that cannot be reached, or answers Unavailable / IOError / Corruption /
 // index_not_found (the copy is not there, or not ready), is skipped for the next copy. A shard
 // whose copies all failed (or that has none) becomes a ShardFailure in `_shards.failures`; the
@@ -25,8 +31,9 @@
 // (images, text) are embedded with this node's embedder for the vector field and model a copy
 // of the index names; the shards then run a plain knn query.
 //
-// Thread safety: every method may be called concurrently; the map source and the local engine
-// must outlive the coordinator. Connections are pooled per copy address (guarded by pool_mu_).
+// Thread safety: every method may be called concurrently (each call uses its own connections,
+// taken from the pool); the map source and the local engine must outlive the coordinator.
+// Connections are pooled per copy address (guarded by pool_mu_).
 #pragma once
 
 #include <atomic>
@@ -147,13 +154,18 @@ class Coordinator {
   struct ShardTarget;
   struct ShardAnswer;
   using HitShards = std::map<std::pair<std::string, std::string>, int>;  // (index, _id) → shard
-  // Asks the copies of one shard in turn (starting round-robin) until one answers.
-  ShardAnswer AskShard(const ShardTarget& target, std::string_view endpoint,
-                       std::string_view body, const ScatterCall& call);
-  // One copy: in-process when local, else POST over a pooled connection.
-  Result<std::string> AskCopy(const ShardCopy& copy, const std::string& local_index,
-                              std::string_view endpoint, std::string_view body,
-                              const ScatterCall& call);
+  struct ShardCall;
+  // Asks one copy of every target, targets[i] with bodies[i] (see "Threads" above), and
+  // returns their answers in order.
+  std::vector<ShardAnswer> Exchange(const std::vector<ShardTarget>& targets,
+                                    std::vector<std::string> bodies, std::string_view endpoint,
+                                    const ScatterCall& call);
+  // Moves `c` on to its next copy: sends a remote copy its request and returns (in flight), or
+  // runs a local copy in-process when `run_local` (else leaves it due), until the shard is done.
+  void Advance(ShardCall* c, std::string_view endpoint, const ScatterCall& call, bool run_local);
+  // Reads the answer of `c`'s copy in flight (or fails it when `timed_out`), then as Advance.
+  void Receive(ShardCall* c, bool timed_out, std::string_view endpoint, const ScatterCall& call);
+  bool IsLocal(const ShardCopy& copy) const;
   Result<std::string> AskLocal(const std::string& local_index, std::string_view endpoint,
                                std::string_view body);
   Result<std::vector<ShardAnswer>> Scatter(std::string_view expression,

@@ -404,33 +404,54 @@ Result<HttpClientResponse> HttpClient::SendStreaming(std::string_view method,
   return response;
 }
 
+Status HttpClient::WritePending() {
+  Status st = WriteAll(pending_head_);
+  if (st.ok()) st = WriteAll(pending_body_);
+  return st;
+}
+
+// A kept-alive connection may have been closed by the server since the last request; then the
+// exchange on it fails and one more try on a fresh connection is safe unless the receive
+// timeout passed (the server may have the request and be acting on it: sending it again could
+// apply it twice, e.g. an etcd transaction or a _bulk).
+Status HttpClient::BeginRequest(std::string_view method, std::string_view path,
+                                std::string_view body, std::string_view content_type) {
+  pending_head_ = FormatRequest(method, path, body, content_type);
+  pending_body_ = body;
+  pending_head_request_ = method == "HEAD";
+  pending_reused_ = fd_ >= 0;
+  timed_out_ = false;
+  if (!pending_reused_) LOOKALIKE_RETURN_IF_ERROR(Connect());
+  Status st = WritePending();
+  if (st.ok()) return st;
+  Close();
+  if (!pending_reused_) return st;
+  pending_reused_ = false;
+  LOOKALIKE_RETURN_IF_ERROR(Connect());
+  st = WritePending();
+  if (!st.ok()) Close();
+  return st;
+}
+
+Result<HttpClientResponse> HttpClient::FinishRequest() {
+  auto response = ReadResponse(pending_head_request_);
+  if (!response.ok() && pending_reused_ && !timed_out_) {
+    Close();
+    pending_reused_ = false;
+    Status st = Connect();
+    if (st.ok()) st = WritePending();
+    response = st.ok() ? ReadResponse(pending_head_request_) : Result<HttpClientResponse>(st);
+  }
+  if (!response.ok()) Close();
+  pending_body_ = {};
+  return response;
+}
+
 Result<HttpClientResponse> HttpClient::Send(std::string_view method, std::string_view path,
                                             std::string_view body,
                                             std::string_view content_type) {
-  std::string request = FormatRequest(method, path, body, content_type);
-  // A kept-alive connection may have been closed by the server since the last request; then
-  // the first attempt fails before any response byte and one retry on a fresh connection is
-  // safe (the server never saw a complete request).
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    bool reused = fd_ >= 0;
-    if (!reused) LOOKALIKE_RETURN_IF_ERROR(Connect());
-    timed_out_ = false;
-    Status st = WriteAll(request);
-    if (st.ok()) st = WriteAll(body);
-    if (st.ok()) {
-      auto response = ReadResponse(method == "HEAD");
-      // A timeout means the server has the request and may have acted on it: sending it
-      // again could apply it twice (an etcd transaction, a _bulk).
-      if (response.ok() || !reused || timed_out_) {
-        if (!response.ok()) Close();
-        return response;
-      }
-      st = response.status();
-    }
-    Close();
-    if (!reused) return st;
-  }
-  return Status::IOError("request failed after reconnecting");
+  LOOKALIKE_RETURN_IF_ERROR(BeginRequest(method, path, body, content_type));
+  return FinishRequest();
 }
 
 }  // namespace lookalike::net

@@ -56,6 +56,22 @@ class HttpClient {
                                   std::string_view body = {},
                                   std::string_view content_type = "application/json");
 
+  /// Send in two halves, so that one thread can have requests to several servers in flight
+  /// (the cluster coordinator's scatter): BeginRequest connects if needed and writes the
+  /// request; FinishRequest reads the answer. `body` must stay valid until FinishRequest
+  /// returns (a kept-alive connection the server closed meanwhile is re-dialled and the
+  /// request written again, as Send does). Errors as for Send; after a failed BeginRequest
+  /// there is nothing to finish. Exactly one FinishRequest follows each successful
+  /// BeginRequest, and no other call comes between them except socket_fd().
+  Status BeginRequest(std::string_view method, std::string_view path, std::string_view body = {},
+                      std::string_view content_type = "application/json");
+  Result<HttpClientResponse> FinishRequest();
+
+  /// The connected socket (-1 when not connected). Between BeginRequest and FinishRequest it
+  /// becomes readable (poll POLLIN) once the answer starts to arrive: nothing of it has been
+  /// read yet, and nothing is buffered above the socket.
+  int socket_fd() const { return fd_; }
+
   /// Receives body bytes as they arrive; returning false ends the exchange (the connection is
   /// closed, the rest of the response is not read).
   using BodySink = std::function<bool(std::string_view)>;
@@ -89,6 +105,8 @@ class HttpClient {
   Status Connect();
   void Close();
   Status WriteAll(std::string_view data);
+  // Writes pending_head_ and pending_body_ on the open connection.
+  Status WritePending();
   std::string FormatRequest(std::string_view method, std::string_view path,
                             std::string_view body, std::string_view content_type) const;
   // Status line and headers; `body_mode` says how the body is framed.
@@ -116,6 +134,11 @@ class HttpClient {
   int fd_ = -1;
   std::string buf_;     // bytes received and not yet consumed, from pos_
   size_t pos_ = 0;
+  // The request between BeginRequest and FinishRequest, kept for the one re-send.
+  std::string pending_head_;
+  std::string_view pending_body_;
+  bool pending_head_request_ = false;  // HEAD: the answer has no body
+  bool pending_reused_ = false;        // written on a kept-alive connection
 };
 
 /// Percent-encodes a path segment (index name, document id) for a URL.

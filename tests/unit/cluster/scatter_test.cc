@@ -1,10 +1,14 @@
 // The coordinator (cluster/scatter.h) over shard copies that are indices of one local engine:
 // merged answers equal the one-index answer, failures become _shards.failures (or an error),
 // GET routes to the document's shard. The copies' HTTP path is covered by
-// tests/integration/cluster/test_scatter.py; here an unreachable copy exercises the fallback.
+// tests/integration/cluster/test_scatter.py; here an unreachable copy and one that accepts the
+// request but never answers (a listening socket nobody serves) exercise the fallback.
 #include "cluster/scatter.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <string>
@@ -72,11 +76,30 @@ class ScatterTest : public ::testing::Test {
     return std::make_unique<StaticShardMap>(std::vector<IndexRoutes>{routes});
   }
 
-  std::unique_ptr<Coordinator> CoordinatorFor(const ShardMapSource* map) {
+  // Every shard behind a copy that takes requests and never answers, then (unless
+  // `only_hung_last_shard`) the local copy.
+  std::unique_ptr<StaticShardMap> HungMap(const std::string& hung, bool only_hung_last_shard) {
+    IndexRoutes routes;
+    routes.index = "docs";
+    routes.uuid = "u";
+    routes.number_of_shards = kShards;
+    for (int s = 0; s < kShards; ++s) {
+      ShardRoute route;
+      route.shard = s;
+      route.copies.push_back({"hung", hung, false});
+      if (!(only_hung_last_shard && s == kShards - 1)) route.copies.push_back({"me", hung, true});
+      routes.shards.push_back(route);
+    }
+    return std::make_unique<StaticShardMap>(std::vector<IndexRoutes>{routes});
+  }
+
+  std::unique_ptr<Coordinator> CoordinatorFor(const ShardMapSource* map,
+                                              std::chrono::milliseconds timeout =
+                                                  std::chrono::milliseconds(2000)) {
     ScatterOptions options;
     options.local_node = "me";
     options.local_engine = engine_.get();
-    options.shard_timeout = std::chrono::milliseconds(2000);
+    options.shard_timeout = timeout;
     return std::make_unique<Coordinator>(map, options);
   }
 
@@ -168,6 +191,63 @@ TEST_F(ScatterTest, AShardWithoutCopiesIsAFailureOrAnErrorWhenPartialResultsAreR
   auto count = coordinator->Count("docs", CountRequest{}, {});
   ASSERT_TRUE(count.ok());
   EXPECT_EQ(count->shards.failed, 1);
+}
+
+// A socket that completes TCP handshakes (the kernel's backlog) but never reads or answers.
+class HungListener {
+ public:
+  HungListener() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    EXPECT_EQ(listen(fd_, 64), 0);
+    EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    address_ = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  }
+  ~HungListener() { close(fd_); }
+  const std::string& address() const { return address_; }
+
+ private:
+  int fd_ = -1;
+  std::string address_;
+};
+
+TEST_F(ScatterTest, ACopyThatNeverAnswersTimesOutAndTheNextCopyAnswers) {
+  HungListener hung;
+  auto map = HungMap(hung.address(), /*only_hung_last_shard=*/false);
+  auto coordinator = CoordinatorFor(map.get(), std::chrono::milliseconds(300));
+  std::string_view body = R"({"size":9,"query":{"knn":{"v":{"vector":[0.5,0.5],"k":9}}}})";
+  auto want = SearchTyped(*engine_, "docs", body);
+  ASSERT_TRUE(want.ok());
+  // Round-robin: over a few searches every shard starts at the hung copy at least once.
+  for (int i = 0; i < 3; ++i) {
+    auto got = coordinator->Search("docs", Parse(body), {});
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ExpectSameHits(*got, *want);
+    EXPECT_EQ(got->shards.failed, 0);
+  }
+}
+
+TEST_F(ScatterTest, AShardWhoseOnlyCopyNeverAnswersFailsAndTheOthersAnswer) {
+  HungListener hung;
+  auto map = HungMap(hung.address(), /*only_hung_last_shard=*/true);
+  auto coordinator = CoordinatorFor(map.get(), std::chrono::milliseconds(300));
+  std::vector<ShardFailure> failures;
+  auto got = coordinator->Search("docs", Parse(R"({"size":100})"), {}, &failures);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->shards.failed, 1);
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_EQ(failures[0].shard, kShards - 1);
+  EXPECT_EQ(failures[0].node, "hung");
+  EXPECT_NE(failures[0].reason.find("timed out"), std::string::npos) << failures[0].reason;
+  size_t expected = 0;
+  for (int i = 0; i < kDocs; ++i) {
+    expected += ShardForRouting("d" + std::to_string(i), kShards) != kShards - 1;
+  }
+  EXPECT_EQ(got->hits.size(), expected);
 }
 
 TEST_F(ScatterTest, RequestErrorsFailTheWholeSearch) {

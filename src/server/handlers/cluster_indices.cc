@@ -103,6 +103,14 @@ Result<cluster::IndexMetadata> CreateMetadata(RestContext& ctx, std::string_view
 
 }  // namespace
 
+Status CheckEtcdReachable(const RestContext& ctx) {
+  if (ctx.cluster->state->snapshot()->etcd_reachable) return Status::OK();
+  return Status::Unavailable(
+             "blocked by: [SERVICE_UNAVAILABLE/2/no master]; this node cannot reach the cluster "
+             "metadata store (etcd): writes and index changes are refused until it is back")
+      .WithKind(ErrorKind::kNoMaster);
+}
+
 Result<IndexDefinition> ParseStoredDefinition(const cluster::IndexMetadata& meta) {
   return es::ParseCreateIndexBody("{\"settings\":" + meta.settings_json +
                                   ",\"mappings\":" + meta.mappings_json + "}");
@@ -179,7 +187,7 @@ void ClusterIndexExists(RestContext& ctx, const RestRequest& req, HttpResponse* 
   resp->status = resolved.ok() && !resolved->empty() ? 200 : 404;
 }
 
-ClusterHealthReport ClusterHealthOf(RestContext& ctx) {
+ClusterHealthReport ClusterHealthOf(const RestContext& ctx) {
   auto snap = ctx.cluster->state->snapshot();
   ClusterHealthReport health;
   health.number_of_nodes = static_cast<int64_t>(snap->nodes.size());

@@ -90,6 +90,8 @@ const std::vector<RouteRule>& Rules() {
        "cluster:admin/snapshot/delete", kClusterManage},
       {"POST", "/_snapshot/{repository}/{snapshot}/_restore", K::kCluster,
        "cluster:admin/snapshot/restore", kClusterManage},
+      {"GET", "/_cat/shards", K::kIndices, "indices:monitor/stats", kRead, S::kNone},
+      {"GET", "/_cat/shards/{index}", K::kIndices, "indices:monitor/stats", kRead, S::kPath},
       {"GET", "/_cat/indices", K::kIndices, "indices:monitor/stats", kRead, S::kNone},
       {"GET", "/_cat/indices/{index}", K::kIndices, "indices:monitor/stats", kRead, S::kPath},
       {"PUT", "/{index}", K::kIndices, "indices:admin/create", kCreateIndex, S::kPath},
@@ -131,6 +133,9 @@ const std::vector<RouteRule>& Rules() {
       {"GET,POST", "/{index}/_search", K::kIndices, "indices:data/read/search", kRead, S::kPath},
       {"POST", "/{index}/_search/image", K::kIndices, "indices:data/read/search", kRead, S::kPath},
       {"GET", "/{index}/_image/{id}", K::kIndices, "indices:data/read/get", kRead, S::kPath},
+      // A node's copy counters and load for another node's _stats / _cat answers.
+      {"GET", "/_internal/node/_report", K::kCluster, "cluster:monitor/nodes/stats",
+       kClusterMonitor},
       {"POST", "/_internal/shards/{index}/_search", K::kIndices, "indices:data/read/search",
        kRead, S::kShardPath},
       {"POST", "/_internal/shards/{index}/_count", K::kIndices, "indices:data/read/search", kRead,

@@ -70,7 +70,8 @@ def copies_of(nodes, index):
     for node in nodes:
         if node.proc is None or node.proc.poll() is not None:
             continue
-        for row in http_json(node.port, "/_cat/indices?format=json"):
+        # "~" in the expression: the node's own copies, not the cluster-wide view.
+        for row in http_json(node.port, "/_cat/indices/*~*?format=json"):
             parts = row["index"].split("~")
             if len(parts) != 3 or parts[0] != index:
                 continue

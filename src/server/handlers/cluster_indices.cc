@@ -117,6 +117,7 @@ Result<IndexDefinition> ParseStoredDefinition(const cluster::IndexMetadata& meta
 }
 
 void ClusterCreateIndex(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
+  if (Status st = CheckEtcdReachable(ctx); !st.ok()) return ReplyError(st, resp);
   auto meta = CreateMetadata(ctx, IndexParam(req), req.body());
   if (!meta.ok()) return ReplyError(meta.status(), resp);
   if (ctx.cluster->state->snapshot()->indices.count(meta->name)) {
@@ -158,6 +159,7 @@ void ClusterCreateIndex(RestContext& ctx, const RestRequest& req, HttpResponse* 
 }
 
 void ClusterDeleteIndex(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
+  if (Status st = CheckEtcdReachable(ctx); !st.ok()) return ReplyError(st, resp);
   std::string_view names = IndexParam(req);
   if (names == "_all" || names == "*") {
     return ReplyError(ClusterIllegalArgument("Wildcard expressions or all indices are not allowed"),

@@ -4,8 +4,10 @@ client given all three node addresses: `indices.refresh` makes every acknowledge
 searchable on every node, `indices.stats` adds primaries and every copy, `cat.shards` lists
 each copy with its state, docs and node, `cat.nodes` every live node with one master,
 `cat.indices`, `cat.health`, `cat.count` answer for the cluster; `put_mapping` and
-`put_settings` reach every copy (number_of_replicas adds copies). Everything is killed at the
-end, even on failure."""
+`put_settings` reach every copy (number_of_replicas adds copies). Then etcd is killed: searches
+keep answering from the last known shard map, writes and index creation answer 503
+cluster_block_exception at once, and everything works again once etcd is back. Everything is
+killed at the end, even on failure."""
 import argparse
 import json
 import os
@@ -154,6 +156,41 @@ def check_updates(es, nodes):
     assert es.indices.stats(index="apis")["_all"]["total"]["docs"]["count"] == 3 * DOCS
 
 
+def check_etcd_down(es, nodes, cluster_dir):
+    n1 = nodes[0]
+    script("kill", "etcd", cluster_dir=cluster_dir)
+    # The node learns it at once (its watch breaks); writes are then refused, not left hanging.
+    # The probe deletes a document that does not exist, so it changes nothing if it lands
+    # before the node noticed.
+    wait_for("writes refused without etcd",
+             lambda: request(n1.port, "DELETE", "/apis/_doc/none?refresh=wait_for")[0] == 503,
+             30)
+    status, body = request(n1.port, "PUT", "/apis/_doc/y?refresh=wait_for", {"n": -2})
+    assert status == 503 and body["error"]["type"] == "cluster_block_exception", body
+    bulk = urllib.request.Request(
+        f"http://127.0.0.1:{nodes[1].port}/apis/_bulk", method="POST",
+        data=b'{"index":{"_id":"z"}}\n{"n":-4}\n', headers={"Content-Type": "application/x-ndjson"})
+    try:
+        urllib.request.urlopen(bulk, timeout=30)
+        raise AssertionError("a bulk was accepted without etcd")
+    except urllib.error.HTTPError as e:
+        assert e.code == 503 and json.load(e)["error"]["type"] == "cluster_block_exception"
+    status, body = request(n1.port, "PUT", "/other", {})
+    assert status == 503 and body["error"]["type"] == "cluster_block_exception", body
+    # Searches and counts keep answering from the last known shard map, on every node.
+    for node in nodes:
+        status, body = request(node.port, "POST", "/apis/_search", {"size": 3})
+        assert status == 200 and body["hits"]["total"]["value"] == DOCS, body
+        assert body["_shards"]["failed"] == 0, body
+    script("start", "etcd", cluster_dir=cluster_dir)
+    wait_for("writes accepted once etcd is back",
+             lambda: request(n1.port, "PUT", "/apis/_doc/back?refresh=wait_for",
+                             {"n": -3})[0] in (200, 201), 60)
+    assert es.count(index="apis")["count"] == DOCS + 1
+    assert es.get(index="apis", id="back")["_source"]["n"] == -3
+    assert es.cluster.health()["status"] == "green"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", required=True)
@@ -177,6 +214,7 @@ def main():
         check_refresh_and_stats(es, nodes)
         check_cat(es, nodes)
         check_updates(es, nodes)
+        check_etcd_down(es, nodes, cluster_dir)
         print("ok")
     finally:
         for n in nodes:

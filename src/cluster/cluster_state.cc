@@ -214,6 +214,11 @@ void ClusterState::WatchLoop() {
     };
     auto on_error = [this](const Status& status) {
       spdlog::warn("cluster: watch of the cluster state ended: {}", status.ToString());
+      // Readers learn at once that this is now the last known state (Load marks it current
+      // again once etcd answers).
+      auto stale = std::make_shared<ClusterSnapshot>(*snapshot());
+      stale->etcd_reachable = false;
+      Publish(std::move(stale));
       {
         std::lock_guard<std::mutex> lock(mu_);
         watch_failed_ = true;

@@ -45,6 +45,10 @@ struct ClusterSnapshot {
   std::map<std::string, NodeInfo> nodes;         // live nodes by name
   std::map<std::string, IndexMetadata> indices;  // by index name
   std::map<std::string, std::map<int, ShardState>> shards;  // by index uuid, then shard
+  /// False from the moment the watch on etcd broke until etcd answers again: this is then the
+  /// last known state (searches keep routing by it; writes and metadata changes are refused,
+  /// and nothing waits for applied sequences that cannot arrive).
+  bool etcd_reachable = true;
 
   /// The index with that uuid, or null.
   const IndexMetadata* FindByUuid(std::string_view uuid) const;

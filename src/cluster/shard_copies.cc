@@ -80,6 +80,62 @@ bool ShardCopies::EnsureLocalIndex(const IndexMetadata& meta, const std::string&
   return true;
 }
 
+namespace {
+// Settings a copy keeps as its own: one shard, no replicas, the node's own uuid and dates.
+bool CopyManagesSetting(const std::string& key) {
+  return key == "index.number_of_shards" || key == "index.number_of_replicas" ||
+         key == "index.uuid" || key == "index.provided_name" || key == "index.creation_date" ||
+         key.rfind("index.version.", 0) == 0;
+}
+}  // namespace
+
+void ShardCopies::FollowDefinition(const IndexMetadata& meta, const std::string& local) {
+  auto known = definitions_.find(local);
+  if (known != definitions_.end() && known->second.settings_json == meta.settings_json &&
+      known->second.mappings_json == meta.mappings_json) {
+    return;
+  }
+  auto definition = config_.parse_definition(meta);
+  if (!definition.ok()) return;  // logged when the copy was created
+  AppliedDefinition next{meta.settings_json, meta.mappings_json, definition->settings};
+  if (known == definitions_.end()) {
+    // Unknown since this process started: the copy's own settings are the reference.
+    auto described = engine_->DescribeIndices(local);
+    if (described.ok() && described->size() == 1) {
+      known = definitions_.emplace(local, AppliedDefinition{"", "", described->front().settings})
+                  .first;
+    }
+  }
+  SettingsUpdate update;
+  for (const auto& [key, value] : next.settings) {
+    if (CopyManagesSetting(key)) continue;
+    if (known == definitions_.end() || known->second.settings.count(key) == 0 ||
+        known->second.settings.at(key) != value) {
+      update[key] = value;
+    }
+  }
+  if (known != definitions_.end() && !known->second.settings_json.empty()) {
+    for (const auto& [key, value] : known->second.settings) {
+      if (!CopyManagesSetting(key) && next.settings.count(key) == 0) update[key] = std::nullopt;
+    }
+  }
+  // Failures are logged once per definition and not retried: the metadata was validated when
+  // it was written, so a copy refusing it is a bug to look at, not a state to loop on.
+  if (!update.empty()) {
+    auto updated = engine_->UpdateSettings(local, update);
+    if (!updated.ok()) {
+      spdlog::warn("cluster: settings of {} not applied to the copy {}: {}", meta.name, local,
+                   updated.status().ToString());
+    }
+  }
+  auto mapped = engine_->PutMapping(local, definition->mapping);
+  if (!mapped.ok()) {
+    spdlog::warn("cluster: mapping of {} not applied to the copy {}: {}", meta.name, local,
+                 mapped.status().ToString());
+  }
+  definitions_[local] = std::move(next);
+}
+
 void ShardCopies::DropLocalCopy(const std::string& local) {
   std::unique_ptr<ShardApplier> applier;
   {
@@ -129,14 +185,34 @@ void ShardCopies::Reconcile() {
       drop.insert(info.name);
     }
   }
-  for (const std::string& local : drop) DropLocalCopy(local);
+  for (const std::string& local : drop) {
+    DropLocalCopy(local);
+    definitions_.erase(local);
+  }
 
   for (const auto& [local, target] : wanted) {
+    bool running = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_ || appliers_.count(local)) continue;
+      if (stopping_) break;
+      running = appliers_.count(local) > 0;
     }
+    if (running) {
+      FollowDefinition(*target.first, local);
+      continue;
+    }
+    bool existed = engine_->IndexExists(local);
     if (!EnsureLocalIndex(*target.first, local)) continue;
+    if (!existed) {
+      // Created from the current definition: nothing to follow until it changes.
+      auto definition = config_.parse_definition(*target.first);
+      if (definition.ok()) {
+        definitions_[local] = {target.first->settings_json, target.first->mappings_json,
+                               definition->settings};
+      }
+    } else {
+      FollowDefinition(*target.first, local);
+    }
     ShardApplierConfig applier{target.first->uuid, target.second, local, config_.node,
                                config_.applied_dir + "/" + local, config_.lease};
     auto started = std::make_unique<ShardApplier>(engine_, log_, etcd_, std::move(applier));

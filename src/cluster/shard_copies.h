@@ -3,7 +3,10 @@
 // engine index (ShardIndexName, created from the index's definition with one shard and no
 // replicas: the copy is one shard) and a ShardApplier; a local copy no longer assigned to it
 // (reassigned while the node was away, or its index deleted) is stopped and deleted with its
-// applied-sequence record.
+// applied-sequence record. A changed index definition (PUT _mapping / _settings through etcd)
+// is applied to every running copy: the merged mapping, and the dynamic settings that changed.
+// It is not ordered with the stream: a write that needs a new field may be applied before the
+// copy sees the mapping (dynamic mapping then adds it as usual).
 //
 // Thread safety: runs on its own thread; Stop from any thread.
 #pragma once
@@ -54,6 +57,9 @@ class ShardCopies {
   // Creates the local index of a copy if it does not exist. False (logged) on failure.
   bool EnsureLocalIndex(const IndexMetadata& meta, const std::string& local);
   void DropLocalCopy(const std::string& local);
+  // Brings a running copy's mapping and dynamic settings up to the index metadata after a
+  // PUT _mapping / _settings (a no-op when the definition did not change since last time).
+  void FollowDefinition(const IndexMetadata& meta, const std::string& local);
 
   Engine* const engine_;
   ShardLog* const log_;
@@ -66,6 +72,14 @@ class ShardCopies {
   bool changed_ = false;   // guarded by mu_
   // Running copies by local index name; touched by the loop thread, read under mu_.
   std::map<std::string, std::unique_ptr<ShardApplier>> appliers_;
+  // The definition each local copy was last given: the metadata's settings and mappings JSON,
+  // and the settings parsed from them (to tell which ones an update removed). Loop thread only.
+  struct AppliedDefinition {
+    std::string settings_json;
+    std::string mappings_json;
+    SettingsMap settings;
+  };
+  std::map<std::string, AppliedDefinition> definitions_;
   std::thread thread_;
 };
 

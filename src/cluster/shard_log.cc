@@ -155,6 +155,18 @@ Status ShardLog::DeleteStream(std::string_view index_uuid, int shard) {
   return FromNats(s, code, "delete stream " + name);
 }
 
+Result<uint64_t> ShardLog::LastSequence(std::string_view index_uuid, int shard) {
+  LOOKALIKE_RETURN_IF_ERROR(CheckShard(index_uuid, shard));
+  std::string name = StreamName(index_uuid, shard);
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&info, js_, name.c_str(), nullptr, &code);
+  if (s != NATS_OK) return FromNats(s, code, "stream info of " + name);
+  uint64_t last = info->State.LastSeq;
+  jsStreamInfo_Destroy(info);
+  return last;
+}
+
 Result<uint64_t> ShardLog::Publish(std::string_view index_uuid, int shard,
                                    const std::vector<WriteOp>& ops, std::string msg_id) {
   LOOKALIKE_RETURN_IF_ERROR(CheckShard(index_uuid, shard));

@@ -75,6 +75,11 @@ class ShardLog {
   Result<uint64_t> Publish(std::string_view index_uuid, int shard, const std::vector<WriteOp>& ops,
                            std::string msg_id = "");
 
+  /// The sequence of the last batch stored in the shard's stream (0 when it is empty): a copy
+  /// that has applied it has applied every write acknowledged so far. NotFound when the stream
+  /// does not exist.
+  Result<uint64_t> LastSequence(std::string_view index_uuid, int shard);
+
   /// A durable pull consumer `durable` on the shard's stream that starts at `start_sequence`
   /// (1 = the beginning). An existing consumer of that name is replaced: where a copy resumes is
   /// decided by the sequence its local snapshot records, not by the consumer's ack floor.

@@ -1,11 +1,13 @@
 // Fuzz target: the decoders of the results shard copies send back (search result, count
-// result, stored document, example vector, neural target; docs/formats/search-result.md). Whatever
-// one accepts must encode back to the same bytes (the formats are canonical).
+// result, stored document, example vector, neural target; docs/formats/search-result.md) and of
+// the node report a node sends for cluster-wide _stats / _cat (docs/formats/node-report.md).
+// Whatever one accepts must encode back to the same bytes (the formats are canonical).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
+#include "cluster/node_report.h"
 #include "cluster/search_wire.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -25,6 +27,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (auto t = cluster::DecodeNeuralTarget(bytes); t.ok()) {
     if (cluster::EncodeNeuralTarget(*t) != bytes) std::abort();
+  }
+  if (auto n = cluster::DecodeNodeReport(bytes); n.ok()) {
+    if (cluster::EncodeNodeReport(*n) != bytes) std::abort();
   }
   return 0;
 }

@@ -92,6 +92,59 @@ Result<IndexDefinition> ParseCreateIndexBody(std::string_view body) {
   return out;
 }
 
+namespace {
+Result<IndexDefinition> StoredDefinition(std::string_view settings_json,
+                                         std::string_view mappings_json) {
+  return ParseCreateIndexBody("{\"settings\":" + std::string(settings_json) +
+                              ",\"mappings\":" + std::string(mappings_json) + "}");
+}
+}  // namespace
+
+Result<std::string> MergeStoredMapping(std::string_view settings_json,
+                                       std::string_view mappings_json,
+                                       const MappingDefinition& update) {
+  LOOKALIKE_ASSIGN_OR_RETURN(IndexDefinition stored,
+                             StoredDefinition(settings_json, mappings_json));
+  LOOKALIKE_ASSIGN_OR_RETURN(engine::IndexSettings settings,
+                             engine::ParseIndexSettings(stored.settings, true));
+  engine::Mapping mapping;
+  LOOKALIKE_RETURN_IF_ERROR(mapping.Merge(stored.mapping, settings.knn_space_type));
+  LOOKALIKE_RETURN_IF_ERROR(mapping.Merge(update, settings.knn_space_type));
+  LOOKALIKE_RETURN_IF_ERROR(mapping.CheckLimits(settings.mapping_limits));
+  JsonWriter w;
+  engine::WriteMappingJson(w, mapping.Describe());
+  return w.Take();
+}
+
+Result<std::string> ApplyStoredSettingsUpdate(std::string_view settings_json,
+                                              int number_of_shards, int* number_of_replicas,
+                                              const SettingsUpdate& update,
+                                              std::string_view label) {
+  if (update.empty()) {
+    return Status::InvalidArgument("Validation Failed: 1: no settings to update;")
+        .WithKind(ErrorKind::kRequestValidation);
+  }
+  LOOKALIKE_ASSIGN_OR_RETURN(IndexDefinition stored, StoredDefinition(settings_json, "{}"));
+  stored.settings["index.number_of_shards"] = std::to_string(number_of_shards);
+  stored.settings["index.number_of_replicas"] = std::to_string(*number_of_replicas);
+  LOOKALIKE_ASSIGN_OR_RETURN(engine::FlatSettings next,
+                             engine::ApplySettingsUpdate(stored.settings, update, label));
+  LOOKALIKE_ASSIGN_OR_RETURN(engine::IndexSettings parsed, engine::ParseIndexSettings(next));
+  if (parsed.number_of_replicas < 0 || parsed.number_of_replicas > 1024) {
+    return Status::InvalidArgument("Failed to parse value [" +
+                                   std::to_string(parsed.number_of_replicas) +
+                                   "] for setting [index.number_of_replicas] must be between 0 "
+                                   "and 1024")
+        .WithKind(ErrorKind::kInvalidValue);
+  }
+  *number_of_replicas = parsed.number_of_replicas;
+  JsonWriter w;
+  w.BeginObject();
+  for (const auto& [key, value] : parsed.flat) w.Key(key).String(value);
+  w.EndObject();
+  return w.Take();
+}
+
 Status CreateIndexBodyError(std::string_view name, const Status& body_error) {
   Status name_status = ValidateIndexName(name);
   return name_status.ok() ? body_error : name_status;
@@ -239,6 +292,36 @@ std::string RenderStats(const std::vector<IndexStatistics>& indices) {
           .Key("replayed_on_open").Int(f.replayed_on_open).EndObject();
     }
     w.EndObject().EndObject();
+    w.EndObject();
+  }
+  w.EndObject().EndObject();
+  return w.Take();
+}
+
+std::string RenderClusterStats(const std::vector<ClusterIndexStats>& indices,
+                               const ShardsSummary& shards) {
+  auto block = [](JsonWriter& w, const StatsCounters& c) {
+    WriteStatsBlock(w, c.docs_count, c.docs_deleted, c.store_size_bytes, c.knn_memory_bytes);
+  };
+  StatsCounters primaries, total;
+  for (const ClusterIndexStats& index : indices) {
+    primaries.Add(index.primaries);
+    total.Add(index.total);
+  }
+  JsonWriter w;
+  w.BeginObject().Key("_shards").BeginObject().Key("total").Int(shards.total)
+      .Key("successful").Int(shards.successful).Key("failed").Int(shards.failed).EndObject();
+  w.Key("_all").BeginObject().Key("primaries");
+  block(w, primaries);
+  w.Key("total");
+  block(w, total);
+  w.EndObject().Key("indices").BeginObject();
+  for (const ClusterIndexStats& index : indices) {
+    w.Key(index.name).BeginObject().Key("uuid").String(index.uuid);
+    w.Key("health").String(index.health).Key("status").String("open").Key("primaries");
+    block(w, index.primaries);
+    w.Key("total");
+    block(w, index.total);
     w.EndObject();
   }
   w.EndObject().EndObject();

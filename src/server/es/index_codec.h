@@ -37,6 +37,27 @@ Result<MappingDefinition> ParsePutMappingBody(std::string_view body);
 /// wrapped in {"settings":{...}}; JSON null resets a setting (nullopt).
 Result<SettingsUpdate> ParseSettingsUpdateBody(std::string_view body);
 
+// ---- Cluster mode: the index definition kept in etcd -------------------------------------------
+// A cluster keeps each index's settings and mappings as JSON (cluster/cluster_metadata.h). A
+// PUT _mapping / _settings on any node computes the new JSON here, validated as a single node
+// validates the same request, and writes it back; every copy then follows it.
+
+/// The stored mappings with `update` merged in (new fields added, a changed type or dimension
+/// refused), checked against the index's mapping limits. `settings_json` and `mappings_json`
+/// are the stored JSON.
+Result<std::string> MergeStoredMapping(std::string_view settings_json,
+                                       std::string_view mappings_json,
+                                       const MappingDefinition& update);
+
+/// The stored settings after `update`, as flat JSON ({"index.x":"text",…}); `current` holds
+/// index.number_of_shards / number_of_replicas as the metadata has them, and the result's
+/// replicas are in *number_of_replicas. Unknown and static settings are refused with
+/// Elasticsearch's texts (`label` is "name/uuid" in them).
+Result<std::string> ApplyStoredSettingsUpdate(std::string_view settings_json,
+                                              int number_of_shards, int* number_of_replicas,
+                                              const SettingsUpdate& update,
+                                              std::string_view label);
+
 // ---- Results ----------------------------------------------------------------------------------
 
 /// {"acknowledged":true,"shards_acknowledged":true,"index":NAME}
@@ -57,6 +78,33 @@ std::string RenderSettings(const std::vector<IndexDescription>& indices, bool fl
 std::string RenderStats(const std::vector<IndexStatistics>& indices);
 /// GET _cluster/health.
 std::string RenderClusterHealth(const ClusterHealthReport& health);
+
+/// Counters of one or more shard copies, added (cluster-wide _stats).
+struct StatsCounters {
+  int64_t docs_count = 0;
+  int64_t docs_deleted = 0;
+  int64_t store_size_bytes = 0;
+  int64_t knn_memory_bytes = 0;
+  void Add(const StatsCounters& other) {
+    docs_count += other.docs_count;
+    docs_deleted += other.docs_deleted;
+    store_size_bytes += other.store_size_bytes;
+    knn_memory_bytes += other.knn_memory_bytes;
+  }
+};
+/// One index of a cluster-wide _stats: `primaries` adds each shard's primary copy, `total`
+/// every started copy (Elasticsearch's two sections).
+struct ClusterIndexStats {
+  std::string name;
+  std::string uuid;
+  std::string health;  // green / yellow / red
+  StatsCounters primaries;
+  StatsCounters total;
+};
+/// GET _stats of a cluster: {"_shards":SHARDS,"_all":{"primaries":…,"total":…},
+/// "indices":{NAME:{"uuid":…,"health":…,"status":"open","primaries":…,"total":…}}}.
+std::string RenderClusterStats(const std::vector<ClusterIndexStats>& indices,
+                               const ShardsSummary& shards);
 
 // ---- Whole calls: body text in, response text out (REST handlers, the CLI, tests) ---------
 

@@ -1,6 +1,8 @@
 #include "server/handlers/cat_table.h"
 
 #include <algorithm>
+#include <cinttypes>
+#include <cstdio>
 
 #include "common/json_writer.h"
 #include "server/handlers/rest_common.h"
@@ -31,6 +33,25 @@ bool SelectColumns(const CatTable& table, const std::string* h, std::vector<size
 }
 
 }  // namespace
+
+std::string CatBytes(int64_t bytes, const RestRequest& request) {
+  const std::string* unit = request.Param("bytes");
+  if (unit != nullptr && *unit == "b") return std::to_string(bytes);
+  static const char* kUnits[] = {"b", "kb", "mb", "gb", "tb"};
+  double v = static_cast<double>(bytes);
+  int at = 0;
+  while (v >= 1024.0 && at < 4) {
+    v /= 1024.0;
+    ++at;
+  }
+  char buf[32];
+  if (at == 0) {
+    std::snprintf(buf, sizeof(buf), "%" PRId64 "b", bytes);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.1f%s", v, kUnits[at]);
+  }
+  return buf;
+}
 
 std::string AlignedCatText(const std::vector<std::vector<std::string>>& lines) {
   std::vector<size_t> width;

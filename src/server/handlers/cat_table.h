@@ -3,6 +3,7 @@
 // Elasticsearch prints them.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,10 @@ struct CatTable {
   std::vector<std::string> columns;
   std::vector<std::vector<std::string>> rows;  // each as long as `columns`
 };
+
+/// A size as the _cat APIs print it: "208b", "4.5kb", "1.2mb" (Elasticsearch's human-readable
+/// sizes), or plain bytes with ?bytes=b.
+std::string CatBytes(int64_t bytes, const RestRequest& request);
 
 /// Lines of cells as the _cat APIs print text: each column padded to its widest cell, one space
 /// between columns, a newline after each line.

@@ -1,5 +1,6 @@
 // Cluster-level endpoints: GET / (node info, what clients use to recognise the server),
-// /_cluster/health, /_cluster/settings, /_cat/indices. (The search page under /_ui/ is
+// /_cluster/health, /_cluster/settings, /_cat/indices, /_cat/shards (cluster mode: the cluster's,
+// cluster_admin.cc). (The search page under /_ui/ is
 // registered by the image API, src/server/image.)
 #include <cinttypes>
 #include <cstdio>
@@ -39,24 +40,6 @@ std::string InfoBody(const RestContext& ctx) {
   return w.Take();
 }
 
-// Elasticsearch's human-readable sizes: "208b", "4.5kb", "1.2mb", "3gb".
-std::string HumanBytes(int64_t bytes) {
-  static const char* kUnits[] = {"b", "kb", "mb", "gb", "tb"};
-  double v = static_cast<double>(bytes);
-  int unit = 0;
-  while (v >= 1024.0 && unit < 4) {
-    v /= 1024.0;
-    ++unit;
-  }
-  char buf[32];
-  if (unit == 0) {
-    std::snprintf(buf, sizeof(buf), "%" PRId64 "b", bytes);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.1f%s", v, kUnits[unit]);
-  }
-  return buf;
-}
-
 bool WildcardMatch(std::string_view pattern, std::string_view text) {
   if (pattern.empty()) return text.empty();
   if (pattern.front() == '*') {
@@ -80,6 +63,20 @@ bool IndexSelected(std::string_view selector, std::string_view name) {
   return false;
 }
 
+// One row per index: a single node holds one started primary of each.
+void CatShards(const RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
+  CatTable t;
+  t.columns = {"index", "shard", "prirep", "state", "docs", "store", "ip", "node"};
+  for (const IndexInfo& info : ctx.engine->ListIndices()) {
+    if (!IndexSelected(IndexParam(req), info.name)) continue;
+    bool failed = !info.failure.empty();
+    t.rows.push_back({info.name, "0", "p", failed ? "UNASSIGNED" : "STARTED",
+                      std::to_string(info.docs_count), CatBytes(info.store_size_bytes, req),
+                      "127.0.0.1", ctx.node_name});
+  }
+  ReplyCatTable(t, req, resp);
+}
+
 void CatIndices(const RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
   std::vector<IndexInfo> all = ctx.engine->ListIndices();
   std::vector<IndexInfo> rows;
@@ -93,10 +90,7 @@ void CatIndices(const RestContext& ctx, const RestRequest& req, HttpResponse* re
                           .WithKind(ErrorKind::kIndexNotFound),
                       resp);
   }
-  const std::string* bytes_param = req.Param("bytes");
-  auto size_text = [&](int64_t b) {
-    return bytes_param != nullptr && *bytes_param == "b" ? std::to_string(b) : HumanBytes(b);
-  };
+  auto size_text = [&](int64_t b) { return CatBytes(b, req); };
   const std::string* format = req.Param("format");
   if (format != nullptr && *format == "json") {
     JsonWriter w;
@@ -165,12 +159,19 @@ void RegisterClusterHandlers(Router& router, RestContext& ctx) {
                                       }),
           resp);
   });
-  router.Add("GET", "/_cat/indices", [&ctx](const RestRequest& req, HttpResponse* resp) {
+  auto cat_indices = [&ctx](const RestRequest& req, HttpResponse* resp) {
+    if (ctx.cluster && Coordinated(ctx, IndexParam(req))) return ClusterCatIndices(ctx, req, resp);
     CatIndices(ctx, req, resp);
-  });
-  router.Add("GET", "/_cat/indices/{index}", [&ctx](const RestRequest& req, HttpResponse* resp) {
-    CatIndices(ctx, req, resp);
-  });
+  };
+  router.Add("GET", "/_cat/indices", cat_indices);
+  router.Add("GET", "/_cat/indices/{index}", cat_indices);
+  auto cat_shards = [&ctx](const RestRequest& req, HttpResponse* resp) {
+    if (ctx.cluster && Coordinated(ctx, IndexParam(req))) return ClusterCatShards(ctx, req, resp);
+    CatShards(ctx, req, resp);
+  };
+  router.Add("GET", "/_cat/shards", cat_shards);
+  router.Add("GET", "/_cat/shards/{index}", cat_shards);
+  RegisterNodeReportHandler(router, ctx);
 }
 
 }  // namespace lookalike::server

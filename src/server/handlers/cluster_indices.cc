@@ -103,12 +103,21 @@ Result<cluster::IndexMetadata> CreateMetadata(RestContext& ctx, std::string_view
 
 }  // namespace
 
+Status CheckEtcdReachable(const RestContext& ctx) {
+  if (ctx.cluster->state->snapshot()->etcd_reachable) return Status::OK();
+  return Status::Unavailable(
+             "blocked by: [SERVICE_UNAVAILABLE/2/no master]; this node cannot reach the cluster "
+             "metadata store (etcd): writes and index changes are refused until it is back")
+      .WithKind(ErrorKind::kNoMaster);
+}
+
 Result<IndexDefinition> ParseStoredDefinition(const cluster::IndexMetadata& meta) {
   return es::ParseCreateIndexBody("{\"settings\":" + meta.settings_json +
                                   ",\"mappings\":" + meta.mappings_json + "}");
 }
 
 void ClusterCreateIndex(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
+  if (Status st = CheckEtcdReachable(ctx); !st.ok()) return ReplyError(st, resp);
   auto meta = CreateMetadata(ctx, IndexParam(req), req.body());
   if (!meta.ok()) return ReplyError(meta.status(), resp);
   if (ctx.cluster->state->snapshot()->indices.count(meta->name)) {
@@ -150,6 +159,7 @@ void ClusterCreateIndex(RestContext& ctx, const RestRequest& req, HttpResponse* 
 }
 
 void ClusterDeleteIndex(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
+  if (Status st = CheckEtcdReachable(ctx); !st.ok()) return ReplyError(st, resp);
   std::string_view names = IndexParam(req);
   if (names == "_all" || names == "*") {
     return ReplyError(ClusterIllegalArgument("Wildcard expressions or all indices are not allowed"),
@@ -179,7 +189,7 @@ void ClusterIndexExists(RestContext& ctx, const RestRequest& req, HttpResponse* 
   resp->status = resolved.ok() && !resolved->empty() ? 200 : 404;
 }
 
-ClusterHealthReport ClusterHealthOf(RestContext& ctx) {
+ClusterHealthReport ClusterHealthOf(const RestContext& ctx) {
   auto snap = ctx.cluster->state->snapshot();
   ClusterHealthReport health;
   health.number_of_nodes = static_cast<int64_t>(snap->nodes.size());

@@ -15,15 +15,25 @@
 // Thread safety: as the other handlers (the cluster objects are thread-safe).
 #pragma once
 
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "cluster/cluster_metadata.h"
+#include "cluster/cluster_state.h"
+#include "cluster/node_report.h"
 #include "lookalike/index_definition.h"
 #include "lookalike/write_ops.h"
 #include "server/handlers/rest_common.h"
 
 namespace lookalike::server {
+
+/// OK while this node reaches etcd; else 503 cluster_block_exception (ErrorKind::kNoMaster),
+/// Elasticsearch's answer to a write when the cluster has no master. Writes and metadata
+/// changes check it first, so they fail at once instead of waiting for etcd or for applied
+/// sequences that cannot be published.
+Status CheckEtcdReachable(const RestContext& ctx);
 
 /// The stored definition of an index as the engine's type (parsed by the Elasticsearch codec).
 Result<IndexDefinition> ParseStoredDefinition(const cluster::IndexMetadata& meta);
@@ -36,10 +46,74 @@ enum class IndexView { kIndex, kMapping, kSettings };
 void ClusterDescribeIndices(RestContext& ctx, const RestRequest& req, IndexView view,
                             HttpResponse* resp);
 
+/// PUT /{index}/_mapping and PUT [/{index}]/_settings: the definition in etcd is updated
+/// (validated as on one node; compare-and-swap) and every copy follows it. A changed
+/// index.number_of_replicas makes the leader add or drop copies. Acknowledged once this node's
+/// view shows the change; the copies apply it shortly after (not ordered with the stream).
+void ClusterPutMapping(RestContext& ctx, const RestRequest& req, HttpResponse* resp);
+void ClusterPutSettings(RestContext& ctx, const RestRequest& req, HttpResponse* resp);
+
 /// GET _cluster/health from the shard map: a copy is active once it is on a live node and has
 /// caught up with its stream once; red when a shard has no active copy, yellow when one has
 /// fewer than number_of_replicas + 1, else green.
-ClusterHealthReport ClusterHealthOf(RestContext& ctx);
+ClusterHealthReport ClusterHealthOf(const RestContext& ctx);
+
+// ---- Cluster-wide administration and _cat views (cluster_admin.cc) ------------------------
+
+/// A copy as _cat/shards shows it: STARTED once it caught up with its stream on a live node,
+/// INITIALIZING while it replays it, UNASSIGNED when no live node holds it.
+enum class CopyState { kStarted, kInitializing, kUnassigned };
+
+struct CopyLayout {
+  std::string node;  // "" when unassigned
+  std::string http;  // the node's "host:port"
+  bool primary = false;
+  CopyState state = CopyState::kUnassigned;
+  uint64_t applied = 0;  // the stream sequence the copy has applied (started copies)
+  /// Its counters from its node's report; null when not asked, or the node did not answer.
+  const cluster::CopyStatistics* stats = nullptr;
+};
+
+struct ShardLayout {
+  int shard = 0;
+  std::vector<CopyLayout> copies;  // primary first; number_of_replicas + 1 rows at least
+};
+
+struct IndexLayout {
+  cluster::IndexMetadata meta;
+  std::vector<ShardLayout> shards;
+  std::string health;  // red: a shard without a started copy; yellow: one with fewer than R+1
+};
+
+/// Every index an expression names, with the copies of each shard (from the cluster state) and,
+/// when asked, the counters each live node reports (copies point into `reports`, so the
+/// layout is filled in place and not copied).
+struct ClusterLayout {
+  std::shared_ptr<const cluster::ClusterSnapshot> snap;
+  std::map<std::string, Result<cluster::NodeReport>> reports;
+  std::vector<IndexLayout> indices;
+};
+/// index_not_found_exception for a concrete name that does not exist.
+Status BuildClusterLayout(const RestContext& ctx, const RestRequest& req,
+                          std::string_view expression, bool with_reports, ClusterLayout* out);
+
+/// POST _refresh, /{index}/_refresh: waits (≤ 10 s) until every started copy of each shard has
+/// applied its stream's last sequence (which makes every write acknowledged before the refresh
+/// searchable); `_shards` counts R+1 copies per shard, the copies that did, and those that did
+/// not in time as failed.
+void ClusterRefresh(RestContext& ctx, const RestRequest& req, HttpResponse* resp);
+/// GET _stats, /{index}/_stats: primaries (the primary copies) and total (every started copy).
+void ClusterStats(RestContext& ctx, const RestRequest& req, HttpResponse* resp);
+void ClusterCatIndices(RestContext& ctx, const RestRequest& req, HttpResponse* resp);
+/// GET _cat/shards[/{index}]: index shard prirep state docs store ip node, one row per copy.
+void ClusterCatShards(RestContext& ctx, const RestRequest& req, HttpResponse* resp);
+/// GET _cat/nodes: every live node (etcd membership); the leader is the master ("*").
+void ClusterCatNodes(const RestContext& ctx, const RestRequest& req, HttpResponse* resp);
+void ClusterCatHealth(const RestContext& ctx, const RestRequest& req, HttpResponse* resp);
+/// GET _cat/count[/{index}] through the coordinator.
+void ClusterCatCount(const RestContext& ctx, const RestRequest& req, HttpResponse* resp);
+/// GET /_internal/node/_report (cluster/node_report.h): this node's copies and load.
+void RegisterNodeReportHandler(Router& router, RestContext& ctx);
 
 /// Publishes `ops` (those whose `failed` entry is OK) and returns one outcome per op.
 std::vector<WriteOutcome> ClusterWrite(RestContext& ctx, std::vector<WriteOp> ops,

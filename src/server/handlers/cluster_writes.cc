@@ -107,13 +107,14 @@ bool Applied(const cluster::ClusterSnapshot& snap,
 std::vector<WriteOutcome> ClusterWrite(RestContext& ctx, std::vector<WriteOp> ops,
                                        std::vector<Status> failed, RefreshPolicy refresh) {
   auto snap = ctx.cluster->state->snapshot();
+  const Status reachable = CheckEtcdReachable(ctx);
   std::vector<WriteOutcome> outcomes(ops.size());
   std::map<ShardTarget, std::vector<size_t>> groups;  // ops by shard, in request order
   for (size_t i = 0; i < ops.size(); ++i) {
     WriteOp& op = ops[i];
     WriteOutcome& out = outcomes[i];
     out.index = op.index;
-    out.status = failed[i];
+    out.status = failed[i].ok() ? reachable : failed[i];
     if (!out.status.ok()) continue;
     auto meta = snap->indices.find(op.index);
     if (meta == snap->indices.end()) {
@@ -149,7 +150,11 @@ std::vector<WriteOutcome> ClusterWrite(RestContext& ctx, std::vector<WriteOp> op
   }
   if (refresh != RefreshPolicy::kFalse && !published.empty()) {
     ctx.cluster->state->WaitUntil(
-        [&](const cluster::ClusterSnapshot& s) { return Applied(s, published); }, kRefreshWait);
+        [&](const cluster::ClusterSnapshot& s) {
+          // With etcd gone no applied sequence can arrive: answer now (the write is durable).
+          return !s.etcd_reachable || Applied(s, published);
+        },
+        kRefreshWait);
   }
   return outcomes;
 }
@@ -165,6 +170,7 @@ void ClusterWriteDocument(RestContext& ctx, WriteOp op, RefreshPolicy refresh,
 
 void ClusterBulk(RestContext& ctx, const RestRequest& req, RefreshPolicy refresh,
                  HttpResponse* resp) {
+  if (Status st = CheckEtcdReachable(ctx); !st.ok()) return ReplyError(st, resp);
   auto started = std::chrono::steady_clock::now();
   auto items = es::ParseBulk(IndexParam(req), req.body());
   if (!items.ok()) return ReplyError(items.status(), resp);

@@ -53,12 +53,16 @@ void RegisterIndexHandlers(Router& router, RestContext& ctx) {
   });
 
   auto get_mapping = [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
-    if (ctx.cluster) return ClusterDescribeIndices(ctx, req, IndexView::kMapping, resp);
+    if (ctx.cluster && Coordinated(ctx, IndexParam(req))) {
+      return ClusterDescribeIndices(ctx, req, IndexView::kMapping, resp);
+    }
     Reply(es::GetMappingJson(e, IndexParam(req)), resp);
   };
   router.Add("GET", "/_mapping", get_mapping);
   router.Add("GET", "/{index}/_mapping", get_mapping);
-  router.Add("PUT,POST", "/{index}/_mapping", [&e](const RestRequest& req, HttpResponse* resp) {
+  router.Add("PUT,POST", "/{index}/_mapping", [&e, &ctx](const RestRequest& req,
+                                                         HttpResponse* resp) {
+    if (ctx.cluster && Coordinated(ctx, IndexParam(req))) return ClusterPutMapping(ctx, req, resp);
     auto mapping = es::ParsePutMappingBody(req.body());
     if (!mapping.ok()) {
       // The index is resolved first, as Elasticsearch does.
@@ -70,7 +74,9 @@ void RegisterIndexHandlers(Router& router, RestContext& ctx) {
     Reply(es::RenderAcknowledged(*ack), resp);
   });
   auto get_settings = [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
-    if (ctx.cluster) return ClusterDescribeIndices(ctx, req, IndexView::kSettings, resp);
+    if (ctx.cluster && Coordinated(ctx, IndexParam(req))) {
+      return ClusterDescribeIndices(ctx, req, IndexView::kSettings, resp);
+    }
     auto flag = [&req](std::string_view name) {
       const std::string* v = req.Param(name);
       return v != nullptr && *v != "false";
@@ -80,7 +86,8 @@ void RegisterIndexHandlers(Router& router, RestContext& ctx) {
   };
   router.Add("GET", "/_settings", get_settings);
   router.Add("GET", "/{index}/_settings", get_settings);
-  auto put_settings = [&e](const RestRequest& req, HttpResponse* resp) {
+  auto put_settings = [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
+    if (ctx.cluster && Coordinated(ctx, IndexParam(req))) return ClusterPutSettings(ctx, req, resp);
     Reply(es::UpdateSettingsJson(e, IndexParam(req), req.body()), resp);
   };
   router.Add("PUT", "/_settings", put_settings);
@@ -95,7 +102,8 @@ void RegisterIndexHandlers(Router& router, RestContext& ctx) {
   router.Add("GET,POST", "/_count", count);
   router.Add("GET,POST", "/{index}/_count", count);
 
-  auto refresh = [&e](const RestRequest& req, HttpResponse* resp) {
+  auto refresh = [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
+    if (ctx.cluster && Coordinated(ctx, IndexParam(req))) return ClusterRefresh(ctx, req, resp);
     Reply(es::RefreshJson(e, IndexParam(req)), resp);
   };
   router.Add("GET,POST", "/_refresh", refresh);
@@ -107,7 +115,8 @@ void RegisterIndexHandlers(Router& router, RestContext& ctx) {
   router.Add("GET,POST", "/_flush", flush);
   router.Add("GET,POST", "/{index}/_flush", flush);
 
-  auto stats = [&e](const RestRequest& req, HttpResponse* resp) {
+  auto stats = [&e, &ctx](const RestRequest& req, HttpResponse* resp) {
+    if (ctx.cluster && Coordinated(ctx, IndexParam(req))) return ClusterStats(ctx, req, resp);
     Reply(es::StatsJson(e, IndexParam(req)), resp);
   };
   router.Add("GET", "/_stats", stats);

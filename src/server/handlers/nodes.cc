@@ -9,6 +9,7 @@
 
 #include "common/json_writer.h"
 #include "server/handlers/cat_table.h"
+#include "server/handlers/cluster_mode.h"
 #include "server/metrics/process_metrics.h"
 #include "server/metrics/system_stats.h"
 
@@ -227,6 +228,7 @@ std::string ClockText(int64_t millis) {
 }
 
 void CatHealth(const NodeContext& node, const RestRequest& req, HttpResponse* resp) {
+  if (node.rest->cluster != nullptr) return ClusterCatHealth(*node.rest, req, resp);
   int64_t now = NowMillis();
   std::vector<IndexInfo> indices = node.rest->engine->ListIndices();
   size_t red = 0;
@@ -249,6 +251,7 @@ void CatHealth(const NodeContext& node, const RestRequest& req, HttpResponse* re
 }
 
 void CatCount(const NodeContext& node, const RestRequest& req, HttpResponse* resp) {
+  if (Coordinated(*node.rest, IndexParam(req))) return ClusterCatCount(*node.rest, req, resp);
   auto count = node.rest->engine->Count(IndexParam(req), CountRequest{});
   if (!count.ok()) return ReplyError(count.status(), resp);
   int64_t n = count->count;
@@ -260,6 +263,7 @@ void CatCount(const NodeContext& node, const RestRequest& req, HttpResponse* res
 }
 
 void CatNodes(const NodeContext& node, const RestRequest& req, HttpResponse* resp) {
+  if (node.rest->cluster != nullptr) return ClusterCatNodes(*node.rest, req, resp);
   OsStats os = ReadOsStats();
   ProcessStats p = ReadProcessStats();
   auto percent = [](uint64_t part, uint64_t whole) {
@@ -282,10 +286,16 @@ void CatNodes(const NodeContext& node, const RestRequest& req, HttpResponse* res
 }  // namespace
 
 std::string NodeId(const RestContext& ctx) {
+  return NodeIdFor(ctx.cluster_uuid, ctx.node_name, ctx.cluster_name);
+}
+
+std::string NodeIdFor(std::string_view cluster_uuid, std::string_view node_name,
+                      std::string_view cluster_name) {
   static const char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  uint64_t a = std::hash<std::string>{}(ctx.cluster_uuid + "/" + ctx.node_name);
-  uint64_t b = std::hash<std::string>{}(ctx.node_name + "#" + ctx.cluster_name);
+  std::string name(node_name);
+  uint64_t a = std::hash<std::string>{}(std::string(cluster_uuid) + "/" + name);
+  uint64_t b = std::hash<std::string>{}(name + "#" + std::string(cluster_name));
   std::string id;
   for (int i = 0; i < 22; ++i) {
     uint64_t& src = i < 11 ? a : b;

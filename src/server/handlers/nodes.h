@@ -31,6 +31,9 @@ struct NodeContext {
 /// A stable 22-character id for the node (Elasticsearch node ids look like this), derived from
 /// the cluster and node names so it survives restarts without being stored.
 std::string NodeId(const RestContext& ctx);
+/// The same for any node of the cluster by its name (_cat/nodes lists every live node).
+std::string NodeIdFor(std::string_view cluster_uuid, std::string_view node_name,
+                      std::string_view cluster_name);
 
 void RegisterNodeHandlers(Router& router, std::shared_ptr<const NodeContext> node);
 

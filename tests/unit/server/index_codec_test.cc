@@ -165,5 +165,52 @@ TEST(IndexCodec, ResultsRenderAsBefore) {
   EXPECT_NE(health.find(R"("active_shards_percent_as_number":50)"), std::string::npos) << health;
 }
 
+// Cluster mode keeps the definition as JSON in etcd; PUT _mapping / _settings compute the new
+// JSON here with the single node's validation.
+TEST(IndexCodec, StoredMappingMergesAndRefusesChangedFields) {
+  const std::string settings = R"({"index":{"knn":true}})";
+  const std::string mappings = R"({"properties":{"v":{"type":"knn_vector","dimension":4}}})";
+  auto update = ParsePutMappingBody(R"({"properties":{"tag":{"type":"keyword"}}})");
+  ASSERT_TRUE(update.ok());
+  auto merged = MergeStoredMapping(settings, mappings, *update);
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  auto reparsed = ParseCreateIndexBody("{\"settings\":" + settings + ",\"mappings\":" + *merged +
+                                       "}");
+  ASSERT_TRUE(reparsed.ok()) << *merged;
+  EXPECT_NE(merged->find("\"tag\":{\"type\":\"keyword\"}"), std::string::npos) << *merged;
+  EXPECT_NE(merged->find("\"dimension\":4"), std::string::npos) << *merged;
+  auto changed = ParsePutMappingBody(R"({"properties":{"v":{"type":"knn_vector","dimension":8}}})");
+  ASSERT_TRUE(changed.ok());
+  auto refused = MergeStoredMapping(settings, *merged, *changed);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(server::HttpStatusFor(refused.status()), 400);
+}
+
+TEST(IndexCodec, StoredSettingsUpdateValidatesLikeOneNode) {
+  const std::string settings = R"({"index":{"knn":true,"refresh_interval":"1s"}})";
+  int replicas = 1;
+  auto update = ParseSettingsUpdateBody(
+      R"({"index":{"number_of_replicas":2,"max_result_window":500}})");
+  ASSERT_TRUE(update.ok());
+  auto next = ApplyStoredSettingsUpdate(settings, 3, &replicas, *update, "docs/u1");
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(replicas, 2);
+  auto reparsed = ParseCreateIndexBody("{\"settings\":" + *next + "}");
+  ASSERT_TRUE(reparsed.ok()) << *next;
+  EXPECT_EQ(reparsed->settings.at("index.max_result_window"), "500");
+  EXPECT_EQ(reparsed->settings.at("index.knn"), "true");
+  EXPECT_EQ(reparsed->settings.at("index.number_of_shards"), "3");
+  for (const char* body : {R"({"index.number_of_shards":4})", R"({"index.no_such_thing":1})",
+                           R"({"index.max_result_window":"lots"})"}) {
+    auto bad = ParseSettingsUpdateBody(body);
+    ASSERT_TRUE(bad.ok()) << body;
+    int unchanged = 2;
+    auto refused = ApplyStoredSettingsUpdate(*next, 3, &unchanged, *bad, "docs/u1");
+    EXPECT_FALSE(refused.ok()) << body;
+    EXPECT_EQ(server::HttpStatusFor(refused.status()), 400) << body;
+    EXPECT_EQ(unchanged, 2) << body;
+  }
+}
+
 }  // namespace
 }  // namespace lookalike::es

@@ -7,7 +7,8 @@ node; --shards to fix it) and --replicas replicas, HNSW vectors (L2). Then
 
   ingest  the documents through `_bulk` (--batch per request, --clients threads, requests
           spread over the nodes), timed until the last bulk is acknowledged (JetStream has
-          every write) and until `_count` sees every document (every copy applied them);
+          every write) and until `_count` sees every document (every copy applied them); then
+          `_refresh` on every local shard copy, so no insertion is left for the search phase;
   search  --queries knn queries (k=10, _source off) from --clients threads over persistent
           connections, spread over the nodes: p50 / p99 latency at the client and QPS;
   writes  100 one-document `_bulk` requests one after another: the fixed cost of a write (the
@@ -200,7 +201,14 @@ def ingest(cluster, batches, clients):
     wait_for("every document searchable", lambda: http_json(
         ports[0], "GET", "/%s/_count" % INDEX)[1]["count"] == total, 600)
     searchable = time.perf_counter() - start
-    return acked, searchable, latencies, cpu_used(before, cpu_of(cluster.pids()))
+    used = cpu_used(before, cpu_of(cluster.pids()))
+    # Every local copy's _refresh returns once its vector index covers what it applied, so no
+    # background insertion is left to run into the search phase's CPU time.
+    for port in ports:
+        for row in http_json(port, "GET", "/_cat/indices?format=json")[1]:
+            if row["index"].startswith(INDEX + "~"):
+                http_json(port, "POST", "/%s/_refresh" % row["index"])
+    return acked, searchable, latencies, used
 
 
 def search(cluster, bodies, clients):

@@ -132,9 +132,10 @@ Result<std::optional<QueryNode>> Coordinator::EmbedNeural(
   };
   LOOKALIKE_ASSIGN_OR_RETURN(QueryNode embedded, ReplaceNeural(*query, embed));
   if (embedding != nullptr && work.any) {
-    if (!*embedding) embedding->emplace();
-    (*embedding)->took_ms += work.took_ms;
-    (*embedding)->model = work.model;
+    // Query and post_filter add up. (Aggregate init: clang refuses emplace() of a nested
+    // struct with member initialisers here.)
+    const double before = *embedding ? (*embedding)->took_ms : 0;
+    *embedding = SearchResult::Embedding{before + work.took_ms, work.model};
   }
   return std::optional<QueryNode>(std::move(embedded));
 }

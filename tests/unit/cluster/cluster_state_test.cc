@@ -137,5 +137,27 @@ TEST_F(ClusterStateTest, ANewLeaderTakesOverWhenTheLeaderLeaves) {
   EXPECT_TRUE(n2.state->WaitUntil([](const ClusterSnapshot& s) { return s.leader == "n2"; }, 5s));
 }
 
+// etcd gone: the last state stays readable (searches route by it) and says it is the last
+// known one, so writes can be refused at once instead of waiting on etcd.
+TEST_F(ClusterStateTest, LosingEtcdKeepsTheLastStateAndSaysSo) {
+  auto started = ClusterState::Start(etcd_.get());
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  std::unique_ptr<ClusterState> state = std::move(started).value();
+  IndexMetadata meta;
+  meta.name = "docs";
+  meta.uuid = NewUuid();
+  ASSERT_TRUE(etcd_->Put(IndexKey(meta.name), EncodeIndexMetadata(meta)).ok());
+  ASSERT_TRUE(state->WaitUntil(
+      [](const ClusterSnapshot& s) { return s.indices.count("docs") > 0; }, 10s));
+  EXPECT_TRUE(state->snapshot()->etcd_reachable);
+  server_.process.Kill();
+  EXPECT_TRUE(state->WaitUntil([](const ClusterSnapshot& s) { return !s.etcd_reachable; }, 10s));
+  EXPECT_EQ(state->snapshot()->indices.count("docs"), 1u);
+  auto routes = state->Resolve("docs");
+  ASSERT_TRUE(routes.ok()) << routes.status().ToString();
+  EXPECT_EQ(routes->size(), 1u);
+  state->Stop();
+}
+
 }  // namespace
 }  // namespace lookalike::cluster

@@ -46,6 +46,7 @@ struct ShardLogOptions {
 /// One write batch as stored in a shard's stream.
 struct LoggedBatch {
   uint64_t sequence = 0;  // the stream sequence: 1, 2, 3, … in publish order
+  int64_t primary_term = 1;  // the shard's term the batch was published under
   std::vector<WriteOp> ops;
 };
 
@@ -72,8 +73,9 @@ class ShardLog {
   /// Appends one batch and waits for JetStream's ack; returns its stream sequence. `msg_id`
   /// (optional, "" = a random one) makes a retried publish idempotent within JetStream's
   /// duplicate window (2 minutes): the same id is stored once and acked with its sequence.
+  /// `primary_term` (the shard's term as the publisher sees it) travels with the batch.
   Result<uint64_t> Publish(std::string_view index_uuid, int shard, const std::vector<WriteOp>& ops,
-                           std::string msg_id = "");
+                           std::string msg_id = "", int64_t primary_term = 1);
 
   /// A durable pull consumer `durable` on the shard's stream that starts at `start_sequence`
   /// (1 = the beginning). An existing consumer of that name is replaced: where a copy resumes is

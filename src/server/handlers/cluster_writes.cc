@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <random>
+#include <thread>
 
 #include "cluster/cluster_state.h"
 #include "cluster/routing.h"
@@ -26,7 +27,8 @@ namespace {
 // How long refresh=true|wait_for waits for the copies before answering anyway.
 constexpr std::chrono::seconds kRefreshWait{30};
 // How long a write waits for some copy of each written shard to apply its batch (so that the
-// copy's decisions can be reported) before answering with the stream's acknowledgement alone.
+// copy's decisions can be reported) before answering with the stream's acknowledgement alone;
+// shared by all the request's shards.
 constexpr std::chrono::seconds kDecisionWait{30};
 // One copy's answer to "what did you decide" (it answers from memory: no wait on its side).
 constexpr std::chrono::seconds kDecisionFetchTimeout{5};
@@ -120,23 +122,6 @@ bool Applied(const cluster::ClusterSnapshot& snap, const std::vector<PublishedBa
   return true;
 }
 
-// Some live copy of each published shard has applied its sequence (its decisions are known).
-bool Decided(const cluster::ClusterSnapshot& snap, const std::vector<PublishedBatch>& batches) {
-  for (const PublishedBatch& batch : batches) {
-    const cluster::ShardState* shard = snap.FindShard(batch.target.uuid, batch.target.shard);
-    if (shard == nullptr) {
-      if (snap.FindByUuid(batch.target.uuid) != nullptr) return false;  // not assigned yet
-      continue;
-    }
-    bool any = false;
-    for (const auto& [node, applied] : shard->applied) {
-      any |= snap.nodes.count(node) > 0 && applied >= batch.sequence;
-    }
-    if (!any) return false;
-  }
-  return true;
-}
-
 bool Creates(const WriteOp& op) {
   return op.kind == WriteKind::kIndex || op.kind == WriteKind::kCreate;
 }
@@ -195,19 +180,22 @@ Result<std::vector<WriteOutcome>> CopyDecisions(RestContext& ctx, const cluster:
 }
 
 // Asks the copies of the batch's shard (the primary first, then the others: all decide the
-// same) for their decisions; the first that knows them answers.
+// same) for their decisions; the first that knows them answers. Unavailable while none has
+// applied the batch yet (or none is reachable); NotFound when every copy applied it but none
+// keeps its results (restarted since): waiting longer would not help.
 Result<std::vector<WriteOutcome>> BatchDecisions(RestContext& ctx,
                                                  const cluster::ClusterSnapshot& snap,
                                                  const cluster::IndexMetadata& meta,
                                                  const PublishedBatch& batch,
                                                  const std::string& authorization) {
   const cluster::ShardState* shard = snap.FindShard(batch.target.uuid, batch.target.shard);
-  if (shard == nullptr) return Status::Unavailable("the shard has no copies");
+  if (shard == nullptr) return Status::Unavailable("the shard has no copies yet");
   cluster::IndexRoutes naming;
   naming.index = meta.name;
   naming.uuid = meta.uuid;
   const std::string local = cluster::ShardIndexName(naming, batch.target.shard);
   Status last = Status::Unavailable("no live copy of the shard");
+  bool all_forgot = true;
   for (const std::string& name : shard->assignment.Copies()) {  // primary first
     auto node = snap.nodes.find(name);
     if (node == snap.nodes.end()) continue;
@@ -215,22 +203,35 @@ Result<std::vector<WriteOutcome>> BatchDecisions(RestContext& ctx,
     if (decided.ok() && decided->size() == batch.members.size()) return decided;
     last = decided.ok() ? Status::Corruption("a copy answered for another number of writes")
                         : decided.status();
+    // NotFound without a kind: applied, results not kept (a missing copy is index_not_found).
+    all_forgot &= last.code() == StatusCode::kNotFound && last.kind() == ErrorKind::kNone;
   }
-  return last;
+  if (all_forgot && last.code() == StatusCode::kNotFound) return last;
+  return Status::Unavailable(last.message());
 }
 
-// Replaces the stream-ack answers of each batch's ops with what a copy decided. A batch whose
-// decisions cannot be had (no copy applied it in time, every copy that did restarted since or
-// went away) keeps the acknowledgement: stored, result unknown (see cluster_mode.h).
+// Replaces the stream-ack answers of each batch's ops with what a copy decided, asking the
+// copies directly (no etcd round trip: the fastest copy's apply is the whole wait) and again
+// with a growing pause while none has applied the batch, for at most kDecisionWait. A batch
+// whose decisions cannot be had keeps the acknowledgement: stored, result unknown.
 void ReportDecisions(RestContext& ctx, const std::map<std::string, cluster::IndexMetadata>& known,
                      const std::vector<WriteOp>& ops, const std::vector<PublishedBatch>& batches,
                      const std::string& authorization, std::vector<WriteOutcome>* outcomes) {
-  ctx.cluster->state->WaitUntil(
-      [&](const cluster::ClusterSnapshot& s) { return Decided(s, batches); }, kDecisionWait);
-  auto snap = ctx.cluster->state->snapshot();
+  const auto deadline = std::chrono::steady_clock::now() + kDecisionWait;
   for (const PublishedBatch& batch : batches) {
     const cluster::IndexMetadata& meta = known.at(ops[batch.members.front()].index);
-    auto decided = BatchDecisions(ctx, *snap, meta, batch, authorization);
+    std::chrono::milliseconds pause{1};
+    Result<std::vector<WriteOutcome>> decided = Status::Unavailable("not asked");
+    while (true) {
+      auto snap = ctx.cluster->state->snapshot();  // copies move while we wait
+      decided = BatchDecisions(ctx, *snap, meta, batch, authorization);
+      if (decided.ok() || decided.status().code() != StatusCode::kUnavailable ||
+          std::chrono::steady_clock::now() + pause >= deadline) {
+        break;
+      }
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    }
     if (!decided.ok()) {
       spdlog::warn("cluster: the results of [{}][{}] sequence {} are unknown ({}); answering "
                    "with the stream's acknowledgement",

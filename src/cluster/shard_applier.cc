@@ -46,6 +46,7 @@ ShardApplier::ShardApplier(Engine* engine, ShardLog* log, EtcdClient* etcd,
                            ShardApplierConfig config)
     : engine_(engine), log_(log), etcd_(etcd), config_(std::move(config)) {
   applied_ = ReadApplied(config_.applied_file);
+  decided_ = applied_.load();
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -72,7 +73,7 @@ void ShardApplier::PublishApplied() {
 }
 
 Result<std::vector<WriteOutcome>> ShardApplier::WriteResults(uint64_t sequence) const {
-  if (sequence > applied_.load()) {
+  if (sequence > decided_.load()) {
     return Status::Unavailable("[" + config_.local_index + "] has not applied stream sequence " +
                                std::to_string(sequence) + " yet");
   }
@@ -92,9 +93,11 @@ bool ShardApplier::Apply(std::vector<LoggedBatch>& group) {
     }
   }
   const uint64_t last = group.back().sequence;
-  // kWaitFor: once the sequence is published, searches on this copy see the writes.
   while (!stopping_.load()) {
-    auto written = engine_->Write(ops, RefreshPolicy::kWaitFor);
+    // Stored (kFalse) first: the outcomes are known then and the coordinators waiting for them
+    // need not wait for the vector inserts too; the Refresh below makes searches see the
+    // writes before the sequence is published as applied.
+    auto written = engine_->Write(ops, RefreshPolicy::kFalse);
     if (written.ok()) {
       size_t at = 0;
       for (size_t b = 0; b < group.size(); ++b) {
@@ -104,6 +107,11 @@ bool ShardApplier::Apply(std::vector<LoggedBatch>& group) {
         bool replayed = std::any_of(outcomes.begin(), outcomes.end(),
                                     [](const WriteOutcome& o) { return o.replayed; });
         if (!replayed) results_.Add(group[b].sequence, std::move(outcomes));
+      }
+      decided_ = last;
+      if (auto refreshed = engine_->Refresh(config_.local_index); !refreshed.ok()) {
+        spdlog::warn("cluster: {} cannot refresh after sequence {}: {}", config_.local_index,
+                     last, refreshed.status().ToString());
       }
       return true;
     }

@@ -56,8 +56,9 @@ class ShardApplier {
   void Stop();
   /// The last stream sequence applied and recorded.
   uint64_t applied() const { return applied_.load(); }
-  /// What the copy decided for each op of the batch at `sequence`, in batch order.
-  /// Unavailable when the copy has not applied it yet; NotFound when it is not kept.
+  /// What the copy decided for each op of the batch at `sequence`, in batch order: known once
+  /// the batch is stored, before search covers it. Unavailable when the copy has not stored it
+  /// yet; NotFound when it is not kept.
   Result<std::vector<WriteOutcome>> WriteResults(uint64_t sequence) const;
 
   /// The sequence recorded in `applied_file` (0 when there is none).
@@ -75,6 +76,9 @@ class ShardApplier {
   const ShardApplierConfig config_;
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> applied_{0};
+  // The last sequence whose outcomes are in results_: it runs ahead of applied_ while the
+  // group's vectors are inserted (the decisions are known once the storage write is done).
+  std::atomic<uint64_t> decided_{0};
   uint64_t published_ = UINT64_MAX;  // applier thread only: last sequence put in etcd
   WriteResultRing results_;
   std::thread thread_;

@@ -1,7 +1,8 @@
 // One local copy of a shard keeping up with its stream (issue 9): a thread that consumes the
 // shard's JetStream stream from the sequence after the last one it applied, applies each group
 // of batches to the copy's local engine index with one Engine::Write (one synced storage batch,
-// in stream order), then records the sequence durably, acks it, and publishes it at
+// in stream order), keeps the outcomes, waits until search covers the writes (Engine::Refresh),
+// then records the sequence durably, acks it, and publishes it at
 // /lookalike/applied/<uuid>/<shard>/<node> under the node's lease (refresh=wait_for and the
 // shard map read it; a copy that has published once is "started").
 //

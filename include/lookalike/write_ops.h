@@ -17,7 +17,8 @@ namespace lookalike {
 
 /// Optimistic concurrency control (?if_seq_no=N&if_primary_term=T, or the same keys in a _bulk
 /// action): the write happens only if the document exists with that _seq_no and _primary_term
-/// (always 1 on this single-shard node); otherwise 409 version_conflict_engine_exception.
+/// (always 1 on a single node; on a cluster shard copy see WriteOp::primary_term); otherwise
+/// 409 version_conflict_engine_exception.
 struct WriteCondition {
   int64_t if_seq_no = -1;        // -1 = not set
   int64_t if_primary_term = -1;  // -1 = not set
@@ -64,6 +65,19 @@ struct WriteOp {
   std::vector<FieldVector> vectors;
   /// kUpdate: the vectors for the document created from `upsert`.
   std::vector<FieldVector> upsert_vectors;
+
+  // Set only by a cluster shard copy applying its stream (src/cluster/shard_applier.h), never
+  // by the codec and never carried in a write batch: the batch's stream sequence and the
+  // shard's primary term it was published under. With log_seq_no ≥ 0 the written document's
+  // _seq_no is log_seq_no (ops of one batch share it) instead of the index's own counter, so
+  // every copy stores the same _seq_no; an op whose log_seq_no is not above the index's last
+  // stored _seq_no was already applied (a group applied again after a crash) and is skipped
+  // with WriteOutcome::replayed. These ops must come in non-decreasing log_seq_no order and
+  // be the only writes to their index.
+  int64_t log_seq_no = -1;
+  /// The term reported as _primary_term; if_primary_term must lie in [1, primary_term] (the
+  /// stream sequence alone names a write: it is never reused across terms).
+  int64_t primary_term = 1;
 };
 
 enum class WriteResultKind : uint8_t { kCreated, kUpdated, kDeleted, kNotFound, kNoop };
@@ -82,6 +96,8 @@ struct WriteOutcome {
   int64_t primary_term = 1;
   WriteResultKind result = WriteResultKind::kCreated;
   Status status;
+  /// The op carried a log_seq_no the index had already stored: skipped, nothing decided.
+  bool replayed = false;
 };
 
 }  // namespace lookalike

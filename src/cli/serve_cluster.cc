@@ -54,7 +54,7 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Join(const std::string& cluste
   node->copies_ = std::make_unique<cluster::ShardCopies>(
       engine, node->log_.get(), node->etcd_.get(), node->state_.get(), std::move(copies));
   node->services_ = {node->state_.get(), node->log_.get(), node->etcd_.get(), node_name,
-                     node->state_->snapshot()->cluster_uuid};
+                     node->state_->snapshot()->cluster_uuid, node->copies_.get()};
   spdlog::info(
       "cluster: node {} joined cluster {} (etcd {}, lease TTL {}s); NATS JetStream at {} "
       "(stream replicas {})",

@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -45,6 +46,7 @@ ShardApplier::ShardApplier(Engine* engine, ShardLog* log, EtcdClient* etcd,
                            ShardApplierConfig config)
     : engine_(engine), log_(log), etcd_(etcd), config_(std::move(config)) {
   applied_ = ReadApplied(config_.applied_file);
+  decided_ = applied_.load();
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -68,6 +70,56 @@ void ShardApplier::PublishApplied() {
     spdlog::debug("cluster: publishing applied sequence of {} failed: {}", config_.local_index,
                   put.status().ToString());
   }
+}
+
+Result<std::vector<WriteOutcome>> ShardApplier::WriteResults(uint64_t sequence) const {
+  if (sequence > decided_.load()) {
+    return Status::Unavailable("[" + config_.local_index + "] has not applied stream sequence " +
+                               std::to_string(sequence) + " yet");
+  }
+  return results_.Get(sequence);
+}
+
+bool ShardApplier::Apply(std::vector<LoggedBatch>& group) {
+  std::vector<WriteOp> ops;
+  std::vector<size_t> sizes;  // ops per batch, to hand each batch its outcomes
+  for (LoggedBatch& batch : group) {
+    sizes.push_back(batch.ops.size());
+    for (WriteOp& op : batch.ops) {
+      op.index = config_.local_index;
+      op.log_seq_no = static_cast<int64_t>(batch.sequence);
+      op.primary_term = batch.primary_term;
+      ops.push_back(std::move(op));
+    }
+  }
+  const uint64_t last = group.back().sequence;
+  while (!stopping_.load()) {
+    // Stored (kFalse) first: the outcomes are known then and the coordinators waiting for them
+    // need not wait for the vector inserts too; the Refresh below makes searches see the
+    // writes before the sequence is published as applied.
+    auto written = engine_->Write(ops, RefreshPolicy::kFalse);
+    if (written.ok()) {
+      size_t at = 0;
+      for (size_t b = 0; b < group.size(); ++b) {
+        std::vector<WriteOutcome> outcomes(std::make_move_iterator(written->begin() + at),
+                                           std::make_move_iterator(written->begin() + at + sizes[b]));
+        at += sizes[b];
+        bool replayed = std::any_of(outcomes.begin(), outcomes.end(),
+                                    [](const WriteOutcome& o) { return o.replayed; });
+        if (!replayed) results_.Add(group[b].sequence, std::move(outcomes));
+      }
+      decided_ = last;
+      if (auto refreshed = engine_->Refresh(config_.local_index); !refreshed.ok()) {
+        spdlog::warn("cluster: {} cannot refresh after sequence {}: {}", config_.local_index,
+                     last, refreshed.status().ToString());
+      }
+      return true;
+    }
+    spdlog::warn("cluster: {} cannot apply sequence {}: {}", config_.local_index, last,
+                 written.status().ToString());
+    Pause(stopping_, std::chrono::seconds(1));
+  }
+  return false;
 }
 
 void ShardApplier::Loop() {
@@ -96,24 +148,8 @@ void ShardApplier::Loop() {
       PublishApplied();  // caught up: the copy is started (or still is)
       continue;
     }
-    std::vector<WriteOp> ops;
-    for (LoggedBatch& batch : *fetched) {
-      for (WriteOp& op : batch.ops) {
-        op.index = config_.local_index;
-        ops.push_back(std::move(op));
-      }
-    }
+    if (!Apply(*fetched)) return;
     const uint64_t last = fetched->back().sequence;
-    // kWaitFor: once the sequence is published, searches on this copy see the writes.
-    Status applied = Status::OK();
-    while (!stopping_.load()) {
-      applied = engine_->Write(ops, RefreshPolicy::kWaitFor).status();
-      if (applied.ok()) break;
-      spdlog::warn("cluster: {} cannot apply sequence {}: {}", config_.local_index, last,
-                   applied.ToString());
-      Pause(stopping_, std::chrono::seconds(1));
-    }
-    if (!applied.ok()) return;
     Status recorded =
         WriteFileAtomically(FileEnv::Default(), config_.applied_file, std::to_string(last));
     if (!recorded.ok()) {

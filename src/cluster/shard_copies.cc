@@ -45,6 +45,17 @@ std::map<std::string, uint64_t> ShardCopies::Applied() const {
   return out;
 }
 
+Result<std::vector<WriteOutcome>> ShardCopies::WriteResults(const std::string& local,
+                                                            uint64_t sequence) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = appliers_.find(local);
+  if (it == appliers_.end()) {
+    return Status::NotFound("no shard copy [" + local + "] on this node")
+        .WithKind(ErrorKind::kIndexNotFound);
+  }
+  return it->second->WriteResults(sequence);
+}
+
 void ShardCopies::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {

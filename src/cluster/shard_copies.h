@@ -51,6 +51,11 @@ class ShardCopies {
   /// Sequences applied by the running copies, by local index name (for stats and tests).
   std::map<std::string, uint64_t> Applied() const;
 
+  /// What the local copy `local` decided for each op of the batch at stream `sequence`
+  /// (ShardApplier::WriteResults). NotFound when this node runs no such copy.
+  Result<std::vector<WriteOutcome>> WriteResults(const std::string& local,
+                                                 uint64_t sequence) const;
+
  private:
   void Loop();
   void Reconcile();

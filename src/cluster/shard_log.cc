@@ -168,12 +168,13 @@ Result<uint64_t> ShardLog::LastSequence(std::string_view index_uuid, int shard) 
 }
 
 Result<uint64_t> ShardLog::Publish(std::string_view index_uuid, int shard,
-                                   const std::vector<WriteOp>& ops, std::string msg_id) {
+                                   const std::vector<WriteOp>& ops, std::string msg_id,
+                                   int64_t primary_term) {
   LOOKALIKE_RETURN_IF_ERROR(CheckShard(index_uuid, shard));
   if (msg_id.empty()) msg_id = RandomMsgId();
   std::string stream = StreamName(index_uuid, shard);
   std::string subject = Subject(index_uuid, shard);
-  std::string payload = EncodeWriteBatch(ops);
+  std::string payload = EncodeWriteBatch(ops, primary_term);
   jsPubOptions pub;
   jsPubOptions_Init(&pub);
   pub.MsgId = msg_id.c_str();
@@ -272,17 +273,17 @@ Result<std::vector<LoggedBatch>> ShardConsumer::Fetch(int max_batches,
       natsMsg_Destroy(msg);  // a redelivery of a batch already handed out
       continue;
     }
-    auto ops = DecodeWriteBatch(
+    auto batch = DecodeWriteBatch(
         std::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))));
-    if (!ops.ok()) {
+    if (!batch.ok()) {
       failure = Status::Corruption("stream sequence " + std::to_string(sequence) + ": " +
-                                   ops.status().message());
+                                   batch.status().message());
       natsMsg_Destroy(msg);
       continue;
     }
     unacked_[sequence] = msg;
     next_sequence_ = sequence + 1;
-    out.push_back(LoggedBatch{sequence, std::move(ops).value()});
+    out.push_back(LoggedBatch{sequence, batch->primary_term, std::move(batch->ops)});
   }
   natsMsgList_Destroy(&list);
   if (!failure.ok()) return failure;

@@ -46,6 +46,7 @@ struct ShardLogOptions {
 /// One write batch as stored in a shard's stream.
 struct LoggedBatch {
   uint64_t sequence = 0;  // the stream sequence: 1, 2, 3, … in publish order
+  int64_t primary_term = 1;  // the shard's term the batch was published under
   std::vector<WriteOp> ops;
 };
 
@@ -72,8 +73,9 @@ class ShardLog {
   /// Appends one batch and waits for JetStream's ack; returns its stream sequence. `msg_id`
   /// (optional, "" = a random one) makes a retried publish idempotent within JetStream's
   /// duplicate window (2 minutes): the same id is stored once and acked with its sequence.
+  /// `primary_term` (the shard's term as the publisher sees it) travels with the batch.
   Result<uint64_t> Publish(std::string_view index_uuid, int shard, const std::vector<WriteOp>& ops,
-                           std::string msg_id = "");
+                           std::string msg_id = "", int64_t primary_term = 1);
 
   /// The sequence of the last batch stored in the shard's stream (0 when it is empty): a copy
   /// that has applied it has applied every write acknowledged so far. NotFound when the stream

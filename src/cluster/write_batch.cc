@@ -93,8 +93,9 @@ Status DecodeOp(std::string_view* in, WriteOp* op) {
 
 }  // namespace
 
-std::string EncodeWriteBatch(const std::vector<WriteOp>& ops) {
+std::string EncodeWriteBatch(const std::vector<WriteOp>& ops, int64_t primary_term) {
   std::string payload;
+  PutFixed<int64_t>(&payload, primary_term);
   for (const WriteOp& op : ops) {
     PutFixed<uint8_t>(&payload, static_cast<uint8_t>(op.kind));
     uint8_t flags = (op.partial_doc ? kHasPartialDoc : 0) | (op.upsert ? kHasUpsert : 0) |
@@ -120,7 +121,7 @@ std::string EncodeWriteBatch(const std::vector<WriteOp>& ops) {
   return out;
 }
 
-Result<std::vector<WriteOp>> DecodeWriteBatch(std::string_view bytes) {
+Result<WriteBatch> DecodeWriteBatch(std::string_view bytes) {
   if (bytes.size() < kWriteBatchHeaderSize ||
       std::memcmp(bytes.data(), kWriteBatchMagic, sizeof(kWriteBatchMagic)) != 0) {
     return Status::Corruption("not a write batch (bad magic or too short)");
@@ -131,10 +132,10 @@ Result<std::vector<WriteOp>> DecodeWriteBatch(std::string_view bytes) {
   bool header_ok = GetFixed(&in, &version) && GetFixed(&in, &reserved) && GetFixed(&in, &count) &&
                    GetFixed(&in, &length) && GetFixed(&in, &crc);
   if (!header_ok) return Truncated("header");
-  if (version != kWriteBatchVersion) {
+  if (version != kWriteBatchVersion && version != 1) {
     return Status::Unsupported("write batch version " + std::to_string(version) +
-                               " (this build reads version " + std::to_string(kWriteBatchVersion) +
-                               ")");
+                               " (this build reads versions 1 to " +
+                               std::to_string(kWriteBatchVersion) + ")");
   }
   if (reserved != 0) return Status::Corruption("write batch: unknown header flags");
   if (length != in.size()) {
@@ -142,13 +143,19 @@ Result<std::vector<WriteOp>> DecodeWriteBatch(std::string_view bytes) {
                               std::to_string(in.size()) + " payload bytes");
   }
   if (Crc32c(in.data(), in.size()) != crc) return Status::Corruption("write batch checksum");
+  WriteBatch batch;
+  batch.version = version;
+  if (version >= 2) {
+    if (!GetFixed(&in, &batch.primary_term)) return Truncated("primary term");
+    if (batch.primary_term < 1) return Status::Corruption("write batch: primary term below 1");
+  }
   // Every write takes at least 38 bytes; more writes than that is corrupt, not an allocation.
   constexpr size_t kMinOpBytes = 2 + 3 * 4 + 2 * 8 + 2 * 4;
   if (count > in.size() / kMinOpBytes) return Status::Corruption("write batch: count too large");
-  std::vector<WriteOp> ops(count);
-  for (WriteOp& op : ops) LOOKALIKE_RETURN_IF_ERROR(DecodeOp(&in, &op));
+  batch.ops.resize(count);
+  for (WriteOp& op : batch.ops) LOOKALIKE_RETURN_IF_ERROR(DecodeOp(&in, &op));
   if (!in.empty()) return Status::Corruption("write batch: bytes after the last write");
-  return ops;
+  return batch;
 }
 
 }  // namespace lookalike::cluster

@@ -88,21 +88,24 @@ struct Pending {
 };
 
 // if_seq_no / if_primary_term: the write goes ahead only when the document exists with exactly
-// that _seq_no and _primary_term (always 1 on this single-shard node), as in Elasticsearch.
-Status CheckCondition(const WriteCondition& c, const std::string& id, bool exists,
-                      const Pending& cur) {
+// that _seq_no, as in Elasticsearch. The term: always 1 on a single node; on a cluster shard
+// copy any term from 1 to the op's (stream sequences are never reused across terms, so the
+// _seq_no alone names the write the client saw, whichever term it was told).
+Status CheckCondition(const WriteOp& op, bool exists, const Pending& cur) {
+  const WriteCondition& c = op.condition;
   if (!c.active()) return Status::OK();
   std::string required = "required seqNo [" + std::to_string(c.if_seq_no) +
                          "], primary term [" + std::to_string(c.if_primary_term) + "]";
   if (!exists) {
-    return Status::Conflict("[" + id + "]: version conflict, " + required +
+    return Status::Conflict("[" + op.id + "]: version conflict, " + required +
                             " but no document was found")
         .WithKind(ErrorKind::kVersionConflict);
   }
-  if (cur.seq_no != c.if_seq_no || c.if_primary_term != 1) {
-    return Status::Conflict("[" + id + "]: version conflict, " + required +
+  if (cur.seq_no != c.if_seq_no || c.if_primary_term < 1 ||
+      c.if_primary_term > op.primary_term) {
+    return Status::Conflict("[" + op.id + "]: version conflict, " + required +
                             ". current document has seqNo [" + std::to_string(cur.seq_no) +
-                            "] and primary term [1]")
+                            "] and primary term [" + std::to_string(op.primary_term) + "]")
         .WithKind(ErrorKind::kVersionConflict);
   }
   return Status::OK();
@@ -141,7 +144,7 @@ class GroupBatch {
  public:
   GroupBatch(Index* index, storage::DocStore* store)
       : batch(index->space), last_seq(index->last_seq), next_doc(index->next_doc),
-        index_(index), store_(store) {}
+        stored_seq_(index->last_seq), index_(index), store_(store) {}
 
   void Add(WriteItem* item);
 
@@ -155,15 +158,24 @@ class GroupBatch {
 
  private:
   bool Lookup(const std::string& id, Pending* out) const;
+  int64_t NextSeq(const WriteOp& op);
   void Delete(WriteItem* item, bool exists, const Pending& cur);
   Result<UpdateTarget> ResolveUpdate(const WriteOp& op, bool exists, const Pending& cur);
   void Put(WriteItem* item, bool exists, const Pending& cur, std::string_view source,
            std::span<const FieldVector> vectors);
 
+  const int64_t stored_seq_;  // the index's last _seq_no before this batch
   Index* index_;
   storage::DocStore* store_;
   std::unordered_map<std::string, Pending> overlay_;
 };
+
+// The _seq_no of a write: the index's next one, or the stream sequence a shard copy gives.
+int64_t GroupBatch::NextSeq(const WriteOp& op) {
+  if (op.log_seq_no < 0) return ++last_seq;
+  last_seq = std::max(last_seq, op.log_seq_no);
+  return op.log_seq_no;
+}
 
 bool GroupBatch::Lookup(const std::string& id, Pending* out) const {
   auto it = overlay_.find(id);
@@ -185,6 +197,15 @@ void GroupBatch::Add(WriteItem* item) {
   WriteOp& op = item->op;
   WriteOutcome& r = item->out;
   r.index = index_->name;
+  r.primary_term = op.primary_term;
+  if (op.log_seq_no >= 0 && op.log_seq_no <= stored_seq_) {
+    // Stored before a crash and handed to us again: applying it twice would decide differently
+    // (a create would now conflict), so it is skipped; the documents are already as it left them.
+    r.replayed = true;
+    r.result = WriteResultKind::kNoop;
+    r.seq_no = op.log_seq_no;
+    return;
+  }
   if (op.id.empty() && op.kind != WriteKind::kDelete && op.kind != WriteKind::kUpdate) {
     op.id = GenerateDocId();
   }
@@ -203,7 +224,7 @@ void GroupBatch::Add(WriteItem* item) {
   }
   Pending cur{};
   bool exists = Lookup(op.id, &cur);
-  if (Status c = CheckCondition(op.condition, op.id, exists, cur); !c.ok()) {
+  if (Status c = CheckCondition(op, exists, cur); !c.ok()) {
     r.status = c;
     return;
   }
@@ -227,7 +248,7 @@ void GroupBatch::Delete(WriteItem* item, bool exists, const Pending& cur) {
   if (!exists) {
     r.result = WriteResultKind::kNotFound;
     r.version = 1;
-    r.seq_no = ++last_seq;
+    r.seq_no = NextSeq(item->op);
     written.push_back(item);
     return;
   }
@@ -236,7 +257,7 @@ void GroupBatch::Delete(WriteItem* item, bool exists, const Pending& cur) {
   op.docnum = cur.docnum;
   op.id = item->op.id;
   op.version = cur.version + 1;
-  op.seq_no = ++last_seq;
+  op.seq_no = NextSeq(item->op);
   batch.DeleteDoc(op.docnum, op.seq_no);
   overlay_[op.id] = Pending{cur.docnum, op.version, false, "", op.seq_no};
   r.result = WriteResultKind::kDeleted;
@@ -320,7 +341,7 @@ void GroupBatch::Put(WriteItem* item, bool exists, const Pending& cur, std::stri
   op.docnum = exists ? cur.docnum : NewDocnum(index_->free_docnums, &reused, &next_doc);
   op.id = item->op.id;
   op.version = exists ? cur.version + 1 : 1;
-  op.seq_no = ++last_seq;
+  op.seq_no = NextSeq(item->op);
   storage::DocRecord rec;
   rec.docnum = op.docnum;
   rec.version = op.version;

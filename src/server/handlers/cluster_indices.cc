@@ -17,6 +17,8 @@ namespace {
 
 // How long PUT /{index} waits for a started primary of every shard before it answers.
 constexpr std::chrono::seconds kCreateWait{30};
+// How long an auto-creation that lost the race waits to see the winner's metadata.
+constexpr std::chrono::seconds kAutoCreateWait{10};
 
 Status ClusterIllegalArgument(std::string message) {
   return Status::InvalidArgument(std::move(message)).WithKind(ErrorKind::kInvalidValue);
@@ -116,32 +118,58 @@ Result<IndexDefinition> ParseStoredDefinition(const cluster::IndexMetadata& meta
                                   ",\"mappings\":" + meta.mappings_json + "}");
 }
 
-void ClusterCreateIndex(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
-  if (Status st = CheckEtcdReachable(ctx); !st.ok()) return ReplyError(st, resp);
-  auto meta = CreateMetadata(ctx, IndexParam(req), req.body());
-  if (!meta.ok()) return ReplyError(meta.status(), resp);
-  if (ctx.cluster->state->snapshot()->indices.count(meta->name)) {
-    return ReplyError(Status::AlreadyExists("index [" + meta->name + "] already exists")
-                          .WithKind(ErrorKind::kIndexAlreadyExists),
-                      resp);
-  }
+namespace {
+
+Status IndexExistsError(std::string_view name) {
+  return Status::AlreadyExists("index [" + std::string(name) + "] already exists")
+      .WithKind(ErrorKind::kIndexAlreadyExists);
+}
+
+// Streams, then the metadata (create-if-absent in etcd). AlreadyExists when the index exists.
+Result<cluster::IndexMetadata> PublishIndex(RestContext& ctx, std::string_view name,
+                                            std::string_view body) {
+  LOOKALIKE_RETURN_IF_ERROR(CheckEtcdReachable(ctx));
+  LOOKALIKE_ASSIGN_OR_RETURN(cluster::IndexMetadata meta, CreateMetadata(ctx, name, body));
+  if (ctx.cluster->state->snapshot()->indices.count(meta.name)) return IndexExistsError(name);
   // Streams first: a copy starts consuming as soon as it sees the metadata.
-  for (int shard = 0; shard < meta->number_of_shards; ++shard) {
-    Status st = ctx.cluster->log->EnsureStream(meta->uuid, shard);
+  for (int shard = 0; shard < meta.number_of_shards; ++shard) {
+    Status st = ctx.cluster->log->EnsureStream(meta.uuid, shard);
     if (!st.ok()) {
-      DeleteStreams(ctx.cluster->log, *meta);
-      return ReplyError(st, resp);
+      DeleteStreams(ctx.cluster->log, meta);
+      return st;
     }
   }
-  auto created = ctx.cluster->etcd->CompareAndSwap(cluster::IndexKey(meta->name), 0,
-                                                   cluster::EncodeIndexMetadata(*meta));
+  auto created = ctx.cluster->etcd->CompareAndSwap(cluster::IndexKey(meta.name), 0,
+                                                   cluster::EncodeIndexMetadata(meta));
   if (!created.ok() || !created->succeeded) {
-    DeleteStreams(ctx.cluster->log, *meta);
-    if (!created.ok()) return ReplyError(created.status(), resp);
-    return ReplyError(Status::AlreadyExists("index [" + meta->name + "] already exists")
-                          .WithKind(ErrorKind::kIndexAlreadyExists),
-                      resp);
+    DeleteStreams(ctx.cluster->log, meta);
+    if (!created.ok()) return created.status();
+    return IndexExistsError(name);
   }
+  return meta;
+}
+
+}  // namespace
+
+Result<cluster::IndexMetadata> ClusterAutoCreateIndex(RestContext& ctx, std::string_view name) {
+  auto created = PublishIndex(ctx, name, "{}");
+  if (!created.ok() && created.status().kind() != ErrorKind::kIndexAlreadyExists) return created;
+  // Created here or by another request first: go on once this node's state holds it, so that
+  // the write's waits (for the shard's assignment and copies) know the index.
+  const std::string wanted(name);
+  ctx.cluster->state->WaitUntil(
+      [&](const cluster::ClusterSnapshot& snap) { return snap.indices.count(wanted) > 0; },
+      kAutoCreateWait);
+  auto snap = ctx.cluster->state->snapshot();
+  auto it = snap->indices.find(wanted);
+  if (it != snap->indices.end()) return it->second;
+  if (created.ok()) return created;
+  return Status::Unavailable("index [" + wanted + "] exists but this node does not see it yet");
+}
+
+void ClusterCreateIndex(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
+  auto meta = PublishIndex(ctx, IndexParam(req), req.body());
+  if (!meta.ok()) return ReplyError(meta.status(), resp);
   // Elasticsearch's default wait_for_active_shards=1: a started primary per shard.
   const std::string uuid = meta->uuid;
   bool active = ctx.cluster->state->WaitUntil(

@@ -4,13 +4,21 @@
 // nothing here runs.
 //
 // Writes: every op gets its _id here (the coordinator), is routed by ShardForRouting, and each
-// shard's ops are published as one batch; the answer waits for JetStream's ack (and, with
-// refresh=true|wait_for, until every live copy of the shard applied the batch). `_seq_no` is
-// the batch's stream sequence, `_primary_term` the shard's term. Item outcomes that depend on
-// the stored document (created vs updated, a create of an existing id, a document that does
-// not fit the mapping) are decided by each copy when it applies the batch and are not
-// reported back: the answer says "created" for index/create, "updated" for update and
-// "deleted" for delete.
+// shard's ops are published as one batch carrying the shard's primary term. A missing index is
+// created on the first index/create op into it (1 shard, 1 replica, dynamic mappings). Every
+// copy applies the stream in order from the same state, so every copy decides the same for
+// each op (created or updated, _version, a _create of an existing id → 409, a document that
+// does not fit the mapping → 400, an update of a missing document → 404, if_seq_no /
+// if_primary_term → 409 on mismatch). The coordinator waits for JetStream's ack, then until
+// some live copy of each written shard has applied its batch, and reports that copy's decisions
+// (the primary's when it answers, GET /_internal/shards/{copy}/_write_results). `_seq_no` is
+// the batch's stream sequence, `_primary_term` the shard's term.
+//
+// When no copy's decision can be had (no copy applied the batch within 30 s, or every copy that
+// did has restarted since or is gone), the answer is the acknowledgement alone: the write is
+// stored and will be applied, and the item reads as if it had succeeded ("created" for
+// index/create, "updated", "deleted", _version 1); the real outcome is logged on the copies.
+// With refresh=true|wait_for the answer also waits until every live copy applied the batch.
 //
 // Thread safety: as the other handlers (the cluster objects are thread-safe).
 #pragma once
@@ -39,6 +47,11 @@ Status CheckEtcdReachable(const RestContext& ctx);
 Result<IndexDefinition> ParseStoredDefinition(const cluster::IndexMetadata& meta);
 
 void ClusterCreateIndex(RestContext& ctx, const RestRequest& req, HttpResponse* resp);
+/// Creates `name` for the first write into it (Elasticsearch's action.auto_create_index:
+/// true): the defaults (1 shard, 1 replica, dynamic mappings), without waiting for its copies
+/// (they replay the stream from its start). Gives the index's metadata, also when another
+/// request created it first; invalid_index_name_exception for a name that cannot be an index.
+Result<cluster::IndexMetadata> ClusterAutoCreateIndex(RestContext& ctx, std::string_view name);
 void ClusterDeleteIndex(RestContext& ctx, const RestRequest& req, HttpResponse* resp);
 void ClusterIndexExists(RestContext& ctx, const RestRequest& req, HttpResponse* resp);
 /// GET /{index}, GET _mapping, GET _settings from the metadata.
@@ -115,11 +128,15 @@ void ClusterCatCount(const RestContext& ctx, const RestRequest& req, HttpRespons
 /// GET /_internal/node/_report (cluster/node_report.h): this node's copies and load.
 void RegisterNodeReportHandler(Router& router, RestContext& ctx);
 
-/// Publishes `ops` (those whose `failed` entry is OK) and returns one outcome per op.
+/// Publishes `ops` (those whose `failed` entry is OK) and returns one outcome per op: what a
+/// copy of each shard decided, or the stream's acknowledgement when that cannot be had.
+/// `authorization` (the caller's header, "" = none) is forwarded to the copies asked.
 std::vector<WriteOutcome> ClusterWrite(RestContext& ctx, std::vector<WriteOp> ops,
-                                       std::vector<Status> failed, RefreshPolicy refresh);
-/// PUT/POST _doc, _create, _update, DELETE _doc of one document.
-void ClusterWriteDocument(RestContext& ctx, WriteOp op, RefreshPolicy refresh, HttpResponse* resp);
+                                       std::vector<Status> failed, RefreshPolicy refresh,
+                                       const std::string& authorization);
+/// PUT/POST _doc, _create, _update, DELETE _doc of one document (`req`: its credentials).
+void ClusterWriteDocument(RestContext& ctx, const RestRequest& req, WriteOp op,
+                          RefreshPolicy refresh, HttpResponse* resp);
 /// POST _bulk.
 void ClusterBulk(RestContext& ctx, const RestRequest& req, RefreshPolicy refresh,
                  HttpResponse* resp);

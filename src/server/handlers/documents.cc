@@ -36,7 +36,7 @@ void IndexDoc(RestContext& ctx, const RestRequest& req, HttpResponse* resp, OpTy
   op.id = std::string(req.PathParam("id"));
   op.source = std::string(req.body());
   op.condition = condition.value();
-  if (ctx.cluster) return ClusterWriteDocument(ctx, std::move(op), refresh.value(), resp);
+  if (ctx.cluster) return ClusterWriteDocument(ctx, req, std::move(op), refresh.value(), resp);
   es::ReplyWriteOutcome(e.WriteDocument(std::move(op), refresh.value()), resp);
 }
 
@@ -202,7 +202,7 @@ void RegisterDocumentHandlers(Router& router, RestContext& ctx) {
       op.index = std::string(IndexParam(req));
       op.id = std::string(req.PathParam("id"));
       op.condition = condition.value();
-      return ClusterWriteDocument(ctx, std::move(op), refresh.value(), resp);
+      return ClusterWriteDocument(ctx, req, std::move(op), refresh.value(), resp);
     }
     es::ReplyWriteOutcome(e.DeleteDocument(IndexParam(req), req.PathParam("id"),
                                            refresh.value(), condition.value()),
@@ -222,7 +222,7 @@ void RegisterDocumentHandlers(Router& router, RestContext& ctx) {
     if (Status parsed = es::ParseUpdateBody(req.body(), &op); !parsed.ok()) {
       return ReplyError(parsed, resp);
     }
-    if (ctx.cluster) return ClusterWriteDocument(ctx, std::move(op), refresh.value(), resp);
+    if (ctx.cluster) return ClusterWriteDocument(ctx, req, std::move(op), refresh.value(), resp);
     es::ReplyWriteOutcome(e.WriteDocument(std::move(op), refresh.value()), resp);
   });
 }

@@ -26,6 +26,7 @@ namespace lookalike::cluster {
 class ClusterState;
 class EtcdClient;
 class ShardLog;
+class ShardCopies;
 }  // namespace lookalike::cluster
 
 namespace lookalike::server {
@@ -83,6 +84,9 @@ struct ClusterServices {
   cluster::EtcdClient* etcd = nullptr;
   std::string node_name;
   std::string cluster_uuid;  // GET / reports it
+  /// This node's shard copies: their per-item write results (_write_results); null in tests
+  /// that run no copies.
+  cluster::ShardCopies* copies = nullptr;
 };
 
 struct RestContext {

@@ -146,6 +146,10 @@ const std::vector<RouteRule>& Rules() {
        S::kShardPath},
       {"POST", "/_internal/shards/{index}/_neural_target", K::kIndices, "indices:data/read/search",
        kRead, S::kShardPath},
+      // A coordinator fetching what a copy decided for the writes it published: any write
+      // privilege on the user's index (the caller was let write there).
+      {"GET", "/_internal/shards/{index}/_write_results", K::kIndices, "indices:data/write/bulk",
+       kBulk, S::kShardPath},
       // The near-duplicate report reads ids and vectors of the index, like a search.
       {"POST", "/{index}/_near_duplicates", K::kIndices, "indices:data/read/near_duplicates", kRead,
        S::kPath},

@@ -70,21 +70,50 @@ std::vector<WriteOp> SampleOps() {
 
 TEST(WriteBatchTest, RoundTripsEveryField) {
   std::vector<WriteOp> ops = SampleOps();
-  std::string bytes = EncodeWriteBatch(ops);
+  std::string bytes = EncodeWriteBatch(ops, 5);
   EXPECT_EQ(bytes.substr(0, 4), "LKWB");
   auto decoded = DecodeWriteBatch(bytes);
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-  ASSERT_EQ(decoded->size(), ops.size());
-  for (size_t i = 0; i < ops.size(); ++i) ExpectSameOp((*decoded)[i], ops[i]);
-  EXPECT_FALSE((*decoded)[0].partial_doc.has_value());
-  EXPECT_TRUE((*decoded)[2].upsert.has_value());
-  EXPECT_EQ(EncodeWriteBatch(*decoded), bytes);  // canonical
+  EXPECT_EQ(decoded->version, kWriteBatchVersion);
+  EXPECT_EQ(decoded->primary_term, 5);
+  ASSERT_EQ(decoded->ops.size(), ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) ExpectSameOp(decoded->ops[i], ops[i]);
+  EXPECT_FALSE(decoded->ops[0].partial_doc.has_value());
+  EXPECT_TRUE(decoded->ops[2].upsert.has_value());
+  EXPECT_EQ(EncodeWriteBatch(decoded->ops, decoded->primary_term), bytes);  // canonical
 }
 
 TEST(WriteBatchTest, EmptyBatchRoundTrips) {
   auto decoded = DecodeWriteBatch(EncodeWriteBatch({}));
   ASSERT_TRUE(decoded.ok());
-  EXPECT_TRUE(decoded->empty());
+  EXPECT_TRUE(decoded->ops.empty());
+  EXPECT_EQ(decoded->primary_term, 1);
+}
+
+// A version-1 batch (streams written before the primary term travelled) still reads: the
+// payload is version 2's without the leading term, and the term reads as 1.
+TEST(WriteBatchTest, VersionOneBatchesStillRead) {
+  std::string current = EncodeWriteBatch(SampleOps(), 3);
+  std::string payload = current.substr(kWriteBatchHeaderSize + 8);
+  std::string v1 = current.substr(0, 4);
+  PutFixed<uint16_t>(&v1, 1);
+  PutFixed<uint16_t>(&v1, 0);
+  PutFixed<uint32_t>(&v1, 4);
+  PutFixed<uint32_t>(&v1, static_cast<uint32_t>(payload.size()));
+  PutFixed<uint32_t>(&v1, Crc32c(payload.data(), payload.size()));
+  v1 += payload;
+  auto decoded = DecodeWriteBatch(v1);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->version, 1);
+  EXPECT_EQ(decoded->primary_term, 1);
+  ASSERT_EQ(decoded->ops.size(), 4u);
+  std::vector<WriteOp> ops = SampleOps();
+  for (size_t i = 0; i < ops.size(); ++i) ExpectSameOp(decoded->ops[i], ops[i]);
+}
+
+TEST(WriteBatchTest, PrimaryTermBelowOneIsRefused) {
+  EXPECT_EQ(DecodeWriteBatch(EncodeWriteBatch(SampleOps(), 0)).status().code(),
+            StatusCode::kCorruption);
 }
 
 TEST(WriteBatchTest, EveryFlippedByteIsRefused) {
@@ -106,7 +135,7 @@ TEST(WriteBatchTest, TruncationAndTrailingBytesAreRefused) {
 
 TEST(WriteBatchTest, NewerVersionIsUnsupported) {
   std::string bytes = EncodeWriteBatch(SampleOps());
-  bytes[4] = 2;
+  bytes[4] = 3;
   EXPECT_EQ(DecodeWriteBatch(bytes).status().code(), StatusCode::kUnsupported);
 }
 
@@ -116,7 +145,7 @@ TEST(WriteBatchTest, HugeCountsWithAValidChecksumAreRefusedWithoutAllocating) {
   WriteOp op;
   op.index = "i";
   std::string bytes = EncodeWriteBatch({op});
-  std::string payload = bytes.substr(kWriteBatchHeaderSize);
+  std::string payload = bytes.substr(kWriteBatchHeaderSize);  // the term, then the write
   auto reseal = [&](const std::string& body, uint32_t count) {
     std::string out = bytes.substr(0, 8);
     PutFixed<uint32_t>(&out, count);

@@ -29,6 +29,27 @@ Status NoModels() {
       .WithKind(ErrorKind::kInvalidValue);
 }
 
+// A copy's request error as one node holding `index` words it: without the "[node][address]"
+// context the scatter adds, and with the user's index name in place of the copy's
+// ("[index~shard~uuid]"). Failures (no answering copy) keep their detail.
+Status AsUserError(const Status& s, std::string_view index) {
+  if (s.ok() || s.code() == StatusCode::kUnavailable) return s;
+  std::string message = s.message();
+  if (!message.empty() && message[0] == '[') {
+    if (size_t colon = message.find("]: "); colon != std::string::npos) {
+      message.erase(0, colon + 3);
+    }
+  }
+  const std::string copy = "[" + std::string(index) + "~";
+  for (size_t at = message.find(copy); at != std::string::npos; at = message.find(copy, at)) {
+    size_t end = message.find(']', at);
+    if (end == std::string::npos) break;
+    message.replace(at, end - at + 1, "[" + std::string(index) + "]");
+    at += index.size() + 2;
+  }
+  return Status(s.code(), message).WithKind(s.kind());
+}
+
 }  // namespace
 
 Result<ExampleVector> Coordinator::ReadExampleVector(const std::string& index,
@@ -46,10 +67,10 @@ Result<ExampleVector> Coordinator::ReadExampleVector(const std::string& index,
 Result<EmbedSpec> Coordinator::NeuralTarget(std::string_view index, const NeuralNode& node,
                                             const ScatterCall& call) {
   NeuralTargetRequest request{node.field, node.model};
-  LOOKALIKE_ASSIGN_OR_RETURN(std::string body,
-                             AskRoutedShard(index, nullptr, "_neural_target",
-                                            EncodeNeuralTargetRequest(request), call, "[neural]"));
-  return DecodeNeuralTarget(body);
+  Result<std::string> body = AskRoutedShard(index, nullptr, "_neural_target",
+                                            EncodeNeuralTargetRequest(request), call, "[neural]");
+  if (!body.ok()) return AsUserError(body.status(), index);
+  return DecodeNeuralTarget(*body);
 }
 
 namespace {

@@ -335,6 +335,13 @@ def check_images(coord, ref):
     status, body = coord.json("POST", "/imgs/_search", {"query": {"neural": {"emb": {
         "query_image": "%%% not base64"}}}})
     check(status == 400, "bad neural image: %s %s" % (status, body))
+    # A field that is not a vector: the same error as one node (the user's index name).
+    not_vector = {"query": {"neural": {"num": {"query_image": query["query"]["neural"]["emb"][
+        "query_image"]}}}}
+    s1, got = coord.json("POST", "/imgs/_search", not_vector)
+    s2, want = ref.json("POST", "/imgs/_search", not_vector)
+    check(s1 == s2 == 400 and got["error"]["reason"] == want["error"]["reason"],
+          "neural on a non-vector field: %s %s / %s %s" % (s1, got, s2, want))
 
 
 def check_lost_shard(coord, shard_nodes, docs):

@@ -1,11 +1,12 @@
 // A small blocking HTTP/1.1 client for the command-line tools (ingest-images --server,
-// search-image --server) and the cluster layer's etcd client (src/cluster): one keep-alive
-// connection, Content-Length or chunked responses, reconnect once when a kept-alive connection
-// turns out to be closed. http:// or https:// (TLS
-// 1.2+, the server's certificate verified against --ca-cert or the system's trust store, and its
-// name against the URL's host, unless --insecure-tls).
+// search-image --server) and the cluster layer (src/cluster: the etcd client, and the scatter
+// coordinator, which keeps one request in flight on each of several clients from one thread):
+// one keep-alive connection, Content-Length or chunked responses, reconnect once when a
+// kept-alive connection turns out to be closed. http:// or https:// (TLS 1.2+, the server's
+// certificate verified against --ca-cert or the system's trust store, and its name against the
+// URL's host, unless --insecure-tls).
 //
-// Thread safety: none; one client per thread.
+// Thread safety: none; one client is used by one thread at a time.
 #pragma once
 
 #include <atomic>

@@ -20,7 +20,7 @@ import urllib.request
 
 from elasticsearch import Elasticsearch, helpers
 
-from cluster_util import free_port, script
+from cluster_util import LocalCluster
 
 NAMES = ["n1", "n2", "n3"]
 DOCS = 400
@@ -50,20 +50,10 @@ def wait_for(what, predicate, seconds=60):
 
 
 class Node:
-    def __init__(self, binary, tmp, name, env):
-        self.binary, self.tmp, self.name, self.env = binary, tmp, name, env
-        self.port = free_port()
-        self.proc = None
+    """One of the nodes n1..n3 that scripts/cluster.sh started (LocalCluster, free ports)."""
 
-    def start(self):
-        log = open(os.path.join(self.tmp, f"{self.name}.log"), "a")
-        self.proc = subprocess.Popen(
-            [self.binary, "serve", "--data", os.path.join(self.tmp, self.name),
-             "--port", str(self.port), "--cluster", "etcd=" + self.env["LK_ETCD_URL"],
-             "--nats", self.env["LK_NATS_URLS"], "--node-name", self.name],
-            stdout=log, stderr=subprocess.STDOUT)
-        wait_for(f"{self.name} to serve",
-                 lambda: request(self.port, "GET", "/")[1].get("name") == self.name)
+    def __init__(self, cluster, name):
+        self.name, self.port = name, cluster.ports[name]
 
 
 def check_refresh_and_stats(es, nodes):
@@ -156,9 +146,9 @@ def check_updates(es, nodes):
     assert es.indices.stats(index="apis")["_all"]["total"]["docs"]["count"] == 3 * DOCS
 
 
-def check_etcd_down(es, nodes, cluster_dir):
+def check_etcd_down(es, nodes, cluster):
     n1 = nodes[0]
-    script("kill", "etcd", cluster_dir=cluster_dir)
+    cluster.kill("etcd")
     # The node learns it at once (its watch breaks); writes are then refused, not left hanging.
     # The probe deletes a document that does not exist, so it changes nothing if it lands
     # before the node noticed.
@@ -182,7 +172,7 @@ def check_etcd_down(es, nodes, cluster_dir):
         status, body = request(node.port, "POST", "/apis/_search", {"size": 3})
         assert status == 200 and body["hits"]["total"]["value"] == DOCS, body
         assert body["_shards"]["failed"] == 0, body
-    script("start", "etcd", cluster_dir=cluster_dir)
+    cluster.start("etcd")
     wait_for("writes accepted once etcd is back",
              lambda: request(n1.port, "PUT", "/apis/_doc/back?refresh=wait_for",
                              {"n": -3})[0] in (200, 201), 60)
@@ -196,14 +186,10 @@ def main():
     parser.add_argument("--binary", required=True)
     binary = parser.parse_args().binary
     tmp = tempfile.mkdtemp(prefix="lookalike-cluster-apis-")
-    cluster_dir = os.path.join(tmp, "cluster")
-    nodes = []
+    cluster = LocalCluster(os.path.abspath(binary), os.path.join(tmp, "cluster"))
     try:
-        up = script("up", cluster_dir=cluster_dir)
-        env = dict(line.split("=", 1) for line in up.stdout.split() if "=" in line)
-        nodes = [Node(binary, tmp, name, env) for name in NAMES]
-        for node in nodes:
-            node.start()
+        cluster.up()
+        nodes = [Node(cluster, name) for name in NAMES]
         es = Elasticsearch([f"http://127.0.0.1:{n.port}" for n in nodes], max_retries=3,
                            retry_on_timeout=True)
         es.indices.create(index="apis", body={
@@ -214,14 +200,13 @@ def main():
         check_refresh_and_stats(es, nodes)
         check_cat(es, nodes)
         check_updates(es, nodes)
-        check_etcd_down(es, nodes, cluster_dir)
+        check_etcd_down(es, nodes, cluster)
         print("ok")
+    except BaseException:
+        cluster.print_logs()
+        raise
     finally:
-        for n in nodes:
-            if n.proc is not None and n.proc.poll() is None:
-                n.proc.kill()
-                n.proc.wait()
-        script("down", cluster_dir=cluster_dir, check=False)
+        cluster.down()
         subprocess.run(["rm", "-rf", tmp])
 
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Per-item write results in cluster mode (issue 9): outcomes that depend on the stored
 document are decided by the shard copies (all decide the same) and the coordinator reports a
-copy's decision, the primary's first. Two nodes, an index of 2 shards x 1 replica (so each
-node is the primary of one shard and writes through either node ask a remote primary for some
-items), driven by the python3-elasticsearch client:
+copy's decision, the primary's first. The three nodes of scripts/cluster.sh, an index of 2
+shards x 1 replica (so writes through any node ask a remote primary for some items), driven by
+the python3-elasticsearch client:
 _create of an existing id → 409 item in _bulk and 409 for PUT _create; a document that does not
 fit the mapping → 400 item; _update of a missing document → 404 item; index of an existing id →
 "updated", _version 2; if_seq_no / if_primary_term mismatch → 409, match → 200; delete of a
@@ -17,7 +17,7 @@ import tempfile
 
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError, helpers
 
-from cluster_util import script
+from cluster_util import NODES, LocalCluster
 from test_cluster_writes import Node, health, wait_for
 
 
@@ -135,14 +135,10 @@ def main():
     parser.add_argument("--binary", required=True)
     binary = parser.parse_args().binary
     tmp = tempfile.mkdtemp(prefix="lookalike-cluster-decisions-")
-    cluster_dir = os.path.join(tmp, "cluster")
-    nodes = []
+    cluster = LocalCluster(os.path.abspath(binary), os.path.join(tmp, "cluster"))
     try:
-        up = script("up", cluster_dir=cluster_dir)
-        env = dict(line.split("=", 1) for line in up.stdout.split() if "=" in line)
-        nodes = [Node(binary, tmp, name, env) for name in ("n1", "n2")]
-        for node in nodes:
-            node.start()
+        cluster.up()
+        nodes = [Node(cluster, name) for name in NODES]
         es = Elasticsearch([f"http://127.0.0.1:{n.port}" for n in nodes])
         es.indices.create(index="items", body={
             "settings": {"number_of_shards": 2, "number_of_replicas": 1},
@@ -154,12 +150,11 @@ def main():
         check_conditional_writes(es)
         check_auto_creation(es)
         print("ok")
+    except BaseException:
+        cluster.print_logs()
+        raise
     finally:
-        for n in nodes:
-            if n.proc is not None and n.proc.poll() is None:
-                n.proc.kill()
-                n.proc.wait()
-        script("down", cluster_dir=cluster_dir, check=False)
+        cluster.down()
         subprocess.run(["rm", "-rf", tmp])
 
 

@@ -136,13 +136,21 @@ Status ShardLog::EnsureStream(std::string_view index_uuid, int shard) {
   cfg.Storage = js_FileStorage;
   cfg.Replicas = replicas_;
   cfg.Retention = js_LimitsPolicy;  // the log is kept: a new copy replays it from the start
-  jsStreamInfo* info = nullptr;
+  // A JetStream cluster that has just elected its meta leader (or lost a server) can time out
+  // the first request that places a new replicated stream; adding is idempotent (an identical
+  // existing stream is success), so a timed-out add is simply asked again.
+  constexpr int kAttempts = 4;
+  natsStatus s = NATS_OK;
   jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s = js_AddStream(&info, js_, &cfg, nullptr, &code);
-  if (info != nullptr) jsStreamInfo_Destroy(info);
-  if (s == NATS_OK) return Status::OK();
-  if (code == JSStreamNameExistErr) return Status::OK();  // exists with another config
-  // Adding an identical existing stream succeeds; anything else is a real failure.
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    jsStreamInfo* info = nullptr;
+    code = static_cast<jsErrCode>(0);
+    s = js_AddStream(&info, js_, &cfg, nullptr, &code);
+    if (info != nullptr) jsStreamInfo_Destroy(info);
+    if (s == NATS_OK) return Status::OK();
+    if (code == JSStreamNameExistErr) return Status::OK();  // exists with another config
+    if (s != NATS_TIMEOUT) break;  // anything but a timeout is a real failure
+  }
   return FromNats(s, code, "create stream " + name);
 }
 

@@ -65,7 +65,9 @@ class ShardLog {
   static std::string StreamName(std::string_view index_uuid, int shard);
   static std::string Subject(std::string_view index_uuid, int shard);
 
-  /// Creates the shard's stream unless it exists (then leaves it as it is).
+  /// Creates the shard's stream unless it exists (then leaves it as it is). A JetStream
+  /// timeout is retried (up to 4 requests): a cluster that just came up or lost a server can
+  /// time out the first placement of a stream.
   Status EnsureStream(std::string_view index_uuid, int shard);
   /// Deletes the stream and everything in it. NotFound when it does not exist.
   Status DeleteStream(std::string_view index_uuid, int shard);

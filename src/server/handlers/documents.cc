@@ -44,89 +44,89 @@ Status MgetError(std::string_view reason) {
   return Status::InvalidArgument(reason).WithKind(ErrorKind::kRequestValidation);
 }
 
-// GET/POST /_mget, /{index}/_mget: {"docs":[{"_index","_id","_source"?,"routing"?}, …]} or,
-// with an index in the URL, {"ids":[…]}. Each entry is answered like GET /{index}/_doc/{id}
-// with its own routing (else ?routing, else the id: the shard in cluster mode); an entry whose
-// index is missing gets its own error object, as in Elasticsearch.
-void Mget(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
+// One document of an _mget request.
+struct MgetEntry {
+  std::string index, id;
+  SourceFilter source;
+  std::optional<std::string> routing;
+};
+
+// A [docs] entry's own "_source" (true/false, "a,b" or ["a","b"]): it replaces ?_source
+// (?_source_includes/excludes still apply). Nullopt when the entry has none.
+std::optional<std::string> OwnSourceSpec(simdjson::dom::element d) {
+  simdjson::dom::element src;
+  if (d["_source"].get(src) != simdjson::SUCCESS) return std::nullopt;
+  bool flag;
+  std::string_view v;
+  if (src.get_bool().get(flag) == simdjson::SUCCESS) return flag ? "true" : "false";
+  if (src.get_string().get(v) == simdjson::SUCCESS) return std::string(v);
+  simdjson::dom::array includes;
+  if (src.get_array().get(includes) != simdjson::SUCCESS) return std::nullopt;
+  std::string fields;
+  for (simdjson::dom::element f : includes) {
+    if (f.get_string().get(v) != simdjson::SUCCESS) continue;
+    if (!fields.empty()) fields += ',';
+    fields += v;
+  }
+  return fields;
+}
+
+// Entry `n` of [docs]; `entry` starts with the URL's index and _source.
+Status ParseMgetDoc(simdjson::dom::element d, size_t n, const RestRequest& req, MgetEntry* entry) {
+  std::string_view v;
+  if (!d.is_object()) return MgetError("[docs] entries must be objects");
+  if (d["_index"].get_string().get(v) == simdjson::SUCCESS) entry->index = std::string(v);
+  simdjson::dom::element id;
+  if (d["_id"].get(id) != simdjson::SUCCESS ||
+      (id.get_string().get(v) != simdjson::SUCCESS && !id.is_int64())) {
+    return MgetError("Validation Failed: 1: id is missing for doc " + std::to_string(n) + ";");
+  }
+  entry->id = id.is_int64() ? std::to_string(int64_t(id)) : std::string(v);
+  // "routing" (Elasticsearch 7+) or the older "_routing"; a string or an integer.
+  for (const char* key : {"routing", "_routing"}) {
+    simdjson::dom::element routing;
+    if (d[key].get(routing) != simdjson::SUCCESS) continue;
+    if (routing.get_string().get(v) == simdjson::SUCCESS) {
+      entry->routing = std::string(v);
+    } else if (routing.is_int64()) {
+      entry->routing = std::to_string(int64_t(routing));
+    } else {
+      return MgetError("[" + std::string(key) + "] of doc " + std::to_string(n) +
+                       " must be a string");
+    }
+  }
+  if (std::optional<std::string> own = OwnSourceSpec(d)) {
+    entry->source = lookalike::es::SourceFilterFromUrl(req.http.query, &*own);
+  }
+  if (entry->index.empty()) {
+    return MgetError("Validation Failed: 1: index is missing for doc " + std::to_string(n) + ";");
+  }
+  return Status::OK();
+}
+
+// The documents an _mget body names: {"docs": [...]} or {"ids": [...]} (on /{index}/_mget).
+Result<std::vector<MgetEntry>> ParseMgetEntries(const RestRequest& req) {
   const SourceFilter url_source = lookalike::es::SourceFilterFromUrl(req.http.query);
-  std::string default_index(IndexParam(req));
+  const std::string default_index(IndexParam(req));
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (req.body().empty() || parser.parse(req.body()).get(root) != simdjson::SUCCESS ||
       !root.is_object()) {
-    return ReplyError(Status::InvalidArgument("request body is required and must be a JSON "
-                                              "object with [docs] or [ids]")
-                          .WithKind(ErrorKind::kMalformedInput),
-                      resp);
+    return Status::InvalidArgument("request body is required and must be a JSON object with "
+                                   "[docs] or [ids]")
+        .WithKind(ErrorKind::kMalformedInput);
   }
-  const std::string* url_routing = req.Param("routing");
-  struct Entry {
-    std::string index, id;
-    SourceFilter source;
-    std::optional<std::string> routing;
-  };
-  std::vector<Entry> entries;
+  std::vector<MgetEntry> entries;
   simdjson::dom::array list;
   if (root["docs"].get_array().get(list) == simdjson::SUCCESS) {
     for (simdjson::dom::element d : list) {
-      Entry entry{default_index, "", url_source, std::nullopt};
-      std::string_view v;
-      if (!d.is_object()) return ReplyError(MgetError("[docs] entries must be objects"), resp);
-      if (d["_index"].get_string().get(v) == simdjson::SUCCESS) entry.index = std::string(v);
-      simdjson::dom::element id;
-      if (d["_id"].get(id) != simdjson::SUCCESS ||
-          (id.get_string().get(v) != simdjson::SUCCESS && !id.is_int64())) {
-        return ReplyError(MgetError("Validation Failed: 1: id is missing for doc " +
-                                    std::to_string(entries.size()) + ";"),
-                          resp);
-      }
-      entry.id = id.is_int64() ? std::to_string(int64_t(id)) : std::string(v);
-      // "routing" (Elasticsearch 7+) or the older "_routing"; a string or an integer.
-      for (const char* key : {"routing", "_routing"}) {
-        simdjson::dom::element routing;
-        if (d[key].get(routing) != simdjson::SUCCESS) continue;
-        if (routing.get_string().get(v) == simdjson::SUCCESS) {
-          entry.routing = std::string(v);
-        } else if (routing.is_int64()) {
-          entry.routing = std::to_string(int64_t(routing));
-        } else {
-          return ReplyError(MgetError("[" + std::string(key) + "] of doc " +
-                                      std::to_string(entries.size()) + " must be a string"),
-                            resp);
-        }
-      }
-      simdjson::dom::element src;
-      if (d["_source"].get(src) == simdjson::SUCCESS) {
-        // The entry's own _source replaces ?_source (?_source_includes/excludes still apply).
-        std::optional<std::string> own;
-        bool flag;
-        if (src.get_bool().get(flag) == simdjson::SUCCESS) {
-          own = flag ? "true" : "false";
-        } else if (src.get_string().get(v) == simdjson::SUCCESS) {
-          own = std::string(v);
-        } else if (simdjson::dom::array includes;
-                   src.get_array().get(includes) == simdjson::SUCCESS) {
-          std::string fields;
-          for (simdjson::dom::element f : includes) {
-            if (f.get_string().get(v) != simdjson::SUCCESS) continue;
-            if (!fields.empty()) fields += ',';
-            fields += v;
-          }
-          own = fields;
-        }
-        if (own) entry.source = lookalike::es::SourceFilterFromUrl(req.http.query, &*own);
-      }
-      if (entry.index.empty()) {
-        return ReplyError(MgetError("Validation Failed: 1: index is missing for doc " +
-                                    std::to_string(entries.size()) + ";"),
-                          resp);
-      }
+      MgetEntry entry{default_index, "", url_source, std::nullopt};
+      LOOKALIKE_RETURN_IF_ERROR(ParseMgetDoc(d, entries.size(), req, &entry));
       entries.push_back(std::move(entry));
     }
   } else if (root["ids"].get_array().get(list) == simdjson::SUCCESS) {
     if (default_index.empty()) {
-      return ReplyError(MgetError("Validation Failed: 1: index is missing for doc 0;"), resp);
+      return MgetError("Validation Failed: 1: index is missing for doc 0;");
     }
     for (simdjson::dom::element id : list) {
       std::string_view v;
@@ -135,19 +135,27 @@ void Mget(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
       } else if (id.is_int64()) {
         entries.push_back({default_index, std::to_string(int64_t(id)), url_source, std::nullopt});
       } else {
-        return ReplyError(MgetError("[ids] must hold strings"), resp);
+        return MgetError("[ids] must hold strings");
       }
     }
   } else {
-    return ReplyError(MgetError("Validation Failed: 1: no documents to get;"), resp);
+    return MgetError("Validation Failed: 1: no documents to get;");
   }
-  if (entries.size() > 10000) {
-    return ReplyError(MgetError("at most 10000 documents per _mget"), resp);
-  }
+  if (entries.size() > 10000) return MgetError("at most 10000 documents per _mget");
+  return entries;
+}
 
+// GET/POST /_mget, /{index}/_mget: {"docs":[{"_index","_id","_source"?,"routing"?}, …]} or,
+// with an index in the URL, {"ids":[…]}. Each entry is answered like GET /{index}/_doc/{id}
+// with its own routing (else ?routing, else the id: the shard in cluster mode); an entry whose
+// index is missing gets its own error object, as in Elasticsearch.
+void Mget(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
+  auto entries = ParseMgetEntries(req);
+  if (!entries.ok()) return ReplyError(entries.status(), resp);
+  const std::string* url_routing = req.Param("routing");
   JsonWriter w;
   w.BeginObject().Key("docs").BeginArray();
-  for (const Entry& entry : entries) {
+  for (const MgetEntry& entry : *entries) {
     const std::string* routing = entry.routing ? &*entry.routing : url_routing;
     auto got = GetDocumentFor(ctx, req, entry.index, entry.id, entry.source, routing);
     if (got.ok()) {

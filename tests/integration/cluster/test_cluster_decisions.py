@@ -14,6 +14,8 @@ import os
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError, helpers
 
@@ -110,6 +112,27 @@ def check_conditional_writes(es):
     assert es.get(index="items", id="c1")["_source"]["n"] == 6
 
 
+def status_of(port, path):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def check_malformed_result_requests(nodes, es):
+    """The internal _write_results endpoint refuses what is not a stream sequence (400) and
+    answers 404 for a copy the node does not hold; the node keeps answering afterwards."""
+    port = nodes[0].port
+    base = "/_internal/shards/items~0~nosuchuuid/_write_results"
+    for query in ("", "?seq=", "?seq=abc", "?seq=0", "?seq=-1", "?seq=1x",
+                  "?seq=99999999999999999999999"):
+        assert status_of(port, base + query) == 400, query
+    assert status_of(port, base + "?seq=1") == 404
+    res = es.index(index="items", id="after-malformed", body={"n": 7}, refresh="wait_for")
+    assert res["result"] == "created", res
+
+
 def check_auto_creation(es):
     created = es.index(index="autocreated", id="1", body={"title": "first", "n": 1},
                        refresh="wait_for")
@@ -148,6 +171,7 @@ def main():
         check_bulk_decisions(es)
         check_single_document_decisions(nodes)
         check_conditional_writes(es)
+        check_malformed_result_requests(nodes, es)
         check_auto_creation(es)
         print("ok")
     except BaseException:

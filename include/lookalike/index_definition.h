@@ -115,9 +115,13 @@ struct IndexDefinition {
 
 // ---- Results ---------------------------------------------------------------------------------
 
-/// PUT /{index}: the created index's name.
+/// PUT /{index}: the created index's name. On a cluster, `acknowledged` says every node saw the
+/// new index in time and `shards_acknowledged` that every shard had a started primary in time
+/// (Elasticsearch's wait_for_active_shards=1); one node always answers both true.
 struct CreatedIndex {
   std::string index;
+  bool acknowledged = true;
+  bool shards_acknowledged = true;
 };
 
 /// DELETE /{index}, PUT _mapping, PUT _settings: the request was applied and is durable.

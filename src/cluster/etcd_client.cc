@@ -212,15 +212,19 @@ Result<int64_t> EtcdClient::Put(std::string_view key, std::string_view value, in
   return HeaderRevision(root);
 }
 
-Result<int64_t> EtcdClient::DeleteRange(std::string_view key, std::string_view range_end) {
+Result<int64_t> EtcdClient::DeleteRange(std::string_view key, std::string_view range_end,
+                                        int64_t* revision) {
   LOOKALIKE_ASSIGN_OR_RETURN(std::string body,
                              Call("/v3/kv/deleterange", RangeBody(key, range_end)));
   simdjson::dom::parser parser;
   LOOKALIKE_ASSIGN_OR_RETURN(simdjson::dom::element root, ParseJson(parser, body));
+  if (revision != nullptr) *revision = HeaderRevision(root);
   return Int64Field(root, "deleted");
 }
 
-Result<int64_t> EtcdClient::Delete(std::string_view key) { return DeleteRange(key, {}); }
+Result<int64_t> EtcdClient::Delete(std::string_view key, int64_t* revision) {
+  return DeleteRange(key, {}, revision);
+}
 
 Result<int64_t> EtcdClient::DeletePrefix(std::string_view prefix) {
   return DeleteRange(prefix, PrefixRangeEnd(prefix));

@@ -84,8 +84,9 @@ class EtcdClient {
   /// Writes the key (attached to `lease` unless 0); returns the new store revision. NotFound
   /// when the lease does not exist (expired or revoked).
   Result<int64_t> Put(std::string_view key, std::string_view value, int64_t lease = 0);
-  /// Deletes the key; returns how many keys were deleted (0 or 1).
-  Result<int64_t> Delete(std::string_view key);
+  /// Deletes the key; returns how many keys were deleted (0 or 1). `revision`, when given,
+  /// receives the store revision after the delete.
+  Result<int64_t> Delete(std::string_view key, int64_t* revision = nullptr);
   /// Deletes every key under `prefix`; returns how many.
   Result<int64_t> DeletePrefix(std::string_view prefix);
   /// Puts `value` only if the key's mod_revision is `expected_mod_revision`; 0 means "only if
@@ -119,7 +120,8 @@ class EtcdClient {
   // and returns the response body of a 200; gateway errors become Status.
   Result<std::string> Call(std::string_view path, const std::string& body);
   Result<RangeResult> Range(std::string_view key, std::string_view range_end);
-  Result<int64_t> DeleteRange(std::string_view key, std::string_view range_end);
+  Result<int64_t> DeleteRange(std::string_view key, std::string_view range_end,
+                              int64_t* revision = nullptr);
 
   const std::vector<std::string> endpoints_;
   const EtcdOptions options_;

@@ -42,6 +42,7 @@ std::string EncodeNodeReport(const NodeReport& report) {
   w.Put<int64_t>(report.mem_total_bytes);
   w.Put<int64_t>(report.mem_free_bytes);
   for (float load : report.load_average) w.Put<float>(load);
+  w.Put<int64_t>(report.state_revision);
   w.Count(report.copies.size());
   for (const CopyStatistics& c : report.copies) {
     w.String(c.local_index);
@@ -61,6 +62,7 @@ Result<NodeReport> DecodeNodeReport(std::string_view bytes) {
   bool ok = r.String(&report.node) && r.Get(&report.resident_bytes) &&
             r.Get(&report.mem_total_bytes) && r.Get(&report.mem_free_bytes);
   for (float& load : report.load_average) ok = ok && r.Get(&load);
+  ok = ok && r.Get(&report.state_revision);
   size_t n = 0;
   ok = ok && r.Count(kMinCopyBytes, &n);
   if (ok) report.copies.resize(n);

@@ -45,6 +45,9 @@ struct NodeReport {
   int64_t mem_total_bytes = 0;
   int64_t mem_free_bytes = 0;
   float load_average[3] = {0, 0, 0};  // 1, 5 and 15 minutes
+  /// The etcd revision the node's view of the cluster includes (ClusterSnapshot::revision): an
+  /// index change made at revision R has reached the node once this is ≥ R.
+  int64_t state_revision = 0;
   std::vector<CopyStatistics> copies;
   bool operator==(const NodeReport&) const = default;
 };

@@ -198,8 +198,9 @@ Result<SettingsUpdate> ParseSettingsUpdateBody(std::string_view body_json) {
 
 std::string RenderCreatedIndex(const CreatedIndex& created) {
   JsonWriter w;
-  w.BeginObject().Key("acknowledged").Bool(true).Key("shards_acknowledged").Bool(true)
-      .Key("index").String(created.index).EndObject();
+  w.BeginObject().Key("acknowledged").Bool(created.acknowledged);
+  w.Key("shards_acknowledged").Bool(created.shards_acknowledged);
+  w.Key("index").String(created.index).EndObject();
   return w.Take();
 }
 

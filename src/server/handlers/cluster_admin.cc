@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "cluster/cluster_state.h"
 #include "cluster/shard_log.h"
@@ -90,6 +91,7 @@ cluster::NodeReport LocalReport(const RestContext& ctx) {
   report.mem_total_bytes = static_cast<int64_t>(os.mem_total_bytes);
   report.mem_free_bytes = static_cast<int64_t>(os.mem_free_bytes);
   for (int i = 0; i < 3; ++i) report.load_average[i] = static_cast<float>(os.load_average[i]);
+  report.state_revision = ctx.cluster->state->snapshot()->revision;
   for (const IndexInfo& info : ctx.engine->ListIndices()) {
     if (info.name.find('~') == std::string::npos) continue;  // only shard copies
     cluster::CopyStatistics copy;
@@ -376,6 +378,33 @@ void ClusterCatCount(const RestContext& ctx, const RestRequest& req, HttpRespons
   t.columns = {"epoch", "timestamp", "count"};
   t.rows.push_back({std::to_string(now), ClockOf(now), std::to_string(count->count)});
   ReplyCatTable(t, req, resp);
+}
+
+bool WaitForEveryNodeToSee(const RestContext& ctx, const RestRequest& req, int64_t revision,
+                           std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  cluster::ReportOptions options;
+  options.timeout = kReportTimeout;
+  options.authorization = std::string(req.http.Header("authorization"));
+  while (true) {
+    auto snap = ctx.cluster->state->snapshot();
+    bool seen = snap->revision >= revision;
+    std::vector<cluster::ReportTarget> others;
+    for (const auto& [name, info] : snap->nodes) {
+      if (name != ctx.cluster->node_name) others.push_back({name, info.http});
+    }
+    if (seen && !others.empty()) {
+      // This node is not among the targets, so its report is never made here.
+      auto reports = cluster::CollectNodeReports(
+          others, ctx.cluster->node_name, [] { return cluster::NodeReport{}; }, options);
+      for (const auto& [name, report] : reports) {
+        seen = seen && report.ok() && report->state_revision >= revision;
+      }
+    }
+    if (seen) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 void RegisterNodeReportHandler(Router& router, RestContext& ctx) {

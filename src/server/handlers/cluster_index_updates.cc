@@ -4,6 +4,7 @@
 // definition (cluster/shard_copies.h). See cluster_mode.h.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 
@@ -17,14 +18,11 @@ namespace {
 
 // A compare-and-swap that lost to another update is tried again on the newer value.
 constexpr int kCasAttempts = 5;
-// How long the answer waits for this node's view of the cluster to show the change, so that
-// a GET _mapping / _settings right after it sees it.
-constexpr std::chrono::seconds kVisibleWait{5};
-
 using MetadataChange = std::function<Status(cluster::IndexMetadata*)>;
 
-Status UpdateIndexMetadata(RestContext& ctx, const std::string& name,
-                           const MetadataChange& change) {
+// Gives the etcd revision that holds the change (0 when nothing changed).
+Result<int64_t> UpdateIndexMetadata(RestContext& ctx, const std::string& name,
+                                    const MetadataChange& change) {
   const std::string key = cluster::IndexKey(name);
   for (int attempt = 0; attempt < kCasAttempts; ++attempt) {
     LOOKALIKE_ASSIGN_OR_RETURN(std::optional<cluster::KeyValue> kv, ctx.cluster->etcd->Get(key));
@@ -35,19 +33,10 @@ Status UpdateIndexMetadata(RestContext& ctx, const std::string& name,
                                cluster::DecodeIndexMetadata(name, kv->value));
     LOOKALIKE_RETURN_IF_ERROR(change(&meta));
     std::string encoded = cluster::EncodeIndexMetadata(meta);
-    if (encoded == kv->value) return Status::OK();  // nothing changes
+    if (encoded == kv->value) return int64_t{0};  // nothing changes
     LOOKALIKE_ASSIGN_OR_RETURN(cluster::CasResult cas,
                                ctx.cluster->etcd->CompareAndSwap(key, kv->mod_revision, encoded));
-    if (cas.succeeded) {
-      ctx.cluster->state->WaitUntil(
-          [&](const cluster::ClusterSnapshot& snap) {
-            auto it = snap.indices.find(name);
-            return it == snap.indices.end() ||
-                   cluster::EncodeIndexMetadata(it->second) == encoded;
-          },
-          kVisibleWait);
-      return Status::OK();
-    }
+    if (cas.succeeded) return cas.revision;
   }
   return Status::Unavailable("index [" + name + "] kept changing; try the update again");
 }
@@ -58,12 +47,15 @@ void UpdateEach(RestContext& ctx, const RestRequest& req, const MetadataChange& 
   if (Status st = CheckEtcdReachable(ctx); !st.ok()) return ReplyError(st, resp);
   auto resolved = ctx.cluster->state->Resolve(IndexParam(req));
   if (!resolved.ok()) return ReplyError(resolved.status(), resp);
+  int64_t last_revision = 0;
   for (const cluster::IndexRoutes& routes : *resolved) {
-    if (Status st = UpdateIndexMetadata(ctx, routes.index, change); !st.ok()) {
-      return ReplyError(st, resp);
-    }
+    auto revision = UpdateIndexMetadata(ctx, routes.index, change);
+    if (!revision.ok()) return ReplyError(revision.status(), resp);
+    last_revision = std::max(last_revision, *revision);
   }
-  Reply(es::RenderAcknowledged(Acknowledged{}), resp);
+  Acknowledged ack;
+  ack.acknowledged = last_revision == 0 || WaitForEveryNodeToSee(ctx, req, last_revision);
+  Reply(es::RenderAcknowledged(ack), resp);
 }
 
 }  // namespace

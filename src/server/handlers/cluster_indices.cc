@@ -126,8 +126,9 @@ Status IndexExistsError(std::string_view name) {
 }
 
 // Streams, then the metadata (create-if-absent in etcd). AlreadyExists when the index exists.
+// `revision`, when given, receives the etcd revision that holds the new index.
 Result<cluster::IndexMetadata> PublishIndex(RestContext& ctx, std::string_view name,
-                                            std::string_view body) {
+                                            std::string_view body, int64_t* revision = nullptr) {
   LOOKALIKE_RETURN_IF_ERROR(CheckEtcdReachable(ctx));
   LOOKALIKE_ASSIGN_OR_RETURN(cluster::IndexMetadata meta, CreateMetadata(ctx, name, body));
   if (ctx.cluster->state->snapshot()->indices.count(meta.name)) return IndexExistsError(name);
@@ -146,6 +147,7 @@ Result<cluster::IndexMetadata> PublishIndex(RestContext& ctx, std::string_view n
     if (!created.ok()) return created.status();
     return IndexExistsError(name);
   }
+  if (revision != nullptr) *revision = created->revision;
   return meta;
 }
 
@@ -168,7 +170,8 @@ Result<cluster::IndexMetadata> ClusterAutoCreateIndex(RestContext& ctx, std::str
 }
 
 void ClusterCreateIndex(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
-  auto meta = PublishIndex(ctx, IndexParam(req), req.body());
+  int64_t revision = 0;
+  auto meta = PublishIndex(ctx, IndexParam(req), req.body(), &revision);
   if (!meta.ok()) return ReplyError(meta.status(), resp);
   // Elasticsearch's default wait_for_active_shards=1: a started primary per shard.
   const std::string uuid = meta->uuid;
@@ -183,7 +186,10 @@ void ClusterCreateIndex(RestContext& ctx, const RestRequest& req, HttpResponse* 
       },
       kCreateWait);
   if (!active) spdlog::warn("cluster: index {} created; not every shard started yet", meta->name);
-  Reply(es::RenderCreatedIndex(CreatedIndex{meta->name}), resp);
+  CreatedIndex created{meta->name};
+  created.shards_acknowledged = active;
+  created.acknowledged = WaitForEveryNodeToSee(ctx, req, revision);
+  Reply(es::RenderCreatedIndex(created), resp);
 }
 
 void ClusterDeleteIndex(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
@@ -201,15 +207,18 @@ void ClusterDeleteIndex(RestContext& ctx, const RestRequest& req, HttpResponse* 
     auto it = snap->indices.find(routes.index);
     if (it != snap->indices.end()) doomed.push_back(it->second);
   }
+  int64_t revision = 0;
   for (const cluster::IndexMetadata& meta : doomed) {
     // The metadata first: nodes drop their copies as soon as they see it go.
-    auto deleted = ctx.cluster->etcd->Delete(cluster::IndexKey(meta.name));
+    auto deleted = ctx.cluster->etcd->Delete(cluster::IndexKey(meta.name), &revision);
     if (!deleted.ok()) return ReplyError(deleted.status(), resp);
     (void)ctx.cluster->etcd->DeletePrefix(cluster::ShardsPrefixOf(meta.uuid));
     (void)ctx.cluster->etcd->DeletePrefix(cluster::AppliedPrefixOf(meta.uuid));
     DeleteStreams(ctx.cluster->log, meta);
   }
-  Reply(es::RenderAcknowledged(Acknowledged{}), resp);
+  Acknowledged ack;
+  ack.acknowledged = revision == 0 || WaitForEveryNodeToSee(ctx, req, revision);
+  Reply(es::RenderAcknowledged(ack), resp);
 }
 
 void ClusterIndexExists(RestContext& ctx, const RestRequest& req, HttpResponse* resp) {

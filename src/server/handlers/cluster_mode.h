@@ -23,6 +23,7 @@
 // Thread safety: as the other handlers (the cluster objects are thread-safe).
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -36,6 +37,10 @@
 #include "server/handlers/rest_common.h"
 
 namespace lookalike::server {
+
+/// How long an index change waits for every node to apply it (Elasticsearch's default `timeout`
+/// of index APIs) before answering `acknowledged: false`.
+inline constexpr std::chrono::seconds kIndexChangeAckTimeout{30};
 
 /// OK while this node reaches etcd; else 503 cluster_block_exception (ErrorKind::kNoMaster),
 /// Elasticsearch's answer to a write when the cluster has no master. Writes and metadata
@@ -61,8 +66,9 @@ void ClusterDescribeIndices(RestContext& ctx, const RestRequest& req, IndexView 
 
 /// PUT /{index}/_mapping and PUT [/{index}]/_settings: the definition in etcd is updated
 /// (validated as on one node; compare-and-swap) and every copy follows it. A changed
-/// index.number_of_replicas makes the leader add or drop copies. Acknowledged once this node's
-/// view shows the change; the copies apply it shortly after (not ordered with the stream).
+/// index.number_of_replicas makes the leader add or drop copies. `acknowledged: true` once every
+/// live node's view shows the change (WaitForEveryNodeToSee); the copies apply it shortly after
+/// (not ordered with the stream).
 void ClusterPutMapping(RestContext& ctx, const RestRequest& req, HttpResponse* resp);
 void ClusterPutSettings(RestContext& ctx, const RestRequest& req, HttpResponse* resp);
 
@@ -125,6 +131,12 @@ void ClusterCatNodes(const RestContext& ctx, const RestRequest& req, HttpRespons
 void ClusterCatHealth(const RestContext& ctx, const RestRequest& req, HttpResponse* resp);
 /// GET _cat/count[/{index}] through the coordinator.
 void ClusterCatCount(const RestContext& ctx, const RestRequest& req, HttpResponse* resp);
+/// Waits (≤ `timeout`) until the view of every live node includes etcd revision `revision`
+/// (this node's snapshot, the others' node reports); false when some node did not get there in
+/// time. Elasticsearch answers an index change `acknowledged: true` only once every node has
+/// applied it, so a GET on any node right after the answer shows the change.
+bool WaitForEveryNodeToSee(const RestContext& ctx, const RestRequest& req, int64_t revision,
+                           std::chrono::milliseconds timeout = kIndexChangeAckTimeout);
 /// GET /_internal/node/_report (cluster/node_report.h): this node's copies and load.
 void RegisterNodeReportHandler(Router& router, RestContext& ctx);
 

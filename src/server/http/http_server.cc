@@ -79,6 +79,17 @@ std::string ClientKey(const sockaddr_storage& peer, bool loopback_exempt) {
   return "";
 }
 
+// The start of a response body for the log: binary answers (the internal shard endpoints) keep
+// their readable text and show '.' for other bytes, so a log line stays one line of text.
+std::string LoggableBody(const std::string& body) {
+  std::string out = body.substr(0, 300);
+  for (char& c : out) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7f) c = '.';
+  }
+  return out;
+}
+
 }  // namespace
 
 // Everything the event-loop thread owns. Workers only touch `done_` (under done_mu_) and the
@@ -711,10 +722,10 @@ void HttpServer::Loop::Dispatch(Conn* conn, HttpRequest request) {
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     if (response.status >= 500) {
       spdlog::error("{} {} -> {} ({:.2f} ms): {}", request.method, request.target,
-                    response.status, ms, response.body.substr(0, 300));
+                    response.status, ms, LoggableBody(response.body));
     } else if (response.status >= 400) {
       spdlog::info("{} {} -> {} ({:.2f} ms): {}", request.method, request.target,
-                   response.status, ms, response.body.substr(0, 300));
+                   response.status, ms, LoggableBody(response.body));
     } else {
       spdlog::debug("{} {} -> {} ({:.2f} ms, {} bytes)", request.method, request.target,
                     response.status, ms, response.body.size());

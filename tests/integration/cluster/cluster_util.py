@@ -5,7 +5,9 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
+import traceback
 import urllib.error
 import urllib.request
 
@@ -103,6 +105,9 @@ class LocalCluster:
             return ""
 
     def print_logs(self, tail=40):
+        """The failure being handled (first: CI shows the start and the end of a long output),
+        then the end of every process's log."""
+        traceback.print_exc(file=sys.stdout)
         for name in ["etcd", "nats1", "nats2", "nats3"] + NODES:
             lines = self.log(name).splitlines()[-tail:]
-            print(f"--- {name} (last {len(lines)} lines)\n" + "\n".join(lines))
+            print(f"--- {name} (last {len(lines)} lines)\n" + "\n".join(lines), flush=True)

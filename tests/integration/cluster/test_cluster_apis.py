@@ -4,7 +4,8 @@ client given all three node addresses: `indices.refresh` makes every acknowledge
 searchable on every node, `indices.stats` adds primaries and every copy, `cat.shards` lists
 each copy with its state, docs and node, `cat.nodes` every live node with one master,
 `cat.indices`, `cat.health`, `cat.count` answer for the cluster; `put_mapping` and
-`put_settings` reach every copy (number_of_replicas adds copies). Then etcd is killed: searches
+`put_settings` reach every copy (number_of_replicas adds copies); an acknowledged create, delete
+or mapping change is visible on every node at once. Then etcd is killed: searches
 keep answering from the last known shard map, writes and index creation answer 503
 cluster_block_exception at once, and everything works again once etcd is back. Everything is
 killed at the end, even on failure."""
@@ -146,6 +147,21 @@ def check_updates(es, nodes):
     assert es.indices.stats(index="apis")["_all"]["total"]["docs"]["count"] == 3 * DOCS
 
 
+def check_delete_and_recreate(nodes):
+    """A deleted index is gone on every node once the delete is acknowledged, so another node
+    can create it again at once."""
+    first, last = nodes[0], nodes[-1]
+    status, body = request(first.port, "PUT", "/gone", {"settings": {"number_of_replicas": 0}})
+    assert status == 200 and body["acknowledged"], body
+    status, body = request(first.port, "DELETE", "/gone")
+    assert status == 200 and body == {"acknowledged": True}, body
+    for node in nodes:
+        assert request(node.port, "GET", "/gone")[0] == 404, node.name
+    status, body = request(last.port, "PUT", "/gone", {"settings": {"number_of_replicas": 0}})
+    assert status == 200 and body["acknowledged"], body
+    assert request(first.port, "DELETE", "/gone")[0] == 200
+
+
 def check_etcd_down(es, nodes, cluster):
     n1 = nodes[0]
     cluster.kill("etcd")
@@ -192,14 +208,18 @@ def main():
         nodes = [Node(cluster, name) for name in NAMES]
         es = Elasticsearch([f"http://127.0.0.1:{n.port}" for n in nodes], max_retries=3,
                            retry_on_timeout=True)
-        es.indices.create(index="apis", body={
+        created = es.indices.create(index="apis", body={
             "settings": {"number_of_shards": 2, "number_of_replicas": 1},
             "mappings": {"properties": {"v": {"type": "knn_vector", "dimension": 4},
                                         "n": {"type": "long"}}}})
+        assert created["acknowledged"] and created["shards_acknowledged"], created
+        for node in nodes:  # acknowledged: every node knows the index at once
+            assert request(node.port, "GET", "/apis")[0] == 200, node.name
         wait_for("green", lambda: es.cluster.health()["status"] == "green")
         check_refresh_and_stats(es, nodes)
         check_cat(es, nodes)
         check_updates(es, nodes)
+        check_delete_and_recreate(nodes)
         check_etcd_down(es, nodes, cluster)
         print("ok")
     except BaseException:

@@ -15,6 +15,7 @@ NodeReport Sample() {
   r.load_average[0] = 1.25f;
   r.load_average[1] = 0.5f;
   r.load_average[2] = 0.125f;
+  r.state_revision = 4242;
   r.copies.push_back({"docs~0~abc", 1000, 3, 65536, 4096});
   r.copies.push_back({"docs~2~abc", 998, 0, 65000, 4000});
   return r;

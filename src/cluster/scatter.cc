@@ -9,6 +9,7 @@
 #include "cluster/routing.h"
 #include "cluster/search_wire.h"
 #include "cluster/shard_calls.h"
+#include "lookalike/retrievers.h"
 #include "lookalike/search_merge.h"
 
 namespace lookalike::cluster {
@@ -365,6 +366,18 @@ Result<SearchResult> Coordinator::Search(std::string_view expression, const Sear
                                          const ScatterCall& call,
                                          std::vector<ShardFailure>* failures_out) {
   auto started = std::chrono::steady_clock::now();
+  if (request.retriever) {
+    // The leaves are ordinary scatter-gathers; the fusion runs here, as on one node.
+    auto fused = RunRetriever(
+        request,
+        [&](const SearchRequest& leaf) { return Search(expression, leaf, call, failures_out); },
+        [&](const std::string& index, const std::string& id, const std::string& path,
+            const std::string* routing) {
+          return ReadExampleVector(index, id, path, routing, call);
+        });
+    if (fused.ok()) fused->took_ms = MillisSince(started);
+    return fused;
+  }
   std::optional<SearchResult::Embedding> embedding;
   LOOKALIKE_ASSIGN_OR_RETURN(SearchRequest prepared,
                              Prepare(expression, request, call, &embedding));

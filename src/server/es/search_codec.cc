@@ -10,6 +10,7 @@
 
 #include "engine/json_util.h"
 #include "server/es/query_parse.h"
+#include "server/es/retriever_parse.h"
 #include "server/es/search_render.h"
 
 namespace lookalike::es {
@@ -222,8 +223,9 @@ Status ParseAggregations(element aggs, std::vector<AggRequest>* out) {
 // The body's members whose parse needs the URL parameters first (the knn default k is the final
 // size) or the clause count first (no tree is built for a request over the limit).
 struct DeferredQueries {
-  element query, knn, post_filter;
-  bool has_query = false, has_knn = false, has_post_filter = false;
+  element query, knn, post_filter, retriever, pipeline;
+  bool has_query = false, has_knn = false, has_post_filter = false, has_retriever = false;
+  bool has_pipeline = false;
 };
 
 Status ParseSizeOrFrom(std::string_view key, element value, int64_t* out) {
@@ -251,7 +253,7 @@ bool AcceptedAndIgnored(std::string_view k) {
 // does not implement: refused by name rather than answered wrongly.
 bool KnownButNotSupported(std::string_view k) {
   return k == "rescore" || k == "terminate_after" || k == "indices_boost" || k == "pit" ||
-         k == "retriever" || k == "rank" || k == "slice";
+         k == "rank" || k == "slice";
 }
 
 // "collapse": {"field": NAME}; "inner_hits" is refused until implemented, and
@@ -293,6 +295,13 @@ Status ParseSearchBody(element root, const SearchParseOptions& options, SearchRe
     } else if (k == "post_filter") {
       deferred->post_filter = kv.value;
       deferred->has_post_filter = true;
+    } else if (k == "retriever") {
+      if (options.scroll) return IllegalArgument("cannot use [retriever] in a scroll context");
+      deferred->retriever = kv.value;
+      deferred->has_retriever = true;
+    } else if (k == "search_pipeline") {  // OpenSearch's temporary pipeline, for `hybrid`
+      deferred->pipeline = kv.value;
+      deferred->has_pipeline = true;
     } else if (k == "size" || k == "from") {
       LOOKALIKE_RETURN_IF_ERROR(ParseSizeOrFrom(k, kv.value, k == "size" ? &r->size : &r->from));
     } else if (k == "_source") {
@@ -334,6 +343,22 @@ Status ParseSearchBody(element root, const SearchParseOptions& options, SearchRe
     }
   }
   return Status::OK();
+}
+
+// The keys a retriever replaces, refused beside it as Elasticsearch does.
+Status CheckBesideRetriever(const SearchRequest& r, const DeferredQueries& deferred,
+                            std::string_view what) {
+  const char* other = deferred.has_query || r.query ? "query"
+                      : deferred.has_knn         ? "knn"
+                      : deferred.has_post_filter ? "post_filter"
+                      : !r.sort.empty()          ? "sort"
+                      : r.search_after           ? "search_after"
+                      : r.collapse               ? "collapse"
+                      : r.min_score              ? "min_score"
+                                                 : nullptr;
+  if (other == nullptr) return Status::OK();
+  return IllegalArgument("cannot specify [" + std::string(what) + "] and [" + std::string(other) +
+                         "]");
 }
 
 Status ParseIntParam(const UrlParams& params, const char* name, int64_t* out) {
@@ -477,6 +502,31 @@ Result<SearchRequest> ParseSearchRequest(std::string_view body, const UrlParams&
   if (deferred.has_knn) clauses += CountKnnSectionClauses(deferred.knn, limit);
   if (deferred.has_post_filter) clauses += CountQueryClauses(deferred.post_filter, limit);
   if (clauses > limit) return TooManyClauses(limit);
+  if (const std::string* named = FindParam(params, "search_pipeline"); named != nullptr) {
+    return IllegalArgument("stored search pipelines are not supported yet: give the pipeline "
+                           "in the request body as \"search_pipeline\": {…} (pipeline [" +
+                           *named + "])");
+  }
+  element hybrid;
+  if (!q && deferred.has_query && deferred.query.at_key("hybrid").get(hybrid) == simdjson::SUCCESS &&
+      AsObject(deferred.query).size() == 1) {
+    // OpenSearch's hybrid query is a linear fusion of its sub-queries (a retriever here).
+    deferred.has_query = false;
+    if (options.scroll) return IllegalArgument("cannot use a [hybrid] query in a scroll context");
+    LOOKALIKE_RETURN_IF_ERROR(CheckBesideRetriever(r, deferred, "hybrid"));
+    if (!r.aggs.empty()) {
+      return IllegalArgument("aggregations are not supported with a [hybrid] query yet");
+    }
+    LOOKALIKE_ASSIGN_OR_RETURN(
+        Retriever fused,
+        ParseHybridQuery(hybrid, deferred.has_pipeline ? &deferred.pipeline : nullptr,
+                         r.from + r.size, limit, &clauses));
+    r.retriever = std::make_shared<const Retriever>(std::move(fused));
+    return r;
+  }
+  if (deferred.has_pipeline) {
+    return IllegalArgument("[search_pipeline] is only supported with a [hybrid] query");
+  }
   if (q) {
     r.query = std::move(*q);
   } else if (deferred.has_query) {
@@ -490,6 +540,19 @@ Result<SearchRequest> ParseSearchRequest(std::string_view body, const UrlParams&
   }
   if (deferred.has_post_filter) {
     LOOKALIKE_ASSIGN_OR_RETURN(r.post_filter, ParseQueryNode(deferred.post_filter));
+  }
+  if (deferred.has_retriever) {
+    LOOKALIKE_RETURN_IF_ERROR(CheckBesideRetriever(r, deferred, "retriever"));
+    LOOKALIKE_ASSIGN_OR_RETURN(
+        Retriever retriever,
+        ParseRetriever(deferred.retriever, r.size, limit, &ParseSortEntry, &clauses));
+    const bool compound = retriever.kind != Retriever::Kind::kStandard &&
+                          retriever.kind != Retriever::Kind::kKnn;
+    if (compound && !r.aggs.empty()) {
+      return IllegalArgument("aggregations are not supported beside a compound retriever yet "
+                             "(rrf, linear, diversify); put them in a standard retriever search");
+    }
+    r.retriever = std::make_shared<const Retriever>(std::move(retriever));
   }
   return r;
 }

@@ -282,10 +282,13 @@ TEST(SearchWireTest, ExampleVectorAndNeuralTargetMessagesRoundTrip) {
   ASSERT_TRUE(request.ok());
   EXPECT_EQ(request->id, "p17");
   EXPECT_EQ(request->path, "emb");
-  ExampleVector found{.state = ExampleVector::State::kFound, .values = {1.5f, -0.0f, 3e-38f}};
+  ExampleVector found{.state = ExampleVector::State::kFound,
+                      .values = {1.5f, -0.0f, 3e-38f},
+                      .metric = Metric::kCosine};
   auto vector = DecodeExampleVector(EncodeExampleVector(found));
   ASSERT_TRUE(vector.ok());
   EXPECT_EQ(vector->state, ExampleVector::State::kFound);
+  EXPECT_EQ(vector->metric, Metric::kCosine);
   ASSERT_EQ(vector->values.size(), 3u);
   EXPECT_TRUE(std::signbit(vector->values[1]));  // bit for bit
   EXPECT_EQ(vector->values[2], 3e-38f);

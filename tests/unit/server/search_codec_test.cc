@@ -370,7 +370,8 @@ TEST(SearchCodec, CollapseInnerHits) {
   bad(R"({"name":"a","size":-1})", "illegal_argument_exception",
       "[size] parameter cannot be negative, found [-1]");
   bad(R"({"name":"a","from":1.5})", "parsing_exception", "[from] must be an integer");
-  bad(R"({"name":"a","sort":[{"p":"up"}]})", "illegal_argument_exception", "Unknown SortOrder [up]");
+  bad(R"({"name":"a","sort":[{"p":"up"}]})", "illegal_argument_exception",
+      "Unknown SortOrder [up]");
   bad(R"({"name":"a","_source":{"nope":1}})", "parsing_exception", "[_source] unknown key [nope]");
   bad(R"({"name":"a","version":"yes"})", "parsing_exception",
       "[inner_hits] [version] must be a boolean");

@@ -296,8 +296,17 @@ async function main() {
     check(docGroups[0].id === byDoc.id, 'grouped search: the clicked image is not its own best match');
     checkGroups(docGroups, 'search by a result');
     log(`one per category, search by ${byDoc.id}: ${docGroups.length} groups`);
+    // An uploaded image too (the collapse form field of _search/image).
+    await page.setInputFiles('#file-input', query);
+    await page.waitForFunction(() => !document.querySelector('.card.is-query')
+      && document.querySelector('.card .score') && document.body.dataset.state !== 'loading');
+    await settle();
+    const uploadGroups = await readGroups();
+    check(uploadGroups[0].category === 'fruit', `grouped upload: best group ${uploadGroups[0].category}`);
+    checkGroups(uploadGroups, 'upload');
+    log(`one per category, upload: ${uploadGroups.length} groups`);
     // A member thumbnail searches by that member.
-    const member = docGroups.find((g) => g.members.length > 0 && g.category !== plantedCategory)
+    const member = uploadGroups.find((g) => g.members.length > 0 && g.category !== plantedCategory)
       .members[0];
     await page.click(`.member[data-id="${member.id}"]`);
     await page.waitForFunction((id) => {

@@ -71,10 +71,36 @@ struct AggRequest {
   int64_t size = 10;  // terms: buckets shown (1..10,000)
 };
 
-/// _search.
-/// "collapse": {"field": NAME}.
+/// One "collapse.inner_hits" entry: which members of each collapsed group a hit shows
+/// (DocumentHit::inner_hits). The members are the group's documents among the matches (with a
+/// knn query, among its k hits), after post_filter and min_score; search_after does not apply.
+struct InnerHitsRequest {
+  /// The key under the hit's "inner_hits" (required, unique within the collapse).
+  std::string name;
+  /// The members shown, and the first one's position in the group's order. from + size must
+  /// be within the smallest index.max_inner_result_window of the targets (default 100).
+  int64_t size = 3;
+  int64_t from = 0;
+  /// The order inside the group; empty = by score descending (ties as SearchRequest::sort).
+  std::vector<SortKey> sort;
+  /// What each member shows as _source (default: the whole document), and whether it shows
+  /// _version / _seq_no and _primary_term.
+  SourceFilter source;
+  bool version = false;
+  bool seq_no_primary_term = false;
+
+  bool ScoreSorted() const {
+    return sort.empty() ||
+           (sort.size() == 1 && sort[0].kind == SortKey::Kind::kScore && sort[0].desc);
+  }
+};
+
+/// _search "collapse": {"field": NAME, "inner_hits": {…} or [{…}, …],
+/// "max_concurrent_group_searches": N}.
 struct CollapseRequest {
   std::string field;
+  /// In request order; each collapsed hit carries one InnerHits per entry, in this order.
+  std::vector<InnerHitsRequest> inner_hits;
 };
 
 /// How a linear retriever scales one child's scores before weighting them: kNone keeps them,

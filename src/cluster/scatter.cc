@@ -381,16 +381,47 @@ Result<SearchResult> Coordinator::Search(std::string_view expression, const Sear
   std::optional<SearchResult::Embedding> embedding;
   LOOKALIKE_ASSIGN_OR_RETURN(SearchRequest prepared,
                              Prepare(expression, request, call, &embedding));
-  LOOKALIKE_ASSIGN_OR_RETURN(std::string body, EncodeSearchRequest(prepared));
+  // collapse.inner_hits take a second round (lookalike/search_merge.h): the page first.
+  const bool inner_hits = prepared.collapse && !prepared.collapse->inner_hits.empty();
+  SearchRequest first = prepared;
+  if (inner_hits) first.collapse->inner_hits.clear();
+  LOOKALIKE_ASSIGN_OR_RETURN(std::string body, EncodeSearchRequest(first));
   LOOKALIKE_ASSIGN_OR_RETURN(std::vector<ShardAnswer> answers,
                              Scatter(expression, "_search", body, call));
   LOOKALIKE_ASSIGN_OR_RETURN(SearchResult merged, Gather(std::move(answers), MergeSpecOf(request),
                                                          call, failures_out, nullptr));
+  if (inner_hits && !merged.hits.empty()) {
+    LOOKALIKE_RETURN_IF_ERROR(GatherInnerHits(expression, prepared, call, &merged));
+  }
   merged.embedding = std::move(embedding);
   // As on one node, "took" is the search alone; the embedding is reported as "embed_took".
   merged.took_ms = MillisSince(started) -
                    (merged.embedding ? static_cast<int64_t>(merged.embedding->took_ms) : 0);
   return merged;
+}
+
+// The second round of collapse.inner_hits: every shard searched again for the page's groups
+// only; their members merged into `page`. A shard that fails now fails the request (its members
+// would be missing without a trace in the page's totals).
+Status Coordinator::GatherInnerHits(std::string_view expression, const SearchRequest& request,
+                                    const ScatterCall& call, SearchResult* page) {
+  LOOKALIKE_ASSIGN_OR_RETURN(std::string body,
+                             EncodeSearchRequest(InnerHitsRound(request, *page)));
+  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<ShardAnswer> answers,
+                             Scatter(expression, "_search", body, call));
+  std::vector<SearchResult> partials;
+  for (ShardAnswer& a : answers) {
+    if (!a.status.ok()) return a.status;
+    LOOKALIKE_ASSIGN_OR_RETURN(SearchResult partial, DecodeSearchResult(a.body));
+    for (DocumentHit& hit : partial.hits) {
+      hit.index = a.index;
+      for (InnerHits& inner : hit.inner_hits) {
+        for (DocumentHit& member : inner.hits) member.index = a.index;
+      }
+    }
+    partials.push_back(std::move(partial));
+  }
+  return MergeInnerHits(std::move(partials), request, page);
 }
 
 Result<CountResult> Coordinator::Count(std::string_view expression, const CountRequest& request,

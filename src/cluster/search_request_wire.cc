@@ -266,6 +266,29 @@ Status Damaged(std::string_view what) {
                                                 "unknown tag)");
 }
 
+void PutSortKeys(const std::vector<SortKey>& sort, WireWriter* w) {
+  w->Count(sort.size());
+  for (const SortKey& key : sort) {
+    w->Put<uint8_t>(static_cast<uint8_t>(key.kind));
+    w->String(key.field);
+    w->Bool(key.desc);
+  }
+}
+
+void PutCollapse(const CollapseRequest& c, WireWriter* w) {
+  w->String(c.field);
+  w->Count(c.inner_hits.size());
+  for (const InnerHitsRequest& e : c.inner_hits) {
+    w->String(e.name);
+    w->Put<int64_t>(e.size);
+    w->Put<int64_t>(e.from);
+    PutSortKeys(e.sort, w);
+    PutSourceFilter(e.source, w);
+    w->Bool(e.version);
+    w->Bool(e.seq_no_primary_term);
+  }
+}
+
 Status EncodeSearchBody(const SearchRequest& q, WireWriter* w) {
   LOOKALIKE_RETURN_IF_ERROR(PutOptionalQuery(q.query, w));
   w->Count(q.knn.size());
@@ -274,12 +297,7 @@ Status EncodeSearchBody(const SearchRequest& q, WireWriter* w) {
   w->Put<int64_t>(q.size);
   w->Put<int64_t>(q.from);
   PutSourceFilter(q.source, w);
-  w->Count(q.sort.size());
-  for (const SortKey& key : q.sort) {
-    w->Put<uint8_t>(static_cast<uint8_t>(key.kind));
-    w->String(key.field);
-    w->Bool(key.desc);
-  }
+  PutSortKeys(q.sort, w);
   w->Put<int64_t>(q.track_total_hits);
   w->Bool(q.min_score.has_value());
   if (q.min_score) w->Put<double>(*q.min_score);
@@ -302,8 +320,40 @@ Status EncodeSearchBody(const SearchRequest& q, WireWriter* w) {
     w->Put<int64_t>(agg.size);
   }
   w->Bool(q.collapse.has_value());
-  if (q.collapse) w->String(q.collapse->field);
+  if (q.collapse) PutCollapse(*q.collapse, w);
   return Status::OK();
+}
+
+bool GetSortKeys(WireReader& r, std::vector<SortKey>* sort) {
+  size_t n = 0;
+  if (!r.Count(6, &n)) return false;
+  sort->resize(n);
+  for (SortKey& key : *sort) {
+    uint8_t kind = 0;
+    if (!r.Get(&kind)) return false;
+    if (kind > static_cast<uint8_t>(SortKey::Kind::kField)) return r.Fail();
+    key.kind = static_cast<SortKey::Kind>(kind);
+    if (!r.String(&key.field) || !r.Bool(&key.desc)) return false;
+  }
+  return true;
+}
+
+// The smallest inner_hits entry: name, size, from, sort count, _source (bool and two lists),
+// version, seq_no_primary_term.
+constexpr size_t kMinInnerHitsBytes = 4 + 8 + 8 + 4 + 1 + 4 + 4 + 1 + 1;
+
+bool GetCollapse(RequestReader& in, CollapseRequest* c) {
+  WireReader& r = in.wire();
+  size_t n = 0;
+  if (!r.String(&c->field) || !r.Count(kMinInnerHitsBytes, &n)) return false;
+  c->inner_hits.resize(n);
+  for (InnerHitsRequest& e : c->inner_hits) {
+    if (!r.String(&e.name) || !r.Get(&e.size) || !r.Get(&e.from) || !GetSortKeys(r, &e.sort) ||
+        !in.Source(&e.source) || !r.Bool(&e.version) || !r.Bool(&e.seq_no_primary_term)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool DecodeSearchBody(RequestReader& in, SearchRequest* q) {
@@ -315,16 +365,8 @@ bool DecodeSearchBody(RequestReader& in, SearchRequest* q) {
     if (!in.Knn(&knn, 0)) return false;
   }
   if (!in.OptionalQuery(&q->post_filter) || !r.Get(&q->size) || !r.Get(&q->from) ||
-      !in.Source(&q->source) || !r.Count(6, &n)) {
+      !in.Source(&q->source) || !GetSortKeys(r, &q->sort)) {
     return false;
-  }
-  q->sort.resize(n);
-  for (SortKey& key : q->sort) {
-    uint8_t kind = 0;
-    if (!r.Get(&kind)) return false;
-    if (kind > static_cast<uint8_t>(SortKey::Kind::kField)) return r.Fail();
-    key.kind = static_cast<SortKey::Kind>(kind);
-    if (!r.String(&key.field) || !r.Bool(&key.desc)) return false;
   }
   bool has = false;
   if (!r.Get(&q->track_total_hits) || !r.Bool(&has)) return false;
@@ -347,7 +389,7 @@ bool DecodeSearchBody(RequestReader& in, SearchRequest* q) {
     if (!r.String(&agg.field) || !r.Get(&agg.size)) return false;
   }
   if (!r.Bool(&has)) return false;
-  return !has || r.String(&q->collapse.emplace().field);
+  return !has || GetCollapse(in, &q->collapse.emplace());
 }
 
 }  // namespace

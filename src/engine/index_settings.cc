@@ -30,6 +30,7 @@ const std::vector<KnownSetting>& Known() {
         {"index.number_of_replicas", Change::kDynamic, "1"},
         {"index.refresh_interval", Change::kDynamic, "1s"},
         {"index.max_result_window", Change::kDynamic, "10000"},
+        {"index.max_inner_result_window", Change::kDynamic, "100"},
         {"index.knn", Change::kStatic, "false"},
         {"index.knn.space_type", Change::kStatic, ""},
         {"index.knn.algo_param.ef_search", Change::kDynamic, ""},
@@ -173,6 +174,9 @@ Result<IndexSettings> ParseIndexSettings(FlatSettings flat, bool loading) {
                              IntSetting(flat, "index.knn.algo_param.ef_search", 0, 1, 100000));
   LOOKALIKE_ASSIGN_OR_RETURN(s.max_result_window,
                              IntSetting(flat, "index.max_result_window", 10000, 1, 1 << 30));
+  LOOKALIKE_ASSIGN_OR_RETURN(
+      s.max_inner_result_window,
+      IntSetting(flat, "index.max_inner_result_window", 100, 0, 1 << 30));
   MappingLimits& limits = s.mapping_limits;
   LOOKALIKE_ASSIGN_OR_RETURN(
       limits.total_fields,

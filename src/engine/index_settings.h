@@ -30,6 +30,7 @@ struct IndexSettings {
   int knn_ef_search = 0;  // index.knn.algo_param.ef_search (0 = field default)
   std::string knn_space_type;
   int64_t max_result_window = 10000;
+  int64_t max_inner_result_window = 100;  // collapse.inner_hits: from + size per entry
   MappingLimits mapping_limits;  // index.mapping.*.limit
   IndexSlowLogSettings slowlog;  // index.search.slowlog.*, index.indexing.slowlog.* (index unset)
   FlatSettings flat;             // every setting as given, "index.x.y" → text

@@ -256,8 +256,79 @@ bool KnownButNotSupported(std::string_view k) {
          k == "rank" || k == "slice";
 }
 
-// "collapse": {"field": NAME}; "inner_hits" is refused until implemented, and
-// "max_concurrent_group_searches" is a tuning knob of a distributed search with no effect here.
+// One "inner_hits" object of a collapse (see InnerHitsRequest). Keys that only decorate the
+// members (highlight, explain, …) are accepted and ignored, as at the top level.
+Status ParseInnerHitsEntry(element e, InnerHitsRequest* out) {
+  if (!e.is_object()) return ParsingError("[collapse] [inner_hits] entries must be objects");
+  for (auto kv : AsObject(e)) {
+    std::string_view k = kv.key;
+    if (k == "name") {
+      std::string_view name;
+      if (kv.value.get_string().get(name) != simdjson::SUCCESS || name.empty()) {
+        return ParsingError("[inner_hits] [name] must be a non-empty string");
+      }
+      out->name = std::string(name);
+    } else if (k == "size" || k == "from") {
+      LOOKALIKE_RETURN_IF_ERROR(
+          ParseSizeOrFrom(k, kv.value, k == "size" ? &out->size : &out->from));
+    } else if (k == "sort") {
+      if (kv.value.is_array()) {
+        for (element s : AsArray(kv.value)) {
+          LOOKALIKE_RETURN_IF_ERROR(ParseSortEntry(s, &out->sort));
+        }
+      } else {
+        LOOKALIKE_RETURN_IF_ERROR(ParseSortEntry(kv.value, &out->sort));
+      }
+    } else if (k == "_source") {
+      LOOKALIKE_RETURN_IF_ERROR(ParseSourceFilter(kv.value, &out->source));
+    } else if (k == "version" || k == "seq_no_primary_term") {
+      bool b = false;
+      if (kv.value.get_bool().get(b) != simdjson::SUCCESS) {
+        return ParsingError("[inner_hits] [" + std::string(k) + "] must be a boolean");
+      }
+      (k == "version" ? out->version : out->seq_no_primary_term) = b;
+    } else if (k == "highlight" || k == "explain" || k == "track_scores" ||
+               k == "stored_fields" || k == "docvalue_fields" || k == "fields" ||
+               k == "script_fields" || k == "ignore_unmapped") {
+      continue;
+    } else {
+      return ParsingError("[inner_hits] unknown field [" + std::string(k) + "]");
+    }
+  }
+  // Elasticsearch (since 8.13) requires the name: it keys the entry in each hit.
+  if (out->name.empty()) {
+    return IllegalArgument("[inner_hits] must have a [name] when used with [collapse]");
+  }
+  return Status::OK();
+}
+
+// "inner_hits": one object or an array of them, with distinct names.
+Status ParseInnerHits(element e, std::vector<InnerHitsRequest>* out) {
+  if (!e.is_object() && !e.is_array()) {
+    return ParsingError("[collapse] [inner_hits] must be an object or an array of objects");
+  }
+  std::vector<element> entries;
+  if (e.is_object()) {
+    entries.push_back(e);
+  } else {
+    for (element x : AsArray(e)) entries.push_back(x);
+  }
+  for (element x : entries) {
+    InnerHitsRequest entry;
+    LOOKALIKE_RETURN_IF_ERROR(ParseInnerHitsEntry(x, &entry));
+    for (const InnerHitsRequest& other : *out) {
+      if (other.name == entry.name) {
+        return IllegalArgument("[inner_hits] already contains an entry for key [" + entry.name +
+                               "]");
+      }
+    }
+    out->push_back(std::move(entry));
+  }
+  return Status::OK();
+}
+
+// "collapse": {"field": NAME, "inner_hits": …}; "max_concurrent_group_searches" is a tuning
+// knob of Elasticsearch's per-group searches (a positive integer), with no effect on the hits.
 Status ParseCollapse(element e, bool scroll, SearchRequest* r) {
   if (scroll) return IllegalArgument("cannot use `collapse` in a scroll context");
   if (!e.is_object()) return ParsingError("[collapse] must be an object");
@@ -270,8 +341,13 @@ Status ParseCollapse(element e, bool scroll, SearchRequest* r) {
       }
       c.field = std::string(field);
     } else if (kv.key == "inner_hits") {
-      return IllegalArgument("[collapse] [inner_hits] is not supported yet");
-    } else if (kv.key != "max_concurrent_group_searches") {
+      LOOKALIKE_RETURN_IF_ERROR(ParseInnerHits(kv.value, &c.inner_hits));
+    } else if (kv.key == "max_concurrent_group_searches") {
+      double n = 0;
+      if (!ElementToDouble(kv.value, &n) || n != std::floor(n) || n < 1) {
+        return IllegalArgument("[max_concurrent_group_searches] must be a positive integer");
+      }
+    } else {
       return ParsingError("[collapse] unknown field [" + std::string(kv.key) + "]");
     }
   }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <unordered_map>
 
 namespace lookalike::engine {
 namespace {
@@ -80,9 +79,8 @@ struct PositionList {
 // spread (max - min) of its shifted positions. The sweep always advances the term at the
 // smallest shifted position: each window is counted once, and an exact phrase counts its
 // occurrences.
-double PhraseFrequency(const std::vector<PositionList>& lists, const std::vector<uint32_t>& qpos,
-                       int slop) {
-  size_t m = lists.size();
+double PhraseFrequency(const PositionList* lists, const std::vector<uint32_t>& qpos, int slop) {
+  size_t m = qpos.size();
   std::vector<uint32_t> at(m, 0);
   double freq = 0;
   for (;;) {
@@ -110,29 +108,46 @@ class PhraseQuery final : public Query {
     const FieldIndex& f = *fi->second;
     Bm25 bm25(f, index);
     out->mode = Matches::Mode::kSparse;
-    // Documents with every term so far, and each term's positions in them.
-    std::unordered_map<uint32_t, std::vector<PositionList>> cand;
-    double idf = 0;
+    size_t m = tokens_.size();
     std::vector<uint32_t> qpos;
-    for (size_t i = 0; i < tokens_.size(); ++i) {
-      qpos.push_back(tokens_[i].position);
+    for (const Token& t : tokens_) qpos.push_back(t.position);
+    // Rarest term first (posting counts, stale included, are a good enough guide): it decides
+    // the candidates; each further term only looks them up, and a candidate missing a term
+    // drops out.
+    std::vector<size_t> order(m);
+    for (size_t i = 0; i < m; ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return f.TermFrequency(tokens_[a].text) < f.TermFrequency(tokens_[b].text);
+    });
+    std::vector<int32_t> slot(index.slots.size(), -1);  // doc -> candidate number
+    std::vector<uint32_t> docs;                           // candidate -> doc
+    std::vector<PositionList> lists;                      // candidate c, term i: c * m + i
+    std::vector<uint32_t> seen;                           // terms found per candidate
+    double idf = 0;
+    for (size_t step = 0; step < m; ++step) {
+      size_t i = order[step];
       size_t df = 0;
       f.ForEachPosting(tokens_[i].text, index.slots,
                        [&](uint32_t d, uint32_t tf, const uint32_t* pos) {
                          ++df;
                          if (pos == nullptr) return;
-                         if (i == 0) {
-                           cand[d].push_back({pos, tf});
-                         } else if (auto it = cand.find(d);
-                                    it != cand.end() && it->second.size() == i) {
-                           it->second.push_back({pos, tf});
+                         if (step == 0) {
+                           slot[d] = static_cast<int32_t>(docs.size());
+                           docs.push_back(d);
+                           lists.resize(lists.size() + m);
+                           seen.push_back(0);
+                         } else if (slot[d] < 0 || seen[slot[d]] != step) {
+                           return;
                          }
+                         lists[static_cast<size_t>(slot[d]) * m + i] = {pos, tf};
+                         ++seen[slot[d]];
                        });
       idf += bm25.Idf(static_cast<double>(df));
     }
-    for (const auto& [d, lists] : cand) {
-      if (lists.size() != tokens_.size()) continue;
-      double freq = PhraseFrequency(lists, qpos, slop_);
+    for (size_t c = 0; c < docs.size(); ++c) {
+      if (seen[c] != m) continue;
+      uint32_t d = docs[c];
+      double freq = PhraseFrequency(lists.data() + c * m, qpos, slop_);
       if (freq <= 0) continue;
       out->bits.Set(d);
       out->sparse[d] = static_cast<float>(idf * bm25.Tf(freq, f.Length(d)) * boost_);

@@ -107,6 +107,12 @@ TEST_F(Bm25Test, PhraseUsesPositions) {
   EXPECT_EQ(p[0].first, "d1");
   EXPECT_NEAR(p[0].second, kPhraseD1, 1e-4);
   EXPECT_TRUE(Hits(R"({"match_phrase":{"title":"fox brown"}})").empty());
+  // The rarer term (jumps) leads the candidate search; the order in the phrase still counts.
+  auto dj = Hits(R"({"match_phrase":{"title":"dog jumps"}})");
+  ASSERT_EQ(dj.size(), 1u);
+  EXPECT_EQ(dj[0].first, "d3");
+  EXPECT_TRUE(Hits(R"({"match_phrase":{"title":"jumps dog"}})").empty());
+  EXPECT_EQ(Hits(R"({"match_phrase":{"title":"fox fox"}})").size(), 1u);  // d2
   EXPECT_TRUE(Hits(R"({"match_phrase":{"title":"quick dog"}})").empty());
   auto sloppy = Hits(R"({"match_phrase":{"title":{"query":"quick dog","slop":1}}})");
   ASSERT_EQ(sloppy.size(), 1u);

@@ -10,7 +10,9 @@ namespace {
 struct Bm25 {
   double avgdl = 1;
   double docs = 0;
-  Bm25(const FieldIndex& f, const Index& index) {
+  double k1, b;  // index.similarity.default.{k1,b} (1.2, 0.75 unless set)
+  Bm25(const FieldIndex& f, const Index& index)
+      : k1(index.settings.bm25_k1), b(index.settings.bm25_b) {
     FieldIndex::TextStats s = f.Stats(index.slots);
     docs = static_cast<double>(s.docs);
     if (s.docs > 0) avgdl = static_cast<double>(s.tokens) / docs;
@@ -18,7 +20,7 @@ struct Bm25 {
   double Idf(double df) const { return std::log(1.0 + (docs - df + 0.5) / (df + 0.5)); }
   // tf / (tf + k1 · (1 - b + b · dl / avgdl)): the saturated, length-normalised frequency.
   double Tf(double tf, uint32_t dl) const {
-    return tf / (tf + kBm25K1 * (1.0 - kBm25B + kBm25B * static_cast<double>(dl) / avgdl));
+    return tf / (tf + k1 * (1.0 - b + b * static_cast<double>(dl) / avgdl));
   }
 };
 

@@ -7,7 +7,8 @@
 //   score   = boost · Σ_t idf(t) · tf / (tf + k1 · (1 - b + b · dl / avgdl))
 // N = live documents with a token in the field, df = those with term t, tf = occurrences of t
 // in the document's field, dl = tokens in the document's field (all values), avgdl = mean dl
-// over the N documents; k1 = 1.2, b = 0.75. Lucene 8 dropped the constant factor (k1 + 1) from
+// over the N documents; k1 = 1.2, b = 0.75 unless the index settings
+// index.similarity.default.{k1,b} say otherwise (IndexSettings). Lucene 8 dropped the constant factor (k1 + 1) from
 // the numerator, and so do we, so scores match what Elasticsearch returns. Lucene stores dl in
 // one lossy byte; we keep it exact, so scores of long documents differ from Elasticsearch's in
 // the last digits. A query token repeated counts twice (one clause per token, as in Lucene).
@@ -22,9 +23,6 @@
 #include "engine/query.h"
 
 namespace lookalike::engine {
-
-constexpr float kBm25K1 = 1.2f;
-constexpr float kBm25B = 0.75f;
 
 /// match on a text field (the caller checked the type); `m.text` is analysed here.
 std::unique_ptr<Query> CompileTextMatch(const MatchNode& m);

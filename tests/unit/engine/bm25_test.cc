@@ -188,6 +188,37 @@ TEST_F(Bm25Test, StatisticsFollowUpdatesDeletesAndGarbageCollection) {
   EXPECT_NEAR(p[0].second, kPhraseD1, 1e-4);
 }
 
+TEST_F(Bm25Test, SimilaritySettingsChangeK1AndB) {
+  // k1 = 2, b = 0: no length normalisation. fox: d2 = ln 2 · 2 / (2 + 2) = 0.346574,
+  // d1 = ln 2 · 1 / (1 + 2) = 0.231049.
+  ASSERT_TRUE(es::CreateIndexJson(*engine_, "s", R"({"settings":{"index":{"similarity":{
+      "default":{"type":"BM25","k1":2,"b":0}}}},"mappings":{"properties":{"title":{"type":"text"}}}})")
+                  .ok());
+  auto r = Bulk(*engine_, "s", R"({"index":{"_id":"d1"}}
+{"title":"brown fox"}
+{"index":{"_id":"d2"}}
+{"title":"fox fox dog"}
+{"index":{"_id":"d3"}}
+{"title":"the quick brown dog jumps"}
+{"index":{"_id":"d4"}}
+{"title":"cat"}
+)", RefreshPolicy::kTrue);
+  ASSERT_TRUE(r.ok());
+  auto hits = SearchTyped(*engine_, "s", R"({"query":{"match":{"title":"fox"}}})");
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->hits.size(), 2u);
+  EXPECT_NEAR(hits->hits[0].score, 0.346574, 1e-4);
+  EXPECT_NEAR(hits->hits[1].score, 0.231049, 1e-4);
+  for (const char* bad : {R"({"settings":{"index.similarity.default.b":2}})",
+                          R"({"settings":{"index.similarity.default.k1":-1}})",
+                          R"({"settings":{"index.similarity.default.k1":"x"}})",
+                          R"({"settings":{"index.similarity.default.type":"boolean"}})"}) {
+    auto created = es::CreateIndexJson(*engine_, "bad", bad);
+    EXPECT_FALSE(created.ok()) << bad;
+    if (created.ok()) ASSERT_TRUE(engine_->DeleteIndex("bad").ok());
+  }
+}
+
 TEST_F(Bm25Test, MalformedTextQueriesAreParsingErrors) {
   for (const char* q : {
            R"({"match":{"title":{"query":"fox","fuzziness":"AUTO"}}})",

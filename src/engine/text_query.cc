@@ -75,6 +75,17 @@ struct PositionList {
   uint32_t n;
 };
 
+// A phrase that repeats a term ("fox fox") needs as many occurrences: one token cannot stand
+// for two terms of the window (only repeated terms can share a position).
+bool DistinctPositions(const PositionList* lists, const std::vector<uint32_t>& at) {
+  for (size_t i = 0; i < at.size(); ++i) {
+    for (size_t j = i + 1; j < at.size(); ++j) {
+      if (lists[i].pos[at[i]] == lists[j].pos[at[j]]) return false;
+    }
+  }
+  return true;
+}
+
 // Phrase frequency of one document: windows that hold every term at its place in the phrase
 // within `slop` moves. Term i's positions are shifted by its query position, so an exact
 // occurrence puts every shifted position on the same number; a window's distance is the
@@ -93,7 +104,9 @@ double PhraseFrequency(const PositionList* lists, const std::vector<uint32_t>& q
       if (p < lo) lo = p, lo_term = i;
       hi = std::max(hi, p);
     }
-    if (hi - lo <= slop) freq += 1.0 / (1.0 + static_cast<double>(hi - lo));
+    if (hi - lo <= slop && DistinctPositions(lists, at)) {
+      freq += 1.0 / (1.0 + static_cast<double>(hi - lo));
+    }
     if (++at[lo_term] == lists[lo_term].n) return freq;
   }
 }

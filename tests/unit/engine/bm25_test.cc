@@ -113,6 +113,10 @@ TEST_F(Bm25Test, PhraseUsesPositions) {
   EXPECT_EQ(dj[0].first, "d3");
   EXPECT_TRUE(Hits(R"({"match_phrase":{"title":"jumps dog"}})").empty());
   EXPECT_EQ(Hits(R"({"match_phrase":{"title":"fox fox"}})").size(), 1u);  // d2
+  // d1 has one fox: it cannot fill both places of "fox fox", whatever the slop.
+  auto twice = Hits(R"({"match_phrase":{"title":{"query":"fox fox","slop":3}}})");
+  ASSERT_EQ(twice.size(), 1u);
+  EXPECT_EQ(twice[0].first, "d2");
   EXPECT_TRUE(Hits(R"({"match_phrase":{"title":"quick dog"}})").empty());
   auto sloppy = Hits(R"({"match_phrase":{"title":{"query":"quick dog","slop":1}}})");
   ASSERT_EQ(sloppy.size(), 1u);

@@ -20,6 +20,7 @@ enum NodeTag : uint8_t {
   kBoolTag = 7,
   kKnnTag = 8,
   // 9 (neural) never travels: the coordinator embeds it into a knn node.
+  kMultiMatchTag = 10,
 };
 
 // The smallest encodings, which bound the counts a reader accepts: a match_all node (tag, boost,
@@ -27,6 +28,8 @@ enum NodeTag : uint8_t {
 // rescore, filter flag).
 constexpr size_t kMinNodeBytes = 1 + 4 + 1;
 constexpr size_t kMinKnnBytes = 4 + 4 + 8 + 4 + 4 + 3 * 1 + 4 + 1 + 1;
+// A multi_match field: name (a u32 length) and boost.
+constexpr size_t kMinFieldBytes = 4 + 4;
 
 // RangeBound flags.
 constexpr uint8_t kBoundPresent = 1, kBoundIsString = 2, kBoundHasNumber = 4;
@@ -119,6 +122,19 @@ Status PutNode(const QueryNode& node, WireWriter* w) {
     w->Put<float>(n->boost);
   } else if (const auto* n = std::get_if<KnnNode>(&node.node)) {
     return PutKnn(*n, w);
+  } else if (const auto* n = std::get_if<MultiMatchNode>(&node.node)) {
+    w->Count(n->fields.size());
+    for (const auto& f : n->fields) {
+      w->String(f.name);
+      w->Put<float>(f.boost);
+    }
+    w->String(n->text);
+    w->Put<uint8_t>(static_cast<uint8_t>(n->type));
+    w->Put<float>(n->tie_breaker);
+    w->Bool(n->all);
+    w->Put<int32_t>(n->minimum_should_match);
+    w->Put<int32_t>(n->slop);
+    w->Put<float>(n->boost);
   }
   return Status::OK();
 }
@@ -169,6 +185,20 @@ class RequestReader {
            r_.Get(&knn->boost) && OptionalFloat(&knn->max_distance) &&
            OptionalFloat(&knn->min_score) && OptionalFloat(&knn->similarity) &&
            r_.Get(&knn->oversample) && r_.Bool(&knn->rescore) && OptionalNode(&knn->filter, depth);
+  }
+  bool MultiMatch(MultiMatchNode* m) {
+    size_t n = 0;
+    if (!r_.Count(kMinFieldBytes, &n)) return false;
+    m->fields.resize(n);
+    for (auto& f : m->fields) {
+      if (!r_.String(&f.name) || !r_.Get(&f.boost)) return false;
+    }
+    uint8_t type = 0;
+    if (!r_.String(&m->text) || !r_.Get(&type)) return false;
+    if (type > static_cast<uint8_t>(MultiMatchNode::Type::kPhrase)) return r_.Fail();
+    m->type = static_cast<MultiMatchNode::Type>(type);
+    return r_.Get(&m->tie_breaker) && r_.Bool(&m->all) && r_.Get(&m->minimum_should_match) &&
+           r_.Get(&m->slop) && r_.Get(&m->boost);
   }
   bool OptionalFloat(std::optional<float>* value) {
     bool present = false;
@@ -256,6 +286,8 @@ bool RequestReader::Node(QueryNode* node, int depth) {
     }
     case kKnnTag:
       return Knn(&node->node.emplace<KnnNode>(), depth);
+    case kMultiMatchTag:
+      return MultiMatch(&node->node.emplace<MultiMatchNode>());
     default:
       return r_.Fail();
   }

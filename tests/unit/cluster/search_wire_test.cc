@@ -43,8 +43,16 @@ QueryNode EveryNodeType() {
   b.must = {QueryNode{MatchNode{.field = "title", .text = "red shoes", .all = true,
                                 .minimum_should_match = 2, .boost = 3}}};
   b.filter = {QueryNode{range}, QueryNode{ExistsNode{.field = "tags", .boost = 1.25f}}};
+  MultiMatchNode mm{.fields = {{"title", 2.5f}, {"*_name", 1}},
+                    .text = "red shoes",
+                    .type = MultiMatchNode::Type::kPhrase,
+                    .tie_breaker = 0.3f,
+                    .all = true,
+                    .minimum_should_match = 1,
+                    .slop = 2,
+                    .boost = 1.5f};
   b.should = {QueryNode{IdsNode{.ids = {"a", std::string("b\0c", 3)}, .boost = 4}},
-              QueryNode{knn}};
+              QueryNode{knn}, QueryNode{mm}};
   b.must_not = {QueryNode{MatchAllNode{.boost = 1, .none = true}}};
   b.minimum_should_match = "75%";
   b.boost = 0.75f;
@@ -131,6 +139,18 @@ TEST(SearchWireTest, SearchRequestRoundTripsEveryNodeAndField) {
   EXPECT_EQ(knn.oversample, 3.0f);
   EXPECT_FALSE(knn.rescore);
   EXPECT_EQ(std::get<TermsNode>(knn.filter->node).values[1], "hats");
+  const auto& mm = std::get<MultiMatchNode>(b.should[2].node);
+  ASSERT_EQ(mm.fields.size(), 2u);
+  EXPECT_EQ(mm.fields[0].name, "title");
+  EXPECT_EQ(mm.fields[0].boost, 2.5f);
+  EXPECT_EQ(mm.fields[1].name, "*_name");
+  EXPECT_EQ(mm.text, "red shoes");
+  EXPECT_EQ(mm.type, MultiMatchNode::Type::kPhrase);
+  EXPECT_EQ(mm.tie_breaker, 0.3f);
+  EXPECT_TRUE(mm.all);
+  EXPECT_EQ(mm.minimum_should_match, 1);
+  EXPECT_EQ(mm.slop, 2);
+  EXPECT_EQ(mm.boost, 1.5f);
   EXPECT_TRUE(std::get<MatchAllNode>(b.must_not[0].node).none);
 }
 

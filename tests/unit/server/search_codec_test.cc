@@ -380,7 +380,8 @@ TEST(SearchCodec, CollapseInnerHits) {
 // Keys that would change which hits come back are refused by name, never silently ignored;
 // keys that only shape the response (highlight, profile, ...) are still accepted.
 TEST(SearchCodec, KeysThatWouldChangeTheHitsAreRefusedByName) {
-  for (const char* key : {"rescore", "terminate_after", "indices_boost", "pit", "retriever"}) {
+  for (const char* key :
+       {"rescore", "terminate_after", "indices_boost", "pit", "rank", "slice"}) {
     std::string body = std::string("{\"") + key + "\":{}}";
     ExpectError(ParseSearchRequest(body, {}), "illegal_argument_exception",
                 std::string("[") + key + "] is not supported by Lookalike");

@@ -16,9 +16,17 @@ namespace {
 // The field a report is about: the named one, or the index's only vector field.
 Result<VectorField*> ReportField(Index& index, std::string_view field) {
   if (field.empty()) {
-    if (index.vectors.size() == 1) return index.vectors.begin()->second.get();
+    if (index.vectors.size() == 1 && !index.vectors.begin()->second->nested) {
+      return index.vectors.begin()->second.get();
+    }
     return IllegalArgument("[field] is required: index [" + index.name + "] has " +
                            std::to_string(index.vectors.size()) + " vector fields");
+  }
+  auto nested = index.vectors.find(std::string(field));
+  if (nested != index.vectors.end() && nested->second->nested) {
+    return IllegalArgument("Field '" + std::string(field) +
+                           "' is inside a nested object: the near-duplicate report does not "
+                           "support nested vector fields yet");
   }
   auto it = index.vectors.find(std::string(field));
   const FieldMapping* mapped = index.mapping.Find(field);

@@ -22,8 +22,9 @@ struct NestedDocHit {
 };
 
 /// Searches nested field `field` for the params.k closest documents (at most), closest first.
-/// `allowed` (null = every live document) filters by parent document. params.filter is
-/// ignored (replaced by a filter on the parent document); params.k counts documents: the
+/// `allowed` (null = every live document) filters by parent document; params.filter is
+/// ignored (replaced by a filter on the parent document, which lists the labels of up to 4096
+/// passing documents so the index can scan them exactly); params.k counts documents: the
 /// vector index is asked for more vectors, doubling until k distinct documents are found or
 /// the index has no more (fewer vectors came back than asked, or the 10 000 cap was reached).
 /// InvalidArgument when the vector index refuses the query.

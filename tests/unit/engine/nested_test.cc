@@ -69,11 +69,14 @@ class NestedTest : public ::testing::Test {
     ASSERT_EQ(r->find("\"errors\":true"), std::string::npos) << *r;
   }
 
-  // Ids of the k documents closest by their best vector (cat filter when >= 0).
-  std::vector<std::string> Truth(const Vec& q, size_t k, int cat = -1) {
+  // Ids of the k documents closest by their best vector (cat filter when >= 0; only `ids`
+  // when not empty).
+  std::vector<std::string> Truth(const Vec& q, size_t k, int cat = -1,
+                                 const std::set<std::string>& ids = {}) {
     std::vector<std::pair<double, std::string>> best;
     for (const auto& [id, crops] : docs_) {
       if (cat >= 0 && cats_[id] != cat) continue;
+      if (!ids.empty() && !ids.count(id)) continue;
       double d = 1e300;
       for (const Vec& c : crops) d = std::min(d, L2(q, c));
       best.emplace_back(d, id);
@@ -162,6 +165,15 @@ TEST_F(NestedTest, KnnCountsDocumentsByTheirBestVector) {
     // Filters apply to the parent document.
     auto filtered = KnnIds("crops.emb", q, 10, ",\"filter\":{\"term\":{\"cat\":\"c2\"}}");
     EXPECT_EQ(filtered, Truth(q, 10, 2));
+    // A selective filter: the HNSW field scans the passing documents' vectors exactly.
+    std::set<std::string> few;
+    std::string values;
+    for (int i = t; i < 400; i += 37) {
+      few.insert(std::to_string(i));
+      values += (values.empty() ? "\"" : ",\"") + std::to_string(i) + "\"";
+    }
+    EXPECT_EQ(KnnIds("crops.hnsw", q, 5, ",\"filter\":{\"ids\":{\"values\":[" + values + "]}}"),
+              Truth(q, 5, -1, few));
   }
   EXPECT_GE(double(found) / total, 0.9);
 }

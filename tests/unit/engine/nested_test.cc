@@ -271,6 +271,15 @@ TEST_F(NestedTest, MalformedDocumentsAreRefusedAndNothingIsStored) {
   EXPECT_EQ(Json(back->body).At("/_source/crops/0/name").get_string().value(), "no vector");
 }
 
+TEST_F(NestedTest, NearDuplicateReportRefusesNestedFields) {
+  Fill(10, 31);
+  for (const char* field : {"crops.emb", "crops.hnsw"}) {
+    auto report = engine_->FindNearDuplicates("n", field, 0.9f, {});
+    ASSERT_FALSE(report.ok()) << field;
+    EXPECT_NE(report.status().message().find("inside a nested object"), std::string::npos);
+  }
+}
+
 TEST_F(NestedTest, ReopenKeepsNestedVectors) {
   Fill(60, 21);
   std::mt19937 rng(23);

@@ -4,7 +4,8 @@
 // because the page lives at /_ui/), using the Elasticsearch-compatible API:
 //   GET  ../_cat/indices?format=json          the index picker
 //   GET  ../{index}/_mapping                  finds the vector field (knn_vector / dense_vector)
-//   POST ../{index}/_search                   browsing (match_all), categories, search by a result
+//   POST ../{index}/_search                   browsing (match_all), categories, search by a result;
+//                                             "one per" adds collapse + inner_hits on a keyword field
 //   GET  ../{index}/_doc/{id}                 the stored vector of a clicked result
 //   POST ../{index}/_search/image             search by an uploaded image (multipart, field "file")
 //   GET  ../{index}/_image/{id}               the image bytes of a document
@@ -17,11 +18,16 @@
   const MAX_CATEGORIES = 500;
   // Longest side of the grid's thumbnails: cards are ~180 CSS px, so this stays sharp at 1.4x.
   const THUMB_SIZE = 256;
+  // With "one per": how many members of each group the server returns (inner_hits size); the
+  // card shows those other than itself as small thumbnails.
+  const GROUP_MEMBERS = 3;
+  const MEMBER_THUMB_SIZE = 96;
 
   const $ = (id) => document.getElementById(id);
   const els = {
     index: $('index-select'),
     category: $('category-select'),
+    group: $('group-select'),
     k: $('k-select'),
     dropZone: $('drop-zone'),
     choose: $('choose-button'),
@@ -42,6 +48,7 @@
     index: '',
     field: null,        // name of the vector field of the current index
     category: '',
+    group: '',          // the keyword field results are collapsed on ('' = none)
     k: Number(els.k.value),
     mode: 'browse',     // 'browse' | 'file' | 'doc'
     file: null,         // the uploaded File in 'file' mode
@@ -104,6 +111,27 @@
     return state.field ? { excludes: [state.field] } : true;
   }
 
+  // The keyword fields of a mapping, as dotted paths (what "one per" can collapse on).
+  function keywordFields(properties, prefix, out = []) {
+    for (const [name, def] of Object.entries(properties || {})) {
+      const path = prefix ? `${prefix}.${name}` : name;
+      if (def && def.type === 'keyword') out.push(path);
+      if (def && def.properties && def.type !== 'nested') keywordFields(def.properties, path, out);
+    }
+    return out;
+  }
+
+  // The body members that collapse the hits on the chosen field (none without one).
+  function collapseBody() {
+    if (!state.group) return {};
+    return {
+      collapse: {
+        field: state.group,
+        inner_hits: { name: 'group', size: GROUP_MEMBERS, _source: sourceFilter() },
+      },
+    };
+  }
+
   function categoryFilter() {
     return state.category ? { term: { [CATEGORY_FIELD]: state.category } } : null;
   }
@@ -112,6 +140,7 @@
     const params = new URLSearchParams();
     if (state.index) params.set('index', state.index);
     if (state.category) params.set('category', state.category);
+    if (state.group) params.set('group', state.group);
     if (state.mode === 'doc' && state.queryId !== null) params.set('like', state.queryId);
     history.replaceState(null, '', '#' + params.toString());
   }
@@ -202,7 +231,43 @@
 
     button.append(img, meta, caption);
     li.appendChild(button);
+    const group = hit.inner_hits && hit.inner_hits.group;
+    if (group) li.appendChild(makeMembers(hit, group.hits));
     return li;
+  }
+
+  // A collapsed hit's group: its other members as small thumbnails (each searches by itself
+  // when clicked) and how many images the group holds.
+  function makeMembers(hit, group) {
+    const box = document.createElement('div');
+    box.className = 'members';
+    const total = group.total;
+    const count = total && typeof total.value === 'number' ? total.value : group.hits.length;
+    box.dataset.total = String(count);
+    for (const member of group.hits || []) {
+      if (member._id === hit._id) continue;
+      const src = member._source || {};
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'member';
+      b.dataset.id = member._id;
+      b.dataset.category = src[CATEGORY_FIELD] !== undefined ? String(src[CATEGORY_FIELD]) : '';
+      const name = baseName(src.path) || member._id;
+      b.title = src.path || name;
+      b.setAttribute('aria-label', `Find images like ${name} (same ${state.group})`);
+      const img = document.createElement('img');
+      img.loading = 'lazy';
+      img.alt = '';
+      img.src = imageUrl(member._id, MEMBER_THUMB_SIZE);
+      img.addEventListener('error', () => img.classList.add('broken'), { once: true });
+      b.appendChild(img);
+      box.appendChild(b);
+    }
+    const more = document.createElement('span');
+    more.className = 'group-count';
+    more.textContent = `${count} in group`;
+    box.appendChild(more);
+    return box;
   }
 
   function renderHits(hits, { append = false, showScore = false } = {}) {
@@ -273,6 +338,12 @@
     const entry = json && (json[state.index] || Object.values(json)[0]);
     const props = entry && entry.mappings && entry.mappings.properties;
     state.field = findVectorField(props, '');
+    const keep = state.group;
+    const fields = keywordFields(props, '').sort((a, b) => a.localeCompare(b));
+    els.group.replaceChildren(new Option('— (every image)', ''));
+    for (const f of fields) els.group.appendChild(new Option(f, f));
+    state.group = fields.includes(keep) ? keep : '';
+    els.group.value = state.group;
   }
 
   // Categories come from a terms aggregation when the server offers one, otherwise from the
@@ -336,6 +407,7 @@
       query: filter ? { bool: { filter: [filter] } } : { match_all: {} },
       _source: sourceFilter(),
       track_total_hits: true,
+      ...collapseBody(),
     };
     const { json, ms } = await request('POST', indexUrl(state.index, '/_search'), body);
     if (seq !== state.seq) return;
@@ -345,8 +417,11 @@
     const total = totalOf(json);
     const shown = els.results.querySelectorAll('.card').length;
     els.title.textContent = state.category ? `Images in “${state.category}”` : 'Images';
-    els.more.hidden = !(total && shown < total.value);
-    setReady(total ? `Showing ${shown} of ${total.value}${total.relation === 'gte' ? '+' : ''} images`
+    // Collapsed, from and size count groups while the total counts images: a full page is
+    // the only sign that more groups may follow.
+    els.more.hidden = state.group ? hits.length < state.k : !(total && shown < total.value);
+    const what = state.group ? `groups (one per ${state.group}) of` : 'of';
+    setReady(total ? `Showing ${shown} ${what} ${total.value}${total.relation === 'gte' ? '+' : ''} images`
       : `Showing ${shown} images`,
     [formatMs(json.took) && `server ${formatMs(json.took)}`, `round trip ${formatMs(ms)}`]);
     saveHash();
@@ -376,6 +451,10 @@
     form.append('k', String(state.k));
     const filter = categoryFilter();
     if (filter) form.append('filter', JSON.stringify(filter));
+    if (state.group) {
+      form.append('collapse', state.group);
+      form.append('inner_hits_size', String(GROUP_MEMBERS));
+    }
     const { json, ms } = await request('POST', indexUrl(state.index, '/_search/image'), form);
     if (seq !== state.seq) return;
     renderSearch(json, [
@@ -401,7 +480,9 @@
     const knn = { vector, k: state.k };
     const filter = categoryFilter();
     if (filter) knn.filter = filter;
-    const body = { size: state.k, query: { knn: { [state.field]: knn } }, _source: sourceFilter() };
+    const body = {
+      size: state.k, query: { knn: { [state.field]: knn } }, _source: sourceFilter(), ...collapseBody(),
+    };
     const { json, ms } = await request('POST', indexUrl(state.index, '/_search'), body);
     if (seq !== state.seq) return;
     renderSearch(json, [
@@ -447,6 +528,11 @@
     run(refresh);
   });
 
+  els.group.addEventListener('change', () => {
+    state.group = els.group.value;
+    run(refresh);
+  });
+
   els.k.addEventListener('change', () => {
     state.k = Number(els.k.value);
     run(refresh);
@@ -470,7 +556,7 @@
 
   // A click (or Enter/Space, which buttons turn into clicks) on any result searches by it.
   els.results.addEventListener('click', (event) => {
-    const card = event.target.closest('.card');
+    const card = event.target.closest('.card, .member');
     if (card && els.results.contains(card)) run(() => searchByDoc(card.dataset.id), true);
   });
 
@@ -519,6 +605,7 @@
     if (!(await loadIndices())) return;
     const hash = readHash();
     state.category = hash.get('category') || '';
+    state.group = hash.get('group') || '';
     await selectIndex(els.index.value);
     const like = hash.get('like');
     if (like) await searchByDoc(like);

@@ -68,13 +68,36 @@ struct ExistsNode {
   float boost = 1.0f;
 };
 
-/// match / match_phrase: on a text field the analysed tokens of `text` (any of them, all of them
-/// when `all`, at least `minimum_should_match`); on any other field a term query for `text`.
+/// match: on a text field the analysed tokens of `text` (any of them, all of them when `all`, at
+/// least `minimum_should_match`), scored by BM25; on any other field a term query for `text`.
 struct MatchNode {
   std::string field;
   std::string text;
   bool all = false;
   int minimum_should_match = 0;
+  float boost = 1.0f;
+};
+
+/// multi_match, and match_phrase (a one-field kPhrase). Each field (a path, or a pattern with `*`
+/// matched against the mapping's text and keyword fields; empty = all of them) is queried as
+/// match (kBestFields, kMostFields: `all`, `minimum_should_match` apply per field) or as a phrase
+/// within `slop` position moves (kPhrase), its score times the field's boost. kBestFields and
+/// kPhrase score a document by its best field plus `tie_breaker` times the sum of its other
+/// matching fields (dis_max); kMostFields by the sum. Fields that are not text are term
+/// queries for `text`.
+struct MultiMatchNode {
+  enum class Type : uint8_t { kBestFields = 0, kMostFields = 1, kPhrase = 2 };
+  struct Field {
+    std::string name;
+    float boost = 1.0f;
+  };
+  std::vector<Field> fields;
+  std::string text;
+  Type type = Type::kBestFields;
+  float tie_breaker = 0.0f;
+  bool all = false;
+  int minimum_should_match = 0;
+  int slop = 0;
   float boost = 1.0f;
 };
 
@@ -171,7 +194,7 @@ struct NeuralNode {
 
 struct QueryNode {
   std::variant<MatchAllNode, IdsNode, TermsNode, RangeNode, ExistsNode, MatchNode,
-               ConstantScoreNode, BoolNode, KnnNode, NeuralNode>
+               ConstantScoreNode, BoolNode, KnnNode, NeuralNode, MultiMatchNode>
       node;
 
   /// True when the tree contains a knn or neural node (the response total then counts its hits).

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "lookalike/search_request.h"
 #include "lookalike/search_result.h"
 #include "lookalike/status.h"
 
@@ -49,6 +50,21 @@ struct MergeSpec {
   /// from + size overall is among them in the partial holding its best hit.
   std::string collapse_field;
 };
+
+/// collapse.inner_hits across partials, in a second round. A partial reports only the groups
+/// of its own best hits, so per-partial inner hits would miss members held elsewhere. Instead:
+///   1. run the request without inner_hits and merge (MergeSearchResults): the page's groups;
+///   2. run InnerHitsRound(request, page) on every partial with SearchOptions::as_shard: the
+///      request restricted (by post_filter, which leaves scores and knn candidates alone) to
+///      the page's groups, one hit per group, each with its first from + size members;
+///   3. MergeInnerHits(those partials, request, &page): per group the totals added, the
+///      members merged in the entry's order (ties by index name, then _id) and [from,
+///      from + size) kept.
+/// The result is what one engine holding every document returns, under the contract above.
+SearchRequest InnerHitsRound(const SearchRequest& request, const SearchResult& page);
+/// Step 3. InvalidArgument when a partial's hits lack the collapse field or inner hits.
+Status MergeInnerHits(std::vector<SearchResult> partials, const SearchRequest& request,
+                      SearchResult* page);
 
 /// Merges `partials` (see the contract above). InvalidArgument when the partials disagree in
 /// shape: aggregation lists that differ in names or kinds, or hits whose number of sort values

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,13 +71,91 @@ struct AggRequest {
   int64_t size = 10;  // terms: buckets shown (1..10,000)
 };
 
-/// _search.
-/// "collapse": {"field": NAME}.
+/// One "collapse.inner_hits" entry: which members of each collapsed group a hit shows
+/// (DocumentHit::inner_hits). The members are the group's documents among the matches (with a
+/// knn query, among its k hits), after post_filter and min_score; search_after does not apply.
+struct InnerHitsRequest {
+  /// The key under the hit's "inner_hits" (required, unique within the collapse).
+  std::string name;
+  /// The members shown, and the first one's position in the group's order. from + size must
+  /// be within the smallest index.max_inner_result_window of the targets (default 100).
+  int64_t size = 3;
+  int64_t from = 0;
+  /// The order inside the group; empty = by score descending (ties as SearchRequest::sort).
+  std::vector<SortKey> sort;
+  /// What each member shows as _source (default: the whole document), and whether it shows
+  /// _version / _seq_no and _primary_term.
+  SourceFilter source;
+  bool version = false;
+  bool seq_no_primary_term = false;
+
+  bool ScoreSorted() const {
+    return sort.empty() ||
+           (sort.size() == 1 && sort[0].kind == SortKey::Kind::kScore && sort[0].desc);
+  }
+};
+
+/// _search "collapse": {"field": NAME, "inner_hits": {…} or [{…}, …],
+/// "max_concurrent_group_searches": N}.
 struct CollapseRequest {
   std::string field;
+  /// In request order; each collapsed hit carries one InnerHits per entry, in this order.
+  std::vector<InnerHitsRequest> inner_hits;
+};
+
+/// How a linear retriever scales one child's scores before weighting them: kNone keeps them,
+/// kMinMax maps the child's window to [0, 1] ((s − min) / (max − min); 1 when all are equal),
+/// kL2Norm divides by the root of the sum of squares.
+enum class ScoreNormalizer : uint8_t { kNone = 0, kMinMax = 1, kL2Norm = 2 };
+
+/// Elasticsearch's `retriever` (lookalike/retrievers.h runs it): a tree whose leaves search —
+/// `standard` (a query) and `knn` (one knn entry) — and whose inner nodes combine the top hits
+/// of their children: `rrf` (reciprocal rank fusion), `linear` (weighted, normalised scores; the
+/// OpenSearch `hybrid` query with a normalization processor is one too) and `diversify` (MMR).
+struct Retriever {
+  enum class Kind : uint8_t { kStandard = 0, kKnn = 1, kRrf = 2, kLinear = 3, kDiversify = 4 };
+  /// How a linear node adds its children's weighted, normalised scores: Elasticsearch's
+  /// linear retriever sums them; OpenSearch's normalization processor takes a weighted
+  /// arithmetic, geometric or harmonic mean (weights scaled to sum to 1; a document a child did
+  /// not find has 0 from it, and the geometric and harmonic means skip such children).
+  enum class Combination : uint8_t { kSum = 0, kArithmeticMean, kGeometricMean, kHarmonicMean };
+  Kind kind = Kind::kStandard;
+
+  // kStandard: `query` (absent = match_all) restricted by `filter` (no score), with its own
+  // sort and min_score.
+  std::optional<QueryNode> query;
+  std::vector<QueryNode> filter;
+  std::vector<SortKey> sort;
+  std::optional<double> min_score;
+  // kKnn: one knn entry, as a top-level knn section entry (its k, filter, similarity).
+  std::optional<KnnNode> knn;
+
+  // kRrf, kLinear: two or more children; kDiversify: exactly one.
+  std::vector<Retriever> children;
+  /// How many top hits each child contributes; absent = the request's size (rrf, linear) or
+  /// 10 (diversify), as in Elasticsearch. Must be ≥ the request's size.
+  std::optional<int64_t> rank_window_size;
+  int64_t rank_constant = 60;  // rrf: score = Σ 1 / (rank_constant + rank), ranks from 1
+  std::vector<float> weights;  // linear: one per child
+  std::vector<ScoreNormalizer> normalizers;  // linear: one per child
+  Combination combination = Combination::kSum;
+  // kDiversify (type mmr): picks `size` of the child's window greedily by
+  // lambda · relevance − (1 − lambda) · max similarity to those already picked, similarity
+  // being in [0, 1] by the field's metric (l2: 1 / (1 + squared distance); cosine and inner
+  // product: (1 + cos) / 2); relevance is that similarity to `query_vector`, or the child's
+  // min-max normalised score when none is given. The picked hits keep the child's order and
+  // scores.
+  std::string field;
+  float lambda = 0.5f;
+  std::vector<float> query_vector;
+  int64_t size = 10;
 };
 
 struct SearchRequest {
+  /// Elasticsearch's `retriever` (instead of query, knn, sort, collapse, aggregations and
+  /// search_after, which the codec refuses beside it); run by RunRetriever
+  /// (lookalike/retrievers.h). Shared: a request is copied per leaf search.
+  std::shared_ptr<const Retriever> retriever;
   /// The "query": absent = match_all over live documents (unless knn entries are given).
   std::optional<QueryNode> query;
   /// The Elasticsearch 8 top-level "knn" entries. Each carries its own k (the codec fills

@@ -57,6 +57,19 @@ struct HitField {
   bool operator==(const HitField&) const = default;
 };
 
+struct DocumentHit;
+
+/// A collapsed hit's "inner_hits" entry (SearchRequest::collapse's InnerHitsRequest of the same
+/// name): the group's members in the entry's order, hits [from, from + size) of it.
+struct InnerHits {
+  std::string name;
+  /// Every member of the group (its matches), always exact ("eq").
+  int64_t total = 0;
+  /// The best member score; NaN when the entry is sorted by fields.
+  float max_score = std::numeric_limits<float>::quiet_NaN();
+  std::vector<DocumentHit> hits;  // no inner_hits of their own; sort values as a top hit
+};
+
 /// One hit of a document search (named apart from the vector index's SearchHit, a label and a
 /// distance). Fields that were not requested keep their "absent" value.
 struct DocumentHit {
@@ -77,6 +90,8 @@ struct DocumentHit {
   /// Rendered under "fields": today the collapse field's value (SearchRequest::collapse), which
   /// a merge also reads to keep one hit per group.
   std::vector<HitField> fields;
+  /// With collapse.inner_hits: one entry per InnerHitsRequest, in request order.
+  std::vector<InnerHits> inner_hits;
 
   bool scored() const { return !std::isnan(score); }
 };

@@ -19,6 +19,7 @@
 
 #include "lookalike/search_request.h"
 #include "lookalike/status.h"
+#include "lookalike/vector_index.h"
 
 namespace lookalike {
 
@@ -31,6 +32,8 @@ struct ExampleVector {
   };
   State state = State::kNoDocument;
   std::vector<float> values;
+  /// The vector field's metric (when found): how the diversify retriever compares two vectors.
+  Metric metric = Metric::kL2;
 };
 
 /// Reads the vector at `path` of document `id` of the concrete index `index`. `routing` is the

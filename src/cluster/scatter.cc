@@ -9,6 +9,7 @@
 #include "cluster/routing.h"
 #include "cluster/search_wire.h"
 #include "cluster/shard_calls.h"
+#include "lookalike/retrievers.h"
 #include "lookalike/search_merge.h"
 
 namespace lookalike::cluster {
@@ -365,19 +366,62 @@ Result<SearchResult> Coordinator::Search(std::string_view expression, const Sear
                                          const ScatterCall& call,
                                          std::vector<ShardFailure>* failures_out) {
   auto started = std::chrono::steady_clock::now();
+  if (request.retriever) {
+    // The leaves are ordinary scatter-gathers; the fusion runs here, as on one node.
+    auto fused = RunRetriever(
+        request,
+        [&](const SearchRequest& leaf) { return Search(expression, leaf, call, failures_out); },
+        [&](const std::string& index, const std::string& id, const std::string& path,
+            const std::string* routing) {
+          return ReadExampleVector(index, id, path, routing, call);
+        });
+    if (fused.ok()) fused->took_ms = MillisSince(started);
+    return fused;
+  }
   std::optional<SearchResult::Embedding> embedding;
   LOOKALIKE_ASSIGN_OR_RETURN(SearchRequest prepared,
                              Prepare(expression, request, call, &embedding));
-  LOOKALIKE_ASSIGN_OR_RETURN(std::string body, EncodeSearchRequest(prepared));
+  // collapse.inner_hits take a second round (lookalike/search_merge.h): the page first.
+  const bool inner_hits = prepared.collapse && !prepared.collapse->inner_hits.empty();
+  SearchRequest first = prepared;
+  if (inner_hits) first.collapse->inner_hits.clear();
+  LOOKALIKE_ASSIGN_OR_RETURN(std::string body, EncodeSearchRequest(first));
   LOOKALIKE_ASSIGN_OR_RETURN(std::vector<ShardAnswer> answers,
                              Scatter(expression, "_search", body, call));
   LOOKALIKE_ASSIGN_OR_RETURN(SearchResult merged, Gather(std::move(answers), MergeSpecOf(request),
                                                          call, failures_out, nullptr));
+  if (inner_hits && !merged.hits.empty()) {
+    LOOKALIKE_RETURN_IF_ERROR(GatherInnerHits(expression, prepared, call, &merged));
+  }
   merged.embedding = std::move(embedding);
   // As on one node, "took" is the search alone; the embedding is reported as "embed_took".
   merged.took_ms = MillisSince(started) -
                    (merged.embedding ? static_cast<int64_t>(merged.embedding->took_ms) : 0);
   return merged;
+}
+
+// The second round of collapse.inner_hits: every shard searched again for the page's groups
+// only; their members merged into `page`. A shard that fails now fails the request (its members
+// would be missing without a trace in the page's totals).
+Status Coordinator::GatherInnerHits(std::string_view expression, const SearchRequest& request,
+                                    const ScatterCall& call, SearchResult* page) {
+  LOOKALIKE_ASSIGN_OR_RETURN(std::string body,
+                             EncodeSearchRequest(InnerHitsRound(request, *page)));
+  LOOKALIKE_ASSIGN_OR_RETURN(std::vector<ShardAnswer> answers,
+                             Scatter(expression, "_search", body, call));
+  std::vector<SearchResult> partials;
+  for (ShardAnswer& a : answers) {
+    if (!a.status.ok()) return a.status;
+    LOOKALIKE_ASSIGN_OR_RETURN(SearchResult partial, DecodeSearchResult(a.body));
+    for (DocumentHit& hit : partial.hits) {
+      hit.index = a.index;
+      for (InnerHits& inner : hit.inner_hits) {
+        for (DocumentHit& member : inner.hits) member.index = a.index;
+      }
+    }
+    partials.push_back(std::move(partial));
+  }
+  return MergeInnerHits(std::move(partials), request, page);
 }
 
 Result<CountResult> Coordinator::Count(std::string_view expression, const CountRequest& request,

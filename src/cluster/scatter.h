@@ -185,6 +185,9 @@ class Coordinator {
   Result<SearchResult> Gather(std::vector<ShardAnswer> answers, const MergeSpec& spec,
                               const ScatterCall& call, std::vector<ShardFailure>* failures_out,
                               HitShards* hit_shards);
+  // collapse.inner_hits: the second round over `page`'s groups (scatter.cc).
+  Status GatherInnerHits(std::string_view expression, const SearchRequest& request,
+                         const ScatterCall& call, SearchResult* page);
   // One shard of one concrete index (`what` names the operation in the error for any other
   // expression): the shard `routing` routes to, or shard 0 when null. Its answer's body; 503
   // (unavailable_shards_exception) when no copy answered.

@@ -20,6 +20,7 @@ enum NodeTag : uint8_t {
   kBoolTag = 7,
   kKnnTag = 8,
   // 9 (neural) never travels: the coordinator embeds it into a knn node.
+  kMultiMatchTag = 10,
 };
 
 // The smallest encodings, which bound the counts a reader accepts: a match_all node (tag, boost,
@@ -27,6 +28,8 @@ enum NodeTag : uint8_t {
 // rescore, filter flag).
 constexpr size_t kMinNodeBytes = 1 + 4 + 1;
 constexpr size_t kMinKnnBytes = 4 + 4 + 8 + 4 + 4 + 3 * 1 + 4 + 1 + 1;
+// A multi_match field: name (a u32 length) and boost.
+constexpr size_t kMinFieldBytes = 4 + 4;
 
 // RangeBound flags.
 constexpr uint8_t kBoundPresent = 1, kBoundIsString = 2, kBoundHasNumber = 4;
@@ -119,6 +122,19 @@ Status PutNode(const QueryNode& node, WireWriter* w) {
     w->Put<float>(n->boost);
   } else if (const auto* n = std::get_if<KnnNode>(&node.node)) {
     return PutKnn(*n, w);
+  } else if (const auto* n = std::get_if<MultiMatchNode>(&node.node)) {
+    w->Count(n->fields.size());
+    for (const auto& f : n->fields) {
+      w->String(f.name);
+      w->Put<float>(f.boost);
+    }
+    w->String(n->text);
+    w->Put<uint8_t>(static_cast<uint8_t>(n->type));
+    w->Put<float>(n->tie_breaker);
+    w->Bool(n->all);
+    w->Put<int32_t>(n->minimum_should_match);
+    w->Put<int32_t>(n->slop);
+    w->Put<float>(n->boost);
   }
   return Status::OK();
 }
@@ -169,6 +185,20 @@ class RequestReader {
            r_.Get(&knn->boost) && OptionalFloat(&knn->max_distance) &&
            OptionalFloat(&knn->min_score) && OptionalFloat(&knn->similarity) &&
            r_.Get(&knn->oversample) && r_.Bool(&knn->rescore) && OptionalNode(&knn->filter, depth);
+  }
+  bool MultiMatch(MultiMatchNode* m) {
+    size_t n = 0;
+    if (!r_.Count(kMinFieldBytes, &n)) return false;
+    m->fields.resize(n);
+    for (auto& f : m->fields) {
+      if (!r_.String(&f.name) || !r_.Get(&f.boost)) return false;
+    }
+    uint8_t type = 0;
+    if (!r_.String(&m->text) || !r_.Get(&type)) return false;
+    if (type > static_cast<uint8_t>(MultiMatchNode::Type::kPhrase)) return r_.Fail();
+    m->type = static_cast<MultiMatchNode::Type>(type);
+    return r_.Get(&m->tie_breaker) && r_.Bool(&m->all) && r_.Get(&m->minimum_should_match) &&
+           r_.Get(&m->slop) && r_.Get(&m->boost);
   }
   bool OptionalFloat(std::optional<float>* value) {
     bool present = false;
@@ -256,6 +286,8 @@ bool RequestReader::Node(QueryNode* node, int depth) {
     }
     case kKnnTag:
       return Knn(&node->node.emplace<KnnNode>(), depth);
+    case kMultiMatchTag:
+      return MultiMatch(&node->node.emplace<MultiMatchNode>());
     default:
       return r_.Fail();
   }
@@ -266,6 +298,29 @@ Status Damaged(std::string_view what) {
                                                 "unknown tag)");
 }
 
+void PutSortKeys(const std::vector<SortKey>& sort, WireWriter* w) {
+  w->Count(sort.size());
+  for (const SortKey& key : sort) {
+    w->Put<uint8_t>(static_cast<uint8_t>(key.kind));
+    w->String(key.field);
+    w->Bool(key.desc);
+  }
+}
+
+void PutCollapse(const CollapseRequest& c, WireWriter* w) {
+  w->String(c.field);
+  w->Count(c.inner_hits.size());
+  for (const InnerHitsRequest& e : c.inner_hits) {
+    w->String(e.name);
+    w->Put<int64_t>(e.size);
+    w->Put<int64_t>(e.from);
+    PutSortKeys(e.sort, w);
+    PutSourceFilter(e.source, w);
+    w->Bool(e.version);
+    w->Bool(e.seq_no_primary_term);
+  }
+}
+
 Status EncodeSearchBody(const SearchRequest& q, WireWriter* w) {
   LOOKALIKE_RETURN_IF_ERROR(PutOptionalQuery(q.query, w));
   w->Count(q.knn.size());
@@ -274,12 +329,7 @@ Status EncodeSearchBody(const SearchRequest& q, WireWriter* w) {
   w->Put<int64_t>(q.size);
   w->Put<int64_t>(q.from);
   PutSourceFilter(q.source, w);
-  w->Count(q.sort.size());
-  for (const SortKey& key : q.sort) {
-    w->Put<uint8_t>(static_cast<uint8_t>(key.kind));
-    w->String(key.field);
-    w->Bool(key.desc);
-  }
+  PutSortKeys(q.sort, w);
   w->Put<int64_t>(q.track_total_hits);
   w->Bool(q.min_score.has_value());
   if (q.min_score) w->Put<double>(*q.min_score);
@@ -302,8 +352,40 @@ Status EncodeSearchBody(const SearchRequest& q, WireWriter* w) {
     w->Put<int64_t>(agg.size);
   }
   w->Bool(q.collapse.has_value());
-  if (q.collapse) w->String(q.collapse->field);
+  if (q.collapse) PutCollapse(*q.collapse, w);
   return Status::OK();
+}
+
+bool GetSortKeys(WireReader& r, std::vector<SortKey>* sort) {
+  size_t n = 0;
+  if (!r.Count(6, &n)) return false;
+  sort->resize(n);
+  for (SortKey& key : *sort) {
+    uint8_t kind = 0;
+    if (!r.Get(&kind)) return false;
+    if (kind > static_cast<uint8_t>(SortKey::Kind::kField)) return r.Fail();
+    key.kind = static_cast<SortKey::Kind>(kind);
+    if (!r.String(&key.field) || !r.Bool(&key.desc)) return false;
+  }
+  return true;
+}
+
+// The smallest inner_hits entry: name, size, from, sort count, _source (bool and two lists),
+// version, seq_no_primary_term.
+constexpr size_t kMinInnerHitsBytes = 4 + 8 + 8 + 4 + 1 + 4 + 4 + 1 + 1;
+
+bool GetCollapse(RequestReader& in, CollapseRequest* c) {
+  WireReader& r = in.wire();
+  size_t n = 0;
+  if (!r.String(&c->field) || !r.Count(kMinInnerHitsBytes, &n)) return false;
+  c->inner_hits.resize(n);
+  for (InnerHitsRequest& e : c->inner_hits) {
+    if (!r.String(&e.name) || !r.Get(&e.size) || !r.Get(&e.from) || !GetSortKeys(r, &e.sort) ||
+        !in.Source(&e.source) || !r.Bool(&e.version) || !r.Bool(&e.seq_no_primary_term)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool DecodeSearchBody(RequestReader& in, SearchRequest* q) {
@@ -315,16 +397,8 @@ bool DecodeSearchBody(RequestReader& in, SearchRequest* q) {
     if (!in.Knn(&knn, 0)) return false;
   }
   if (!in.OptionalQuery(&q->post_filter) || !r.Get(&q->size) || !r.Get(&q->from) ||
-      !in.Source(&q->source) || !r.Count(6, &n)) {
+      !in.Source(&q->source) || !GetSortKeys(r, &q->sort)) {
     return false;
-  }
-  q->sort.resize(n);
-  for (SortKey& key : q->sort) {
-    uint8_t kind = 0;
-    if (!r.Get(&kind)) return false;
-    if (kind > static_cast<uint8_t>(SortKey::Kind::kField)) return r.Fail();
-    key.kind = static_cast<SortKey::Kind>(kind);
-    if (!r.String(&key.field) || !r.Bool(&key.desc)) return false;
   }
   bool has = false;
   if (!r.Get(&q->track_total_hits) || !r.Bool(&has)) return false;
@@ -347,7 +421,7 @@ bool DecodeSearchBody(RequestReader& in, SearchRequest* q) {
     if (!r.String(&agg.field) || !r.Get(&agg.size)) return false;
   }
   if (!r.Bool(&has)) return false;
-  return !has || r.String(&q->collapse.emplace().field);
+  return !has || GetCollapse(in, &q->collapse.emplace());
 }
 
 }  // namespace

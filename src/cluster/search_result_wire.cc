@@ -7,7 +7,8 @@ namespace {
 
 // Smallest encodings (bounds for the counts a reader accepts).
 constexpr size_t kMinSortValueBytes = 1 + 8 + 4;
-constexpr size_t kMinHitBytes = 4 + 4 + 4 + 4 + 1 + 4 + 3 * 8 + 4;
+constexpr size_t kMinHitBytes = 4 + 4 + 4 + 4 + 1 + 4 + 3 * 8 + 4 + 4;
+constexpr size_t kMinInnerHitsBytes = 4 + 8 + 4 + 4;  // name, total, max_score, hit count
 constexpr size_t kMinAggBytes = 4 + 1 + 8 + 4 + 4 + 1 + 3 * 8 + 8;
 
 void PutSortValues(const std::vector<SortValue>& values, WireWriter* w) {
@@ -40,6 +41,14 @@ void PutHit(const DocumentHit& hit, WireWriter* w) {
   for (const HitField& field : hit.fields) {
     w->String(field.name);
     PutSortValues(field.values, w);
+  }
+  w->Count(hit.inner_hits.size());
+  for (const InnerHits& inner : hit.inner_hits) {
+    w->String(inner.name);
+    w->Put<int64_t>(inner.total);
+    w->Put<float>(inner.max_score);
+    w->Count(inner.hits.size());
+    for (const DocumentHit& member : inner.hits) PutHit(member, w);
   }
 }
 
@@ -83,7 +92,9 @@ bool GetShards(WireReader& r, ShardCounts* shards) {
          r.Get(&shards->failed);
 }
 
-bool GetHit(WireReader& r, DocumentHit* hit) {
+// `member`: a hit inside inner_hits, which has no inner_hits of its own (refused, so a forged
+// message cannot nest deeply).
+bool GetHit(WireReader& r, DocumentHit* hit, bool member = false) {
   size_t n = 0;
   if (!r.String(&hit->index) || !r.String(&hit->id) || !r.Get(&hit->score) ||
       !GetSortValues(r, &hit->sort) || !r.Bool(&hit->has_source) || !r.String(&hit->source) ||
@@ -94,6 +105,19 @@ bool GetHit(WireReader& r, DocumentHit* hit) {
   hit->fields.resize(n);
   for (HitField& field : hit->fields) {
     if (!r.String(&field.name) || !GetSortValues(r, &field.values)) return false;
+  }
+  if (!r.Count(kMinInnerHitsBytes, &n)) return false;
+  if (member && n > 0) return r.Fail();
+  hit->inner_hits.resize(n);
+  for (InnerHits& inner : hit->inner_hits) {
+    if (!r.String(&inner.name) || !r.Get(&inner.total) || !r.Get(&inner.max_score) ||
+        !r.Count(kMinHitBytes, &n)) {
+      return false;
+    }
+    inner.hits.resize(n);
+    for (DocumentHit& m : inner.hits) {
+      if (!GetHit(r, &m, /*member=*/true)) return false;
+    }
   }
   return true;
 }

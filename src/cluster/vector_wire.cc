@@ -38,6 +38,7 @@ std::string EncodeExampleVector(const ExampleVector& vector) {
   std::string payload;
   WireWriter w(&payload);
   w.Put<uint8_t>(static_cast<uint8_t>(vector.state));
+  w.Put<uint8_t>(static_cast<uint8_t>(vector.metric));
   w.Floats(vector.values);
   return FrameWireMessage(kExampleVectorMagic, payload);
 }
@@ -47,14 +48,16 @@ Result<ExampleVector> DecodeExampleVector(std::string_view bytes) {
                              UnframeWireMessage(kExampleVectorMagic, bytes, "example vector"));
   WireReader r(payload);
   ExampleVector vector;
-  uint8_t state = 0;
+  uint8_t state = 0, metric = 0;
   // Only a found vector has values: anything else would not encode back to the same bytes.
   if (!r.Get(&state) || state > static_cast<uint8_t>(ExampleVector::State::kNoVector) ||
+      !r.Get(&metric) || metric > static_cast<uint8_t>(Metric::kCosine) ||
       !r.Floats(&vector.values) || !r.done() ||
       (state != static_cast<uint8_t>(ExampleVector::State::kFound) && !vector.values.empty())) {
     return Damaged("example vector");
   }
   vector.state = static_cast<ExampleVector::State>(state);
+  vector.metric = static_cast<Metric>(metric);
   return vector;
 }
 

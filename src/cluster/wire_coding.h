@@ -21,7 +21,7 @@
 
 namespace lookalike::cluster {
 
-inline constexpr uint16_t kSearchWireVersion = 1;
+inline constexpr uint16_t kSearchWireVersion = 2;  // 2: collapse.inner_hits
 inline constexpr size_t kWireFrameSize = 16;
 
 /// magic (4) | version u16 | flags u16 (0) | payload length u32 | CRC-32C of the payload u32 |

@@ -4,6 +4,7 @@
 
 #include "engine/engine_impl.h"
 #include "engine/source_filter.h"
+#include "lookalike/retrievers.h"
 
 namespace lookalike::engine {
 
@@ -28,6 +29,19 @@ Result<SearchResult> EngineImpl::Search(std::string_view index_expr,
 Result<SearchResult> EngineImpl::SearchIndices(
     const std::vector<std::shared_ptr<Index>>& targets, const SearchRequest& original,
     const SearchOptions& options, std::chrono::steady_clock::time_point start) {
+  if (original.retriever) {
+    auto fused = RunRetriever(
+        original,
+        [&](const SearchRequest& leaf) { return SearchIndices(targets, leaf, options, start); },
+        [this](const std::string& index, const std::string& id, const std::string& path,
+               const std::string*) { return ReadExampleVector(index, id, path); });
+    if (fused.ok()) {
+      fused->took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+    }
+    return fused;
+  }
   LOOKALIKE_ASSIGN_OR_RETURN(std::optional<SearchRequest> resolved,
                              ResolveVectorLookups(original));
   const SearchRequest& request = resolved ? *resolved : original;

@@ -21,46 +21,48 @@ size_t Bitset::Count() const {
   return c;
 }
 
-std::vector<std::string> Tokenize(std::string_view text) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char ch : text) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80) {
-      cur.push_back(static_cast<char>(c));
-    } else if (c >= 'A' && c <= 'Z') {
-      cur.push_back(static_cast<char>(c - 'A' + 'a'));
-    } else if (!cur.empty()) {
-      out.push_back(std::move(cur));
-      cur.clear();
-    }
-  }
-  if (!cur.empty()) out.push_back(std::move(cur));
-  return out;
-}
-
 void FieldIndex::Grow(uint32_t doc) {
   if (doc >= present_gen_.size()) {
     size_t n = std::max<size_t>(doc + 1, present_gen_.size() * 2);
     present_gen_.resize(n, 0);
     if (IsNumeric(type_)) num_single_.resize(n, std::nan(""));
     else first_term_.resize(n, 0);
+    if (type_ == FieldType::kText) doc_len_.resize(n, 0);
   }
 }
 
-void FieldIndex::AddTerm(uint32_t doc, uint32_t gen, std::string_view term) {
+uint32_t FieldIndex::AddPosting(uint32_t doc, uint32_t gen, std::string_view term) {
   Grow(doc);
   auto [it, inserted] = term_ids_.try_emplace(std::string(term), static_cast<uint32_t>(terms_.size()));
   if (inserted) {
     terms_.emplace_back(term);
     postings_.emplace_back();
+    if (type_ == FieldType::kText) positions_.emplace_back();
   }
-  auto& plist = postings_[it->second];
+  uint32_t id = it->second;
+  auto& plist = postings_[id];
   if (plist.empty() || plist.back().doc != doc || plist.back().gen != gen) {
-    plist.push_back({doc, gen});
+    plist.push_back({doc, gen, 1});
     ++postings_total_;
+  } else if (type_ == FieldType::kText) {
+    ++plist.back().tf;  // keyword values repeated in an array stay one occurrence
   }
-  if (present_gen_[doc] != gen + 1 || first_term_[doc] == 0) first_term_[doc] = it->second + 1;
+  if (present_gen_[doc] != gen + 1 || first_term_[doc] == 0) first_term_[doc] = id + 1;
+  return id;
+}
+
+void FieldIndex::AddTerm(uint32_t doc, uint32_t gen, std::string_view term) {
+  AddPosting(doc, gen, term);
+  present_gen_[doc] = gen + 1;
+}
+
+void FieldIndex::AddToken(uint32_t doc, uint32_t gen, std::string_view term, uint32_t position) {
+  uint32_t id = AddPosting(doc, gen, term);
+  if (id < positions_.size()) positions_[id].push_back(position);
+  if (doc < doc_len_.size()) {
+    if (present_gen_[doc] != gen + 1) doc_len_[doc] = 0;  // the first token of this generation
+    ++doc_len_[doc];
+  }
   present_gen_[doc] = gen + 1;
 }
 
@@ -82,6 +84,7 @@ void FieldIndex::ClearDoc(uint32_t doc) {
     num_multi_.erase(doc);
   } else {
     first_term_[doc] = 0;
+    if (doc < doc_len_.size()) doc_len_[doc] = 0;
   }
 }
 
@@ -91,6 +94,8 @@ void FieldIndex::CollectGarbage(const std::vector<DocSlot>& slots) {
   };
   std::vector<std::string> terms;
   std::vector<std::vector<Posting>> postings;
+  std::vector<std::vector<uint32_t>> positions;
+  bool has_positions = type_ == FieldType::kText;
   std::vector<std::pair<uint32_t, uint32_t>> first_terms;  // (doc, new term id + 1)
   size_t kept = 0;
   for (size_t t = 0; t < terms_.size(); ++t) {
@@ -101,20 +106,33 @@ void FieldIndex::CollectGarbage(const std::vector<DocSlot>& slots) {
     // Fresh vectors of the exact size: a term that once had many postings gives the memory back.
     std::vector<Posting> live;
     live.reserve(n);
+    std::vector<uint32_t> live_pos;
+    size_t offset = 0;  // of the posting's positions in positions_[t]
     for (const Posting& p : postings_[t]) {
+      size_t at = offset;
+      offset += p.tf;
       if (!valid(p)) continue;
       live.push_back(p);
+      if (has_positions) {
+        live_pos.insert(live_pos.end(), positions_[t].begin() + at,
+                        positions_[t].begin() + at + p.tf);
+      }
       // A doc's first term is one of its valid postings: ClearDoc resets it on delete/re-index.
       if (first_term_[p.doc] == t + 1) first_terms.emplace_back(p.doc, new_id + 1);
     }
     kept += n;
     terms.push_back(std::move(terms_[t]));
     postings.push_back(std::move(live));
+    if (has_positions) {
+      live_pos.shrink_to_fit();
+      positions.push_back(std::move(live_pos));
+    }
   }
   // Renumbered after the scan: old and new term ids must not be mixed while it runs.
   for (auto [doc, id] : first_terms) first_term_[doc] = id;
   terms_ = std::move(terms);
   postings_ = std::move(postings);
+  positions_ = std::move(positions);
   term_ids_.clear();
   for (size_t t = 0; t < terms_.size(); ++t) term_ids_.emplace(terms_[t], static_cast<uint32_t>(t));
   postings_total_ = kept;
@@ -128,6 +146,18 @@ void FieldIndex::Term(std::string_view term, const std::vector<DocSlot>& slots,
   for (const Posting& p : postings_[it->second]) {
     if (p.doc < slots.size() && slots[p.doc].live && slots[p.doc].gen == p.gen) out->Set(p.doc);
   }
+}
+
+FieldIndex::TextStats FieldIndex::Stats(const std::vector<DocSlot>& slots) const {
+  TextStats stats;
+  size_t n = std::min(doc_len_.size(), slots.size());
+  for (size_t d = 0; d < n; ++d) {
+    if (doc_len_[d] > 0 && slots[d].live && present_gen_[d] == slots[d].gen + 1) {
+      ++stats.docs;
+      stats.tokens += doc_len_[d];
+    }
+  }
+  return stats;
 }
 
 size_t FieldIndex::TermFrequency(std::string_view term) const {

@@ -4,7 +4,11 @@
 //
 // Postings are appended and carry the document's generation at indexing time; re-indexing a
 // document bumps its generation, which invalidates its old postings without searching for
-// them (entries whose generation differs are skipped). So that memory follows the live
+// them (entries whose generation differs are skipped). A document's postings of one term are
+// adjacent (all its values are added in one go), so one posting per (term, document,
+// generation) carries the term frequency; text fields also keep each posting's token positions
+// (in a per-term array, in posting order) and each document's length in tokens, which BM25 and
+// phrase queries need (engine/text_query.h). So that memory follows the live
 // documents rather than the number of writes, MaybeCollectGarbage drops stale postings and
 // terms no document has anymore once the postings have doubled since the last collection.
 //
@@ -20,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/analyzer.h"
 #include "engine/mapping.h"
 
 namespace lookalike::engine {
@@ -66,16 +71,17 @@ struct DocSlot {
   std::string id;
 };
 
-/// Tokens of a text value: lowercase runs of letters/digits (ASCII) and any non-ASCII bytes.
-std::vector<std::string> Tokenize(std::string_view text);
-
 class FieldIndex {
  public:
   explicit FieldIndex(FieldType type) : type_(type) {}
   FieldType type() const { return type_; }
 
-  /// Values of one document (already cleared by ClearDoc when re-indexed).
+  /// Values of one document (already cleared by ClearDoc when re-indexed). AddTerm adds a
+  /// whole value as one term (keyword, boolean: no positions, frequency 1).
   void AddTerm(uint32_t doc, uint32_t gen, std::string_view term);
+  /// One analysed token of a text field at `position`; a document's tokens are added in
+  /// increasing position order, all in one go (see the file comment).
+  void AddToken(uint32_t doc, uint32_t gen, std::string_view term, uint32_t position);
   void AddNumber(uint32_t doc, uint32_t gen, double value);
   /// Forgets the doc's column values (postings are invalidated by the generation bump).
   void ClearDoc(uint32_t doc);
@@ -97,6 +103,33 @@ class FieldIndex {
   void Term(std::string_view term, const std::vector<DocSlot>& slots, Bitset* out) const;
   /// Number of valid postings of a term (document frequency, approximate after updates).
   size_t TermFrequency(std::string_view term) const;
+
+  /// Collection statistics of a text field over the live documents that have a token in it.
+  struct TextStats {
+    uint64_t docs = 0;    // documents with the field
+    uint64_t tokens = 0;  // sum of their lengths
+  };
+  TextStats Stats(const std::vector<DocSlot>& slots) const;
+  /// Tokens in a document's text field (every value counted); 0 when it has none.
+  uint32_t Length(uint32_t doc) const {
+    return doc < doc_len_.size() ? doc_len_[doc] : 0;
+  }
+  /// Calls f(doc, tf, positions) for each live current posting of `term`; `positions` are the
+  /// tf token positions of the term in the doc, ascending (nullptr when the field keeps none).
+  template <typename F>
+  void ForEachPosting(std::string_view term, const std::vector<DocSlot>& slots, F&& f) const {
+    auto it = term_ids_.find(std::string(term));
+    if (it == term_ids_.end()) return;
+    const std::vector<uint32_t>* pos = it->second < positions_.size() ? &positions_[it->second]
+                                                                       : nullptr;
+    size_t offset = 0;
+    for (const Posting& p : postings_[it->second]) {
+      size_t at = offset;
+      offset += p.tf;
+      if (p.doc >= slots.size() || !slots[p.doc].live || slots[p.doc].gen != p.gen) continue;
+      f(p.doc, p.tf, pos && !pos->empty() ? pos->data() + at : nullptr);
+    }
+  }
   /// Numeric column: documents with a value in [lo, hi] (bounds inclusive per flags).
   void Range(double lo, bool lo_inc, double hi, bool hi_inc, const std::vector<DocSlot>& slots,
              Bitset* out) const;
@@ -139,13 +172,18 @@ class FieldIndex {
   struct Posting {
     uint32_t doc;
     uint32_t gen;
+    uint32_t tf;  // term frequency (positions held: text fields)
   };
   void Grow(uint32_t doc);
+  // Appends to (or extends) the doc's posting of `term`; returns the term id.
+  uint32_t AddPosting(uint32_t doc, uint32_t gen, std::string_view term);
 
   FieldType type_;
   std::unordered_map<std::string, uint32_t> term_ids_;
   std::vector<std::string> terms_;
   std::vector<std::vector<Posting>> postings_;
+  std::vector<std::vector<uint32_t>> positions_;  // text: per term, the postings' positions
+  std::vector<uint32_t> doc_len_;                 // text: tokens of the doc's current gen
   std::vector<uint32_t> first_term_;   // term id + 1 of the doc's first term, 0 = none
   std::vector<double> num_single_;     // first numeric value, NaN = none
   std::unordered_map<uint32_t, std::vector<double>> num_multi_;  // further values

@@ -482,13 +482,23 @@ void Index::ApplyDoc(uint32_t docnum, const std::string& id, int64_t version, in
   slot.seq_no = seq_no;
   slot.id = id;
   ids[id] = docnum;
+  // Where each text field's next value starts (its values are positioned one after the other,
+  // kPositionIncrementGap apart, so that phrases do not match across values).
+  std::unordered_map<const FieldIndex*, uint32_t> next_position;
   for (const auto& v : doc.values) {
     auto& fi = fields[v.field->path];
     if (!fi) fi = std::make_unique<FieldIndex>(v.field->type);
     switch (v.field->type) {
-      case FieldType::kText:
-        for (const auto& tok : Tokenize(v.text)) fi->AddTerm(docnum, slot.gen, tok);
+      case FieldType::kText: {
+        uint32_t& base = next_position[fi.get()];
+        uint32_t last = base;
+        for (const Token& tok : Analyze(v.text)) {
+          last = base + tok.position;
+          fi->AddToken(docnum, slot.gen, tok.text, last);
+        }
+        base = last + kPositionIncrementGap + 1;
         break;
+      }
       case FieldType::kKeyword:
       case FieldType::kBoolean: fi->AddTerm(docnum, slot.gen, v.text); break;
       default: fi->AddNumber(docnum, slot.gen, v.number); break;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <climits>
+#include <cmath>
+#include <cstdlib>
 #include <vector>
 
 namespace lookalike::engine {
@@ -30,9 +32,13 @@ const std::vector<KnownSetting>& Known() {
         {"index.number_of_replicas", Change::kDynamic, "1"},
         {"index.refresh_interval", Change::kDynamic, "1s"},
         {"index.max_result_window", Change::kDynamic, "10000"},
+        {"index.max_inner_result_window", Change::kDynamic, "100"},
         {"index.knn", Change::kStatic, "false"},
         {"index.knn.space_type", Change::kStatic, ""},
         {"index.knn.algo_param.ef_search", Change::kDynamic, ""},
+        {"index.similarity.default.type", Change::kStatic, "BM25"},
+        {"index.similarity.default.k1", Change::kStatic, "1.2"},
+        {"index.similarity.default.b", Change::kStatic, "0.75"},
         {"index.mapping.total_fields.limit", Change::kDynamic, "1000"},
         {"index.mapping.depth.limit", Change::kDynamic, "20"},
         {"index.mapping.nested_objects.limit", Change::kDynamic, "10000"},
@@ -98,6 +104,39 @@ Result<int64_t> IntSetting(const FlatSettings& flat, const std::string& key, int
                            "] must be <= " + std::to_string(hi));
   }
   return v;
+}
+
+// The default similarity: BM25 only, k1 a finite number >= 0, b in [0, 1] (Elasticsearch's
+// rules and texts).
+Status ParseSimilarity(const FlatSettings& flat, IndexSettings* out) {
+  auto it = flat.find("index.similarity.default.type");
+  if (it != flat.end() && it->second != "BM25") {
+    return IllegalArgument("Unknown Similarity type [" + it->second +
+                           "] for [default]: only BM25 is supported");
+  }
+  auto number = [&](const char* key, float* value) -> Status {
+    auto found = flat.find(key);
+    if (found == flat.end()) return Status::OK();
+    const std::string& text = found->second;
+    char* end = nullptr;
+    double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0' || !std::isfinite(v)) {
+      return IllegalArgument("Failed to parse value [" + text + "] for setting [" + key + "]");
+    }
+    *value = static_cast<float>(v);
+    return Status::OK();
+  };
+  LOOKALIKE_RETURN_IF_ERROR(number("index.similarity.default.k1", &out->bm25_k1));
+  LOOKALIKE_RETURN_IF_ERROR(number("index.similarity.default.b", &out->bm25_b));
+  if (out->bm25_k1 < 0) {
+    return IllegalArgument("illegal k1 value: " + std::to_string(out->bm25_k1) +
+                           ", must be a non-negative finite value");
+  }
+  if (out->bm25_b < 0 || out->bm25_b > 1) {
+    return IllegalArgument("illegal b value: " + std::to_string(out->bm25_b) +
+                           ", must be between 0 and 1");
+  }
+  return Status::OK();
 }
 
 Status ParseSlowLog(const FlatSettings& flat, bool loading, IndexSlowLogSettings* out) {
@@ -173,6 +212,9 @@ Result<IndexSettings> ParseIndexSettings(FlatSettings flat, bool loading) {
                              IntSetting(flat, "index.knn.algo_param.ef_search", 0, 1, 100000));
   LOOKALIKE_ASSIGN_OR_RETURN(s.max_result_window,
                              IntSetting(flat, "index.max_result_window", 10000, 1, 1 << 30));
+  LOOKALIKE_ASSIGN_OR_RETURN(
+      s.max_inner_result_window,
+      IntSetting(flat, "index.max_inner_result_window", 100, 0, 1 << 30));
   MappingLimits& limits = s.mapping_limits;
   LOOKALIKE_ASSIGN_OR_RETURN(
       limits.total_fields,
@@ -197,6 +239,7 @@ Result<IndexSettings> ParseIndexSettings(FlatSettings flat, bool loading) {
     s.refresh_interval = it->second;
   }
   LOOKALIKE_RETURN_IF_ERROR(ParseSlowLog(flat, loading, &s.slowlog));
+  LOOKALIKE_RETURN_IF_ERROR(ParseSimilarity(flat, &s));
   it = flat.find(std::string(kReadOnlyAllowDelete));
   if (it != flat.end() && it->second != "false" && !loading) {
     return IllegalArgument("[" + it->first + "] can only be null or false here: the node sets "

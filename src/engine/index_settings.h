@@ -30,6 +30,11 @@ struct IndexSettings {
   int knn_ef_search = 0;  // index.knn.algo_param.ef_search (0 = field default)
   std::string knn_space_type;
   int64_t max_result_window = 10000;
+  int64_t max_inner_result_window = 100;  // collapse.inner_hits: from + size per entry
+  // index.similarity.default.{k1,b}: BM25 of text queries (engine/text_query.h). Static, as
+  // in Elasticsearch; index.similarity.default.type may only be BM25.
+  float bm25_k1 = 1.2f;
+  float bm25_b = 0.75f;
   MappingLimits mapping_limits;  // index.mapping.*.limit
   IndexSlowLogSettings slowlog;  // index.search.slowlog.*, index.indexing.slowlog.* (index unset)
   FlatSettings flat;             // every setting as given, "index.x.y" → text

@@ -1,6 +1,7 @@
 #include "engine/query.h"
 
 #include "engine/nested_knn.h"
+#include "engine/text_query.h"
 
 #include <algorithm>
 #include <cmath>
@@ -157,44 +158,6 @@ class ExistsQuery final : public Query {
 
  private:
   std::string field_;
-  float boost_;
-};
-
-// match on a text field: OR (or AND) of tokens; score = boost * sum of matched token idf.
-class MatchQuery final : public Query {
- public:
-  MatchQuery(std::string field, std::vector<std::string> tokens, bool all, int msm, float boost)
-      : field_(std::move(field)), tokens_(std::move(tokens)), all_(all), msm_(msm), boost_(boost) {}
-  Status Eval(const Index& index, Matches* out) const override {
-    size_t n = index.slots.size();
-    out->bits = Bitset(n);
-    auto fi = index.fields.find(field_);
-    if (fi == index.fields.end() || tokens_.empty()) return Status::OK();
-    out->mode = Matches::Mode::kSparse;
-    std::unordered_map<uint32_t, int> hits;
-    double total = static_cast<double>(index.ids.size());
-    for (const auto& tok : tokens_) {
-      Bitset b(n);
-      fi->second->Term(tok, index.slots, &b);
-      double df = static_cast<double>(b.Count());
-      float idf = static_cast<float>(std::log(1.0 + (total - df + 0.5) / (df + 0.5)));
-      b.ForEach([&](uint32_t d) {
-        ++hits[d];
-        out->sparse[d] += idf * boost_;
-      });
-    }
-    int need = all_ ? static_cast<int>(tokens_.size()) : std::max(1, msm_);
-    for (const auto& [d, c] : hits) {
-      if (c >= need) out->bits.Set(d);
-    }
-    return Status::OK();
-  }
-
- private:
-  std::string field_;
-  std::vector<std::string> tokens_;
-  bool all_;
-  int msm_;
   float boost_;
 };
 
@@ -466,8 +429,7 @@ Result<std::unique_ptr<Query>> CompileRange(const RangeNode& r, const Index& ind
 Result<std::unique_ptr<Query>> CompileMatch(const MatchNode& m, const Index& index) {
   const FieldMapping* f = index.mapping.Find(m.field);
   if (f && f->type == FieldType::kText) {
-    return std::unique_ptr<Query>(std::make_unique<MatchQuery>(
-        m.field, Tokenize(m.text), m.all, m.minimum_should_match, m.boost));
+    return CompileTextMatch(m);
   }
   return std::unique_ptr<Query>(
       std::make_unique<TermsQuery>(m.field, std::vector<std::string>{m.text}, m.boost));
@@ -522,6 +484,9 @@ struct Compiler {
   }
   Result<std::unique_ptr<Query>> operator()(const MatchNode& n) const {
     return CompileMatch(n, index);
+  }
+  Result<std::unique_ptr<Query>> operator()(const MultiMatchNode& n) const {
+    return CompileMultiMatch(n, index);
   }
   Result<std::unique_ptr<Query>> operator()(const ConstantScoreNode& n) const {
     LOOKALIKE_ASSIGN_OR_RETURN(auto inner, CompileQuery(*n.filter, index));

@@ -4,8 +4,9 @@
 // scores.
 //
 // Scoring follows Elasticsearch where it matters to clients: constant 1.0 (times boost) for
-// term-level queries and match_all, 0 for pure filters, a simple idf sum for match, the
-// documented vector similarity scores for knn, sums across bool must/should clauses.
+// term-level queries and match_all, 0 for pure filters, BM25 for match / match_phrase /
+// multi_match on text fields (engine/text_query.h), the documented vector similarity scores
+// for knn, sums across bool must/should clauses.
 //
 // Thread safety: Parse and Eval need the index's data_mu held (shared is enough).
 #pragma once

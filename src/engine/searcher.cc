@@ -8,6 +8,7 @@
 
 #include "engine/aggregations.h"
 #include "engine/hit_collector.h"
+#include "engine/inner_hits.h"
 #include "engine/query.h"
 #include "engine/source_filter.h"
 
@@ -84,9 +85,9 @@ Status EvalIndex(const Index& index, const SearchRequest& req, Matches* out, boo
 }
 
 // Evaluates the request on one index (position `ii` among the targets) and offers its matches
-// to the collectors.
+// to the collectors; `members` (null unless collapse.inner_hits) records every match's group.
 Status CollectIndex(const Index& index, size_t ii, const SearchRequest& req,
-                    HitCollector* hits, AggCollector* aggs) {
+                    HitCollector* hits, AggCollector* aggs, GroupMembers* members) {
   std::shared_lock lock(index.data_mu);
   Matches m;
   bool knn_query = false;
@@ -106,12 +107,16 @@ Status CollectIndex(const Index& index, size_t ii, const SearchRequest& req,
     Candidate c{ii, d, s, {}, index.slots[d].incarnation};
     if (!hits->score_sort()) FillSortKeys(sort_fields, d, &c.keys);
     if (req.collapse) c.group = FieldValue(collapse_field, d);
+    // Before search_after: a group's members are all its matches, as in Elasticsearch.
+    if (members != nullptr) members->Add(SortValueKey(c.group), {ii, d, s, c.incarnation});
     if (req.search_after && !hits->Better(after, c)) return;
     hits->Offer(std::move(c));
   });
   if (!req.aggs.empty()) LOOKALIKE_RETURN_IF_ERROR(aggs->Collect(index, agg_docs));
   return Status::OK();
 }
+
+}  // namespace
 
 // Reads what the response shows of candidate `c`; false when the document went away (deleted,
 // or its number reused) since it matched.
@@ -150,6 +155,8 @@ bool FetchHit(const storage::DocStore& store, Index& index, const SearchRequest&
   if (req.collapse) hit->fields.push_back({req.collapse->field, {std::move(c.group)}});
   return true;
 }
+
+namespace {
 
 // The checks that need the target indices: the result window (the smallest
 // index.max_result_window of the targets) and the search_after shape.
@@ -211,11 +218,17 @@ Result<SearchResult> Searcher::Search(const std::vector<std::shared_ptr<Index>>&
                                       std::chrono::steady_clock::time_point start,
                                       const NeuralRewrite& embed_neural) const {
   int64_t window = 10000;
+  int64_t inner_window = INT64_MAX;
   for (const auto& idx : targets) {
     std::shared_lock lock(idx->data_mu);  // PUT _settings may replace the settings
     window = std::min(window, idx->settings.max_result_window);
+    inner_window = std::min(inner_window, idx->settings.max_inner_result_window);
   }
   LOOKALIKE_RETURN_IF_ERROR(CheckSearchWindow(request, window));
+  LOOKALIKE_RETURN_IF_ERROR(CheckInnerHitsWindow(request, inner_window));
+  const bool inner_hits = request.collapse && !request.collapse->inner_hits.empty();
+  GroupMembers members;
+  GroupMembers* record = inner_hits ? &members : nullptr;
   // The page to collect; a shard (as_shard) returns everything up to from + size and lets the
   // coordinator pick the page from the merged results.
   int64_t from = options.as_shard ? 0 : request.from;
@@ -228,13 +241,15 @@ Result<SearchResult> Searcher::Search(const std::vector<std::shared_ptr<Index>>&
   NeuralEmbeddings embedded;
   for (size_t ii = 0; ii < targets.size(); ++ii) {
     if (!neural) {
-      LOOKALIKE_RETURN_IF_ERROR(CollectIndex(*targets[ii], ii, request, &collector, &aggs));
+      LOOKALIKE_RETURN_IF_ERROR(
+          CollectIndex(*targets[ii], ii, request, &collector, &aggs, record));
       continue;
     }
     // Each index may map the field to another model or size: embedded per index (once each).
     LOOKALIKE_ASSIGN_OR_RETURN(SearchRequest knn_request,
                                embed_neural(*targets[ii], request, &embedded));
-    LOOKALIKE_RETURN_IF_ERROR(CollectIndex(*targets[ii], ii, knn_request, &collector, &aggs));
+    LOOKALIKE_RETURN_IF_ERROR(
+        CollectIndex(*targets[ii], ii, knn_request, &collector, &aggs, record));
   }
 
   SearchResult result;
@@ -250,11 +265,19 @@ Result<SearchResult> Searcher::Search(const std::vector<std::shared_ptr<Index>>&
   if (collector.total() > 0 && collector.score_sort()) result.max_score = collector.max_score();
   std::vector<Candidate> page = collector.TakePage(from);
   result.hits.reserve(page.size());
+  std::vector<std::string> group_keys;  // of each fetched hit, with inner_hits
   for (Candidate& c : page) {
     DocumentHit hit;
+    std::string key = inner_hits ? SortValueKey(c.group) : std::string();
     if (FetchHit(*store_, *targets[c.index_i], request, collector.score_sort(), c, &hit)) {
       result.hits.push_back(std::move(hit));
+      if (inner_hits) group_keys.push_back(std::move(key));
     }
+  }
+  if (inner_hits) {
+    LOOKALIKE_RETURN_IF_ERROR(
+        FillInnerHits(*store_, targets, request, members, group_keys, options.as_shard,
+                      &result.hits));
   }
   result.aggregations = aggs.Take();
   if (neural) result.embedding = SearchResult::Embedding{embedded.took_ms, embedded.model};

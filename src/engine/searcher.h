@@ -16,6 +16,7 @@
 #include <tuple>
 #include <vector>
 
+#include "engine/hit_collector.h"
 #include "engine/index.h"
 #include "lookalike/engine.h"
 #include "storage/doc_store.h"
@@ -29,6 +30,12 @@ struct NeuralEmbeddings {
   double took_ms = 0;
   std::string model;
 };
+
+/// Reads what the response shows of candidate `c` of `index` under `req`'s _source, version,
+/// sort and collapse options; false when the document went away (deleted, or its number
+/// reused) since it matched. Takes index.data_mu shared.
+bool FetchHit(const storage::DocStore& store, Index& index, const SearchRequest& req,
+              bool score_sort, Candidate& c, DocumentHit* hit);
 
 /// Shard counts of a local search over `indices` indices, all successful.
 ShardCounts AllSuccessful(size_t indices);

@@ -145,6 +145,11 @@ Result<ExampleVector> EngineImpl::ReadExampleVector(std::string_view index_name,
     return out;  // kNoDocument
   }
   out.state = ExampleVector::State::kNoVector;
+  {
+    std::shared_lock lock(index->data_mu);
+    const FieldMapping* field = index->mapping.Find(path);
+    if (field != nullptr) out.metric = field->vector.metric;
+  }
   for (storage::StoredVector& v : vectors) {
     // A leading '^' marks a top-level vector kept out of the slim source (Index::Parse).
     std::string_view field = v.field;

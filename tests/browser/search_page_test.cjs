@@ -4,7 +4,8 @@
 //   2. starts `lookalike serve` on a free port with --image-root,
 //   3. drives Debian's chromium through playwright-core: the grid appears; uploading an image
 //      shows scored results and the query preview; clicking a result searches by it; Enter on a
-//      focused result does the same; the category filter restricts the hits,
+//      focused result does the same; the category filter restricts the hits; "one per
+//      category" shows one card per category with its group's members,
 //   4. saves screenshots next to the test's work folder.
 // Usage: node search_page_test.cjs --bin BUILD/lookalike --models BUILD/models --work DIR
 // Exit 0 = pass, 1 = fail (also when chromium or playwright-core is missing: install-deps.sh
@@ -236,6 +237,90 @@ async function main() {
     await page.waitForFunction(() => !document.querySelector('.card .score'));
     await settle();
     await page.screenshot({ path: path.join(work, 'search-page.png'), fullPage: false });
+
+    // --- one per category: collapse on the category field; each card is its group's best
+    // image with the group's other members (inner_hits) as small thumbnails beneath it.
+    await page.selectOption('#category-select', '');
+    await page.waitForFunction(() => document.body.dataset.state !== 'loading');
+    await settle();
+    const categories = await page.$$eval('#category-select option', (o) => o.filter((x) => x.value).length);
+    const groupOptions = await page.$$eval('#group-select option', (o) => o.map((x) => x.value));
+    check(groupOptions.includes('category'), `"one per" does not offer category: ${groupOptions}`);
+    check(!groupOptions.includes('embedding') && !groupOptions.some((v) => /vec/.test(v)),
+      `"one per" offers a non-keyword field: ${groupOptions}`);
+    const readGroups = () => page.$$eval('#results > li', (lis) => lis
+      .filter((li) => li.querySelector('.card'))
+      .map((li) => ({
+        id: li.querySelector('.card').dataset.id,
+        category: li.querySelector('.card .category').textContent,
+        total: li.querySelector('.members') ? Number(li.querySelector('.members').dataset.total) : 0,
+        members: [...li.querySelectorAll('.member')].map((m) => ({ id: m.dataset.id, category: m.dataset.category })),
+      })));
+    const checkGroups = (shown, where) => {
+      const seen = new Set(shown.map((g) => g.category));
+      check(seen.size === shown.length, `${where}: two cards share a category: ${shown.map((g) => g.category)}`);
+      check(shown.some((g) => g.members.length > 0), `${where}: no group shows members`);
+      for (const g of shown) {
+        check(g.members.every((m) => m.category === g.category && m.id !== g.id),
+          `${where}: group ${g.category} shows a foreign member: ${JSON.stringify(g.members)}`);
+        check(g.members.length <= 3 && g.total >= g.members.length + 1,
+          `${where}: group ${g.category} shows ${g.members.length} members of ${g.total}`);
+      }
+    };
+    await page.selectOption('#group-select', 'category');
+    await page.waitForFunction(() => document.querySelector('#results .members')
+      && document.body.dataset.state !== 'loading');
+    await settle();
+    const browseGroups = await readGroups();
+    checkGroups(browseGroups, 'browse');
+    check(browseGroups.length === Math.min(categories, 24),
+      `browse shows ${browseGroups.length} groups for ${categories} categories`);
+    check(page.url().includes('group=category'), 'URL does not record the grouping');
+    await page.waitForFunction(() => [...document.querySelectorAll('.member img')]
+      .every((img) => img.complete && img.naturalWidth > 0));
+    await page.screenshot({ path: path.join(work, 'collapse.png'), fullPage: false });
+    log(`one per category: ${browseGroups.length} groups, ` +
+      `${browseGroups.reduce((n, g) => n + g.members.length, 0)} member thumbnails`);
+    // Searching by a result keeps the grouping: the knn hits, one per category.
+    // (Not in the planted copy's category: a tie with the copy could make the copy the best.)
+    const plantedCategory = path.basename(path.dirname(original));
+    const byDoc = browseGroups.filter((g) => g.category !== plantedCategory)[1];
+    check(byDoc, 'no group to search by');
+    await page.click(`.card[data-id="${byDoc.id}"]`);
+    await page.waitForFunction((id) => {
+      const q = document.querySelector('.card.is-query');
+      return q && q.dataset.id === id && document.body.dataset.state !== 'loading';
+    }, byDoc.id);
+    await settle();
+    const docGroups = await readGroups();
+    check(docGroups[0].id === byDoc.id, 'grouped search: the clicked image is not its own best match');
+    checkGroups(docGroups, 'search by a result');
+    log(`one per category, search by ${byDoc.id}: ${docGroups.length} groups`);
+    // An uploaded image too (the collapse form field of _search/image).
+    await page.setInputFiles('#file-input', query);
+    await page.waitForFunction(() => !document.querySelector('.card.is-query')
+      && document.querySelector('.card .score') && document.body.dataset.state !== 'loading');
+    await settle();
+    const uploadGroups = await readGroups();
+    check(uploadGroups[0].category === 'fruit', `grouped upload: best group ${uploadGroups[0].category}`);
+    checkGroups(uploadGroups, 'upload');
+    log(`one per category, upload: ${uploadGroups.length} groups`);
+    // A member thumbnail searches by that member.
+    const member = uploadGroups.find((g) => g.members.length > 0 && g.category !== plantedCategory)
+      .members[0];
+    await page.click(`.member[data-id="${member.id}"]`);
+    await page.waitForFunction((id) => {
+      const q = document.querySelector('.card.is-query');
+      return q && q.dataset.id === id && document.body.dataset.state !== 'loading';
+    }, member.id);
+    await settle();
+    await page.selectOption('#group-select', '');
+    await page.waitForFunction(() => !document.querySelector('#results .members')
+      && document.body.dataset.state !== 'loading');
+    await settle();
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !document.querySelector('.card .score'));
+    await settle();
 
     // --- the status tab: charts of the server's sample ring, the index table, the slow log
     // (a viewer may not read the slow log: the page says so; the browser logs the 403).

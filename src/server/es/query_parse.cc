@@ -1,5 +1,7 @@
 #include "server/es/query_parse.h"
 
+#include "server/es/text_query_parse.h"
+
 #include <algorithm>
 #include <cmath>
 #include <utility>
@@ -7,6 +9,36 @@
 #include "common/base64.h"
 
 namespace lookalike::es {
+
+float GetBoost(element obj) {
+  double b = 1.0;
+  if (obj.is_object() && obj.at_key("boost").get_double().get(b)) b = 1.0;
+  return static_cast<float>(b);
+}
+
+// Splits {"FIELD": value-or-options} clauses (term, match, range, ...).
+Status SingleField(element clause, std::string_view query_name, std::string* field,
+                   element* body) {
+  simdjson::dom::object obj;
+  if (clause.get_object().get(obj) != simdjson::SUCCESS || obj.size() == 0) {
+    return engine::ParsingError("[" + std::string(query_name) +
+                                "] query malformed, no field specified");
+  }
+  int count = 0;
+  for (auto kv : obj) {
+    if (kv.key == "boost" || kv.key == "_name") continue;
+    *field = std::string(kv.key);
+    *body = kv.value;
+    ++count;
+  }
+  if (count != 1) {
+    return engine::ParsingError("[" + std::string(query_name) +
+                                "] query doesn't support multiple fields, found [" +
+                                std::to_string(count) + "]");
+  }
+  return Status::OK();
+}
+
 namespace {
 
 using engine::AsArray;
@@ -19,12 +51,6 @@ using engine::ParsingError;
 
 constexpr int64_t kMaxK = 10000;
 
-float GetBoost(element obj) {
-  double b = 1.0;
-  if (obj.is_object() && obj.at_key("boost").get_double().get(b)) b = 1.0;
-  return static_cast<float>(b);
-}
-
 QueryNode Node(auto&& alternative) {
   QueryNode n;
   n.node = std::forward<decltype(alternative)>(alternative);
@@ -33,28 +59,6 @@ QueryNode Node(auto&& alternative) {
 
 std::shared_ptr<const QueryNode> Shared(QueryNode&& n) {
   return std::make_shared<const QueryNode>(std::move(n));
-}
-
-// Splits {"FIELD": value-or-options} clauses (term, match, range, ...).
-Status SingleField(element clause, std::string_view query_name, std::string* field,
-                   element* body) {
-  simdjson::dom::object obj;
-  if (clause.get_object().get(obj) != simdjson::SUCCESS || obj.size() == 0) {
-    return ParsingError("[" + std::string(query_name) + "] query malformed, no field specified");
-  }
-  int count = 0;
-  for (auto kv : obj) {
-    if (kv.key == "boost" || kv.key == "_name") continue;
-    *field = std::string(kv.key);
-    *body = kv.value;
-    ++count;
-  }
-  if (count != 1) {
-    return ParsingError("[" + std::string(query_name) +
-                        "] query doesn't support multiple fields, found [" +
-                        std::to_string(count) + "]");
-  }
-  return Status::OK();
 }
 
 Status ValueText(element v, std::string* out, std::string_view query) {
@@ -358,32 +362,6 @@ Result<QueryNode> ParseRange(element body) {
   return Node(std::move(r));
 }
 
-Result<QueryNode> ParseMatch(element body, bool phrase) {
-  MatchNode m;
-  element opts;
-  LOOKALIKE_RETURN_IF_ERROR(SingleField(body, phrase ? "match_phrase" : "match", &m.field, &opts));
-  element qv = opts;
-  m.all = phrase;
-  if (opts.is_object()) {
-    if (opts.at_key("query").get(qv) != simdjson::SUCCESS) {
-      return ParsingError("[match] query malformed, no [query] for field [" + m.field + "]");
-    }
-    std::string_view op;
-    if (opts.at_key("operator").get_string().get(op) == simdjson::SUCCESS) {
-      m.all = op == "and" || op == "AND";
-    }
-    std::string text;
-    element me;
-    if (opts.at_key("minimum_should_match").get(me) == simdjson::SUCCESS &&
-        ElementToText(me, &text)) {
-      m.minimum_should_match = std::atoi(text.c_str());
-    }
-  }
-  LOOKALIKE_RETURN_IF_ERROR(ValueText(qv, &m.text, "match"));
-  m.boost = GetBoost(opts);
-  return Node(std::move(m));
-}
-
 Result<QueryNode> ParseIds(element body) {
   element values;
   if (body.at_key("values").get(values) != simdjson::SUCCESS || !values.is_array()) {
@@ -458,8 +436,9 @@ Result<QueryNode> ParseQueryNode(element q) {
   if (type == "knn") return ParseOpenSearchKnn(body);
   if (type == "neural") return ParseNeural(body);
   if (type == "range") return ParseRange(body);
-  if (type == "match") return ParseMatch(body, false);
-  if (type == "match_phrase") return ParseMatch(body, true);
+  if (type == "match") return ParseMatch(body);
+  if (type == "match_phrase") return ParseMatchPhrase(body);
+  if (type == "multi_match") return ParseMultiMatch(body);
   if (type == "ids") return ParseIds(body);
   if (type == "term" || type == "terms") return ParseTerms(body, type);
   if (type == "exists") {

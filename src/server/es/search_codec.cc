@@ -10,6 +10,7 @@
 
 #include "engine/json_util.h"
 #include "server/es/query_parse.h"
+#include "server/es/retriever_parse.h"
 #include "server/es/search_render.h"
 
 namespace lookalike::es {
@@ -222,8 +223,9 @@ Status ParseAggregations(element aggs, std::vector<AggRequest>* out) {
 // The body's members whose parse needs the URL parameters first (the knn default k is the final
 // size) or the clause count first (no tree is built for a request over the limit).
 struct DeferredQueries {
-  element query, knn, post_filter;
-  bool has_query = false, has_knn = false, has_post_filter = false;
+  element query, knn, post_filter, retriever, pipeline;
+  bool has_query = false, has_knn = false, has_post_filter = false, has_retriever = false;
+  bool has_pipeline = false;
 };
 
 Status ParseSizeOrFrom(std::string_view key, element value, int64_t* out) {
@@ -251,11 +253,82 @@ bool AcceptedAndIgnored(std::string_view k) {
 // does not implement: refused by name rather than answered wrongly.
 bool KnownButNotSupported(std::string_view k) {
   return k == "rescore" || k == "terminate_after" || k == "indices_boost" || k == "pit" ||
-         k == "retriever" || k == "rank" || k == "slice";
+         k == "rank" || k == "slice";
 }
 
-// "collapse": {"field": NAME}; "inner_hits" is refused until implemented, and
-// "max_concurrent_group_searches" is a tuning knob of a distributed search with no effect here.
+// One "inner_hits" object of a collapse (see InnerHitsRequest). Keys that only decorate the
+// members (highlight, explain, …) are accepted and ignored, as at the top level.
+Status ParseInnerHitsEntry(element e, InnerHitsRequest* out) {
+  if (!e.is_object()) return ParsingError("[collapse] [inner_hits] entries must be objects");
+  for (auto kv : AsObject(e)) {
+    std::string_view k = kv.key;
+    if (k == "name") {
+      std::string_view name;
+      if (kv.value.get_string().get(name) != simdjson::SUCCESS || name.empty()) {
+        return ParsingError("[inner_hits] [name] must be a non-empty string");
+      }
+      out->name = std::string(name);
+    } else if (k == "size" || k == "from") {
+      LOOKALIKE_RETURN_IF_ERROR(
+          ParseSizeOrFrom(k, kv.value, k == "size" ? &out->size : &out->from));
+    } else if (k == "sort") {
+      if (kv.value.is_array()) {
+        for (element s : AsArray(kv.value)) {
+          LOOKALIKE_RETURN_IF_ERROR(ParseSortEntry(s, &out->sort));
+        }
+      } else {
+        LOOKALIKE_RETURN_IF_ERROR(ParseSortEntry(kv.value, &out->sort));
+      }
+    } else if (k == "_source") {
+      LOOKALIKE_RETURN_IF_ERROR(ParseSourceFilter(kv.value, &out->source));
+    } else if (k == "version" || k == "seq_no_primary_term") {
+      bool b = false;
+      if (kv.value.get_bool().get(b) != simdjson::SUCCESS) {
+        return ParsingError("[inner_hits] [" + std::string(k) + "] must be a boolean");
+      }
+      (k == "version" ? out->version : out->seq_no_primary_term) = b;
+    } else if (k == "highlight" || k == "explain" || k == "track_scores" ||
+               k == "stored_fields" || k == "docvalue_fields" || k == "fields" ||
+               k == "script_fields" || k == "ignore_unmapped") {
+      continue;
+    } else {
+      return ParsingError("[inner_hits] unknown field [" + std::string(k) + "]");
+    }
+  }
+  // Elasticsearch (since 8.13) requires the name: it keys the entry in each hit.
+  if (out->name.empty()) {
+    return IllegalArgument("[inner_hits] must have a [name] when used with [collapse]");
+  }
+  return Status::OK();
+}
+
+// "inner_hits": one object or an array of them, with distinct names.
+Status ParseInnerHits(element e, std::vector<InnerHitsRequest>* out) {
+  if (!e.is_object() && !e.is_array()) {
+    return ParsingError("[collapse] [inner_hits] must be an object or an array of objects");
+  }
+  std::vector<element> entries;
+  if (e.is_object()) {
+    entries.push_back(e);
+  } else {
+    for (element x : AsArray(e)) entries.push_back(x);
+  }
+  for (element x : entries) {
+    InnerHitsRequest entry;
+    LOOKALIKE_RETURN_IF_ERROR(ParseInnerHitsEntry(x, &entry));
+    for (const InnerHitsRequest& other : *out) {
+      if (other.name == entry.name) {
+        return IllegalArgument("[inner_hits] already contains an entry for key [" + entry.name +
+                               "]");
+      }
+    }
+    out->push_back(std::move(entry));
+  }
+  return Status::OK();
+}
+
+// "collapse": {"field": NAME, "inner_hits": …}; "max_concurrent_group_searches" is a tuning
+// knob of Elasticsearch's per-group searches (a positive integer), with no effect on the hits.
 Status ParseCollapse(element e, bool scroll, SearchRequest* r) {
   if (scroll) return IllegalArgument("cannot use `collapse` in a scroll context");
   if (!e.is_object()) return ParsingError("[collapse] must be an object");
@@ -268,8 +341,13 @@ Status ParseCollapse(element e, bool scroll, SearchRequest* r) {
       }
       c.field = std::string(field);
     } else if (kv.key == "inner_hits") {
-      return IllegalArgument("[collapse] [inner_hits] is not supported yet");
-    } else if (kv.key != "max_concurrent_group_searches") {
+      LOOKALIKE_RETURN_IF_ERROR(ParseInnerHits(kv.value, &c.inner_hits));
+    } else if (kv.key == "max_concurrent_group_searches") {
+      double n = 0;
+      if (!ElementToDouble(kv.value, &n) || n != std::floor(n) || n < 1) {
+        return IllegalArgument("[max_concurrent_group_searches] must be a positive integer");
+      }
+    } else {
       return ParsingError("[collapse] unknown field [" + std::string(kv.key) + "]");
     }
   }
@@ -293,6 +371,13 @@ Status ParseSearchBody(element root, const SearchParseOptions& options, SearchRe
     } else if (k == "post_filter") {
       deferred->post_filter = kv.value;
       deferred->has_post_filter = true;
+    } else if (k == "retriever") {
+      if (options.scroll) return IllegalArgument("cannot use [retriever] in a scroll context");
+      deferred->retriever = kv.value;
+      deferred->has_retriever = true;
+    } else if (k == "search_pipeline") {  // OpenSearch's temporary pipeline, for `hybrid`
+      deferred->pipeline = kv.value;
+      deferred->has_pipeline = true;
     } else if (k == "size" || k == "from") {
       LOOKALIKE_RETURN_IF_ERROR(ParseSizeOrFrom(k, kv.value, k == "size" ? &r->size : &r->from));
     } else if (k == "_source") {
@@ -334,6 +419,22 @@ Status ParseSearchBody(element root, const SearchParseOptions& options, SearchRe
     }
   }
   return Status::OK();
+}
+
+// The keys a retriever replaces, refused beside it as Elasticsearch does.
+Status CheckBesideRetriever(const SearchRequest& r, const DeferredQueries& deferred,
+                            std::string_view what) {
+  const char* other = deferred.has_query || r.query ? "query"
+                      : deferred.has_knn         ? "knn"
+                      : deferred.has_post_filter ? "post_filter"
+                      : !r.sort.empty()          ? "sort"
+                      : r.search_after           ? "search_after"
+                      : r.collapse               ? "collapse"
+                      : r.min_score              ? "min_score"
+                                                 : nullptr;
+  if (other == nullptr) return Status::OK();
+  return IllegalArgument("cannot specify [" + std::string(what) + "] and [" + std::string(other) +
+                         "]");
 }
 
 Status ParseIntParam(const UrlParams& params, const char* name, int64_t* out) {
@@ -477,6 +578,31 @@ Result<SearchRequest> ParseSearchRequest(std::string_view body, const UrlParams&
   if (deferred.has_knn) clauses += CountKnnSectionClauses(deferred.knn, limit);
   if (deferred.has_post_filter) clauses += CountQueryClauses(deferred.post_filter, limit);
   if (clauses > limit) return TooManyClauses(limit);
+  if (const std::string* named = FindParam(params, "search_pipeline"); named != nullptr) {
+    return IllegalArgument("stored search pipelines are not supported yet: give the pipeline "
+                           "in the request body as \"search_pipeline\": {…} (pipeline [" +
+                           *named + "])");
+  }
+  element hybrid;
+  if (!q && deferred.has_query && deferred.query.at_key("hybrid").get(hybrid) == simdjson::SUCCESS &&
+      AsObject(deferred.query).size() == 1) {
+    // OpenSearch's hybrid query is a linear fusion of its sub-queries (a retriever here).
+    deferred.has_query = false;
+    if (options.scroll) return IllegalArgument("cannot use a [hybrid] query in a scroll context");
+    LOOKALIKE_RETURN_IF_ERROR(CheckBesideRetriever(r, deferred, "hybrid"));
+    if (!r.aggs.empty()) {
+      return IllegalArgument("aggregations are not supported with a [hybrid] query yet");
+    }
+    LOOKALIKE_ASSIGN_OR_RETURN(
+        Retriever fused,
+        ParseHybridQuery(hybrid, deferred.has_pipeline ? &deferred.pipeline : nullptr,
+                         r.from + r.size, limit, &clauses));
+    r.retriever = std::make_shared<const Retriever>(std::move(fused));
+    return r;
+  }
+  if (deferred.has_pipeline) {
+    return IllegalArgument("[search_pipeline] is only supported with a [hybrid] query");
+  }
   if (q) {
     r.query = std::move(*q);
   } else if (deferred.has_query) {
@@ -490,6 +616,19 @@ Result<SearchRequest> ParseSearchRequest(std::string_view body, const UrlParams&
   }
   if (deferred.has_post_filter) {
     LOOKALIKE_ASSIGN_OR_RETURN(r.post_filter, ParseQueryNode(deferred.post_filter));
+  }
+  if (deferred.has_retriever) {
+    LOOKALIKE_RETURN_IF_ERROR(CheckBesideRetriever(r, deferred, "retriever"));
+    LOOKALIKE_ASSIGN_OR_RETURN(
+        Retriever retriever,
+        ParseRetriever(deferred.retriever, r.size, limit, &ParseSortEntry, &clauses));
+    const bool compound = retriever.kind != Retriever::Kind::kStandard &&
+                          retriever.kind != Retriever::Kind::kKnn;
+    if (compound && !r.aggs.empty()) {
+      return IllegalArgument("aggregations are not supported beside a compound retriever yet "
+                             "(rrf, linear, diversify); put them in a standard retriever search");
+    }
+    r.retriever = std::make_shared<const Retriever>(std::move(retriever));
   }
   return r;
 }

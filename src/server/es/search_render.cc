@@ -84,6 +84,24 @@ void WriteHit(JsonWriter& w, const DocumentHit& hit) {
     for (const SortValue& v : hit.sort) WriteSortValue(w, v);
     w.EndArray();
   }
+  if (!hit.inner_hits.empty()) {
+    // Elasticsearch's shape: each entry is a whole "hits" section of its own.
+    w.Key("inner_hits").BeginObject();
+    for (const InnerHits& inner : hit.inner_hits) {
+      w.Key(inner.name).BeginObject().Key("hits").BeginObject();
+      w.Key("total").BeginObject().Key("value").Int(inner.total).Key("relation").String("eq")
+          .EndObject();
+      if (std::isnan(inner.max_score)) {
+        w.Key("max_score").Null();
+      } else {
+        w.Key("max_score").Float(inner.max_score);
+      }
+      w.Key("hits").BeginArray();
+      for (const DocumentHit& member : inner.hits) WriteHit(w, member);
+      w.EndArray().EndObject().EndObject();
+    }
+    w.EndObject();
+  }
   w.EndObject();
 }
 

@@ -148,6 +148,18 @@ void ImageApi::SearchImage(const RestRequest& request, HttpResponse* response) c
   SearchRequest search;
   search.size = *size;
   search.source.excludes = {neural.field};
+  if (std::string_view c = FormValue(*parts, request, "collapse"); !c.empty()) {
+    // One hit per value of the field, each with its group's best members (inner_hits "group",
+    // inner_hits_size of them, default 3): the page's "one per category".
+    auto members = ParseK(FormValue(*parts, request, "inner_hits_size"), "inner_hits_size", 100, 3);
+    if (!members.ok()) return fail(members.status());
+    CollapseRequest& collapse = search.collapse.emplace();
+    collapse.field = std::string(c);
+    InnerHitsRequest& group = collapse.inner_hits.emplace_back();
+    group.name = "group";
+    group.size = *members;
+    group.source = search.source;
+  }
   search.query.emplace().node = std::move(neural);
   if (routed) {
     auto body = options_.route->Search(request, index, search);

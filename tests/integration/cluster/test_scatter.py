@@ -156,6 +156,22 @@ def check_equal_answers(coord, ref, docs):
     same_search(coord, ref, {"size": 0, "track_total_hits": True, "aggs": {
         "cats": {"terms": {"field": "category", "size": 3}},
         "mean": {"avg": {"field": "price"}}, "top": {"max": {"field": "price"}}}}, "aggregations")
+    # collapse.inner_hits: the coordinator's second round over the page's groups gives each
+    # group the members one node finds (keyword and integer groups, inner sort, from/size).
+    for body in [
+        {"size": 3, "sort": [{"num": "asc"}], "collapse": {"field": "category", "inner_hits": [
+            {"name": "cheap", "size": 4, "sort": [{"price": "asc"}, {"num": "asc"}]},
+            {"name": "late", "from": 2, "size": 3, "sort": [{"num": "desc"}], "_source": ["num"]}]}},
+        {"size": 4, "query": {"range": {"price": {"gte": 20}}}, "sort": [{"num": "desc"}],
+         "collapse": {"field": "price", "inner_hits": {"name": "n", "size": 5,
+                                                       "sort": [{"num": "asc"}]}}},
+    ]:
+        got = same_search(coord, ref, body, "collapse inner_hits")
+        _, want = ref.json("POST", "/docs/_search", body)
+        inner = [h.get("inner_hits") for h in got["hits"]["hits"]]
+        check(inner == [h.get("inner_hits") for h in want["hits"]["hits"]] and all(inner),
+              "collapse inner_hits differ:\n%s\n%s" % (inner, [h.get("inner_hits") for h in
+                                                               want["hits"]["hits"]]))
     for body in [{}, {"query": {"term": {"category": "bags"}}}]:
         s1, c1 = coord.json("POST", "/docs/_count", body)
         s2, c2 = ref.json("POST", "/docs/_count", body)

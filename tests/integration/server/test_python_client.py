@@ -289,6 +289,25 @@ def test(binary):
                 firsts.append(h["_id"])
         check([h["_id"] for h in hits] == firsts[:5], (hits, firsts))
 
+        # collapse.inner_hits through the client's own collapse= keyword: each group's members
+        # are its category's knn hits in score order (the brute force over `plain`), sliced by
+        # from/size; a second entry pages past the best member and shows no _source.
+        r = es.search(index=INDEX, size=5, query={"knn": {"fvec": {"vector": q.tolist(), "k": 200}}},
+                      collapse={"field": "cat", "max_concurrent_group_searches": 2, "inner_hits": [
+                          {"name": "best", "size": 3, "_source": ["cat"]},
+                          {"name": "next", "from": 1, "size": 2, "_source": False}]})
+        for h in r["hits"]["hits"]:
+            cat = h["fields"]["cat"][0]
+            members = [p["_id"] for p in plain if p["_source"]["cat"] == cat]
+            best = h["inner_hits"]["best"]["hits"]
+            check(best["total"] == {"value": len(members), "relation": "eq"}, best["total"])
+            check([m["_id"] for m in best["hits"]] == members[:3] and best["hits"][0]["_id"] == h["_id"]
+                  and all(m["_source"] == {"cat": cat} for m in best["hits"]), (best, members[:3]))
+            check(abs(best["max_score"] - h["_score"]) < 1e-6, (best["max_score"], h["_score"]))
+            nxt = h["inner_hits"]["next"]["hits"]["hits"]
+            check([m["_id"] for m in nxt] == members[1:3] and all("_source" not in m for m in nxt),
+                  (nxt, members[1:3]))
+
         # helpers.scan (the scroll API): every document exactly once, in pages, then cleared.
         seen = [h["_id"] for h in helpers.scan(es, index=INDEX, query={"query": {"match_all": {}}},
                                               size=777, scroll="1m", _source=False)]
@@ -332,6 +351,11 @@ def test(binary):
                                                              "scroll": "1m"}),
                "search_context_missing_exception")
         raises(es_exc.RequestError, lambda: es.search(index=INDEX, body={"from": 5}, scroll="1m"))
+        raises(es_exc.RequestError, lambda: es.search(index=INDEX, collapse={
+            "field": "cat", "inner_hits": {"name": "x", "size": 101}}), "illegal_argument_exception")
+        raises(es_exc.RequestError, lambda: es.search(index=INDEX, collapse={
+            "field": "cat", "inner_hits": [{"name": "x"}, {"name": "x"}]}),
+            "illegal_argument_exception")
         # Optimistic concurrency with the client's own parameters.
         cur = es.get(index=INDEX, id="5")
         check(cur["_primary_term"] == 1, cur)

@@ -134,7 +134,14 @@ TEST_F(ScatterTest, MergedAnswersEqualOneIndexHoldingEveryDocument) {
            R"({"from":4,"size":6,"sort":[{"n":"desc"}],"query":{"terms":{"cat":["c1","c3"]}}})",
            R"({"size":5,"sort":[{"n":"asc"}],"search_after":[40]})",
            R"({"size":0,"track_total_hits":true,"aggs":{"t":{"terms":{"field":"cat","size":2}},
-               "a":{"avg":{"field":"n"}}}})"}) {
+               "a":{"avg":{"field":"n"}}}})",
+           // Retrievers: each leaf is a scatter-gather, the fusion runs once on the coordinator.
+           R"({"size":6,"retriever":{"rrf":{"rank_window_size":12,"retrievers":[
+               {"knn":{"field":"v","query_vector":[0.3,-0.2],"k":12}},
+               {"standard":{"query":{"terms":{"cat":["c1"]}},"sort":[{"n":"desc"}]}}]}}})",
+           R"({"size":5,"retriever":{"diversify":{"type":"mmr","field":"v","lambda":0.4,
+               "size":5,"rank_window_size":15,
+               "retriever":{"knn":{"field":"v","query_vector":[0.1,0.9],"k":15}}}}})"}) {
     SCOPED_TRACE(body);
     SearchRequest request = Parse(body);
     auto got = coordinator->Search("docs", request, {});

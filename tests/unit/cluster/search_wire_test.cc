@@ -43,8 +43,16 @@ QueryNode EveryNodeType() {
   b.must = {QueryNode{MatchNode{.field = "title", .text = "red shoes", .all = true,
                                 .minimum_should_match = 2, .boost = 3}}};
   b.filter = {QueryNode{range}, QueryNode{ExistsNode{.field = "tags", .boost = 1.25f}}};
+  MultiMatchNode mm{.fields = {{"title", 2.5f}, {"*_name", 1}},
+                    .text = "red shoes",
+                    .type = MultiMatchNode::Type::kPhrase,
+                    .tie_breaker = 0.3f,
+                    .all = true,
+                    .minimum_should_match = 1,
+                    .slop = 2,
+                    .boost = 1.5f};
   b.should = {QueryNode{IdsNode{.ids = {"a", std::string("b\0c", 3)}, .boost = 4}},
-              QueryNode{knn}};
+              QueryNode{knn}, QueryNode{mm}};
   b.must_not = {QueryNode{MatchAllNode{.boost = 1, .none = true}}};
   b.minimum_should_match = "75%";
   b.boost = 0.75f;
@@ -131,6 +139,18 @@ TEST(SearchWireTest, SearchRequestRoundTripsEveryNodeAndField) {
   EXPECT_EQ(knn.oversample, 3.0f);
   EXPECT_FALSE(knn.rescore);
   EXPECT_EQ(std::get<TermsNode>(knn.filter->node).values[1], "hats");
+  const auto& mm = std::get<MultiMatchNode>(b.should[2].node);
+  ASSERT_EQ(mm.fields.size(), 2u);
+  EXPECT_EQ(mm.fields[0].name, "title");
+  EXPECT_EQ(mm.fields[0].boost, 2.5f);
+  EXPECT_EQ(mm.fields[1].name, "*_name");
+  EXPECT_EQ(mm.text, "red shoes");
+  EXPECT_EQ(mm.type, MultiMatchNode::Type::kPhrase);
+  EXPECT_EQ(mm.tie_breaker, 0.3f);
+  EXPECT_TRUE(mm.all);
+  EXPECT_EQ(mm.minimum_should_match, 1);
+  EXPECT_EQ(mm.slop, 2);
+  EXPECT_EQ(mm.boost, 1.5f);
   EXPECT_TRUE(std::get<MatchAllNode>(b.must_not[0].node).none);
 }
 
@@ -166,6 +186,42 @@ TEST(SearchWireTest, NeuralAndUnresolvedLookupDoNotTravel) {
   by_examples.recommend = VectorRecommend{.index = "photos", .path = "fvec", .positive = {"1"}};
   recommend.knn = {by_examples};
   EXPECT_EQ(EncodeSearchRequest(recommend).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(SearchWireTest, CollapseInnerHitsRoundTrip) {
+  SearchRequest q = FullRequest();
+  InnerHitsRequest top{.name = "top", .size = 5, .from = 2};
+  top.sort = {SortKey::Of("price"), SortKey::Of("_doc")};
+  top.source = {.enabled = true, .includes = {"title"}, .excludes = {"x"}};
+  top.version = true;
+  InnerHitsRequest bare{.name = "bare"};
+  bare.source.enabled = false;
+  bare.seq_no_primary_term = true;
+  q.collapse->inner_hits = {top, bare};
+  std::string bytes = MustEncode(q);
+  auto back = DecodeSearchRequest(bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(MustEncode(*back), bytes);
+  ASSERT_EQ(back->collapse->inner_hits.size(), 2u);
+  const InnerHitsRequest& t = back->collapse->inner_hits[0];
+  EXPECT_EQ(t.name, "top");
+  EXPECT_EQ(t.size, 5);
+  EXPECT_EQ(t.from, 2);
+  ASSERT_EQ(t.sort.size(), 2u);
+  EXPECT_EQ(t.sort[1].kind, SortKey::Kind::kDoc);
+  EXPECT_EQ(t.source.includes, top.source.includes);
+  EXPECT_EQ(t.source.excludes, top.source.excludes);
+  EXPECT_TRUE(t.version);
+  const InnerHitsRequest& b = back->collapse->inner_hits[1];
+  EXPECT_EQ(b.size, 3);
+  EXPECT_FALSE(b.source.enabled);
+  EXPECT_TRUE(b.seq_no_primary_term);
+  EXPECT_FALSE(b.version);
+  // Every truncation of the collapse section is refused.
+  for (size_t cut = 1; cut < 40; ++cut) {
+    std::string payload = bytes.substr(kWireFrameSize, bytes.size() - kWireFrameSize - cut);
+    EXPECT_FALSE(DecodeSearchRequest(FrameWireMessage("LKSQ", payload)).ok()) << cut;
+  }
 }
 
 TEST(SearchWireTest, CountAndGetRequestsRoundTrip) {
@@ -210,6 +266,15 @@ SearchResult FullResult() {
   hit.seq_no = 44;
   hit.primary_term = 2;
   hit.fields = {HitField{"category", {SortValue::String("shoes")}}};
+  DocumentHit member;
+  member.index = "photos~0~abc";
+  member.id = "9";
+  member.score = 0.25f;
+  member.sort = {SortValue::Number(2)};
+  member.has_source = true;
+  member.source = R"({"b":2})";
+  hit.inner_hits = {InnerHits{.name = "top", .total = 7, .max_score = 0.5f, .hits = {hit, member}},
+                    InnerHits{.name = "none", .total = 0}};
   DocumentHit bare;
   bare.index = "photos~1~abc";
   bare.id = "8";  // score NaN, nothing else
@@ -245,6 +310,17 @@ TEST(SearchWireTest, SearchResultRoundTripsEveryField) {
   EXPECT_EQ(back->hits[0].source, r.hits[0].source);
   EXPECT_EQ(back->hits[0].fields, r.hits[0].fields);
   EXPECT_EQ(back->hits[0].seq_no, 44);
+  ASSERT_EQ(back->hits[0].inner_hits.size(), 2u);
+  const InnerHits& top = back->hits[0].inner_hits[0];
+  EXPECT_EQ(top.name, "top");
+  EXPECT_EQ(top.total, 7);
+  EXPECT_EQ(top.max_score, 0.5f);
+  ASSERT_EQ(top.hits.size(), 2u);
+  EXPECT_EQ(top.hits[0].fields, r.hits[0].fields);
+  EXPECT_EQ(top.hits[1].id, "9");
+  EXPECT_EQ(top.hits[1].sort, r.hits[0].inner_hits[0].hits[1].sort);
+  EXPECT_TRUE(std::isnan(back->hits[0].inner_hits[1].max_score));
+  EXPECT_TRUE(back->hits[0].inner_hits[1].hits.empty());
   EXPECT_TRUE(std::isnan(back->hits[1].score));
   EXPECT_FALSE(back->hits[1].has_source);
   ASSERT_EQ(back->aggregations.size(), 2u);
@@ -282,10 +358,13 @@ TEST(SearchWireTest, ExampleVectorAndNeuralTargetMessagesRoundTrip) {
   ASSERT_TRUE(request.ok());
   EXPECT_EQ(request->id, "p17");
   EXPECT_EQ(request->path, "emb");
-  ExampleVector found{.state = ExampleVector::State::kFound, .values = {1.5f, -0.0f, 3e-38f}};
+  ExampleVector found{.state = ExampleVector::State::kFound,
+                      .values = {1.5f, -0.0f, 3e-38f},
+                      .metric = Metric::kCosine};
   auto vector = DecodeExampleVector(EncodeExampleVector(found));
   ASSERT_TRUE(vector.ok());
   EXPECT_EQ(vector->state, ExampleVector::State::kFound);
+  EXPECT_EQ(vector->metric, Metric::kCosine);
   ASSERT_EQ(vector->values.size(), 3u);
   EXPECT_TRUE(std::signbit(vector->values[1]));  // bit for bit
   EXPECT_EQ(vector->values[2], 3e-38f);
@@ -349,7 +428,7 @@ TEST(SearchWireTest, TruncationTrailingBytesAndWrongMagicAreCorruption) {
 
 TEST(SearchWireTest, NewerVersionIsUnsupported) {
   std::string bytes = EncodeSearchResult(SearchResult{});
-  bytes[4] = 2;
+  bytes[4] = static_cast<char>(kSearchWireVersion + 1);
   EXPECT_EQ(DecodeSearchResult(bytes).status().code(), StatusCode::kUnsupported);
 }
 

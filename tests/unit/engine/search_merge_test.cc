@@ -308,6 +308,76 @@ TEST_F(SearchMergeTest, CollapseKeepsTheBestHitOfEachValue) {
   EXPECT_EQ(page2->hits[1].id, want[3]);
 }
 
+// collapse.inner_hits over shards (lookalike/search_merge.h): the page without inner hits,
+// then a second round restricted to its groups, merged per group. Equals one engine, groups of
+// keyword, numeric (with the group of missing values) and boolean values, under several inner
+// orders, from/size and _source; with knn when k covers every shard's documents.
+TEST_F(SearchMergeTest, InnerHitsInASecondRoundEqualOneEngine) {
+  const std::vector<std::pair<std::string, MergeSpec>> cases = {
+      {R"({"query":{"term":{"ok":true}},"size":3,"collapse":{"field":"cat","inner_hits":[
+          {"name":"a","size":4},
+          {"name":"b","from":2,"size":3,"sort":[{"price":"desc"},{"key":"asc"}],
+           "_source":["key"]}]}})",
+       Collapsed(Spec(0, 3), "cat")},
+      {R"({"sort":[{"price":"desc"}],"size":3,"from":1,"collapse":{"field":"qty",
+          "inner_hits":{"name":"q","size":5,"sort":["_score",{"key":"desc"}]}}})",
+       Collapsed(Spec(1, 3, {Field(true)}), "qty")},
+      {R"({"sort":[{"key":"desc"}],"size":8,"collapse":{"field":"price",
+          "inner_hits":{"name":"p","size":3,"sort":[{"key":"desc"}],"version":true}}})",
+       Collapsed(Spec(0, 8, {Field(true)}), "price")},
+      {R"({"size":2,"collapse":{"field":"ok","inner_hits":{"name":"o","from":7,"size":2,
+          "_source":false}},"query":{"bool":{"should":[{"term":{"qty":3}},
+          {"term":{"cat":"hats"}}]}}})",
+       Collapsed(Spec(0, 2), "ok")},
+      {"{\"size\":3,\"collapse\":{\"field\":\"cat\",\"inner_hits\":{\"name\":\"n\",\"size\":4}},"
+       "\"query\":{\"knn\":{\"vec\":{\"vector\":" + Vector(11) + ",\"k\":300}}}}",
+       Collapsed(Spec(0, 3), "cat")},
+  };
+  SearchOptions as_shard;
+  as_shard.as_shard = true;
+  auto run_shards = [&](const SearchRequest& request) {
+    std::vector<SearchResult> partials;
+    for (auto& shard : shards_) {
+      auto r = shard->Search("m", request, as_shard);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      if (r.ok()) partials.push_back(std::move(*r));
+    }
+    return partials;
+  };
+  for (const auto& [body, spec] : cases) {
+    SCOPED_TRACE(body);
+    const SearchRequest request = Parsed(body);
+    auto single = single_->Search("m", request);
+    ASSERT_TRUE(single.ok()) << single.status().ToString();
+    ASSERT_FALSE(single->hits.empty());
+    SearchRequest first = request;
+    first.collapse->inner_hits.clear();
+    auto page = MergeSearchResults(run_shards(first), spec);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    ASSERT_TRUE(
+        MergeInnerHits(run_shards(InnerHitsRound(request, *page)), request, &*page).ok());
+    ExpectSameHits(*single, *page);
+    for (size_t k = 0; k < single->hits.size() && k < page->hits.size(); ++k) {
+      const auto& want = single->hits[k].inner_hits;
+      const auto& got = page->hits[k].inner_hits;
+      ASSERT_EQ(want.size(), got.size());
+      for (size_t e = 0; e < want.size(); ++e) {
+        EXPECT_EQ(want[e].name, got[e].name);
+        EXPECT_EQ(want[e].total, got[e].total) << single->hits[k].id;
+        EXPECT_TRUE(SameFloat(want[e].max_score, got[e].max_score));
+        SearchResult w, g;  // the members compared as hits
+        w.hits = want[e].hits;
+        g.hits = got[e].hits;
+        ExpectSameHits(w, g);
+      }
+    }
+    // And the client sees the same bytes (timing and shard counts aside).
+    page->took_ms = single->took_ms;
+    page->shards = single->shards;
+    EXPECT_EQ(es::RenderSearchResponse(*single), es::RenderSearchResponse(*page));
+  }
+}
+
 TEST_F(SearchMergeTest, CollapseRefusesWhatItCannotGroupBy) {
   for (const char* body : {R"({"collapse":{"field":"title"}})", R"({"collapse":{"field":"nope"}})",
                            R"({"collapse":{"field":"vec"}})",

@@ -309,12 +309,72 @@ TEST(SearchCodec, CollapseNamesItsField) {
               "[collapse] requires [field]");
   ExpectError(ParseSearchRequest(R"({"collapse":"cat"})", {}), "parsing_exception",
               "[collapse] must be an object");
-  ExpectError(ParseSearchRequest(R"({"collapse":{"field":"c","inner_hits":{"name":"x"}}})", {}),
-              "illegal_argument_exception", "[collapse] [inner_hits] is not supported yet");
+  ExpectError(ParseSearchRequest(R"({"collapse":{"field":"c","max_concurrent_group_searches":0}})",
+                                 {}),
+              "illegal_argument_exception",
+              "[max_concurrent_group_searches] must be a positive integer");
   SearchParseOptions scroll;
   scroll.scroll = true;
   ExpectError(ParseSearchRequest(R"({"collapse":{"field":"c"}})", {}, scroll),
               "illegal_argument_exception", "cannot use `collapse` in a scroll context");
+}
+
+TEST(SearchCodec, CollapseInnerHits) {
+  SearchRequest one = ParseOk(R"({"collapse":{"field":"cat","inner_hits":{"name":"top"}}})");
+  ASSERT_EQ(one.collapse->inner_hits.size(), 1u);
+  const InnerHitsRequest& d = one.collapse->inner_hits[0];
+  EXPECT_EQ(d.name, "top");
+  EXPECT_EQ(d.size, 3);  // Elasticsearch's defaults
+  EXPECT_EQ(d.from, 0);
+  EXPECT_TRUE(d.ScoreSorted());
+  EXPECT_TRUE(d.source.enabled);
+
+  SearchRequest two = ParseOk(R"({"collapse":{"field":"cat","inner_hits":[
+      {"name":"cheap","size":5,"from":2,"sort":[{"price":"asc"},"_score"],
+       "_source":["title"],"version":true,"highlight":{"fields":{"t":{}}}},
+      {"name":"best","sort":{"rank":{"order":"desc"}},"_source":false}]}})");
+  ASSERT_EQ(two.collapse->inner_hits.size(), 2u);
+  const InnerHitsRequest& cheap = two.collapse->inner_hits[0];
+  EXPECT_EQ(cheap.name, "cheap");
+  EXPECT_EQ(cheap.size, 5);
+  EXPECT_EQ(cheap.from, 2);
+  ASSERT_EQ(cheap.sort.size(), 2u);
+  EXPECT_EQ(cheap.sort[0].field, "price");
+  EXPECT_FALSE(cheap.sort[0].desc);
+  EXPECT_EQ(cheap.sort[1].kind, SortKey::Kind::kScore);
+  EXPECT_EQ(cheap.source.includes, std::vector<std::string>{"title"});
+  EXPECT_TRUE(cheap.version);
+  const InnerHitsRequest& best = two.collapse->inner_hits[1];
+  ASSERT_EQ(best.sort.size(), 1u);
+  EXPECT_TRUE(best.sort[0].desc);
+  EXPECT_FALSE(best.source.enabled);
+  EXPECT_TRUE(ParseOk(R"({"collapse":{"field":"c","inner_hits":[]}})").collapse->inner_hits
+                  .empty());
+
+  auto bad = [](const char* inner, const char* type, const char* reason) {
+    ExpectError(ParseSearchRequest(std::string(R"({"collapse":{"field":"c","inner_hits":)") +
+                                       inner + "}}",
+                                   {}),
+                type, reason);
+  };
+  bad(R"("top")", "parsing_exception",
+      "[collapse] [inner_hits] must be an object or an array of objects");
+  bad(R"([{"name":"a"},3])", "parsing_exception",
+      "[collapse] [inner_hits] entries must be objects");
+  bad(R"({"name":"a","colour":"red"})", "parsing_exception", "[inner_hits] unknown field [colour]");
+  bad(R"({"size":2})", "illegal_argument_exception",
+      "[inner_hits] must have a [name] when used with [collapse]");
+  bad(R"({"name":""})", "parsing_exception", "[inner_hits] [name] must be a non-empty string");
+  bad(R"([{"name":"a"},{"name":"a","size":1}])", "illegal_argument_exception",
+      "[inner_hits] already contains an entry for key [a]");
+  bad(R"({"name":"a","size":-1})", "illegal_argument_exception",
+      "[size] parameter cannot be negative, found [-1]");
+  bad(R"({"name":"a","from":1.5})", "parsing_exception", "[from] must be an integer");
+  bad(R"({"name":"a","sort":[{"p":"up"}]})", "illegal_argument_exception",
+      "Unknown SortOrder [up]");
+  bad(R"({"name":"a","_source":{"nope":1}})", "parsing_exception", "[_source] unknown key [nope]");
+  bad(R"({"name":"a","version":"yes"})", "parsing_exception",
+      "[inner_hits] [version] must be a boolean");
 }
 
 // Keys that would change which hits come back are refused by name, never silently ignored;

@@ -59,6 +59,10 @@ struct FieldDefinition {
   bool is_subfield = false;
   std::vector<std::string> subfields;
   int ignore_above = -1;  // keyword: longer values are not indexed (-1 = no limit)
+  /// An object mapped as `nested` (type kObject): its objects are separate entries of a list.
+  /// The engine acts on it only for vector fields below it (many vectors per document, see
+  /// docs/design/engine.md "Nested vector fields"); other fields are searched as if flattened.
+  bool nested = false;
   VectorFieldOptions vector;               // vector types only
   std::optional<EmbeddingSpec> embedding;  // vector types with a source_field or model only
   /// The field's parameters exactly as the client wrote them, JSON; GET _mapping echoes them
@@ -88,8 +92,8 @@ struct MappingLimits {
   int64_t total_fields = 1000;
   /// index.mapping.depth.limit: object nesting; a top-level field has depth 1.
   int64_t depth = 20;
-  /// index.mapping.nested_objects.limit: accepted and validated only; `nested` is mapped as a
-  /// plain object here, so there are no nested documents to count.
+  /// index.mapping.nested_objects.limit: the most objects one document may hold in one
+  /// `nested` field (each may hold a vector entry of its own).
   int64_t nested_objects = 10000;
   /// index.mapping.field_name_length.limit in bytes per name segment ("a" and "b" of "a.b");
   /// unlimited by default as in Elasticsearch, but a 255-byte cap always applies.

@@ -15,12 +15,18 @@ namespace {
 
 // The field a report is about: the named one, or the index's only vector field.
 Result<VectorField*> ReportField(Index& index, std::string_view field) {
-  if (field.empty()) {
-    if (index.vectors.size() == 1) return index.vectors.begin()->second.get();
+  if (field.empty() && index.vectors.size() != 1) {
     return IllegalArgument("[field] is required: index [" + index.name + "] has " +
                            std::to_string(index.vectors.size()) + " vector fields");
   }
-  auto it = index.vectors.find(std::string(field));
+  auto it = field.empty() ? index.vectors.begin() : index.vectors.find(std::string(field));
+  if (it != index.vectors.end() && it->second->nested) {
+    // Its labels are (document, ordinal) pairs, not document numbers (docs/design/engine.md).
+    return IllegalArgument("Field '" + it->first +
+                           "' is inside a nested object: the near-duplicate report does not "
+                           "support nested vector fields yet");
+  }
+  if (field.empty()) return it->second.get();
   const FieldMapping* mapped = index.mapping.Find(field);
   if (it == index.vectors.end() || !mapped || !IsVector(mapped->type)) {
     return IllegalArgument("Field '" + std::string(field) +

@@ -136,6 +136,7 @@ Status Index::SyncVectorFields(bool loading, bool* files_changed) {
     // index.knn.algo_param.ef_search is not baked in: it may change (PUT _settings), so the
     // knn query reads it from the settings on every search.
     vf->spec = f.vector;
+    vf->nested = !f.nested_path.empty();
     LOOKALIKE_ASSIGN_OR_RETURN(vf->index, MakeVectorIndex(vf->spec, 0));
     vectors[path] = std::move(vf);
   }
@@ -149,6 +150,8 @@ struct Preparer {
   PreparedDoc* out;
   bool* mapping_changed;
   const MappingLimits* limits;  // null: accept any dynamic field (loading stored documents)
+  // Position of the object being parsed in each nested field's list (nested path → offset).
+  std::map<std::string, uint32_t, std::less<>> nested_offset;
 
   Status FieldError(const FieldMapping& f, element v, std::string_view why) {
     std::string preview = ElementToJson(v);
@@ -193,10 +196,50 @@ struct Preparer {
     }
     Status valid = ValidateVector(sv.values.data(), n, f.vector.dim, f.vector.metric);
     if (!valid.ok()) return FieldError(f, v, valid.message());
+    if (!f.nested_path.empty()) return NestedVector(f, v, std::move(sv));
     for (const auto& existing : out->vectors) {
       if (existing.field == sv.field) return FieldError(f, v, "a document holds one vector per field");
     }
     out->vectors.push_back(std::move(sv));
+    return Status::OK();
+  }
+
+  // One vector of a nested list: stored at its object's offset among the field's entries, with
+  // empty placeholders for earlier objects that had none (docs/design/engine.md).
+  Status NestedVector(const FieldMapping& f, element v, storage::StoredVector sv) {
+    auto at = nested_offset.find(f.nested_path);
+    const uint32_t offset = at == nested_offset.end() ? 0 : at->second;
+    uint32_t held = 0;
+    for (const auto& existing : out->vectors) held += existing.field == sv.field;
+    if (held > offset) return FieldError(f, v, "a nested object holds one vector per field");
+    for (; held < offset; ++held) out->vectors.push_back(storage::StoredVector{sv.field, {}});
+    out->vectors.push_back(std::move(sv));
+    return Status::OK();
+  }
+
+  // The objects of nested field `f` (an object or an array of them), each at its offset.
+  Status NestedObjects(const FieldMapping& f, element v) {
+    if (v.is_object()) {
+      nested_offset[f.path] = 0;
+      return Object(v, f.path + ".");
+    }
+    uint32_t offset = 0;
+    for (element x : AsArray(v)) {
+      if (x.is_null()) continue;
+      if (!x.is_object()) {
+        return MapperParsingError("object mapping for [" + f.path + "] tried to parse field [" +
+                                  f.path + "] as object, but found a concrete value");
+      }
+      if (limits != nullptr && static_cast<int64_t>(offset) >= limits->nested_objects) {
+        return MapperParsingError(
+            "The number of nested documents has exceeded the allowed limit of [" +
+            std::to_string(limits->nested_objects) +
+            "]. This limit can be set by changing the [index.mapping.nested_objects.limit] "
+            "index level setting.");
+      }
+      nested_offset[f.path] = offset++;
+      LOOKALIKE_RETURN_IF_ERROR(Object(x, f.path + "."));
+    }
     return Status::OK();
   }
 
@@ -207,6 +250,11 @@ struct Preparer {
       return MapperParsingError("failed to parse field [" + given.path +
                                 "]: a vector was given for a field that is not a mapped "
                                 "vector field");
+    }
+    if (!f->nested_path.empty()) {
+      return MapperParsingError("failed to parse field [" + given.path +
+                                "]: vectors of a nested field are given in the document's "
+                                "source, not as separate values");
     }
     auto error = [&](std::string_view why) {
       return MapperParsingError("failed to parse field [" + f->path + "] of type [" +
@@ -317,6 +365,7 @@ struct Preparer {
     if (!f) return Status::OK();  // dynamic: false
     if (IsVector(f->type)) return Vector(*f, v, top_level);
     if (f->type == FieldType::kObject) {
+      if (f->nested && (v.is_object() || v.is_array())) return NestedObjects(*f, v);
       if (v.is_object()) return Object(v, path + ".");
       if (v.is_array()) {
         for (element x : AsArray(v)) {
@@ -375,7 +424,7 @@ Status Index::PrepareDocument(element source, PreparedDoc* out, bool* mapping_ch
   if (!source.is_object()) {
     return MapperParsingError("failed to parse: the document source must be a JSON object");
   }
-  Preparer p{this, out, mapping_changed, enforce_limits ? &settings.mapping_limits : nullptr};
+  Preparer p{this, out, mapping_changed, enforce_limits ? &settings.mapping_limits : nullptr, {}};
   mapping.BeginDynamicJournal();
   Status parsed = p.Object(source, "");
   for (size_t i = 0; parsed.ok() && i < extra_vectors.size(); ++i) {
@@ -506,6 +555,30 @@ std::string Index::RebuildSource(const std::string& slim,
   }
   out.push_back('}');
   return out;
+}
+
+void CollectFieldVectors(const VectorField& field, uint32_t docnum,
+                         const std::vector<storage::StoredVector>& stored,
+                         std::vector<uint64_t>* labels, std::vector<float>* values) {
+  uint32_t ordinal = 0;
+  for (const storage::StoredVector& v : stored) {
+    std::string_view name = v.field;
+    if (!name.empty() && name[0] == '^') name.remove_prefix(1);
+    // Empty entries are nested placeholders; a size mismatch cannot pass the write checks.
+    if (name != field.field || v.values.size() != field.spec.dim || v.values.empty()) continue;
+    if (!field.nested) {
+      // One vector per document; should a stored record hold two, the last one wins (as the
+      // writer always did).
+      if (!labels->empty() && labels->back() == docnum) {
+        labels->pop_back();
+        values->resize(values->size() - field.spec.dim);
+      }
+      labels->push_back(docnum);
+    } else {
+      labels->push_back(NestedLabel(docnum, ordinal++));
+    }
+    values->insert(values->end(), v.values.begin(), v.values.end());
+  }
 }
 
 std::string Index::SnapshotPath(const VectorField& field) const {

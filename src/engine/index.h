@@ -60,6 +60,9 @@ struct VectorField {
   std::string file_stem;  // snapshot file name without ".lkv" (see Index::vector_files)
   VectorSpec spec;
   std::unique_ptr<VectorIndex> index;
+  /// A vector field below a nested object (FieldMapping::nested_path): its labels are
+  /// NestedLabel(docnum, ordinal), and a queued remove of docnum removes all of the document's.
+  bool nested = false;
   // Owned by the inserter thread: the seq_no up to which every write of this field has been
   // applied (-1 unknown), and how many vectors were applied since the last snapshot.
   int64_t applied_seq = -1;
@@ -70,6 +73,13 @@ struct VectorField {
   int64_t snapshot_seq_no = -1;
   std::atomic<int64_t> replayed_on_open{0};
 };
+
+/// The vector index labels and values of `field` in a prepared or stored document: one label
+/// (the document number) for a plain vector field, NestedLabel(docnum, 0..n-1) over the
+/// non-empty entries of a nested one. Values are appended row-major to *values.
+void CollectFieldVectors(const VectorField& field, uint32_t docnum,
+                         const std::vector<storage::StoredVector>& stored,
+                         std::vector<uint64_t>* labels, std::vector<float>* values);
 
 /// A document prepared for writing (parsed and validated, not yet applied).
 struct PreparedDoc {

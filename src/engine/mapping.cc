@@ -91,6 +91,29 @@ Result<const VectorSimilarity*> ResolveSimilarity(const FieldDefinition& def,
 
 }  // namespace
 
+Result<std::string> Mapping::NestedParent(const std::string& path,
+                                          const FieldDefinition& def) const {
+  std::string found;
+  for (size_t dot = path.rfind('.'); dot != std::string::npos && dot > 0;
+       dot = path.rfind('.', dot - 1)) {
+    const FieldMapping* parent = Find(std::string_view(path).substr(0, dot));
+    if (parent == nullptr || !parent->nested) continue;
+    if (!found.empty()) {
+      return IllegalArgument("vector field [" + path + "] is inside more than one nested object ([" +
+                             parent->path + "] and [" + found +
+                             "]): vectors under nested objects within nested objects are not "
+                             "supported");
+    }
+    found = parent->path;
+  }
+  if (!found.empty() && def.embedding) {
+    return IllegalArgument("vector field [" + path + "] inside nested object [" + found +
+                           "] cannot be filled at index time ([source_field] / [model]): only "
+                           "top-level vector fields are embedded");
+  }
+  return found;
+}
+
 Status Mapping::AddField(const FieldDefinition& def, std::string_view default_space_type) {
   const std::string& path = def.path;
   FieldMapping f;
@@ -111,7 +134,14 @@ Status Mapping::AddField(const FieldDefinition& def, std::string_view default_sp
                            std::string(FieldTypeName(existing->second.type)) + "] to [" +
                            std::string(FieldTypeName(f.type)) + "]");
   }
+  f.nested = def.nested;
   if (f.type == FieldType::kObject) {
+    if (existing != fields_.end() && existing->second.nested != f.nested) {
+      // Elasticsearch refuses this too: the stored documents were split (or not) by the old
+      // kind, so the vectors already indexed would not match the new one.
+      return IllegalArgument("object mapping [" + path + "] can't be changed from " +
+                             (f.nested ? "non-nested to nested" : "nested to non-nested"));
+    }
     f.given_parameters.clear();
     f.subfields.clear();
     fields_[path] = std::move(f);
@@ -126,6 +156,10 @@ Status Mapping::AddField(const FieldDefinition& def, std::string_view default_sp
     f.vector.hnsw = def.vector.hnsw;
     if (existing != fields_.end() && existing->second.vector.dim != f.vector.dim) {
       return IllegalArgument("mapper [" + path + "] cannot change its dimension");
+    }
+    LOOKALIKE_ASSIGN_OR_RETURN(f.nested_path, NestedParent(path, def));
+    if (existing != fields_.end() && existing->second.nested_path != f.nested_path) {
+      return IllegalArgument("mapper [" + path + "] cannot move into or out of a nested object");
     }
   }
   // Object parents of a dotted path are implicit objects.
@@ -155,6 +189,7 @@ MappingDefinition Mapping::Describe() const {
     d.ignore_above = f.ignore_above;
     d.given_parameters = f.given_parameters;
     d.embedding = f.embedding;
+    d.nested = f.nested;
     if (IsVector(f.type)) {
       d.vector.dims = f.vector.dim;
       d.vector.similarity = std::string(f.vector.similarity->name);

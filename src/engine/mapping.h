@@ -60,7 +60,21 @@ struct FieldMapping {
   /// held in the document field `source_field` by `model` ("" = the embedder's default). Only
   /// top-level vector fields are filled; `model` also picks the model of neural queries.
   std::optional<EmbeddingSpec> embedding;
+  /// kObject: mapped as `nested` (FieldDefinition::nested).
+  bool nested = false;
+  /// Vector fields below a nested object: the nested object's path ("crops" for "crops.emb").
+  /// Such a field holds a list of vectors per document, each indexed under its own label
+  /// (NestedLabel); "" for a vector field holding one vector per document.
+  std::string nested_path;
 };
+
+/// The vector index label of the `ordinal`-th vector of a nested vector field in document
+/// `docnum` (ordinals count the document's non-empty vectors of the field: 0, 1, ...).
+inline uint64_t NestedLabel(uint32_t docnum, uint32_t ordinal) {
+  return (uint64_t{docnum} << 32) | ordinal;
+}
+inline uint32_t NestedLabelDoc(uint64_t label) { return static_cast<uint32_t>(label >> 32); }
+inline uint32_t NestedLabelOrdinal(uint64_t label) { return static_cast<uint32_t>(label); }
 
 /// Hard cap on one segment of a field name, whatever index.mapping.field_name_length.limit says.
 inline constexpr size_t kMaxFieldNameSegmentBytes = 255;
@@ -101,6 +115,9 @@ class Mapping {
 
  private:
   Status AddField(const FieldDefinition& def, std::string_view default_space_type);
+  /// The nested object above vector field `path` ("" when none); kInvalidValue for a vector
+  /// under two nested levels or an embedded (source_field/model) vector under one.
+  Result<std::string> NestedParent(const std::string& path, const FieldDefinition& def) const;
 
   std::map<std::string, FieldMapping> fields_;
   DynamicMapping dynamic_ = DynamicMapping::kTrue;

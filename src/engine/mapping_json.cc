@@ -194,6 +194,7 @@ Status ParseField(const std::string& path, element def, MappingDefinition* out) 
   FieldDefinition f;
   f.path = path;
   f.type = *type;
+  f.nested = type_name == "nested";
   if (f.type == FieldType::kObject) {
     out->fields.push_back(std::move(f));
     if (has_props && sub_props.is_object()) {
@@ -287,7 +288,9 @@ void WriteProperties(JsonWriter& w, const FieldsByPath& fields, const std::strin
     if (rest.find('.') != std::string_view::npos) continue;  // written by its object
     w.Key(rest);
     if (f.type == FieldType::kObject) {
-      w.BeginObject().Key("properties");
+      w.BeginObject();
+      if (f.nested) w.Key("type").String("nested");
+      w.Key("properties");
       WriteProperties(w, fields, std::string(path) + ".");
       w.EndObject();
     } else if (f.given_parameters.empty()) {

@@ -1,5 +1,6 @@
 #include "engine/query.h"
 
+#include "engine/nested_knn.h"
 #include "engine/text_query.h"
 
 #include <algorithm>
@@ -319,6 +320,7 @@ class KnnQuery final : public Query {
       allow = std::make_unique<BitsetFilter>(&allowed.bits);
       params.filter = allow.get();
     }
+    if (vf.nested) return EvalNested(index, vf, params, allow ? &allowed.bits : nullptr, out);
     std::vector<SearchHit> hits;
     Status s = vf.index->Search(spec_.vector.data(), params, &hits);
     if (!s.ok()) return IllegalArgument(s.message());
@@ -331,6 +333,19 @@ class KnnQuery final : public Query {
   }
 
  private:
+  // k documents by their best vector (nested_knn.h).
+  Status EvalNested(const Index& index, const VectorField& vf, const SearchParams& params,
+                    const Bitset* allowed, Matches* out) const {
+    std::vector<NestedDocHit> docs;
+    LOOKALIKE_RETURN_IF_ERROR(
+        SearchNestedDocs(index, vf, spec_.vector.data(), params, allowed, &docs));
+    for (const NestedDocHit& d : docs) {
+      out->bits.Set(d.doc);
+      out->sparse[d.doc] = VectorScore(vf.spec, d.distance) * spec_.boost;
+    }
+    return Status::OK();
+  }
+
   // The vector index's parameters: result count (k, or the radial cap), beam, rescoring and
   // the radius in index distance (see KnnNode).
   SearchParams Params(const Index& index, const VectorSpec& spec) const {

@@ -111,7 +111,6 @@ void RunRecoveryJob(RecoveryJob& job, storage::DocStore* store, VectorInserter* 
         }
         task.applied_token = job.docnums_token;
       }
-      size_t dim = vf->spec.dim;
       std::vector<storage::StoredVector> vecs;
       for (size_t i = next; i < end; ++i) {
         auto [docnum, seq] = job.docs[i];
@@ -119,17 +118,11 @@ void RunRecoveryJob(RecoveryJob& job, storage::DocStore* store, VectorInserter* 
         const DocSlot& slot = index->slots[docnum];
         if (!slot.live || slot.seq_no != seq) continue;
         if (!store->GetVectors(index->space, docnum, &vecs).ok()) continue;
-        bool found = false;
-        for (const auto& v : vecs) {
-          std::string_view vname = v.field;
-          if (!vname.empty() && vname[0] == '^') vname.remove_prefix(1);
-          if (vname == field && v.values.size() == dim) {
-            task.add_labels.push_back(docnum);
-            task.add_vectors.insert(task.add_vectors.end(), v.values.begin(), v.values.end());
-            found = true;
-          }
-        }
-        if (!found) task.removes.push_back(docnum);
+        const size_t before = task.add_labels.size();
+        CollectFieldVectors(*vf, docnum, vecs, &task.add_labels, &task.add_vectors);
+        // A nested document's snapshot labels may be more than it holds now: remove them all
+        // first (the task's removes run before its adds).
+        if (task.add_labels.size() == before || vf->nested) task.removes.push_back(docnum);
       }
       if (!task.add_labels.empty() || !task.removes.empty()) {
         vf->replayed_on_open += int64_t(task.add_labels.size() + task.removes.size());

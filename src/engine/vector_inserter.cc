@@ -51,7 +51,15 @@ void VectorInserter::Loop() {
 void VectorInserter::ApplyVectorTask(Index* index, VectorField* vf, const VectorTask& task) {
   VectorIndex* vi = vf->index.get();
   for (uint64_t label : task.removes) {
-    if (vi->Contains(label)) (void)vi->Remove(label);
+    if (!vf->nested) {
+      if (vi->Contains(label)) (void)vi->Remove(label);
+      continue;
+    }
+    // A nested document's labels are NestedLabel(docnum, 0..n-1), contiguous: remove them all.
+    const uint32_t docnum = static_cast<uint32_t>(label);
+    for (uint32_t ordinal = 0; vi->Contains(NestedLabel(docnum, ordinal)); ++ordinal) {
+      (void)vi->Remove(NestedLabel(docnum, ordinal));
+    }
   }
   if (!task.add_labels.empty()) {
     Status s = vi->AddBatch(task.add_labels.size(), task.add_labels.data(),

@@ -154,7 +154,8 @@ Result<ExampleVector> EngineImpl::ReadExampleVector(std::string_view index_name,
     // A leading '^' marks a top-level vector kept out of the slim source (Index::Parse).
     std::string_view field = v.field;
     if (!field.empty() && field[0] == '^') field.remove_prefix(1);
-    if (field == path) {
+    // Empty entries are placeholders of a nested field; its first vector is the example.
+    if (field == path && !v.values.empty()) {
       out.state = ExampleVector::State::kFound;
       out.values = std::move(v.values);
       break;

@@ -409,24 +409,24 @@ Status Writer::WriteIndexGroup(const std::shared_ptr<Index>& index,
   for (ApplyOp& op : group.ops) {
     for (const auto& [field, vf] : index->vectors) {
       VectorTask& t = tasks[field];
-      const storage::StoredVector* v = nullptr;
-      for (const auto& sv : op.doc.vectors) {
-        std::string_view name = sv.field;
-        if (!name.empty() && name[0] == '^') name.remove_prefix(1);
-        if (name == field) v = &sv;
-      }
-      if (v && !op.is_delete) {
-        // A label added earlier in this batch and re-added later: the later add wins because
-        // AddBatch replaces in order; removes run first only for deletes/vector-less versions.
-        t.add_labels.push_back(op.docnum);
-        t.add_vectors.insert(t.add_vectors.end(), v->values.begin(), v->values.end());
-      } else {
+      std::vector<uint64_t> labels;
+      std::vector<float> values;
+      if (!op.is_delete) CollectFieldVectors(*vf, op.docnum, op.doc.vectors, &labels, &values);
+      // A plain field replaces its one label (AddBatch replaces in order, so a label added
+      // earlier in this batch and re-added later ends with the later vector). A nested field's
+      // document may hold fewer vectors than before: its old labels are removed first, always.
+      if (labels.empty() || vf->nested) {
         t.removes.push_back(op.docnum);
         // A later remove must not be undone by an earlier add in the same task.
         for (size_t i = 0; i < t.add_labels.size(); ++i) {
-          if (t.add_labels[i] == op.docnum) t.add_labels[i] = UINT64_MAX;
+          const uint64_t l = t.add_labels[i];
+          if (vf->nested ? l != UINT64_MAX && NestedLabelDoc(l) == op.docnum : l == op.docnum) {
+            t.add_labels[i] = UINT64_MAX;
+          }
         }
       }
+      t.add_labels.insert(t.add_labels.end(), labels.begin(), labels.end());
+      t.add_vectors.insert(t.add_vectors.end(), values.begin(), values.end());
     }
   }
   // The freed numbers wait until every task of this batch (which holds their removes) ran.

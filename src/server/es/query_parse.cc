@@ -449,6 +449,7 @@ Result<QueryNode> ParseQueryNode(element q) {
     return Node(ExistsNode{std::string(field), GetBoost(body)});
   }
   if (type == "constant_score") return ParseConstantScore(body);
+  if (type == "nested") return ParseNestedQuery(body);
   return ParsingError("unknown query [" + std::string(type) + "]");
 }
 

@@ -21,6 +21,12 @@ using engine::element;
 /// A query object ({"match_all":{}}, {"bool":{...}}, {"knn":{FIELD:{...}}}, ...).
 Result<QueryNode> ParseQueryNode(element q);
 
+/// The body of a "nested" query ({"path": P, "query": {...}, "score_mode": ...}). Only the form
+/// nested knn search uses is served: a knn query on a vector field under P, score_mode max
+/// (or absent); anything else is refused with 400 naming what is missing, never flattened
+/// silently (nested_query_parse.cc).
+Result<QueryNode> ParseNestedQuery(element body);
+
 /// The Elasticsearch 8 top-level "knn" section: one object (a KnnNode) or an array of them (a
 /// bool of should clauses). `default_k` is the request's size, used when an entry has no "k".
 Result<QueryNode> ParseTopLevelKnnNode(element knn, int64_t default_k);

@@ -92,6 +92,34 @@ async function expectError(promise, status, type) {
   assert.fail(`expected a ${status} error`);
 }
 
+// Many vectors per document: the OpenSearch nested knn query (score_mode max) returns the k
+// documents whose best vector is closest, each once; a wrong-dimension vector in the list is a
+// 400 and nothing is stored.
+async function checkNestedVectors(client) {
+  await client.indices.create({ index: 'crops', body: { mappings: { properties: {
+    crops: { type: 'nested', properties: {
+      emb: { type: 'knn_vector', dimension: 4, space_type: 'l2', method: { name: 'flat' } } } } } } } });
+  const docs = [];
+  let body = [];
+  for (let d = 0; d < 150; d++) {
+    const vecs = Array.from({ length: 1 + (d % 3) }, () => Array.from({ length: 4 }, () => round4(gauss())));
+    docs.push(vecs);
+    body.push({ index: { _index: 'crops', _id: String(d) } }, { crops: vecs.map((emb) => ({ emb })) });
+  }
+  const bulk = await client.bulk({ body, refresh: true });
+  assert.equal(bulk.body.errors, false);
+  const q = Array.from({ length: 4 }, () => gauss());
+  const l2 = (a) => a.reduce((s, x, i) => s + (x - q[i]) ** 2, 0);
+  const best = docs.map((vecs, d) => [Math.min(...vecs.map(l2)), d]).sort((a, b) => a[0] - b[0]);
+  const r = await client.search({ index: 'crops', body: { size: 5, _source: false, query: { nested: {
+    path: 'crops', score_mode: 'max', query: { knn: { 'crops.emb': { vector: q, k: 5 } } } } } } });
+  assert.deepEqual(r.body.hits.hits.map((h) => h._id), best.slice(0, 5).map(([, d]) => String(d)));
+  await expectError(client.index({ index: 'crops', id: 'bad', body: {
+    crops: [{ emb: [1, 2, 3, 4] }, { emb: [1, 2] }] } }), 400, 'mapper_parsing_exception');
+  assert.equal((await client.exists({ index: 'crops', id: 'bad' })).statusCode, 404);
+  await client.indices.delete({ index: 'crops' });
+}
+
 async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lookalike-js-'));
   const port = await freePort();
@@ -239,6 +267,8 @@ async function main() {
     await expectError(client.index({ index: INDEX, id: 'bad', body: { fvec: [1, 2] } }), 400);
     await expectError(client.search({ index: INDEX, body: { query: { nope: {} } } }), 400);
     await expectError(client.indices.create({ index: 'UPPER' }), 400, 'invalid_index_name_exception');
+
+    await checkNestedVectors(client);
 
     if (secure) {
       const anonymous = new Client({ node });

@@ -77,6 +77,51 @@ def check_api_keys_and_refusals(server, es):
     anonymous.close()
 
 
+def check_nested_vectors(es):
+    """Many vectors per document (a nested knn_vector): k documents by their best vector, in
+    the Elasticsearch knn section and the OpenSearch nested query; malformed lists refused."""
+    es.indices.create(index="crops", body={"mappings": {"properties": {
+        "crops": {"type": "nested", "properties": {
+            "emb": {"type": "knn_vector", "dimension": 4, "space_type": "l2",
+                    "method": {"name": "flat"}}}},
+        "cat": {"type": "keyword"}}}})
+    rng = np.random.default_rng(12)
+    docs = {}
+    actions = []
+    for d in range(200):
+        vecs = np.round(rng.standard_normal((1 + d % 4, 4)), 4).astype(np.float32)
+        docs[str(d)] = vecs
+        actions.append({"_index": "crops", "_id": str(d), "_source": {
+            "cat": "c%d" % (d % 2), "crops": [{"emb": v.tolist()} for v in vecs]}})
+    helpers.bulk(es, actions, refresh=True)
+    q = rng.standard_normal(4).astype(np.float32)
+    best = {i: float(((v - q) ** 2).sum(axis=1).min()) for i, v in docs.items()}
+    truth = sorted(best, key=lambda i: (best[i], int(i)))[:5]
+    es_form = es.search(index="crops", body={"size": 5, "_source": False, "knn": {
+        "field": "crops.emb", "query_vector": q.tolist(), "k": 5, "num_candidates": 50}})
+    os_form = es.search(index="crops", body={"size": 5, "_source": False, "query": {"nested": {
+        "path": "crops", "score_mode": "max",
+        "query": {"knn": {"crops.emb": {"vector": q.tolist(), "k": 5}}}}}})
+    for r in (es_form, os_form):
+        ids = [h["_id"] for h in r["hits"]["hits"]]
+        check(ids == truth, (ids, truth))
+        check(abs(r["hits"]["hits"][0]["_score"] - 1 / (1 + best[truth[0]])) < 1e-4, r)
+    bad = {"crops": [{"emb": [1.0, 2.0, 3.0, 4.0]}, {"emb": [1.0, 2.0]}]}
+    try:
+        es.index(index="crops", id="bad", body=bad)
+        raise AssertionError("a vector of the wrong dimension in the list was accepted")
+    except es_exc.RequestError as e:
+        check("mapper_parsing_exception" in str(e.error), e.info)
+    check(not es.exists(index="crops", id="bad"), "the refused document was stored")
+    try:
+        es.search(index="crops", body={"query": {"nested": {"path": "crops", "inner_hits": {},
+                  "query": {"knn": {"crops.emb": {"vector": q.tolist(), "k": 5}}}}}})
+        raise AssertionError("inner_hits was accepted")
+    except es_exc.RequestError:
+        pass
+    es.indices.delete(index="crops")
+
+
 def test(binary):
     secure = secure_mode()
     with Server(binary, secure=secure).start() as server:
@@ -344,6 +389,8 @@ def test(binary):
             raise AssertionError("BulkIndexError not raised")
         except helpers.BulkIndexError as e:
             check(len(e.errors) == 1, e.errors)
+
+        check_nested_vectors(es)
 
         if secure:
             check_api_keys_and_refusals(server, es)

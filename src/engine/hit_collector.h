@@ -76,6 +76,9 @@ class HitCollector {
   }
 
   int64_t total() const { return total_; }
+  // A capped match set (Matches::capped) was counted: total() is a lower bound.
+  void MarkTotalLowerBound() { total_lower_bound_ = true; }
+  bool total_lower_bound() const { return total_lower_bound_; }
   float max_score() const { return max_score_; }
 
   // The hits from `from` on, best first.
@@ -132,6 +135,7 @@ class HitCollector {
   std::vector<Candidate> candidates_;
   std::unordered_map<std::string, size_t> group_pos_;  // collapse: group → its candidate
   int64_t total_ = 0;
+  bool total_lower_bound_ = false;
   float max_score_ = -INFINITY;
 };
 

@@ -217,6 +217,7 @@ class BoolQuery final : public Query {
         Matches m;
         LOOKALIKE_RETURN_IF_ERROR(q->Eval(index, &m));
         m.bits.Resize(n);
+        out->capped |= m.capped;
         if (!started) {
           bits = m.bits;
           started = true;
@@ -236,6 +237,7 @@ class BoolQuery final : public Query {
         LOOKALIKE_RETURN_IF_ERROR(q->Eval(index, &m));
         m.bits.Resize(n);
         if (msm > 0) m.bits.ForEach([&](uint32_t d) { ++counts[d]; });
+        out->capped |= m.capped;
         should_m.push_back(std::move(m));
       }
       if (msm > 0) {
@@ -324,6 +326,7 @@ class KnnQuery final : public Query {
     std::vector<SearchHit> hits;
     Status s = vf.index->Search(spec_.vector.data(), params, &hits);
     if (!s.ok()) return IllegalArgument(s.message());
+    out->capped = spec_.IsRadial() && hits.size() >= params.k;
     for (const auto& h : hits) {
       if (h.label >= index.slots.size() || !index.slots[h.label].live) continue;
       out->bits.Set(h.label);
@@ -339,6 +342,7 @@ class KnnQuery final : public Query {
     std::vector<NestedDocHit> docs;
     LOOKALIKE_RETURN_IF_ERROR(
         SearchNestedDocs(index, vf, spec_.vector.data(), params, allowed, &docs));
+    out->capped = spec_.IsRadial() && docs.size() >= params.k;
     for (const NestedDocHit& d : docs) {
       out->bits.Set(d.doc);
       out->sparse[d.doc] = VectorScore(vf.spec, d.distance) * spec_.boost;

@@ -30,6 +30,9 @@ struct Matches {
   float constant = 1.0f;
   std::vector<float> dense;                 // indexed by docnum (kDense)
   std::unordered_map<uint32_t, float> sparse;  // kSparse
+  // A result cap cut the set (a radial knn that reached its cap): more documents qualify, so
+  // a total counted from `bits` is a lower bound (hits.total.relation "gte").
+  bool capped = false;
   float Score(uint32_t doc) const {
     switch (mode) {
       case Mode::kConstant: return constant;

@@ -54,6 +54,7 @@ Status EvalIndex(const Index& index, const QueryNode* query, const std::vector<K
       all.Or(k.bits);
       out->bits = all;
       out->mode = Matches::Mode::kSparse;
+      out->capped = q.capped || k.capped;
       all.ForEach([&](uint32_t d) {
         float s = 0;
         if (q.bits.Test(d)) s += q.Score(d);
@@ -92,6 +93,7 @@ Status CollectIndex(const Index& index, size_t ii, const SearchRequest& req,
   Matches m;
   bool knn_query = false;
   LOOKALIKE_RETURN_IF_ERROR(EvalIndex(index, req, &m, &knn_query));
+  if (m.capped) hits->MarkTotalLowerBound();
   LOOKALIKE_ASSIGN_OR_RETURN(auto sort_fields, ResolveSortFields(index, req));
   LOOKALIKE_ASSIGN_OR_RETURN(const FieldIndex* collapse_field, ResolveCollapseField(index, req));
   Candidate after;
@@ -261,6 +263,9 @@ Result<SearchResult> Searcher::Search(const std::vector<std::shared_ptr<Index>>&
     result.total.relation = TotalHits::Relation::kGreaterOrEqual;
   } else if (result.total.tracked) {
     result.total.value = collector.total();
+    if (collector.total_lower_bound()) {
+      result.total.relation = TotalHits::Relation::kGreaterOrEqual;
+    }
   }
   if (collector.total() > 0 && collector.score_sort()) result.max_score = collector.max_score();
   std::vector<Candidate> page = collector.TakePage(from);

@@ -164,6 +164,38 @@ TEST_F(RadialTest, ScoresFollowTheSpaceFormula) {
   }
 }
 
+// The radial cap (the index's max_result_window) cuts a search whose radius holds more
+// documents: the total says "at least" (gte); under the cap it stays an exact count (eq).
+TEST_F(RadialTest, TotalIsALowerBoundOnceTheCapCutsTheRadius) {
+  ASSERT_TRUE(es::UpdateSettingsJson(*engine_, "r", R"({"index":{"max_result_window":40}})").ok());
+  auto q = Query(9);
+  auto sorted = SortedL2(q, [](int) { return true; });
+  for (const auto& [inside, relation] :
+       {std::pair<size_t, const char*>{100, "gte"}, {20, "eq"}}) {
+    const double radius = (sorted[inside - 1].first + sorted[inside].first) / 2;
+    for (const char* field : {"vec", "flat"}) {
+      for (const std::string& filter : {std::string(), std::string(R"(,"filter":{"match_all":{}})")}) {
+        auto r = SearchJson(*engine_, "r",
+                            std::string("{\"size\":40,\"_source\":false,\"query\":{\"knn\":{\"") +
+                                field + "\":{\"vector\":" + VectorJson(q) +
+                                ",\"max_distance\":" + Num(radius) + filter + "}}}}");
+        ASSERT_TRUE(r.ok()) << r.status().ToString();
+        Json j(*r);
+        EXPECT_EQ(j.Str("/hits/total/relation"), relation) << field << " inside " << inside;
+        EXPECT_EQ(j.Int("/hits/total/value"), static_cast<int64_t>(std::min<size_t>(inside, 40)))
+            << field;
+      }
+    }
+  }
+  // Under a bool query the cut still shows.
+  const double radius = (sorted[99].first + sorted[100].first) / 2;
+  auto r = SearchJson(*engine_, "r",
+                      "{\"size\":0,\"query\":{\"bool\":{\"must\":[{\"knn\":{\"flat\":{\"vector\":" +
+                          VectorJson(q) + ",\"max_distance\":" + Num(radius) + "}}}]}}}");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Json(*r).Str("/hits/total/relation"), "gte");
+}
+
 TEST_F(RadialTest, ElasticsearchSimilarityIsTheRawSimilarityAndKeepsK) {
   auto q = Query(11);
   // cosine: docs with cos >= similarity, at most k.

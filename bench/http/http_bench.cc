@@ -14,10 +14,12 @@
 //              [--recall-queries 200] [--clients 1,4] [--k 10] [--m 16]
 //              [--ef-construction 128] [--ef-search 64,128,256]
 //              [--server http://127.0.0.1:9200] [--binary build/lookalike] [--out FILE]
-//              [--cache bench/out/cache] [--keep-index] [--no-ingest]
+//              [--cache bench/out/cache] [--keep-index] [--no-ingest] [--scrape-ms 0,1000]
 //
 // --keep-index leaves the index in place at the end; --no-ingest skips creating and loading it
 // and only queries (with --server: e.g. a server restarted on the data of an earlier run).
+// --scrape-ms repeats each timed row once per value: 0 = no scraping, N = a separate client
+// GETs /_prometheus/metrics every N ms during the row (the metrics endpoint's cost on search).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -65,6 +67,7 @@ struct Args {
   int m = 16;
   int ef_construction = 128;
   std::vector<int> ef_search = {64, 128, 256};
+  std::vector<int> scrape_ms = {0};  // per timed row; 0 = no metrics scraping
   bool keep_index = false;
   bool ingest = true;
   std::string server;  // host:port of a running server; empty = start one
@@ -244,6 +247,7 @@ bool ParseArgs(int argc, char** argv, Args* a) {
     else if (f == "--binary") a->binary = next();
     else if (f == "--out") a->out = next();
     else if (f == "--clients") a->clients = ParseInts(next());
+    else if (f == "--scrape-ms") a->scrape_ms = ParseInts(next());
     else if (f == "--keep-index") a->keep_index = true;
     else if (f == "--no-ingest") a->ingest = false;
     else {
@@ -430,6 +434,8 @@ int main(int argc, char** argv) {
   struct Row {
     int ef;
     int clients;
+    int scrape_ms;
+    size_t scrapes;
     double recall, p50, p95, p99, qps;
   };
   std::vector<Row> rows;
@@ -451,39 +457,61 @@ int main(int argc, char** argv) {
         found[q * static_cast<size_t>(a.k) + i] = got[i];
       }
     }
-    double recall = lb::RecallAt(*gt, found.data(), static_cast<size_t>(a.k),
-                                 static_cast<size_t>(a.k));
+    double recall =
+        lb::RecallAt(*gt, found.data(), static_cast<size_t>(a.k), static_cast<size_t>(a.k));
     for (int c : a.clients) {
-      std::vector<std::vector<double>> lat(static_cast<size_t>(c));
-      std::atomic<size_t> next{0};
-      std::atomic<bool> failed{false};
-      auto s0 = Clock::now();
-      std::vector<std::thread> workers;
-      for (int t = 0; t < c; ++t) {
-        workers.emplace_back([&, t] {
-          Conn cn(host, port);
-          std::string resp;
-          while (true) {
-            size_t i = next.fetch_add(1);
-            if (i >= a.queries) break;
-            auto q0 = Clock::now();
-            if (cn.Request("POST", "/" + index + "/_search", bodies[i], &resp) != 200) {
-              failed = true;
-              break;
+      for (int scrape_ms : a.scrape_ms) {
+        std::vector<std::vector<double>> lat(static_cast<size_t>(c));
+        std::atomic<size_t> next{0};
+        std::atomic<bool> failed{false};
+        std::atomic<bool> done{false};
+        size_t scrapes = 0;
+        std::thread scraper;
+        if (scrape_ms > 0) {
+          scraper = std::thread([&] {
+            Conn sc(host, port);
+            std::string text;
+            while (!done) {
+              if (sc.Request("GET", "/_prometheus/metrics", "", &text) == 200) ++scrapes;
+              for (int slept = 0; slept < scrape_ms && !done; slept += 10) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+              }
             }
-            lat[static_cast<size_t>(t)].push_back(Seconds(q0, Clock::now()) * 1000.0);
-          }
-        });
+          });
+        }
+        auto s0 = Clock::now();
+        std::vector<std::thread> workers;
+        for (int t = 0; t < c; ++t) {
+          workers.emplace_back([&, t] {
+            Conn cn(host, port);
+            std::string resp;
+            while (true) {
+              size_t i = next.fetch_add(1);
+              if (i >= a.queries) break;
+              auto q0 = Clock::now();
+              if (cn.Request("POST", "/" + index + "/_search", bodies[i], &resp) != 200) {
+                failed = true;
+                break;
+              }
+              lat[static_cast<size_t>(t)].push_back(Seconds(q0, Clock::now()) * 1000.0);
+            }
+          });
+        }
+        for (auto& th : workers) th.join();
+        double wall = Seconds(s0, Clock::now());
+        done = true;
+        if (scraper.joinable()) scraper.join();
+        std::vector<double> all;
+        for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
+        if (failed) std::fprintf(stderr, "bench_http: some searches failed\n");
+        rows.push_back({ef, c, scrape_ms, scrapes, recall, Percentile(all, 0.50),
+                        Percentile(all, 0.95), Percentile(all, 0.99),
+                        static_cast<double>(all.size()) / wall});
+        std::fprintf(stderr,
+                     "bench_http: ef_search %d, %d client(s), scrape every %d ms: recall %.4f "
+                     "p50 %.2f ms\n",
+                     ef, c, scrape_ms, recall, rows.back().p50);
       }
-      for (auto& th : workers) th.join();
-      double wall = Seconds(s0, Clock::now());
-      std::vector<double> all;
-      for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
-      if (failed) std::fprintf(stderr, "bench_http: some searches failed\n");
-      rows.push_back({ef, c, recall, Percentile(all, 0.50), Percentile(all, 0.95),
-                      Percentile(all, 0.99), static_cast<double>(all.size()) / wall});
-      std::fprintf(stderr, "bench_http: ef_search %d, %d client(s): recall %.4f p50 %.2f ms\n",
-                   ef, c, recall, rows.back().p50);
     }
   }
 
@@ -512,10 +540,13 @@ int main(int argc, char** argv) {
                 a.recall_queries, cached ? "cached" : "computed");
   out << line;
   out << "| ef_search | recall@" << a.k
-      << " | clients | p50 ms | p95 ms | p99 ms | QPS |\n|---:|---:|---:|---:|---:|---:|---:|\n";
+      << " | clients | scrape every | scrapes | p50 ms | p95 ms | p99 ms | QPS |\n"
+      << "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const Row& r : rows) {
-    std::snprintf(line, sizeof(line), "| %d | %.4f | %d | %.2f | %.2f | %.2f | %.0f |\n", r.ef,
-                  r.recall, r.clients, r.p50, r.p95, r.p99, r.qps);
+    const std::string every = r.scrape_ms > 0 ? std::to_string(r.scrape_ms) + " ms" : "off";
+    std::snprintf(line, sizeof(line), "| %d | %.4f | %d | %s | %zu | %.2f | %.2f | %.2f | %.0f |\n",
+                  r.ef, r.recall, r.clients, every.c_str(), r.scrapes, r.p50, r.p95, r.p99,
+                  r.qps);
     out << line;
   }
   std::fputs(out.str().c_str(), stdout);

@@ -73,9 +73,10 @@ enum class ErrorKind : unsigned char {
                          // partial results were refused (allow_partial_search_results=false)
   kNoMaster,             // a cluster node cannot reach its metadata store (etcd): writes and
                          // metadata changes are refused until it is back; retry later
+  kRepositoryVerification,  // a snapshot repository cannot be written, read back or cleaned
 };
 /// One past the last ErrorKind value: lets tests and tables walk every kind.
-inline constexpr int kErrorKindCount = static_cast<int>(ErrorKind::kNoMaster) + 1;
+inline constexpr int kErrorKindCount = static_cast<int>(ErrorKind::kRepositoryVerification) + 1;
 
 /// Stable lower-case name of a kind ("none", "index_not_found", ...), for logs and tests.
 std::string_view ErrorKindName(ErrorKind kind);

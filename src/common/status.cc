@@ -53,6 +53,7 @@ std::string_view ErrorKindName(ErrorKind kind) {
     case ErrorKind::kMethodNotAllowed: return "method_not_allowed";
     case ErrorKind::kShardsFailed: return "shards_failed";
     case ErrorKind::kNoMaster: return "no_master";
+    case ErrorKind::kRepositoryVerification: return "repository_verification";
   }
   return "unknown";
 }

@@ -57,6 +57,7 @@ constexpr Rendering kKindRenderings[] = {
     {503, "search_phase_execution_exception"},
     /* kNoMaster: Elasticsearch's "blocked by: [SERVICE_UNAVAILABLE/2/no master]" */
     {503, "cluster_block_exception"},
+    /* kRepositoryVerification */ {500, "repository_verification_exception"},
 };
 static_assert(std::size(kKindRenderings) == kErrorKindCount,
               "every ErrorKind needs a row in kKindRenderings");

@@ -77,6 +77,20 @@ Result<FsRepository::Lock> FsRepository::TryLock(const std::string& repository_n
   return Lock(fd);
 }
 
+Status FsRepository::Verify() const {
+  const std::string probe = location_ + "/verify-" + std::to_string(::getpid()) + "-" +
+                            std::to_string(reinterpret_cast<uintptr_t>(&probe));
+  const std::string bytes = "lookalike repository verification " + probe;
+  FileEnv& env = FileEnv::Default();
+  Status written = WriteFileAtomically(env, probe, bytes);
+  if (!written.ok()) return written.WithContext("the repository cannot be written");
+  auto back = env.ReadFile(probe, bytes.size() + 1);
+  Status removed = env.RemoveFile(probe);
+  if (!back.ok()) return back.status().WithContext("the repository cannot be read");
+  if (*back != bytes) return Status::Corruption("a file read back from the repository differs");
+  return removed.WithContext("the repository does not let a file be removed");
+}
+
 Result<RepositoryIndex> FsRepository::ReadIndex() const {
   auto text = FileEnv::Default().ReadFile(location_ + "/index.json", kMaxJsonBytes);
   if (!text.ok() && text.status().code() == StatusCode::kNotFound) return RepositoryIndex{};

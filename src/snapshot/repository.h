@@ -72,6 +72,10 @@ class FsRepository {
   /// Deletes every blob not in `keep`, and leftover temporaries. Returns how many were deleted.
   Result<size_t> RemoveBlobsExcept(const std::set<std::string>& keep) const;
   std::string BlobPath(const std::string& sha256) const;
+  /// POST _snapshot/{repo}/_verify: writes, syncs, reads back and removes a probe file in the
+  /// repository; the error says which step failed (IOError, or Corruption when the bytes read
+  /// back differ).
+  Status Verify() const;
 
  private:
   explicit FsRepository(std::string location) : location_(std::move(location)) {}

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <random>
 #include <regex>
 #include <set>
@@ -139,7 +141,54 @@ class RepositorySource final : public IndexRestoreSource {
   const ManifestIndex& index_;
 };
 
+// The snapshots being created in this process (for _snapshot/_status); an entry lives as long
+// as the CreateSnapshot call that registered it.
+class RunningRegistry {
+ public:
+  static RunningRegistry& Get() {
+    static RunningRegistry registry;
+    return registry;
+  }
+  uint64_t Add(RunningSnapshot s) {
+    std::lock_guard lock(mu_);
+    running_.emplace(++next_, std::move(s));
+    return next_;
+  }
+  void Remove(uint64_t id) {
+    std::lock_guard lock(mu_);
+    running_.erase(id);
+  }
+  std::vector<RunningSnapshot> List(const std::string& repository) const {
+    std::lock_guard lock(mu_);
+    std::vector<RunningSnapshot> out;
+    for (const auto& [id, s] : running_) {
+      if (repository.empty() || s.repository == repository) out.push_back(s);
+    }
+    return out;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  uint64_t next_ = 0;                            // guarded by mu_
+  std::map<uint64_t, RunningSnapshot> running_;  // guarded by mu_
+};
+
+class RunningScope {
+ public:
+  explicit RunningScope(RunningSnapshot s) : id_(RunningRegistry::Get().Add(std::move(s))) {}
+  ~RunningScope() { RunningRegistry::Get().Remove(id_); }
+  RunningScope(const RunningScope&) = delete;
+  RunningScope& operator=(const RunningScope&) = delete;
+
+ private:
+  uint64_t id_;
+};
+
 }  // namespace
+
+std::vector<RunningSnapshot> RunningSnapshots(const std::string& repository) {
+  return RunningRegistry::Get().List(repository);
+}
 
 Result<std::vector<std::string>> SelectNames(const std::vector<std::string>& names,
                                              const std::string& expression,
@@ -208,6 +257,7 @@ Result<SnapshotEntry> CreateSnapshot(Engine& engine, const FsRepository& repo,
   manifest.snapshot = request.snapshot;
   manifest.uuid = NewSnapshotUuid();
   manifest.start_time_ms = NowMillis();
+  RunningScope running({repository, request.snapshot, manifest.start_time_ms, *selected});
   SnapshotEntry entry;
   // Every capture is taken before any copying, so the snapshot is one moment for all indices
   // as nearly as the engine allows (each index's own view is exact).

@@ -58,6 +58,16 @@ Result<RestoreResult> RestoreSnapshot(Engine& engine, const FsRepository& repo,
                                       const std::string& repository,
                                       const RestoreSnapshotRequest& request);
 
+/// A snapshot this process is creating now (GET _snapshot/_status).
+struct RunningSnapshot {
+  std::string repository;
+  std::string snapshot;
+  int64_t start_time_ms = 0;
+  std::vector<std::string> indices;
+};
+/// The snapshots CreateSnapshot is working on in this process, of `repository` ("" = all).
+std::vector<RunningSnapshot> RunningSnapshots(const std::string& repository);
+
 /// Applies Elasticsearch's rename_pattern / rename_replacement to an index name.
 Result<std::string> RenameIndex(const std::string& name, const std::string& pattern,
                                 const std::string& replacement);

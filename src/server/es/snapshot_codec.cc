@@ -174,6 +174,83 @@ std::string RenderRepositories(
   return w.Take();
 }
 
+namespace {
+
+// Elasticsearch's shards_stats: one shard per index here, all `done` (or all `started`).
+void WriteShardsStats(JsonWriter& w, size_t n, bool done) {
+  w.Key("shards_stats").BeginObject().Key("initializing").Int(0);
+  w.Key("started").UInt(done ? 0 : n).Key("finalizing").Int(0);
+  w.Key("done").UInt(done ? n : 0).Key("failed").Int(0).Key("total").UInt(n).EndObject();
+}
+
+void WriteFileCount(JsonWriter& w, const char* key, uint64_t files, uint64_t bytes) {
+  w.Key(key).BeginObject().Key("file_count").UInt(files).Key("size_in_bytes").UInt(bytes);
+  w.EndObject();
+}
+
+void WriteStatusHead(JsonWriter& w, const std::string& snapshot, const std::string& repository,
+                     const std::string& uuid, const std::string& state) {
+  w.BeginObject().Key("snapshot").String(snapshot).Key("repository").String(repository);
+  w.Key("uuid").String(uuid).Key("state").String(state).Key("include_global_state").Bool(false);
+}
+
+void WriteRunningStatus(JsonWriter& w, const snapshot::RunningSnapshot& r) {
+  WriteStatusHead(w, r.snapshot, r.repository, "", "STARTED");
+  WriteShardsStats(w, r.indices.size(), false);
+  w.Key("stats").BeginObject().Key("start_time_in_millis").Int(r.start_time_ms).EndObject();
+  w.Key("indices").BeginObject();
+  for (const std::string& name : r.indices) {
+    w.Key(name).BeginObject();
+    WriteShardsStats(w, 1, false);
+    w.EndObject();
+  }
+  w.EndObject().EndObject();
+}
+
+void WriteFinishedStatus(JsonWriter& w, const std::string& repository, const SnapshotStatus& s) {
+  const snapshot::SnapshotEntry& e = s.entry;
+  WriteStatusHead(w, e.snapshot, repository, e.uuid, e.state);
+  WriteShardsStats(w, e.indices.size(), true);
+  const int64_t took = e.end_time_ms - e.start_time_ms;
+  w.Key("stats").BeginObject();
+  WriteFileCount(w, "incremental", e.new_files, e.new_bytes);
+  WriteFileCount(w, "total", e.total_files, e.total_bytes);
+  w.Key("start_time_in_millis").Int(e.start_time_ms).Key("time_in_millis").Int(took).EndObject();
+  w.Key("indices").BeginObject();
+  for (const snapshot::ManifestIndex& index : s.manifest.indices) {
+    uint64_t bytes = 0;
+    for (const snapshot::ManifestFile& f : index.files) bytes += f.size;
+    w.Key(index.name).BeginObject();
+    WriteShardsStats(w, 1, true);
+    w.Key("stats").BeginObject();
+    WriteFileCount(w, "total", index.files.size(), bytes);
+    w.Key("start_time_in_millis").Int(e.start_time_ms).Key("time_in_millis").Int(took);
+    w.EndObject().Key("shards").BeginObject().Key("0").BeginObject().Key("stage").String("DONE");
+    w.EndObject().EndObject().EndObject();
+  }
+  w.EndObject().EndObject();
+}
+
+}  // namespace
+
+std::string RenderSnapshotStatus(const std::string& repository,
+                                 const std::vector<snapshot::RunningSnapshot>& running,
+                                 const std::vector<SnapshotStatus>& finished) {
+  JsonWriter w;
+  w.BeginObject().Key("snapshots").BeginArray();
+  for (const auto& r : running) WriteRunningStatus(w, r);
+  for (const auto& s : finished) WriteFinishedStatus(w, repository, s);
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+std::string RenderVerified(const std::string& node_id, const std::string& node_name) {
+  JsonWriter w;
+  w.BeginObject().Key("nodes").BeginObject().Key(node_id).BeginObject();
+  w.Key("name").String(node_name).EndObject().EndObject().EndObject();
+  return w.Take();
+}
+
 std::string RenderRestore(const snapshot::RestoreResult& result) {
   JsonWriter w;
   w.BeginObject().Key("snapshot").BeginObject().Key("snapshot").String(result.snapshot);

@@ -26,6 +26,20 @@ std::string RenderSnapshots(const std::vector<snapshot::SnapshotEntry>& entries)
 /// {"<name>":{"type":"fs","settings":{...}}, ...}.
 std::string RenderRepositories(
     const std::vector<std::pair<std::string, snapshot::RepositoryConfig>>& repositories);
+/// A finished snapshot with its verified manifest, for _status.
+struct SnapshotStatus {
+  snapshot::SnapshotEntry entry;
+  snapshot::SnapshotManifest manifest;
+};
+/// GET _snapshot/.../_status: {"snapshots":[{"snapshot","repository","uuid","state",
+/// "shards_stats","stats","indices":{name:{"shards_stats","stats","shards":{"0":..}}}}]}, the
+/// running ones (state STARTED, no stats yet) first. An index's stats count its files (total);
+/// the incremental part is known for the whole snapshot only.
+std::string RenderSnapshotStatus(const std::string& repository,
+                                 const std::vector<snapshot::RunningSnapshot>& running,
+                                 const std::vector<SnapshotStatus>& finished);
+/// POST _snapshot/{repo}/_verify: {"nodes":{"<node id>":{"name":"<node name>"}}}.
+std::string RenderVerified(const std::string& node_id, const std::string& node_name);
 /// {"snapshot":{"snapshot":..,"indices":[..],"shards":{..}}}.
 std::string RenderRestore(const snapshot::RestoreResult& result);
 

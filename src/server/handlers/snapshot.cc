@@ -5,6 +5,7 @@
 // Operations run to completion on the request's thread whether or not wait_for_completion is
 // given; without it the answer is Elasticsearch's {"accepted":true}.
 #include "server/es/snapshot_codec.h"
+#include "server/handlers/nodes.h"
 #include "server/handlers/rest_common.h"
 #include "snapshot/repositories.h"
 #include "snapshot/snapshot_ops.h"
@@ -58,6 +59,63 @@ void RestoreHandler(RestContext& ctx, const RestRequest& req, HttpResponse* resp
   resp->body = WaitForCompletion(req) ? es::RenderRestore(*restored) : "{\"accepted\":true}";
 }
 
+// GET _snapshot/{repo}/{names}/_status: the named snapshots, running or finished (each finished
+// one with its manifest, read and verified).
+void SnapshotStatusHandler(const RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
+  const std::string repository(req.PathParam("repository"));
+  auto repo = OpenRepository(ctx, req);
+  if (!repo.ok()) return ReplyError(repo.status(), resp);
+  std::vector<snapshot::RunningSnapshot> running;
+  std::string finished_names;
+  const std::vector<snapshot::RunningSnapshot> all_running = snapshot::RunningSnapshots(repository);
+  std::string_view names = req.PathParam("snapshot");
+  while (!names.empty()) {
+    size_t comma = names.find(',');
+    std::string name(names.substr(0, comma));
+    names = comma == std::string_view::npos ? std::string_view() : names.substr(comma + 1);
+    auto it = std::find_if(all_running.begin(), all_running.end(),
+                           [&](const snapshot::RunningSnapshot& r) { return r.snapshot == name; });
+    if (it != all_running.end()) {
+      running.push_back(*it);
+    } else {
+      finished_names += (finished_names.empty() ? "" : ",") + name;
+    }
+  }
+  std::vector<es::SnapshotStatus> finished;
+  if (!finished_names.empty()) {
+    auto got = snapshot::GetSnapshots(*repo, repository, finished_names);
+    if (!got.ok()) return ReplyError(got.status(), resp);
+    for (snapshot::SnapshotEntry& entry : *got) {
+      auto manifest = repo->ReadManifest(entry);
+      if (!manifest.ok()) return ReplyError(manifest.status(), resp);
+      finished.push_back({std::move(entry), std::move(manifest).value()});
+    }
+  }
+  resp->body = es::RenderSnapshotStatus(repository, running, finished);
+}
+
+// GET _snapshot/_status and _snapshot/{repo}/_status: the snapshots running now.
+void RunningStatusHandler(const RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
+  std::string repository(req.PathParam("repository"));
+  if (!repository.empty()) {
+    auto repo = OpenRepository(ctx, req);
+    if (!repo.ok()) return ReplyError(repo.status(), resp);
+  }
+  resp->body = es::RenderSnapshotStatus(repository, snapshot::RunningSnapshots(repository), {});
+}
+
+void VerifyHandler(const RestContext& ctx, const RestRequest& req, HttpResponse* resp) {
+  auto repo = OpenRepository(ctx, req);
+  if (!repo.ok()) return ReplyError(repo.status(), resp);
+  if (Status s = repo->Verify(); !s.ok()) {
+    return ReplyError(Status::IOError("[" + std::string(req.PathParam("repository")) +
+                                      "] cannot verify the repository: " + s.message())
+                          .WithKind(ErrorKind::kRepositoryVerification),
+                      resp);
+  }
+  resp->body = es::RenderVerified(NodeId(ctx), ctx.node_name);
+}
+
 }  // namespace
 
 void RegisterSnapshotHandlers(Router& router, RestContext& ctx) {
@@ -99,6 +157,19 @@ void RegisterSnapshotHandlers(Router& router, RestContext& ctx) {
                                                    std::string(req.PathParam("snapshot")));
                Reply(s.ok() ? Result<std::string>(Acknowledged()) : Result<std::string>(s), resp);
              });
+  router.Add("GET", "/_snapshot/_status", [&ctx](const RestRequest& req, HttpResponse* resp) {
+    RunningStatusHandler(ctx, req, resp);
+  });
+  router.Add("GET", "/_snapshot/{repository}/_status",
+             [&ctx](const RestRequest& req, HttpResponse* resp) {
+               RunningStatusHandler(ctx, req, resp);
+             });
+  router.Add("GET", "/_snapshot/{repository}/{snapshot}/_status",
+             [&ctx](const RestRequest& req, HttpResponse* resp) {
+               SnapshotStatusHandler(ctx, req, resp);
+             });
+  router.Add("POST", "/_snapshot/{repository}/_verify",
+             [&ctx](const RestRequest& req, HttpResponse* resp) { VerifyHandler(ctx, req, resp); });
   router.Add(
       "POST", "/_snapshot/{repository}/{snapshot}/_restore",
       [&ctx](const RestRequest& req, HttpResponse* resp) { RestoreHandler(ctx, req, resp); });

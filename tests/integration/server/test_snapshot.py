@@ -37,6 +37,35 @@ def expect_error(fn, status, error_type):
     raise AssertionError("expected %s %s" % (status, error_type))
 
 
+def check_status_and_verify(es, snap):
+    """_snapshot/.../_status of the two finished snapshots, and _verify."""
+    st = es.snapshot.status(repository="backup", snapshot="snap-1,snap-2")
+    check([s["snapshot"] for s in st["snapshots"]] == ["snap-1", "snap-2"], st)
+    first, second = st["snapshots"]
+    check(first["state"] == "SUCCESS" and first["uuid"] == snap["uuid"] and
+          first["repository"] == "backup", first)
+    check(first["shards_stats"]["done"] == 1 and first["shards_stats"]["total"] == 1, first)
+    total = first["stats"]["total"]
+    check(total["file_count"] > 0 and total["size_in_bytes"] > 0, first)
+    check(first["stats"]["incremental"] == total, first)  # the first snapshot copied everything
+    per_index = first["indices"]["photos"]
+    check(per_index["stats"]["total"] == total and
+          per_index["shards"]["0"]["stage"] == "DONE", per_index)
+    check(second["stats"]["incremental"]["file_count"] == 0 and
+          second["stats"]["total"] == total, second)
+    check(es.snapshot.status() == {"snapshots": []}, "nothing is running")
+    check(es.snapshot.status(repository="backup") == {"snapshots": []}, "nothing is running")
+    expect_error(lambda: es.snapshot.status(repository="backup", snapshot="snap-1,nope"), 404,
+                 "snapshot_missing_exception")
+    expect_error(lambda: es.snapshot.status(repository="nope", snapshot="snap-1"), 404,
+                 "repository_missing_exception")
+    verified = es.snapshot.verify_repository(repository="backup")
+    nodes = list(verified["nodes"].values())
+    check(len(nodes) == 1 and nodes[0]["name"], verified)
+    expect_error(lambda: es.snapshot.verify_repository(repository="nope"), 404,
+                 "repository_missing_exception")
+
+
 def test(binary):
     root = tempfile.mkdtemp(prefix="lookalike-repos-")
     outside = tempfile.mkdtemp(prefix="lookalike-outside-")
@@ -92,6 +121,7 @@ def test(binary):
             check(one["snapshots"][0]["uuid"] == snap["uuid"], one)
             expect_error(lambda: es.snapshot.get(repository="backup", snapshot="nope"), 404,
                          "snapshot_missing_exception")
+            check_status_and_verify(es, snap)
 
             expect_error(lambda: es.snapshot.restore(repository="backup", snapshot="snap-1",
                                                      wait_for_completion=True),

@@ -122,6 +122,21 @@ TEST(RepositoryTest, LockIsExclusive) {
   EXPECT_EQ(second.status().kind(), ErrorKind::kSnapshotBusy);
 }
 
+// _verify: a usable repository passes and leaves nothing behind; one whose folder went away
+// after registration fails with the step named.
+TEST(RepositoryTest, VerifyProbesAndCleansUp) {
+  TempDir dir;
+  auto repo = FsRepository::Open(dir.path() + "/repo", true);
+  ASSERT_TRUE(repo.ok());
+  const auto before = std::distance(fs::directory_iterator(repo->location()), {});
+  ASSERT_TRUE(repo->Verify().ok());
+  EXPECT_EQ(std::distance(fs::directory_iterator(repo->location()), {}), before);
+  fs::remove_all(repo->location());
+  Status s = repo->Verify();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("cannot be written"), std::string::npos) << s.ToString();
+}
+
 TEST(PathRepoTest, LocationsMustStayUnderARoot) {
   TempDir dir;
   std::string root = dir.path() + "/backups";

@@ -590,9 +590,6 @@ Result<SearchRequest> ParseSearchRequest(std::string_view body, const UrlParams&
     deferred.has_query = false;
     if (options.scroll) return IllegalArgument("cannot use a [hybrid] query in a scroll context");
     LOOKALIKE_RETURN_IF_ERROR(CheckBesideRetriever(r, deferred, "hybrid"));
-    if (!r.aggs.empty()) {
-      return IllegalArgument("aggregations are not supported with a [hybrid] query yet");
-    }
     LOOKALIKE_ASSIGN_OR_RETURN(
         Retriever fused,
         ParseHybridQuery(hybrid, deferred.has_pipeline ? &deferred.pipeline : nullptr,
@@ -622,12 +619,6 @@ Result<SearchRequest> ParseSearchRequest(std::string_view body, const UrlParams&
     LOOKALIKE_ASSIGN_OR_RETURN(
         Retriever retriever,
         ParseRetriever(deferred.retriever, r.size, limit, &ParseSortEntry, &clauses));
-    const bool compound = retriever.kind != Retriever::Kind::kStandard &&
-                          retriever.kind != Retriever::Kind::kKnn;
-    if (compound && !r.aggs.empty()) {
-      return IllegalArgument("aggregations are not supported beside a compound retriever yet "
-                             "(rrf, linear, diversify); put them in a standard retriever search");
-    }
     r.retriever = std::make_shared<const Retriever>(std::move(retriever));
   }
   return r;

@@ -7,10 +7,13 @@
 // there would need its own key space, watch and apply path on every node; until then a
 // pipeline that only the receiving node knew would fuse differently depending on which node a
 // client reached. A hybrid query with an inline "search_pipeline" works in cluster mode.
+#include <simdjson.h>
+
+#include "cluster/cluster_state.h"
+#include "common/json_writer.h"
+#include "engine/index_settings.h"
 #include "server/handlers/rest_common.h"
 #include "server/search_pipeline_store.h"
-
-#include "common/json_writer.h"
 
 namespace lookalike::server {
 namespace {
@@ -20,6 +23,32 @@ Status RefuseInCluster(const RestContext& ctx) {
   return Status::InvalidArgument(
              "stored search pipelines are not supported in cluster mode; give the pipeline in "
              "the search body as \"search_pipeline\": {…}")
+      .WithKind(ErrorKind::kInvalidValue);
+}
+
+// Cluster mode has no stored pipelines, so an index whose default_pipeline names one cannot be
+// searched with a hybrid query as asked: refused rather than fused with the defaults.
+Status RefuseClusterDefault(const RestContext& ctx, std::string_view index) {
+  if (ctx.cluster == nullptr || ctx.cluster->state == nullptr || index.empty()) {
+    return Status::OK();
+  }
+  auto snapshot = ctx.cluster->state->snapshot();
+  auto it = snapshot->indices.find(std::string(index));
+  if (it == snapshot->indices.end()) return Status::OK();
+  simdjson::dom::parser parser;
+  simdjson::dom::element settings;
+  const std::string& json = it->second.settings_json;
+  if (parser.parse(json.data(), json.size()).get(settings) != simdjson::SUCCESS) {
+    return Status::OK();
+  }
+  engine::FlatSettings flat;
+  engine::FlattenSettings(settings, &flat);
+  auto setting = flat.find(std::string(kDefaultSearchPipeline));
+  if (setting == flat.end() || setting->second == "_none") return Status::OK();
+  return Status::InvalidArgument("[" + std::string(kDefaultSearchPipeline) + "] of [" +
+                                 std::string(index) + "] names [" + setting->second +
+                                 "], but stored search pipelines are not supported in cluster "
+                                 "mode; give the pipeline in the search body")
       .WithKind(ErrorKind::kInvalidValue);
 }
 
@@ -70,6 +99,10 @@ Result<std::optional<es::SearchPipeline>> ResolveSearchPipeline(const RestContex
   } else {
     // OpenSearch applies an index's default pipeline when the search targets that one index.
     if (index.empty()) return std::optional<es::SearchPipeline>();
+    if (ctx.cluster != nullptr || ctx.coordinator != nullptr) {
+      LOOKALIKE_RETURN_IF_ERROR(RefuseClusterDefault(ctx, index));
+      return std::optional<es::SearchPipeline>();
+    }
     auto described = ctx.engine->DescribeIndices(index);
     if (!described.ok() || described->size() != 1) return std::optional<es::SearchPipeline>();
     auto it = described->front().settings.find(std::string(kDefaultSearchPipeline));

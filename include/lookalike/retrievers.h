@@ -14,7 +14,11 @@
 // A document is the same in two children when index and _id are. The answer of a compound
 // retriever: the fused order, `from`/`size` applied to it, `_score` the fused score,
 // hits.total the distinct documents the children returned (relation eq), the shards of the
-// first leaf search (failed shards: the most any leaf saw).
+// first leaf search (failed shards: the most any leaf saw). Aggregations of a compound
+// retriever are computed by one more leaf search over the union of what the leaves match —
+// every match of a standard leaf (query and filter), the top k of a knn leaf — as
+// Elasticsearch does beside rrf/linear and OpenSearch beside hybrid; a standard leaf with its
+// own min_score is then refused (illegal_argument_exception).
 //
 // Thread safety: free functions without shared state; `search` and `read_vector` are called
 // on the caller's thread.

@@ -152,8 +152,8 @@ struct Retriever {
 };
 
 struct SearchRequest {
-  /// Elasticsearch's `retriever` (instead of query, knn, sort, collapse, aggregations and
-  /// search_after, which the codec refuses beside it); run by RunRetriever
+  /// Elasticsearch's `retriever` (instead of query, knn, sort, collapse and search_after,
+  /// which the codec refuses beside it; aggs see the union of its leaves); run by RunRetriever
   /// (lookalike/retrievers.h). Shared: a request is copied per leaf search.
   std::shared_ptr<const Retriever> retriever;
   /// The "query": absent = match_all over live documents (unless knn entries are given).

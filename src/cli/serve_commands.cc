@@ -181,6 +181,7 @@ int RunServe(const ServeArgs& args) {
   options.cluster_settings_file = args.data_dir + "/cluster_settings.json";
   options.path_repo = args.path_repo;
   options.snapshot_repositories_file = args.data_dir + "/snapshot_repositories.json";
+  options.search_pipelines_file = args.data_dir + "/search_pipelines.json";
   options.data_dir = args.data_dir;
   options.http.host = args.host;
   options.http.port = args.port;

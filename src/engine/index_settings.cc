@@ -44,6 +44,8 @@ const std::vector<KnownSetting>& Known() {
         {"index.mapping.nested_objects.limit", Change::kDynamic, "10000"},
         {"index.mapping.field_name_length.limit", Change::kDynamic, "9223372036854775807"},
         {kSlowSource, Change::kDynamic, "1000"},
+        // OpenSearch's default search pipeline (read by the server's _search; "_none" = none).
+        {"index.search.default_pipeline", Change::kDynamic, "_none"},
         // Elasticsearch's flood-stage block, which clients clear with null after freeing disk.
         // Here the block follows the disk watermarks by itself (operations.md), so only null
         // and false are accepted: a no-op kept for those clients.

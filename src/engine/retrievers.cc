@@ -348,6 +348,56 @@ void RetrieverRun::Finish(SearchResult* out) const {
   out->embedding = embedding_;
 }
 
+// Adds what the leaves under `node` match to the aggregation search: a standard leaf's query
+// (with its filter) as a should clause, a knn leaf as a knn entry (its top k).
+Status CollectLeafMatches(const SearchRequest& request, const Retriever& node, BoolNode* any,
+                          std::vector<KnnNode>* knn) {
+  if (node.kind == Retriever::Kind::kKnn) {
+    knn->push_back(*node.knn);
+    return Status::OK();
+  }
+  if (node.kind == Retriever::Kind::kStandard) {
+    if (node.min_score) {
+      // A per-leaf score floor has no place in one union query; refused rather than ignored.
+      return engine::IllegalArgument(
+          "aggregations beside a compound retriever are not supported when a [standard] "
+          "retriever sets [min_score]");
+    }
+    SearchRequest leaf = LeafRequest(request, node);
+    any->should.push_back(leaf.query ? std::move(*leaf.query) : QueryNode{MatchAllNode{}});
+    return Status::OK();
+  }
+  for (const Retriever& child : node.children) {
+    LOOKALIKE_RETURN_IF_ERROR(CollectLeafMatches(request, child, any, knn));
+  }
+  return Status::OK();
+}
+
+// The aggregations of a compound retriever: one search (size 0, no total) whose matches are
+// the union of every standard leaf's matches and every knn leaf's top k — what Elasticsearch
+// aggregates beside rrf/linear and OpenSearch beside hybrid. The leaf search merges shard
+// partials as for any search, so one node and a cluster agree.
+Result<std::vector<AggregationPartial>> UnionAggregations(const SearchRequest& request,
+                                                          const LeafSearch& search) {
+  SearchRequest agg = request;
+  agg.retriever.reset();
+  agg.query.reset();
+  agg.knn.clear();
+  agg.sort.clear();
+  agg.min_score.reset();
+  agg.collapse.reset();
+  agg.search_after.reset();
+  agg.size = 0;
+  agg.from = 0;
+  agg.track_total_hits = 0;
+  BoolNode any;
+  LOOKALIKE_RETURN_IF_ERROR(CollectLeafMatches(request, *request.retriever, &any, &agg.knn));
+  // Without a standard leaf, the knn entries alone are the matches (an absent query adds none).
+  if (!any.should.empty()) agg.query = QueryNode{std::move(any)};
+  LOOKALIKE_ASSIGN_OR_RETURN(SearchResult result, search(agg));
+  return std::move(result.aggregations);
+}
+
 }  // namespace
 
 Result<SearchResult> RunRetriever(const SearchRequest& request, const LeafSearch& search,
@@ -359,6 +409,9 @@ Result<SearchResult> RunRetriever(const SearchRequest& request, const LeafSearch
                              run.Window(root, request.from + request.size));
   SearchResult out;
   run.Finish(&out);
+  if (!request.aggs.empty()) {
+    LOOKALIKE_ASSIGN_OR_RETURN(out.aggregations, UnionAggregations(request, search));
+  }
   if (!ranked.empty()) out.max_score = ranked.front().score;
   for (size_t i = static_cast<size_t>(request.from); i < ranked.size(); ++i) {
     if (static_cast<int64_t>(out.hits.size()) >= request.size) break;

@@ -73,6 +73,11 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
     spdlog::warn("{} (no snapshot repositories registered)", st.ToString());
   }
   ctx_.repositories = repositories_.get();
+  search_pipelines_ = std::make_unique<SearchPipelineStore>(options_.search_pipelines_file);
+  if (Status st = search_pipelines_->Load(); !st.ok()) {
+    spdlog::warn("{} (no search pipelines loaded)", st.ToString());
+  }
+  ctx_.search_pipelines = search_pipelines_.get();
   if (options_.shard_map != nullptr) {
     cluster::ScatterOptions scatter;
     scatter.local_node = options_.node_name;
@@ -90,6 +95,7 @@ RestServer::RestServer(Engine* engine, RestServerOptions options)
   RegisterNearDuplicateHandlers(router_, ctx_);
   RegisterSlowLogHandlers(router_, *engine);
   RegisterSnapshotHandlers(router_, ctx_);
+  RegisterSearchPipelineHandlers(router_, ctx_);
   image_route_ = MakeImageSearchRoute(ctx_);
   ImageApiOptions image = options_.image;
   image.route = image_route_.get();

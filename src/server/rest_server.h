@@ -32,6 +32,7 @@
 #include "server/request_guard.h"
 #include "server/request_lanes.h"
 #include "server/router.h"
+#include "server/search_pipeline_store.h"
 #include "server/security/rest_security_gate.h"
 #include "snapshot/repositories.h"
 
@@ -48,6 +49,8 @@ struct RestServerOptions {
   // (none: fs repositories are refused) and the file keeping registrations ("" = memory only).
   std::vector<std::string> path_repo;
   std::string snapshot_repositories_file;
+  // Stored search pipelines (_search/pipeline); "" = memory only.
+  std::string search_pipelines_file;
   std::string data_dir;      // reported by _nodes/stats fs and the metrics; "" = not reported
   RequestGuardOptions guard;  // Host/Origin/CORS/Content-Type; bound_host is taken from http
   // Users, API keys and roles; null = security off (every request is served). Must outlive the
@@ -99,6 +102,7 @@ class RestServer {
   std::unique_ptr<ImageSearchRoute> image_route_;  // uploads of cluster indices: the coordinator
   std::unique_ptr<ImageApi> image_api_;
   std::unique_ptr<snapshot::RepositoryRegistry> repositories_;
+  std::unique_ptr<SearchPipelineStore> search_pipelines_;
   std::unique_ptr<cluster::Coordinator> coordinator_;  // null in single-node mode
   Router router_;
   // Routes set once registration is complete; mutable: Handle() is const and records into it.

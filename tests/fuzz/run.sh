@@ -25,7 +25,7 @@ make_dict() {
   case "$name" in
     http_request) cat "$here/dict/http.dict" >"$out" ;;
     rest) cat "$here/dict/http.dict" "$here/dict/json.dict" >"$out" ;;
-    search|bulk|mapping|manifest|cluster_settings) cat "$here/dict/json.dict" >"$out" ;;
+    search|bulk|mapping|manifest|cluster_settings|search_pipeline) cat "$here/dict/json.dict" >"$out" ;;
     multipart) cat "$here/dict/multipart.dict" >"$out" ;;
     security_store|authorization) cat "$here/dict/json.dict" "$here/dict/security.dict" >"$out" ;;
     watermark) cat "$here/dict/watermark.dict" >"$out" ;;

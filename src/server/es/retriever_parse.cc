@@ -248,82 +248,13 @@ Result<Retriever> RetrieverParser::Parse(element e, int depth) {
                       "]; supported: standard, knn, rrf, linear, diversify");
 }
 
-// The normalization-processor of a search pipeline object, applied to `hybrid`.
-Status ApplyPipeline(element pipeline, Retriever* hybrid) {
-  if (!pipeline.is_object()) return ParsingError("[search_pipeline] must be an object");
-  for (auto kv : AsObject(pipeline)) {
-    if (kv.key == "description" || kv.key == "version") continue;
-    if (kv.key != "phase_results_processors") {
-      return IllegalArgument("search pipeline [" + std::string(kv.key) +
-                             "] is not supported; only phase_results_processors with a "
-                             "normalization-processor");
-    }
-    if (!kv.value.is_array()) return ParsingError("[phase_results_processors] must be an array");
-    for (element processor : AsArray(kv.value)) {
-      element body;
-      if (!processor.is_object() || AsObject(processor).size() != 1 ||
-          processor.at_key("normalization-processor").get(body) != simdjson::SUCCESS) {
-        return IllegalArgument("only [normalization-processor] is supported in "
-                               "[phase_results_processors]");
-      }
-      element part;
-      if (body.at_key("normalization").get(part) == simdjson::SUCCESS) {
-        std::string_view technique;
-        if (part.at_key("technique").get_string().get(technique) == simdjson::SUCCESS) {
-          if (technique == "min_max") {
-            hybrid->normalizers.assign(hybrid->children.size(), ScoreNormalizer::kMinMax);
-          } else if (technique == "l2") {
-            hybrid->normalizers.assign(hybrid->children.size(), ScoreNormalizer::kL2Norm);
-          } else {
-            return IllegalArgument("provided normalization technique [" +
-                                   std::string(technique) + "] is not supported (min_max, l2)");
-          }
-        }
-      }
-      if (body.at_key("combination").get(part) == simdjson::SUCCESS) {
-        std::string_view technique;
-        if (part.at_key("technique").get_string().get(technique) == simdjson::SUCCESS) {
-          using C = Retriever::Combination;
-          if (technique == "arithmetic_mean") {
-            hybrid->combination = C::kArithmeticMean;
-          } else if (technique == "geometric_mean") {
-            hybrid->combination = C::kGeometricMean;
-          } else if (technique == "harmonic_mean") {
-            hybrid->combination = C::kHarmonicMean;
-          } else {
-            return IllegalArgument("provided combination technique [" + std::string(technique) +
-                                   "] is not supported (arithmetic_mean, geometric_mean, "
-                                   "harmonic_mean)");
-          }
-        }
-        element weights;
-        if (part.at_key("parameters").at_key("weights").get(weights) == simdjson::SUCCESS) {
-          LOOKALIKE_ASSIGN_OR_RETURN(std::vector<float> w, FloatArray(weights, "weights"));
-          if (w.size() != hybrid->children.size()) {
-            return IllegalArgument("number of weights [" + std::to_string(w.size()) +
-                                   "] must match number of sub-queries [" +
-                                   std::to_string(hybrid->children.size()) + "] in hybrid query");
-          }
-          for (float x : w) {
-            if (x < 0) return IllegalArgument("all weights must be ≥ 0");
-          }
-          hybrid->weights = std::move(w);
-        }
-      }
-    }
-  }
-  return Status::OK();
-}
-
 }  // namespace
 
-Result<Retriever> ParseHybridQuery(element hybrid, const element* pipeline, int64_t window,
-                                   size_t max_clause_count, size_t* clauses) {
+Result<Retriever> ParseHybridQuery(element hybrid, const SearchPipeline& pipeline,
+                                   int64_t window, size_t max_clause_count, size_t* clauses) {
   if (!hybrid.is_object()) return ParsingError("[hybrid] must be an object");
   RetrieverParser parser{window, max_clause_count, nullptr, clauses};
   Retriever r;
-  r.kind = Retriever::Kind::kLinear;
-  r.combination = Retriever::Combination::kArithmeticMean;
   std::optional<QueryNode> filter;
   int64_t depth = window;
   for (auto kv : AsObject(hybrid)) {
@@ -350,9 +281,7 @@ Result<Retriever> ParseHybridQuery(element hybrid, const element* pipeline, int6
     if (filter) leaf.filter.push_back(*filter);
   }
   r.rank_window_size = std::max(depth, window);
-  r.weights.assign(r.children.size(), 1.0f);
-  r.normalizers.assign(r.children.size(), ScoreNormalizer::kMinMax);
-  if (pipeline != nullptr) LOOKALIKE_RETURN_IF_ERROR(ApplyPipeline(*pipeline, &r));
+  LOOKALIKE_RETURN_IF_ERROR(ApplySearchPipeline(pipeline, &r));
   return r;
 }
 

@@ -21,18 +21,16 @@
 
 #include "engine/json_util.h"
 #include "lookalike/search_request.h"
+#include "server/es/search_pipeline.h"
 
 namespace lookalike::es {
 
 /// The OpenSearch `hybrid` query (the body's top-level "query": {"hybrid": {"queries": [Q…],
-/// "filter": Q, "pagination_depth": N}}) as a linear retriever: each query a standard leaf (with
-/// the filter), combined as the search pipeline's normalization-processor says — `pipeline` is
-/// the pipeline object ({"phase_results_processors": [{"normalization-processor":
-/// {"normalization": {"technique": "min_max" | "l2"}, "combination": {"technique":
-/// "arithmetic_mean" | "geometric_mean" | "harmonic_mean", "parameters": {"weights": [...]}}}}]}),
-/// or null for the processor's defaults (min_max, arithmetic_mean, equal weights).
-/// `window` is the request's from + size (each query contributes at least that many hits).
-Result<Retriever> ParseHybridQuery(engine::element hybrid, const engine::element* pipeline,
+/// "filter": Q, "pagination_depth": N}}) as a retriever: each query a standard leaf (with the
+/// filter), fused as `pipeline` says (search_pipeline.h: a linear node normalising and
+/// combining the scores, or rrf). `window` is the request's from + size (each query
+/// contributes at least that many hits).
+Result<Retriever> ParseHybridQuery(engine::element hybrid, const SearchPipeline& pipeline,
                                    int64_t window, size_t max_clause_count, size_t* clauses);
 
 /// One entry of "sort" (the search codec's parser, shared).

@@ -578,10 +578,20 @@ Result<SearchRequest> ParseSearchRequest(std::string_view body, const UrlParams&
   if (deferred.has_knn) clauses += CountKnnSectionClauses(deferred.knn, limit);
   if (deferred.has_post_filter) clauses += CountQueryClauses(deferred.post_filter, limit);
   if (clauses > limit) return TooManyClauses(limit);
-  if (const std::string* named = FindParam(params, "search_pipeline"); named != nullptr) {
-    return IllegalArgument("stored search pipelines are not supported yet: give the pipeline "
-                           "in the request body as \"search_pipeline\": {…} (pipeline [" +
-                           *named + "])");
+  // A named pipeline must exist whatever the query (OpenSearch says so); it acts on hybrid only.
+  const std::string* named = FindParam(params, "search_pipeline");
+  std::optional<SearchPipeline> named_pipeline;
+  if (named != nullptr) {
+    if (!options.stored_pipeline) {
+      return IllegalArgument("stored search pipelines are not available here: give the pipeline "
+                             "in the request body as \"search_pipeline\": {…} (pipeline [" +
+                             *named + "])");
+    }
+    if (deferred.has_pipeline) {
+      return IllegalArgument("cannot use both the [search_pipeline] parameter and a "
+                             "[search_pipeline] in the request body");
+    }
+    LOOKALIKE_ASSIGN_OR_RETURN(named_pipeline, options.stored_pipeline(named));
   }
   element hybrid;
   if (!q && deferred.has_query && deferred.query.at_key("hybrid").get(hybrid) == simdjson::SUCCESS &&
@@ -590,13 +600,18 @@ Result<SearchRequest> ParseSearchRequest(std::string_view body, const UrlParams&
     deferred.has_query = false;
     if (options.scroll) return IllegalArgument("cannot use a [hybrid] query in a scroll context");
     LOOKALIKE_RETURN_IF_ERROR(CheckBesideRetriever(r, deferred, "hybrid"));
-    if (!r.aggs.empty()) {
-      return IllegalArgument("aggregations are not supported with a [hybrid] query yet");
+    SearchPipeline pipeline;  // the normalization-processor's defaults
+    if (deferred.has_pipeline) {
+      LOOKALIKE_ASSIGN_OR_RETURN(pipeline, ParseSearchPipeline(deferred.pipeline));
+    } else if (named != nullptr) {
+      if (named_pipeline) pipeline = std::move(*named_pipeline);
+    } else if (options.stored_pipeline) {  // the index's index.search.default_pipeline
+      LOOKALIKE_ASSIGN_OR_RETURN(std::optional<SearchPipeline> by_default,
+                                 options.stored_pipeline(nullptr));
+      if (by_default) pipeline = std::move(*by_default);
     }
-    LOOKALIKE_ASSIGN_OR_RETURN(
-        Retriever fused,
-        ParseHybridQuery(hybrid, deferred.has_pipeline ? &deferred.pipeline : nullptr,
-                         r.from + r.size, limit, &clauses));
+    LOOKALIKE_ASSIGN_OR_RETURN(Retriever fused, ParseHybridQuery(hybrid, pipeline, r.from + r.size,
+                                                                 limit, &clauses));
     r.retriever = std::make_shared<const Retriever>(std::move(fused));
     return r;
   }
@@ -622,12 +637,6 @@ Result<SearchRequest> ParseSearchRequest(std::string_view body, const UrlParams&
     LOOKALIKE_ASSIGN_OR_RETURN(
         Retriever retriever,
         ParseRetriever(deferred.retriever, r.size, limit, &ParseSortEntry, &clauses));
-    const bool compound = retriever.kind != Retriever::Kind::kStandard &&
-                          retriever.kind != Retriever::Kind::kKnn;
-    if (compound && !r.aggs.empty()) {
-      return IllegalArgument("aggregations are not supported beside a compound retriever yet "
-                             "(rrf, linear, diversify); put them in a standard retriever search");
-    }
     r.retriever = std::make_shared<const Retriever>(std::move(retriever));
   }
   return r;

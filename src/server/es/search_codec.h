@@ -19,6 +19,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +30,7 @@
 #include "lookalike/query_dsl.h"
 #include "lookalike/search_request.h"
 #include "lookalike/status.h"
+#include "server/es/search_pipeline.h"
 
 namespace lookalike::es {
 
@@ -45,6 +48,13 @@ struct SearchParseOptions {
   bool scroll = false;
   /// The caller reads the body's "query" itself (the image API's neural query); it is ignored.
   bool skip_query = false;
+  /// Stored search pipelines (search_pipeline.h): called with ?search_pipeline's value (a
+  /// missing pipeline is the callee's error), and with null for a hybrid query that names
+  /// none (the target index's index.search.default_pipeline). nullopt: no pipeline ("_none",
+  /// no default). Unset: ?search_pipeline is refused (illegal_argument_exception). A pipeline
+  /// acts on a hybrid query only, as OpenSearch's phase-results processors do; an inline
+  /// "search_pipeline" in the body wins over the index default (both with the parameter: 400).
+  std::function<Result<std::optional<SearchPipeline>>(const std::string* named)> stored_pipeline;
 };
 
 /// A _search body (empty or whitespace = match_all) plus its URL parameters. The top-level knn

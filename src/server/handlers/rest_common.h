@@ -10,12 +10,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "cluster/scatter.h"
 #include "lookalike/engine.h"
 #include "server/handlers/scroll.h"
+#include "server/es/search_pipeline.h"
 #include "server/http/http_message.h"
 #include "server/router.h"
 
@@ -32,6 +34,7 @@ class ShardCopies;
 namespace lookalike::server {
 
 class ImageSearchRoute;
+class SearchPipelineStore;
 
 /// Cluster-level settings from PUT /_cluster/settings (flat keys). They are accepted for client
 /// compatibility; only the disk watermarks (kDiskWatermarkKeys) change engine behaviour, through
@@ -97,6 +100,7 @@ struct RestContext {
   ClusterSettings cluster_settings;
   ScrollStore scrolls;
   snapshot::RepositoryRegistry* repositories = nullptr;  // _snapshot; null = not available
+  SearchPipelineStore* search_pipelines = nullptr;  // _search/pipeline; null = not available
   ClusterServices* cluster = nullptr;  // null: a single node (no --cluster)
   /// Cluster mode: searches, counts and gets go to the shard copies; null = single node.
   cluster::Coordinator* coordinator = nullptr;
@@ -112,6 +116,16 @@ void RegisterScrollHandlers(Router& router, RestContext& ctx);
 void RegisterShardHandlers(Router& router, RestContext& ctx);
 void RegisterNearDuplicateHandlers(Router& router, RestContext& ctx);
 void RegisterSnapshotHandlers(Router& router, RestContext& ctx);
+/// _search/pipeline (handlers/search_pipelines.cc); needs ctx.search_pipelines.
+void RegisterSearchPipelineHandlers(Router& router, RestContext& ctx);
+/// OpenSearch's index setting naming the pipeline of searches without ?search_pipeline.
+inline constexpr std::string_view kDefaultSearchPipeline = "index.search.default_pipeline";
+/// The stored pipeline of a search of `index`: ?search_pipeline's `named` (400 "not defined"
+/// when missing; 400 in cluster mode), else (named null) the default pipeline of `index` when
+/// it is exactly one index. nullopt: none ("_none", no default).
+Result<std::optional<es::SearchPipeline>> ResolveSearchPipeline(const RestContext& ctx,
+                                                               std::string_view index,
+                                                               const std::string* named);
 /// The first page of a scroll (search with ?scroll=keep_alive), "_scroll_id" included.
 Result<std::string> StartScroll(RestContext& ctx, const RestRequest& req,
                                 std::string_view keep_alive);

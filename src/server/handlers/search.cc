@@ -69,6 +69,11 @@ void RegisterSearchHandlers(Router& router, RestContext& ctx) {
     }
     es::SearchParseOptions parse;
     parse.max_clause_count = e.MaxClauseCount();
+    if (ctx.search_pipelines != nullptr) {
+      parse.stored_pipeline = [&ctx, &req](const std::string* named) {
+        return ResolveSearchPipeline(ctx, IndexParam(req), named);
+      };
+    }
     auto request = es::ParseSearchRequest(req.body(), req.http.query, parse);
     if (!request.ok()) return ReplyError(request.status(), resp);
     if (Status s = AuthorizeLookups(req, *request); !s.ok()) return ReplyError(s, resp);

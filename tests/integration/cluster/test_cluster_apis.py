@@ -162,6 +162,38 @@ def check_delete_and_recreate(nodes):
     assert request(first.port, "DELETE", "/gone")[0] == 200
 
 
+def check_search_pipelines(nodes):
+    """Stored search pipelines are single-node: the API, ?search_pipeline and an index default
+    naming one answer 400 in cluster mode; a hybrid query with its pipeline inline works, with
+    aggregations over the union of its sub-queries' matches."""
+    first, last = nodes[0], nodes[-1]
+    pipeline = {"phase_results_processors": [{"score-ranker-processor": {}}]}
+    for method, path, body in (("PUT", "/_search/pipeline/p", pipeline),
+                               ("GET", "/_search/pipeline", None),
+                               ("DELETE", "/_search/pipeline/p", None)):
+        status, answer = request(first.port, method, path, body)
+        assert status == 400 and "cluster mode" in answer["error"]["reason"], answer
+    queries = [{"range": {"n": {"lt": 10}}}, {"range": {"n": {"gte": DOCS - 5}}}]
+    hybrid = {"size": 3, "query": {"hybrid": {"queries": queries}},
+              "aggs": {"c": {"value_count": {"field": "n"}}}}
+    status, answer = request(last.port, "POST", "/apis/_search?search_pipeline=p", hybrid)
+    assert status == 400 and "cluster mode" in answer["error"]["reason"], answer
+    status, answer = request(last.port, "POST", "/apis/_search", dict(hybrid,
+                             search_pipeline=pipeline))
+    assert status == 200 and len(answer["hits"]["hits"]) == 3, answer
+    union = request(last.port, "POST", "/apis/_count",
+                    {"query": {"bool": {"should": queries}}})[1]["count"]
+    assert union > 0 and answer["aggregations"]["c"]["value"] == union, (answer, union)
+    status, body = request(first.port, "PUT", "/piped", {"settings": {
+        "number_of_replicas": 0, "index": {"search": {"default_pipeline": "p"}}},
+        "mappings": {"properties": {"n": {"type": "long"}}}})
+    assert status == 200, body
+    status, answer = request(last.port, "POST", "/piped/_search",
+                             {"query": {"hybrid": {"queries": queries}}})
+    assert status == 400 and "default_pipeline" in answer["error"]["reason"], answer
+    assert request(first.port, "DELETE", "/piped")[0] == 200
+
+
 def check_etcd_down(es, nodes, cluster):
     n1 = nodes[0]
     cluster.kill("etcd")
@@ -220,6 +252,7 @@ def main():
         check_cat(es, nodes)
         check_updates(es, nodes)
         check_delete_and_recreate(nodes)
+        check_search_pipelines(nodes)
         check_etcd_down(es, nodes, cluster)
         print("ok")
     except BaseException:

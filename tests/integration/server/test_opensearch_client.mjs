@@ -120,6 +120,47 @@ async function checkNestedVectors(client) {
   await client.indices.delete({ index: 'crops' });
 }
 
+// Stored search pipelines through the client's searchPipeline API: a hybrid query with
+// ?search_pipeline gives the same hits and scores as the pipeline inline; the rrf processor's
+// scores are Σ 1 / (c + rank) over the sub-queries' own ranks; a request processor is a 400.
+async function checkSearchPipelines(client) {
+  await client.indices.create({ index: 'hyb', body: { mappings: { properties: {
+    t: { type: 'text' }, v: { type: 'knn_vector', dimension: 2, method: { name: 'flat' } } } } } });
+  const body = [];
+  for (let d = 0; d < 30; d++) {
+    body.push({ index: { _index: 'hyb', _id: String(d) } },
+      { t: d % 3 === 0 ? 'red shoe' : 'blue hat', v: [d % 5, d % 7] });
+  }
+  assert.equal((await client.bulk({ body, refresh: true })).body.errors, false);
+  const queries = [{ match: { t: 'red' } }, { knn: { v: { vector: [2, 3], k: 8 } } }];
+  const norm = { phase_results_processors: [{ 'normalization-processor': {
+    combination: { technique: 'arithmetic_mean', parameters: { weights: [0.4, 0.6] } } } }] };
+  const rrf = { phase_results_processors: [{ 'score-ranker-processor': {
+    combination: { technique: 'rrf', rank_constant: 5 } } }] };
+  assert.equal((await client.searchPipeline.put({ id: 'norm', body: norm })).body.acknowledged, true);
+  await client.searchPipeline.put({ id: 'rrf', body: rrf });
+  assert.deepEqual((await client.searchPipeline.get({ id: 'norm' })).body, { norm });
+  const hybrid = { size: 6, query: { hybrid: { queries } } };
+  const hits = (r) => r.body.hits.hits.map((h) => [h._id, h._score]);
+  const named = await client.search({ index: 'hyb', search_pipeline: 'norm', body: hybrid });
+  const inline = await client.search({ index: 'hyb', body: { ...hybrid, search_pipeline: norm } });
+  assert.equal(named.body.hits.hits.length, 6);
+  assert.deepEqual(hits(named), hits(inline));
+  const want = new Map();
+  for (const q of queries) {
+    const r = await client.search({ index: 'hyb', body: { size: 6, query: q } });
+    r.body.hits.hits.forEach((h, i) => want.set(h._id, (want.get(h._id) || 0) + 1 / (5 + i + 1)));
+  }
+  const ranked = await client.search({ index: 'hyb', search_pipeline: 'rrf', body: hybrid });
+  for (const [id, score] of hits(ranked)) assert.ok(Math.abs(score - want.get(id)) < 1e-5, id);
+  await expectError(client.searchPipeline.put({ id: 'bad', body: { request_processors: [
+    { filter_query: { query: { match_all: {} } } }] } }), 400, 'illegal_argument_exception');
+  assert.equal((await client.searchPipeline.delete({ id: 'rrf' })).body.acknowledged, true);
+  await expectError(client.searchPipeline.get({ id: 'rrf' }), 404);
+  await client.searchPipeline.delete({ id: 'norm' });
+  await client.indices.delete({ index: 'hyb' });
+}
+
 async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lookalike-js-'));
   const port = await freePort();
@@ -269,6 +310,7 @@ async function main() {
     await expectError(client.indices.create({ index: 'UPPER' }), 400, 'invalid_index_name_exception');
 
     await checkNestedVectors(client);
+    await checkSearchPipelines(client);
 
     if (secure) {
       const anonymous = new Client({ node });

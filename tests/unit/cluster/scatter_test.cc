@@ -139,6 +139,14 @@ TEST_F(ScatterTest, MergedAnswersEqualOneIndexHoldingEveryDocument) {
            R"({"size":6,"retriever":{"rrf":{"rank_window_size":12,"retrievers":[
                {"knn":{"field":"v","query_vector":[0.3,-0.2],"k":12}},
                {"standard":{"query":{"terms":{"cat":["c1"]}},"sort":[{"n":"desc"}]}}]}}})",
+           // Aggregations beside a compound retriever / hybrid: the union of the leaves'
+           // matches, the shards' partials merged as for a plain search.
+           R"({"size":3,"retriever":{"rrf":{"retrievers":[
+               {"standard":{"query":{"terms":{"cat":["c1"]}},"sort":[{"n":"desc"}]}},
+               {"standard":{"query":{"range":{"n":{"lt":10}}},"sort":[{"n":"asc"}]}}]}},
+               "aggs":{"t":{"terms":{"field":"cat"}},"a":{"avg":{"field":"n"}}}})",
+           R"({"size":0,"query":{"hybrid":{"queries":[{"terms":{"cat":["c2"]}},
+               {"range":{"n":{"gte":50}}}]}},"aggs":{"t":{"terms":{"field":"cat"}}}})",
            R"({"size":5,"retriever":{"diversify":{"type":"mmr","field":"v","lambda":0.4,
                "size":5,"rank_window_size":15,
                "retriever":{"knn":{"field":"v","query_vector":[0.1,0.9],"k":15}}}}})"}) {

@@ -306,6 +306,37 @@ TEST_F(RetrieverEngineTest, HybridQueryIsTheWeightedMeanOfMinMaxScores) {
   }
 }
 
+// Aggregations beside a compound retriever or hybrid: over every match of the standard leaves
+// plus the knn leaves' top k, not over the fused page. knn k=2 from [4,0]: d4, d3 (c0, c1);
+// match "hat": d1 (c1); d0 and d2 are matched by neither and must not be counted.
+TEST_F(RetrieverEngineTest, AggregationsCountTheUnionOfTheLeaves) {
+  auto counts = [](const SearchResult& r) {
+    EXPECT_EQ(r.aggregations.size(), 1u);
+    return r.aggregations.empty() ? std::map<std::string, int64_t>()
+                                  : r.aggregations[0].term_counts;
+  };
+  const std::map<std::string, int64_t> want = {{"c0", 1}, {"c1", 2}};
+  auto rrf = SearchTyped(*engine_, "r", R"({"size":1,"retriever":{"rrf":{"retrievers":[
+      {"knn":{"field":"v","query_vector":[4,0],"k":2}},
+      {"standard":{"query":{"match":{"title":"hat"}}}}]}},
+      "aggs":{"c":{"terms":{"field":"cat"}}}})");
+  ASSERT_TRUE(rrf.ok()) << rrf.status().ToString();
+  EXPECT_EQ(rrf->hits.size(), 1u);
+  EXPECT_EQ(counts(*rrf), want);
+  auto hybrid = SearchTyped(*engine_, "r", R"({"size":1,"query":{"hybrid":{"queries":[
+      {"knn":{"v":{"vector":[4,0],"k":2}}},{"match":{"title":"hat"}}]}},
+      "aggs":{"c":{"terms":{"field":"cat"}}}})");
+  ASSERT_TRUE(hybrid.ok()) << hybrid.status().ToString();
+  EXPECT_EQ(counts(*hybrid), want);
+  // A filter of a standard leaf restricts its matches; a leaf without a query matches all.
+  auto all = SearchTyped(*engine_, "r", R"({"retriever":{"linear":{"retrievers":[
+      {"standard":{"filter":{"term":{"cat":"c0"}}}},
+      {"knn":{"field":"v","query_vector":[4,0],"k":2}}]}},
+      "aggs":{"c":{"terms":{"field":"cat"}}}})");
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(counts(*all), (std::map<std::string, int64_t>{{"c0", 3}, {"c1", 1}}));
+}
+
 TEST_F(RetrieverEngineTest, MalformedRetrieversAreRefused) {
   const char* bad[] = {
       R"({"retriever":{"rrf":{"retrievers":[{"standard":{}}]}}})",               // one child
@@ -316,7 +347,7 @@ TEST_F(RetrieverEngineTest, MalformedRetrieversAreRefused) {
       R"({"retriever":{"diversify":{"type":"mmr","field":"v","retriever":{"standard":{}}}}})",
       R"({"retriever":{"diversify":{"type":"x","field":"v","lambda":1,"retriever":{"standard":{}}}}})",
       R"({"retriever":{"linear":{"retrievers":[{"retriever":{"standard":{}},"weight":-1},{"standard":{}}]}}})",
-      R"({"retriever":{"rrf":{"retrievers":[{"standard":{}},{"standard":{}}]}},"aggs":{"c":{"terms":{"field":"cat"}}}})",
+      R"({"retriever":{"rrf":{"retrievers":[{"standard":{"min_score":1}},{"standard":{}}]}},"aggs":{"c":{"terms":{"field":"cat"}}}})",
       R"({"size":20,"retriever":{"rrf":{"retrievers":[{"standard":{}},{"standard":{}}],"rank_window_size":5}}})",
       R"({"retriever":[]})",
   };

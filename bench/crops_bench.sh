@@ -11,15 +11,17 @@
 # 2. ingest-images --data into a temporary directory, the same photographs without and with
 #    --crops 2 and 3 (--decode-threads 1 and --threads 1, so CPU time per image is comparable
 #    across runs on a shared machine): wall-clock and CPU (user + sys) ms per image, and the
-#    data directory's size.
+#    data directory's size. CROPS_BENCH_INGEST_ONLY=1 skips step 1.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
 MODEL=${2:-mobilenet_v2_mid}
 PHOTOS=$BUILD/photo-eval
 [ -d "$PHOTOS/eval" ] || bash "$ROOT/scripts/fetch-photo-eval.sh" "$PHOTOS" >&2
-cmake --build "$BUILD" --target crop_eval lookalike >&2
-"$BUILD/crop_eval" "$BUILD/models" "$PHOTOS" --models "$MODEL" --grids 2,3
+if [ "${CROPS_BENCH_INGEST_ONLY:-0}" != 1 ]; then
+  cmake --build "$BUILD" --target crop_eval lookalike >&2
+  "$BUILD/crop_eval" "$BUILD/models" "$PHOTOS" --models "$MODEL" --grids 2,3
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/lookalike-crops-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT

@@ -28,6 +28,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kIdsPerLookup = 500;     // ids per "what is stored already" query
 constexpr size_t kUpdatesPerBulk = 500;   // mtime-only updates per _bulk
+constexpr double kMaxCropBytes = 256.0 * (1 << 20);  // crop pixels per EmbedBatch (--crops)
 
 struct FileEntry {
   std::string abs_path;
@@ -437,6 +438,44 @@ void AppendImageDocument(std::string* out, const IngestOptions& options, std::st
   out->push_back('\n');
 }
 
+// Embeds `docs` — each whole image, then (with --crops) its crops — with one EmbedBatch and
+// appends their documents to `job`; when the batch fails, each image is embedded alone to find
+// the one the model refuses (reported in `failures`, its document left out).
+void EmbedDocuments(Embedder& embedder, const IngestOptions& options, std::string_view model,
+                    std::span<Decoded> docs, std::vector<float>* vectors, WriteJob* job,
+                    std::vector<IngestFailure>* failures) {
+  const size_t per_image = 1 + static_cast<size_t>(options.crops) * options.crops;
+  const size_t dims = static_cast<size_t>(embedder.dims());
+  std::vector<Image> crops;  // lives until the vectors are made
+  crops.reserve(docs.size() * (per_image - 1));
+  for (Decoded& d : docs) {
+    if (options.crops == 0) break;
+    d.boxes = embed::CropGrid(d.image.width, d.image.height, options.crops);
+    for (const embed::CropBox& b : d.boxes) crops.push_back(embed::CropImage(d.image, b));
+  }
+  std::vector<const Image*> images;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    images.push_back(&docs[i].image);
+    for (size_t c = 0; c + 1 < per_image; ++c) images.push_back(&crops[i * (per_image - 1) + c]);
+  }
+  const size_t doc_floats = per_image * dims;
+  vectors->assign(docs.size() * doc_floats, 0.0f);
+  Status st = embedder.EmbedBatch(images, *vectors);
+  for (size_t i = 0; i < docs.size(); ++i) {
+    if (!st.ok()) {
+      Status one = embedder.EmbedBatch(std::span(images).subspan(i * per_image, per_image),
+                                       std::span(*vectors).subspan(i * doc_floats, doc_floats));
+      if (!one.ok()) {
+        failures->push_back({docs[i].entry->abs_path, one.message()});
+        continue;
+      }
+    }
+    AppendImageDocument(&job->ndjson, options, model, docs[i], vectors->data() + i * doc_floats,
+                        static_cast<int>(dims));
+    job->entries.push_back(docs[i].entry);
+  }
+}
+
 void AppendMtimeUpdate(std::string* out, std::string_view index, const FileEntry& e) {
   AppendAction(out, "update", index, e.id);
   JsonWriter w(out);
@@ -609,45 +648,27 @@ Result<IngestReport> IngestImages(const IngestOptions& options, Embedder& embedd
   std::vector<const FileEntry*> touched;
   std::vector<float> vectors;
   Status fatal;
-  // Per pending image: the whole image, then its crops (copied only for the batch's lifetime).
-  const size_t per_image = 1 + static_cast<size_t>(options.crops) * options.crops;
-  std::vector<Image> crop_images;
   auto flush_images = [&] {
     if (pending.empty()) return;
-    crop_images.clear();
-    crop_images.reserve(pending.size() * (per_image - 1));
-    for (Decoded& d : pending) {
-      if (options.crops == 0) break;
-      d.boxes = embed::CropGrid(d.image.width, d.image.height, options.crops);
-      for (const embed::CropBox& b : d.boxes) crop_images.push_back(embed::CropImage(d.image, b));
-    }
-    std::vector<const Image*> images;
-    for (size_t i = 0; i < pending.size(); ++i) {
-      images.push_back(&pending[i].image);
-      for (size_t c = 0; c + 1 < per_image; ++c) {
-        images.push_back(&crop_images[i * (per_image - 1) + c]);
-      }
-    }
-    const size_t doc_floats = per_image * static_cast<size_t>(dims);
-    vectors.assign(pending.size() * doc_floats, 0.0f);
-    Status st = embedder.EmbedBatch(images, vectors);
     WriteJob job;
-    for (size_t i = 0; i < pending.size(); ++i) {
-      if (!st.ok()) {
-        // A batch failure says nothing about which image; embed one by one to find out.
-        Status one = embedder.EmbedBatch(std::span(images).subspan(i * per_image, per_image),
-                                         std::span(vectors).subspan(i * doc_floats, doc_floats));
-        if (!one.ok()) {
-          report.failures.push_back({pending[i].entry->abs_path, one.message()});
-          ++local_failed;
-          continue;
-        }
-      }
-      AppendImageDocument(&job.ndjson, options, model, pending[i],
-                          vectors.data() + i * doc_floats, dims);
-      job.entries.push_back(pending[i].entry);
+    const size_t failures_before = report.failures.size();
+    // Crops are copies of pixel rows: embed a batch in parts of at most kMaxCropBytes of them,
+    // so that a batch of large photographs does not hold all their crops at once.
+    const double crop_share =
+        options.crops == 0 ? 0.0
+                           : 4.0 * options.crops * options.crops /
+                                 ((options.crops + 1.0) * (options.crops + 1.0));
+    for (size_t begin = 0, end = 0; begin < pending.size(); begin = end) {
+      double bytes = 0;
+      do {
+        bytes += crop_share * static_cast<double>(pending[end].image.rgb.size());
+        ++end;
+      } while (end < pending.size() &&
+               bytes + crop_share * pending[end].image.rgb.size() <= kMaxCropBytes);
+      EmbedDocuments(embedder, options, model, std::span(pending).subspan(begin, end - begin),
+                     &vectors, &job, &report.failures);
     }
-    crop_images.clear();
+    local_failed += report.failures.size() - failures_before;
     pending.clear();
     if (!job.entries.empty()) writer.Submit(std::move(job));
   };

@@ -12,6 +12,7 @@
 4. lookalike serve on the same data directory: GET _doc shows the crops, the image upload
    (POST _search/image) finds the source of the close-up first with no vectors in _source;
    after a restart the index answers the same, and a re-run of ingest-images changes nothing.
+   `dedup` without --field reports on the whole-image field.
 Usage: test_crops.py --binary BUILD/lookalike --models BUILD/models
 """
 import json
@@ -181,6 +182,11 @@ def test(binary):
         full = os.path.join(images, sorted(pictures)[3])
         hits = cli_search(binary, models, data, full)["hits"]["hits"]
         check(hits[0]["_source"]["rel_path"] == sorted(pictures)[3], "whole picture: %s" % hits)
+
+        # The near-duplicate report takes the whole-image field without --field (the crops,
+        # a nested field, cannot be reported on).
+        rc, out, err = run(binary, "dedup", "--index", INDEX, "--data", data, "--format", "json")
+        check(rc == 0 and "groups" in json.loads(out), "dedup on a crops index: %s %s" % (out, err))
 
         # --- 4. the server on the same data; then a restart
         server = Server(binary, data_dir=data, extra_args=["--models", models]).start()

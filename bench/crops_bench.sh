@@ -10,8 +10,8 @@
 #    Prints the table of docs/models.md "Close-ups".
 # 2. ingest-images --data into a temporary directory, the same photographs without and with
 #    --crops 2 and 3 (--decode-threads 1 and --threads 1, so CPU time per image is comparable
-#    across runs on a shared machine): wall-clock and CPU (user + sys) ms per image, and the
-#    data directory's size. CROPS_BENCH_INGEST_ONLY=1 skips step 1.
+#    across runs on a shared machine): wall-clock and CPU (user + sys) ms per image, the peak
+#    resident memory of the process and the data directory's size. CROPS_BENCH_INGEST_ONLY=1 skips step 1.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
@@ -29,18 +29,19 @@ n=$(find -L "$PHOTOS/eval" -type f | wc -l)
 echo
 echo "ingest-images --data, $n photographs, model $MODEL, one decode thread, one network instance"
 echo
-echo "| run | wall ms/image | CPU ms/image | data directory |"
-echo "|---|---|---|---|"
+echo "| run | wall ms/image | CPU ms/image | peak RSS | data directory |"
+echo "|---|---|---|---|---|"
 for crops in 0 2 3; do
   args=()
   [ "$crops" = 0 ] || args=(--crops "$crops")
   rm -rf "$WORK/data"
-  /usr/bin/time -f '%e %U %S' -o "$WORK/time" "$BUILD/lookalike" ingest-images "$PHOTOS/eval" \
+  /usr/bin/time -f '%e %U %S %M' -o "$WORK/time" "$BUILD/lookalike" ingest-images "$PHOTOS/eval" \
     --index photos --data "$WORK/data" --models "$BUILD/models" --model "$MODEL" \
     --decode-threads 1 --threads 1 --no-progress "${args[@]}" 2> "$WORK/log" ||
     { cat "$WORK/log" >&2; exit 1; }
-  read -r wall user sys < "$WORK/time"
-  printf '| %s | %.0f | %.0f | %s |\n' "$([ "$crops" = 0 ] && echo "whole image only" ||
+  read -r wall user sys rss_kb < "$WORK/time"
+  printf '| %s | %.0f | %.0f | %d MB | %s |\n' "$([ "$crops" = 0 ] && echo "whole image only" ||
     echo "--crops $crops")" "$(echo "$wall * 1000 / $n" | bc -l)" \
-    "$(echo "($user + $sys) * 1000 / $n" | bc -l)" "$(du -sh "$WORK/data" | cut -f1)"
+    "$(echo "($user + $sys) * 1000 / $n" | bc -l)" "$((rss_kb / 1024))" \
+    "$(du -sh "$WORK/data" | cut -f1)"
 done

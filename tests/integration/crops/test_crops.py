@@ -10,11 +10,13 @@
 3. search-image on a close-up (half of each side of one picture, enlarged ×2) returns its source
    first (the crops field is searched by default); --whole searches the whole-image field.
 4. lookalike serve on the same data directory: GET _doc shows the crops, the image upload
-   (POST _search/image) finds the source of the close-up first with no vectors in _source;
+   (POST _search/image) and the neural query on crops.emb find the source of the close-up
+   first, with no vectors in _source;
    after a restart the index answers the same, and a re-run of ingest-images changes nothing.
    `dedup` without --field reports on the whole-image field.
 Usage: test_crops.py --binary BUILD/lookalike --models BUILD/models
 """
+import base64
 import json
 import os
 import random
@@ -219,6 +221,14 @@ def test(binary):
                 check("crops" not in top["_source"] and "embedding" not in top["_source"],
                       "vectors in the upload's hits")
                 got.append([(h["_id"], round(h["_score"], 5)) for h in body["hits"]["hits"]])
+            # The neural query names its field: crops.emb searches the crops (model recorded
+            # in the nested mapping).
+            q, rel = queries[0]
+            status, body = server.json("POST", "/%s/_search" % INDEX, {
+                "size": 1, "_source": ["rel_path"], "query": {"neural": {"crops.emb": {
+                    "query_image": base64.b64encode(open(q, "rb").read()).decode(), "k": 3}}}})
+            check(status == 200 and body["hits"]["hits"][0]["_source"]["rel_path"] == rel,
+                  "neural on crops.emb: %s %s" % (status, body))
             answers.append(got)
             if restart == 0:
                 check(server.stop() == 0, "server did not stop cleanly")

@@ -28,7 +28,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kIdsPerLookup = 500;     // ids per "what is stored already" query
 constexpr size_t kUpdatesPerBulk = 500;   // mtime-only updates per _bulk
-constexpr double kMaxCropBytes = 256.0 * (1 << 20);  // crop pixels per EmbedBatch (--crops)
+constexpr double kMaxCropBytes = 64.0 * (1 << 20);  // crop pixels per EmbedBatch (--crops)
 
 struct FileEntry {
   std::string abs_path;

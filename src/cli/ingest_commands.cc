@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "cli/index_target.h"
 #include "cli/ingest_pipeline.h"
 #include "common/json_writer.h"
+#include "embed/crop_grid.h"
 #include "lookalike/embedder.h"
 
 namespace lookalike::cli {
@@ -151,6 +153,7 @@ struct IngestArgs {
   TargetArgs target;
   std::string dir;
   int batch = 16;
+  int crops = 0;
   int decode_threads = 0;
   bool no_progress = false;
   DecodeLimits limits;
@@ -173,11 +176,17 @@ int RunIngest(const IngestArgs& args) {
   options.index = args.target.index;
   options.field = args.target.field;
   options.batch = args.batch;
+  options.crops = args.crops;
   options.decode_threads = args.decode_threads;
   options.limits = args.limits;
-  std::fprintf(stderr, "ingest-images: %s → index %s on %s, model %s (%d dims)\n",
-               args.dir.c_str(), options.index.c_str(), (*target)->Describe().c_str(),
+  std::fprintf(stderr, "ingest-images: %s → index %s on %s, model %s (%d dims)", args.dir.c_str(),
+               options.index.c_str(), (*target)->Describe().c_str(),
                (*embedder)->manifest().name.c_str(), (*embedder)->dims());
+  if (options.crops > 0) {
+    std::fprintf(stderr, ", whole image + %dx%d crops in '%s'", options.crops, options.crops,
+                 options.crops_field.c_str());
+  }
+  std::fprintf(stderr, "\n");
   ProgressPrinter printer(!args.no_progress && ::isatty(STDERR_FILENO));
   auto report = IngestImages(options, **embedder, **target,
                              [&](const IngestProgress& p) { printer.Update(p); });
@@ -213,19 +222,43 @@ struct SearchArgs {
   int k = 10;
   std::string filter;
   bool json = false;
+  bool whole = false;        // --whole: the whole-image field even when the index has crops
+  bool field_given = false;  // --field was on the command line
 };
 
-// Writes {"_source": {"excludes": [field]}} members: the vectors are not worth printing.
+// The vector field a FILE query searches: --field when given; else the crops of an index made
+// by `ingest-images --crops` ("crops.emb": the whole image and its crops, a document scored by
+// its best one, so a close-up finds its photo), unless --whole; else --field's default.
+std::string QueryField(const SearchArgs& args, IndexTarget& target) {
+  if (args.field_given || args.whole) return args.target.field;
+  auto body = target.GetMapping(args.target.index);
+  if (!body.ok()) return args.target.field;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc, crops;
+  std::string_view type, emb_type;
+  if (parser.parse(*body).get(doc) == simdjson::SUCCESS &&
+      doc[args.target.index]["mappings"]["properties"]["crops"].get(crops) == simdjson::SUCCESS &&
+      crops["type"].get(type) == simdjson::SUCCESS && type == "nested" &&
+      crops["properties"]["emb"]["type"].get(emb_type) == simdjson::SUCCESS &&
+      (emb_type == "knn_vector" || emb_type == "dense_vector")) {
+    return "crops.emb";
+  }
+  return args.target.field;
+}
+
+// Writes {"_source": {"excludes": [field, "crops"]}} members: the vectors are not worth
+// printing.
 void WriteSourceExcludes(JsonWriter& w, const std::string& field) {
-  w.Key("_source").BeginObject().Key("excludes").BeginArray().String(field);
+  w.Key("_source").BeginObject().Key("excludes").BeginArray().String(field).String("crops");
   w.EndArray().EndObject();
 }
 
-// A knn body whose vector is FILE's embedding.
-std::string ImageQueryBody(const SearchArgs& args, const std::vector<float>& vec) {
+// A knn body on `field` whose vector is FILE's embedding.
+std::string ImageQueryBody(const SearchArgs& args, const std::string& field,
+                           const std::vector<float>& vec) {
   JsonWriter w;
   w.BeginObject().Key("size").Int(args.k).Key("query").BeginObject().Key("knn").BeginObject();
-  w.Key(args.target.field).BeginObject().Key("vector").BeginArray();
+  w.Key(field).BeginObject().Key("vector").BeginArray();
   for (float f : vec) w.Float(f);
   w.EndArray().Key("k").Int(args.k);
   if (!args.filter.empty()) w.Key("filter").Raw(args.filter);
@@ -318,10 +351,11 @@ int RunSearch(const SearchArgs& args) {
     if (!vec.ok()) return fail(vec.status(), 1);
     double embed_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    body = ImageQueryBody(args, *vec);
-    char buf[160];
-    std::snprintf(buf, sizeof(buf), "embedding %.1f ms (model %s), ", embed_ms,
-                  (*embedder)->manifest().name.c_str());
+    const std::string field = QueryField(args, **target);
+    body = ImageQueryBody(args, field, *vec);
+    char buf[200];
+    std::snprintf(buf, sizeof(buf), "embedding %.1f ms (model %s), field %s, ", embed_ms,
+                  (*embedder)->manifest().name.c_str(), field.c_str());
     how = buf;
   }
   auto response = (*target)->Search(args.target.index, body);
@@ -347,6 +381,24 @@ void AddIngestCommands(CLI::App& app, int* exit_code) {
   ingest->add_option("--batch", ingest_args->batch, "Images per embedding batch and _bulk request")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
+  ingest
+      ->add_option("--crops", ingest_args->crops,
+                    "Also embed an N x N grid of overlapping crops (N = 2..4) with the whole image "
+                    "into the nested field 'crops', so a close-up finds the photo it was cut from "
+                    "(1 + N*N embeddings per image)")
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            int n = 0;
+            auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+            if (value.empty() || ec != std::errc() || end != value.data() + value.size() ||
+                n < embed::kMinCropGrid || n > embed::kMaxCropGrid) {
+              return "the grid size N must be an integer from " +
+                     std::to_string(embed::kMinCropGrid) + " to " +
+                     std::to_string(embed::kMaxCropGrid) + " (N x N crops), not '" + value + "'";
+            }
+            return "";
+          },
+          "N"));
   ingest->add_option("--decode-threads", ingest_args->decode_threads, "Decoder threads (0 = cores)");
   ingest->add_flag("--no-progress", ingest_args->no_progress,
                    "Plain progress lines even on a terminal");
@@ -366,7 +418,14 @@ void AddIngestCommands(CLI::App& app, int* exit_code) {
   search->add_option("--filter", search_args->filter,
                      "Query clause the hits must match, e.g. '{\"term\":{\"category\":\"fruit\"}}'");
   search->add_flag("--json", search_args->json, "Print the raw search response");
-  search->callback([search_args, exit_code] { *exit_code = RunSearch(*search_args); });
+  search->add_flag("--whole", search_args->whole,
+                   "Search the whole-image vectors even when the index has crops (made by "
+                   "ingest-images --crops; by default those are searched, so a close-up finds "
+                   "its photo)");
+  search->callback([search, search_args, exit_code] {
+    search_args->field_given = search->get_option("--field")->count() > 0;
+    *exit_code = RunSearch(*search_args);
+  });
 }
 
 }  // namespace lookalike::cli

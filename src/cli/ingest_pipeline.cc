@@ -13,10 +13,12 @@
 #include <filesystem>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 #include <unordered_map>
 
 #include "common/json_writer.h"
+#include "embed/crop_grid.h"
 
 namespace lookalike::cli {
 namespace {
@@ -26,6 +28,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kIdsPerLookup = 500;     // ids per "what is stored already" query
 constexpr size_t kUpdatesPerBulk = 500;   // mtime-only updates per _bulk
+constexpr double kMaxCropBytes = 64.0 * (1 << 20);  // crop pixels per EmbedBatch (--crops)
 
 struct FileEntry {
   std::string abs_path;
@@ -143,13 +146,35 @@ Result<std::unordered_map<std::string, Stored>> LoadStored(IndexTarget& target,
   return stored;
 }
 
+// An existing index has the nested crops field exactly when crops are asked for: documents
+// written without crops would never be found by a search on the crops field, and crops written
+// into an index without the field would be mapped dynamically as plain objects.
+Status CheckCropsField(simdjson::dom::element mappings, const IngestOptions& options) {
+  simdjson::dom::element crops;
+  std::string_view type;
+  const bool has = mappings["properties"][options.crops_field].get(crops) == simdjson::SUCCESS &&
+                   crops["type"].get(type) == simdjson::SUCCESS && type == "nested";
+  if (options.crops > 0 && !has) {
+    return Status::InvalidArgument("index " + options.index + " was created without --crops (no "
+                                   "nested field '" + options.crops_field +
+                                   "'); ingest the crops into a new index");
+  }
+  if (options.crops == 0 && has) {
+    return Status::InvalidArgument("index " + options.index + " holds crops (nested field '" +
+                                   options.crops_field + "', made by --crops N): give --crops "
+                                   "again so that new images get theirs");
+  }
+  return Status::OK();
+}
+
 // Creates the index, or checks that an existing one has a vector field of the model's size.
 Status EnsureIndex(IndexTarget& target, const IngestOptions& options, int dims,
                    std::string_view model, bool* created) {
   LOOKALIKE_ASSIGN_OR_RETURN(bool exists, target.IndexExists(options.index));
   if (!exists) {
-    LOOKALIKE_RETURN_IF_ERROR(
-        target.CreateIndex(options.index, ImageIndexBody(options.field, dims, model)));
+    LOOKALIKE_RETURN_IF_ERROR(target.CreateIndex(
+        options.index, ImageIndexBody(options.field, dims, model,
+                                      options.crops > 0 ? options.crops_field : "")));
     *created = true;
     return Status::OK();
   }
@@ -191,7 +216,7 @@ Status EnsureIndex(IndexTarget& target, const IngestOptions& options, int dims,
                                    "-d vectors but model " + std::string(model) + " makes " +
                                    std::to_string(dims) + "-d ones; choose the index's --model");
   }
-  return Status::OK();
+  return CheckCropsField(mappings, options);
 }
 
 // A decoded (or rejected, or unchanged) file on its way from a decode worker to the embedder.
@@ -202,6 +227,7 @@ struct Decoded {
   std::string hash;
   Image image;
   std::string error;
+  std::vector<embed::CropBox> boxes;  // --crops: the grid over `image` (filled by the embedder)
 };
 
 // Blocking queue bounded by item count and by pixel bytes (one item is always admitted).
@@ -374,6 +400,7 @@ void AppendAction(std::string* out, std::string_view action, std::string_view in
   out->push_back('\n');
 }
 
+// `vec` holds the whole image's vector, then (with --crops) one per box of d.boxes.
 void AppendImageDocument(std::string* out, const IngestOptions& options, std::string_view model,
                          const Decoded& d, const float* vec, int dims) {
   const FileEntry& e = *d.entry;
@@ -392,8 +419,61 @@ void AppendImageDocument(std::string* out, const IngestOptions& options, std::st
   w.Key("model").String(model);
   w.Key(options.field).BeginArray();
   for (int i = 0; i < dims; ++i) w.Float(vec[i]);
-  w.EndArray().EndObject();
+  w.EndArray();
+  if (options.crops > 0) {
+    // The whole image first (its box is the image), so offset 0 is always the whole picture.
+    w.Key(options.crops_field).BeginArray();
+    for (size_t c = 0; c <= d.boxes.size(); ++c) {
+      embed::CropBox box{0, 0, d.image.width, d.image.height};
+      if (c > 0) box = d.boxes[c - 1];
+      const float* v = vec + c * static_cast<size_t>(dims);
+      w.BeginObject().Key("emb").BeginArray();
+      for (int i = 0; i < dims; ++i) w.Float(v[i]);
+      w.EndArray().Key("box").BeginArray().Int(box.x).Int(box.y).Int(box.width).Int(box.height);
+      w.EndArray().EndObject();
+    }
+    w.EndArray();
+  }
+  w.EndObject();
   out->push_back('\n');
+}
+
+// Embeds `docs` — each whole image, then (with --crops) its crops — with one EmbedBatch and
+// appends their documents to `job`; when the batch fails, each image is embedded alone to find
+// the one the model refuses (reported in `failures`, its document left out).
+void EmbedDocuments(Embedder& embedder, const IngestOptions& options, std::string_view model,
+                    std::span<Decoded> docs, std::vector<float>* vectors, WriteJob* job,
+                    std::vector<IngestFailure>* failures) {
+  const size_t per_image = 1 + static_cast<size_t>(options.crops) * options.crops;
+  const size_t dims = static_cast<size_t>(embedder.dims());
+  std::vector<Image> crops;  // lives until the vectors are made
+  crops.reserve(docs.size() * (per_image - 1));
+  for (Decoded& d : docs) {
+    if (options.crops == 0) break;
+    d.boxes = embed::CropGrid(d.image.width, d.image.height, options.crops);
+    for (const embed::CropBox& b : d.boxes) crops.push_back(embed::CropImage(d.image, b));
+  }
+  std::vector<const Image*> images;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    images.push_back(&docs[i].image);
+    for (size_t c = 0; c + 1 < per_image; ++c) images.push_back(&crops[i * (per_image - 1) + c]);
+  }
+  const size_t doc_floats = per_image * dims;
+  vectors->assign(docs.size() * doc_floats, 0.0f);
+  Status st = embedder.EmbedBatch(images, *vectors);
+  for (size_t i = 0; i < docs.size(); ++i) {
+    if (!st.ok()) {
+      Status one = embedder.EmbedBatch(std::span(images).subspan(i * per_image, per_image),
+                                       std::span(*vectors).subspan(i * doc_floats, doc_floats));
+      if (!one.ok()) {
+        failures->push_back({docs[i].entry->abs_path, one.message()});
+        continue;
+      }
+    }
+    AppendImageDocument(&job->ndjson, options, model, docs[i], vectors->data() + i * doc_floats,
+                        static_cast<int>(dims));
+    job->entries.push_back(docs[i].entry);
+  }
 }
 
 void AppendMtimeUpdate(std::string* out, std::string_view index, const FileEntry& e) {
@@ -442,17 +522,28 @@ std::string Hex64(uint64_t v) {
   return s;
 }
 
-std::string ImageIndexBody(std::string_view field, int dims, std::string_view model) {
+std::string ImageIndexBody(std::string_view field, int dims, std::string_view model,
+                           std::string_view crops_field) {
   JsonWriter w;
   w.BeginObject().Key("settings").BeginObject().Key("index").BeginObject();
   w.Key("knn").Bool(true).Key("number_of_shards").Int(1).Key("number_of_replicas").Int(0);
   w.EndObject().EndObject();
   w.Key("mappings").BeginObject().Key("properties").BeginObject();
-  w.Key(field).BeginObject().Key("type").String("knn_vector").Key("dimension").Int(dims);
-  w.Key("model").String(model);
-  w.Key("method").BeginObject().Key("name").String("hnsw").Key("space_type").String("cosinesimil");
-  w.Key("parameters").BeginObject().Key("m").Int(16).Key("ef_construction").Int(128);
-  w.EndObject().EndObject().EndObject();
+  auto vector_field = [&](std::string_view name) {
+    w.Key(name).BeginObject().Key("type").String("knn_vector").Key("dimension").Int(dims);
+    w.Key("model").String(model);
+    w.Key("method").BeginObject().Key("name").String("hnsw");
+    w.Key("space_type").String("cosinesimil");
+    w.Key("parameters").BeginObject().Key("m").Int(16).Key("ef_construction").Int(128);
+    w.EndObject().EndObject().EndObject();
+  };
+  vector_field(field);
+  if (!crops_field.empty()) {
+    w.Key(crops_field).BeginObject().Key("type").String("nested").Key("properties").BeginObject();
+    vector_field("emb");
+    w.Key("box").BeginObject().Key("type").String("integer").EndObject();
+    w.EndObject().EndObject();
+  }
   for (const char* k : {"path", "rel_path", "category", "format", "content_hash", "model"}) {
     w.Key(k).BeginObject().Key("type").String("keyword").EndObject();
   }
@@ -559,30 +650,25 @@ Result<IngestReport> IngestImages(const IngestOptions& options, Embedder& embedd
   Status fatal;
   auto flush_images = [&] {
     if (pending.empty()) return;
-    std::vector<const Image*> images;
-    for (const Decoded& d : pending) images.push_back(&d.image);
-    vectors.assign(pending.size() * static_cast<size_t>(dims), 0.0f);
-    Status st = embedder.EmbedBatch(images, vectors);
     WriteJob job;
-    if (!st.ok()) {
-      // A batch failure says nothing about which image; embed one by one to find out.
-      for (size_t i = 0; i < pending.size(); ++i) {
-        auto v = embedder.Embed(pending[i].image);
-        if (!v.ok()) {
-          report.failures.push_back({pending[i].entry->abs_path, v.status().message()});
-          ++local_failed;
-          continue;
-        }
-        AppendImageDocument(&job.ndjson, options, model, pending[i], v->data(), dims);
-        job.entries.push_back(pending[i].entry);
-      }
-    } else {
-      for (size_t i = 0; i < pending.size(); ++i) {
-        AppendImageDocument(&job.ndjson, options, model, pending[i],
-                            vectors.data() + i * static_cast<size_t>(dims), dims);
-        job.entries.push_back(pending[i].entry);
-      }
+    const size_t failures_before = report.failures.size();
+    // Crops are copies of pixel rows: embed a batch in parts of at most kMaxCropBytes of them,
+    // so that a batch of large photographs does not hold all their crops at once.
+    const double crop_share =
+        options.crops == 0 ? 0.0
+                           : 4.0 * options.crops * options.crops /
+                                 ((options.crops + 1.0) * (options.crops + 1.0));
+    for (size_t begin = 0, end = 0; begin < pending.size(); begin = end) {
+      double bytes = 0;
+      do {
+        bytes += crop_share * static_cast<double>(pending[end].image.rgb.size());
+        ++end;
+      } while (end < pending.size() &&
+               bytes + crop_share * pending[end].image.rgb.size() <= kMaxCropBytes);
+      EmbedDocuments(embedder, options, model, std::span(pending).subspan(begin, end - begin),
+                     &vectors, &job, &report.failures);
     }
+    local_failed += report.failures.size() - failures_before;
     pending.clear();
     if (!job.entries.empty()) writer.Submit(std::move(job));
   };

@@ -6,6 +6,11 @@
 // Each image becomes one document with _id = hash of its path relative to the folder:
 //   {"path": ABSOLUTE PATH, "rel_path", "category": parent folder name, "width", "height",
 //    "format", "file_size", "mtime_ms", "content_hash": 16 hex digits, "model", FIELD: [...]}
+// and, with `crops` = N, also a nested field holding the whole image and an N × N grid of
+// overlapping crops (embed/crop_grid.h), each with its box in pixels:
+//    "crops": [{"emb": [...], "box": [0, 0, W, H]}, {"emb": [...], "box": [X, Y, CW, CH]}, ...]
+// so that a knn search on "crops.emb" (k counts documents, each scored by its best vector)
+// finds the photograph a close-up was cut from.
 // Re-running skips files whose stored size and mtime match without reading them, and files
 // whose content hash matches after reading them (then only mtime_ms is updated).
 //
@@ -31,6 +36,11 @@ struct IngestOptions {
   std::string index;
   std::string field = "embedding";  // the knn_vector field
   int batch = 16;                   // images per embedding batch and per _bulk request
+  /// N × N crops per image in the nested field `crops_field` (0 = none; else
+  /// embed::kMinCropGrid..kMaxCropGrid). An existing index must have the nested field exactly
+  /// when crops are asked for (documents without crops would be invisible to a crop search).
+  int crops = 0;
+  std::string crops_field = "crops";  // nested object; the vector is "<crops_field>.emb"
   int decode_threads = 0;           // 0 = hardware threads
   DecodeLimits limits;
   /// Decoded images waiting for the embedder may hold at most this many pixel bytes (at least
@@ -69,8 +79,10 @@ Result<IngestReport> IngestImages(const IngestOptions& options, Embedder& embedd
                                   IndexTarget& target, const ProgressCallback& on_progress);
 
 /// The mapping ingest-images creates: settings + keyword/numeric metadata + a knn_vector field
-/// of `dims` (HNSW, cosine) that records the model name.
-std::string ImageIndexBody(std::string_view field, int dims, std::string_view model);
+/// of `dims` (HNSW, cosine) that records the model name; with `crops_field` non-empty also that
+/// nested object holding "emb" (the same vector mapping) and "box" (integers).
+std::string ImageIndexBody(std::string_view field, int dims, std::string_view model,
+                           std::string_view crops_field = "");
 
 /// 64-bit non-cryptographic hash used for document ids and change detection (stable across
 /// runs and machines; not a security boundary).

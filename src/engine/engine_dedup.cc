@@ -13,13 +13,23 @@
 namespace lookalike::engine {
 namespace {
 
-// The field a report is about: the named one, or the index's only vector field.
+// The field a report is about: the named one, or the index's only vector field outside nested
+// objects (an index of `ingest-images --crops` also holds the crops, which a report cannot use).
 Result<VectorField*> ReportField(Index& index, std::string_view field) {
-  if (field.empty() && index.vectors.size() != 1) {
-    return IllegalArgument("[field] is required: index [" + index.name + "] has " +
-                           std::to_string(index.vectors.size()) + " vector fields");
+  auto it = index.vectors.end();
+  if (field.empty()) {
+    size_t plain = 0;
+    for (auto f = index.vectors.begin(); f != index.vectors.end(); ++f) {
+      if (!f->second->nested && plain++ == 0) it = f;
+    }
+    if (plain != 1 && index.vectors.size() != 1) {
+      return IllegalArgument("[field] is required: index [" + index.name + "] has " +
+                             std::to_string(index.vectors.size()) + " vector fields");
+    }
+    if (plain == 0) it = index.vectors.begin();  // the nested one: refused just below
+  } else {
+    it = index.vectors.find(std::string(field));
   }
-  auto it = field.empty() ? index.vectors.begin() : index.vectors.find(std::string(field));
   if (it != index.vectors.end() && it->second->nested) {
     // Its labels are (document, ordinal) pairs, not document numbers (docs/design/engine.md).
     return IllegalArgument("Field '" + it->first +

@@ -93,8 +93,19 @@ Result<EmbedSpec> NeuralTargetOf(const Index& index, const NeuralNode& node) {
                              "] is not a knn_vector or dense_vector field");
     }
   } else {
+    // Crops first (a vector under nested that records its model, as `ingest-images --crops`
+    // maps it: the whole image and its crops, so a close-up finds its photo and a whole photo
+    // still finds itself), else the first vector field by path. image_query.cc's
+    // FindVectorField chooses the same way.
     for (const auto& [path, f] : index.mapping.fields()) {
-      if (IsVector(f.type) && !f.is_subfield) {
+      if (IsVector(f.type) && !f.is_subfield && !f.nested_path.empty() && f.embedding &&
+          !f.embedding->model.empty()) {
+        field = &f;
+        break;
+      }
+    }
+    for (const auto& [path, f] : index.mapping.fields()) {
+      if (field == nullptr && IsVector(f.type) && !f.is_subfield) {
         field = &f;
         break;
       }

@@ -106,9 +106,12 @@ Result<std::string> Mapping::NestedParent(const std::string& path,
     }
     found = parent->path;
   }
-  if (!found.empty() && def.embedding) {
+  // A `model` alone only records what made the vectors (image queries embed with it), so it is
+  // allowed: `ingest-images --crops` writes the crops of each image under nested. Filling the
+  // field at index time (`source_field`) would need one image per nested object: refused.
+  if (!found.empty() && def.embedding && !def.embedding->source_field.empty()) {
     return IllegalArgument("vector field [" + path + "] inside nested object [" + found +
-                           "] cannot be filled at index time ([source_field] / [model]): only "
+                           "] cannot be filled at index time ([source_field]): only "
                            "top-level vector fields are embedded");
   }
   return found;

@@ -134,6 +134,7 @@ void ImageApi::SearchImage(const RestRequest& request, HttpResponse* response) c
     if (!target.ok()) return fail(target.status());
     neural.field = target->vector_field;
   }
+  std::vector<std::string> excludes = {neural.field};
   if (neural.field.empty()) {
     // The hits show their documents without the searched vector, so name it here.
     auto described = engine_->DescribeIndices(index);
@@ -144,10 +145,12 @@ void ImageApi::SearchImage(const RestRequest& request, HttpResponse* response) c
     auto field = FindVectorField(described->front().mapping, index, "");
     if (!field.ok()) return fail(field.status());
     neural.field = field->name;
+    // The crops field holds the whole image's vector too: leave every vector field out.
+    excludes = VectorFieldPaths(described->front().mapping);
   }
   SearchRequest search;
   search.size = *size;
-  search.source.excludes = {neural.field};
+  search.source.excludes = std::move(excludes);
   if (std::string_view c = FormValue(*parts, request, "collapse"); !c.empty()) {
     // One hit per value of the field, each with its group's best members (inner_hits "group",
     // inner_hits_size of them, default 3): the page's "one per category".

@@ -4,6 +4,7 @@
 #include <simdjson.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <charconv>
 #include <climits>
 #include <cstdio>
@@ -32,9 +33,25 @@ Result<std::vector<uint8_t>> DecodeBase64(std::string_view text) {
 Result<VectorField> FindVectorField(const MappingDefinition& mapping, std::string_view index,
                                     std::string_view requested) {
   const FieldDefinition* chosen = nullptr;
+  auto is_vector = [](const FieldDefinition& f) {
+    return f.type == FieldType::kKnnVector || f.type == FieldType::kDenseVector;
+  };
+  if (requested.empty()) {
+    // The crops of `ingest-images --crops` first: a vector directly under a nested object that
+    // records its model (the engine's NeuralTargetOf picks the same field).
+    for (const FieldDefinition& f : mapping.fields) {
+      size_t dot = f.path.rfind('.');
+      const FieldDefinition* parent =
+          dot == std::string::npos ? nullptr : mapping.Find(std::string_view(f.path).substr(0, dot));
+      if (is_vector(f) && parent != nullptr && parent->nested && f.embedding &&
+          !f.embedding->model.empty()) {
+        chosen = &f;
+        break;
+      }
+    }
+  }
   for (const FieldDefinition& f : mapping.fields) {
-    bool is_vector = f.type == FieldType::kKnnVector || f.type == FieldType::kDenseVector;
-    if (is_vector && (requested.empty() || f.path == requested)) {
+    if (chosen == nullptr && is_vector(f) && (requested.empty() || f.path == requested)) {
       chosen = &f;
       break;
     }
@@ -51,6 +68,21 @@ Result<VectorField> FindVectorField(const MappingDefinition& mapping, std::strin
   out.name = chosen->path;
   out.dims = static_cast<int>(chosen->vector.dims);
   if (chosen->embedding) out.model = chosen->embedding->model;
+  return out;
+}
+
+std::vector<std::string> VectorFieldPaths(const MappingDefinition& mapping) {
+  std::vector<std::string> out;
+  for (const FieldDefinition& f : mapping.fields) {
+    if (f.type != FieldType::kKnnVector && f.type != FieldType::kDenseVector) continue;
+    std::string path = f.path;
+    // A vector in a nested object: the object's entries are vectors plus boxes, all noise here.
+    if (size_t dot = path.rfind('.'); dot != std::string::npos) {
+      const FieldDefinition* parent = mapping.Find(std::string_view(path).substr(0, dot));
+      if (parent != nullptr && parent->nested) path.resize(dot);
+    }
+    if (std::find(out.begin(), out.end(), path) == out.end()) out.push_back(std::move(path));
+  }
   return out;
 }
 

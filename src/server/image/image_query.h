@@ -28,9 +28,15 @@ struct VectorField {
 };
 
 /// Picks the vector field of index `index`'s `mapping`: `requested` when given (it must be a
-/// vector field), else the first vector field by path. InvalidArgument when there is none.
+/// vector field), else the crops field of `ingest-images --crops` (a vector directly under a
+/// nested object, with a "model"), else the first vector field by path. InvalidArgument when
+/// there is none.
 Result<VectorField> FindVectorField(const MappingDefinition& mapping, std::string_view index,
                                     std::string_view requested);
+
+/// Paths of every vector field of `mapping` (an object holding vectors, such as the crops of
+/// `ingest-images --crops`, by the object's path), for leaving them out of `_source`.
+std::vector<std::string> VectorFieldPaths(const MappingDefinition& mapping);
 
 /// A "filter" form value: a JSON object holding one query (parsing_exception otherwise), as a
 /// query tree; too_many_clauses above `max_clause_count`.

@@ -128,6 +128,13 @@ TEST_F(NestedTest, MappingShowsNestedAndRefusesWhatIsNotServed) {
         "v":{"type":"knn_vector","dimension":2,"source_field":"a.img"}}}}}})");
   ASSERT_FALSE(emb.ok());
   EXPECT_NE(emb.status().message().find("source_field"), std::string::npos);
+  // A model alone under nested only records what made the vectors (ingest-images --crops).
+  auto model = es::CreateIndexJson(*engine_, "model", R"({"mappings":{"properties":{"a":{
+      "type":"nested","properties":{"v":{"type":"knn_vector","dimension":2,"model":"m1"}}}}}})");
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  auto shown = es::GetMappingJson(*engine_, "model");
+  ASSERT_TRUE(shown.ok());
+  EXPECT_EQ(Json(*shown).Str("/model/mappings/properties/a/properties/v/model"), "m1");
   // Object ↔ nested.
   auto change = es::PutMappingJson(*engine_, "n", R"({"properties":{"crops":{
       "properties":{"name":{"type":"keyword"}}}}})");

@@ -64,6 +64,32 @@ TEST(VectorFieldLookup, FindsFirstOrRequestedField) {
   EXPECT_FALSE(FindVectorField(MappingDefinition{}, "x", "").ok());
 }
 
+// The crops of `ingest-images --crops` (a vector with a model under a nested object) are the
+// default field of an image query, ahead of fields earlier by path; a nested vector without a
+// model is not (nothing says which model made it), and a requested field always wins.
+TEST(VectorFieldLookup, PrefersTheCropsOfIngestImages) {
+  auto crops = es::ParsePutMappingBody(R"({"properties":{
+    "a":{"type":"dense_vector","dims":4},
+    "embedding":{"type":"knn_vector","dimension":384,"model":"mobilenet_v2_b10"},
+    "zcrops":{"type":"nested","properties":{
+      "emb":{"type":"knn_vector","dimension":384,"model":"mobilenet_v2_b10"},
+      "box":{"type":"integer"}}}}})");
+  ASSERT_TRUE(crops.ok()) << crops.status().ToString();
+  auto chosen = FindVectorField(*crops, "photos", "");
+  ASSERT_TRUE(chosen.ok());
+  EXPECT_EQ(chosen->name, "zcrops.emb");
+  EXPECT_EQ(chosen->model, "mobilenet_v2_b10");
+  EXPECT_EQ(FindVectorField(*crops, "photos", "embedding")->name, "embedding");
+  // Every vector field is left out of _source; the nested one by its object.
+  EXPECT_EQ(VectorFieldPaths(*crops), (std::vector<std::string>{"a", "embedding", "zcrops"}));
+
+  auto no_model = es::ParsePutMappingBody(R"({"properties":{
+    "embedding":{"type":"knn_vector","dimension":4},
+    "zcrops":{"type":"nested","properties":{"emb":{"type":"knn_vector","dimension":4}}}}})");
+  ASSERT_TRUE(no_model.ok());
+  EXPECT_EQ(FindVectorField(*no_model, "photos", "")->name, "embedding");
+}
+
 TEST(Filter, MustBeAnObject) {
   auto ok = ParseFilterQuery(R"( { "term" : { "c" : "x" } } )");
   ASSERT_TRUE(ok.ok());

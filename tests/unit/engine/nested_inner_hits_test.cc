@@ -6,6 +6,7 @@
 #include <map>
 #include <random>
 
+#include "engine/json_util.h"
 #include "engine_test_util.h"
 #include "server/es/index_codec.h"
 
@@ -225,6 +226,29 @@ TEST_F(NestedInnerHitsTest, ExpandNestedDocsListsEveryVectorAndAveragesByDefault
       previous = got;
     }
   }
+}
+
+TEST_F(NestedInnerHitsTest, ElasticsearchKnnQueryFormInsideNested) {
+  Fill(30, 17);
+  const Vec q = {-0.3f, 0.2f, 0.9f, -0.1f};
+  auto section = EsKnn(q, 4, R"({"size":10,"_source":false})");
+  ASSERT_TRUE(section.ok()) << section.status().ToString();
+  auto query = SearchJson(*engine_, "n",
+                          R"({"size":4,"_source":false,"query":{"nested":{"path":"crops",
+                              "inner_hits":{"size":10,"_source":false},"query":{"knn":{
+                              "field":"crops.emb","query_vector":)" +
+                              VectorJson(q) + R"(,"k":4,"num_candidates":50}}}}})");
+  ASSERT_TRUE(query.ok()) << query.status().ToString();
+  // Same hits, scores and inner hits (every vector, as Elasticsearch's knn.inner_hits).
+  Json a(*section), b(*query);
+  EXPECT_EQ(HitIds(*section), HitIds(*query));
+  EXPECT_EQ(engine::ElementToJson(a.At("/hits/hits")), engine::ElementToJson(b.At("/hits/hits")));
+  // Outside nested, the same form is a plain knn query on the field.
+  auto bare = SearchJson(*engine_, "n",
+                         R"({"size":4,"_source":false,"query":{"knn":{"field":"crops.emb",
+                             "query_vector":)" + VectorJson(q) + R"(,"k":4}}})");
+  ASSERT_TRUE(bare.ok()) << bare.status().ToString();
+  EXPECT_EQ(HitIds(*bare), HitIds(*section));
 }
 
 TEST_F(NestedInnerHitsTest, MalformedInnerHitsAreRefused) {

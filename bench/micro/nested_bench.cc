@@ -1,7 +1,11 @@
 // Nested knn (many vectors per document) next to plain knn through the engine: the same 20k
 // vectors (d = 64, HNSW int8, L2) held one per document ("plain", 20k documents) or four per
-// document in a nested field ("nested", 5k documents). BM_Knn/k/nested: k = 10 or 100
-// documents. Quote ratios (bench/RESULTS.md), not absolute times.
+// document in a nested field ("nested", 5k documents). BM_Knn/k/nested/inner: k = 10 or 100
+// documents; inner 1 = Elasticsearch knn inner_hits (each hit's vectors scored at fetch time,
+// best 3 shown), 2 = OpenSearch expand_nested_docs with score_mode avg (every vector of the k
+// documents scored during the search too) and inner_hits, 3 = no inner_hits but each hit's
+// _source (the same document reads inner_hits make). Quote ratios (bench/RESULTS.md), not
+// absolute times.
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
@@ -76,6 +80,7 @@ Fixture& Data() {
 void BM_Knn(benchmark::State& state) {
   Fixture& f = Data();
   const bool nested = state.range(1) != 0;
+  const int64_t inner = state.range(2);
   std::mt19937 rng(7);
   std::normal_distribution<float> g;
   std::vector<SearchRequest> requests(32);
@@ -84,9 +89,11 @@ void BM_Knn(benchmark::State& state) {
     knn.field = nested ? "c.v" : "v";
     for (int d = 0; d < kDim; ++d) knn.vector.push_back(g(rng));
     knn.k = static_cast<size_t>(state.range(0));
+    if (inner == 1 || inner == 2) knn.inner_hits = NestedInnerHitsRequest{};
+    knn.score_avg = inner == 2;
     request.query = QueryNode{knn};
     request.size = static_cast<int64_t>(knn.k);
-    request.source.enabled = false;
+    request.source.enabled = inner == 3;  // 3: the documents' _source, for scale
   }
   size_t q = 0, hits = 0;
   for (auto _ : state) {
@@ -95,9 +102,22 @@ void BM_Knn(benchmark::State& state) {
   }
   state.counters["hits"] = benchmark::Counter(static_cast<double>(hits),
                                               benchmark::Counter::kAvgIterations);
-  state.SetLabel(nested ? "nested (5k docs x 4)" : "plain (20k docs)");
+  state.SetLabel(!nested       ? "plain (20k docs)"
+                 : inner == 0  ? "nested (5k docs x 4)"
+                 : inner == 1  ? "nested + inner_hits"
+                 : inner == 2  ? "nested + expand avg + inner_hits"
+                               : "nested + _source");
 }
-BENCHMARK(BM_Knn)->Args({10, 0})->Args({10, 1})->Args({100, 0})->Args({100, 1});
+BENCHMARK(BM_Knn)
+    ->Args({10, 0, 0})
+    ->Args({10, 1, 0})
+    ->Args({10, 1, 1})
+    ->Args({10, 1, 2})
+    ->Args({10, 1, 3})
+    ->Args({100, 0, 0})
+    ->Args({100, 1, 0})
+    ->Args({100, 1, 1})
+    ->Args({100, 1, 2});
 
 }  // namespace
 }  // namespace lookalike

@@ -24,6 +24,17 @@ namespace lookalike {
 
 struct QueryNode;
 
+/// Which part of each stored document a hit (or GET _doc) shows as `_source`.
+struct SourceFilter {
+  /// false: no _source at all (and no document read from the store for a search hit).
+  bool enabled = true;
+  /// Dotted paths with '*' wildcards. Empty includes = everything; excludes win over includes.
+  std::vector<std::string> includes, excludes;
+  /// Selects the whole document (when enabled).
+  bool Trivial() const { return includes.empty() && excludes.empty(); }
+  bool operator==(const SourceFilter&) const = default;
+};
+
 /// match_all (none = false) or match_none (none = true, boost ignored).
 struct MatchAllNode {
   float boost = 1.0f;
@@ -156,6 +167,29 @@ struct VectorRecommend {
   bool exclude_examples = true;
 };
 
+/// inner_hits of a knn on a nested vector field (OpenSearch `nested.inner_hits`, Elasticsearch
+/// `knn.inner_hits`): which of each hit's vectors matched. Each hit then carries an InnerHits
+/// entry (lookalike/search_result.h) whose hits are nested objects of that document, each with
+/// DocumentHit::nested = {path, offset}, its own score (the exact float32 score of its vector,
+/// times the knn boost) and the object itself as _source, best first.
+struct NestedInnerHitsRequest {
+  /// The key under the hit's "inner_hits"; empty = the nested path (filled by the engine).
+  std::string name;
+  /// The vectors shown: positions [from, from + size) in score order. from + size must be
+  /// within index.max_inner_result_window.
+  int64_t from = 0;
+  int64_t size = 3;
+  /// true: every vector of the document (Elasticsearch, OpenSearch expand_nested_docs);
+  /// false: only its best one, total 1 (OpenSearch without expand_nested_docs).
+  bool all_vectors = true;
+  /// _source of each nested object: paths may be written in full ("crops.color") or relative
+  /// to the object ("color").
+  SourceFilter source;
+  /// "fields": nested paths (full, "crops.color") shown under each inner hit's "fields".
+  std::vector<std::string> fields;
+  bool operator==(const NestedInnerHitsRequest&) const = default;
+};
+
 struct KnnNode {
   std::string field;
   std::vector<float> vector;  // empty while `lookup` or `recommend` is unresolved
@@ -172,6 +206,11 @@ struct KnnNode {
   float oversample = 0;
   bool rescore = true;
   std::shared_ptr<const QueryNode> filter;
+  /// Nested vector fields only (the engine refuses both on a plain field): inner_hits, and
+  /// OpenSearch's expand_nested_docs with score_mode avg (its default then), which scores each
+  /// of the k documents by the mean score of all its vectors instead of its best one.
+  std::optional<NestedInnerHitsRequest> inner_hits;
+  bool score_avg = false;
 
   /// True for OpenSearch radial search (max_distance or min_score instead of k).
   bool IsRadial() const { return max_distance.has_value() || min_score.has_value(); }

@@ -28,15 +28,8 @@
 
 namespace lookalike {
 
-/// Which part of each stored document a hit (or GET _doc) shows as `_source`.
-struct SourceFilter {
-  /// false: no _source at all (and no document read from the store for a search hit).
-  bool enabled = true;
-  /// Dotted paths with '*' wildcards. Empty includes = everything; excludes win over includes.
-  std::vector<std::string> includes, excludes;
-  /// Selects the whole document (when enabled).
-  bool Trivial() const { return includes.empty() && excludes.empty(); }
-};
+// SourceFilter (what a hit shows as _source) is declared in lookalike/query_dsl.h: nested knn
+// inner_hits carry one.
 
 /// One key of a sort.
 struct SortKey {

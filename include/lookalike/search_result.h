@@ -59,11 +59,22 @@ struct HitField {
 
 struct DocumentHit;
 
+/// Where an inner hit of a nested knn (NestedInnerHitsRequest) sits in its document: the nested
+/// path and the object's position in that list (rendered "_nested": {"field", "offset"}).
+struct NestedIdentity {
+  std::string field;
+  int64_t offset = 0;
+  bool operator==(const NestedIdentity&) const = default;
+};
+
 /// A collapsed hit's "inner_hits" entry (SearchRequest::collapse's InnerHitsRequest of the same
-/// name): the group's members in the entry's order, hits [from, from + size) of it.
+/// name): the group's members in the entry's order, hits [from, from + size) of it. Or the
+/// entry of a nested knn's inner_hits (NestedInnerHitsRequest): the document's nested objects
+/// by the score of their vectors.
 struct InnerHits {
   std::string name;
-  /// Every member of the group (its matches), always exact ("eq").
+  /// Every member of the group (its matches), or every vector of the document that the entry
+  /// lists (1 when only the best), always exact ("eq").
   int64_t total = 0;
   /// The best member score; NaN when the entry is sorted by fields.
   float max_score = std::numeric_limits<float>::quiet_NaN();
@@ -90,8 +101,12 @@ struct DocumentHit {
   /// Rendered under "fields": today the collapse field's value (SearchRequest::collapse), which
   /// a merge also reads to keep one hit per group.
   std::vector<HitField> fields;
-  /// With collapse.inner_hits: one entry per InnerHitsRequest, in request order.
+  /// With collapse.inner_hits: one entry per InnerHitsRequest, in request order. With knn
+  /// inner_hits on nested vector fields (never both: the engine refuses that): one entry per
+  /// such knn, in request order (query tree first, then the knn section).
   std::vector<InnerHits> inner_hits;
+  /// Set on the hits of a nested knn's inner_hits only.
+  std::optional<NestedIdentity> nested;
 
   bool scored() const { return !std::isnan(score); }
 };

@@ -341,6 +341,10 @@ Result<SearchResult> Coordinator::Gather(std::vector<ShardAnswer> answers, const
     }
     for (DocumentHit& hit : partial->hits) {
       hit.index = a.index;
+      // A nested knn's inner hits come with the first round (the shard fills them).
+      for (InnerHits& inner : hit.inner_hits) {
+        for (DocumentHit& member : inner.hits) member.index = a.index;
+      }
       if (hit_shards != nullptr) (*hit_shards)[{hit.index, hit.id}] = a.shard;
     }
     partials.push_back(std::move(partial).value());

@@ -60,6 +60,8 @@ void PutBound(const RangeBound& b, WireWriter* w) {
   w->Put<double>(b.number);
 }
 
+void PutSourceFilter(const SourceFilter& source, WireWriter* w);
+
 Status PutKnn(const KnnNode& knn, WireWriter* w) {
   if ((knn.lookup || knn.recommend) && knn.vector.empty()) {
     return NotEncodable("knn query_vector_builder lookup/recommend is not supported across "
@@ -76,7 +78,19 @@ Status PutKnn(const KnnNode& knn, WireWriter* w) {
   }
   w->Put<float>(knn.oversample);
   w->Bool(knn.rescore);
-  return PutOptionalNode(knn.filter, w);
+  LOOKALIKE_RETURN_IF_ERROR(PutOptionalNode(knn.filter, w));
+  // Version 3: nested knn inner_hits and expand_nested_docs' average score.
+  w->Bool(knn.score_avg);
+  w->Bool(knn.inner_hits.has_value());
+  if (!knn.inner_hits) return Status::OK();
+  const NestedInnerHitsRequest& e = *knn.inner_hits;
+  w->String(e.name);
+  w->Put<int64_t>(e.from);
+  w->Put<int64_t>(e.size);
+  w->Bool(e.all_vectors);
+  PutSourceFilter(e.source, w);
+  w->Strings(e.fields);
+  return Status::OK();
 }
 
 Status PutNode(const QueryNode& node, WireWriter* w) {
@@ -184,7 +198,17 @@ class RequestReader {
            (knn->k = static_cast<size_t>(k), true) && r_.Get(&knn->ef_search) &&
            r_.Get(&knn->boost) && OptionalFloat(&knn->max_distance) &&
            OptionalFloat(&knn->min_score) && OptionalFloat(&knn->similarity) &&
-           r_.Get(&knn->oversample) && r_.Bool(&knn->rescore) && OptionalNode(&knn->filter, depth);
+           r_.Get(&knn->oversample) && r_.Bool(&knn->rescore) &&
+           OptionalNode(&knn->filter, depth) && r_.Bool(&knn->score_avg) &&
+           NestedInnerHits(&knn->inner_hits);
+  }
+  bool NestedInnerHits(std::optional<NestedInnerHitsRequest>* out) {
+    bool present = false;
+    if (!r_.Bool(&present)) return false;
+    if (!present) return true;
+    NestedInnerHitsRequest& e = out->emplace();
+    return r_.String(&e.name) && r_.Get(&e.from) && r_.Get(&e.size) && r_.Bool(&e.all_vectors) &&
+           Source(&e.source) && r_.Strings(&e.fields);
   }
   bool MultiMatch(MultiMatchNode* m) {
     size_t n = 0;

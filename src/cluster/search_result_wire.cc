@@ -7,7 +7,7 @@ namespace {
 
 // Smallest encodings (bounds for the counts a reader accepts).
 constexpr size_t kMinSortValueBytes = 1 + 8 + 4;
-constexpr size_t kMinHitBytes = 4 + 4 + 4 + 4 + 1 + 4 + 3 * 8 + 4 + 4;
+constexpr size_t kMinHitBytes = 4 + 4 + 4 + 4 + 1 + 4 + 3 * 8 + 4 + 1 + 4;
 constexpr size_t kMinInnerHitsBytes = 4 + 8 + 4 + 4;  // name, total, max_score, hit count
 constexpr size_t kMinAggBytes = 4 + 1 + 8 + 4 + 4 + 1 + 3 * 8 + 8;
 
@@ -41,6 +41,12 @@ void PutHit(const DocumentHit& hit, WireWriter* w) {
   for (const HitField& field : hit.fields) {
     w->String(field.name);
     PutSortValues(field.values, w);
+  }
+  // Version 3: where a nested knn's inner hit sits (absent on every other hit).
+  w->Bool(hit.nested.has_value());
+  if (hit.nested) {
+    w->String(hit.nested->field);
+    w->Put<int64_t>(hit.nested->offset);
   }
   w->Count(hit.inner_hits.size());
   for (const InnerHits& inner : hit.inner_hits) {
@@ -105,6 +111,12 @@ bool GetHit(WireReader& r, DocumentHit* hit, bool member = false) {
   hit->fields.resize(n);
   for (HitField& field : hit->fields) {
     if (!r.String(&field.name) || !GetSortValues(r, &field.values)) return false;
+  }
+  bool nested = false;
+  if (!r.Bool(&nested)) return false;
+  if (nested) {
+    NestedIdentity& id = hit->nested.emplace();
+    if (!r.String(&id.field) || !r.Get(&id.offset)) return false;
   }
   if (!r.Count(kMinInnerHitsBytes, &n)) return false;
   if (member && n > 0) return r.Fail();

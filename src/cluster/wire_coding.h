@@ -21,7 +21,8 @@
 
 namespace lookalike::cluster {
 
-inline constexpr uint16_t kSearchWireVersion = 2;  // 2: collapse.inner_hits
+// 2: collapse.inner_hits; 3: nested knn inner_hits (knn body, each hit's _nested).
+inline constexpr uint16_t kSearchWireVersion = 3;
 inline constexpr size_t kWireFrameSize = 16;
 
 /// magic (4) | version u16 | flags u16 (0) | payload length u32 | CRC-32C of the payload u32 |

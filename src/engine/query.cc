@@ -1,5 +1,6 @@
 #include "engine/query.h"
 
+#include "engine/nested_inner_hits.h"
 #include "engine/nested_knn.h"
 #include "engine/text_query.h"
 
@@ -345,7 +346,19 @@ class KnnQuery final : public Query {
     out->capped = spec_.IsRadial() && docs.size() >= params.k;
     for (const NestedDocHit& d : docs) {
       out->bits.Set(d.doc);
-      out->sparse[d.doc] = VectorScore(vf.spec, d.distance) * spec_.boost;
+      float score = VectorScore(vf.spec, d.distance) * spec_.boost;
+      if (spec_.score_avg) {
+        // expand_nested_docs with score_mode avg: the k documents are those of the best
+        // vectors, each scored by the mean over all its vectors (as OpenSearch).
+        const std::vector<float> all =
+            NestedVectorScores(vf, d.doc, spec_.vector.data(), spec_.boost);
+        if (!all.empty()) {
+          double sum = 0;
+          for (float s : all) sum += s;
+          score = static_cast<float>(sum / double(all.size()));
+        }
+      }
+      out->sparse[d.doc] = score;
     }
     return Status::OK();
   }

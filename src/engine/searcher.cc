@@ -9,6 +9,7 @@
 #include "engine/aggregations.h"
 #include "engine/hit_collector.h"
 #include "engine/inner_hits.h"
+#include "engine/nested_inner_hits.h"
 #include "engine/query.h"
 #include "engine/source_filter.h"
 
@@ -228,6 +229,8 @@ Result<SearchResult> Searcher::Search(const std::vector<std::shared_ptr<Index>>&
   }
   LOOKALIKE_RETURN_IF_ERROR(CheckSearchWindow(request, window));
   LOOKALIKE_RETURN_IF_ERROR(CheckInnerHitsWindow(request, inner_window));
+  const std::vector<const KnnNode*> nested_inner = NestedInnerHitsNodes(request);
+  LOOKALIKE_RETURN_IF_ERROR(CheckNestedInnerHits(nested_inner, request, targets, inner_window));
   const bool inner_hits = request.collapse && !request.collapse->inner_hits.empty();
   GroupMembers members;
   GroupMembers* record = inner_hits ? &members : nullptr;
@@ -275,6 +278,9 @@ Result<SearchResult> Searcher::Search(const std::vector<std::shared_ptr<Index>>&
     DocumentHit hit;
     std::string key = inner_hits ? SortValueKey(c.group) : std::string();
     if (FetchHit(*store_, *targets[c.index_i], request, collector.score_sort(), c, &hit)) {
+      if (!nested_inner.empty()) {
+        FillNestedInnerHits(*store_, *targets[c.index_i], c.doc, nested_inner, &hit);
+      }
       result.hits.push_back(std::move(hit));
       if (inner_hits) group_keys.push_back(std::move(key));
     }

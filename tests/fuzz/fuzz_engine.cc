@@ -77,13 +77,17 @@ void CreateFixtureIndex(Engine& engine) {
       "count": {"type": "integer"},
       "when": {"type": "date"},
       "ok": {"type": "boolean"},
-      "meta": {"properties": {"tag": {"type": "keyword"}}}}}})";
+      "meta": {"properties": {"tag": {"type": "keyword"}}},
+      "crops": {"type": "nested", "properties": {
+        "emb": {"type": "knn_vector", "dimension": 2,
+                "method": {"name": "flat", "space_type": "l2"}},
+        "tag": {"type": "keyword"}}}}}})";
   CheckOk(es::CreateIndexJson(engine, "fz", kMapping).status(), "CreateIndex fz");
   constexpr std::string_view kDocs =
       R"({"index":{"_id":"1"}}
-{"vec":[0,0,1],"cos":[1,0],"category":"a","title":"red shoes","price":1.5,"count":1,"when":"2024-01-02","ok":true,"meta":{"tag":"x"}}
+{"vec":[0,0,1],"cos":[1,0],"category":"a","title":"red shoes","price":1.5,"count":1,"when":"2024-01-02","ok":true,"meta":{"tag":"x"},"crops":[{"emb":[1,0],"tag":"p"},{"tag":"q"},{"emb":[0,1]}]}
 {"index":{"_id":"2"}}
-{"vec":[0,1,0],"cos":[0,1],"category":"b","title":"blue shoes","price":20,"count":2,"when":"2024-02-03T04:05:06Z","ok":false}
+{"vec":[0,1,0],"cos":[0,1],"category":"b","title":"blue shoes","price":20,"count":2,"when":"2024-02-03T04:05:06Z","ok":false,"crops":{"emb":[1,1]}}
 {"index":{"_id":"3"}}
 {"vec":[1,0,0],"cos":[1,1],"category":"a","title":"green hat","price":300.25,"count":3}
 {"index":{"_id":"4"}}

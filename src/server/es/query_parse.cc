@@ -204,6 +204,10 @@ Result<QueryNode> ParseOpenSearchKnn(element body) {
       return ParsingError("[knn] unknown field [" + std::string(kv.key) + "]");
     }
   }
+  element expand;
+  if (opts.at_key("expand_nested_docs").get(expand) == simdjson::SUCCESS && !expand.is_bool()) {
+    return ParsingError("[knn] [expand_nested_docs] must be a boolean");
+  }
   LOOKALIKE_RETURN_IF_ERROR(ParseVector(vec, &q.vector));
   LOOKALIKE_RETURN_IF_ERROR(ParseKOrRadius(opts, &q));
   q.boost = GetBoost(opts);
@@ -433,7 +437,17 @@ Result<QueryNode> ParseQueryNode(element q) {
   if (type == "match_all") return Node(MatchAllNode{GetBoost(body), false});
   if (type == "match_none") return Node(MatchAllNode{0.0f, true});
   if (type == "bool") return ParseBool(body);
-  if (type == "knn") return ParseOpenSearchKnn(body);
+  if (type == "knn") {
+    // Elasticsearch 8.12+ writes the field as a member ({"field": F, "query_vector": …, "k":
+    // …}); OpenSearch as the key ({F: {"vector": …}}). k defaults to 10 (Elasticsearch: the
+    // request's size, which a query clause cannot see).
+    element field;
+    if (body.is_object() && body.at_key("field").get(field) == simdjson::SUCCESS &&
+        field.is_string()) {
+      return ParseTopLevelKnnNode(body, 10);
+    }
+    return ParseOpenSearchKnn(body);
+  }
   if (type == "neural") return ParseNeural(body);
   if (type == "range") return ParseRange(body);
   if (type == "match") return ParseMatch(body);
@@ -599,7 +613,7 @@ Status CheckTopLevelKnnKeys(element knn) {
     const std::string_view key = kv.key;
     if (key != "field" && key != "query_vector" && key != "query_vector_builder" && key != "k" &&
         key != "num_candidates" && key != "filter" && key != "similarity" && key != "boost" &&
-        key != "_name" && key != "rescore_vector") {
+        key != "_name" && key != "rescore_vector" && key != "inner_hits") {
       return ParsingError("[knn] unknown field [" + std::string(key) + "]");
     }
   }
@@ -638,6 +652,12 @@ Result<QueryNode> ParseTopLevelKnnNode(element knn, int64_t default_k) {
   LOOKALIKE_ASSIGN_OR_RETURN(q.similarity, GetOptionalFloat(knn, "similarity", "knn"));
   LOOKALIKE_RETURN_IF_ERROR(ParseRescoreVector(knn, &q));
   LOOKALIKE_RETURN_IF_ERROR(ParseOptionalFilter(knn, &q));
+  element inner_hits;
+  if (knn.at_key("inner_hits").get(inner_hits) == simdjson::SUCCESS) {
+    // Elasticsearch lists each hit's best vectors (all_vectors); the name defaults to the
+    // nested path, which the engine knows from the mapping.
+    LOOKALIKE_ASSIGN_OR_RETURN(q.inner_hits, ParseNestedInnerHits(inner_hits));
+  }
   return Node(std::move(q));
 }
 

@@ -21,11 +21,22 @@ using engine::element;
 /// A query object ({"match_all":{}}, {"bool":{...}}, {"knn":{FIELD:{...}}}, ...).
 Result<QueryNode> ParseQueryNode(element q);
 
-/// The body of a "nested" query ({"path": P, "query": {...}, "score_mode": ...}). Only the form
-/// nested knn search uses is served: a knn query on a vector field under P, score_mode max
-/// (or absent); anything else is refused with 400 naming what is missing, never flattened
-/// silently (nested_query_parse.cc).
+/// The body of a "nested" query ({"path": P, "query": {...}, "score_mode": ...,
+/// "inner_hits": {...}}). Only the form nested knn search uses is served: a knn query on a
+/// vector field under P, score_mode max, avg or absent (avg = max unless the knn sets
+/// expand_nested_docs); anything else is refused with 400 naming what is missing, never
+/// flattened silently (nested_query_parse.cc).
 Result<QueryNode> ParseNestedQuery(element body);
+
+/// A nested knn's "inner_hits" object (NestedInnerHitsRequest; all_vectors left true): name,
+/// from, size, _source, fields; highlight, explain, track_scores, version, seq_no_primary_term,
+/// stored_fields, docvalue_fields, script_fields and ignore_unmapped are accepted and change
+/// nothing; any other key (sort included: the order is by score) is a parsing_exception.
+Result<NestedInnerHitsRequest> ParseNestedInnerHits(element e);
+
+/// "_source" as a search body writes it: a boolean, a path or a list of paths, or
+/// {"includes": …, "excludes": …} (search_codec.cc).
+Status ParseSourceFilter(element e, SourceFilter* f);
 
 /// The Elasticsearch 8 top-level "knn" section: one object (a KnnNode) or an array of them (a
 /// bool of should clauses). `default_k` is the request's size, used when an entry has no "k".

@@ -117,6 +117,9 @@ std::vector<std::string> SplitComma(std::string_view s) {
   return out;
 }
 
+}  // namespace
+
+// Declared in query_parse.h: nested knn inner_hits parse a _source too.
 Status ParseSourceFilter(element e, SourceFilter* f) {
   bool b;
   if (e.get_bool().get(b) == simdjson::SUCCESS) {
@@ -152,6 +155,8 @@ Status ParseSourceFilter(element e, SourceFilter* f) {
   }
   return strings(e, &f->includes);
 }
+
+namespace {
 
 
 constexpr const char* kSupported = "terms, min, max, avg, sum, value_count";

@@ -64,6 +64,10 @@ void WriteHit(JsonWriter& w, const DocumentHit& hit) {
   if (hit.seq_no != DocumentHit::kAbsent) {
     w.Key("_seq_no").Int(hit.seq_no).Key("_primary_term").Int(hit.primary_term);
   }
+  if (hit.nested) {
+    w.Key("_nested").BeginObject().Key("field").String(hit.nested->field).Key("offset")
+        .Int(hit.nested->offset).EndObject();
+  }
   if (hit.scored()) {
     w.Key("_score").Float(hit.score);
   } else {

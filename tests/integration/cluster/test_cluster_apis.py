@@ -5,13 +5,15 @@ searchable on every node, `indices.stats` adds primaries and every copy, `cat.sh
 each copy with its state, docs and node, `cat.nodes` every live node with one master,
 `cat.indices`, `cat.health`, `cat.count` answer for the cluster; `put_mapping` and
 `put_settings` reach every copy (number_of_replicas adds copies); an acknowledged create, delete
-or mapping change is visible on every node at once. Then etcd is killed: searches
+or mapping change is visible on every node at once; a nested knn with inner_hits answers the
+brute force on every node. Then etcd is killed: searches
 keep answering from the last known shard map, writes and index creation answer 503
 cluster_block_exception at once, and everything works again once etcd is back. Everything is
 killed at the end, even on failure."""
 import argparse
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -147,6 +149,45 @@ def check_updates(es, nodes):
     assert es.indices.stats(index="apis")["_all"]["total"]["docs"]["count"] == 3 * DOCS
 
 
+def check_nested(es, nodes):
+    """A nested knn_vector index over two shards: every node answers a knn with inner_hits
+    (offsets and scores of each hit's best vectors, filled by the shard that holds the
+    document) exactly as the brute force over every document's vectors."""
+    es.indices.create(index="crops", body={
+        "settings": {"number_of_shards": 2, "number_of_replicas": 1},
+        "mappings": {"properties": {"crops": {"type": "nested", "properties": {
+            "emb": {"type": "knn_vector", "dimension": 3,
+                    "method": {"name": "flat", "space_type": "l2"}}}}}}})
+    wait_for("crops green", lambda: es.cluster.health(index="crops")["status"] == "green")
+    rng = random.Random(5)  # distinct values: no ties between documents
+    docs = {str(d): [[round(rng.uniform(-1, 1), 4) for _ in range(3)] for _ in range(1 + d % 3)]
+            for d in range(60)}
+    helpers.bulk(es, ({"_index": "crops", "_id": i, "crops": [{"emb": v} for v in vecs]}
+                      for i, vecs in docs.items()), refresh=True)
+    q = [0.3, -0.2, 0.1]
+
+    def score(v):
+        return 1 / (1 + sum((a - b) ** 2 for a, b in zip(v, q)))
+    ranked = {i: sorted(range(len(v)), key=lambda j: (-score(v[j]), j)) for i, v in docs.items()}
+    for node in nodes:
+        status, body = request(node.port, "POST", "/crops/_search", {
+            "size": 5, "_source": False, "knn": {"field": "crops.emb", "query_vector": q, "k": 5,
+                                                 "num_candidates": 50,
+                                                 "inner_hits": {"size": 2, "_source": False}}})
+        assert status == 200, body
+        hits = body["hits"]["hits"]
+        best = sorted(docs, key=lambda i: (-score(docs[i][ranked[i][0]]), int(i)))[:5]
+        assert sorted(h["_id"] for h in hits) == sorted(best), (hits, best)
+        for h in hits:
+            inner = h["inner_hits"]["crops"]["hits"]
+            want = ranked[h["_id"]][:2]
+            assert inner["total"]["value"] == len(docs[h["_id"]]), inner
+            assert [m["_nested"]["offset"] for m in inner["hits"]] == want, (inner, want)
+            assert all(m["_index"] == "crops" for m in inner["hits"]), inner
+            assert abs(inner["hits"][0]["_score"] - h["_score"]) < 1e-6, h
+    es.indices.delete(index="crops")
+
+
 def check_delete_and_recreate(nodes):
     """A deleted index is gone on every node once the delete is acknowledged, so another node
     can create it again at once."""
@@ -251,6 +292,7 @@ def main():
         check_refresh_and_stats(es, nodes)
         check_cat(es, nodes)
         check_updates(es, nodes)
+        check_nested(es, nodes)
         check_delete_and_recreate(nodes)
         check_search_pipelines(nodes)
         check_etcd_down(es, nodes, cluster)

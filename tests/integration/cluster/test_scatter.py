@@ -32,7 +32,11 @@ MAPPING = {
         "category": {"type": "keyword"},
         "price": {"type": "integer"},
         "num": {"type": "integer"},
-        "title": {"type": "text"}}}}
+        "title": {"type": "text"},
+        "crops": {"type": "nested", "properties": {
+            "emb": {"type": "knn_vector", "dimension": 4,
+                    "method": {"name": "flat", "space_type": "l2"}},
+            "tag": {"type": "keyword"}}}}}}
 
 
 def murmur3_32(data, seed=0):
@@ -82,7 +86,12 @@ def make_docs():
     for i in range(DOCS):
         docs.append({"_id": "d%04d" % i, "fvec": [round(rng.uniform(-1, 1), 4) for _ in range(DIM)],
                      "category": CATEGORIES[i % len(CATEGORIES)], "price": rng.randint(0, 50),
-                     "num": i, "title": "item %s %s" % (CATEGORIES[i % 4], "red" if i % 3 else "blue")})
+                     "num": i, "title": "item %s %s" % (CATEGORIES[i % 4], "red" if i % 3 else "blue"),
+                     # Nested vectors (1..3 per document; every fifth has an object without one
+                     # first, so offsets and ordinals differ).
+                     "crops": ([{"tag": "none"}] if i % 5 == 0 else []) + [
+                         {"tag": "t%d" % j, "emb": [round(rng.uniform(-1, 1), 4) for _ in range(4)]}
+                         for j in range(1 + i % 3)]})
     # Written with its own routing: it lives on the shard ROUTING routes to, not on its id's.
     docs.append({"_id": ROUTED_ID, "_routing": ROUTING, "fvec": [0.5] * DIM, "category": "hats",
                  "price": 7, "num": DOCS, "title": "item routed"})
@@ -172,6 +181,7 @@ def check_equal_answers(coord, ref, docs):
         check(inner == [h.get("inner_hits") for h in want["hits"]["hits"]] and all(inner),
               "collapse inner_hits differ:\n%s\n%s" % (inner, [h.get("inner_hits") for h in
                                                                want["hits"]["hits"]]))
+    check_nested_inner_hits(coord, ref)
     for body in [{}, {"query": {"term": {"category": "bags"}}}]:
         s1, c1 = coord.json("POST", "/docs/_count", body)
         s2, c2 = ref.json("POST", "/docs/_count", body)
@@ -191,6 +201,37 @@ def check_equal_answers(coord, ref, docs):
     check_routing(coord)
     check_scroll(coord, ref, docs)
     check_vector_builders(coord, ref)
+
+
+def check_nested_inner_hits(coord, ref):
+    """Nested knn inner_hits cross the wire (each shard fills its own documents'): the same
+    offsets, scores and nested sources as one node, in both dialects and with expand."""
+    rng = random.Random(13)
+    for n in range(3):
+        q = [round(rng.uniform(-1, 1), 4) for _ in range(4)]
+        for body in [
+            {"size": 6, "_source": False, "knn": {
+                "field": "crops.emb", "query_vector": q, "k": 6, "num_candidates": 60,
+                "inner_hits": {"size": 2, "_source": ["crops.tag"], "fields": ["crops.tag"]}}},
+            {"size": 6, "_source": False, "query": {"nested": {
+                "path": "crops", "inner_hits": {"name": "best"},
+                "query": {"knn": {"crops.emb": {"vector": q, "k": 6}}}}}},
+            # score_mode max: with avg each shard picks its k documents by their best vector
+            # and the coordinator keeps the best averages, which is not one node's choice (as
+            # in OpenSearch with several shards).
+            {"size": 6, "_source": False, "query": {"nested": {
+                "path": "crops", "inner_hits": {"_source": False}, "score_mode": "max",
+                "query": {"knn": {"crops.emb": {"vector": q, "k": 6,
+                                                "expand_nested_docs": True}}}}}},
+        ]:
+            got = same_search(coord, ref, body, "nested inner_hits %d" % n, compare_total=False)
+            _, want = ref.json("POST", "/docs/_search", body)
+            inner = [h.get("inner_hits") for h in got["hits"]["hits"]]
+            check(inner == [h.get("inner_hits") for h in want["hits"]["hits"]] and all(inner),
+                  "nested inner_hits differ:\n%s\n%s" % (
+                      inner, [h.get("inner_hits") for h in want["hits"]["hits"]]))
+            check(all(m["_nested"]["field"] == "crops" and m["_index"] == "docs"
+                      for i in inner for e in i.values() for m in e["hits"]["hits"]), inner)
 
 
 def check_routing(coord):

@@ -93,8 +93,9 @@ async function expectError(promise, status, type) {
 }
 
 // Many vectors per document: the OpenSearch nested knn query (score_mode max) returns the k
-// documents whose best vector is closest, each once; a wrong-dimension vector in the list is a
-// 400 and nothing is stored.
+// documents whose best vector is closest, each once, inner_hits names the matching vectors
+// (all of them with expand_nested_docs); a wrong-dimension vector in the list is a 400 and
+// nothing is stored.
 async function checkNestedVectors(client) {
   await client.indices.create({ index: 'crops', body: { mappings: { properties: {
     crops: { type: 'nested', properties: {
@@ -114,6 +115,32 @@ async function checkNestedVectors(client) {
   const r = await client.search({ index: 'crops', body: { size: 5, _source: false, query: { nested: {
     path: 'crops', score_mode: 'max', query: { knn: { 'crops.emb': { vector: q, k: 5 } } } } } } });
   assert.deepEqual(r.body.hits.hits.map((h) => h._id), best.slice(0, 5).map(([, d]) => String(d)));
+  // inner_hits: the best vector's offset; with expand_nested_docs every vector, best first, and
+  // the document scored by their mean (score_mode avg, the default).
+  const ranked = (d) => docs[d].map((v, i) => [l2(v), i]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const inner = await client.search({ index: 'crops', body: { size: 5, _source: false, query: { nested: {
+    path: 'crops', inner_hits: { _source: false },
+    query: { knn: { 'crops.emb': { vector: q, k: 5 } } } } } } });
+  for (const h of inner.body.hits.hits) {
+    const hits = h.inner_hits.crops.hits;
+    assert.equal(hits.total.value, 1);
+    assert.deepEqual(hits.hits[0]._nested, { field: 'crops', offset: ranked(Number(h._id))[0][1] });
+    assert.ok(Math.abs(hits.hits[0]._score - h._score) < 1e-6);
+  }
+  const expanded = await client.search({ index: 'crops', body: { size: 5, _source: false, query: { nested: {
+    path: 'crops', inner_hits: { _source: false },
+    query: { knn: { 'crops.emb': { vector: q, k: 5, expand_nested_docs: true } } } } } } });
+  for (const h of expanded.body.hits.hits) {
+    const want = ranked(Number(h._id));
+    const hits = h.inner_hits.crops.hits;
+    assert.equal(hits.total.value, want.length);
+    assert.deepEqual(hits.hits.map((m) => m._nested.offset), want.slice(0, 3).map(([, i]) => i));
+    const mean = want.reduce((s, [d]) => s + 1 / (1 + d), 0) / want.length;
+    assert.ok(Math.abs(h._score - mean) < 1e-4, `${h._score} vs ${mean}`);
+  }
+  await expectError(client.search({ index: 'crops', body: { query: { nested: {
+    path: 'crops', inner_hits: { size: 'x' },
+    query: { knn: { 'crops.emb': { vector: q, k: 5 } } } } } } }), 400, 'parsing_exception');
   await expectError(client.index({ index: 'crops', id: 'bad', body: {
     crops: [{ emb: [1, 2, 3, 4] }, { emb: [1, 2] }] } }), 400, 'mapper_parsing_exception');
   assert.equal((await client.exists({ index: 'crops', id: 'bad' })).statusCode, 404);

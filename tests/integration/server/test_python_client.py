@@ -79,7 +79,8 @@ def check_api_keys_and_refusals(server, es):
 
 def check_nested_vectors(es):
     """Many vectors per document (a nested knn_vector): k documents by their best vector, in
-    the Elasticsearch knn section and the OpenSearch nested query; malformed lists refused."""
+    the Elasticsearch knn section and the OpenSearch nested query, with inner_hits naming the
+    matching vectors; malformed lists and inner_hits refused."""
     es.indices.create(index="crops", body={"mappings": {"properties": {
         "crops": {"type": "nested", "properties": {
             "emb": {"type": "knn_vector", "dimension": 4, "space_type": "l2",
@@ -113,12 +114,36 @@ def check_nested_vectors(es):
     except es_exc.RequestError as e:
         check("mapper_parsing_exception" in str(e.error), e.info)
     check(not es.exists(index="crops", id="bad"), "the refused document was stored")
-    try:
-        es.search(index="crops", body={"query": {"nested": {"path": "crops", "inner_hits": {},
-                  "query": {"knn": {"crops.emb": {"vector": q.tolist(), "k": 5}}}}}})
-        raise AssertionError("inner_hits was accepted")
-    except es_exc.RequestError:
-        pass
+    # inner_hits: the offsets of each hit's best vectors (flat index: exact), in both dialects.
+    es_inner = es.search(index="crops", body={"size": 5, "_source": False, "knn": {
+        "field": "crops.emb", "query_vector": q.tolist(), "k": 5, "num_candidates": 50,
+        "inner_hits": {"size": 2, "_source": False}}})
+    os_inner = es.search(index="crops", body={"size": 5, "_source": False, "query": {"nested": {
+        "path": "crops", "inner_hits": {},
+        "query": {"knn": {"crops.emb": {"vector": q.tolist(), "k": 5}}}}}})
+    for h, o in zip(es_inner["hits"]["hits"], os_inner["hits"]["hits"]):
+        check(h["_id"] == o["_id"], (h, o))
+        dist = ((docs[h["_id"]] - q) ** 2).sum(axis=1)
+        ranked = sorted(range(len(dist)), key=lambda i: (dist[i], i))
+        inner = h["inner_hits"]["crops"]["hits"]
+        check(inner["total"]["value"] == len(dist), inner)
+        check([m["_nested"]["offset"] for m in inner["hits"]] == ranked[:2], (inner, ranked))
+        check(all(m["_nested"]["field"] == "crops" and "_source" not in m
+                  for m in inner["hits"]), inner)
+        os_hits = o["inner_hits"]["crops"]["hits"]
+        check(os_hits["total"]["value"] == 1 and os_hits["hits"][0]["_nested"]["offset"] ==
+              ranked[0], os_hits)
+        check(np.allclose(os_hits["hits"][0]["_source"]["emb"], docs[o["_id"]][ranked[0]]),
+              os_hits)
+    for inner_hits in ({"sort": ["_score"]}, {"size": -1}, "top"):
+        try:
+            es.search(index="crops", body={"query": {"nested": {
+                "path": "crops", "inner_hits": inner_hits,
+                "query": {"knn": {"crops.emb": {"vector": q.tolist(), "k": 5}}}}}})
+            raise AssertionError("inner_hits %r was accepted" % (inner_hits,))
+        except es_exc.RequestError as e:
+            check(e.status_code == 400 and e.error in (
+                "parsing_exception", "illegal_argument_exception"), e.info)
     es.indices.delete(index="crops")
 
 

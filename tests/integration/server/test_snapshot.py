@@ -28,6 +28,16 @@ def knn_ids(es, index, q):
     return [h["_id"] for h in r["hits"]["hits"]]
 
 
+def nested_answer(es, index, q):
+    """Hits and the offsets/scores of their inner hits for a knn on the nested crops.emb."""
+    r = es.search(index=index, body={"size": 5, "_source": False, "knn": {
+        "field": "crops.emb", "query_vector": q.tolist(), "k": 5, "num_candidates": 50,
+        "inner_hits": {"size": 2, "_source": False}}})
+    return [(h["_id"], h["_score"], [(m["_nested"]["offset"], m["_score"])
+                                     for m in h["inner_hits"]["crops"]["hits"]["hits"]])
+            for h in r["hits"]["hits"]]
+
+
 def expect_error(fn, status, error_type):
     try:
         fn()
@@ -78,14 +88,22 @@ def test(binary):
                 "mappings": {"properties": {
                     "v": {"type": "knn_vector", "dimension": DIM,
                           "method": {"name": "hnsw", "space_type": "l2"}},
-                    "cat": {"type": "keyword"}}}})
+                    "cat": {"type": "keyword"},
+                    "crops": {"type": "nested", "properties": {
+                        "emb": {"type": "knn_vector", "dimension": 4,
+                                "method": {"name": "hnsw", "space_type": "l2"}}}}}}})
             rng = np.random.default_rng(3)
             X = rng.standard_normal((N, DIM)).astype(np.float32)
+            C = rng.standard_normal((N, 3, 4)).astype(np.float32)
             helpers.bulk(es, ({"_index": "photos", "_id": str(i), "v": X[i].tolist(),
-                               "cat": "c%d" % (i % 4)} for i in range(N)), refresh="wait_for")
+                               "cat": "c%d" % (i % 4),
+                               "crops": [{"emb": c.tolist()} for c in C[i][:1 + i % 3]]}
+                              for i in range(N)), refresh="wait_for")
             count = es.count(index="photos")["count"]
             before = knn_ids(es, "photos", X[5])
             check(count == N and before[0] == "5", (count, before))
+            nested_before = nested_answer(es, "photos", C[7][0])
+            check(nested_before[0][0] == "7" and nested_before[0][2][0][0] == 0, nested_before)
 
             r = es.snapshot.create_repository(repository="backup", body={
                 "type": "fs", "settings": {"location": "backup"}})
@@ -133,6 +151,7 @@ def test(binary):
             es.indices.refresh(index="photos")
             check(es.count(index="photos")["count"] == count, "restored count")
             check(knn_ids(es, "photos", X[5]) == before, "restored knn")
+            check(nested_answer(es, "photos", C[7][0]) == nested_before, "restored nested knn")
             stats = es.indices.stats(index="photos")
             field = stats["indices"]["photos"]["knn"]["fields"]["v"]
             check(field["loaded_from_snapshot"] and field["replayed_on_open"] == 0, field)
@@ -182,6 +201,8 @@ def test(binary):
             es.indices.refresh(index="cli_photos")
             check(es.count(index="cli_photos")["count"] == count, "CLI restore")
             check(knn_ids(es, "cli_photos", X[5]) == before, "CLI restore knn")
+            check(nested_answer(es, "cli_photos", C[7][0]) == nested_before,
+                  "CLI restore nested knn")
         # No --path-repo: fs repositories are refused.
         with Server(binary).start() as server:
             es = Elasticsearch([server.url], timeout=60)

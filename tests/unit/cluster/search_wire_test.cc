@@ -224,6 +224,49 @@ TEST(SearchWireTest, CollapseInnerHitsRoundTrip) {
   }
 }
 
+TEST(SearchWireTest, NestedKnnInnerHitsRoundTrip) {
+  SearchRequest q;
+  KnnNode knn{.field = "crops.emb", .vector = {1, 0, 0}, .k = 4};
+  knn.score_avg = true;
+  knn.inner_hits = NestedInnerHitsRequest{.name = "best", .from = 1, .size = 7,
+                                          .all_vectors = false};
+  knn.inner_hits->source = {.enabled = true, .includes = {"crops.name"}, .excludes = {}};
+  knn.inner_hits->fields = {"crops.name", "crops.tag"};
+  q.knn = {knn, KnnNode{.field = "other", .vector = {0, 1, 0}}};
+  std::string bytes = MustEncode(q);
+  auto back = DecodeSearchRequest(bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(MustEncode(*back), bytes);
+  ASSERT_EQ(back->knn.size(), 2u);
+  EXPECT_TRUE(back->knn[0].score_avg);
+  ASSERT_TRUE(back->knn[0].inner_hits.has_value());
+  EXPECT_EQ(*back->knn[0].inner_hits, *knn.inner_hits);
+  EXPECT_FALSE(back->knn[1].inner_hits.has_value());
+  EXPECT_FALSE(back->knn[1].score_avg);
+  for (size_t cut = 1; cut < 60; ++cut) {
+    std::string payload = bytes.substr(kWireFrameSize, bytes.size() - kWireFrameSize - cut);
+    EXPECT_FALSE(DecodeSearchRequest(FrameWireMessage("LKSQ", payload)).ok()) << cut;
+  }
+
+  SearchResult r;
+  DocumentHit hit{.index = "photos", .id = "1", .score = 0.5f};
+  DocumentHit inner{.index = "photos", .id = "1", .score = 0.5f};
+  inner.nested = NestedIdentity{"crops", 4};
+  inner.has_source = true;
+  inner.source = R"({"name":"b"})";
+  hit.inner_hits = {InnerHits{.name = "best", .total = 6, .max_score = 0.5f, .hits = {inner}}};
+  r.hits = {hit};
+  std::string result_bytes = EncodeSearchResult(r);
+  auto result = DecodeSearchResult(result_bytes);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(EncodeSearchResult(*result), result_bytes);
+  EXPECT_FALSE(result->hits[0].nested.has_value());
+  ASSERT_EQ(result->hits[0].inner_hits.size(), 1u);
+  ASSERT_EQ(result->hits[0].inner_hits[0].hits.size(), 1u);
+  EXPECT_EQ(result->hits[0].inner_hits[0].hits[0].nested, inner.nested);
+  EXPECT_EQ(result->hits[0].inner_hits[0].total, 6);
+}
+
 TEST(SearchWireTest, CountAndGetRequestsRoundTrip) {
   CountRequest count{.query = EveryNodeType()};
   auto bytes = EncodeCountRequest(count);

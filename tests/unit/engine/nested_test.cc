@@ -199,7 +199,7 @@ TEST_F(NestedTest, OpenSearchNestedKnnQueryMatchesTheKnnSection) {
   double best = 1e300;
   for (const Vec& c : docs_[Truth(q, 1)[0]]) best = std::min(best, L2(q, c));
   EXPECT_NEAR(Json(*r).At("/hits/hits/0/_score").get_double().value(), 1 / (1 + best), 1e-4);
-  for (const char* bad : {R"("score_mode":"avg",)", R"("inner_hits":{},)"}) {
+  for (const char* bad : {R"("score_mode":"sum",)", R"("inner_hits":[],)"}) {
     auto refused = SearchJson(*engine_, "n",
                               std::string(R"({"query":{"nested":{"path":"crops",)") + bad +
                                   R"("query":{"knn":{"crops.emb":{"vector":)" + VectorJson(q) +

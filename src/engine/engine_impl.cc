@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <random>
 
+#include "common/glob.h"
 #include "common/json_writer.h"
 #include "engine/json_util.h"
 
@@ -40,26 +41,6 @@ std::string RandomId(size_t n) {
   return out;
 }
 
-bool Glob(std::string_view pattern, std::string_view s) {
-  size_t p = 0, i = 0, star = std::string_view::npos, mark = 0;
-  while (i < s.size()) {
-    if (p < pattern.size() && (pattern[p] == s[i])) {
-      ++p;
-      ++i;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = i;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      i = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
 // Unavailable / kIndexUnavailable: what Elasticsearch answers for an index whose primary shard
 // is not active, which is what an index that failed to load amounts to.
 Status FailedIndexError(const FailedIndex& failed) {
@@ -72,7 +53,7 @@ Status FailedIndexError(const FailedIndex& failed) {
 }  // namespace
 
 std::string GenerateDocId() { return RandomId(20); }
-bool IndexGlob(std::string_view pattern, std::string_view s) { return Glob(pattern, s); }
+bool IndexGlob(std::string_view pattern, std::string_view s) { return GlobMatch(pattern, s); }
 
 EngineImpl::~EngineImpl() { Shutdown(); }
 
@@ -205,7 +186,9 @@ Result<std::vector<std::shared_ptr<Index>>> EngineImpl::Resolve(std::string_view
     if (part.empty()) continue;
     if (part.find('*') != std::string_view::npos) {
       for (const auto& [n, idx] : indices_) {
-        if (Glob(part, n) && std::find(out.begin(), out.end(), idx) == out.end()) out.push_back(idx);
+        if (GlobMatch(part, n) && std::find(out.begin(), out.end(), idx) == out.end()) {
+          out.push_back(idx);
+        }
       }
       continue;
     }

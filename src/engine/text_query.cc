@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/glob.h"
+
 namespace lookalike::engine {
 namespace {
 
@@ -213,19 +215,6 @@ class DisMaxQuery final : public Query {
   float boost_;
 };
 
-// '*' matches any run of characters (Elasticsearch's field-name patterns).
-bool Glob(std::string_view pattern, std::string_view name) {
-  size_t star = pattern.find('*');
-  if (star == std::string_view::npos) return pattern == name;
-  std::string_view head = pattern.substr(0, star);
-  if (name.substr(0, head.size()) != head) return false;
-  std::string_view rest = pattern.substr(star + 1);
-  for (size_t i = head.size(); i <= name.size(); ++i) {
-    if (Glob(rest, name.substr(i))) return true;
-  }
-  return false;
-}
-
 // The fields a multi_match queries, each with its boost (a field named twice keeps the
 // larger boost, as Elasticsearch does).
 std::vector<MultiMatchNode::Field> ResolveFields(const MultiMatchNode& m, const Index& index) {
@@ -248,7 +237,7 @@ std::vector<MultiMatchNode::Field> ResolveFields(const MultiMatchNode& m, const 
     }
     for (const auto& [path, fm] : index.mapping.fields()) {
       bool searchable = fm.type == FieldType::kText || fm.type == FieldType::kKeyword;
-      if (searchable && Glob(p.name, path)) add(path, p.boost);
+      if (searchable && GlobMatch(p.name, path)) add(path, p.boost);
     }
   }
   return out;

@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include "common/file_env.h"
+#include "common/glob.h"
 #include "common/json_writer.h"
 
 namespace lookalike::server {
@@ -11,27 +12,6 @@ namespace {
 
 constexpr uint64_t kMaxFileBytes = 64 << 20;
 constexpr int64_t kFormatVersion = 1;
-
-// Glob with '*' only (the wildcard of Elasticsearch's name lists).
-bool Matches(std::string_view pattern, std::string_view name) {
-  size_t p = 0, n = 0, star = std::string_view::npos, resume = 0;
-  while (n < name.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      resume = n;
-    } else if (p < pattern.size() && pattern[p] == name[n]) {
-      ++p;
-      ++n;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      n = ++resume;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
 
 std::vector<std::string_view> SplitNames(std::string_view ids) {
   std::vector<std::string_view> out;
@@ -136,7 +116,7 @@ Result<std::vector<std::pair<std::string, std::string>>> SearchPipelineStore::Li
       continue;
     }
     for (const auto& [id, stored] : pipelines_) {
-      if (Matches(name, id)) selected[id] = &stored;
+      if (GlobMatch(name, id)) selected[id] = &stored;
     }
   }
   for (const auto& [id, stored] : selected) out.emplace_back(id, stored->body);

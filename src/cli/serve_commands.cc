@@ -113,33 +113,31 @@ struct ServeArgs {
   std::string static_shards;             // --static-shards FILE (tests): a fixed shard map
 };
 
-int RunServe(const ServeArgs& args) {
-  auto logger = spdlog::stderr_color_mt("lookalike");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(args.log_level));
-  spdlog::set_pattern("[%Y-%m-%dT%H:%M:%S.%e] [%^%l%$] %v");
-
-  signal(SIGPIPE, SIG_IGN);
-
-  EngineOptions engine_options;
-  engine_options.data_dir = args.data_dir;
-  engine_options.threads = args.threads;
-  engine_options.max_clause_count = args.max_clause_count;
-  engine_options.disk_watermark_low = args.disk_low;
-  engine_options.disk_watermark_high = args.disk_high;
-  engine_options.disk_flood_stage = args.disk_flood_stage;
+// The engine's options from the command line; false (logged) for a bad --durability.
+bool EngineOptionsFor(const ServeArgs& args, EngineOptions* options) {
+  options->data_dir = args.data_dir;
+  options->threads = args.threads;
+  options->max_clause_count = args.max_clause_count;
+  options->disk_watermark_low = args.disk_low;
+  options->disk_watermark_high = args.disk_high;
+  options->disk_flood_stage = args.disk_flood_stage;
   if (args.durability == "async") {
-    engine_options.durability = Durability::kAsync;
+    options->durability = Durability::kAsync;
   } else if (args.durability != "request") {
     spdlog::error("--durability must be 'request' or 'async', not '{}'", args.durability);
-    return 2;
+    return false;
   }
-  // Image models are optional: without them the REST API works and image queries answer 400.
+  return true;
+}
+
+// Image models are optional: without them the REST API works and image queries answer 400.
+// Logs what it loaded or refused; an error (logged) only when the folder cannot be read.
+Result<std::unique_ptr<ModelRegistry>> LoadModels(const ServeArgs& args) {
   std::string models_dir = args.models_dir.empty() ? DefaultModelDir() : args.models_dir;
   auto models = ModelRegistry::LoadDir(models_dir, {}, /*allow_missing=*/true);
   if (!models.ok()) {
     spdlog::error("cannot load models from {}: {}", models_dir, models.status().ToString());
-    return 1;
+    return models.status();
   }
   for (const Status& refused : models.value()->refused()) {
     spdlog::warn("model manifest refused, the other models are served: {}", refused.ToString());
@@ -149,32 +147,12 @@ int RunServe(const ServeArgs& args) {
   } else {
     spdlog::info("image models from {} (default {})", models_dir, models.value()->DefaultName());
   }
+  return models;
+}
 
-  // The engine embeds images itself (mapped source_field writes, neural queries) through this
-  // plug-in; the registry outlives the engine (declared first, destroyed last).
-  embed::ModelFieldEmbedderOptions embed_options;
-  embed_options.models = models.value().get();
-  embed_options.image_roots = args.image_roots;
-  embed_options.limits = args.limits;
-  engine_options.embedder = std::make_shared<embed::ModelFieldEmbedder>(std::move(embed_options));
-  auto engine = Engine::Open(engine_options);
-  if (!engine.ok()) {
-    spdlog::error("cannot open data directory {}: {}", args.data_dir,
-                  engine.status().ToString());
-    return 1;
-  }
-
-  auto security = StartSecurity(args.data_dir, args.host, args.security, args.insecure);
-  if (!security.ok()) {
-    spdlog::error("{}", security.status().message());
-    engine.value()->Shutdown();
-    return 1;
-  }
-
+// The server's options that come from the command line alone (files live in the data folder).
+server::RestServerOptions ServerOptionsFor(const ServeArgs& args) {
   server::RestServerOptions options = args.transport;
-  options.security = security.value().get();
-  options.image.models = models.value().get();
-  options.embedder = engine_options.embedder;
   options.image.image_roots = args.image_roots;
   options.image.limits = args.limits;
   options.image.thumbnail_dir = args.data_dir + "/thumbnails";  // beside db/ and vectors/
@@ -189,6 +167,89 @@ int RunServe(const ServeArgs& args) {
   options.http.tls_cert_file = args.tls_cert;
   options.http.tls_key_file = args.tls_key;
   options.node_name = args.node_name;
+  return options;
+}
+
+void LogLanesAndImageRoots(const server::RestServer& server,
+                           const std::vector<std::string>& image_roots) {
+  std::string lanes;
+  for (const server::WorkerPoolStats& lane : server.lane_stats()) {
+    if (!lanes.empty()) lanes += ", ";
+    lanes +=
+        lane.name + " " + std::to_string(lane.threads) + " threads (queue " +
+        (lane.queue_capacity == server::kUnboundedQueue ? std::string("unbounded")
+                                                        : std::to_string(lane.queue_capacity)) +
+        ")";
+  }
+  spdlog::info("worker lanes: {}", lanes);
+  for (const std::string& root : image_roots) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(root, ec)) {
+      spdlog::info("serving images below {}", root);
+    } else {
+      spdlog::warn("--image-root {} is not a folder; ignored", root);
+    }
+  }
+}
+
+// Libraries (OpenBLAS, RocksDB) start threads before we could block signals in all of them,
+// so SIGTERM/SIGINT are taken with a handler. HttpServer::Stop is async-signal-safe (an atomic
+// store and a write to an eventfd); SIGHUP reloads the security files.
+void InstallSignalHandlers() {
+  struct sigaction action {};
+  action.sa_handler = OnShutdownSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  struct sigaction reload {};
+  reload.sa_handler = OnReloadSignal;
+  sigemptyset(&reload.sa_mask);
+  sigaction(SIGHUP, &reload, nullptr);
+}
+
+void RestoreDefaultSignals() {
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGHUP, SIG_DFL);
+}
+
+int RunServe(const ServeArgs& args) {
+  auto logger = spdlog::stderr_color_mt("lookalike");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(args.log_level));
+  spdlog::set_pattern("[%Y-%m-%dT%H:%M:%S.%e] [%^%l%$] %v");
+
+  signal(SIGPIPE, SIG_IGN);
+
+  EngineOptions engine_options;
+  if (!EngineOptionsFor(args, &engine_options)) return 2;
+  auto models = LoadModels(args);
+  if (!models.ok()) return 1;
+
+  // The engine embeds images itself (mapped source_field writes, neural queries) through this
+  // plug-in; the registry outlives the engine (declared first, destroyed last).
+  embed::ModelFieldEmbedderOptions embed_options;
+  embed_options.models = models.value().get();
+  embed_options.image_roots = args.image_roots;
+  embed_options.limits = args.limits;
+  engine_options.embedder = std::make_shared<embed::ModelFieldEmbedder>(std::move(embed_options));
+  auto engine = Engine::Open(engine_options);
+  if (!engine.ok()) {
+    spdlog::error("cannot open data directory {}: {}", args.data_dir, engine.status().ToString());
+    return 1;
+  }
+
+  auto security = StartSecurity(args.data_dir, args.host, args.security, args.insecure);
+  if (!security.ok()) {
+    spdlog::error("{}", security.status().message());
+    engine.value()->Shutdown();
+    return 1;
+  }
+
+  server::RestServerOptions options = ServerOptionsFor(args);
+  options.security = security.value().get();
+  options.image.models = models.value().get();
+  options.embedder = engine_options.embedder;
   std::unique_ptr<cluster::StaticShardMap> static_shards;
   if (!args.static_shards.empty()) {
     auto loaded = cluster::StaticShardMap::Load(args.static_shards);
@@ -206,24 +267,7 @@ int RunServe(const ServeArgs& args) {
     spdlog::info("{} file descriptors: past that, idle connections make room", fds);
   }
   server::RestServer server(engine.value().get(), options);
-  std::string lanes;
-  for (const server::WorkerPoolStats& lane : server.lane_stats()) {
-    if (!lanes.empty()) lanes += ", ";
-    lanes +=
-        lane.name + " " + std::to_string(lane.threads) + " threads (queue " +
-        (lane.queue_capacity == server::kUnboundedQueue ? std::string("unbounded")
-                                                        : std::to_string(lane.queue_capacity)) +
-        ")";
-  }
-  spdlog::info("worker lanes: {}", lanes);
-  for (const std::string& root : options.image.image_roots) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(root, ec)) {
-      spdlog::info("serving images below {}", root);
-    } else {
-      spdlog::warn("--image-root {} is not a folder; ignored", root);
-    }
-  }
+  LogLanesAndImageRoots(server, options.image.image_roots);
   Status st = server.Listen();
   if (!st.ok()) {
     // Listen loads the TLS certificate and key first; their errors name the file.
@@ -250,27 +294,14 @@ int RunServe(const ServeArgs& args) {
     return 2;
   }
   bool tls = !args.tls_cert.empty();
-  spdlog::info("lookalike listening on {}://{}:{} (data {}, durability {})",
-               tls ? "https" : "http", args.host, server.port(), args.data_dir, args.durability);
+  spdlog::info("lookalike listening on {}://{}:{} (data {}, durability {})", tls ? "https" : "http",
+               args.host, server.port(), args.data_dir, args.durability);
 
-  // Libraries (OpenBLAS, RocksDB) start threads before we could block signals in all of them,
-  // so take SIGTERM/SIGINT with a handler. HttpServer::Stop is async-signal-safe (an atomic
-  // store and a write to an eventfd).
   g_server.store(&server);
   g_security.store(security.value().get());
-  struct sigaction action {};
-  action.sa_handler = OnShutdownSignal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
-  struct sigaction reload {};
-  reload.sa_handler = OnReloadSignal;
-  sigemptyset(&reload.sa_mask);
-  sigaction(SIGHUP, &reload, nullptr);
+  InstallSignalHandlers();
   st = server.Run();
-  signal(SIGTERM, SIG_DFL);
-  signal(SIGINT, SIG_DFL);
-  signal(SIGHUP, SIG_DFL);
+  RestoreDefaultSignals();
   g_server.store(nullptr);
   g_security.store(nullptr);
   if (!st.ok()) spdlog::error("server stopped: {}", st.ToString());

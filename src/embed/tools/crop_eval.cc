@@ -43,22 +43,6 @@ namespace {
 constexpr const char* kKinds[] = {"closeup-side", "closeup-area", "full"};
 constexpr int kKindCount = 3;
 
-std::vector<Image> LoadPhotos(const fs::path& dir, int max_side) {
-  std::vector<std::string> files;
-  for (const auto& e :
-       fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink)) {
-    if (e.is_regular_file()) files.push_back(e.path().string());
-  }
-  std::sort(files.begin(), files.end());
-  std::vector<Image> out;
-  for (const std::string& f : files) {
-    auto img = lookalike::DecodeImageFile(f);
-    if (!img.ok() || img->width < 64 || img->height < 64) continue;
-    out.push_back(Shrink(*img, max_side));
-  }
-  return out;
-}
-
 Image Query(const Image& src, int kind, std::mt19937& rng) {
   auto uni = [&](double lo, double hi) {
     return std::uniform_real_distribution<double>(lo, hi)(rng);
@@ -183,7 +167,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "crop_eval: %s\n", reg.status().ToString().c_str());
     return 1;
   }
-  std::vector<Image> photos = LoadPhotos(fs::path(argv[2]) / "eval", max_side);
+  std::vector<Image> photos = lookalike::tools::LoadImagesBelow(
+      fs::path(argv[2]) / "eval", max_side, nullptr, "crop_eval");
   std::mt19937 rng(seed);
   std::vector<Image> queries[kKindCount];
   for (int k = 0; k < kKindCount; ++k) {

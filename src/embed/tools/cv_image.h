@@ -6,6 +6,10 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
 
 #include "lookalike/embedder.h"
 
@@ -36,6 +40,30 @@ inline Image Shrink(const Image& img, int max_side) {
              cv::Size(std::max(1, int(img.width * f)), std::max(1, int(img.height * f))), 0, 0,
              cv::INTER_AREA);
   return FromMat(out);
+}
+
+/// Every decodable image of at least 64×64 below `dir` (recursively, symlinks followed), in
+/// path order, shrunk to `max_side`; the paths into `names` when given. Others are skipped with
+/// a line on stderr prefixed by `tool`.
+inline std::vector<Image> LoadImagesBelow(const std::filesystem::path& dir, int max_side,
+                                          std::vector<std::string>* names, const char* tool) {
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(
+           dir, std::filesystem::directory_options::follow_directory_symlink)) {
+    if (e.is_regular_file()) files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<Image> out;
+  for (const std::string& f : files) {
+    auto img = DecodeImageFile(f);
+    if (!img.ok() || img->width < 64 || img->height < 64) {
+      std::fprintf(stderr, "%s: skipping %s\n", tool, f.c_str());
+      continue;
+    }
+    out.push_back(Shrink(*img, max_side));
+    if (names != nullptr) names->push_back(f);
+  }
+  return out;
 }
 
 }  // namespace lookalike::tools

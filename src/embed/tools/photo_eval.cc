@@ -37,29 +37,10 @@ namespace fs = std::filesystem;
 using lookalike::Image;
 using lookalike::tools::AsMat;
 using lookalike::tools::FromMat;
+using lookalike::tools::LoadImagesBelow;
 using lookalike::tools::Shrink;
 
 namespace {
-
-std::vector<Image> LoadDir(const fs::path& dir, int max_side, std::vector<std::string>* names) {
-  std::vector<std::string> files;
-  for (const auto& e :
-       fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink)) {
-    if (e.is_regular_file()) files.push_back(e.path().string());
-  }
-  std::sort(files.begin(), files.end());
-  std::vector<Image> out;
-  for (const std::string& f : files) {
-    auto img = lookalike::DecodeImageFile(f);
-    if (!img.ok() || img->width < 64 || img->height < 64) {
-      std::fprintf(stderr, "photo_eval: skipping %s\n", f.c_str());
-      continue;
-    }
-    out.push_back(Shrink(*img, max_side));
-    if (names != nullptr) names->push_back(f);
-  }
-  return out;
-}
 
 cv::Mat JpegRoundTrip(const cv::Mat& rgb, int quality) {
   cv::Mat bgr;
@@ -181,7 +162,7 @@ int LearnWhitening(lookalike::ModelManifest m, const fs::path& photos, const std
     std::fprintf(stderr, "photo_eval: %s\n", e.status().ToString().c_str());
     return 1;
   }
-  std::vector<Image> images = LoadDir(photos / "whiten", max_side, nullptr);
+  std::vector<Image> images = LoadImagesBelow(photos / "whiten", max_side, nullptr, "photo_eval");
   size_t originals = images.size();
   for (size_t i = 0; i < originals; ++i) {
     cv::Mat f;
@@ -222,7 +203,8 @@ double CpuMs() {
 
 int Bench(lookalike::ModelRegistry& reg, const fs::path& photos, const std::string& models,
           int max_side) {
-  std::vector<Image> images = LoadDir(photos / "eval" / "mate-backgrounds", max_side, nullptr);
+  std::vector<Image> images =
+      LoadImagesBelow(photos / "eval" / "mate-backgrounds", max_side, nullptr, "photo_eval");
   if (images.empty()) return 1;
   const Image& img = images.front();
   std::printf("| model | dims | median wall ms | CPU ms |\n|---|---|---|---|\n");
@@ -296,7 +278,7 @@ int main(int argc, char** argv) {
   }
 
   std::vector<std::string> names;
-  std::vector<Image> db_images = LoadDir(photos / "eval", max_side, &names);
+  std::vector<Image> db_images = LoadImagesBelow(photos / "eval", max_side, &names, "photo_eval");
   std::mt19937 rng(seed);
   std::vector<Image> queries[kKinds];
   for (int k = 0; k < kKinds; ++k) {

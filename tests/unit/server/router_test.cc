@@ -147,6 +147,7 @@ TEST(ErrorMappingTest, KindsRenderAsElasticsearchDoes) {
       {ErrorKind::kMethodNotAllowed, 405, "method_not_allowed_exception"},
       {ErrorKind::kShardsFailed, 503, "search_phase_execution_exception"},
       {ErrorKind::kNoMaster, 503, "cluster_block_exception"},
+      {ErrorKind::kRepositoryVerification, 500, "repository_verification_exception"},
   };
   EXPECT_EQ(std::size(rows), static_cast<size_t>(kErrorKindCount - 1));
   for (const Row& row : rows) {
